@@ -1,0 +1,129 @@
+# heaptool: one build for libhm (runtime), libheapdump (reader + analyses), the heaptool CLI,
+# the samples, the tests and the benchmarks. GNU Make; `make help` lists the targets.
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+VERSION  := 0.1.0
+CC       ?= cc
+SANITIZE ?=
+
+# A sanitized build lives beside the normal one so the two never mix objects.
+BUILD    := build$(if $(SANITIZE),-san)
+
+PKGS     := libcjson libgvc zlib
+# Recursive (=) on purpose: pkg-config runs when a recipe needs the flags, i.e. after `deps`.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CRIT_CFLAGS = $(shell pkg-config --cflags criterion 2>/dev/null)
+CRIT_LIBS   = $(shell pkg-config --libs criterion 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wwrite-strings -Wformat=2 -Wundef -Wcast-qual -Wvla \
+            -Wnull-dereference -Wimplicit-fallthrough
+OPT      ?= -O2 -g
+CFLAGS   ?=
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -MMD -MP -Iinclude -Isrc \
+              -DHT_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+ifneq ($(SANITIZE),)
+BASE_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDSAN    := -fsanitize=$(SANITIZE)
+endif
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
+LDLIBS_ALL = $(LDSAN) $(PKG_LIBS) -lm -lpthread
+
+DUMP_SRC    := $(wildcard src/dump/*.c)
+RUNTIME_SRC := $(wildcard src/runtime/*.c)
+CLI_SRC     := $(wildcard cli/*.c)
+TEST_SRC    := $(wildcard tests/test_*.c)
+SAMPLE_SRC  := $(wildcard samples/*.c)
+BENCH_SRC   := $(wildcard tests/bench/*.c)
+
+DUMP_OBJ    := $(DUMP_SRC:%.c=$(BUILD)/%.o)
+RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ     := $(CLI_SRC:%.c=$(BUILD)/%.o)
+
+LIBHD    := $(BUILD)/libheapdump.a
+LIBHM    := $(BUILD)/libhm.a
+HEAPTOOL := $(BUILD)/heaptool
+TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+SAMPLES  := $(SAMPLE_SRC:samples/%.c=$(BUILD)/samples/%)
+BENCHES  := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all deps test check-tests demo bench install uninstall clean help
+.DEFAULT_GOAL := all
+
+all: $(HEAPTOOL) $(LIBHD) $(LIBHM) $(SAMPLES) $(BUILD)/heaptool.pc
+
+help:
+	@echo "targets: all test demo bench install uninstall clean   (SANITIZE=address,undefined, PREFIX=, DESTDIR=)"
+
+deps:
+	@tests/ensure-deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBHD): $(DUMP_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBHM): $(RUNTIME_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $(or $^,/dev/null)
+
+$(HEAPTOOL): $(CLI_OBJ) $(LIBHD)
+	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(LIBHD) $(LDLIBS_ALL)
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBHM) $(LIBHD)
+	$(CC) $(LDSAN) -o $@ $< $(LIBHM) $(LIBHD) $(CRIT_LIBS) $(LDLIBS_ALL)
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CRIT_CFLAGS) -c $< -o $@
+
+$(BUILD)/samples/%: $(BUILD)/samples/%.o $(LIBHM) $(LIBHD)
+	$(CC) $(LDSAN) -o $@ $< $(LIBHM) $(LIBHD) $(LDLIBS_ALL)
+
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBHM) $(LIBHD)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $< $(LIBHM) $(LIBHD) $(LDLIBS_ALL)
+
+$(BUILD)/heaptool.pc: Makefile
+	@mkdir -p $(dir $@)
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	  'Name: heaptool' 'Description: libhm runtime and libheapdump heap-dump reader' \
+	  'Version: $(VERSION)' 'Requires.private: $(PKGS)' \
+	  'Libs: -L$${libdir} -lheapdump -lhm' 'Cflags: -I$${includedir}' > $@
+
+# `make test` first makes sure the Debian packages are there, then builds and runs everything.
+test: deps
+	@$(MAKE) --no-print-directory check-tests
+
+check-tests: all $(TESTS)
+	@set -e; for t in $(TESTS); do echo "== $$t"; $$t --jobs 2; done
+	@HEAPTOOL=$(HEAPTOOL) tests/cli/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@HEAPTOOL=$(HEAPTOOL) BUILD=$(BUILD) samples/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory OPT='-O2 -g -DNDEBUG' all $(BENCHES)
+	@HEAPTOOL=$(HEAPTOOL) BUILD=$(BUILD) tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(HEAPTOOL) $(DESTDIR)$(PREFIX)/bin/heaptool
+	install -m 644 $(LIBHD) $(LIBHM) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/heaptool.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/heaptool.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/heaptool $(DESTDIR)$(PREFIX)/lib/libheapdump.a \
+	      $(DESTDIR)$(PREFIX)/lib/libhm.a $(DESTDIR)$(PREFIX)/lib/pkgconfig/heaptool.pc
+	cd include && for h in *.h; do rm -f $(DESTDIR)$(PREFIX)/include/$$h; done
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Makes sure the Debian packages the build needs are installed: installs them when run as
+# root, otherwise prints the exact apt-get line and fails.
+set -eu
+PKGS="libcjson-dev libcriterion-dev graphviz libgraphviz-dev zlib1g-dev pkg-config"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+    echo "heaptool: installing missing packages:$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq $missing >&2
+else
+    echo "heaptool: missing packages; run: sudo apt-get install -y$missing" >&2
+    exit 1
+fi
