@@ -176,6 +176,17 @@ const hd_gc *hd_dump_gc(const hd_dump *d);
 /* --- convenience --------------------------------------------------------------------------- */
 uint64_t hd_total_size(const hd_dump *d); /* sum of shallow sizes, saturating */
 
+/* --- analysis: objects per type (objgraph's show_most_common_types) ------------------------ */
+typedef struct hd_type_stat {
+    uint32_t type;   /* type index */
+    uint64_t count;  /* objects of this type */
+    uint64_t size;   /* their total shallow size, saturating */
+} hd_type_stat;
+enum hd_stat_sort { HD_SORT_COUNT, HD_SORT_SIZE };
+/* Fills out, which has room for hd_type_count(d) entries, with one entry per type that has
+ * objects, largest first (ties: the other measure, then the name); returns how many. */
+uint32_t hd_stats_by_type(const hd_dump *d, enum hd_stat_sort sort, hd_type_stat *out);
+
 #ifdef __cplusplus
 }
 #endif

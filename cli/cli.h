@@ -1,0 +1,70 @@
+/* cli.h: what heaptool's commands share: exit codes, the command table, loading with
+ * diagnostics, and output helpers (escaped text, human sizes, JSON). */
+#ifndef HEAPTOOL_CLI_H
+#define HEAPTOOL_CLI_H
+
+#include "heapdump.h"
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum exit_code {
+    EXIT_OK = 0,
+    EXIT_FOUND = 1,   /* a "found" result, e.g. growth under diff --fail-on-growth */
+    EXIT_USAGE = 2,
+    EXIT_INVALID = 3, /* malformed or inconsistent dump */
+    EXIT_IO = 4,      /* cannot open or read a file */
+    EXIT_NOMEM = 5,   /* out of memory */
+};
+
+typedef struct command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the command's name */
+    void (*usage)(FILE *out);
+} command;
+
+extern const command cmd_stats, cmd_validate;
+
+/* Exit status for a libheapdump status. */
+int exit_for_status(int status);
+/* Prints "heaptool: FILE:LINE:COL: message" (or without the position when unknown). */
+void print_load_error(const hd_error *err);
+/* Loads path, printing the error on failure; returns an exit status, EXIT_OK with *out set. */
+int load_or_report(const char *path, hd_dump **out);
+/* Usage error: message and the command's usage on stderr; returns EXIT_USAGE. */
+int usage_error(const command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parses a decimal count for option name; false (after a usage message) when it is not one. */
+bool parse_count(const command *cmd, const char *name, const char *text, uint64_t *out);
+
+/* Text from a dump, made safe for a terminal: control characters and invalid UTF-8 become
+ * \xNN escapes. Returns the number of columns written. */
+size_t print_escaped(FILE *out, const char *s);
+size_t escaped_width(const char *s);
+/* "1.5 KiB", "312 B": into buf (at least 16 bytes). */
+const char *human_size(uint64_t bytes, char *buf);
+/* Writes s padded with spaces to width columns (left-aligned unless right is set). */
+void print_cell(FILE *out, const char *s, size_t width, bool right);
+
+/* A tiny streaming JSON writer: commas and escapes handled, integers exact. */
+typedef struct json_writer {
+    FILE *out;
+    int depth;
+    bool need_comma[64];
+    bool after_key;
+} json_writer;
+void jw_init(json_writer *w, FILE *out);
+void jw_object_begin(json_writer *w);
+void jw_object_end(json_writer *w);
+void jw_array_begin(json_writer *w);
+void jw_array_end(json_writer *w);
+void jw_key(json_writer *w, const char *key);
+void jw_string(json_writer *w, const char *s);
+void jw_uint(json_writer *w, uint64_t v);
+void jw_int(json_writer *w, int64_t v);
+void jw_double(json_writer *w, double v);
+void jw_bool(json_writer *w, bool v);
+void jw_null(json_writer *w);
+void jw_finish(json_writer *w); /* newline at the end of the document */
+
+#endif

@@ -1,0 +1,83 @@
+/* cmd_validate.c: `heaptool validate`: every structural and referential problem of a dump,
+ * each with its position; exit 0 only for a valid dump. */
+#include "options.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static void validate_usage(FILE *out)
+{
+    fputs("usage: heaptool validate [options] DUMP\n"
+          "Checks a heap dump's structure and referential integrity: member types, duplicate ids,\n"
+          "references to missing objects, unknown type or site ids, weakrefs and roots naming\n"
+          "missing objects. Prints every problem as FILE:LINE:COLUMN: message; exits 0 only\n"
+          "when the dump is valid, 3 when it is not, 4 when it cannot be read.\n\n"
+          "  -q, --quiet       print nothing; the exit status says it all\n"
+          "  -h, --help        this help\n", out);
+}
+
+typedef struct tally {
+    uint64_t problems;
+    bool quiet;
+    hd_error first; /* to tell a problem already printed from the one that stopped loading */
+} tally;
+
+static void on_problem(const hd_error *p, void *user)
+{
+    tally *t = user;
+    if (t->problems++ == 0)
+        t->first = *p;
+    if (t->quiet)
+        return;
+    if (p->line)
+        printf("%s:%" PRIu64 ":%" PRIu64 ": ", p->file, p->line, p->column);
+    else
+        printf("%s: ", p->file);
+    print_escaped(stdout, p->message);
+    putchar('\n');
+}
+
+static int validate_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+    };
+    tally t = {0};
+    options_begin();
+    for (int c; (c = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1;) {
+        switch (c) {
+        case 'q': t.quiet = true; break;
+        case 'h': validate_usage(stdout); return EXIT_OK;
+        default: return options_error(&cmd_validate, argc, argv, longopts);
+        }
+    }
+    if (argc - optind != 1)
+        return usage_error(&cmd_validate, "validate: expected one DUMP, got %d", argc - optind);
+    const char *path = argv[optind];
+    hd_load_options opts = {on_problem, &t};
+    hd_dump *d = NULL;
+    hd_error err;
+    int rc = hd_load(path, &opts, &d, &err);
+    if (rc == HD_OK) {
+        if (!t.quiet)
+            printf("%s: valid heapdump v%" PRIu32 ": %" PRIu32 " objects, %" PRIu64 " references, %"
+                   PRIu32 " types, %" PRIu32 " roots, %" PRIu32 " weakrefs\n",
+                   path, hd_version(d), hd_object_count(d), hd_edge_count(d), hd_type_count(d),
+                   hd_root_count(d), hd_weakref_count(d));
+        hd_dump_free(d);
+        return EXIT_OK;
+    }
+    /* Problems the loader could go on after were printed as found; one that stopped it is not. */
+    if (t.problems == 0 || memcmp(&err, &t.first, sizeof err) != 0) {
+        if (rc == HD_EIO || rc == HD_ENOMEM)
+            print_load_error(&err);
+        else
+            on_problem(&err, &t);
+    }
+    if (!t.quiet && rc != HD_EIO && rc != HD_ENOMEM)
+        printf("%s: invalid: %" PRIu64 " problem%s\n", path, t.problems, t.problems == 1 ? "" : "s");
+    return exit_for_status(rc);
+}
+
+const command cmd_validate = {"validate", "check a dump's structure and references", validate_run,
+                              validate_usage};

@@ -1,0 +1,73 @@
+/* main.c: heaptool's entry point: the command table and dispatch, like git's. */
+#include "cli.h"
+
+#include <string.h>
+
+static const command *const commands[] = {&cmd_stats, &cmd_validate};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+    fputs("usage: heaptool <command> [options] <args>\n"
+          "       heaptool help <command> | --help | --version\n\n"
+          "Answers questions about heap dumps (heapdump v1, see formats/heapdump.md).\n\n"
+          "commands:\n", out);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    fputs("\nA DUMP argument of '-' reads standard input.\n\n"
+          "exit status:\n"
+          "  0  success\n"
+          "  1  a \"found\" result (e.g. diff --fail-on-growth saw growth)\n"
+          "  2  usage error\n"
+          "  3  invalid input: the dump is malformed or inconsistent\n"
+          "  4  a file cannot be opened or read\n"
+          "  5  out of memory\n", out);
+}
+
+static const command *find(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(commands[i]->name, name))
+            return commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(name, "--version")) {
+        printf("heaptool %s (heapdump format version %d)\n", HT_VERSION, HD_FORMAT_VERSION);
+        return EXIT_OK;
+    }
+    if (!strcmp(name, "help")) {
+        if (argc < 3) {
+            usage(stdout);
+            return EXIT_OK;
+        }
+        const command *cmd = find(argv[2]);
+        if (!cmd)
+            return usage_error(NULL, "'%s' is not a heaptool command; see 'heaptool --help'", argv[2]);
+        cmd->usage(stdout);
+        return EXIT_OK;
+    }
+    const command *cmd = find(name);
+    if (!cmd) {
+        if (name[0] == '-')
+            return usage_error(NULL, "unknown option '%s'; see 'heaptool --help'", name);
+        return usage_error(NULL, "'%s' is not a heaptool command; see 'heaptool --help'", name);
+    }
+    int rc = cmd->run(argc - 1, argv + 1);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        perror("heaptool: writing output");
+        return EXIT_IO;
+    }
+    return rc;
+}

@@ -1,0 +1,150 @@
+/* output.c: diagnostics and text output shared by the commands. */
+#include "cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+int exit_for_status(int status)
+{
+    switch (status) {
+    case HD_OK: return EXIT_OK;
+    case HD_EIO: return EXIT_IO;
+    case HD_ENOMEM: return EXIT_NOMEM;
+    case HD_EINVAL: return EXIT_USAGE;
+    default: return EXIT_INVALID;
+    }
+}
+
+/* Dump text in a diagnostic goes through the same escaping as tables. */
+static void print_diagnostic_text(const char *s)
+{
+    print_escaped(stderr, s);
+}
+
+void print_load_error(const hd_error *err)
+{
+    fputs("heaptool: ", stderr);
+    if (err->line)
+        fprintf(stderr, "%s:%" PRIu64 ":%" PRIu64 ": ", err->file, err->line, err->column);
+    else if (err->status != HD_EIO)
+        fprintf(stderr, "%s: ", err->file);
+    print_diagnostic_text(err->message);
+    fputc('\n', stderr);
+}
+
+int load_or_report(const char *path, hd_dump **out)
+{
+    hd_error err;
+    int rc = hd_load(path, NULL, out, &err);
+    if (rc != HD_OK) {
+        print_load_error(&err);
+        return exit_for_status(rc);
+    }
+    return EXIT_OK;
+}
+
+int usage_error(const command *cmd, const char *fmt, ...)
+{
+    fputs("heaptool: ", stderr);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    if (cmd)
+        cmd->usage(stderr);
+    return EXIT_USAGE;
+}
+
+bool parse_count(const command *cmd, const char *name, const char *text, uint64_t *out)
+{
+    char *end;
+    if (*text >= '0' && *text <= '9') {
+        errno = 0;
+        unsigned long long v = strtoull(text, &end, 10);
+        if (*end == '\0' && errno == 0) {
+            *out = v;
+            return true;
+        }
+    }
+    usage_error(cmd, "%s: '%s' is not a non-negative integer", name, text);
+    return false;
+}
+
+/* Length of a valid UTF-8 sequence at s (not a C0/C1 control), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+    if (s[0] >= 0x20 && s[0] < 0x7f)
+        return 1;
+    int n = s[0] >= 0xF0 && s[0] < 0xF5 ? 4 : s[0] >= 0xE0 ? (s[0] < 0xF0 ? 3 : 0)
+          : s[0] >= 0xC2 ? 2 : 0;
+    if (!n)
+        return 0;
+    for (int i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    uint32_t cp = n == 2 ? (uint32_t)(s[0] & 0x1F) << 6 | (s[1] & 0x3F)
+                : n == 3 ? (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F)
+                : (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 |
+                  (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+    if ((n == 2 && cp < 0xA0) || (n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp < 0xE000))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0; /* C1 controls, overlong forms, surrogates */
+    return (size_t)n;
+}
+
+static size_t walk_escaped(FILE *out, const char *s)
+{
+    size_t cols = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t n = utf8_len(p);
+        if (n) {
+            if (out)
+                fwrite(p, 1, n, out);
+            p += n;
+            cols++;
+        } else {
+            if (out)
+                fprintf(out, "\\x%02x", *p);
+            p++;
+            cols += 4;
+        }
+    }
+    return cols;
+}
+
+size_t print_escaped(FILE *out, const char *s) { return walk_escaped(out, s); }
+size_t escaped_width(const char *s) { return walk_escaped(NULL, s); }
+
+const char *human_size(uint64_t bytes, char *buf)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    if (bytes < 1024) {
+        snprintf(buf, 16, "%u B", (unsigned)bytes);
+        return buf;
+    }
+    double v = (double)bytes;
+    unsigned u = 0;
+    while (v >= 1024 && u < 6) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, 16, v < 10 ? "%.1f %s" : "%.0f %s", v, units[u]);
+    return buf;
+}
+
+void print_cell(FILE *out, const char *s, size_t width, bool right)
+{
+    size_t w = escaped_width(s);
+    if (right)
+        for (size_t i = w; i < width; i++)
+            fputc(' ', out);
+    print_escaped(out, s);
+    if (!right)
+        for (size_t i = w; i < width; i++)
+            fputc(' ', out);
+}

@@ -1,0 +1,57 @@
+/* dump_internal.h: the loaded graph, struct of arrays with dense indices and CSR out-edges.
+ *
+ * Per object: id 8 + size 8 + type 4 + site 4 + label 4 + rc 4 + edge offset 4 + gen 1 +
+ * flags 1 = 38 bytes, plus the id map (4 bytes a slot at most 70 % full). Per reference: target
+ * 4 + name 4 = 8 bytes. Strings live once in the arena.
+ */
+#ifndef HD_DUMP_INTERNAL_H
+#define HD_DUMP_INTERNAL_H
+
+#include "heapdump.h"
+#include "idmap.h"
+#include "strtab.h"
+
+struct hd_dump {
+    uint32_t version;
+    uint32_t producer, created, name; /* strtab offsets */
+    int64_t pid;
+
+    uint32_t ntypes, types_cap;
+    uint64_t *type_id, *type_size;
+    uint32_t *type_name;
+    uint8_t *type_flags;
+    hd__idmap type_map;
+
+    uint32_t nsites, sites_cap;
+    uint64_t *site_id;
+    uint32_t *site_file, *site_function, *site_line;
+    hd__idmap site_map;
+
+    uint32_t nobjects, objects_cap;
+    uint64_t *obj_id, *obj_size;
+    uint32_t *obj_type, *obj_site, *obj_label, *obj_rc;
+    uint8_t *obj_gen, *obj_flags;
+    hd__idmap obj_map;
+
+    uint64_t nedges, edges_cap;
+    uint32_t *edge_offset; /* nobjects + 1 */
+    uint32_t *edge_target; /* object indices once loaded */
+    uint32_t *edge_name;
+
+    uint32_t nroots, roots_cap;
+    uint32_t *root_object, *root_kind_name, *root_name;
+    uint8_t *root_kind;
+
+    uint32_t nweakrefs, weakrefs_cap;
+    uint32_t *weakref_object, *weakref_referent;
+    uint8_t *weakref_callback;
+
+    hd_pools pools;
+    hd_pool_class *pool_classes;
+    hd_gc gc;
+    uint32_t *gc_garbage;
+
+    hd__strtab strings;
+};
+
+#endif

@@ -1,0 +1,74 @@
+/* idmap.c: id -> index hash over a caller's key array. Fibonacci hashing spreads the sequential
+ * ids most producers use. */
+#include "idmap.h"
+
+#include <stdlib.h>
+
+static inline uint32_t slot_of(uint64_t id, uint32_t mask)
+{
+    return (uint32_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+}
+
+int hd__idmap_init(hd__idmap *m, uint32_t n)
+{
+    uint64_t cap = 16;
+    while (cap * 7 / 10 < n)
+        cap *= 2;
+    m->slots = calloc(cap, sizeof *m->slots);
+    m->mask = (uint32_t)(cap - 1);
+    m->used = 0;
+    return m->slots ? 0 : -1;
+}
+
+void hd__idmap_free(hd__idmap *m)
+{
+    free(m->slots);
+    m->slots = NULL;
+}
+
+uint32_t hd__idmap_find(const hd__idmap *m, const uint64_t *keys, uint64_t id)
+{
+    for (uint32_t j = slot_of(id, m->mask);; j = (j + 1) & m->mask) {
+        uint32_t s = m->slots[j];
+        if (s == 0)
+            return UINT32_MAX;
+        if (keys[s - 1] == id)
+            return s - 1;
+    }
+}
+
+static int grow(hd__idmap *m, const uint64_t *keys)
+{
+    uint64_t cap = ((uint64_t)m->mask + 1) * 2;
+    uint32_t *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return -1;
+    uint32_t mask = (uint32_t)(cap - 1);
+    for (uint32_t i = 0; i <= m->mask; i++) {
+        uint32_t s = m->slots[i];
+        if (!s)
+            continue;
+        uint32_t j = slot_of(keys[s - 1], mask);
+        while (slots[j])
+            j = (j + 1) & mask;
+        slots[j] = s;
+    }
+    free(m->slots);
+    m->slots = slots;
+    m->mask = mask;
+    return 0;
+}
+
+uint32_t hd__idmap_insert(hd__idmap *m, const uint64_t *keys, uint32_t idx)
+{
+    if ((uint64_t)(m->used + 1) * 10 > ((uint64_t)m->mask + 1) * 7 && grow(m, keys) != 0)
+        return UINT32_MAX - 1;
+    uint64_t id = keys[idx];
+    uint32_t j = slot_of(id, m->mask);
+    for (uint32_t s; (s = m->slots[j]) != 0; j = (j + 1) & m->mask)
+        if (keys[s - 1] == id)
+            return s - 1;
+    m->slots[j] = idx + 1;
+    m->used++;
+    return idx;
+}

@@ -1,0 +1,75 @@
+/* lexer.h: a pull lexer for JSON over a byte source read in bounded chunks.
+ *
+ * Tokens never need to be contiguous in memory: strings are decoded into their own growing
+ * buffer and numbers are converted as their digits go by, so the chunk buffer stays a fixed
+ * size however large the document or a value in it. Integers are kept exact as uint64.
+ */
+#ifndef HD_LEXER_H
+#define HD_LEXER_H
+
+#include "heapdump.h"
+#include <stdbool.h>
+
+#define HD__CHUNK (1u << 20)
+#define HD__MAX_STRING (16u << 20) /* one decoded string */
+#define HD__MAX_DEPTH 256          /* nesting while skipping a value */
+#define HD__MAX_CAPTURE (64u << 20)/* raw text of a section handed to cJSON */
+
+/* Where bytes come from: read up to cap bytes, 0 at end, -1 on error (errno set). */
+typedef struct hd__source {
+    long (*read)(void *ctx, char *buf, size_t cap);
+    int (*rewind)(void *ctx); /* NULL or failing: the source can be read only once */
+    void *ctx;
+} hd__source;
+
+enum hd__tok {
+    HD__T_EOF, HD__T_LBRACE, HD__T_RBRACE, HD__T_LBRACKET, HD__T_RBRACKET, HD__T_COLON,
+    HD__T_COMMA, HD__T_STRING, HD__T_NUMBER, HD__T_TRUE, HD__T_FALSE, HD__T_NULL,
+};
+
+enum hd__num { HD__N_UINT, HD__N_BIGUINT, HD__N_NEGINT, HD__N_REAL };
+
+typedef struct hd__pos { uint64_t offset, line, column; } hd__pos;
+
+typedef struct hd__lexer {
+    hd__source src;
+    const char *name;   /* for error messages */
+    hd_error *err;      /* where a lexical error goes */
+    char *buf;
+    size_t pos, end;
+    bool eof;
+    uint64_t base;      /* absolute offset of buf[0] */
+    uint64_t line, line_start;
+
+    enum hd__tok tok;   /* the current token and where it began */
+    hd__pos tok_pos;
+    char *str;          /* decoded string of HD__T_STRING, NUL-terminated */
+    size_t str_len, str_cap;
+    enum hd__num num_kind;
+    uint64_t num;       /* value of an HD__N_UINT */
+
+    char *cap;          /* raw text being captured (see hd__lex_capture_value) */
+    size_t cap_len, cap_size, cap_from;
+    bool capturing;
+} hd__lexer;
+
+int hd__lex_init(hd__lexer *lx, hd__source src, const char *name, hd_error *err);
+void hd__lex_free(hd__lexer *lx);
+/* Starts over from the beginning of the source; HD_EIO when it cannot. */
+int hd__lex_restart(hd__lexer *lx);
+/* Reads the next token into lx->tok; HD_OK or an error status with lx->err filled. */
+int hd__lex_next(hd__lexer *lx);
+/* With the first token of a value current, consumes the whole value (its last token becomes
+ * current). Iterative; fails with HD_ELIMIT past HD__MAX_DEPTH. */
+int hd__lex_skip_value(hd__lexer *lx);
+/* Like skip, and also returns the value's raw text (an object or array) in lx->cap. */
+int hd__lex_capture_value(hd__lexer *lx, const char **text, size_t *len);
+
+/* Fills lx->err for a problem at pos; returns status. */
+int hd__lex_fail(hd__lexer *lx, int status, hd__pos pos, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void hd__error_set(hd_error *err, int status, const char *file, hd__pos pos, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+const char *hd__tok_name(enum hd__tok tok);
+
+#endif

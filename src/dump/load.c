@@ -1,0 +1,1415 @@
+/* load.c: reads a heapdump v1 document record by record into the compact graph.
+ *
+ * The document is never held whole: the lexer streams it in bounded chunks, each record of the
+ * large arrays goes straight into the struct-of-arrays graph, and references are kept as raw
+ * target ids until the end, when the id map exists and they are resolved in place to indices.
+ * Problems found only then (dangling ids, unknown types) are placed by a second, read-only pass
+ * over the source when the source can be read again.
+ */
+#include "dump_internal.h"
+#include "lexer.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define SKIPPED 1               /* a value was wrong, reported, and skipped (validation mode) */
+#define MAX_KEPT_PROBLEMS 1000  /* post-load problems kept for placing; the rest only counted */
+#define TYPE_PLACEHOLDER 0x80u  /* type_flags: referenced by an object, not (yet) defined */
+
+enum section { S_FORMAT, S_VERSION, S_META, S_TYPES, S_SITES, S_OBJECTS, S_WEAKREFS, S_ROOTS,
+               S_POOLS, S_GC, S_COUNT };
+static const char *const section_names[S_COUNT] = {
+    "format", "version", "meta", "types", "sites", "objects", "weakrefs", "roots", "pools", "gc",
+};
+
+/* A problem found after the document was read, to be placed by the locating pass. */
+typedef struct pending {
+    enum section array;
+    uint64_t index;
+    int status;
+    char message[200];
+    hd__pos pos;
+} pending;
+
+typedef struct loader {
+    hd__lexer lx;
+    hd_dump *d;
+    hd_problem_fn on_problem;
+    void *user;
+    hd_error *err;
+    hd_error first;       /* the first problem, returned when validation finds any */
+    uint64_t nproblems;
+    bool seen[S_COUNT];
+    enum section ctx;     /* the array whose element is being read, for messages */
+    uint64_t ctx_index;
+    bool in_record;
+    char key[64];
+
+    uint64_t *edge_tid;   /* raw target ids until resolved */
+    uint64_t *root_tid, *weakref_tid, *referent_tid, *garbage_tid;
+    uint32_t garbage_cap;
+    uint32_t *type_user, *site_user; /* first object that used an undefined type/site */
+    hd__pos gc_pos;
+
+    pending *pend;
+    size_t npend;
+} loader;
+
+/* --- problems ------------------------------------------------------------------------------ */
+
+static void format_context(loader *L, char *out, size_t size)
+{
+    if (L->in_record)
+        snprintf(out, size, "%s[%llu]: ", section_names[L->ctx], (unsigned long long)L->ctx_index);
+    else
+        out[0] = '\0';
+}
+
+static void deliver(loader *L, const hd_error *e)
+{
+    if (L->nproblems++ == 0)
+        L->first = *e;
+    L->on_problem(e, L->user);
+}
+
+/* Reports a problem in the document. Without a problem callback it is the load's error and its
+ * status is returned; with one, it is delivered and HD_OK says "go on". */
+__attribute__((format(printf, 4, 5)))
+static int problem(loader *L, int status, hd__pos pos, const char *fmt, ...)
+{
+    char ctx[64], msg[200];
+    format_context(L, ctx, sizeof ctx);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hd_error e;
+    hd__error_set(&e, status, L->lx.name, pos, "%s%s", ctx, msg);
+    if (!L->on_problem || status == HD_ENOMEM || status == HD_ELIMIT) {
+        *L->err = e;
+        return status;
+    }
+    deliver(L, &e);
+    return HD_OK;
+}
+
+static int oom(loader *L)
+{
+    return problem(L, HD_ENOMEM, L->lx.tok_pos, "out of memory");
+}
+
+static int syntax(loader *L, const char *expected)
+{
+    return hd__lex_fail(&L->lx, HD_ESYNTAX, L->lx.tok_pos, "expected %s, found %s", expected,
+                        hd__tok_name(L->lx.tok));
+}
+
+/* A value of the wrong kind: report it and skip it so reading can go on. */
+static int wrong_value(loader *L, const char *key, const char *expected)
+{
+    const hd__lexer *lx = &L->lx;
+    const char *found = hd__tok_name(lx->tok);
+    if (lx->tok == HD__T_NUMBER)
+        found = lx->num_kind == HD__N_NEGINT  ? "a negative number"
+              : lx->num_kind == HD__N_BIGUINT ? "a number above 2^64-1"
+              : lx->num_kind == HD__N_REAL    ? "a non-integer number" : "a number";
+    int rc = problem(L, HD_EFORMAT, lx->tok_pos, "'%s' must be %s, found %s", key, expected, found);
+    if (rc)
+        return rc;
+    rc = hd__lex_skip_value(&L->lx);
+    return rc ? rc : SKIPPED;
+}
+
+/* --- value readers: 0 = read, SKIPPED = wrong and skipped, < 0 = stop ---------------------- */
+
+static int read_uint(loader *L, const char *key, uint64_t *out)
+{
+    if (L->lx.tok == HD__T_NUMBER && L->lx.num_kind == HD__N_UINT) {
+        *out = L->lx.num;
+        return HD_OK;
+    }
+    return wrong_value(L, key, "an unsigned integer");
+}
+
+static int read_bool(loader *L, const char *key, bool *out)
+{
+    if (L->lx.tok == HD__T_TRUE || L->lx.tok == HD__T_FALSE) {
+        *out = L->lx.tok == HD__T_TRUE;
+        return HD_OK;
+    }
+    return wrong_value(L, key, "true or false");
+}
+
+static int read_string(loader *L, const char *key, bool intern, uint32_t *out)
+{
+    if (L->lx.tok != HD__T_STRING)
+        return wrong_value(L, key, "a string");
+    hd__strtab *st = &L->d->strings;
+    *out = intern ? hd__strtab_intern(st, L->lx.str, L->lx.str_len)
+                  : hd__strtab_append(st, L->lx.str, L->lx.str_len);
+    if (*out == UINT32_MAX)
+        return problem(L, HD_ELIMIT, L->lx.tok_pos, "strings beyond 4 GiB in all");
+    return HD_OK;
+}
+
+/* --- iteration over objects and arrays ----------------------------------------------------- */
+
+typedef int (*member_fn)(loader *L, const char *key, void *state);
+
+/* With '{' current, calls fn for each member with its value's first token current; fn consumes
+ * the value. Leaves '}' current. */
+static int each_member(loader *L, member_fn fn, void *state)
+{
+    hd__lexer *lx = &L->lx;
+    int rc;
+    if (lx->tok != HD__T_LBRACE) {
+        if ((rc = problem(L, HD_EFORMAT, lx->tok_pos, "expected an object, found %s",
+                          hd__tok_name(lx->tok))))
+            return rc;
+        return (rc = hd__lex_skip_value(lx)) ? rc : SKIPPED;
+    }
+    if ((rc = hd__lex_next(lx)))
+        return rc;
+    if (lx->tok == HD__T_RBRACE)
+        return HD_OK;
+    for (;;) {
+        if (lx->tok != HD__T_STRING)
+            return syntax(L, "a member name");
+        if (lx->str_len < sizeof L->key)
+            memcpy(L->key, lx->str, lx->str_len + 1);
+        else
+            strcpy(L->key, "(long name)");
+        if ((rc = hd__lex_next(lx)))
+            return rc;
+        if (lx->tok != HD__T_COLON)
+            return syntax(L, "':' after a member name");
+        if ((rc = hd__lex_next(lx)))
+            return rc;
+        if ((rc = fn(L, L->key, state)) < 0)
+            return rc;
+        if ((rc = hd__lex_next(lx)))
+            return rc;
+        if (lx->tok == HD__T_RBRACE)
+            return HD_OK;
+        if (lx->tok != HD__T_COMMA)
+            return syntax(L, "',' or '}'");
+        if ((rc = hd__lex_next(lx)))
+            return rc;
+    }
+}
+
+typedef int (*element_fn)(loader *L);
+
+/* With '[' current, calls fn for each element; leaves ']' current. */
+static int each_element(loader *L, enum section array, element_fn fn)
+{
+    hd__lexer *lx = &L->lx;
+    int rc;
+    if (lx->tok != HD__T_LBRACKET)
+        return wrong_value(L, section_names[array], "an array");
+    if ((rc = hd__lex_next(lx)))
+        return rc;
+    if (lx->tok == HD__T_RBRACKET)
+        return HD_OK;
+    L->ctx = array;
+    L->in_record = true;
+    for (L->ctx_index = 0;; L->ctx_index++) {
+        if ((rc = fn(L)) < 0)
+            return rc;
+        if ((rc = hd__lex_next(lx)))
+            return rc;
+        if (lx->tok == HD__T_RBRACKET)
+            break;
+        if (lx->tok != HD__T_COMMA)
+            return syntax(L, "',' or ']'");
+        if ((rc = hd__lex_next(lx)))
+            return rc;
+    }
+    L->in_record = false;
+    return HD_OK;
+}
+
+static int missing(loader *L, const char *member)
+{
+    return problem(L, HD_EFORMAT, L->lx.tok_pos, "missing member '%s'", member);
+}
+
+/* Grows parallel arrays to hold one more element; the sizes are those of each array's element. */
+static bool grow(uint32_t count, uint32_t *cap, size_t n, void **arrays[], const size_t sizes[])
+{
+    if (count < *cap)
+        return true;
+    uint32_t want = *cap ? (*cap > UINT32_MAX / 2 ? UINT32_MAX - 1 : *cap * 2) : 64;
+    if (want <= count)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        void *p = realloc(*arrays[i], (size_t)want * sizes[i]);
+        if (!p)
+            return false;
+        *arrays[i] = p;
+    }
+    *cap = want;
+    return true;
+}
+
+/* --- types and sites ----------------------------------------------------------------------- */
+
+static bool types_grow(loader *L)
+{
+    hd_dump *d = L->d;
+    void **arrays[] = {(void **)&d->type_id, (void **)&d->type_size, (void **)&d->type_name,
+                       (void **)&d->type_flags, (void **)&L->type_user};
+    const size_t sizes[] = {8, 8, 4, 1, 4};
+    return grow(d->ntypes, &d->types_cap, 5, arrays, sizes);
+}
+
+static bool sites_grow(loader *L)
+{
+    hd_dump *d = L->d;
+    void **arrays[] = {(void **)&d->site_id, (void **)&d->site_file, (void **)&d->site_function,
+                       (void **)&d->site_line, (void **)&L->site_user};
+    const size_t sizes[] = {8, 4, 4, 4, 4};
+    return grow(d->nsites, &d->sites_cap, 5, arrays, sizes);
+}
+
+/* The index of type id; an id not defined yet gets a placeholder the types array may fill. */
+static int type_index(loader *L, uint64_t id, uint32_t user, uint32_t *out)
+{
+    hd_dump *d = L->d;
+    if (!types_grow(L))
+        return oom(L);
+    d->type_id[d->ntypes] = id;
+    uint32_t t = hd__idmap_insert(&d->type_map, d->type_id, d->ntypes);
+    if (t == UINT32_MAX - 1)
+        return oom(L);
+    if (t == d->ntypes) {
+        d->type_name[t] = 0;
+        d->type_size[t] = 0;
+        d->type_flags[t] = TYPE_PLACEHOLDER;
+        L->type_user[t] = user;
+        d->ntypes++;
+    }
+    *out = t;
+    return HD_OK;
+}
+
+static int site_index(loader *L, uint64_t id, uint32_t user, uint32_t *out)
+{
+    hd_dump *d = L->d;
+    if (!sites_grow(L))
+        return oom(L);
+    d->site_id[d->nsites] = id;
+    uint32_t s = hd__idmap_insert(&d->site_map, d->site_id, d->nsites);
+    if (s == UINT32_MAX - 1)
+        return oom(L);
+    if (s == d->nsites) {
+        d->site_file[s] = 0;
+        d->site_function[s] = 0;
+        d->site_line[s] = 0;
+        L->site_user[s] = user;
+        d->nsites++;
+    }
+    *out = s;
+    return HD_OK;
+}
+
+enum { HAVE_ID = 1, HAVE_NAME = 2, HAVE_SIZE = 4, HAVE_TYPE = 8, HAVE_FILE = 16, HAVE_LINE = 32,
+       HAVE_KIND = 64, BAD_REQUIRED = 128 };
+
+typedef struct type_rec {
+    uint64_t id, size;
+    uint32_t name;
+    unsigned flags, have;
+} type_rec;
+
+static int type_member(loader *L, const char *key, void *state)
+{
+    type_rec *r = state;
+    bool b = false;
+    int rc;
+    if (!strcmp(key, "id")) {
+        if ((rc = read_uint(L, key, &r->id)) == 0)
+            r->have |= HAVE_ID;
+        else if (rc == SKIPPED)
+            r->have |= BAD_REQUIRED;
+    } else if (!strcmp(key, "name")) {
+        if ((rc = read_string(L, key, true, &r->name)) == 0)
+            r->have |= HAVE_NAME;
+        else if (rc == SKIPPED)
+            r->have |= BAD_REQUIRED;
+    } else if (!strcmp(key, "size")) {
+        rc = read_uint(L, key, &r->size);
+    } else if (!strcmp(key, "gc") || !strcmp(key, "finalizer") || !strcmp(key, "legacy_finalizer")) {
+        unsigned bit = key[0] == 'g' ? HD_TYPE_GC : key[0] == 'f' ? HD_TYPE_FINALIZER
+                                                                   : HD_TYPE_LEGACY_FINALIZER;
+        if ((rc = read_bool(L, key, &b)) == 0 && b)
+            r->flags |= bit;
+    } else {
+        rc = hd__lex_skip_value(&L->lx);
+    }
+    return rc;
+}
+
+static int parse_type(loader *L)
+{
+    type_rec r = {0};
+    int rc = each_member(L, type_member, &r);
+    if (rc)
+        return rc < 0 ? rc : HD_OK;
+    if (r.have & BAD_REQUIRED)
+        return HD_OK;
+    if (!(r.have & HAVE_ID))
+        return missing(L, "id");
+    if (!(r.have & HAVE_NAME))
+        return missing(L, "name");
+    uint32_t t;
+    if ((rc = type_index(L, r.id, UINT32_MAX, &t)))
+        return rc;
+    hd_dump *d = L->d;
+    if (!(d->type_flags[t] & TYPE_PLACEHOLDER))
+        return problem(L, HD_EINTEGRITY, L->lx.tok_pos, "duplicate type id %llu",
+                       (unsigned long long)r.id);
+    d->type_name[t] = r.name;
+    d->type_size[t] = r.size;
+    d->type_flags[t] = (uint8_t)r.flags;
+    return HD_OK;
+}
+
+typedef struct site_rec {
+    uint64_t id, line;
+    uint32_t file, function;
+    unsigned have;
+} site_rec;
+
+static int site_member(loader *L, const char *key, void *state)
+{
+    site_rec *r = state;
+    int rc;
+    if (!strcmp(key, "id")) {
+        if ((rc = read_uint(L, key, &r->id)) == 0)
+            r->have |= HAVE_ID;
+    } else if (!strcmp(key, "file")) {
+        if ((rc = read_string(L, key, true, &r->file)) == 0)
+            r->have |= HAVE_FILE;
+    } else if (!strcmp(key, "line")) {
+        if ((rc = read_uint(L, key, &r->line)) == 0) {
+            if (r->line > UINT32_MAX)
+                rc = problem(L, HD_EFORMAT, L->lx.tok_pos, "'line' above 2^32-1");
+            else
+                r->have |= HAVE_LINE;
+        }
+    } else if (!strcmp(key, "function")) {
+        rc = read_string(L, key, true, &r->function);
+    } else {
+        return hd__lex_skip_value(&L->lx);
+    }
+    if (rc == SKIPPED && strcmp(key, "function"))
+        r->have |= BAD_REQUIRED;
+    return rc;
+}
+
+static int parse_site(loader *L)
+{
+    site_rec r = {0};
+    int rc = each_member(L, site_member, &r);
+    if (rc)
+        return rc < 0 ? rc : HD_OK;
+    if (r.have & BAD_REQUIRED)
+        return HD_OK;
+    if (!(r.have & HAVE_ID))
+        return missing(L, "id");
+    if (!(r.have & HAVE_FILE))
+        return missing(L, "file");
+    if (!(r.have & HAVE_LINE))
+        return missing(L, "line");
+    uint32_t s;
+    if ((rc = site_index(L, r.id, UINT32_MAX, &s)))
+        return rc;
+    hd_dump *d = L->d;
+    if (d->site_file[s] != 0)
+        return problem(L, HD_EINTEGRITY, L->lx.tok_pos, "duplicate site id %llu",
+                       (unsigned long long)r.id);
+    d->site_file[s] = r.file;
+    d->site_function[s] = r.function;
+    d->site_line[s] = (uint32_t)r.line;
+    return HD_OK;
+}
+
+/* --- objects ------------------------------------------------------------------------------- */
+
+typedef struct object_rec {
+    uint64_t id, type, size, rc, site;
+    uint32_t label;
+    uint8_t gen, flags;
+    bool has_rc, has_site;
+    unsigned have;
+} object_rec;
+
+static int push_edge(loader *L, uint64_t target, uint32_t name)
+{
+    hd_dump *d = L->d;
+    if (d->nedges == d->edges_cap) {
+        uint64_t want = d->edges_cap ? d->edges_cap * 2 : 1024;
+        if (want > UINT32_MAX - 1)
+            want = UINT32_MAX - 1;
+        if (d->nedges >= want)
+            return problem(L, HD_ELIMIT, L->lx.tok_pos, "more than 2^32-2 references");
+        uint64_t *t = realloc(L->edge_tid, want * sizeof *t);
+        if (t)
+            L->edge_tid = t;
+        uint32_t *n = realloc(d->edge_name, want * sizeof *n);
+        if (n)
+            d->edge_name = n;
+        if (!t || !n)
+            return oom(L);
+        d->edges_cap = want;
+    }
+    L->edge_tid[d->nedges] = target;
+    d->edge_name[d->nedges] = name;
+    d->nedges++;
+    return HD_OK;
+}
+
+/* One reference: [target] or [target, name]; with '[' current, leaves ']' current. */
+static int parse_ref(loader *L, uint64_t j)
+{
+    hd__lexer *lx = &L->lx;
+    char key[40];
+    snprintf(key, sizeof key, "refs[%llu]", (unsigned long long)j);
+    if (lx->tok != HD__T_LBRACKET)
+        return wrong_value(L, key, "a [target, name] pair");
+    uint64_t target = 0;
+    uint32_t name = 0;
+    int rc, bad = 0;
+    if ((rc = hd__lex_next(lx)))
+        return rc;
+    if (lx->tok == HD__T_RBRACKET)
+        return problem(L, HD_EFORMAT, lx->tok_pos, "'%s' is empty (expected [target, name])", key);
+    if ((rc = read_uint(L, key, &target)) < 0)
+        return rc;
+    bad |= rc;
+    if ((rc = hd__lex_next(lx)))
+        return rc;
+    if (lx->tok == HD__T_COMMA) {
+        if ((rc = hd__lex_next(lx)))
+            return rc;
+        if (lx->tok != HD__T_NULL && (rc = read_string(L, key, true, &name)) < 0)
+            return rc;
+        bad |= rc;
+        if ((rc = hd__lex_next(lx)))
+            return rc;
+    }
+    if (lx->tok != HD__T_RBRACKET) {
+        if (lx->tok != HD__T_COMMA)
+            return syntax(L, "',' or ']'");
+        if ((rc = problem(L, HD_EFORMAT, lx->tok_pos, "'%s' has more than two items", key)))
+            return rc;
+        while (lx->tok == HD__T_COMMA) {
+            if ((rc = hd__lex_next(lx)) || (rc = hd__lex_skip_value(lx)) || (rc = hd__lex_next(lx)))
+                return rc;
+        }
+        if (lx->tok != HD__T_RBRACKET)
+            return syntax(L, "',' or ']'");
+        return HD_OK;
+    }
+    return bad ? HD_OK : push_edge(L, target, name);
+}
+
+static int parse_refs(loader *L)
+{
+    hd__lexer *lx = &L->lx;
+    if (lx->tok != HD__T_LBRACKET)
+        return wrong_value(L, "refs", "an array");
+    int rc;
+    if ((rc = hd__lex_next(lx)))
+        return rc;
+    if (lx->tok == HD__T_RBRACKET)
+        return HD_OK;
+    for (uint64_t j = 0;; j++) {
+        if ((rc = parse_ref(L, j)) < 0)
+            return rc;
+        if ((rc = hd__lex_next(lx)))
+            return rc;
+        if (lx->tok == HD__T_RBRACKET)
+            return HD_OK;
+        if (lx->tok != HD__T_COMMA)
+            return syntax(L, "',' or ']'");
+        if ((rc = hd__lex_next(lx)))
+            return rc;
+    }
+}
+
+static int parse_flags(loader *L, uint8_t *flags)
+{
+    static const char *const names[] = {"tracked", "finalized", "frozen", "immortal", "interned"};
+    hd__lexer *lx = &L->lx;
+    if (lx->tok != HD__T_LBRACKET)
+        return wrong_value(L, "flags", "an array of strings");
+    int rc;
+    if ((rc = hd__lex_next(lx)))
+        return rc;
+    if (lx->tok == HD__T_RBRACKET)
+        return HD_OK;
+    for (;;) {
+        if (lx->tok != HD__T_STRING) {
+            if ((rc = wrong_value(L, "flags", "an array of strings")) < 0)
+                return rc;
+        } else {
+            for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+                if (!strcmp(lx->str, names[i]))
+                    *flags |= (uint8_t)(1u << i);
+        }
+        if ((rc = hd__lex_next(lx)))
+            return rc;
+        if (lx->tok == HD__T_RBRACKET)
+            return HD_OK;
+        if (lx->tok != HD__T_COMMA)
+            return syntax(L, "',' or ']'");
+        if ((rc = hd__lex_next(lx)))
+            return rc;
+    }
+}
+
+static int object_member(loader *L, const char *key, void *state)
+{
+    object_rec *r = state;
+    int rc;
+    switch (key[0]) {
+    case 'i':
+        if (strcmp(key, "id"))
+            break;
+        if ((rc = read_uint(L, key, &r->id)) == 0)
+            r->have |= HAVE_ID;
+        else if (rc == SKIPPED)
+            r->have |= BAD_REQUIRED;
+        return rc;
+    case 't':
+        if (strcmp(key, "type"))
+            break;
+        if ((rc = read_uint(L, key, &r->type)) == 0)
+            r->have |= HAVE_TYPE;
+        else if (rc == SKIPPED)
+            r->have |= BAD_REQUIRED;
+        return rc;
+    case 's':
+        if (!strcmp(key, "size")) {
+            if ((rc = read_uint(L, key, &r->size)) == 0)
+                r->have |= HAVE_SIZE;
+            else if (rc == SKIPPED)
+                r->have |= BAD_REQUIRED;
+            return rc;
+        }
+        if (strcmp(key, "site"))
+            break;
+        if (L->lx.tok == HD__T_NULL)
+            return HD_OK;
+        rc = read_uint(L, key, &r->site);
+        r->has_site = rc == 0;
+        return rc;
+    case 'r':
+        if (!strcmp(key, "refs"))
+            return parse_refs(L);
+        if (strcmp(key, "rc"))
+            break;
+        rc = read_uint(L, key, &r->rc);
+        r->has_rc = rc == 0;
+        return rc;
+    case 'l':
+        if (strcmp(key, "label"))
+            break;
+        if (L->lx.tok == HD__T_NULL)
+            return HD_OK;
+        return read_string(L, key, false, &r->label);
+    case 'g':
+        if (strcmp(key, "gen"))
+            break;
+        uint64_t g = 0;
+        if ((rc = read_uint(L, key, &g)))
+            return rc;
+        if (g > 2)
+            return problem(L, HD_EFORMAT, L->lx.tok_pos, "'gen' must be 0, 1 or 2, found %llu",
+                           (unsigned long long)g);
+        r->gen = (uint8_t)g;
+        return HD_OK;
+    case 'f':
+        if (strcmp(key, "flags"))
+            break;
+        return parse_flags(L, &r->flags);
+    }
+    return hd__lex_skip_value(&L->lx);
+}
+
+static bool objects_grow(loader *L)
+{
+    hd_dump *d = L->d;
+    void **arrays[] = {(void **)&d->obj_id, (void **)&d->obj_size, (void **)&d->obj_type,
+                       (void **)&d->obj_site, (void **)&d->obj_label, (void **)&d->obj_rc,
+                       (void **)&d->obj_gen, (void **)&d->obj_flags};
+    const size_t sizes[] = {8, 8, 4, 4, 4, 4, 1, 1};
+    uint32_t cap = d->objects_cap;
+    if (!grow(d->nobjects, &d->objects_cap, 8, arrays, sizes))
+        return false;
+    if (cap != d->objects_cap) { /* CSR offsets need one more slot than objects */
+        uint32_t *p = realloc(d->edge_offset, ((size_t)d->objects_cap + 1) * sizeof *p);
+        if (!p)
+            return false;
+        d->edge_offset = p;
+    }
+    return true;
+}
+
+static int parse_object(loader *L)
+{
+    hd_dump *d = L->d;
+    object_rec r = {.label = HD_NONE, .gen = HD_GEN_UNKNOWN};
+    uint64_t first_edge = d->nedges;
+    int rc = each_member(L, object_member, &r);
+    if (rc < 0)
+        return rc;
+    if (rc == 0 && !(r.have & BAD_REQUIRED)) {
+        if (!(r.have & HAVE_ID))
+            rc = missing(L, "id");
+        else if (!(r.have & HAVE_TYPE))
+            rc = missing(L, "type");
+        else if (!(r.have & HAVE_SIZE))
+            rc = missing(L, "size");
+        else
+            goto keep;
+        if (rc)
+            return rc;
+    }
+    d->nedges = first_edge; /* the record is dropped (validation mode): so are its references */
+    return HD_OK;
+keep:
+    if (d->nobjects >= UINT32_MAX - 1)
+        return problem(L, HD_ELIMIT, L->lx.tok_pos, "more than 2^32-2 objects");
+    if (!objects_grow(L))
+        return oom(L);
+    uint32_t o = d->nobjects;
+    if ((rc = type_index(L, r.type, o, &d->obj_type[o])))
+        return rc;
+    d->obj_site[o] = HD_NONE;
+    if (r.has_site && (rc = site_index(L, r.site, o, &d->obj_site[o])))
+        return rc;
+    d->obj_id[o] = r.id;
+    d->obj_size[o] = r.size;
+    d->obj_rc[o] = !r.has_rc ? HD_RC_UNKNOWN : r.rc >= UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)r.rc;
+    d->obj_label[o] = r.label;
+    d->obj_gen[o] = r.gen;
+    d->obj_flags[o] = r.flags;
+    d->edge_offset[o] = (uint32_t)first_edge;
+    d->nobjects++;
+    return HD_OK;
+}
+
+/* --- weakrefs and roots -------------------------------------------------------------------- */
+
+typedef struct weakref_rec {
+    uint64_t id, referent;
+    bool has_referent, callback;
+    unsigned have;
+} weakref_rec;
+
+static int weakref_member(loader *L, const char *key, void *state)
+{
+    weakref_rec *r = state;
+    int rc;
+    if (!strcmp(key, "id")) {
+        if ((rc = read_uint(L, key, &r->id)) == 0)
+            r->have |= HAVE_ID;
+        else if (rc == SKIPPED)
+            r->have |= BAD_REQUIRED;
+        return rc;
+    }
+    if (!strcmp(key, "referent")) {
+        if (L->lx.tok == HD__T_NULL)
+            return HD_OK;
+        rc = read_uint(L, key, &r->referent);
+        r->has_referent = rc == 0;
+        return rc;
+    }
+    if (!strcmp(key, "callback"))
+        return read_bool(L, key, &r->callback);
+    return hd__lex_skip_value(&L->lx);
+}
+
+static int parse_weakref(loader *L)
+{
+    weakref_rec r = {0};
+    int rc = each_member(L, weakref_member, &r);
+    if (rc || (r.have & BAD_REQUIRED))
+        return rc < 0 ? rc : HD_OK;
+    if (!(r.have & HAVE_ID))
+        return missing(L, "id");
+    hd_dump *d = L->d;
+    void **arrays[] = {(void **)&d->weakref_object, (void **)&d->weakref_referent,
+                       (void **)&d->weakref_callback, (void **)&L->weakref_tid,
+                       (void **)&L->referent_tid};
+    const size_t sizes[] = {4, 4, 1, 8, 8};
+    if (!grow(d->nweakrefs, &d->weakrefs_cap, 5, arrays, sizes))
+        return oom(L);
+    uint32_t w = d->nweakrefs++;
+    L->weakref_tid[w] = r.id;
+    L->referent_tid[w] = r.referent;
+    d->weakref_referent[w] = r.has_referent ? 0 : HD_NONE;
+    d->weakref_callback[w] = r.callback;
+    return HD_OK;
+}
+
+static const char *const root_kinds[] = {"external", "named", "interned", "cache", "frozen",
+                                         "garbage"};
+
+typedef struct root_rec {
+    uint64_t id;
+    uint32_t kind, name;
+    unsigned have;
+} root_rec;
+
+static int root_member(loader *L, const char *key, void *state)
+{
+    root_rec *r = state;
+    int rc;
+    if (!strcmp(key, "id") || !strcmp(key, "kind")) {
+        bool is_id = key[0] == 'i';
+        rc = is_id ? read_uint(L, key, &r->id) : read_string(L, key, true, &r->kind);
+        if (rc == 0)
+            r->have |= is_id ? HAVE_ID : HAVE_KIND;
+        else if (rc == SKIPPED)
+            r->have |= BAD_REQUIRED;
+        return rc;
+    }
+    if (!strcmp(key, "name"))
+        return read_string(L, key, true, &r->name);
+    return hd__lex_skip_value(&L->lx);
+}
+
+static int parse_root(loader *L)
+{
+    root_rec r = {0};
+    int rc = each_member(L, root_member, &r);
+    if (rc || (r.have & BAD_REQUIRED))
+        return rc < 0 ? rc : HD_OK;
+    if (!(r.have & HAVE_ID))
+        return missing(L, "id");
+    if (!(r.have & HAVE_KIND))
+        return missing(L, "kind");
+    hd_dump *d = L->d;
+    void **arrays[] = {(void **)&d->root_object, (void **)&d->root_kind_name,
+                       (void **)&d->root_name, (void **)&d->root_kind, (void **)&L->root_tid};
+    const size_t sizes[] = {4, 4, 4, 1, 8};
+    if (!grow(d->nroots, &d->roots_cap, 5, arrays, sizes))
+        return oom(L);
+    uint32_t i = d->nroots++;
+    L->root_tid[i] = r.id;
+    d->root_kind_name[i] = r.kind;
+    d->root_name[i] = r.name;
+    const char *kind = hd__strtab_get(&d->strings, r.kind);
+    d->root_kind[i] = HD_ROOT_OTHER;
+    for (unsigned k = 0; k < sizeof root_kinds / sizeof root_kinds[0]; k++)
+        if (!strcmp(kind, root_kinds[k]))
+            d->root_kind[i] = (uint8_t)k;
+    return HD_OK;
+}
+
+/* --- the small sections: meta and pools through cJSON, gc by hand (its ids must stay exact) -- */
+
+static int json_uint(loader *L, hd__pos at, const cJSON *obj, const char *section, const char *key,
+                     uint64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v)
+        return HD_OK;
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble >= 18446744073709551616.0 ||
+        v->valuedouble != (double)(uint64_t)v->valuedouble)
+        return problem(L, HD_EFORMAT, at, "%s: '%s' must be an unsigned integer", section, key);
+    *out = (uint64_t)v->valuedouble;
+    return HD_OK;
+}
+
+static int json_string(loader *L, hd__pos at, const cJSON *obj, const char *key, uint32_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v)
+        return HD_OK;
+    if (!cJSON_IsString(v))
+        return problem(L, HD_EFORMAT, at, "meta: '%s' must be a string", key);
+    *out = hd__strtab_intern(&L->d->strings, v->valuestring, strlen(v->valuestring));
+    return *out == UINT32_MAX ? oom(L) : HD_OK;
+}
+
+static cJSON *capture_json(loader *L, int *rc)
+{
+    const char *text;
+    size_t len;
+    *rc = hd__lex_capture_value(&L->lx, &text, &len);
+    if (*rc)
+        return NULL;
+    cJSON *j = cJSON_ParseWithLength(text, len);
+    if (!j)
+        *rc = oom(L); /* the lexer already checked the syntax */
+    return j;
+}
+
+static int parse_meta(loader *L)
+{
+    hd__pos at = L->lx.tok_pos;
+    if (L->lx.tok != HD__T_LBRACE)
+        return wrong_value(L, "meta", "an object");
+    int rc;
+    cJSON *j = capture_json(L, &rc);
+    if (!j)
+        return rc;
+    hd_dump *d = L->d;
+    uint64_t pid = 0;
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "pid");
+    if ((rc = json_string(L, at, j, "producer", &d->producer)) == 0 &&
+        (rc = json_string(L, at, j, "created", &d->created)) == 0 &&
+        (rc = json_string(L, at, j, "name", &d->name)) == 0 &&
+        (rc = json_uint(L, at, j, "meta", "pid", &pid)) == 0 && p && cJSON_IsNumber(p))
+        d->pid = (int64_t)pid;
+    cJSON_Delete(j);
+    return rc;
+}
+
+static int parse_pools(loader *L)
+{
+    hd__pos at = L->lx.tok_pos;
+    if (L->lx.tok != HD__T_LBRACE)
+        return wrong_value(L, "pools", "an object");
+    int rc;
+    cJSON *j = capture_json(L, &rc);
+    if (!j)
+        return rc;
+    hd_pools *p = &L->d->pools;
+    const cJSON *arenas = cJSON_GetObjectItemCaseSensitive(j, "arenas");
+    const cJSON *large = cJSON_GetObjectItemCaseSensitive(j, "large");
+    const cJSON *classes = cJSON_GetObjectItemCaseSensitive(j, "classes");
+    p->present = 1;
+    if ((rc = json_uint(L, at, j, "pools", "arena_size", &p->arena_size)) ||
+        (rc = json_uint(L, at, j, "pools", "pool_size", &p->pool_size)))
+        goto out;
+    if (arenas && ((rc = json_uint(L, at, arenas, "pools.arenas", "allocated", &p->arenas_allocated)) ||
+                   (rc = json_uint(L, at, arenas, "pools.arenas", "reclaimed", &p->arenas_reclaimed)) ||
+                   (rc = json_uint(L, at, arenas, "pools.arenas", "highwater", &p->arenas_highwater)) ||
+                   (rc = json_uint(L, at, arenas, "pools.arenas", "current", &p->arenas_current))))
+        goto out;
+    if (large && ((rc = json_uint(L, at, large, "pools.large", "count", &p->large_allocs)) ||
+                  (rc = json_uint(L, at, large, "pools.large", "bytes", &p->large_bytes))))
+        goto out;
+    if (classes && !cJSON_IsArray(classes)) {
+        rc = problem(L, HD_EFORMAT, at, "pools: 'classes' must be an array");
+        goto out;
+    }
+    int n = cJSON_GetArraySize(classes);
+    if (n > 0) {
+        L->d->pool_classes = calloc((size_t)n, sizeof *L->d->pool_classes);
+        if (!L->d->pool_classes) {
+            rc = oom(L);
+            goto out;
+        }
+        const cJSON *c;
+        cJSON_ArrayForEach(c, classes) {
+            hd_pool_class *pc = &L->d->pool_classes[p->nclasses];
+            uint64_t size = 0;
+            if ((rc = json_uint(L, at, c, "pools.classes[]", "size", &size)) ||
+                (rc = json_uint(L, at, c, "pools.classes[]", "pools", &pc->pools)) ||
+                (rc = json_uint(L, at, c, "pools.classes[]", "blocks_in_use", &pc->blocks_in_use)) ||
+                (rc = json_uint(L, at, c, "pools.classes[]", "blocks_free", &pc->blocks_free)))
+                goto out;
+            pc->size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+            p->nclasses++;
+        }
+        p->classes = L->d->pool_classes;
+    }
+out:
+    cJSON_Delete(j);
+    return rc;
+}
+
+static int gc_generation_member(loader *L, const char *key, void *state)
+{
+    hd_gc_generation *g = state;
+    uint64_t v = 0;
+    uint64_t *dst = !strcmp(key, "collections")     ? &g->collections
+                  : !strcmp(key, "collected")       ? &g->collected
+                  : !strcmp(key, "uncollectable")   ? &g->uncollectable : NULL;
+    bool int_field = !strcmp(key, "threshold") || !strcmp(key, "count");
+    if (!dst && !int_field)
+        return hd__lex_skip_value(&L->lx);
+    int rc = read_uint(L, key, &v);
+    if (rc)
+        return rc;
+    if (dst)
+        *dst = v;
+    else
+        *(key[0] == 't' ? &g->threshold : &g->count) = v > INT64_MAX ? INT64_MAX : (int64_t)v;
+    return HD_OK;
+}
+
+static int gc_member(loader *L, const char *key, void *state)
+{
+    (void)state;
+    hd_gc *gc = &L->d->gc;
+    hd__lexer *lx = &L->lx;
+    int rc;
+    if (!strcmp(key, "enabled")) {
+        bool b = false;
+        rc = read_bool(L, key, &b);
+        gc->enabled = b;
+        return rc;
+    }
+    if (!strcmp(key, "frozen"))
+        return read_uint(L, key, &gc->frozen);
+    bool gens = !strcmp(key, "generations");
+    if (!gens && strcmp(key, "garbage"))
+        return hd__lex_skip_value(lx);
+    if (lx->tok != HD__T_LBRACKET)
+        return wrong_value(L, key, "an array");
+    if ((rc = hd__lex_next(lx)))
+        return rc;
+    for (uint32_t i = 0; lx->tok != HD__T_RBRACKET; i++) {
+        if (gens) {
+            if (i >= 3)
+                return problem(L, HD_EFORMAT, lx->tok_pos, "gc: more than 3 generations");
+            rc = each_member(L, gc_generation_member, &gc->gen[i]);
+        } else {
+            uint64_t id = 0;
+            if ((rc = read_uint(L, "garbage", &id)) == 0) {
+                void **arrays[] = {(void **)&L->garbage_tid};
+                const size_t sizes[] = {8};
+                if (!grow(gc->ngarbage, &L->garbage_cap, 1, arrays, sizes))
+                    return oom(L);
+                L->garbage_tid[gc->ngarbage++] = id;
+            }
+        }
+        if (rc < 0 || (rc = hd__lex_next(lx)))
+            return rc;
+        if (lx->tok == HD__T_COMMA) {
+            if ((rc = hd__lex_next(lx)))
+                return rc;
+        } else if (lx->tok != HD__T_RBRACKET) {
+            return syntax(L, "',' or ']'");
+        }
+    }
+    return HD_OK;
+}
+
+/* --- the document -------------------------------------------------------------------------- */
+
+static int top_member(loader *L, const char *key, void *state)
+{
+    (void)state;
+    hd__lexer *lx = &L->lx;
+    enum section s = S_COUNT;
+    for (unsigned i = 0; i < S_COUNT; i++)
+        if (!strcmp(key, section_names[i]))
+            s = (enum section)i;
+    if (s == S_COUNT)
+        return hd__lex_skip_value(lx);
+    if (L->seen[s]) {
+        int rc = problem(L, HD_EFORMAT, lx->tok_pos, "member '%s' appears twice", key);
+        return rc ? rc : hd__lex_skip_value(lx);
+    }
+    L->seen[s] = true;
+    switch (s) {
+    case S_FORMAT:
+        if (lx->tok != HD__T_STRING || strcmp(lx->str, "heapdump"))
+            return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos,
+                                "not a heapdump: 'format' is %s%s%s, expected \"heapdump\"",
+                                lx->tok == HD__T_STRING ? "\"" : "",
+                                lx->tok == HD__T_STRING ? lx->str : hd__tok_name(lx->tok),
+                                lx->tok == HD__T_STRING ? "\"" : "");
+        return HD_OK;
+    case S_VERSION:
+        if (lx->tok != HD__T_NUMBER || lx->num_kind != HD__N_UINT || lx->num == 0)
+            return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos, "'version' must be a positive integer");
+        if (lx->num > HD_FORMAT_VERSION)
+            return hd__lex_fail(lx, HD_EVERSION, lx->tok_pos,
+                                "heapdump version %llu is newer than this reader (version %d)",
+                                (unsigned long long)lx->num, HD_FORMAT_VERSION);
+        L->d->version = (uint32_t)lx->num;
+        return HD_OK;
+    case S_META: return parse_meta(L);
+    case S_TYPES: return each_element(L, S_TYPES, parse_type);
+    case S_SITES: return each_element(L, S_SITES, parse_site);
+    case S_OBJECTS: return each_element(L, S_OBJECTS, parse_object);
+    case S_WEAKREFS: return each_element(L, S_WEAKREFS, parse_weakref);
+    case S_ROOTS: return each_element(L, S_ROOTS, parse_root);
+    case S_POOLS: return parse_pools(L);
+    case S_GC:
+        L->gc_pos = lx->tok_pos;
+        L->d->gc.present = 1;
+        return each_member(L, gc_member, NULL);
+    default: return HD_OK;
+    }
+}
+
+static int read_document(loader *L)
+{
+    hd__lexer *lx = &L->lx;
+    int rc = hd__lex_next(lx);
+    if (rc)
+        return rc;
+    if (lx->tok == HD__T_EOF)
+        return hd__lex_fail(lx, HD_ESYNTAX, lx->tok_pos, "empty input (expected a heapdump object)");
+    if (lx->tok != HD__T_LBRACE)
+        return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos, "not a heapdump: expected a JSON object, found %s",
+                            hd__tok_name(lx->tok));
+    if ((rc = each_member(L, top_member, NULL)))
+        return rc < 0 ? rc : HD_OK;
+    if ((rc = hd__lex_next(lx)))
+        return rc;
+    if (lx->tok != HD__T_EOF)
+        return hd__lex_fail(lx, HD_ESYNTAX, lx->tok_pos, "unexpected %s after the document",
+                            hd__tok_name(lx->tok));
+    static const enum section required[] = {S_FORMAT, S_VERSION, S_TYPES, S_OBJECTS};
+    for (unsigned i = 0; i < sizeof required / sizeof required[0]; i++)
+        if (!L->seen[required[i]])
+            return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos, "%smissing member '%s'",
+                                i < 2 ? "not a heapdump: " : "", section_names[required[i]]);
+    return HD_OK;
+}
+
+/* --- resolution of ids, with problems placed by a second pass -------------------------------- */
+
+__attribute__((format(printf, 5, 6)))
+static int later(loader *L, enum section array, uint64_t index, int status, const char *fmt, ...)
+{
+    if (!L->on_problem && L->npend > 0)
+        return status;
+    if (L->npend == MAX_KEPT_PROBLEMS) {
+        L->nproblems++;
+        return HD_OK;
+    }
+    pending *p = &L->pend[L->npend++];
+    p->array = array;
+    p->index = index;
+    p->status = status;
+    p->pos = (hd__pos){0, 0, 0};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->message, sizeof p->message, fmt, ap);
+    va_end(ap);
+    return L->on_problem ? HD_OK : status;
+}
+
+static int cmp_pending(const void *a, const void *b)
+{
+    const pending *x = a, *y = b;
+    if (x->array != y->array)
+        return x->array < y->array ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Re-reads the source to find where each pending problem's record starts. */
+static void locate(loader *L)
+{
+    hd__lexer *lx = &L->lx;
+    hd_error scratch;
+    lx->err = &scratch;
+    if (hd__lex_restart(lx) != HD_OK || hd__lex_next(lx) || lx->tok != HD__T_LBRACE)
+        return;
+    for (;;) {
+        if (hd__lex_next(lx) || lx->tok != HD__T_STRING)
+            return;
+        enum section s = S_COUNT;
+        for (unsigned i = 0; i < S_COUNT; i++)
+            if (!strcmp(lx->str, section_names[i]))
+                s = (enum section)i;
+        if (hd__lex_next(lx) || hd__lex_next(lx))
+            return;
+        size_t next = 0; /* pending problems are sorted: this array's form one run */
+        while (next < L->npend && L->pend[next].array != s)
+            next++;
+        if (s == S_GC) {
+            while (next < L->npend && L->pend[next].array == S_GC)
+                L->pend[next++].pos = lx->tok_pos;
+        }
+        if (next < L->npend && L->pend[next].array == s && lx->tok == HD__T_LBRACKET) {
+            if (hd__lex_next(lx))
+                return;
+            for (uint64_t idx = 0; lx->tok != HD__T_RBRACKET; idx++) {
+                while (next < L->npend && L->pend[next].array == s && L->pend[next].index == idx)
+                    L->pend[next++].pos = lx->tok_pos;
+                if (hd__lex_skip_value(lx) || hd__lex_next(lx))
+                    return;
+                if (lx->tok == HD__T_COMMA && hd__lex_next(lx))
+                    return;
+            }
+        } else if (hd__lex_skip_value(lx)) {
+            return;
+        }
+        if (hd__lex_next(lx) || lx->tok != HD__T_COMMA)
+            return;
+    }
+}
+
+static int report_pending(loader *L)
+{
+    if (L->npend == 0)
+        return HD_OK;
+    qsort(L->pend, L->npend, sizeof *L->pend, cmp_pending);
+    locate(L);
+    for (size_t i = 0; i < L->npend; i++) {
+        pending *p = &L->pend[i];
+        hd_error e;
+        hd__error_set(&e, p->status, L->lx.name, p->pos, "%s", p->message);
+        if (!L->on_problem) {
+            *L->err = e;
+            return p->status;
+        }
+        deliver(L, &e);
+    }
+    return HD_OK;
+}
+
+static int resolve(loader *L)
+{
+    hd_dump *d = L->d;
+    int rc;
+#define LATER(array, index, ...)                                                                 \
+    do {                                                                                         \
+        if ((rc = later(L, array, index, HD_EINTEGRITY, __VA_ARGS__)))                           \
+            return rc;                                                                           \
+    } while (0)
+
+    for (uint32_t t = 0; t < d->ntypes; t++)
+        if (d->type_flags[t] & TYPE_PLACEHOLDER)
+            LATER(S_OBJECTS, L->type_user[t], "objects[%u]: unknown type id %llu", L->type_user[t],
+                  (unsigned long long)d->type_id[t]);
+    for (uint32_t s = 0; s < d->nsites; s++)
+        if (d->site_file[s] == 0)
+            LATER(S_OBJECTS, L->site_user[s], "objects[%u]: unknown site id %llu", L->site_user[s],
+                  (unsigned long long)d->site_id[s]);
+
+    if (hd__idmap_init(&d->obj_map, d->nobjects))
+        return oom(L);
+    for (uint32_t o = 0; o < d->nobjects; o++) {
+        uint32_t at = hd__idmap_insert(&d->obj_map, d->obj_id, o);
+        if (at != o)
+            LATER(S_OBJECTS, o, "objects[%u]: duplicate id %llu (first at objects[%u])", o,
+                  (unsigned long long)d->obj_id[o], at);
+    }
+
+    /* References: raw ids become indices in place (a uint32 at byte 4e never overtakes the
+     * uint64 at byte 8e still to be read), then the array shrinks to its final size. */
+    uint32_t *targets = (uint32_t *)L->edge_tid;
+    d->edge_offset[d->nobjects] = (uint32_t)d->nedges;
+    for (uint32_t o = 0; o < d->nobjects; o++) {
+        for (uint32_t e = d->edge_offset[o]; e < d->edge_offset[o + 1]; e++) {
+            uint64_t id = L->edge_tid[e];
+            uint32_t t = hd__idmap_find(&d->obj_map, d->obj_id, id);
+            if (t == UINT32_MAX)
+                LATER(S_OBJECTS, o, "objects[%u] (id %llu): refs[%u] points to missing object %llu", o,
+                      (unsigned long long)d->obj_id[o], e - d->edge_offset[o], (unsigned long long)id);
+            targets[e] = t;
+        }
+    }
+    L->edge_tid = NULL;
+    d->edge_target = targets;
+    if (d->nedges) {
+        uint32_t *shrunk = realloc(targets, d->nedges * sizeof *targets);
+        if (shrunk)
+            d->edge_target = shrunk;
+        if ((shrunk = realloc(d->edge_name, d->nedges * sizeof *shrunk)))
+            d->edge_name = shrunk;
+    }
+
+    for (uint32_t w = 0; w < d->nweakrefs; w++) {
+        d->weakref_object[w] = hd__idmap_find(&d->obj_map, d->obj_id, L->weakref_tid[w]);
+        if (d->weakref_object[w] == UINT32_MAX)
+            LATER(S_WEAKREFS, w, "weakrefs[%u]: weakref object %llu is not in 'objects'", w,
+                  (unsigned long long)L->weakref_tid[w]);
+        if (d->weakref_referent[w] == HD_NONE)
+            continue;
+        d->weakref_referent[w] = hd__idmap_find(&d->obj_map, d->obj_id, L->referent_tid[w]);
+        if (d->weakref_referent[w] == UINT32_MAX)
+            LATER(S_WEAKREFS, w, "weakrefs[%u]: referent %llu is not in 'objects'", w,
+                  (unsigned long long)L->referent_tid[w]);
+    }
+    for (uint32_t r = 0; r < d->nroots; r++) {
+        d->root_object[r] = hd__idmap_find(&d->obj_map, d->obj_id, L->root_tid[r]);
+        if (d->root_object[r] == UINT32_MAX)
+            LATER(S_ROOTS, r, "roots[%u]: object %llu is not in 'objects'", r,
+                  (unsigned long long)L->root_tid[r]);
+    }
+    if (d->gc.ngarbage) {
+        d->gc_garbage = malloc(d->gc.ngarbage * sizeof *d->gc_garbage);
+        if (!d->gc_garbage)
+            return oom(L);
+        for (uint32_t i = 0; i < d->gc.ngarbage; i++) {
+            d->gc_garbage[i] = hd__idmap_find(&d->obj_map, d->obj_id, L->garbage_tid[i]);
+            if (d->gc_garbage[i] == UINT32_MAX)
+                LATER(S_GC, i, "gc: garbage[%u]: object %llu is not in 'objects'", i,
+                      (unsigned long long)L->garbage_tid[i]);
+        }
+        d->gc.garbage = d->gc_garbage;
+    }
+#undef LATER
+    return HD_OK;
+}
+
+/* --- entry points -------------------------------------------------------------------------- */
+
+static void loader_free(loader *L)
+{
+    hd__lex_free(&L->lx);
+    free(L->edge_tid);
+    free(L->root_tid);
+    free(L->weakref_tid);
+    free(L->referent_tid);
+    free(L->garbage_tid);
+    free(L->type_user);
+    free(L->site_user);
+    free(L->pend);
+}
+
+static int load(hd__source src, const char *name, const hd_load_options *opts, hd_dump **out,
+                hd_error *err)
+{
+    hd_error local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
+    if (!out)
+        return HD_EINVAL;
+    *out = NULL;
+    loader L;
+    memset(&L, 0, sizeof L);
+    L.err = err;
+    L.on_problem = opts ? opts->on_problem : NULL;
+    L.user = opts ? opts->user : NULL;
+    hd_dump *d = calloc(1, sizeof *d);
+    L.d = d;
+    int rc = HD_ENOMEM;
+    if (!d || (rc = hd__lex_init(&L.lx, src, name, err)) != HD_OK)
+        goto fail;
+    rc = HD_ENOMEM;
+    d->pid = -1;
+    L.pend = malloc(MAX_KEPT_PROBLEMS * sizeof *L.pend);
+    if (!L.pend || hd__strtab_init(&d->strings) || hd__idmap_init(&d->type_map, 16) ||
+        hd__idmap_init(&d->site_map, 16) || !(d->edge_offset = calloc(1, sizeof *d->edge_offset))) {
+        hd__error_set(err, HD_ENOMEM, name, (hd__pos){0, 0, 0}, "out of memory");
+        goto fail;
+    }
+    if ((rc = read_document(&L)))
+        goto fail;
+    rc = resolve(&L);
+    if (rc == HD_OK || rc == HD_EINTEGRITY) {
+        int placed = report_pending(&L);
+        if (placed)
+            rc = placed;
+    }
+    if (rc)
+        goto fail;
+    if (L.nproblems) {
+        *err = L.first;
+        rc = L.first.status;
+        goto fail;
+    }
+    hd__idmap_free(&d->type_map);
+    hd__idmap_free(&d->site_map);
+    hd__strtab_freeze(&d->strings);
+    loader_free(&L);
+    *out = d;
+    return HD_OK;
+fail:
+    if (rc == HD_OK && L.nproblems) {
+        *err = L.first;
+        rc = L.first.status;
+    }
+    loader_free(&L);
+    hd_dump_free(d);
+    return rc;
+}
+
+static long file_read(void *ctx, char *buf, size_t cap)
+{
+    FILE *f = ctx;
+    size_t n = fread(buf, 1, cap, f);
+    if (n == 0 && ferror(f))
+        return -1;
+    return (long)n;
+}
+
+static int file_rewind(void *ctx)
+{
+    FILE *f = ctx;
+    clearerr(f);
+    return fseeko(f, 0, SEEK_SET);
+}
+
+int hd_load_file(FILE *f, const char *name, const hd_load_options *opts, hd_dump **out, hd_error *err)
+{
+    if (!f) {
+        if (err)
+            hd__error_set(err, HD_EINVAL, name, (hd__pos){0, 0, 0}, "no stream");
+        return HD_EINVAL;
+    }
+    hd__source src = {file_read, file_rewind, f};
+    return load(src, name ? name : "<stream>", opts, out, err);
+}
+
+int hd_load(const char *path, const hd_load_options *opts, hd_dump **out, hd_error *err)
+{
+    if (!path) {
+        if (err)
+            hd__error_set(err, HD_EINVAL, "", (hd__pos){0, 0, 0}, "no path");
+        return HD_EINVAL;
+    }
+    if (!strcmp(path, "-"))
+        return hd_load_file(stdin, "<stdin>", opts, out, err);
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
+        int e = !f || !S_ISDIR(st.st_mode) ? errno : EISDIR;
+        if (err)
+            hd__error_set(err, HD_EIO, path, (hd__pos){0, 0, 0}, "cannot open: %s", strerror(e));
+        if (out)
+            *out = NULL;
+        if (f)
+            fclose(f);
+        return HD_EIO;
+    }
+    int rc = hd_load_file(f, path, opts, out, err);
+    fclose(f);
+    return rc;
+}
+
+typedef struct buffer_source {
+    const char *data;
+    size_t size, pos;
+} buffer_source;
+
+static long buffer_read(void *ctx, char *buf, size_t cap)
+{
+    buffer_source *b = ctx;
+    size_t n = b->size - b->pos < cap ? b->size - b->pos : cap;
+    memcpy(buf, b->data + b->pos, n);
+    b->pos += n;
+    return (long)n;
+}
+
+static int buffer_rewind(void *ctx)
+{
+    ((buffer_source *)ctx)->pos = 0;
+    return 0;
+}
+
+int hd_load_buffer(const void *data, size_t size, const char *name, const hd_load_options *opts,
+                   hd_dump **out, hd_error *err)
+{
+    if (!data && size) {
+        if (err)
+            hd__error_set(err, HD_EINVAL, name, (hd__pos){0, 0, 0}, "no buffer");
+        return HD_EINVAL;
+    }
+    buffer_source b = {data ? data : "", size, 0};
+    hd__source src = {buffer_read, buffer_rewind, &b};
+    return load(src, name ? name : "<buffer>", opts, out, err);
+}
