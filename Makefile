@@ -44,15 +44,18 @@ CLI_OBJ     := $(CLI_SRC:%.c=$(BUILD)/%.o)
 
 LIBHD    := $(BUILD)/libheapdump.a
 LIBHM    := $(BUILD)/libhm.a
+# Until the runtime has sources there is no libhm to link.
+LIBHM_LINK := $(if $(RUNTIME_SRC),$(LIBHM))
 HEAPTOOL := $(BUILD)/heaptool
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 SAMPLES  := $(SAMPLE_SRC:samples/%.c=$(BUILD)/samples/%)
 BENCHES  := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
+.SECONDARY:
 .PHONY: all deps test check-tests demo bench install uninstall clean help
 .DEFAULT_GOAL := all
 
-all: $(HEAPTOOL) $(LIBHD) $(LIBHM) $(SAMPLES) $(BUILD)/heaptool.pc
+all: $(HEAPTOOL) $(LIBHD) $(LIBHM_LINK) $(SAMPLES) $(BUILD)/heaptool.pc
 
 help:
 	@echo "targets: all test demo bench install uninstall clean   (SANITIZE=address,undefined, PREFIX=, DESTDIR=)"
@@ -71,19 +74,20 @@ $(LIBHD): $(DUMP_OBJ)
 
 $(LIBHM): $(RUNTIME_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $(or $^,/dev/null)
+	rm -f $@ && ar rcs $@ $^
 
 $(HEAPTOOL): $(CLI_OBJ) $(LIBHD)
 	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(LIBHD) $(LDLIBS_ALL)
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBHM) $(LIBHD)
-	$(CC) $(LDSAN) -o $@ $< $(LIBHM) $(LIBHD) $(CRIT_LIBS) $(LDLIBS_ALL)
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBHM_LINK) $(LIBHD)
+	$(CC) $(LDSAN) -o $@ $< $(LIBHM_LINK) $(LIBHD) $(CRIT_LIBS) $(LDLIBS_ALL)
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CRIT_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) $(CRIT_CFLAGS) -c $< -o $@
 
-$(BUILD)/samples/%: $(BUILD)/samples/%.o $(LIBHM) $(LIBHD)
-	$(CC) $(LDSAN) -o $@ $< $(LIBHM) $(LIBHD) $(LDLIBS_ALL)
+$(BUILD)/samples/%: $(BUILD)/samples/%.o $(LIBHM_LINK) $(LIBHD)
+	$(CC) $(LDSAN) -o $@ $< $(LIBHM_LINK) $(LIBHD) $(LDLIBS_ALL)
 
 $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBHM) $(LIBHD)
 	@mkdir -p $(dir $@)
@@ -115,7 +119,7 @@ bench: deps
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(HEAPTOOL) $(DESTDIR)$(PREFIX)/bin/heaptool
-	install -m 644 $(LIBHD) $(LIBHM) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(LIBHD) $(LIBHM_LINK) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/heaptool.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/heaptool.pc
 

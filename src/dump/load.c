@@ -54,6 +54,10 @@ typedef struct loader {
     uint64_t *root_tid, *weakref_tid, *referent_tid, *garbage_tid;
     uint32_t garbage_cap;
     uint32_t *type_user, *site_user; /* first object that used an undefined type/site */
+    /* Validation mode drops bad records, so an object's index may differ from its place in the
+     * array: these map indices back to array positions (NULL outside validation mode). */
+    uint32_t *object_elem, *weakref_elem, *root_elem;
+    uint32_t object_elem_cap, weakref_elem_cap, root_elem_cap;
     hd__pos gc_pos;
 
     pending *pend;
@@ -256,6 +260,21 @@ static bool grow(uint32_t count, uint32_t *cap, size_t n, void **arrays[], const
     *cap = want;
     return true;
 }
+
+/* Remembers where in its array the record at index i came from (validation mode only). */
+static bool note_element(loader *L, uint32_t **elem, uint32_t *cap, uint32_t i)
+{
+    if (!L->on_problem)
+        return true;
+    void **arrays[] = {(void **)elem};
+    const size_t sizes[] = {4};
+    if (!grow(i, cap, 1, arrays, sizes))
+        return false;
+    (*elem)[i] = (uint32_t)L->ctx_index;
+    return true;
+}
+
+static uint32_t element_of(const uint32_t *elem, uint32_t i) { return elem ? elem[i] : i; }
 
 /* --- types and sites ----------------------------------------------------------------------- */
 
@@ -688,7 +707,7 @@ static int parse_object(loader *L)
 keep:
     if (d->nobjects >= UINT32_MAX - 1)
         return problem(L, HD_ELIMIT, L->lx.tok_pos, "more than 2^32-2 objects");
-    if (!objects_grow(L))
+    if (!objects_grow(L) || !note_element(L, &L->object_elem, &L->object_elem_cap, d->nobjects))
         return oom(L);
     uint32_t o = d->nobjects;
     if ((rc = type_index(L, r.type, o, &d->obj_type[o])))
@@ -751,7 +770,8 @@ static int parse_weakref(loader *L)
                        (void **)&d->weakref_callback, (void **)&L->weakref_tid,
                        (void **)&L->referent_tid};
     const size_t sizes[] = {4, 4, 1, 8, 8};
-    if (!grow(d->nweakrefs, &d->weakrefs_cap, 5, arrays, sizes))
+    if (!grow(d->nweakrefs, &d->weakrefs_cap, 5, arrays, sizes) ||
+        !note_element(L, &L->weakref_elem, &L->weakref_elem_cap, d->nweakrefs))
         return oom(L);
     uint32_t w = d->nweakrefs++;
     L->weakref_tid[w] = r.id;
@@ -802,7 +822,8 @@ static int parse_root(loader *L)
     void **arrays[] = {(void **)&d->root_object, (void **)&d->root_kind_name,
                        (void **)&d->root_name, (void **)&d->root_kind, (void **)&L->root_tid};
     const size_t sizes[] = {4, 4, 4, 1, 8};
-    if (!grow(d->nroots, &d->roots_cap, 5, arrays, sizes))
+    if (!grow(d->nroots, &d->roots_cap, 5, arrays, sizes) ||
+        !note_element(L, &L->root_elem, &L->root_elem_cap, d->nroots))
         return oom(L);
     uint32_t i = d->nroots++;
     L->root_tid[i] = r.id;
@@ -1178,22 +1199,27 @@ static int resolve(loader *L)
             return rc;                                                                           \
     } while (0)
 
-    for (uint32_t t = 0; t < d->ntypes; t++)
-        if (d->type_flags[t] & TYPE_PLACEHOLDER)
-            LATER(S_OBJECTS, L->type_user[t], "objects[%u]: unknown type id %llu", L->type_user[t],
-                  (unsigned long long)d->type_id[t]);
-    for (uint32_t s = 0; s < d->nsites; s++)
-        if (d->site_file[s] == 0)
-            LATER(S_OBJECTS, L->site_user[s], "objects[%u]: unknown site id %llu", L->site_user[s],
-                  (unsigned long long)d->site_id[s]);
+    const uint32_t *oe = L->object_elem, *we = L->weakref_elem, *re = L->root_elem;
+    for (uint32_t t = 0; t < d->ntypes; t++) {
+        if (!(d->type_flags[t] & TYPE_PLACEHOLDER))
+            continue;
+        uint32_t at = element_of(oe, L->type_user[t]);
+        LATER(S_OBJECTS, at, "objects[%u]: unknown type id %llu", at, (unsigned long long)d->type_id[t]);
+    }
+    for (uint32_t s = 0; s < d->nsites; s++) {
+        if (d->site_file[s] != 0)
+            continue;
+        uint32_t at = element_of(oe, L->site_user[s]);
+        LATER(S_OBJECTS, at, "objects[%u]: unknown site id %llu", at, (unsigned long long)d->site_id[s]);
+    }
 
     if (hd__idmap_init(&d->obj_map, d->nobjects))
         return oom(L);
     for (uint32_t o = 0; o < d->nobjects; o++) {
         uint32_t at = hd__idmap_insert(&d->obj_map, d->obj_id, o);
         if (at != o)
-            LATER(S_OBJECTS, o, "objects[%u]: duplicate id %llu (first at objects[%u])", o,
-                  (unsigned long long)d->obj_id[o], at);
+            LATER(S_OBJECTS, element_of(oe, o), "objects[%u]: duplicate id %llu (first at objects[%u])",
+                  element_of(oe, o), (unsigned long long)d->obj_id[o], element_of(oe, at));
     }
 
     /* References: raw ids become indices in place (a uint32 at byte 4e never overtakes the
@@ -1205,7 +1231,8 @@ static int resolve(loader *L)
             uint64_t id = L->edge_tid[e];
             uint32_t t = hd__idmap_find(&d->obj_map, d->obj_id, id);
             if (t == UINT32_MAX)
-                LATER(S_OBJECTS, o, "objects[%u] (id %llu): refs[%u] points to missing object %llu", o,
+                LATER(S_OBJECTS, element_of(oe, o),
+                      "objects[%u] (id %llu): refs[%u] points to missing object %llu", element_of(oe, o),
                       (unsigned long long)d->obj_id[o], e - d->edge_offset[o], (unsigned long long)id);
             targets[e] = t;
         }
@@ -1223,19 +1250,22 @@ static int resolve(loader *L)
     for (uint32_t w = 0; w < d->nweakrefs; w++) {
         d->weakref_object[w] = hd__idmap_find(&d->obj_map, d->obj_id, L->weakref_tid[w]);
         if (d->weakref_object[w] == UINT32_MAX)
-            LATER(S_WEAKREFS, w, "weakrefs[%u]: weakref object %llu is not in 'objects'", w,
+            LATER(S_WEAKREFS, element_of(we, w), "weakrefs[%u]: weakref object %llu is not in 'objects'",
+                  element_of(we, w),
                   (unsigned long long)L->weakref_tid[w]);
         if (d->weakref_referent[w] == HD_NONE)
             continue;
         d->weakref_referent[w] = hd__idmap_find(&d->obj_map, d->obj_id, L->referent_tid[w]);
         if (d->weakref_referent[w] == UINT32_MAX)
-            LATER(S_WEAKREFS, w, "weakrefs[%u]: referent %llu is not in 'objects'", w,
+            LATER(S_WEAKREFS, element_of(we, w), "weakrefs[%u]: referent %llu is not in 'objects'",
+                  element_of(we, w),
                   (unsigned long long)L->referent_tid[w]);
     }
     for (uint32_t r = 0; r < d->nroots; r++) {
         d->root_object[r] = hd__idmap_find(&d->obj_map, d->obj_id, L->root_tid[r]);
         if (d->root_object[r] == UINT32_MAX)
-            LATER(S_ROOTS, r, "roots[%u]: object %llu is not in 'objects'", r,
+            LATER(S_ROOTS, element_of(re, r), "roots[%u]: object %llu is not in 'objects'",
+                  element_of(re, r),
                   (unsigned long long)L->root_tid[r]);
     }
     if (d->gc.ngarbage) {
@@ -1266,6 +1296,9 @@ static void loader_free(loader *L)
     free(L->garbage_tid);
     free(L->type_user);
     free(L->site_user);
+    free(L->object_elem);
+    free(L->weakref_elem);
+    free(L->root_elem);
     free(L->pend);
 }
 

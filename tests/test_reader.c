@@ -1,0 +1,698 @@
+/* test_reader.c: the heapdump reader against random dumps (an oracle that knows what it wrote)
+ * and a catalogue of malformed input, each of which must fail cleanly with a position. */
+#include "heapdump.h"
+
+#include <criterion/criterion.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* --- a random heap model and its serialization ------------------------------------------- */
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+    /* splitmix64: tiny, seedable, good enough for test data */
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+static uint32_t below(uint32_t n) { return (uint32_t)(rnd() % n); }
+
+typedef struct model_edge { uint32_t target; char name[24]; } model_edge;
+typedef struct model_object {
+    uint64_t id, size, rc;
+    uint32_t type, site, nedges;
+    bool has_rc, has_label;
+    int gen;
+    unsigned flags;
+    char label[96];
+    model_edge *edges;
+} model_object;
+typedef struct model {
+    uint32_t ntypes, nsites, nobjects, nroots, nweak;
+    uint64_t type_ids[16], site_ids[8];
+    char type_names[16][24];
+    model_object *objects;
+    uint32_t root_obj[32], root_kind[32];
+    uint32_t weak_obj[32], weak_ref[32]; /* weak_ref UINT32_MAX: dead */
+    bool weak_cb[32];
+} model;
+
+/* Labels with what a reader must decode: quotes, backslashes, controls, non-ASCII. */
+static void random_label(char *out, size_t cap)
+{
+    static const char *const pieces[] = {"Node", "(", "42", ")", "\"q\"", "\\", "\n", "\t", "é",
+                                         "日本", "😀", " ", "<b>", "\x1b[31m", "x"};
+    size_t len = 0, n = below(12);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        const char *p = pieces[below(sizeof pieces / sizeof pieces[0])];
+        if (len + strlen(p) + 1 > cap)
+            break;
+        strcpy(out + len, p);
+        len += strlen(p);
+    }
+}
+
+static void model_build(model *m, uint32_t nobjects, uint64_t seed)
+{
+    rng_state = seed;
+    memset(m, 0, sizeof *m);
+    m->ntypes = 1 + below(16);
+    for (uint32_t t = 0; t < m->ntypes; t++) {
+        m->type_ids[t] = t * 1000003ull + below(1000);
+        snprintf(m->type_names[t], sizeof m->type_names[t], "T%u_%s", t, t % 3 ? "node" : "dict");
+    }
+    m->nsites = below(8);
+    for (uint32_t s = 0; s < m->nsites; s++)
+        m->site_ids[s] = 7 + s * 13;
+    m->nobjects = nobjects;
+    m->objects = calloc(nobjects, sizeof *m->objects);
+    for (uint32_t o = 0; o < nobjects; o++) {
+        model_object *ob = &m->objects[o];
+        /* ids: sometimes huge, always unique (o in the low bits) */
+        ob->id = (rnd() % 4 == 0 ? (UINT64_MAX - 0xFFFFFFull) : 0) + o * 2 + 1;
+        ob->type = below(m->ntypes);
+        ob->site = m->nsites && below(2) ? below(m->nsites) : HD_NONE;
+        ob->size = below(5) == 0 ? rnd() >> 8 : below(4096);
+        ob->has_rc = below(4) != 0;
+        ob->rc = below(10) == 0 ? (uint64_t)UINT32_MAX + below(5) : below(100);
+        ob->has_label = below(3) != 0;
+        if (ob->has_label)
+            random_label(ob->label, sizeof ob->label);
+        ob->gen = below(4) - 1;
+        ob->flags = below(32);
+        ob->nedges = below(4) == 0 ? below(20) : below(3);
+        ob->edges = calloc(ob->nedges + 1, sizeof *ob->edges);
+        for (uint32_t e = 0; e < ob->nedges; e++) {
+            ob->edges[e].target = below(nobjects);
+            if (below(5))
+                snprintf(ob->edges[e].name, sizeof ob->edges[e].name, below(2) ? "[%u]" : "f%u",
+                         below(50));
+        }
+    }
+    m->nroots = below(32);
+    for (uint32_t r = 0; r < m->nroots; r++) {
+        m->root_obj[r] = below(nobjects);
+        m->root_kind[r] = below(7);
+    }
+    m->nweak = below(32);
+    for (uint32_t w = 0; w < m->nweak; w++) {
+        m->weak_obj[w] = below(nobjects);
+        m->weak_ref[w] = below(4) ? below(nobjects) : UINT32_MAX;
+        m->weak_cb[w] = below(2);
+    }
+}
+
+static void model_free(model *m)
+{
+    for (uint32_t o = 0; o < m->nobjects; o++)
+        free(m->objects[o].edges);
+    free(m->objects);
+}
+
+/* Random whitespace between tokens: the reader must not care. */
+static void ws(FILE *f)
+{
+    static const char *const spaces[] = {"", "", "", " ", "\n", "\t", "\r\n", "  \n  "};
+    fputs(spaces[below(8)], f);
+}
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p == '\n')
+            fputs(below(2) ? "\\n" : "\\u000a", f);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else if (*p == 0xF0 && below(2)) { /* 😀 as a surrogate pair escape */
+            fputs("\\ud83d\\ude00", f);
+            p += 3;
+        } else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+/* Members of one record written in random order, with unknown members mixed in. */
+typedef void (*member_writer)(FILE *f, const void *ctx, int which);
+static void write_members(FILE *f, int n, member_writer w, const void *ctx)
+{
+    int order[16];
+    for (int i = 0; i < n; i++)
+        order[i] = i;
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)below((uint32_t)i + 1), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    fputc('{', f);
+    bool first = true;
+    for (int i = 0; i < n; i++) {
+        long before = ftell(f);
+        if (!first)
+            fputc(',', f);
+        ws(f);
+        long mark = ftell(f);
+        w(f, ctx, order[i]);
+        if (ftell(f) == mark) { /* the member was absent: undo the comma */
+            fseek(f, before, SEEK_SET);
+            continue;
+        }
+        first = false;
+    }
+    if (below(4) == 0) {
+        fputs(first ? "" : ",", f);
+        fputs("\"x-unknown\": {\"nested\": [1, 2.5e3, -7, true, null, {\"a\": \"b\"}]}", f);
+    }
+    ws(f);
+    fputc('}', f);
+}
+
+static const model *cur;
+
+static void write_object_member(FILE *f, const void *ctx, int which)
+{
+    const model_object *o = ctx;
+    switch (which) {
+    case 0: fprintf(f, "\"id\":%s%llu", below(2) ? " " : "", (unsigned long long)o->id); break;
+    case 1: fprintf(f, "\"type\": %llu", (unsigned long long)cur->type_ids[o->type]); break;
+    case 2: fprintf(f, "\"size\": %llu", (unsigned long long)o->size); break;
+    case 3: if (o->has_rc) fprintf(f, "\"rc\": %llu", (unsigned long long)o->rc); break;
+    case 4:
+        if (o->site != HD_NONE)
+            fprintf(f, "\"site\": %llu", (unsigned long long)cur->site_ids[o->site]);
+        else if (below(2))
+            fputs("\"site\": null", f);
+        break;
+    case 5:
+        if (o->has_label) {
+            fputs("\"label\": ", f);
+            json_string(f, o->label);
+        }
+        break;
+    case 6: if (o->gen >= 0) fprintf(f, "\"gen\": %d", o->gen); break;
+    case 7: {
+        static const char *const names[] = {"tracked", "finalized", "frozen", "immortal", "interned"};
+        if (!o->flags && below(2))
+            break;
+        fputs("\"flags\": [", f);
+        bool first = true;
+        for (int i = 0; i < 5; i++)
+            if (o->flags & (1u << i)) {
+                fprintf(f, "%s\"%s\"", first ? "" : ", ", names[i]);
+                first = false;
+            }
+        if (below(3) == 0)
+            fprintf(f, "%s\"some-future-flag\"", first ? "" : ", ");
+        fputc(']', f);
+        break;
+    }
+    case 8:
+        if (!o->nedges && below(2))
+            break;
+        fputs("\"refs\": [", f);
+        for (uint32_t e = 0; e < o->nedges; e++) {
+            ws(f);
+            fprintf(f, "%s[%llu", e ? "," : "", (unsigned long long)cur->objects[o->edges[e].target].id);
+            if (o->edges[e].name[0]) {
+                fputs(", ", f);
+                json_string(f, o->edges[e].name);
+            } else if (below(2)) {
+                fputs(", null", f);
+            }
+            fputc(']', f);
+        }
+        fputc(']', f);
+        break;
+    }
+}
+
+static const char *const kind_names[] = {"external", "named", "interned", "cache", "frozen",
+                                         "garbage", "stack"};
+
+static void write_section(FILE *f, const model *m, int which)
+{
+    switch (which) {
+    case 0: fputs("\"format\": \"heapdump\"", f); break;
+    case 1: fputs("\"version\": 1", f); break;
+    case 2: fputs("\"meta\": {\"producer\": \"test \\\"gen\\\"\", \"pid\": 4242, \"pointer_size\": 8}", f); break;
+    case 3:
+        fputs("\"types\": [", f);
+        for (uint32_t t = 0; t < m->ntypes; t++) {
+            ws(f);
+            fprintf(f, "%s{\"id\": %llu, \"name\": \"%s\", \"size\": %u, \"gc\": %s%s}", t ? "," : "",
+                    (unsigned long long)m->type_ids[t], m->type_names[t], t * 8,
+                    t % 2 ? "true" : "false", t % 5 == 1 ? ", \"finalizer\": true" : "");
+        }
+        fputs("]", f);
+        break;
+    case 4:
+        fputs("\"sites\": [", f);
+        for (uint32_t s = 0; s < m->nsites; s++)
+            fprintf(f, "%s{\"line\": %u, \"file\": \"f%u.c\", \"id\": %llu}", s ? ",\n" : "", s + 1, s,
+                    (unsigned long long)m->site_ids[s]);
+        fputs("]", f);
+        break;
+    case 5:
+        fputs("\"objects\": [", f);
+        for (uint32_t o = 0; o < m->nobjects; o++) {
+            fputs(o ? ",\n" : "\n", f);
+            write_members(f, 9, write_object_member, &m->objects[o]);
+        }
+        fputs("\n]", f);
+        break;
+    case 6:
+        fputs("\"weakrefs\": [", f);
+        for (uint32_t w = 0; w < m->nweak; w++) {
+            fprintf(f, "%s{\"id\": %llu, \"referent\": ", w ? ",\n" : "",
+                    (unsigned long long)m->objects[m->weak_obj[w]].id);
+            if (m->weak_ref[w] == UINT32_MAX)
+                fputs("null", f);
+            else
+                fprintf(f, "%llu", (unsigned long long)m->objects[m->weak_ref[w]].id);
+            fprintf(f, ", \"callback\": %s}", m->weak_cb[w] ? "true" : "false");
+        }
+        fputs("]", f);
+        break;
+    case 7:
+        fputs("\"roots\": [", f);
+        for (uint32_t r = 0; r < m->nroots; r++)
+            fprintf(f, "%s{\"kind\": \"%s\", \"id\": %llu, \"name\": \"r%u\"}", r ? ",\n" : "",
+                    kind_names[m->root_kind[r]], (unsigned long long)m->objects[m->root_obj[r]].id, r);
+        fputs("]", f);
+        break;
+    case 8: fputs("\"x-extension\": [[[\"ignored\"]], {\"deep\": {\"er\": []}}]", f); break;
+    }
+}
+
+static char *model_serialize(const model *m, size_t *len)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    cur = m;
+    int order[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+    for (int i = 8; i > 0; i--) {
+        int j = (int)below((uint32_t)i + 1), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    fputc('{', f);
+    for (int i = 0; i < 9; i++) {
+        if (i)
+            fputc(',', f);
+        ws(f);
+        write_section(f, m, order[i]);
+        fputc('\n', f);
+    }
+    fputs("}\n", f);
+    fclose(f);
+    *len = size;
+    return buf;
+}
+
+static void check_against_model(const hd_dump *d, const model *m)
+{
+    cr_assert_eq(hd_object_count(d), m->nobjects);
+    cr_assert_eq(hd_type_count(d), m->ntypes);
+    cr_assert_eq(hd_site_count(d), m->nsites);
+    cr_assert_str_eq(hd_meta_producer(d), "test \"gen\"");
+    cr_assert_eq(hd_meta_pid(d), 4242);
+    uint64_t nedges = 0;
+    for (uint32_t i = 0; i < m->nobjects; i++) {
+        const model_object *mo = &m->objects[i];
+        uint32_t o = hd_object_find(d, mo->id);
+        cr_assert_neq(o, HD_NONE, "object %llu not found", (unsigned long long)mo->id);
+        cr_assert_eq(hd_object_id(d, o), mo->id);
+        cr_assert_eq(hd_object_size(d, o), mo->size);
+        cr_assert_str_eq(hd_type_name(d, hd_object_type(d, o)), m->type_names[mo->type]);
+        cr_assert_eq(hd_type_id(d, hd_object_type(d, o)), m->type_ids[mo->type]);
+        uint32_t want_rc = !mo->has_rc ? HD_RC_UNKNOWN : mo->rc >= UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)mo->rc;
+        cr_assert_eq(hd_object_rc(d, o), want_rc);
+        if (mo->site == HD_NONE)
+            cr_assert_eq(hd_object_site(d, o), HD_NONE);
+        else
+            cr_assert_eq(hd_site_id(d, hd_object_site(d, o)), m->site_ids[mo->site]);
+        if (mo->has_label)
+            cr_assert_str_eq(hd_object_label(d, o), mo->label);
+        else
+            cr_assert_null(hd_object_label(d, o));
+        cr_assert_eq(hd_object_gen(d, o), mo->gen < 0 ? HD_GEN_UNKNOWN : (unsigned)mo->gen);
+        cr_assert_eq(hd_object_flags(d, o), mo->flags);
+        uint64_t first, end;
+        hd_object_edges(d, o, &first, &end);
+        cr_assert_eq(end - first, mo->nedges);
+        for (uint32_t e = 0; e < mo->nedges; e++) {
+            cr_assert_eq(hd_object_id(d, hd_edge_target(d, first + e)), m->objects[mo->edges[e].target].id);
+            cr_assert_str_eq(hd_edge_name(d, first + e), mo->edges[e].name);
+        }
+        nedges += mo->nedges;
+    }
+    cr_assert_eq(hd_edge_count(d), nedges);
+    cr_assert_eq(hd_root_count(d), m->nroots);
+    for (uint32_t r = 0; r < m->nroots; r++) {
+        cr_assert_eq(hd_object_id(d, hd_root_object(d, r)), m->objects[m->root_obj[r]].id);
+        cr_assert_str_eq(hd_root_kind_name(d, r), kind_names[m->root_kind[r]]);
+        cr_assert_eq((int)hd_root_kind(d, r), m->root_kind[r] < 6 ? (int)m->root_kind[r] : HD_ROOT_OTHER);
+    }
+    cr_assert_eq(hd_weakref_count(d), m->nweak);
+    for (uint32_t w = 0; w < m->nweak; w++) {
+        cr_assert_eq(hd_object_id(d, hd_weakref_object(d, w)), m->objects[m->weak_obj[w]].id);
+        if (m->weak_ref[w] == UINT32_MAX)
+            cr_assert_eq(hd_weakref_referent(d, w), HD_NONE);
+        else
+            cr_assert_eq(hd_object_id(d, hd_weakref_referent(d, w)), m->objects[m->weak_ref[w]].id);
+        cr_assert_eq(!!hd_weakref_has_callback(d, w), m->weak_cb[w]);
+    }
+}
+
+Test(reader, random_dumps_round_trip)
+{
+    for (uint64_t seed = 1; seed <= 60; seed++) {
+        model m;
+        model_build(&m, 1 + (uint32_t)(seed * 37 % 700), seed);
+        size_t len;
+        char *json = model_serialize(&m, &len);
+        hd_dump *d = NULL;
+        hd_error err;
+        int rc = hd_load_buffer(json, len, "random.json", NULL, &d, &err);
+        cr_assert_eq(rc, HD_OK, "seed %llu: %s:%llu:%llu: %s", (unsigned long long)seed, err.file,
+                     (unsigned long long)err.line, (unsigned long long)err.column, err.message);
+        check_against_model(d, &m);
+        hd_dump_free(d);
+        free(json);
+        model_free(&m);
+    }
+}
+
+/* A dump several chunks long read from a file: tokens straddle the reader's chunk boundaries. */
+Test(reader, large_dump_from_file_spans_chunks)
+{
+    model m;
+    model_build(&m, 40000, 99);
+    size_t len;
+    char *json = model_serialize(&m, &len);
+    cr_assert_gt(len, 3u << 20, "want a dump of several 1 MiB chunks, got %zu bytes", len);
+    char path[] = "/tmp/heaptool-test-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, json, len), (ssize_t)len);
+    close(fd);
+    hd_dump *d = NULL;
+    hd_error err;
+    int rc = hd_load(path, NULL, &d, &err);
+    unlink(path);
+    cr_assert_eq(rc, HD_OK, "%s:%llu: %s", err.file, (unsigned long long)err.line, err.message);
+    check_against_model(d, &m);
+    hd_dump_free(d);
+    free(json);
+    model_free(&m);
+}
+
+/* --- the catalogue of bad input ---------------------------------------------------------- */
+
+#define HEAD "{\"format\": \"heapdump\", \"version\": 1, \"types\": [{\"id\": 0, \"name\": \"T\"}],\n"
+
+static void expect_failure(const char *text, size_t len, int status, uint64_t line, const char *needle)
+{
+    hd_dump *d = (hd_dump *)1;
+    hd_error err;
+    int rc = hd_load_buffer(text, len, "bad.json", NULL, &d, &err);
+    cr_assert_eq(rc, status, "expected %s, got %s (%s) for: %.80s", hd_status_name(status),
+                 hd_status_name(rc), err.message, text);
+    cr_assert_null(d);
+    cr_assert_eq(err.status, status);
+    cr_assert_str_eq(err.file, "bad.json");
+    cr_assert_gt(err.line, 0, "no position for: %s", err.message);
+    cr_assert_gt(err.column, 0);
+    if (line)
+        cr_assert_eq(err.line, line, "line %llu, want %llu: %s", (unsigned long long)err.line,
+                     (unsigned long long)line, err.message);
+    cr_assert(strstr(err.message, needle), "message '%s' lacks '%s'", err.message, needle);
+    cr_assert_null(strchr(err.message, '\n'), "the message must be one line");
+}
+#define BAD(text, status, line, needle) expect_failure(text, sizeof(text) - 1, status, line, needle)
+
+Test(reader, rejects_what_is_not_json)
+{
+    BAD("", HD_ESYNTAX, 1, "empty input");
+    BAD("  \n\n ", HD_ESYNTAX, 3, "empty input");
+    BAD("hello", HD_ESYNTAX, 1, "unexpected character 'h'");
+    BAD("nulx", HD_ESYNTAX, 1, "invalid literal");
+    BAD("nul", HD_ESYNTAX, 1, "end of input");
+    BAD("{\"format\": \"heapdump\",}", HD_ESYNTAX, 1, "expected a member name");
+    BAD("{\"format\" \"heapdump\"}", HD_ESYNTAX, 1, "':'");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"label\": \"trunc", HD_ESYNTAX, 2,
+        "unterminated string");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"si", HD_ESYNTAX, 2, "unterminated string");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0,", HD_ESYNTAX, 2, "member name");
+    BAD(HEAD "\"objects\": []} trailing", HD_ESYNTAX, 2, "after the document");
+    BAD(HEAD "\"objects\": [{\"id\": 01, \"type\": 0, \"size\": 8}]}", HD_ESYNTAX, 2, "leading zero");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"label\": \"a\\qb\"}]}", HD_ESYNTAX, 2,
+        "bad escape");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"label\": \"a\tb\"}]}", HD_ESYNTAX, 2,
+        "control character");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"label\": \"\\u12G4\"}]}", HD_ESYNTAX,
+        2, "\\u escape");
+    BAD(HEAD "\"objects\": [1 2]}", HD_ESYNTAX, 2, "',' or ']'");
+    BAD(HEAD "\"x\": [1, }", HD_ESYNTAX, 2, "expected a value");
+    BAD(HEAD "\"x\": [1, 2}", HD_ESYNTAX, 2, "',' or ']'");
+}
+
+Test(reader, rejects_nul_bytes)
+{
+    static const char with_nul[] = HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"label\": \"a\0b\"}]}";
+    expect_failure(with_nul, sizeof with_nul - 1, HD_ESYNTAX, 2, "NUL byte");
+    static const char nul_between[] = HEAD "\0\"objects\": []}";
+    expect_failure(nul_between, sizeof nul_between - 1, HD_ESYNTAX, 2, "NUL byte");
+}
+
+Test(reader, rejects_what_is_not_a_heapdump)
+{
+    BAD("[1, 2]", HD_EFORMAT, 1, "expected a JSON object");
+    BAD("42", HD_EFORMAT, 1, "expected a JSON object");
+    BAD("{\"format\": \"pprof\", \"version\": 1}", HD_EFORMAT, 1, "\"pprof\"");
+    BAD("{\"format\": 7, \"version\": 1}", HD_EFORMAT, 1, "format");
+    BAD("{\"version\": 1, \"types\": [], \"objects\": []}", HD_EFORMAT, 1, "missing member 'format'");
+    BAD("{\"format\": \"heapdump\", \"types\": [], \"objects\": []}", HD_EFORMAT, 1, "'version'");
+    BAD("{\"format\": \"heapdump\", \"version\": 1, \"objects\": []}", HD_EFORMAT, 1, "'types'");
+    BAD("{\"format\": \"heapdump\", \"version\": 1, \"types\": []}", HD_EFORMAT, 1, "'objects'");
+    BAD("{\"format\": \"heapdump\", \"version\": \"1\", \"types\": [], \"objects\": []}", HD_EFORMAT, 1,
+        "'version'");
+    BAD("{\"format\": \"heapdump\", \"version\": 0, \"types\": [], \"objects\": []}", HD_EFORMAT, 1,
+        "'version'");
+    BAD(HEAD "\"objects\": [], \"objects\": []}", HD_EFORMAT, 2, "appears twice");
+    BAD(HEAD "\"objects\": {}}", HD_EFORMAT, 2, "must be an array");
+}
+
+Test(reader, rejects_future_versions)
+{
+    BAD("{\"format\": \"heapdump\", \"version\": 2, \"types\": [], \"objects\": []}", HD_EVERSION, 1,
+        "version 2 is newer");
+    BAD("{\"format\": \"heapdump\",\n \"version\": 99999999999999999999}", HD_EFORMAT, 2, "'version'");
+}
+
+Test(reader, rejects_wrong_member_types)
+{
+    BAD(HEAD "\"objects\": [{\"type\": 0, \"size\": 8}]}", HD_EFORMAT, 2, "missing member 'id'");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"size\": 8}]}", HD_EFORMAT, 2, "missing member 'type'");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0}]}", HD_EFORMAT, 2, "missing member 'size'");
+    BAD(HEAD "\"objects\": [{\"id\": \"1\", \"type\": 0, \"size\": 8}]}", HD_EFORMAT, 2,
+        "'id' must be an unsigned integer, found a string");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": -8}]}", HD_EFORMAT, 2, "negative");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8.5}]}", HD_EFORMAT, 2, "non-integer");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 1e3}]}", HD_EFORMAT, 2, "non-integer");
+    BAD(HEAD "\"objects\": [{\"id\": 18446744073709551616, \"type\": 0, \"size\": 8}]}", HD_EFORMAT, 2,
+        "above 2^64-1");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"label\": 5}]}", HD_EFORMAT, 2,
+        "'label' must be a string");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"refs\": {}}]}", HD_EFORMAT, 2,
+        "'refs' must be an array");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"refs\": [[]]}]}", HD_EFORMAT, 2,
+        "is empty");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"refs\": [[1, \"a\", 3]]}]}",
+        HD_EFORMAT, 2, "more than two");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"refs\": [[1, 2]]}]}", HD_EFORMAT, 2,
+        "must be a string");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"gen\": 3}]}", HD_EFORMAT, 2,
+        "'gen' must be 0, 1 or 2");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"flags\": [1]}]}", HD_EFORMAT, 2,
+        "'flags'");
+    BAD(HEAD "\"objects\": [7]}", HD_EFORMAT, 2, "expected an object");
+    BAD(HEAD "\"objects\": [], \"roots\": [{\"id\": 1}]}", HD_EFORMAT, 2, "missing member 'kind'");
+    BAD(HEAD "\"objects\": [], \"meta\": {\"pid\": \"x\"}}", HD_EFORMAT, 2, "'pid'");
+    BAD(HEAD "\"objects\": [], \"gc\": {\"enabled\": 1}}", HD_EFORMAT, 2, "'enabled' must be true or false");
+    BAD(HEAD "\"objects\": [], \"pools\": {\"classes\": 3}}", HD_EFORMAT, 2, "'classes'");
+}
+
+Test(reader, rejects_broken_references)
+{
+    BAD(HEAD "\"objects\": [\n{\"id\": 1, \"type\": 0, \"size\": 8},\n{\"id\": 1, \"type\": 0, \"size\": 8}]}",
+        HD_EINTEGRITY, 4, "duplicate id 1");
+    BAD(HEAD "\"objects\": [\n{\"id\": 1, \"type\": 0, \"size\": 8, \"refs\": [[5, \"next\"]]}]}",
+        HD_EINTEGRITY, 3, "missing object 5");
+    BAD(HEAD "\"objects\": [\n{\"id\": 1, \"type\": 0, \"size\": 8},\n{\"id\": 2, \"type\": 9, \"size\": 8}]}",
+        HD_EINTEGRITY, 4, "unknown type id 9");
+    BAD(HEAD "\"objects\": [\n{\"id\": 1, \"type\": 0, \"size\": 8, \"site\": 3}]}", HD_EINTEGRITY, 3,
+        "unknown site id 3");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8}],\n\"weakrefs\": [{\"id\": 1, \"referent\": 2}]}",
+        HD_EINTEGRITY, 3, "referent 2");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8}],\n\"weakrefs\": [{\"id\": 4}]}",
+        HD_EINTEGRITY, 3, "weakref object 4");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8}],\n\"roots\": [{\"id\": 3, \"kind\": \"named\"}]}",
+        HD_EINTEGRITY, 3, "object 3");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8}],\n\"gc\": {\"garbage\": [1, 6]}}",
+        HD_EINTEGRITY, 3, "object 6");
+    BAD("{\"format\": \"heapdump\", \"version\": 1, \"types\": [{\"id\": 0, \"name\": \"T\"},\n"
+        "{\"id\": 0, \"name\": \"U\"}], \"objects\": []}", HD_EINTEGRITY, 2, "duplicate type id 0");
+}
+
+Test(reader, limits_fail_cleanly)
+{
+    /* Deep nesting in an ignored member. */
+    size_t depth = 100000;
+    size_t len = strlen(HEAD) + 10 + depth * 2 + 32;
+    char *text = malloc(len);
+    size_t n = (size_t)sprintf(text, HEAD "\"deep\": ");
+    memset(text + n, '[', depth);
+    n += depth;
+    memset(text + n, ']', depth);
+    n += depth;
+    n += (size_t)sprintf(text + n, ", \"objects\": []}");
+    expect_failure(text, n, HD_ELIMIT, 2, "nesting deeper");
+    free(text);
+
+    /* A string longer than the reader takes. */
+    size_t huge = (16u << 20) + 10;
+    text = malloc(huge + 200);
+    n = (size_t)sprintf(text, HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"label\": \"");
+    memset(text + n, 'a', huge);
+    n += huge;
+    n += (size_t)sprintf(text + n, "\"}]}");
+    expect_failure(text, n, HD_ELIMIT, 2, "string longer than");
+    free(text);
+}
+
+Test(reader, unreadable_paths)
+{
+    hd_dump *d = NULL;
+    hd_error err;
+    cr_assert_eq(hd_load("/nonexistent/dump.json", NULL, &d, &err), HD_EIO);
+    cr_assert(strstr(err.message, "No such file"), "%s", err.message);
+    cr_assert_null(d);
+    cr_assert_eq(hd_load("/tmp", NULL, &d, &err), HD_EIO);
+    cr_assert(strstr(err.message, "directory"), "%s", err.message);
+    cr_assert_eq(hd_load(NULL, NULL, &d, &err), HD_EINVAL);
+}
+
+/* --- valid corner cases ------------------------------------------------------------------- */
+
+static hd_dump *load_ok(const char *text)
+{
+    hd_dump *d = NULL;
+    hd_error err;
+    int rc = hd_load_buffer(text, strlen(text), "ok.json", NULL, &d, &err);
+    cr_assert_eq(rc, HD_OK, "%llu:%llu: %s", (unsigned long long)err.line,
+                 (unsigned long long)err.column, err.message);
+    return d;
+}
+
+Test(reader, ids_near_two_to_the_64_stay_exact)
+{
+    hd_dump *d = load_ok(HEAD "\"objects\": [\n"
+                         "{\"id\": 18446744073709551615, \"type\": 0, \"size\": 18446744073709551615,"
+                         " \"refs\": [[18446744073709551614, \"a\"]]},\n"
+                         "{\"id\": 18446744073709551614, \"type\": 0, \"size\": 1}]}");
+    cr_assert_eq(hd_object_count(d), 2);
+    uint32_t a = hd_object_find(d, UINT64_MAX), b = hd_object_find(d, UINT64_MAX - 1);
+    cr_assert_neq(a, HD_NONE);
+    cr_assert_neq(b, HD_NONE);
+    cr_assert_neq(a, b);
+    cr_assert_eq(hd_edge_target(d, 0), b);
+    cr_assert_eq(hd_total_size(d), UINT64_MAX, "the sum saturates");
+    hd_dump_free(d);
+}
+
+Test(reader, sorted_keys_and_empty_sections)
+{
+    /* What `jq -S` makes of a dump: objects before types, keys sorted. */
+    hd_dump *d = load_ok("{\"format\":\"heapdump\",\"gc\":{\"enabled\":true,\"frozen\":3,"
+                         "\"generations\":[{\"collected\":5,\"collections\":2,\"count\":1,\"threshold\":700,"
+                         "\"uncollectable\":0},{},{}],\"garbage\":[2]},"
+                         "\"objects\":[{\"id\":2,\"refs\":[[2]],\"size\":16,\"type\":5}],"
+                         "\"pools\":{\"arena_size\":1048576,\"classes\":[{\"blocks_free\":3,\"blocks_in_use\":1,"
+                         "\"pools\":1,\"size\":16}]},"
+                         "\"roots\":[],\"sites\":[],\"types\":[{\"id\":5,\"name\":\"Self\"}],\"version\":1,"
+                         "\"weakrefs\":[]}");
+    cr_assert_eq(hd_object_count(d), 1);
+    cr_assert_str_eq(hd_type_name(d, hd_object_type(d, 0)), "Self");
+    cr_assert_eq(hd_edge_target(d, 0), 0);
+    cr_assert_str_eq(hd_edge_name(d, 0), "");
+    const hd_gc *gc = hd_dump_gc(d);
+    cr_assert(gc->present && gc->enabled);
+    cr_assert_eq(gc->gen[0].threshold, 700);
+    cr_assert_eq(gc->gen[0].collected, 5);
+    cr_assert_eq(gc->frozen, 3);
+    cr_assert_eq(gc->ngarbage, 1);
+    cr_assert_eq(gc->garbage[0], 0);
+    const hd_pools *p = hd_dump_pools(d);
+    cr_assert(p->present);
+    cr_assert_eq(p->arena_size, 1048576);
+    cr_assert_eq(p->nclasses, 1);
+    cr_assert_eq(p->classes[0].blocks_free, 3);
+    hd_dump_free(d);
+}
+
+Test(reader, no_objects_at_all)
+{
+    hd_dump *d = load_ok("{\"format\": \"heapdump\", \"version\": 1, \"types\": [], \"objects\": []}");
+    cr_assert_eq(hd_object_count(d), 0);
+    cr_assert_eq(hd_object_find(d, 1), HD_NONE);
+    cr_assert_eq(hd_meta_pid(d), -1);
+    cr_assert_str_eq(hd_meta_producer(d), "");
+    hd_dump_free(d);
+}
+
+/* --- validation mode: every problem, each with its place ------------------------------------ */
+
+typedef struct seen { int count; uint64_t lines[8]; } seen;
+static void collect(const hd_error *p, void *user)
+{
+    seen *s = user;
+    if (s->count < 8)
+        s->lines[s->count] = p->line;
+    s->count++;
+}
+
+Test(reader, validation_reports_every_problem)
+{
+    const char *text = HEAD "\"objects\": [\n"
+                       "{\"id\": 1, \"type\": 0, \"size\": \"big\"},\n"        /* line 3: wrong type */
+                       "{\"id\": 2, \"type\": 0, \"size\": 8, \"refs\": [[9]]},\n" /* line 4: dangling */
+                       "{\"id\": 2, \"type\": 0, \"size\": 8},\n"              /* line 5: duplicate */
+                       "{\"id\": 3, \"type\": 4, \"size\": 8}\n"               /* line 6: unknown type */
+                       "]}";
+    seen s = {0};
+    hd_load_options opts = {collect, &s};
+    hd_dump *d = NULL;
+    hd_error err;
+    int rc = hd_load_buffer(text, strlen(text), "v.json", &opts, &d, &err);
+    cr_assert_neq(rc, HD_OK);
+    cr_assert_null(d);
+    cr_assert_eq(s.count, 4, "got %d problems", s.count);
+    cr_assert_eq(s.lines[0], 3);
+    uint64_t later[3] = {s.lines[1], s.lines[2], s.lines[3]};
+    cr_assert_eq(later[0], 4);
+    cr_assert_eq(later[1], 5);
+    cr_assert_eq(later[2], 6);
+    cr_assert_eq(err.line, 3, "the load's error is the first problem");
+}
