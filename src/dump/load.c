@@ -1083,11 +1083,11 @@ static int read_document(loader *L)
                             hd__tok_name(lx->tok));
     if ((rc = each_member(L, top_member, NULL)))
         return rc < 0 ? rc : HD_OK;
-    if ((rc = hd__lex_next(lx)))
+    rc = hd__lex_next(lx);
+    if (rc == HD_EIO || rc == HD_ENOMEM)
         return rc;
-    if (lx->tok != HD__T_EOF)
-        return hd__lex_fail(lx, HD_ESYNTAX, lx->tok_pos, "unexpected %s after the document",
-                            hd__tok_name(lx->tok));
+    if (rc || lx->tok != HD__T_EOF) /* whatever the junk is, say where it starts */
+        return hd__lex_fail(lx, HD_ESYNTAX, lx->tok_pos, "unexpected data after the document");
     static const enum section required[] = {S_FORMAT, S_VERSION, S_TYPES, S_OBJECTS};
     for (unsigned i = 0; i < sizeof required / sizeof required[0]; i++)
         if (!L->seen[required[i]])
