@@ -463,7 +463,7 @@ Test(reader, rejects_what_is_not_json)
         "control character");
     BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"label\": \"\\u12G4\"}]}", HD_ESYNTAX,
         2, "\\u escape");
-    BAD(HEAD "\"objects\": [1 2]}", HD_ESYNTAX, 2, "',' or ']'");
+    BAD(HEAD "\"x\": [1 2]}", HD_ESYNTAX, 2, "',' or ']'");
     BAD(HEAD "\"x\": [1, }", HD_ESYNTAX, 2, "expected a value");
     BAD(HEAD "\"x\": [1, 2}", HD_ESYNTAX, 2, "',' or ']'");
 }
