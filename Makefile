@@ -89,9 +89,9 @@ $(BUILD)/tests/%.o: tests/%.c
 $(BUILD)/samples/%: $(BUILD)/samples/%.o $(LIBHM_LINK) $(LIBHD)
 	$(CC) $(LDSAN) -o $@ $< $(LIBHM_LINK) $(LIBHD) $(LDLIBS_ALL)
 
-$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBHM) $(LIBHD)
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBHM_LINK) $(LIBHD)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDSAN) -o $@ $< $(LIBHM) $(LIBHD) $(LDLIBS_ALL)
+	$(CC) $(LDSAN) -o $@ $< $(LIBHM_LINK) $(LIBHD) $(LDLIBS_ALL)
 
 $(BUILD)/heaptool.pc: Makefile
 	@mkdir -p $(dir $@)

@@ -37,6 +37,11 @@ uint32_t hd__idmap_find(const hd__idmap *m, const uint64_t *keys, uint64_t id)
     }
 }
 
+void hd__idmap_prefetch(const hd__idmap *m, uint64_t id)
+{
+    __builtin_prefetch(&m->slots[slot_of(id, m->mask)]);
+}
+
 static int grow(hd__idmap *m, const uint64_t *keys)
 {
     uint64_t cap = ((uint64_t)m->mask + 1) * 2;

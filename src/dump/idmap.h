@@ -15,6 +15,8 @@ int hd__idmap_init(hd__idmap *m, uint32_t n);
 void hd__idmap_free(hd__idmap *m);
 /* Returns UINT32_MAX when absent. */
 uint32_t hd__idmap_find(const hd__idmap *m, const uint64_t *keys, uint64_t id);
+/* Hints the cache about a later find(id): resolution loops probe far ahead of their use. */
+void hd__idmap_prefetch(const hd__idmap *m, uint64_t id);
 /* Inserts index idx (whose key is keys[idx]); returns the index already holding that key, idx
  * when it was new, or UINT32_MAX - 1 when out of memory. */
 uint32_t hd__idmap_insert(hd__idmap *m, const uint64_t *keys, uint32_t idx);

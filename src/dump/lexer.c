@@ -126,11 +126,9 @@ static int capture_flush(hd__lexer *lx, size_t upto)
     return HD_OK;
 }
 
-/* Makes buf[pos] readable: 1 when a byte is there, 0 at end of input, <0 on error. */
-static int fill(hd__lexer *lx)
+/* Reads the next chunk once buf[pos..end) is used up. */
+static int refill(hd__lexer *lx)
 {
-    if (lx->pos < lx->end)
-        return 1;
     if (lx->eof)
         return 0;
     if (lx->capturing) {
@@ -152,6 +150,12 @@ static int fill(hd__lexer *lx)
     return 1;
 }
 
+/* Makes buf[pos] readable: 1 when a byte is there, 0 at end of input, <0 on error. */
+static inline int fill(hd__lexer *lx)
+{
+    return lx->pos < lx->end ? 1 : refill(lx);
+}
+
 static void describe_byte(unsigned char c, char out[8])
 {
     if (c >= 0x21 && c < 0x7f)
@@ -162,6 +166,12 @@ static void describe_byte(unsigned char c, char out[8])
 
 static int str_put(hd__lexer *lx, const char *s, size_t n)
 {
+    if (lx->str_len + n < lx->str_cap) { /* the common case: room already there */
+        memcpy(lx->str + lx->str_len, s, n);
+        lx->str_len += n;
+        lx->str[lx->str_len] = '\0';
+        return HD_OK;
+    }
     int rc = append(&lx->str, &lx->str_len, &lx->str_cap, s, n, HD__MAX_STRING);
     if (rc == HD_ELIMIT)
         return hd__lex_fail(lx, rc, lx->tok_pos, "string longer than %u MiB", HD__MAX_STRING >> 20);
@@ -340,14 +350,24 @@ static int lex_digits(hd__lexer *lx, bool exact, const char *what)
     if (c < '0' || c > '9')
         return hd__lex_fail(lx, HD_ESYNTAX, here(lx), "expected a digit in %s", what);
     for (;;) {
-        if (exact && lx->num_kind != HD__N_BIGUINT) {
-            uint64_t d = (uint64_t)(c - '0');
-            if (lx->num > (UINT64_MAX - d) / 10)
-                lx->num_kind = HD__N_BIGUINT;
+        /* Digits within the chunk in a tight loop; the chunk's end falls back to refilling. */
+        const unsigned char *b = (const unsigned char *)lx->buf;
+        size_t i = lx->pos, end = lx->end;
+        uint64_t num = lx->num;
+        bool big = lx->num_kind == HD__N_BIGUINT;
+        for (; i < end && b[i] >= '0' && b[i] <= '9'; i++) {
+            uint64_t d = (uint64_t)(b[i] - '0');
+            if (!exact || big)
+                continue;
+            if (num > (UINT64_MAX - d) / 10)
+                big = true;
             else
-                lx->num = lx->num * 10 + d;
+                num = num * 10 + d;
         }
-        lx->pos++;
+        lx->pos = i;
+        lx->num = num;
+        if (big)
+            lx->num_kind = HD__N_BIGUINT;
         int r = fill(lx);
         if (r < 0)
             return r;

@@ -163,11 +163,21 @@ static int read_string(loader *L, const char *key, bool intern, uint32_t *out)
 
 /* --- iteration over objects and arrays ----------------------------------------------------- */
 
-typedef int (*member_fn)(loader *L, const char *key, void *state);
+/* k: the member's index in the caller's key table, -1 when not there (or no table). */
+typedef int (*member_fn)(loader *L, int k, const char *key, void *state);
+
+static int key_index(const char *const *keys, const char *s)
+{
+    for (int i = 0; keys[i]; i++)
+        if (keys[i][0] == s[0] && !strcmp(keys[i], s))
+            return i;
+    return -1;
+}
 
 /* With '{' current, calls fn for each member with its value's first token current; fn consumes
- * the value. Leaves '}' current. */
-static int each_member(loader *L, member_fn fn, void *state)
+ * the value. Leaves '}' current. With a key table (NULL-terminated), matched names are passed
+ * as the table's own strings and need no copy. */
+static int each_member_keyed(loader *L, const char *const *keys, member_fn fn, void *state)
 {
     hd__lexer *lx = &L->lx;
     int rc;
@@ -184,9 +194,11 @@ static int each_member(loader *L, member_fn fn, void *state)
     for (;;) {
         if (lx->tok != HD__T_STRING)
             return syntax(L, "a member name");
-        if (lx->str_len < sizeof L->key)
+        int k = keys ? key_index(keys, lx->str) : -1;
+        const char *key = k >= 0 ? keys[k] : L->key;
+        if (k < 0 && lx->str_len < sizeof L->key)
             memcpy(L->key, lx->str, lx->str_len + 1);
-        else
+        else if (k < 0)
             strcpy(L->key, "(long name)");
         if ((rc = hd__lex_next(lx)))
             return rc;
@@ -194,7 +206,7 @@ static int each_member(loader *L, member_fn fn, void *state)
             return syntax(L, "':' after a member name");
         if ((rc = hd__lex_next(lx)))
             return rc;
-        if ((rc = fn(L, L->key, state)) < 0)
+        if ((rc = fn(L, k, key, state)) < 0)
             return rc;
         if ((rc = hd__lex_next(lx)))
             return rc;
@@ -205,6 +217,11 @@ static int each_member(loader *L, member_fn fn, void *state)
         if ((rc = hd__lex_next(lx)))
             return rc;
     }
+}
+
+static int each_member(loader *L, member_fn fn, void *state)
+{
+    return each_member_keyed(L, NULL, fn, state);
 }
 
 typedef int (*element_fn)(loader *L);
@@ -346,8 +363,9 @@ typedef struct type_rec {
     unsigned flags, have;
 } type_rec;
 
-static int type_member(loader *L, const char *key, void *state)
+static int type_member(loader *L, int k, const char *key, void *state)
 {
+    (void)k;
     type_rec *r = state;
     bool b = false;
     int rc;
@@ -405,8 +423,9 @@ typedef struct site_rec {
     unsigned have;
 } site_rec;
 
-static int site_member(loader *L, const char *key, void *state)
+static int site_member(loader *L, int k, const char *key, void *state)
 {
+    (void)k;
     site_rec *r = state;
     int rc;
     if (!strcmp(key, "id")) {
@@ -494,39 +513,49 @@ static int push_edge(loader *L, uint64_t target, uint32_t name)
     return HD_OK;
 }
 
-/* One reference: [target] or [target, name]; with '[' current, leaves ']' current. */
+/* One reference: [target] or [target, name]; with '[' current, leaves ']' current. The
+ * reference's name for messages ("refs[3]") is only formatted when there is a problem. */
 static int parse_ref(loader *L, uint64_t j)
 {
     hd__lexer *lx = &L->lx;
     char key[40];
-    snprintf(key, sizeof key, "refs[%llu]", (unsigned long long)j);
+#define KEY (snprintf(key, sizeof key, "refs[%llu]", (unsigned long long)j), key)
     if (lx->tok != HD__T_LBRACKET)
-        return wrong_value(L, key, "a [target, name] pair");
+        return wrong_value(L, KEY, "a [target, name] pair");
     uint64_t target = 0;
     uint32_t name = 0;
     int rc, bad = 0;
     if ((rc = hd__lex_next(lx)))
         return rc;
     if (lx->tok == HD__T_RBRACKET)
-        return problem(L, HD_EFORMAT, lx->tok_pos, "'%s' is empty (expected [target, name])", key);
-    if ((rc = read_uint(L, key, &target)) < 0)
+        return problem(L, HD_EFORMAT, lx->tok_pos, "'%s' is empty (expected [target, name])", KEY);
+    if (lx->tok == HD__T_NUMBER && lx->num_kind == HD__N_UINT)
+        target = lx->num;
+    else if ((rc = read_uint(L, KEY, &target)) < 0)
         return rc;
-    bad |= rc;
+    else
+        bad = 1;
     if ((rc = hd__lex_next(lx)))
         return rc;
     if (lx->tok == HD__T_COMMA) {
         if ((rc = hd__lex_next(lx)))
             return rc;
-        if (lx->tok != HD__T_NULL && (rc = read_string(L, key, true, &name)) < 0)
-            return rc;
-        bad |= rc;
+        if (lx->tok == HD__T_STRING) {
+            name = hd__strtab_intern(&L->d->strings, lx->str, lx->str_len);
+            if (name == UINT32_MAX)
+                return problem(L, HD_ELIMIT, lx->tok_pos, "strings beyond 4 GiB in all");
+        } else if (lx->tok != HD__T_NULL) {
+            if ((rc = read_string(L, KEY, true, &name)) < 0)
+                return rc;
+            bad = 1;
+        }
         if ((rc = hd__lex_next(lx)))
             return rc;
     }
     if (lx->tok != HD__T_RBRACKET) {
         if (lx->tok != HD__T_COMMA)
             return syntax(L, "',' or ']'");
-        if ((rc = problem(L, HD_EFORMAT, lx->tok_pos, "'%s' has more than two items", key)))
+        if ((rc = problem(L, HD_EFORMAT, lx->tok_pos, "'%s' has more than two items", KEY)))
             return rc;
         while (lx->tok == HD__T_COMMA) {
             if ((rc = hd__lex_next(lx)) || (rc = hd__lex_skip_value(lx)) || (rc = hd__lex_next(lx)))
@@ -536,6 +565,7 @@ static int parse_ref(loader *L, uint64_t j)
             return syntax(L, "',' or ']'");
         return HD_OK;
     }
+#undef KEY
     return bad ? HD_OK : push_edge(L, target, name);
 }
 
@@ -594,59 +624,40 @@ static int parse_flags(loader *L, uint8_t *flags)
     }
 }
 
-static int object_member(loader *L, const char *key, void *state)
+enum { K_ID, K_TYPE, K_SIZE, K_SITE, K_RC, K_LABEL, K_GEN, K_FLAGS, K_REFS };
+static const char *const object_keys[] = {"id", "type", "size", "site", "rc", "label", "gen",
+                                          "flags", "refs", NULL};
+
+static int required_uint(loader *L, const char *key, uint64_t *out, unsigned *have, unsigned bit)
+{
+    int rc = read_uint(L, key, out);
+    *have |= rc == 0 ? bit : rc == SKIPPED ? BAD_REQUIRED : 0;
+    return rc;
+}
+
+static int object_member(loader *L, int k, const char *key, void *state)
 {
     object_rec *r = state;
     int rc;
-    switch (key[0]) {
-    case 'i':
-        if (strcmp(key, "id"))
-            break;
-        if ((rc = read_uint(L, key, &r->id)) == 0)
-            r->have |= HAVE_ID;
-        else if (rc == SKIPPED)
-            r->have |= BAD_REQUIRED;
-        return rc;
-    case 't':
-        if (strcmp(key, "type"))
-            break;
-        if ((rc = read_uint(L, key, &r->type)) == 0)
-            r->have |= HAVE_TYPE;
-        else if (rc == SKIPPED)
-            r->have |= BAD_REQUIRED;
-        return rc;
-    case 's':
-        if (!strcmp(key, "size")) {
-            if ((rc = read_uint(L, key, &r->size)) == 0)
-                r->have |= HAVE_SIZE;
-            else if (rc == SKIPPED)
-                r->have |= BAD_REQUIRED;
-            return rc;
-        }
-        if (strcmp(key, "site"))
-            break;
+    switch (k) {
+    case K_ID: return required_uint(L, key, &r->id, &r->have, HAVE_ID);
+    case K_TYPE: return required_uint(L, key, &r->type, &r->have, HAVE_TYPE);
+    case K_SIZE: return required_uint(L, key, &r->size, &r->have, HAVE_SIZE);
+    case K_SITE:
         if (L->lx.tok == HD__T_NULL)
             return HD_OK;
         rc = read_uint(L, key, &r->site);
         r->has_site = rc == 0;
         return rc;
-    case 'r':
-        if (!strcmp(key, "refs"))
-            return parse_refs(L);
-        if (strcmp(key, "rc"))
-            break;
+    case K_RC:
         rc = read_uint(L, key, &r->rc);
         r->has_rc = rc == 0;
         return rc;
-    case 'l':
-        if (strcmp(key, "label"))
-            break;
+    case K_LABEL:
         if (L->lx.tok == HD__T_NULL)
             return HD_OK;
         return read_string(L, key, false, &r->label);
-    case 'g':
-        if (strcmp(key, "gen"))
-            break;
+    case K_GEN: {
         uint64_t g = 0;
         if ((rc = read_uint(L, key, &g)))
             return rc;
@@ -655,12 +666,11 @@ static int object_member(loader *L, const char *key, void *state)
                            (unsigned long long)g);
         r->gen = (uint8_t)g;
         return HD_OK;
-    case 'f':
-        if (strcmp(key, "flags"))
-            break;
-        return parse_flags(L, &r->flags);
     }
-    return hd__lex_skip_value(&L->lx);
+    case K_FLAGS: return parse_flags(L, &r->flags);
+    case K_REFS: return parse_refs(L);
+    default: return hd__lex_skip_value(&L->lx);
+    }
 }
 
 static bool objects_grow(loader *L)
@@ -687,7 +697,7 @@ static int parse_object(loader *L)
     hd_dump *d = L->d;
     object_rec r = {.label = HD_NONE, .gen = HD_GEN_UNKNOWN};
     uint64_t first_edge = d->nedges;
-    int rc = each_member(L, object_member, &r);
+    int rc = each_member_keyed(L, object_keys, object_member, &r);
     if (rc < 0)
         return rc;
     if (rc == 0 && !(r.have & BAD_REQUIRED)) {
@@ -734,8 +744,9 @@ typedef struct weakref_rec {
     unsigned have;
 } weakref_rec;
 
-static int weakref_member(loader *L, const char *key, void *state)
+static int weakref_member(loader *L, int k, const char *key, void *state)
 {
+    (void)k;
     weakref_rec *r = state;
     int rc;
     if (!strcmp(key, "id")) {
@@ -790,8 +801,9 @@ typedef struct root_rec {
     unsigned have;
 } root_rec;
 
-static int root_member(loader *L, const char *key, void *state)
+static int root_member(loader *L, int k, const char *key, void *state)
 {
+    (void)k;
     root_rec *r = state;
     int rc;
     if (!strcmp(key, "id") || !strcmp(key, "kind")) {
@@ -952,8 +964,9 @@ out:
     return rc;
 }
 
-static int gc_generation_member(loader *L, const char *key, void *state)
+static int gc_generation_member(loader *L, int k, const char *key, void *state)
 {
+    (void)k;
     hd_gc_generation *g = state;
     uint64_t v = 0;
     uint64_t *dst = !strcmp(key, "collections")     ? &g->collections
@@ -972,8 +985,9 @@ static int gc_generation_member(loader *L, const char *key, void *state)
     return HD_OK;
 }
 
-static int gc_member(loader *L, const char *key, void *state)
+static int gc_member(loader *L, int k, const char *key, void *state)
 {
+    (void)k;
     (void)state;
     hd_gc *gc = &L->d->gc;
     hd__lexer *lx = &L->lx;
@@ -1022,8 +1036,9 @@ static int gc_member(loader *L, const char *key, void *state)
 
 /* --- the document -------------------------------------------------------------------------- */
 
-static int top_member(loader *L, const char *key, void *state)
+static int top_member(loader *L, int k, const char *key, void *state)
 {
+    (void)k;
     (void)state;
     hd__lexer *lx = &L->lx;
     enum section s = S_COUNT;
@@ -1228,6 +1243,8 @@ static int resolve(loader *L)
     d->edge_offset[d->nobjects] = (uint32_t)d->nedges;
     for (uint32_t o = 0; o < d->nobjects; o++) {
         for (uint32_t e = d->edge_offset[o]; e < d->edge_offset[o + 1]; e++) {
+            if (e + 16 < d->nedges)
+                hd__idmap_prefetch(&d->obj_map, L->edge_tid[e + 16]);
             uint64_t id = L->edge_tid[e];
             uint32_t t = hd__idmap_find(&d->obj_map, d->obj_id, id);
             if (t == UINT32_MAX)
