@@ -41,6 +41,8 @@ bool parse_count(const command *cmd, const char *name, const char *text, uint64_
  * \xNN escapes. Returns the number of columns written. */
 size_t print_escaped(FILE *out, const char *s);
 size_t escaped_width(const char *s);
+/* "1 object", "3 objects": into buf (at least 48 bytes). */
+const char *plural(uint64_t n, const char *noun, char *buf);
 /* "1.5 KiB", "312 B": into buf (at least 16 bytes). */
 const char *human_size(uint64_t bytes, char *buf);
 /* Writes s padded with spaces to width columns (left-aligned unless right is set). */

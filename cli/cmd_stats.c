@@ -22,7 +22,7 @@ static double share(uint64_t part, uint64_t whole) { return whole ? 100.0 * (dou
 static void print_text(const hd_dump *d, const hd_type_stat *st, uint32_t n, uint32_t shown,
                        uint64_t total_size)
 {
-    char buf[32], size[16];
+    char buf[48], size[16];
     size_t wname = strlen("type"), wcount = strlen("count"), wsize = strlen("size");
     for (uint32_t i = 0; i < shown; i++) {
         size_t w = escaped_width(hd_type_name(d, st[i].type));
@@ -50,10 +50,11 @@ static void print_text(const hd_dump *d, const hd_type_stat *st, uint32_t n, uin
     }
     if (shown < n)
         printf("... %" PRIu32 " more type%s\n", n - shown, n - shown == 1 ? "" : "s");
-    printf("\n%" PRIu32 " objects, %s, %" PRIu64 " references, %" PRIu32 " types, %" PRIu32
-           " roots, %" PRIu32 " weakrefs\n",
-           nobjects, human_size(total_size, size), hd_edge_count(d), n, hd_root_count(d),
-           hd_weakref_count(d));
+    printf("\n%s, %s, ", plural(nobjects, "object", buf), human_size(total_size, size));
+    printf("%s, ", plural(hd_edge_count(d), "reference", buf));
+    printf("%s, ", plural(n, "type", buf));
+    printf("%s, ", plural(hd_root_count(d), "root", buf));
+    printf("%s\n", plural(hd_weakref_count(d), "weakref", buf));
 }
 
 static void print_json(const char *path, const hd_dump *d, const hd_type_stat *st, uint32_t shown,

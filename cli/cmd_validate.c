@@ -59,11 +59,15 @@ static int validate_run(int argc, char **argv)
     hd_error err;
     int rc = hd_load(path, &opts, &d, &err);
     if (rc == HD_OK) {
-        if (!t.quiet)
-            printf("%s: valid heapdump v%" PRIu32 ": %" PRIu32 " objects, %" PRIu64 " references, %"
-                   PRIu32 " types, %" PRIu32 " roots, %" PRIu32 " weakrefs\n",
-                   path, hd_version(d), hd_object_count(d), hd_edge_count(d), hd_type_count(d),
-                   hd_root_count(d), hd_weakref_count(d));
+        if (!t.quiet) {
+            char buf[48];
+            printf("%s: valid heapdump v%" PRIu32 ": ", path, hd_version(d));
+            printf("%s, ", plural(hd_object_count(d), "object", buf));
+            printf("%s, ", plural(hd_edge_count(d), "reference", buf));
+            printf("%s, ", plural(hd_type_count(d), "type", buf));
+            printf("%s, ", plural(hd_root_count(d), "root", buf));
+            printf("%s\n", plural(hd_weakref_count(d), "weakref", buf));
+        }
         hd_dump_free(d);
         return EXIT_OK;
     }

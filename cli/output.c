@@ -120,6 +120,12 @@ static size_t walk_escaped(FILE *out, const char *s)
 size_t print_escaped(FILE *out, const char *s) { return walk_escaped(out, s); }
 size_t escaped_width(const char *s) { return walk_escaped(NULL, s); }
 
+const char *plural(uint64_t n, const char *noun, char *buf)
+{
+    snprintf(buf, 48, "%" PRIu64 " %s%s", n, noun, n == 1 ? "" : "s");
+    return buf;
+}
+
 const char *human_size(uint64_t bytes, char *buf)
 {
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};

@@ -1419,7 +1419,8 @@ int hd_load(const char *path, const hd_load_options *opts, hd_dump **out, hd_err
     if (!f || fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
         int e = !f || !S_ISDIR(st.st_mode) ? errno : EISDIR;
         if (err)
-            hd__error_set(err, HD_EIO, path, (hd__pos){0, 0, 0}, "cannot open: %s", strerror(e));
+            hd__error_set(err, HD_EIO, path, (hd__pos){0, 0, 0}, "cannot open '%s': %s", path,
+                          strerror(e));
         if (out)
             *out = NULL;
         if (f)
