@@ -72,7 +72,9 @@ static int validate_run(int argc, char **argv)
         return EXIT_OK;
     }
     /* Problems the loader could go on after were printed as found; one that stopped it is not. */
-    if (t.problems == 0 || memcmp(&err, &t.first, sizeof err) != 0) {
+    bool printed = t.problems > 0 && err.status == t.first.status && err.offset == t.first.offset &&
+                   err.line == t.first.line && !strcmp(err.message, t.first.message);
+    if (!printed) {
         if (rc == HD_EIO || rc == HD_ENOMEM)
             print_load_error(&err);
         else
