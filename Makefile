@@ -55,7 +55,7 @@ BENCHES  := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 .PHONY: all deps test check-tests demo bench install uninstall clean help
 .DEFAULT_GOAL := all
 
-all: $(HEAPTOOL) $(LIBHD) $(LIBHM_LINK) $(SAMPLES) $(BUILD)/heaptool.pc
+all: $(HEAPTOOL) $(LIBHD) $(LIBHM_LINK) $(SAMPLES)
 
 help:
 	@echo "targets: all test demo bench install uninstall clean   (SANITIZE=address,undefined, PREFIX=, DESTDIR=)"
@@ -93,12 +93,20 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBHM_LINK) $(LIBHD)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $< $(LIBHM_LINK) $(LIBHD) $(LDLIBS_ALL)
 
-$(BUILD)/heaptool.pc: Makefile
-	@mkdir -p $(dir $@)
-	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
-	  'Name: heaptool' 'Description: libhm runtime and libheapdump heap-dump reader' \
-	  'Version: $(VERSION)' 'Requires.private: $(PKGS)' \
-	  'Libs: -L$${libdir} -lheapdump -lhm' 'Cflags: -I$${includedir}' > $@
+# The pkg-config file names the prefix it is installed under, so it is written at install time.
+define PCFILE
+prefix=$(PREFIX)
+libdir=$${prefix}/lib
+includedir=$${prefix}/include
+
+Name: heaptool
+Description: libhm runtime and libheapdump heap-dump reader
+Version: $(VERSION)
+Requires: $(PKGS)
+Libs: -L$${libdir} -lheapdump$(if $(LIBHM_LINK), -lhm)
+Cflags: -I$${includedir}
+endef
+export PCFILE
 
 # `make test` first makes sure the Debian packages are there, then builds and runs everything.
 test: deps
@@ -121,7 +129,7 @@ install: all
 	install -m 755 $(HEAPTOOL) $(DESTDIR)$(PREFIX)/bin/heaptool
 	install -m 644 $(LIBHD) $(LIBHM_LINK) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(BUILD)/heaptool.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/heaptool.pc
+	echo "$$PCFILE" > $(DESTDIR)$(PREFIX)/lib/pkgconfig/heaptool.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/heaptool $(DESTDIR)$(PREFIX)/lib/libheapdump.a \
