@@ -12,7 +12,9 @@ static void stats_usage(FILE *out)
           "The most common types in a heap dump: object count, total shallow size, share of the\n"
           "heap; then totals (objects, references, types, roots, weakrefs).\n\n"
           "  -n, --top N       show the N most common types (default 10; 0 shows all)\n"
-          "  -s, --sort KEY    order by 'count' (default) or 'size'\n"
+          "  -s, --sort KEY    order by 'count' (default), 'size' or 'retained': the memory the\n"
+          "                    type's objects keep alive, each object counted only when no\n"
+          "                    object of the same type dominates it (as Chrome DevTools does)\n"
           "      --json        machine-readable output\n"
           "  -h, --help        this help\n", out);
 }
@@ -20,10 +22,11 @@ static void stats_usage(FILE *out)
 static double share(uint64_t part, uint64_t whole) { return whole ? 100.0 * (double)part / (double)whole : 0; }
 
 static void print_text(const hd_dump *d, const hd_type_stat *st, uint32_t n, uint32_t shown,
-                       uint64_t total_size)
+                       uint64_t total_size, bool retained)
 {
     char buf[48], size[16];
     size_t wname = strlen("type"), wcount = strlen("count"), wsize = strlen("size");
+    size_t wret = strlen("retained");
     for (uint32_t i = 0; i < shown; i++) {
         size_t w = escaped_width(hd_type_name(d, st[i].type));
         wname = w > wname ? w : wname;
@@ -31,13 +34,21 @@ static void print_text(const hd_dump *d, const hd_type_stat *st, uint32_t n, uin
         wcount = strlen(buf) > wcount ? strlen(buf) : wcount;
         human_size(st[i].size, size);
         wsize = strlen(size) > wsize ? strlen(size) : wsize;
+        human_size(st[i].retained, size);
+        wret = strlen(size) > wret ? strlen(size) : wret;
     }
     print_cell(stdout, "type", wname, false);
     printf("  ");
     print_cell(stdout, "count", wcount, true);
     printf("  %6s  ", "count%");
     print_cell(stdout, "size", wsize, true);
-    printf("  %6s\n", "size%");
+    printf("  %6s", "size%");
+    if (retained) {
+        printf("  ");
+        print_cell(stdout, "retained", wret, true);
+        printf("  %6s", "ret%");
+    }
+    putchar('\n');
     uint32_t nobjects = hd_object_count(d);
     for (uint32_t i = 0; i < shown; i++) {
         print_cell(stdout, hd_type_name(d, st[i].type), wname, false);
@@ -46,7 +57,13 @@ static void print_text(const hd_dump *d, const hd_type_stat *st, uint32_t n, uin
         print_cell(stdout, buf, wcount, true);
         printf("  %5.1f%%  ", share(st[i].count, nobjects));
         print_cell(stdout, human_size(st[i].size, size), wsize, true);
-        printf("  %5.1f%%\n", share(st[i].size, total_size));
+        printf("  %5.1f%%", share(st[i].size, total_size));
+        if (retained) {
+            printf("  ");
+            print_cell(stdout, human_size(st[i].retained, size), wret, true);
+            printf("  %5.1f%%", share(st[i].retained, total_size));
+        }
+        putchar('\n');
     }
     if (shown < n)
         printf("... %" PRIu32 " more type%s\n", n - shown, n - shown == 1 ? "" : "s");
@@ -58,7 +75,7 @@ static void print_text(const hd_dump *d, const hd_type_stat *st, uint32_t n, uin
 }
 
 static void print_json(const char *path, const hd_dump *d, const hd_type_stat *st, uint32_t shown,
-                       uint32_t n, uint64_t total_size)
+                       uint32_t n, uint64_t total_size, bool retained)
 {
     json_writer w;
     jw_init(&w, stdout);
@@ -91,6 +108,10 @@ static void print_json(const char *path, const hd_dump *d, const hd_type_stat *s
         jw_double(&w, share(st[i].count, hd_object_count(d)) / 100);
         jw_key(&w, "size_share");
         jw_double(&w, share(st[i].size, total_size) / 100);
+        if (retained) {
+            jw_key(&w, "retained");
+            jw_uint(&w, st[i].retained);
+        }
         jw_object_end(&w);
     }
     jw_array_end(&w);
@@ -120,8 +141,11 @@ static int stats_run(int argc, char **argv)
                 sort = HD_SORT_COUNT;
             else if (!strcmp(optarg, "size"))
                 sort = HD_SORT_SIZE;
+            else if (!strcmp(optarg, "retained"))
+                sort = HD_SORT_RETAINED;
             else
-                return usage_error(&cmd_stats, "stats: --sort takes 'count' or 'size', not '%s'", optarg);
+                return usage_error(&cmd_stats, "stats: --sort takes 'count', 'size' or 'retained', not '%s'",
+                                   optarg);
             break;
         case 'j': json = true; break;
         case 'h': stats_usage(stdout); return EXIT_OK;
@@ -141,13 +165,25 @@ static int stats_run(int argc, char **argv)
         fputs("heaptool: out of memory\n", stderr);
         return EXIT_NOMEM;
     }
-    uint32_t n = hd_stats_by_type(d, sort, st);
+    uint32_t n;
+    hd_dominators *dom = NULL;
+    if (sort != HD_SORT_RETAINED)
+        n = hd_stats_by_type(d, sort, st);
+    else if (hd_dominators_compute(d, &dom) != HD_OK || hd_stats_retained_by_type(d, dom, st, &n) != HD_OK) {
+        hd_dominators_free(dom);
+        free(st);
+        hd_dump_free(d);
+        fputs("heaptool: out of memory\n", stderr);
+        return EXIT_NOMEM;
+    }
+    hd_dominators_free(dom);
+    bool retained = sort == HD_SORT_RETAINED;
     uint32_t shown = top == 0 || top > n ? n : (uint32_t)top;
     uint64_t total = hd_total_size(d);
     if (json)
-        print_json(path, d, st, shown, n, total);
+        print_json(path, d, st, shown, n, total, retained);
     else
-        print_text(d, st, n, shown, total);
+        print_text(d, st, n, shown, total, retained);
     free(st);
     hd_dump_free(d);
     return EXIT_OK;

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-static const command *const commands[] = {&cmd_stats, &cmd_validate};
+static const command *const commands[] = {&cmd_stats, &cmd_validate, &cmd_top};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out)

@@ -178,14 +178,37 @@ uint64_t hd_total_size(const hd_dump *d); /* sum of shallow sizes, saturating */
 
 /* --- analysis: objects per type (objgraph's show_most_common_types) ------------------------ */
 typedef struct hd_type_stat {
-    uint32_t type;   /* type index */
-    uint64_t count;  /* objects of this type */
-    uint64_t size;   /* their total shallow size, saturating */
+    uint32_t type;     /* type index */
+    uint64_t count;    /* objects of this type */
+    uint64_t size;     /* their total shallow size, saturating */
+    uint64_t retained; /* see hd_stats_retained_by_type; 0 from hd_stats_by_type */
 } hd_type_stat;
-enum hd_stat_sort { HD_SORT_COUNT, HD_SORT_SIZE };
+enum hd_stat_sort { HD_SORT_COUNT, HD_SORT_SIZE, HD_SORT_RETAINED };
 /* Fills out, which has room for hd_type_count(d) entries, with one entry per type that has
  * objects, largest first (ties: the other measure, then the name); returns how many. */
 uint32_t hd_stats_by_type(const hd_dump *d, enum hd_stat_sort sort, hd_type_stat *out);
+
+/* --- analysis: the dominator tree and retained sizes (Eclipse MAT, Chrome DevTools) -------- */
+#define HD_DOM_ROOT (UINT32_MAX - 1) /* the virtual root whose children are all the roots */
+typedef struct hd_dominators hd_dominators;
+/* Computes the dominator tree over strong references from the roots (weak references never
+ * retain). *out is new; free it with hd_dominators_free. HD_OK, HD_ENOMEM or HD_EINVAL. */
+int hd_dominators_compute(const hd_dump *d, hd_dominators **out);
+void hd_dominators_free(hd_dominators *dom);
+/* Immediate dominator of o: an object index, HD_DOM_ROOT, or HD_NONE when o is unreachable
+ * from every root (such objects have no dominator and retain nothing). */
+uint32_t hd_dominator_of(const hd_dominators *dom, uint32_t o);
+/* Shallow size of o plus that of everything o dominates: what freeing o would free. */
+uint64_t hd_retained_size(const hd_dominators *dom, uint32_t o);
+uint32_t hd_dominators_reachable(const hd_dominators *dom); /* objects reachable from roots */
+/* Writes into out (room for k) the k reachable objects that retain the most, largest first
+ * (ties: lower index first); returns how many. */
+uint32_t hd_dominators_top(const hd_dominators *dom, uint32_t k, uint32_t *out);
+/* Per-type table like hd_stats_by_type, with retained filled in by the DevTools rule (an object
+ * counts for its type only when no object of the same type dominates it), sorted by retained.
+ * out has room for hd_type_count(d) entries; *count is set to the entries written. */
+int hd_stats_retained_by_type(const hd_dump *d, const hd_dominators *dom, hd_type_stat *out,
+                              uint32_t *count);
 
 #ifdef __cplusplus
 }

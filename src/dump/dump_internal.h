@@ -54,4 +54,7 @@ struct hd_dump {
     hd__strtab strings;
 };
 
+/* Sorts a per-type table the way hd_stats_by_type does (stats.c). */
+void hd__stats_sort(const hd_dump *d, enum hd_stat_sort sort, hd_type_stat *st, uint32_t n);
+
 #endif

@@ -46,6 +46,12 @@ check stats-weak-cache 0 stats --sort size $S/weak_cache.json
 check stats-top2 0 stats --top 2 $S/growing_list_3.json
 check stats-json 0 stats --json $S/cycle.json
 STDIN=$S/cycle.json check stats-stdin 0 stats -
+check stats-retained 0 stats --sort retained $S/growing_list_3.json
+check stats-retained-json 0 stats --sort retained --json --top 3 $S/cycle.json
+check top-growing 0 top $S/growing_list_3.json
+check top-cycle 0 top -n 4 $S/cycle.json
+check top-json 0 top -n 2 --json $S/weak_cache.json
+check top-bad-count 2 top -n -3 $S/cycle.json
 check validate-cycle 0 validate $S/cycle.json
 check validate-quiet 0 validate -q $S/growing_list_1.json
 

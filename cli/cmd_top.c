@@ -1,0 +1,192 @@
+/* cmd_top.c: `heaptool top`: the objects that retain the most memory, with their dominator
+ * chains (Eclipse MAT's "biggest objects" and dominator tree). */
+#include "options.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CHAIN 6 /* dominators shown before the chain is cut short */
+
+static void top_usage(FILE *out)
+{
+    fputs("usage: heaptool top [options] DUMP\n"
+          "The objects that retain the most: freeing one would free its retained size (itself\n"
+          "and everything only it keeps reachable). Each comes with its dominator chain up to\n"
+          "the root that holds it. Weak references never retain.\n\n"
+          "  -n, --top N       show the N biggest retainers (default 10)\n"
+          "      --json        machine-readable output\n"
+          "  -h, --help        this help\n", out);
+}
+
+/* The root records naming object o, as "named 'main'" or "external"; "" when none. */
+static void root_label(const hd_dump *d, uint32_t o, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (uint32_t r = 0; r < hd_root_count(d); r++) {
+        if (hd_root_object(d, r) != o)
+            continue;
+        const char *name = hd_root_name(d, r);
+        snprintf(buf, size, name[0] ? "%s '%s'" : "%s", hd_root_kind_name(d, r), name);
+        return;
+    }
+}
+
+static void print_chain(const hd_dump *d, const hd_dominators *dom, uint32_t o)
+{
+    char name[160];
+    uint32_t hops = 0;
+    for (uint32_t x = hd_dominator_of(dom, o); x != HD_DOM_ROOT; x = hd_dominator_of(dom, x)) {
+        if (hops++ == MAX_CHAIN) {
+            fputs(" <- ...", stdout);
+            while (hd_dominator_of(dom, x) != HD_DOM_ROOT)
+                x = hd_dominator_of(dom, x);
+            o = x;
+            fputs(" <- ", stdout);
+            print_escaped(stdout, object_name(d, x, name, sizeof name));
+            break;
+        }
+        fputs(" <- ", stdout);
+        print_escaped(stdout, object_name(d, x, name, sizeof name));
+        o = x;
+    }
+    root_label(d, o, name, sizeof name);
+    fputs(" <- root", stdout);
+    if (name[0]) {
+        fputs(" (", stdout);
+        print_escaped(stdout, name);
+        fputc(')', stdout);
+    }
+}
+
+static void print_text(const hd_dump *d, const hd_dominators *dom, const uint32_t *top, uint32_t k)
+{
+    char name[160], size[16], retained[16];
+    uint64_t total = hd_total_size(d);
+    size_t wname = strlen("object"), wsize = strlen("shallow"), wret = strlen("retained");
+    for (uint32_t i = 0; i < k; i++) {
+        size_t w = escaped_width(object_name(d, top[i], name, sizeof name));
+        wname = w > wname ? w : wname;
+        w = strlen(human_size(hd_retained_size(dom, top[i]), retained));
+        wret = w > wret ? w : wret;
+    }
+    print_cell(stdout, "object", wname, false);
+    printf("  ");
+    print_cell(stdout, "shallow", wsize, true);
+    printf("  ");
+    print_cell(stdout, "retained", wret, true);
+    printf("  %6s  %s\n", "heap%", "dominators");
+    for (uint32_t i = 0; i < k; i++) {
+        uint32_t o = top[i];
+        print_cell(stdout, object_name(d, o, name, sizeof name), wname, false);
+        printf("  ");
+        print_cell(stdout, human_size(hd_object_size(d, o), size), wsize, true);
+        printf("  ");
+        print_cell(stdout, human_size(hd_retained_size(dom, o), retained), wret, true);
+        printf("  %5.1f%% ", total ? 100.0 * (double)hd_retained_size(dom, o) / (double)total : 0.0);
+        print_chain(d, dom, o);
+        const char *label = hd_object_label(d, o);
+        if (label) {
+            fputs("   ", stdout);
+            print_escaped(stdout, label);
+        }
+        putchar('\n');
+    }
+    uint32_t unreachable = hd_object_count(d) - hd_dominators_reachable(dom);
+    if (unreachable) {
+        char buf[48];
+        printf("\n%s unreachable from every root retain nothing (see 'heaptool leaks')\n",
+               plural(unreachable, "object", buf));
+    }
+}
+
+static void print_json(const char *path, const hd_dump *d, const hd_dominators *dom,
+                       const uint32_t *top, uint32_t k)
+{
+    json_writer w;
+    jw_init(&w, stdout);
+    jw_object_begin(&w);
+    jw_key(&w, "dump");
+    jw_string(&w, path);
+    jw_key(&w, "size");
+    jw_uint(&w, hd_total_size(d));
+    jw_key(&w, "reachable");
+    jw_uint(&w, hd_dominators_reachable(dom));
+    jw_key(&w, "top");
+    jw_array_begin(&w);
+    for (uint32_t i = 0; i < k; i++) {
+        uint32_t o = top[i];
+        jw_object_begin(&w);
+        jw_key(&w, "id");
+        jw_uint(&w, hd_object_id(d, o));
+        jw_key(&w, "type");
+        jw_string(&w, hd_type_name(d, hd_object_type(d, o)));
+        if (hd_object_label(d, o)) {
+            jw_key(&w, "label");
+            jw_string(&w, hd_object_label(d, o));
+        }
+        jw_key(&w, "shallow");
+        jw_uint(&w, hd_object_size(d, o));
+        jw_key(&w, "retained");
+        jw_uint(&w, hd_retained_size(dom, o));
+        jw_key(&w, "dominators"); /* ids from the immediate dominator up; the root is implied */
+        jw_array_begin(&w);
+        for (uint32_t x = hd_dominator_of(dom, o); x != HD_DOM_ROOT; x = hd_dominator_of(dom, x))
+            jw_uint(&w, hd_object_id(d, x));
+        jw_array_end(&w);
+        jw_object_end(&w);
+    }
+    jw_array_end(&w);
+    jw_object_end(&w);
+    jw_finish(&w);
+}
+
+static int top_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"top", required_argument, NULL, 'n'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
+    };
+    uint64_t n = 10;
+    bool json = false;
+    options_begin();
+    for (int c; (c = getopt_long(argc, argv, "+n:h", longopts, NULL)) != -1;) {
+        switch (c) {
+        case 'n':
+            if (!parse_count(&cmd_top, "--top", optarg, &n))
+                return EXIT_USAGE;
+            break;
+        case 'j': json = true; break;
+        case 'h': top_usage(stdout); return EXIT_OK;
+        default: return options_error(&cmd_top, argc, argv, longopts);
+        }
+    }
+    if (argc - optind != 1)
+        return usage_error(&cmd_top, "top: expected one DUMP, got %d", argc - optind);
+    const char *path = argv[optind];
+    hd_dump *d;
+    int rc = load_or_report(path, &d);
+    if (rc)
+        return rc;
+    hd_dominators *dom = NULL;
+    uint32_t k = n > hd_object_count(d) ? hd_object_count(d) : (uint32_t)n;
+    uint32_t *top = malloc(((size_t)k + 1) * sizeof *top);
+    if (!top || hd_dominators_compute(d, &dom) != HD_OK) {
+        fputs("heaptool: out of memory\n", stderr);
+        free(top);
+        hd_dump_free(d);
+        return EXIT_NOMEM;
+    }
+    k = hd_dominators_top(dom, k, top);
+    if (json)
+        print_json(path, d, dom, top, k);
+    else
+        print_text(d, dom, top, k);
+    free(top);
+    hd_dominators_free(dom);
+    hd_dump_free(d);
+    return EXIT_OK;
+}
+
+const command cmd_top = {"top", "objects that retain the most, with dominator chains", top_run,
+                         top_usage};

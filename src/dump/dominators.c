@@ -1,0 +1,373 @@
+/* dominators.c: the dominator tree of the strong-reference graph and retained sizes.
+ *
+ * Invariant: nodes are numbered in DFS preorder from a virtual root (number 0) whose children
+ * are the dump's roots, so a node's immediate dominator always has a smaller number than the
+ * node. Semi-NCA (Georgiadis): semidominators from the predecessors with an iterative
+ * link-eval forest, then each idom is the nearest ancestor on the DFS tree path whose number is
+ * at most the semidominator. Retained sizes then fold up in decreasing preorder. Weak references
+ * are not edges, so they never retain. No recursion anywhere: a 10M-long chain is fine.
+ */
+#include "dump_internal.h"
+
+#include <stdlib.h>
+
+#define NOT_SEEN UINT32_MAX
+
+struct hd_dominators {
+    uint32_t nobjects, reachable;
+    uint32_t *idom;     /* per object: object index, HD_DOM_ROOT, or HD_NONE (unreachable) */
+    uint64_t *retained; /* per object; 0 when unreachable */
+};
+
+static uint64_t add_sat(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
+
+/* DFS preorder from the virtual root. vertex[k] is the object numbered k (vertex[0] unused),
+ * number[o] the number of object o. Returns how many nodes were numbered, including the root. */
+static uint32_t number_nodes(const hd_dump *d, uint32_t *number, uint32_t *vertex, uint32_t *parent,
+                             uint32_t *stack_node, uint32_t *stack_edge)
+{
+    const uint32_t *off = d->edge_offset, *tgt = d->edge_target;
+    for (uint32_t o = 0; o < d->nobjects; o++)
+        number[o] = NOT_SEEN;
+    uint32_t n = 1;
+    parent[0] = 0;
+    for (uint32_t r = 0; r < d->nroots; r++) {
+        uint32_t start = d->root_object[r];
+        if (number[start] != NOT_SEEN)
+            continue;
+        number[start] = n;
+        vertex[n] = start;
+        parent[n] = 0;
+        n++;
+        uint32_t top = 0;
+        stack_node[0] = start;
+        stack_edge[0] = off[start];
+        for (;;) {
+            uint32_t v = stack_node[top];
+            if (stack_edge[top] == off[v + 1]) {
+                if (top == 0)
+                    break;
+                top--;
+                continue;
+            }
+            uint32_t w = tgt[stack_edge[top]++];
+            if (number[w] != NOT_SEEN)
+                continue;
+            number[w] = n;
+            vertex[n] = w;
+            parent[n] = number[v];
+            n++;
+            top++;
+            stack_node[top] = w;
+            stack_edge[top] = off[w];
+        }
+    }
+    return n;
+}
+
+/* Predecessor lists in number space (CSR), the virtual root included for root objects. */
+static int build_predecessors(const hd_dump *d, const uint32_t *number, const uint32_t *vertex,
+                              uint32_t n, uint32_t **pred_off_out, uint32_t **preds_out)
+{
+    const uint32_t *off = d->edge_offset, *tgt = d->edge_target;
+    uint32_t *pred_off = calloc((size_t)n + 1, sizeof *pred_off);
+    if (!pred_off)
+        return HD_ENOMEM;
+    uint64_t total = 0;
+    for (uint32_t r = 0; r < d->nroots; r++) {
+        pred_off[number[d->root_object[r]] + 1]++;
+        total++;
+    }
+    for (uint32_t k = 1; k < n; k++) {
+        uint32_t v = vertex[k];
+        for (uint32_t e = off[v]; e < off[v + 1]; e++) {
+            pred_off[number[tgt[e]] + 1]++; /* every target of a numbered node is numbered */
+            total++;
+        }
+    }
+    for (uint32_t k = 0; k < n; k++)
+        pred_off[k + 1] += pred_off[k];
+    uint32_t *preds = malloc((total ? total : 1) * sizeof *preds);
+    uint32_t *fill = malloc((size_t)n * sizeof *fill);
+    if (!preds || !fill) {
+        free(pred_off);
+        free(preds);
+        free(fill);
+        return HD_ENOMEM;
+    }
+    for (uint32_t k = 0; k < n; k++)
+        fill[k] = pred_off[k];
+    for (uint32_t r = 0; r < d->nroots; r++)
+        preds[fill[number[d->root_object[r]]]++] = 0;
+    for (uint32_t k = 1; k < n; k++) {
+        uint32_t v = vertex[k];
+        for (uint32_t e = off[v]; e < off[v + 1]; e++)
+            preds[fill[number[tgt[e]]]++] = k;
+    }
+    free(fill);
+    *pred_off_out = pred_off;
+    *preds_out = preds;
+    return HD_OK;
+}
+
+/* eval(v) of the link-eval forest with path compression, without recursion: the path to
+ * compress is collected on an explicit stack, then fixed from the top down. */
+static uint32_t eval(uint32_t v, uint32_t *ancestor, uint32_t *label, const uint32_t *semi,
+                     uint32_t *path)
+{
+    if (ancestor[v] == NOT_SEEN)
+        return v;
+    uint32_t depth = 0;
+    for (uint32_t x = v; ancestor[ancestor[x]] != NOT_SEEN; x = ancestor[x])
+        path[depth++] = x;
+    while (depth > 0) {
+        uint32_t x = path[--depth], a = ancestor[x];
+        if (semi[label[a]] < semi[label[x]])
+            label[x] = label[a];
+        ancestor[x] = ancestor[a];
+    }
+    return label[v];
+}
+
+int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
+{
+    if (!d || !out)
+        return HD_EINVAL;
+    *out = NULL;
+    uint32_t nobj = d->nobjects;
+    size_t cap = (size_t)nobj + 1;
+    hd_dominators *dom = calloc(1, sizeof *dom);
+    uint32_t *number = malloc(cap * sizeof *number), *vertex = malloc(cap * sizeof *vertex);
+    uint32_t *parent = malloc(cap * sizeof *parent), *semi = malloc(cap * sizeof *semi);
+    uint32_t *ancestor = malloc(cap * sizeof *ancestor), *label = malloc(cap * sizeof *label);
+    uint32_t *pred_off = NULL, *preds = NULL;
+    int rc = HD_ENOMEM;
+    if (!dom || !number || !vertex || !parent || !semi || !ancestor || !label)
+        goto done;
+    dom->nobjects = nobj;
+    dom->idom = malloc(cap * sizeof *dom->idom);
+    dom->retained = calloc(cap, sizeof *dom->retained);
+    if (!dom->idom || !dom->retained)
+        goto done;
+
+    /* semi and ancestor double as the DFS stack before they are needed. */
+    uint32_t n = number_nodes(d, number, vertex, parent, semi, ancestor);
+    dom->reachable = n - 1;
+    if ((rc = build_predecessors(d, number, vertex, n, &pred_off, &preds)) != HD_OK)
+        goto done;
+
+    for (uint32_t k = 0; k < n; k++) {
+        semi[k] = k;
+        label[k] = k;
+        ancestor[k] = NOT_SEEN;
+    }
+    uint32_t *path = number; /* object numbers are not needed past here until the end */
+    uint32_t *idom = number + 0; /* reused below, after path's last use */
+    for (uint32_t w = n - 1; w >= 1; w--) {
+        for (uint32_t i = pred_off[w]; i < pred_off[w + 1]; i++) {
+            uint32_t u = eval(preds[i], ancestor, label, semi, path);
+            if (semi[u] < semi[w])
+                semi[w] = semi[u];
+        }
+        ancestor[w] = parent[w]; /* link */
+    }
+    /* Semi-NCA: climb the DFS tree from the parent until at or above the semidominator. */
+    idom[0] = 0;
+    for (uint32_t w = 1; w < n; w++) {
+        uint32_t x = parent[w];
+        while (x > semi[w])
+            x = idom[x];
+        idom[w] = x;
+    }
+    /* Retained sizes fold into the idom, which always has a smaller number. */
+    uint64_t *ret = dom->retained;
+    uint64_t *by_number = calloc(n, sizeof *by_number);
+    if (!by_number) {
+        rc = HD_ENOMEM;
+        goto done;
+    }
+    for (uint32_t k = 1; k < n; k++)
+        by_number[k] = d->obj_size[vertex[k]];
+    for (uint32_t k = n - 1; k >= 1; k--)
+        by_number[idom[k]] = add_sat(by_number[idom[k]], by_number[k]);
+    for (uint32_t o = 0; o < nobj; o++)
+        dom->idom[o] = HD_NONE;
+    for (uint32_t k = 1; k < n; k++) {
+        uint32_t o = vertex[k];
+        dom->idom[o] = idom[k] == 0 ? HD_DOM_ROOT : vertex[idom[k]];
+        ret[o] = by_number[k];
+    }
+    free(by_number);
+    rc = HD_OK;
+done:
+    free(number);
+    free(vertex);
+    free(parent);
+    free(semi);
+    free(ancestor);
+    free(label);
+    free(pred_off);
+    free(preds);
+    if (rc != HD_OK) {
+        hd_dominators_free(dom);
+        return rc;
+    }
+    *out = dom;
+    return HD_OK;
+}
+
+void hd_dominators_free(hd_dominators *dom)
+{
+    if (!dom)
+        return;
+    free(dom->idom);
+    free(dom->retained);
+    free(dom);
+}
+
+uint32_t hd_dominator_of(const hd_dominators *dom, uint32_t o) { return dom->idom[o]; }
+uint64_t hd_retained_size(const hd_dominators *dom, uint32_t o) { return dom->retained[o]; }
+uint32_t hd_dominators_reachable(const hd_dominators *dom) { return dom->reachable; }
+
+/* The dominator tree's children in CSR form, over objects; first[] has nobjects + 2 entries,
+ * the last slot being the virtual root's list. */
+static int dominator_children(const hd_dominators *dom, uint32_t **first_out, uint32_t **child_out)
+{
+    uint32_t n = dom->nobjects, vroot = n;
+    uint32_t *first = calloc((size_t)n + 2, sizeof *first);
+    uint32_t *child = malloc(((size_t)dom->reachable + 1) * sizeof *child);
+    uint32_t *fill = malloc(((size_t)n + 1) * sizeof *fill);
+    if (!first || !child || !fill) {
+        free(first);
+        free(child);
+        free(fill);
+        return HD_ENOMEM;
+    }
+    for (uint32_t o = 0; o < n; o++) {
+        uint32_t p = dom->idom[o];
+        if (p != HD_NONE)
+            first[(p == HD_DOM_ROOT ? vroot : p) + 1]++;
+    }
+    for (uint32_t i = 0; i <= n; i++)
+        first[i + 1] += first[i];
+    for (uint32_t i = 0; i <= n; i++)
+        fill[i] = first[i];
+    for (uint32_t o = 0; o < n; o++) {
+        uint32_t p = dom->idom[o];
+        if (p != HD_NONE)
+            child[fill[p == HD_DOM_ROOT ? vroot : p]++] = o;
+    }
+    free(fill);
+    *first_out = first;
+    *child_out = child;
+    return HD_OK;
+}
+
+int hd_stats_retained_by_type(const hd_dump *d, const hd_dominators *dom, hd_type_stat *out,
+                              uint32_t *count)
+{
+    uint32_t ntypes = d->ntypes, n = d->nobjects;
+    uint32_t *first, *child;
+    int rc = dominator_children(dom, &first, &child);
+    if (rc)
+        return rc;
+    /* active[t]: objects of type t on the current tree path; an object counts for its type only
+     * when none of its dominators has that type, so nothing is counted twice. */
+    uint32_t *active = calloc((size_t)ntypes + 1, sizeof *active);
+    uint32_t *stack = malloc(((size_t)n + 1) * sizeof *stack);
+    uint32_t *cursor = malloc(((size_t)n + 1) * sizeof *cursor);
+    if (!active || !stack || !cursor) {
+        free(first);
+        free(child);
+        free(active);
+        free(stack);
+        free(cursor);
+        return HD_ENOMEM;
+    }
+    uint32_t ntotal = hd_stats_by_type(d, HD_SORT_COUNT, out);
+    uint64_t *by_type = calloc((size_t)ntypes + 1, sizeof *by_type);
+    if (by_type) {
+        uint32_t top = 0;
+        stack[0] = n; /* the virtual root */
+        cursor[0] = first[n];
+        for (;;) {
+            uint32_t v = stack[top];
+            if (cursor[top] == first[v + 1]) {
+                if (top == 0)
+                    break;
+                active[d->obj_type[v]]--;
+                top--;
+                continue;
+            }
+            uint32_t c = child[cursor[top]++], t = d->obj_type[c];
+            if (active[t]++ == 0)
+                by_type[t] = add_sat(by_type[t], dom->retained[c]);
+            top++;
+            stack[top] = c;
+            cursor[top] = first[c];
+        }
+        for (uint32_t i = 0; i < ntotal; i++)
+            out[i].retained = by_type[out[i].type];
+        hd__stats_sort(d, HD_SORT_RETAINED, out, ntotal);
+    }
+    *count = ntotal;
+    rc = by_type ? HD_OK : HD_ENOMEM;
+    free(by_type);
+    free(first);
+    free(child);
+    free(active);
+    free(stack);
+    free(cursor);
+    return rc;
+}
+
+/* The k objects that retain the most, by a min-heap of size k over all objects. */
+uint32_t hd_dominators_top(const hd_dominators *dom, uint32_t k, uint32_t *out)
+{
+    const uint64_t *r = dom->retained;
+    uint32_t size = 0;
+#define LESS(a, b) (r[a] < r[b] || (r[a] == r[b] && (a) > (b)))
+    for (uint32_t o = 0; o < dom->nobjects && k > 0; o++) {
+        if (dom->idom[o] == HD_NONE)
+            continue;
+        if (size == k && !LESS(out[0], o))
+            continue;
+        uint32_t i;
+        if (size < k) { /* sift up */
+            for (i = size++; i > 0 && LESS(o, out[(i - 1) / 2]); i = (i - 1) / 2)
+                out[i] = out[(i - 1) / 2];
+        } else { /* replace the smallest, sift down */
+            for (i = 0;;) {
+                uint32_t c = 2 * i + 1;
+                if (c >= size)
+                    break;
+                if (c + 1 < size && LESS(out[c + 1], out[c]))
+                    c++;
+                if (!LESS(out[c], o))
+                    break;
+                out[i] = out[c];
+                i = c;
+            }
+        }
+        out[i] = o;
+    }
+    /* Largest first: pop the heap from the back. */
+    for (uint32_t end = size; end > 1; end--) {
+        uint32_t smallest = out[0], last = out[end - 1], i = 0;
+        for (;;) {
+            uint32_t c = 2 * i + 1;
+            if (c >= end - 1)
+                break;
+            if (c + 1 < end - 1 && LESS(out[c + 1], out[c]))
+                c++;
+            if (!LESS(out[c], last))
+                break;
+            out[i] = out[c];
+            i = c;
+        }
+        out[i] = last;
+        out[end - 1] = smallest;
+    }
+#undef LESS
+    return size;
+}
