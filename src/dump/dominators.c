@@ -21,23 +21,31 @@ struct hd_dominators {
 
 static uint64_t add_sat(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
 
+/* Per node (in number space), what the semidominator pass touches together, so one cache miss
+ * brings all of it: the DFS tree parent, the semidominator, and the link-eval forest. */
+typedef struct node {
+    uint32_t parent, semi, ancestor, label;
+} node;
+
 /* DFS preorder from the virtual root. vertex[k] is the object numbered k (vertex[0] unused),
- * number[o] the number of object o. Returns how many nodes were numbered, including the root. */
-static uint32_t number_nodes(const hd_dump *d, uint32_t *number, uint32_t *vertex, uint32_t *parent,
-                             uint32_t *stack_node, uint32_t *stack_edge)
+ * number[o] the number of object o, and succ[e] the number of edge e's target, recorded as the
+ * edge is walked so that no later pass looks it up again. Returns the count of numbered nodes,
+ * the root included. */
+static uint32_t number_nodes(const hd_dump *d, uint32_t *number, uint32_t *vertex, node *nodes,
+                             uint32_t *succ, uint32_t *stack_node, uint32_t *stack_edge)
 {
     const uint32_t *off = d->edge_offset, *tgt = d->edge_target;
     for (uint32_t o = 0; o < d->nobjects; o++)
         number[o] = NOT_SEEN;
     uint32_t n = 1;
-    parent[0] = 0;
+    nodes[0].parent = 0;
     for (uint32_t r = 0; r < d->nroots; r++) {
         uint32_t start = d->root_object[r];
         if (number[start] != NOT_SEEN)
             continue;
         number[start] = n;
         vertex[n] = start;
-        parent[n] = 0;
+        nodes[n].parent = 0;
         n++;
         uint32_t top = 0;
         stack_node[0] = start;
@@ -50,12 +58,14 @@ static uint32_t number_nodes(const hd_dump *d, uint32_t *number, uint32_t *verte
                 top--;
                 continue;
             }
-            uint32_t w = tgt[stack_edge[top]++];
-            if (number[w] != NOT_SEEN)
+            uint32_t e = stack_edge[top]++, w = tgt[e];
+            if (number[w] != NOT_SEEN) {
+                succ[e] = number[w];
                 continue;
-            number[w] = n;
+            }
+            succ[e] = number[w] = n;
             vertex[n] = w;
-            parent[n] = number[v];
+            nodes[n].parent = number[v];
             n++;
             top++;
             stack_node[top] = w;
@@ -67,44 +77,37 @@ static uint32_t number_nodes(const hd_dump *d, uint32_t *number, uint32_t *verte
 
 /* Predecessor lists in number space (CSR), the virtual root included for root objects. */
 static int build_predecessors(const hd_dump *d, const uint32_t *number, const uint32_t *vertex,
-                              uint32_t n, uint32_t **pred_off_out, uint32_t **preds_out)
+                              const uint32_t *succ, uint32_t n, uint32_t **pred_off_out,
+                              uint32_t **preds_out)
 {
-    const uint32_t *off = d->edge_offset, *tgt = d->edge_target;
-    uint32_t *pred_off = calloc((size_t)n + 1, sizeof *pred_off);
+    const uint32_t *off = d->edge_offset;
+    uint32_t *pred_off = calloc((size_t)n + 2, sizeof *pred_off);
     if (!pred_off)
         return HD_ENOMEM;
+    /* Counting sort: counts land two slots up, so that after the prefix sum pred_off[x + 1] is
+     * x's start and serves as its fill cursor, ending as x's end = (x + 1)'s start. */
     uint64_t total = 0;
-    for (uint32_t r = 0; r < d->nroots; r++) {
-        pred_off[number[d->root_object[r]] + 1]++;
-        total++;
-    }
+    for (uint32_t r = 0; r < d->nroots; r++, total++)
+        pred_off[number[d->root_object[r]] + 2]++;
     for (uint32_t k = 1; k < n; k++) {
         uint32_t v = vertex[k];
-        for (uint32_t e = off[v]; e < off[v + 1]; e++) {
-            pred_off[number[tgt[e]] + 1]++; /* every target of a numbered node is numbered */
-            total++;
-        }
+        for (uint32_t e = off[v]; e < off[v + 1]; e++, total++)
+            pred_off[succ[e] + 2]++; /* every target of a numbered node is numbered */
     }
-    for (uint32_t k = 0; k < n; k++)
-        pred_off[k + 1] += pred_off[k];
+    for (uint32_t k = 2; k <= n; k++)
+        pred_off[k] += pred_off[k - 1];
     uint32_t *preds = malloc((total ? total : 1) * sizeof *preds);
-    uint32_t *fill = malloc((size_t)n * sizeof *fill);
-    if (!preds || !fill) {
+    if (!preds) {
         free(pred_off);
-        free(preds);
-        free(fill);
         return HD_ENOMEM;
     }
-    for (uint32_t k = 0; k < n; k++)
-        fill[k] = pred_off[k];
     for (uint32_t r = 0; r < d->nroots; r++)
-        preds[fill[number[d->root_object[r]]]++] = 0;
+        preds[pred_off[number[d->root_object[r]] + 1]++] = 0;
     for (uint32_t k = 1; k < n; k++) {
         uint32_t v = vertex[k];
         for (uint32_t e = off[v]; e < off[v + 1]; e++)
-            preds[fill[number[tgt[e]]]++] = k;
+            preds[pred_off[succ[e] + 1]++] = k;
     }
-    free(fill);
     *pred_off_out = pred_off;
     *preds_out = preds;
     return HD_OK;
@@ -112,21 +115,20 @@ static int build_predecessors(const hd_dump *d, const uint32_t *number, const ui
 
 /* eval(v) of the link-eval forest with path compression, without recursion: the path to
  * compress is collected on an explicit stack, then fixed from the top down. */
-static uint32_t eval(uint32_t v, uint32_t *ancestor, uint32_t *label, const uint32_t *semi,
-                     uint32_t *path)
+static uint32_t eval(uint32_t v, node *nodes, uint32_t *path)
 {
-    if (ancestor[v] == NOT_SEEN)
+    if (nodes[v].ancestor == NOT_SEEN)
         return v;
     uint32_t depth = 0;
-    for (uint32_t x = v; ancestor[ancestor[x]] != NOT_SEEN; x = ancestor[x])
+    for (uint32_t x = v; nodes[nodes[x].ancestor].ancestor != NOT_SEEN; x = nodes[x].ancestor)
         path[depth++] = x;
     while (depth > 0) {
-        uint32_t x = path[--depth], a = ancestor[x];
-        if (semi[label[a]] < semi[label[x]])
-            label[x] = label[a];
-        ancestor[x] = ancestor[a];
+        node *x = &nodes[path[--depth]], *a = &nodes[x->ancestor];
+        if (nodes[a->label].semi < nodes[x->label].semi)
+            x->label = a->label;
+        x->ancestor = a->ancestor;
     }
-    return label[v];
+    return nodes[v].label;
 }
 
 int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
@@ -138,11 +140,12 @@ int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
     size_t cap = (size_t)nobj + 1;
     hd_dominators *dom = calloc(1, sizeof *dom);
     uint32_t *number = malloc(cap * sizeof *number), *vertex = malloc(cap * sizeof *vertex);
-    uint32_t *parent = malloc(cap * sizeof *parent), *semi = malloc(cap * sizeof *semi);
-    uint32_t *ancestor = malloc(cap * sizeof *ancestor), *label = malloc(cap * sizeof *label);
+    node *nodes = malloc(cap * sizeof *nodes);
+    uint32_t *succ = malloc((d->nedges ? d->nedges : 1) * sizeof *succ);
     uint32_t *pred_off = NULL, *preds = NULL;
+    uint64_t *by_number = NULL;
     int rc = HD_ENOMEM;
-    if (!dom || !number || !vertex || !parent || !semi || !ancestor || !label)
+    if (!dom || !number || !vertex || !nodes || !succ)
         goto done;
     dom->nobjects = nobj;
     dom->idom = malloc(cap * sizeof *dom->idom);
@@ -150,38 +153,49 @@ int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
     if (!dom->idom || !dom->retained)
         goto done;
 
-    /* semi and ancestor double as the DFS stack before they are needed. */
-    uint32_t n = number_nodes(d, number, vertex, parent, semi, ancestor);
+    /* The result arrays are free until the end: they carry the DFS stack meanwhile. */
+    uint32_t n = number_nodes(d, number, vertex, nodes, succ, dom->idom, (uint32_t *)dom->retained);
     dom->reachable = n - 1;
-    if ((rc = build_predecessors(d, number, vertex, n, &pred_off, &preds)) != HD_OK)
+    rc = build_predecessors(d, number, vertex, succ, n, &pred_off, &preds);
+    free(succ);
+    succ = NULL;
+    if (rc != HD_OK)
         goto done;
 
     for (uint32_t k = 0; k < n; k++) {
-        semi[k] = k;
-        label[k] = k;
-        ancestor[k] = NOT_SEEN;
+        nodes[k].semi = k;
+        nodes[k].label = k;
+        nodes[k].ancestor = NOT_SEEN;
     }
-    uint32_t *path = number; /* object numbers are not needed past here until the end */
-    uint32_t *idom = number + 0; /* reused below, after path's last use */
+    uint32_t *path = number; /* object numbers are not needed past here */
+    /* Nodes go in decreasing number, and so does the walk over preds: one sweep, which lets the
+     * node of a predecessor a little ahead be fetched while this one is evaluated. */
     for (uint32_t w = n - 1; w >= 1; w--) {
-        for (uint32_t i = pred_off[w]; i < pred_off[w + 1]; i++) {
-            uint32_t u = eval(preds[i], ancestor, label, semi, path);
-            if (semi[u] < semi[w])
-                semi[w] = semi[u];
+        uint32_t semi = nodes[w].semi;
+        for (uint32_t i = pred_off[w + 1]; i-- > pred_off[w];) {
+            if (i >= 8)
+                __builtin_prefetch(&nodes[preds[i - 8]]);
+            uint32_t u = eval(preds[i], nodes, path);
+            if (nodes[u].semi < semi)
+                semi = nodes[u].semi;
         }
-        ancestor[w] = parent[w]; /* link */
+        nodes[w].semi = semi;
+        nodes[w].ancestor = nodes[w].parent; /* link */
     }
+    free(pred_off);
+    free(preds);
+    pred_off = preds = NULL;
     /* Semi-NCA: climb the DFS tree from the parent until at or above the semidominator. */
+    uint32_t *idom = number;
     idom[0] = 0;
     for (uint32_t w = 1; w < n; w++) {
-        uint32_t x = parent[w];
-        while (x > semi[w])
+        uint32_t x = nodes[w].parent;
+        while (x > nodes[w].semi)
             x = idom[x];
         idom[w] = x;
     }
     /* Retained sizes fold into the idom, which always has a smaller number. */
-    uint64_t *ret = dom->retained;
-    uint64_t *by_number = calloc(n, sizeof *by_number);
+    by_number = calloc(n, sizeof *by_number);
     if (!by_number) {
         rc = HD_ENOMEM;
         goto done;
@@ -190,24 +204,24 @@ int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
         by_number[k] = d->obj_size[vertex[k]];
     for (uint32_t k = n - 1; k >= 1; k--)
         by_number[idom[k]] = add_sat(by_number[idom[k]], by_number[k]);
-    for (uint32_t o = 0; o < nobj; o++)
+    for (uint32_t o = 0; o < nobj; o++) {
         dom->idom[o] = HD_NONE;
+        dom->retained[o] = 0;
+    }
     for (uint32_t k = 1; k < n; k++) {
         uint32_t o = vertex[k];
         dom->idom[o] = idom[k] == 0 ? HD_DOM_ROOT : vertex[idom[k]];
-        ret[o] = by_number[k];
+        dom->retained[o] = by_number[k];
     }
-    free(by_number);
     rc = HD_OK;
 done:
     free(number);
     free(vertex);
-    free(parent);
-    free(semi);
-    free(ancestor);
-    free(label);
+    free(nodes);
+    free(succ);
     free(pred_off);
     free(preds);
+    free(by_number);
     if (rc != HD_OK) {
         hd_dominators_free(dom);
         return rc;
