@@ -62,10 +62,10 @@ int hd__lex_init(hd__lexer *lx, hd__source src, const char *name, hd_error *err)
     lx->name = name;
     lx->err = err;
     lx->line = 1;
-    lx->buf = malloc(HD__CHUNK);
+    lx->buf = "";
     lx->str_cap = 256;
     lx->str = malloc(lx->str_cap);
-    if (!lx->buf || !lx->str) {
+    if (!lx->str) {
         hd__lex_free(lx);
         return hd__lex_fail(lx, HD_ENOMEM, (hd__pos){0, 0, 0}, "out of memory");
     }
@@ -75,10 +75,9 @@ int hd__lex_init(hd__lexer *lx, hd__source src, const char *name, hd_error *err)
 
 void hd__lex_free(hd__lexer *lx)
 {
-    free(lx->buf);
     free(lx->str);
     free(lx->cap);
-    lx->buf = lx->str = lx->cap = NULL;
+    lx->str = lx->cap = NULL;
 }
 
 int hd__lex_restart(hd__lexer *lx)
@@ -139,7 +138,7 @@ static int refill(hd__lexer *lx)
     }
     lx->base += lx->end;
     lx->pos = lx->end = 0;
-    long got = lx->src.read(lx->src.ctx, lx->buf, HD__CHUNK);
+    long got = lx->src.next(lx->src.ctx, &lx->buf);
     if (got < 0)
         return hd__lex_fail(lx, HD_EIO, here(lx), "read error: %s", strerror(errno));
     if (got == 0) {

@@ -8,19 +8,12 @@
 #define HD_LEXER_H
 
 #include "heapdump.h"
+#include "source.h"
 #include <stdbool.h>
 
-#define HD__CHUNK (1u << 20)
 #define HD__MAX_STRING (16u << 20) /* one decoded string */
 #define HD__MAX_DEPTH 256          /* nesting while skipping a value */
 #define HD__MAX_CAPTURE (64u << 20)/* raw text of a section handed to cJSON */
-
-/* Where bytes come from: read up to cap bytes, 0 at end, -1 on error (errno set). */
-typedef struct hd__source {
-    long (*read)(void *ctx, char *buf, size_t cap);
-    int (*rewind)(void *ctx); /* NULL or failing: the source can be read only once */
-    void *ctx;
-} hd__source;
 
 enum hd__tok {
     HD__T_EOF, HD__T_LBRACE, HD__T_RBRACE, HD__T_LBRACKET, HD__T_RBRACKET, HD__T_COLON,
@@ -35,7 +28,7 @@ typedef struct hd__lexer {
     hd__source src;
     const char *name;   /* for error messages */
     hd_error *err;      /* where a lexical error goes */
-    char *buf;
+    const char *buf;    /* the source's current chunk */
     size_t pos, end;
     bool eof;
     uint64_t base;      /* absolute offset of buf[0] */

@@ -1378,22 +1378,6 @@ fail:
     return rc;
 }
 
-static long file_read(void *ctx, char *buf, size_t cap)
-{
-    FILE *f = ctx;
-    size_t n = fread(buf, 1, cap, f);
-    if (n == 0 && ferror(f))
-        return -1;
-    return (long)n;
-}
-
-static int file_rewind(void *ctx)
-{
-    FILE *f = ctx;
-    clearerr(f);
-    return fseeko(f, 0, SEEK_SET);
-}
-
 int hd_load_file(FILE *f, const char *name, const hd_load_options *opts, hd_dump **out, hd_error *err)
 {
     if (!f) {
@@ -1401,8 +1385,15 @@ int hd_load_file(FILE *f, const char *name, const hd_load_options *opts, hd_dump
             hd__error_set(err, HD_EINVAL, name, (hd__pos){0, 0, 0}, "no stream");
         return HD_EINVAL;
     }
-    hd__source src = {file_read, file_rewind, f};
-    return load(src, name ? name : "<stream>", opts, out, err);
+    hd__stream_source *stream = hd__stream_source_new(f);
+    if (!stream) {
+        if (err)
+            hd__error_set(err, HD_ENOMEM, name, (hd__pos){0, 0, 0}, "out of memory");
+        return HD_ENOMEM;
+    }
+    int rc = load(hd__stream_source_get(stream), name ? name : "<stream>", opts, out, err);
+    hd__stream_source_free(stream);
+    return rc;
 }
 
 int hd_load(const char *path, const hd_load_options *opts, hd_dump **out, hd_error *err)
@@ -1432,26 +1423,6 @@ int hd_load(const char *path, const hd_load_options *opts, hd_dump **out, hd_err
     return rc;
 }
 
-typedef struct buffer_source {
-    const char *data;
-    size_t size, pos;
-} buffer_source;
-
-static long buffer_read(void *ctx, char *buf, size_t cap)
-{
-    buffer_source *b = ctx;
-    size_t n = b->size - b->pos < cap ? b->size - b->pos : cap;
-    memcpy(buf, b->data + b->pos, n);
-    b->pos += n;
-    return (long)n;
-}
-
-static int buffer_rewind(void *ctx)
-{
-    ((buffer_source *)ctx)->pos = 0;
-    return 0;
-}
-
 int hd_load_buffer(const void *data, size_t size, const char *name, const hd_load_options *opts,
                    hd_dump **out, hd_error *err)
 {
@@ -1460,7 +1431,7 @@ int hd_load_buffer(const void *data, size_t size, const char *name, const hd_loa
             hd__error_set(err, HD_EINVAL, name, (hd__pos){0, 0, 0}, "no buffer");
         return HD_EINVAL;
     }
-    buffer_source b = {data ? data : "", size, 0};
-    hd__source src = {buffer_read, buffer_rewind, &b};
-    return load(src, name ? name : "<buffer>", opts, out, err);
+    hd__buffer_source b;
+    return load(hd__buffer_source_init(&b, data ? data : "", size), name ? name : "<buffer>", opts,
+                out, err);
 }
