@@ -356,7 +356,7 @@ unsigned hd_dump_compat(const hd_dump *a, const hd_dump *b); /* a set of enum hd
 typedef struct hd_trace_step {
     const char *edge;  /* edge name as in the dump ("" when unnamed); NULL for the root step */
     uint32_t type;     /* type index in FINAL of the object this step reaches */
-    int repeated;      /* this step stands for a run of one or more identical steps */
+    int repeated;      /* in some path of this shape the step ran twice or more in a row */
 } hd_trace_step;
 typedef struct hd_leak_trace {
     uint64_t count, size;        /* leaked objects with this path shape, their total size */
@@ -364,8 +364,8 @@ typedef struct hd_leak_trace {
     enum hd_reach_state state;
     uint32_t root;               /* root index in FINAL of the path (HD_NONE when unreachable) */
     uint32_t nsteps;             /* 0 when unreachable */
-    hd_trace_step *steps;        /* steps[0] is the root object; consecutive identical (edge,
-                                  * type) steps collapse into one marked repeated */
+    hd_trace_step *steps;        /* steps[0] is the root object; a run of identical (edge, type)
+                                  * steps is one step, so list nodes at any depth share a shape */
 } hd_leak_trace;
 typedef struct hd_leak_report {
     uint32_t nleaked;

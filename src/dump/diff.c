@@ -291,9 +291,10 @@ done:
 }
 
 /* --- memlab's leak rule ------------------------------------------------------------------ */
-/* Path shapes are nodes of a trie keyed by (parent shape, edge name, type, repeated); a root
- * shape is keyed by the root's kind and name. An object's shape extends its BFS parent's shape
- * by one step, or, when the step equals the parent shape's last one, marks that step repeated. */
+/* Path shapes are nodes of a trie keyed by (parent shape, edge name, type); a root shape is
+ * keyed by the root's kind, name and type. An object's shape extends its BFS parent's shape by
+ * one step, unless the step equals the parent shape's last one: a run of identical steps is one
+ * step, so the nodes of a growing list share one shape whatever their depth. */
 
 void hd_leak_report_free(hd_leak_report *r)
 {
@@ -317,10 +318,16 @@ static int compare_traces(const void *pa, const void *pb)
     return (a->example > b->example) - (a->example < b->example);
 }
 
-#define ROOT_FLAG 2 /* key.flag of a root shape */
+#define ROOT_FLAG 1 /* key.flag of a root shape */
+
+typedef struct shapes {
+    keymap map;
+    uint8_t *repeated; /* per shape: some path ran its last step twice or more */
+    uint32_t cap;
+} shapes;
 
 /* The shape of object o (memo[o], computed along with its unknown ancestors). */
-static int shape_of(const hd_dump *f, const hd_reach *r, keymap *shapes, uint32_t *memo,
+static int shape_of(const hd_dump *f, const hd_reach *r, shapes *sh, uint32_t *memo,
                     uint32_t *stack, uint32_t o)
 {
     uint32_t sp = 0;
@@ -335,18 +342,24 @@ static int shape_of(const hd_dump *f, const hd_reach *r, keymap *shapes, uint32_
         } else {
             uint32_t ps = memo[r->parent[v]];
             k = (key){hd_edge_name(f, r->via[v]), "", hd_object_type(f, v), ps, 0};
-            const key *last = &shapes->keys[ps];
+            const key *last = &sh->map.keys[ps];
             if (last->flag != ROOT_FLAG && last->num == k.num && !strcmp(last->a, k.a)) {
-                if (last->flag) {
-                    memo[v] = ps;
-                    continue;
-                }
-                k.parent = last->parent;
-                k.flag = 1;
+                memo[v] = ps;
+                sh->repeated[ps] = 1;
+                continue;
             }
         }
-        if (keymap_put(shapes, &k, &id))
+        if (keymap_put(&sh->map, &k, &id))
             return HD_ENOMEM;
+        if (id >= sh->cap) {
+            uint32_t cap = sh->cap ? sh->cap * 2 : 64;
+            uint8_t *rep = realloc(sh->repeated, cap);
+            if (!rep)
+                return HD_ENOMEM;
+            memset(rep + sh->cap, 0, cap - sh->cap);
+            sh->repeated = rep;
+            sh->cap = cap;
+        }
         memo[v] = id;
     }
     return HD_OK;
@@ -360,7 +373,8 @@ int hd_leak_report_compute(const hd_dump *base, const hd_dump *target, const hd_
     *out = NULL;
     if (!base || !target || !final)
         return HD_EINVAL;
-    keymap types = {0}, shapes = {0};
+    keymap types = {0};
+    shapes sh = {0};
     uint32_t *tk_b = NULL, *tk_t = NULL, *tk_f = NULL, *memo = NULL, *stack = NULL;
     uint64_t *counts = NULL, *sizes = NULL;
     uint32_t *examples = NULL;
@@ -401,10 +415,10 @@ int hd_leak_report_compute(const hd_dump *base, const hd_dump *target, const hd_
         memo[o] = HD_NONE;
     for (uint32_t i = 0; i < rep->nleaked; i++)
         if (reach->state[rep->leaked[i]] != HD_REACH_UNREACHABLE &&
-            shape_of(final, reach, &shapes, memo, stack, rep->leaked[i]))
+            shape_of(final, reach, &sh, memo, stack, rep->leaked[i]))
             goto done;
     /* per shape, plus the last slot for the unreachable ones */
-    uint32_t nshapes = shapes.n;
+    uint32_t nshapes = sh.map.n;
     counts = calloc((size_t)nshapes + 1, sizeof *counts);
     sizes = calloc((size_t)nshapes + 1, sizeof *sizes);
     examples = malloc(((size_t)nshapes + 1) * sizeof *examples);
@@ -435,16 +449,16 @@ int hd_leak_report_compute(const hd_dump *base, const hd_dump *target, const hd_
         if (s == nshapes)
             continue;
         uint32_t len = 0;
-        for (uint32_t x = s; x != HD_NONE; x = shapes.keys[x].parent)
+        for (uint32_t x = s; x != HD_NONE; x = sh.map.keys[x].parent)
             len++;
         tr->steps = malloc((size_t)len * sizeof *tr->steps);
         if (!tr->steps)
             goto done;
         tr->nsteps = len;
         uint32_t i = len;
-        for (uint32_t x = s; x != HD_NONE; x = shapes.keys[x].parent) {
-            const key *k = &shapes.keys[x];
-            tr->steps[--i] = (hd_trace_step){k->flag == ROOT_FLAG ? NULL : k->a, k->num, k->flag == 1};
+        for (uint32_t x = s; x != HD_NONE; x = sh.map.keys[x].parent) {
+            const key *k = &sh.map.keys[x];
+            tr->steps[--i] = (hd_trace_step){k->flag == ROOT_FLAG ? NULL : k->a, k->num, sh.repeated[x]};
         }
         uint32_t v = examples[s];
         while (reach->parent[v] != HD_NONE)
@@ -455,7 +469,8 @@ int hd_leak_report_compute(const hd_dump *base, const hd_dump *target, const hd_
     rc = HD_OK;
 done:
     keymap_free(&types);
-    keymap_free(&shapes);
+    keymap_free(&sh.map);
+    free(sh.repeated);
     free(tk_b);
     free(tk_t);
     free(tk_f);
