@@ -51,6 +51,8 @@ static uint32_t find_id(const rd_graph *g, uint64_t id)
 
 static const char *tname(const rd_graph *g, uint32_t o) { return g->type_names[g->type[o]]; }
 
+static uint64_t leaked_seen, traces_seen, added_seen, deleted_seen;
+
 typedef struct orow {
     uint64_t count_old, count_new, added, deleted, size_old, size_new, allocated, freed;
 } orow;
@@ -191,8 +193,6 @@ static void naive_shape(const hd_dump *f, const hd_reach *r, uint32_t o, char *o
     }
     hd_path_free(p);
 }
-
-static uint64_t leaked_seen, traces_seen, added_seen, deleted_seen;
 
 static void check_leak_rule(const rd_graph *b, const rd_graph *t, const rd_graph *f,
                             const hd_dump *db, const hd_dump *dt, const hd_dump *df, uint64_t seed)
