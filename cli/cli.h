@@ -25,6 +25,7 @@ typedef struct command {
 } command;
 
 extern const command cmd_stats, cmd_validate;
+extern const command cmd_cycles, cmd_diff, cmd_path, cmd_leaks, cmd_show; /* analyses (issue 7) */
 
 /* Exit status for a libheapdump status. */
 int exit_for_status(int status);

@@ -3,7 +3,8 @@
 
 #include <string.h>
 
-static const command *const commands[] = {&cmd_stats, &cmd_validate};
+static const command *const commands[] = {&cmd_stats, &cmd_validate, &cmd_cycles, &cmd_diff,
+                                          &cmd_path,  &cmd_leaks,    &cmd_show};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out)
