@@ -36,19 +36,31 @@ static void print_text(const hd_dump *d, const hd_path *p, uint32_t o)
     if (p->state == HD_REACH_UNCOLLECTABLE)
         fputs(" (uncollectable: only the collector's garbage list keeps it)", stdout);
     putchar('\n');
-    static const char *const heads[] = {"hop", "via", "object"};
-    table t;
-    table_init(&t, 3, heads, "rll");
-    char num[32];
+    /* Two passes instead of a table: a path can be millions of hops long. */
+    size_t wvia = 3;
     for (uint32_t i = 0; i < p->nhops; i++) {
-        char *via = i ? edge_label(hd_edge_name(d, p->hops[i].edge)) : xasprintf("%s", root);
+        char *via = i ? edge_label(hd_edge_name(d, p->hops[i].edge)) : NULL;
+        size_t w = escaped_width(via ? via : root);
+        wvia = w > wvia ? w : wvia;
+        free(via);
+    }
+    char num[32];
+    int wnum = snprintf(num, sizeof num, "%" PRIu32, p->nhops - 1);
+    wnum = wnum < 3 ? 3 : wnum;
+    printf("  %*s  ", wnum, "hop");
+    print_cell(stdout, "via", wvia, false);
+    fputs("  object\n", stdout);
+    for (uint32_t i = 0; i < p->nhops; i++) {
+        char *via = i ? edge_label(hd_edge_name(d, p->hops[i].edge)) : NULL;
         char *obj = objref(d, p->hops[i].object, true);
-        table_row(&t, fmt_u64(i, num), via, obj);
+        printf("  %*" PRIu32 "  ", wnum, i);
+        print_cell(stdout, via ? via : root, wvia, false);
+        fputs("  ", stdout);
+        print_escaped(stdout, obj);
+        putchar('\n');
         free(via);
         free(obj);
     }
-    table_print(&t, stdout, "  ");
-    table_free(&t);
     free(root);
     free(target);
 }
