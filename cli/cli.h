@@ -25,6 +25,7 @@ typedef struct command {
 } command;
 
 extern const command cmd_stats, cmd_validate, cmd_top;
+extern const command cmd_cycles, cmd_diff, cmd_path, cmd_leaks, cmd_show;
 
 /* Exit status for a libheapdump status. */
 int exit_for_status(int status);

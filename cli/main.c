@@ -3,7 +3,8 @@
 
 #include <string.h>
 
-static const command *const commands[] = {&cmd_stats, &cmd_validate, &cmd_top};
+static const command *const commands[] = {&cmd_stats, &cmd_top,  &cmd_cycles, &cmd_leaks,
+                                          &cmd_path,  &cmd_show, &cmd_diff,   &cmd_validate};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out)

@@ -188,6 +188,200 @@ enum hd_stat_sort { HD_SORT_COUNT, HD_SORT_SIZE, HD_SORT_RETAINED };
  * objects, largest first (ties: the other measure, then the name); returns how many. */
 uint32_t hd_stats_by_type(const hd_dump *d, enum hd_stat_sort sort, hd_type_stat *out);
 
+/* ============================================================================================
+ * Analyses over the strong-reference graph (issue 7). Every walk is iterative, with explicit
+ * stacks or queues, so a 10M-long chain costs memory, never C stack.
+ *
+ * Ownership, for everything below: the dump is borrowed; each result is a new allocation the
+ * caller releases with the paired *_free() (which accepts NULL). Strings inside a result point
+ * into the dump(s) it was computed from and live as long as those dumps. The functions return
+ * HD_OK, HD_ENOMEM or HD_EINVAL; on failure *out is NULL.
+ * ============================================================================================ */
+
+/* --- reachability from the roots (reach.c) ------------------------------------------------- */
+/* Why an object is alive. Garbage roots (kind "garbage": the collector's garbage list) keep
+ * objects alive only because the collector could not free them, so they are searched last. */
+enum hd_reach_state {
+    HD_REACH_LIVE = 0,          /* reachable from a root that is not a garbage root */
+    HD_REACH_UNCOLLECTABLE = 1, /* reachable only through garbage roots (gc.garbage) */
+    HD_REACH_UNREACHABLE = 2,   /* reachable from no root: garbage awaiting collection */
+};
+
+/* A breadth-first forest from all roots: one shortest path from a root to every reachable
+ * object. Live roots are searched first (all at depth 0, in dump order), then the garbage roots
+ * over what is left, so a path prefers a live root even when a garbage root is nearer. Among
+ * equally short paths the one found first in dump order (roots, then edges) wins. */
+typedef struct hd_reach {
+    uint32_t nobjects;
+    uint32_t nlive, nuncollectable, nunreachable;
+    uint8_t *state;   /* enum hd_reach_state, per object */
+    uint32_t *depth;  /* references from the root to the object; HD_NONE when unreachable */
+    uint32_t *parent; /* predecessor on the path; HD_NONE for root objects and unreachable ones */
+    uint32_t *via;    /* edge index from parent; for a root object the root index (first such) */
+} hd_reach;
+int hd_reach_compute(const hd_dump *d, hd_reach **out);
+void hd_reach_free(hd_reach *r);
+
+/* --- shortest path from a root (paths.c): objgraph's find_backref_chain, MAT's path to GC
+ * roots ---------------------------------------------------------------------------------------- */
+typedef struct hd_path_hop {
+    uint32_t object; /* object index */
+    uint32_t edge;   /* edge index from the previous hop's object; HD_NONE for the first hop */
+} hd_path_hop;
+typedef struct hd_path {
+    uint32_t root;             /* root index of hops[0]; HD_NONE when the object is unreachable */
+    enum hd_reach_state state; /* LIVE or UNCOLLECTABLE when found, else UNREACHABLE */
+    uint32_t nhops;            /* 0 when unreachable; hops[0] is the root object, the last is the target */
+    hd_path_hop *hops;
+} hd_path;
+/* One shortest chain of strong references from a root to object o (an object index), with the
+ * same preferences as hd_reach_compute. The search stops as soon as o is found. */
+int hd_path_find(const hd_dump *d, uint32_t o, hd_path **out);
+/* The same from a computed forest, without searching again (for many queries on one dump). */
+int hd_path_from_reach(const hd_dump *d, const hd_reach *r, uint32_t o, hd_path **out);
+void hd_path_free(hd_path *p);
+
+/* --- referrers: the reverse of the CSR edges (referrers.c) --------------------------------- */
+/* In-edges of o are the entries [offsets[o], offsets[o+1]) of sources (referring object) and
+ * edges (the edge index in the dump, for hd_edge_name), in increasing source order. */
+typedef struct hd_referrers {
+    uint32_t nobjects;
+    uint64_t nedges;
+    uint32_t *offsets; /* nobjects + 1 entries */
+    uint32_t *sources;
+    uint32_t *edges;
+} hd_referrers;
+int hd_referrers_build(const hd_dump *d, hd_referrers **out);
+void hd_referrers_free(hd_referrers *r);
+
+/* --- cycles: strongly connected components that contain a cycle (cycles.c) ----------------- */
+typedef struct hd_cycle {
+    uint32_t nmembers;
+    uint32_t *members;          /* object indices, increasing */
+    uint64_t size;              /* total shallow size, saturating */
+    enum hd_reach_state state;  /* the same for every member of a component */
+    int has_finalizer;          /* some member's type has HD_TYPE_FINALIZER */
+    int has_legacy_finalizer;   /* some member's type has HD_TYPE_LEGACY_FINALIZER */
+    /* One concrete cycle, a shortest one through members[0]: objects[0..length] with
+     * objects[length] == objects[0], and edges[i] the edge from objects[i] to objects[i+1]. */
+    uint32_t length;
+    uint32_t *objects;
+    uint32_t *edges;
+} hd_cycle;
+typedef struct hd_cycles {
+    uint32_t count;
+    hd_cycle *cycles;      /* largest first: members, then size, then first member */
+    uint64_t in_cycles;    /* objects that are members of some cycle */
+    uint32_t *storage;     /* backs the arrays of every hd_cycle */
+} hd_cycles;
+/* Tarjan's algorithm, iterative. reach may be NULL (it is then computed for the states). A
+ * component of one object is a cycle only when the object refers to itself. */
+int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out);
+void hd_cycles_free(hd_cycles *c);
+
+/* Per-type counts and sizes of a set of objects (a cycle's members, the leaked ones): fills out,
+ * which has room for n entries, with one entry per type present, sorted as hd_stats_by_type;
+ * returns how many. */
+uint32_t hd_stats_of_objects(const hd_dump *d, const uint32_t *objects, uint32_t n,
+                             enum hd_stat_sort sort, hd_type_stat *out);
+
+/* --- objects per allocation site (stats_sites.c): tracemalloc's statistics('lineno') ------- */
+typedef struct hd_site_stat {
+    uint32_t site;   /* site index, or HD_NONE for the objects with no site */
+    uint64_t count;
+    uint64_t size;   /* saturating */
+} hd_site_stat;
+/* Fills out, which has room for hd_site_count(d) + 1 entries, with one entry per site that has
+ * objects (and one with site HD_NONE for objects without a site), largest first (ties: the other
+ * measure, then file, line, function); returns how many. */
+uint32_t hd_stats_by_site(const hd_dump *d, enum hd_stat_sort sort, hd_site_stat *out);
+
+/* --- leaks (leaks.c): what no root keeps alive, and objgraph's get_leaking_objects --------- */
+typedef struct hd_leaks {
+    uint32_t nunreachable;   /* reachable from no root: garbage awaiting collection */
+    uint32_t *unreachable;   /* object indices, increasing */
+    uint32_t nuncollectable; /* kept only by garbage roots: the collector gave up on them */
+    uint32_t *uncollectable;
+    uint32_t nunreferenced;  /* no strong reference from any object (not even itself), whatever
+                              * the roots say: objgraph's get_leaking_objects */
+    uint32_t *unreferenced;
+    uint64_t unreachable_size, uncollectable_size, unreferenced_size; /* saturating */
+} hd_leaks;
+int hd_leaks_find(const hd_dump *d, const hd_reach *reach /* may be NULL */, hd_leaks **out);
+void hd_leaks_free(hd_leaks *l);
+
+/* --- diff of two dumps of one process (diff.c): objgraph's show_growth, DevTools' Comparison,
+ * tracemalloc's compare_to -------------------------------------------------------------------- */
+/* Objects are matched by id. An id present in both dumps with a different type name counts as
+ * the old object deleted and a new one allocated (the id was reused). Rows are keyed by type
+ * name (or by site file, line and function), so types and sites match across dumps by name
+ * even when their ids differ. */
+enum hd_diff_by { HD_DIFF_BY_TYPE, HD_DIFF_BY_SITE };
+typedef struct hd_diff_row {
+    const char *type;      /* by type: the type name */
+    const char *file;      /* by site: the site's file, or NULL for objects with no site */
+    const char *function;  /* by site: "" when absent */
+    uint32_t line;         /* by site */
+    uint64_t count_old, count_new;
+    uint64_t added, deleted;       /* objects new in NEW, objects gone from OLD */
+    uint64_t size_old, size_new;   /* saturating */
+    uint64_t allocated, freed;     /* sizes of the added and of the deleted objects */
+    int64_t count_delta, size_delta;
+} hd_diff_row;
+typedef struct hd_diff {
+    enum hd_diff_by by;
+    uint32_t nrows;
+    hd_diff_row *rows;     /* every key present in either dump; by count delta (largest
+                            * growth first), then size delta, then key */
+    uint32_t nadded;
+    uint32_t *added;       /* indices into NEW of the added objects, in NEW's order */
+    uint32_t ndeleted;
+    uint32_t *deleted;     /* indices into OLD of the deleted objects, in OLD's order */
+    uint64_t matched;      /* objects present in both with the same type */
+} hd_diff;
+int hd_diff_compute(const hd_dump *old, const hd_dump *new_, enum hd_diff_by by, hd_diff **out);
+void hd_diff_free(hd_diff *diff);
+
+/* How two dumps relate: object ids match only within one process. */
+enum hd_compat {
+    HD_COMPAT_SAME = 0,       /* same producer and pid (or pids unknown) */
+    HD_COMPAT_PRODUCER = 1,   /* different producers */
+    HD_COMPAT_PID = 2,        /* both pids known and different */
+    HD_COMPAT_VERSION = 4,    /* different format versions */
+};
+unsigned hd_dump_compat(const hd_dump *a, const hd_dump *b); /* a set of enum hd_compat bits */
+
+/* memlab's leak rule over three dumps: objects that were allocated between BASE and TARGET (their
+ * id is in TARGET but not in BASE) and are still alive in FINAL (same id, same type name there),
+ * grouped by type and by the shape of their shortest path from a root in FINAL. */
+typedef struct hd_trace_step {
+    const char *edge;  /* edge name as in the dump ("" when unnamed); NULL for the root step */
+    uint32_t type;     /* type index in FINAL of the object this step reaches */
+    int repeated;      /* in some path of this shape the step ran twice or more in a row */
+} hd_trace_step;
+typedef struct hd_leak_trace {
+    uint64_t count, size;        /* leaked objects with this path shape, their total size */
+    uint32_t example;            /* one of them (the first in FINAL's order), index in FINAL */
+    enum hd_reach_state state;
+    uint32_t root;               /* root index in FINAL of the path (HD_NONE when unreachable) */
+    uint32_t nsteps;             /* 0 when unreachable */
+    hd_trace_step *steps;        /* steps[0] is the root object; a run of identical (edge, type)
+                                  * steps is one step, so list nodes at any depth share a shape */
+} hd_leak_trace;
+typedef struct hd_leak_report {
+    uint32_t nleaked;
+    uint32_t *leaked;            /* indices into FINAL, increasing */
+    uint64_t leaked_size;
+    uint32_t ntypes;
+    hd_type_stat *by_type;       /* type indices in FINAL, by count */
+    uint32_t ntraces;
+    hd_leak_trace *traces;       /* by count, then size */
+} hd_leak_report;
+int hd_leak_report_compute(const hd_dump *base, const hd_dump *target, const hd_dump *final,
+                           hd_leak_report **out);
+void hd_leak_report_free(hd_leak_report *r);
+/* ======================================== end of analyses ================================== */
+
 /* --- analysis: the dominator tree and retained sizes (Eclipse MAT, Chrome DevTools) -------- */
 #define HD_DOM_ROOT (UINT32_MAX - 1) /* the virtual root whose children are all the roots */
 typedef struct hd_dominators hd_dominators;

@@ -1,0 +1,255 @@
+/* analysis_output.c: object references, edge labels, tables and id arguments for the analysis
+ * commands. Everything printed from a dump goes through print_escaped or print_cell. */
+#include "analysis.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) {
+        fputs("heaptool: out of memory\n", stderr);
+        exit(EXIT_NOMEM);
+    }
+    return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) {
+        fputs("heaptool: out of memory\n", stderr);
+        exit(EXIT_NOMEM);
+    }
+    return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        fputs("heaptool: out of memory\n", stderr);
+        exit(EXIT_NOMEM);
+    }
+    return s;
+}
+
+int report_failure(const char *cmd, int status)
+{
+    fprintf(stderr, "heaptool: %s: %s\n", cmd, hd_status_message(status));
+    return exit_for_status(status);
+}
+
+char *objref(const hd_dump *d, uint32_t o, bool with_label)
+{
+    const char *label = with_label ? hd_object_label(d, o) : NULL;
+    if (label)
+        return xasprintf("%s#%" PRIu64 " '%s'", hd_type_name(d, hd_object_type(d, o)),
+                         hd_object_id(d, o), label);
+    return xasprintf("%s#%" PRIu64, hd_type_name(d, hd_object_type(d, o)), hd_object_id(d, o));
+}
+
+char *edge_label(const char *name)
+{
+    if (!name[0])
+        return xasprintf("[?]");
+    if (name[0] == '[' || name[0] == '.')
+        return xasprintf("%s", name);
+    bool ident = isalpha((unsigned char)name[0]) || name[0] == '_';
+    for (const char *p = name; ident && *p; p++)
+        ident = isalnum((unsigned char)*p) || *p == '_';
+    return ident ? xasprintf(".%s", name) : xasprintf("[%s]", name);
+}
+
+char *root_label(const hd_dump *d, uint32_t r)
+{
+    const char *name = hd_root_name(d, r);
+    if (name[0])
+        return xasprintf("[%s '%s']", hd_root_kind_name(d, r), name);
+    return xasprintf("[%s]", hd_root_kind_name(d, r));
+}
+
+const char *state_word(enum hd_reach_state s)
+{
+    switch (s) {
+    case HD_REACH_LIVE: return "reachable";
+    case HD_REACH_UNCOLLECTABLE: return "uncollectable";
+    default: return "garbage";
+    }
+}
+
+void jw_objref(json_writer *w, const hd_dump *d, uint32_t o)
+{
+    jw_object_begin(w);
+    jw_key(w, "id");
+    jw_uint(w, hd_object_id(d, o));
+    jw_key(w, "type");
+    jw_string(w, hd_type_name(d, hd_object_type(d, o)));
+    const char *label = hd_object_label(d, o);
+    if (label) {
+        jw_key(w, "label");
+        jw_string(w, label);
+    }
+    jw_object_end(w);
+}
+
+void jw_root(json_writer *w, const hd_dump *d, uint32_t r)
+{
+    jw_object_begin(w);
+    jw_key(w, "kind");
+    jw_string(w, hd_root_kind_name(d, r));
+    if (hd_root_name(d, r)[0]) {
+        jw_key(w, "name");
+        jw_string(w, hd_root_name(d, r));
+    }
+    jw_object_end(w);
+}
+
+bool parse_object_id(const command *cmd, const char *text, uint64_t *id)
+{
+    const char *hash = strrchr(text, '#');
+    const char *digits = hash ? hash + 1 : text;
+    if (*digits >= '0' && *digits <= '9') {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(digits, &end, 10);
+        if (*end == '\0' && errno == 0) {
+            *id = v;
+            return true;
+        }
+    }
+    usage_error(cmd, "%s: '%s' is not an object id (a number, or TYPE#NUMBER)", cmd->name, text);
+    return false;
+}
+
+uint32_t find_object_or_report(const char *cmd, const hd_dump *d, const char *path, uint64_t id)
+{
+    uint32_t o = hd_object_find(d, id);
+    if (o == HD_NONE) {
+        fprintf(stderr, "heaptool: %s: no object with id %" PRIu64 " in '", cmd, id);
+        print_escaped(stderr, path);
+        fputs("'\n", stderr);
+    }
+    return o;
+}
+
+const char *fmt_u64(uint64_t v, char *buf)
+{
+    snprintf(buf, 32, "%" PRIu64, v);
+    return buf;
+}
+
+const char *fmt_delta(int64_t v, char *buf)
+{
+    snprintf(buf, 32, v > 0 ? "+%" PRId64 : "%" PRId64, v);
+    return buf;
+}
+
+const char *fmt_size_delta(int64_t v, char *buf)
+{
+    char h[16];
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    snprintf(buf, 32, "%s%s", v > 0 ? "+" : v < 0 ? "-" : "", human_size(mag, h));
+    return buf;
+}
+
+void table_init(table *t, size_t ncols, const char *const *heads, const char *align)
+{
+    *t = (table){ncols, 0, 0, heads, align, NULL};
+}
+
+void table_row(table *t, ...)
+{
+    if (t->nrows == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 16;
+        char **cells = realloc(t->cells, t->cap * t->ncols * sizeof *cells);
+        if (!cells) {
+            fputs("heaptool: out of memory\n", stderr);
+            exit(EXIT_NOMEM);
+        }
+        t->cells = cells;
+    }
+    va_list ap;
+    va_start(ap, t);
+    for (size_t c = 0; c < t->ncols; c++)
+        t->cells[t->nrows * t->ncols + c] = xasprintf("%s", va_arg(ap, const char *));
+    va_end(ap);
+    t->nrows++;
+}
+
+void table_print(const table *t, FILE *out, const char *indent)
+{
+    size_t *w = xcalloc(t->ncols, sizeof *w);
+    for (size_t c = 0; c < t->ncols; c++) {
+        w[c] = t->heads ? escaped_width(t->heads[c]) : 0;
+        for (size_t r = 0; r < t->nrows; r++) {
+            size_t x = escaped_width(t->cells[r * t->ncols + c]);
+            w[c] = x > w[c] ? x : w[c];
+        }
+    }
+    for (size_t r = t->heads ? 0 : 1; r <= t->nrows; r++) {
+        fputs(indent, out);
+        for (size_t c = 0; c < t->ncols; c++) {
+            const char *s = r ? t->cells[(r - 1) * t->ncols + c] : t->heads[c];
+            bool last = c + 1 == t->ncols;
+            if (c)
+                fputs("  ", out);
+            if (last && t->align[c] != 'r')
+                print_escaped(out, s); /* no trailing blanks */
+            else
+                print_cell(out, s, w[c], t->align[c] == 'r');
+        }
+        fputc('\n', out);
+    }
+    free(w);
+}
+
+void table_free(table *t)
+{
+    for (size_t i = 0; i < t->nrows * t->ncols; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    t->cells = NULL;
+    t->nrows = t->cap = 0;
+}
+
+void print_type_table(FILE *out, const hd_dump *d, const hd_type_stat *st, uint32_t n, uint64_t top,
+                      const char *indent)
+{
+    static const char *const heads[] = {"type", "count", "size"};
+    uint32_t shown = top == 0 || top > n ? n : (uint32_t)top;
+    table t;
+    table_init(&t, 3, heads, "lrr");
+    char a[32], b[16];
+    for (uint32_t i = 0; i < shown; i++)
+        table_row(&t, hd_type_name(d, st[i].type), fmt_u64(st[i].count, a), human_size(st[i].size, b));
+    table_print(&t, out, indent);
+    table_free(&t);
+    if (shown < n)
+        fprintf(out, "%s... %" PRIu32 " more type%s\n", indent, n - shown, n - shown == 1 ? "" : "s");
+}
+
+void jw_type_stats(json_writer *w, const hd_dump *d, const hd_type_stat *st, uint32_t n, uint64_t top)
+{
+    uint32_t shown = top == 0 || top > n ? n : (uint32_t)top;
+    jw_array_begin(w);
+    for (uint32_t i = 0; i < shown; i++) {
+        jw_object_begin(w);
+        jw_key(w, "type");
+        jw_string(w, hd_type_name(d, st[i].type));
+        jw_key(w, "count");
+        jw_uint(w, st[i].count);
+        jw_key(w, "size");
+        jw_uint(w, st[i].size);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+}

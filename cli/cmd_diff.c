@@ -1,0 +1,450 @@
+/* cmd_diff.c: `heaptool diff`: two dumps of one process compared object by object (objgraph's
+ * show_growth and get_new_ids, DevTools' Comparison view, tracemalloc's compare_to), memlab's
+ * leak rule with a third dump, and a growth gate for CI. */
+#include "analysis.h"
+#include "options.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void diff_usage(FILE *out)
+{
+    fputs("usage: heaptool diff [options] OLD NEW\n"
+          "Compares two dumps of one process, matching objects by id (an id whose type changed\n"
+          "counts as freed and reallocated). Per type: objects before and after, delta, new,\n"
+          "deleted, bytes allocated and freed, size delta; largest growth first.\n\n"
+          "  -b, --by KEY            group by 'type' (default) or allocation 'site'\n"
+          "  -n, --top N             show the N rows with the most growth (default 20; 0 all)\n"
+          "      --new-ids           list the objects new in NEW (objgraph's get_new_ids)\n"
+          "      --final FINAL       memlab's leak rule: objects allocated between OLD and NEW and\n"
+          "                          still alive in FINAL, by type and by retainer path in FINAL\n"
+          "      --fail-on-growth N  exit 1 when some type grew by more than N objects\n"
+          "      --force             compare dumps from different processes or producers anyway\n"
+          "      --json              machine-readable output\n"
+          "  -h, --help              this help\n\n"
+          "Object ids match only within one process: dumps from different producers or with\n"
+          "different pids are refused (exit 3) unless --force, which compares with a warning.\n"
+          "exit status: 0 done; 1 --fail-on-growth saw growth; 2 usage; 3 invalid dump or\n"
+          "incompatible dumps; 4 unreadable file.\n", out);
+}
+
+typedef struct opts {
+    enum hd_diff_by by;
+    uint64_t top, growth_limit;
+    bool json, new_ids, force, gate;
+    const char *final_path;
+} opts;
+
+static bool changed(const hd_diff_row *r)
+{
+    return r->count_delta || r->added || r->deleted || r->size_delta;
+}
+
+static char *row_key(const hd_diff_row *r)
+{
+    if (r->type)
+        return xasprintf("%s", r->type);
+    if (!r->file)
+        return xasprintf("(no site)");
+    if (r->function[0])
+        return xasprintf("%s:%" PRIu32 " in %s", r->file, r->line, r->function);
+    return xasprintf("%s:%" PRIu32, r->file, r->line);
+}
+
+/* Refuses (or, forced, warns about) dumps whose ids cannot be matched. */
+static bool compatible(const char *pa, const hd_dump *a, const char *pb, const hd_dump *b, bool force)
+{
+    unsigned c = hd_dump_compat(a, b);
+    if (c == HD_COMPAT_SAME)
+        return true;
+    bool fatal = (c & (HD_COMPAT_PRODUCER | HD_COMPAT_PID)) && !force;
+    fputs(fatal ? "heaptool: diff: '" : "heaptool: diff: warning: '", stderr);
+    print_escaped(stderr, pa);
+    fputs("' and '", stderr);
+    print_escaped(stderr, pb);
+    fputs("' ", stderr);
+    if (c & HD_COMPAT_PRODUCER) {
+        fputs("come from different producers ('", stderr);
+        print_escaped(stderr, hd_meta_producer(a));
+        fputs("' and '", stderr);
+        print_escaped(stderr, hd_meta_producer(b));
+        fputs("')", stderr);
+    } else if (c & HD_COMPAT_PID) {
+        fprintf(stderr, "come from different processes (pid %" PRId64 " and %" PRId64 ")",
+                hd_meta_pid(a), hd_meta_pid(b));
+    } else {
+        fprintf(stderr, "have different format versions (%" PRIu32 " and %" PRIu32 ")", hd_version(a),
+                hd_version(b));
+    }
+    if (c & (HD_COMPAT_PRODUCER | HD_COMPAT_PID))
+        fputs(fatal ? "; object ids match only within one process (--force compares anyway)\n"
+                    : "; object ids may not match\n", stderr);
+    else
+        fputc('\n', stderr);
+    return !fatal;
+}
+
+static char *shape_text(const hd_dump *f, const hd_leak_trace *t)
+{
+    if (!t->nsteps)
+        return xasprintf("(unreachable in FINAL: garbage)");
+    char *root = root_label(f, t->root);
+    char *s = xasprintf("%s %s", root, hd_type_name(f, t->steps[0].type));
+    free(root);
+    for (uint32_t i = 1; i < t->nsteps; i++) {
+        char *e = edge_label(t->steps[i].edge);
+        const char *ty = hd_type_name(f, t->steps[i].type);
+        char *next = t->steps[i].repeated ? xasprintf("%s (%s → %s)+", s, e, ty)
+                                          : xasprintf("%s %s → %s", s, e, ty);
+        free(e);
+        free(s);
+        s = next;
+    }
+    return s;
+}
+
+static void print_rows(const hd_diff *df, uint64_t top)
+{
+    static const char *const heads[] = {"type", "before", "after", "delta", "new", "deleted",
+                                        "allocated", "freed", "size delta"};
+    static const char *const site_heads[] = {"site", "before", "after", "delta", "new", "deleted",
+                                             "allocated", "freed", "size delta"};
+    table t;
+    table_init(&t, 9, df->by == HD_DIFF_BY_TYPE ? heads : site_heads, "lrrrrrrrr");
+    uint32_t nchanged = 0, shown = 0;
+    for (uint32_t i = 0; i < df->nrows; i++) {
+        const hd_diff_row *r = &df->rows[i];
+        if (!changed(r))
+            continue;
+        nchanged++;
+        if (top && shown >= top)
+            continue;
+        shown++;
+        char a[32], b[32], c[32], e[32], f[32], g[16], h[16], k[32];
+        char *key = row_key(r);
+        table_row(&t, key, fmt_u64(r->count_old, a), fmt_u64(r->count_new, b), fmt_delta(r->count_delta, c),
+                  fmt_u64(r->added, e), fmt_u64(r->deleted, f), human_size(r->allocated, g),
+                  human_size(r->freed, h), fmt_size_delta(r->size_delta, k));
+        free(key);
+    }
+    if (nchanged) {
+        table_print(&t, stdout, "");
+        if (shown < nchanged)
+            printf("... %" PRIu32 " more row%s (--top 0 shows all)\n", nchanged - shown,
+                   nchanged - shown == 1 ? "" : "s");
+    } else {
+        printf("no changes\n");
+    }
+    table_free(&t);
+}
+
+static void print_leaks_text(const hd_dump *f, const hd_leak_report *rep, uint64_t top)
+{
+    char size[16];
+    printf("\nleaked (allocated between OLD and NEW, still alive in FINAL): %" PRIu32 " object%s",
+           rep->nleaked, rep->nleaked == 1 ? "" : "s");
+    if (!rep->nleaked) {
+        putchar('\n');
+        return;
+    }
+    printf(", %s\n", human_size(rep->leaked_size, size));
+    print_type_table(stdout, f, rep->by_type, rep->ntypes, top, "  ");
+    printf("\nretainer paths in FINAL (%" PRIu32 "):\n", rep->ntraces);
+    static const char *const heads[] = {"count", "size", "example", "path from a root"};
+    table t;
+    table_init(&t, 4, heads, "rrll");
+    uint32_t shown = 0;
+    for (uint32_t i = 0; i < rep->ntraces && (top == 0 || shown < top); i++, shown++) {
+        const hd_leak_trace *tr = &rep->traces[i];
+        char c[32];
+        char *ex = objref(f, tr->example, false), *path = shape_text(f, tr);
+        table_row(&t, fmt_u64(tr->count, c), human_size(tr->size, size), ex, path);
+        free(ex);
+        free(path);
+    }
+    table_print(&t, stdout, "  ");
+    table_free(&t);
+    if (shown < rep->ntraces)
+        printf("  ... %" PRIu32 " more path%s\n", rep->ntraces - shown, rep->ntraces - shown == 1 ? "" : "s");
+}
+
+static void jw_row(json_writer *w, const hd_diff_row *r)
+{
+    jw_object_begin(w);
+    if (r->type) {
+        jw_key(w, "type");
+        jw_string(w, r->type);
+    } else {
+        jw_key(w, "site");
+        if (!r->file) {
+            jw_null(w);
+        } else {
+            jw_object_begin(w);
+            jw_key(w, "file");
+            jw_string(w, r->file);
+            jw_key(w, "line");
+            jw_uint(w, r->line);
+            jw_key(w, "function");
+            jw_string(w, r->function);
+            jw_object_end(w);
+        }
+    }
+    const char *keys[] = {"count_old", "count_new", "new", "deleted", "size_old", "size_new",
+                          "allocated", "freed"};
+    uint64_t vals[] = {r->count_old, r->count_new, r->added, r->deleted, r->size_old, r->size_new,
+                       r->allocated, r->freed};
+    for (int i = 0; i < 8; i++) {
+        jw_key(w, keys[i]);
+        jw_uint(w, vals[i]);
+        if (i == 1) {
+            jw_key(w, "count_delta");
+            jw_int(w, r->count_delta);
+        }
+    }
+    jw_key(w, "size_delta");
+    jw_int(w, r->size_delta);
+    jw_object_end(w);
+}
+
+static void jw_leaks(json_writer *w, const hd_dump *f, const hd_leak_report *rep, uint64_t top)
+{
+    jw_object_begin(w);
+    jw_key(w, "count");
+    jw_uint(w, rep->nleaked);
+    jw_key(w, "size");
+    jw_uint(w, rep->leaked_size);
+    jw_key(w, "by_type");
+    jw_type_stats(w, f, rep->by_type, rep->ntypes, top);
+    jw_key(w, "paths");
+    jw_array_begin(w);
+    for (uint32_t i = 0; i < rep->ntraces && (top == 0 || i < top); i++) {
+        const hd_leak_trace *tr = &rep->traces[i];
+        jw_object_begin(w);
+        jw_key(w, "count");
+        jw_uint(w, tr->count);
+        jw_key(w, "size");
+        jw_uint(w, tr->size);
+        jw_key(w, "state");
+        jw_string(w, state_word(tr->state));
+        jw_key(w, "example");
+        jw_objref(w, f, tr->example);
+        jw_key(w, "root");
+        if (tr->nsteps)
+            jw_root(w, f, tr->root);
+        else
+            jw_null(w);
+        jw_key(w, "steps");
+        jw_array_begin(w);
+        for (uint32_t k = 0; k < tr->nsteps; k++) {
+            jw_object_begin(w);
+            jw_key(w, "edge");
+            if (tr->steps[k].edge)
+                jw_string(w, tr->steps[k].edge);
+            else
+                jw_null(w);
+            jw_key(w, "type");
+            jw_string(w, hd_type_name(f, tr->steps[k].type));
+            jw_key(w, "repeated");
+            jw_bool(w, tr->steps[k].repeated);
+            jw_object_end(w);
+        }
+        jw_array_end(w);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+    jw_key(w, "ids");
+    jw_array_begin(w);
+    for (uint32_t i = 0; i < rep->nleaked; i++)
+        jw_uint(w, hd_object_id(f, rep->leaked[i]));
+    jw_array_end(w);
+    jw_object_end(w);
+}
+
+/* The types that grew by more than the limit, from a by-type diff; returns how many. */
+static uint32_t growth(const hd_diff *types, uint64_t limit)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < types->nrows; i++)
+        n += types->rows[i].count_delta > 0 && (uint64_t)types->rows[i].count_delta > limit;
+    return n;
+}
+
+static int report(const opts *o, const char *po, const hd_dump *old, const char *pn, const hd_dump *new_,
+                  const hd_dump *fin, const hd_diff *df, const hd_diff *types, const hd_leak_report *rep)
+{
+    uint32_t grew = o->gate ? growth(types, o->growth_limit) : 0;
+    uint64_t so = hd_total_size(old), sn = hd_total_size(new_);
+    if (o->json) {
+        json_writer w;
+        jw_init(&w, stdout);
+        jw_object_begin(&w);
+        jw_key(&w, "old");
+        jw_string(&w, po);
+        jw_key(&w, "new");
+        jw_string(&w, pn);
+        jw_key(&w, "by");
+        jw_string(&w, df->by == HD_DIFF_BY_TYPE ? "type" : "site");
+        jw_key(&w, "objects_old");
+        jw_uint(&w, hd_object_count(old));
+        jw_key(&w, "objects_new");
+        jw_uint(&w, hd_object_count(new_));
+        jw_key(&w, "size_old");
+        jw_uint(&w, so);
+        jw_key(&w, "size_new");
+        jw_uint(&w, sn);
+        jw_key(&w, "new");
+        jw_uint(&w, df->nadded);
+        jw_key(&w, "deleted");
+        jw_uint(&w, df->ndeleted);
+        jw_key(&w, "rows");
+        jw_array_begin(&w);
+        uint32_t shown = 0;
+        for (uint32_t i = 0; i < df->nrows; i++)
+            if (changed(&df->rows[i]) && (o->top == 0 || shown++ < o->top))
+                jw_row(&w, &df->rows[i]);
+        jw_array_end(&w);
+        if (o->new_ids) {
+            jw_key(&w, "new_ids");
+            jw_array_begin(&w);
+            for (uint32_t i = 0; i < df->nadded; i++)
+                jw_uint(&w, hd_object_id(new_, df->added[i]));
+            jw_array_end(&w);
+        }
+        if (rep) {
+            jw_key(&w, "leaks");
+            jw_leaks(&w, fin, rep, o->top);
+        }
+        if (o->gate) {
+            jw_key(&w, "growth");
+            jw_object_begin(&w);
+            jw_key(&w, "limit");
+            jw_uint(&w, o->growth_limit);
+            jw_key(&w, "exceeded");
+            jw_array_begin(&w);
+            for (uint32_t i = 0; i < types->nrows; i++) {
+                const hd_diff_row *r = &types->rows[i];
+                if (r->count_delta > 0 && (uint64_t)r->count_delta > o->growth_limit) {
+                    jw_object_begin(&w);
+                    jw_key(&w, "type");
+                    jw_string(&w, r->type);
+                    jw_key(&w, "count_delta");
+                    jw_int(&w, r->count_delta);
+                    jw_object_end(&w);
+                }
+            }
+            jw_array_end(&w);
+            jw_object_end(&w);
+        }
+        jw_object_end(&w);
+        jw_finish(&w);
+    } else {
+        char a[16], b[16], c[32], e[32];
+        printf("objects %" PRIu32 " → %" PRIu32 " (%s), size %s → %s (%s); %" PRIu32 " new, %" PRIu32
+               " deleted\n\n", hd_object_count(old), hd_object_count(new_),
+               fmt_delta((int64_t)hd_object_count(new_) - (int64_t)hd_object_count(old), c),
+               human_size(so, a), human_size(sn, b),
+               fmt_size_delta(sn >= so ? (int64_t)(sn - so) : -(int64_t)(so - sn), e), df->nadded, df->ndeleted);
+        print_rows(df, o->top);
+        if (o->new_ids) {
+            printf("\nnew objects (%" PRIu32 "):\n", df->nadded);
+            for (uint32_t i = 0; i < df->nadded; i++) {
+                char *ref = objref(new_, df->added[i], true);
+                fputs("  ", stdout);
+                print_escaped(stdout, ref);
+                putchar('\n');
+                free(ref);
+            }
+        }
+        if (rep)
+            print_leaks_text(fin, rep, o->top);
+    }
+    if (grew) {
+        fflush(stdout); /* the verdict comes after the table it is about */
+        for (uint32_t i = 0; i < types->nrows; i++) {
+            const hd_diff_row *r = &types->rows[i];
+            if (r->count_delta > 0 && (uint64_t)r->count_delta > o->growth_limit) {
+                fputs("heaptool: diff: ", stderr);
+                print_escaped(stderr, r->type);
+                fprintf(stderr, " grew by %" PRId64 " objects (more than %" PRIu64 ")\n", r->count_delta,
+                        o->growth_limit);
+            }
+        }
+        return EXIT_FOUND;
+    }
+    return EXIT_OK;
+}
+
+static int diff_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"by", required_argument, NULL, 'b'},        {"top", required_argument, NULL, 'n'},
+        {"new-ids", no_argument, NULL, 'i'},         {"final", required_argument, NULL, 'f'},
+        {"fail-on-growth", required_argument, NULL, 'g'}, {"force", no_argument, NULL, 'F'},
+        {"json", no_argument, NULL, 'j'},            {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    opts o = {HD_DIFF_BY_TYPE, 20, 0, false, false, false, false, NULL};
+    options_begin();
+    for (int c; (c = getopt_long(argc, argv, "+b:n:h", longopts, NULL)) != -1;) {
+        switch (c) {
+        case 'b':
+            if (!strcmp(optarg, "type"))
+                o.by = HD_DIFF_BY_TYPE;
+            else if (!strcmp(optarg, "site"))
+                o.by = HD_DIFF_BY_SITE;
+            else
+                return usage_error(&cmd_diff, "diff: --by takes 'type' or 'site', not '%s'", optarg);
+            break;
+        case 'n':
+            if (!parse_count(&cmd_diff, "--top", optarg, &o.top))
+                return EXIT_USAGE;
+            break;
+        case 'g':
+            if (!parse_count(&cmd_diff, "--fail-on-growth", optarg, &o.growth_limit))
+                return EXIT_USAGE;
+            o.gate = true;
+            break;
+        case 'i': o.new_ids = true; break;
+        case 'f': o.final_path = optarg; break;
+        case 'F': o.force = true; break;
+        case 'j': o.json = true; break;
+        case 'h': diff_usage(stdout); return EXIT_OK;
+        default: return options_error(&cmd_diff, argc, argv, longopts);
+        }
+    }
+    if (argc - optind != 2)
+        return usage_error(&cmd_diff, "diff: expected OLD and NEW, got %d argument%s", argc - optind,
+                           argc - optind == 1 ? "" : "s");
+    const char *po = argv[optind], *pn = argv[optind + 1];
+    hd_dump *old = NULL, *new_ = NULL, *fin = NULL;
+    hd_diff *df = NULL, *types = NULL;
+    hd_leak_report *rep = NULL;
+    int rc = load_or_report(po, &old);
+    if (!rc)
+        rc = load_or_report(pn, &new_);
+    if (!rc && o.final_path)
+        rc = load_or_report(o.final_path, &fin);
+    if (!rc && (!compatible(po, old, pn, new_, o.force) ||
+                (fin && !compatible(pn, new_, o.final_path, fin, o.force))))
+        rc = EXIT_INVALID;
+    int st = HD_OK;
+    if (!rc && !(st = hd_diff_compute(old, new_, o.by, &df)) && o.gate && o.by != HD_DIFF_BY_TYPE)
+        st = hd_diff_compute(old, new_, HD_DIFF_BY_TYPE, &types);
+    if (!rc && !st && fin)
+        st = hd_leak_report_compute(old, new_, fin, &rep);
+    if (!rc && st)
+        rc = report_failure("diff", st);
+    if (!rc)
+        rc = report(&o, po, old, pn, new_, fin, df, types ? types : df, rep);
+    hd_leak_report_free(rep);
+    hd_diff_free(types);
+    hd_diff_free(df);
+    hd_dump_free(fin);
+    hd_dump_free(new_);
+    hd_dump_free(old);
+    return rc;
+}
+
+const command cmd_diff = {"diff", "growth between two dumps by type or site; leaks over three",
+                          diff_run, diff_usage};

@@ -1,0 +1,350 @@
+/* cmd_show.c: `heaptool show`: one object's record, its referents and referrers with edge names,
+ * the roots that name it and the weak references to (or from) it. */
+#include "analysis.h"
+#include "options.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void show_usage(FILE *out)
+{
+    fputs("usage: heaptool show [options] DUMP ID\n"
+          "One object (ID is a number, or TYPE#NUMBER): its record (type, size, refcount,\n"
+          "generation, flags, allocation site, label), the roots that name it, whether a root\n"
+          "keeps it alive, its referents and referrers with edge names, and its weak references.\n\n"
+          "  -n, --top N   list at most N referents and N referrers (default 50; 0 lists all)\n"
+          "      --json    machine-readable output\n"
+          "  -h, --help    this help\n\n"
+          "exit status: 0 shown; 3 no object has that id (or the dump is invalid); 2 usage;\n"
+          "4 unreadable file.\n", out);
+}
+
+typedef struct facts {
+    hd_referrers *refs;
+    hd_reach *reach;
+    uint32_t o;
+} facts;
+
+static char *type_text(const hd_dump *d, uint32_t t)
+{
+    unsigned f = hd_type_flags(d, t);
+    char size[16];
+    return xasprintf("%s (type id %" PRIu64 ", instance size %s%s%s%s)", hd_type_name(d, t),
+                     hd_type_id(d, t), human_size(hd_type_size(d, t), size), f & HD_TYPE_GC ? ", gc" : "",
+                     f & HD_TYPE_FINALIZER ? ", finalizer" : "",
+                     f & HD_TYPE_LEGACY_FINALIZER ? ", legacy finalizer" : "");
+}
+
+static const char *const flag_names[] = {"tracked", "finalized", "frozen", "immortal", "interned"};
+
+static char *flags_text(unsigned flags)
+{
+    char buf[128] = "";
+    for (unsigned i = 0; i < 5; i++)
+        if (flags & (1u << i)) {
+            if (buf[0])
+                strcat(buf, ", ");
+            strcat(buf, flag_names[i]);
+        }
+    return xasprintf("%s", buf[0] ? buf : "-");
+}
+
+static void field(table *t, const char *name, const char *value) { table_row(t, name, value); }
+
+static void print_text(const hd_dump *d, const facts *f, uint64_t top)
+{
+    uint32_t o = f->o;
+    char *ref = objref(d, o, true);
+    print_escaped(stdout, ref);
+    putchar('\n');
+    free(ref);
+    table t;
+    table_init(&t, 2, NULL, "ll");
+    char buf[32], size[16];
+    char *s = type_text(d, hd_object_type(d, o));
+    field(&t, "id", fmt_u64(hd_object_id(d, o), buf));
+    field(&t, "type", s);
+    free(s);
+    field(&t, "size", human_size(hd_object_size(d, o), size));
+    uint32_t rc = hd_object_rc(d, o);
+    field(&t, "refcount", rc == HD_RC_UNKNOWN ? "unknown" : fmt_u64(rc, buf));
+    unsigned gen = hd_object_gen(d, o);
+    if (gen != HD_GEN_UNKNOWN)
+        field(&t, "generation", fmt_u64(gen, buf));
+    s = flags_text(hd_object_flags(d, o));
+    field(&t, "flags", s);
+    free(s);
+    uint32_t site = hd_object_site(d, o);
+    if (site != HD_NONE) {
+        const char *fn = hd_site_function(d, site);
+        s = fn[0] ? xasprintf("%s:%" PRIu32 " in %s", hd_site_file(d, site), hd_site_line(d, site), fn)
+                  : xasprintf("%s:%" PRIu32, hd_site_file(d, site), hd_site_line(d, site));
+        field(&t, "site", s);
+        free(s);
+    }
+    for (uint32_t r = 0; r < hd_root_count(d); r++)
+        if (hd_root_object(d, r) == o) {
+            s = root_label(d, r);
+            field(&t, "root", s);
+            free(s);
+        }
+    uint8_t st = f->reach->state[o];
+    if (st == HD_REACH_UNREACHABLE)
+        s = xasprintf("garbage: unreachable from every root");
+    else if (f->reach->depth[o] == 0)
+        s = xasprintf("%s: a root itself", state_word(st));
+    else
+        s = xasprintf("%s: %" PRIu32 " reference%s from a%s root (heaptool path shows them)",
+                      state_word(st), f->reach->depth[o], f->reach->depth[o] == 1 ? "" : "s",
+                      st == HD_REACH_UNCOLLECTABLE ? " garbage" : "");
+    field(&t, "state", s);
+    free(s);
+    for (uint32_t w = 0; w < hd_weakref_count(d); w++)
+        if (hd_weakref_object(d, w) == o) {
+            uint32_t ref_o = hd_weakref_referent(d, w);
+            char *r = ref_o == HD_NONE ? xasprintf("none (the referent is dead)") : objref(d, ref_o, true);
+            s = xasprintf("referent %s%s", r, hd_weakref_has_callback(d, w) ? ", with callback" : "");
+            field(&t, "weakref", s);
+            free(s);
+            free(r);
+        }
+    table_print(&t, stdout, "  ");
+    table_free(&t);
+
+    uint64_t first, end;
+    hd_object_edges(d, o, &first, &end);
+    printf("\nreferents (%" PRIu64 "):\n", end - first);
+    static const char *const rheads[] = {"edge", "object"};
+    table_init(&t, 2, rheads, "ll");
+    for (uint64_t e = first; e < end && (top == 0 || e - first < top); e++) {
+        char *el = edge_label(hd_edge_name(d, e)), *obj = objref(d, hd_edge_target(d, e), true);
+        table_row(&t, el, obj);
+        free(el);
+        free(obj);
+    }
+    if (end > first)
+        table_print(&t, stdout, "  ");
+    table_free(&t);
+    if (top && end - first > top)
+        printf("  ... %" PRIu64 " more\n", end - first - top);
+
+    uint32_t rf = f->refs->offsets[o], re = f->refs->offsets[o + 1];
+    printf("\nreferrers (%" PRIu32 "):\n", re - rf);
+    static const char *const fheads[] = {"object", "edge"};
+    table_init(&t, 2, fheads, "ll");
+    for (uint32_t k = rf; k < re && (top == 0 || k - rf < top); k++) {
+        char *obj = objref(d, f->refs->sources[k], true), *el = edge_label(hd_edge_name(d, f->refs->edges[k]));
+        table_row(&t, obj, el);
+        free(el);
+        free(obj);
+    }
+    if (re > rf)
+        table_print(&t, stdout, "  ");
+    table_free(&t);
+    if (top && re - rf > top)
+        printf("  ... %" PRIu64 " more\n", (uint64_t)(re - rf) - top);
+
+    uint32_t nweak = 0;
+    for (uint32_t w = 0; w < hd_weakref_count(d); w++)
+        nweak += hd_weakref_referent(d, w) == o;
+    printf("\nweak references to it (%" PRIu32 "):\n", nweak);
+    static const char *const wheads[] = {"weakref", "callback"};
+    table_init(&t, 2, wheads, "ll");
+    for (uint32_t w = 0; w < hd_weakref_count(d); w++)
+        if (hd_weakref_referent(d, w) == o) {
+            char *obj = objref(d, hd_weakref_object(d, w), true);
+            table_row(&t, obj, hd_weakref_has_callback(d, w) ? "yes" : "no");
+            free(obj);
+        }
+    if (nweak)
+        table_print(&t, stdout, "  ");
+    table_free(&t);
+}
+
+static void print_json(const char *path, const hd_dump *d, const facts *f, uint64_t top)
+{
+    uint32_t o = f->o;
+    json_writer w;
+    jw_init(&w, stdout);
+    jw_object_begin(&w);
+    jw_key(&w, "dump");
+    jw_string(&w, path);
+    jw_key(&w, "object");
+    jw_objref(&w, d, o);
+    uint32_t t = hd_object_type(d, o);
+    jw_key(&w, "type");
+    jw_object_begin(&w);
+    jw_key(&w, "id");
+    jw_uint(&w, hd_type_id(d, t));
+    jw_key(&w, "name");
+    jw_string(&w, hd_type_name(d, t));
+    jw_key(&w, "size");
+    jw_uint(&w, hd_type_size(d, t));
+    jw_key(&w, "gc");
+    jw_bool(&w, hd_type_flags(d, t) & HD_TYPE_GC);
+    jw_key(&w, "finalizer");
+    jw_bool(&w, hd_type_flags(d, t) & HD_TYPE_FINALIZER);
+    jw_key(&w, "legacy_finalizer");
+    jw_bool(&w, hd_type_flags(d, t) & HD_TYPE_LEGACY_FINALIZER);
+    jw_object_end(&w);
+    jw_key(&w, "size");
+    jw_uint(&w, hd_object_size(d, o));
+    jw_key(&w, "rc");
+    if (hd_object_rc(d, o) == HD_RC_UNKNOWN)
+        jw_null(&w);
+    else
+        jw_uint(&w, hd_object_rc(d, o));
+    jw_key(&w, "gen");
+    if (hd_object_gen(d, o) == HD_GEN_UNKNOWN)
+        jw_null(&w);
+    else
+        jw_uint(&w, hd_object_gen(d, o));
+    jw_key(&w, "flags");
+    jw_array_begin(&w);
+    for (unsigned i = 0; i < 5; i++)
+        if (hd_object_flags(d, o) & (1u << i))
+            jw_string(&w, flag_names[i]);
+    jw_array_end(&w);
+    jw_key(&w, "site");
+    uint32_t site = hd_object_site(d, o);
+    if (site == HD_NONE) {
+        jw_null(&w);
+    } else {
+        jw_object_begin(&w);
+        jw_key(&w, "file");
+        jw_string(&w, hd_site_file(d, site));
+        jw_key(&w, "line");
+        jw_uint(&w, hd_site_line(d, site));
+        jw_key(&w, "function");
+        jw_string(&w, hd_site_function(d, site));
+        jw_object_end(&w);
+    }
+    jw_key(&w, "roots");
+    jw_array_begin(&w);
+    for (uint32_t r = 0; r < hd_root_count(d); r++)
+        if (hd_root_object(d, r) == o)
+            jw_root(&w, d, r);
+    jw_array_end(&w);
+    jw_key(&w, "state");
+    jw_string(&w, state_word(f->reach->state[o]));
+    jw_key(&w, "depth");
+    if (f->reach->state[o] == HD_REACH_UNREACHABLE)
+        jw_null(&w);
+    else
+        jw_uint(&w, f->reach->depth[o]);
+    uint64_t first, end;
+    hd_object_edges(d, o, &first, &end);
+    jw_key(&w, "referents_total");
+    jw_uint(&w, end - first);
+    jw_key(&w, "referents");
+    jw_array_begin(&w);
+    for (uint64_t e = first; e < end && (top == 0 || e - first < top); e++) {
+        jw_object_begin(&w);
+        jw_key(&w, "edge");
+        jw_string(&w, hd_edge_name(d, e));
+        jw_key(&w, "object");
+        jw_objref(&w, d, hd_edge_target(d, e));
+        jw_object_end(&w);
+    }
+    jw_array_end(&w);
+    uint32_t rf = f->refs->offsets[o], re = f->refs->offsets[o + 1];
+    jw_key(&w, "referrers_total");
+    jw_uint(&w, re - rf);
+    jw_key(&w, "referrers");
+    jw_array_begin(&w);
+    for (uint32_t k = rf; k < re && (top == 0 || k - rf < top); k++) {
+        jw_object_begin(&w);
+        jw_key(&w, "object");
+        jw_objref(&w, d, f->refs->sources[k]);
+        jw_key(&w, "edge");
+        jw_string(&w, hd_edge_name(d, f->refs->edges[k]));
+        jw_object_end(&w);
+    }
+    jw_array_end(&w);
+    jw_key(&w, "weakrefs");
+    jw_array_begin(&w);
+    for (uint32_t k = 0; k < hd_weakref_count(d); k++)
+        if (hd_weakref_referent(d, k) == o) {
+            jw_object_begin(&w);
+            jw_key(&w, "weakref");
+            jw_objref(&w, d, hd_weakref_object(d, k));
+            jw_key(&w, "callback");
+            jw_bool(&w, hd_weakref_has_callback(d, k));
+            jw_object_end(&w);
+        }
+    jw_array_end(&w);
+    jw_key(&w, "weakref");
+    bool is_weakref = false;
+    for (uint32_t k = 0; k < hd_weakref_count(d) && !is_weakref; k++)
+        if (hd_weakref_object(d, k) == o) {
+            is_weakref = true;
+            jw_object_begin(&w);
+            jw_key(&w, "referent");
+            if (hd_weakref_referent(d, k) == HD_NONE)
+                jw_null(&w);
+            else
+                jw_objref(&w, d, hd_weakref_referent(d, k));
+            jw_key(&w, "callback");
+            jw_bool(&w, hd_weakref_has_callback(d, k));
+            jw_object_end(&w);
+        }
+    if (!is_weakref)
+        jw_null(&w);
+    jw_object_end(&w);
+    jw_finish(&w);
+}
+
+static int show_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"top", required_argument, NULL, 'n'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
+    };
+    bool json = false;
+    uint64_t top = 50;
+    options_begin();
+    for (int c; (c = getopt_long(argc, argv, "+n:h", longopts, NULL)) != -1;) {
+        switch (c) {
+        case 'n':
+            if (!parse_count(&cmd_show, "--top", optarg, &top))
+                return EXIT_USAGE;
+            break;
+        case 'j': json = true; break;
+        case 'h': show_usage(stdout); return EXIT_OK;
+        default: return options_error(&cmd_show, argc, argv, longopts);
+        }
+    }
+    if (argc - optind != 2)
+        return usage_error(&cmd_show, "show: expected DUMP and ID, got %d argument%s", argc - optind,
+                           argc - optind == 1 ? "" : "s");
+    const char *path = argv[optind];
+    uint64_t id;
+    if (!parse_object_id(&cmd_show, argv[optind + 1], &id))
+        return EXIT_USAGE;
+    hd_dump *d;
+    int rc = load_or_report(path, &d);
+    if (rc)
+        return rc;
+    facts f = {NULL, NULL, find_object_or_report("show", d, path, id)};
+    if (f.o == HD_NONE) {
+        hd_dump_free(d);
+        return EXIT_INVALID;
+    }
+    if ((rc = hd_referrers_build(d, &f.refs)) || (rc = hd_reach_compute(d, &f.reach))) {
+        hd_referrers_free(f.refs);
+        hd_dump_free(d);
+        return report_failure("show", rc);
+    }
+    if (json)
+        print_json(path, d, &f, top);
+    else
+        print_text(d, &f, top);
+    hd_referrers_free(f.refs);
+    hd_reach_free(f.reach);
+    hd_dump_free(d);
+    return EXIT_OK;
+}
+
+const command cmd_show = {"show", "one object: record, referents, referrers, weakrefs", show_run,
+                          show_usage};

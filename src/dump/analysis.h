@@ -1,0 +1,30 @@
+/* analysis.h: pieces the analyses share inside libheapdump (not part of the public API). */
+#ifndef HD_ANALYSIS_H
+#define HD_ANALYSIS_H
+
+#include "heapdump.h"
+
+/* Breadth-first search from the roots, live roots first, then garbage roots (see hd_reach).
+ * state (nobjects bytes), parent, via and queue (nobjects entries each) are the caller's;
+ * depth may be NULL. When target is not HD_NONE the search stops as soon as it is reached. */
+void hd__bfs(const hd_dump *d, uint32_t target, uint8_t *state, uint32_t *depth, uint32_t *parent,
+             uint32_t *via, uint32_t *queue);
+
+static inline uint64_t hd__add_sat(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
+
+/* FNV-1a over a string, continuing from h. */
+static inline uint64_t hd__hash_str(uint64_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h;
+}
+static inline uint64_t hd__hash_u64(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h ^= h >> 31;
+    return h * 0xbf58476d1ce4e5b9ull;
+}
+#define HD__HASH_SEED 0xcbf29ce484222325ull
+
+#endif

@@ -1,0 +1,234 @@
+/* cycles.c: strongly connected components of the strong-reference graph that contain a cycle,
+ * by Tarjan's algorithm with an explicit call stack, and one shortest cycle through each.
+ *
+ * Invariant (Tarjan): the component stack holds exactly the visited objects whose component is
+ * not finished; low[v] is the smallest visit index reachable from v's subtree through at most
+ * one edge back into that stack; v roots a component iff low[v] == index[v] when v finishes, and
+ * its component is then the top of the stack down to v. A finished object's index is replaced
+ * by its component number, which is safe: it is never on the stack again, so no low reads it.
+ */
+#include "analysis.h"
+
+#include <stdlib.h>
+
+void hd_cycles_free(hd_cycles *c)
+{
+    if (!c)
+        return;
+    free(c->cycles);
+    free(c->storage);
+    free(c);
+}
+
+static int compare_cycles(const void *pa, const void *pb)
+{
+    const hd_cycle *a = pa, *b = pb;
+    if (a->nmembers != b->nmembers)
+        return a->nmembers > b->nmembers ? -1 : 1;
+    if (a->size != b->size)
+        return a->size > b->size ? -1 : 1;
+    return (a->members[0] > b->members[0]) - (a->members[0] < b->members[0]);
+}
+
+/* Tarjan over all objects. On return comp[v] is v's component number and cyclic[c] says whether
+ * component c holds a cycle; returns the number of components. Scratch: four arrays of n. */
+static uint32_t tarjan(const hd_dump *d, uint32_t *comp, uint32_t *low, uint32_t *stack,
+                       uint32_t *cs_node, uint32_t *cs_edge, uint8_t *onstack, uint8_t *cyclic)
+{
+    uint32_t n = hd_object_count(d);
+    const uint32_t *off = hd_edge_offsets(d), *dst = hd_edge_targets(d);
+    uint32_t *index = comp; /* visit index until finished, then the component number */
+    for (uint32_t v = 0; v < n; v++)
+        index[v] = HD_NONE;
+    uint32_t counter = 0, sp = 0, ncomp = 0;
+    for (uint32_t s = 0; s < n; s++) {
+        if (index[s] != HD_NONE)
+            continue;
+        uint32_t csp = 0;
+        index[s] = low[s] = counter++;
+        stack[sp++] = s;
+        onstack[s] = 1;
+        cs_node[csp] = s;
+        cs_edge[csp++] = off[s];
+        while (csp) {
+            uint32_t v = cs_node[csp - 1];
+            uint32_t e = cs_edge[csp - 1];
+            if (e < off[v + 1]) {
+                cs_edge[csp - 1] = e + 1;
+                uint32_t w = dst[e];
+                if (index[w] == HD_NONE) {
+                    index[w] = low[w] = counter++;
+                    stack[sp++] = w;
+                    onstack[w] = 1;
+                    cs_node[csp] = w;
+                    cs_edge[csp++] = off[w];
+                } else if (onstack[w] && index[w] < low[v]) {
+                    low[v] = index[w];
+                }
+                continue;
+            }
+            csp--;
+            if (csp) {
+                uint32_t u = cs_node[csp - 1];
+                if (low[v] < low[u])
+                    low[u] = low[v];
+            }
+            if (low[v] != index[v])
+                continue;
+            uint32_t size = 0, w;
+            do {
+                w = stack[--sp];
+                onstack[w] = 0;
+                index[w] = ncomp;
+                size++;
+            } while (w != v);
+            uint8_t cyc = size > 1;
+            for (uint32_t f = off[v]; !cyc && f < off[v + 1]; f++)
+                cyc = dst[f] == v;
+            cyclic[ncomp++] = cyc;
+        }
+    }
+    return ncomp;
+}
+
+/* A shortest cycle through c->members[0], by a breadth-first search inside the component
+ * (comp[x] == k). Writes length + 1 objects at c->objects and length edges right after them. Scratch: seen (stamped with k+1,
+ * so it needs no clearing between components), parent, via, queue. */
+static void shortest_cycle(const hd_dump *d, hd_cycle *c, uint32_t k, const uint32_t *comp,
+                           uint32_t *seen, uint32_t *parent, uint32_t *via, uint32_t *queue)
+{
+    const uint32_t *off = hd_edge_offsets(d), *dst = hd_edge_targets(d);
+    uint32_t s = c->members[0], head = 0, tail = 0, last = HD_NONE, closing = HD_NONE;
+    queue[tail++] = s;
+    seen[s] = k + 1;
+    parent[s] = HD_NONE;
+    while (head < tail && last == HD_NONE) {
+        uint32_t v = queue[head++];
+        for (uint32_t e = off[v]; e < off[v + 1]; e++) {
+            uint32_t w = dst[e];
+            if (w == s) {
+                last = v;
+                closing = e;
+                break;
+            }
+            if (comp[w] != k || seen[w] == k + 1)
+                continue;
+            seen[w] = k + 1;
+            parent[w] = v;
+            via[w] = e;
+            queue[tail++] = w;
+        }
+    }
+    /* A component with a cycle always closes one through each member. */
+    uint32_t len = 1;
+    for (uint32_t v = last; v != s; v = parent[v])
+        len++;
+    c->length = len;
+    c->edges = c->objects + len + 1;
+    c->objects[0] = c->objects[len] = s;
+    c->edges[len - 1] = closing;
+    uint32_t i = len - 1;
+    for (uint32_t v = last; v != s; v = parent[v], i--) {
+        c->objects[i] = v;
+        c->edges[i - 1] = via[v];
+    }
+}
+
+int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out)
+{
+    if (!out)
+        return HD_EINVAL;
+    *out = NULL;
+    if (!d || (reach && reach->nobjects != hd_object_count(d)))
+        return HD_EINVAL;
+    uint32_t n = hd_object_count(d);
+    size_t cells = n ? n : 1;
+    hd_reach *own = NULL;
+    hd_cycles *res = calloc(1, sizeof *res);
+    uint32_t *comp = malloc(cells * sizeof *comp), *a = malloc(cells * sizeof *a),
+             *b = malloc(cells * sizeof *b), *c = malloc(cells * sizeof *c),
+             *e = malloc(cells * sizeof *e);
+    uint8_t *onstack = calloc(cells, 1), *cyclic = malloc(cells);
+    int rc = HD_ENOMEM;
+    if (!res || !comp || !a || !b || !c || !e || !onstack || !cyclic)
+        goto done;
+    if (!reach) {
+        if ((rc = hd_reach_compute(d, &own)))
+            goto done;
+        reach = own;
+        rc = HD_ENOMEM;
+    }
+    uint32_t ncomp = tarjan(d, comp, a, b, c, e, onstack, cyclic);
+    free(onstack);
+    onstack = NULL;
+
+    /* Number the cyclic components (slot[k], in order of their first member), size them, and
+     * lay their members out contiguously in object order with a counting sort. */
+    uint32_t *slot = a, *count = b;
+    uint32_t ncycles = 0;
+    for (uint32_t k = 0; k < ncomp; k++)
+        slot[k] = cyclic[k] ? HD_NONE - 1 : HD_NONE;
+    uint64_t members = 0;
+    for (uint32_t v = 0; v < n; v++) {
+        uint32_t k = comp[v];
+        if (slot[k] == HD_NONE)
+            continue;
+        if (slot[k] == HD_NONE - 1) {
+            slot[k] = ncycles;
+            count[ncycles++] = 0;
+        }
+        count[slot[k]]++;
+        members++;
+    }
+    res->count = ncycles;
+    res->in_cycles = members;
+    res->cycles = calloc(ncycles ? ncycles : 1, sizeof *res->cycles);
+    /* members, then per cycle length + 1 objects and length edges, length <= members */
+    res->storage = malloc((3 * members + ncycles + 1) * sizeof *res->storage);
+    if (!res->cycles || !res->storage)
+        goto done;
+    uint32_t *p = res->storage;
+    for (uint32_t i = 0; i < ncycles; i++) {
+        res->cycles[i].members = p;
+        p += count[i];
+    }
+    for (uint32_t v = 0; v < n; v++) {
+        uint32_t k = comp[v];
+        if (slot[k] == HD_NONE)
+            continue;
+        hd_cycle *cy = &res->cycles[slot[k]];
+        cy->members[cy->nmembers++] = v;
+        cy->size = hd__add_sat(cy->size, hd_object_size(d, v));
+        unsigned flags = hd_type_flags(d, hd_object_type(d, v));
+        cy->has_finalizer |= !!(flags & HD_TYPE_FINALIZER);
+        cy->has_legacy_finalizer |= !!(flags & HD_TYPE_LEGACY_FINALIZER);
+    }
+    /* Scratch reuse: a (slot) and b (count) are done with; c and e were Tarjan's. */
+    uint32_t *seen = a, *parent = b, *via = c, *queue = e;
+    for (uint32_t v = 0; v < n; v++)
+        seen[v] = 0;
+    for (uint32_t i = 0; i < ncycles; i++) {
+        hd_cycle *cy = &res->cycles[i];
+        cy->state = (enum hd_reach_state)reach->state[cy->members[0]];
+        cy->objects = p;
+        shortest_cycle(d, cy, comp[cy->members[0]], comp, seen, parent, via, queue);
+        p += 2 * (size_t)cy->length + 1;
+    }
+    rc = HD_OK;
+done:
+    free(comp);
+    free(a);
+    free(b);
+    free(c);
+    free(e);
+    free(onstack);
+    free(cyclic);
+    hd_reach_free(own);
+    if (rc) {
+        hd_cycles_free(res);
+        return rc;
+    }
+    qsort(res->cycles, res->count, sizeof *res->cycles, compare_cycles);
+    *out = res;
+    return HD_OK;
+}

@@ -1,0 +1,148 @@
+/* test_leaks.c: hd_leaks_find, hd_referrers_build and hd_stats_by_site against naive scans on
+ * random graphs. */
+#include "random_dump.h"
+
+static void check_random(uint64_t seed, uint32_t n, uint32_t degree, uint32_t nroots)
+{
+    rd_graph g;
+    rd_random(&g, seed, n, degree, nroots);
+    hd_dump *d = rd_load(&g);
+    uint8_t *state = rd_alloc(n);
+    uint32_t *dist = rd_alloc(n * sizeof *dist);
+    rd_oracle_reach(&g, state, dist);
+
+    hd_leaks *l = NULL;
+    cr_assert_eq(hd_leaks_find(d, NULL, &l), HD_OK);
+    uint32_t a = 0, b = 0, c = 0;
+    uint64_t sa = 0, sb = 0, sc = 0;
+    for (uint32_t o = 0; o < n; o++) {
+        int referred = 0;
+        for (uint32_t e = 0; e < g.off[n]; e++)
+            referred |= g.dst[e] == o;
+        if (state[o] == HD_REACH_UNREACHABLE) {
+            cr_assert_lt(a, l->nunreachable, "seed %llu", (unsigned long long)seed);
+            cr_assert_eq(l->unreachable[a++], o);
+            sa += g.size[o];
+        }
+        if (state[o] == HD_REACH_UNCOLLECTABLE) {
+            cr_assert_lt(b, l->nuncollectable);
+            cr_assert_eq(l->uncollectable[b++], o);
+            sb += g.size[o];
+        }
+        if (!referred) {
+            cr_assert_lt(c, l->nunreferenced);
+            cr_assert_eq(l->unreferenced[c++], o);
+            sc += g.size[o];
+        }
+    }
+    cr_assert_eq(a, l->nunreachable);
+    cr_assert_eq(b, l->nuncollectable);
+    cr_assert_eq(c, l->nunreferenced);
+    cr_assert_eq(l->unreachable_size, sa);
+    cr_assert_eq(l->uncollectable_size, sb);
+    cr_assert_eq(l->unreferenced_size, sc);
+    hd_leaks_free(l);
+
+    hd_referrers *rv = NULL;
+    cr_assert_eq(hd_referrers_build(d, &rv), HD_OK);
+    cr_assert_eq(rv->offsets[n], g.off[n]);
+    for (uint32_t t = 0; t < n; t++) {
+        uint32_t k = rv->offsets[t];
+        for (uint32_t s = 0; s < n; s++)
+            for (uint32_t e = g.off[s]; e < g.off[s + 1]; e++)
+                if (g.dst[e] == t) {
+                    cr_assert_lt(k, rv->offsets[t + 1], "seed %llu: referrers of %u", (unsigned long long)seed, t);
+                    cr_assert_eq(rv->sources[k], s);
+                    cr_assert_eq(rv->edges[k], e);
+                    k++;
+                }
+        cr_assert_eq(k, rv->offsets[t + 1]);
+    }
+    hd_referrers_free(rv);
+
+    hd_site_stat *st = rd_alloc((g.nsites + 1) * sizeof *st);
+    uint32_t k = hd_stats_by_site(d, HD_SORT_COUNT, st);
+    uint32_t groups = 0;
+    for (uint32_t s = 0; s <= g.nsites; s++) {
+        uint64_t cnt = 0, size = 0;
+        for (uint32_t o = 0; o < n; o++)
+            if ((s == g.nsites && g.site[o] == HD_NONE) || g.site[o] == s) {
+                cnt++;
+                size += g.size[o];
+            }
+        if (!cnt)
+            continue;
+        groups++;
+        int found = 0;
+        for (uint32_t i = 0; i < k; i++)
+            if (st[i].site == (s == g.nsites ? HD_NONE : s)) {
+                cr_assert_eq(st[i].count, cnt);
+                cr_assert_eq(st[i].size, size);
+                found = 1;
+            }
+        cr_assert(found, "seed %llu: site %u missing", (unsigned long long)seed, s);
+    }
+    cr_assert_eq(k, groups);
+    for (uint32_t i = 1; i < k; i++)
+        cr_assert_geq(st[i - 1].count, st[i].count, "sorted by count");
+    k = hd_stats_by_site(d, HD_SORT_SIZE, st);
+    for (uint32_t i = 1; i < k; i++)
+        cr_assert_geq(st[i - 1].size, st[i].size, "sorted by size");
+    free(st);
+
+    free(state);
+    free(dist);
+    hd_dump_free(d);
+    rd_free(&g);
+}
+
+Test(leaks, random_graphs_against_naive_scans)
+{
+    for (uint64_t seed = 1; seed <= 300; seed++) {
+        uint64_t s = seed * 15485863;
+        uint32_t n = 1 + rd_below(&s, 50);
+        check_random(seed, n, rd_below(&s, 3), rd_below(&s, 5));
+    }
+}
+
+Test(leaks, given_reach_must_match_dump)
+{
+    rd_graph g, h;
+    rd_random(&g, 1, 10, 1, 2);
+    rd_random(&h, 2, 11, 1, 2);
+    hd_dump *d = rd_load(&g), *e = rd_load(&h);
+    hd_reach *r = NULL;
+    cr_assert_eq(hd_reach_compute(e, &r), HD_OK);
+    hd_leaks *l = NULL;
+    cr_assert_eq(hd_leaks_find(d, r, &l), HD_EINVAL);
+    hd_cycles *c = NULL;
+    cr_assert_eq(hd_cycles_find(d, r, &c), HD_EINVAL);
+    hd_reach_free(r);
+    hd_dump_free(d);
+    hd_dump_free(e);
+    rd_free(&g);
+    rd_free(&h);
+}
+
+Test(leaks, garbage_only_roots_are_uncollectable)
+{
+    static const char text[] =
+        "{\"format\":\"heapdump\",\"version\":1,\"meta\":{\"producer\":\"t\"},"
+        "\"types\":[{\"id\":0,\"name\":\"Node\",\"size\":32,\"legacy_finalizer\":true}],"
+        "\"objects\":[{\"id\":1,\"type\":0,\"size\":32,\"refs\":[[2,\"next\"]]},"
+        "{\"id\":2,\"type\":0,\"size\":32,\"refs\":[[1,\"next\"]]},"
+        "{\"id\":3,\"type\":0,\"size\":32,\"refs\":[[3,\"self\"]]},"
+        "{\"id\":4,\"type\":0,\"size\":32}],"
+        "\"roots\":[{\"id\":1,\"kind\":\"garbage\"},{\"id\":4,\"kind\":\"external\"}]}";
+    hd_dump *d = NULL;
+    cr_assert_eq(hd_load_buffer(text, sizeof text - 1, "t", NULL, &d, NULL), HD_OK);
+    hd_leaks *l = NULL;
+    cr_assert_eq(hd_leaks_find(d, NULL, &l), HD_OK);
+    cr_assert_eq(l->nuncollectable, 2);
+    cr_assert_eq(l->nunreachable, 1);
+    cr_assert_eq(l->unreachable[0], 2);
+    cr_assert_eq(l->nunreferenced, 1); /* object 4: nothing refers to it; 3 refers to itself */
+    cr_assert_eq(l->unreferenced[0], 3);
+    hd_leaks_free(l);
+    hd_dump_free(d);
+}
