@@ -1,6 +1,7 @@
 /* cmd_stats.c: `heaptool stats`: the most common types, like objgraph's show_most_common_types,
  * with shallow sizes, shares of the heap and the dump's totals. */
 #include "options.h"
+#include "stats_extra.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -12,14 +13,40 @@ static void stats_usage(FILE *out)
           "The most common types in a heap dump: object count, total shallow size, share of the\n"
           "heap; then totals (objects, references, types, roots, weakrefs).\n\n"
           "  -n, --top N       show the N most common types (default 10; 0 shows all)\n"
+          "  -b, --by KEY      group by 'type' (default) or allocation 'site' (tracemalloc's\n"
+          "                    statistics('lineno'))\n"
           "  -s, --sort KEY    order by 'count' (default), 'size' or 'retained': the memory the\n"
           "                    type's objects keep alive, each object counted only when no\n"
           "                    object of the same type dominates it (as Chrome DevTools does)\n"
           "      --json        machine-readable output\n"
-          "  -h, --help        this help\n", out);
+          "  -h, --help        this help\n\n"
+          "When the dump has them, the allocator's pools (per size class and arena, like\n"
+          "sys._debugmallocstats()) and the collector's state follow the table.\n", out);
 }
 
 static double share(uint64_t part, uint64_t whole) { return whole ? 100.0 * (double)part / (double)whole : 0; }
+
+static void print_totals(const hd_dump *d, uint32_t ntypes, uint64_t total_size)
+{
+    char buf[48], size[16];
+    printf("\n%s, %s, ", plural(hd_object_count(d), "object", buf), human_size(total_size, size));
+    printf("%s, ", plural(hd_edge_count(d), "reference", buf));
+    printf("%s, ", plural(ntypes, "type", buf));
+    printf("%s, ", plural(hd_root_count(d), "root", buf));
+    printf("%s\n", plural(hd_weakref_count(d), "weakref", buf));
+}
+
+static void print_runtime_tables(const hd_dump *d)
+{
+    if (hd_dump_pools(d)->present) {
+        putchar('\n');
+        print_pools_table(stdout, d);
+    }
+    if (hd_dump_gc(d)->present) {
+        putchar('\n');
+        print_gc_table(stdout, d);
+    }
+}
 
 static void print_text(const hd_dump *d, const hd_type_stat *st, uint32_t n, uint32_t shown,
                        uint64_t total_size, bool retained)
@@ -67,15 +94,11 @@ static void print_text(const hd_dump *d, const hd_type_stat *st, uint32_t n, uin
     }
     if (shown < n)
         printf("... %" PRIu32 " more type%s\n", n - shown, n - shown == 1 ? "" : "s");
-    printf("\n%s, %s, ", plural(nobjects, "object", buf), human_size(total_size, size));
-    printf("%s, ", plural(hd_edge_count(d), "reference", buf));
-    printf("%s, ", plural(n, "type", buf));
-    printf("%s, ", plural(hd_root_count(d), "root", buf));
-    printf("%s\n", plural(hd_weakref_count(d), "weakref", buf));
 }
 
 static void print_json(const char *path, const hd_dump *d, const hd_type_stat *st, uint32_t shown,
-                       uint32_t n, uint64_t total_size, bool retained)
+                       uint32_t n, uint64_t total_size, bool retained, bool by_site,
+                       enum hd_stat_sort sort, uint64_t top)
 {
     json_writer w;
     jw_init(&w, stdout);
@@ -115,6 +138,14 @@ static void print_json(const char *path, const hd_dump *d, const hd_type_stat *s
         jw_object_end(&w);
     }
     jw_array_end(&w);
+    if (by_site) {
+        jw_key(&w, "by_site");
+        jw_site_stats(&w, d, sort, top);
+    }
+    jw_key(&w, "pools");
+    jw_pools(&w, d);
+    jw_key(&w, "gc");
+    jw_gc(&w, d);
     jw_object_end(&w);
     jw_finish(&w);
 }
@@ -123,14 +154,15 @@ static int stats_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"top", required_argument, NULL, 'n'}, {"sort", required_argument, NULL, 's'},
+        {"by", required_argument, NULL, 'b'},
         {"json", no_argument, NULL, 'j'},      {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     uint64_t top = 10;
     enum hd_stat_sort sort = HD_SORT_COUNT;
-    bool json = false;
+    bool json = false, by_site = false;
     options_begin();
-    for (int c; (c = getopt_long(argc, argv, "+n:s:h", longopts, NULL)) != -1;) {
+    for (int c; (c = getopt_long(argc, argv, "+n:s:b:h", longopts, NULL)) != -1;) {
         switch (c) {
         case 'n':
             if (!parse_count(&cmd_stats, "--top", optarg, &top))
@@ -147,6 +179,11 @@ static int stats_run(int argc, char **argv)
                 return usage_error(&cmd_stats, "stats: --sort takes 'count', 'size' or 'retained', not '%s'",
                                    optarg);
             break;
+        case 'b':
+            if (strcmp(optarg, "type") && strcmp(optarg, "site"))
+                return usage_error(&cmd_stats, "stats: --by takes 'type' or 'site', not '%s'", optarg);
+            by_site = optarg[0] == 's';
+            break;
         case 'j': json = true; break;
         case 'h': stats_usage(stdout); return EXIT_OK;
         default: return options_error(&cmd_stats, argc, argv, longopts);
@@ -154,6 +191,8 @@ static int stats_run(int argc, char **argv)
     }
     if (argc - optind != 1)
         return usage_error(&cmd_stats, "stats: expected one DUMP, got %d", argc - optind);
+    if (by_site && sort == HD_SORT_RETAINED)
+        return usage_error(&cmd_stats, "stats: --sort retained groups by type only");
     const char *path = argv[optind];
     hd_dump *d;
     int rc = load_or_report(path, &d);
@@ -181,9 +220,15 @@ static int stats_run(int argc, char **argv)
     uint32_t shown = top == 0 || top > n ? n : (uint32_t)top;
     uint64_t total = hd_total_size(d);
     if (json)
-        print_json(path, d, st, shown, n, total, retained);
-    else
-        print_text(d, st, n, shown, total, retained);
+        print_json(path, d, st, shown, n, total, retained, by_site, sort, top);
+    else {
+        if (by_site)
+            print_site_stats(stdout, d, sort, top);
+        else
+            print_text(d, st, n, shown, total, retained);
+        print_totals(d, n, total);
+        print_runtime_tables(d);
+    }
     free(st);
     hd_dump_free(d);
     return EXIT_OK;

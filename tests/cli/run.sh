@@ -46,6 +46,10 @@ check stats-weak-cache 0 stats --sort size $S/weak_cache.json
 check stats-top2 0 stats --top 2 $S/growing_list_3.json
 check stats-json 0 stats --json $S/cycle.json
 STDIN=$S/cycle.json check stats-stdin 0 stats -
+check stats-by-site 0 stats --by site -n 3 $S/growing_list_3.json
+check stats-by-site-json 0 stats --by site --json -n 2 $S/growing_list_1.json
+check stats-bad-by 2 stats --by color $S/cycle.json
+check stats-site-retained 2 stats --by site --sort retained $S/cycle.json
 check stats-retained 0 stats --sort retained $S/growing_list_3.json
 check stats-retained-json 0 stats --sort retained --json --top 3 $S/cycle.json
 check top-growing 0 top $S/growing_list_3.json
