@@ -22,7 +22,11 @@ char *objref(const hd_dump *d, uint32_t o, bool with_label);
 char *edge_label(const char *name);
 /* "[external]", "[named 'app']". Caller frees. */
 char *root_label(const hd_dump *d, uint32_t r);
-const char *state_word(enum hd_reach_state s); /* "reachable", "uncollectable", "garbage" */
+const char *state_word(enum hd_reach_state s);
+/* "list#4 <- dict#3 <- [named 'cache']": o's dominators, nearest first, up to the root record
+ * that holds the topmost one (just "[named 'cache']" for a root object); a long chain is cut
+ * short before its top. The caller frees the string. */
+char *dominator_chain(const hd_dump *d, const hd_dominators *dom, uint32_t o); /* "reachable", "uncollectable", "garbage" */
 
 /* The object {"id", "type", "label"?} */
 void jw_objref(json_writer *w, const hd_dump *d, uint32_t o);

@@ -77,6 +77,34 @@ char *root_label(const hd_dump *d, uint32_t r)
     return xasprintf("[%s]", hd_root_kind_name(d, r));
 }
 
+#define CHAIN_SHOWN 6 /* dominators named before a long chain is cut short */
+
+char *dominator_chain(const hd_dump *d, const hd_dominators *dom, uint32_t o)
+{
+    char *text = xasprintf("%s", "");
+    uint32_t hops = 0, x = o;
+    for (uint32_t up = hd_dominator_of(dom, x); up != HD_DOM_ROOT; up = hd_dominator_of(dom, x)) {
+        x = up;
+        if (++hops > CHAIN_SHOWN && hd_dominator_of(dom, x) != HD_DOM_ROOT)
+            continue; /* skip to the chain's top */
+        char *name = objref(d, x, false);
+        char *longer = xasprintf("%s%s%s%s", text, text[0] ? " <- " : "",
+                                 hops > CHAIN_SHOWN + 1 ? "... <- " : "", name);
+        free(name);
+        free(text);
+        text = longer;
+    }
+    for (uint32_t r = 0; r < hd_root_count(d); r++)
+        if (hd_root_object(d, r) == x) {
+            char *root = root_label(d, r);
+            char *longer = xasprintf("%s%s%s", text, text[0] ? " <- " : "", root);
+            free(root);
+            free(text);
+            return longer;
+        }
+    return text;
+}
+
 const char *state_word(enum hd_reach_state s)
 {
     switch (s) {

@@ -42,8 +42,6 @@ bool parse_count(const command *cmd, const char *name, const char *text, uint64_
  * \xNN escapes. Returns the number of columns written. */
 size_t print_escaped(FILE *out, const char *s);
 size_t escaped_width(const char *s);
-/* "Node#12": an object as the commands name it (type, '#', id), into buf. */
-const char *object_name(const hd_dump *d, uint32_t o, char *buf, size_t size);
 /* "1 object", "3 objects": into buf (at least 48 bytes). */
 const char *plural(uint64_t n, const char *noun, char *buf);
 /* "1.5 KiB", "312 B": into buf (at least 16 bytes). */

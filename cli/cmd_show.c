@@ -12,7 +12,8 @@ static void show_usage(FILE *out)
     fputs("usage: heaptool show [options] DUMP ID\n"
           "One object (ID is a number, or TYPE#NUMBER): its record (type, size, refcount,\n"
           "generation, flags, allocation site, label), the roots that name it, whether a root\n"
-          "keeps it alive, its referents and referrers with edge names, and its weak references.\n\n"
+          "keeps it alive, its retained size and dominator chain, its referents and referrers\n"
+          "with edge names, and its weak references.\n\n"
           "  -n, --top N   list at most N referents and N referrers (default 50; 0 lists all)\n"
           "      --json    machine-readable output\n"
           "  -h, --help    this help\n\n"
@@ -23,6 +24,7 @@ static void show_usage(FILE *out)
 typedef struct facts {
     hd_referrers *refs;
     hd_reach *reach;
+    hd_dominators *dom;
     uint32_t o;
 } facts;
 
@@ -100,6 +102,17 @@ static void print_text(const hd_dump *d, const facts *f, uint64_t top)
                       st == HD_REACH_UNCOLLECTABLE ? " garbage" : "");
     field(&t, "state", s);
     free(s);
+    if (hd_dominator_of(f->dom, o) != HD_NONE) {
+        char hsize[16];
+        uint64_t total = hd_total_size(d), retained = hd_retained_size(f->dom, o);
+        s = xasprintf("%s (%.1f%% of the heap)", human_size(retained, hsize),
+                      total ? 100.0 * (double)retained / (double)total : 0.0);
+        field(&t, "retained", s);
+        free(s);
+        s = dominator_chain(d, f->dom, o);
+        field(&t, "dominators", s);
+        free(s);
+    }
     for (uint32_t w = 0; w < hd_weakref_count(d); w++)
         if (hd_weakref_object(d, w) == o) {
             uint32_t ref_o = hd_weakref_referent(d, w);
@@ -233,6 +246,21 @@ static void print_json(const char *path, const hd_dump *d, const facts *f, uint6
         jw_null(&w);
     else
         jw_uint(&w, f->reach->depth[o]);
+    bool dominated = hd_dominator_of(f->dom, o) != HD_NONE;
+    jw_key(&w, "retained");
+    if (dominated)
+        jw_uint(&w, hd_retained_size(f->dom, o));
+    else
+        jw_null(&w);
+    jw_key(&w, "dominators"); /* ids from the immediate dominator up; null when unreachable */
+    if (dominated) {
+        jw_array_begin(&w);
+        for (uint32_t x = hd_dominator_of(f->dom, o); x != HD_DOM_ROOT; x = hd_dominator_of(f->dom, x))
+            jw_uint(&w, hd_object_id(d, x));
+        jw_array_end(&w);
+    } else {
+        jw_null(&w);
+    }
     uint64_t first, end;
     hd_object_edges(d, o, &first, &end);
     jw_key(&w, "referents_total");
@@ -326,13 +354,15 @@ static int show_run(int argc, char **argv)
     int rc = load_or_report(path, &d);
     if (rc)
         return rc;
-    facts f = {NULL, NULL, find_object_or_report("show", d, path, id)};
+    facts f = {NULL, NULL, NULL, find_object_or_report("show", d, path, id)};
     if (f.o == HD_NONE) {
         hd_dump_free(d);
         return EXIT_INVALID;
     }
-    if ((rc = hd_referrers_build(d, &f.refs)) || (rc = hd_reach_compute(d, &f.reach))) {
+    if ((rc = hd_referrers_build(d, &f.refs)) || (rc = hd_reach_compute(d, &f.reach)) ||
+        (rc = hd_dominators_compute(d, &f.dom))) {
         hd_referrers_free(f.refs);
+        hd_reach_free(f.reach);
         hd_dump_free(d);
         return report_failure("show", rc);
     }
@@ -342,6 +372,7 @@ static int show_run(int argc, char **argv)
         print_text(d, &f, top);
     hd_referrers_free(f.refs);
     hd_reach_free(f.reach);
+    hd_dominators_free(f.dom);
     hd_dump_free(d);
     return EXIT_OK;
 }

@@ -1,12 +1,11 @@
 /* cmd_top.c: `heaptool top`: the objects that retain the most memory, with their dominator
  * chains (Eclipse MAT's "biggest objects" and dominator tree). */
+#include "analysis.h"
 #include "options.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_CHAIN 6 /* dominators shown before the chain is cut short */
 
 static void top_usage(FILE *out)
 {
@@ -19,53 +18,15 @@ static void top_usage(FILE *out)
           "  -h, --help        this help\n", out);
 }
 
-/* The root records naming object o, as "named 'main'" or "external"; "" when none. */
-static void root_label(const hd_dump *d, uint32_t o, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    for (uint32_t r = 0; r < hd_root_count(d); r++) {
-        if (hd_root_object(d, r) != o)
-            continue;
-        const char *name = hd_root_name(d, r);
-        snprintf(buf, size, name[0] ? "%s '%s'" : "%s", hd_root_kind_name(d, r), name);
-        return;
-    }
-}
-
-static void print_chain(const hd_dump *d, const hd_dominators *dom, uint32_t o)
-{
-    char name[160];
-    uint32_t hops = 0;
-    for (uint32_t x = hd_dominator_of(dom, o); x != HD_DOM_ROOT; x = hd_dominator_of(dom, x)) {
-        if (hops++ == MAX_CHAIN) {
-            fputs(" <- ...", stdout);
-            while (hd_dominator_of(dom, x) != HD_DOM_ROOT)
-                x = hd_dominator_of(dom, x);
-            o = x;
-            fputs(" <- ", stdout);
-            print_escaped(stdout, object_name(d, x, name, sizeof name));
-            break;
-        }
-        fputs(" <- ", stdout);
-        print_escaped(stdout, object_name(d, x, name, sizeof name));
-        o = x;
-    }
-    root_label(d, o, name, sizeof name);
-    fputs(" <- root", stdout);
-    if (name[0]) {
-        fputs(" (", stdout);
-        print_escaped(stdout, name);
-        fputc(')', stdout);
-    }
-}
-
 static void print_text(const hd_dump *d, const hd_dominators *dom, const uint32_t *top, uint32_t k)
 {
-    char name[160], size[16], retained[16];
+    char size[16], retained[16];
     uint64_t total = hd_total_size(d);
     size_t wname = strlen("object"), wsize = strlen("shallow"), wret = strlen("retained");
     for (uint32_t i = 0; i < k; i++) {
-        size_t w = escaped_width(object_name(d, top[i], name, sizeof name));
+        char *name = objref(d, top[i], false);
+        size_t w = escaped_width(name);
+        free(name);
         wname = w > wname ? w : wname;
         w = strlen(human_size(hd_retained_size(dom, top[i]), retained));
         wret = w > wret ? w : wret;
@@ -78,19 +39,22 @@ static void print_text(const hd_dump *d, const hd_dominators *dom, const uint32_
     printf("  %6s  %s\n", "heap%", "dominators");
     for (uint32_t i = 0; i < k; i++) {
         uint32_t o = top[i];
-        print_cell(stdout, object_name(d, o, name, sizeof name), wname, false);
+        char *name = objref(d, o, false), *chain = dominator_chain(d, dom, o);
+        print_cell(stdout, name, wname, false);
         printf("  ");
         print_cell(stdout, human_size(hd_object_size(d, o), size), wsize, true);
         printf("  ");
         print_cell(stdout, human_size(hd_retained_size(dom, o), retained), wret, true);
-        printf("  %5.1f%% ", total ? 100.0 * (double)hd_retained_size(dom, o) / (double)total : 0.0);
-        print_chain(d, dom, o);
+        printf("  %5.1f%%  ", total ? 100.0 * (double)hd_retained_size(dom, o) / (double)total : 0.0);
+        print_escaped(stdout, chain);
         const char *label = hd_object_label(d, o);
         if (label) {
             fputs("   ", stdout);
             print_escaped(stdout, label);
         }
         putchar('\n');
+        free(name);
+        free(chain);
     }
     uint32_t unreachable = hd_object_count(d) - hd_dominators_reachable(dom);
     if (unreachable) {

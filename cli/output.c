@@ -120,12 +120,6 @@ static size_t walk_escaped(FILE *out, const char *s)
 size_t print_escaped(FILE *out, const char *s) { return walk_escaped(out, s); }
 size_t escaped_width(const char *s) { return walk_escaped(NULL, s); }
 
-const char *object_name(const hd_dump *d, uint32_t o, char *buf, size_t size)
-{
-    snprintf(buf, size, "%s#%" PRIu64, hd_type_name(d, hd_object_type(d, o)), hd_object_id(d, o));
-    return buf;
-}
-
 const char *plural(uint64_t n, const char *noun, char *buf)
 {
     snprintf(buf, 48, "%" PRIu64 " %s%s", n, noun, n == 1 ? "" : "s");
