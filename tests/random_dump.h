@@ -21,7 +21,7 @@ static inline uint64_t rd_next(uint64_t *s) /* splitmix64 */
 }
 static inline uint32_t rd_below(uint64_t *s, uint32_t n) { return n ? (uint32_t)(rd_next(s) % n) : 0; }
 
-static const char *const rd_edge_names[] = {"next", "prev", "0", "value", "items", ""};
+static const char *const rd_edge_names[] = {"next", "prev", "0", "value", "items", "", "[3]", "[12]"};
 static const char *const rd_root_kinds[] = {"external", "named", "interned", "cache", "frozen", "garbage"};
 
 typedef struct rd_graph {
@@ -109,7 +109,7 @@ static inline void rd_edges(rd_graph *g, uint64_t *seed, uint32_t avg_degree, ui
         uint32_t k = rd_below(seed, 2 * avg_degree + 1);
         for (uint32_t j = 0; j < k; j++) {
             g->dst[m] = rd_below(seed, n);
-            g->ename[m++] = (uint8_t)rd_below(seed, 6);
+            g->ename[m++] = (uint8_t)rd_below(seed, sizeof rd_edge_names / sizeof rd_edge_names[0]);
         }
     }
     g->off[n] = m;

@@ -184,6 +184,10 @@ static void naive_shape(const hd_dump *f, const hd_reach *r, uint32_t o, char *o
     uint32_t last_type = HD_NONE;
     for (uint32_t i = 1; i < p->nhops && n < size; i++) {
         const char *e = hd_edge_name(f, p->hops[i].edge);
+        /* list positions are one step whatever the index: "[12]" is "[*]" */
+        size_t len = strlen(e);
+        if (len > 2 && e[0] == '[' && e[len - 1] == ']' && strspn(e + 1, "0123456789") == len - 2)
+            e = "[*]";
         uint32_t t = hd_object_type(f, p->hops[i].object);
         if (last_edge && !strcmp(e, last_edge) && t == last_type)
             continue;

@@ -320,6 +320,18 @@ static int compare_traces(const void *pa, const void *pb)
 
 #define ROOT_FLAG 1 /* key.flag of a root shape */
 
+/* Sequence indices say where, not why: "[4]" and "[7]" of one list are the same step ("[*]"),
+ * as memlab merges array indices, so the entries of a growing list fall into one trace. */
+static const char *shape_edge(const char *name)
+{
+    if (name[0] != '[' || name[1] == ']')
+        return name;
+    const char *p = name + 1;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return p[0] == ']' && p[1] == '\0' ? "[*]" : name;
+}
+
 typedef struct shapes {
     keymap map;
     uint8_t *repeated; /* per shape: some path ran its last step twice or more */
@@ -341,7 +353,7 @@ static int shape_of(const hd_dump *f, const hd_reach *r, shapes *sh, uint32_t *m
                       hd_object_type(f, v), HD_NONE, ROOT_FLAG};
         } else {
             uint32_t ps = memo[r->parent[v]];
-            k = (key){hd_edge_name(f, r->via[v]), "", hd_object_type(f, v), ps, 0};
+            k = (key){shape_edge(hd_edge_name(f, r->via[v])), "", hd_object_type(f, v), ps, 0};
             const key *last = &sh->map.keys[ps];
             if (last->flag != ROOT_FLAG && last->num == k.num && !strcmp(last->a, k.a)) {
                 memo[v] = ps;
