@@ -27,6 +27,13 @@ typedef struct command {
 extern const command cmd_stats, cmd_validate, cmd_top;
 extern const command cmd_cycles, cmd_diff, cmd_path, cmd_leaks, cmd_show;
 
+/* --quiet, anywhere on the command line: no progress bar (and for validate, no report). */
+extern bool cli_quiet;
+
+/* The progress callback for loading path: a bar on stderr when stderr is a terminal, the dump
+ * is big and --quiet was not given; NULL otherwise. Its user pointer is ignored. */
+hd_progress_fn progress_for(const char *path);
+
 /* Exit status for a libheapdump status. */
 int exit_for_status(int status);
 /* Prints "heaptool: FILE:LINE:COL: message" (or without the position when unknown). */

@@ -43,6 +43,7 @@ static int validate_run(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     tally t = {0};
+    t.quiet = cli_quiet;
     options_begin();
     for (int c; (c = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1;) {
         switch (c) {
@@ -54,7 +55,7 @@ static int validate_run(int argc, char **argv)
     if (argc - optind != 1)
         return usage_error(&cmd_validate, "validate: expected one DUMP, got %d", argc - optind);
     const char *path = argv[optind];
-    hd_load_options opts = {on_problem, &t};
+    hd_load_options opts = {on_problem, &t, progress_for(path)};
     hd_dump *d = NULL;
     hd_error err;
     int rc = hd_load(path, &opts, &d, &err);

@@ -15,7 +15,9 @@ static void usage(FILE *out)
           "commands:\n", out);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
-    fputs("\nA DUMP argument of '-' reads standard input.\n\n"
+    fputs("\nA DUMP argument of '-' reads standard input; gzip-compressed dumps are read as they\n"
+          "are. Loading a big dump on a terminal shows a progress bar on stderr; --quiet, given\n"
+          "anywhere, turns it off.\n\n"
           "exit status:\n"
           "  0  success\n"
           "  1  a \"found\" result (e.g. diff --fail-on-growth saw growth)\n"
@@ -33,8 +35,27 @@ static const command *find(const char *name)
     return NULL;
 }
 
+bool cli_quiet;
+
+/* --quiet may stand anywhere before a "--": it is taken out here so no command sees it. */
+static int take_quiet(int argc, char **argv)
+{
+    int kept = 1;
+    bool options_end = false;
+    for (int i = 1; i < argc; i++) {
+        options_end |= !strcmp(argv[i], "--");
+        if (!options_end && !strcmp(argv[i], "--quiet"))
+            cli_quiet = true;
+        else
+            argv[kept++] = argv[i];
+    }
+    argv[kept] = NULL;
+    return kept;
+}
+
 int main(int argc, char **argv)
 {
+    argc = take_quiet(argc, argv);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

@@ -48,18 +48,24 @@ typedef struct hd_error {
 /* One problem found while validating; see hd_load_options.on_problem. */
 typedef void (*hd_problem_fn)(const hd_error *problem, void *user);
 
+/* Progress while reading: bytes of the file read so far (compressed bytes for a gzip file) and
+ * the file's size, 0 when unknown (a pipe). */
+typedef void (*hd_progress_fn)(uint64_t done, uint64_t total, void *user);
+
 typedef struct hd_load_options {
     /* When set, integrity and per-record format problems are reported here one by one and loading
      * goes on to find the rest; hd_load still fails at the end (with the first problem) if there
      * was any. Syntax errors always stop loading. */
     hd_problem_fn on_problem;
-    void *user;
+    void *user;             /* passed to both callbacks */
+    hd_progress_fn on_progress; /* called every few MB and once at the end; may be NULL */
 } hd_load_options;
 
 typedef struct hd_dump hd_dump;
 
-/* Loads a dump from a path ("-" is standard input). opts may be NULL. On success *out is a new
- * dump the caller frees with hd_dump_free(); on failure *out is NULL. */
+/* Loads a dump from a path ("-" is standard input), gzip-compressed or not (told by its first
+ * bytes, not its name). opts may be NULL. On success *out is a new dump the caller frees with
+ * hd_dump_free(); on failure *out is NULL. Error positions count uncompressed bytes. */
 int hd_load(const char *path, const hd_load_options *opts, hd_dump **out, hd_error *err);
 /* Same from an open stream (not closed) or a memory buffer; name is used in error messages. */
 int hd_load_file(FILE *f, const char *name, const hd_load_options *opts, hd_dump **out, hd_error *err);

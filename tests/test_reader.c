@@ -682,7 +682,7 @@ Test(reader, validation_reports_every_problem)
                        "{\"id\": 3, \"type\": 4, \"size\": 8}\n"               /* line 6: unknown type */
                        "]}";
     seen s = {0};
-    hd_load_options opts = {collect, &s};
+    hd_load_options opts = {collect, &s, NULL};
     hd_dump *d = NULL;
     hd_error err;
     int rc = hd_load_buffer(text, strlen(text), "v.json", &opts, &d, &err);
@@ -695,4 +695,104 @@ Test(reader, validation_reports_every_problem)
     cr_assert_eq(later[1], 5);
     cr_assert_eq(later[2], 6);
     cr_assert_eq(err.line, 3, "the load's error is the first problem");
+}
+
+/* --- gzip-compressed dumps and progress ---------------------------------------------------- */
+
+#include <zlib.h>
+
+static char *write_gzip(const char *data, size_t len, size_t keep)
+{
+    static char path[64];
+    strcpy(path, "/tmp/heaptool-gz-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    gzFile gz = gzdopen(fd, "wb");
+    cr_assert_not_null(gz);
+    cr_assert_eq(gzwrite(gz, data, (unsigned)len), (int)len);
+    cr_assert_eq(gzclose(gz), Z_OK);
+    if (keep)
+        cr_assert_eq(truncate(path, (off_t)keep), 0);
+    return path;
+}
+
+typedef struct progress_log { int calls; uint64_t last, total; bool monotonic; } progress_log;
+static void log_progress(uint64_t done, uint64_t total, void *user)
+{
+    progress_log *p = user;
+    p->monotonic &= done >= p->last;
+    p->last = done;
+    p->total = total;
+    p->calls++;
+}
+
+Test(reader, gzip_dumps_read_like_plain_ones)
+{
+    model m;
+    model_build(&m, 30000, 7);
+    size_t len;
+    char *json = model_serialize(&m, &len);
+    const char *path = write_gzip(json, len, 0);
+    hd_dump *d = NULL;
+    hd_error err;
+    progress_log log = {0, 0, 0, true};
+    hd_load_options opts = {NULL, &log, log_progress};
+    int rc = hd_load(path, &opts, &d, &err);
+    unlink(path);
+    cr_assert_eq(rc, HD_OK, "%s:%llu: %s", err.file, (unsigned long long)err.line, err.message);
+    check_against_model(d, &m);
+    cr_assert_gt(log.calls, 0);
+    cr_assert(log.monotonic);
+    cr_assert_eq(log.last, log.total, "the last report is the whole (compressed) file");
+    hd_dump_free(d);
+    free(json);
+    model_free(&m);
+}
+
+Test(reader, broken_gzip_fails_cleanly)
+{
+    const char text[] = HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"label\": \"a long enough label\"}]}";
+    hd_dump *d = (hd_dump *)1;
+    hd_error err;
+    const char *path = write_gzip(text, sizeof text - 1, 60); /* cut inside the compressed data */
+    int rc = hd_load(path, NULL, &d, &err);
+    cr_assert(rc == HD_ESYNTAX || rc == HD_EFORMAT, "%s: %s", hd_status_name(rc), err.message);
+    cr_assert_null(d);
+    cr_assert_gt(err.line, 0);
+    /* Flip bytes in the middle of the deflate stream. */
+    path = write_gzip(text, sizeof text - 1, 0);
+    FILE *f = fopen(path, "r+b");
+    fseek(f, 20, SEEK_SET);
+    fwrite("\xff\xff\xff\xff\xff\xff", 1, 6, f);
+    fclose(f);
+    rc = hd_load(path, NULL, &d, &err);
+    unlink(path);
+    cr_assert_neq(rc, HD_OK);
+    cr_assert_null(d);
+    cr_assert(rc == HD_EFORMAT || rc == HD_ESYNTAX, "%s: %s", hd_status_name(rc), err.message);
+}
+
+Test(reader, progress_on_plain_files_ends_at_the_size)
+{
+    model m;
+    model_build(&m, 60000, 11);
+    size_t len;
+    char *json = model_serialize(&m, &len);
+    char path[] = "/tmp/heaptool-progress-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_eq(write(fd, json, len), (ssize_t)len);
+    close(fd);
+    progress_log log = {0, 0, 0, true};
+    hd_load_options opts = {NULL, &log, log_progress};
+    hd_dump *d = NULL;
+    hd_error err;
+    cr_assert_eq(hd_load(path, &opts, &d, &err), HD_OK, "%s", err.message);
+    unlink(path);
+    cr_assert_eq(log.total, len);
+    cr_assert_eq(log.last, len);
+    cr_assert_geq(log.calls, (int)(len / (4u << 20)), "a report every 4 MiB");
+    cr_assert(log.monotonic);
+    hd_dump_free(d);
+    free(json);
+    model_free(&m);
 }

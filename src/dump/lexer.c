@@ -138,9 +138,15 @@ static int refill(hd__lexer *lx)
     }
     lx->base += lx->end;
     lx->pos = lx->end = 0;
-    long got = lx->src.next(lx->src.ctx, &lx->buf);
+    long got = lx->src.next(lx->src.ctx, &lx->buf, &lx->raw);
+    if (got < 0 && errno == EILSEQ)
+        return hd__lex_fail(lx, HD_EFORMAT, here(lx), "corrupt or truncated gzip data");
     if (got < 0)
         return hd__lex_fail(lx, HD_EIO, here(lx), "read error: %s", strerror(errno));
+    if (lx->progress && (got == 0 || lx->raw - lx->progress_last >= HD__PROGRESS_STEP)) {
+        lx->progress_last = lx->raw;
+        lx->progress(lx->raw, lx->progress_total, lx->progress_user);
+    }
     if (got == 0) {
         lx->eof = true;
         return 0;

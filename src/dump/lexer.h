@@ -14,6 +14,7 @@
 #define HD__MAX_STRING (16u << 20) /* one decoded string */
 #define HD__MAX_DEPTH 256          /* nesting while skipping a value */
 #define HD__MAX_CAPTURE (64u << 20)/* raw text of a section handed to cJSON */
+#define HD__PROGRESS_STEP (4u << 20)
 
 enum hd__tok {
     HD__T_EOF, HD__T_LBRACE, HD__T_RBRACE, HD__T_LBRACKET, HD__T_RBRACKET, HD__T_COLON,
@@ -40,6 +41,11 @@ typedef struct hd__lexer {
     size_t str_len, str_cap;
     enum hd__num num_kind;
     uint64_t num;       /* value of an HD__N_UINT */
+
+    uint64_t raw;       /* how far into the source itself the current chunk ends */
+    hd_progress_fn progress; /* called every HD__PROGRESS_STEP bytes of the source, or NULL */
+    void *progress_user;
+    uint64_t progress_total, progress_last;
 
     char *cap;          /* raw text being captured (see hd__lex_capture_value) */
     size_t cap_len, cap_size, cap_from;

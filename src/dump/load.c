@@ -1319,8 +1319,8 @@ static void loader_free(loader *L)
     free(L->pend);
 }
 
-static int load(hd__source src, const char *name, const hd_load_options *opts, hd_dump **out,
-                hd_error *err)
+static int load(hd__source src, uint64_t total, const char *name, const hd_load_options *opts,
+                hd_dump **out, hd_error *err)
 {
     hd_error local;
     if (!err)
@@ -1340,6 +1340,9 @@ static int load(hd__source src, const char *name, const hd_load_options *opts, h
     if (!d || (rc = hd__lex_init(&L.lx, src, name, err)) != HD_OK)
         goto fail;
     rc = HD_ENOMEM;
+    L.lx.progress = opts ? opts->on_progress : NULL;
+    L.lx.progress_user = L.user;
+    L.lx.progress_total = total;
     d->pid = -1;
     L.pend = malloc(MAX_KEPT_PROBLEMS * sizeof *L.pend);
     if (!L.pend || hd__strtab_init(&d->strings) || hd__idmap_init(&d->type_map, 16) ||
@@ -1391,7 +1394,9 @@ int hd_load_file(FILE *f, const char *name, const hd_load_options *opts, hd_dump
             hd__error_set(err, HD_ENOMEM, name, (hd__pos){0, 0, 0}, "out of memory");
         return HD_ENOMEM;
     }
-    int rc = load(hd__stream_source_get(stream), name ? name : "<stream>", opts, out, err);
+    struct stat st;
+    uint64_t total = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+    int rc = load(hd__stream_source_get(stream), total, name ? name : "<stream>", opts, out, err);
     hd__stream_source_free(stream);
     return rc;
 }
@@ -1432,6 +1437,6 @@ int hd_load_buffer(const void *data, size_t size, const char *name, const hd_loa
         return HD_EINVAL;
     }
     hd__buffer_source b;
-    return load(hd__buffer_source_init(&b, data ? data : "", size), name ? name : "<buffer>", opts,
-                out, err);
+    return load(hd__buffer_source_init(&b, data ? data : "", size), size, name ? name : "<buffer>",
+                opts, out, err);
 }

@@ -1,5 +1,6 @@
 /* source.c: byte sources for the reader. A stream is read ahead by one thread into a small ring
- * of chunks, so the kernel's copy of the file overlaps the parsing; a buffer is handed out as is.
+ * of chunks, so the kernel's copy of the file (or zlib's inflating of a gzip stream) overlaps
+ * the parsing; a buffer is handed out as is.
  *
  * Invariant of the ring: chunks [head, head + filled) hold data in order; the first of them may
  * be lent to the reader (lent), and the reading thread only ever writes chunk tail, which is
@@ -10,12 +11,15 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #define CHUNK (1u << 20)
 #define NCHUNKS 4
 #define MAX_BUFFER_CHUNK (1ul << 30)
 
-static long buffer_next(void *ctx, const char **data)
+static long buffer_next(void *ctx, const char **data, uint64_t *raw)
 {
     hd__buffer_source *b = ctx;
     size_t n = b->size - b->pos;
@@ -23,6 +27,7 @@ static long buffer_next(void *ctx, const char **data)
         n = MAX_BUFFER_CHUNK;
     *data = b->data + b->pos;
     b->pos += n;
+    *raw = b->pos;
     return (long)n;
 }
 
@@ -42,6 +47,9 @@ hd__source hd__buffer_source_init(hd__buffer_source *b, const void *data, size_t
 
 struct hd__stream_source {
     FILE *f;
+    gzFile gz; /* set when the stream is gzip-compressed: chunks are inflated from it */
+    uint64_t raw[NCHUNKS]; /* bytes of the stream itself (compressed ones for gzip) read so far,
+                            * as of the end of each chunk: for progress */
     char *chunk[NCHUNKS];
     size_t len[NCHUNKS];
     unsigned head, filled;
@@ -52,20 +60,39 @@ struct hd__stream_source {
     pthread_cond_t changed;
 };
 
-/* Fills a whole chunk unless the stream ends first; sets *err on a read error. */
-static size_t read_chunk(FILE *f, char *buf, int *err)
+/* Fills a whole chunk unless the stream ends first; sets *err on a read error (EILSEQ for
+ * corrupt gzip data). */
+static size_t read_chunk(hd__stream_source *s, char *buf, int *err)
 {
     size_t got = 0;
     while (got < CHUNK) {
-        size_t n = fread(buf + got, 1, CHUNK - got, f);
-        got += n;
-        if (n == 0) {
-            if (ferror(f))
+        size_t n;
+        if (s->gz) {
+            int r = gzread(s->gz, buf + got, (unsigned)(CHUNK - got));
+            int zerr = Z_OK;
+            if (r <= 0) /* a cut or corrupt stream may end as a short read with an error set */
+                gzerror(s->gz, &zerr);
+            if (r < 0 || (zerr != Z_OK && zerr != Z_STREAM_END)) {
+                *err = zerr == Z_ERRNO ? (errno ? errno : EIO) : EILSEQ;
+                break;
+            }
+            n = (size_t)r;
+        } else {
+            n = fread(buf + got, 1, CHUNK - got, s->f);
+            if (n == 0 && ferror(s->f))
                 *err = errno ? errno : EIO;
-            break;
         }
+        got += n;
+        if (n == 0)
+            break;
     }
     return got;
+}
+
+static uint64_t raw_position(hd__stream_source *s)
+{
+    off_t at = s->gz ? gzoffset(s->gz) : ftello(s->f);
+    return at < 0 ? 0 : (uint64_t)at;
 }
 
 static void *read_ahead(void *arg)
@@ -80,9 +107,11 @@ static void *read_ahead(void *arg)
         unsigned tail = (s->head + s->filled) % NCHUNKS;
         pthread_mutex_unlock(&s->lock);
         int err = 0;
-        size_t n = read_chunk(s->f, s->chunk[tail], &err);
+        size_t n = read_chunk(s, s->chunk[tail], &err);
+        uint64_t raw = raw_position(s);
         pthread_mutex_lock(&s->lock);
         s->len[tail] = n;
+        s->raw[tail] = raw;
         if (n > 0)
             s->filled++;
         if (err)
@@ -95,13 +124,14 @@ static void *read_ahead(void *arg)
     return NULL;
 }
 
-static long stream_next(void *ctx, const char **data)
+static long stream_next(void *ctx, const char **data, uint64_t *raw)
 {
     hd__stream_source *s = ctx;
     if (!s->threaded) { /* no thread could be had: read in line */
         int err = 0;
-        size_t n = read_chunk(s->f, s->chunk[0], &err);
+        size_t n = read_chunk(s, s->chunk[0], &err);
         *data = s->chunk[0];
+        *raw = raw_position(s);
         if (err && n == 0) {
             errno = err;
             return -1;
@@ -121,6 +151,7 @@ static long stream_next(void *ctx, const char **data)
     if (s->filled > 0) {
         s->lent = true;
         *data = s->chunk[s->head];
+        *raw = s->raw[s->head];
         n = (long)s->len[s->head];
     } else if (s->error) {
         errno = s->error;
@@ -156,11 +187,25 @@ static int stream_rewind(void *ctx)
 {
     hd__stream_source *s = ctx;
     stop_thread(s);
-    clearerr(s->f);
-    if (fseeko(s->f, 0, SEEK_SET) != 0)
+    if (s->gz ? gzrewind(s->gz) != 0 : (clearerr(s->f), fseeko(s->f, 0, SEEK_SET) != 0))
         return -1;
     start_thread(s);
     return 0;
+}
+
+/* gzip's magic bytes, looked at without consuming them where the stream can seek back; a
+ * stream that cannot is handed to zlib, which passes plain data through unchanged. */
+static bool needs_zlib(FILE *f)
+{
+    off_t at = ftello(f);
+    if (at < 0 || fseeko(f, at, SEEK_SET) != 0)
+        return true;
+    unsigned char magic[2];
+    size_t n = fread(magic, 1, 2, f);
+    clearerr(f);
+    if (fseeko(f, at, SEEK_SET) != 0)
+        return true;
+    return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
 }
 
 hd__stream_source *hd__stream_source_new(FILE *f)
@@ -169,6 +214,23 @@ hd__stream_source *hd__stream_source_new(FILE *f)
     if (!s)
         return NULL;
     s->f = f;
+    if (needs_zlib(f)) {
+        /* zlib reads the descriptor, whose offset glibc may have left past what the FILE holds
+         * in its buffer: put it where the stream stands (a pipe has nothing buffered yet). */
+        off_t at = ftello(f);
+        int fd = dup(fileno(f));
+        if (fd >= 0 && at >= 0 && lseek(fd, at, SEEK_SET) < 0) {
+            close(fd);
+            fd = -1;
+        }
+        if (fd < 0 || !(s->gz = gzdopen(fd, "rb"))) {
+            if (fd >= 0)
+                close(fd);
+            free(s);
+            return NULL;
+        }
+        gzbuffer(s->gz, 1u << 18);
+    }
     for (unsigned i = 0; i < NCHUNKS; i++) {
         if (!(s->chunk[i] = malloc(CHUNK))) {
             hd__stream_source_free(s);
@@ -197,5 +259,7 @@ void hd__stream_source_free(hd__stream_source *s)
     }
     for (unsigned i = 0; i < NCHUNKS; i++)
         free(s->chunk[i]);
+    if (s->gz)
+        gzclose(s->gz);
     free(s);
 }

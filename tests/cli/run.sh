@@ -88,6 +88,16 @@ check broken-stats 3 stats "$tmp/broken.json"
 check broken-validate 3 validate "$tmp/broken.json"
 check escaped-type-name 0 stats "$tmp/escape.json"
 
+# Compressed dumps are told by their bytes, not their names.
+gzip -c $S/cycle.json >"$tmp/cycle.json.gz"
+gzip -c $S/cycle.json >"$tmp/cycle-gzipped.json"
+head -c 200 "$tmp/cycle.json.gz" >"$tmp/cut.json.gz"
+{ head -c 40 "$tmp/cycle.json.gz"; printf 'garbage in the middle of the deflate stream'; } >"$tmp/corrupt.json.gz"
+check stats-gzip 0 stats -n 3 "$tmp/cycle.json.gz"
+check stats-gzip-by-content 0 stats -n 3 "$tmp/cycle-gzipped.json"
+check gzip-cut 3 stats "$tmp/cut.json.gz"
+check gzip-corrupt 3 stats "$tmp/corrupt.json.gz"
+
 for more in "$here"/*_cases.sh; do
     [ -e "$more" ] || continue
     if HEAPTOOL="$HEAPTOOL" sh "$more"; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
