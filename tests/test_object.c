@@ -216,12 +216,11 @@ HEAP_TEST(lifecycle_hook)
     hm_heap_set_lifecycle(h, on_event, &e);
     hm_object *a = hm_list_new(h);
     hm_object *b = hm_list_new(h);
+    unsigned long long ia = hm_object_id(a), ib = hm_object_id(b);
     hm_decref(a);
     hm_decref(b);
     char want[128];
-    snprintf(want, sizeof want, "+#%llu +#%llu -#%llu -#%llu ", (unsigned long long)hm_object_id(a),
-             (unsigned long long)hm_object_id(b), (unsigned long long)hm_object_id(a),
-             (unsigned long long)hm_object_id(b));
+    snprintf(want, sizeof want, "+#%llu +#%llu -#%llu -#%llu ", ia, ib, ia, ib);
     cr_assert_str_eq(e.log, want);
     hm_heap_set_lifecycle(h, NULL, NULL);
 }
