@@ -48,17 +48,19 @@ typedef struct hm_object hm_object;
  * Objects. The header is public only so that hm_incref/hm_decref can be inlined: read it through
  * the accessors below. */
 typedef struct hm_link {
-    struct hm_link *next, *prev;
+    struct hm_link *next;
+    union {
+        struct hm_link *prev;
+        uintptr_t gc_refs; /* instead of prev while a collection examines the object */
+    };
 } hm_link;
 
+/* 40 bytes. The heap is not stored: hm_object_heap() finds it from the serial in the id. */
 struct hm_object {
     hm_link gc;          /* the heap list this object is on: a generation, or the untracked list */
     const hm_type *type;
     uint32_t rc;         /* reference count; HM_RC_IMMORTAL sticks */
     uint32_t flags;      /* HM_FLAG_* and private collector bits */
-    uint32_t gc_refs;    /* collector scratch, meaningful only during a collection */
-    uint32_t alloc_size; /* bytes of this object's own block (header, body, inline items) */
-    hm_heap *heap;
     uint64_t id;         /* hm_object_id() */
 };
 
@@ -106,10 +108,12 @@ static inline void hm_setref(hm_object **slot, hm_object *value)
  * argument is itself a reference. Immortal objects report HM_RC_IMMORTAL. */
 static inline size_t hm_object_refcount(const hm_object *o) { return o->rc; }
 static inline const hm_type *hm_object_type(const hm_object *o) { return o->type; }
-static inline hm_heap *hm_object_heap(const hm_object *o) { return o->heap; }
+hm_heap *hm_object_heap(const hm_object *o);
 
 /* A 64-bit id, unique in the process while the object lives and never reused by its heap: two
- * snapshots of one process name the same object by the same id. */
+ * snapshots of one process name the same object by the same id. The top 16 bits are the heap's
+ * serial (the first heap of a process is 0, so its ids are 1, 2, 3...), the low 48 count the
+ * heap's objects. */
 static inline uint64_t hm_object_id(const hm_object *o) { return o->id; }
 
 /* The sys.getsizeof() analogue: the bytes this object occupies, its header, body and the buffers
@@ -127,8 +131,9 @@ void hm_object_make_immortal(hm_object *o);
 size_t hm_object_label(const hm_object *o, char *buf, size_t size);
 
 /* Creates an object of `type` with a zeroed body (and `extra` zeroed bytes after basicsize for
- * variable-size types): count 1, tracked by the collector if the type is HM_TYPE_GC. May run an
- * automatic collection first, as any allocation of a container may. NULL when out of memory. */
+ * variable-size types, whose var_size hook must report the same extra): count 1, tracked by the
+ * collector if the type is HM_TYPE_GC. May run an automatic collection first, as any allocation
+ * of a container may. NULL when out of memory. */
 hm_object *hm_object_new(hm_heap *h, const hm_type *type);
 hm_object *hm_object_new_var(hm_heap *h, const hm_type *type, size_t extra);
 
@@ -197,6 +202,9 @@ struct hm_type {
     /* Frees what the object owns besides references (item arrays, tables), touching no other
      * object. Called after clear at deallocation, alone when a heap is destroyed. */
     void (*release)(hm_object *self);
+    /* Variable-size types: the bytes after basicsize in the object's own block, as given to
+     * hm_object_new_var(). NULL: none. */
+    size_t (*var_size)(const hm_object *self);
     /* Bytes owned outside the object's own block (buffers freed by release), for
      * hm_object_size(). */
     size_t (*extra_size)(const hm_object *self);
@@ -213,7 +221,8 @@ typedef enum hm_lifecycle_event {
 
 typedef void (*hm_lifecycle_fn)(hm_object *o, hm_lifecycle_event event, void *user);
 
-hm_heap *hm_heap_new(void); /* NULL when out of memory */
+/* NULL when out of memory, or when 65536 heaps are alive at once. */
+hm_heap *hm_heap_new(void);
 
 /* What hm_heap_destroy() found still alive: objects the program still owned or leaked, not the
  * runtime's own (small-int cache, interned strings, the garbage list itself). on_alive, if set,

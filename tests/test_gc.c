@@ -571,7 +571,7 @@ HEAP_TEST(callbacks_get_start_and_stop)
 static void busy_finalize(hm_object *self)
 {
     finalized++;
-    hm_object *junk = hm_list_new(self->heap);
+    hm_object *junk = hm_list_new(hm_object_heap(self));
     hm_list_append(junk, junk); /* new garbage, for a later collection */
     hm_decref(junk);
     hm_instance_set(self, "next", NULL);

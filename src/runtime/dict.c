@@ -111,7 +111,7 @@ static long lookup(const dict_obj *d, const probe *p, size_t *slot)
 /* Rebuilds the table with room for twice the live entries, dropping deleted ones. */
 static int resize(dict_obj *d)
 {
-    hm_heap *h = d->base.heap;
+    hm_heap *h = hm__heap_of(&d->base);
     size_t nindex = 8;
     while (usable(nindex) <= d->len * 2)
         nindex *= 2;
@@ -194,13 +194,13 @@ static void dict_clear(hm_object *self)
             hm_xdecref(entries[i].value);
         }
     }
-    free_tables(self->heap, entries, index, nindex);
+    free_tables(hm__heap_of(self), entries, index, nindex);
 }
 
 static void dict_release(hm_object *self)
 {
     dict_obj *d = D(self);
-    free_tables(self->heap, d->entries, d->index, d->nindex);
+    free_tables(hm__heap_of(self), d->entries, d->index, d->nindex);
     d->entries = NULL;
     d->index = NULL;
     d->nindex = d->used = d->len = 0;
@@ -263,7 +263,7 @@ int hm_dict_set_str(hm_object *dict, const char *key, hm_object *value)
         hm_setref(&d->entries[ix].value, value);
         return HM_OK;
     }
-    hm_object *k = hm_str_new_len(dict->heap, key, p.len);
+    hm_object *k = hm_str_new_len(hm__heap_of(dict), key, p.len);
     if (!k)
         return HM_ENOMEM;
     int r = insert_new(d, &p, slot, k, value);

@@ -1,12 +1,15 @@
 /* gc.c: the cycle collector, CPython's generational trial deletion, and the gc module's surface.
  *
  * Invariant. Outside a collection, every tracked object is on exactly one of the generation
- * lists or the permanent list, and no object carries HM__COLLECTING or HM__UNREACHABLE. During a
- * collection, HM__COLLECTING marks exactly the objects still under examination (the candidate
- * set); for them gc_refs is scratch. After subtract_refs, an examined object's gc_refs counts the
- * references it gets from outside the examined set: > 0 means something the collector cannot see
- * (C code, an older generation) holds it, so it and everything it reaches is alive. Objects
- * reachable only from the examined set end up on the unreachable list: they are garbage.
+ * lists or the permanent list, with valid next and prev links, and no object carries
+ * HM__COLLECTING or HM__UNREACHABLE. During a collection, HM__COLLECTING marks exactly the objects
+ * still under examination (the candidate set). From update_refs until move_unreachable has
+ * passed over it, a candidate's prev link holds its gc_refs instead (lists are walked through
+ * next only, and move_unreachable rebuilds the prev links as it goes), as in CPython. After
+ * subtract_refs, gc_refs counts the references a candidate gets from outside the candidate set:
+ * > 0 means something the collector cannot see (C code, an older generation) holds it, so it and
+ * everything it reaches is alive. Objects reachable only from candidates end up on the
+ * unreachable list: they are garbage. No user code runs while prev links hold gc_refs.
  *
  * Nothing here recurses and nothing allocates per object: each phase walks an intrusive list,
  * and "moving" an object is relinking its header onto another list.
@@ -57,7 +60,7 @@ static size_t update_refs(hm_link *candidates)
     size_t n = 0;
     hm_object *o;
     FOREACH(o, candidates) {
-        o->gc_refs = o->rc;
+        o->gc.gc_refs = o->rc;
         o->flags |= HM__COLLECTING;
         n++;
     }
@@ -69,8 +72,8 @@ static int visit_decref(hm_object *target, hm_edge edge, void *arg)
     (void)edge;
     (void)arg;
     if (target->flags & HM__COLLECTING) {
-        assert(target->gc_refs > 0 && "a traverse hook reports a reference it does not own");
-        target->gc_refs--;
+        assert(target->gc.gc_refs > 0 && "a traverse hook reports a reference it does not own");
+        target->gc.gc_refs--;
     }
     return 0;
 }
@@ -85,10 +88,10 @@ static void subtract_refs(hm_link *candidates)
     }
 }
 
-/* move_unreachable's state: the live list, and how many objects are set aside right now. */
+/* move_unreachable's state: the live list, and how many set-aside objects came back to it. */
 typedef struct reach {
     hm_link *young;
-    size_t unreachable;
+    size_t returned;
 } reach;
 
 /* An object reached from a live one is live: if it was already set aside as unreachable, it
@@ -101,40 +104,50 @@ static int visit_reachable(hm_object *target, hm_edge edge, void *arg)
         return 0; /* not a candidate, or already found live and scanned */
     if (target->flags & HM__UNREACHABLE) {
         reach *r = arg;
+        hm_link *young = r->young, *last = young->prev;
+        r->returned++;
         target->flags &= ~HM__UNREACHABLE;
-        hm__list_move(target, r->young);
-        target->gc_refs = 1;
-        r->unreachable--;
-    } else if (target->gc_refs == 0) {
-        target->gc_refs = 1; /* further down the live list, not scanned yet: it is live */
+        target->gc.prev->next = target->gc.next; /* the unreachable list has real prev links */
+        target->gc.next->prev = target->gc.prev;
+        last->next = &target->gc; /* young->prev is the true last element throughout the walk */
+        target->gc.next = young;
+        young->prev = &target->gc;
+        target->gc.gc_refs = 1;
+    } else if (target->gc.gc_refs == 0) {
+        target->gc.gc_refs = 1; /* further down the live list, not scanned yet: it is live */
     }
     return 0;
 }
 
-/* Splits the candidates: those reachable from outside stay on `young` (HM__COLLECTING cleared),
- * the others move to `unreachable` (still marked, plus HM__UNREACHABLE). One walk: an object
- * with gc_refs 0 may be moved back later, when a live object is found to reference it. Returns
- * how many end up unreachable. */
+/* Splits the candidates: those reachable from outside stay on `young` (HM__COLLECTING cleared,
+ * prev links rebuilt), the others move to `unreachable` (still marked, plus HM__UNREACHABLE). One
+ * walk: an object with gc_refs 0 may be moved back later, when a live object is found to
+ * reference it. Returns how many end up unreachable. */
 static size_t move_unreachable(hm_link *young, hm_link *unreachable)
 {
+    size_t n = 0;
     reach r = {young, 0};
+    hm_link *kept = young; /* the last object found live: the walk relinks behind it */
     hm_link *l = young->next;
     while (l != young) {
         hm_object *o = hm__obj(l);
-        if (o->gc_refs > 0) {
-            o->flags &= ~HM__COLLECTING;
+        if (l->gc_refs > 0) {
+            /* Traverse first: visit_reachable may append to young, changing l->next. */
             if (o->type->traverse)
                 o->type->traverse(o, visit_reachable, &r);
-            l = l->next;
+            l->prev = kept;
+            o->flags &= ~HM__COLLECTING;
+            kept = l;
         } else {
-            hm_link *next = l->next;
+            kept->next = l->next; /* young is singly linked ahead of the walk */
             o->flags |= HM__UNREACHABLE;
-            hm__list_move(o, unreachable);
-            r.unreachable++;
-            l = next;
+            hm__list_append(unreachable, o);
+            n++;
         }
+        l = kept->next;
     }
-    return r.unreachable;
+    young->prev = kept;
+    return n - r.returned;
 }
 
 static int visit_move_to(hm_object *target, hm_edge edge, void *arg)
@@ -493,7 +506,7 @@ static int visit_append(hm_object *target, hm_edge edge, void *arg)
 
 hm_object *hm_gc_get_referents(hm_object *o)
 {
-    hm_object *result = hm_list_new(o->heap);
+    hm_object *result = hm_list_new(hm__heap_of(o));
     if (result && o->type->traverse)
         o->type->traverse(o, visit_append, result);
     return result;
@@ -505,18 +518,18 @@ bool hm_gc_is_finalized(const hm_object *o) { return (o->flags & HM_FLAG_FINALIZ
 /* Both are ignored during a collection: the candidate lists must not change under the walk. */
 void hm_gc_track(hm_object *o)
 {
-    if (!(o->type->flags & HM_TYPE_GC) || (o->flags & HM_FLAG_TRACKED) || o->heap->collecting)
+    if (!(o->type->flags & HM_TYPE_GC) || (o->flags & HM_FLAG_TRACKED) || hm__heap_of(o)->collecting)
         return;
     o->flags |= HM_FLAG_TRACKED;
-    hm__list_move(o, &o->heap->gen[0].head);
+    hm__list_move(o, &hm__heap_of(o)->gen[0].head);
 }
 
 void hm_gc_untrack(hm_object *o)
 {
-    if (!(o->flags & HM_FLAG_TRACKED) || o->heap->collecting)
+    if (!(o->flags & HM_FLAG_TRACKED) || hm__heap_of(o)->collecting)
         return;
     o->flags &= ~(HM_FLAG_TRACKED | HM_FLAG_FROZEN);
-    hm__list_move(o, &o->heap->untracked);
+    hm__list_move(o, &hm__heap_of(o)->untracked);
 }
 
 void hm_gc_freeze(hm_heap *h)

@@ -1,14 +1,46 @@
 /* heap.c: heaps, the independent worlds objects live in: creation, the walk over every live
  * object, statistics, lifecycle hooks and destruction with a report of what was left. */
-#include <stdatomic.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "runtime/internal.h"
 
-/* Ids carry the heap's serial in their top bits so that they are unique in the process; the first
- * heap has serial 0, so a program with one heap sees ids 1, 2, 3... */
-#define ID_SERIAL_SHIFT 40
-static atomic_uint_fast64_t next_heap_serial;
+/* The registry of live heaps, by serial. Ids carry the serial in their top bits, which makes
+ * them unique in the process and lets an object find its heap. Serials are handed out fresh
+ * (the first heap gets 0, so a program with one heap sees ids 1, 2, 3...) and recycled only once
+ * all 65536 have been used. Writers take the lock; readers are the heap's own thread, which got
+ * the heap after its registration. */
+hm_heap *hm__heaps[HM__SERIALS];
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t fresh_serials;
+static uint16_t recycled[HM__SERIALS];
+static uint32_t nrecycled;
+
+static bool registry_add(hm_heap *h)
+{
+    bool ok = true;
+    pthread_mutex_lock(&registry_lock);
+    if (fresh_serials < HM__SERIALS)
+        h->serial = fresh_serials++;
+    else if (nrecycled > 0)
+        h->serial = recycled[--nrecycled];
+    else
+        ok = false;
+    if (ok)
+        hm__heaps[h->serial] = h;
+    pthread_mutex_unlock(&registry_lock);
+    return ok;
+}
+
+static void registry_remove(hm_heap *h)
+{
+    pthread_mutex_lock(&registry_lock);
+    hm__heaps[h->serial] = NULL;
+    recycled[nrecycled++] = (uint16_t)h->serial;
+    pthread_mutex_unlock(&registry_lock);
+}
+
+hm_heap *hm_object_heap(const hm_object *o) { return hm__heap_of(o); }
 
 size_t hm__list_size(const hm_link *l)
 {
@@ -23,7 +55,11 @@ hm_heap *hm_heap_new(void)
     hm_heap *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
-    h->id_base = (uint64_t)atomic_fetch_add(&next_heap_serial, 1) << ID_SERIAL_SHIFT;
+    if (!registry_add(h)) {
+        free(h);
+        return NULL;
+    }
+    h->id_base = h->serial << HM__SERIAL_SHIFT;
     h->next_id = 1;
     hm__list_init(&h->untracked);
     hm__list_init(&h->permanent);
@@ -110,11 +146,12 @@ size_t hm_heap_destroy(hm_heap *h, hm_heap_report *report)
             p = p->next;
             if (o->type->release)
                 o->type->release(o);
-            hm__free(h, o, o->alloc_size);
+            hm__free(h, o, hm__block_size(o));
         }
     }
     hm__intern_fini(h);
     hm__gc_heap_fini(h);
+    registry_remove(h);
     free(h);
     return alive;
 }

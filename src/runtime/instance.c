@@ -209,12 +209,12 @@ int hm_instance_set(hm_object *self, const char *attr, hm_object *value)
         return hm_dict_del_str(inst->dict, attr) == HM_OK ? HM_OK : HM_EATTR;
     }
     if (!inst->dict) { /* cleared by the collector, then resurrected and used again */
-        inst->dict = hm_dict_new(self->heap);
+        inst->dict = hm_dict_new(hm__heap_of(self));
         if (!inst->dict)
             return HM_ENOMEM;
     }
     /* Attribute names are interned, as CPython does: every instance shares the key objects. */
-    hm_object *key = hm_str_intern(self->heap, attr);
+    hm_object *key = hm_str_intern(hm__heap_of(self), attr);
     if (!key)
         return HM_ENOMEM;
     return hm_dict_set(inst->dict, key, value);

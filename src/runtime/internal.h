@@ -72,8 +72,25 @@ typedef struct hm__callback {
     void *user;
 } hm__callback;
 
+/* Ids: the heap's serial in the top bits, a per-heap count below. */
+#define HM__SERIAL_SHIFT 48
+#define HM__SERIALS (1u << 16)
+#define HM__ID_COUNT_MAX ((UINT64_C(1) << HM__SERIAL_SHIFT) - 1)
+
+/* Live heaps by serial: how an object finds its heap without storing a pointer to it. */
+extern hm_heap *hm__heaps[HM__SERIALS];
+
+static inline hm_heap *hm__heap_of(const hm_object *o) { return hm__heaps[o->id >> HM__SERIAL_SHIFT]; }
+
+/* Bytes of an object's own block. */
+static inline size_t hm__block_size(const hm_object *o)
+{
+    return o->type->basicsize + (o->type->var_size ? o->type->var_size(o) : 0);
+}
+
 struct hm_heap {
-    uint64_t id_base; /* the heap's serial in the process, in the top bits of every id */
+    uint64_t serial;  /* in the top bits of every id */
+    uint64_t id_base;
     uint64_t next_id;
 
     /* Every live object is on exactly one of: untracked, a generation, permanent, or (briefly)

@@ -31,13 +31,13 @@ static void list_clear(hm_object *self)
     l->len = l->cap = 0;
     for (size_t i = 0; i < len; i++)
         hm_xdecref(items[i]);
-    hm__free(self->heap, items, cap * sizeof *items);
+    hm__free(hm__heap_of(self), items, cap * sizeof *items);
 }
 
 static void list_release(hm_object *self)
 {
     list_obj *l = L(self);
-    hm__free(self->heap, l->items, l->cap * sizeof *l->items);
+    hm__free(hm__heap_of(self), l->items, l->cap * sizeof *l->items);
     l->items = NULL;
     l->len = l->cap = 0;
 }
@@ -75,7 +75,7 @@ int hm_list_append(hm_object *list, hm_object *item)
     list_obj *l = L(list);
     if (l->len == l->cap) {
         size_t cap = l->cap + l->cap / 2 + 4;
-        hm_object **items = hm__realloc(list->heap, l->items, l->cap * sizeof *items, cap * sizeof *items);
+        hm_object **items = hm__realloc(hm__heap_of(list), l->items, l->cap * sizeof *items, cap * sizeof *items);
         if (!items)
             return HM_ENOMEM;
         l->items = items;

@@ -10,7 +10,8 @@ hm_object *hm_object_new(hm_heap *h, const hm_type *type) { return hm_object_new
 
 hm_object *hm_object_new_var(hm_heap *h, const hm_type *type, size_t extra)
 {
-    if (!h || !type || type->basicsize < sizeof(hm_object) || extra > UINT32_MAX - type->basicsize)
+    if (!h || !type || type->basicsize < sizeof(hm_object) || extra > SIZE_MAX - type->basicsize ||
+        h->next_id > HM__ID_COUNT_MAX)
         return NULL;
     size_t size = type->basicsize + extra;
     hm_object *o = hm__alloc(h, size);
@@ -24,8 +25,6 @@ hm_object *hm_object_new_var(hm_heap *h, const hm_type *type, size_t extra)
     memset(o, 0, size);
     o->type = type;
     o->rc = 1;
-    o->alloc_size = (uint32_t)size;
-    o->heap = h;
     o->id = h->id_base | h->next_id++;
     if (gc) {
         o->flags = HM_FLAG_TRACKED;
@@ -46,7 +45,8 @@ static hm_link *home_list(hm_heap *h, hm_object *o)
     return (o->flags & HM_FLAG_TRACKED) ? &h->gen[0].head : &h->untracked;
 }
 
-/* Destroys the object at the head of the deallocation queue, unless its finalizer resurrects it. */
+/* Destroys an object whose count reached zero (it is on its list, or on the deallocation queue),
+ * unless its finalizer resurrects it. */
 static void object_destroy(hm_heap *h, hm_object *o)
 {
     const hm_type *t = o->type;
@@ -74,16 +74,18 @@ static void object_destroy(hm_heap *h, hm_object *o)
         t->release(o);
     h->stats.objects--;
     h->stats.deallocations++;
-    hm__free(h, o, o->alloc_size);
+    hm__free(h, o, hm__block_size(o));
 }
 
 void hm__dealloc(hm_object *o)
 {
-    hm_heap *h = o->heap;
-    hm__list_move(o, &h->dealloc_queue);
-    if (h->deallocating)
-        return; /* the loop below, further up the stack, will get to it */
+    hm_heap *h = hm__heap_of(o);
+    if (h->deallocating) {
+        hm__list_move(o, &h->dealloc_queue); /* the loop further up the stack gets to it */
+        return;
+    }
     h->deallocating = true;
+    object_destroy(h, o);
     while (!hm__list_empty(&h->dealloc_queue))
         object_destroy(h, hm__obj(h->dealloc_queue.next));
     h->deallocating = false;
@@ -91,7 +93,7 @@ void hm__dealloc(hm_object *o)
 
 size_t hm_object_size(const hm_object *o)
 {
-    return o->alloc_size + (o->type->extra_size ? o->type->extra_size(o) : 0);
+    return hm__block_size(o) + (o->type->extra_size ? o->type->extra_size(o) : 0);
 }
 
 uint32_t hm_object_flags(const hm_object *o)

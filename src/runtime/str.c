@@ -22,9 +22,12 @@ static int str_label(const hm_object *self, char *buf, size_t size)
     return snprintf(buf, size, "'%.*s...'", LABEL_CHARS, s->data);
 }
 
+static size_t str_var_size(const hm_object *self) { return ((const str_obj *)self)->len + 1; }
+
 const hm_type hm_str_type = {
     .name = "str",
     .basicsize = sizeof(str_obj),
+    .var_size = str_var_size,
     .label = str_label,
 };
 

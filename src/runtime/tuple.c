@@ -37,9 +37,12 @@ static int tuple_label(const hm_object *self, char *buf, size_t size)
     return snprintf(buf, size, "tuple[%zu]", CT(self)->len);
 }
 
+static size_t tuple_var_size(const hm_object *self) { return CT(self)->len * sizeof(hm_object *); }
+
 const hm_type hm_tuple_type = {
     .name = "tuple",
     .basicsize = sizeof(tuple_obj),
+    .var_size = tuple_var_size,
     .flags = HM_TYPE_GC,
     .traverse = tuple_traverse,
     .clear = tuple_clear,
