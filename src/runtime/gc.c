@@ -61,7 +61,7 @@ static size_t update_refs(hm_link *candidates)
     hm_object *o;
     FOREACH(o, candidates) {
         o->gc.gc_refs = o->rc;
-        o->flags |= HM__COLLECTING;
+        o->flags = (o->flags | HM__COLLECTING) & ~HM__UNREACHABLE;
         n++;
     }
     return n;
@@ -94,6 +94,11 @@ typedef struct reach {
     size_t returned;
 } reach;
 
+/* What move_unreachable saw among the objects it set aside, so that a collection can skip the
+ * phases that have nothing to do (a maybe: some of them may have come back to life). */
+#define SAW_LEGACY   0x1u
+#define SAW_FINALIZE 0x2u
+
 /* An object reached from a live one is live: if it was already set aside as unreachable, it
  * goes back to the end of the live list, where the walk below will come to it and spread life
  * to what it references in turn. */
@@ -120,10 +125,10 @@ static int visit_reachable(hm_object *target, hm_edge edge, void *arg)
 }
 
 /* Splits the candidates: those reachable from outside stay on `young` (HM__COLLECTING cleared,
- * prev links rebuilt), the others move to `unreachable` (still marked, plus HM__UNREACHABLE). One
- * walk: an object with gc_refs 0 may be moved back later, when a live object is found to
- * reference it. Returns how many end up unreachable. */
-static size_t move_unreachable(hm_link *young, hm_link *unreachable)
+ * prev links rebuilt), the others move to `unreachable` (still marked, plus HM__UNREACHABLE, which
+ * they keep while they are on it or on `final`). One walk: an object with gc_refs 0 may be moved
+ * back later, when a live object is found to reference it. Returns how many end up unreachable. */
+static size_t move_unreachable(hm_link *young, hm_link *unreachable, unsigned *saw)
 {
     size_t n = 0;
     reach r = {young, 0};
@@ -141,6 +146,10 @@ static size_t move_unreachable(hm_link *young, hm_link *unreachable)
         } else {
             kept->next = l->next; /* young is singly linked ahead of the walk */
             o->flags |= HM__UNREACHABLE;
+            if (o->type->flags & HM_TYPE_LEGACY_FINALIZER)
+                *saw |= SAW_LEGACY;
+            else if (o->type->finalize && !(o->flags & HM_FLAG_FINALIZED))
+                *saw |= SAW_FINALIZE;
             hm__list_append(unreachable, o);
             n++;
         }
@@ -169,9 +178,8 @@ static size_t move_legacy_finalizers(hm_link *unreachable, hm_link *finalizers)
     while (l != unreachable) {
         hm_object *o = hm__obj(l);
         l = l->next;
-        o->flags &= ~HM__UNREACHABLE;
         if (o->type->flags & HM_TYPE_LEGACY_FINALIZER) {
-            o->flags &= ~HM__COLLECTING;
+            o->flags &= ~(HM__COLLECTING | HM__UNREACHABLE);
             hm__list_move(o, finalizers);
         }
     }
@@ -214,7 +222,8 @@ static size_t handle_resurrected(hm_link *unreachable, hm_link *final, hm_link *
 {
     update_refs(unreachable);
     subtract_refs(unreachable);
-    size_t n = move_unreachable(unreachable, final);
+    unsigned saw = 0;
+    size_t n = move_unreachable(unreachable, final, &saw);
     hm__list_merge(unreachable, old);
     return n;
 }
@@ -293,7 +302,8 @@ static int64_t collect(hm_heap *h, int generation, hm_gc_result *out)
     subtract_refs(young);
     hm_link unreachable;
     hm__list_init(&unreachable);
-    size_t nunreachable = move_unreachable(young, &unreachable);
+    unsigned saw = 0;
+    size_t nunreachable = move_unreachable(young, &unreachable, &saw);
     size_t survivors = candidates - nunreachable;
 
     /* Survivors are promoted. The long-lived counters drive the 25% rule for full collections. */
@@ -308,7 +318,7 @@ static int64_t collect(hm_heap *h, int generation, hm_gc_result *out)
 
     hm_link finalizers;
     hm__list_init(&finalizers);
-    size_t nlegacy = move_legacy_finalizers(&unreachable, &finalizers);
+    size_t nlegacy = saw & SAW_LEGACY ? move_legacy_finalizers(&unreachable, &finalizers) : 0;
 
     hm_object *o;
     if (h->debug & HM_GC_DEBUG_COLLECTABLE)
@@ -319,7 +329,7 @@ static int64_t collect(hm_heap *h, int generation, hm_gc_result *out)
     bool user_code_ran = false;
     if (h->clear_weakrefs)
         user_code_ran = h->clear_weakrefs(h, &unreachable);
-    if (finalize_garbage(&unreachable))
+    if ((saw & SAW_FINALIZE) && finalize_garbage(&unreachable))
         user_code_ran = true;
 
     hm_link final;
