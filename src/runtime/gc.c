@@ -1,12 +1,14 @@
 /* gc.c: the cycle collector, CPython's generational trial deletion, and the gc module's surface.
  *
  * Invariant. Outside a collection, every tracked object is on exactly one of the generation
- * lists or the permanent list, with valid next and prev links, and no object carries
- * HM__COLLECTING or HM__UNREACHABLE. During a collection, HM__COLLECTING marks exactly the objects
- * still under examination (the candidate set). From update_refs until move_unreachable has
- * passed over it, a candidate's prev link holds its gc_refs instead (lists are walked through
- * next only, and move_unreachable rebuilds the prev links as it goes), as in CPython. After
- * subtract_refs, gc_refs counts the references a candidate gets from outside the candidate set:
+ * lists or the permanent list, with valid next and prev links, its generation bits naming that
+ * list, and no object carries HM__COLLECTING or HM__UNREACHABLE. A collection of generation g
+ * examines the candidates: the tracked objects of generations 0..g, which its flags identify.
+ * HM__COLLECTING marks a candidate whose gc_refs has been started and that is still under
+ * examination. From then until move_unreachable has passed over it, its prev link holds its
+ * gc_refs instead (lists are walked through next only, and move_unreachable rebuilds the prev
+ * links as it goes), as in CPython. After subtract_refs, gc_refs counts the references a
+ * candidate gets from outside the candidate set:
  * > 0 means something the collector cannot see (C code, an older generation) holds it, so it and
  * everything it reaches is alive. Objects reachable only from candidates end up on the
  * unreachable list: they are garbage. No user code runs while prev links hold gc_refs.
@@ -54,14 +56,20 @@ static void debug_event(hm_heap *h, hm_gc_event ev)
 
 /* ---- the phases of a collection ---- */
 
-/* Starts every candidate's gc_refs at its reference count. Returns how many there are. */
+static inline void start_refs(hm_object *o)
+{
+    o->gc.gc_refs = o->rc;
+    o->flags = (o->flags | HM__COLLECTING) & ~HM__UNREACHABLE;
+}
+
+/* Starts the gc_refs of every object of a list at its reference count: the candidates are then
+ * the objects marked HM__COLLECTING. Returns how many there are. */
 static size_t update_refs(hm_link *candidates)
 {
     size_t n = 0;
     hm_object *o;
     FOREACH(o, candidates) {
-        o->gc.gc_refs = o->rc;
-        o->flags = (o->flags | HM__COLLECTING) & ~HM__UNREACHABLE;
+        start_refs(o);
         n++;
     }
     return n;
@@ -86,6 +94,36 @@ static void subtract_refs(hm_link *candidates)
         if (o->type->traverse)
             o->type->traverse(o, visit_decref, NULL);
     }
+}
+
+/* The first examination of a collection does update_refs and subtract_refs in one walk, one
+ * pass less over memory: a candidate (tracked, generation <= the collected one) gets its gc_refs
+ * started by whichever comes first, the walk or a reference to it. arg: the generation. */
+static int visit_decref_young(hm_object *target, hm_edge edge, void *arg)
+{
+    (void)edge;
+    uint32_t f = target->flags;
+    if (!(f & HM_FLAG_TRACKED) || ((f & HM__GEN_MASK) >> HM__GEN_SHIFT) > *(const unsigned *)arg)
+        return 0;
+    if (!(f & HM__COLLECTING))
+        start_refs(target);
+    assert(target->gc.gc_refs > 0 && "a traverse hook reports a reference it does not own");
+    target->gc.gc_refs--;
+    return 0;
+}
+
+static size_t update_and_subtract_refs(hm_link *young, unsigned generation)
+{
+    size_t n = 0;
+    hm_object *o;
+    FOREACH(o, young) {
+        if (!(o->flags & HM__COLLECTING))
+            start_refs(o);
+        if (o->type->traverse)
+            o->type->traverse(o, visit_decref_young, &generation);
+        n++;
+    }
+    return n;
 }
 
 /* move_unreachable's state: the live list, and how many set-aside objects came back to it. */
@@ -125,10 +163,10 @@ static int visit_reachable(hm_object *target, hm_edge edge, void *arg)
 }
 
 /* Splits the candidates: those reachable from outside stay on `young` (HM__COLLECTING cleared,
- * prev links rebuilt), the others move to `unreachable` (still marked, plus HM__UNREACHABLE, which
+ * prev links rebuilt, generation set to where they are going), the others move to `unreachable` (still marked, plus HM__UNREACHABLE, which
  * they keep while they are on it or on `final`). One walk: an object with gc_refs 0 may be moved
  * back later, when a live object is found to reference it. Returns how many end up unreachable. */
-static size_t move_unreachable(hm_link *young, hm_link *unreachable, unsigned *saw)
+static size_t move_unreachable(hm_link *young, hm_link *unreachable, unsigned survivors_gen, unsigned *saw)
 {
     size_t n = 0;
     reach r = {young, 0};
@@ -141,7 +179,7 @@ static size_t move_unreachable(hm_link *young, hm_link *unreachable, unsigned *s
             if (o->type->traverse)
                 o->type->traverse(o, visit_reachable, &r);
             l->prev = kept;
-            o->flags &= ~HM__COLLECTING;
+            o->flags = (o->flags & ~(HM__COLLECTING | HM__GEN_MASK)) | (survivors_gen << HM__GEN_SHIFT);
             kept = l;
         } else {
             kept->next = l->next; /* young is singly linked ahead of the walk */
@@ -218,12 +256,12 @@ static bool finalize_garbage(hm_link *unreachable)
 /* Finalizers may have stored references to unreachable objects somewhere live. Trial deletion
  * again, over the unreachable set only: what has outside references now was resurrected, with
  * everything it reaches, and goes to `old`; the rest stays garbage in `final`. */
-static size_t handle_resurrected(hm_link *unreachable, hm_link *final, hm_link *old)
+static size_t handle_resurrected(hm_link *unreachable, hm_link *final, hm_link *old, unsigned old_gen)
 {
     update_refs(unreachable);
     subtract_refs(unreachable);
     unsigned saw = 0;
-    size_t n = move_unreachable(unreachable, final, &saw);
+    size_t n = move_unreachable(unreachable, final, old_gen, &saw);
     hm__list_merge(unreachable, old);
     return n;
 }
@@ -241,11 +279,12 @@ static hm_object *garbage_list(hm_heap *h)
 /* Breaks the cycles: clear() on each object drops its references and the counts take it from
  * there. An object that clear() did not kill (its count held by something outside, or a type
  * without clear) survives in `old`. */
-static void delete_garbage(hm_heap *h, hm_link *final, hm_link *old)
+static void delete_garbage(hm_heap *h, hm_link *final, hm_link *old, unsigned old_gen)
 {
     while (!hm__list_empty(final)) {
         hm_object *o = hm__obj(final->next);
         o->flags &= ~(HM__COLLECTING | HM__UNREACHABLE);
+        hm__set_gen(o, old_gen);
         if (h->debug & HM_GC_DEBUG_SAVEALL) {
             hm_object *g = garbage_list(h);
             if (g)
@@ -261,10 +300,11 @@ static void delete_garbage(hm_heap *h, hm_link *final, hm_link *old)
     }
 }
 
-static void handle_legacy_finalizers(hm_heap *h, hm_link *finalizers, hm_link *old)
+static void handle_legacy_finalizers(hm_heap *h, hm_link *finalizers, hm_link *old, unsigned old_gen)
 {
     hm_object *o;
     FOREACH(o, finalizers) {
+        hm__set_gen(o, old_gen);
         if ((o->type->flags & HM_TYPE_LEGACY_FINALIZER) || (h->debug & HM_GC_DEBUG_SAVEALL)) {
             hm_object *g = garbage_list(h);
             if (g)
@@ -296,14 +336,14 @@ static int64_t collect(hm_heap *h, int generation, hm_gc_result *out)
     for (int i = 0; i < generation; i++)
         hm__list_merge(&h->gen[i].head, &g->head);
     hm_link *young = &g->head;
-    hm_link *old = generation + 1 < HM_GC_GENERATIONS ? &h->gen[generation + 1].head : young;
+    unsigned old_gen = generation + 1 < HM_GC_GENERATIONS ? (unsigned)generation + 1 : (unsigned)generation;
+    hm_link *old = &h->gen[old_gen].head;
 
-    size_t candidates = update_refs(young);
-    subtract_refs(young);
+    size_t candidates = update_and_subtract_refs(young, (unsigned)generation);
     hm_link unreachable;
     hm__list_init(&unreachable);
     unsigned saw = 0;
-    size_t nunreachable = move_unreachable(young, &unreachable, &saw);
+    size_t nunreachable = move_unreachable(young, &unreachable, old_gen, &saw);
     size_t survivors = candidates - nunreachable;
 
     /* Survivors are promoted. The long-lived counters drive the 25% rule for full collections. */
@@ -336,19 +376,19 @@ static int64_t collect(hm_heap *h, int generation, hm_gc_result *out)
     hm__list_init(&final);
     size_t collected;
     if (user_code_ran) {
-        collected = handle_resurrected(&unreachable, &final, old);
+        collected = handle_resurrected(&unreachable, &final, old, old_gen);
     } else { /* no code ran, so nothing can have been resurrected */
         hm__list_merge(&unreachable, &final);
         collected = nunreachable - nlegacy;
     }
-    delete_garbage(h, &final, old);
+    delete_garbage(h, &final, old, old_gen);
 
     /* Counted now: breaking the collectable cycles may have freed some of them. */
     size_t uncollectable = hm__list_size(&finalizers);
     if (h->debug & HM_GC_DEBUG_UNCOLLECTABLE)
         FOREACH(o, &finalizers)
             debug_event(h, (hm_gc_event){.kind = HM_GC_EVENT_UNCOLLECTABLE, .generation = generation, .object = o});
-    handle_legacy_finalizers(h, &finalizers, old);
+    handle_legacy_finalizers(h, &finalizers, old, old_gen);
 
     double elapsed = now() - t0;
     g->stats.collections++;
@@ -531,6 +571,7 @@ void hm_gc_track(hm_object *o)
     if (!(o->type->flags & HM_TYPE_GC) || (o->flags & HM_FLAG_TRACKED) || hm__heap_of(o)->collecting)
         return;
     o->flags |= HM_FLAG_TRACKED;
+    hm__set_gen(o, 0);
     hm__list_move(o, &hm__heap_of(o)->gen[0].head);
 }
 
@@ -549,8 +590,10 @@ void hm_gc_freeze(hm_heap *h)
     for (int i = 0; i < HM_GC_GENERATIONS; i++)
         hm__list_merge(&h->gen[i].head, &h->permanent);
     hm_object *o;
-    FOREACH(o, &h->permanent)
+    FOREACH(o, &h->permanent) {
         o->flags |= HM_FLAG_FROZEN;
+        hm__set_gen(o, HM_GEN_PERMANENT);
+    }
     h->gen[0].count = 0;
 }
 
@@ -559,8 +602,10 @@ void hm_gc_unfreeze(hm_heap *h)
     if (h->collecting)
         return;
     hm_object *o;
-    FOREACH(o, &h->permanent)
+    FOREACH(o, &h->permanent) {
         o->flags &= ~HM_FLAG_FROZEN;
+        hm__set_gen(o, HM_GC_GENERATIONS - 1);
+    }
     hm__list_merge(&h->permanent, &h->gen[HM_GC_GENERATIONS - 1].head);
 }
 

@@ -10,6 +10,17 @@
 #define HM__UNREACHABLE 0x200u /* tentatively unreachable (on the collector's unreachable list) */
 #define HM__RUNTIME     0x400u /* owned by the runtime (caches, garbage list): not a leak */
 
+/* A tracked object's generation (0..2, or HM_GEN_PERMANENT when frozen): it names the list the
+ * object is on, so that the collector can tell a candidate from its flags alone. */
+#define HM__GEN_SHIFT 12
+#define HM__GEN_MASK (3u << HM__GEN_SHIFT)
+
+static inline unsigned hm__gen_of(const hm_object *o) { return (o->flags & HM__GEN_MASK) >> HM__GEN_SHIFT; }
+static inline void hm__set_gen(hm_object *o, unsigned gen)
+{
+    o->flags = (o->flags & ~HM__GEN_MASK) | (gen << HM__GEN_SHIFT);
+}
+
 #define HM__SMALL_INT_MIN (-5)
 #define HM__SMALL_INT_MAX 256
 #define HM__SMALL_INTS (HM__SMALL_INT_MAX - HM__SMALL_INT_MIN + 1)

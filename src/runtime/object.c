@@ -55,6 +55,7 @@ static void object_destroy(hm_heap *h, hm_object *o)
          * of collector marks (it may be dying in the middle of a collection); if the count is
          * still above zero afterwards, someone kept it. */
         o->flags = (o->flags | HM_FLAG_FINALIZED) & ~(HM__COLLECTING | HM__UNREACHABLE | HM_FLAG_FROZEN);
+        hm__set_gen(o, 0);
         hm__list_move(o, home_list(h, o));
         o->rc = 1;
         t->finalize(o);
