@@ -596,3 +596,28 @@ HEAP_TEST(finalizers_that_allocate_and_unlink)
     h = hm_heap_new();
     hm_class_free(Busy);
 }
+
+/* A long garbage ring: finding it and freeing it recurse nowhere. */
+HEAP_TEST(long_cycle_collected_iteratively)
+{
+    enum { N = 300000 };
+    hm_type *Node = hm_class_new(&(hm_class_spec){.name = "Node", .slots = node_slots});
+    hm_gc_disable(h);
+    hm_object *first = hm_instance_new(h, Node), *prev = first;
+    for (int i = 1; i < N; i++) {
+        hm_object *x = hm_instance_new(h, Node);
+        hm_instance_set_slot(x, 1, prev);
+        if (prev != first)
+            hm_decref(prev);
+        prev = x;
+    }
+    hm_instance_set_slot(first, 1, prev);
+    hm_decref(prev);
+    hm_decref(first);
+    cr_assert_eq(live_objects(), N);
+    cr_assert_eq(hm_gc_collect(h, 0, NULL), N);
+    cr_assert_eq(live_objects(), 0);
+    finish();
+    h = hm_heap_new();
+    hm_class_free(Node);
+}

@@ -1,6 +1,7 @@
 /* test_object.c: objects and heaps: reference counts as in the seed, identity, immortality,
  * sizes, labels and edge names, lifecycle hooks, enumeration and heap destruction. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -349,4 +350,44 @@ HEAP_TEST(status_table)
     cr_assert_str_eq(hm_status_message(HM_ENOMEM), "out of memory");
     cr_assert_str_eq(hm_status_name(HM_OK), "HM_OK");
     cr_assert_str_eq(hm_status_name(-999), "HM_EUNKNOWN");
+}
+
+/* Heaps are independent: one per thread, made, used, collected and destroyed concurrently. */
+static void *heap_worker(void *arg)
+{
+    (void)arg;
+    for (int round = 0; round < 50; round++) {
+        hm_heap *mine = hm_heap_new();
+        if (!mine)
+            return (void *)1;
+        hm_object *keep = hm_list_new(mine);
+        for (int i = 0; i < 500; i++) {
+            hm_object *c = hm_list_new(mine);
+            hm_list_append(c, c);
+            if (i % 2)
+                hm_list_append(keep, c);
+            hm_decref(c);
+        }
+        if (hm_object_heap(keep) != mine || hm_gc_collect(mine, HM_GC_FULL, NULL) != 250)
+            return (void *)1;
+        hm_decref(keep);
+        if (hm_gc_collect(mine, HM_GC_FULL, NULL) != 250 || hm_heap_destroy(mine, NULL) != 0)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+HEAP_TEST(heaps_in_parallel_threads)
+{
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(pthread_create(&t[i], NULL, heap_worker, NULL), 0);
+    for (int i = 0; i < 4; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        cr_assert_null(r, "thread %d failed", i);
+    }
+    cr_assert_eq(hm_object_heap(hm_list_new(h)), h); /* leaks one list: destroyed below */
+    cr_assert_eq(hm_heap_destroy(h, NULL), 1);
+    h = hm_heap_new();
 }
