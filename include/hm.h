@@ -7,7 +7,8 @@
  * caller does not own: it stays valid while its container keeps it.
  *
  * The library never prints and never exits: functions return HM_OK (0) or a negative HM_E* code,
- * or NULL when an object cannot be made (out of memory or a bad argument).
+ * or NULL when an object cannot be made (out of memory or a bad argument). Builds without NDEBUG
+ * assert on reference-count misuse (a decref of a dead object), as CPython's debug build does.
  *
  * One heap is used by one thread at a time; several heaps may live in one process. Objects of
  * different heaps must not reference each other.
@@ -235,7 +236,8 @@ typedef struct hm_heap_report {
 } hm_heap_report;
 
 /* Frees every object of the heap (no finalizer, hook or clear runs) and the heap itself.
- * Returns how many objects were still alive; report may be NULL. */
+ * Returns how many objects were still alive; report may be NULL. Not from inside a collection or
+ * a finalizer of that heap. */
 size_t hm_heap_destroy(hm_heap *h, hm_heap_report *report);
 
 /* An optional callback on every object creation and destruction (the seed's [INIT]/[DEL]
