@@ -144,9 +144,10 @@ size_t hm_heap_destroy(hm_heap *h, hm_heap_report *report)
         while (p != l) {
             hm_object *o = hm__obj(p);
             p = p->next;
+            size_t size = hm__block_size(o);
             if (o->type->release)
                 o->type->release(o);
-            hm__free(h, o, hm__block_size(o));
+            hm__free(h, o, size);
         }
     }
     hm__intern_fini(h);

@@ -68,6 +68,7 @@ static void object_destroy(hm_heap *h, hm_object *o)
         h->lifecycle(o, HM_EVENT_DESTROY, h->lifecycle_user);
     if ((o->flags & HM_FLAG_TRACKED) && h->gen[0].count > 0)
         h->gen[0].count--;
+    size_t size = hm__block_size(o); /* asked while the object is whole */
     /* clear drops references: the objects that die with it only join the queue. */
     if (t->clear)
         t->clear(o);
@@ -75,7 +76,7 @@ static void object_destroy(hm_heap *h, hm_object *o)
         t->release(o);
     h->stats.objects--;
     h->stats.deallocations++;
-    hm__free(h, o, hm__block_size(o));
+    hm__free(h, o, size);
 }
 
 void hm__dealloc(hm_object *o)
