@@ -35,8 +35,11 @@ int hm__instance_traverse(hm_object *self, hm_visit_fn visit, void *arg)
         HM_VISIT(((dict_instance *)self)->dict, HM_EDGE_NAMED("__dict__"));
         return 0;
     }
-    for (size_t i = 0; i < c->nslots; i++)
-        HM_VISIT(SLOTS(self)[i], HM_EDGE_NAMED(c->slot_names[i]));
+    /* Locals, not reloads after every call: this loop is a collection's inner loop. */
+    hm_object **slots = SLOTS(self);
+    char *const *names = c->slot_names;
+    for (size_t i = 0, n = c->nslots; i < n; i++)
+        HM_VISIT(slots[i], HM_EDGE_NAMED(names[i]));
     return 0;
 }
 
