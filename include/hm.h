@@ -1,0 +1,453 @@
+/* hm.h: libhm, Python's object model for C: typed objects with reference counts, built-in types,
+ * user classes and a generational cycle collector, all living in independent heaps.
+ *
+ * Ownership, once for the whole header: pointer arguments are borrowed (a function that keeps an
+ * object takes its own reference), and functions that return an object return a NEW reference
+ * that the caller releases with hm_decref(). Declarations marked "borrowed" return a reference the
+ * caller does not own: it stays valid while its container keeps it.
+ *
+ * The library never prints and never exits: functions return HM_OK (0) or a negative HM_E* code,
+ * or NULL when an object cannot be made (out of memory or a bad argument). Builds without NDEBUG
+ * assert on reference-count misuse (a decref of a dead object), as CPython's debug build does.
+ *
+ * One heap is used by one thread at a time; several heaps may live in one process. Objects of
+ * different heaps must not reference each other.
+ */
+#ifndef HM_H
+#define HM_H
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Status codes, one table: hm_status_name() and hm_status_message() read it. */
+enum hm_status {
+    HM_OK = 0,
+    HM_ENOMEM = -1, /* out of memory */
+    HM_EINVAL = -2, /* bad argument */
+    HM_ETYPE = -3,  /* object of the wrong type (TypeError) */
+    HM_EINDEX = -4, /* index out of range (IndexError) */
+    HM_EKEY = -5,   /* no such key (KeyError) */
+    HM_EATTR = -6,  /* no such attribute or slot (AttributeError) */
+    HM_EBUSY = -7,  /* not allowed while the collector runs */
+};
+
+const char *hm_status_name(int status);    /* "HM_EKEY" */
+const char *hm_status_message(int status); /* "no such key" */
+
+typedef struct hm_heap hm_heap;
+typedef struct hm_type hm_type;
+typedef struct hm_object hm_object;
+
+/* ---------------------------------------------------------------------------------------------
+ * Objects. The header is public only so that hm_incref/hm_decref can be inlined: read it through
+ * the accessors below. */
+typedef struct hm_link {
+    struct hm_link *next;
+    union {
+        struct hm_link *prev;
+        uintptr_t gc_refs; /* instead of prev while a collection examines the object */
+    };
+} hm_link;
+
+/* 40 bytes. The heap is not stored: hm_object_heap() finds it from the serial in the id. */
+struct hm_object {
+    hm_link gc;          /* the heap list this object is on: a generation, or the untracked list */
+    const hm_type *type;
+    uint32_t rc;         /* reference count; HM_RC_IMMORTAL sticks */
+    uint32_t flags;      /* HM_FLAG_* and private collector bits */
+    uint64_t id;         /* hm_object_id() */
+};
+
+/* A reference count that never changes: immortal objects (small ints, interned strings) and
+ * counts that would overflow stay here, and hm_incref/hm_decref leave them alone. */
+#define HM_RC_IMMORTAL UINT32_MAX
+
+/* Public object flags, as hm_object_flags() reports them (snapshots write them out). */
+#define HM_FLAG_TRACKED   0x01u /* on a collector generation (or frozen) */
+#define HM_FLAG_FINALIZED 0x02u /* its finalizer has run (it never runs again) */
+#define HM_FLAG_IMMORTAL  0x04u
+#define HM_FLAG_INTERNED  0x08u /* a string in the heap's interned table */
+#define HM_FLAG_CACHED    0x10u /* a shared small int (-5..256) */
+#define HM_FLAG_FROZEN    0x20u /* moved to the permanent generation by hm_gc_freeze() */
+
+void hm__dealloc(hm_object *o); /* private: the slow path of hm_decref */
+
+static inline hm_object *hm_incref(hm_object *o)
+{
+    if (o->rc != HM_RC_IMMORTAL)
+        o->rc++;
+    return o;
+}
+
+static inline void hm_decref(hm_object *o)
+{
+    assert(o->rc > 0 && "hm_decref on a dead object");
+    if (o->rc != HM_RC_IMMORTAL && --o->rc == 0)
+        hm__dealloc(o);
+}
+
+static inline hm_object *hm_xincref(hm_object *o) { return o ? hm_incref(o) : NULL; }
+static inline void hm_xdecref(hm_object *o) { if (o) hm_decref(o); }
+
+/* Replaces *slot with value (may be NULL): takes a reference to value, drops the old one last, so
+ * that a finalizer run by the drop sees the slot already updated. */
+static inline void hm_setref(hm_object **slot, hm_object *value)
+{
+    hm_object *old = *slot;
+    *slot = hm_xincref(value);
+    hm_xdecref(old);
+}
+
+/* The sys.getrefcount() analogue. It is the true count: Python reports one more, because its
+ * argument is itself a reference. Immortal objects report HM_RC_IMMORTAL. */
+static inline size_t hm_object_refcount(const hm_object *o) { return o->rc; }
+static inline const hm_type *hm_object_type(const hm_object *o) { return o->type; }
+hm_heap *hm_object_heap(const hm_object *o);
+
+/* A 64-bit id, unique in the process while the object lives and never reused by its heap: two
+ * snapshots of one process name the same object by the same id. The top 16 bits are the heap's
+ * serial (the first heap of a process is 0, so its ids are 1, 2, 3...), the low 48 count the
+ * heap's objects. */
+static inline uint64_t hm_object_id(const hm_object *o) { return o->id; }
+
+/* The sys.getsizeof() analogue: the bytes this object occupies, its header, body and the buffers
+ * it owns (a list's item array, a dict's table), but not the objects it references. */
+size_t hm_object_size(const hm_object *o);
+
+uint32_t hm_object_flags(const hm_object *o); /* HM_FLAG_* bits */
+
+/* Makes o immortal: its count never changes again and it lives until its heap is destroyed. */
+void hm_object_make_immortal(hm_object *o);
+
+/* A short repr for dumps and graphs ("Node(value=1)", "'abc'", "list[3]"), at most
+ * HM_LABEL_MAX - 1 characters, always terminated. Returns the length written. */
+#define HM_LABEL_MAX 81
+size_t hm_object_label(const hm_object *o, char *buf, size_t size);
+
+/* Creates an object of `type` with a zeroed body (and `extra` zeroed bytes after basicsize for
+ * variable-size types, whose var_size hook must report the same extra): count 1, tracked by the
+ * collector if the type is HM_TYPE_GC. May run an automatic collection first, as any allocation
+ * of a container may. NULL when out of memory. */
+hm_object *hm_object_new(hm_heap *h, const hm_type *type);
+hm_object *hm_object_new_var(hm_heap *h, const hm_type *type, size_t extra);
+
+/* ---------------------------------------------------------------------------------------------
+ * References and their names. A type's traverse hook calls visit once per strong reference with
+ * an hm_edge saying where the reference sits. The edge is two words passed by value and is only
+ * formatted, by hm_edge_format(), when someone needs the name (dumps, graphs): the collector never
+ * pays for names. */
+typedef enum hm_edge_kind {
+    HM_EDGE_FIELD, /* a named field or slot: u.name, a string that outlives the object */
+    HM_EDGE_INDEX, /* a list or tuple item: u.index, named "[3]" */
+    HM_EDGE_VALUE, /* a dict value: u.key is its key, named "['k']" or "[42]" */
+    HM_EDGE_KEY,   /* a dict key itself: u.index is its entry, named "<key 3>" */
+} hm_edge_kind;
+
+typedef struct hm_edge {
+    hm_edge_kind kind;
+    union {
+        const char *name;
+        size_t index;
+        const hm_object *key;
+    } u;
+} hm_edge;
+
+#define HM_EDGE_NAMED(s) ((hm_edge){.kind = HM_EDGE_FIELD, .u.name = (s)})
+#define HM_EDGE_AT(i) ((hm_edge){.kind = HM_EDGE_INDEX, .u.index = (i)})
+#define HM_EDGE_OF_KEY(k) ((hm_edge){.kind = HM_EDGE_VALUE, .u.key = (k)})
+#define HM_EDGE_KEY_AT(i) ((hm_edge){.kind = HM_EDGE_KEY, .u.index = (i)})
+
+/* Writes the edge's name ("next", "[3]", "['name']") into buf, always terminated; returns its
+ * length (at most size - 1). */
+size_t hm_edge_format(hm_edge edge, char *buf, size_t size);
+
+/* A visitor returns 0 to go on; anything else stops the traversal, which returns that value. */
+typedef int (*hm_visit_fn)(hm_object *target, hm_edge edge, void *arg);
+
+/* For traverse hooks: visits a field if it is set, and returns early if the visitor says so. */
+#define HM_VISIT(obj, edge)                                     \
+    do {                                                        \
+        if ((obj) != NULL) {                                    \
+            int hm_visit_r_ = visit((obj), (edge), arg);        \
+            if (hm_visit_r_)                                    \
+                return hm_visit_r_;                             \
+        }                                                       \
+    } while (0)
+
+/* ---------------------------------------------------------------------------------------------
+ * Types. A type descriptor must outlive every object of that type in every heap. */
+#define HM_TYPE_GC               0x1u /* a container: holds references, tracked by the collector */
+#define HM_TYPE_LEGACY_FINALIZER 0x2u /* finalize is unsafe in a cycle: such cycles are not
+                                          collected but moved to the garbage list (Python 2's __del__) */
+
+struct hm_type {
+    const char *name;
+    size_t basicsize; /* bytes of an instance, hm_object header included */
+    unsigned flags;   /* HM_TYPE_* */
+    /* Calls visit on every strong reference the object holds (containers only). Must not
+     * allocate, free or change any count. */
+    int (*traverse)(hm_object *self, hm_visit_fn visit, void *arg);
+    /* Drops every reference the object holds, leaving it valid and empty: how the collector
+     * breaks cycles, and the first step of deallocation. May be called more than once. */
+    void (*clear)(hm_object *self);
+    /* Python's __del__ (PEP 442): runs at most once per object, before it is destroyed or
+     * cleared; may store self somewhere and so resurrect it. */
+    void (*finalize)(hm_object *self);
+    /* Frees what the object owns besides references (item arrays, tables), touching no other
+     * object. Called after clear at deallocation, alone when a heap is destroyed. */
+    void (*release)(hm_object *self);
+    /* Variable-size types: the bytes after basicsize in the object's own block, as given to
+     * hm_object_new_var(). NULL: none. */
+    size_t (*var_size)(const hm_object *self);
+    /* Bytes owned outside the object's own block (buffers freed by release), for
+     * hm_object_size(). */
+    size_t (*extra_size)(const hm_object *self);
+    /* Writes a short repr, as snprintf does; NULL gives "<name #id>". */
+    int (*label)(const hm_object *self, char *buf, size_t size);
+};
+
+/* ---------------------------------------------------------------------------------------------
+ * Heaps. */
+typedef enum hm_lifecycle_event {
+    HM_EVENT_CREATE,  /* the object was just made (its constructor has not filled it yet) */
+    HM_EVENT_DESTROY, /* the object is about to be cleared and freed (still intact) */
+} hm_lifecycle_event;
+
+typedef void (*hm_lifecycle_fn)(hm_object *o, hm_lifecycle_event event, void *user);
+
+/* NULL when out of memory, or when 65536 heaps are alive at once. */
+hm_heap *hm_heap_new(void);
+
+/* What hm_heap_destroy() found still alive: objects the program still owned or leaked, not the
+ * runtime's own (small-int cache, interned strings, the garbage list itself). on_alive, if set,
+ * is called on each of them, intact, before anything is freed. */
+typedef struct hm_heap_report {
+    void (*on_alive)(const hm_object *o, void *user);
+    void *user;
+    size_t objects; /* filled in */
+    size_t bytes;   /* filled in: their hm_object_size() */
+} hm_heap_report;
+
+/* Frees every object of the heap (no finalizer, hook or clear runs) and the heap itself.
+ * Returns how many objects were still alive; report may be NULL. Not from inside a collection or
+ * a finalizer of that heap. */
+size_t hm_heap_destroy(hm_heap *h, hm_heap_report *report);
+
+/* An optional callback on every object creation and destruction (the seed's [INIT]/[DEL]
+ * tracing); fn NULL turns it off. */
+void hm_heap_set_lifecycle(hm_heap *h, hm_lifecycle_fn fn, void *user);
+
+typedef struct hm_heap_stats {
+    size_t objects;        /* live objects */
+    size_t bytes;          /* bytes the heap holds from its allocator */
+    size_t peak_bytes;
+    uint64_t allocations;  /* objects created so far */
+    uint64_t deallocations;
+} hm_heap_stats;
+
+void hm_heap_get_stats(const hm_heap *h, hm_heap_stats *out);
+
+/* Where an object lives: HM_GEN_UNTRACKED, 0..2, or HM_GEN_PERMANENT (frozen). */
+#define HM_GEN_UNTRACKED (-1)
+#define HM_GEN_PERMANENT 3
+
+/* Calls fn on every live object of the heap, tracked or not (what a snapshot lists). fn returns
+ * 0 to go on; anything else stops the walk and is returned. fn must not create or destroy
+ * objects. HM_EBUSY during a collection (objects are then on private lists). */
+int hm_heap_foreach(hm_heap *h, int (*fn)(hm_object *o, int generation, void *user), void *user);
+
+/* ---------------------------------------------------------------------------------------------
+ * Built-in types. The hm_*_type descriptors are shared by every heap. */
+extern const hm_type hm_int_type, hm_str_type, hm_list_type, hm_tuple_type, hm_dict_type;
+
+static inline bool hm_is(const hm_object *o, const hm_type *t) { return o->type == t; }
+
+/* int: a 64-bit integer. -5..256 are shared immortal objects, one per heap, so that identity
+ * behaves as in Python ("100 is 100", "1000 is not 1000"). */
+hm_object *hm_int_new(hm_heap *h, int64_t value);
+int64_t hm_int_value(const hm_object *o);
+
+/* str: immutable bytes (UTF-8 by convention), NUL-terminated for convenience. */
+hm_object *hm_str_new(hm_heap *h, const char *s);
+hm_object *hm_str_new_len(hm_heap *h, const char *s, size_t len);
+/* A string constant as CPython's compiler makes one: identifier-like text ("hello") is interned,
+ * anything else ("hello world") is a new object each time, as in the interactive prompt. */
+hm_object *hm_str_const(hm_heap *h, const char *s);
+/* The sys.intern() analogue: the one interned (immortal) string with this text. */
+hm_object *hm_str_intern(hm_heap *h, const char *s);
+hm_object *hm_str_intern_len(hm_heap *h, const char *s, size_t len);
+const char *hm_str_data(const hm_object *o); /* borrowed, lives as long as o */
+size_t hm_str_len(const hm_object *o);
+bool hm_str_equal(const hm_object *a, const hm_object *b);
+size_t hm_intern_count(const hm_heap *h); /* strings in the interned table */
+
+/* list */
+hm_object *hm_list_new(hm_heap *h);
+size_t hm_list_len(const hm_object *list);
+int hm_list_append(hm_object *list, hm_object *item);
+hm_object *hm_list_get(const hm_object *list, size_t i); /* borrowed; NULL out of range */
+int hm_list_set(hm_object *list, size_t i, hm_object *item);
+hm_object *hm_list_pop(hm_object *list, size_t i);      /* NULL out of range */
+int hm_list_clear(hm_object *list);
+
+/* tuple: fixed at creation */
+hm_object *hm_tuple_new(hm_heap *h, size_t n, hm_object *const items[]);
+hm_object *hm_tuple_pack(hm_heap *h, size_t n, ...); /* n <= 16 hm_object * arguments */
+size_t hm_tuple_len(const hm_object *tuple);
+hm_object *hm_tuple_get(const hm_object *tuple, size_t i); /* borrowed; NULL out of range */
+
+/* dict: insertion-ordered. Keys: str and int compare by value, anything else by identity. */
+hm_object *hm_dict_new(hm_heap *h);
+size_t hm_dict_len(const hm_object *dict);
+int hm_dict_set(hm_object *dict, hm_object *key, hm_object *value);
+hm_object *hm_dict_get(const hm_object *dict, const hm_object *key); /* borrowed; NULL if absent */
+int hm_dict_del(hm_object *dict, const hm_object *key);               /* HM_EKEY if absent */
+int hm_dict_set_str(hm_object *dict, const char *key, hm_object *value);
+hm_object *hm_dict_get_str(const hm_object *dict, const char *key); /* borrowed */
+int hm_dict_del_str(hm_object *dict, const char *key);
+int hm_dict_clear(hm_object *dict);
+/* Iteration: start with *pos = 0; returns false at the end. key and value are borrowed. The dict
+ * must not change during the walk. */
+bool hm_dict_next(const hm_object *dict, size_t *pos, hm_object **key, hm_object **value);
+
+/* ---------------------------------------------------------------------------------------------
+ * User classes, in Python's two layouts: fixed named slots (__slots__) or a dict of attributes
+ * (__dict__, an hm dict the instance owns). */
+typedef struct hm_class_spec {
+    const char *name;
+    const char *const *slots;           /* NULL-terminated slot names; NULL: the __dict__ layout */
+    void (*finalize)(hm_object *self);  /* __del__; may be NULL */
+    unsigned flags;                     /* HM_TYPE_LEGACY_FINALIZER */
+    int (*label)(const hm_object *self, char *buf, size_t size); /* NULL: "Name(a=1, b='x')" */
+} hm_class_spec;
+
+/* A new class (a copy of spec, names included); NULL on a bad spec or out of memory. Free it
+ * with hm_class_free() only after every heap that made instances of it is destroyed. */
+hm_type *hm_class_new(const hm_class_spec *spec);
+void hm_class_free(hm_type *cls);
+bool hm_is_instance(const hm_object *o); /* an instance of some user class */
+
+hm_object *hm_instance_new(hm_heap *h, const hm_type *cls);
+/* value NULL deletes. HM_EATTR for a name that is not a slot of a __slots__ class. */
+int hm_instance_set(hm_object *self, const char *attr, hm_object *value);
+hm_object *hm_instance_get(const hm_object *self, const char *attr); /* borrowed; NULL if unset */
+/* Slot access by position, for speed; -1 / HM_EATTR when there is no such slot. */
+int hm_class_slot_index(const hm_type *cls, const char *attr);
+int hm_instance_set_slot(hm_object *self, size_t index, hm_object *value);
+hm_object *hm_instance_get_slot(const hm_object *self, size_t index); /* borrowed */
+hm_object *hm_instance_dict(const hm_object *self); /* borrowed; NULL for a __slots__ class */
+/* What one instance really costs: hm_object_size() of the instance plus that of its __dict__. */
+size_t hm_instance_size(const hm_object *self);
+
+/* ---------------------------------------------------------------------------------------------
+ * The cycle collector: Python's gc module, per heap. */
+#define HM_GC_GENERATIONS 3
+#define HM_GC_FULL (HM_GC_GENERATIONS - 1)
+
+/* Debug flags (gc.DEBUG_*). Nothing is printed: events go to the debug callback. */
+#define HM_GC_DEBUG_STATS         0x01u /* HM_GC_EVENT_START / HM_GC_EVENT_DONE per collection */
+#define HM_GC_DEBUG_COLLECTABLE   0x02u /* one HM_GC_EVENT_COLLECTABLE per unreachable object */
+#define HM_GC_DEBUG_UNCOLLECTABLE 0x04u /* one HM_GC_EVENT_UNCOLLECTABLE per uncollectable object */
+#define HM_GC_DEBUG_SAVEALL       0x20u /* keep unreachable objects in the garbage list instead */
+#define HM_GC_DEBUG_LEAK (HM_GC_DEBUG_COLLECTABLE | HM_GC_DEBUG_UNCOLLECTABLE | HM_GC_DEBUG_SAVEALL)
+
+typedef struct hm_gc_result {
+    size_t collected;     /* unreachable objects freed (or saved, with SAVEALL) */
+    size_t uncollectable; /* unreachable objects kept because of legacy finalizers */
+} hm_gc_result;
+
+/* gc.collect(generation): collects generations 0..generation (HM_GC_FULL for all). Returns the
+ * number of unreachable objects found (collected + uncollectable, as Python does), or HM_EINVAL,
+ * or HM_EBUSY when called from inside a collection. out may be NULL. */
+int64_t hm_gc_collect(hm_heap *h, int generation, hm_gc_result *out);
+
+void hm_gc_enable(hm_heap *h);
+void hm_gc_disable(hm_heap *h);
+bool hm_gc_isenabled(const hm_heap *h);
+
+/* Allocations minus deallocations of containers since generation 0 was last collected, and
+ * collections of generation i-1 since generation i was (gc.get_count()). */
+void hm_gc_get_count(const hm_heap *h, long counts[HM_GC_GENERATIONS]);
+void hm_gc_get_threshold(const hm_heap *h, long thresholds[HM_GC_GENERATIONS]);
+/* Defaults 700, 10, 10. A threshold0 of 0 disables automatic collection. HM_EINVAL if < 0. */
+int hm_gc_set_threshold(hm_heap *h, long threshold0, long threshold1, long threshold2);
+
+typedef struct hm_gc_stats {
+    uint64_t collections;
+    uint64_t collected;
+    uint64_t uncollectable;
+    uint64_t candidates; /* objects examined */
+    double duration;     /* seconds spent collecting */
+} hm_gc_stats;
+
+int hm_gc_get_stats(const hm_heap *h, int generation, hm_gc_stats *out); /* HM_EINVAL */
+
+/* New lists (the list itself excluded). generation -1 means all three (not the frozen ones). */
+hm_object *hm_gc_get_objects(hm_heap *h, int generation);
+hm_object *hm_gc_get_referrers(hm_heap *h, const hm_object *target); /* tracked referrers */
+hm_object *hm_gc_get_referents(hm_object *o);
+
+bool hm_gc_is_tracked(const hm_object *o);
+bool hm_gc_is_finalized(const hm_object *o);
+/* Containers are tracked from creation; untracking one (say, because it can hold only atoms)
+ * hides it from the collector. Both are no-ops for leaf types. */
+void hm_gc_track(hm_object *o);
+void hm_gc_untrack(hm_object *o);
+
+/* gc.freeze(): moves every tracked object to the permanent generation, ignored by collections. */
+void hm_gc_freeze(hm_heap *h);
+void hm_gc_unfreeze(hm_heap *h); /* back into the oldest generation */
+size_t hm_gc_get_freeze_count(const hm_heap *h);
+
+typedef enum hm_gc_event_kind {
+    HM_GC_EVENT_START,        /* "gc: collecting generation N" with the generation sizes */
+    HM_GC_EVENT_DONE,         /* "gc: done, N unreachable, M uncollectable, T s elapsed" */
+    HM_GC_EVENT_COLLECTABLE,  /* "gc: collectable <object>" */
+    HM_GC_EVENT_UNCOLLECTABLE /* "gc: uncollectable <object>" */
+} hm_gc_event_kind;
+
+typedef struct hm_gc_event {
+    hm_gc_event_kind kind;
+    int generation;
+    const hm_object *object;              /* COLLECTABLE / UNCOLLECTABLE */
+    size_t sizes[HM_GC_GENERATIONS];      /* START: objects in each generation */
+    size_t collected, uncollectable;      /* DONE */
+    double elapsed;                       /* DONE, seconds */
+} hm_gc_event;
+
+/* The callback must not resurrect the object it is shown. */
+typedef void (*hm_gc_debug_fn)(hm_heap *h, const hm_gc_event *event, void *user);
+
+void hm_gc_set_debug(hm_heap *h, unsigned flags);
+unsigned hm_gc_get_debug(const hm_heap *h);
+void hm_gc_set_debug_callback(hm_heap *h, hm_gc_debug_fn fn, void *user);
+
+/* gc.garbage: a list the heap owns; uncollectable objects (and with SAVEALL, all unreachable
+ * ones) are appended to it. Clear it with hm_list_clear() to let them go. */
+hm_object *hm_gc_garbage(hm_heap *h);
+
+/* gc.callbacks: called with "start" before and "stop" after every collection. */
+typedef enum hm_gc_phase { HM_GC_PHASE_START, HM_GC_PHASE_STOP } hm_gc_phase;
+typedef struct hm_gc_info {
+    int generation;
+    size_t collected;     /* STOP only */
+    size_t uncollectable; /* STOP only */
+} hm_gc_info;
+typedef void (*hm_gc_callback_fn)(hm_heap *h, hm_gc_phase phase, const hm_gc_info *info,
+                                  void *user);
+
+int hm_gc_callback_add(hm_heap *h, hm_gc_callback_fn fn, void *user);    /* HM_ENOMEM */
+int hm_gc_callback_remove(hm_heap *h, hm_gc_callback_fn fn, void *user); /* HM_EINVAL if absent */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HM_H */

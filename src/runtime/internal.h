@@ -1,0 +1,161 @@
+/* internal.h: what the runtime's files share and the public header hides: the heap structure,
+ * the intrusive object lists, the allocation indirection and private flag bits. */
+#ifndef HM_INTERNAL_H
+#define HM_INTERNAL_H
+
+#include "hm.h"
+
+/* Private flag bits, above the public HM_FLAG_* ones. */
+#define HM__COLLECTING  0x100u /* in the generations being collected right now */
+#define HM__UNREACHABLE 0x200u /* tentatively unreachable (on the collector's unreachable list) */
+#define HM__RUNTIME     0x400u /* owned by the runtime (caches, garbage list): not a leak */
+
+/* A tracked object's generation (0..2, or HM_GEN_PERMANENT when frozen): it names the list the
+ * object is on, so that the collector can tell a candidate from its flags alone. */
+#define HM__GEN_SHIFT 12
+#define HM__GEN_MASK (3u << HM__GEN_SHIFT)
+
+static inline unsigned hm__gen_of(const hm_object *o) { return (o->flags & HM__GEN_MASK) >> HM__GEN_SHIFT; }
+static inline void hm__set_gen(hm_object *o, unsigned gen)
+{
+    o->flags = (o->flags & ~HM__GEN_MASK) | (gen << HM__GEN_SHIFT);
+}
+
+#define HM__SMALL_INT_MIN (-5)
+#define HM__SMALL_INT_MAX 256
+#define HM__SMALL_INTS (HM__SMALL_INT_MAX - HM__SMALL_INT_MIN + 1)
+
+/* ---- intrusive doubly-linked lists with a sentinel, as CPython's PyGC_Head lists ---- */
+
+static inline void hm__list_init(hm_link *l) { l->next = l->prev = l; }
+static inline bool hm__list_empty(const hm_link *l) { return l->next == l; }
+static inline hm_object *hm__obj(hm_link *l) { return (hm_object *)(void *)l; }
+
+static inline void hm__list_append(hm_link *l, hm_object *o)
+{
+    hm_link *last = l->prev;
+    o->gc.prev = last;
+    o->gc.next = l;
+    last->next = &o->gc;
+    l->prev = &o->gc;
+}
+
+static inline void hm__list_remove(hm_object *o)
+{
+    o->gc.prev->next = o->gc.next;
+    o->gc.next->prev = o->gc.prev;
+    o->gc.next = o->gc.prev = NULL;
+}
+
+static inline void hm__list_move(hm_object *o, hm_link *to)
+{
+    o->gc.prev->next = o->gc.next;
+    o->gc.next->prev = o->gc.prev;
+    hm__list_append(to, o);
+}
+
+/* Appends all of from to the end of to, leaving from empty. */
+static inline void hm__list_merge(hm_link *from, hm_link *to)
+{
+    if (hm__list_empty(from))
+        return;
+    hm_link *last = to->prev;
+    last->next = from->next;
+    from->next->prev = last;
+    to->prev = from->prev;
+    from->prev->next = to;
+    hm__list_init(from);
+}
+
+size_t hm__list_size(const hm_link *l);
+
+/* ---- the heap ---- */
+
+typedef struct hm__gen {
+    hm_link head;
+    long threshold;
+    long count;
+    hm_gc_stats stats;
+} hm__gen;
+
+typedef struct hm__callback {
+    hm_gc_callback_fn fn;
+    void *user;
+} hm__callback;
+
+/* Ids: the heap's serial in the top bits, a per-heap count below. */
+#define HM__SERIAL_SHIFT 48
+#define HM__SERIALS (1u << 16)
+#define HM__ID_COUNT_MAX ((UINT64_C(1) << HM__SERIAL_SHIFT) - 1)
+
+/* Live heaps by serial: how an object finds its heap without storing a pointer to it. */
+extern hm_heap *hm__heaps[HM__SERIALS];
+
+static inline hm_heap *hm__heap_of(const hm_object *o) { return hm__heaps[o->id >> HM__SERIAL_SHIFT]; }
+
+/* Bytes of an object's own block. */
+static inline size_t hm__block_size(const hm_object *o)
+{
+    return o->type->basicsize + (o->type->var_size ? o->type->var_size(o) : 0);
+}
+
+struct hm_heap {
+    uint64_t serial;  /* in the top bits of every id */
+    uint64_t id_base;
+    uint64_t next_id;
+
+    /* Every live object is on exactly one of: untracked, a generation, permanent, or (briefly)
+     * one of the collector's or the deallocator's private lists. */
+    hm_link untracked;
+    hm__gen gen[HM_GC_GENERATIONS];
+    hm_link permanent;
+
+    hm_heap_stats stats;
+
+    /* collector state */
+    bool gc_enabled;
+    bool collecting;
+    unsigned debug;
+    size_t long_lived_total;   /* survivors of the last full collection */
+    size_t long_lived_pending; /* objects promoted to the oldest generation since */
+    hm_object *garbage;        /* gc.garbage, made on first use */
+    hm__callback *callbacks;
+    size_t ncallbacks;
+    hm_gc_debug_fn debug_fn;
+    void *debug_user;
+    /* Issue 4 (weak references) plugs in here: called on the unreachable set before any
+     * finalizer runs, to clear weakrefs to those objects and queue the callbacks of weakrefs
+     * that survive. Returns true if it ran user code (which may have resurrected something). */
+    bool (*clear_weakrefs)(hm_heap *h, hm_link *unreachable);
+
+    hm_lifecycle_fn lifecycle;
+    void *lifecycle_user;
+
+    /* Deallocation runs as a loop over this queue, never recursively: freeing the head of a
+     * 10M-long chain must not overflow the C stack. */
+    hm_link dealloc_queue;
+    bool deallocating;
+    bool destroying;
+
+    hm_object *small_ints[HM__SMALL_INTS];
+    struct {
+        hm_object **slots; /* open addressing, linear probing; NULL is empty */
+        size_t cap, count;
+    } interned;
+};
+
+/* ---- allocation: every byte of a heap goes through here (a pool allocator comes later) ---- */
+void *hm__alloc(hm_heap *h, size_t size);
+void *hm__realloc(hm_heap *h, void *p, size_t old_size, size_t new_size);
+void hm__free(hm_heap *h, void *p, size_t size);
+
+/* ---- shared between files ---- */
+void hm__gc_on_alloc(hm_heap *h); /* a container is about to be created: maybe collect */
+void hm__gc_heap_init(hm_heap *h);
+void hm__gc_heap_fini(hm_heap *h);
+uint64_t hm__str_hash(const char *s, size_t len);
+uint64_t hm__str_hash_of(const hm_object *str);
+void hm__intern_fini(hm_heap *h);
+int hm__instance_traverse(hm_object *self, hm_visit_fn visit, void *arg);
+
+#endif /* HM_INTERNAL_H */
