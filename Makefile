@@ -113,7 +113,7 @@ test: deps
 	@$(MAKE) --no-print-directory check-tests
 
 check-tests: all $(TESTS)
-	@set -e; for t in $(TESTS); do echo "== $$t"; $$t --jobs 2; done
+	@set -e; for t in $(TESTS); do echo "== $$t"; tests/run-suite.sh $$t; done
 	@HEAPTOOL=$(HEAPTOOL) tests/cli/run.sh
 
 demo: deps
