@@ -7,24 +7,8 @@
 
 #include "hm.h"
 
-static hm_heap *h;
-
-static void finish(void)
-{
-    size_t left = hm_heap_destroy(h, NULL);
-    h = NULL;
-    cr_assert_eq(left, 0, "objects still alive at heap destroy: %zu", left);
-}
-
-#define HEAP_TEST(name)                \
-    static void name##_body(void);     \
-    Test(gc, name)                     \
-    {                                  \
-        h = hm_heap_new();             \
-        name##_body();                 \
-        finish();                      \
-    }                                  \
-    static void name##_body(void)
+#define HEAP_SUITE gc
+#include "heap_test.h"
 
 static size_t live_objects(void)
 {
@@ -71,7 +55,7 @@ HEAP_TEST(node_cycle_with_slots_needs_a_collection)
 {
     hm_type *Node = hm_class_new(&(hm_class_spec){.name = "Node", .slots = node_slots});
     node_cycle(Node, 2);
-    finish();
+    heap_test_finish();
     h = hm_heap_new();
     hm_class_free(Node);
 }
@@ -81,7 +65,7 @@ HEAP_TEST(node_cycle_with_dicts_needs_a_collection)
 {
     hm_type *Node = hm_class_new(&(hm_class_spec){.name = "Node"});
     node_cycle(Node, 4);
-    finish();
+    heap_test_finish();
     h = hm_heap_new();
     hm_class_free(Node);
 }
@@ -371,7 +355,7 @@ HEAP_TEST(finalizers_run_once_then_clear)
     cr_assert_eq(hm_gc_collect(h, HM_GC_FULL, NULL), 2);
     cr_assert_eq(finalized, 2);
     cr_assert_eq(live_objects(), 0);
-    finish();
+    heap_test_finish();
     h = hm_heap_new();
     hm_class_free(Fin);
 }
@@ -410,7 +394,7 @@ HEAP_TEST(resurrection_in_a_collection)
     cr_assert_eq(finalized, 2, "finalizers run at most once");
     cr_assert_null(rescued);
     cr_assert_eq(live_objects(), 0);
-    finish();
+    heap_test_finish();
     h = hm_heap_new();
     hm_class_free(Fin);
 }
@@ -450,7 +434,7 @@ HEAP_TEST(legacy_finalizer_cycles_go_to_garbage)
     cr_assert_eq(finalized, 2, "outside a cycle the legacy finalizer runs at deallocation");
     cr_assert_eq(live_objects(), 1, "only the garbage list itself");
     hm_decref(garbage);
-    finish();
+    heap_test_finish();
     h = hm_heap_new();
     hm_class_free(Legacy);
     hm_class_free(Plain);
@@ -592,7 +576,7 @@ HEAP_TEST(finalizers_that_allocate_and_unlink)
     cr_assert_eq(finalized, 40);
     hm_gc_collect(h, HM_GC_FULL, NULL);
     cr_assert_eq(live_objects(), 0);
-    finish();
+    heap_test_finish();
     h = hm_heap_new();
     hm_class_free(Busy);
 }
@@ -617,7 +601,7 @@ HEAP_TEST(long_cycle_collected_iteratively)
     cr_assert_eq(live_objects(), N);
     cr_assert_eq(hm_gc_collect(h, 0, NULL), N);
     cr_assert_eq(live_objects(), 0);
-    finish();
+    heap_test_finish();
     h = hm_heap_new();
     hm_class_free(Node);
 }

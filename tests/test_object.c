@@ -7,26 +7,8 @@
 
 #include "hm.h"
 
-static hm_heap *h;
-
-/* Every test runs on a fresh heap and must leave nothing alive in it (checked in the test body,
- * where a failed assertion counts: Criterion ignores those made in .fini). */
-static void finish(void)
-{
-    size_t left = hm_heap_destroy(h, NULL);
-    h = NULL;
-    cr_assert_eq(left, 0, "objects still alive at heap destroy: %zu", left);
-}
-
-#define HEAP_TEST(name)                \
-    static void name##_body(void);     \
-    Test(object, name)                  \
-    {                                  \
-        h = hm_heap_new();             \
-        name##_body();                 \
-        finish();                      \
-    }                                  \
-    static void name##_body(void)
+#define HEAP_SUITE object
+#include "heap_test.h"
 
 /* a = []; b = a; del b: Python prints 2, 3, 2 because getrefcount's argument is one more. */
 HEAP_TEST(refcount_follows_bindings)

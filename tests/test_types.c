@@ -7,26 +7,8 @@
 
 #include "hm.h"
 
-static hm_heap *h;
-
-/* Every test runs on a fresh heap and must leave nothing alive in it (checked in the test body,
- * where a failed assertion counts: Criterion ignores those made in .fini). */
-static void finish(void)
-{
-    size_t left = hm_heap_destroy(h, NULL);
-    h = NULL;
-    cr_assert_eq(left, 0, "objects still alive at heap destroy: %zu", left);
-}
-
-#define HEAP_TEST(name)                \
-    static void name##_body(void);     \
-    Test(types, name)                  \
-    {                                  \
-        h = hm_heap_new();             \
-        name##_body();                 \
-        finish();                      \
-    }                                  \
-    static void name##_body(void)
+#define HEAP_SUITE types
+#include "heap_test.h"
 
 /* a = 100; b = 100; a is b -> True.  a = 1000; b = 1000; a is b -> False. */
 HEAP_TEST(small_int_identity)
