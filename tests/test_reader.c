@@ -75,8 +75,10 @@ static void model_build(model *m, uint32_t nobjects, uint64_t seed)
     m->objects = calloc(nobjects, sizeof *m->objects);
     for (uint32_t o = 0; o < nobjects; o++) {
         model_object *ob = &m->objects[o];
-        /* ids: sometimes huge, always unique (o in the low bits) */
-        ob->id = (rnd() % 4 == 0 ? (UINT64_MAX - 0xFFFFFFull) : 0) + o * 2 + 1;
+        /* ids unique; on odd seeds dense (a producer's counter: the reader's direct map), on
+         * even seeds spread out and sometimes near 2^64 (its hash map) */
+        ob->id = seed % 2 ? 1000 + (uint64_t)(nobjects - 1 - o)
+                          : (rnd() % 4 == 0 ? (UINT64_MAX - 0xFFFFFFull) : 0) + o * 2 + 1;
         ob->type = below(m->ntypes);
         ob->site = m->nsites && below(2) ? below(m->nsites) : HD_NONE;
         ob->size = below(5) == 0 ? rnd() >> 8 : below(4096);

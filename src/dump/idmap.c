@@ -11,12 +11,33 @@ static inline uint32_t slot_of(uint64_t id, uint32_t mask)
 
 int hd__idmap_init(hd__idmap *m, uint32_t n)
 {
+    m->direct = false;
+    m->base = 0;
     uint64_t cap = 16;
     while (cap * 7 / 10 < n)
         cap *= 2;
     m->slots = calloc(cap, sizeof *m->slots);
     m->mask = (uint32_t)(cap - 1);
     m->used = 0;
+    return m->slots ? 0 : -1;
+}
+
+int hd__idmap_init_for(hd__idmap *m, const uint64_t *keys, uint32_t n)
+{
+    if (n == 0)
+        return hd__idmap_init(m, 0);
+    uint64_t lo = keys[0], hi = keys[0];
+    for (uint32_t i = 1; i < n; i++) {
+        lo = keys[i] < lo ? keys[i] : lo;
+        hi = keys[i] > hi ? keys[i] : hi;
+    }
+    if (hi - lo >= 2 * (uint64_t)n || hi - lo >= UINT32_MAX)
+        return hd__idmap_init(m, n);
+    m->slots = calloc(hi - lo + 1, sizeof *m->slots);
+    m->mask = (uint32_t)(hi - lo); /* the last valid offset */
+    m->used = 0;
+    m->direct = true;
+    m->base = lo;
     return m->slots ? 0 : -1;
 }
 
@@ -28,6 +49,10 @@ void hd__idmap_free(hd__idmap *m)
 
 uint32_t hd__idmap_find(const hd__idmap *m, const uint64_t *keys, uint64_t id)
 {
+    if (m->direct) {
+        uint64_t at = id - m->base; /* ids below base wrap around to a huge offset */
+        return at <= m->mask && m->slots[at] ? m->slots[at] - 1 : UINT32_MAX;
+    }
     for (uint32_t j = slot_of(id, m->mask);; j = (j + 1) & m->mask) {
         uint32_t s = m->slots[j];
         if (s == 0)
@@ -39,6 +64,11 @@ uint32_t hd__idmap_find(const hd__idmap *m, const uint64_t *keys, uint64_t id)
 
 void hd__idmap_prefetch(const hd__idmap *m, uint64_t id)
 {
+    if (m->direct) {
+        if (id - m->base <= m->mask)
+            __builtin_prefetch(&m->slots[id - m->base]);
+        return;
+    }
     __builtin_prefetch(&m->slots[slot_of(id, m->mask)]);
 }
 
@@ -66,6 +96,14 @@ static int grow(hd__idmap *m, const uint64_t *keys)
 
 uint32_t hd__idmap_insert(hd__idmap *m, const uint64_t *keys, uint32_t idx)
 {
+    if (m->direct) { /* sized by hd__idmap_init_for for exactly these keys: never grows */
+        uint32_t *slot = &m->slots[keys[idx] - m->base];
+        if (*slot)
+            return *slot - 1;
+        *slot = idx + 1;
+        m->used++;
+        return idx;
+    }
     if ((uint64_t)(m->used + 1) * 10 > ((uint64_t)m->mask + 1) * 7 && grow(m, keys) != 0)
         return UINT32_MAX - 1;
     uint64_t id = keys[idx];

@@ -168,9 +168,14 @@ typedef int (*member_fn)(loader *L, int k, const char *key, void *state);
 
 static int key_index(const char *const *keys, const char *s)
 {
-    for (int i = 0; keys[i]; i++)
-        if (keys[i][0] == s[0] && !strcmp(keys[i], s))
+    /* Member names are short: compare in line rather than call strcmp per candidate. */
+    for (int i = 0; keys[i]; i++) {
+        const char *a = keys[i], *b = s;
+        while (*a && *a == *b)
+            a++, b++;
+        if (*a == '\0' && *b == '\0')
             return i;
+    }
     return -1;
 }
 
@@ -1228,7 +1233,7 @@ static int resolve(loader *L)
         LATER(S_OBJECTS, at, "objects[%u]: unknown site id %llu", at, (unsigned long long)d->site_id[s]);
     }
 
-    if (hd__idmap_init(&d->obj_map, d->nobjects))
+    if (hd__idmap_init_for(&d->obj_map, d->obj_id, d->nobjects))
         return oom(L);
     for (uint32_t o = 0; o < d->nobjects; o++) {
         uint32_t at = hd__idmap_insert(&d->obj_map, d->obj_id, o);
