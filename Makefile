@@ -52,13 +52,13 @@ SAMPLES  := $(SAMPLE_SRC:samples/%.c=$(BUILD)/samples/%)
 BENCHES  := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
 .SECONDARY:
-.PHONY: all deps test check-tests demo bench install uninstall clean help
+.PHONY: all deps test check-tests check demo bench install uninstall clean help
 .DEFAULT_GOAL := all
 
 all: $(HEAPTOOL) $(LIBHD) $(LIBHM_LINK) $(SAMPLES)
 
 help:
-	@echo "targets: all test demo bench install uninstall clean   (SANITIZE=address,undefined, PREFIX=, DESTDIR=)"
+	@echo "targets: all test check demo bench install uninstall clean   (SANITIZE=address,undefined, PREFIX=, DESTDIR=)"
 
 deps:
 	@tests/ensure-deps.sh
@@ -115,6 +115,13 @@ test: deps
 check-tests: all $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; tests/run-suite.sh $$t; done
 	@HEAPTOOL=$(HEAPTOOL) tests/cli/run.sh
+
+# make check: the whole suite under ASan+UBSan, then every CLI golden case under valgrind.
+check:
+	@tests/ensure-deps.sh valgrind
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined test
+	@$(MAKE) --no-print-directory all
+	@HEAPTOOL=tests/valgrind-heaptool.sh tests/cli/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all
