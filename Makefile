@@ -52,7 +52,7 @@ SAMPLES  := $(SAMPLE_SRC:samples/%.c=$(BUILD)/samples/%)
 BENCHES  := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
 .SECONDARY:
-.PHONY: all deps test check-tests check demo bench install uninstall clean help
+.PHONY: all deps test check-tests check fuzz demo bench install uninstall clean help
 .DEFAULT_GOAL := all
 
 all: $(HEAPTOOL) $(LIBHD) $(LIBHM_LINK) $(SAMPLES)
@@ -123,6 +123,20 @@ check:
 	@$(MAKE) --no-print-directory all
 	@HEAPTOOL=tests/valgrind-heaptool.sh tests/cli/run.sh
 
+# make fuzz: libFuzzer (clang) on the reader and the analyses for FUZZ_SECONDS, from a corpus
+# seeded with the sample dumps; first replays every input kept in tests/fuzz/regressions/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@tests/ensure-deps.sh clang libclang-rt-14-dev
+	@mkdir -p build-fuzz/corpus
+	clang -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -Isrc $(PKG_CFLAGS) \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  tests/fuzz/fuzz_reader.c $(DUMP_SRC) -o build-fuzz/fuzz_reader $(PKG_LIBS) -lm -lpthread
+	@cp -n samples/dumps/*.json tests/data/*.json build-fuzz/corpus/ 2>/dev/null || true
+	@if ls tests/fuzz/regressions/* >/dev/null 2>&1; then build-fuzz/fuzz_reader tests/fuzz/regressions/*; fi
+	build-fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	  -dict=tests/fuzz/heapdump.dict -artifact_prefix=build-fuzz/ build-fuzz/corpus
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@HEAPTOOL=$(HEAPTOOL) BUILD=$(BUILD) samples/demo.sh
@@ -144,6 +158,6 @@ uninstall:
 	cd include && for h in *.h; do rm -f $(DESTDIR)$(PREFIX)/include/$$h; done
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,67 @@
+/* fuzz_reader.c: libFuzzer harness for the heapdump reader. Any input must load or fail with a
+ * status and a position, never crash, hang or leak; whatever loads is run through every
+ * analysis, so hostile graphs reach them too. Built and run by `make fuzz`. */
+#include "heapdump.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void count_problem(const hd_error *e, void *user)
+{
+    (void)e;
+    ++*(int *)user;
+}
+
+static void analyse(const hd_dump *d)
+{
+    hd_type_stat *st = malloc(((size_t)hd_type_count(d) + 1) * sizeof *st);
+    if (st)
+        hd_stats_by_type(d, HD_SORT_SIZE, st);
+    hd_dominators *dom = NULL;
+    if (hd_dominators_compute(d, &dom) == HD_OK) {
+        uint32_t top[8], n = 0;
+        hd_dominators_top(dom, 8, top);
+        if (st)
+            hd_stats_retained_by_type(d, dom, st, &n);
+    }
+    hd_dominators_free(dom);
+    free(st);
+    hd_reach *reach = NULL;
+    if (hd_reach_compute(d, &reach) == HD_OK && hd_object_count(d) > 0) {
+        hd_path *path = NULL;
+        hd_path_from_reach(d, reach, hd_object_count(d) - 1, &path);
+        hd_path_free(path);
+    }
+    hd_cycles *cycles = NULL;
+    hd_cycles_find(d, reach, &cycles);
+    hd_cycles_free(cycles);
+    hd_leaks *leaks = NULL;
+    hd_leaks_find(d, reach, &leaks);
+    hd_leaks_free(leaks);
+    hd_reach_free(reach);
+    hd_diff *diff = NULL;
+    hd_diff_compute(d, d, HD_DIFF_BY_TYPE, &diff);
+    hd_diff_free(diff);
+}
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+    hd_dump *d = NULL;
+    hd_error err;
+    int rc = hd_load_buffer(data, size, "fuzz.json", NULL, &d, &err);
+    if (rc == HD_OK) {
+        analyse(d);
+        hd_dump_free(d);
+    } else if (err.status != rc || !memchr(err.message, '\0', sizeof err.message)) {
+        abort(); /* a failure must come with its own description */
+    }
+    /* Validation mode walks other paths (records dropped, problems placed afterwards). */
+    int problems = 0;
+    hd_load_options opts = {count_problem, &problems, NULL};
+    rc = hd_load_buffer(data, size, "fuzz.json", &opts, &d, &err);
+    if ((rc == HD_OK) != (d != NULL) || (rc == HD_OK && problems))
+        abort();
+    hd_dump_free(d);
+    return 0;
+}
