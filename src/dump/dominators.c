@@ -4,7 +4,9 @@
  * are the dump's roots, so a node's immediate dominator always has a smaller number than the
  * node. Semi-NCA (Georgiadis): semidominators from the predecessors with an iterative
  * link-eval forest, then each idom is the nearest ancestor on the DFS tree path whose number is
- * at most the semidominator. Retained sizes then fold up in decreasing preorder. Weak references
+ * at most the semidominator; the link-eval forest is balanced (Lengauer-Tarjan's sophisticated
+ * link) so evaluations stay short on the very deep DFS trees of heaps. Retained sizes then fold
+ * up in decreasing preorder. Weak references
  * are not edges, so they never retain. No recursion anywhere: a 10M-long chain is fine.
  */
 #include "dump_internal.h"
@@ -25,6 +27,7 @@ static uint64_t add_sat(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX 
  * brings all of it: the DFS tree parent, the semidominator, and the link-eval forest. */
 typedef struct node {
     uint32_t parent, semi, ancestor, label;
+    uint32_t child, size; /* the balanced link-eval forest's bookkeeping (Lengauer-Tarjan) */
 } node;
 
 /* DFS preorder from the virtual root. vertex[k] is the object numbered k (vertex[0] unused),
@@ -113,12 +116,14 @@ static int build_predecessors(const hd_dump *d, const uint32_t *number, const ui
     return HD_OK;
 }
 
-/* eval(v) of the link-eval forest with path compression, without recursion: the path to
- * compress is collected on an explicit stack, then fixed from the top down. */
+/* The link-eval forest, balanced as in Lengauer and Tarjan's sophisticated version so that its
+ * paths stay short on deep DFS trees; index `none` (one past the nodes) is the sentinel, with
+ * size 0 and semi 0. eval(v) is the node of smallest semi on v's forest path, found with path
+ * compression done without recursion (the path is collected on an explicit stack). */
 static uint32_t eval(uint32_t v, node *nodes, uint32_t *path)
 {
     if (nodes[v].ancestor == NOT_SEEN)
-        return v;
+        return nodes[v].label;
     uint32_t depth = 0;
     for (uint32_t x = v; nodes[nodes[x].ancestor].ancestor != NOT_SEEN; x = nodes[x].ancestor)
         path[depth++] = x;
@@ -128,7 +133,35 @@ static uint32_t eval(uint32_t v, node *nodes, uint32_t *path)
             x->label = a->label;
         x->ancestor = a->ancestor;
     }
-    return nodes[v].label;
+    node *nv = &nodes[v];
+    uint32_t la = nodes[nv->ancestor].label;
+    return nodes[la].semi >= nodes[nv->label].semi ? nv->label : la;
+}
+
+static void link(uint32_t v, uint32_t w, node *nodes, uint32_t none)
+{
+    uint32_t s = w;
+    uint32_t semi_w = nodes[nodes[w].label].semi;
+    while (semi_w < nodes[nodes[nodes[s].child].label].semi) {
+        uint32_t c = nodes[s].child;
+        if (nodes[s].size + nodes[nodes[c].child].size >= 2 * nodes[c].size) {
+            nodes[c].ancestor = s;
+            nodes[s].child = nodes[c].child;
+        } else {
+            nodes[c].size = nodes[s].size;
+            nodes[s].ancestor = c;
+            s = c;
+        }
+    }
+    nodes[s].label = nodes[w].label;
+    nodes[v].size += nodes[w].size;
+    if (nodes[v].size < 2 * nodes[w].size) {
+        uint32_t t = s;
+        s = nodes[v].child;
+        nodes[v].child = t;
+    }
+    for (; s != none; s = nodes[s].child)
+        nodes[s].ancestor = v;
 }
 
 int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
@@ -140,7 +173,7 @@ int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
     size_t cap = (size_t)nobj + 1;
     hd_dominators *dom = calloc(1, sizeof *dom);
     uint32_t *number = malloc(cap * sizeof *number), *vertex = malloc(cap * sizeof *vertex);
-    node *nodes = malloc(cap * sizeof *nodes);
+    node *nodes = malloc((cap + 1) * sizeof *nodes); /* + the sentinel */
     uint32_t *succ = malloc((d->nedges ? d->nedges : 1) * sizeof *succ);
     uint32_t *pred_off = NULL, *preds = NULL;
     uint64_t *by_number = NULL;
@@ -162,11 +195,16 @@ int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
     if (rc != HD_OK)
         goto done;
 
-    for (uint32_t k = 0; k < n; k++) {
+    uint32_t none = n;
+    for (uint32_t k = 0; k <= n; k++) {
         nodes[k].semi = k;
         nodes[k].label = k;
         nodes[k].ancestor = NOT_SEEN;
+        nodes[k].child = none;
+        nodes[k].size = 1;
     }
+    nodes[none].semi = 0;
+    nodes[none].size = 0;
     uint32_t *path = number; /* object numbers are not needed past here */
     /* Nodes go in decreasing number, and so does the walk over preds: one sweep, which lets the
      * node of a predecessor a little ahead be fetched while this one is evaluated. */
@@ -180,7 +218,7 @@ int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
                 semi = nodes[u].semi;
         }
         nodes[w].semi = semi;
-        nodes[w].ancestor = nodes[w].parent; /* link */
+        link(nodes[w].parent, w, nodes, none);
     }
     free(pred_off);
     free(preds);
