@@ -6,8 +6,8 @@
  * link-eval forest, then each idom is the nearest ancestor on the DFS tree path whose number is
  * at most the semidominator; the link-eval forest is balanced (Lengauer-Tarjan's sophisticated
  * link) so evaluations stay short on the very deep DFS trees of heaps. Retained sizes then fold
- * up in decreasing preorder. Weak references
- * are not edges, so they never retain. No recursion anywhere: a 10M-long chain is fine.
+ * up in decreasing preorder. Weak references are not edges, so they never retain. No recursion
+ * anywhere: a 10M-long chain is fine.
  */
 #include "dump_internal.h"
 
