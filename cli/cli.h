@@ -26,6 +26,7 @@ typedef struct command {
 
 extern const command cmd_stats, cmd_validate, cmd_top;
 extern const command cmd_cycles, cmd_diff, cmd_path, cmd_leaks, cmd_show;
+extern const command cmd_graph;
 
 /* Exit status for a libheapdump status. */
 int exit_for_status(int status);
