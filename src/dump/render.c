@@ -37,16 +37,32 @@ static void set_error(hd_error *err, int status, const char *file, const char *f
 static struct {
     char error[256];   /* the first "Error: ..." line */
     char warning[256]; /* the first other line, used when no error was given */
+    int pending;       /* 1 after "Error", 2 after "Warning": the text comes next */
 } captured;
 
-/* One message (or a piece of one: Graphviz sends continuations separately). */
+/* One message, or a piece of one: Graphviz 2.x sends "Error", ": " and the text separately,
+ * newer versions "Error: text" at once. */
 static int capture(char *msg)
 {
-    int is_error = !strncmp(msg, "Error: ", 7);
-    char *dst = is_error ? captured.error : captured.warning;
-    if (dst[0])
+    if (!strcmp(msg, "Error") || !strcmp(msg, "Warning")) {
+        captured.pending = msg[0] == 'E' ? 1 : 2;
         return 0;
-    const char *text = is_error ? msg + 7 : !strncmp(msg, "Warning: ", 9) ? msg + 9 : msg;
+    }
+    if (!strcmp(msg, ": "))
+        return 0;
+    int level = captured.pending ? captured.pending : 2;
+    const char *text = msg;
+    if (!strncmp(msg, "Error: ", 7)) {
+        level = 1;
+        text = msg + 7;
+    } else if (!strncmp(msg, "Warning: ", 9)) {
+        level = 2;
+        text = msg + 9;
+    }
+    captured.pending = 0;
+    char *dst = level == 1 ? captured.error : captured.warning;
+    if (dst[0] || !text[0])
+        return 0;
     snprintf(dst, sizeof captured.error, "%s", text);
     for (char *p = dst; *p; p++) /* one line: diagnostics print on one line */
         if (*p == '\n' || *p == '\r' || *p == '\t')
