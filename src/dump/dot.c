@@ -126,8 +126,8 @@ static void put_node(FILE *out, const hd_dump *d, const hd_graph *g, uint32_t n)
     put_node_name(out, d, g, n);
     fputs(" [label=\"", out);
     if (node->object == HD_NONE) {
-        fprintf(out, "%" PRIu32 " more %s\"", node->more,
-                g->direction == HD_GRAPH_REFERENTS ? "references" : "referrers");
+        fprintf(out, "%" PRIu32 " more %s%s\"", node->more,
+                g->direction == HD_GRAPH_REFERENTS ? "reference" : "referrer", node->more == 1 ? "" : "s");
         s = 1.0;
     } else {
         uint32_t o = node->object;
