@@ -505,7 +505,7 @@ int hd_dot_string(const hd_dump *d, const hd_graph *g, char **text, size_t *len)
  * or any other output format the installed Graphviz has) into a new buffer (*out, *outlen;
  * free() it). Graphviz's own messages go into err, never to stderr; HD_EINVAL when Graphviz
  * rejects the text or the format, HD_ENOMEM. Graphviz keeps global error state: call from one
- * thread at a time. */
+ * thread at a time. The first call loads Graphviz and its plugins; they stay loaded. */
 int hd_render_data(const char *dot, size_t len, const char *format, void **out, size_t *outlen,
                    hd_error *err);
 /* hd_render_data into a file, written atomically (hd_write_file_atomic). */

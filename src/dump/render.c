@@ -77,6 +77,17 @@ static const char *captured_message(const char *fallback)
     return captured.error[0] ? captured.error : captured.warning[0] ? captured.warning : fallback;
 }
 
+/* One Graphviz context for the process, made on first use and kept: Graphviz's pango plugin
+ * caches a font name owned by the context that last rendered text (Graphviz 2.43 at least), so
+ * freeing a context and making another reads freed memory. Kept, it also loads the plugins once. */
+static GVC_t *context(void)
+{
+    static GVC_t *gvc;
+    if (!gvc)
+        gvc = gvContext();
+    return gvc;
+}
+
 int hd_render_data(const char *dot, size_t len, const char *format, void **out, size_t *outlen, hd_error *err)
 {
     if (!out || !outlen)
@@ -99,7 +110,7 @@ int hd_render_data(const char *dot, size_t len, const char *format, void **out, 
     agerrlevel_t level = agseterr(AGWARN);
 
     int rc = HD_OK;
-    GVC_t *gvc = gvContext();
+    GVC_t *gvc = context();
     Agraph_t *g = NULL;
     int laid_out = 0;
     if (!gvc) {
@@ -148,8 +159,6 @@ done:
             gvFreeLayout(gvc, g);
         agclose(g);
     }
-    if (gvc)
-        gvFreeContext(gvc);
     agseterr(level);
     agseterrf(previous);
     free(text);
