@@ -151,7 +151,10 @@ static int collect_starts(const request *q, const hd_dump *d, const char *path, 
             return EXIT_INVALID;
         if (!taken) {
             fputs("heaptool: graph: no objects of type '", stderr);
-            print_escaped(stderr, q->types.v[0]);
+            for (size_t i = 0; i < q->types.n; i++) {
+                fputs(i ? "' or '" : "", stderr);
+                print_escaped(stderr, q->types.v[i]);
+            }
             fputs("' in '", stderr);
             print_escaped(stderr, path);
             fputs("'\n", stderr);
