@@ -410,6 +410,117 @@ uint32_t hd_dominators_top(const hd_dominators *dom, uint32_t k, uint32_t *out);
 int hd_stats_retained_by_type(const hd_dump *d, const hd_dominators *dom, hd_type_stat *out,
                               uint32_t *count);
 
+/* ============================================================================================
+ * Reference graphs (issue 8): objgraph's show_refs, show_backrefs and show_chain. graph.c picks
+ * a small subgraph (a plain list of nodes and edges), dot.c writes it as DOT text, render.c lays
+ * it out and renders it in-process with Graphviz (libgvc). Ownership as for the analyses: the
+ * dump is borrowed, results are new and released with their *_free(); a graph's nodes and edges
+ * are indices into the dump it was built from.
+ * ============================================================================================ */
+
+/* Which way a graph grows from its start objects. Edges always point the way references do
+ * (referrer -> referent) whichever way the walk went. */
+enum hd_graph_direction {
+    HD_GRAPH_REFERENTS = 0, /* what the start objects refer to (objgraph's show_refs) */
+    HD_GRAPH_REFERRERS = 1, /* what refers to them, stopping at roots (show_backrefs) */
+};
+/* A predicate on objects (filters, highlights): nonzero to accept object index o. */
+typedef int (*hd_object_pred)(const hd_dump *d, uint32_t o, void *user);
+
+typedef struct hd_graph_options {
+    enum hd_graph_direction direction;
+    uint32_t max_depth;  /* objects nearer than this to a start object are expanded (default 3) */
+    uint32_t too_many;   /* references drawn per object, the rest become one "N more" node
+                          * (default 10; 0: no limit) */
+    uint32_t max_nodes;  /* objects in the graph at most (start objects always count and are
+                          * always in); what does not fit joins the "N more" nodes. 0: no limit */
+    int no_weak;         /* leave weak references out (else drawn from weakref to referent) */
+    hd_object_pred filter;    /* NULL, or only objects it accepts are drawn and walked through
+                               * (start objects always are) */
+    void *filter_user;
+    hd_object_pred highlight; /* NULL, or objects it accepts get HD_GNODE_HIGHLIGHT */
+    void *highlight_user;
+} hd_graph_options;
+/* The defaults above (referents, depth 3, too_many 10, no node limit, weak references in). */
+void hd_graph_options_init(hd_graph_options *opts);
+
+enum hd_graph_node_flag {
+    HD_GNODE_START = 1u << 0,     /* a start object (objgraph's red text) */
+    HD_GNODE_ROOT = 1u << 1,      /* a root names it: see hd_graph_node.root */
+    HD_GNODE_FINALIZER = 1u << 2, /* its type has a finalizer */
+    HD_GNODE_LEGACY_FINALIZER = 1u << 3, /* ... one unsafe in cycles */
+    HD_GNODE_HIGHLIGHT = 1u << 4, /* accepted by hd_graph_options.highlight */
+    HD_GNODE_CYCLE = 1u << 5,     /* member of a reference cycle (a strongly connected component) */
+    HD_GNODE_MORE = 1u << 6,      /* not an object: "more references" left out of the graph */
+};
+typedef struct hd_graph_node {
+    uint32_t object; /* object index; HD_NONE for a "more" node */
+    uint32_t depth;  /* references from the nearest start object (a "more" node: its object's + 1) */
+    unsigned flags;  /* enum hd_graph_node_flag */
+    uint32_t root;   /* the first root index naming the object, or HD_NONE */
+    uint32_t more;   /* a "more" node: how many references it stands for */
+} hd_graph_node;
+
+enum hd_graph_edge_kind {
+    HD_GEDGE_STRONG = 0, /* a reference in "refs": ref is the dump's edge index */
+    HD_GEDGE_WEAK = 1,   /* weakref object -> referent: ref is the weakref index */
+    HD_GEDGE_MORE = 2,   /* to (or from) a "more" node: ref is 0 */
+};
+typedef struct hd_graph_edge {
+    uint32_t from, to;  /* node indices: from refers to to */
+    enum hd_graph_edge_kind kind;
+    int in_cycle;       /* a strong edge between two members of the same cycle */
+    uint64_t ref;
+} hd_graph_edge;
+
+typedef struct hd_graph {
+    enum hd_graph_direction direction;
+    uint32_t max_depth;     /* for the colour gradient: the deepest depth a node can have */
+    uint32_t nnodes, nedges;
+    hd_graph_node *nodes;   /* start objects first (in the order given), then breadth-first */
+    hd_graph_edge *edges;   /* in the order found; several edges may join the same two nodes,
+                             * each with its own name */
+    uint32_t nobjects;      /* nodes that are objects (not "more" nodes) */
+    uint64_t omitted;       /* references left out by too_many and max_nodes */
+    int truncated;          /* max_nodes stopped the walk from adding objects */
+    uint32_t chain_root;    /* hd_graph_chain: the root index the chain starts at, or HD_NONE */
+} hd_graph;
+
+/* Breadth-first from the start objects (nstart object indices, duplicates ignored; at least one)
+ * over strong references and, unless opts->no_weak, weak ones. opts may be NULL (defaults).
+ * HD_OK, HD_ENOMEM, or HD_EINVAL (no start object, an index out of range). */
+int hd_graph_build(const hd_dump *d, const uint32_t *start, uint32_t nstart,
+                   const hd_graph_options *opts, hd_graph **out);
+/* objgraph's show_chain: the shortest chain of strong references from a root to object o (as
+ * hd_path_find), o the start node and the root object deepest. When no root reaches o the
+ * graph is o alone and chain_root is HD_NONE. opts may be NULL; only its highlight is used. */
+int hd_graph_chain(const hd_dump *d, uint32_t o, const hd_graph_options *opts, hd_graph **out);
+void hd_graph_free(hd_graph *g);
+
+/* DOT text for a graph (dot.c), objgraph's look: boxes filled on a grey gradient by depth
+ * (roots green, highlighted objects red), start objects in red text, roots with a double
+ * border and their kind, finalizers marked, edges labelled ".field" or "[key]", weak
+ * references dashed, edges inside a cycle red. Every text from the dump is escaped (quotes,
+ * backslashes, control characters, invalid UTF-8, < > & { } |) and cut to 40 characters.
+ * Returns HD_OK, or HD_EIO when writing fails. */
+int hd_dot_write(const hd_dump *d, const hd_graph *g, FILE *out);
+/* The same into a new NUL-terminated string (*text, *len without the NUL; free() it). */
+int hd_dot_string(const hd_dump *d, const hd_graph *g, char **text, size_t *len);
+
+/* Lays out DOT text with Graphviz's dot layout and renders it in format ("png", "svg", "pdf",
+ * or any other output format the installed Graphviz has) into a new buffer (*out, *outlen;
+ * free() it). Graphviz's own messages go into err, never to stderr; HD_EINVAL when Graphviz
+ * rejects the text or the format, HD_ENOMEM. Graphviz keeps global error state: call from one
+ * thread at a time. The first call loads Graphviz and its plugins; they stay loaded. */
+int hd_render_data(const char *dot, size_t len, const char *format, void **out, size_t *outlen,
+                   hd_error *err);
+/* hd_render_data into a file, written atomically (hd_write_file_atomic). */
+int hd_render_file(const char *dot, size_t len, const char *format, const char *path, hd_error *err);
+/* Writes data to path through a temporary file in the same directory, flushed and renamed over
+ * path, so path is either untouched or complete. HD_EIO (err says why) on failure. */
+int hd_write_file_atomic(const char *path, const void *data, size_t len, hd_error *err);
+/* ====================================== end of graphs ====================================== */
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,434 @@
+/* cmd_graph.c: `heaptool graph`: objgraph's show_refs, show_backrefs and show_chain from a dump,
+ * as DOT on standard output or rendered to PNG, SVG or PDF in-process by Graphviz. */
+#include "analysis.h"
+#include "options.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void graph_usage(FILE *out)
+{
+    fputs("usage: heaptool graph [options] DUMP\n"
+          "Draws objects and the references around them, as objgraph's show_refs, show_backrefs\n"
+          "and show_chain do: DOT on standard output, or PNG, SVG or PDF rendered by Graphviz.\n\n"
+          "start objects (at least one of):\n"
+          "      --id ID             object ID (a number, or TYPE#NUMBER); repeatable\n"
+          "      --type NAME         the objects of type NAME, in dump order\n"
+          "      --max K             with --type: the first K of them (default 10; 0: all)\n"
+          "      --top-retainers N   the N objects that retain the most (as heaptool top)\n"
+          "      --chain ID          only the shortest chain of references from a root to ID\n"
+          "what to draw:\n"
+          "      --backrefs          what refers to the start objects, stopping at roots\n"
+          "      --depth N           references followed from a start object (default 3)\n"
+          "      --too-many N        references drawn per object, the rest become one\n"
+          "                          \"N more references\" box (default 10; 0: all)\n"
+          "      --max-nodes N       objects drawn at most (default 100; 0: no limit)\n"
+          "      --filter-type NAME  draw and follow only objects of type NAME (repeatable)\n"
+          "      --highlight NAME    fill the objects of type NAME red (repeatable)\n"
+          "      --no-weak           leave weak references out\n"
+          "output:\n"
+          "  -o, --output FILE       write FILE instead of DOT on standard output; never the DUMP\n"
+          "      --format FMT        dot, png, svg or pdf (default: FILE's extension, else dot)\n"
+          "  -h, --help              this help\n\n"
+          "Start objects have red text; boxes grow darker with depth; roots are green with a\n"
+          "double border and their kind; objects whose type has a finalizer have an orange\n"
+          "border; edges carry the field, index or key; weak references are dashed; edges\n"
+          "inside a reference cycle are red.\n\n"
+          "exit status: 0 drawn; 1 --chain: no root reaches the object (drawn alone); 2 usage;\n"
+          "3 no such object or type (or the dump is invalid); 4 unreadable dump, or the output\n"
+          "cannot be rendered or written.\n", out);
+}
+
+static const char *const formats[] = {"dot", "png", "svg", "pdf"};
+
+static const char *format_named(const char *name)
+{
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+        if (!strcasecmp(name, formats[i]))
+            return formats[i];
+    return NULL;
+}
+
+typedef struct strings {
+    size_t n;
+    char **v;
+} strings;
+
+static void strings_add(strings *s, char *text)
+{
+    char **nv = realloc(s->v, (s->n + 1) * sizeof *nv);
+    if (!nv)
+        nv = xmalloc(1); /* prints and exits */
+    s->v = nv;
+    s->v[s->n++] = text;
+}
+
+typedef struct type_mask {
+    uint8_t *types; /* per type index: accepted */
+} type_mask;
+
+static int mask_accepts(const hd_dump *d, uint32_t o, void *user)
+{
+    return ((const type_mask *)user)->types[hd_object_type(d, o)];
+}
+
+/* Marks the types called name; false (after a message) when no type has that name. */
+static bool mark_types(const hd_dump *d, const char *path, const char *name, uint8_t *types)
+{
+    bool found = false;
+    for (uint32_t t = 0; t < hd_type_count(d); t++)
+        if (!strcmp(hd_type_name(d, t), name)) {
+            types[t] = 1;
+            found = true;
+        }
+    if (!found) {
+        fputs("heaptool: graph: no type named '", stderr);
+        print_escaped(stderr, name);
+        fputs("' in '", stderr);
+        print_escaped(stderr, path);
+        fputs("'\n", stderr);
+    }
+    return found;
+}
+
+/* True when out names the same file as the dump at path. */
+static bool same_file(const char *path, const char *out)
+{
+    if (!strcmp(path, out))
+        return true;
+    struct stat a, b;
+    return stat(path, &a) == 0 && stat(out, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+typedef struct request {
+    strings ids, types, filters, highlights;
+    uint64_t max, top_retainers, depth, too_many, max_nodes;
+    const char *chain, *output, *format;
+    bool backrefs, no_weak, have_max;
+} request;
+
+static int add_start(uint32_t **start, uint32_t *n, uint32_t o)
+{
+    for (uint32_t i = 0; i < *n; i++)
+        if ((*start)[i] == o)
+            return 0;
+    uint32_t *ns = realloc(*start, (*n + 1) * sizeof *ns);
+    if (!ns)
+        ns = xmalloc(1);
+    *start = ns;
+    (*start)[(*n)++] = o;
+    return 0;
+}
+
+/* The start objects, or an exit status after a message. */
+static int collect_starts(const request *q, const hd_dump *d, const char *path, uint32_t **start, uint32_t *n)
+{
+    for (size_t i = 0; i < q->ids.n; i++) {
+        uint64_t id;
+        parse_object_id(&cmd_graph, q->ids.v[i], &id); /* checked while parsing options */
+        uint32_t o = find_object_or_report("graph", d, path, id);
+        if (o == HD_NONE)
+            return EXIT_INVALID;
+        add_start(start, n, o);
+    }
+    if (q->types.n) {
+        uint8_t *types = xcalloc(hd_type_count(d) + 1, 1);
+        bool ok = true;
+        for (size_t i = 0; i < q->types.n && ok; i++)
+            ok = mark_types(d, path, q->types.v[i], types);
+        uint64_t taken = 0;
+        for (uint32_t o = 0; ok && o < hd_object_count(d) && (!q->max || taken < q->max); o++)
+            if (types[hd_object_type(d, o)]) {
+                add_start(start, n, o);
+                taken++;
+            }
+        free(types);
+        if (!ok)
+            return EXIT_INVALID;
+        if (!taken) {
+            fputs("heaptool: graph: no objects of type '", stderr);
+            for (size_t i = 0; i < q->types.n; i++) {
+                fputs(i ? "' or '" : "", stderr);
+                print_escaped(stderr, q->types.v[i]);
+            }
+            fputs("' in '", stderr);
+            print_escaped(stderr, path);
+            fputs("'\n", stderr);
+            return EXIT_INVALID;
+        }
+    }
+    if (q->top_retainers) {
+        hd_dominators *dom;
+        int rc = hd_dominators_compute(d, &dom);
+        if (rc)
+            return report_failure("graph", rc);
+        uint32_t k = q->top_retainers > UINT32_MAX ? UINT32_MAX : (uint32_t)q->top_retainers;
+        uint32_t reachable = hd_dominators_reachable(dom);
+        k = k < reachable ? k : reachable;
+        uint32_t *top = xmalloc((size_t)k * sizeof *top);
+        k = hd_dominators_top(dom, k, top);
+        for (uint32_t i = 0; i < k; i++)
+            add_start(start, n, top[i]);
+        free(top);
+        hd_dominators_free(dom);
+        if (!k) {
+            fputs("heaptool: graph: --top-retainers: no object is reachable from a root in '", stderr);
+            print_escaped(stderr, path);
+            fputs("'\n", stderr);
+            return EXIT_INVALID;
+        }
+    }
+    return EXIT_OK;
+}
+
+static int write_output(const request *q, const char *format, const char *dot, size_t len, const hd_graph *g)
+{
+    hd_error err;
+    int rc = HD_OK;
+    if (q->output) {
+        if (!strcmp(format, "dot"))
+            rc = hd_write_file_atomic(q->output, dot, len, &err);
+        else
+            rc = hd_render_file(dot, len, format, q->output, &err);
+    } else if (!strcmp(format, "dot")) {
+        fwrite(dot, 1, len, stdout);
+    } else {
+        void *data;
+        size_t n;
+        if (!(rc = hd_render_data(dot, len, format, &data, &n, &err))) {
+            fwrite(data, 1, n, stdout);
+            free(data);
+        }
+    }
+    if (rc == HD_ENOMEM)
+        return report_failure("graph", rc);
+    if (rc) {
+        fputs("heaptool: graph: ", stderr);
+        print_escaped(stderr, err.message);
+        fputc('\n', stderr);
+        return EXIT_IO;
+    }
+    if (q->output) {
+        char a[48], b[48];
+        uint32_t refs = 0;
+        for (uint32_t e = 0; e < g->nedges; e++)
+            refs += g->edges[e].kind != HD_GEDGE_MORE;
+        printf("wrote %s: %s, %s", q->output, plural(g->nobjects, "object", a), plural(refs, "reference", b));
+        if (g->omitted)
+            printf(" (%" PRIu64 " more not drawn)", g->omitted);
+        putchar('\n');
+    }
+    return EXIT_OK;
+}
+
+static int draw(const request *q, const hd_dump *d, const char *path, const char *format)
+{
+    int rc;
+    hd_graph_options opts;
+    hd_graph_options_init(&opts);
+    opts.direction = q->backrefs ? HD_GRAPH_REFERRERS : HD_GRAPH_REFERENTS;
+    opts.max_depth = q->depth > UINT32_MAX ? UINT32_MAX : (uint32_t)q->depth;
+    opts.too_many = q->too_many > UINT32_MAX ? UINT32_MAX : (uint32_t)q->too_many;
+    opts.max_nodes = q->max_nodes > UINT32_MAX ? UINT32_MAX : (uint32_t)q->max_nodes;
+    opts.no_weak = q->no_weak;
+    uint32_t ntypes = hd_type_count(d);
+    type_mask filter = {xcalloc(ntypes + 1, 1)}, highlight = {xcalloc(ntypes + 1, 1)};
+    uint32_t *start = NULL, nstart = 0;
+    hd_graph *g = NULL;
+    char *dot = NULL;
+    size_t len = 0;
+    bool unreachable = false;
+    rc = EXIT_OK;
+    for (size_t i = 0; i < q->filters.n && !rc; i++)
+        if (!mark_types(d, path, q->filters.v[i], filter.types))
+            rc = EXIT_INVALID;
+    for (size_t i = 0; i < q->highlights.n && !rc; i++)
+        if (!mark_types(d, path, q->highlights.v[i], highlight.types))
+            rc = EXIT_INVALID;
+    if (q->filters.n) {
+        opts.filter = mask_accepts;
+        opts.filter_user = &filter;
+    }
+    if (q->highlights.n) {
+        opts.highlight = mask_accepts;
+        opts.highlight_user = &highlight;
+    }
+    if (!rc && q->chain) {
+        uint64_t id;
+        parse_object_id(&cmd_graph, q->chain, &id);
+        uint32_t o = find_object_or_report("graph", d, path, id);
+        if (o == HD_NONE)
+            rc = EXIT_INVALID;
+        else if ((rc = hd_graph_chain(d, o, &opts, &g)))
+            rc = report_failure("graph", rc);
+        else if (g->chain_root == HD_NONE)
+            unreachable = true;
+    } else if (!rc && !(rc = collect_starts(q, d, path, &start, &nstart))) {
+        if ((rc = hd_graph_build(d, start, nstart, &opts, &g)))
+            rc = report_failure("graph", rc);
+    }
+    if (!rc && (rc = hd_dot_string(d, g, &dot, &len)))
+        rc = report_failure("graph", rc);
+    if (!rc)
+        rc = write_output(q, format, dot, len, g);
+    if (!rc && g->truncated)
+        fprintf(stderr, "heaptool: graph: stopped at %" PRIu32 " objects (--max-nodes); the rest are "
+                        "drawn as \"more\" boxes\n", g->nobjects);
+    if (!rc && unreachable) {
+        char *ref = objref(d, g->nodes[0].object, false);
+        fputs("heaptool: graph: ", stderr);
+        print_escaped(stderr, ref);
+        fputs(" is unreachable from every root: drawn alone\n", stderr);
+        free(ref);
+        rc = EXIT_FOUND;
+    }
+    free(dot);
+    hd_graph_free(g);
+    free(start);
+    free(filter.types);
+    free(highlight.types);
+    return rc;
+}
+
+static int graph_run(int argc, char **argv)
+{
+    enum { O_ID = 256, O_TYPE, O_MAX, O_TOP, O_CHAIN, O_BACKREFS, O_DEPTH, O_TOO_MANY, O_MAX_NODES,
+           O_FILTER, O_HIGHLIGHT, O_NO_WEAK, O_FORMAT };
+    static const struct option longopts[] = {
+        {"id", required_argument, NULL, O_ID},
+        {"type", required_argument, NULL, O_TYPE},
+        {"max", required_argument, NULL, O_MAX},
+        {"top-retainers", required_argument, NULL, O_TOP},
+        {"chain", required_argument, NULL, O_CHAIN},
+        {"backrefs", no_argument, NULL, O_BACKREFS},
+        {"depth", required_argument, NULL, O_DEPTH},
+        {"too-many", required_argument, NULL, O_TOO_MANY},
+        {"max-nodes", required_argument, NULL, O_MAX_NODES},
+        {"filter-type", required_argument, NULL, O_FILTER},
+        {"highlight", required_argument, NULL, O_HIGHLIGHT},
+        {"no-weak", no_argument, NULL, O_NO_WEAK},
+        {"output", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, O_FORMAT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    request q = {.max = 10, .depth = 3, .too_many = 10, .max_nodes = 100};
+    int rc = EXIT_OK;
+    options_begin();
+    for (int c; !rc && (c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1;) {
+        uint64_t id;
+        switch (c) {
+        case O_ID:
+            if (!parse_object_id(&cmd_graph, optarg, &id))
+                rc = EXIT_USAGE;
+            else
+                strings_add(&q.ids, optarg);
+            break;
+        case O_CHAIN:
+            if (q.chain)
+                rc = usage_error(&cmd_graph, "graph: --chain given twice");
+            else if (!parse_object_id(&cmd_graph, optarg, &id))
+                rc = EXIT_USAGE;
+            q.chain = optarg;
+            break;
+        case O_TYPE: strings_add(&q.types, optarg); break;
+        case O_FILTER: strings_add(&q.filters, optarg); break;
+        case O_HIGHLIGHT: strings_add(&q.highlights, optarg); break;
+        case O_MAX:
+            q.have_max = true;
+            if (!parse_count(&cmd_graph, "--max", optarg, &q.max))
+                rc = EXIT_USAGE;
+            break;
+        case O_TOP:
+            if (!parse_count(&cmd_graph, "--top-retainers", optarg, &q.top_retainers))
+                rc = EXIT_USAGE;
+            else if (!q.top_retainers)
+                rc = usage_error(&cmd_graph, "graph: --top-retainers needs at least 1");
+            break;
+        case O_DEPTH:
+            if (!parse_count(&cmd_graph, "--depth", optarg, &q.depth))
+                rc = EXIT_USAGE;
+            break;
+        case O_TOO_MANY:
+            if (!parse_count(&cmd_graph, "--too-many", optarg, &q.too_many))
+                rc = EXIT_USAGE;
+            break;
+        case O_MAX_NODES:
+            if (!parse_count(&cmd_graph, "--max-nodes", optarg, &q.max_nodes))
+                rc = EXIT_USAGE;
+            break;
+        case O_BACKREFS: q.backrefs = true; break;
+        case O_NO_WEAK: q.no_weak = true; break;
+        case 'o': q.output = optarg; break;
+        case O_FORMAT:
+            if (!(q.format = format_named(optarg)))
+                rc = usage_error(&cmd_graph, "graph: unknown format '%s' (dot, png, svg or pdf)", optarg);
+            break;
+        case 'h': graph_usage(stdout); goto out;
+        default: rc = options_error(&cmd_graph, argc, argv, longopts); break;
+        }
+    }
+    if (rc)
+        goto out;
+    if (argc - optind != 1) {
+        rc = usage_error(&cmd_graph, "graph: expected one DUMP, got %d arguments", argc - optind);
+        goto out;
+    }
+    const char *path = argv[optind];
+    bool starts = q.ids.n || q.types.n || q.top_retainers;
+    if (q.chain && (starts || q.backrefs)) {
+        rc = usage_error(&cmd_graph, "graph: --chain draws one chain; it takes no --id, --type, "
+                                     "--top-retainers or --backrefs");
+        goto out;
+    }
+    if (!q.chain && !starts) {
+        rc = usage_error(&cmd_graph, "graph: say where to start: --id, --type, --top-retainers or --chain");
+        goto out;
+    }
+    if (q.have_max && !q.types.n) {
+        rc = usage_error(&cmd_graph, "graph: --max goes with --type");
+        goto out;
+    }
+    const char *format = q.format;
+    if (q.output) {
+        if (!q.output[0] || !strcmp(q.output, "-")) {
+            rc = usage_error(&cmd_graph, "graph: -o needs a file name (without -o, DOT goes to stdout)");
+            goto out;
+        }
+        if (strcmp(path, "-") && same_file(path, q.output)) {
+            rc = usage_error(&cmd_graph, "graph: refusing to overwrite the input dump '%s'", path);
+            goto out;
+        }
+        const char *dot = strrchr(q.output, '.'), *slash = strrchr(q.output, '/');
+        const char *ext = dot && (!slash || dot > slash) ? format_named(dot + 1) : NULL;
+        if (!format && !ext) {
+            rc = usage_error(&cmd_graph, "graph: cannot tell the format of '%s': name it .dot, .png, "
+                                         ".svg or .pdf, or give --format", q.output);
+            goto out;
+        }
+        format = format ? format : ext;
+    }
+    format = format ? format : "dot";
+    if (!q.output && strcmp(format, "dot") && strcmp(format, "svg") && isatty(STDOUT_FILENO)) {
+        rc = usage_error(&cmd_graph, "graph: not writing %s to a terminal; use -o FILE", format);
+        goto out;
+    }
+    hd_dump *d;
+    if ((rc = load_or_report(path, &d)))
+        goto out;
+    rc = draw(&q, d, path, format);
+    hd_dump_free(d);
+out:
+    free(q.ids.v);
+    free(q.types.v);
+    free(q.filters.v);
+    free(q.highlights.v);
+    return rc;
+}
+
+const command cmd_graph = {"graph", "draw objects and their references (DOT, PNG, SVG, PDF)", graph_run,
+                           graph_usage};

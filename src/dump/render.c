@@ -1,0 +1,231 @@
+/* render.c: DOT text laid out and rendered in-process by Graphviz (libgvc), and files written
+ * atomically. The only file that includes Graphviz headers.
+ *
+ * Graphviz reports problems through cgraph's global error hook; while rendering, that hook is
+ * ours (it keeps the messages for hd_error) and the previous one is put back afterwards, so
+ * nothing reaches stderr.
+ */
+#include "analysis.h"
+
+#include <gvc.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void set_error(hd_error *err, int status, const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void set_error(hd_error *err, int status, const char *file, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    memset(err, 0, sizeof *err);
+    err->status = status;
+    if (file)
+        snprintf(err->file, sizeof err->file, "%s", file);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+}
+
+/* --- Graphviz messages ------------------------------------------------------------------------ */
+static struct {
+    char error[256];   /* the first "Error: ..." line */
+    char warning[256]; /* the first other line, used when no error was given */
+    int pending;       /* 1 after "Error", 2 after "Warning": the text comes next */
+} captured;
+
+/* One message, or a piece of one: Graphviz 2.x sends "Error", ": " and the text separately,
+ * newer versions "Error: text" at once. */
+static int capture(char *msg)
+{
+    if (!strcmp(msg, "Error") || !strcmp(msg, "Warning")) {
+        captured.pending = msg[0] == 'E' ? 1 : 2;
+        return 0;
+    }
+    if (!strcmp(msg, ": "))
+        return 0;
+    int level = captured.pending ? captured.pending : 2;
+    const char *text = msg;
+    if (!strncmp(msg, "Error: ", 7)) {
+        level = 1;
+        text = msg + 7;
+    } else if (!strncmp(msg, "Warning: ", 9)) {
+        level = 2;
+        text = msg + 9;
+    }
+    captured.pending = 0;
+    char *dst = level == 1 ? captured.error : captured.warning;
+    if (dst[0] || !text[0])
+        return 0;
+    snprintf(dst, sizeof captured.error, "%s", text);
+    for (char *p = dst; *p; p++) /* one line: diagnostics print on one line */
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            *p = ' ';
+    for (size_t n = strlen(dst); n && dst[n - 1] == ' '; n--)
+        dst[n - 1] = '\0';
+    return 0;
+}
+
+static const char *captured_message(const char *fallback)
+{
+    return captured.error[0] ? captured.error : captured.warning[0] ? captured.warning : fallback;
+}
+
+/* One Graphviz context for the process, made on first use and kept: Graphviz's pango plugin
+ * caches a font name owned by the context that last rendered text (Graphviz 2.43 at least), so
+ * freeing a context and making another reads freed memory. Kept, it also loads the plugins once. */
+static GVC_t *context(void)
+{
+    static GVC_t *gvc;
+    if (!gvc)
+        gvc = gvContext();
+    return gvc;
+}
+
+int hd_render_data(const char *dot, size_t len, const char *format, void **out, size_t *outlen, hd_error *err)
+{
+    if (!out || !outlen)
+        return HD_EINVAL;
+    *out = NULL;
+    *outlen = 0;
+    if (!dot || !format || !format[0]) {
+        set_error(err, HD_EINVAL, NULL, "no DOT text or no output format");
+        return HD_EINVAL;
+    }
+    char *text = malloc(len + 1); /* agmemread wants a NUL-terminated string */
+    if (!text) {
+        set_error(err, HD_ENOMEM, NULL, "out of memory");
+        return HD_ENOMEM;
+    }
+    memcpy(text, dot, len);
+    text[len] = '\0';
+    memset(&captured, 0, sizeof captured);
+    agusererrf previous = agseterrf(capture);
+    agerrlevel_t level = agseterr(AGWARN);
+
+    int rc = HD_OK;
+    GVC_t *gvc = context();
+    Agraph_t *g = NULL;
+    int laid_out = 0;
+    if (!gvc) {
+        rc = HD_ENOMEM;
+        set_error(err, rc, NULL, "Graphviz: %s", captured_message("cannot create a context"));
+        goto done;
+    }
+    if (!(g = agmemread(text))) {
+        rc = HD_EINVAL;
+        set_error(err, rc, NULL, "Graphviz cannot read the graph: %s", captured_message("not DOT"));
+        goto done;
+    }
+    if (gvLayout(gvc, g, "dot") != 0) {
+        rc = HD_EINVAL;
+        set_error(err, rc, NULL, "Graphviz layout failed: %s",
+                  captured_message("no 'dot' layout plugin (is Graphviz installed?)"));
+        goto done;
+    }
+    laid_out = 1;
+    char *data = NULL;
+#if defined(GRAPHVIZ_VERSION_MAJOR) && GRAPHVIZ_VERSION_MAJOR >= 3
+    size_t n = 0;
+#else
+    unsigned int n = 0;
+#endif
+    if (gvRenderData(gvc, g, format, &data, &n) != 0 || !data) {
+        rc = HD_EINVAL;
+        set_error(err, rc, NULL, "Graphviz cannot render format '%.32s': %s", format,
+                  captured_message("no plugin for it"));
+        if (data)
+            gvFreeRenderData(data);
+        goto done;
+    }
+    /* Copied so the caller frees with free(), whichever allocator Graphviz used. */
+    if (!(*out = malloc(n ? n : 1))) {
+        rc = HD_ENOMEM;
+        set_error(err, rc, NULL, "out of memory");
+    } else {
+        memcpy(*out, data, n);
+        *outlen = n;
+    }
+    gvFreeRenderData(data);
+done:
+    if (g) {
+        if (laid_out)
+            gvFreeLayout(gvc, g);
+        agclose(g);
+    }
+    agseterr(level);
+    agseterrf(previous);
+    free(text);
+    return rc;
+}
+
+/* --- files ------------------------------------------------------------------------------------ */
+int hd_write_file_atomic(const char *file, const void *data, size_t len, hd_error *err)
+{
+    if (!file || !file[0] || (!data && len)) {
+        set_error(err, HD_EINVAL, file, "no file name");
+        return HD_EINVAL;
+    }
+    const char *slash = strrchr(file, '/');
+    const char *base = slash ? slash + 1 : file;
+    size_t dirlen = slash ? (size_t)(slash - file) + 1 : 0;
+    char *tmp = malloc(dirlen + strlen(base) + 16);
+    if (!tmp) {
+        set_error(err, HD_ENOMEM, file, "out of memory");
+        return HD_ENOMEM;
+    }
+    /* Beside the target, so rename() stays within one file system. */
+    sprintf(tmp, "%.*s.%s.XXXXXX", (int)dirlen, file, base);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        set_error(err, HD_EIO, file, "cannot create a file beside '%s': %s", file, strerror(errno));
+        free(tmp);
+        return HD_EIO;
+    }
+    mode_t mask = umask(0); /* mkstemp makes 0600; give the file the usual mode */
+    umask(mask);
+    int e = fchmod(fd, 0666 & ~mask) ? errno : 0;
+    for (const char *p = data; !e && len;) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            e = errno;
+            break;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    if (!e && fsync(fd) != 0)
+        e = errno;
+    if (close(fd) != 0 && !e)
+        e = errno;
+    if (!e && rename(tmp, file) != 0)
+        e = errno;
+    if (e) {
+        unlink(tmp);
+        set_error(err, HD_EIO, file, "cannot write '%s': %s", file, strerror(e));
+        free(tmp);
+        return HD_EIO;
+    }
+    free(tmp);
+    return HD_OK;
+}
+
+int hd_render_file(const char *dot, size_t len, const char *format, const char *file, hd_error *err)
+{
+    void *data;
+    size_t n;
+    int rc = hd_render_data(dot, len, format, &data, &n, err);
+    if (rc)
+        return rc;
+    rc = hd_write_file_atomic(file, data, n, err);
+    free(data);
+    return rc;
+}
