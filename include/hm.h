@@ -498,7 +498,8 @@ hm_object *hm_weakref_list(hm_object *obj);
  * Entries vanish when the weakly held object dies. A removal triggered by a death deletes the
  * entry only if it still holds a dead weakref (the key may have been set again meanwhile), and
  * is deferred while an iteration of the container is in progress, until the last one ends.
- * Lengths count entries not yet removed, minus deferred removals (CPython's len()). */
+ * Lengths count the entries whose object lives (exact, where CPython's may overcount during an
+ * iteration). */
 
 /* Weak-value map: keys held strongly (str and int compare by value, other objects by identity,
  * as hm dict keys), values weakly. */

@@ -41,11 +41,21 @@ static void weakmap_clear(hm_object *self)
     hm_xdecref(p);
 }
 
+/* Entries whose object lives. Only while removals are pending can data hold dead ones (beyond
+ * a death whose callback is running), and then they are counted out one by one: CPython's
+ * len(data) - len(pending) would count a key twice if its value died twice meanwhile. */
 static size_t weakmap_len_raw(const hm_object *self)
 {
     const weakmap *m = CM(self);
-    size_t n = m->data ? hm_dict_len(m->data) : 0, p = m->pending ? hm_list_len(m->pending) : 0;
-    return n > p ? n - p : 0;
+    if (!m->data)
+        return 0;
+    if (!m->pending)
+        return hm_dict_len(m->data);
+    size_t n = 0, pos = 0;
+    hm_object *wr;
+    while (hm_dict_next(m->data, &pos, NULL, &wr))
+        n += !hm_weakref_is_dead(wr);
+    return n;
 }
 
 static int weakmap_label(const hm_object *self, char *buf, size_t size)
