@@ -740,3 +740,32 @@ HEAP_TEST(side_table_churn)
 /* Resource is shared by the tests of one worker process; freed at its exit. */
 static void free_resource(void) __attribute__((destructor));
 static void free_resource(void) { hm_class_free(Resource); }
+
+/* The map is garbage in a collection while one of its entry weakrefs is held from outside and
+ * its value dies with it: the callback finds the map gone (its self-weakref was cleared first)
+ * and touches nothing. */
+HEAP_TEST(entry_weakref_outlives_its_garbage_map)
+{
+    hm_gc_disable(h);
+    hm_object *m = hm_weakvaluemap_new(h);
+    hm_object *v = hm_list_new(h);
+    hm_list_append(v, v);
+    cr_assert_eq(hm_weakvaluemap_set(m, m, v), HM_OK); /* key = the map: a cycle through data */
+    hm_object *refs = hm_gc_get_referents(m);          /* data, selfref */
+    hm_object *data = NULL;
+    for (size_t i = 0; i < hm_list_len(refs); i++)
+        if (hm_is(hm_list_get(refs, i), &hm_dict_type))
+            data = hm_list_get(refs, i);
+    cr_assert_not_null(data);
+    hm_object *entry = hm_incref(hm_dict_get(data, m));
+    cr_assert(hm_is_weakref(entry));
+    hm_decref(refs);
+    hm_decref(v);
+    hm_decref(m);
+    cr_assert_gt(hm_gc_collect(h, HM_GC_FULL, NULL), 0);
+    cr_assert(hm_weakref_is_dead(entry));
+    hm_decref(entry);
+    cr_assert_eq(hm_gc_collect(h, HM_GC_FULL, NULL), 0);
+    cr_assert_eq(live_objects(), 0);
+    hm_gc_enable(h);
+}
