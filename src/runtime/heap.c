@@ -136,7 +136,7 @@ size_t hm_heap_destroy(hm_heap *h, hm_heap_report *report)
         report->bytes = bytes;
     }
 
-    /* Then free without clear or decref (nor weakref callbacks): references between the dying objects no longer matter,
+    /* Then free without clear or decref: references between the dying objects no longer matter,
      * and running user code (finalizers) on a heap being torn down would be unsafe. */
     for (int i = 0; i < list_count(); i++) {
         int generation;

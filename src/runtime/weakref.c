@@ -14,7 +14,6 @@
 
 /* ---- the side table: object id -> newest weakref ---- */
 
-hm__weak *hm__weak_state(hm_heap *h);
 static bool clear_weakrefs_gc(hm_heap *h, hm_link *unreachable);
 
 hm__weak *hm__weak_state(hm_heap *h)
