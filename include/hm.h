@@ -483,7 +483,7 @@ static inline bool hm_is_weakref(const hm_object *o) { return o->type == &hm_wea
 hm_object *hm_weakref_new(hm_object *obj, hm_weakref_fn callback, void *user);
 /* wr(): a new reference to the referent, or NULL once it is dead (or dying, count 0). */
 hm_object *hm_weakref_get(const hm_object *wr);
-bool hm_weakref_is_dead(const hm_object *wr);
+bool hm_weakref_is_dead(const hm_object *wr); /* true for anything not a weakref */
 /* The referent's id, 0 when dead: for snapshots, without touching any count. */
 uint64_t hm_weakref_referent_id(const hm_object *wr);
 /* Whether the callback is still to run (never true for a dead weakref once it has run). */

@@ -253,6 +253,8 @@ hm_object *hm_weakref_get(const hm_object *self)
 
 bool hm_weakref_is_dead(const hm_object *self)
 {
+    if (!self || !hm_is_weakref(self))
+        return true; /* nothing it could reach */
     const hm_object *o = CWR(self)->referent;
     return !o || o->rc == 0;
 }
@@ -262,10 +264,15 @@ uint64_t hm_weakref_referent_id(const hm_object *self)
     return hm_weakref_is_dead(self) ? 0 : CWR(self)->referent->id;
 }
 
-bool hm_weakref_has_callback(const hm_object *self) { return CWR(self)->callback != NULL; }
+bool hm_weakref_has_callback(const hm_object *self)
+{
+    return self && hm_is_weakref(self) && CWR(self)->callback != NULL;
+}
 
 size_t hm_weakref_count(const hm_object *obj)
 {
+    if (!obj)
+        return 0;
     size_t n = 0;
     for (hm__weakref *p = list_head(hm__heap_of(obj), obj); p; p = p->next)
         n++;
@@ -274,6 +281,8 @@ size_t hm_weakref_count(const hm_object *obj)
 
 hm_object *hm_weakref_list(hm_object *obj)
 {
+    if (!obj)
+        return NULL;
     hm_heap *h = hm__heap_of(obj);
     hm_object *l = hm_list_new(h); /* may collect, but obj is held by the caller */
     if (!l)
