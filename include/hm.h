@@ -235,7 +235,8 @@ typedef struct hm_heap_report {
     size_t bytes;   /* filled in: their hm_object_size() */
 } hm_heap_report;
 
-/* Frees every object of the heap (no finalizer, hook or clear runs) and the heap itself.
+/* Runs the live atexit finalizers (hm_finalize_new), then frees every object of the heap (no
+ * other finalizer, callback, hook or clear runs) and the heap itself.
  * Returns how many objects were still alive; report may be NULL. Not from inside a collection or
  * a finalizer of that heap. */
 size_t hm_heap_destroy(hm_heap *h, hm_heap_report *report);
@@ -445,6 +446,123 @@ typedef void (*hm_gc_callback_fn)(hm_heap *h, hm_gc_phase phase, const hm_gc_inf
 
 int hm_gc_callback_add(hm_heap *h, hm_gc_callback_fn fn, void *user);    /* HM_ENOMEM */
 int hm_gc_callback_remove(hm_heap *h, hm_gc_callback_fn fn, void *user); /* HM_EINVAL if absent */
+
+/* =============================================================================================
+ * Weak references, weak containers and finalizers (issue 4): Python's weakref module.
+ * ============================================================================================= */
+
+/* A weakref is an object of type hm_weakref_type ("weakref"): it can be stored in containers and
+ * is listed by snapshots, but its link to the referent is not a reference (traverse does not
+ * report it). Any object can be weakly referenced; a weakref to an immortal object never dies.
+ *
+ * When the referent dies, all its weakrefs are cleared (hm_weakref_get() returns NULL from then
+ * on), and then the callbacks of those that have one run, newest weakref first, each at most
+ * once, receiving the dead weakref (borrowed: the runtime holds it for the call) and its user
+ * pointer. Callbacks may allocate, drop objects, collect and use the weak containers.
+ *
+ * The order of operations:
+ *  - Death by reference count: the referent's finalizer (hm_type.finalize) runs first and may
+ *    resurrect it, in which case its weakrefs stay intact; otherwise the weakrefs are cleared,
+ *    their callbacks run (except for weakrefs that are themselves dying, count 0), and only then
+ *    is the referent cleared and freed. Objects released by a callback die after it returns.
+ *  - Death in a collection (CPython's handle_weakrefs): once the unreachable set is known, and
+ *    before any finalizer runs, (1) every weakref that is itself unreachable is cleared and will
+ *    never call back, (2) every weakref to an unreachable object is cleared, (3) the callbacks of
+ *    the weakrefs cleared in (2) that are still reachable run, in the unreachable list's order
+ *    and newest first per object. Then finalizers run (a resurrected object finds its weakrefs
+ *    already dead, as in CPython), resurrection is detected, and clear() breaks the cycles.
+ *    Objects kept for the garbage list (legacy finalizers) keep their weakrefs. */
+typedef void (*hm_weakref_fn)(hm_object *wr, void *user);
+
+extern const hm_type hm_weakref_type;
+static inline bool hm_is_weakref(const hm_object *o) { return o->type == &hm_weakref_type; }
+
+/* weakref.ref(obj[, callback]): a new weakref to obj (in obj's heap). Without a callback, an
+ * existing plain weakref of obj is returned again, as CPython shares them. NULL when out of
+ * memory or when obj is already dying (count 0). */
+hm_object *hm_weakref_new(hm_object *obj, hm_weakref_fn callback, void *user);
+/* wr(): a new reference to the referent, or NULL once it is dead (or dying, count 0). */
+hm_object *hm_weakref_get(const hm_object *wr);
+bool hm_weakref_is_dead(const hm_object *wr); /* true for anything not a weakref */
+/* The referent's id, 0 when dead: for snapshots, without touching any count. */
+uint64_t hm_weakref_referent_id(const hm_object *wr);
+/* Whether the callback is still to run (never true for a dead weakref once it has run). */
+bool hm_weakref_has_callback(const hm_object *wr);
+/* weakref.getweakrefcount(obj) and weakref.getweakrefs(obj) (a new list, newest first). */
+size_t hm_weakref_count(const hm_object *obj);
+hm_object *hm_weakref_list(hm_object *obj);
+
+/* ---------------------------------------------------------------------------------------------
+ * Weak containers: objects (types "WeakValueDictionary", "WeakKeyDictionary", "WeakSet") that
+ * own an hm dict `data`, as their Python counterparts do, holding one weakref per entry.
+ * Entries vanish when the weakly held object dies. A removal triggered by a death deletes the
+ * entry only if it still holds a dead weakref (the key may have been set again meanwhile), and
+ * is deferred while an iteration of the container is in progress, until the last one ends.
+ * Lengths count the entries whose object lives (exact, where CPython's may overcount during an
+ * iteration). */
+
+/* Weak-value map: keys held strongly (str and int compare by value, other objects by identity,
+ * as hm dict keys), values weakly. */
+hm_object *hm_weakvaluemap_new(hm_heap *h);
+int hm_weakvaluemap_set(hm_object *map, hm_object *key, hm_object *value);
+hm_object *hm_weakvaluemap_get(hm_object *map, const hm_object *key); /* new ref; NULL: absent or dead */
+int hm_weakvaluemap_del(hm_object *map, const hm_object *key);         /* HM_EKEY if absent */
+int hm_weakvaluemap_set_str(hm_object *map, const char *key, hm_object *value);
+hm_object *hm_weakvaluemap_get_str(hm_object *map, const char *key); /* new ref */
+int hm_weakvaluemap_del_str(hm_object *map, const char *key);
+size_t hm_weakvaluemap_len(const hm_object *map);
+
+/* Weak-key map: keys held weakly and compared by identity, values strongly. */
+hm_object *hm_weakkeymap_new(hm_heap *h);
+int hm_weakkeymap_set(hm_object *map, hm_object *key, hm_object *value);
+hm_object *hm_weakkeymap_get(hm_object *map, const hm_object *key); /* new ref; NULL if absent */
+int hm_weakkeymap_del(hm_object *map, const hm_object *key);         /* HM_EKEY if absent */
+size_t hm_weakkeymap_len(const hm_object *map);
+
+/* Weak set: items held weakly, compared by identity. */
+hm_object *hm_weakset_new(hm_heap *h);
+int hm_weakset_add(hm_object *set, hm_object *item);
+bool hm_weakset_contains(hm_object *set, const hm_object *item);
+int hm_weakset_discard(hm_object *set, const hm_object *item); /* HM_EKEY if absent */
+size_t hm_weakset_len(const hm_object *set);
+
+/* Iteration over any of the three, in insertion order, over the entries present at begin that
+ * are still present and alive when reached. Every begin needs its end: until then the container
+ * defers its removals. Changing the container during the walk is allowed (entries added are not
+ * visited). key and value are borrowed, held by the iterator until the next call or the end:
+ * (key, value) for a map, (item, NULL) for a set. */
+typedef struct hm_weakmap_iter {
+    hm_object *map, *snapshot; /* private */
+    size_t pos;
+    hm_object *key, *value;
+} hm_weakmap_iter;
+
+int hm_weakmap_iter_begin(hm_weakmap_iter *it, hm_object *map); /* HM_ETYPE, HM_ENOMEM */
+bool hm_weakmap_iter_next(hm_weakmap_iter *it, hm_object **key, hm_object **value);
+void hm_weakmap_iter_end(hm_weakmap_iter *it);
+
+/* ---------------------------------------------------------------------------------------------
+ * weakref.finalize: fn(arg, user) runs once, when obj dies, when the finalizer is called, or (if
+ * atexit is set, the default) at hm_heap_destroy() of a heap where obj still lives, newest
+ * finalizer first, before anything is freed. The heap keeps a live finalizer alive (the handle
+ * returned can be dropped at once) and holds arg strongly until then: an arg that references obj
+ * keeps obj alive forever, as in Python. Type "finalize". */
+typedef void (*hm_finalize_fn)(hm_object *arg, void *user);
+
+/* A new reference to the finalizer; arg may be NULL. NULL when out of memory or obj is dying. */
+hm_object *hm_finalize_new(hm_object *obj, hm_finalize_fn fn, hm_object *arg, void *user);
+bool hm_finalize_alive(const hm_object *f);
+/* f(): runs fn if alive and makes the finalizer dead. 1 if it ran, 0 if it was dead, HM_ETYPE. */
+int hm_finalize_call(hm_object *f);
+/* peek()/detach(): false once dead; else fills what is asked (obj and arg as new references,
+ * NULL pointers skip an output). detach also makes the finalizer dead without running fn. */
+bool hm_finalize_peek(const hm_object *f, hm_object **obj, hm_finalize_fn *fn, hm_object **arg,
+                      void **user);
+bool hm_finalize_detach(hm_object *f, hm_object **obj, hm_finalize_fn *fn, hm_object **arg,
+                        void **user);
+bool hm_finalize_get_atexit(const hm_object *f);
+void hm_finalize_set_atexit(hm_object *f, bool atexit);
+/* ======================================== end of issue 4 ===================================== */
 
 #ifdef __cplusplus
 }

@@ -113,6 +113,7 @@ size_t hm_heap_destroy(hm_heap *h, hm_heap_report *report)
 {
     if (!h)
         return 0;
+    hm__finalize_atexit(h); /* user code, so before the heap is marked as going */
     h->destroying = true;
 
     /* Report first, while every object is still intact. */
@@ -150,6 +151,7 @@ size_t hm_heap_destroy(hm_heap *h, hm_heap_report *report)
             hm__free(h, o, size);
         }
     }
+    hm__weak_heap_fini(h);
     hm__intern_fini(h);
     hm__gc_heap_fini(h);
     registry_remove(h);

@@ -9,6 +9,9 @@
 #define HM__COLLECTING  0x100u /* in the generations being collected right now */
 #define HM__UNREACHABLE 0x200u /* tentatively unreachable (on the collector's unreachable list) */
 #define HM__RUNTIME     0x400u /* owned by the runtime (caches, garbage list): not a leak */
+/* Issue 4: weakrefs point at this object. Their list is in a side table of the heap (the header
+ * stays 40 bytes); the bit spares deallocation a lookup for the objects that have none. */
+#define HM__WEAKREFS    0x10000u
 
 /* A tracked object's generation (0..2, or HM_GEN_PERMANENT when frozen): it names the list the
  * object is on, so that the collector can tell a candidate from its flags alone. */
@@ -127,6 +130,7 @@ struct hm_heap {
      * finalizer runs, to clear weakrefs to those objects and queue the callbacks of weakrefs
      * that survive. Returns true if it ran user code (which may have resurrected something). */
     bool (*clear_weakrefs)(hm_heap *h, hm_link *unreachable);
+    struct hm__weak *weak; /* weakref side table and finalize registry (weak.h); NULL until used */
 
     hm_lifecycle_fn lifecycle;
     void *lifecycle_user;
@@ -157,5 +161,9 @@ uint64_t hm__str_hash(const char *s, size_t len);
 uint64_t hm__str_hash_of(const hm_object *str);
 void hm__intern_fini(hm_heap *h);
 int hm__instance_traverse(hm_object *self, hm_visit_fn visit, void *arg);
+/* weakref.c / finalize.c (issue 4) */
+void hm__weakref_clear_dealloc(hm_heap *h, hm_object *o); /* o has HM__WEAKREFS, count 0 */
+void hm__finalize_atexit(hm_heap *h); /* hm_heap_destroy, first: live atexit finalizers */
+void hm__weak_heap_fini(hm_heap *h);
 
 #endif /* HM_INTERNAL_H */

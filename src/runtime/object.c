@@ -64,6 +64,9 @@ static void object_destroy(hm_heap *h, hm_object *o)
             return;
     }
     hm__list_remove(o);
+    /* Off every list first: a weakref callback may collect, and must not find o there. */
+    if (o->flags & HM__WEAKREFS)
+        hm__weakref_clear_dealloc(h, o);
     if (h->lifecycle)
         h->lifecycle(o, HM_EVENT_DESTROY, h->lifecycle_user);
     if ((o->flags & HM_FLAG_TRACKED) && h->gen[0].count > 0)
