@@ -10,6 +10,11 @@
 
 static hm_heap *h;
 
+/* A suite may define HEAP_TEST_SETUP() to reset its own state before each test. */
+#ifndef HEAP_TEST_SETUP
+#define HEAP_TEST_SETUP() ((void)0)
+#endif
+
 static inline void heap_test_finish(void)
 {
     size_t left = hm_heap_destroy(h, NULL);
@@ -22,6 +27,7 @@ static inline void heap_test_finish(void)
     static void name##_body(void);    \
     Test(suite, name)                 \
     {                                 \
+        HEAP_TEST_SETUP();            \
         h = hm_heap_new();            \
         name##_body();                \
         heap_test_finish();           \

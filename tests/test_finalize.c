@@ -8,25 +8,9 @@
 
 #include "hm.h"
 
-static hm_heap *h;
-
-static void finish(void)
-{
-    size_t left = hm_heap_destroy(h, NULL);
-    h = NULL;
-    cr_assert_eq(left, 0, "objects still alive at heap destroy: %zu", left);
-}
-
-#define HEAP_TEST(name)                \
-    static void name##_body(void);     \
-    Test(finalize, name)               \
-    {                                  \
-        out[0] = '\0';                 \
-        h = hm_heap_new();             \
-        name##_body();                 \
-        finish();                      \
-    }                                  \
-    static void name##_body(void)
+#define HEAP_SUITE finalize
+#define HEAP_TEST_SETUP() (out[0] = '\0')
+#include "heap_test.h"
 
 static char out[4096];
 
@@ -83,7 +67,7 @@ HEAP_TEST(seed_finalize_example)
     resource_detach(obj);
     hm_decref(obj);
     cr_assert_str_eq(out, "Cleaning up resource\n");
-    finish();
+    heap_test_finish();
     h = hm_heap_new();
     hm_class_free(Resource);
 }
@@ -160,7 +144,7 @@ HEAP_TEST(finalize_in_a_garbage_cycle)
     cr_assert(strcmp(out, "Cleaning up a\nCleaning up b\n") == 0 ||
               strcmp(out, "Cleaning up b\nCleaning up a\n") == 0, "%s", out);
     hm_gc_enable(h);
-    finish();
+    heap_test_finish();
     h = hm_heap_new();
     hm_class_free(Resource);
 }

@@ -9,24 +9,8 @@
 
 #include "hm.h"
 
-static hm_heap *h;
-
-static void finish(void)
-{
-    size_t left = hm_heap_destroy(h, NULL);
-    h = NULL;
-    cr_assert_eq(left, 0, "objects still alive at heap destroy: %zu", left);
-}
-
-#define HEAP_TEST(name)                \
-    static void name##_body(void);     \
-    Test(weakref, name)                \
-    {                                  \
-        h = hm_heap_new();             \
-        name##_body();                 \
-        finish();                      \
-    }                                  \
-    static void name##_body(void)
+#define HEAP_SUITE weakref
+#include "heap_test.h"
 
 /* What the seed's examples print, captured. */
 static char out[4096];
@@ -306,7 +290,7 @@ HEAP_TEST(resurrection_finds_weakrefs_dead)
     hm_decref(w2);
     hm_decref(plain);
     hm_gc_enable(h);
-    finish();
+    heap_test_finish();
     h = hm_heap_new();
     hm_class_free(Phoenix);
 }
@@ -329,7 +313,7 @@ HEAP_TEST(refcount_resurrection_keeps_weakrefs)
     hm_decref(rescue);
     cr_assert_str_eq(out, "rescue ran\ncallback w\n");
     hm_decref(w);
-    finish();
+    heap_test_finish();
     h = hm_heap_new();
     hm_class_free(Phoenix);
 }
@@ -360,7 +344,7 @@ HEAP_TEST(uncollectable_keeps_weakrefs)
     cr_assert_str_eq(out, "Deleting ?\ncallback w\n");
     hm_decref(w);
     hm_gc_enable(h);
-    finish();
+    heap_test_finish();
     h = hm_heap_new();
     hm_class_free(Legacy);
 }
