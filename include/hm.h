@@ -527,7 +527,8 @@ hm_object *hm_objpool_new(hm_heap *h, hm_objpool_factory factory, void *user, si
  * NULL if the factory failed. Objects come back as they were released: reset them if need be. */
 hm_object *hm_objpool_acquire(hm_object *pool);
 /* STEALS the caller's reference to obj: the pool keeps it (returns 1) or, when it holds max_size
- * objects already, drops it (returns 0). HM_EINVAL for a non-pool, a NULL or another heap's obj. */
+ * objects already, drops it (returns 0). HM_EINVAL for a non-pool, a NULL or another heap's obj,
+ * and then the reference stays the caller's. */
 int hm_objpool_release(hm_object *pool, hm_object *obj);
 size_t hm_objpool_len(const hm_object *pool); /* objects waiting in the pool */
 
