@@ -57,29 +57,30 @@ static uint32_t mixed_size(void)
 }
 
 /* The sequences, made once so that both allocators do exactly the same work:
- *  churn: WORKING live blocks; each step frees a random one and allocates a new size there.
- *  batch: allocate BATCH blocks, free them all in a shuffled order, repeat. */
-#define WORKING 10000
-#define BATCH 100000
+ *  churn: `live` blocks; each step frees a random one and allocates a new size in its place.
+ *  batch: allocate `live` blocks, free them all in a shuffled order, repeat.
+ * With 1000 blocks everything stays in the CPU caches and the allocators' own work shows; with
+ * 10000 and 100000 the cost of touching cold memory, the same for both, takes over. */
+#define MAXLIVE 100000
 
 typedef struct plan {
-    size_t ops;
+    size_t ops, live;
     uint32_t *size;  /* per step */
     uint32_t *slot;  /* churn: the slot replaced; batch: the free order */
 } plan;
 
-static plan make_plan(size_t ops, int batch)
+static plan make_plan(size_t ops, size_t live, int batch)
 {
-    plan p = {ops, malloc(ops * sizeof(uint32_t)), malloc(ops * sizeof(uint32_t))};
+    plan p = {ops, live, malloc(ops * sizeof(uint32_t)), malloc(ops * sizeof(uint32_t))};
     if (!p.size || !p.slot)
         die("out of memory");
     for (size_t i = 0; i < ops; i++) {
         p.size[i] = mixed_size();
-        p.slot[i] = (uint32_t)(next_rand() % WORKING);
+        p.slot[i] = (uint32_t)(next_rand() % live);
     }
     if (batch) { /* shuffled order within each batch */
-        for (size_t b = 0; b < ops; b += BATCH) {
-            size_t n = ops - b < BATCH ? ops - b : BATCH;
+        for (size_t b = 0; b < ops; b += live) {
+            size_t n = ops - b < live ? ops - b : live;
             for (size_t i = 0; i < n; i++)
                 p.slot[b + i] = (uint32_t)i;
             for (size_t i = n - 1; i > 0; i--) {
@@ -98,7 +99,7 @@ typedef struct block {
     uint32_t size;
 } block;
 
-static block blocks[BATCH];
+static block blocks[MAXLIVE];
 
 /* Touch the first word, as a real user of the block would. */
 #define USE(b) (*(volatile char *)(b).p = 1)
@@ -106,7 +107,7 @@ static block blocks[BATCH];
 static double churn_pool(const plan *pl)
 {
     hm_heap *h = hm_heap_new();
-    for (int i = 0; i < WORKING; i++) {
+    for (size_t i = 0; i < pl->live; i++) {
         blocks[i].size = pl->size[i];
         blocks[i].p = hm_mem_alloc(h, blocks[i].size);
     }
@@ -119,7 +120,7 @@ static double churn_pool(const plan *pl)
         USE(*b);
     }
     t = now() - t;
-    for (int i = 0; i < WORKING; i++)
+    for (size_t i = 0; i < pl->live; i++)
         hm_mem_free(h, blocks[i].p, blocks[i].size);
     hm_heap_destroy(h, NULL);
     return t / (double)pl->ops;
@@ -127,7 +128,7 @@ static double churn_pool(const plan *pl)
 
 static double churn_glibc(const plan *pl)
 {
-    for (int i = 0; i < WORKING; i++) {
+    for (size_t i = 0; i < pl->live; i++) {
         blocks[i].size = pl->size[i];
         blocks[i].p = malloc(blocks[i].size);
     }
@@ -140,7 +141,7 @@ static double churn_glibc(const plan *pl)
         USE(*b);
     }
     t = now() - t;
-    for (int i = 0; i < WORKING; i++)
+    for (size_t i = 0; i < pl->live; i++)
         free(blocks[i].p);
     return t / (double)pl->ops;
 }
@@ -149,8 +150,8 @@ static double batch_pool(const plan *pl)
 {
     hm_heap *h = hm_heap_new();
     double t = now();
-    for (size_t b = 0; b < pl->ops; b += BATCH) {
-        size_t n = pl->ops - b < BATCH ? pl->ops - b : BATCH;
+    for (size_t b = 0; b < pl->ops; b += pl->live) {
+        size_t n = pl->ops - b < pl->live ? pl->ops - b : pl->live;
         for (size_t i = 0; i < n; i++) {
             blocks[i].size = pl->size[b + i];
             blocks[i].p = hm_mem_alloc(h, blocks[i].size);
@@ -169,8 +170,8 @@ static double batch_pool(const plan *pl)
 static double batch_glibc(const plan *pl)
 {
     double t = now();
-    for (size_t b = 0; b < pl->ops; b += BATCH) {
-        size_t n = pl->ops - b < BATCH ? pl->ops - b : BATCH;
+    for (size_t b = 0; b < pl->ops; b += pl->live) {
+        size_t n = pl->ops - b < pl->live ? pl->ops - b : pl->live;
         for (size_t i = 0; i < n; i++) {
             blocks[i].size = pl->size[b + i];
             blocks[i].p = malloc(blocks[i].size);
@@ -185,27 +186,36 @@ static double batch_glibc(const plan *pl)
 
 static void speed(size_t ops, int runs)
 {
-    plan churn = make_plan(ops, 0), batch = make_plan(ops, 1);
-    double *v[4];
-    for (int k = 0; k < 4; k++)
-        v[k] = malloc((size_t)runs * sizeof(double));
+    static const struct {
+        const char *name;
+        size_t live;
+        int batch;
+    } shapes[] = {
+        {"churn1000", 1000, 0}, {"batch1000", 1000, 1}, {"churn10000", 10000, 0}, {"batch100000", 100000, 1},
+    };
+    enum { NSHAPES = sizeof shapes / sizeof shapes[0] };
+    plan plans[NSHAPES];
+    double *v[NSHAPES][2];
+    for (int k = 0; k < NSHAPES; k++) {
+        plans[k] = make_plan(ops, shapes[k].live, shapes[k].batch);
+        v[k][0] = malloc((size_t)runs * sizeof(double));
+        v[k][1] = malloc((size_t)runs * sizeof(double));
+    }
     /* Interleaved, so that both see the same machine state. */
     for (int r = 0; r < runs; r++) {
-        v[0][r] = churn_pool(&churn);
-        v[1][r] = churn_glibc(&churn);
-        v[2][r] = batch_pool(&batch);
-        v[3][r] = batch_glibc(&batch);
+        for (int k = 0; k < NSHAPES; k++) {
+            v[k][0][r] = shapes[k].batch ? batch_pool(&plans[k]) : churn_pool(&plans[k]);
+            v[k][1][r] = shapes[k].batch ? batch_glibc(&plans[k]) : churn_glibc(&plans[k]);
+        }
     }
-    printf("churn_pool_ns %.2f\n", median(v[0], runs) * 1e9);
-    printf("churn_glibc_ns %.2f\n", median(v[1], runs) * 1e9);
-    printf("batch_pool_ns %.2f\n", median(v[2], runs) * 1e9);
-    printf("batch_glibc_ns %.2f\n", median(v[3], runs) * 1e9);
-    for (int k = 0; k < 4; k++)
-        free(v[k]);
-    free(churn.size);
-    free(churn.slot);
-    free(batch.size);
-    free(batch.slot);
+    for (int k = 0; k < NSHAPES; k++) {
+        printf("%s_pool_ns %.2f\n", shapes[k].name, median(v[k][0], runs) * 1e9);
+        printf("%s_glibc_ns %.2f\n", shapes[k].name, median(v[k][1], runs) * 1e9);
+        free(v[k][0]);
+        free(v[k][1]);
+        free(plans[k].size);
+        free(plans[k].slot);
+    }
 }
 
 static long rss_kib(void)
@@ -280,8 +290,8 @@ int main(int argc, char **argv)
     if (strcmp(mode, "speed") == 0) {
         size_t ops = argc > 2 ? (size_t)atol(argv[2]) : 10000000;
         int runs = argc > 3 ? atoi(argv[3]) : 5;
-        if (ops < WORKING || runs < 1)
-            die("usage: bench_pool speed [OPS >= 10000 [RUNS]]");
+        if (ops < MAXLIVE || runs < 1)
+            die("usage: bench_pool speed [OPS >= 100000 [RUNS]]");
         speed(ops, runs);
     } else if (strcmp(mode, "frag") == 0 && argc > 2 &&
                (strcmp(argv[2], "pool") == 0 || strcmp(argv[2], "glibc") == 0)) {

@@ -26,8 +26,10 @@ function row(label, pool, glibc,    r) {
 }
 END {
     printf "%-44s %12s %12s %8s %s\n", "alloc+free pair, sizes 16..512 (median of " runs ")", "libhm pool", "glibc", "speedup", "target"
-    row("churn: 10000 live, replace a random one", v["churn_pool_ns"], v["churn_glibc_ns"])
-    row("batch: 100000 allocs, then shuffled frees", v["batch_pool_ns"], v["batch_glibc_ns"])
+    row("churn: 1000 live, replace a random one", v["churn1000_pool_ns"], v["churn1000_glibc_ns"])
+    row("batch: 1000 allocs, then shuffled frees", v["batch1000_pool_ns"], v["batch1000_glibc_ns"])
+    row("churn: 10000 live (cache misses dominate)", v["churn10000_pool_ns"], v["churn10000_glibc_ns"])
+    row("batch: 100000 allocs (cache misses dominate)", v["batch100000_pool_ns"], v["batch100000_glibc_ns"])
     printf "\nfragmentation: %d blocks of 64 bytes, %d freed (9 of every 10 runs of 100000)\n", v["frag_pool_blocks"], v["frag_pool_freed"]
     printf "%-44s %12s %12s\n", "", "libhm pool", "glibc"
     printf "%-44s %9.1f MiB %9.1f MiB\n", "RSS after allocating", v["frag_pool_rss_before_kib"] / 1024, v["frag_glibc_rss_before_kib"] / 1024
