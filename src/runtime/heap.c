@@ -154,6 +154,8 @@ size_t hm_heap_destroy(hm_heap *h, hm_heap_report *report)
     hm__weak_heap_fini(h);
     hm__intern_fini(h);
     hm__gc_heap_fini(h);
+    hm__trace_fini(h);
+    hm__pools_fini(&h->pools); /* unmaps the arena kept for reuse, and any a leaked buffer held */
     registry_remove(h);
     free(h);
     return alive;

@@ -4,6 +4,7 @@
 #define HM_INTERNAL_H
 
 #include "hm.h"
+#include "runtime/pool.h"
 
 /* Private flag bits, above the public HM_FLAG_* ones. */
 #define HM__COLLECTING  0x100u /* in the generations being collected right now */
@@ -114,6 +115,9 @@ struct hm_heap {
     hm_link permanent;
 
     hm_heap_stats stats;
+    hm__pools pools;          /* the small-object allocator (pool.h) */
+    struct hm__trace *trace;  /* allocation-site tracing (trace.c); NULL when off */
+    uint32_t site;            /* the current site while tracing: an index in trace's table */
 
     /* collector state */
     bool gc_enabled;
@@ -148,10 +152,15 @@ struct hm_heap {
     } interned;
 };
 
-/* ---- allocation: every byte of a heap goes through here (a pool allocator comes later) ---- */
+/* ---- allocation: every byte of a heap goes through here, to its pools or to malloc ---- */
 void *hm__alloc(hm_heap *h, size_t size);
 void *hm__realloc(hm_heap *h, void *p, size_t old_size, size_t new_size);
 void hm__free(hm_heap *h, void *p, size_t size);
+
+/* ---- allocation sites (trace.c): called only while h->trace is set ---- */
+void hm__trace_record(hm_heap *h, const hm_object *o, size_t size);
+void hm__trace_forget(hm_heap *h, const hm_object *o);
+void hm__trace_fini(hm_heap *h);
 
 /* ---- shared between files ---- */
 void hm__gc_on_alloc(hm_heap *h); /* a container is about to be created: maybe collect */

@@ -19,9 +19,13 @@ hm_object *hm_object_new_var(hm_heap *h, const hm_type *type, size_t extra)
         return NULL;
     bool gc = (type->flags & HM_TYPE_GC) != 0;
     /* As CPython does, a container's allocation may start a collection; the new block is on no
-     * list yet, so the collector cannot see it half made. */
-    if (gc)
+     * list yet, so the collector cannot see it half made. Finalizers it runs may set another
+     * allocation site: this object, and what its constructor makes next, keep the caller's. */
+    if (gc) {
+        uint32_t site = h->site;
         hm__gc_on_alloc(h);
+        h->site = site;
+    }
     memset(o, 0, size);
     o->type = type;
     o->rc = 1;
@@ -34,6 +38,8 @@ hm_object *hm_object_new_var(hm_heap *h, const hm_type *type, size_t extra)
     }
     h->stats.objects++;
     h->stats.allocations++;
+    if (h->trace)
+        hm__trace_record(h, o, size);
     if (h->lifecycle)
         h->lifecycle(o, HM_EVENT_CREATE, h->lifecycle_user);
     return o;
@@ -79,6 +85,8 @@ static void object_destroy(hm_heap *h, hm_object *o)
         t->release(o);
     h->stats.objects--;
     h->stats.deallocations++;
+    if (h->trace)
+        hm__trace_forget(h, o);
     hm__free(h, o, size);
 }
 
