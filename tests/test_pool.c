@@ -14,24 +14,8 @@
 #define ASAN 1
 #endif
 
-static hm_heap *h;
-
-static void finish(void)
-{
-    size_t left = hm_heap_destroy(h, NULL);
-    h = NULL;
-    cr_assert_eq(left, 0, "objects still alive at heap destroy: %zu", left);
-}
-
-#define HEAP_TEST(name)                \
-    static void name##_body(void);     \
-    Test(pool, name)                   \
-    {                                  \
-        h = hm_heap_new();             \
-        name##_body();                 \
-        finish();                      \
-    }                                  \
-    static void name##_body(void)
+#define HEAP_SUITE pool
+#include "heap_test.h"
 
 static size_t class_of(size_t size) { return size ? (size - 1) / 16 : 0; }
 static size_t block_of(size_t size) { return (class_of(size) + 1) * 16; }
@@ -377,7 +361,7 @@ HEAP_TEST(a_collection_returns_its_garbage_to_the_pools)
     stats(&st);
     cr_assert_eq(st.arenas_current, 1, "the ring's arenas are unmapped, one kept");
     check_accounting(&st);
-    finish();
+    heap_test_finish();
     h = hm_heap_new();
     hm_class_free(Node);
 }

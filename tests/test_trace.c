@@ -8,24 +8,8 @@
 
 #include "hm.h"
 
-static hm_heap *h;
-
-static void finish(void)
-{
-    size_t left = hm_heap_destroy(h, NULL);
-    h = NULL;
-    cr_assert_eq(left, 0, "objects still alive at heap destroy: %zu", left);
-}
-
-#define HEAP_TEST(name)                \
-    static void name##_body(void);     \
-    Test(trace, name)                  \
-    {                                  \
-        h = hm_heap_new();             \
-        name##_body();                 \
-        finish();                      \
-    }                                  \
-    static void name##_body(void)
+#define HEAP_SUITE trace
+#include "heap_test.h"
 
 static size_t traced_current(void)
 {
@@ -97,7 +81,7 @@ HEAP_TEST(objects_made_inside_a_call_belong_to_its_site)
     cr_assert_eq(hm_trace_site_of(hm_instance_dict(n), &s), HM_OK);
     cr_assert_eq(s.line, line);
     hm_decref(n);
-    finish();
+    heap_test_finish();
     h = hm_heap_new();
     hm_class_free(Normal);
 }
@@ -300,7 +284,7 @@ HEAP_TEST(a_finalizer_does_not_steal_the_site)
     hm_decref(l);
     hm_decref(made_by_finalizer);
     hm_gc_collect(h, HM_GC_FULL, NULL);
-    finish();
+    heap_test_finish();
     h = hm_heap_new();
     hm_class_free(Fin);
 }

@@ -317,7 +317,7 @@ HEAP_TEST(slots_save_the_dict_for_every_instance)
         hm_decref(objs[i]);
     hm_decref(warm);
     free(objs);
-    finish();
+    heap_test_finish();
     h = hm_heap_new();
     hm_class_free(Normal);
     hm_class_free(Optimized);
