@@ -84,7 +84,7 @@ static int build_predecessors(const hd_dump *d, const uint32_t *number, const ui
                               uint32_t **preds_out)
 {
     const uint32_t *off = d->edge_offset;
-    uint32_t *pred_off = calloc((size_t)n + 2, sizeof *pred_off);
+    uint32_t *pred_off = hd__big_calloc((size_t)n + 2, sizeof *pred_off);
     if (!pred_off)
         return HD_ENOMEM;
     /* Counting sort: counts land two slots up, so that after the prefix sum pred_off[x + 1] is
@@ -99,7 +99,7 @@ static int build_predecessors(const hd_dump *d, const uint32_t *number, const ui
     }
     for (uint32_t k = 2; k <= n; k++)
         pred_off[k] += pred_off[k - 1];
-    uint32_t *preds = malloc((total ? total : 1) * sizeof *preds);
+    uint32_t *preds = hd__big_alloc((total ? total : 1) * sizeof *preds);
     if (!preds) {
         free(pred_off);
         return HD_ENOMEM;
@@ -172,9 +172,9 @@ int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
     uint32_t nobj = d->nobjects;
     size_t cap = (size_t)nobj + 1;
     hd_dominators *dom = calloc(1, sizeof *dom);
-    uint32_t *number = malloc(cap * sizeof *number), *vertex = malloc(cap * sizeof *vertex);
-    node *nodes = malloc((cap + 1) * sizeof *nodes); /* + the sentinel */
-    uint32_t *succ = malloc((d->nedges ? d->nedges : 1) * sizeof *succ);
+    uint32_t *number = hd__big_alloc(cap * sizeof *number), *vertex = hd__big_alloc(cap * sizeof *vertex);
+    node *nodes = hd__big_alloc((cap + 1) * sizeof *nodes); /* + the sentinel */
+    uint32_t *succ = hd__big_alloc((d->nedges ? d->nedges : 1) * sizeof *succ);
     uint32_t *pred_off = NULL, *preds = NULL;
     uint64_t *by_number = NULL;
     int rc = HD_ENOMEM;

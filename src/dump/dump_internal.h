@@ -54,6 +54,11 @@ struct hd_dump {
     hd__strtab strings;
 };
 
+/* Memory for a large array walked in random order: aligned to 2 MiB and marked for transparent
+ * huge pages, which spares most TLB misses; released with free(). NULL when out of memory. */
+void *hd__big_alloc(size_t size);
+void *hd__big_calloc(size_t n, size_t size);
+
 /* Sorts a per-type table the way hd_stats_by_type does (stats.c). */
 void hd__stats_sort(const hd_dump *d, enum hd_stat_sort sort, hd_type_stat *st, uint32_t n);
 

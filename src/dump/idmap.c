@@ -1,6 +1,7 @@
 /* idmap.c: id -> index hash over a caller's key array. Fibonacci hashing spreads the sequential
  * ids most producers use. */
 #include "idmap.h"
+#include "dump_internal.h"
 
 #include <stdlib.h>
 
@@ -16,7 +17,7 @@ int hd__idmap_init(hd__idmap *m, uint32_t n)
     uint64_t cap = 16;
     while (cap * 7 / 10 < n)
         cap *= 2;
-    m->slots = calloc(cap, sizeof *m->slots);
+    m->slots = hd__big_calloc(cap, sizeof *m->slots);
     m->mask = (uint32_t)(cap - 1);
     m->used = 0;
     return m->slots ? 0 : -1;
@@ -33,7 +34,7 @@ int hd__idmap_init_for(hd__idmap *m, const uint64_t *keys, uint32_t n)
     }
     if (hi - lo >= 2 * (uint64_t)n || hi - lo >= UINT32_MAX)
         return hd__idmap_init(m, n);
-    m->slots = calloc(hi - lo + 1, sizeof *m->slots);
+    m->slots = hd__big_calloc(hi - lo + 1, sizeof *m->slots);
     m->mask = (uint32_t)(hi - lo); /* the last valid offset */
     m->used = 0;
     m->direct = true;
@@ -75,7 +76,7 @@ void hd__idmap_prefetch(const hd__idmap *m, uint64_t id)
 static int grow(hd__idmap *m, const uint64_t *keys)
 {
     uint64_t cap = ((uint64_t)m->mask + 1) * 2;
-    uint32_t *slots = calloc(cap, sizeof *slots);
+    uint32_t *slots = hd__big_calloc(cap, sizeof *slots);
     if (!slots)
         return -1;
     uint32_t mask = (uint32_t)(cap - 1);

@@ -1,0 +1,33 @@
+/* big_alloc.c: allocation for the large arrays the analyses index at random (a dominator pass
+ * touches hundreds of MB out of order): 2 MiB aligned and advised into transparent huge pages
+ * where the kernel leaves that to madvise, so a random access rarely misses the TLB. */
+#include "dump_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE (2u << 20)
+
+void *hd__big_alloc(size_t size)
+{
+    if (size < 4 * (size_t)HUGE_PAGE) /* small arrays gain nothing */
+        return malloc(size ? size : 1);
+    void *p = NULL;
+    if (posix_memalign(&p, HUGE_PAGE, size) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, size & ~(size_t)(HUGE_PAGE - 1), MADV_HUGEPAGE); /* advice only: ignore failure */
+#endif
+    return p;
+}
+
+void *hd__big_calloc(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    void *p = hd__big_alloc(n * size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
+}
