@@ -36,6 +36,7 @@ enum hm_status {
     HM_EKEY = -5,   /* no such key (KeyError) */
     HM_EATTR = -6,  /* no such attribute or slot (AttributeError) */
     HM_EBUSY = -7,  /* not allowed while the collector runs */
+    HM_EIO = -8,    /* reading or writing a file failed (errno says why) */
 };
 
 const char *hm_status_name(int status);    /* "HM_EKEY" */

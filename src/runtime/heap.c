@@ -113,7 +113,9 @@ size_t hm_heap_destroy(hm_heap *h, hm_heap_report *report)
 {
     if (!h)
         return 0;
-    hm__finalize_atexit(h); /* user code, so before the heap is marked as going */
+    hm__snapshot_heap_fini(h); /* the at-exit dump sees the heap as the program left it */
+    hm__finalize_atexit(h);    /* user code, so before the heap is marked as going */
+    hm__roots_fini(h);
     h->destroying = true;
 
     /* Report first, while every object is still intact. */

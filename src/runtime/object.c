@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "runtime/internal.h"
+#include "runtime/snapshot.h"
 
 hm_object *hm_object_new(hm_heap *h, const hm_type *type) { return hm_object_new_var(h, type, 0); }
 
@@ -13,6 +14,9 @@ hm_object *hm_object_new_var(hm_heap *h, const hm_type *type, size_t extra)
     if (!h || !type || type->basicsize < sizeof(hm_object) || extra > SIZE_MAX - type->basicsize ||
         h->next_id > HM__ID_COUNT_MAX)
         return NULL;
+    /* A safe point for dumps a signal asked for: nothing is half made here. */
+    if (__builtin_expect(h->snapshot_epoch != hm__snapshot_epoch, 0))
+        hm__snapshot_safe_point(h);
     size_t size = type->basicsize + extra;
     hm_object *o = hm__alloc(h, size);
     if (!o)

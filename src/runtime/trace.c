@@ -289,6 +289,21 @@ int hm_trace_site_of(const hm_object *o, hm_site *out)
     return HM_OK;
 }
 
+size_t hm__trace_sites(const hm_heap *h, const hm_site **sites)
+{
+    const hm__trace *t = h->trace;
+    *sites = t ? t->sites : NULL;
+    return t ? t->nsites : 0;
+}
+
+bool hm__trace_site_index(const hm_heap *h, uint64_t id, uint32_t *site)
+{
+    const trace_ent *e = h->trace ? trace_find(h->trace, id) : NULL;
+    if (e)
+        *site = e->site;
+    return e != NULL;
+}
+
 /* ---- statistics ---- */
 
 static int site_key_cmp(const hm_site *a, const hm_site *b)
