@@ -433,3 +433,287 @@ Test(snapshot, random_heaps_round_trip, .init = make_types, .fini = free_types, 
         heap_test_finish();
     }
 }
+
+/* ---- destinations ---- */
+
+static char tmpdir[64];
+
+static void make_tmpdir(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/hm-snapshot-XXXXXX");
+    cr_assert(mkdtemp(tmpdir));
+}
+
+/* Files in tmpdir, all removed with it; returns how many there were. */
+static int remove_tmpdir(void)
+{
+    DIR *dir = opendir(tmpdir);
+    int n = 0;
+    for (struct dirent *e; dir && (e = readdir(dir)) != NULL;) {
+        if (e->d_name[0] == '.' && (e->d_name[1] == '\0' || (e->d_name[1] == '.' && !e->d_name[2])))
+            continue;
+        char path[sizeof tmpdir + sizeof e->d_name + 2];
+        snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name);
+        unlink(path);
+        n++;
+    }
+    if (dir)
+        closedir(dir);
+    rmdir(tmpdir);
+    return n;
+}
+
+static char *in_tmp(const char *name)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    return path;
+}
+
+static uint32_t objects_in(const char *path)
+{
+    hd_dump *d = NULL;
+    hd_error err;
+    cr_assert_eq(hd_load(path, NULL, &d, &err), HD_OK, "%s: %s", path, err.message);
+    uint32_t n = hd_object_count(d);
+    hd_dump_free(d);
+    return n;
+}
+
+/* A list of n ints, held by the caller. */
+static hm_object *some_objects(size_t n)
+{
+    hm_object *l = hm_list_new(h);
+    for (size_t i = 0; i < n; i++) {
+        hm_object *x = hm_int_new(h, 1000 + (int64_t)i);
+        hm_list_append(l, x);
+        hm_decref(x);
+    }
+    return l;
+}
+
+HEAP_TEST(path_and_gzip_are_written_whole_and_alone)
+{
+    make_tmpdir();
+    hm_object *l = some_objects(100);
+    cr_assert_eq(hm_snapshot_write(h, in_tmp("a.json"), NULL), HM_OK);
+    cr_assert_eq(hm_snapshot_write(h, in_tmp("a.json.gz"), NULL), HM_OK);
+    cr_assert_eq(objects_in(in_tmp("a.json")), 101);
+    cr_assert_eq(objects_in(in_tmp("a.json.gz")), 101);
+    FILE *f = fopen(in_tmp("a.json.gz"), "rb");
+    unsigned char magic[2] = {0};
+    cr_assert_eq(fread(magic, 1, 2, f), 2);
+    fclose(f);
+    cr_assert(magic[0] == 0x1f && magic[1] == 0x8b, "gzip magic");
+    /* Overwriting an existing dump replaces it whole. */
+    hm_list_clear(l);
+    cr_assert_eq(hm_snapshot_write(h, in_tmp("a.json"), NULL), HM_OK);
+    cr_assert_eq(objects_in(in_tmp("a.json")), 1);
+    hm_decref(l);
+    cr_assert_eq(remove_tmpdir(), 2, "no temporary file left behind");
+}
+
+HEAP_TEST(missing_directory_is_an_io_error)
+{
+    cr_assert_eq(hm_snapshot_write(h, "/nonexistent-dir/x.json", NULL), HM_EIO);
+    cr_assert_eq(errno, ENOENT);
+    cr_assert_eq(hm_snapshot_write(h, "", NULL), HM_EINVAL);
+    cr_assert_eq(hm_snapshot_write(NULL, "x.json", NULL), HM_EINVAL);
+}
+
+/* A write that fails halfway (the file size limit) leaves the old file as it was and no
+ * temporary beside it. In a child: the limit is per process. */
+HEAP_TEST(failed_write_keeps_the_old_file)
+{
+    make_tmpdir();
+    FILE *f = fopen(in_tmp("keep.json"), "w");
+    fputs("precious", f);
+    fclose(f);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {.rlim_cur = 100000, .rlim_max = RLIM_INFINITY};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        hm_object *l = some_objects(20000);
+        int r = hm_snapshot_write(h, in_tmp("keep.json"), NULL);
+        int r2 = hm_snapshot_write(h, in_tmp("keep.json.gz"), NULL);
+        hm_decref(l);
+        _exit(r == HM_EIO && r2 == HM_EIO ? 0 : 1);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the writes failed with HM_EIO");
+    char buf[32] = {0};
+    f = fopen(in_tmp("keep.json"), "r");
+    cr_assert(fgets(buf, sizeof buf, f));
+    fclose(f);
+    cr_assert_str_eq(buf, "precious");
+    cr_assert_eq(remove_tmpdir(), 1, "only the old file is there");
+}
+
+HEAP_TEST(labels_can_be_left_out)
+{
+    hm_object *s = hm_str_new(h, "secret");
+    char *data;
+    size_t size;
+    cr_assert_eq(hm_snapshot_write_buffer(h, &data, &size, &(hm_snapshot_options){.no_labels = true}),
+                 HM_OK);
+    cr_assert_null(memmem(data, size, "secret", 6));
+    cr_assert_null(memmem(data, size, "\"label\"", 7));
+    free(data);
+    cr_assert_eq(hm_snapshot_write_buffer(h, &data, &size, NULL), HM_OK);
+    cr_assert_not_null(memmem(data, size, "secret", 6));
+    free(data);
+    hm_decref(s);
+}
+
+static int busy_status = 1;
+static void snapshot_in_del(hm_object *self)
+{
+    (void)self;
+    char *data = NULL;
+    size_t size;
+    busy_status = hm_snapshot_write_buffer(hm_object_heap(self), &data, &size, NULL);
+    free(data);
+}
+
+HEAP_TEST(no_snapshot_during_a_collection)
+{
+    static const char *const slots[] = {"peer", NULL};
+    hm_type *T = hm_class_new(&(hm_class_spec){.name = "T", .slots = slots, .finalize = snapshot_in_del});
+    hm_object *a = hm_instance_new(h, T), *b = hm_instance_new(h, T);
+    hm_instance_set_slot(a, 0, b);
+    hm_instance_set_slot(b, 0, a);
+    hm_decref(a);
+    hm_decref(b);
+    hm_gc_collect(h, HM_GC_FULL, NULL);
+    cr_assert_eq(busy_status, HM_EBUSY);
+    hm_class_free(T);
+}
+
+/* ---- in-process analysis: the README's example, as a test ---- */
+
+static hm_type *Leaky;
+static size_t live_of_type(const char *name)
+{
+    char *data;
+    size_t size;
+    cr_assert_eq(hm_snapshot_write_buffer(h, &data, &size, NULL), HM_OK);
+    hd_dump *d = load(data, size);
+    free(data);
+    hd_type_stat *st = calloc(hd_type_count(d) + 1, sizeof *st);
+    uint32_t n = hd_stats_by_type(d, HD_SORT_COUNT, st);
+    size_t count = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(hd_type_name(d, st[i].type), name) == 0)
+            count = st[i].count;
+    free(st);
+    hd_dump_free(d);
+    return count;
+}
+
+HEAP_TEST(no_node_survives_the_scenario)
+{
+    static const char *const slots[] = {"next", NULL};
+    Leaky = hm_class_new(&(hm_class_spec){.name = "Leaky", .slots = slots});
+    hm_object *a = hm_instance_new(h, Leaky), *b = hm_instance_new(h, Leaky);
+    hm_instance_set_slot(a, 0, b);
+    hm_instance_set_slot(b, 0, a);
+    hm_decref(a);
+    hm_decref(b);
+    cr_assert_eq(live_of_type("Leaky"), 2, "the cycle outlives its names");
+    hm_gc_collect(h, HM_GC_FULL, NULL);
+    cr_assert_eq(live_of_type("Leaky"), 0, "collected");
+    hm_class_free(Leaky);
+}
+
+/* ---- named roots ---- */
+
+HEAP_TEST(named_roots_hold_a_reference)
+{
+    hm_object *x = hm_list_new(h), *y = hm_list_new(h);
+    cr_assert_eq(hm_root_set(h, "config", x), HM_OK);
+    cr_assert_eq(hm_object_refcount(x), 2);
+    cr_assert_eq(hm_root_get(h, "config"), x);
+    cr_assert_eq(hm_root_set(h, "config", y), HM_OK);
+    cr_assert_eq(hm_object_refcount(x), 1);
+    cr_assert_eq(hm_root_count(h), 1);
+    cr_assert_eq(hm_root_remove(h, "config"), HM_OK);
+    cr_assert_eq(hm_root_remove(h, "config"), HM_EKEY);
+    cr_assert_null(hm_root_get(h, "config"));
+    cr_assert_eq(hm_object_refcount(y), 1);
+    /* A root left set is dropped by hm_heap_destroy (the harness checks nothing is left). */
+    cr_assert_eq(hm_root_set(h, "left", y), HM_OK);
+    hm_decref(x);
+    hm_decref(y);
+}
+
+/* ---- triggers ---- */
+
+Test(snapshot, at_exit_dump_on_heap_destroy)
+{
+    make_tmpdir();
+    h = hm_heap_new();
+    hm_object *l = some_objects(10);
+    cr_assert_eq(hm_snapshot_at_exit(h, in_tmp("exit-%n.json"), NULL), HM_OK);
+    hm_root_set(h, "l", l); /* dropped by destroy, after the dump */
+    hm_decref(l);
+    cr_assert_eq(hm_heap_destroy(h, NULL), 0);
+    cr_assert_eq(objects_in(in_tmp("exit-1.json")), 11);
+    cr_assert_eq(remove_tmpdir(), 1);
+}
+
+Test(snapshot, at_exit_dump_on_process_exit)
+{
+    make_tmpdir();
+    pid_t pid = fork();
+    if (pid == 0) {
+        h = hm_heap_new();
+        hm_object *l = some_objects(5);
+        (void)l; /* still alive at exit */
+        setenv("HM_SNAPSHOT", in_tmp("proc-%p.json"), 1);
+        exit(hm_snapshot_from_env(h) == HM_OK ? 0 : 1);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char name[64];
+    snprintf(name, sizeof name, "proc-%ld.json", (long)pid);
+    cr_assert_eq(objects_in(in_tmp(name)), 6);
+    cr_assert_eq(remove_tmpdir(), 1);
+}
+
+HEAP_TEST(signal_dumps_at_the_next_safe_point)
+{
+    make_tmpdir();
+    cr_assert_eq(hm_snapshot_on_signal(h, SIGUSR1, in_tmp("sig-%n-%%.json"), NULL), HM_OK);
+    cr_assert_eq(hm_snapshot_poll(h), 0, "no signal yet");
+    raise(SIGUSR1);
+    cr_assert_eq(access(in_tmp("sig-1-%.json"), F_OK), -1, "not in the handler");
+    hm_object *x = hm_list_new(h); /* a creation: the safe point */
+    cr_assert_eq(objects_in(in_tmp("sig-1-%.json")), 0, "taken before x existed");
+    raise(SIGUSR1);
+    raise(SIGUSR1);
+    cr_assert_eq(hm_snapshot_poll(h), 1, "two signals, one dump");
+    cr_assert_eq(objects_in(in_tmp("sig-2-%.json")), 1);
+    cr_assert_eq(hm_snapshot_poll(h), 0);
+    cr_assert_eq(hm_snapshot_on_signal(h, SIGUSR1, NULL, NULL), HM_OK);
+    raise(SIGUSR1);
+    cr_assert_eq(hm_snapshot_poll(h), 0, "disarmed");
+    hm_decref(x);
+    cr_assert_eq(remove_tmpdir(), 2);
+}
+
+HEAP_TEST(environment_names_the_signal)
+{
+    setenv("HM_SNAPSHOT_SIGNAL", "SIGNOPE", 1);
+    cr_assert_eq(hm_snapshot_from_env(h), HM_EINVAL);
+    setenv("HM_SNAPSHOT_SIGNAL", "USR2", 1);
+    setenv("HM_SNAPSHOT_SIGNAL_PATH", "/nonexistent-dir/x-%n.json", 1);
+    cr_assert_eq(hm_snapshot_from_env(h), HM_OK);
+    raise(SIGUSR2);
+    cr_assert_eq(hm_snapshot_poll(h), HM_EIO, "the failure is reported by poll");
+    unsetenv("HM_SNAPSHOT_SIGNAL");
+    unsetenv("HM_SNAPSHOT_SIGNAL_PATH");
+    cr_assert_eq(hm_snapshot_on_signal(h, SIGKILL, "x", NULL), HM_EINVAL);
+}
