@@ -118,7 +118,7 @@ test: deps
 
 check-tests: all $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; tests/run-suite.sh $$t; done
-	@HEAPTOOL=$(HEAPTOOL) tests/cli/run.sh
+	@HEAPTOOL=$(HEAPTOOL) BUILD=$(BUILD) tests/cli/run.sh
 
 # make check: the whole suite under ASan+UBSan, then every CLI golden case under valgrind.
 check:
