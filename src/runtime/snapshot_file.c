@@ -1,37 +1,42 @@
 /* snapshot_file.c: where a snapshot goes: a path (atomically, gzip for ".gz"), an open FILE *,
- * or a memory buffer. Each is a drain for the writer's sink. */
+ * or a memory buffer. Each is a drain for the writer's sink (snapshot_out.h). A path is written
+ * by a second thread while the first formats the next buffer: writing, and above all
+ * compressing, then overlaps with formatting instead of adding to it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "runtime/internal.h"
 #include "runtime/snapshot.h"
 
+static int emit(hm_heap *h, int (*drain)(hm__out *, size_t), void *target,
+                const hm_snapshot_options *opts)
+{
+    hm__out out;
+    if (hm__out_init(&out, drain, target) != HM_OK)
+        return HM_ENOMEM;
+    int r = hm__snapshot_emit(h, &out, opts);
+    hm__out_fini(&out);
+    return r;
+}
+
 /* ---- FILE * ---- */
 
-static int drain_stdio(hm__out *out, const char *data, size_t n)
+static int drain_stdio(hm__out *out, size_t n)
 {
-    return fwrite(data, 1, n, out->target) == n ? HM_OK : HM_EIO;
+    return fwrite(out->buf, 1, n, out->target) == n ? HM_OK : HM_EIO;
 }
 
 int hm_snapshot_write_file(hm_heap *h, FILE *f, const hm_snapshot_options *opts)
 {
     if (!h || !f)
         return HM_EINVAL;
-    hm__out *out = malloc(sizeof *out);
-    if (!out)
-        return HM_ENOMEM;
-    out->drain = drain_stdio;
-    out->target = f;
-    out->status = HM_OK;
-    out->len = 0;
-    int r = hm__snapshot_emit(h, out, opts);
-    free(out);
+    int r = emit(h, drain_stdio, f, opts);
     if (r == HM_OK && fflush(f) != 0)
         r = HM_EIO;
     return r;
@@ -44,7 +49,7 @@ typedef struct membuf {
     size_t len, cap;
 } membuf;
 
-static int drain_memory(hm__out *out, const char *data, size_t n)
+static int drain_memory(hm__out *out, size_t n)
 {
     membuf *m = out->target;
     if (n > m->cap - m->len) {
@@ -57,7 +62,7 @@ static int drain_memory(hm__out *out, const char *data, size_t n)
         m->data = p;
         m->cap = cap;
     }
-    memcpy(m->data + m->len, data, n);
+    memcpy(m->data + m->len, out->buf, n);
     m->len += n;
     return HM_OK;
 }
@@ -67,15 +72,7 @@ int hm_snapshot_write_buffer(hm_heap *h, char **data, size_t *size, const hm_sna
     if (!h || !data || !size)
         return HM_EINVAL;
     membuf m = {0};
-    hm__out *out = malloc(sizeof *out);
-    if (!out)
-        return HM_ENOMEM;
-    out->drain = drain_memory;
-    out->target = &m;
-    out->status = HM_OK;
-    out->len = 0;
-    int r = hm__snapshot_emit(h, out, opts);
-    free(out);
+    int r = emit(h, drain_memory, &m, opts);
     if (r != HM_OK) {
         free(m.data);
         return r;
@@ -85,13 +82,27 @@ int hm_snapshot_write_buffer(hm_heap *h, char **data, size_t *size, const hm_sna
     return HM_OK;
 }
 
-/* ---- a path: a temporary file beside it, renamed into place ---- */
+/* ---- a file descriptor, plain or gzip, drained by a second thread ---- */
 
-static int drain_fd(hm__out *out, const char *data, size_t n)
+typedef struct pipeline {
+    int fd;
+    gzFile gz; /* NULL: plain */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char *full;   /* the buffer the thread is to write; NULL when it is idle */
+    size_t full_len;
+    char *spare;  /* the buffer it finished with, for the formatter's next swap */
+    bool closing;
+    int status;   /* the thread's first failure */
+} pipeline;
+
+static int write_all(pipeline *p, const char *data, size_t n)
 {
-    int fd = *(int *)out->target;
+    if (p->gz) /* gzwrite takes an unsigned count; buffers are far smaller */
+        return gzwrite(p->gz, data, (unsigned)n) == (int)n ? HM_OK : HM_EIO;
     while (n) {
-        ssize_t k = write(fd, data, n);
+        ssize_t k = write(p->fd, data, n);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
@@ -102,10 +113,86 @@ static int drain_fd(hm__out *out, const char *data, size_t n)
     return HM_OK;
 }
 
-static int drain_gzip(hm__out *out, const char *data, size_t n)
+static void *pipeline_run(void *arg)
 {
-    /* gzwrite takes an unsigned count; the sink never hands over more than its buffer. */
-    return gzwrite(out->target, data, (unsigned)n) == (int)n ? HM_OK : HM_EIO;
+    pipeline *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->full && !p->closing)
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (!p->full)
+            break;
+        char *data = p->full;
+        size_t n = p->full_len;
+        pthread_mutex_unlock(&p->mu);
+        int r = p->status == HM_OK ? write_all(p, data, n) : HM_OK;
+        pthread_mutex_lock(&p->mu);
+        if (r != HM_OK && p->status == HM_OK)
+            p->status = r;
+        p->spare = data;
+        p->full = NULL;
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Hands the full buffer to the thread and takes back the one it finished. */
+static int drain_pipeline(hm__out *out, size_t n)
+{
+    pipeline *p = out->target;
+    pthread_mutex_lock(&p->mu);
+    while (p->full)
+        pthread_cond_wait(&p->cv, &p->mu);
+    int r = p->status;
+    if (r == HM_OK) {
+        p->full = out->buf;
+        p->full_len = n;
+        out->buf = p->spare;
+        p->spare = NULL;
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return r;
+}
+
+static int emit_to_fd(hm_heap *h, int fd, bool gzip, const hm_snapshot_options *opts)
+{
+    pipeline p = {.fd = fd, .status = HM_OK};
+    if (gzip) {
+        int dupfd = dup(fd); /* gzclose closes its descriptor; the caller closes fd */
+        p.gz = dupfd >= 0 ? gzdopen(dupfd, "wb1") : NULL;
+        if (!p.gz) {
+            if (dupfd >= 0)
+                close(dupfd);
+            return HM_EIO;
+        }
+        gzbuffer(p.gz, 256 * 1024);
+    }
+    hm__out out;
+    int r = HM_ENOMEM;
+    p.spare = malloc(HM__OUT_BUFSIZE);
+    if (p.spare && hm__out_init(&out, drain_pipeline, &p) == HM_OK) {
+        pthread_mutex_init(&p.mu, NULL);
+        pthread_cond_init(&p.cv, NULL);
+        if (pthread_create(&p.thread, NULL, pipeline_run, &p) == 0) {
+            r = hm__snapshot_emit(h, &out, opts);
+            pthread_mutex_lock(&p.mu);
+            p.closing = true;
+            pthread_cond_broadcast(&p.cv);
+            pthread_mutex_unlock(&p.mu);
+            pthread_join(p.thread, NULL);
+            if (r == HM_OK)
+                r = p.status;
+        }
+        pthread_cond_destroy(&p.cv);
+        pthread_mutex_destroy(&p.mu);
+        hm__out_fini(&out);
+    }
+    free(p.spare);
+    if (p.gz && gzclose(p.gz) != Z_OK && r == HM_OK)
+        r = HM_EIO;
+    return r;
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -142,49 +229,6 @@ static int open_temp(const char *path, char **tmp_out)
     return -1;
 }
 
-/* Makes the rename itself durable; failing to is not an error of the dump. */
-static void sync_directory(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    if (!dir)
-        return;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    free(dir);
-}
-
-static int emit_to_fd(hm_heap *h, int fd, bool gzip, const hm_snapshot_options *opts)
-{
-    hm__out *out = malloc(sizeof *out);
-    if (!out)
-        return HM_ENOMEM;
-    gzFile gz = NULL;
-    if (gzip) {
-        int dupfd = dup(fd); /* gzclose closes its descriptor; ours is synced and closed after */
-        gz = dupfd >= 0 ? gzdopen(dupfd, "wb1") : NULL;
-        if (!gz) {
-            if (dupfd >= 0)
-                close(dupfd);
-            free(out);
-            return HM_EIO;
-        }
-        gzbuffer(gz, 256 * 1024);
-    }
-    out->drain = gzip ? drain_gzip : drain_fd;
-    out->target = gzip ? (void *)gz : (void *)&fd;
-    out->status = HM_OK;
-    out->len = 0;
-    int r = hm__snapshot_emit(h, out, opts);
-    free(out);
-    if (gz && gzclose(gz) != Z_OK && r == HM_OK)
-        r = HM_EIO;
-    return r;
-}
-
 int hm_snapshot_write(hm_heap *h, const char *path, const hm_snapshot_options *opts)
 {
     if (!h || !path || !*path)
@@ -197,16 +241,15 @@ int hm_snapshot_write(hm_heap *h, const char *path, const hm_snapshot_options *o
         return HM_EIO;
     int r = emit_to_fd(h, fd, ends_with(path, ".gz"), opts);
     int saved = errno;
-    if (r == HM_OK && fsync(fd) != 0)
-        r = HM_EIO, saved = errno;
+    /* No fsync: the rename already guarantees that a crash of the process, at any point, leaves
+     * either the old file or the whole new one under path. Surviving a power cut too would cost
+     * seconds per GB, for a file the program can simply write again. */
     if (close(fd) != 0 && r == HM_OK)
         r = HM_EIO, saved = errno;
     if (r == HM_OK && rename(tmp, path) != 0)
         r = HM_EIO, saved = errno;
     if (r != HM_OK)
         unlink(tmp);
-    else
-        sync_directory(path);
     free(tmp);
     errno = saved;
     return r;

@@ -1,22 +1,36 @@
 /* snapshot_out.c: the snapshot writer's buffered sink and its JSON formatting. Formatting is by
  * hand rather than through printf: a dump is millions of small integers and strings, and the
  * writer's speed is mostly this file's. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "hm.h"
 #include "runtime/snapshot_out.h"
 
+int hm__out_init(hm__out *out, int (*drain)(hm__out *, size_t), void *target)
+{
+    *out = (hm__out){.drain = drain, .target = target, .status = HM_OK};
+    out->buf = malloc(HM__OUT_BUFSIZE);
+    return out->buf ? HM_OK : HM_ENOMEM;
+}
+
+void hm__out_fini(hm__out *out)
+{
+    free(out->buf);
+    out->buf = NULL;
+}
+
 void hm__out_flush(hm__out *out)
 {
     if (out->len && out->status == HM_OK) {
-        int r = out->drain(out, out->buf, out->len);
+        int r = out->drain(out, out->len);
         if (r != HM_OK)
             out->status = r;
     }
     out->len = 0;
 }
 
-void hm__out_bytes(hm__out *out, const char *data, size_t n)
+void hm__out_bytes_slow(hm__out *out, const char *data, size_t n)
 {
     while (n) {
         if (out->len == HM__OUT_BUFSIZE)
