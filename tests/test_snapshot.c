@@ -717,3 +717,31 @@ HEAP_TEST(environment_names_the_signal)
     unsetenv("HM_SNAPSHOT_SIGNAL_PATH");
     cr_assert_eq(hm_snapshot_on_signal(h, SIGKILL, "x", NULL), HM_EINVAL);
 }
+
+/* Crash safety: a writer killed with SIGKILL at random moments never leaves a truncated dump
+ * under the target name: what is there is the previous whole dump, or a new whole one. */
+HEAP_TEST(sigkill_never_leaves_a_truncated_dump)
+{
+    make_tmpdir();
+    char path[256];
+    snprintf(path, sizeof path, "%s", in_tmp("victim.json"));
+    hm_object *l = some_objects(30000);
+    cr_assert_eq(hm_snapshot_write(h, path, NULL), HM_OK);
+    uint64_t seed = 12345;
+    for (int round = 0; round < 12; round++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            for (;;) /* keeps rewriting the dump until killed */
+                hm_snapshot_write(h, path, round % 2 ? &(hm_snapshot_options){.name = "odd"} : NULL);
+        }
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        usleep((useconds_t)(1000 + (seed >> 33) % 40000));
+        kill(pid, SIGKILL);
+        int status;
+        waitpid(pid, &status, 0);
+        cr_assert(WIFSIGNALED(status));
+        cr_assert_eq(objects_in(path), 30001, "round %d: the dump under the name is whole", round);
+    }
+    hm_decref(l);
+    remove_tmpdir(); /* killed writers leave their temporaries beside it: removed with the dir */
+}
