@@ -266,7 +266,11 @@ static bool listing_make(listing *l, size_t n)
     return n == 0 || l->items;
 }
 
-static void listing_sort(listing *l) { qsort(l->items, l->n, sizeof *l->items, listed_order); }
+static void listing_sort(listing *l)
+{
+    if (l->n > 1)
+        qsort(l->items, l->n, sizeof *l->items, listed_order);
+}
 
 /* ---- the writer ---- */
 
