@@ -743,6 +743,7 @@ size_t hm_trace_diff_format(const hm_trace_diff *d, char *buf, size_t size);
  * themselves; the library's own files see no macros.) */
 #if !defined(HM_NO_SITE_MACROS) && !defined(HM_INTERNAL_H)
 #define HM__SITE(h) hm_trace_here((h), __FILE__, __LINE__, __func__)
+#define HM__SITE_OF(o) hm_trace_here_of((o), __FILE__, __LINE__, __func__)
 #define hm_object_new(h, type) (hm_object_new)(HM__SITE(h), type)
 #define hm_object_new_var(h, type, extra) (hm_object_new_var)(HM__SITE(h), type, extra)
 #define hm_int_new(h, value) (hm_int_new)(HM__SITE(h), value)
@@ -758,8 +759,21 @@ size_t hm_trace_diff_format(const hm_trace_diff *d, char *buf, size_t size);
 #define hm_instance_new(h, cls) (hm_instance_new)(HM__SITE(h), cls)
 #define hm_gc_get_objects(h, generation) (hm_gc_get_objects)(HM__SITE(h), generation)
 #define hm_gc_get_referrers(h, target) (hm_gc_get_referrers)(HM__SITE(h), target)
-#define hm_gc_get_referents(o) (hm_gc_get_referents)(hm_trace_here_of((o), __FILE__, __LINE__, __func__))
+#define hm_gc_get_referents(o) (hm_gc_get_referents)(HM__SITE_OF(o))
 #define hm_objpool_new(h, factory, user, max_size) (hm_objpool_new)(HM__SITE(h), factory, user, max_size)
+/* Weak references, weak containers and finalizers: the calls that make objects, including the
+ * setters, which make the entry's weakref (and a str key). */
+#define hm_weakref_new(obj, callback, user) (hm_weakref_new)(HM__SITE_OF(obj), callback, user)
+#define hm_weakref_list(obj) (hm_weakref_list)(HM__SITE_OF(obj))
+#define hm_weakvaluemap_new(h) (hm_weakvaluemap_new)(HM__SITE(h))
+#define hm_weakkeymap_new(h) (hm_weakkeymap_new)(HM__SITE(h))
+#define hm_weakset_new(h) (hm_weakset_new)(HM__SITE(h))
+#define hm_weakvaluemap_set(map, key, value) (hm_weakvaluemap_set)(HM__SITE_OF(map), key, value)
+#define hm_weakvaluemap_set_str(map, key, value) (hm_weakvaluemap_set_str)(HM__SITE_OF(map), key, value)
+#define hm_weakkeymap_set(map, key, value) (hm_weakkeymap_set)(HM__SITE_OF(map), key, value)
+#define hm_weakset_add(set, item) (hm_weakset_add)(HM__SITE_OF(set), item)
+#define hm_weakmap_iter_begin(it, map) (hm_weakmap_iter_begin)(it, HM__SITE_OF(map))
+#define hm_finalize_new(obj, fn, arg, user) (hm_finalize_new)(HM__SITE_OF(obj), fn, arg, user)
 #endif
 
 #ifdef __cplusplus

@@ -286,6 +286,51 @@ HEAP_TEST(new_pools_come_from_the_fullest_arena)
     cr_assert_eq(st.arenas_current, 1);
 }
 
+static uintptr_t pool_of(const void *p) { return (uintptr_t)p & ~(uintptr_t)(HM_POOL_SIZE - 1); }
+
+/* Each block of seq either follows the previous one in its pool or starts the pool right after. */
+static void assert_one_run(void *const *seq, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        cr_assert_gt((uintptr_t)seq[i], (uintptr_t)seq[i - 1], "block %zu goes back", i);
+        if (pool_of(seq[i]) != pool_of(seq[i - 1]))
+            cr_assert_eq(pool_of(seq[i]), pool_of(seq[i - 1]) + HM_POOL_SIZE, "block %zu skips pools", i);
+    }
+}
+
+HEAP_TEST(a_class_continues_its_run_of_pools)
+{
+    /* Two classes allocated in turn, as a program making objects and their fields does: each
+     * class's blocks still lie in one ascending run of adjacent pools (about ten pools each). */
+    enum { N = 2500 };
+    static void *a[N], *b[N];
+    for (size_t i = 0; i < N; i++) {
+        a[i] = hm_mem_alloc(h, 64);
+        b[i] = hm_mem_alloc(h, 48);
+    }
+    cr_assert_eq(arena_of(a[0]), arena_of(a[N - 1]));
+    cr_assert_eq(arena_of(a[0]), arena_of(b[N - 1]));
+    assert_one_run(a, N);
+    assert_one_run(b, N);
+    /* A class whose last pool empties gets that pool back first: its memory is warm. */
+    uintptr_t last = pool_of(b[N - 1]);
+    size_t kept = N;
+    while (pool_of(b[kept - 1]) == last)
+        hm_mem_free(h, b[--kept], 48);
+    void *again = hm_mem_alloc(h, 48);
+    cr_assert_eq(pool_of(again), last);
+    hm_mem_free(h, again, 48);
+    for (size_t i = 0; i < N; i++) {
+        hm_mem_free(h, a[i], 64);
+        if (i < kept)
+            hm_mem_free(h, b[i], 48);
+    }
+    hm_pool_stats st;
+    stats(&st);
+    cr_assert_eq(st.classes[2].pools + st.classes[3].pools, 0);
+    check_accounting(&st);
+}
+
 HEAP_TEST(realloc_moves_across_classes_and_to_malloc)
 {
     unsigned char *p = hm_mem_realloc(h, NULL, 0, 20);

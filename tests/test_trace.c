@@ -86,6 +86,71 @@ HEAP_TEST(objects_made_inside_a_call_belong_to_its_site)
     hm_class_free(Normal);
 }
 
+static int site_line(const hm_object *o)
+{
+    hm_site s;
+    cr_assert_eq(hm_trace_site_of(o, &s), HM_OK);
+    cr_assert_str_eq(s.file, __FILE__);
+    cr_assert_str_eq(s.function, "weak_references_and_finalizers_record_their_site_body");
+    return s.line;
+}
+
+static void ignore(hm_object *arg, void *user)
+{
+    (void)arg;
+    (void)user;
+}
+
+/* The weakref module's constructors are sites like the others, and so are the weak containers'
+ * setters, which make the entry's weakref: weakref.ref(x) and cache[k] = x show in tracemalloc at
+ * the line that ran them. */
+HEAP_TEST(weak_references_and_finalizers_record_their_site)
+{
+    hm_trace_start(h);
+    hm_object *obj = hm_list_new(h), *value = hm_int_new(h, 1000);
+    int line = __LINE__ + 1;
+    hm_object *wr = hm_weakref_new(obj, NULL, NULL);
+    hm_object *fin = hm_finalize_new(obj, ignore, NULL, NULL);
+    hm_object *vmap = hm_weakvaluemap_new(h);
+    hm_object *kmap = hm_weakkeymap_new(h);
+    hm_object *set = hm_weakset_new(h);
+    hm_weakvaluemap_set_str(vmap, "key", obj);
+    hm_weakkeymap_set(kmap, obj, value);
+    hm_weakset_add(set, obj);
+    hm_object *refs = hm_weakref_list(obj);
+    cr_assert_eq(site_line(wr), line);
+    cr_assert_eq(site_line(fin), line + 1);
+    cr_assert_eq(site_line(vmap), line + 2);
+    cr_assert_eq(site_line(kmap), line + 3);
+    cr_assert_eq(site_line(set), line + 4);
+    cr_assert_eq(site_line(refs), line + 8);
+    /* Newest first: the set's entry, the key map's, the value map's, the finalizer's own, wr. */
+    cr_assert_eq(hm_list_len(refs), 5);
+    static const int expect[] = {7, 6, 5, 1, 0};
+    for (size_t i = 0; i < 5; i++)
+        cr_assert_eq(site_line(hm_list_get(refs, i)), line + expect[i], "weakref %zu", i);
+
+    /* An iteration's snapshot of the entries is charged to the loop that begins it. */
+    hm_trace_stats before, during;
+    hm_trace_statistics(h, HM_TRACE_LINENO, &before);
+    hm_weakmap_iter it;
+    line = __LINE__ + 1;
+    cr_assert_eq(hm_weakmap_iter_begin(&it, vmap), HM_OK);
+    hm_trace_statistics(h, HM_TRACE_LINENO, &during);
+    hm_trace_diffs d;
+    cr_assert_eq(hm_trace_compare(&during, &before, &d), HM_OK);
+    cr_assert_eq(d.items[0].site.line, line);
+    cr_assert_gt(d.items[0].count_diff, 0);
+    hm_trace_diffs_free(&d);
+    hm_trace_stats_free(&before);
+    hm_trace_stats_free(&during);
+    hm_weakmap_iter_end(&it);
+
+    hm_object *objs[] = {refs, wr, fin, vmap, kmap, set, value, obj};
+    for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
+        hm_decref(objs[i]);
+}
+
 HEAP_TEST(current_and_peak)
 {
     hm_trace_start(h);

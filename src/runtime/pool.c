@@ -1,6 +1,6 @@
 /* pool.c: the slow paths of the small-object allocator (pool.h has the invariants and the fast
- * paths): pools taken from the fullest arena, arenas mapped from and returned to the OS, and the
- * statistics sys._debugmallocstats() prints. */
+ * paths): pools taken from the fullest arena and placed next to their class's previous pool,
+ * arenas mapped from and returned to the OS, and the statistics sys._debugmallocstats() prints. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +42,7 @@ static hm__arena *new_arena(hm__pools *P)
         return NULL;
     }
     HM__POISON(a->base, HM__ARENA_SIZE);
-    a->pool_address = a->base;
-    a->ntotalpools = a->nfreepools = (unsigned)HM__POOLS_PER_ARENA;
+    a->nfreepools = (unsigned)HM__POOLS_PER_ARENA;
     a->next_all = P->all;
     if (P->all)
         P->all->prev_all = a;
@@ -70,9 +69,41 @@ static void release_arena(hm__pools *P, hm__arena *a)
     P->arenas_reclaimed++;
 }
 
-/* A pool from the head of `usable` (the fullest arena with room): an emptied pool if it has one,
- * else the next uncarved one. Taking a pool lowers the arena's count, which keeps it first. */
-static hm__pool_hdr *take_pool(hm__pools *P)
+/* Which free pool of arena a class idx gets. The class's previous pool if it has emptied since
+ * (its memory is warm), else the one right after it if free, so that the class's blocks continue
+ * in one ascending run. Otherwise the class starts a run in the longest stretch of free pools: at
+ * its start if nothing precedes it, else in its middle, leaving the run on its left room to grow. */
+static unsigned choose_pool(const hm__pools *P, const hm__arena *a, unsigned idx)
+{
+    uint64_t free_map = ~a->inuse;
+    uintptr_t last = P->last_pool[idx], base = (uintptr_t)a->base;
+    if (last - base < HM__ARENA_SIZE) {
+        unsigned prev = (unsigned)((last - base) / HM__POOL_SIZE);
+        if (free_map >> prev & 1)
+            return prev;
+        if (prev + 1 < HM__POOLS_PER_ARENA && (free_map >> (prev + 1) & 1))
+            return prev + 1;
+    }
+    unsigned best = 0, best_len = 0;
+    for (unsigned i = 0; i < HM__POOLS_PER_ARENA;) {
+        if (!(free_map >> i & 1)) {
+            i++;
+            continue;
+        }
+        unsigned start = i;
+        while (i < HM__POOLS_PER_ARENA && (free_map >> i & 1))
+            i++;
+        if (i - start > best_len) {
+            best = start;
+            best_len = i - start;
+        }
+    }
+    return best == 0 ? 0 : best + best_len / 2;
+}
+
+/* A pool for class idx from the head of `usable` (the fullest arena with room). Taking a pool
+ * lowers the arena's count, which keeps it first. */
+static hm__pool_hdr *take_pool(hm__pools *P, unsigned idx)
 {
     if (!P->usable) {
         hm__arena *a = new_arena(P);
@@ -88,13 +119,10 @@ static hm__pool_hdr *take_pool(hm__pools *P)
     if (a->nfreepools > 1)
         P->lasta[a->nfreepools - 1] = a;
 
-    hm__pool_hdr *p = a->freepools;
-    if (p) {
-        a->freepools = p->next;
-    } else {
-        p = (hm__pool_hdr *)(void *)a->pool_address;
-        a->pool_address += HM__POOL_SIZE;
-    }
+    unsigned i = choose_pool(P, a, idx);
+    a->inuse |= UINT64_C(1) << i;
+    hm__pool_hdr *p = (hm__pool_hdr *)(void *)(a->base + (size_t)i * HM__POOL_SIZE);
+    P->last_pool[idx] = (uintptr_t)p;
     if (--a->nfreepools == 0) { /* wholly allocated: off the usable list */
         P->usable = a->nextarena;
         if (P->usable)
@@ -108,7 +136,7 @@ static hm__pool_hdr *take_pool(hm__pools *P)
 
 void *hm__pool_alloc_slow(hm__pools *P, unsigned idx)
 {
-    hm__pool_hdr *p = take_pool(P);
+    hm__pool_hdr *p = take_pool(P, idx);
     if (!p)
         return NULL;
     size_t size = class_size(idx);
@@ -130,8 +158,7 @@ static void return_pool(hm__pools *P, hm__pool_hdr *p)
 {
     hm__arena *a = p->arena;
     HM__POISON((uint8_t *)p + HM__POOL_OVERHEAD, HM__POOL_SIZE - HM__POOL_OVERHEAD);
-    p->next = a->freepools;
-    a->freepools = p;
+    a->inuse &= ~(UINT64_C(1) << (((uint8_t *)p - a->base) / HM__POOL_SIZE));
     unsigned nf = a->nfreepools;
     hm__arena *lastnf = P->lasta[nf];
     if (lastnf == a) { /* a no longer has nf free pools: its left neighbour may be the last now */
@@ -140,7 +167,7 @@ static void return_pool(hm__pools *P, hm__pool_hdr *p)
     }
     a->nfreepools = ++nf;
 
-    if (nf == a->ntotalpools && a->nextarena != NULL) {
+    if (nf == HM__POOLS_PER_ARENA && a->nextarena != NULL) {
         if (a->prevarena)
             a->prevarena->nextarena = a->nextarena;
         else
@@ -220,11 +247,9 @@ void hm_pool_get_stats(const hm_heap *h, hm_pool_stats *out)
         out->classes[i].size = class_size(i);
     size_t pools_in_use = 0;
     for (const hm__arena *a = P->all; a; a = a->next_all) {
-        /* Pools past pool_address were never carved; below it, ref says used or emptied. */
-        for (const uint8_t *q = a->base; q < a->pool_address; q += HM__POOL_SIZE) {
-            const hm__pool_hdr *p = (const hm__pool_hdr *)(const void *)q;
-            if (p->ref == 0)
-                continue;
+        for (uint64_t m = a->inuse; m; m &= m - 1) {
+            size_t i = (size_t)__builtin_ctzll(m);
+            const hm__pool_hdr *p = (const hm__pool_hdr *)(const void *)(a->base + i * HM__POOL_SIZE);
             hm_pool_class_stats *c = &out->classes[p->szidx];
             c->pools++;
             c->blocks_in_use += p->ref;

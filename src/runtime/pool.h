@@ -2,10 +2,14 @@
  * inline fast paths alloc.c uses; pool.c has the slow paths (new pools, arenas, statistics).
  *
  * Invariants: a pool with a free or uncarved block and at least one block in use is on its size
- * class's `used` list; a full pool is on no list; an empty pool is on its arena's `freepools`
- * list (pools never carved are past the arena's `pool_address`). The `usable` arena list holds
- * the arenas with a free pool, sorted by free pools ascending, so that new pools come from the
- * fullest arena and nearly empty arenas get a chance to empty and be returned to the OS. */
+ * class's `used` list; a full pool is on no list; a pool holds blocks exactly when its bit is set
+ * in its arena's `inuse` map (an empty pool's bit is clear, whether it was used before or not).
+ * The `usable` arena list holds the arenas with a free pool, sorted by free pools ascending, so
+ * that new pools come from the fullest arena and nearly empty arenas get a chance to empty and be
+ * returned to the OS. Within that arena a class's new pool goes right after its previous one when
+ * that pool is free (pool.c, choose_pool): objects made one after another then lie in one
+ * ascending run of memory, which is what the hardware prefetcher follows when the collector walks
+ * them in that order. */
 #ifndef HM_POOL_H
 #define HM_POOL_H
 
@@ -43,8 +47,7 @@ typedef struct hm__arena hm__arena;
  * masking its address. */
 typedef struct hm__pool_hdr {
     uint8_t *freeblock;           /* freed blocks, linked through their first word */
-    struct hm__pool_hdr *next;    /* the class's used list, or the arena's free pools */
-    struct hm__pool_hdr *prev;    /* the class's used list only */
+    struct hm__pool_hdr *next, *prev; /* the class's used list */
     hm__arena *arena;
     uint32_t ref;                 /* blocks in use; 0 for an empty pool */
     uint32_t szidx;               /* size class: blocks of (szidx + 1) * 16 bytes */
@@ -55,19 +58,22 @@ typedef struct hm__pool_hdr {
 /* The header's room in a pool, rounded so that blocks stay 16-byte aligned. */
 #define HM__POOL_OVERHEAD ((sizeof(hm__pool_hdr) + HM__POOL_ALIGN - 1) & ~(size_t)(HM__POOL_ALIGN - 1))
 
-/* Arena descriptors live outside the arenas (malloc), as CPython's arena_objects do. */
+/* Arena descriptors live outside the arenas (malloc), as CPython's arena_objects do. Arenas are
+ * mapped arena-aligned, so each holds exactly HM__POOLS_PER_ARENA pools: one bit each. */
+_Static_assert(HM__POOLS_PER_ARENA == 64, "the inuse map is one 64-bit word");
 struct hm__arena {
-    uint8_t *base;           /* the mapping, HM__ARENA_SIZE bytes */
-    uint8_t *pool_address;   /* next pool never carved */
-    hm__pool_hdr *freepools; /* pools that were used and emptied */
-    unsigned nfreepools;     /* emptied + never carved */
-    unsigned ntotalpools;    /* 64, or 63 when the mapping is not pool-aligned */
+    uint8_t *base;       /* the mapping, HM__ARENA_SIZE bytes */
+    uint64_t inuse;      /* bit i: pool i holds blocks of some class */
+    unsigned nfreepools; /* pools whose bit is clear */
     hm__arena *nextarena, *prevarena; /* the usable list */
     hm__arena *next_all, *prev_all;   /* every arena, for statistics and teardown */
 };
 
 typedef struct hm__pools {
     hm__pool_hdr *used[HM__POOL_CLASSES]; /* pools with room, by class */
+    /* The address of the pool each class took last: only compared, never dereferenced (the pool
+     * may have been returned, and its arena unmapped, since). */
+    uintptr_t last_pool[HM__POOL_CLASSES];
     hm__arena *usable;                   /* arenas with a free pool, fullest first */
     /* lasta[n]: the last arena on `usable` with n free pools, so that keeping the list sorted
      * costs O(1) per pool returned (CPython's nfp2lasta). */
