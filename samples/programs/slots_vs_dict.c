@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "hm.h"
+#include "sample.h"
 
 enum { N = 10000 };
 
@@ -73,8 +73,9 @@ static void row(const char *layout, const cost *c)
            commas(c->allocator, d), commas(c->blocks, e));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    sample_args(argc, argv);
     hm_type *Slots = hm_class_new(&(hm_class_spec){.name = "SlotsPoint", .slots = (const char *const[]){"x", "y", NULL}});
     hm_type *Dict = hm_class_new(&(hm_class_spec){.name = "DictPoint"});
     hm_heap *h = hm_heap_new();
@@ -113,6 +114,7 @@ int main(void)
 
     printf("sys._debugmallocstats(), both sets alive:\n");
     hm_pool_print_stats(h, stdout);
+    snapshot(h, "slots_vs_dict");
 
     /* The three measures are independent: a size that lied would show here. */
     int status = 0;
