@@ -6,7 +6,8 @@
  *   `next` links, linear when a list is already in allocation order, which is the usual case)
  *   and then merging the lists as they are walked.
  * - The external-root rule needs, per object, the number of references found inside the heap.
- *   The count lives in the object's `gc.prev` word, as the collector keeps its gc_refs there;
+ *   It is counted while the edges are written (objects come before roots in a dump) in the
+ *   object's `gc.prev` word, as the collector keeps its gc_refs there;
  *   the `prev` links are rebuilt from `next` before the writer returns.
  * - Types get their ids from a small table of the types in use; sites are the tracer's own. */
 #include <inttypes.h>
@@ -155,7 +156,7 @@ static int prefetch_edge(hm_object *target, hm_edge e, void *arg)
 {
     (void)e;
     (void)arg;
-    __builtin_prefetch(target, 0);
+    __builtin_prefetch(target, 1); /* write_edge() counts in it */
     return 0;
 }
 
@@ -365,6 +366,7 @@ static void write_sites(writer *w)
 static int write_edge(hm_object *target, hm_edge e, void *arg)
 {
     writer *w = arg;
+    target->gc.gc_refs++; /* the external-root rule's count, while the target is in cache */
     put_member_u64(w, w->first_edge ? ", \"refs\": [[" : ", [", target->id);
     w->first_edge = false;
     switch (e.kind) {
@@ -585,15 +587,7 @@ static void write_gc(writer *w)
     put(w, "]}\n}\n");
 }
 
-/* ---- the passes that prepare: types and counts ---- */
-
-static int count_edge(hm_object *target, hm_edge e, void *arg)
-{
-    (void)e;
-    (void)arg;
-    target->gc.gc_refs++;
-    return 0;
-}
+/* ---- the pass that prepares: types, and the counts' start ---- */
 
 static bool collect_listings(writer *w)
 {
@@ -610,8 +604,9 @@ static bool collect_listings(writer *w)
     return true;
 }
 
-/* Numbers the types in use, then replaces every prev link by the count of references the heap
- * holds to the object. From here until restore_lists() only `next` links are valid. */
+/* Numbers the types in use and turns every prev link into a count of the references the heap
+ * holds to the object: the named and garbage listings here, the edges as write_edge() writes
+ * them. From here until restore_lists() only `next` links are valid. */
 static bool prepare(writer *w)
 {
     hm_heap *h = w->h;
@@ -620,16 +615,11 @@ static bool prepare(writer *w)
     walk it;
     walk_begin(&it, h, false);
     uint32_t tid;
-    for (hm_object *o; (o = walk_next(&it)) != NULL;)
+    for (hm_object *o; (o = walk_next(&it)) != NULL;) {
         if (!type_id(&w->types, o->type, &tid))
             return false;
-    for (int i = 0; i < NLISTS; i++)
-        for (hm_link *p = list_head(h, i)->next; p != list_head(h, i); p = p->next)
-            p->gc_refs = 0;
-    walk_begin(&it, h, true);
-    for (hm_object *o; (o = walk_next(&it)) != NULL;)
-        if (o->type->traverse)
-            o->type->traverse(o, count_edge, NULL);
+        o->gc.gc_refs = 0;
+    }
     for (size_t i = 0; i < h->nnamed_roots; i++)
         h->named_roots[i].object->gc.gc_refs++;
     for (size_t i = 0, n = h->garbage ? hm_list_len(h->garbage) : 0; i < n; i++)
