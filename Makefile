@@ -52,7 +52,7 @@ SAMPLES  := $(SAMPLE_SRC:samples/programs/%.c=$(BUILD)/samples/%)
 BENCHES  := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
 .SECONDARY:
-.PHONY: all deps test check-tests check fuzz demo bench install uninstall clean help
+.PHONY: all deps test check-tests check fuzz demo bench bench-build install uninstall clean help
 .DEFAULT_GOAL := all
 
 all: $(HEAPTOOL) $(LIBHD) $(LIBHM_LINK) $(SAMPLES)
@@ -145,9 +145,13 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@HEAPTOOL=$(HEAPTOOL) BUILD=$(BUILD) samples/demo.sh
 
+# Benchmarks time a release build of their own (asserts off), never objects left by a debug build.
+BENCH_BUILD := build-bench
 bench: deps
-	@$(MAKE) --no-print-directory OPT='-O2 -g -DNDEBUG' all $(BENCHES)
-	@HEAPTOOL=$(HEAPTOOL) BUILD=$(BUILD) tests/bench/run.sh
+	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) OPT='-O2 -g -DNDEBUG' bench-build
+	@HEAPTOOL=$(BENCH_BUILD)/heaptool BUILD=$(BENCH_BUILD) tests/bench/run.sh
+
+bench-build: all $(BENCHES)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
@@ -162,6 +166,6 @@ uninstall:
 	cd include && for h in *.h; do rm -f $(DESTDIR)$(PREFIX)/include/$$h; done
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-bench
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
