@@ -35,7 +35,7 @@ DUMP_SRC    := $(wildcard src/dump/*.c)
 RUNTIME_SRC := $(wildcard src/runtime/*.c)
 CLI_SRC     := $(wildcard cli/*.c)
 TEST_SRC    := $(wildcard tests/test_*.c)
-SAMPLE_SRC  := $(wildcard samples/*.c)
+SAMPLE_SRC  := $(wildcard samples/programs/*.c)
 BENCH_SRC   := $(wildcard tests/bench/*.c)
 
 DUMP_OBJ    := $(DUMP_SRC:%.c=$(BUILD)/%.o)
@@ -48,11 +48,11 @@ LIBHM    := $(BUILD)/libhm.a
 LIBHM_LINK := $(if $(RUNTIME_SRC),$(LIBHM))
 HEAPTOOL := $(BUILD)/heaptool
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-SAMPLES  := $(SAMPLE_SRC:samples/%.c=$(BUILD)/samples/%)
+SAMPLES  := $(SAMPLE_SRC:samples/programs/%.c=$(BUILD)/samples/%)
 BENCHES  := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
 .SECONDARY:
-.PHONY: all deps test check-tests check fuzz demo bench install uninstall clean help
+.PHONY: all deps test check-tests check fuzz demo bench bench-build install uninstall clean help
 .DEFAULT_GOAL := all
 
 all: $(HEAPTOOL) $(LIBHD) $(LIBHM_LINK) $(SAMPLES)
@@ -86,7 +86,7 @@ $(BUILD)/tests/%.o: tests/%.c
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) $(CRIT_CFLAGS) -c $< -o $@
 
-$(BUILD)/samples/%: $(BUILD)/samples/%.o $(LIBHM_LINK) $(LIBHD)
+$(BUILD)/samples/%: $(BUILD)/samples/programs/%.o $(LIBHM_LINK) $(LIBHD)
 	$(CC) $(LDSAN) -o $@ $< $(LIBHM_LINK) $(LIBHD) $(LDLIBS_ALL)
 
 $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBHM_LINK) $(LIBHD)
@@ -118,7 +118,7 @@ test: deps
 
 check-tests: all $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; tests/run-suite.sh $$t; done
-	@HEAPTOOL=$(HEAPTOOL) tests/cli/run.sh
+	@HEAPTOOL=$(HEAPTOOL) BUILD=$(BUILD) tests/cli/run.sh
 
 # make check: the whole suite under ASan+UBSan, then every CLI golden case under valgrind.
 check:
@@ -145,9 +145,13 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@HEAPTOOL=$(HEAPTOOL) BUILD=$(BUILD) samples/demo.sh
 
+# Benchmarks time a release build of their own (asserts off), never objects left by a debug build.
+BENCH_BUILD := build-bench
 bench: deps
-	@$(MAKE) --no-print-directory OPT='-O2 -g -DNDEBUG' all $(BENCHES)
-	@HEAPTOOL=$(HEAPTOOL) BUILD=$(BUILD) tests/bench/run.sh
+	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) OPT='-O2 -g -DNDEBUG' bench-build
+	@HEAPTOOL=$(BENCH_BUILD)/heaptool BUILD=$(BENCH_BUILD) tests/bench/run.sh
+
+bench-build: all $(BENCHES)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
@@ -162,6 +166,6 @@ uninstall:
 	cd include && for h in *.h; do rm -f $(DESTDIR)$(PREFIX)/include/$$h; done
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-bench
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -36,6 +36,7 @@ enum hm_status {
     HM_EKEY = -5,   /* no such key (KeyError) */
     HM_EATTR = -6,  /* no such attribute or slot (AttributeError) */
     HM_EBUSY = -7,  /* not allowed while the collector runs */
+    HM_EIO = -8,    /* reading or writing a file failed (errno says why) */
 };
 
 const char *hm_status_name(int status);    /* "HM_EKEY" */
@@ -563,6 +564,217 @@ bool hm_finalize_detach(hm_object *f, hm_object **obj, hm_finalize_fn *fn, hm_ob
 bool hm_finalize_get_atexit(const hm_object *f);
 void hm_finalize_set_atexit(hm_object *f, bool atexit);
 /* ======================================== end of issue 4 ===================================== */
+
+#ifdef __cplusplus
+}
+#endif
+
+/* =============================================================================================
+ * Memory: the small-object allocator, object pools, sizes and allocation sites (issue 5).
+ * Python's pymalloc and sys._debugmallocstats(), the seed's ObjectPool, and tracemalloc.
+ * ============================================================================================= */
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * The allocator. Every object and buffer of a heap comes from it: requests up to
+ * HM_POOL_SMALL_MAX bytes from the heap's own pools (CPython's obmalloc: 16-byte size classes,
+ * 16 KiB pools carved lazily into blocks, 1 MiB arenas mapped from the OS, new pools taken from
+ * the fullest arena, wholly free arenas unmapped except the last one), larger ones from malloc.
+ * Under AddressSanitizer, freed and never-used blocks are poisoned. Built with
+ * -DHM_POOL_PASSTHROUGH, everything goes to malloc (hm_pool_stats.pooled is then false). */
+#define HM_POOL_SMALL_MAX 512
+#define HM_POOL_CLASSES 32        /* 16, 32, ... 512 bytes */
+#define HM_POOL_SIZE 16384
+#define HM_ARENA_SIZE 1048576
+
+/* PyObject_Malloc for C code that works with a heap (a custom type's buffers): memory counted in
+ * the heap's statistics, 16-byte aligned. Frees are sized: pass exactly the size asked for (the
+ * allocator keeps no per-block header). NULL when out of memory. */
+void *hm_mem_alloc(hm_heap *h, size_t size);
+void *hm_mem_realloc(hm_heap *h, void *p, size_t old_size, size_t new_size); /* p may be NULL */
+void hm_mem_free(hm_heap *h, void *p, size_t size);                         /* p may be NULL */
+
+typedef struct hm_pool_class_stats {
+    size_t size;             /* block size of the class */
+    size_t pools;            /* pools of this class in use */
+    size_t blocks_in_use;
+    size_t blocks_available; /* free or not yet carved, in those pools */
+} hm_pool_class_stats;
+
+/* The byte accounting: the six bytes_* parts below always sum to arena_bytes. */
+typedef struct hm_pool_stats {
+    bool pooled; /* false when built with HM_POOL_PASSTHROUGH */
+    hm_pool_class_stats classes[HM_POOL_CLASSES];
+    uint64_t arenas_allocated; /* mapped since the heap was made */
+    uint64_t arenas_reclaimed; /* returned to the OS */
+    size_t arenas_highwater;   /* most mapped at once */
+    size_t arenas_current;
+    size_t arena_bytes;        /* arenas_current * HM_ARENA_SIZE */
+    size_t bytes_in_allocated_blocks;
+    size_t bytes_in_available_blocks;
+    size_t unused_pools;
+    size_t bytes_in_unused_pools;
+    size_t bytes_in_pool_headers;
+    size_t bytes_lost_to_quantization; /* pool tails too small for one more block */
+    size_t bytes_lost_to_alignment;    /* arena bytes outside whole pools (0: arenas are aligned) */
+    size_t large_blocks, large_bytes;  /* live requests above HM_POOL_SMALL_MAX (malloc) */
+} hm_pool_stats;
+
+void hm_pool_get_stats(const hm_heap *h, hm_pool_stats *out);
+/* The sys._debugmallocstats() text. print: HM_OK or HM_EINVAL (write errors: ferror(f)).
+ * format: as snprintf, returns the length of the whole text, writes at most size - 1 bytes and
+ * terminates when size > 0 (buf may be NULL with size 0 to measure). */
+int hm_pool_print_stats(const hm_heap *h, FILE *f);
+size_t hm_pool_format_stats(const hm_heap *h, char *buf, size_t size);
+
+/* ---------------------------------------------------------------------------------------------
+ * Object pools: the seed's ObjectPool. A pool is itself an object of the heap (type
+ * hm_objpool_type, tracked by the collector, its pooled objects its references): release it
+ * with hm_decref(). */
+extern const hm_type hm_objpool_type;
+
+/* Makes a new object on a miss: returns a new reference, or NULL. */
+typedef hm_object *(*hm_objpool_factory)(hm_heap *h, void *user);
+
+/* NULL on a bad argument (no factory) or out of memory. max_size 0: a pool that never keeps. */
+hm_object *hm_objpool_new(hm_heap *h, hm_objpool_factory factory, void *user, size_t max_size);
+/* A pooled object if there is one (a hit), else factory() (a miss): a new reference either way;
+ * NULL if the factory failed. Objects come back as they were released: reset them if need be. */
+hm_object *hm_objpool_acquire(hm_object *pool);
+/* STEALS the caller's reference to obj: the pool keeps it (returns 1) or, when it holds max_size
+ * objects already, drops it (returns 0). HM_EINVAL for a non-pool, a NULL or another heap's obj,
+ * and then the reference stays the caller's. */
+int hm_objpool_release(hm_object *pool, hm_object *obj);
+size_t hm_objpool_len(const hm_object *pool); /* objects waiting in the pool */
+
+typedef struct hm_objpool_stats {
+    size_t size, max_size;
+    uint64_t hits, misses;    /* acquires served from the pool / by the factory */
+    uint64_t kept, dropped;   /* releases */
+} hm_objpool_stats;
+int hm_objpool_get_stats(const hm_object *pool, hm_objpool_stats *out); /* HM_EINVAL */
+
+/* ---------------------------------------------------------------------------------------------
+ * Sizes: hm_object_size() is sys.getsizeof(), hm_instance_size() adds an instance's __dict__. A
+ * __slots__ instance is 40 + 8 * slots bytes; a __dict__ one is 48 plus its dict. */
+
+/* ---------------------------------------------------------------------------------------------
+ * Allocation sites: tracemalloc for objects. While tracing is on, each object created records
+ * the file, line and function of the call that made it, and its size (its own block, as
+ * hm_object_size() counts it at creation; buffers grown later, like a list's item array, are
+ * not traced). Sites come from the macros below, which wrap every constructor of this header
+ * with the caller's __FILE__/__LINE__/__func__ (define HM_NO_SITE_MACROS to go without). The
+ * site is the heap's "current site", set by the macro and kept until the next one: an object
+ * created inside a call (the __dict__ of an instance, an object a factory or finalizer makes
+ * through a plain function call) is charged to the last site set, as tracemalloc charges the
+ * line being executed. Site strings must be static (string literals). */
+typedef struct hm_site {
+    const char *file;     /* "<unknown>" for objects made with no site set */
+    int line;             /* 0 when grouped by file */
+    const char *function; /* NULL when grouped by file or unknown */
+} hm_site;
+
+int hm_trace_start(hm_heap *h); /* HM_OK (also when already tracing), HM_ENOMEM */
+void hm_trace_stop(hm_heap *h); /* forgets every trace, as tracemalloc.stop() */
+bool hm_trace_is_tracing(const hm_heap *h);
+/* Bytes of the traced objects alive now, and the most since tracing started or the peak was
+ * reset; both 0 when not tracing. Either pointer may be NULL. */
+void hm_trace_get_traced_memory(const hm_heap *h, size_t *current, size_t *peak);
+void hm_trace_reset_peak(hm_heap *h);
+/* Where a live object was made: HM_OK, or HM_EKEY when it was not traced. */
+int hm_trace_site_of(const hm_object *o, hm_site *out);
+
+/* Sets the heap's current site and returns h (what the macros call). */
+hm_heap *hm_trace_here(hm_heap *h, const char *file, int line, const char *function);
+hm_object *hm_trace_here_of(hm_object *o, const char *file, int line, const char *function);
+/* Marks the current line as the site for whatever the next calls create. */
+#define HM_TRACE_HERE(h) ((void)hm_trace_here((h), __FILE__, __LINE__, __func__))
+
+/* Statistics (Snapshot.statistics()): traced objects alive now, grouped by site
+ * (HM_TRACE_LINENO: file and line) or by file (HM_TRACE_FILENAME), biggest first. */
+typedef enum hm_trace_key { HM_TRACE_LINENO, HM_TRACE_FILENAME } hm_trace_key;
+
+typedef struct hm_trace_stat {
+    hm_site site;
+    size_t size;  /* bytes */
+    size_t count; /* objects */
+} hm_trace_stat;
+
+typedef struct hm_trace_stats {
+    hm_trace_key key;
+    size_t n;
+    hm_trace_stat *items;     /* sorted by size, then count, descending */
+    size_t total_size, total_count;
+} hm_trace_stats;
+
+/* Fills *out (free it with hm_trace_stats_free()): HM_OK, HM_EINVAL, HM_ENOMEM. When not tracing
+ * the statistics are empty. */
+int hm_trace_statistics(const hm_heap *h, hm_trace_key key, hm_trace_stats *out);
+void hm_trace_stats_free(hm_trace_stats *s);
+
+/* Snapshot.compare_to(): one entry per group in either statistics, sorted as Python sorts
+ * StatisticDiff (biggest absolute size change first, then size, count change, count). */
+typedef struct hm_trace_diff {
+    hm_site site;
+    size_t size, count;            /* in `now` */
+    int64_t size_diff, count_diff; /* now - old */
+} hm_trace_diff;
+
+typedef struct hm_trace_diffs {
+    size_t n;
+    hm_trace_diff *items;
+} hm_trace_diffs;
+
+/* HM_EINVAL when the two were grouped by different keys; free with hm_trace_diffs_free(). */
+int hm_trace_compare(const hm_trace_stats *now, const hm_trace_stats *old, hm_trace_diffs *out);
+void hm_trace_diffs_free(hm_trace_diffs *d);
+
+/* One line as Python prints a Statistic / StatisticDiff, snprintf-style:
+ *   "app.c:42: size=1.5 KiB, count=12, average=128 B"
+ *   "app.c:42: size=1.5 KiB (+1.5 KiB), count=12 (+12), average=128 B" */
+size_t hm_trace_stat_format(const hm_trace_stat *s, char *buf, size_t size);
+size_t hm_trace_diff_format(const hm_trace_diff *d, char *buf, size_t size);
+
+/* The constructors, with their caller's site. (Parenthesized names call the functions
+ * themselves; the library's own files see no macros.) */
+#if !defined(HM_NO_SITE_MACROS) && !defined(HM_INTERNAL_H)
+#define HM__SITE(h) hm_trace_here((h), __FILE__, __LINE__, __func__)
+#define HM__SITE_OF(o) hm_trace_here_of((o), __FILE__, __LINE__, __func__)
+#define hm_object_new(h, type) (hm_object_new)(HM__SITE(h), type)
+#define hm_object_new_var(h, type, extra) (hm_object_new_var)(HM__SITE(h), type, extra)
+#define hm_int_new(h, value) (hm_int_new)(HM__SITE(h), value)
+#define hm_str_new(h, s) (hm_str_new)(HM__SITE(h), s)
+#define hm_str_new_len(h, s, len) (hm_str_new_len)(HM__SITE(h), s, len)
+#define hm_str_const(h, s) (hm_str_const)(HM__SITE(h), s)
+#define hm_str_intern(h, s) (hm_str_intern)(HM__SITE(h), s)
+#define hm_str_intern_len(h, s, len) (hm_str_intern_len)(HM__SITE(h), s, len)
+#define hm_list_new(h) (hm_list_new)(HM__SITE(h))
+#define hm_tuple_new(h, n, items) (hm_tuple_new)(HM__SITE(h), n, items)
+#define hm_tuple_pack(h, ...) (hm_tuple_pack)(HM__SITE(h), __VA_ARGS__)
+#define hm_dict_new(h) (hm_dict_new)(HM__SITE(h))
+#define hm_instance_new(h, cls) (hm_instance_new)(HM__SITE(h), cls)
+#define hm_gc_get_objects(h, generation) (hm_gc_get_objects)(HM__SITE(h), generation)
+#define hm_gc_get_referrers(h, target) (hm_gc_get_referrers)(HM__SITE(h), target)
+#define hm_gc_get_referents(o) (hm_gc_get_referents)(HM__SITE_OF(o))
+#define hm_objpool_new(h, factory, user, max_size) (hm_objpool_new)(HM__SITE(h), factory, user, max_size)
+/* Weak references, weak containers and finalizers: the calls that make objects, including the
+ * setters, which make the entry's weakref (and a str key). */
+#define hm_weakref_new(obj, callback, user) (hm_weakref_new)(HM__SITE_OF(obj), callback, user)
+#define hm_weakref_list(obj) (hm_weakref_list)(HM__SITE_OF(obj))
+#define hm_weakvaluemap_new(h) (hm_weakvaluemap_new)(HM__SITE(h))
+#define hm_weakkeymap_new(h) (hm_weakkeymap_new)(HM__SITE(h))
+#define hm_weakset_new(h) (hm_weakset_new)(HM__SITE(h))
+#define hm_weakvaluemap_set(map, key, value) (hm_weakvaluemap_set)(HM__SITE_OF(map), key, value)
+#define hm_weakvaluemap_set_str(map, key, value) (hm_weakvaluemap_set_str)(HM__SITE_OF(map), key, value)
+#define hm_weakkeymap_set(map, key, value) (hm_weakkeymap_set)(HM__SITE_OF(map), key, value)
+#define hm_weakset_add(set, item) (hm_weakset_add)(HM__SITE_OF(set), item)
+#define hm_weakmap_iter_begin(it, map) (hm_weakmap_iter_begin)(it, HM__SITE_OF(map))
+#define hm_finalize_new(obj, fn, arg, user) (hm_finalize_new)(HM__SITE_OF(obj), fn, arg, user)
+#endif
 
 #ifdef __cplusplus
 }

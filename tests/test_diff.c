@@ -184,9 +184,13 @@ static void naive_shape(const hd_dump *f, const hd_reach *r, uint32_t o, char *o
     uint32_t last_type = HD_NONE;
     for (uint32_t i = 1; i < p->nhops && n < size; i++) {
         const char *e = hd_edge_name(f, p->hops[i].edge);
-        /* list positions are one step whatever the index: "[12]" is "[*]" */
+        /* list positions are one step whatever the index: "[12]" is "[*]"; so is every member
+         * of a collection with more than 16 references */
         size_t len = strlen(e);
-        if (len > 2 && e[0] == '[' && e[len - 1] == ']' && strspn(e + 1, "0123456789") == len - 2)
+        uint64_t first, end;
+        hd_object_edges(f, p->hops[i - 1].object, &first, &end);
+        if (end - first > 16 ||
+            (len > 2 && e[0] == '[' && e[len - 1] == ']' && strspn(e + 1, "0123456789") == len - 2))
             e = "[*]";
         uint32_t t = hd_object_type(f, p->hops[i].object);
         if (last_edge && !strcmp(e, last_edge) && t == last_type)
@@ -362,4 +366,42 @@ Test(diff, compat_and_bad_arguments)
     hd_dump_free(dh2);
     rd_free(&g);
     rd_free(&h);
+}
+
+/* A root dict holding n new Items under distinct keys, as JSON; n = 0 is the base. */
+static hd_dump *keyed_cache(int n)
+{
+    static char json[8192];
+    int len = snprintf(json, sizeof json,
+                       "{\"format\": \"heapdump\", \"version\": 1, \"types\": [{\"id\": 0, \"name\": "
+                       "\"dict\"}, {\"id\": 1, \"name\": \"Item\"}], \"objects\": [{\"id\": 1, "
+                       "\"type\": 0, \"size\": 64, \"refs\": [");
+    for (int i = 0; i < n; i++)
+        len += snprintf(json + len, sizeof json - (size_t)len, "%s[%d, \"/item/%d\"]", i ? ", " : "",
+                        100 + i, i);
+    len += snprintf(json + len, sizeof json - (size_t)len, "]}");
+    for (int i = 0; i < n; i++)
+        len += snprintf(json + len, sizeof json - (size_t)len,
+                        ", {\"id\": %d, \"type\": 1, \"size\": 32}", 100 + i);
+    snprintf(json + len, sizeof json - (size_t)len, "], \"roots\": [{\"id\": 1, \"kind\": \"named\", \"name\": \"cache\"}]}");
+    hd_dump *d = NULL;
+    hd_error err;
+    cr_assert_eq(hd_load_buffer(json, strlen(json), "cache", NULL, &d, &err), HD_OK, "%s", err.message);
+    return d;
+}
+
+Test(diff, entries_of_a_big_mapping_share_a_trace)
+{
+    hd_dump *base = keyed_cache(0);
+    for (int n = 3; n <= 20; n += 17) {
+        hd_dump *now = keyed_cache(n);
+        hd_leak_report *rep = NULL;
+        cr_assert_eq(hd_leak_report_compute(base, now, now, &rep), HD_OK);
+        cr_assert_eq(rep->nleaked, (uint32_t)n);
+        /* 3 keys: a small mapping's keys are names, one trace each; 20: one trace "[*]" */
+        cr_assert_eq(rep->ntraces, n > 16 ? 1u : (uint32_t)n);
+        hd_leak_report_free(rep);
+        hd_dump_free(now);
+    }
+    hd_dump_free(base);
 }

@@ -3,9 +3,12 @@
  * automatic ones all along) and finalizers that resurrect or allocate. The oracle mirrors every
  * edge and every reference the test holds; after each full collection exactly the nodes it finds
  * unreachable from the test's references are gone, and every other node is intact: same edges,
- * reference count equal to the references the oracle knows of. */
+ * reference count equal to the references the oracle knows of. Nodes also hold objects the
+ * collector does not examine (pooled ints, a malloc'd str, an untracked list), made between the
+ * nodes, so that a collection's visits meet leaves and containers from pools side by side. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hm.h"
 
@@ -17,6 +20,7 @@ typedef struct tnode {
     hm_object base;
     int idx;
     hm_object *slot[K];
+    hm_object *leaf; /* not a candidate, whatever it is: the oracle ignores it */
 } tnode;
 
 typedef struct onode {
@@ -51,6 +55,7 @@ static int tnode_traverse(hm_object *self, hm_visit_fn visit, void *arg)
     tnode *n = (tnode *)self;
     for (int k = 0; k < K; k++)
         HM_VISIT(n->slot[k], HM_EDGE_NAMED(slot_names[k]));
+    HM_VISIT(n->leaf, HM_EDGE_NAMED("leaf"));
     return 0;
 }
 
@@ -76,6 +81,7 @@ static void tnode_clear(hm_object *self)
     for (int k = 0; k < K; k++)
         if (n->slot[k])
             set_edge(n->idx, k, -1);
+    hm_setref(&n->leaf, NULL);
 }
 
 static void tnode_release(hm_object *self)
@@ -122,6 +128,32 @@ static const hm_type fin_type = {
     .finalize = tnode_finalize,
 };
 
+/* A leaf of the nodes' own size: the same size class. */
+static const hm_type leaf_type = {.name = "L", .basicsize = sizeof(tnode)};
+
+/* Something for a node's leaf slot, made right after it. */
+static hm_object *new_leaf(int i)
+{
+    static char big[700];
+    switch (next_rand() % 6) {
+    case 0:
+        return NULL;
+    case 1: /* an untracked container: read, never a candidate */
+    {
+        hm_object *l = hm_list_new(h);
+        hm_gc_untrack(l);
+        return l;
+    }
+    case 2: /* larger than any pool block: from malloc */
+        memset(big, 'a' + i % 26, sizeof big - 1);
+        return hm_str_new(h, big);
+    case 3:
+        return hm_object_new(h, &leaf_type);
+    default:
+        return hm_int_new(h, 1000 + i);
+    }
+}
+
 /* A new node the test holds one reference to; -1 when the table is full. */
 static int new_node(enum mode mode)
 {
@@ -132,6 +164,8 @@ static int new_node(enum mode mode)
     int i = n_nodes++; /* after the allocation: it may have run finalizers that made nodes */
     ((tnode *)obj)->idx = i;
     nodes[i] = (onode){.obj = obj, .mode = mode, .edge = {-1, -1, -1}, .ext = 1, .created = true};
+    hm_object *leaf = new_leaf(i); /* may collect: the node is in the oracle by now */
+    ((tnode *)obj)->leaf = leaf;
     return i;
 }
 

@@ -268,6 +268,61 @@ HEAP_TEST(slots_versus_dict_sizes)
     hm_class_free(Optimized);
 }
 
+/* The seed's point about __slots__ at scale ("no __dict__ overhead for millions of instances"):
+ * what N instances cost the heap and its allocator, in each layout. A __slots__ instance is its
+ * header and one pointer per slot; a __dict__ instance is a header, one pointer and a dict. */
+static size_t make_instances(const hm_type *cls, hm_object **out, size_t n, hm_pool_stats *pools)
+{
+    hm_object *one = hm_int_new(h, 1), *two = hm_int_new(h, 2);
+    hm_heap_stats before, after;
+    hm_heap_get_stats(h, &before);
+    for (size_t i = 0; i < n; i++) {
+        out[i] = hm_instance_new(h, cls);
+        hm_instance_set(out[i], "x", one);
+        hm_instance_set(out[i], "y", two);
+    }
+    hm_heap_get_stats(h, &after);
+    hm_pool_get_stats(h, pools);
+    return after.bytes - before.bytes;
+}
+
+HEAP_TEST(slots_save_the_dict_for_every_instance)
+{
+    hm_type *Normal = hm_class_new(&(hm_class_spec){.name = "Normal"});
+    hm_type *Optimized = hm_class_new(&(hm_class_spec){.name = "Optimized", .slots = (const char *const[]){"x", "y", NULL}});
+    enum { N = 10000 };
+    hm_object **objs = malloc(N * sizeof *objs);
+    hm_object *warm = hm_instance_new(h, Normal); /* interns the attribute names once */
+    hm_instance_set(warm, "x", warm);
+    hm_instance_set(warm, "y", warm);
+    hm_instance_set(warm, "x", NULL);
+    hm_instance_set(warm, "y", NULL);
+
+    hm_pool_stats ps;
+    size_t optimized = make_instances(Optimized, objs, N, &ps);
+    cr_assert_eq(hm_object_size(objs[0]), sizeof(hm_object) + 2 * sizeof(hm_object *), "40 + 2 slots");
+    cr_assert_eq(optimized, N * hm_instance_size(objs[0]), "the heap holds exactly the instances");
+    cr_assert_geq(ps.classes[(hm_object_size(objs[0]) - 1) / 16].blocks_in_use, N, "one 64-byte block each");
+    for (size_t i = 0; i < N; i++)
+        hm_decref(objs[i]);
+
+    size_t normal = make_instances(Normal, objs, N, &ps);
+    size_t per_normal = hm_instance_size(objs[0]);
+    cr_assert_eq(hm_object_size(objs[0]), sizeof(hm_object) + sizeof(hm_object *), "40 + the __dict__ pointer");
+    cr_assert_eq(normal, N * per_normal, "%zu vs %zu x %d", normal, per_normal, N);
+    cr_log_info("%d instances: __slots__ %zu bytes (%zu each), __dict__ %zu bytes (%zu each)", N, optimized,
+                optimized / N, normal, per_normal);
+    cr_assert_geq(normal, 3 * optimized, "a dict costs several times the two slots");
+    for (size_t i = 0; i < N; i++)
+        hm_decref(objs[i]);
+    hm_decref(warm);
+    free(objs);
+    heap_test_finish();
+    h = hm_heap_new();
+    hm_class_free(Normal);
+    hm_class_free(Optimized);
+}
+
 HEAP_TEST(class_spec_is_checked)
 {
     cr_assert_null(hm_class_new(&(hm_class_spec){.name = NULL}));

@@ -320,10 +320,19 @@ static int compare_traces(const void *pa, const void *pb)
 
 #define ROOT_FLAG 1 /* key.flag of a root shape */
 
+/* Out-edges above which a holder is a collection whose edge names are its data (a dict's keys):
+ * its members then share one step, whatever their keys. */
+#define COLLECTION_EDGES 16
+
 /* Sequence indices say where, not why: "[4]" and "[7]" of one list are the same step ("[*]"),
- * as memlab merges array indices, so the entries of a growing list fall into one trace. */
-static const char *shape_edge(const char *name)
+ * as memlab merges array indices, so the entries of a growing list fall into one trace; so are
+ * the entries of a big mapping ("/item/101" and "/item/102" of one cache). */
+static const char *shape_edge(const hd_dump *f, uint32_t holder, const char *name)
 {
+    uint64_t first, end;
+    hd_object_edges(f, holder, &first, &end);
+    if (end - first > COLLECTION_EDGES)
+        return "[*]";
     if (name[0] != '[' || name[1] == ']')
         return name;
     const char *p = name + 1;
@@ -353,7 +362,8 @@ static int shape_of(const hd_dump *f, const hd_reach *r, shapes *sh, uint32_t *m
                       hd_object_type(f, v), HD_NONE, ROOT_FLAG};
         } else {
             uint32_t ps = memo[r->parent[v]];
-            k = (key){shape_edge(hd_edge_name(f, r->via[v])), "", hd_object_type(f, v), ps, 0};
+            k = (key){shape_edge(f, r->parent[v], hd_edge_name(f, r->via[v])), "", hd_object_type(f, v), ps,
+                      0};
             const key *last = &sh->map.keys[ps];
             if (last->flag != ROOT_FLAG && last->num == k.num && !strcmp(last->a, k.a)) {
                 memo[v] = ps;

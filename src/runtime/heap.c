@@ -113,7 +113,9 @@ size_t hm_heap_destroy(hm_heap *h, hm_heap_report *report)
 {
     if (!h)
         return 0;
-    hm__finalize_atexit(h); /* user code, so before the heap is marked as going */
+    hm__snapshot_heap_fini(h); /* the at-exit dump sees the heap as the program left it */
+    hm__finalize_atexit(h);    /* user code, so before the heap is marked as going */
+    hm__roots_fini(h);
     h->destroying = true;
 
     /* Report first, while every object is still intact. */
@@ -154,6 +156,8 @@ size_t hm_heap_destroy(hm_heap *h, hm_heap_report *report)
     hm__weak_heap_fini(h);
     hm__intern_fini(h);
     hm__gc_heap_fini(h);
+    hm__trace_fini(h);
+    hm__pools_fini(&h->pools); /* unmaps the arena kept for reuse, and any a leaked buffer held */
     registry_remove(h);
     free(h);
     return alive;

@@ -4,6 +4,7 @@
 #define HM_INTERNAL_H
 
 #include "hm.h"
+#include "runtime/pool.h"
 
 /* Private flag bits, above the public HM_FLAG_* ones. */
 #define HM__COLLECTING  0x100u /* in the generations being collected right now */
@@ -114,6 +115,9 @@ struct hm_heap {
     hm_link permanent;
 
     hm_heap_stats stats;
+    hm__pools pools;          /* the small-object allocator (pool.h) */
+    struct hm__trace *trace;  /* allocation-site tracing (trace.c); NULL when off */
+    uint32_t site;            /* the current site while tracing: an index in trace's table */
 
     /* collector state */
     bool gc_enabled;
@@ -135,6 +139,13 @@ struct hm_heap {
     hm_lifecycle_fn lifecycle;
     void *lifecycle_user;
 
+    /* Named roots (roots.c): each holds one counted reference, as a module global would. */
+    struct hm__named_root *named_roots;
+    size_t nnamed_roots, capnamed_roots;
+    /* Snapshots asked for at exit or on a signal (snapshot_trigger.c); NULL until asked. */
+    struct hm__snapshot_triggers *triggers;
+    int snapshot_epoch; /* the signal epoch this heap has seen (snapshot.h) */
+
     /* Deallocation runs as a loop over this queue, never recursively: freeing the head of a
      * 10M-long chain must not overflow the C stack. */
     hm_link dealloc_queue;
@@ -148,10 +159,29 @@ struct hm_heap {
     } interned;
 };
 
-/* ---- allocation: every byte of a heap goes through here (a pool allocator comes later) ---- */
+/* ---- allocation: every byte of a heap goes through here, to its pools or to malloc ---- */
 void *hm__alloc(hm_heap *h, size_t size);
 void *hm__realloc(hm_heap *h, void *p, size_t old_size, size_t new_size);
 void hm__free(hm_heap *h, void *p, size_t size);
+
+/* ---- allocation sites (trace.c): called only while h->trace is set ---- */
+void hm__trace_record(hm_heap *h, const hm_object *o, size_t size);
+void hm__trace_forget(hm_heap *h, const hm_object *o);
+void hm__trace_fini(hm_heap *h);
+
+/* ---- named roots (roots.c) and snapshot triggers (snapshot_trigger.c) ---- */
+typedef struct hm__named_root {
+    char *name;
+    hm_object *object;
+} hm__named_root;
+void hm__roots_fini(hm_heap *h); /* hm_heap_destroy: drops every named root */
+
+void hm__snapshot_heap_fini(hm_heap *h); /* hm_heap_destroy: the at-exit dump, then disarms */
+
+/* Allocation sites for the snapshot writer (trace.c): the site table, and an object's index in
+ * it. Both see nothing when tracing is off. */
+size_t hm__trace_sites(const hm_heap *h, const hm_site **sites);
+bool hm__trace_site_index(const hm_heap *h, uint64_t id, uint32_t *site);
 
 /* ---- shared between files ---- */
 void hm__gc_on_alloc(hm_heap *h); /* a container is about to be created: maybe collect */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "runtime/internal.h"
+#include "runtime/snapshot.h"
 
 hm_object *hm_object_new(hm_heap *h, const hm_type *type) { return hm_object_new_var(h, type, 0); }
 
@@ -13,15 +14,22 @@ hm_object *hm_object_new_var(hm_heap *h, const hm_type *type, size_t extra)
     if (!h || !type || type->basicsize < sizeof(hm_object) || extra > SIZE_MAX - type->basicsize ||
         h->next_id > HM__ID_COUNT_MAX)
         return NULL;
+    /* A safe point for dumps a signal asked for: nothing is half made here. */
+    if (__builtin_expect(h->snapshot_epoch != hm__snapshot_epoch, 0))
+        hm__snapshot_safe_point(h);
     size_t size = type->basicsize + extra;
     hm_object *o = hm__alloc(h, size);
     if (!o)
         return NULL;
     bool gc = (type->flags & HM_TYPE_GC) != 0;
     /* As CPython does, a container's allocation may start a collection; the new block is on no
-     * list yet, so the collector cannot see it half made. */
-    if (gc)
+     * list yet, so the collector cannot see it half made. Finalizers it runs may set another
+     * allocation site: this object, and what its constructor makes next, keep the caller's. */
+    if (gc) {
+        uint32_t site = h->site;
         hm__gc_on_alloc(h);
+        h->site = site;
+    }
     memset(o, 0, size);
     o->type = type;
     o->rc = 1;
@@ -34,6 +42,8 @@ hm_object *hm_object_new_var(hm_heap *h, const hm_type *type, size_t extra)
     }
     h->stats.objects++;
     h->stats.allocations++;
+    if (h->trace)
+        hm__trace_record(h, o, size);
     if (h->lifecycle)
         h->lifecycle(o, HM_EVENT_CREATE, h->lifecycle_user);
     return o;
@@ -79,6 +89,8 @@ static void object_destroy(hm_heap *h, hm_object *o)
         t->release(o);
     h->stats.objects--;
     h->stats.deallocations++;
+    if (h->trace)
+        hm__trace_forget(h, o);
     hm__free(h, o, size);
 }
 

@@ -13,6 +13,7 @@ static const struct {
     {HM_EKEY, "HM_EKEY", "no such key"},
     {HM_EATTR, "HM_EATTR", "no such attribute"},
     {HM_EBUSY, "HM_EBUSY", "not allowed during a collection"},
+    {HM_EIO, "HM_EIO", "input/output error"},
 };
 
 const char *hm_status_name(int status)

@@ -1,0 +1,11 @@
+build-bench/src/runtime/snapshot_file.o: src/runtime/snapshot_file.c \
+ src/runtime/internal.h include/hm.h src/runtime/pool.h \
+ src/runtime/snapshot.h include/hm_snapshot.h include/hm.h \
+ src/runtime/snapshot_out.h
+src/runtime/internal.h:
+include/hm.h:
+src/runtime/pool.h:
+src/runtime/snapshot.h:
+include/hm_snapshot.h:
+include/hm.h:
+src/runtime/snapshot_out.h:
