@@ -58,6 +58,11 @@ void hd__lex_free(hd__lexer *lx);
 int hd__lex_restart(hd__lexer *lx);
 /* Reads the next token into lx->tok; HD_OK or an error status with lx->err filled. */
 int hd__lex_next(hd__lexer *lx);
+/* Moves to the next element of the array being read: with the array's '[' current, or the last
+ * token of its previous element, makes the next element's first token current, or the closing
+ * ']'. An unsigned integer within the current chunk takes a fast path: the flat number arrays of
+ * V8 heap snapshots hold hundreds of millions of them. */
+int hd__lex_next_element(hd__lexer *lx);
 /* With the first token of a value current, consumes the whole value (its last token becomes
  * current). Iterative; fails with HD_ELIMIT past HD__MAX_DEPTH. */
 int hd__lex_skip_value(hd__lexer *lx);

@@ -1,0 +1,509 @@
+/* v8_read.c: reads a Chrome/Node heap snapshot number by number into raw arrays (see v8.h).
+ *
+ * The flat "nodes" and "edges" arrays go through the lexer's element fast path straight into
+ * the dump's arrays; only the small "snapshot" meta is handed to cJSON. The meta must be known
+ * before the arrays it describes: V8 writes it first, and when another order comes (jq -S sorts
+ * it after them) the source is read once for the meta and once more for the rest.
+ */
+#include "v8.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NEED_META 1 /* members(): an array came before the meta; read the meta first */
+
+enum node_role { NR_OTHER, NR_TYPE, NR_NAME, NR_ID, NR_SIZE, NR_EDGES };
+enum edge_role { ER_OTHER, ER_TYPE, ER_NAME, ER_TO };
+
+static const char *const members_known[] = {
+    "snapshot", "nodes", "edges", "strings", "trace_function_infos", "trace_tree", "samples",
+    "locations", NULL,
+};
+enum { M_SNAPSHOT, M_NODES, M_EDGES, M_STRINGS, M_COUNT = 8 };
+
+bool hd__v8_is_member(const char *name)
+{
+    for (int i = 0; members_known[i]; i++)
+        if (!strcmp(name, members_known[i]))
+            return true;
+    return false;
+}
+
+static int fail_number(hd__v8 *v, const char *array, uint64_t index, const char *field)
+{
+    hd__lexer *lx = v->lx;
+    const char *found = hd__tok_name(lx->tok);
+    if (lx->tok == HD__T_NUMBER)
+        found = lx->num_kind == HD__N_NEGINT  ? "a negative number"
+              : lx->num_kind == HD__N_BIGUINT ? "a number above 2^64-1" : "a non-integer number";
+    return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos, "%s[%llu]: '%s' must be an unsigned integer, found %s",
+                        array, (unsigned long long)index, field, found);
+}
+
+/* --- the meta: field layout and type names ------------------------------------------------ */
+
+/* a itself when it is an array of 1 to max strings, else NULL. */
+static const cJSON *strings_or_null(const cJSON *a, int max)
+{
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) < 1 || cJSON_GetArraySize(a) > max)
+        return NULL;
+    const cJSON *s;
+    cJSON_ArrayForEach(s, a) {
+        if (!cJSON_IsString(s))
+            return NULL;
+    }
+    return a;
+}
+
+/* node_types and edge_types: the first element lists the type names. */
+static const cJSON *type_names(const cJSON *meta, const char *key)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(meta, key);
+    return cJSON_IsArray(a) ? strings_or_null(cJSON_GetArrayItem(a, 0), HD__V8_MAX_TYPES) : NULL;
+}
+
+/* Positions of the named fields in a record; the number of fields, or a negative status. */
+static int layout(hd__v8 *v, hd__pos at, const cJSON *fields, const char *key,
+                  const char *const *names, uint8_t *roles)
+{
+    int n = 0;
+    unsigned found = 0;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, fields) {
+        roles[n] = 0;
+        for (int r = 1; names[r]; r++)
+            if (!strcmp(f->valuestring, names[r]) && !(found & 1u << r)) {
+                roles[n] = (uint8_t)r;
+                found |= 1u << r;
+            }
+        n++;
+    }
+    for (int r = 1; names[r]; r++)
+        if (!(found & 1u << r))
+            return hd__lex_fail(v->lx, HD_EFORMAT, at, "snapshot.meta: '%s' lacks '%s'", key, names[r]);
+    return n;
+}
+
+static int meta_from(hd__v8 *v, hd__pos at, const cJSON *snap)
+{
+    static const char *const node_names[] = {"", "type", "name", "id", "self_size", "edge_count", NULL};
+    static const char *const edge_names[] = {"", "type", "name_or_index", "to_node", NULL};
+    hd__lexer *lx = v->lx;
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(snap, "meta");
+    if (!cJSON_IsObject(meta))
+        return hd__lex_fail(lx, HD_EFORMAT, at, "snapshot: missing object 'meta'");
+    const cJSON *nf = strings_or_null(cJSON_GetObjectItemCaseSensitive(meta, "node_fields"), HD__V8_MAX_FIELDS);
+    const cJSON *ef = strings_or_null(cJSON_GetObjectItemCaseSensitive(meta, "edge_fields"), HD__V8_MAX_FIELDS);
+    const cJSON *nt = type_names(meta, "node_types"), *et = type_names(meta, "edge_types");
+    const char *bad = !nf ? "node_fields" : !ef ? "edge_fields" : !nt ? "node_types" : !et ? "edge_types" : NULL;
+    if (bad)
+        return hd__lex_fail(lx, HD_EFORMAT, at, "snapshot.meta: '%s' must be an array of 1 to %d strings%s",
+                            bad, bad[5] == 'f' ? HD__V8_MAX_FIELDS : HD__V8_MAX_TYPES,
+                            bad[5] == 'f' ? "" : " (first element)");
+    int n = layout(v, at, nf, "node_fields", node_names, v->node_role);
+    if (n < 0)
+        return n;
+    v->nf = (uint32_t)n;
+    if ((n = layout(v, at, ef, "edge_fields", edge_names, v->edge_role)) < 0)
+        return n;
+    v->ef = (uint32_t)n;
+    for (uint32_t j = 0; j < v->nf; j++)
+        if (v->node_role[j] == NR_NAME)
+            v->node_name_at = j;
+        else if (v->node_role[j] == NR_ID)
+            v->node_id_at = j;
+    for (uint32_t j = 0; j < v->ef; j++) {
+        if (v->edge_role[j] == ER_NAME)
+            v->edge_name_at = j;
+        if (v->edge_role[j] == ER_TO)
+            v->edge_to_at = j;
+    }
+
+    hd__strtab *st = &v->d->strings;
+    const cJSON *t;
+    v->nnode_types = 0;
+    cJSON_ArrayForEach(t, nt) {
+        const char *name = t->valuestring;
+        uint32_t i = v->nnode_types++;
+        v->node_class[i] = !strcmp(name, "object") || !strcmp(name, "native") ? HD__V8_NODE_NAMED
+                         : !strcmp(name, "synthetic") ? HD__V8_NODE_SYNTHETIC : HD__V8_NODE_KIND;
+        /* DevTools' class names for the kinds that have no constructor name. */
+        char buf[96];
+        if (!strcmp(name, "hidden"))
+            snprintf(buf, sizeof buf, "(system)");
+        else if (!strcmp(name, "code"))
+            snprintf(buf, sizeof buf, "(compiled code)");
+        else
+            snprintf(buf, sizeof buf, "(%.80s)", name);
+        v->node_type_name[i] = hd__strtab_intern(st, buf, strlen(buf));
+        if (v->node_type_name[i] == UINT32_MAX)
+            return hd__lex_fail(lx, HD_ENOMEM, at, "out of memory");
+    }
+    v->nedge_types = 0;
+    cJSON_ArrayForEach(t, et) {
+        const char *name = t->valuestring;
+        v->edge_class[v->nedge_types++] =
+            !strcmp(name, "element") || !strcmp(name, "hidden") ? HD__V8_EDGE_INDEXED
+          : !strcmp(name, "weak") ? HD__V8_EDGE_WEAK
+          : !strcmp(name, "shortcut") ? HD__V8_EDGE_SHORTCUT : HD__V8_EDGE_NAMED;
+    }
+    const cJSON *root = cJSON_GetObjectItemCaseSensitive(snap, "root_index");
+    v->root_index = 0;
+    if (root) {
+        if (!cJSON_IsNumber(root) || root->valuedouble < 0 || root->valuedouble >= 4294967295.0 ||
+            root->valuedouble != (double)(uint32_t)root->valuedouble)
+            return hd__lex_fail(lx, HD_EFORMAT, at, "snapshot: 'root_index' must be a node index");
+        v->root_index = (uint64_t)root->valuedouble;
+    }
+    v->have_meta = true;
+    return HD_OK;
+}
+
+static int read_meta(hd__v8 *v)
+{
+    hd__lexer *lx = v->lx;
+    hd__pos at = lx->tok_pos;
+    if (lx->tok != HD__T_LBRACE)
+        return hd__lex_fail(lx, HD_EFORMAT, at, "'snapshot' must be an object, found %s",
+                            hd__tok_name(lx->tok));
+    const char *text;
+    size_t len;
+    int rc = hd__lex_capture_value(lx, &text, &len);
+    if (rc)
+        return rc;
+    cJSON *snap = cJSON_ParseWithLength(text, len);
+    if (!snap)
+        return hd__lex_fail(lx, HD_ENOMEM, at, "out of memory"); /* the lexer checked the syntax */
+    rc = meta_from(v, at, snap);
+    cJSON_Delete(snap);
+    return rc;
+}
+
+/* --- the flat arrays ----------------------------------------------------------------------- */
+
+/* Grows arrays of `size`-byte elements (NULL-terminated list) to hold one more than count. */
+static bool grow(uint64_t count, uint64_t *cap, uint64_t limit, void **arrays[], const size_t sizes[])
+{
+    if (count < *cap)
+        return true;
+    uint64_t want = *cap ? *cap * 2 : 1024;
+    want = want > limit ? limit : want;
+    if (want <= count)
+        return false;
+    for (size_t i = 0; arrays[i]; i++) {
+        void *p = realloc(*arrays[i], want * sizes[i]);
+        if (!p)
+            return false;
+        *arrays[i] = p;
+    }
+    *cap = want;
+    return true;
+}
+
+static int oom(hd__v8 *v)
+{
+    return hd__lex_fail(v->lx, HD_ENOMEM, v->lx->tok_pos, "out of memory");
+}
+
+static int read_nodes(hd__v8 *v)
+{
+    static const char *const field[] = {"", "type", "name", "id", "self_size", "edge_count"};
+    hd__lexer *lx = v->lx;
+    hd_dump *d = v->d;
+    v->nodes_pos = lx->tok_pos;
+    if (lx->tok != HD__T_LBRACKET)
+        return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos, "'nodes' must be an array, found %s",
+                            hd__tok_name(lx->tok));
+    uint64_t cap = 0, sum = 0, val[6] = {0};
+    uint32_t j = 0, n = 0;
+    hd__pos pos[6] = {{0, 0, 0}};
+    int rc;
+    for (;;) {
+        if ((rc = hd__lex_next_element(lx)))
+            return rc;
+        if (lx->tok == HD__T_RBRACKET)
+            break;
+        uint8_t role = v->node_role[j];
+        if (lx->tok != HD__T_NUMBER || lx->num_kind != HD__N_UINT)
+            return fail_number(v, "nodes", n, role ? field[role] : "field");
+        val[role] = lx->num;
+        pos[role] = lx->tok_pos;
+        if (++j < v->nf)
+            continue;
+        j = 0;
+        if (val[NR_TYPE] >= v->nnode_types)
+            return hd__lex_fail(lx, HD_EFORMAT, pos[NR_TYPE], "nodes[%u]: type %llu is not one of the %u node types",
+                                n, (unsigned long long)val[NR_TYPE], v->nnode_types);
+        if (val[NR_NAME] >= UINT32_MAX)
+            return hd__lex_fail(lx, HD_EFORMAT, pos[NR_NAME], "nodes[%u]: name %llu is not a string index",
+                                n, (unsigned long long)val[NR_NAME]);
+        if (n == UINT32_MAX - 2)
+            return hd__lex_fail(lx, HD_ELIMIT, lx->tok_pos, "more than 2^32-2 nodes");
+        void **arrays[] = {(void **)&d->obj_id, (void **)&d->obj_size, (void **)&d->obj_type,
+                           (void **)&d->obj_gen, (void **)&d->edge_offset, NULL};
+        const size_t sizes[] = {8, 8, 4, 1, 4};
+        if (!grow(n + 1, &cap, UINT32_MAX, arrays, sizes)) /* + 1: offsets end one further */
+            return oom(v);
+        d->obj_id[n] = val[NR_ID];
+        d->obj_size[n] = val[NR_SIZE];
+        d->obj_type[n] = (uint32_t)val[NR_NAME];
+        d->obj_gen[n] = (uint8_t)val[NR_TYPE];
+        d->edge_offset[n] = (uint32_t)sum;
+        sum += val[NR_EDGES];
+        if (sum > UINT32_MAX - 2)
+            return hd__lex_fail(lx, HD_ELIMIT, lx->tok_pos, "nodes[%u]: more than 2^32-2 edges in all", n);
+        n++;
+    }
+    if (j != 0)
+        return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos,
+                            "nodes: the array ends inside node %u (%u of its %u fields)", n, j, v->nf);
+    if (!d->edge_offset && !(d->edge_offset = malloc(sizeof *d->edge_offset)))
+        return oom(v);
+    d->edge_offset[n] = (uint32_t)sum;
+    d->nobjects = n;
+    d->objects_cap = (uint32_t)cap;
+    v->edges_expected = sum;
+    return HD_OK;
+}
+
+/* offset / nf for the usual record widths with a constant divisor: a division by a variable
+ * costs tens of cycles, and there is one per edge. */
+static uint64_t node_of(uint64_t offset, uint32_t nf)
+{
+    switch (nf) {
+    case 5: return offset / 5;
+    case 6: return offset / 6;
+    case 7: return offset / 7;
+    default: return offset / nf;
+    }
+}
+
+static int read_edges(hd__v8 *v)
+{
+    static const char *const field[] = {"", "type", "name_or_index", "to_node"};
+    hd__lexer *lx = v->lx;
+    hd_dump *d = v->d;
+    v->edges_pos = lx->tok_pos;
+    if (lx->tok != HD__T_LBRACKET)
+        return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos, "'edges' must be an array, found %s",
+                            hd__tok_name(lx->tok));
+    uint64_t val[4] = {0}, n = 0;
+    uint32_t j = 0;
+    hd__pos pos[4] = {{0, 0, 0}};
+    int rc;
+    for (;;) {
+        if ((rc = hd__lex_next_element(lx)))
+            return rc;
+        if (lx->tok == HD__T_RBRACKET)
+            break;
+        uint8_t role = v->edge_role[j];
+        if (lx->tok != HD__T_NUMBER || lx->num_kind != HD__N_UINT)
+            return fail_number(v, "edges", n, role ? field[role] : "field");
+        val[role] = lx->num;
+        pos[role] = lx->tok_pos;
+        if (++j < v->ef)
+            continue;
+        j = 0;
+        if (val[ER_TYPE] >= v->nedge_types)
+            return hd__lex_fail(lx, HD_EFORMAT, pos[ER_TYPE], "edges[%llu]: type %llu is not one of the %u edge types",
+                                (unsigned long long)n, (unsigned long long)val[ER_TYPE], v->nedge_types);
+        if (val[ER_NAME] >= UINT32_MAX)
+            return hd__lex_fail(lx, HD_EFORMAT, pos[ER_NAME], "edges[%llu]: name_or_index %llu is above 2^32-2",
+                                (unsigned long long)n, (unsigned long long)val[ER_NAME]);
+        uint64_t to = node_of(val[ER_TO], v->nf);
+        if (to * v->nf != val[ER_TO] || to >= (v->seen_nodes ? d->nobjects : UINT32_MAX - 1))
+            return hd__lex_fail(lx, HD_EFORMAT, pos[ER_TO], "edges[%llu]: to_node %llu is not the start of a node%s",
+                                (unsigned long long)n, (unsigned long long)val[ER_TO],
+                                to * v->nf == val[ER_TO] ? " (past the last one)" : "");
+        if (n == UINT32_MAX - 2)
+            return hd__lex_fail(lx, HD_ELIMIT, lx->tok_pos, "more than 2^32-2 edges");
+        void **arrays[] = {(void **)&d->edge_target, (void **)&d->edge_name, (void **)&v->edge_kind, NULL};
+        const size_t sizes[] = {4, 4, 1};
+        if (!grow(n, &d->edges_cap, UINT32_MAX - 1, arrays, sizes))
+            return oom(v);
+        d->edge_target[n] = (uint32_t)to;
+        d->edge_name[n] = (uint32_t)val[ER_NAME];
+        v->edge_kind[n] = (uint8_t)val[ER_TYPE];
+        n++;
+    }
+    if (j != 0)
+        return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos,
+                            "edges: the array ends inside edge %llu (%u of its %u fields)",
+                            (unsigned long long)n, j, v->ef);
+    d->nedges = n;
+    return HD_OK;
+}
+
+static int read_strings(hd__v8 *v)
+{
+    hd__lexer *lx = v->lx;
+    v->strings_pos = lx->tok_pos;
+    if (lx->tok != HD__T_LBRACKET)
+        return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos, "'strings' must be an array, found %s",
+                            hd__tok_name(lx->tok));
+    uint64_t cap = v->strings_cap;
+    int rc;
+    for (;;) {
+        if ((rc = hd__lex_next_element(lx)))
+            return rc;
+        if (lx->tok == HD__T_RBRACKET)
+            break;
+        if (lx->tok != HD__T_STRING)
+            return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos, "strings[%u]: expected a string, found %s",
+                                v->nstrings, hd__tok_name(lx->tok));
+        void **arrays[] = {(void **)&v->string_off, NULL};
+        const size_t sizes[] = {4};
+        if (!grow(v->nstrings, &cap, UINT32_MAX - 1, arrays, sizes))
+            return oom(v);
+        /* V8 lists each string once: no interning needed. */
+        uint32_t off = hd__strtab_append(&v->d->strings, lx->str, lx->str_len);
+        if (off == UINT32_MAX)
+            return hd__lex_fail(lx, HD_ELIMIT, lx->tok_pos, "strings beyond 4 GiB in all");
+        v->string_off[v->nstrings++] = off;
+    }
+    v->strings_cap = (uint32_t)cap;
+    return HD_OK;
+}
+
+/* --- the document -------------------------------------------------------------------------- */
+
+/* The members, from the first one's name (current) to the closing '}'. With meta_only, reads
+ * the meta and skips the rest; otherwise returns NEED_META when an array comes before the meta.
+ * What an earlier pass loaded is skipped. */
+static int members(hd__v8 *v, bool meta_only)
+{
+    hd__lexer *lx = v->lx;
+    bool seen[M_COUNT] = {false};
+    int rc;
+    for (;;) {
+        if (lx->tok != HD__T_STRING)
+            return hd__lex_fail(lx, HD_ESYNTAX, lx->tok_pos, "expected a member name, found %s",
+                                hd__tok_name(lx->tok));
+        int m = M_COUNT;
+        for (int i = 0; members_known[i]; i++)
+            if (!strcmp(lx->str, members_known[i]))
+                m = i;
+        hd__pos at = lx->tok_pos;
+        if ((rc = hd__lex_next(lx)))
+            return rc;
+        if (lx->tok != HD__T_COLON)
+            return hd__lex_fail(lx, HD_ESYNTAX, lx->tok_pos, "expected ':' after a member name, found %s",
+                                hd__tok_name(lx->tok));
+        if ((rc = hd__lex_next(lx)))
+            return rc;
+        if (m < M_COUNT && seen[m])
+            return hd__lex_fail(lx, HD_EFORMAT, at, "member '%s' appears twice", members_known[m]);
+        if (m < M_COUNT)
+            seen[m] = true;
+        if (!meta_only && !v->have_meta && (m == M_NODES || m == M_EDGES))
+            return NEED_META;
+        if (m == M_SNAPSHOT && !v->have_meta)
+            rc = read_meta(v);
+        else if (meta_only || m == M_SNAPSHOT)
+            rc = hd__lex_skip_value(lx);
+        else if (m == M_NODES)
+            rc = v->seen_nodes ? hd__lex_skip_value(lx) : read_nodes(v);
+        else if (m == M_EDGES)
+            rc = v->seen_edges ? hd__lex_skip_value(lx) : read_edges(v);
+        else if (m == M_STRINGS)
+            rc = v->seen_strings ? hd__lex_skip_value(lx) : read_strings(v);
+        else
+            rc = hd__lex_skip_value(lx);
+        if (rc)
+            return rc;
+        v->seen_nodes |= m == M_NODES && !meta_only;
+        v->seen_edges |= m == M_EDGES && !meta_only;
+        v->seen_strings |= m == M_STRINGS && !meta_only;
+        if ((rc = hd__lex_next(lx)))
+            return rc;
+        if (lx->tok == HD__T_RBRACE)
+            return HD_OK;
+        if (lx->tok != HD__T_COMMA)
+            return hd__lex_fail(lx, HD_ESYNTAX, lx->tok_pos, "expected ',' or '}', found %s",
+                                hd__tok_name(lx->tok));
+        if ((rc = hd__lex_next(lx)))
+            return rc;
+    }
+}
+
+/* Back to the first member name of the document, for another pass. */
+static int restart(hd__v8 *v, hd__pos at, const char *why)
+{
+    hd__lexer *lx = v->lx;
+    int rc;
+    if (hd__lex_restart(lx) != HD_OK)
+        return hd__lex_fail(lx, HD_EFORMAT, at, "%s", why);
+    if ((rc = hd__lex_next(lx)) || (rc = hd__lex_next(lx)))
+        return rc;
+    return HD_OK;
+}
+
+int hd__v8_read(hd__lexer *lx, hd_dump *d)
+{
+    hd__v8 v;
+    memset(&v, 0, sizeof v);
+    v.lx = lx;
+    v.d = d;
+    hd__pos first = lx->tok_pos;
+    int rc = members(&v, false);
+    if (rc == NEED_META) {
+        hd__pos at = lx->tok_pos;
+        const char *why = "'snapshot' must come before 'nodes' and 'edges' in a stream that can be read only once";
+        if ((rc = restart(&v, at, why)) || (rc = members(&v, true)))
+            goto out;
+        if (!v.have_meta) {
+            rc = hd__lex_fail(lx, HD_EFORMAT, first, "not a V8 heap snapshot: missing member 'snapshot'");
+            goto out;
+        }
+        if ((rc = restart(&v, at, why)) || (rc = members(&v, false)))
+            goto out;
+    }
+    if (rc)
+        goto out;
+    if ((rc = hd__lex_next(lx)))
+        goto out;
+    if (lx->tok != HD__T_EOF) {
+        rc = hd__lex_fail(lx, HD_ESYNTAX, lx->tok_pos, "unexpected data after the document");
+        goto out;
+    }
+    const char *missing = !v.have_meta ? "snapshot" : !v.seen_nodes ? "nodes" : !v.seen_edges ? "edges"
+                        : !v.seen_strings ? "strings" : NULL;
+    if (missing) {
+        rc = hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos, "not a V8 heap snapshot: missing member '%s'", missing);
+        goto out;
+    }
+    rc = hd__v8_build(&v);
+out:
+    free(v.edge_kind);
+    free(v.string_off);
+    return rc;
+}
+
+hd__pos hd__v8_locate(hd__v8 *v, const char *member, uint64_t index, hd__pos fallback)
+{
+    hd__lexer *lx = v->lx;
+    hd_error scratch, *keep = lx->err;
+    lx->err = &scratch; /* a failure here only means the fallback position */
+    hd__pos at = fallback;
+    if (hd__lex_restart(lx) != HD_OK || hd__lex_next(lx) || hd__lex_next(lx))
+        goto out;
+    while (lx->tok == HD__T_STRING) {
+        bool it = !strcmp(lx->str, member);
+        if (hd__lex_next(lx) || hd__lex_next(lx))
+            goto out;
+        if (it && lx->tok == HD__T_LBRACKET) {
+            for (uint64_t i = 0; !hd__lex_next_element(lx) && lx->tok != HD__T_RBRACKET; i++)
+                if (i == index) {
+                    at = lx->tok_pos;
+                    break;
+                }
+            goto out;
+        }
+        if (hd__lex_skip_value(lx) || hd__lex_next(lx) || lx->tok != HD__T_COMMA || hd__lex_next(lx))
+            goto out;
+    }
+out:
+    lx->err = keep;
+    return at;
+}
