@@ -97,10 +97,12 @@ static int meta_from(hd__v8 *v, hd__pos at, const cJSON *snap)
     const cJSON *ef = strings_or_null(cJSON_GetObjectItemCaseSensitive(meta, "edge_fields"), HD__V8_MAX_FIELDS);
     const cJSON *nt = type_names(meta, "node_types"), *et = type_names(meta, "edge_types");
     const char *bad = !nf ? "node_fields" : !ef ? "edge_fields" : !nt ? "node_types" : !et ? "edge_types" : NULL;
+    if (bad && bad[5] == 'f')
+        return hd__lex_fail(lx, HD_EFORMAT, at, "snapshot.meta: '%s' must be an array of 1 to %d field names",
+                            bad, HD__V8_MAX_FIELDS);
     if (bad)
-        return hd__lex_fail(lx, HD_EFORMAT, at, "snapshot.meta: '%s' must be an array of 1 to %d strings%s",
-                            bad, bad[5] == 'f' ? HD__V8_MAX_FIELDS : HD__V8_MAX_TYPES,
-                            bad[5] == 'f' ? "" : " (first element)");
+        return hd__lex_fail(lx, HD_EFORMAT, at, "snapshot.meta: '%s' must start with an array of 1 to %d type names",
+                            bad, HD__V8_MAX_TYPES);
     int n = layout(v, at, nf, "node_fields", node_names, v->node_role);
     if (n < 0)
         return n;
