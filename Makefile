@@ -119,6 +119,7 @@ test: deps
 check-tests: all $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; tests/run-suite.sh $$t; done
 	@HEAPTOOL=$(HEAPTOOL) tests/cli/run.sh
+	@echo "== tests/python/test_heapdump_export.py" && HEAPTOOL=$(HEAPTOOL) python3 tests/python/test_heapdump_export.py
 
 # make check: the whole suite under ASan+UBSan, then every CLI golden case under valgrind.
 check:
