@@ -17,6 +17,9 @@
 #define HD__V8_MAX_FIELDS 64 /* numbers per node or per edge */
 #define HD__V8_MAX_TYPES 255 /* node or edge types: one byte each, per node and per edge */
 
+enum hd__v8_length { HD__V8_EMPTY, HD__V8_SHORT, HD__V8_LONG /* over a label's 80 bytes */ };
+#define HD__V8_MAX_LABEL 80
+
 /* What a node type becomes (node_types in the meta, matched by name). */
 enum hd__v8_node_class {
     HD__V8_NODE_KIND,      /* one type for the kind, "(closure)"; the node's name is its label */
@@ -55,6 +58,8 @@ typedef struct hd__v8 {
 
     uint32_t nstrings, strings_cap;
     uint32_t *string_off;                   /* strtab offset of each string */
+    uint8_t *string_len;                    /* enum hd__v8_length of each, so that building
+                                             * the graph need not read the text itself */
 
     bool seen_nodes, seen_edges, seen_strings;
     hd__pos nodes_pos, edges_pos, strings_pos; /* where each array starts */

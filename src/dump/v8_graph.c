@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_LABEL 80 /* longer names (string contents, source code) are cut for labels */
-
 static const char *text(const hd__v8 *v, uint32_t off) { return hd__strtab_get(&v->d->strings, off); }
 
 /* Everything the arrays point at must exist; checked once they are all read, so the position
@@ -84,16 +82,15 @@ typedef struct labels {
  * memory. */
 static bool label_of(hd__v8 *v, labels *lb, uint32_t s, uint32_t *out)
 {
-    uint32_t off = v->string_off[s];
-    const char *name = text(v, off);
-    *out = !name[0] ? HD_NONE : off;
-    if (strnlen(name, MAX_LABEL + 1) <= MAX_LABEL)
+    *out = v->string_len[s] == HD__V8_EMPTY ? HD_NONE : v->string_off[s];
+    if (v->string_len[s] != HD__V8_LONG)
         return true;
     if (!lb->cut && !(lb->cut = calloc(v->nstrings, sizeof *lb->cut)))
         return false;
     if (!lb->cut[s]) {
-        char buf[MAX_LABEL + 1];
-        size_t len = MAX_LABEL - 3;
+        const char *name = text(v, v->string_off[s]);
+        char buf[HD__V8_MAX_LABEL + 1];
+        size_t len = HD__V8_MAX_LABEL - 3;
         while (len > 0 && ((unsigned char)name[len] & 0xC0) == 0x80)
             len--;
         memcpy(buf, name, len);
@@ -123,7 +120,7 @@ static int types_and_labels(hd__v8 *v)
     for (uint32_t o = 0; o < n; o++) {
         uint8_t kind = d->obj_gen[o];
         uint32_t s = d->obj_type[o], t;
-        bool named = v->node_class[kind] == HD__V8_NODE_NAMED && text(v, v->string_off[s])[0];
+        bool named = v->node_class[kind] == HD__V8_NODE_NAMED && v->string_len[s] != HD__V8_EMPTY;
         if (named) {
             if (!of_name[s]) {
                 if ((t = add_type(d, v->string_off[s])) == UINT32_MAX)
@@ -298,6 +295,8 @@ static int id_map(hd__v8 *v)
     if (hd__idmap_init_for(&d->obj_map, d->obj_id, d->nobjects))
         return hd__lex_fail(v->lx, HD_ENOMEM, v->nodes_pos, "out of memory");
     for (uint32_t o = 0; o < d->nobjects; o++) {
+        if (o + 16 < d->nobjects) /* ids come in no useful order: fetch ahead of the probes */
+            hd__idmap_prefetch(&d->obj_map, d->obj_id[o + 16]);
         uint32_t at = hd__idmap_insert(&d->obj_map, d->obj_id, o);
         if (at == UINT32_MAX - 1)
             return hd__lex_fail(v->lx, HD_ENOMEM, v->nodes_pos, "out of memory");
@@ -361,8 +360,16 @@ int hd__v8_build(hd__v8 *v)
     d->format = HD_FORMAT_V8;
     d->version = 0;
     d->producer = hd__strtab_intern(&d->strings, "V8 heap snapshot", 16);
-    if (rc || d->producer == UINT32_MAX || (rc = types_and_labels(v)) || (rc = references(v)) ||
-        (rc = roots(v)) || (rc = unknowns(d)))
+    if (rc || d->producer == UINT32_MAX || (rc = types_and_labels(v)) || (rc = references(v)))
+        return hd__lex_fail(v->lx, HD_ENOMEM, v->lx->tok_pos, "out of memory");
+    /* What only the reader needed goes before the id map comes: the peak is here. */
+    free(v->edge_kind);
+    free(v->string_off);
+    free(v->string_len);
+    v->edge_kind = NULL;
+    v->string_off = NULL;
+    v->string_len = NULL;
+    if ((rc = roots(v)) || (rc = unknowns(d)))
         return hd__lex_fail(v->lx, HD_ENOMEM, v->lx->tok_pos, "out of memory");
     return id_map(v);
 }

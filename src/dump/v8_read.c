@@ -8,6 +8,8 @@
 #include "v8.h"
 
 #include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,12 +186,15 @@ static int read_meta(hd__v8 *v)
 
 /* --- the flat arrays ----------------------------------------------------------------------- */
 
-/* Grows arrays of `size`-byte elements (NULL-terminated list) to hold one more than count. */
+/* Grows arrays (a NULL-terminated list, with their element sizes) by doubling until index
+ * `count` fits, within limit elements. */
 static bool grow(uint64_t count, uint64_t *cap, uint64_t limit, void **arrays[], const size_t sizes[])
 {
     if (count < *cap)
         return true;
-    uint64_t want = *cap ? *cap * 2 : 1024;
+    uint64_t want = *cap ? *cap : 1024;
+    while (want <= count && want < limit)
+        want *= 2;
     want = want > limit ? limit : want;
     if (want <= count)
         return false;
@@ -208,6 +213,38 @@ static int oom(hd__v8 *v)
     return hd__lex_fail(v->lx, HD_ENOMEM, v->lx->tok_pos, "out of memory");
 }
 
+#define BATCH 1024 /* records read from the lexer at a time */
+
+/* A problem with number `index` of a flat array, placed by reading the source again (the
+ * lexer keeps the position of the last number of a batch only). */
+__attribute__((format(printf, 5, 6)))
+static int fail_at(hd__v8 *v, int status, const char *array, uint64_t index, const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hd__pos at = hd__v8_locate(v, array, index, array[0] == 'n' ? v->nodes_pos : v->edges_pos);
+    return hd__lex_fail(v->lx, status, at, "%s", msg);
+}
+
+/* After a short batch: the array ended (HD_OK), or an element that is not an unsigned integer
+ * is current (reported). got is the batch's count, first_record the batch's first record. */
+static int batch_end(hd__v8 *v, const char *array, size_t got, uint64_t first_record, uint32_t width,
+                     const uint8_t *roles, const char *const *field)
+{
+    hd__lexer *lx = v->lx;
+    uint64_t record = first_record + got / width;
+    if (lx->tok != HD__T_RBRACKET)
+        return fail_number(v, array, record, roles[got % width] ? field[roles[got % width]] : "field");
+    if (got % width)
+        return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos, "%s: the array ends inside %s %llu (%u of its %u fields)",
+                            array, array[0] == 'n' ? "node" : "edge", (unsigned long long)record,
+                            (unsigned)(got % width), width);
+    return HD_OK;
+}
+
 static int read_nodes(hd__v8 *v)
 {
     static const char *const field[] = {"", "type", "name", "id", "self_size", "edge_count"};
@@ -217,56 +254,69 @@ static int read_nodes(hd__v8 *v)
     if (lx->tok != HD__T_LBRACKET)
         return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos, "'nodes' must be an array, found %s",
                             hd__tok_name(lx->tok));
-    uint64_t cap = 0, sum = 0, val[6] = {0};
-    uint32_t j = 0, n = 0;
-    hd__pos pos[6] = {{0, 0, 0}};
+    uint32_t at[6] = {0};
+    for (uint32_t j = 0; j < v->nf; j++)
+        at[v->node_role[j]] = j;
+    uint64_t *batch = malloc((size_t)v->nf * BATCH * sizeof *batch);
+    if (!batch)
+        return oom(v);
+    uint64_t cap = 0, sum = 0;
+    uint32_t n = 0;
     int rc;
     for (;;) {
-        if ((rc = hd__lex_next_element(lx)))
-            return rc;
-        if (lx->tok == HD__T_RBRACKET)
-            break;
-        uint8_t role = v->node_role[j];
-        if (lx->tok != HD__T_NUMBER || lx->num_kind != HD__N_UINT)
-            return fail_number(v, "nodes", n, role ? field[role] : "field");
-        val[role] = lx->num;
-        pos[role] = lx->tok_pos;
-        if (++j < v->nf)
-            continue;
-        j = 0;
-        if (val[NR_TYPE] >= v->nnode_types)
-            return hd__lex_fail(lx, HD_EFORMAT, pos[NR_TYPE], "nodes[%u]: type %llu is not one of the %u node types",
-                                n, (unsigned long long)val[NR_TYPE], v->nnode_types);
-        if (val[NR_NAME] >= UINT32_MAX)
-            return hd__lex_fail(lx, HD_EFORMAT, pos[NR_NAME], "nodes[%u]: name %llu is not a string index",
-                                n, (unsigned long long)val[NR_NAME]);
-        if (n == UINT32_MAX - 2)
-            return hd__lex_fail(lx, HD_ELIMIT, lx->tok_pos, "more than 2^32-2 nodes");
+        size_t got;
+        if ((rc = hd__lex_uints(lx, batch, (size_t)v->nf * BATCH, &got)))
+            goto out;
         void **arrays[] = {(void **)&d->obj_id, (void **)&d->obj_size, (void **)&d->obj_type,
                            (void **)&d->obj_gen, (void **)&d->edge_offset, NULL};
         const size_t sizes[] = {8, 8, 4, 1, 4};
-        if (!grow(n + 1, &cap, UINT32_MAX, arrays, sizes)) /* + 1: offsets end one further */
-            return oom(v);
-        d->obj_id[n] = val[NR_ID];
-        d->obj_size[n] = val[NR_SIZE];
-        d->obj_type[n] = (uint32_t)val[NR_NAME];
-        d->obj_gen[n] = (uint8_t)val[NR_TYPE];
-        d->edge_offset[n] = (uint32_t)sum;
-        sum += val[NR_EDGES];
-        if (sum > UINT32_MAX - 2)
-            return hd__lex_fail(lx, HD_ELIMIT, lx->tok_pos, "nodes[%u]: more than 2^32-2 edges in all", n);
-        n++;
+        if (got / v->nf && !grow(n + got / v->nf, &cap, UINT32_MAX, arrays, sizes)) {
+            rc = oom(v); /* + 1 above: the offsets end one further */
+            goto out;
+        }
+        for (const uint64_t *f = batch, *stop = batch + got / v->nf * v->nf; f < stop; f += v->nf, n++) {
+            uint64_t base = (uint64_t)n * v->nf;
+            if (f[at[NR_TYPE]] >= v->nnode_types) {
+                rc = fail_at(v, HD_EFORMAT, "nodes", base + at[NR_TYPE], "nodes[%u]: type %llu is not one of the %u node types",
+                             n, (unsigned long long)f[at[NR_TYPE]], v->nnode_types);
+                goto out;
+            }
+            if (f[at[NR_NAME]] >= UINT32_MAX) {
+                rc = fail_at(v, HD_EFORMAT, "nodes", base + at[NR_NAME], "nodes[%u]: name %llu is not a string index",
+                             n, (unsigned long long)f[at[NR_NAME]]);
+                goto out;
+            }
+            if (n == UINT32_MAX - 2) {
+                rc = hd__lex_fail(lx, HD_ELIMIT, lx->tok_pos, "more than 2^32-2 nodes");
+                goto out;
+            }
+            d->obj_id[n] = f[at[NR_ID]];
+            d->obj_size[n] = f[at[NR_SIZE]];
+            d->obj_type[n] = (uint32_t)f[at[NR_NAME]];
+            d->obj_gen[n] = (uint8_t)f[at[NR_TYPE]];
+            d->edge_offset[n] = (uint32_t)sum;
+            sum += f[at[NR_EDGES]];
+            if (sum > UINT32_MAX - 2) {
+                rc = fail_at(v, HD_ELIMIT, "nodes", base + at[NR_EDGES], "nodes[%u]: more than 2^32-2 edges in all", n);
+                goto out;
+            }
+        }
+        if (got < (size_t)v->nf * BATCH) {
+            rc = batch_end(v, "nodes", got, n - got / v->nf, v->nf, v->node_role, field);
+            break;
+        }
     }
-    if (j != 0)
-        return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos,
-                            "nodes: the array ends inside node %u (%u of its %u fields)", n, j, v->nf);
-    if (!d->edge_offset && !(d->edge_offset = malloc(sizeof *d->edge_offset)))
-        return oom(v);
-    d->edge_offset[n] = (uint32_t)sum;
-    d->nobjects = n;
-    d->objects_cap = (uint32_t)cap;
-    v->edges_expected = sum;
-    return HD_OK;
+    if (rc == HD_OK && !d->edge_offset && !(d->edge_offset = malloc(sizeof *d->edge_offset)))
+        rc = oom(v);
+    if (rc == HD_OK) {
+        d->edge_offset[n] = (uint32_t)sum;
+        d->nobjects = n;
+        d->objects_cap = (uint32_t)cap;
+        v->edges_expected = sum;
+    }
+out:
+    free(batch);
+    return rc;
 }
 
 /* offset / nf for the usual record widths with a constant divisor: a division by a variable
@@ -290,51 +340,57 @@ static int read_edges(hd__v8 *v)
     if (lx->tok != HD__T_LBRACKET)
         return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos, "'edges' must be an array, found %s",
                             hd__tok_name(lx->tok));
-    uint64_t val[4] = {0}, n = 0;
-    uint32_t j = 0;
-    hd__pos pos[4] = {{0, 0, 0}};
+    uint32_t at[4] = {0};
+    for (uint32_t j = 0; j < v->ef; j++)
+        at[v->edge_role[j]] = j;
+    uint64_t *batch = malloc((size_t)v->ef * BATCH * sizeof *batch);
+    if (!batch)
+        return oom(v);
+    uint64_t n = 0, nodes = v->seen_nodes ? d->nobjects : UINT32_MAX - 1;
     int rc;
     for (;;) {
-        if ((rc = hd__lex_next_element(lx)))
-            return rc;
-        if (lx->tok == HD__T_RBRACKET)
-            break;
-        uint8_t role = v->edge_role[j];
-        if (lx->tok != HD__T_NUMBER || lx->num_kind != HD__N_UINT)
-            return fail_number(v, "edges", n, role ? field[role] : "field");
-        val[role] = lx->num;
-        pos[role] = lx->tok_pos;
-        if (++j < v->ef)
-            continue;
-        j = 0;
-        if (val[ER_TYPE] >= v->nedge_types)
-            return hd__lex_fail(lx, HD_EFORMAT, pos[ER_TYPE], "edges[%llu]: type %llu is not one of the %u edge types",
-                                (unsigned long long)n, (unsigned long long)val[ER_TYPE], v->nedge_types);
-        if (val[ER_NAME] >= UINT32_MAX)
-            return hd__lex_fail(lx, HD_EFORMAT, pos[ER_NAME], "edges[%llu]: name_or_index %llu is above 2^32-2",
-                                (unsigned long long)n, (unsigned long long)val[ER_NAME]);
-        uint64_t to = node_of(val[ER_TO], v->nf);
-        if (to * v->nf != val[ER_TO] || to >= (v->seen_nodes ? d->nobjects : UINT32_MAX - 1))
-            return hd__lex_fail(lx, HD_EFORMAT, pos[ER_TO], "edges[%llu]: to_node %llu is not the start of a node%s",
-                                (unsigned long long)n, (unsigned long long)val[ER_TO],
-                                to * v->nf == val[ER_TO] ? " (past the last one)" : "");
-        if (n == UINT32_MAX - 2)
-            return hd__lex_fail(lx, HD_ELIMIT, lx->tok_pos, "more than 2^32-2 edges");
+        size_t got;
+        if ((rc = hd__lex_uints(lx, batch, (size_t)v->ef * BATCH, &got)))
+            goto out;
         void **arrays[] = {(void **)&d->edge_target, (void **)&d->edge_name, (void **)&v->edge_kind, NULL};
         const size_t sizes[] = {4, 4, 1};
-        if (!grow(n, &d->edges_cap, UINT32_MAX - 1, arrays, sizes))
-            return oom(v);
-        d->edge_target[n] = (uint32_t)to;
-        d->edge_name[n] = (uint32_t)val[ER_NAME];
-        v->edge_kind[n] = (uint8_t)val[ER_TYPE];
-        n++;
+        if (got / v->ef && !grow(n + got / v->ef - 1, &d->edges_cap, UINT32_MAX - 1, arrays, sizes)) {
+            rc = n + got / v->ef > UINT32_MAX - 2 ? hd__lex_fail(lx, HD_ELIMIT, lx->tok_pos, "more than 2^32-2 edges")
+                                                  : oom(v);
+            goto out;
+        }
+        for (const uint64_t *f = batch, *stop = batch + got / v->ef * v->ef; f < stop; f += v->ef, n++) {
+            uint64_t base = n * v->ef, to = node_of(f[at[ER_TO]], v->nf);
+            if (f[at[ER_TYPE]] >= v->nedge_types) {
+                rc = fail_at(v, HD_EFORMAT, "edges", base + at[ER_TYPE], "edges[%llu]: type %llu is not one of the %u edge types",
+                             (unsigned long long)n, (unsigned long long)f[at[ER_TYPE]], v->nedge_types);
+                goto out;
+            }
+            if (f[at[ER_NAME]] >= UINT32_MAX) {
+                rc = fail_at(v, HD_EFORMAT, "edges", base + at[ER_NAME], "edges[%llu]: name_or_index %llu is above 2^32-2",
+                             (unsigned long long)n, (unsigned long long)f[at[ER_NAME]]);
+                goto out;
+            }
+            if (to * v->nf != f[at[ER_TO]] || to >= nodes) {
+                rc = fail_at(v, HD_EFORMAT, "edges", base + at[ER_TO], "edges[%llu]: to_node %llu is not the start of a node%s",
+                             (unsigned long long)n, (unsigned long long)f[at[ER_TO]],
+                             to * v->nf == f[at[ER_TO]] ? " (past the last one)" : "");
+                goto out;
+            }
+            d->edge_target[n] = (uint32_t)to;
+            d->edge_name[n] = (uint32_t)f[at[ER_NAME]];
+            v->edge_kind[n] = (uint8_t)f[at[ER_TYPE]];
+        }
+        if (got < (size_t)v->ef * BATCH) {
+            rc = batch_end(v, "edges", got, n - got / v->ef, v->ef, v->edge_role, field);
+            break;
+        }
     }
-    if (j != 0)
-        return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos,
-                            "edges: the array ends inside edge %llu (%u of its %u fields)",
-                            (unsigned long long)n, j, v->ef);
-    d->nedges = n;
-    return HD_OK;
+    if (rc == HD_OK)
+        d->nedges = n;
+out:
+    free(batch);
+    return rc;
 }
 
 static int read_strings(hd__v8 *v)
@@ -354,18 +410,42 @@ static int read_strings(hd__v8 *v)
         if (lx->tok != HD__T_STRING)
             return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos, "strings[%u]: expected a string, found %s",
                                 v->nstrings, hd__tok_name(lx->tok));
-        void **arrays[] = {(void **)&v->string_off, NULL};
-        const size_t sizes[] = {4};
+        void **arrays[] = {(void **)&v->string_off, (void **)&v->string_len, NULL};
+        const size_t sizes[] = {4, 1};
         if (!grow(v->nstrings, &cap, UINT32_MAX - 1, arrays, sizes))
             return oom(v);
         /* V8 lists each string once: no interning needed. */
         uint32_t off = hd__strtab_append(&v->d->strings, lx->str, lx->str_len);
         if (off == UINT32_MAX)
             return hd__lex_fail(lx, HD_ELIMIT, lx->tok_pos, "strings beyond 4 GiB in all");
+        v->string_len[v->nstrings] = lx->str_len == 0 ? HD__V8_EMPTY
+                                   : lx->str_len > HD__V8_MAX_LABEL ? HD__V8_LONG : HD__V8_SHORT;
         v->string_off[v->nstrings++] = off;
     }
     v->strings_cap = (uint32_t)cap;
     return HD_OK;
+}
+
+/* Skips a member's value. The arrays this reader does not use ("locations" holds four numbers
+ * per located object) are mostly numbers: they go through the lexer's fast path too. */
+static int skip(hd__v8 *v)
+{
+    hd__lexer *lx = v->lx;
+    if (lx->tok != HD__T_LBRACKET)
+        return hd__lex_skip_value(lx);
+    uint64_t scratch[BATCH];
+    for (;;) {
+        size_t got;
+        int rc = hd__lex_uints(lx, scratch, BATCH, &got);
+        if (rc)
+            return rc;
+        if (got == BATCH)
+            continue;
+        if (lx->tok == HD__T_RBRACKET) /* it stopped at the array's end */
+            return HD_OK;
+        if ((rc = hd__lex_skip_value(lx))) /* at another kind of element (trace_tree's arrays) */
+            return rc;
+    }
 }
 
 /* --- the document -------------------------------------------------------------------------- */
@@ -403,15 +483,15 @@ static int members(hd__v8 *v, bool meta_only)
         if (m == M_SNAPSHOT && !v->have_meta)
             rc = read_meta(v);
         else if (meta_only || m == M_SNAPSHOT)
-            rc = hd__lex_skip_value(lx);
+            rc = skip(v);
         else if (m == M_NODES)
-            rc = v->seen_nodes ? hd__lex_skip_value(lx) : read_nodes(v);
+            rc = v->seen_nodes ? skip(v) : read_nodes(v);
         else if (m == M_EDGES)
-            rc = v->seen_edges ? hd__lex_skip_value(lx) : read_edges(v);
+            rc = v->seen_edges ? skip(v) : read_edges(v);
         else if (m == M_STRINGS)
-            rc = v->seen_strings ? hd__lex_skip_value(lx) : read_strings(v);
+            rc = v->seen_strings ? skip(v) : read_strings(v);
         else
-            rc = hd__lex_skip_value(lx);
+            rc = skip(v);
         if (rc)
             return rc;
         v->seen_nodes |= m == M_NODES && !meta_only;
@@ -479,6 +559,7 @@ int hd__v8_read(hd__lexer *lx, hd_dump *d)
 out:
     free(v.edge_kind);
     free(v.string_off);
+    free(v.string_len);
     return rc;
 }
 
