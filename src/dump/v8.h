@@ -62,7 +62,7 @@ typedef struct hd__v8 {
                                              * the graph need not read the text itself */
 
     bool seen_nodes, seen_edges, seen_strings;
-    hd__pos nodes_pos, edges_pos, strings_pos; /* where each array starts */
+    hd__pos nodes_pos, edges_pos;           /* where the arrays start */
 } hd__v8;
 
 /* Is a first member name one of a heap snapshot's? That is how a snapshot is told from a

@@ -1,9 +1,11 @@
 /* v8_read.c: reads a Chrome/Node heap snapshot number by number into raw arrays (see v8.h).
  *
- * The flat "nodes" and "edges" arrays go through the lexer's element fast path straight into
- * the dump's arrays; only the small "snapshot" meta is handed to cJSON. The meta must be known
- * before the arrays it describes: V8 writes it first, and when another order comes (jq -S sorts
- * it after them) the source is read once for the meta and once more for the rest.
+ * The flat "nodes" and "edges" arrays come from the lexer in batches of numbers, read in its
+ * tight loop, and go straight into the dump's arrays; only the small "snapshot" meta is handed
+ * to cJSON. A batch keeps no positions: a problem in one is placed by reading the source again.
+ * The meta must be known before the arrays it describes: V8 writes it first, and when another
+ * order comes (jq -S sorts it after them) the source is read once for the meta and once more
+ * for the rest.
  */
 #include "v8.h"
 
@@ -22,7 +24,7 @@ static const char *const members_known[] = {
     "snapshot", "nodes", "edges", "strings", "trace_function_infos", "trace_tree", "samples",
     "locations", NULL,
 };
-enum { M_SNAPSHOT, M_NODES, M_EDGES, M_STRINGS, M_COUNT = 8 };
+enum { M_SNAPSHOT, M_NODES, M_EDGES, M_STRINGS, M_COUNT = sizeof members_known / sizeof *members_known - 1 };
 
 bool hd__v8_is_member(const char *name)
 {
@@ -396,7 +398,6 @@ out:
 static int read_strings(hd__v8 *v)
 {
     hd__lexer *lx = v->lx;
-    v->strings_pos = lx->tok_pos;
     if (lx->tok != HD__T_LBRACKET)
         return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos, "'strings' must be an array, found %s",
                             hd__tok_name(lx->tok));
