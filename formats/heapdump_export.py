@@ -21,7 +21,9 @@ sys.modules are named roots, gc.garbage garbage roots, and objects whose referen
 the references found in the heap (held by C code or a running frame) external roots.
 
 The file is written record by record to a temporary file beside the target, then renamed. Only
-the standard library is used (CPython 3.8 or later).
+the standard library is used (CPython 3.8 or later). Other threads keep running meanwhile: a
+reference they make to an object made after the heap was listed is left out (dump() says how
+many), so the file stays consistent.
 
 Dumping changes the heap in one way: an instance of a Python class that keeps its attributes
 without a dict (3.11+ until someone asks for __dict__; earlier versions until the first

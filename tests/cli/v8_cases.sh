@@ -112,6 +112,8 @@ for b in truncated node_type to_node_odd to_node_past node_name edge_name edge_c
     golden "bad_$b" stats "$tmp/$b.heapsnapshot"
 done
 golden bad_validate validate "$tmp/edge_name.heapsnapshot"
+# a pipe cannot be read again to place a problem: its array's start is named instead
+PIPE="$tmp/to_node_odd.heapsnapshot" golden bad_pipe stats -
 
 # The oracle: independent counts, sizes and retained sizes.
 for s in $T $G; do
