@@ -1,7 +1,7 @@
 /* test_v8.c: the V8 heap snapshot importer against random snapshots it must read back exactly
  * (every node, type, label, reference, weak link and root, as formats/v8-heapsnapshot.md maps
  * them), in any member order, any whitespace and across the reader's chunk boundaries; and
- * the lexer's element fast path against its general path. */
+ * the lexer's number runs against its general path. */
 #include "heapdump.h"
 
 #include <criterion/criterion.h>
@@ -303,7 +303,7 @@ Test(v8, random_snapshots_read_back_exactly)
 }
 
 /* Several 1 MiB chunks read from a file: numbers straddle the chunk boundaries, where the
- * element fast path hands over to the general one. */
+ * lexer's number runs hand over to its general path. */
 Test(v8, large_snapshot_from_file_spans_chunks)
 {
     snapshot s;
@@ -348,7 +348,7 @@ static void expect_failure(const char *text, int status, uint64_t line, uint64_t
              "\"edge_types\":[[\"element\",\"property\"]]}},\n"
 
 /* Number syntax is the general lexer's, with the same positions, whatever path reads it. */
-Test(v8, element_fast_path_keeps_json_rules_and_positions)
+Test(v8, number_runs_keep_json_rules_and_positions)
 {
     expect_failure(META "\"nodes\":[0,0,1,0,0,1,0,03,0,0],\"edges\":[],\"strings\":[\"\"]}",
                    HD_ESYNTAX, 2, 24, "leading zero");

@@ -500,57 +500,9 @@ int hd__lex_next(hd__lexer *lx)
     }
 }
 
-/* The fast path of hd__lex_next_element: ", 123" (or "123" right after '[') whole inside the
- * chunk, whitespace and newlines allowed around the comma. Commits nothing and returns false on
- * anything else (a chunk's end, another kind of value, a malformed number, 20 digits or more),
- * which the general path then reads and, if need be, reports. */
-static bool next_uint_fast(hd__lexer *lx, bool first)
-{
-    const unsigned char *b = (const unsigned char *)lx->buf;
-    size_t i = lx->pos, end = lx->end;
-    uint64_t line = lx->line, line_start = lx->line_start;
-    for (bool comma = first;;) {
-        if (i == end)
-            return false;
-        unsigned char c = b[i];
-        if (c == ' ' || c == '\t' || c == '\r') {
-            i++;
-        } else if (c == '\n') {
-            i++;
-            line++;
-            line_start = lx->base + i;
-        } else if (c == ',' && !comma) {
-            comma = true;
-            i++;
-        } else if (comma && c >= '0' && c <= '9') {
-            break;
-        } else {
-            return false;
-        }
-    }
-    size_t start = i;
-    uint64_t num = 0;
-    while (i < end && b[i] >= '0' && b[i] <= '9')
-        num = num * 10 + (uint64_t)(b[i++] - '0');
-    if (i == end || i - start >= 20 || (b[start] == '0' && i - start > 1) || b[i] == '.' ||
-        b[i] == 'e' || b[i] == 'E')
-        return false;
-    lx->pos = i;
-    lx->line = line;
-    lx->line_start = line_start;
-    lx->tok = HD__T_NUMBER;
-    lx->num = num;
-    lx->num_kind = HD__N_UINT;
-    uint64_t off = lx->base + start;
-    lx->tok_pos = (hd__pos){off, line, off - line_start + 1};
-    return true;
-}
-
 int hd__lex_next_element(hd__lexer *lx)
 {
     bool first = lx->tok == HD__T_LBRACKET;
-    if (next_uint_fast(lx, first))
-        return HD_OK;
     int rc = hd__lex_next(lx);
     if (rc || first || lx->tok == HD__T_RBRACKET)
         return rc;

@@ -428,7 +428,7 @@ static int read_strings(hd__v8 *v)
 }
 
 /* Skips a member's value. The arrays this reader does not use ("locations" holds four numbers
- * per located object) are mostly numbers: they go through the lexer's fast path too. */
+ * per located object) are mostly numbers: they go through the lexer's number runs too. */
 static int skip(hd__v8 *v)
 {
     hd__lexer *lx = v->lx;
