@@ -119,6 +119,7 @@ test: deps
 check-tests: all $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; tests/run-suite.sh $$t; done
 	@HEAPTOOL=$(HEAPTOOL) BUILD=$(BUILD) tests/cli/run.sh
+	@echo "== tests/python/test_heapdump_export.py" && HEAPTOOL=$(HEAPTOOL) python3 tests/python/test_heapdump_export.py
 
 # make check: the whole suite under ASan+UBSan, then every CLI golden case under valgrind.
 check:
@@ -127,19 +128,26 @@ check:
 	@$(MAKE) --no-print-directory all
 	@HEAPTOOL=tests/valgrind-heaptool.sh tests/cli/run.sh
 
-# make fuzz: libFuzzer (clang) on the reader and the analyses for FUZZ_SECONDS, from a corpus
-# seeded with the sample dumps; first replays every input kept in tests/fuzz/regressions/.
+# make fuzz: libFuzzer (clang) for FUZZ_SECONDS on the heapdump reader and the analyses, or with
+# FUZZER=v8 on the V8 heap snapshot importer; the corpus is seeded with the sample dumps (or the
+# sample snapshots), and every input kept in tests/fuzz/regressions/ is replayed first.
 FUZZ_SECONDS ?= 60
+FUZZER ?= reader
+FUZZ_SEEDS_reader := samples/dumps/*.json tests/data/*.json
+FUZZ_SEEDS_v8 := tests/data/v8/*.heapsnapshot
+FUZZ_DICT_reader := tests/fuzz/heapdump.dict
+FUZZ_DICT_v8 := tests/fuzz/heapsnapshot.dict
+FUZZ_CORPUS := build-fuzz/corpus$(if $(filter-out reader,$(FUZZER)),-$(FUZZER))
 fuzz:
 	@tests/ensure-deps.sh clang libclang-rt-14-dev
-	@mkdir -p build-fuzz/corpus
+	@mkdir -p $(FUZZ_CORPUS)
 	clang -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -Isrc $(PKG_CFLAGS) \
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	  tests/fuzz/fuzz_reader.c $(DUMP_SRC) -o build-fuzz/fuzz_reader $(PKG_LIBS) -lm -lpthread
-	@cp -n samples/dumps/*.json tests/data/*.json build-fuzz/corpus/ 2>/dev/null || true
-	@if ls tests/fuzz/regressions/* >/dev/null 2>&1; then build-fuzz/fuzz_reader tests/fuzz/regressions/*; fi
-	build-fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
-	  -dict=tests/fuzz/heapdump.dict -artifact_prefix=build-fuzz/ build-fuzz/corpus
+	  tests/fuzz/fuzz_$(FUZZER).c $(DUMP_SRC) -o build-fuzz/fuzz_$(FUZZER) $(PKG_LIBS) -lm -lpthread
+	@cp -n $(FUZZ_SEEDS_$(FUZZER)) $(FUZZ_CORPUS)/ 2>/dev/null || true
+	@if ls tests/fuzz/regressions/* >/dev/null 2>&1; then build-fuzz/fuzz_$(FUZZER) tests/fuzz/regressions/*; fi
+	build-fuzz/fuzz_$(FUZZER) -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	  -dict=$(FUZZ_DICT_$(FUZZER)) -artifact_prefix=build-fuzz/ $(FUZZ_CORPUS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -62,7 +62,10 @@ static int validate_run(int argc, char **argv)
     if (rc == HD_OK) {
         if (!t.quiet) {
             char buf[48];
-            printf("%s: valid heapdump v%" PRIu32 ": ", path, hd_version(d));
+            if (hd_dump_format(d) == HD_FORMAT_V8)
+                printf("%s: valid V8 heap snapshot: ", path);
+            else
+                printf("%s: valid heapdump v%" PRIu32 ": ", path, hd_version(d));
             printf("%s, ", plural(hd_object_count(d), "object", buf));
             printf("%s, ", plural(hd_edge_count(d), "reference", buf));
             printf("%s, ", plural(hd_type_count(d), "type", buf));

@@ -11,7 +11,8 @@ static void usage(FILE *out)
 {
     fputs("usage: heaptool <command> [options] <args>\n"
           "       heaptool help <command> | --help | --version\n\n"
-          "Answers questions about heap dumps (heapdump v1, see formats/heapdump.md).\n\n"
+          "Answers questions about heap dumps: heapdump v1 (formats/heapdump.md) and Chrome/Node\n"
+          "heap snapshots (.heapsnapshot, formats/v8-heapsnapshot.md), told apart by content.\n\n"
           "commands:\n", out);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);

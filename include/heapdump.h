@@ -74,7 +74,13 @@ int hd_load_buffer(const void *data, size_t size, const char *name, const hd_loa
 void hd_dump_free(hd_dump *d);
 
 /* --- meta ---------------------------------------------------------------------------------- */
-uint32_t hd_version(const hd_dump *d);
+/* What a dump was read from. hd_load tells them by content: a document whose first member is
+ * one of a V8 heap snapshot's ("snapshot", "nodes", "edges", "strings", ...) is read as a
+ * Chrome/Node .heapsnapshot, anything else as a heapdump (formats/v8-heapsnapshot.md says how
+ * a snapshot maps onto objects, types, references, weak references and roots). */
+enum hd_format { HD_FORMAT_HEAPDUMP = 0, HD_FORMAT_V8 = 1 };
+enum hd_format hd_dump_format(const hd_dump *d);
+uint32_t hd_version(const hd_dump *d);          /* heapdump format version; 0 for a V8 snapshot */
 const char *hd_meta_producer(const hd_dump *d); /* "" when absent */
 const char *hd_meta_created(const hd_dump *d);  /* "" when absent */
 const char *hd_meta_name(const hd_dump *d);     /* snapshot name, "" when absent */

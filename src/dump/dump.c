@@ -25,6 +25,7 @@ void hd_dump_free(hd_dump *d)
 
 static const char *str(const hd_dump *d, uint32_t off) { return hd__strtab_get(&d->strings, off); }
 
+enum hd_format hd_dump_format(const hd_dump *d) { return d->format; }
 uint32_t hd_version(const hd_dump *d) { return d->version; }
 const char *hd_meta_producer(const hd_dump *d) { return str(d, d->producer); }
 const char *hd_meta_created(const hd_dump *d) { return str(d, d->created); }

@@ -13,6 +13,7 @@
 
 struct hd_dump {
     uint32_t version;
+    enum hd_format format;
     uint32_t producer, created, name; /* strtab offsets */
     int64_t pid;
 

@@ -500,6 +500,89 @@ int hd__lex_next(hd__lexer *lx)
     }
 }
 
+int hd__lex_next_element(hd__lexer *lx)
+{
+    bool first = lx->tok == HD__T_LBRACKET;
+    int rc = hd__lex_next(lx);
+    if (rc || first || lx->tok == HD__T_RBRACKET)
+        return rc;
+    if (lx->tok != HD__T_COMMA)
+        return hd__lex_fail(lx, HD_ESYNTAX, lx->tok_pos, "expected ',' or ']', found %s",
+                            hd__tok_name(lx->tok));
+    if ((rc = hd__lex_next(lx)))
+        return rc;
+    if (lx->tok == HD__T_RBRACKET)
+        return hd__lex_fail(lx, HD_ESYNTAX, lx->tok_pos, "expected a value after ',', found ']'");
+    return HD_OK;
+}
+
+int hd__lex_uints(hd__lexer *lx, uint64_t *out, size_t max, size_t *got)
+{
+    size_t n = 0;
+    *got = 0;
+    while (n < max) {
+        /* The fast run: "[ws] , [ws] digits" whole inside the chunk, state kept in registers
+         * and committed once; anything else ends it and goes to the general path. */
+        const unsigned char *b = (const unsigned char *)lx->buf;
+        size_t i = lx->pos, end = lx->end, start = i;
+        uint64_t line = lx->line, line_start = lx->line_start;
+        bool comma_done = lx->tok == HD__T_LBRACKET;
+        size_t before = n;
+        while (n < max) {
+            size_t j = i;
+            uint64_t ln = line, ls = line_start;
+            bool comma = comma_done;
+            for (;;) {
+                if (j == end)
+                    goto general;
+                unsigned char c = b[j];
+                if (c >= '0' && c <= '9' && comma)
+                    break;
+                if (c == ',' && !comma)
+                    comma = true;
+                else if (c == '\n')
+                    ln++, ls = lx->base + j + 1;
+                else if (c != ' ' && c != '\t' && c != '\r')
+                    goto general;
+                j++;
+            }
+            size_t s = j;
+            uint64_t num = 0;
+            while (j < end && b[j] >= '0' && b[j] <= '9')
+                num = num * 10 + (uint64_t)(b[j++] - '0');
+            if (j == end || j - s >= 20 || (b[s] == '0' && j - s > 1) || b[j] == '.' || b[j] == 'e' ||
+                b[j] == 'E')
+                goto general;
+            out[n++] = num;
+            i = j;
+            start = s;
+            line = ln;
+            line_start = ls;
+            comma_done = false;
+        }
+    general:
+        if (n > before) {
+            lx->pos = i;
+            lx->line = line;
+            lx->line_start = line_start;
+            lx->tok = HD__T_NUMBER;
+            lx->num = out[n - 1];
+            lx->num_kind = HD__N_UINT;
+            lx->tok_pos = (hd__pos){lx->base + start, line, lx->base + start - line_start + 1};
+        }
+        if (n == max)
+            break;
+        int rc = hd__lex_next_element(lx);
+        if (rc)
+            return rc;
+        if (lx->tok != HD__T_NUMBER || lx->num_kind != HD__N_UINT)
+            break;
+        out[n++] = lx->num;
+    }
+    *got = n;
+    return HD_OK;
+}
+
 static int expect(hd__lexer *lx, enum hd__tok want, const char *context)
 {
     int rc = hd__lex_next(lx);

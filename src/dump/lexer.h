@@ -58,6 +58,17 @@ void hd__lex_free(hd__lexer *lx);
 int hd__lex_restart(hd__lexer *lx);
 /* Reads the next token into lx->tok; HD_OK or an error status with lx->err filled. */
 int hd__lex_next(hd__lexer *lx);
+/* Moves to the next element of the array being read: with the array's '[' current, or the last
+ * token of its previous element, makes the next element's first token current, or the closing
+ * ']'. */
+int hd__lex_next_element(hd__lexer *lx);
+/* Reads up to max elements of that array into out, as long as they are unsigned integers; *got
+ * says how many. Stops early when the array ends (']' current) or at an element that is not an
+ * unsigned integer (current, for the caller to report: it is element *got of the call). The
+ * last number read is current, with its position; the positions of the others are not kept.
+ * Runs of numbers inside a chunk are read in one tight loop: the flat arrays of V8 heap
+ * snapshots hold hundreds of millions of them. */
+int hd__lex_uints(hd__lexer *lx, uint64_t *out, size_t max, size_t *got);
 /* With the first token of a value current, consumes the whole value (its last token becomes
  * current). Iterative; fails with HD_ELIMIT past HD__MAX_DEPTH. */
 int hd__lex_skip_value(hd__lexer *lx);

@@ -8,6 +8,7 @@
  */
 #include "dump_internal.h"
 #include "lexer.h"
+#include "v8.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -62,6 +63,7 @@ typedef struct loader {
 
     pending *pend;
     size_t npend;
+    bool v8;              /* the document is a V8 heap snapshot, read by v8_read.c */
 } loader;
 
 /* --- problems ------------------------------------------------------------------------------ */
@@ -179,21 +181,11 @@ static int key_index(const char *const *keys, const char *s)
     return -1;
 }
 
-/* With '{' current, calls fn for each member with its value's first token current; fn consumes
- * the value. Leaves '}' current. With a key table (NULL-terminated), matched names are passed
- * as the table's own strings and need no copy. */
-static int each_member_keyed(loader *L, const char *const *keys, member_fn fn, void *state)
+/* each_member_keyed from the token after '{': the first member's name, or '}'. */
+static int members_from(loader *L, const char *const *keys, member_fn fn, void *state)
 {
     hd__lexer *lx = &L->lx;
     int rc;
-    if (lx->tok != HD__T_LBRACE) {
-        if ((rc = problem(L, HD_EFORMAT, lx->tok_pos, "expected an object, found %s",
-                          hd__tok_name(lx->tok))))
-            return rc;
-        return (rc = hd__lex_skip_value(lx)) ? rc : SKIPPED;
-    }
-    if ((rc = hd__lex_next(lx)))
-        return rc;
     if (lx->tok == HD__T_RBRACE)
         return HD_OK;
     for (;;) {
@@ -222,6 +214,24 @@ static int each_member_keyed(loader *L, const char *const *keys, member_fn fn, v
         if ((rc = hd__lex_next(lx)))
             return rc;
     }
+}
+
+/* With '{' current, calls fn for each member with its value's first token current; fn consumes
+ * the value. Leaves '}' current. With a key table (NULL-terminated), matched names are passed
+ * as the table's own strings and need no copy. */
+static int each_member_keyed(loader *L, const char *const *keys, member_fn fn, void *state)
+{
+    hd__lexer *lx = &L->lx;
+    int rc;
+    if (lx->tok != HD__T_LBRACE) {
+        if ((rc = problem(L, HD_EFORMAT, lx->tok_pos, "expected an object, found %s",
+                          hd__tok_name(lx->tok))))
+            return rc;
+        return (rc = hd__lex_skip_value(lx)) ? rc : SKIPPED;
+    }
+    if ((rc = hd__lex_next(lx)))
+        return rc;
+    return members_from(L, keys, fn, state);
 }
 
 static int each_member(loader *L, member_fn fn, void *state)
@@ -1101,7 +1111,13 @@ static int read_document(loader *L)
     if (lx->tok != HD__T_LBRACE)
         return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos, "not a heapdump: expected a JSON object, found %s",
                             hd__tok_name(lx->tok));
-    if ((rc = each_member(L, top_member, NULL)))
+    if ((rc = hd__lex_next(lx)))
+        return rc;
+    if (lx->tok == HD__T_STRING && hd__v8_is_member(lx->str)) {
+        L->v8 = true;
+        return hd__v8_read(lx, L->d);
+    }
+    if ((rc = members_from(L, NULL, top_member, NULL)))
         return rc < 0 ? rc : HD_OK;
     rc = hd__lex_next(lx);
     if (rc == HD_EIO || rc == HD_ENOMEM)
@@ -1357,7 +1373,7 @@ static int load(hd__source src, uint64_t total, const char *name, const hd_load_
     }
     if ((rc = read_document(&L)))
         goto fail;
-    rc = resolve(&L);
+    rc = L.v8 ? HD_OK : resolve(&L);
     if (rc == HD_OK || rc == HD_EINTEGRITY) {
         int placed = report_pending(&L);
         if (placed)

@@ -1,5 +1,7 @@
 /* measure.c: runs a command several times and prints the median wall time and the largest
- * peak RSS, read from wait4's rusage (no /usr/bin/time needed).
+ * peak RSS, read from wait4's rusage (no /usr/bin/time needed). The command's standard output
+ * is discarded, or kept in the file MEASURE_STDOUT names (the last run's), for a check of what
+ * it printed without running it once more.
  * usage: measure RUNS command [args...]   prints: "<median seconds> <max RSS MiB>" */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +33,9 @@ int main(int argc, char **argv)
         clock_gettime(CLOCK_MONOTONIC, &t0);
         pid_t pid = fork();
         if (pid == 0) {
-            int null = open("/dev/null", O_WRONLY);
-            dup2(null, 1);
+            const char *keep = getenv("MEASURE_STDOUT");
+            int out = keep ? open(keep, O_WRONLY | O_CREAT | O_TRUNC, 0666) : open("/dev/null", O_WRONLY);
+            dup2(out, 1);
             execvp(argv[2], argv + 2);
             _exit(127);
         }
