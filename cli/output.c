@@ -75,8 +75,7 @@ bool parse_count(const command *cmd, const char *name, const char *text, uint64_
     return false;
 }
 
-/* Length of a valid UTF-8 sequence at s (not a C0/C1 control), or 0. */
-static size_t utf8_len(const unsigned char *s)
+size_t utf8_printable_len(const unsigned char *s)
 {
     if (s[0] >= 0x20 && s[0] < 0x7f)
         return 1;
@@ -102,7 +101,7 @@ static size_t walk_escaped(FILE *out, const char *s)
     size_t cols = 0;
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        size_t n = utf8_len(p);
+        size_t n = utf8_printable_len(p);
         if (n) {
             if (out)
                 fwrite(p, 1, n, out);

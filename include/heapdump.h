@@ -332,7 +332,7 @@ typedef struct hd_diff_row {
     uint64_t added, deleted;       /* objects new in NEW, objects gone from OLD */
     uint64_t size_old, size_new;   /* saturating */
     uint64_t allocated, freed;     /* sizes of the added and of the deleted objects */
-    int64_t count_delta, size_delta;
+    int64_t count_delta, size_delta; /* new - old, clamped to the int64 range */
 } hd_diff_row;
 typedef struct hd_diff {
     enum hd_diff_by by;

@@ -578,6 +578,38 @@ int hd__lex_skip_value(hd__lexer *lx)
     }
 }
 
+static uint32_t hex4(const char *s)
+{
+    char digits[5] = {s[0], s[1], s[2], s[3], '\0'};
+    return (uint32_t)strtoul(digits, NULL, 16);
+}
+
+/* cJSON refuses the unpaired UTF-16 surrogate escapes that lex_escape reads as U+FFFD, so in
+ * captured text they become "\ufffd" (as long): a captured section decodes as the rest does.
+ * The text has passed the lexer, so every "\u" has its four hex digits. */
+static void replace_lone_surrogates(char *s, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (s[i] != '\\')
+            continue;
+        if (s[i + 1] != 'u') {
+            i++; /* an escaped character, maybe a backslash */
+            continue;
+        }
+        uint32_t cp = hex4(s + i + 2);
+        if (cp >= 0xD800 && cp < 0xDC00 && i + 11 < len && s[i + 6] == '\\' && s[i + 7] == 'u') {
+            uint32_t lo = hex4(s + i + 8);
+            if (lo >= 0xDC00 && lo < 0xE000) {
+                i += 11;
+                continue;
+            }
+        }
+        if (cp >= 0xD800 && cp < 0xE000)
+            memcpy(s + i, "\\ufffd", 6);
+        i += 5;
+    }
+}
+
 int hd__lex_capture_value(hd__lexer *lx, const char **text, size_t *len)
 {
     if (lx->tok != HD__T_LBRACE && lx->tok != HD__T_LBRACKET)
@@ -593,6 +625,8 @@ int hd__lex_capture_value(hd__lexer *lx, const char **text, size_t *len)
     if (rc == HD_OK)
         rc = capture_flush(lx, lx->pos);
     lx->capturing = false;
+    if (rc == HD_OK)
+        replace_lone_surrogates(lx->cap, lx->cap_len);
     *text = lx->cap;
     *len = lx->cap_len;
     return rc;
