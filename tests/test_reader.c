@@ -456,7 +456,7 @@ Test(reader, rejects_what_is_not_json)
     BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"label\": \"trunc", HD_ESYNTAX, 2,
         "unterminated string");
     BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"si", HD_ESYNTAX, 2, "unterminated string");
-    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0,", HD_ESYNTAX, 2, "member name");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0,", HD_ESYNTAX, 2, "end of input");
     BAD(HEAD "\"objects\": []} trailing", HD_ESYNTAX, 2, "after the document");
     BAD(HEAD "\"objects\": [{\"id\": 01, \"type\": 0, \"size\": 8}]}", HD_ESYNTAX, 2, "leading zero");
     BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"label\": \"a\\qb\"}]}", HD_ESYNTAX, 2,

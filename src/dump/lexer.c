@@ -90,6 +90,7 @@ int hd__lex_restart(hd__lexer *lx)
     lx->line = 1;
     lx->line_start = 0;
     lx->capturing = false;
+    lx->open = 0;
     return HD_OK;
 }
 
@@ -456,6 +457,8 @@ int hd__lex_next(hd__lexer *lx)
         if (r == 0) {
             lx->tok = HD__T_EOF;
             lx->tok_pos = here(lx);
+            if (lx->open) /* whatever the reader wanted next, the document is cut short */
+                return hd__lex_fail(lx, HD_ESYNTAX, lx->tok_pos, "unexpected end of input (the dump is cut short)");
             return HD_OK;
         }
         /* Whitespace runs are the common case between records: scan them within the chunk. */
@@ -480,10 +483,10 @@ int hd__lex_next(hd__lexer *lx)
     lx->tok_pos = here(lx);
     unsigned char c = (unsigned char)lx->buf[lx->pos];
     switch (c) {
-    case '{': lx->pos++; lx->tok = HD__T_LBRACE; return HD_OK;
-    case '}': lx->pos++; lx->tok = HD__T_RBRACE; return HD_OK;
-    case '[': lx->pos++; lx->tok = HD__T_LBRACKET; return HD_OK;
-    case ']': lx->pos++; lx->tok = HD__T_RBRACKET; return HD_OK;
+    case '{': lx->pos++; lx->open++; lx->tok = HD__T_LBRACE; return HD_OK;
+    case '}': lx->pos++; lx->open -= lx->open > 0; lx->tok = HD__T_RBRACE; return HD_OK;
+    case '[': lx->pos++; lx->open++; lx->tok = HD__T_LBRACKET; return HD_OK;
+    case ']': lx->pos++; lx->open -= lx->open > 0; lx->tok = HD__T_RBRACKET; return HD_OK;
     case ':': lx->pos++; lx->tok = HD__T_COLON; return HD_OK;
     case ',': lx->pos++; lx->tok = HD__T_COMMA; return HD_OK;
     case '"': return lex_string(lx);
