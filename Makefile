@@ -147,7 +147,7 @@ check:
 # with the sample dumps (reader) or tests/fuzz/seeds/ (others); first each replays the inputs kept
 # in tests/fuzz/regressions/. A crash stops it and leaves the input in build-fuzz/.
 FUZZ_SECONDS ?= 60
-FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Wno-missing-prototypes -Iinclude -Isrc -Icli \
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Wno-missing-prototypes -Iinclude -Isrc -Icli -DHT_VERSION='"$(VERSION)"' \
              $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 fuzz:
 	@tests/ensure-deps.sh clang libclang-rt-14-dev
@@ -163,9 +163,9 @@ fuzz-run:
 	@set -e; for f in $(FUZZERS); do \
 	  if ls tests/fuzz/regressions/$$f/* >/dev/null 2>&1; then build-fuzz/fuzz_$$f tests/fuzz/regressions/$$f/*; fi; done
 	build-fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
-	  -dict=tests/fuzz/heapdump.dict -artifact_prefix=build-fuzz/reader- build-fuzz/corpus/reader
+	  -dict=tests/fuzz/heapdump.dict -artifact_prefix=$(CURDIR)/build-fuzz/reader- build-fuzz/corpus/reader
 	build-fuzz/fuzz_cli -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -timeout=10 -close_fd_mask=2 \
-	  -dict=tests/fuzz/cli.dict -artifact_prefix=build-fuzz/cli- build-fuzz/corpus/cli
+	  -dict=tests/fuzz/cli.dict -artifact_prefix=$(CURDIR)/build-fuzz/cli- $(CURDIR)/build-fuzz/corpus/cli
 
 demo: deps
 	@$(MAKE) --no-print-directory all

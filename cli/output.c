@@ -18,7 +18,7 @@ int exit_for_status(int status)
     }
 }
 
-/* Dump text in a diagnostic goes through the same escaping as tables. */
+/* Dump text (and file names) in a diagnostic go through the same escaping as tables. */
 static void print_diagnostic_text(const char *s)
 {
     print_escaped(stderr, s);
@@ -27,10 +27,12 @@ static void print_diagnostic_text(const char *s)
 void print_load_error(const hd_error *err)
 {
     fputs("heaptool: ", stderr);
-    if (err->line)
-        fprintf(stderr, "%s:%" PRIu64 ":%" PRIu64 ": ", err->file, err->line, err->column);
-    else if (err->status != HD_EIO)
-        fprintf(stderr, "%s: ", err->file);
+    if (err->line || err->status != HD_EIO) { /* an I/O message names the file itself */
+        print_diagnostic_text(err->file);
+        if (err->line)
+            fprintf(stderr, ":%" PRIu64 ":%" PRIu64, err->line, err->column);
+        fputs(": ", stderr);
+    }
     print_diagnostic_text(err->message);
     fputc('\n', stderr);
 }

@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@ typedef struct file {
 static file files[16];
 static size_t nfiles;
 static char scratch[64];
+static int home = -1; /* the directory libFuzzer works in (corpus, artifacts), while not running */
 
 static void add_file(const char *name, const char *data, size_t len)
 {
@@ -105,6 +107,8 @@ static void reset_scratch(void)
 
 static void remove_scratch(void)
 {
+    if (home >= 0)
+        close(home);
     if (chdir(scratch) == 0) {
         DIR *dp = opendir(".");
         for (struct dirent *e; dp && (e = readdir(dp));)
@@ -130,13 +134,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     add_file("hostile.json", hostile_dump, sizeof hostile_dump - 1);
     const char *tmp = getenv("TMPDIR");
     snprintf(scratch, sizeof scratch, "%s/fuzz_cli.XXXXXX", tmp && strlen(tmp) < 40 ? tmp : "/tmp");
-    if (!mkdtemp(scratch) || chdir(scratch) != 0)
+    if (!mkdtemp(scratch) || (home = open(".", O_RDONLY | O_DIRECTORY)) < 0 || chdir(scratch) != 0)
         abort();
     atexit(remove_scratch);
     /* Standard output goes to a file that is checked after each run; "-" reads the hostile dump. */
     FILE *in = fopen(".stdin", "wb");
     if (!in || fwrite(hostile_dump, 1, sizeof hostile_dump - 1, in) != sizeof hostile_dump - 1 || fclose(in) ||
-        !freopen(".stdin", "rb", stdin) || !freopen(".stdout", "w+", stdout))
+        !freopen(".stdin", "rb", stdin) || !freopen(".stdout", "w+", stdout) || fchdir(home) != 0)
         abort();
     return 0;
 }
@@ -192,13 +196,14 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     int argc = 0;
     bool binary = false, usable = true;
     argv[argc++] = program;
-    for (char *arg = text, *end; usable && arg; arg = end ? end + 1 : NULL) {
+    for (char *arg = text, *end; arg; arg = end ? end + 1 : NULL) {
         if ((end = strchr(arg, '\n')))
             *end = '\0';
         if (!end && !*arg && argc > 1)
             break; /* a final newline ends the last argument */
         /* Paths stay inside the scratch directory, and graphs on standard output stay text. */
-        usable = argc <= MAX_ARGS && !strchr(arg, '/');
+        if (!(usable = argc <= MAX_ARGS && !strchr(arg, '/')))
+            break;
         binary |= strcasestr(arg, "png") || strcasestr(arg, "pdf");
         argv[argc++] = arg;
     }
@@ -207,6 +212,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         free(text);
         return -1; /* not worth keeping in the corpus */
     }
+    if (chdir(scratch) != 0)
+        abort();
     reset_scratch();
     rewind(stdin);
     if (ftruncate(fileno(stdout), 0) != 0)
@@ -218,6 +225,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         abort();
     }
     check_output(binary);
+    if (fchdir(home) != 0)
+        abort();
     free(text);
     return 0;
 }
