@@ -150,7 +150,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Wno-missing-prototypes -Iinclude -Isrc -Icli -DHT_VERSION='"$(VERSION)"' \
              $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 fuzz:
-	@tests/ensure-deps.sh clang libclang-rt-14-dev
+	@tests/ensure-deps.sh clang libclang-rt-dev
 	@$(MAKE) --no-print-directory fuzz-run
 
 fuzz-run:
@@ -158,7 +158,8 @@ fuzz-run:
 	clang $(FUZZ_FLAGS) tests/fuzz/fuzz_reader.c $(DUMP_SRC) -o build-fuzz/fuzz_reader $(PKG_LIBS) -lm -lpthread
 	clang $(FUZZ_FLAGS) -DFUZZ_SAMPLES='"$(CURDIR)/samples/dumps"' tests/fuzz/fuzz_cli.c \
 	  $(filter-out cli/heaptool.c,$(CLI_SRC)) $(DUMP_SRC) -o build-fuzz/fuzz_cli $(PKG_LIBS) -lm -lpthread
-	@cp samples/dumps/*.json tests/data/*.json build-fuzz/corpus/reader/
+	@cp samples/dumps/*.json build-fuzz/corpus/reader/
+	@for f in tests/data/*.json; do cp "$$f" "build-fuzz/corpus/reader/data-$${f##*/}"; done
 	@cp tests/fuzz/seeds/cli/* build-fuzz/corpus/cli/
 	@set -e; for f in $(FUZZERS); do \
 	  if ls tests/fuzz/regressions/$$f/* >/dev/null 2>&1; then build-fuzz/fuzz_$$f tests/fuzz/regressions/$$f/*; fi; done
