@@ -147,7 +147,7 @@ check:
 # with the sample dumps (reader) or tests/fuzz/seeds/ (others); first each replays the inputs kept
 # in tests/fuzz/regressions/. A crash stops it and leaves the input in build-fuzz/.
 FUZZ_SECONDS ?= 60
-FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Wno-missing-prototypes -Iinclude -Isrc -Icli -DHT_VERSION='"$(VERSION)"' \
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude -Isrc -Icli -DHT_VERSION='"$(VERSION)"' \
              $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 fuzz:
 	@tests/ensure-deps.sh clang libclang-rt-dev
