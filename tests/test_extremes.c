@@ -171,13 +171,14 @@ Test(extremes, a_million_edges_on_one_object)
     text t;
     FILE *f = text_open(&t);
     fputs("{\"format\": \"heapdump\", \"version\": 1, \"types\": [{\"id\": 0, \"name\": \"Hub\"}, "
-          "{\"id\": 1, \"name\": \"Leaf\"}],\n\"objects\": [\n{\"id\": 0, \"type\": 0, \"size\": 1, \"refs\": [",
-          f);
+          "{\"id\": 1, \"name\": \"Leaf\"}],\n"
+          "\"objects\": [\n{\"id\": 0, \"type\": 0, \"size\": 1, \"refs\": [", f);
     for (uint32_t i = 1; i <= MILLION; i++)
         fprintf(f, "[%u, \"[%u]\"], ", i, i - 1);
     fputs("[0, \"self\"]]}", f);
     for (uint32_t i = 1; i <= MILLION; i++)
-        fprintf(f, ",\n{\"id\": %u, \"type\": 1, \"size\": 2%s}", i, i == 1 ? ", \"refs\": [[0, \"up\"]]" : "");
+        fprintf(f, ",\n{\"id\": %u, \"type\": 1, \"size\": 2%s}", i,
+                i == 1 ? ", \"refs\": [[0, \"up\"]]" : "");
     fputs("],\n\"roots\": [{\"id\": 0, \"kind\": \"external\"}]}", f);
     hd_dump *d = text_load(&t);
 
@@ -254,7 +255,8 @@ Test(extremes, a_million_sites)
 {
     text t;
     FILE *f = text_open(&t);
-    fputs("{\"format\": \"heapdump\", \"version\": 1, \"types\": [{\"id\": 0, \"name\": \"T\"}],\n\"sites\": [", f);
+    fputs("{\"format\": \"heapdump\", \"version\": 1, \"types\": [{\"id\": 0, \"name\": \"T\"}],\n"
+          "\"sites\": [", f);
     for (uint32_t i = 0; i < MILLION; i++)
         fprintf(f, "%s\n{\"id\": %u, \"file\": \"f%u.c\", \"line\": %u, \"function\": \"g\"}", i ? "," : "",
                 MILLION - i, i % 1000, i);

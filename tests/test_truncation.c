@@ -79,9 +79,11 @@ static void cut_buffer(const char *text, size_t len, size_t cut)
     check_cut(text, len, cut, rc, d, &err, "cut.json", false);
 }
 
-static const char *const samples[] = {"samples/dumps/cycle.json", "samples/dumps/weak_cache.json",
-                                      "samples/dumps/growing_list_1.json", "samples/dumps/growing_list_2.json",
-                                      "samples/dumps/growing_list_3.json"};
+static const char *const samples[] = {
+    "samples/dumps/cycle.json",          "samples/dumps/weak_cache.json",
+    "samples/dumps/growing_list_1.json", "samples/dumps/growing_list_2.json",
+    "samples/dumps/growing_list_3.json",
+};
 #define NSAMPLES (sizeof samples / sizeof samples[0])
 
 Test(truncation, samples_cut_at_every_byte)

@@ -458,7 +458,8 @@ int hd__lex_next(hd__lexer *lx)
             lx->tok = HD__T_EOF;
             lx->tok_pos = here(lx);
             if (lx->open) /* whatever the reader wanted next, the document is cut short */
-                return hd__lex_fail(lx, HD_ESYNTAX, lx->tok_pos, "unexpected end of input (the dump is cut short)");
+                return hd__lex_fail(lx, HD_ESYNTAX, lx->tok_pos,
+                                    "unexpected end of input (the dump is cut short)");
             return HD_OK;
         }
         /* Whitespace runs are the common case between records: scan them within the chunk. */

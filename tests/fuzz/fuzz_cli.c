@@ -139,8 +139,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     atexit(remove_scratch);
     /* Standard output goes to a file that is checked after each run; "-" reads the hostile dump. */
     FILE *in = fopen(".stdin", "wb");
-    if (!in || fwrite(hostile_dump, 1, sizeof hostile_dump - 1, in) != sizeof hostile_dump - 1 || fclose(in) ||
-        !freopen(".stdin", "rb", stdin) || !freopen(".stdout", "w+", stdout) || fchdir(home) != 0)
+    if (!in || fwrite(hostile_dump, 1, sizeof hostile_dump - 1, in) != sizeof hostile_dump - 1 ||
+        fclose(in) || !freopen(".stdin", "rb", stdin) || !freopen(".stdout", "w+", stdout) || fchdir(home) != 0)
         abort();
     return 0;
 }
@@ -150,7 +150,9 @@ static size_t printable_utf8(const unsigned char *s, size_t n)
 {
     if (s[0] >= 0x20 && s[0] < 0x7f)
         return 1;
-    size_t k = s[0] >= 0xC2 && s[0] < 0xE0 ? 2 : s[0] >= 0xE0 && s[0] < 0xF0 ? 3 : s[0] >= 0xF0 && s[0] < 0xF5 ? 4 : 0;
+    size_t k = s[0] >= 0xC2 && s[0] < 0xE0   ? 2
+             : s[0] >= 0xE0 && s[0] < 0xF0 ? 3
+             : s[0] >= 0xF0 && s[0] < 0xF5 ? 4 : 0;
     if (!k || k > n)
         return 0;
     for (size_t i = 1; i < k; i++)
