@@ -140,7 +140,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     /* Standard output goes to a file that is checked after each run; "-" reads the hostile dump. */
     FILE *in = fopen(".stdin", "wb");
     if (!in || fwrite(hostile_dump, 1, sizeof hostile_dump - 1, in) != sizeof hostile_dump - 1 ||
-        fclose(in) || !freopen(".stdin", "rb", stdin) || !freopen(".stdout", "w+", stdout) || fchdir(home) != 0)
+        fclose(in) || !freopen(".stdin", "rb", stdin) || !freopen(".stdout", "w+", stdout) ||
+        fchdir(home) != 0)
         abort();
     return 0;
 }
