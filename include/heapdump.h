@@ -40,7 +40,7 @@ const char *hd_status_message(int status); /* "not well-formed JSON" */
 /* Where and why loading failed. Positions are 1-based; 0 means unknown. */
 typedef struct hd_error {
     int status;
-    char message[256];
+    char message[256]; /* one line: control characters from the dump show as \xNN */
     char file[256];
     uint64_t line, column, offset; /* offset: 0-based byte offset into the (uncompressed) input */
 } hd_error;

@@ -483,6 +483,7 @@ Test(reader, rejects_what_is_not_a_heapdump)
     BAD("[1, 2]", HD_EFORMAT, 1, "expected a JSON object");
     BAD("42", HD_EFORMAT, 1, "expected a JSON object");
     BAD("{\"format\": \"pprof\", \"version\": 1}", HD_EFORMAT, 1, "\"pprof\"");
+    BAD("{\"format\": \"a\\nb\\u001b[2J\", \"version\": 1}", HD_EFORMAT, 1, "\"a\\x0ab\\x1b[2J\"");
     BAD("{\"format\": 7, \"version\": 1}", HD_EFORMAT, 1, "format");
     BAD("{\"version\": 1, \"types\": [], \"objects\": []}", HD_EFORMAT, 1, "missing member 'format'");
     BAD("{\"format\": \"heapdump\", \"types\": [], \"objects\": []}", HD_EFORMAT, 1, "'version'");
