@@ -41,6 +41,8 @@ BENCH_SRC   := $(wildcard tests/bench/*.c)
 DUMP_OBJ    := $(DUMP_SRC:%.c=$(BUILD)/%.o)
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ     := $(CLI_SRC:%.c=$(BUILD)/%.o)
+# Every command without main(): what the CLI fuzzer links.
+CLI_CMD_OBJ := $(filter-out $(BUILD)/cli/heaptool.o,$(CLI_OBJ))
 
 LIBHD    := $(BUILD)/libheapdump.a
 LIBHM    := $(BUILD)/libhm.a
@@ -50,15 +52,18 @@ HEAPTOOL := $(BUILD)/heaptool
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 SAMPLES  := $(SAMPLE_SRC:samples/programs/%.c=$(BUILD)/samples/%)
 BENCHES  := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+# libFuzzer harnesses (tests/fuzz/fuzz_NAME.c); `make test` replays their kept inputs.
+FUZZERS  := reader cli v8
+REPLAYS  := $(FUZZERS:%=$(BUILD)/fuzz/replay_%)
 
 .SECONDARY:
-.PHONY: all deps test check-tests check fuzz demo bench bench-build install uninstall clean help
+.PHONY: all deps test check-tests check fuzz fuzz-run demo bench bench-build install uninstall clean help
 .DEFAULT_GOAL := all
 
 all: $(HEAPTOOL) $(LIBHD) $(LIBHM_LINK) $(SAMPLES)
 
 help:
-	@echo "targets: all test check demo bench install uninstall clean   (SANITIZE=address,undefined, PREFIX=, DESTDIR=)"
+	@echo "targets: all test check fuzz demo bench install uninstall clean   (SANITIZE=address,undefined, PREFIX=, DESTDIR=)"
 
 deps:
 	@tests/ensure-deps.sh
@@ -85,6 +90,19 @@ $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) $(CRIT_CFLAGS) -c $< -o $@
+
+# The fuzz harnesses with a plain main() (tests/fuzz/replay.c) instead of libFuzzer's.
+$(BUILD)/tests/fuzz/fuzz_cli.o: ALL_CFLAGS += -Icli -DFUZZ_SAMPLES='"$(CURDIR)/samples/dumps"'
+$(BUILD)/fuzz/replay_reader: $(BUILD)/tests/fuzz/fuzz_reader.o $(BUILD)/tests/fuzz/replay.o $(LIBHD)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL)
+$(BUILD)/fuzz/replay_cli: $(BUILD)/tests/fuzz/fuzz_cli.o $(BUILD)/tests/fuzz/replay.o $(CLI_CMD_OBJ) $(LIBHD)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/fuzz/replay_v8: $(BUILD)/tests/fuzz/fuzz_v8.o $(BUILD)/tests/fuzz/replay.o $(LIBHD)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/samples/%: $(BUILD)/samples/programs/%.o $(LIBHM_LINK) $(LIBHD)
 	$(CC) $(LDSAN) -o $@ $< $(LIBHM_LINK) $(LIBHD) $(LDLIBS_ALL)
@@ -116,8 +134,10 @@ export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions
 test: deps
 	@$(MAKE) --no-print-directory check-tests
 
-check-tests: all $(TESTS)
+check-tests: all $(TESTS) $(REPLAYS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; tests/run-suite.sh $$t; done
+	@set -e; for f in $(FUZZERS); do echo "== fuzz inputs kept for $$f"; \
+	  tests/fuzz/replay.sh $(BUILD)/fuzz/replay_$$f tests/fuzz/regressions/$$f tests/fuzz/seeds/$$f; done
 	@HEAPTOOL=$(HEAPTOOL) BUILD=$(BUILD) tests/cli/run.sh
 	@echo "== tests/python/test_heapdump_export.py" && HEAPTOOL=$(HEAPTOOL) python3 tests/python/test_heapdump_export.py
 
@@ -128,26 +148,35 @@ check:
 	@$(MAKE) --no-print-directory all
 	@HEAPTOOL=tests/valgrind-heaptool.sh tests/cli/run.sh
 
-# make fuzz: libFuzzer (clang) for FUZZ_SECONDS on the heapdump reader and the analyses, or with
-# FUZZER=v8 on the V8 heap snapshot importer; the corpus is seeded with the sample dumps (or the
-# sample snapshots), and every input kept in tests/fuzz/regressions/ is replayed first.
+# make fuzz: each libFuzzer harness (clang) for FUZZ_SECONDS, on a corpus in build-fuzz/ seeded
+# with the sample dumps (reader), the sample V8 snapshots (v8) or tests/fuzz/seeds/ (cli); first
+# each replays the inputs kept in tests/fuzz/regressions/. A crash stops it and leaves the input
+# in build-fuzz/.
 FUZZ_SECONDS ?= 60
-FUZZER ?= reader
-FUZZ_SEEDS_reader := samples/dumps/*.json tests/data/*.json
-FUZZ_SEEDS_v8 := tests/data/v8/*.heapsnapshot
-FUZZ_DICT_reader := tests/fuzz/heapdump.dict
-FUZZ_DICT_v8 := tests/fuzz/heapsnapshot.dict
-FUZZ_CORPUS := build-fuzz/corpus$(if $(filter-out reader,$(FUZZER)),-$(FUZZER))
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude -Isrc -Icli -DHT_VERSION='"$(VERSION)"' \
+             $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 fuzz:
-	@tests/ensure-deps.sh clang libclang-rt-14-dev
-	@mkdir -p $(FUZZ_CORPUS)
-	clang -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -Isrc $(PKG_CFLAGS) \
-	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	  tests/fuzz/fuzz_$(FUZZER).c $(DUMP_SRC) -o build-fuzz/fuzz_$(FUZZER) $(PKG_LIBS) -lm -lpthread
-	@cp -n $(FUZZ_SEEDS_$(FUZZER)) $(FUZZ_CORPUS)/ 2>/dev/null || true
-	@if ls tests/fuzz/regressions/* >/dev/null 2>&1; then build-fuzz/fuzz_$(FUZZER) tests/fuzz/regressions/*; fi
-	build-fuzz/fuzz_$(FUZZER) -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
-	  -dict=$(FUZZ_DICT_$(FUZZER)) -artifact_prefix=build-fuzz/ $(FUZZ_CORPUS)
+	@tests/ensure-deps.sh clang libclang-rt-dev
+	@$(MAKE) --no-print-directory fuzz-run
+
+fuzz-run:
+	@mkdir -p build-fuzz/corpus/reader build-fuzz/corpus/cli build-fuzz/corpus/v8
+	clang $(FUZZ_FLAGS) tests/fuzz/fuzz_reader.c $(DUMP_SRC) -o build-fuzz/fuzz_reader $(PKG_LIBS) -lm -lpthread
+	clang $(FUZZ_FLAGS) tests/fuzz/fuzz_v8.c $(DUMP_SRC) -o build-fuzz/fuzz_v8 $(PKG_LIBS) -lm -lpthread
+	clang $(FUZZ_FLAGS) -DFUZZ_SAMPLES='"$(CURDIR)/samples/dumps"' tests/fuzz/fuzz_cli.c \
+	  $(filter-out cli/heaptool.c,$(CLI_SRC)) $(DUMP_SRC) -o build-fuzz/fuzz_cli $(PKG_LIBS) -lm -lpthread
+	@cp samples/dumps/*.json build-fuzz/corpus/reader/
+	@for f in tests/data/*.json; do cp "$$f" "build-fuzz/corpus/reader/data-$${f##*/}"; done
+	@cp tests/data/v8/*.heapsnapshot build-fuzz/corpus/v8/
+	@cp tests/fuzz/seeds/cli/* build-fuzz/corpus/cli/
+	@set -e; for f in $(FUZZERS); do \
+	  if ls tests/fuzz/regressions/$$f/* >/dev/null 2>&1; then build-fuzz/fuzz_$$f tests/fuzz/regressions/$$f/*; fi; done
+	build-fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	  -dict=tests/fuzz/heapdump.dict -artifact_prefix=$(CURDIR)/build-fuzz/reader- build-fuzz/corpus/reader
+	build-fuzz/fuzz_v8 -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	  -dict=tests/fuzz/heapsnapshot.dict -artifact_prefix=$(CURDIR)/build-fuzz/v8- build-fuzz/corpus/v8
+	build-fuzz/fuzz_cli -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -timeout=10 -close_fd_mask=2 \
+	  -dict=tests/fuzz/cli.dict -artifact_prefix=$(CURDIR)/build-fuzz/cli- $(CURDIR)/build-fuzz/corpus/cli
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -38,10 +38,11 @@ bool parse_object_id(const command *cmd, const char *text, uint64_t *id);
  * HD_NONE (the caller exits EXIT_INVALID). */
 uint32_t find_object_or_report(const char *cmd, const hd_dump *d, const char *path, uint64_t id);
 
-/* Numbers for tables: "1234", "+5" / "-3" / "0", "+1.5 KiB" / "-96 B" / "0 B". buf >= 32. */
+/* Numbers for tables: "1234", "+5" / "-3" / "0", "+1.5 KiB" / "-96 B" / "0 B" (after - before,
+ * exact: a size change may be beyond the int64 range). buf >= 32. */
 const char *fmt_u64(uint64_t v, char *buf);
 const char *fmt_delta(int64_t v, char *buf);
-const char *fmt_size_delta(int64_t v, char *buf);
+const char *fmt_size_change(uint64_t before, uint64_t after, char *buf);
 
 /* An aligned text table: cells are copied; align has one 'l' or 'r' per column; heads may be
  * NULL for a table without a header row. */

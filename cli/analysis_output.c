@@ -181,11 +181,11 @@ const char *fmt_delta(int64_t v, char *buf)
     return buf;
 }
 
-const char *fmt_size_delta(int64_t v, char *buf)
+const char *fmt_size_change(uint64_t before, uint64_t after, char *buf)
 {
     char h[16];
-    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    snprintf(buf, 32, "%s%s", v > 0 ? "+" : v < 0 ? "-" : "", human_size(mag, h));
+    uint64_t mag = after >= before ? after - before : before - after;
+    snprintf(buf, 32, "%s%s", after > before ? "+" : after < before ? "-" : "", human_size(mag, h));
     return buf;
 }
 

@@ -24,6 +24,11 @@ typedef struct command {
     void (*usage)(FILE *out);
 } command;
 
+/* Runs one heaptool command line (argv[0] is the program's name, argv[argc] NULL; argv is
+ * rearranged) and returns its exit status. main() is only this, so the fuzzer can run command
+ * lines in-process, one after another. */
+int heaptool_main(int argc, char **argv);
+
 extern const command cmd_stats, cmd_validate, cmd_top;
 extern const command cmd_cycles, cmd_diff, cmd_path, cmd_leaks, cmd_show;
 extern const command cmd_graph;
@@ -50,6 +55,9 @@ bool parse_count(const command *cmd, const char *name, const char *text, uint64_
  * \xNN escapes. Returns the number of columns written. */
 size_t print_escaped(FILE *out, const char *s);
 size_t escaped_width(const char *s);
+/* Length of the valid UTF-8 character at s when it is printable (not a C0 or C1 control, DEL,
+ * an overlong form or a surrogate), else 0. */
+size_t utf8_printable_len(const unsigned char *s);
 /* "1 object", "3 objects": into buf (at least 48 bytes). */
 const char *plural(uint64_t n, const char *noun, char *buf);
 /* "1.5 KiB", "312 B": into buf (at least 16 bytes). */
@@ -73,6 +81,7 @@ void jw_key(json_writer *w, const char *key);
 void jw_string(json_writer *w, const char *s);
 void jw_uint(json_writer *w, uint64_t v);
 void jw_int(json_writer *w, int64_t v);
+void jw_difference(json_writer *w, uint64_t after, uint64_t before); /* exact, even beyond int64 */
 void jw_double(json_writer *w, double v);
 void jw_bool(json_writer *w, bool v);
 void jw_null(json_writer *w);

@@ -125,7 +125,7 @@ static void print_rows(const hd_diff *df, uint64_t top)
         char *key = row_key(r);
         table_row(&t, key, fmt_u64(r->count_old, a), fmt_u64(r->count_new, b), fmt_delta(r->count_delta, c),
                   fmt_u64(r->added, e), fmt_u64(r->deleted, f), human_size(r->allocated, g),
-                  human_size(r->freed, h), fmt_size_delta(r->size_delta, k));
+                  human_size(r->freed, h), fmt_size_change(r->size_old, r->size_new, k));
         free(key);
     }
     if (nchanged) {
@@ -203,7 +203,7 @@ static void jw_row(json_writer *w, const hd_diff_row *r)
         }
     }
     jw_key(w, "size_delta");
-    jw_int(w, r->size_delta);
+    jw_difference(w, r->size_new, r->size_old);
     jw_object_end(w);
 }
 
@@ -344,7 +344,7 @@ static int report(const opts *o, const char *po, const hd_dump *old, const char 
                " deleted\n\n", hd_object_count(old), hd_object_count(new_),
                fmt_delta((int64_t)hd_object_count(new_) - (int64_t)hd_object_count(old), c),
                human_size(so, a), human_size(sn, b),
-               fmt_size_delta(sn >= so ? (int64_t)(sn - so) : -(int64_t)(so - sn), e), df->nadded, df->ndeleted);
+               fmt_size_change(so, sn, e), df->nadded, df->ndeleted);
         print_rows(df, o->top);
         if (o->new_ids) {
             printf("\nnew objects (%" PRIu32 "):\n", df->nadded);

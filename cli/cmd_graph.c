@@ -217,7 +217,9 @@ static int write_output(const request *q, const char *format, const char *dot, s
         uint32_t refs = 0;
         for (uint32_t e = 0; e < g->nedges; e++)
             refs += g->edges[e].kind != HD_GEDGE_MORE;
-        printf("wrote %s: %s, %s", q->output, plural(g->nobjects, "object", a), plural(refs, "reference", b));
+        fputs("wrote ", stdout);
+        print_escaped(stdout, q->output); /* a file name may hold control characters too */
+        printf(": %s, %s", plural(g->nobjects, "object", a), plural(refs, "reference", b));
         if (g->omitted)
             printf(" (%" PRIu64 " more not drawn)", g->omitted);
         putchar('\n');

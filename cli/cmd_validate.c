@@ -29,10 +29,10 @@ static void on_problem(const hd_error *p, void *user)
         t->first = *p;
     if (t->quiet)
         return;
+    print_escaped(stdout, p->file); /* a file name may hold control characters too */
     if (p->line)
-        printf("%s:%" PRIu64 ":%" PRIu64 ": ", p->file, p->line, p->column);
-    else
-        printf("%s: ", p->file);
+        printf(":%" PRIu64 ":%" PRIu64, p->line, p->column);
+    fputs(": ", stdout);
     print_escaped(stdout, p->message);
     putchar('\n');
 }
@@ -62,10 +62,11 @@ static int validate_run(int argc, char **argv)
     if (rc == HD_OK) {
         if (!t.quiet) {
             char buf[48];
+            print_escaped(stdout, path);
             if (hd_dump_format(d) == HD_FORMAT_V8)
-                printf("%s: valid V8 heap snapshot: ", path);
+                printf(": valid V8 heap snapshot: ");
             else
-                printf("%s: valid heapdump v%" PRIu32 ": ", path, hd_version(d));
+                printf(": valid heapdump v%" PRIu32 ": ", hd_version(d));
             printf("%s, ", plural(hd_object_count(d), "object", buf));
             printf("%s, ", plural(hd_edge_count(d), "reference", buf));
             printf("%s, ", plural(hd_type_count(d), "type", buf));
@@ -84,8 +85,10 @@ static int validate_run(int argc, char **argv)
         else
             on_problem(&err, &t);
     }
-    if (!t.quiet && rc != HD_EIO && rc != HD_ENOMEM)
-        printf("%s: invalid: %" PRIu64 " problem%s\n", path, t.problems, t.problems == 1 ? "" : "s");
+    if (!t.quiet && rc != HD_EIO && rc != HD_ENOMEM) {
+        print_escaped(stdout, path);
+        printf(": invalid: %" PRIu64 " problem%s\n", t.problems, t.problems == 1 ? "" : "s");
+    }
     return exit_for_status(rc);
 }
 

@@ -44,22 +44,33 @@ void jw_object_end(json_writer *w) { close(w, '}'); }
 void jw_array_begin(json_writer *w) { open(w, '['); }
 void jw_array_end(json_writer *w) { close(w, ']'); }
 
+/* Dump text as a JSON string that is valid UTF-8 and shows no control character raw: controls
+ * (C1 included) become \u escapes, bytes that are not UTF-8 become U+FFFD, as jq does. */
 static void put_string(FILE *out, const char *s)
 {
     fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_printable_len(p);
+        if (n > 1) {
+            fwrite(p, 1, n, out);
+        } else if (n == 1) {
+            if (*p == '"' || *p == '\\')
+                fputc('\\', out);
+            fputc(*p, out);
+        } else if (*p == '\n' || *p == '\r' || *p == '\t') {
+            fprintf(out, "\\%c", *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't');
+            n = 1;
+        } else if (*p < 0x80) {
+            fprintf(out, "\\u%04x", *p);
+            n = 1;
+        } else if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] < 0xA0) {
+            fprintf(out, "\\u%04x", p[1]);
+            n = 2;
+        } else {
+            fputs("\\ufffd", out);
+            n = 1;
         }
+        p += n;
     }
     fputc('"', out);
 }
@@ -88,6 +99,15 @@ void jw_int(json_writer *w, int64_t v)
 {
     before_value(w);
     fprintf(w->out, "%" PRId64, v);
+}
+
+void jw_difference(json_writer *w, uint64_t after, uint64_t before)
+{
+    before_value(w);
+    if (after >= before)
+        fprintf(w->out, "%" PRIu64, after - before);
+    else
+        fprintf(w->out, "-%" PRIu64, before - after);
 }
 
 void jw_double(json_writer *w, double v)

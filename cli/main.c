@@ -54,8 +54,9 @@ static int take_quiet(int argc, char **argv)
     return kept;
 }
 
-int main(int argc, char **argv)
+int heaptool_main(int argc, char **argv)
 {
+    cli_quiet = false;
     argc = take_quiet(argc, argv);
     if (argc < 2) {
         usage(stderr);

@@ -18,7 +18,7 @@ int exit_for_status(int status)
     }
 }
 
-/* Dump text in a diagnostic goes through the same escaping as tables. */
+/* Dump text (and file names) in a diagnostic go through the same escaping as tables. */
 static void print_diagnostic_text(const char *s)
 {
     print_escaped(stderr, s);
@@ -27,10 +27,12 @@ static void print_diagnostic_text(const char *s)
 void print_load_error(const hd_error *err)
 {
     fputs("heaptool: ", stderr);
-    if (err->line)
-        fprintf(stderr, "%s:%" PRIu64 ":%" PRIu64 ": ", err->file, err->line, err->column);
-    else if (err->status != HD_EIO)
-        fprintf(stderr, "%s: ", err->file);
+    if (err->line || err->status != HD_EIO) { /* an I/O message names the file itself */
+        print_diagnostic_text(err->file);
+        if (err->line)
+            fprintf(stderr, ":%" PRIu64 ":%" PRIu64, err->line, err->column);
+        fputs(": ", stderr);
+    }
     print_diagnostic_text(err->message);
     fputc('\n', stderr);
 }
@@ -75,8 +77,7 @@ bool parse_count(const command *cmd, const char *name, const char *text, uint64_
     return false;
 }
 
-/* Length of a valid UTF-8 sequence at s (not a C0/C1 control), or 0. */
-static size_t utf8_len(const unsigned char *s)
+size_t utf8_printable_len(const unsigned char *s)
 {
     if (s[0] >= 0x20 && s[0] < 0x7f)
         return 1;
@@ -102,7 +103,7 @@ static size_t walk_escaped(FILE *out, const char *s)
     size_t cols = 0;
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        size_t n = utf8_len(p);
+        size_t n = utf8_printable_len(p);
         if (n) {
             if (out)
                 fwrite(p, 1, n, out);

@@ -9,7 +9,9 @@
 
 static double pct(uint64_t part, uint64_t whole) { return whole ? 100.0 * (double)part / (double)whole : 0; }
 
+/* Sums and products of a dump's numbers saturate at 2^64-1, as everywhere in heaptool. */
 static uint64_t mul_sat(uint64_t a, uint64_t b) { return a && b > UINT64_MAX / a ? UINT64_MAX : a * b; }
+static uint64_t add_sat(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
 
 /* An empty "pools": {} or "gc": {} (as in the format's example) says nothing: treat it as absent. */
 static bool pools_known(const hd_pools *p)
@@ -123,17 +125,17 @@ void print_pools_table(FILE *out, const hd_dump *d)
         uint64_t u = mul_sat(k->size, k->blocks_in_use), f = mul_sat(k->size, k->blocks_free);
         char s[32], np[32], nu[32], nf[32], hu[16], hf[16], up[16];
         snprintf(s, sizeof s, "%" PRIu32 " B", k->size);
-        snprintf(up, sizeof up, "%.1f%%", pct(u, u + f));
+        snprintf(up, sizeof up, "%.1f%%", pct(u, add_sat(u, f)));
         table_row(&t, s, fmt_u64(k->pools, np), fmt_u64(k->blocks_in_use, nu), fmt_u64(k->blocks_free, nf),
                   human_size(u, hu), human_size(f, hf), up);
-        pools += k->pools;
-        bu += k->blocks_in_use;
-        bf += k->blocks_free;
-        used += u;
-        avail += f;
+        pools = add_sat(pools, k->pools);
+        bu = add_sat(bu, k->blocks_in_use);
+        bf = add_sat(bf, k->blocks_free);
+        used = add_sat(used, u);
+        avail = add_sat(avail, f);
     }
     char np[32], nu[32], nf[32], hu[16], hf[16], up[16];
-    snprintf(up, sizeof up, "%.1f%%", pct(used, used + avail));
+    snprintf(up, sizeof up, "%.1f%%", pct(used, add_sat(used, avail)));
     table_row(&t, "total", fmt_u64(pools, np), fmt_u64(bu, nu), fmt_u64(bf, nf), human_size(used, hu),
               human_size(avail, hf), up);
     table_print(&t, out, "  ");

@@ -40,7 +40,7 @@ const char *hd_status_message(int status); /* "not well-formed JSON" */
 /* Where and why loading failed. Positions are 1-based; 0 means unknown. */
 typedef struct hd_error {
     int status;
-    char message[256];
+    char message[256]; /* one line: control characters from the dump show as \xNN */
     char file[256];
     uint64_t line, column, offset; /* offset: 0-based byte offset into the (uncompressed) input */
 } hd_error;
@@ -338,7 +338,7 @@ typedef struct hd_diff_row {
     uint64_t added, deleted;       /* objects new in NEW, objects gone from OLD */
     uint64_t size_old, size_new;   /* saturating */
     uint64_t allocated, freed;     /* sizes of the added and of the deleted objects */
-    int64_t count_delta, size_delta;
+    int64_t count_delta, size_delta; /* new - old, clamped to the int64 range */
 } hd_diff_row;
 typedef struct hd_diff {
     enum hd_diff_by by;

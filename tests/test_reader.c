@@ -456,7 +456,7 @@ Test(reader, rejects_what_is_not_json)
     BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"label\": \"trunc", HD_ESYNTAX, 2,
         "unterminated string");
     BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"si", HD_ESYNTAX, 2, "unterminated string");
-    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0,", HD_ESYNTAX, 2, "member name");
+    BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0,", HD_ESYNTAX, 2, "end of input");
     BAD(HEAD "\"objects\": []} trailing", HD_ESYNTAX, 2, "after the document");
     BAD(HEAD "\"objects\": [{\"id\": 01, \"type\": 0, \"size\": 8}]}", HD_ESYNTAX, 2, "leading zero");
     BAD(HEAD "\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"label\": \"a\\qb\"}]}", HD_ESYNTAX, 2,
@@ -483,6 +483,7 @@ Test(reader, rejects_what_is_not_a_heapdump)
     BAD("[1, 2]", HD_EFORMAT, 1, "expected a JSON object");
     BAD("42", HD_EFORMAT, 1, "expected a JSON object");
     BAD("{\"format\": \"pprof\", \"version\": 1}", HD_EFORMAT, 1, "\"pprof\"");
+    BAD("{\"format\": \"a\\nb\\u001b[2J\", \"version\": 1}", HD_EFORMAT, 1, "\"a\\x0ab\\x1b[2J\"");
     BAD("{\"format\": 7, \"version\": 1}", HD_EFORMAT, 1, "format");
     BAD("{\"version\": 1, \"types\": [], \"objects\": []}", HD_EFORMAT, 1, "missing member 'format'");
     BAD("{\"format\": \"heapdump\", \"types\": [], \"objects\": []}", HD_EFORMAT, 1, "'version'");

@@ -21,10 +21,21 @@ void hd__error_set(hd_error *err, int status, const char *file, hd__pos pos, con
     err->line = pos.line;
     err->column = pos.column;
     err->offset = pos.offset;
+    char msg[sizeof err->message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* A message may quote the dump (a member name, a format): it stays one line that a caller
+     * can print as it is, with control characters as \xNN. */
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)msg; *p && n + 4 < sizeof err->message; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            n += (size_t)snprintf(err->message + n, 5, "\\x%02x", *p);
+        else
+            err->message[n++] = (char)*p;
+    }
+    err->message[n] = '\0';
 }
 
 int hd__lex_fail(hd__lexer *lx, int status, hd__pos pos, const char *fmt, ...)
@@ -90,6 +101,7 @@ int hd__lex_restart(hd__lexer *lx)
     lx->line = 1;
     lx->line_start = 0;
     lx->capturing = false;
+    lx->open = 0;
     return HD_OK;
 }
 
@@ -456,6 +468,9 @@ int hd__lex_next(hd__lexer *lx)
         if (r == 0) {
             lx->tok = HD__T_EOF;
             lx->tok_pos = here(lx);
+            if (lx->open) /* whatever the reader wanted next, the document is cut short */
+                return hd__lex_fail(lx, HD_ESYNTAX, lx->tok_pos,
+                                    "unexpected end of input (the dump is cut short)");
             return HD_OK;
         }
         /* Whitespace runs are the common case between records: scan them within the chunk. */
@@ -480,10 +495,10 @@ int hd__lex_next(hd__lexer *lx)
     lx->tok_pos = here(lx);
     unsigned char c = (unsigned char)lx->buf[lx->pos];
     switch (c) {
-    case '{': lx->pos++; lx->tok = HD__T_LBRACE; return HD_OK;
-    case '}': lx->pos++; lx->tok = HD__T_RBRACE; return HD_OK;
-    case '[': lx->pos++; lx->tok = HD__T_LBRACKET; return HD_OK;
-    case ']': lx->pos++; lx->tok = HD__T_RBRACKET; return HD_OK;
+    case '{': lx->pos++; lx->open++; lx->tok = HD__T_LBRACE; return HD_OK;
+    case '}': lx->pos++; lx->open -= lx->open > 0; lx->tok = HD__T_RBRACE; return HD_OK;
+    case '[': lx->pos++; lx->open++; lx->tok = HD__T_LBRACKET; return HD_OK;
+    case ']': lx->pos++; lx->open -= lx->open > 0; lx->tok = HD__T_RBRACKET; return HD_OK;
     case ':': lx->pos++; lx->tok = HD__T_COLON; return HD_OK;
     case ',': lx->pos++; lx->tok = HD__T_COMMA; return HD_OK;
     case '"': return lex_string(lx);
@@ -661,6 +676,38 @@ int hd__lex_skip_value(hd__lexer *lx)
     }
 }
 
+static uint32_t hex4(const char *s)
+{
+    char digits[5] = {s[0], s[1], s[2], s[3], '\0'};
+    return (uint32_t)strtoul(digits, NULL, 16);
+}
+
+/* cJSON refuses the unpaired UTF-16 surrogate escapes that lex_escape reads as U+FFFD, so in
+ * captured text they become "\ufffd" (as long): a captured section decodes as the rest does.
+ * The text has passed the lexer, so every "\u" has its four hex digits. */
+static void replace_lone_surrogates(char *s, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (s[i] != '\\')
+            continue;
+        if (s[i + 1] != 'u') {
+            i++; /* an escaped character, maybe a backslash */
+            continue;
+        }
+        uint32_t cp = hex4(s + i + 2);
+        if (cp >= 0xD800 && cp < 0xDC00 && i + 11 < len && s[i + 6] == '\\' && s[i + 7] == 'u') {
+            uint32_t lo = hex4(s + i + 8);
+            if (lo >= 0xDC00 && lo < 0xE000) {
+                i += 11;
+                continue;
+            }
+        }
+        if (cp >= 0xD800 && cp < 0xE000)
+            memcpy(s + i, "\\ufffd", 6);
+        i += 5;
+    }
+}
+
 int hd__lex_capture_value(hd__lexer *lx, const char **text, size_t *len)
 {
     if (lx->tok != HD__T_LBRACE && lx->tok != HD__T_LBRACKET)
@@ -676,6 +723,8 @@ int hd__lex_capture_value(hd__lexer *lx, const char **text, size_t *len)
     if (rc == HD_OK)
         rc = capture_flush(lx, lx->pos);
     lx->capturing = false;
+    if (rc == HD_OK)
+        replace_lone_surrogates(lx->cap, lx->cap_len);
     *text = lx->cap;
     *len = lx->cap_len;
     return rc;

@@ -35,6 +35,7 @@ typedef struct hd__lexer {
     uint64_t base;      /* absolute offset of buf[0] */
     uint64_t line, line_start;
 
+    unsigned open;      /* '{' and '[' not closed yet: end of input then is a cut, not a value */
     enum hd__tok tok;   /* the current token and where it began */
     hd__pos tok_pos;
     char *str;          /* decoded string of HD__T_STRING, NUL-terminated */

@@ -872,9 +872,11 @@ static int json_uint(loader *L, hd__pos at, const cJSON *obj, const char *sectio
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!v)
         return HD_OK;
-    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble >= 18446744073709551616.0 ||
-        v->valuedouble != (double)(uint64_t)v->valuedouble)
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
+        (v->valuedouble <= 9007199254740992.0 && v->valuedouble != (double)(uint64_t)v->valuedouble))
         return problem(L, HD_EFORMAT, at, "%s: '%s' must be an unsigned integer", section, key);
+    if (v->valuedouble > 9007199254740992.0) /* cJSON reads doubles: past 2^53 not exactly */
+        return problem(L, HD_ELIMIT, at, "%s: '%s' is above 2^53, the limit of this section", section, key);
     *out = (uint64_t)v->valuedouble;
     return HD_OK;
 }
