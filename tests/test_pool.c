@@ -331,6 +331,45 @@ HEAP_TEST(a_class_continues_its_run_of_pools)
     check_accounting(&st);
 }
 
+HEAP_TEST(a_full_pool_that_gets_a_block_back_waits_at_the_tail)
+{
+    /* Three full pools of the 256-byte class and a fourth with room at the head of the list. */
+    enum { PER = (HM_POOL_SIZE - 48) / 256, N = 3 * PER + 10 };
+    static void *b[N];
+    for (size_t i = 0; i < N; i++)
+        b[i] = hm_mem_alloc(h, 256);
+    uintptr_t p1 = pool_of(b[0]), p3 = pool_of(b[2 * PER]), p4 = pool_of(b[N - 1]);
+    cr_assert_eq(pool_of(b[PER - 1]), p1);
+    cr_assert_eq(pool_of(b[3 * PER]), p4);
+    /* p1 gets a block back and joins behind p4; p2 joins too and then empties while last, so p3
+     * must join behind p1. */
+    hm_mem_free(h, b[5], 256);
+    for (size_t i = PER; i < 2 * PER; i++)
+        hm_mem_free(h, b[i], 256);
+    hm_mem_free(h, b[2 * PER + 3], 256);
+    void *x[PER - 10];
+    for (size_t i = 0; i < PER - 10; i++) {
+        x[i] = hm_mem_alloc(h, 256);
+        cr_assert_eq(pool_of(x[i]), p4, "the head pool is used up first");
+    }
+    void *y = hm_mem_alloc(h, 256), *z = hm_mem_alloc(h, 256), *w = hm_mem_alloc(h, 256);
+    cr_assert_eq(y, b[5], "then the pools that got blocks back, in the order they did");
+    cr_assert_eq(z, b[2 * PER + 3]);
+    cr_assert(pool_of(w) != p1 && pool_of(w) != p3 && pool_of(w) != p4, "then a new pool");
+    hm_mem_free(h, w, 256);
+    for (size_t i = 0; i < PER - 10; i++)
+        hm_mem_free(h, x[i], 256);
+    b[5] = y;
+    b[2 * PER + 3] = z;
+    for (size_t i = 0; i < N; i++)
+        if (i < PER || i >= 2 * PER)
+            hm_mem_free(h, b[i], 256);
+    hm_pool_stats st;
+    stats(&st);
+    cr_assert_eq(st.classes[15].pools, 0);
+    check_accounting(&st);
+}
+
 HEAP_TEST(realloc_moves_across_classes_and_to_malloc)
 {
     unsigned char *p = hm_mem_realloc(h, NULL, 0, 20);

@@ -146,8 +146,8 @@ void *hm__pool_alloc_slow(hm__pools *P, unsigned idx)
     p->nextoffset = (uint32_t)HM__POOL_OVERHEAD;
     p->maxnextoffset = (uint32_t)(HM__POOL_SIZE - size);
     p->prev = NULL;
-    p->next = P->used[idx]; /* the list is empty, or we would not be here */
-    P->used[idx] = p;
+    p->next = NULL; /* the list is empty, or we would not be here */
+    P->used[idx] = P->used_tail[idx] = p;
     return hm__pool_alloc(P, size);
 }
 
@@ -213,16 +213,22 @@ void hm__pool_free_slow(hm__pools *P, hm__pool_hdr *p, int was_full)
                 P->used[p->szidx] = p->next;
             if (p->next)
                 p->next->prev = p->prev;
+            else
+                P->used_tail[p->szidx] = p->prev;
         }
         return_pool(P, p);
         return;
     }
-    /* A full pool got a block back: first in line, as its memory is warm. */
-    p->prev = NULL;
-    p->next = P->used[p->szidx];
-    if (p->next)
-        p->next->prev = p;
-    P->used[p->szidx] = p;
+    /* A full pool got a block back: last in line, to gather more frees before it is used again
+     * (pool.h). */
+    hm__pool_hdr *t = P->used_tail[p->szidx];
+    p->next = NULL;
+    p->prev = t;
+    if (t)
+        t->next = p;
+    else
+        P->used[p->szidx] = p;
+    P->used_tail[p->szidx] = p;
 }
 
 void hm__pools_fini(hm__pools *P)

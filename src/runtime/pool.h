@@ -4,6 +4,11 @@
  * Invariants: a pool with a free or uncarved block and at least one block in use is on its size
  * class's `used` list; a full pool is on no list; a pool holds blocks exactly when its bit is set
  * in its arena's `inuse` map (an empty pool's bit is clear, whether it was used before or not).
+ * A full pool that gets a block back joins the tail of its class's list, not the head (CPython's
+ * usedpools puts it first): at the head the next allocation of the class fills it again at once,
+ * and under random churn with the live blocks near the pools' capacity about half of all frees and
+ * allocations then went through the full<->used transition (a mispredicted branch and list
+ * surgery each); at the tail it gathers more frees before allocation comes back to it.
  * The `usable` arena list holds the arenas with a free pool, sorted by free pools ascending, so
  * that new pools come from the fullest arena and nearly empty arenas get a chance to empty and be
  * returned to the OS. Within that arena a class's new pool goes right after its previous one when
@@ -71,6 +76,7 @@ struct hm__arena {
 
 typedef struct hm__pools {
     hm__pool_hdr *used[HM__POOL_CLASSES]; /* pools with room, by class */
+    hm__pool_hdr *used_tail[HM__POOL_CLASSES]; /* the last of each, where a refilled pool joins */
     /* The address of the pool each class took last: only compared, never dereferenced (the pool
      * may have been returned, and its arena unmapped, since). */
     uintptr_t last_pool[HM__POOL_CLASSES];
@@ -117,6 +123,8 @@ static inline void *hm__pool_alloc(hm__pools *P, size_t size)
         P->used[idx] = p->next;
         if (p->next)
             p->next->prev = NULL;
+        else
+            P->used_tail[idx] = NULL;
         p->next = p->prev = NULL;
     }
     return b;
