@@ -38,7 +38,7 @@ void print_load_error(const hd_error *err)
 int load_or_report(const char *path, hd_dump **out)
 {
     hd_error err;
-    hd_load_options opts = {NULL, NULL, progress_for(path)};
+    hd_load_options opts = {.on_progress = progress_for(path)};
     int rc = hd_load(path, &opts, out, &err);
     if (rc != HD_OK) {
         print_load_error(&err);

@@ -59,6 +59,12 @@ typedef struct hd_load_options {
     hd_problem_fn on_problem;
     void *user;             /* passed to both callbacks */
     hd_progress_fn on_progress; /* called every few MB and once at the end; may be NULL */
+    /* Threads that parse the objects array: 0 lets the reader choose (two on a machine with two
+     * cores or more, for a dump over 16 MiB read from a buffer or a regular uncompressed file;
+     * gzip data and pipes are read in order by one), 1 keeps to one, 2 takes two whenever the
+     * input allows it, however small. The dump, or the error, is the same either way. Validation
+     * (on_problem set) always reads on one thread, so problems come in file order. */
+    unsigned threads;
 } hd_load_options;
 
 typedef struct hd_dump hd_dump;

@@ -33,6 +33,8 @@ struct hd_dump {
     uint8_t *obj_gen, *obj_flags;
     hd__idmap obj_map;
 
+    uint32_t second_half;  /* the first object a second thread read; 0: one thread read all */
+
     uint64_t nedges, edges_cap;
     uint32_t *edge_offset; /* nobjects + 1 */
     uint32_t *edge_target; /* object indices once loaded */

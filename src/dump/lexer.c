@@ -80,15 +80,15 @@ void hd__lex_free(hd__lexer *lx)
     lx->str = lx->cap = NULL;
 }
 
-int hd__lex_restart(hd__lexer *lx)
+int hd__lex_seek(hd__lexer *lx, hd__pos at)
 {
-    if (!lx->src.rewind || lx->src.rewind(lx->src.ctx) != 0)
+    if (!lx->src.seek || lx->src.seek(lx->src.ctx, at.offset) != 0)
         return HD_EIO;
     lx->pos = lx->end = 0;
     lx->eof = false;
-    lx->base = 0;
-    lx->line = 1;
-    lx->line_start = 0;
+    lx->base = at.offset;
+    lx->line = at.line;
+    lx->line_start = at.offset - (at.column - 1);
     lx->capturing = false;
     return HD_OK;
 }

@@ -54,8 +54,9 @@ typedef struct hd__lexer {
 
 int hd__lex_init(hd__lexer *lx, hd__source src, const char *name, hd_error *err);
 void hd__lex_free(hd__lexer *lx);
-/* Starts over from the beginning of the source; HD_EIO when it cannot. */
-int hd__lex_restart(hd__lexer *lx);
+/* Goes on from position at (offset, line and column of a byte; {0, 1, 1} starts over), with no
+ * token current; HD_EIO when the source cannot seek. */
+int hd__lex_seek(hd__lexer *lx, hd__pos at);
 /* Reads the next token into lx->tok; HD_OK or an error status with lx->err filled. */
 int hd__lex_next(hd__lexer *lx);
 /* With the first token of a value current, consumes the whole value (its last token becomes
