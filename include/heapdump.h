@@ -78,6 +78,14 @@ int hd_load_file(FILE *f, const char *name, const hd_load_options *opts, hd_dump
 int hd_load_buffer(const void *data, size_t size, const char *name, const hd_load_options *opts,
                    hd_dump **out, hd_error *err);
 void hd_dump_free(hd_dump *d);
+/* Loads the n dumps at paths together, one thread each (each dump on one thread unless
+ * opts->threads says otherwise), so two dumps load on two cores in about the time of one. Fills
+ * out[i] and, when err is not NULL, err[i] as hd_load would; returns HD_OK when every dump
+ * loaded, else the status of the first (in order) that did not. on_progress hears the bytes of
+ * all the dumps summed, from one thread at a time; with on_problem set the dumps are loaded one
+ * after another, so that problems come in order. */
+int hd_load_many(const char *const *paths, size_t n, const hd_load_options *opts, hd_dump **out,
+                 hd_error *err);
 
 /* --- meta ---------------------------------------------------------------------------------- */
 uint32_t hd_version(const hd_dump *d);
@@ -187,6 +195,17 @@ const hd_gc *hd_dump_gc(const hd_dump *d);
 
 /* --- convenience --------------------------------------------------------------------------- */
 uint64_t hd_total_size(const hd_dump *d); /* sum of shallow sizes, saturating */
+
+/* Bytes the loaded graph itself holds in memory, by part (formats/heapdump.md, "In memory"). */
+typedef struct hd_memory {
+    uint64_t objects;    /* per object: id, size, type, site, label, rc, gen, flags, edge offset */
+    uint64_t references; /* per reference: target and name */
+    uint64_t id_map;     /* object id -> index */
+    uint64_t strings;    /* one arena: type, edge and root names, labels, files */
+    uint64_t other;      /* types, sites, roots, weakrefs, pools, gc */
+    uint64_t total;
+} hd_memory;
+void hd_dump_memory(const hd_dump *d, hd_memory *out);
 
 /* --- analysis: objects per type (objgraph's show_most_common_types) ------------------------ */
 typedef struct hd_type_stat {

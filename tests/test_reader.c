@@ -999,3 +999,30 @@ Test(reader, two_threads_on_the_samples)
         hd_dump_free(two);
     }
 }
+
+/* Several dumps at once: each as hd_load would give it, and the first failure in order. */
+Test(reader, load_many_loads_each_as_one)
+{
+    const char *paths[] = {"samples/dumps/growing_list_1.json", "samples/dumps/weak_cache.json",
+                           "tests/data/bad.json", "/nonexistent/x.json"};
+    hd_dump *many[4], *one = NULL;
+    hd_error errs[4], err;
+    progress_log log = {0, 0, 0, true};
+    hd_load_options opts = {.user = &log, .on_progress = log_progress};
+    cr_assert_eq(hd_load_many(paths, 2, &opts, many, errs), HD_OK, "%s", errs[0].message);
+    cr_assert(log.monotonic);
+    cr_assert_eq(log.last, log.total, "the last report covers both files");
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(hd_load(paths[i], NULL, &one, &err), HD_OK);
+        assert_same_dump(one, many[i]);
+        hd_dump_free(one);
+        hd_dump_free(many[i]);
+    }
+    int rc = hd_load_many(paths + 1, 3, NULL, many, errs);
+    cr_assert_eq(rc, hd_load(paths[2], NULL, &one, &err), "the status of the first failure");
+    cr_assert_not_null(many[0]);
+    cr_assert(many[1] == NULL && many[2] == NULL);
+    cr_assert_str_eq(errs[1].message, err.message);
+    cr_assert_eq(errs[2].status, HD_EIO);
+    hd_dump_free(many[0]);
+}

@@ -935,15 +935,24 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Moves src[0..n) to dst[at..at+n) of an array grown to cap elements, and frees src at once, so
- * merging holds at most one array twice. */
+#define MOVE_STEP (8u << 20)
+
+/* Moves src[0..n) to dst[at..at+n) of an array grown to cap elements, from the end and shrinking
+ * src as it goes, so that merging never holds more than a few MB twice. Frees src. */
 static bool move_array(void **dst, void **src, size_t at, size_t n, size_t cap, size_t size)
 {
     char *grown = realloc(*dst, cap * size);
     if (!grown)
         return false;
     *dst = grown;
-    memcpy(grown + at * size, *src, n * size);
+    for (size_t left = n, step = MOVE_STEP / size; left > 0;) {
+        size_t k = left < step ? left : step;
+        left -= k;
+        memcpy(grown + (at + left) * size, (char *)*src + left * size, k * size);
+        char *shrunk = left ? realloc(*src, left * size) : NULL; /* a shrink: fails only harmlessly */
+        if (shrunk)
+            *src = shrunk;
+    }
     free(*src);
     *src = NULL;
     return true;
@@ -975,6 +984,7 @@ static int merge_part(loader *L, loader *P)
     qsort(names, nnames, sizeof *names, cmp_u64);
     if ((rc = merge_strings(L, p, names, nnames, renamed)))
         goto done;
+    hd__strtab_free(&p->strings); /* copied: no need to hold it twice */
     rc = HD_ENOMEM;
     if (hd__idmap_init_for(&name_map, names, nnames))
         goto done;
