@@ -305,7 +305,14 @@ static int lex_escape(hd__lexer *lx)
     return str_put(lx, &simple, 1);
 }
 
-static int lex_string(hd__lexer *lx)
+/* Bytes that end a run of plain string text: the quote, the backslash, control characters. */
+static const bool string_stop[256] = {
+    [0x00] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ['"'] = 1, ['\\'] = 1,
+};
+
+__attribute__((noinline)) static int lex_string(hd__lexer *lx)
 {
     lx->pos++; /* the opening quote */
     lx->str_len = 0;
@@ -313,7 +320,7 @@ static int lex_string(hd__lexer *lx)
     for (;;) {
         size_t i = lx->pos;
         const unsigned char *b = (const unsigned char *)lx->buf;
-        while (i < lx->end && b[i] != '"' && b[i] != '\\' && b[i] >= 0x20)
+        while (i < lx->end && !string_stop[b[i]])
             i++;
         if (i > lx->pos) {
             int rc = str_put(lx, lx->buf + lx->pos, i - lx->pos);
@@ -364,7 +371,7 @@ static int lex_digits(hd__lexer *lx, bool exact, const char *what)
             uint64_t d = (uint64_t)(b[i] - '0');
             if (!exact || big)
                 continue;
-            if (num > (UINT64_MAX - d) / 10)
+            if (num >= UINT64_MAX / 10 && (num > UINT64_MAX / 10 || d > UINT64_MAX % 10))
                 big = true;
             else
                 num = num * 10 + d;
@@ -384,7 +391,7 @@ static int lex_digits(hd__lexer *lx, bool exact, const char *what)
     }
 }
 
-static int lex_number(hd__lexer *lx)
+__attribute__((noinline)) static int lex_number(hd__lexer *lx)
 {
     bool neg = lx->buf[lx->pos] == '-';
     lx->num = 0;
@@ -432,7 +439,7 @@ static int lex_number(hd__lexer *lx)
     return HD_OK;
 }
 
-static int lex_literal(hd__lexer *lx, const char *word, enum hd__tok tok)
+__attribute__((noinline)) static int lex_literal(hd__lexer *lx, const char *word, enum hd__tok tok)
 {
     for (const char *w = word; *w; w++) {
         unsigned char c = 0;

@@ -193,6 +193,8 @@ static int key_index(const char *const *keys, const char *s)
     /* Member names are short: compare in line rather than call strcmp per candidate. */
     for (int i = 0; keys[i]; i++) {
         const char *a = keys[i], *b = s;
+        if (*a != *b) /* most candidates differ at once */
+            continue;
         while (*a && *a == *b)
             a++, b++;
         if (*a == '\0' && *b == '\0')
