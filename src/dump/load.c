@@ -819,6 +819,8 @@ static void *parse_second_half(void *arg)
     P->ctx = S_OBJECTS;
     P->in_record = true;
     int rc = hd__lex_next(lx);
+    if (rc == HD_OK && (lx->tok != HD__T_LBRACE || lx->tok_pos.offset != s->first))
+        rc = HD_ESYNTAX; /* not what guess_boundary saw: the file is changing under us */
     while (rc == HD_OK && !atomic_load_explicit(&s->stop, memory_order_relaxed)) {
         if ((rc = parse_object(P)) < 0 || (rc = hd__lex_next(lx)))
             break;
