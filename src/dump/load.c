@@ -5,7 +5,7 @@
  * target ids until the end, when the id map exists and they are resolved in place to indices.
  * Problems found only then (dangling ids, unknown types) are placed by a second, read-only pass
  * over the source when the source can be read again. A large objects array is parsed by two
- * threads, one from each end of it (see "the objects array on two threads").
+ * threads, one from its start and one from its middle (see "the objects array on two threads").
  */
 #include "dump_internal.h"
 #include "lexer.h"
@@ -82,8 +82,8 @@ typedef struct split {
     int rc;               /* HD_OK when it read to the array's end */
     hd__pos end;          /* that ']', with line 1 the line of first */
     hd_progress_fn progress; /* the caller's, told both threads' bytes */
-    uint64_t reported;       /* what it was told before the split */
     void *progress_user;
+    uint64_t reported;       /* what it was told before the split */
 } split;
 
 /* --- problems ------------------------------------------------------------------------------ */
