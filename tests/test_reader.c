@@ -1026,3 +1026,26 @@ Test(reader, load_many_loads_each_as_one)
     cr_assert_eq(errs[2].status, HD_EIO);
     hd_dump_free(many[0]);
 }
+
+/* What the graph holds, by part: the documented bytes per object and per reference. */
+Test(reader, memory_of_the_graph)
+{
+    model m;
+    model_build(&m, 5000, 3);
+    size_t len;
+    char *json = model_serialize(&m, &len);
+    int rc;
+    hd_error err;
+    hd_dump *d = load_threads(json, len, 1, &rc, &err);
+    cr_assert_eq(rc, HD_OK, "%s", err.message);
+    hd_memory mem;
+    hd_dump_memory(d, &mem);
+    cr_assert_eq(mem.objects, 38ull * m.nobjects + 4);
+    cr_assert_eq(mem.references, 8 * hd_edge_count(d));
+    cr_assert_geq(mem.id_map, 4ull * m.nobjects);
+    cr_assert_eq(mem.strings, d->strings.len);
+    cr_assert_eq(mem.total, mem.objects + mem.references + mem.id_map + mem.strings + mem.other);
+    hd_dump_free(d);
+    free(json);
+    model_free(&m);
+}
