@@ -507,6 +507,52 @@ int hd__lex_next(hd__lexer *lx)
     }
 }
 
+bool hd__lex_pair(hd__lexer *lx, uint64_t *num, const char **str, size_t *len, hd__pos *str_pos)
+{
+    const unsigned char *b = (const unsigned char *)lx->buf;
+    size_t i = lx->pos, end = lx->end;
+    while (i < end && b[i] == ' ')
+        i++;
+    if (i >= end || b[i] < '0' || b[i] > '9' || (b[i] == '0' && i + 1 < end && b[i + 1] <= '9' &&
+                                                  b[i + 1] >= '0'))
+        return false;
+    uint64_t v = 0;
+    for (; i < end && b[i] >= '0' && b[i] <= '9'; i++) {
+        unsigned d = b[i] - '0';
+        if (v >= UINT64_MAX / 10 && (v > UINT64_MAX / 10 || d > UINT64_MAX % 10))
+            return false;
+        v = v * 10 + d;
+    }
+    while (i < end && b[i] == ' ')
+        i++;
+    if (i >= end || b[i] != ',')
+        return false;
+    for (i++; i < end && b[i] == ' '; i++)
+        ;
+    if (i >= end || b[i] != '"')
+        return false;
+    size_t quote = i, from = ++i;
+    while (i < end && !string_stop[b[i]])
+        i++;
+    if (i >= end || b[i] != '"')
+        return false;
+    size_t to = i;
+    for (i++; i < end && b[i] == ' '; i++)
+        ;
+    if (i >= end || b[i] != ']')
+        return false;
+    lx->pos = quote;
+    *str_pos = here(lx);
+    lx->pos = i;
+    lx->tok_pos = here(lx);
+    lx->pos++;
+    lx->tok = HD__T_RBRACKET;
+    *num = v;
+    *str = lx->buf + from;
+    *len = to - from;
+    return true;
+}
+
 static int expect(hd__lexer *lx, enum hd__tok want, const char *context)
 {
     int rc = hd__lex_next(lx);

@@ -59,6 +59,12 @@ void hd__lex_free(hd__lexer *lx);
 int hd__lex_seek(hd__lexer *lx, hd__pos at);
 /* Reads the next token into lx->tok; HD_OK or an error status with lx->err filled. */
 int hd__lex_next(hd__lexer *lx);
+/* The common shape of a reference, read straight from the current chunk: with '[' current and
+ * then, before the chunk ends, an unsigned integer, ',', a string without escapes and ']' (spaces
+ * only between them), consumes them, makes that ']' current and returns true with the integer
+ * and the string (in the chunk, valid until the next token) and where the string began.
+ * Otherwise consumes nothing and returns false: the tokens say what else is there, and where. */
+bool hd__lex_pair(hd__lexer *lx, uint64_t *num, const char **str, size_t *len, hd__pos *str_pos);
 /* With the first token of a value current, consumes the whole value (its last token becomes
  * current). Iterative; fails with HD_ELIMIT past HD__MAX_DEPTH. */
 int hd__lex_skip_value(hd__lexer *lx);

@@ -561,6 +561,14 @@ static int parse_ref(loader *L, uint64_t j)
         return wrong_value(L, KEY, "a [target, name] pair");
     uint64_t target = 0;
     uint32_t name = 0;
+    const char *text;
+    size_t len;
+    hd__pos at;
+    if (hd__lex_pair(lx, &target, &text, &len, &at)) { /* the usual [id, "name"], without tokens */
+        if ((name = hd__strtab_intern(&L->d->strings, text, len)) == UINT32_MAX)
+            return problem(L, HD_ELIMIT, at, "strings beyond 4 GiB in all");
+        return push_edge(L, target, name);
+    }
     int rc, bad = 0;
     if ((rc = hd__lex_next(lx)))
         return rc;
