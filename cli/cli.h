@@ -46,6 +46,9 @@ int exit_for_status(int status);
 void print_load_error(const hd_error *err);
 /* Loads path, printing the error on failure; returns an exit status, EXIT_OK with *out set. */
 int load_or_report(const char *path, hd_dump **out);
+/* The same for n dumps loaded together (hd_load_many); the first failure in order is reported,
+ * and the dumps that did load are in out[] for the caller to free. */
+int load_all_or_report(const char *const *paths, size_t n, hd_dump **out);
 /* Usage error: message and the command's usage on stderr; returns EXIT_USAGE. */
 int usage_error(const command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Parses a decimal count for option name; false (after a usage message) when it is not one. */

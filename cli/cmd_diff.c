@@ -417,14 +417,12 @@ static int diff_run(int argc, char **argv)
         return usage_error(&cmd_diff, "diff: expected OLD and NEW, got %d argument%s", argc - optind,
                            argc - optind == 1 ? "" : "s");
     const char *po = argv[optind], *pn = argv[optind + 1];
-    hd_dump *old = NULL, *new_ = NULL, *fin = NULL;
     hd_diff *df = NULL, *types = NULL;
     hd_leak_report *rep = NULL;
-    int rc = load_or_report(po, &old);
-    if (!rc)
-        rc = load_or_report(pn, &new_);
-    if (!rc && o.final_path)
-        rc = load_or_report(o.final_path, &fin);
+    const char *paths[] = {po, pn, o.final_path};
+    hd_dump *dumps[3] = {NULL, NULL, NULL};
+    int rc = load_all_or_report(paths, o.final_path ? 3 : 2, dumps);
+    hd_dump *old = dumps[0], *new_ = dumps[1], *fin = dumps[2];
     if (!rc && (!compatible(po, old, pn, new_, o.force) ||
                 (fin && !compatible(pn, new_, o.final_path, fin, o.force))))
         rc = EXIT_INVALID;

@@ -117,6 +117,17 @@ static void print_json(const char *path, const hd_dump *d, const hd_type_stat *s
     jw_uint(&w, hd_root_count(d));
     jw_key(&w, "weakrefs");
     jw_uint(&w, hd_weakref_count(d));
+    hd_memory mem;
+    hd_dump_memory(d, &mem);
+    const char *parts[] = {"objects", "references", "id_map", "strings", "other", "total"};
+    const uint64_t bytes[] = {mem.objects, mem.references, mem.id_map, mem.strings, mem.other, mem.total};
+    jw_key(&w, "memory"); /* what the loaded graph holds, in bytes */
+    jw_object_begin(&w);
+    for (int i = 0; i < 6; i++) {
+        jw_key(&w, parts[i]);
+        jw_uint(&w, bytes[i]);
+    }
+    jw_object_end(&w);
     jw_key(&w, "by_type");
     jw_array_begin(&w);
     for (uint32_t i = 0; i < shown; i++) {

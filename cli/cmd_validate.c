@@ -55,7 +55,7 @@ static int validate_run(int argc, char **argv)
     if (argc - optind != 1)
         return usage_error(&cmd_validate, "validate: expected one DUMP, got %d", argc - optind);
     const char *path = argv[optind];
-    hd_load_options opts = {on_problem, &t, progress_for(path)};
+    hd_load_options opts = {.on_problem = on_problem, .user = &t, .on_progress = progress_for(path)};
     hd_dump *d = NULL;
     hd_error err;
     int rc = hd_load(path, &opts, &d, &err);

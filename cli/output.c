@@ -40,13 +40,32 @@ void print_load_error(const hd_error *err)
 int load_or_report(const char *path, hd_dump **out)
 {
     hd_error err;
-    hd_load_options opts = {NULL, NULL, progress_for(path)};
+    hd_load_options opts = {.on_progress = progress_for(path)};
     int rc = hd_load(path, &opts, out, &err);
     if (rc != HD_OK) {
         print_load_error(&err);
         return exit_for_status(rc);
     }
     return EXIT_OK;
+}
+
+int load_all_or_report(const char *const *paths, size_t n, hd_dump **out)
+{
+    hd_error *errs = calloc(n, sizeof *errs);
+    char label[600];
+    snprintf(label, sizeof label, "%s%s%s%s", paths[0], n > 1 ? " + " : "", n > 1 ? paths[1] : "",
+             n > 2 ? " + ..." : "");
+    hd_load_options opts = {.on_progress = progress_for(label)};
+    int rc = errs ? hd_load_many(paths, n, &opts, out, errs) : HD_ENOMEM;
+    for (size_t i = 0; rc != HD_OK && errs && i < n; i++)
+        if (errs[i].status != HD_OK) { /* the first failure in order, as loading one by one */
+            print_load_error(&errs[i]);
+            break;
+        }
+    free(errs);
+    if (rc == HD_ENOMEM && !errs)
+        fputs("heaptool: out of memory\n", stderr);
+    return exit_for_status(rc);
 }
 
 int usage_error(const command *cmd, const char *fmt, ...)

@@ -59,6 +59,12 @@ typedef struct hd_load_options {
     hd_problem_fn on_problem;
     void *user;             /* passed to both callbacks */
     hd_progress_fn on_progress; /* called every few MB and once at the end; may be NULL */
+    /* Threads that parse the objects array: 0 lets the reader choose (two on a machine with two
+     * cores or more, for a dump over 16 MiB read from a buffer or a regular uncompressed file;
+     * gzip data and pipes are read in order by one), 1 keeps to one, 2 takes two whenever the
+     * input allows it, however small. The dump, or the error, is the same either way. Validation
+     * (on_problem set) always reads on one thread, so problems come in file order. */
+    unsigned threads;
 } hd_load_options;
 
 typedef struct hd_dump hd_dump;
@@ -72,6 +78,14 @@ int hd_load_file(FILE *f, const char *name, const hd_load_options *opts, hd_dump
 int hd_load_buffer(const void *data, size_t size, const char *name, const hd_load_options *opts,
                    hd_dump **out, hd_error *err);
 void hd_dump_free(hd_dump *d);
+/* Loads the n dumps at paths together, one thread each (each dump on one thread unless
+ * opts->threads says otherwise), so two dumps load on two cores in about the time of one. Fills
+ * out[i] and, when err is not NULL, err[i] as hd_load would; returns HD_OK when every dump
+ * loaded, else the status of the first (in order) that did not. on_progress hears the bytes of
+ * all the dumps summed, from one thread at a time; with on_problem set the dumps are loaded one
+ * after another, so that problems come in order. */
+int hd_load_many(const char *const *paths, size_t n, const hd_load_options *opts, hd_dump **out,
+                 hd_error *err);
 
 /* --- meta ---------------------------------------------------------------------------------- */
 /* What a dump was read from. hd_load tells them by content: a document whose first member is
@@ -187,6 +201,17 @@ const hd_gc *hd_dump_gc(const hd_dump *d);
 
 /* --- convenience --------------------------------------------------------------------------- */
 uint64_t hd_total_size(const hd_dump *d); /* sum of shallow sizes, saturating */
+
+/* Bytes the loaded graph itself holds in memory, by part (formats/heapdump.md, 13.1). */
+typedef struct hd_memory {
+    uint64_t objects;    /* per object: id, size, type, site, label, rc, gen, flags, edge offset */
+    uint64_t references; /* per reference: target and name */
+    uint64_t id_map;     /* object id -> index */
+    uint64_t strings;    /* one arena: type, edge and root names, labels, files */
+    uint64_t other;      /* types, sites, roots, weakrefs, pools, gc */
+    uint64_t total;
+} hd_memory;
+void hd_dump_memory(const hd_dump *d, hd_memory *out);
 
 /* --- analysis: objects per type (objgraph's show_most_common_types) ------------------------ */
 typedef struct hd_type_stat {

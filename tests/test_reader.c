@@ -1,6 +1,8 @@
-/* test_reader.c: the heapdump reader against random dumps (an oracle that knows what it wrote)
- * and a catalogue of malformed input, each of which must fail cleanly with a position. */
+/* test_reader.c: the heapdump reader against random dumps (an oracle that knows what it wrote),
+ * a catalogue of malformed input, each of which must fail cleanly with a position, and the
+ * two-thread reader against the one-thread one (it sees the graph's arrays to compare them). */
 #include "heapdump.h"
+#include "dump/dump_internal.h"
 
 #include <criterion/criterion.h>
 #include <stdbool.h>
@@ -685,7 +687,7 @@ Test(reader, validation_reports_every_problem)
                        "{\"id\": 3, \"type\": 4, \"size\": 8}\n"               /* line 6: unknown type */
                        "]}";
     seen s = {0};
-    hd_load_options opts = {collect, &s, NULL};
+    hd_load_options opts = {.on_problem = collect, .user = &s};
     hd_dump *d = NULL;
     hd_error err;
     int rc = hd_load_buffer(text, strlen(text), "v.json", &opts, &d, &err);
@@ -739,7 +741,7 @@ Test(reader, gzip_dumps_read_like_plain_ones)
     hd_dump *d = NULL;
     hd_error err;
     progress_log log = {0, 0, 0, true};
-    hd_load_options opts = {NULL, &log, log_progress};
+    hd_load_options opts = {.user = &log, .on_progress = log_progress};
     int rc = hd_load(path, &opts, &d, &err);
     unlink(path);
     cr_assert_eq(rc, HD_OK, "%s:%llu: %s", err.file, (unsigned long long)err.line, err.message);
@@ -786,7 +788,7 @@ Test(reader, progress_on_plain_files_ends_at_the_size)
     cr_assert_eq(write(fd, json, len), (ssize_t)len);
     close(fd);
     progress_log log = {0, 0, 0, true};
-    hd_load_options opts = {NULL, &log, log_progress};
+    hd_load_options opts = {.user = &log, .on_progress = log_progress};
     hd_dump *d = NULL;
     hd_error err;
     cr_assert_eq(hd_load(path, &opts, &d, &err), HD_OK, "%s", err.message);
@@ -795,6 +797,255 @@ Test(reader, progress_on_plain_files_ends_at_the_size)
     cr_assert_eq(log.last, len);
     cr_assert_geq(log.calls, (int)(len / (4u << 20)), "a report every 4 MiB");
     cr_assert(log.monotonic);
+    hd_dump_free(d);
+    free(json);
+    model_free(&m);
+}
+
+/* --- two threads: the same dump, or the same first error, as one ------------------------- */
+
+static hd_dump *load_threads(const char *text, size_t len, unsigned threads, int *rc, hd_error *err)
+{
+    hd_dump *d = NULL;
+    hd_load_options opts = {.threads = threads};
+    *rc = hd_load_buffer(text, len, "split.json", &opts, &d, err);
+    return d;
+}
+
+#define SAME_ARRAY(a, b, field, n)                                                              \
+    cr_assert((n) == 0 || memcmp((a)->field, (b)->field, (size_t)(n) * sizeof *(a)->field) == 0, \
+              "%s differs", #field)
+
+/* Every array of the graph, byte for byte. */
+static void assert_same_dump(const hd_dump *a, const hd_dump *b)
+{
+    cr_assert_eq(a->version, b->version);
+    cr_assert(a->producer == b->producer && a->created == b->created && a->name == b->name);
+    cr_assert_eq(a->pid, b->pid);
+    cr_assert_eq(a->ntypes, b->ntypes);
+    SAME_ARRAY(a, b, type_id, a->ntypes);
+    SAME_ARRAY(a, b, type_size, a->ntypes);
+    SAME_ARRAY(a, b, type_name, a->ntypes);
+    SAME_ARRAY(a, b, type_flags, a->ntypes);
+    cr_assert_eq(a->nsites, b->nsites);
+    SAME_ARRAY(a, b, site_id, a->nsites);
+    SAME_ARRAY(a, b, site_file, a->nsites);
+    SAME_ARRAY(a, b, site_function, a->nsites);
+    SAME_ARRAY(a, b, site_line, a->nsites);
+    cr_assert_eq(a->nobjects, b->nobjects);
+    SAME_ARRAY(a, b, obj_id, a->nobjects);
+    SAME_ARRAY(a, b, obj_size, a->nobjects);
+    SAME_ARRAY(a, b, obj_type, a->nobjects);
+    SAME_ARRAY(a, b, obj_site, a->nobjects);
+    SAME_ARRAY(a, b, obj_label, a->nobjects);
+    SAME_ARRAY(a, b, obj_rc, a->nobjects);
+    SAME_ARRAY(a, b, obj_gen, a->nobjects);
+    SAME_ARRAY(a, b, obj_flags, a->nobjects);
+    cr_assert(a->obj_map.direct == b->obj_map.direct && a->obj_map.base == b->obj_map.base &&
+              a->obj_map.mask == b->obj_map.mask && a->obj_map.used == b->obj_map.used);
+    SAME_ARRAY(a, b, obj_map.slots, (size_t)a->obj_map.mask + 1);
+    cr_assert_eq(a->nedges, b->nedges);
+    SAME_ARRAY(a, b, edge_offset, (size_t)a->nobjects + 1);
+    SAME_ARRAY(a, b, edge_target, a->nedges);
+    SAME_ARRAY(a, b, edge_name, a->nedges);
+    cr_assert_eq(a->nroots, b->nroots);
+    SAME_ARRAY(a, b, root_object, a->nroots);
+    SAME_ARRAY(a, b, root_kind_name, a->nroots);
+    SAME_ARRAY(a, b, root_name, a->nroots);
+    SAME_ARRAY(a, b, root_kind, a->nroots);
+    cr_assert_eq(a->nweakrefs, b->nweakrefs);
+    SAME_ARRAY(a, b, weakref_object, a->nweakrefs);
+    SAME_ARRAY(a, b, weakref_referent, a->nweakrefs);
+    SAME_ARRAY(a, b, weakref_callback, a->nweakrefs);
+    cr_assert_eq(a->gc.ngarbage, b->gc.ngarbage);
+    SAME_ARRAY(a, b, gc_garbage, a->gc.ngarbage);
+    cr_assert_eq(a->strings.len, b->strings.len);
+    SAME_ARRAY(a, b, strings.data, a->strings.len);
+}
+
+/* Labels with a NUL inside: the string arena cannot be walked by strlen. */
+static char *with_nul_labels(const char *json, size_t *len)
+{
+    static const char from[] = "\"label\": \"", to[] = "\"label\": \"\\u0000";
+    char *out = malloc(*len * 2 + 1), *w = out;
+    size_t n = 0;
+    for (const char *p = json; *p;) {
+        if (!strncmp(p, from, sizeof from - 1) && n++ % 3 == 0) {
+            w += sprintf(w, "%s", to);
+            p += sizeof from - 1;
+        } else {
+            *w++ = *p++;
+        }
+    }
+    *w = '\0';
+    *len = (size_t)(w - out);
+    return out;
+}
+
+Test(reader, two_threads_load_what_one_does)
+{
+    int split = 0, runs = 0;
+    for (uint64_t seed = 1; seed <= 60; seed++, runs++) {
+        model m;
+        model_build(&m, 50 + (uint32_t)(seed * 97 % 3000), seed);
+        size_t len;
+        char *json = model_serialize(&m, &len);
+        if (seed % 4 == 0) {
+            char *nul = with_nul_labels(json, &len);
+            free(json);
+            json = nul;
+        }
+        int rc1, rc2;
+        hd_error e1, e2;
+        hd_dump *one = load_threads(json, len, 1, &rc1, &e1);
+        hd_dump *two = load_threads(json, len, 2, &rc2, &e2);
+        cr_assert_eq(rc1, HD_OK, "seed %llu: %s", (unsigned long long)seed, e1.message);
+        cr_assert_eq(rc2, HD_OK, "seed %llu: %s", (unsigned long long)seed, e2.message);
+        cr_assert_eq(one->second_half, 0);
+        split += two->second_half > 0;
+        assert_same_dump(one, two);
+        if (seed % 4 != 0)
+            check_against_model(two, &m);
+        hd_dump_free(one);
+        hd_dump_free(two);
+        free(json);
+        model_free(&m);
+    }
+    cr_assert_geq(split * 4, runs * 3, "only %d of %d dumps were split", split, runs);
+}
+
+/* From a file the second thread reads with pread while the first reads ahead. */
+Test(reader, two_threads_from_a_file)
+{
+    model m;
+    model_build(&m, 40000, 5);
+    size_t len;
+    char *json = model_serialize(&m, &len);
+    char path[] = "/tmp/heaptool-split-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_eq(write(fd, json, len), (ssize_t)len);
+    close(fd);
+    progress_log log = {0, 0, 0, true};
+    hd_load_options opts = {.user = &log, .on_progress = log_progress, .threads = 2};
+    hd_dump *two = NULL, *one = NULL;
+    hd_error err;
+    cr_assert_eq(hd_load(path, &opts, &two, &err), HD_OK, "%s", err.message);
+    cr_assert(log.monotonic);
+    cr_assert_eq(log.last, len);
+    hd_load_options one_thread = {.threads = 1};
+    cr_assert_eq(hd_load(path, &one_thread, &one, &err), HD_OK, "%s", err.message);
+    unlink(path);
+    cr_assert_gt(two->second_half, 0);
+    assert_same_dump(one, two);
+    hd_dump_free(one);
+    hd_dump_free(two);
+    free(json);
+    model_free(&m);
+}
+
+/* A byte changed anywhere (most often in the second half): both ways fail alike, or load alike. */
+Test(reader, two_threads_report_the_first_error)
+{
+    static const char junk[] = {'x', '}', ']', ',', '"', '9', '-', ' ', '{', '\n'};
+    for (uint64_t seed = 1; seed <= 40; seed++) {
+        model m;
+        model_build(&m, 400 + (uint32_t)(seed * 31 % 800), seed);
+        size_t len;
+        char *json = model_serialize(&m, &len);
+        for (int k = 0; k < 8; k++) {
+            size_t at = below(2) ? len / 2 + below((uint32_t)(len / 2)) : below((uint32_t)len);
+            char was = json[at];
+            json[at] = junk[below(sizeof junk)];
+            int rc1, rc2;
+            hd_error e1, e2;
+            hd_dump *one = load_threads(json, len, 1, &rc1, &e1);
+            hd_dump *two = load_threads(json, len, 2, &rc2, &e2);
+            cr_assert_eq(rc1, rc2, "seed %llu, byte %zu: %s vs %s", (unsigned long long)seed, at,
+                         e1.message, e2.message);
+            if (rc1 == HD_OK) {
+                assert_same_dump(one, two);
+            } else {
+                cr_assert_str_eq(e1.message, e2.message);
+                cr_assert(e1.line == e2.line && e1.column == e2.column && e1.offset == e2.offset,
+                          "seed %llu: %llu:%llu vs %llu:%llu: %s", (unsigned long long)seed,
+                          (unsigned long long)e1.line, (unsigned long long)e1.column,
+                          (unsigned long long)e2.line, (unsigned long long)e2.column, e1.message);
+            }
+            hd_dump_free(one);
+            hd_dump_free(two);
+            json[at] = was;
+        }
+        free(json);
+        model_free(&m);
+    }
+}
+
+/* The committed sample dumps, read both ways. */
+Test(reader, two_threads_on_the_samples)
+{
+    static const char *const paths[] = {"samples/dumps/cycle.json", "samples/dumps/growing_list_1.json",
+                                        "samples/dumps/growing_list_3.json", "samples/dumps/weak_cache.json",
+                                        "tests/data/bad.json"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        hd_load_options o1 = {.threads = 1}, o2 = {.threads = 2};
+        hd_dump *one = NULL, *two = NULL;
+        hd_error e1, e2;
+        int rc1 = hd_load(paths[i], &o1, &one, &e1), rc2 = hd_load(paths[i], &o2, &two, &e2);
+        cr_assert_eq(rc1, rc2, "%s", paths[i]);
+        if (rc1 == HD_OK)
+            assert_same_dump(one, two);
+        else
+            cr_assert(!strcmp(e1.message, e2.message) && e1.line == e2.line && e1.column == e2.column);
+        hd_dump_free(one);
+        hd_dump_free(two);
+    }
+}
+
+/* Several dumps at once: each as hd_load would give it, and the first failure in order. */
+Test(reader, load_many_loads_each_as_one)
+{
+    const char *paths[] = {"samples/dumps/growing_list_1.json", "samples/dumps/weak_cache.json",
+                           "tests/data/bad.json", "/nonexistent/x.json"};
+    hd_dump *many[4], *one = NULL;
+    hd_error errs[4], err;
+    progress_log log = {0, 0, 0, true};
+    hd_load_options opts = {.user = &log, .on_progress = log_progress};
+    cr_assert_eq(hd_load_many(paths, 2, &opts, many, errs), HD_OK, "%s", errs[0].message);
+    cr_assert(log.monotonic);
+    cr_assert_eq(log.last, log.total, "the last report covers both files");
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(hd_load(paths[i], NULL, &one, &err), HD_OK);
+        assert_same_dump(one, many[i]);
+        hd_dump_free(one);
+        hd_dump_free(many[i]);
+    }
+    int rc = hd_load_many(paths + 1, 3, NULL, many, errs);
+    cr_assert_eq(rc, hd_load(paths[2], NULL, &one, &err), "the status of the first failure");
+    cr_assert_not_null(many[0]);
+    cr_assert(many[1] == NULL && many[2] == NULL);
+    cr_assert_str_eq(errs[1].message, err.message);
+    cr_assert_eq(errs[2].status, HD_EIO);
+    hd_dump_free(many[0]);
+}
+
+/* What the graph holds, by part: the documented bytes per object and per reference. */
+Test(reader, memory_of_the_graph)
+{
+    model m;
+    model_build(&m, 5000, 3);
+    size_t len;
+    char *json = model_serialize(&m, &len);
+    int rc;
+    hd_error err;
+    hd_dump *d = load_threads(json, len, 1, &rc, &err);
+    cr_assert_eq(rc, HD_OK, "%s", err.message);
+    hd_memory mem;
+    hd_dump_memory(d, &mem);
+    cr_assert_eq(mem.objects, 38ull * m.nobjects + 4);
+    cr_assert_eq(mem.references, 8 * hd_edge_count(d));
+    cr_assert_geq(mem.id_map, 4ull * m.nobjects);
+    cr_assert_eq(mem.strings, d->strings.len);
+    cr_assert_eq(mem.total, mem.objects + mem.references + mem.id_map + mem.strings + mem.other);
     hd_dump_free(d);
     free(json);
     model_free(&m);

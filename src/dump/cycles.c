@@ -9,6 +9,8 @@
  */
 #include "analysis.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 void hd_cycles_free(hd_cycles *c)
@@ -134,6 +136,20 @@ static void shortest_cycle(const hd_dump *d, hd_cycle *c, uint32_t k, const uint
     }
 }
 
+/* Reachability, which only says each cycle's state, runs on the other core beside Tarjan. */
+typedef struct reach_job {
+    const hd_dump *d;
+    hd_reach *reach;
+    int rc;
+} reach_job;
+
+static void *reach_job_run(void *arg)
+{
+    reach_job *j = arg;
+    j->rc = hd_reach_compute(j->d, &j->reach);
+    return NULL;
+}
+
 int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out)
 {
     if (!out)
@@ -152,15 +168,23 @@ int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out)
     int rc = HD_ENOMEM;
     if (!res || !comp || !a || !b || !c || !e || !onstack || !cyclic)
         goto done;
-    if (!reach) {
-        if ((rc = hd_reach_compute(d, &own)))
-            goto done;
-        reach = own;
-        rc = HD_ENOMEM;
-    }
+    reach_job job = {d, NULL, HD_OK};
+    pthread_t thread;
+    bool threaded = !reach && pthread_create(&thread, NULL, reach_job_run, &job) == 0;
     uint32_t ncomp = tarjan(d, comp, a, b, c, e, onstack, cyclic);
     free(onstack);
     onstack = NULL;
+    if (threaded)
+        pthread_join(thread, NULL);
+    else if (!reach)
+        reach_job_run(&job);
+    if (!reach) {
+        own = job.reach;
+        reach = own;
+        if ((rc = job.rc))
+            goto done;
+        rc = HD_ENOMEM;
+    }
 
     /* Number the cyclic components (slot[k], in order of their first member), size them, and
      * lay their members out contiguously in object order with a counting sort. */

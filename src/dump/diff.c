@@ -205,6 +205,7 @@ int hd_diff_compute(const hd_dump *old, const hd_dump *new_, enum hd_diff_by by,
         return HD_EINVAL;
     keymap types = {0}, sites = {0};
     uint32_t *tk_old = NULL, *tk_new = NULL, *sk_old = NULL, *sk_new = NULL;
+    uint8_t *matched_old = NULL, *matched_new = NULL;
     hd_diff *df = calloc(1, sizeof *df);
     int rc = HD_ENOMEM;
     if (!df || type_keys(&types, old, &tk_old) || type_keys(&types, new_, &tk_new))
@@ -217,16 +218,22 @@ int hd_diff_compute(const hd_dump *old, const hd_dump *new_, enum hd_diff_by by,
     uint32_t nold = hd_object_count(old), nnew = hd_object_count(new_);
     hd_diff_row *rows = calloc((size_t)nkeys + 1, sizeof *rows);
     df->rows = rows;
-    /* first pass counts, so the id lists are allocated exactly */
-    uint32_t ndel = 0, nadd = 0;
+    /* One id lookup per object of OLD (ids are unique in a dump): the matched objects are marked
+     * on both sides, so NEW needs no lookups of its own and the id lists are allocated exactly. */
+    matched_old = calloc((size_t)nold + 1, 1);
+    matched_new = calloc((size_t)nnew + 1, 1);
+    if (!rows || !matched_old || !matched_new)
+        goto done;
     for (uint32_t o = 0; o < nold; o++) {
         uint32_t j = hd_object_find(new_, hd_object_id(old, o));
-        ndel += j == HD_NONE || tk_new[hd_object_type(new_, j)] != tk_old[hd_object_type(old, o)];
+        if (j != HD_NONE && tk_new[hd_object_type(new_, j)] == tk_old[hd_object_type(old, o)]) {
+            matched_old[o] = matched_new[j] = 1;
+            df->matched++;
+        }
     }
-    nadd = nnew - (nold - ndel);
-    df->added = malloc(((size_t)nadd + 1) * sizeof *df->added);
-    df->deleted = malloc(((size_t)ndel + 1) * sizeof *df->deleted);
-    if (!rows || !df->added || !df->deleted)
+    df->added = malloc((nnew - df->matched + 1) * sizeof *df->added);
+    df->deleted = malloc((nold - df->matched + 1) * sizeof *df->deleted);
+    if (!df->added || !df->deleted)
         goto done;
     for (uint32_t o = 0; o < nold; o++) {
         uint32_t t = tk_old[hd_object_type(old, o)];
@@ -234,13 +241,10 @@ int hd_diff_compute(const hd_dump *old, const hd_dump *new_, enum hd_diff_by by,
         uint64_t size = hd_object_size(old, o);
         r->count_old++;
         r->size_old = hd__add_sat(r->size_old, size);
-        uint32_t j = hd_object_find(new_, hd_object_id(old, o));
-        if (j == HD_NONE || tk_new[hd_object_type(new_, j)] != t) {
+        if (!matched_old[o]) {
             r->deleted++;
             r->freed = hd__add_sat(r->freed, size);
             df->deleted[df->ndeleted++] = o;
-        } else {
-            df->matched++;
         }
     }
     for (uint32_t o = 0; o < nnew; o++) {
@@ -249,8 +253,7 @@ int hd_diff_compute(const hd_dump *old, const hd_dump *new_, enum hd_diff_by by,
         uint64_t size = hd_object_size(new_, o);
         r->count_new++;
         r->size_new = hd__add_sat(r->size_new, size);
-        uint32_t j = hd_object_find(old, hd_object_id(new_, o));
-        if (j == HD_NONE || tk_old[hd_object_type(old, j)] != t) {
+        if (!matched_new[o]) {
             r->added++;
             r->allocated = hd__add_sat(r->allocated, size);
             df->added[df->nadded++] = o;
@@ -283,6 +286,8 @@ done:
     free(tk_new);
     free(sk_old);
     free(sk_new);
+    free(matched_old);
+    free(matched_new);
     if (rc)
         hd_diff_free(df);
     else

@@ -96,3 +96,17 @@ uint64_t hd_total_size(const hd_dump *d)
         total = total + d->obj_size[o] < total ? UINT64_MAX : total + d->obj_size[o];
     return total;
 }
+
+void hd_dump_memory(const hd_dump *d, hd_memory *out)
+{
+    uint64_t n = d->nobjects;
+    out->objects = n * (8 + 8 + 4 + 4 + 4 + 4 + 1 + 1) + (n + 1) * 4;
+    out->references = d->nedges * (4 + 4);
+    out->id_map = d->nobjects ? ((uint64_t)d->obj_map.mask + 1) * sizeof *d->obj_map.slots : 0;
+    out->strings = d->strings.len;
+    out->other = (uint64_t)d->ntypes * (8 + 8 + 4 + 1) + (uint64_t)d->nsites * (8 + 4 + 4 + 4) +
+                 (uint64_t)d->nroots * (4 + 4 + 4 + 1) + (uint64_t)d->nweakrefs * (4 + 4 + 1) +
+                 (uint64_t)d->pools.nclasses * sizeof *d->pool_classes +
+                 (uint64_t)d->gc.ngarbage * sizeof *d->gc_garbage;
+    out->total = out->objects + out->references + out->id_map + out->strings + out->other;
+}

@@ -1,8 +1,9 @@
 /* dump_internal.h: the loaded graph, struct of arrays with dense indices and CSR out-edges.
  *
  * Per object: id 8 + size 8 + type 4 + site 4 + label 4 + rc 4 + edge offset 4 + gen 1 +
- * flags 1 = 38 bytes, plus the id map (4 bytes a slot at most 70 % full). Per reference: target
- * 4 + name 4 = 8 bytes. Strings live once in the arena.
+ * flags 1 = 38 bytes, plus the id map (4 bytes a slot: one per id of a dense range, or at most
+ * 70 % full). Per reference: target 4 + name 4 = 8 bytes. Strings live once in the arena.
+ * hd_dump_memory() (dump.c) counts the same; formats/heapdump.md 13.1 documents it.
  */
 #ifndef HD_DUMP_INTERNAL_H
 #define HD_DUMP_INTERNAL_H
@@ -33,6 +34,8 @@ struct hd_dump {
     uint32_t *obj_type, *obj_site, *obj_label, *obj_rc;
     uint8_t *obj_gen, *obj_flags;
     hd__idmap obj_map;
+
+    uint32_t second_half;  /* the first object a second thread read; 0: one thread read all */
 
     uint64_t nedges, edges_cap;
     uint32_t *edge_offset; /* nobjects + 1 */

@@ -91,15 +91,15 @@ void hd__lex_free(hd__lexer *lx)
     lx->str = lx->cap = NULL;
 }
 
-int hd__lex_restart(hd__lexer *lx)
+int hd__lex_seek(hd__lexer *lx, hd__pos at)
 {
-    if (!lx->src.rewind || lx->src.rewind(lx->src.ctx) != 0)
+    if (!lx->src.seek || lx->src.seek(lx->src.ctx, at.offset) != 0)
         return HD_EIO;
     lx->pos = lx->end = 0;
     lx->eof = false;
-    lx->base = 0;
-    lx->line = 1;
-    lx->line_start = 0;
+    lx->base = at.offset;
+    lx->line = at.line;
+    lx->line_start = at.offset - (at.column - 1);
     lx->capturing = false;
     lx->open = 0;
     return HD_OK;
@@ -317,7 +317,14 @@ static int lex_escape(hd__lexer *lx)
     return str_put(lx, &simple, 1);
 }
 
-static int lex_string(hd__lexer *lx)
+/* Bytes that end a run of plain string text: the quote, the backslash, control characters. */
+static const bool string_stop[256] = {
+    [0x00] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ['"'] = 1, ['\\'] = 1,
+};
+
+__attribute__((noinline)) static int lex_string(hd__lexer *lx)
 {
     lx->pos++; /* the opening quote */
     lx->str_len = 0;
@@ -325,7 +332,7 @@ static int lex_string(hd__lexer *lx)
     for (;;) {
         size_t i = lx->pos;
         const unsigned char *b = (const unsigned char *)lx->buf;
-        while (i < lx->end && b[i] != '"' && b[i] != '\\' && b[i] >= 0x20)
+        while (i < lx->end && !string_stop[b[i]])
             i++;
         if (i > lx->pos) {
             int rc = str_put(lx, lx->buf + lx->pos, i - lx->pos);
@@ -376,7 +383,7 @@ static int lex_digits(hd__lexer *lx, bool exact, const char *what)
             uint64_t d = (uint64_t)(b[i] - '0');
             if (!exact || big)
                 continue;
-            if (num > (UINT64_MAX - d) / 10)
+            if (num >= UINT64_MAX / 10 && (num > UINT64_MAX / 10 || d > UINT64_MAX % 10))
                 big = true;
             else
                 num = num * 10 + d;
@@ -396,7 +403,7 @@ static int lex_digits(hd__lexer *lx, bool exact, const char *what)
     }
 }
 
-static int lex_number(hd__lexer *lx)
+__attribute__((noinline)) static int lex_number(hd__lexer *lx)
 {
     bool neg = lx->buf[lx->pos] == '-';
     lx->num = 0;
@@ -444,7 +451,7 @@ static int lex_number(hd__lexer *lx)
     return HD_OK;
 }
 
-static int lex_literal(hd__lexer *lx, const char *word, enum hd__tok tok)
+__attribute__((noinline)) static int lex_literal(hd__lexer *lx, const char *word, enum hd__tok tok)
 {
     for (const char *w = word; *w; w++) {
         unsigned char c = 0;
@@ -596,6 +603,52 @@ int hd__lex_uints(hd__lexer *lx, uint64_t *out, size_t max, size_t *got)
     }
     *got = n;
     return HD_OK;
+}
+
+bool hd__lex_pair(hd__lexer *lx, uint64_t *num, const char **str, size_t *len, hd__pos *str_pos)
+{
+    const unsigned char *b = (const unsigned char *)lx->buf;
+    size_t i = lx->pos, end = lx->end;
+    while (i < end && b[i] == ' ')
+        i++;
+    if (i >= end || b[i] < '0' || b[i] > '9' || (b[i] == '0' && i + 1 < end && b[i + 1] <= '9' &&
+                                                  b[i + 1] >= '0'))
+        return false;
+    uint64_t v = 0;
+    for (; i < end && b[i] >= '0' && b[i] <= '9'; i++) {
+        unsigned d = b[i] - '0';
+        if (v >= UINT64_MAX / 10 && (v > UINT64_MAX / 10 || d > UINT64_MAX % 10))
+            return false;
+        v = v * 10 + d;
+    }
+    while (i < end && b[i] == ' ')
+        i++;
+    if (i >= end || b[i] != ',')
+        return false;
+    for (i++; i < end && b[i] == ' '; i++)
+        ;
+    if (i >= end || b[i] != '"')
+        return false;
+    size_t quote = i, from = ++i;
+    while (i < end && !string_stop[b[i]])
+        i++;
+    if (i >= end || b[i] != '"')
+        return false;
+    size_t to = i;
+    for (i++; i < end && b[i] == ' '; i++)
+        ;
+    if (i >= end || b[i] != ']')
+        return false;
+    lx->pos = quote;
+    *str_pos = here(lx);
+    lx->pos = i;
+    lx->tok_pos = here(lx);
+    lx->pos++;
+    lx->tok = HD__T_RBRACKET;
+    *num = v;
+    *str = lx->buf + from;
+    *len = to - from;
+    return true;
 }
 
 static int expect(hd__lexer *lx, enum hd__tok want, const char *context)

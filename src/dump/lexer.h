@@ -55,8 +55,9 @@ typedef struct hd__lexer {
 
 int hd__lex_init(hd__lexer *lx, hd__source src, const char *name, hd_error *err);
 void hd__lex_free(hd__lexer *lx);
-/* Starts over from the beginning of the source; HD_EIO when it cannot. */
-int hd__lex_restart(hd__lexer *lx);
+/* Goes on from position at (offset, line and column of a byte; {0, 1, 1} starts over), with no
+ * token current; HD_EIO when the source cannot seek. */
+int hd__lex_seek(hd__lexer *lx, hd__pos at);
 /* Reads the next token into lx->tok; HD_OK or an error status with lx->err filled. */
 int hd__lex_next(hd__lexer *lx);
 /* Moves to the next element of the array being read: with the array's '[' current, or the last
@@ -70,6 +71,13 @@ int hd__lex_next_element(hd__lexer *lx);
  * Runs of numbers inside a chunk are read in one tight loop: the flat arrays of V8 heap
  * snapshots hold hundreds of millions of them. */
 int hd__lex_uints(hd__lexer *lx, uint64_t *out, size_t max, size_t *got);
+
+/* The common shape of a reference, read straight from the current chunk: with '[' current and
+ * then, before the chunk ends, an unsigned integer, ',', a string without escapes and ']' (spaces
+ * only between them), consumes them, makes that ']' current and returns true with the integer
+ * and the string (in the chunk, valid until the next token) and where the string began.
+ * Otherwise consumes nothing and returns false: the tokens say what else is there, and where. */
+bool hd__lex_pair(hd__lexer *lx, uint64_t *num, const char **str, size_t *len, hd__pos *str_pos);
 /* With the first token of a value current, consumes the whole value (its last token becomes
  * current). Iterative; fails with HD_ELIMIT past HD__MAX_DEPTH. */
 int hd__lex_skip_value(hd__lexer *lx);

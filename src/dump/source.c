@@ -1,6 +1,6 @@
 /* source.c: byte sources for the reader. A stream is read ahead by one thread into a small ring
  * of chunks, so the kernel's copy of the file (or zlib's inflating of a gzip stream) overlaps
- * the parsing; a buffer is handed out as is.
+ * the parsing; a buffer is handed out as is; a range is copied out chunk by chunk with read_at.
  *
  * Invariant of the ring: chunks [head, head + filled) hold data in order; the first of them may
  * be lent to the reader (lent), and the reading thread only ever writes chunk tail, which is
@@ -9,9 +9,11 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -31,10 +33,21 @@ static long buffer_next(void *ctx, const char **data, uint64_t *raw)
     return (long)n;
 }
 
-static int buffer_rewind(void *ctx)
+static int buffer_seek(void *ctx, uint64_t offset)
 {
-    ((hd__buffer_source *)ctx)->pos = 0;
+    hd__buffer_source *b = ctx;
+    b->pos = offset < b->size ? (size_t)offset : b->size;
     return 0;
+}
+
+static long buffer_read_at(void *ctx, uint64_t offset, char *buf, size_t len)
+{
+    const hd__buffer_source *b = ctx;
+    if (offset >= b->size)
+        return 0;
+    size_t n = b->size - (size_t)offset < len ? b->size - (size_t)offset : len;
+    memcpy(buf, b->data + offset, n);
+    return (long)n;
 }
 
 hd__source hd__buffer_source_init(hd__buffer_source *b, const void *data, size_t size)
@@ -42,12 +55,13 @@ hd__source hd__buffer_source_init(hd__buffer_source *b, const void *data, size_t
     b->data = data;
     b->size = size;
     b->pos = 0;
-    return (hd__source){buffer_next, buffer_rewind, b};
+    return (hd__source){buffer_next, buffer_seek, buffer_read_at, b};
 }
 
 struct hd__stream_source {
     FILE *f;
     gzFile gz; /* set when the stream is gzip-compressed: chunks are inflated from it */
+    bool whole_file; /* a plain regular file read from its first byte: read_at may pread it */
     uint64_t raw[NCHUNKS]; /* bytes of the stream itself (compressed ones for gzip) read so far,
                             * as of the end of each chunk: for progress */
     char *chunk[NCHUNKS];
@@ -183,14 +197,38 @@ static void start_thread(hd__stream_source *s)
     s->threaded = pthread_create(&s->thread, NULL, read_ahead, s) == 0;
 }
 
-static int stream_rewind(void *ctx)
+static int stream_seek(void *ctx, uint64_t offset)
 {
     hd__stream_source *s = ctx;
     stop_thread(s);
-    if (s->gz ? gzrewind(s->gz) != 0 : (clearerr(s->f), fseeko(s->f, 0, SEEK_SET) != 0))
+    if (offset > INT64_MAX)
+        return -1;
+    /* gzseek inflates its way forward: fine for the rewinds it serves */
+    if (s->gz ? gzseek(s->gz, (z_off_t)offset, SEEK_SET) < 0
+              : (clearerr(s->f), fseeko(s->f, (off_t)offset, SEEK_SET) != 0))
         return -1;
     start_thread(s);
     return 0;
+}
+
+static long stream_read_at(void *ctx, uint64_t offset, char *buf, size_t len)
+{
+    const hd__stream_source *s = ctx;
+    if (offset > INT64_MAX)
+        return -1;
+    /* pread leaves the descriptor's offset, and so the FILE the read-ahead thread uses, alone */
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = pread(fileno(s->f), buf + got, len - got, (off_t)(offset + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    return (long)got;
 }
 
 /* gzip's magic bytes, looked at without consuming them where the stream can seek back; a
@@ -214,7 +252,10 @@ hd__stream_source *hd__stream_source_new(FILE *f)
     if (!s)
         return NULL;
     s->f = f;
+    struct stat st;
+    s->whole_file = ftello(f) == 0 && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
     if (needs_zlib(f)) {
+        s->whole_file = false;
         /* zlib reads the descriptor, whose offset glibc may have left past what the FILE holds
          * in its buffer: put it where the stream stands (a pipe has nothing buffered yet). */
         off_t at = ftello(f);
@@ -245,7 +286,7 @@ hd__stream_source *hd__stream_source_new(FILE *f)
 
 hd__source hd__stream_source_get(hd__stream_source *s)
 {
-    return (hd__source){stream_next, stream_rewind, s};
+    return (hd__source){stream_next, stream_seek, s->whole_file ? stream_read_at : NULL, s};
 }
 
 void hd__stream_source_free(hd__stream_source *s)
@@ -262,4 +303,41 @@ void hd__stream_source_free(hd__stream_source *s)
     if (s->gz)
         gzclose(s->gz);
     free(s);
+}
+
+/* --- a range, for a second thread -------------------------------------------------------- */
+
+static long range_next(void *ctx, const char **data, uint64_t *raw)
+{
+    hd__range_source *r = ctx;
+    long n = r->of.read_at(r->of.ctx, r->at, r->chunk, CHUNK);
+    if (n > 0) {
+        r->at += (uint64_t)n;
+        atomic_fetch_add(&r->done, (uint64_t)n);
+    }
+    *data = r->chunk;
+    *raw = r->at;
+    return n;
+}
+
+static int range_seek(void *ctx, uint64_t offset)
+{
+    ((hd__range_source *)ctx)->at = offset;
+    return 0;
+}
+
+int hd__range_source_init(hd__range_source *r, hd__source of, hd__source *out)
+{
+    r->of = of;
+    r->at = 0;
+    atomic_init(&r->done, 0);
+    r->chunk = malloc(CHUNK);
+    *out = (hd__source){range_next, range_seek, NULL, r};
+    return r->chunk ? 0 : -1;
+}
+
+void hd__range_source_free(hd__range_source *r)
+{
+    free(r->chunk);
+    r->chunk = NULL;
 }

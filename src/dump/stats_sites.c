@@ -82,19 +82,32 @@ uint32_t hd_stats_of_objects(const hd_dump *d, const uint32_t *objects, uint32_t
 {
     if (!n)
         return 0;
-    for (uint32_t i = 0; i < n; i++)
-        out[i] = (hd_type_stat){hd_object_type(d, objects[i]), 1, hd_object_size(d, objects[i]), 0};
-    qsort(out, n, sizeof *out, compare_type_index);
-    uint32_t k = 0;
-    for (uint32_t i = 1; i < n; i++) {
-        if (out[i].type == out[k].type) {
-            out[k].count++;
-            out[k].size = hd__add_sat(out[k].size, out[i].size);
-        } else {
-            out[++k] = out[i];
+    uint32_t k = 0, ntypes = hd_type_count(d);
+    if (ntypes <= n) { /* the usual case, a big set: count into out[type], then close the gaps */
+        for (uint32_t t = 0; t < ntypes; t++)
+            out[t] = (hd_type_stat){t, 0, 0, 0};
+        for (uint32_t i = 0; i < n; i++) {
+            hd_type_stat *st = &out[hd_object_type(d, objects[i])];
+            st->count++;
+            st->size = hd__add_sat(st->size, hd_object_size(d, objects[i]));
         }
+        for (uint32_t t = 0; t < ntypes; t++)
+            if (out[t].count)
+                out[k++] = out[t];
+    } else { /* more types than objects: out has no room for a slot per type */
+        for (uint32_t i = 0; i < n; i++)
+            out[i] = (hd_type_stat){hd_object_type(d, objects[i]), 1, hd_object_size(d, objects[i]), 0};
+        qsort(out, n, sizeof *out, compare_type_index);
+        for (uint32_t i = 1; i < n; i++) {
+            if (out[i].type == out[k].type) {
+                out[k].count++;
+                out[k].size = hd__add_sat(out[k].size, out[i].size);
+            } else {
+                out[++k] = out[i];
+            }
+        }
+        k++;
     }
-    k++;
     sort_ctx ctx = {d, sort};
     qsort_r(out, k, sizeof *out, compare_types, &ctx);
     return k;

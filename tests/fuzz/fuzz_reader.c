@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     }
     /* Validation mode walks other paths (records dropped, problems placed afterwards). */
     int problems = 0;
-    hd_load_options opts = {count_problem, &problems, NULL};
+    hd_load_options opts = {.on_problem = count_problem, .user = &problems};
     rc = hd_load_buffer(data, size, "fuzz.json", &opts, &d, &err);
     if ((rc == HD_OK) != (d != NULL) || (rc == HD_OK && problems))
         abort();
