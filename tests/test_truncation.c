@@ -110,7 +110,7 @@ Test(truncation, validation_stops_at_the_cut)
     char *text = read_file("samples/dumps/growing_list_3.json", &len);
     for (size_t cut = 0; cut + 2 < len; cut++) {
         int problems = 0;
-        hd_load_options opts = {count_problem, &problems, NULL};
+        hd_load_options opts = {.on_problem = count_problem, .user = &problems};
         hd_dump *d = NULL;
         hd_error err;
         int rc = hd_load_buffer(text, cut, "cut.json", &opts, &d, &err);

@@ -645,6 +645,7 @@ bool hd__lex_pair(hd__lexer *lx, uint64_t *num, const char **str, size_t *len, h
     lx->tok_pos = here(lx);
     lx->pos++;
     lx->tok = HD__T_RBRACKET;
+    lx->open -= lx->open > 0; /* the pair's ']' closes what hd__lex_next counted open */
     *num = v;
     *str = lx->buf + from;
     *len = to - from;

@@ -515,7 +515,7 @@ static int restart(hd__v8 *v, hd__pos at, const char *why)
 {
     hd__lexer *lx = v->lx;
     int rc;
-    if (hd__lex_restart(lx) != HD_OK)
+    if (hd__lex_seek(lx, (hd__pos){0, 1, 1}) != HD_OK)
         return hd__lex_fail(lx, HD_EFORMAT, at, "%s", why);
     if ((rc = hd__lex_next(lx)) || (rc = hd__lex_next(lx)))
         return rc;
@@ -570,7 +570,7 @@ hd__pos hd__v8_locate(hd__v8 *v, const char *member, uint64_t index, hd__pos fal
     hd_error scratch, *keep = lx->err;
     lx->err = &scratch; /* a failure here only means the fallback position */
     hd__pos at = fallback;
-    if (hd__lex_restart(lx) != HD_OK || hd__lex_next(lx) || hd__lex_next(lx))
+    if (hd__lex_seek(lx, (hd__pos){0, 1, 1}) != HD_OK || hd__lex_next(lx) || hd__lex_next(lx))
         goto out;
     while (lx->tok == HD__T_STRING) {
         bool it = !strcmp(lx->str, member);
