@@ -71,12 +71,22 @@ static void check_cut(const char *text, size_t len, size_t cut, int rc, hd_dump 
                  (unsigned long long)err->column, (unsigned long long)err->offset);
 }
 
+/* One thread, then two (the objects array split in halves): the same positioned error. */
 static void cut_buffer(const char *text, size_t len, size_t cut)
 {
     hd_dump *d = NULL;
-    hd_error err;
-    int rc = hd_load_buffer(text, cut, "cut.json", NULL, &d, &err);
+    hd_error err, err2;
+    int rc = hd_load_buffer(text, cut, "cut.json", &(hd_load_options){.threads = 1}, &d, &err);
     check_cut(text, len, cut, rc, d, &err, "cut.json", false);
+    hd_dump *d2 = NULL;
+    int rc2 = hd_load_buffer(text, cut, "cut.json", &(hd_load_options){.threads = 2}, &d2, &err2);
+    cr_assert_eq(rc2, rc, "cut at %zu: two threads %d, one %d", cut, rc2, rc);
+    if (rc != HD_OK) {
+        cr_assert_str_eq(err2.message, err.message, "cut at %zu", cut);
+        cr_assert_eq(err2.line, err.line, "cut at %zu", cut);
+        cr_assert_eq(err2.column, err.column, "cut at %zu", cut);
+    }
+    hd_dump_free(d2);
 }
 
 static const char *const samples[] = {

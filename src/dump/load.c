@@ -1076,6 +1076,7 @@ static int split_finish(loader *L, bool at_boundary)
         hd__pos end = {s->end.offset, lx->line + s->end.line - 1, s->end.column};
         if (hd__lex_seek(lx, (hd__pos){end.offset + 1, end.line, end.column + 1}) != HD_OK)
             rc = hd__lex_fail(lx, HD_EIO, end, "cannot read on after the objects array");
+        lx->open = 1; /* the seek forgets the nesting: past the top-level array, only '{' is open */
         lx->tok = HD__T_RBRACKET;
         lx->tok_pos = end;
     }
