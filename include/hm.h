@@ -598,6 +598,18 @@ void *hm_mem_alloc(hm_heap *h, size_t size);
 void *hm_mem_realloc(hm_heap *h, void *p, size_t old_size, size_t new_size); /* p may be NULL */
 void hm_mem_free(hm_heap *h, void *p, size_t size);                         /* p may be NULL */
 
+/* Allocation failure injection, to test the out-of-memory paths of libhm and of code built on it.
+ * Every place a heap obtains memory counts as one allocation: an object's or buffer's block, a
+ * pool arena, a side table (weakref lists, tracing, snapshot buffers, named roots, callbacks).
+ * hm_fault_fail_at(h, n, persistent): the n-th allocation from now fails (n = 1: the next one),
+ * and with persistent every one after it too; n = 0 disarms. hm_fault_count(): allocations the
+ * heap has asked for since it was made, for sizing a walk over a scenario. Every failure comes
+ * back as the NULL or HM_ENOMEM the function documents, leaving the heap consistent; where no
+ * error can be returned (a collection, a weakref callback's queue) the work is done without the
+ * memory, as written under each function. */
+void hm_fault_fail_at(hm_heap *h, uint64_t n, bool persistent);
+uint64_t hm_fault_count(const hm_heap *h);
+
 typedef struct hm_pool_class_stats {
     size_t size;             /* block size of the class */
     size_t pools;            /* pools of this class in use */
@@ -671,7 +683,9 @@ int hm_objpool_get_stats(const hm_object *pool, hm_objpool_stats *out); /* HM_EI
  * site is the heap's "current site", set by the macro and kept until the next one: an object
  * created inside a call (the __dict__ of an instance, an object a factory or finalizer makes
  * through a plain function call) is charged to the last site set, as tracemalloc charges the
- * line being executed. Site strings must be static (string literals). */
+ * line being executed. Site strings must be static (string literals). Out of memory, an object
+ * whose trace cannot be kept is not made (its constructor returns NULL), as tracemalloc fails an
+ * allocation it cannot trace; a site that cannot be kept is charged to "<unknown>". */
 typedef struct hm_site {
     const char *file;     /* "<unknown>" for objects made with no site set */
     int line;             /* 0 when grouped by file */

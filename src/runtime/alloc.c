@@ -25,6 +25,8 @@ static inline bool pooled(size_t n) { return n <= HM__POOL_SMALL_MAX; }
 
 static void *raw_alloc(hm_heap *h, size_t n)
 {
+    if (hm__fault_hit(&h->fault))
+        return NULL;
     if (pooled(n))
         return hm__pool_alloc(&h->pools, n);
     void *p = malloc(n);
@@ -63,7 +65,7 @@ void *hm__realloc(hm_heap *h, void *p, size_t old_size, size_t new_size)
     if (pooled(o) && pooled(n) && hm__pool_class(o) == hm__pool_class(n)) {
         q = p; /* the block already fits */
     } else if (!pooled(o) && !pooled(n)) {
-        q = realloc(p, n);
+        q = hm__sys_realloc(h, p, n);
         if (!q)
             return NULL;
         h->pools.large_bytes += n - o;
@@ -86,6 +88,36 @@ void hm__free(hm_heap *h, void *p, size_t size)
     h->stats.bytes -= size;
     raw_free(h, p, real_size(size));
 }
+
+void *hm__sys_malloc(const hm_heap *h, size_t size)
+{
+    return hm__fault_hit(h->pools.fault) ? NULL : malloc(size);
+}
+
+void *hm__sys_calloc(const hm_heap *h, size_t n, size_t size)
+{
+    return hm__fault_hit(h->pools.fault) ? NULL : calloc(n, size);
+}
+
+void *hm__sys_realloc(const hm_heap *h, void *p, size_t size)
+{
+    return hm__fault_hit(h->pools.fault) ? NULL : realloc(p, size);
+}
+
+char *hm__sys_strdup(const hm_heap *h, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *copy = hm__sys_malloc(h, n);
+    return copy ? memcpy(copy, s, n) : NULL;
+}
+
+void hm_fault_fail_at(hm_heap *h, uint64_t n, bool persistent)
+{
+    h->fault.fail_at = n ? h->fault.count + n : UINT64_MAX;
+    h->fault.persistent = persistent;
+}
+
+uint64_t hm_fault_count(const hm_heap *h) { return h->fault.count; }
 
 void *hm_mem_alloc(hm_heap *h, size_t size) { return h ? hm__alloc(h, size) : NULL; }
 

@@ -626,7 +626,7 @@ int hm_gc_callback_add(hm_heap *h, hm_gc_callback_fn fn, void *user)
 {
     if (!fn)
         return HM_EINVAL;
-    hm__callback *cbs = realloc(h->callbacks, (h->ncallbacks + 1) * sizeof *cbs);
+    hm__callback *cbs = hm__sys_realloc(h, h->callbacks, (h->ncallbacks + 1) * sizeof *cbs);
     if (!cbs)
         return HM_ENOMEM;
     cbs[h->ncallbacks++] = (hm__callback){fn, user};

@@ -4,6 +4,7 @@
 #define HM_INTERNAL_H
 
 #include "hm.h"
+#include "runtime/fault.h"
 #include "runtime/pool.h"
 
 /* Private flag bits, above the public HM_FLAG_* ones. */
@@ -116,6 +117,7 @@ struct hm_heap {
 
     hm_heap_stats stats;
     hm__pools pools;          /* the small-object allocator (pool.h) */
+    hm__fault fault;          /* allocation failure injection (fault.h) */
     struct hm__trace *trace;  /* allocation-site tracing (trace.c); NULL when off */
     uint32_t site;            /* the current site while tracing: an index in trace's table */
 
@@ -163,9 +165,16 @@ struct hm_heap {
 void *hm__alloc(hm_heap *h, size_t size);
 void *hm__realloc(hm_heap *h, void *p, size_t old_size, size_t new_size);
 void hm__free(hm_heap *h, void *p, size_t size);
+/* The heap's side tables and buffers (not counted in its bytes): malloc's, behind the same
+ * failure injection as the objects; free them with free(). The heap may be const: counting an
+ * allocation (through pools.fault) is bookkeeping, as when a const query returns a new array. */
+void *hm__sys_malloc(const hm_heap *h, size_t size);
+void *hm__sys_calloc(const hm_heap *h, size_t n, size_t size);
+void *hm__sys_realloc(const hm_heap *h, void *p, size_t size);
+char *hm__sys_strdup(const hm_heap *h, const char *s);
 
 /* ---- allocation sites (trace.c): called only while h->trace is set ---- */
-void hm__trace_record(hm_heap *h, const hm_object *o, size_t size);
+bool hm__trace_record(hm_heap *h, const hm_object *o, size_t size);
 void hm__trace_forget(hm_heap *h, const hm_object *o);
 void hm__trace_fini(hm_heap *h);
 

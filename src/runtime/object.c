@@ -34,6 +34,10 @@ hm_object *hm_object_new_var(hm_heap *h, const hm_type *type, size_t extra)
     o->type = type;
     o->rc = 1;
     o->id = h->id_base | h->next_id++;
+    if (h->trace && !hm__trace_record(h, o, size)) { /* as tracemalloc: no trace, no object */
+        hm__free(h, o, size);
+        return NULL;
+    }
     if (gc) {
         o->flags = HM_FLAG_TRACKED;
         hm__list_append(&h->gen[0].head, o);
@@ -42,8 +46,6 @@ hm_object *hm_object_new_var(hm_heap *h, const hm_type *type, size_t extra)
     }
     h->stats.objects++;
     h->stats.allocations++;
-    if (h->trace)
-        hm__trace_record(h, o, size);
     if (h->lifecycle)
         h->lifecycle(o, HM_EVENT_CREATE, h->lifecycle_user);
     return o;

@@ -33,6 +33,8 @@ static uint8_t *map_arena(void)
 
 static hm__arena *new_arena(hm__pools *P)
 {
+    if (hm__fault_hit(P->fault))
+        return NULL;
     hm__arena *a = calloc(1, sizeof *a);
     if (!a)
         return NULL;

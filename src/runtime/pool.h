@@ -88,6 +88,7 @@ typedef struct hm__pools {
     uint64_t arenas_allocated, arenas_reclaimed;
     size_t arenas_current, arenas_highwater;
     size_t large_blocks, large_bytes; /* requests above HM__POOL_SMALL_MAX, given to malloc */
+    struct hm__fault *fault;          /* the heap's failure injection: a new arena counts once */
 } hm__pools;
 
 void *hm__pool_alloc_slow(hm__pools *P, unsigned idx);

@@ -26,13 +26,13 @@ int hm_root_set(hm_heap *h, const char *name, hm_object *o)
     }
     if (h->nnamed_roots == h->capnamed_roots) {
         size_t cap = h->capnamed_roots ? 2 * h->capnamed_roots : 8;
-        hm__named_root *roots = realloc(h->named_roots, cap * sizeof *roots);
+        hm__named_root *roots = hm__sys_realloc(h, h->named_roots, cap * sizeof *roots);
         if (!roots)
             return HM_ENOMEM;
         h->named_roots = roots;
         h->capnamed_roots = cap;
     }
-    char *copy = strdup(name);
+    char *copy = hm__sys_strdup(h, name);
     if (!copy)
         return HM_ENOMEM;
     h->named_roots[h->nnamed_roots++] = (hm__named_root){.name = copy, .object = hm_incref(o)};

@@ -188,11 +188,11 @@ static size_t type_slot(const hm_type *t, size_t cap)
     return (size_t)(((uintptr_t)t >> 4) * 0x9E3779B97F4A7C15u >> 17) & (cap - 1);
 }
 
-static bool types_grow(type_table *tt)
+static bool types_grow(hm_heap *h, type_table *tt)
 {
     size_t cap = tt->cap ? 2 * tt->cap : 64;
-    uint32_t *slots = calloc(cap, sizeof *slots);
-    const hm_type **types = realloc(tt->types, cap / 2 * sizeof *types);
+    uint32_t *slots = hm__sys_calloc(h, cap, sizeof *slots);
+    const hm_type **types = slots ? hm__sys_realloc(h, tt->types, cap / 2 * sizeof *types) : NULL;
     if (!slots || !types) {
         free(slots);
         if (types)
@@ -213,13 +213,13 @@ static bool types_grow(type_table *tt)
 }
 
 /* The type's id, added if new; false when out of memory. */
-static bool type_id(type_table *tt, const hm_type *t, uint32_t *id)
+static bool type_id(hm_heap *h, type_table *tt, const hm_type *t, uint32_t *id)
 {
     if (t == tt->last && tt->n) {
         *id = tt->last_id;
         return true;
     }
-    if ((tt->n + 1) * 2 > tt->cap && !types_grow(tt))
+    if ((tt->n + 1) * 2 > tt->cap && !types_grow(h, tt))
         return false;
     size_t j = type_slot(t, tt->cap);
     for (uint32_t k; (k = tt->slots[j]) != 0; j = (j + 1) & (tt->cap - 1))
@@ -260,10 +260,10 @@ static int listed_order(const void *pa, const void *pb)
     return (a->id > b->id) - (a->id < b->id);
 }
 
-static bool listing_make(listing *l, size_t n)
+static bool listing_make(hm_heap *h, listing *l, size_t n)
 {
     l->n = l->at = 0;
-    l->items = n ? malloc(n * sizeof *l->items) : NULL;
+    l->items = n ? hm__sys_malloc(h, n * sizeof *l->items) : NULL;
     return n == 0 || l->items;
 }
 
@@ -424,7 +424,7 @@ static void write_flags(writer *w, const hm_object *o)
 static void write_object(writer *w, hm_object *o, bool first)
 {
     uint32_t tid = 0, site;
-    type_id(&w->types, o->type, &tid); /* every type was added by the counting pass */
+    type_id(w->h, &w->types, o->type, &tid); /* every type was added by the counting pass */
     put_member_u64(w, first ? "\n  {\"id\": " : ",\n  {\"id\": ", o->id);
     put_member_u64(w, ", \"type\": ", tid);
     put_member_u64(w, ", \"size\": ", hm_object_size(o));
@@ -593,7 +593,7 @@ static bool collect_listings(writer *w)
 {
     hm_heap *h = w->h;
     size_t ngarbage = h->garbage ? hm_list_len(h->garbage) : 0;
-    if (!listing_make(&w->named, h->nnamed_roots) || !listing_make(&w->garbage, ngarbage))
+    if (!listing_make(h, &w->named, h->nnamed_roots) || !listing_make(h, &w->garbage, ngarbage))
         return false;
     for (size_t i = 0; i < h->nnamed_roots; i++)
         w->named.items[w->named.n++] = (listed){h->named_roots[i].object->id, h->named_roots[i].name};
@@ -616,7 +616,7 @@ static bool prepare(writer *w)
     walk_begin(&it, h, false);
     uint32_t tid;
     for (hm_object *o; (o = walk_next(&it)) != NULL;) {
-        if (!type_id(&w->types, o->type, &tid))
+        if (!type_id(w->h, &w->types, o->type, &tid))
             return false;
         o->gc.gc_refs = 0;
     }

@@ -18,7 +18,7 @@ static int emit(hm_heap *h, int (*drain)(hm__out *, size_t), void *target,
                 const hm_snapshot_options *opts)
 {
     hm__out out;
-    if (hm__out_init(&out, drain, target) != HM_OK)
+    if (hm__out_init(&out, h, drain, target) != HM_OK)
         return HM_ENOMEM;
     int r = hm__snapshot_emit(h, &out, opts);
     hm__out_fini(&out);
@@ -45,6 +45,7 @@ int hm_snapshot_write_file(hm_heap *h, FILE *f, const hm_snapshot_options *opts)
 /* ---- memory ---- */
 
 typedef struct membuf {
+    hm_heap *heap;
     char *data;
     size_t len, cap;
 } membuf;
@@ -56,7 +57,7 @@ static int drain_memory(hm__out *out, size_t n)
         size_t cap = m->cap ? m->cap : HM__OUT_BUFSIZE;
         while (cap - m->len < n)
             cap *= 2;
-        char *p = realloc(m->data, cap);
+        char *p = hm__sys_realloc(m->heap, m->data, cap);
         if (!p)
             return HM_ENOMEM;
         m->data = p;
@@ -71,7 +72,7 @@ int hm_snapshot_write_buffer(hm_heap *h, char **data, size_t *size, const hm_sna
 {
     if (!h || !data || !size)
         return HM_EINVAL;
-    membuf m = {0};
+    membuf m = {.heap = h};
     int r = emit(h, drain_memory, &m, opts);
     if (r != HM_OK) {
         free(m.data);
@@ -171,8 +172,8 @@ static int emit_to_fd(hm_heap *h, int fd, bool gzip, const hm_snapshot_options *
     }
     hm__out out;
     int r = HM_ENOMEM;
-    p.spare = malloc(HM__OUT_BUFSIZE);
-    if (p.spare && hm__out_init(&out, drain_pipeline, &p) == HM_OK) {
+    p.spare = hm__sys_malloc(h, HM__OUT_BUFSIZE);
+    if (p.spare && hm__out_init(&out, h, drain_pipeline, &p) == HM_OK) {
         pthread_mutex_init(&p.mu, NULL);
         pthread_cond_init(&p.cv, NULL);
         if (pthread_create(&p.thread, NULL, pipeline_run, &p) == 0) {
@@ -203,13 +204,13 @@ static bool ends_with(const char *s, const char *suffix)
 
 /* Creates "DIR/.BASE.tmp-PID-N" beside path with the mode a plain fopen would give (0666 less the
  * umask), exclusively, so that nothing existing is ever opened. */
-static int open_temp(const char *path, char **tmp_out)
+static int open_temp(hm_heap *h, const char *path, char **tmp_out)
 {
     static unsigned counter;
     const char *slash = strrchr(path, '/');
     size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
     size_t cap = strlen(path) + 48;
-    char *tmp = malloc(cap);
+    char *tmp = hm__sys_malloc(h, cap);
     if (!tmp) {
         errno = ENOMEM;
         return -1;
@@ -236,9 +237,9 @@ int hm_snapshot_write(hm_heap *h, const char *path, const hm_snapshot_options *o
     if (h->collecting || h->deallocating || h->destroying)
         return HM_EBUSY;
     char *tmp = NULL;
-    int fd = open_temp(path, &tmp);
+    int fd = open_temp(h, path, &tmp);
     if (fd < 0)
-        return HM_EIO;
+        return errno == ENOMEM ? HM_ENOMEM : HM_EIO;
     int r = emit_to_fd(h, fd, ends_with(path, ".gz"), opts);
     int saved = errno;
     /* No fsync: the rename already guarantees that a crash of the process, at any point, leaves

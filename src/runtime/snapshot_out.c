@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hm.h"
+#include "runtime/internal.h"
 #include "runtime/snapshot_out.h"
 
-int hm__out_init(hm__out *out, int (*drain)(hm__out *, size_t), void *target)
+int hm__out_init(hm__out *out, hm_heap *h, int (*drain)(hm__out *, size_t), void *target)
 {
     *out = (hm__out){.drain = drain, .target = target, .status = HM_OK};
-    out->buf = malloc(HM__OUT_BUFSIZE);
+    out->buf = hm__sys_malloc(h, HM__OUT_BUFSIZE);
     return out->buf ? HM_OK : HM_ENOMEM;
 }
 

@@ -21,8 +21,8 @@ struct hm__out {
     char *buf;
 };
 
-/* HM_OK or HM_ENOMEM; hm__out_fini() frees the buffer (not the target). */
-int hm__out_init(hm__out *out, int (*drain)(hm__out *, size_t), void *target);
+/* HM_OK or HM_ENOMEM (the buffer is h's side memory); hm__out_fini() frees it (not the target). */
+int hm__out_init(hm__out *out, hm_heap *h, int (*drain)(hm__out *, size_t), void *target);
 void hm__out_fini(hm__out *out);
 void hm__out_flush(hm__out *out);
 void hm__out_bytes_slow(hm__out *out, const char *data, size_t n);

@@ -40,9 +40,9 @@ static void request_clear(request *r)
     *r = (request){0};
 }
 
-static int request_set(request *r, const char *path, const hm_snapshot_options *opts)
+static int request_set(hm_heap *h, request *r, const char *path, const hm_snapshot_options *opts)
 {
-    char *p = strdup(path), *n = opts && opts->name ? strdup(opts->name) : NULL;
+    char *p = hm__sys_strdup(h, path), *n = opts && opts->name ? hm__sys_strdup(h, opts->name) : NULL;
     if (!p || (opts && opts->name && !n)) {
         free(p);
         free(n);
@@ -56,15 +56,15 @@ static int request_set(request *r, const char *path, const hm_snapshot_options *
 }
 
 /* The path with %p and %n filled in; NULL when out of memory. */
-static char *expand(const char *tmpl, unsigned seq)
+static char *expand(hm_heap *h, const char *tmpl, unsigned seq)
 {
     size_t cap = strlen(tmpl) + 64, len = 0;
-    char *s = malloc(cap);
+    char *s = hm__sys_malloc(h, cap);
     if (!s)
         return NULL;
     for (const char *p = tmpl; *p; p++) {
         if (cap - len < 24) {
-            char *t = realloc(s, cap *= 2);
+            char *t = hm__sys_realloc(h, s, cap *= 2);
             if (!t) {
                 free(s);
                 return NULL;
@@ -90,7 +90,7 @@ static char *expand(const char *tmpl, unsigned seq)
 
 static int take(hm_heap *h, request *r)
 {
-    char *path = expand(r->path, ++r->seq);
+    char *path = expand(h, r->path, ++r->seq);
     if (!path)
         return HM_ENOMEM;
     int status = hm_snapshot_write(h, path, &r->opts);
@@ -101,7 +101,7 @@ static int take(hm_heap *h, request *r)
 static struct hm__snapshot_triggers *triggers_of(hm_heap *h)
 {
     if (!h->triggers) {
-        struct hm__snapshot_triggers *t = calloc(1, sizeof *t);
+        struct hm__snapshot_triggers *t = hm__sys_calloc(h, 1, sizeof *t);
         if (!t)
             return NULL;
         t->heap = h;
@@ -137,7 +137,7 @@ int hm_snapshot_at_exit(hm_heap *h, const char *path, const hm_snapshot_options 
             return HM_ENOMEM;
         exit_hook_installed = true;
     }
-    return request_set(&t->at_exit, path, opts);
+    return request_set(h, &t->at_exit, path, opts);
 }
 
 static void on_signal(int signo)
@@ -158,7 +158,7 @@ int hm_snapshot_on_signal(hm_heap *h, int signo, const char *path, const hm_snap
     struct hm__snapshot_triggers *t = triggers_of(h);
     if (!t)
         return HM_ENOMEM;
-    int r = request_set(&t->on_signal, path, opts);
+    int r = request_set(h, &t->on_signal, path, opts);
     if (r != HM_OK)
         return r;
     struct sigaction sa;

@@ -50,9 +50,9 @@ static uint64_t site_hash(const char *file, int line, const char *function)
     return str_hash(file) ^ ((uint64_t)(unsigned)line * 0x9E3779B97F4A7C15u) ^ (str_hash(function) >> 1);
 }
 
-static bool site_rehash(hm__trace *t, size_t cap)
+static bool site_rehash(hm_heap *h, hm__trace *t, size_t cap)
 {
-    uint32_t *slots = calloc(cap, sizeof *slots);
+    uint32_t *slots = hm__sys_calloc(h, cap, sizeof *slots);
     if (!slots)
         return false;
     for (size_t i = 1; i < t->nsites; i++) {
@@ -69,7 +69,7 @@ static bool site_rehash(hm__trace *t, size_t cap)
 }
 
 /* The index of the site, added if new; 0 (unknown) when out of memory. */
-static uint32_t site_intern(hm__trace *t, const char *file, int line, const char *function)
+static uint32_t site_intern(hm_heap *h, hm__trace *t, const char *file, int line, const char *function)
 {
     if (!file)
         return 0;
@@ -84,7 +84,7 @@ static uint32_t site_intern(hm__trace *t, const char *file, int line, const char
         return 0;
     if (t->nsites == t->capsites) {
         size_t cap = t->capsites * 2;
-        hm_site *sites = realloc(t->sites, cap * sizeof *sites);
+        hm_site *sites = hm__sys_realloc(h, t->sites, cap * sizeof *sites);
         if (!sites)
             return 0;
         t->sites = sites;
@@ -93,7 +93,7 @@ static uint32_t site_intern(hm__trace *t, const char *file, int line, const char
     uint32_t idx = (uint32_t)t->nsites++;
     t->sites[idx] = (hm_site){.file = file, .line = line, .function = function};
     if (t->nsites * 2 > t->site_cap) {
-        if (!site_rehash(t, t->site_cap * 2)) {
+        if (!site_rehash(h, t, t->site_cap * 2)) {
             t->nsites--;
             return 0;
         }
@@ -109,7 +109,7 @@ hm_heap *hm_trace_here(hm_heap *h, const char *file, int line, const char *funct
     if (!t)
         return h;
     if (file != t->last_file || line != t->last_line || function != t->last_function) {
-        t->last_site = site_intern(t, file, line, function);
+        t->last_site = site_intern(h, t, file, line, function);
         t->last_file = file;
         t->last_line = line;
         t->last_function = function;
@@ -133,15 +133,15 @@ int hm_trace_start(hm_heap *h)
         return HM_EINVAL;
     if (h->trace)
         return HM_OK;
-    hm__trace *t = calloc(1, sizeof *t);
+    hm__trace *t = hm__sys_calloc(h, 1, sizeof *t);
     if (!t)
         return HM_ENOMEM;
     t->capsites = 16;
-    t->sites = malloc(t->capsites * sizeof *t->sites);
+    t->sites = hm__sys_malloc(h, t->capsites * sizeof *t->sites);
     t->site_cap = 32;
-    t->site_slots = calloc(t->site_cap, sizeof *t->site_slots);
+    t->site_slots = hm__sys_calloc(h, t->site_cap, sizeof *t->site_slots);
     t->cap = 1024;
-    t->ents = calloc(t->cap, sizeof *t->ents);
+    t->ents = hm__sys_calloc(h, t->cap, sizeof *t->ents);
     if (!t->sites || !t->site_slots || !t->ents) {
         free(t->sites);
         free(t->site_slots);
@@ -204,10 +204,10 @@ static size_t id_slot(uint64_t id, size_t cap)
     return (size_t)id & (cap - 1);
 }
 
-static bool traces_grow(hm__trace *t)
+static bool traces_grow(hm_heap *h, hm__trace *t)
 {
     size_t cap = t->cap * 2;
-    trace_ent *ents = calloc(cap, sizeof *ents);
+    trace_ent *ents = hm__sys_calloc(h, cap, sizeof *ents);
     if (!ents)
         return false;
     for (size_t i = 0; i < t->cap; i++) {
@@ -224,13 +224,13 @@ static bool traces_grow(hm__trace *t)
     return true;
 }
 
-/* An object the tracer cannot record (out of memory) is simply not traced, as creating it must
- * not fail because of the tracer. */
-void hm__trace_record(hm_heap *h, const hm_object *o, size_t size)
+/* False when out of memory: the object is then not made, as tracemalloc fails an allocation
+ * it cannot trace. */
+bool hm__trace_record(hm_heap *h, const hm_object *o, size_t size)
 {
     hm__trace *t = h->trace;
-    if ((t->count + 1) * 10 > t->cap * 7 && !traces_grow(t))
-        return;
+    if ((t->count + 1) * 10 > t->cap * 7 && !traces_grow(h, t))
+        return false;
     size_t j = id_slot(o->id, t->cap);
     while (t->ents[j].id)
         j = (j + 1) & (t->cap - 1);
@@ -241,6 +241,7 @@ void hm__trace_record(hm_heap *h, const hm_object *o, size_t size)
     t->current += size;
     if (t->current > t->peak)
         t->peak = t->current;
+    return true;
 }
 
 static trace_ent *trace_find(const hm__trace *t, uint64_t id)
@@ -342,7 +343,7 @@ int hm_trace_statistics(const hm_heap *h, hm_trace_key key, hm_trace_stats *out)
     if (!t || t->count == 0)
         return HM_OK;
     /* Per site first (sites are few), then sites merged into groups by sorting on the key. */
-    hm_trace_stat *per = calloc(t->nsites, sizeof *per);
+    hm_trace_stat *per = hm__sys_calloc(h, t->nsites, sizeof *per);
     if (!per)
         return HM_ENOMEM;
     for (size_t i = 0; i < t->nsites; i++) {
