@@ -1,2 +1,0 @@
-build-bench/src/dump/source.o: src/dump/source.c src/dump/source.h
-src/dump/source.h:

@@ -1,2 +1,0 @@
-build-bench/src/dump/status.o: src/dump/status.c include/heapdump.h
-include/heapdump.h:
