@@ -601,14 +601,16 @@ void hm_mem_free(hm_heap *h, void *p, size_t size);                         /* p
 /* Allocation failure injection, to test the out-of-memory paths of libhm and of code built on it.
  * Every place a heap obtains memory counts as one allocation: an object's or buffer's block, a
  * pool arena, a side table (weakref lists, tracing, snapshot buffers, named roots, callbacks).
- * hm_fault_fail_at(h, n, persistent): the n-th allocation from now fails (n = 1: the next one),
- * and with persistent every one after it too; n = 0 disarms. hm_fault_count(): allocations the
- * heap has asked for since it was made, for sizing a walk over a scenario. Every failure comes
- * back as the NULL or HM_ENOMEM the function documents, leaving the heap consistent; where no
- * error can be returned (a collection, a weakref callback's queue) the work is done without the
- * memory, as written under each function. */
+ * hm_fault_fail_at(h, n, persistent) starts counting from zero: the n-th allocation from now fails
+ * (n = 1: the next one), and with persistent every one after it too; n = 0 only counts.
+ * hm_fault_count(): allocations counted since then, for sizing a walk over a scenario.
+ * hm_fault_stop(): back to normal. Every failure comes back as the NULL or HM_ENOMEM the function
+ * documents and leaves the heap consistent. What cannot return an error carries on without the
+ * memory: a collection that cannot list an object in hm_gc_garbage() leaves it uncollectable and
+ * unlisted (it is listed by a later collection); a site tracing cannot keep is "<unknown>". */
 void hm_fault_fail_at(hm_heap *h, uint64_t n, bool persistent);
 uint64_t hm_fault_count(const hm_heap *h);
+void hm_fault_stop(hm_heap *h);
 
 typedef struct hm_pool_class_stats {
     size_t size;             /* block size of the class */

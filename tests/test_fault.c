@@ -344,16 +344,13 @@ static void walk_one(uint64_t k, bool persistent, uint64_t *total_seen)
     scenario(&r);
     hm_heap_stats st;
     hm_heap_get_stats(r.h, &st);
-    uint64_t start = hm_fault_count(r.h);
-    if (k) {
-        hm_fault_fail_at(r.h, k, persistent);
-        r.fail_at = start + k;
-        r.persistent = persistent;
-    }
+    hm_fault_fail_at(r.h, k, persistent); /* k = 0: only counts */
+    r.fail_at = k;
+    r.persistent = persistent;
     scenario(&r);
     if (!k)
-        *total_seen = hm_fault_count(r.h) - start;
-    hm_fault_fail_at(r.h, 0, false);
+        *total_seen = hm_fault_count(r.h);
+    hm_fault_stop(r.h);
     tidy(r.h);
     /* The failure happened, and exactly once where it is not persistent, in one step. */
     if (k && k <= *total_seen && !persistent)
@@ -373,9 +370,11 @@ Test(fault, counts_and_disarms, .init = classes_new, .fini = classes_free)
 {
     hm_heap *h = hm_heap_new();
     hm_decref(hm_str_new(h, "the first object also maps the first arena"));
-    uint64_t c0 = hm_fault_count(h);
-    hm_object *s = hm_str_new(h, "counted");
-    cr_assert(s && hm_fault_count(h) == c0 + 1, "one object, one allocation");
+    hm_object *s = hm_str_new(h, "not counted");
+    cr_assert_eq(hm_fault_count(h), 0, "nothing is counted before hm_fault_fail_at()");
+    hm_fault_fail_at(h, 0, false);
+    hm_decref(hm_str_new(h, "counted"));
+    cr_assert_eq(hm_fault_count(h), 1, "one object, one allocation");
     hm_fault_fail_at(h, 2, false);
     hm_object *x = hm_str_new(h, "first"), *y = hm_str_new(h, "second"), *z = hm_str_new(h, "third");
     cr_assert(x && !y && z, "only the second allocation from now fails");
@@ -383,9 +382,10 @@ Test(fault, counts_and_disarms, .init = classes_new, .fini = classes_free)
     cr_assert_null(hm_list_new(h));
     cr_assert_null(hm_str_new(h, "still failing"));
     cr_assert_eq(hm_list_append(s, s), HM_EINVAL, "argument errors come before allocation");
-    hm_fault_fail_at(h, 0, false);
+    hm_fault_stop(h);
     hm_object *l = hm_list_new(h);
-    cr_assert_not_null(l, "disarmed");
+    cr_assert_not_null(l, "stopped");
+    cr_assert_eq(hm_fault_count(h), 0);
     hm_decref(s), hm_decref(x), hm_decref(z), hm_decref(l);
     cr_assert_eq(hm_heap_destroy(h, NULL), 0);
 }

@@ -113,9 +113,10 @@ char *hm__sys_strdup(const hm_heap *h, const char *s)
 
 void hm_fault_fail_at(hm_heap *h, uint64_t n, bool persistent)
 {
-    h->fault.fail_at = n ? h->fault.count + n : UINT64_MAX;
-    h->fault.persistent = persistent;
+    h->fault = (hm__fault){.on = true, .persistent = persistent, .fail_at = n};
 }
+
+void hm_fault_stop(hm_heap *h) { h->fault = (hm__fault){0}; }
 
 uint64_t hm_fault_count(const hm_heap *h) { return h->fault.count; }
 

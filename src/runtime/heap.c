@@ -61,7 +61,6 @@ hm_heap *hm_heap_new(void)
     }
     h->id_base = h->serial << HM__SERIAL_SHIFT;
     h->next_id = 1;
-    h->fault = HM__FAULT_INIT;
     h->pools.fault = &h->fault;
     hm__list_init(&h->untracked);
     hm__list_init(&h->permanent);
