@@ -141,12 +141,13 @@ check-tests: all $(TESTS) $(REPLAYS)
 	@HEAPTOOL=$(HEAPTOOL) BUILD=$(BUILD) tests/cli/run.sh
 	@echo "== tests/python/test_heapdump_export.py" && HEAPTOOL=$(HEAPTOOL) python3 tests/python/test_heapdump_export.py
 
-# make check: the whole suite under ASan+UBSan, then every CLI golden case under valgrind.
+# make check: the whole suite under ASan+UBSan, then every CLI golden case and every sample
+# program under valgrind.
 check:
 	@tests/ensure-deps.sh valgrind
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined test
 	@$(MAKE) --no-print-directory all
-	@HEAPTOOL=tests/valgrind-heaptool.sh tests/cli/run.sh
+	@HEAPTOOL=tests/valgrind-heaptool.sh SAMPLE_RUN="$(CURDIR)/tests/valgrind-run.sh" tests/cli/run.sh
 
 # make fuzz: each libFuzzer harness (clang) for FUZZ_SECONDS, on a corpus in build-fuzz/ seeded
 # with the sample dumps (reader), the sample V8 snapshots (v8) or tests/fuzz/seeds/ (cli); first

@@ -5,9 +5,11 @@
 # the Node pair is a garbage cycle before the collection and gone after it, the leaky service
 # grows (diff --fail-on-growth fails), the weak cache's entry is a weakref to a live Resource.
 #
+# SAMPLE_RUN, when set, is a command to run each sample under (make check: tests/valgrind-run.sh).
+#
 #   HEAPTOOL=build/heaptool BUILD=build tests/cli/samples_cases.sh [--update]
 set -u
-: "${HEAPTOOL:?set HEAPTOOL}" "${BUILD:=build}"
+: "${HEAPTOOL:?set HEAPTOOL}" "${BUILD:=build}" "${SAMPLE_RUN:=}"
 update=0
 [ "${1:-}" = "--update" ] && update=1
 cd "$(dirname "$0")/../.." || exit 2
@@ -21,7 +23,8 @@ fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 
 for src in samples/programs/*.c; do
     name=$(basename "$src" .c)
-    if ! "$BUILD/samples/$name" "$tmp" >"$tmp/$name.out" 2>"$tmp/$name.err"; then
+    # shellcheck disable=SC2086
+    if ! $SAMPLE_RUN "$BUILD/samples/$name" "$tmp" >"$tmp/$name.out" 2>"$tmp/$name.err"; then
         fail "sample $name: exit status $?: $(head -3 "$tmp/$name.err")"
         continue
     fi
