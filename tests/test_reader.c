@@ -702,6 +702,33 @@ Test(reader, validation_reports_every_problem)
     cr_assert_eq(err.line, 3, "the load's error is the first problem");
 }
 
+Test(reader, sites_with_an_empty_file)
+{
+    /* "" interns as string 0: a defined site must not read as one only used (found by fuzz_reader). */
+    const char *sites = HEAD "\"sites\": [{\"id\": 7, \"file\": \"\", \"line\": 1}],\n";
+    char text[512];
+    snprintf(text, sizeof text, "%s\"objects\": [{\"id\": 1, \"type\": 0, \"size\": 8, \"site\": 7}]}", sites);
+    hd_dump *d = load_ok(text);
+    cr_assert_eq(hd_site_count(d), 1);
+    uint32_t s = hd_object_site(d, 0);
+    cr_assert_eq(hd_site_id(d, s), 7);
+    cr_assert_str_eq(hd_site_file(d, s), "");
+    cr_assert_eq(hd_site_line(d, s), 1);
+    hd_dump_free(d);
+
+    seen sn = {0};
+    hd_load_options opts = {.on_problem = collect, .user = &sn};
+    hd_error err;
+    snprintf(text, sizeof text, "%s\"objects\": []}", sites); /* validation mode: no problem */
+    int rc = hd_load_buffer(text, strlen(text), "v.json", &opts, &d, &err);
+    cr_assert_eq(rc, HD_OK, "%s", err.message);
+    cr_assert_eq(sn.count, 0);
+    hd_dump_free(d);
+
+    BAD(HEAD "\"sites\": [{\"id\": 7, \"file\": \"\", \"line\": 1},\n{\"id\": 7, \"file\": \"\", \"line\": 2}],"
+        " \"objects\": []}", HD_EINTEGRITY, 3, "duplicate site id 7");
+}
+
 /* --- gzip-compressed dumps and progress ---------------------------------------------------- */
 
 #include <zlib.h>

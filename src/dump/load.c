@@ -25,6 +25,7 @@
 #define SKIPPED 1               /* a value was wrong, reported, and skipped (validation mode) */
 #define MAX_KEPT_PROBLEMS 1000  /* post-load problems kept for placing; the rest only counted */
 #define TYPE_PLACEHOLDER 0x80u  /* type_flags: referenced by an object, not (yet) defined */
+#define SITE_DEFINED UINT32_MAX /* site_user: defined in sites (a file may be "", string 0) */
 
 enum section { S_FORMAT, S_VERSION, S_META, S_TYPES, S_SITES, S_OBJECTS, S_WEAKREFS, S_ROOTS,
                S_POOLS, S_GC, S_COUNT };
@@ -60,7 +61,8 @@ typedef struct loader {
     uint64_t *edge_tid;   /* raw target ids until resolved */
     uint64_t *root_tid, *weakref_tid, *referent_tid, *garbage_tid;
     uint32_t garbage_cap;
-    uint32_t *type_user, *site_user; /* first object that used an undefined type/site */
+    uint32_t *type_user, *site_user; /* first object that used an undefined type/site;
+                                      * site_user is SITE_DEFINED once the site is defined */
     /* Validation mode drops bad records, so an object's index may differ from its place in the
      * array: these map indices back to array positions (NULL outside validation mode). */
     uint32_t *object_elem, *weakref_elem, *root_elem;
@@ -512,13 +514,14 @@ static int parse_site(loader *L)
         return missing(L, "file");
     if (!(r.have & HAVE_LINE))
         return missing(L, "line");
-    uint32_t s;
-    if ((rc = site_index(L, r.id, UINT32_MAX, &s)))
-        return rc;
     hd_dump *d = L->d;
-    if (d->site_file[s] != 0)
+    uint32_t s, known = d->nsites;
+    if ((rc = site_index(L, r.id, SITE_DEFINED, &s)))
+        return rc;
+    if (s < known && L->site_user[s] == SITE_DEFINED)
         return problem(L, HD_EINTEGRITY, L->lx.tok_pos, "duplicate site id %llu",
                        (unsigned long long)r.id);
+    L->site_user[s] = SITE_DEFINED;
     d->site_file[s] = r.file;
     d->site_function[s] = r.function;
     d->site_line[s] = (uint32_t)r.line;
@@ -1588,7 +1591,7 @@ static int resolve(loader *L)
         LATER(S_OBJECTS, at, "objects[%u]: unknown type id %llu", at, (unsigned long long)d->type_id[t]);
     }
     for (uint32_t s = 0; s < d->nsites; s++) {
-        if (d->site_file[s] != 0)
+        if (L->site_user[s] == SITE_DEFINED)
             continue;
         uint32_t at = element_of(oe, L->site_user[s]);
         LATER(S_OBJECTS, at, "objects[%u]: unknown site id %llu", at, (unsigned long long)d->site_id[s]);
