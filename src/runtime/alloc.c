@@ -113,12 +113,17 @@ char *hm__sys_strdup(const hm_heap *h, const char *s)
 
 void hm_fault_fail_at(hm_heap *h, uint64_t n, bool persistent)
 {
-    h->fault = (hm__fault){.on = true, .persistent = persistent, .fail_at = n};
+    if (h)
+        h->fault = (hm__fault){.on = true, .persistent = persistent, .fail_at = n};
 }
 
-void hm_fault_stop(hm_heap *h) { h->fault = (hm__fault){0}; }
+void hm_fault_stop(hm_heap *h)
+{
+    if (h)
+        h->fault = (hm__fault){0};
+}
 
-uint64_t hm_fault_count(const hm_heap *h) { return h->fault.count; }
+uint64_t hm_fault_count(const hm_heap *h) { return h ? h->fault.count : 0; }
 
 void *hm_mem_alloc(hm_heap *h, size_t size) { return h ? hm__alloc(h, size) : NULL; }
 
