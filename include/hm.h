@@ -391,7 +391,8 @@ typedef struct hm_gc_stats {
 
 int hm_gc_get_stats(const hm_heap *h, int generation, hm_gc_stats *out); /* HM_EINVAL */
 
-/* New lists (the list itself excluded). generation -1 means all three (not the frozen ones). */
+/* New lists (the list itself excluded), or NULL out of memory. generation -1 means all three
+ * (not the frozen ones). */
 hm_object *hm_gc_get_objects(hm_heap *h, int generation);
 hm_object *hm_gc_get_referrers(hm_heap *h, const hm_object *target); /* tracked referrers */
 hm_object *hm_gc_get_referents(hm_object *o);

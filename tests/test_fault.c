@@ -1,7 +1,8 @@
 /* test_fault.c: allocation failure injection (hm_fault_fail_at) walked over a whole scenario:
  * objects of every kind, containers growing, classes with cycles and a legacy finalizer, weakrefs
- * with callbacks, a weak-value map, a finalizer, named roots, a gc callback, an object pool,
- * tracing, snapshots to memory and to a path, a full collection. For every allocation the
+ * with callbacks, the three weak containers and an iteration, a finalizer, named roots, a gc
+ * callback, an object pool, tracing, the gc module's lists, snapshots to memory and to a path,
+ * snapshot triggers, full collections. For every allocation the
  * scenario makes, a run fails that one (and, persistent, every one after it) and checks:
  *   - a step fails only when an injected failure happened inside it, and says so as documented
  *     (NULL or HM_ENOMEM); steps that cannot report (a collection, a site) carry on;
@@ -14,6 +15,7 @@
 #define HM_NO_SITE_MACROS
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,6 +300,32 @@ static void scenario(run *r)
     cr_assert_gt(st.total_count, 0);
     hm_trace_stats_free(&st);
 
+    /* Weak-key map, weak set, an iteration; the gc module's lists; snapshot triggers armed and
+     * disarmed. */
+    if (!OBJ(r, o[11], hm_weakkeymap_new(h)) || !STATUS(r, hm_weakkeymap_set(o[11], a, o[2])) ||
+        !STATUS(r, hm_weakkeymap_set(o[11], o[6], o[5])) || !OBJ(r, o[12], hm_weakset_new(h)) ||
+        !STATUS(r, hm_weakset_add(o[12], b)) || !STATUS(r, hm_weakset_add(o[12], o[6])))
+        goto out;
+    hm_weakmap_iter it;
+    if (!STATUS(r, hm_weakmap_iter_begin(&it, map)))
+        goto out;
+    size_t seen = 0;
+    for (hm_object *key, *value; hm_weakmap_iter_next(&it, &key, &value);)
+        seen++;
+    hm_weakmap_iter_end(&it);
+    cr_assert_eq(seen, 2);
+    if (!OBJ(r, o[13], hm_gc_get_objects(h, 0)) || !OBJ(r, o[14], hm_gc_get_referrers(h, dict)) ||
+        !OBJ(r, o[15], hm_gc_get_referents(a)) || !OBJ(r, o[16], hm_weakref_list(a)))
+        goto out;
+    cr_assert_eq(hm_list_len(o[14]), 2, "referrers of dict: a's __dict__ and the list of gc objects, not %zu", hm_list_len(o[14]));
+    char later[128];
+    snprintf(later, sizeof later, "%s/at-exit-%%p.json", dir);
+    if (!STATUS(r, hm_snapshot_at_exit(h, later, &(hm_snapshot_options){.name = "at exit"})) ||
+        !STATUS(r, hm_snapshot_on_signal(h, SIGUSR2, later, NULL)))
+        goto out;
+    cr_assert_eq(hm_snapshot_at_exit(h, NULL, NULL), HM_OK);
+    cr_assert_eq(hm_snapshot_on_signal(h, SIGUSR2, NULL, NULL), HM_OK);
+
 out:
     /* Let the cycles go and collect: a collection cannot fail; what it could not record (a
      * weakref callback's list, the garbage list) it does without. */
@@ -334,13 +362,18 @@ static void check_heap(hm_heap *h, size_t objects, size_t bytes, uint64_t k, con
     free(data);
 }
 
-/* A heap warmed by one clean run (caches, interned table and pools at their size), then a run
- * with allocation k failing, then a clean run again. */
+/* A warmed heap (caches, tables and pools at their size), then a run with allocation k failing,
+ * then a clean run again. */
 static void walk_one(uint64_t k, bool persistent, uint64_t *total_seen)
 {
     run r = {.h = hm_heap_new()};
     cr_assert(r.h);
+    /* Warm: the garbage list and the small-int cache made (their objects are the runtime's, and
+     * made on first use), and two clean runs (the second grows the weakref table once more). */
     hm_decref(hm_gc_garbage(r.h));
+    for (int i = -5; i <= 256; i++)
+        hm_decref(hm_int_new(r.h, i));
+    scenario(&r);
     scenario(&r);
     hm_heap_stats st;
     hm_heap_get_stats(r.h, &st);

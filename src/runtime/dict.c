@@ -59,21 +59,24 @@ static bool key_equal(const hm_object *a, const hm_object *b)
     return false;
 }
 
-/* What is looked for: a key object, or (key NULL) the text of a str key. */
+/* What is looked for: a key object, the text of a str key (s set), or the value of an int key. */
 typedef struct probe {
     uint64_t hash;
     const hm_object *key;
     const char *s;
     size_t len;
+    int64_t i;
 } probe;
 
-static probe probe_obj(const hm_object *key) { return (probe){key_hash(key), key, NULL, 0}; }
+static probe probe_obj(const hm_object *key) { return (probe){key_hash(key), key, NULL, 0, 0}; }
 
 static probe probe_str(const char *s)
 {
     size_t len = strlen(s);
-    return (probe){hm__str_hash(s, len), NULL, s, len};
+    return (probe){hm__str_hash(s, len), NULL, s, len, 0};
 }
+
+static probe probe_int(int64_t i) { return (probe){mix((uint64_t)i), NULL, NULL, 0, i}; }
 
 static bool matches(const entry *e, const probe *p)
 {
@@ -81,6 +84,8 @@ static bool matches(const entry *e, const probe *p)
         return false;
     if (p->key)
         return key_equal(e->key, p->key);
+    if (!p->s)
+        return e->key->type == &hm_int_type && hm_int_value(e->key) == p->i;
     return e->key->type == &hm_str_type && hm_str_len(e->key) == p->len &&
            memcmp(hm_str_data(e->key), p->s, p->len) == 0;
 }
@@ -293,6 +298,12 @@ hm_object *hm_dict_get_str(const hm_object *dict, const char *key)
     return get(dict, &p);
 }
 
+hm_object *hm__dict_get_int(const hm_object *dict, int64_t key)
+{
+    probe p = probe_int(key);
+    return get(dict, &p);
+}
+
 static int del(hm_object *dict, const probe *p)
 {
     dict_obj *d = D(dict);
@@ -323,6 +334,12 @@ int hm_dict_del_str(hm_object *dict, const char *key)
     if (!dict || !key || dict->type != &hm_dict_type)
         return HM_EINVAL;
     probe p = probe_str(key);
+    return del(dict, &p);
+}
+
+int hm__dict_del_int(hm_object *dict, int64_t key)
+{
+    probe p = probe_int(key);
     return del(dict, &p);
 }
 

@@ -502,25 +502,28 @@ int hm_gc_get_stats(const hm_heap *h, int generation, hm_gc_stats *out)
     return HM_OK;
 }
 
-static void append_list(hm_object *result, hm_link *l)
+static bool append_list(hm_object *result, hm_link *l)
 {
     hm_object *o;
     FOREACH(o, l) {
         if (o != result && hm_list_append(result, o) != HM_OK)
-            return;
+            return false;
     }
+    return true;
 }
 
+/* The lists below are all or nothing: out of memory, NULL rather than part of the answer. */
 hm_object *hm_gc_get_objects(hm_heap *h, int generation)
 {
     if (generation < -1 || generation >= HM_GC_GENERATIONS)
         return NULL;
     hm_object *result = hm_list_new(h);
-    if (!result)
-        return NULL;
-    for (int i = 0; i < HM_GC_GENERATIONS; i++)
-        if (generation == -1 || generation == i)
-            append_list(result, &h->gen[i].head);
+    for (int i = 0; result && i < HM_GC_GENERATIONS; i++) {
+        if ((generation == -1 || generation == i) && !append_list(result, &h->gen[i].head)) {
+            hm_decref(result);
+            result = NULL;
+        }
+    }
     return result;
 }
 
@@ -541,8 +544,11 @@ hm_object *hm_gc_get_referrers(hm_heap *h, const hm_object *target)
             if (o == result || !o->type->traverse)
                 continue;
             /* -Wcast-qual: the visitor only compares addresses. */
-            if (o->type->traverse(o, visit_is_target, (void *)(uintptr_t)target))
-                hm_list_append(result, o);
+            if (o->type->traverse(o, visit_is_target, (void *)(uintptr_t)target) &&
+                hm_list_append(result, o) != HM_OK) {
+                hm_decref(result);
+                return NULL;
+            }
         }
     }
     return result;
@@ -557,8 +563,10 @@ static int visit_append(hm_object *target, hm_edge edge, void *arg)
 hm_object *hm_gc_get_referents(hm_object *o)
 {
     hm_object *result = hm_list_new(hm__heap_of(o));
-    if (result && o->type->traverse)
-        o->type->traverse(o, visit_append, result);
+    if (result && o->type->traverse && o->type->traverse(o, visit_append, result)) {
+        hm_decref(result);
+        result = NULL;
+    }
     return result;
 }
 

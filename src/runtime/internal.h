@@ -173,6 +173,10 @@ void *hm__sys_calloc(const hm_heap *h, size_t n, size_t size);
 void *hm__sys_realloc(const hm_heap *h, void *p, size_t size);
 char *hm__sys_strdup(const hm_heap *h, const char *s);
 
+/* ---- dict lookups by an int key's value, with no int object made (weak containers) ---- */
+hm_object *hm__dict_get_int(const hm_object *dict, int64_t key); /* borrowed; NULL if absent */
+int hm__dict_del_int(hm_object *dict, int64_t key);              /* HM_EKEY if absent */
+
 /* ---- allocation sites (trace.c): called only while h->trace is set ---- */
 bool hm__trace_record(hm_heap *h, const hm_object *o, size_t size);
 void hm__trace_forget(hm_heap *h, const hm_object *o);

@@ -107,6 +107,19 @@ static void remove_dead(weakmap *m, const hm_object *key)
         hm_dict_del(m->data, key);
 }
 
+/* The same for the entry of wr, found with no allocation (a keyed container's data key is the
+ * int of the dead key's id, looked up by value). */
+static void remove_dead_entry(weakmap *m, const hm__weakref *wr)
+{
+    if (m->base.type == &value_map_type) {
+        remove_dead(m, wr->payload);
+        return;
+    }
+    hm_object *cur = m->data ? hm__dict_get_int(m->data, (int64_t)wr->id) : NULL;
+    if (cur && hm_weakref_is_dead(cur))
+        hm__dict_del_int(m->data, (int64_t)wr->id);
+}
+
 /* The data key of an entry, from its weakref (new reference). */
 static hm_object *data_key_of(weakmap *m, hm__weakref *wr);
 
@@ -119,18 +132,16 @@ static void on_death(hm_object *self, void *user)
     if (!owner)
         return; /* the container is gone, or garbage */
     weakmap *m = M(owner);
-    hm_object *key = data_key_of(m, wr);
-    if (key) {
-        if (m->iterating) {
-            if (!m->pending)
-                m->pending = hm_list_new(hm__heap_of(owner));
-            /* Without memory for the list the entry stays, dead, until the next removal. */
-            if (m->pending)
-                hm_list_append(m->pending, key);
-        } else {
-            remove_dead(m, key);
-        }
-        hm_decref(key);
+    if (m->iterating) {
+        hm_object *key = data_key_of(m, wr);
+        if (key && !m->pending)
+            m->pending = hm_list_new(hm__heap_of(owner));
+        /* Without memory for the list the entry stays, dead, until the next removal. */
+        if (key && m->pending)
+            hm_list_append(m->pending, key);
+        hm_xdecref(key);
+    } else {
+        remove_dead_entry(m, wr);
     }
     hm_decref(owner);
 }
@@ -265,31 +276,23 @@ static int keyed_store(hm_object *map, const hm_type *t, hm_object *key, hm_obje
     return r;
 }
 
-/* The live entry's weakref for key (borrowed), or NULL. */
+/* The live entry's weakref for key (borrowed), or NULL. Allocates nothing, so it cannot fail. */
 static hm_object *keyed_find(hm_object *map, const hm_type *t, const hm_object *key)
 {
     if (!map || map->type != t || !key || !M(map)->data || !(key->flags & HM__WEAKREFS))
         return NULL; /* an object that has no weakref is in no such container */
-    hm_object *dkey = id_key(map, key);
-    if (!dkey)
-        return NULL;
-    hm_object *wr = hm_dict_get(M(map)->data, dkey);
-    hm_decref(dkey);
-    return wr;
+    return hm__dict_get_int(M(map)->data, (int64_t)key->id);
 }
 
 static int keyed_delete(hm_object *map, const hm_type *t, const hm_object *key)
 {
     if (!map || map->type != t || !key)
         return map && map->type != t ? HM_ETYPE : HM_EINVAL;
-    if (!keyed_find(map, t, key))
+    hm_object *wr = keyed_find(map, t, key);
+    if (!wr)
         return HM_EKEY;
-    hm_object *dkey = id_key(map, key);
-    if (!dkey)
-        return HM_ENOMEM;
-    int r = delete_entry(map, dkey);
-    hm_decref(dkey);
-    return r;
+    hm__weakref_disarm(wr); /* the entry is gone: its death must not count */
+    return hm__dict_del_int(M(map)->data, (int64_t)key->id);
 }
 
 int hm_weakkeymap_set(hm_object *map, hm_object *key, hm_object *value)
