@@ -1,9 +1,16 @@
 #!/usr/bin/env python3
-"""readme_examples.py: every C program in README.md compiles (with -Wall -Wextra -Werror) against
-the libraries just built, and prints exactly the output shown after it. An output block may start
-with the command line ("$ cc NAME.c ... && ./a.out && heaptool ARGS"): the program is built as
-NAME.c and the heaptool commands after it run too, in the same scratch directory. A program with
-no output block is built, and run on a sample dump when it takes a file argument.
+"""readme_examples.py: the README shows what really happens.
+
+Every C program in README.md compiles (with -Wall -Wextra -Werror) against the libraries just
+built and prints exactly the output shown after it. An output block may start with the command
+line ("$ cc NAME.c ... && ./a.out && heaptool ARGS"): the program is built as NAME.c and the
+heaptool commands after it run too, in the same scratch directory. A program with no output block
+is built, and run on a sample dump when it takes a file argument.
+
+Every shell session of the tour ("$ heaptool ..." blocks) runs in a scratch directory that sees
+samples/, and each command prints what is shown under it (stdout, then stderr; blank lines at the
+end of each are the README's spacing; a line "..." stands for lines left out). "$ cat FILE" shows a file the session then uses, and
+"$ echo $?" the last exit status. Sessions that run other programs (python3, node) are left out.
 
     CC=cc BUILD=build LDLIBS="..." HEAPTOOL=build/heaptool tests/readme_examples.py
 """
@@ -41,6 +48,84 @@ def examples(text):
             j = close + 1
         yield start, code, command, expected
         i = j
+
+
+def sessions(text):
+    """Yields (line, [(command, expected output)]) for each block that starts with "$ "."""
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        if lines[i] != "```" or i + 1 >= len(lines) or not lines[i + 1].startswith("$ "):
+            i += 1
+            continue
+        close = lines.index("```", i + 1)
+        steps = []
+        for line in lines[i + 1:close]:
+            if line.startswith("$ "):
+                steps.append([line[2:], []])
+            else:
+                steps[-1][1].append(line)
+        yield i + 2, [(c, "\n".join(out)) for c, out in steps]
+        i = close + 1
+
+
+def shows(expected, got):
+    """Whether got is what expected shows: the same lines, where a line "..." stands for any
+    number of lines left out."""
+    want, have = expected.strip("\n").split("\n"), got.strip("\n").split("\n")
+    pieces, piece = [], []
+    for line in want:
+        if line == "...":
+            pieces.append(piece)
+            piece = []
+        else:
+            piece.append(line)
+    pieces.append(piece)
+    if len(pieces) == 1:
+        return want == have
+    at = 0
+    for k, piece in enumerate(pieces):
+        n = len(piece)
+        if k == 0:
+            if have[:n] != piece:
+                return False
+            at = n
+        elif k == len(pieces) - 1:
+            return len(have) - n >= at and (n == 0 or have[len(have) - n:] == piece)
+        else:
+            while at + n <= len(have) and have[at:at + n] != piece:
+                at += 1
+            if at + n > len(have):
+                return False
+            at += n
+    return True
+
+
+def run_session(steps, heaptool, where):
+    """None when it ran as shown, the first difference otherwise, "skip" when it cannot run."""
+    if not all(c.startswith(("heaptool ", "cat ")) or c == "echo $?" for c, _ in steps):
+        return "skip"
+    with tempfile.TemporaryDirectory() as tmp:
+        os.symlink(os.path.join(ROOT, "samples"), os.path.join(tmp, "samples"))
+        status = 0
+        for command, expected in steps:
+            args = shlex.split(command)
+            if args[0] == "cat":
+                with open(os.path.join(tmp, args[1]), "w", encoding="utf-8") as f:
+                    f.write(expected + "\n")
+                continue
+            if args[0] == "echo":
+                got = str(status)
+            else:
+                files = [a for a in args[1:] if a.endswith((".json", ".gz", ".heapsnapshot"))]
+                if any(not os.path.exists(os.path.join(tmp, a)) for a in files):
+                    return "skip"
+                r = subprocess.run([heaptool] + args[1:], cwd=tmp, capture_output=True, text=True, timeout=60)
+                status = r.returncode
+                got = r.stdout.rstrip("\n") + ("\n" + r.stderr.rstrip("\n") if r.stderr else "")
+            if not shows(expected, got):
+                return f"$ {command}\nprints\n{got}\nbut README.md shows\n{expected}"
+    return None
 
 
 def main():
@@ -88,6 +173,15 @@ def main():
                 failed += 1
             else:
                 passed += 1
+    for line, steps in sessions(text):
+        problem = run_session(steps, heaptool, line)
+        if problem == "skip":
+            continue
+        if problem:
+            print(f"FAIL README.md:{line}: {problem}")
+            failed += 1
+        else:
+            passed += 1
     print(f"README examples: {passed} passed, {failed} failed")
     return 1 if failed or not passed else 0
 
