@@ -15,6 +15,7 @@
 #define HM_NO_SITE_MACROS
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,8 @@
 #include "hm.h"
 #include "hm_snapshot.h"
 
-static hm_type *node_cls, *slot_cls, *legacy_cls;
+enum { NKINDS = 36 }; /* with the built-in types, past the 32 the snapshot's type table starts with */
+static hm_type *node_cls, *slot_cls, *legacy_cls, *kinds[NKINDS];
 static char dir[64];
 
 static void classes_new(void)
@@ -35,6 +37,12 @@ static void classes_new(void)
     slot_cls = hm_class_new(&(hm_class_spec){.name = "Slotted", .slots = slots});
     legacy_cls = hm_class_new(&(hm_class_spec){.name = "Legacy", .flags = HM_TYPE_LEGACY_FINALIZER});
     cr_assert(node_cls && slot_cls && legacy_cls);
+    static char names[NKINDS][8];
+    for (int i = 0; i < NKINDS; i++) {
+        snprintf(names[i], sizeof names[i], "K%d", i);
+        kinds[i] = hm_class_new(&(hm_class_spec){.name = names[i]});
+        cr_assert(kinds[i]);
+    }
     strcpy(dir, "/tmp/hm-fault-XXXXXX");
     cr_assert(mkdtemp(dir));
 }
@@ -44,6 +52,8 @@ static void classes_free(void)
     hm_class_free(node_cls);
     hm_class_free(slot_cls);
     hm_class_free(legacy_cls);
+    for (int i = 0; i < NKINDS; i++)
+        hm_class_free(kinds[i]);
     char path[128];
     snprintf(path, sizeof path, "%s/snap.json", dir);
     unlink(path);
@@ -146,10 +156,10 @@ static hm_object *make_node(hm_heap *h, void *user)
 static char *read_all(const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    static char buf[1 << 16];
+    cr_assert(f, "%s: %s", path, strerror(errno));
+    static char buf[1 << 20];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
+    cr_assert(feof(f), "%s is larger than the test reads", path);
     fclose(f);
     buf[n] = '\0';
     return buf;
@@ -158,6 +168,7 @@ static char *read_all(const char *path)
 static size_t files_in_dir(void)
 {
     DIR *d = opendir(dir);
+    cr_assert(d, "%s: %s", dir, strerror(errno));
     size_t n = 0;
     for (struct dirent *e; (e = readdir(d)) != NULL;)
         n += e->d_name[0] != '.' || (e->d_name[1] && strcmp(e->d_name, ".."));
@@ -165,25 +176,60 @@ static size_t files_in_dir(void)
     return n;
 }
 
-/* The dump parses, every reference resolves, and it holds `objects` objects. */
-static void check_dump(const char *data, size_t size, size_t objects, const char *what)
+/* Objects by type name: the heap's, or a dump's. */
+typedef struct histogram {
+    size_t n;
+    struct { const char *name; size_t count; } types[128];
+    const hm_object *skip;
+} histogram;
+
+static void histogram_add(histogram *hg, const char *name)
+{
+    for (size_t i = 0; i < hg->n; i++)
+        if (strcmp(hg->types[i].name, name) == 0) {
+            hg->types[i].count++;
+            return;
+        }
+    cr_assert_lt(hg->n, 128);
+    hg->types[hg->n].name = name;
+    hg->types[hg->n++].count = 1;
+}
+
+static int histogram_visit(hm_object *o, int generation, void *user)
+{
+    (void)generation;
+    histogram *hg = user;
+    if (o != hg->skip)
+        histogram_add(hg, o->type->name);
+    return 0;
+}
+
+/* The dump parses, every reference resolves, and it lists the heap's objects type by type (all
+ * but the runtime's garbage list object, which walk_one() makes first: snapshots give its
+ * contents as roots, not the list itself). */
+static void check_dump(const char *data, size_t size, hm_heap *h, const char *what)
 {
     hd_dump *d = NULL;
     hd_error err;
     int rc = hd_load_buffer(data, size, what, NULL, &d, &err);
     cr_assert_eq(rc, HD_OK, "%s does not load: %s", what, err.message);
-    cr_assert_eq(hd_object_count(d), objects, "%s: %u objects, the heap has %zu", what,
-                 hd_object_count(d), objects);
+    static histogram heap, dump;
+    hm_object *garbage = hm_gc_garbage(h); /* the heap keeps it */
+    hm_decref(garbage);
+    heap = (histogram){.skip = garbage};
+    hm_heap_foreach(h, histogram_visit, &heap);
+    dump = (histogram){0};
+    for (uint32_t o = 0; o < hd_object_count(d); o++)
+        histogram_add(&dump, hd_type_name(d, hd_object_type(d, o)));
+    cr_assert_eq(dump.n, heap.n, "%s: %zu types, the heap has %zu", what, dump.n, heap.n);
+    for (size_t i = 0; i < heap.n; i++) {
+        size_t j = 0;
+        while (j < dump.n && strcmp(dump.types[j].name, heap.types[i].name) != 0)
+            j++;
+        cr_assert(j < dump.n && dump.types[j].count == heap.types[i].count, "%s: %zu %s objects, the heap has %zu",
+                  what, j < dump.n ? dump.types[j].count : 0, heap.types[i].name, heap.types[i].count);
+    }
     hd_dump_free(d);
-}
-
-/* The objects a snapshot lists: all but the runtime's garbage list object, which walk_one()
- * makes first (snapshots give its contents as roots, not the list itself). */
-static size_t live_objects(hm_heap *h)
-{
-    hm_heap_stats st;
-    hm_heap_get_stats(h, &st);
-    return st.objects - 1;
 }
 
 /* What a Python program does about gc.garbage: collect, break the cycles the collector could not
@@ -203,7 +249,7 @@ static void tidy(hm_heap *h)
 static void scenario(run *r)
 {
     hm_heap *h = r->h;
-    enum { NOBJ = 24 };
+    enum { NOBJ = 24, NSITES = 20 };
     hm_object *o[NOBJ] = {0}; /* every reference the scenario owns, dropped at the end */
     hm_object *a = NULL, *b = NULL, *d = NULL, *e = NULL, *wr = NULL, *fin = NULL, *log = NULL;
     hm_object *list = NULL, *dict = NULL, *map = NULL, *pool = NULL, *tmp = NULL;
@@ -236,6 +282,38 @@ static void scenario(run *r)
             goto out;
     }
     if (!OBJ(r, o[5], hm_tuple_new(h, 3, (hm_object *[]){o[0], o[2], list})))
+        goto out;
+
+    /* An instance of each of NKINDS more classes (the snapshot's type table grows), and ints made
+     * at NSITES lines (the tracer's site table grows). */
+    if (!OBJ(r, o[17], hm_list_new(h)))
+        goto out;
+    for (int i = 0; i < NKINDS + NSITES; i++) {
+        if (i >= NKINDS) {
+            step(r, "hm_trace_here");
+            hm_trace_here(h, __FILE__, 10000 + i, __func__);
+        }
+        if (!(i < NKINDS ? OBJ(r, tmp, hm_instance_new(h, kinds[i])) : OBJ(r, tmp, hm_int_new(h, 5000 + i))))
+            goto out;
+        bool ok = STATUS(r, hm_list_append(o[17], tmp));
+        hm_decref(tmp);
+        if (!ok)
+            goto out;
+    }
+    hm_trace_here(h, __FILE__, __LINE__, __func__); /* a site seen before: allocates nothing */
+
+    /* A buffer of the heap's, grown past the pools into a malloc block, then again. */
+    void *buf, *grown;
+    if (!OBJ(r, buf, hm_mem_alloc(h, 400)))
+        goto out;
+    size_t held = 400; /* a failed realloc leaves the block as it was */
+    if (OBJ(r, grown, hm_mem_realloc(h, buf, 400, 3000))) {
+        buf = grown, held = 3000;
+        if (OBJ(r, grown, hm_mem_realloc(h, buf, 3000, 9000)))
+            buf = grown, held = 9000;
+    }
+    hm_mem_free(h, buf, held);
+    if (held != 9000)
         goto out;
 
     /* A garbage cycle of Nodes, a slotted pair, a cycle with a legacy finalizer. */
@@ -280,9 +358,10 @@ static void scenario(run *r)
     size_t size = 0;
     if (!STATUS(r, hm_snapshot_write_buffer(h, &data, &size, NULL)))
         goto out;
-    check_dump(data, size, live_objects(h), "the buffer snapshot");
+    check_dump(data, size, h, "the buffer snapshot");
     free(data);
     FILE *f = fopen(path, "w");
+    cr_assert(f, "%s: %s", path, strerror(errno));
     fputs("old", f);
     fclose(f);
     bool wrote = STATUS(r, hm_snapshot_write(h, path, NULL));
@@ -292,7 +371,7 @@ static void scenario(run *r)
         cr_assert_str_eq(now, "old", "a failed snapshot changed %s", path);
         goto out;
     }
-    check_dump(now, strlen(now), live_objects(h), path);
+    check_dump(now, strlen(now), h, path);
 
     hm_trace_stats st;
     if (!STATUS(r, hm_trace_statistics(h, HM_TRACE_LINENO, &st)))
@@ -306,14 +385,34 @@ static void scenario(run *r)
         !STATUS(r, hm_weakkeymap_set(o[11], o[6], o[5])) || !OBJ(r, o[12], hm_weakset_new(h)) ||
         !STATUS(r, hm_weakset_add(o[12], b)) || !STATUS(r, hm_weakset_add(o[12], o[6])))
         goto out;
-    hm_weakmap_iter it;
-    if (!STATUS(r, hm_weakmap_iter_begin(&it, map)))
+    /* A key dies during an iteration of the set: its removal waits for the end (and, when the
+     * memory to queue it is missing, is made by a sweep there). */
+    if (!OBJ(r, tmp, hm_instance_new(h, node_cls)) || !STATUS(r, hm_weakset_add(o[12], tmp)) ||
+        !STATUS(r, hm_weakkeymap_set(o[11], tmp, o[2]))) {
+        hm_xdecref(tmp);
         goto out;
+    }
+    cr_assert_eq(hm_weakset_len(o[12]), 3);
+    hm_weakmap_iter it;
+    if (!STATUS(r, hm_weakmap_iter_begin(&it, o[12]))) {
+        hm_decref(tmp);
+        goto out;
+    }
     size_t seen = 0;
-    for (hm_object *key, *value; hm_weakmap_iter_next(&it, &key, &value);)
-        seen++;
+    step(r, "a key dies during an iteration"); /* a callback: it cannot report */
+    for (hm_object *key; hm_weakmap_iter_next(&it, &key, NULL);)
+        if (++seen == 1)
+            hm_decref(tmp);
     hm_weakmap_iter_end(&it);
-    cr_assert_eq(seen, 2);
+    cr_assert_eq(hm_weakset_len(o[12]), 2, "the dead key's entry is gone after the iteration");
+    cr_assert_eq(hm_weakkeymap_len(o[11]), 2);
+    size_t left = 0;
+    if (!STATUS(r, hm_weakmap_iter_begin(&it, o[12])))
+        goto out;
+    for (hm_object *key; hm_weakmap_iter_next(&it, &key, NULL);)
+        left++;
+    hm_weakmap_iter_end(&it);
+    cr_assert_eq(left, 2);
     if (!OBJ(r, o[13], hm_gc_get_objects(h, 0)) || !OBJ(r, o[14], hm_gc_get_referrers(h, dict)) ||
         !OBJ(r, o[15], hm_gc_get_referents(a)) || !OBJ(r, o[16], hm_weakref_list(a)))
         goto out;
@@ -323,8 +422,18 @@ static void scenario(run *r)
     if (!STATUS(r, hm_snapshot_at_exit(h, later, &(hm_snapshot_options){.name = "at exit"})) ||
         !STATUS(r, hm_snapshot_on_signal(h, SIGUSR2, later, NULL)))
         goto out;
+    /* The signal's dump, taken at a safe point; the at-exit one disarmed again. */
+    raise(SIGUSR2);
+    bool polled = STATUS(r, hm_snapshot_poll(h));
+    cr_assert(!polled || status == 1, "one dump for one signal, not %d", status);
+    char taken[160];
+    snprintf(taken, sizeof taken, "%s/at-exit-%ld.json", dir, (long)getpid());
+    cr_assert_eq(access(taken, F_OK) == 0, polled, "the signal's dump is there exactly when written");
+    unlink(taken);
     cr_assert_eq(hm_snapshot_at_exit(h, NULL, NULL), HM_OK);
     cr_assert_eq(hm_snapshot_on_signal(h, SIGUSR2, NULL, NULL), HM_OK);
+    if (!polled)
+        goto out;
 
 out:
     /* Let the cycles go and collect: a collection cannot fail; what it could not record (a
@@ -358,26 +467,29 @@ static void check_heap(hm_heap *h, size_t objects, size_t bytes, uint64_t k, con
     char *data;
     size_t size;
     cr_assert_eq(hm_snapshot_write_buffer(h, &data, &size, NULL), HM_OK);
-    check_dump(data, size, live_objects(h), "the heap after the run");
+    check_dump(data, size, h, "the heap after the run");
     free(data);
 }
 
-/* A warmed heap (caches, tables and pools at their size), then a run with allocation k failing,
- * then a clean run again. */
-static void walk_one(uint64_t k, bool persistent, uint64_t *total_seen)
+/* A run with allocation k failing (k = 0: none, only counting), then a clean run again, on a heap
+ * that is cold (fresh: the failure also lands on what a heap makes on first use, its weakref and
+ * interned-string tables, tracing's tables, the snapshot triggers) or warm (caches, tables and
+ * pools at their size after a clean run: the heap must then come back to exactly the objects and
+ * bytes it held). */
+static void walk_one(uint64_t k, bool persistent, bool cold, uint64_t *total_seen)
 {
     run r = {.h = hm_heap_new()};
     cr_assert(r.h);
-    /* Warm: the garbage list and the small-int cache made (their objects are the runtime's, and
-     * made on first use), and two clean runs (the second grows the weakref table once more). */
+    /* The garbage list is the runtime's, made on first use: check_dump() needs it made first. */
     hm_decref(hm_gc_garbage(r.h));
-    for (int i = -5; i <= 256; i++)
-        hm_decref(hm_int_new(r.h, i));
-    scenario(&r);
-    scenario(&r);
+    if (!cold) {
+        for (int i = -5; i <= 256; i++) /* the small-int cache, also made on first use */
+            hm_decref(hm_int_new(r.h, i));
+        scenario(&r);
+    }
     hm_heap_stats st;
     hm_heap_get_stats(r.h, &st);
-    hm_fault_fail_at(r.h, k, persistent); /* k = 0: only counts */
+    hm_fault_fail_at(r.h, k, persistent);
     r.fail_at = k;
     r.persistent = persistent;
     scenario(&r);
@@ -391,15 +503,27 @@ static void walk_one(uint64_t k, bool persistent, uint64_t *total_seen)
                      (unsigned long long)k, r.failed_steps, r.absorbed);
     if (k && k <= *total_seen && persistent)
         cr_assert_geq(r.failed_steps + r.absorbed, 1, "failing allocation %llu went unseen", (unsigned long long)k);
-    check_heap(r.h, st.objects, st.bytes, k, r.first ? r.first : "-");
+    const char *where = r.first ? r.first : "-";
+    if (!cold)
+        check_heap(r.h, st.objects, st.bytes, k, where);
     run again = {.h = r.h};
     scenario(&again);
-    check_heap(r.h, st.objects, st.bytes, k, r.first ? r.first : "-");
-    cr_assert_eq(hm_heap_destroy(r.h, NULL), 0, "failing allocation %llu: objects alive at destroy",
-                 (unsigned long long)k);
+    hm_heap_get_stats(r.h, &st);
+    check_heap(r.h, st.objects, st.bytes, k, where); /* its snapshot loads and matches */
+    cr_assert_eq(hm_heap_destroy(r.h, NULL), 0, "failing allocation %llu (in %s): objects alive at destroy",
+                 (unsigned long long)k, where);
 }
 
-Test(fault, counts_and_disarms, .init = classes_new, .fini = classes_free)
+static void walk(bool persistent, bool cold)
+{
+    uint64_t total = 0;
+    walk_one(0, false, cold, &total);
+    cr_assert_gt(total, 150, "the scenario makes %llu allocations", (unsigned long long)total);
+    for (uint64_t k = 1; k <= total + 1; k++)
+        walk_one(k, persistent, cold, &total);
+}
+
+Test(fault, counts_and_disarms)
 {
     hm_heap *h = hm_heap_new();
     hm_decref(hm_str_new(h, "the first object also maps the first arena"));
@@ -425,17 +549,60 @@ Test(fault, counts_and_disarms, .init = classes_new, .fini = classes_free)
 
 Test(fault, walk_every_allocation_once, .init = classes_new, .fini = classes_free, .timeout = 600)
 {
-    uint64_t total = 0;
-    walk_one(0, false, &total);
-    cr_assert_gt(total, 150, "the scenario makes %llu allocations", (unsigned long long)total);
-    for (uint64_t k = 1; k <= total + 1; k++)
-        walk_one(k, false, &total);
+    walk(false, false);
 }
 
 Test(fault, walk_every_allocation_persistent, .init = classes_new, .fini = classes_free, .timeout = 600)
 {
-    uint64_t total = 0;
-    walk_one(0, false, &total);
-    for (uint64_t k = 1; k <= total + 1; k++)
-        walk_one(k, true, &total);
+    walk(true, false);
+}
+
+Test(fault, walk_every_allocation_on_a_fresh_heap, .init = classes_new, .fini = classes_free, .timeout = 600)
+{
+    walk(false, true);
+}
+
+/* A new arena that cannot be had: the block asked for is refused, nothing else changes. */
+Test(fault, arena_failure)
+{
+    enum { MAX = 8192, SIZE = 512 };
+    static void *blocks[MAX];
+    /* Where does a block need a new arena? Counting: such an allocation counts twice. */
+    hm_heap *h = hm_heap_new();
+    size_t m = 0;
+    for (size_t i = 0; i < MAX && !m; i++) {
+        hm_fault_fail_at(h, 0, false);
+        blocks[i] = hm_mem_alloc(h, SIZE);
+        if (i > 0 && hm_fault_count(h) == 2)
+            m = i;
+    }
+    cr_assert_gt(m, 0, "no second arena in %d blocks", MAX);
+    hm_heap_destroy(h, NULL);
+
+    /* The same blocks again, the arena of block m refused. */
+    h = hm_heap_new();
+    for (size_t i = 0; i < m; i++)
+        cr_assert_not_null(blocks[i] = hm_mem_alloc(h, SIZE));
+    hm_pool_stats before, after;
+    hm_heap_stats hs_before, hs_after;
+    hm_pool_get_stats(h, &before);
+    hm_heap_get_stats(h, &hs_before);
+    hm_fault_fail_at(h, 2, false); /* the block (1), then its arena (2) */
+    cr_assert_null(hm_mem_alloc(h, SIZE));
+    cr_assert_eq(hm_fault_count(h), 2);
+    hm_fault_stop(h);
+    hm_pool_get_stats(h, &after);
+    hm_heap_get_stats(h, &hs_after);
+    cr_assert_eq(after.arenas_current, before.arenas_current);
+    cr_assert_eq(after.arenas_allocated, before.arenas_allocated);
+    cr_assert_eq(after.bytes_in_allocated_blocks, before.bytes_in_allocated_blocks);
+    cr_assert_eq(hs_after.bytes, hs_before.bytes);
+    cr_assert_not_null(blocks[m] = hm_mem_alloc(h, SIZE), "memory is back");
+    hm_pool_get_stats(h, &after);
+    cr_assert_eq(after.arenas_current, before.arenas_current + 1);
+    for (size_t i = 0; i <= m; i++)
+        hm_mem_free(h, blocks[i], SIZE);
+    hm_heap_get_stats(h, &hs_after);
+    cr_assert_eq(hs_after.bytes, 0);
+    hm_heap_destroy(h, NULL);
 }

@@ -23,9 +23,14 @@ static inline bool pooled(size_t n) { (void)n; return false; }
 static inline bool pooled(size_t n) { return n <= HM__POOL_SMALL_MAX; }
 #endif
 
+/* Counting an allocation for failure injection is bookkeeping, not a change to the heap: it goes
+ * through pools.fault (which points at h->fault), so that queries on a const heap that return new
+ * memory (hm_trace_statistics) count too. */
+static bool fault_hit(const hm_heap *h) { return hm__fault_hit(h->pools.fault); }
+
 static void *raw_alloc(hm_heap *h, size_t n)
 {
-    if (hm__fault_hit(&h->fault))
+    if (fault_hit(h))
         return NULL;
     if (pooled(n))
         return hm__pool_alloc(&h->pools, n);
@@ -91,17 +96,17 @@ void hm__free(hm_heap *h, void *p, size_t size)
 
 void *hm__sys_malloc(const hm_heap *h, size_t size)
 {
-    return hm__fault_hit(h->pools.fault) ? NULL : malloc(size);
+    return fault_hit(h) ? NULL : malloc(size);
 }
 
 void *hm__sys_calloc(const hm_heap *h, size_t n, size_t size)
 {
-    return hm__fault_hit(h->pools.fault) ? NULL : calloc(n, size);
+    return fault_hit(h) ? NULL : calloc(n, size);
 }
 
 void *hm__sys_realloc(const hm_heap *h, void *p, size_t size)
 {
-    return hm__fault_hit(h->pools.fault) ? NULL : realloc(p, size);
+    return fault_hit(h) ? NULL : realloc(p, size);
 }
 
 char *hm__sys_strdup(const hm_heap *h, const char *s)

@@ -59,8 +59,9 @@ static bool key_equal(const hm_object *a, const hm_object *b)
     return false;
 }
 
-/* What is looked for: a key object, the text of a str key (s set), or the value of an int key. */
+/* What is looked for: a key object, the text of a str key, or the value of an int key. */
 typedef struct probe {
+    enum { BY_OBJECT, BY_TEXT, BY_INT } kind;
     uint64_t hash;
     const hm_object *key;
     const char *s;
@@ -68,23 +69,23 @@ typedef struct probe {
     int64_t i;
 } probe;
 
-static probe probe_obj(const hm_object *key) { return (probe){key_hash(key), key, NULL, 0, 0}; }
+static probe probe_obj(const hm_object *key) { return (probe){.kind = BY_OBJECT, .hash = key_hash(key), .key = key}; }
 
 static probe probe_str(const char *s)
 {
     size_t len = strlen(s);
-    return (probe){hm__str_hash(s, len), NULL, s, len, 0};
+    return (probe){.kind = BY_TEXT, .hash = hm__str_hash(s, len), .s = s, .len = len};
 }
 
-static probe probe_int(int64_t i) { return (probe){mix((uint64_t)i), NULL, NULL, 0, i}; }
+static probe probe_int(int64_t i) { return (probe){.kind = BY_INT, .hash = mix((uint64_t)i), .i = i}; }
 
 static bool matches(const entry *e, const probe *p)
 {
     if (!e->key || e->hash != p->hash)
         return false;
-    if (p->key)
+    if (p->kind == BY_OBJECT)
         return key_equal(e->key, p->key);
-    if (!p->s)
+    if (p->kind == BY_INT)
         return e->key->type == &hm_int_type && hm_int_value(e->key) == p->i;
     return e->key->type == &hm_str_type && hm_str_len(e->key) == p->len &&
            memcmp(hm_str_data(e->key), p->s, p->len) == 0;
@@ -300,6 +301,7 @@ hm_object *hm_dict_get_str(const hm_object *dict, const char *key)
 
 hm_object *hm__dict_get_int(const hm_object *dict, int64_t key)
 {
+    assert(dict->type == &hm_dict_type);
     probe p = probe_int(key);
     return get(dict, &p);
 }
@@ -339,6 +341,7 @@ int hm_dict_del_str(hm_object *dict, const char *key)
 
 int hm__dict_del_int(hm_object *dict, int64_t key)
 {
+    assert(dict->type == &hm_dict_type);
     probe p = probe_int(key);
     return del(dict, &p);
 }

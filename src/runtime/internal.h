@@ -166,8 +166,8 @@ void *hm__alloc(hm_heap *h, size_t size);
 void *hm__realloc(hm_heap *h, void *p, size_t old_size, size_t new_size);
 void hm__free(hm_heap *h, void *p, size_t size);
 /* The heap's side tables and buffers (not counted in its bytes): malloc's, behind the same
- * failure injection as the objects; free them with free(). The heap may be const: counting an
- * allocation (through pools.fault) is bookkeeping, as when a const query returns a new array. */
+ * failure injection as the objects; free them with free(). The heap may be const (alloc.c says
+ * why). */
 void *hm__sys_malloc(const hm_heap *h, size_t size);
 void *hm__sys_calloc(const hm_heap *h, size_t n, size_t size);
 void *hm__sys_realloc(const hm_heap *h, void *p, size_t size);

@@ -35,6 +35,8 @@ hm_object *hm_object_new_var(hm_heap *h, const hm_type *type, size_t extra)
     o->rc = 1;
     o->id = h->id_base | h->next_id++;
     if (h->trace && !hm__trace_record(h, o, size)) { /* as tracemalloc: no trace, no object */
+        if (gc && h->gen[0].count > 0)
+            h->gen[0].count--; /* counted by hm__gc_on_alloc() above */
         hm__free(h, o, size);
         return NULL;
     }

@@ -49,7 +49,11 @@ int hm_root_remove(hm_heap *h, const char *name)
     hm__named_root gone = *r;
     /* Keep registration order: snapshots list named roots in it. */
     memmove(r, r + 1, (size_t)(h->named_roots + h->nnamed_roots - (r + 1)) * sizeof *r);
-    h->nnamed_roots--;
+    if (--h->nnamed_roots == 0) { /* most programs hold none for most of their life */
+        free(h->named_roots);
+        h->named_roots = NULL;
+        h->capnamed_roots = 0;
+    }
     free(gone.name);
     hm_decref(gone.object); /* last: a finalizer it runs may touch the roots */
     return HM_OK;

@@ -10,6 +10,7 @@
  *   object's `gc.prev` word, as the collector keeps its gc_refs there;
  *   the `prev` links are rebuilt from `next` before the writer returns.
  * - Types get their ids from a small table of the types in use; sites are the tracer's own. */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,27 +213,44 @@ static bool types_grow(hm_heap *h, type_table *tt)
     return true;
 }
 
-/* The type's id, added if new; false when out of memory. */
-static bool type_id(hm_heap *h, type_table *tt, const hm_type *t, uint32_t *id)
+/* The slot holding t's id + 1, or the empty slot where it would go. */
+static size_t type_probe(const type_table *tt, const hm_type *t)
 {
-    if (t == tt->last && tt->n) {
-        *id = tt->last_id;
-        return true;
-    }
-    if ((tt->n + 1) * 2 > tt->cap && !types_grow(h, tt))
-        return false;
     size_t j = type_slot(t, tt->cap);
-    for (uint32_t k; (k = tt->slots[j]) != 0; j = (j + 1) & (tt->cap - 1))
-        if (tt->types[k - 1] == t) {
-            *id = k - 1;
-            goto found;
+    while (tt->slots[j] && tt->types[tt->slots[j] - 1] != t)
+        j = (j + 1) & (tt->cap - 1);
+    return j;
+}
+
+/* The id of a type already in the table; allocates nothing. */
+static uint32_t type_known(type_table *tt, const hm_type *t)
+{
+    if (t != tt->last) {
+        size_t j = type_probe(tt, t);
+        assert(tt->slots[j] && "every type was added by the counting pass");
+        tt->last = t;
+        tt->last_id = tt->slots[j] - 1;
+    }
+    return tt->last_id;
+}
+
+/* Adds the type if new; false when out of memory. The table grows only when a type is added. */
+static bool type_add(hm_heap *h, type_table *tt, const hm_type *t)
+{
+    if (t == tt->last && tt->n)
+        return true;
+    size_t j = tt->cap ? type_probe(tt, t) : 0;
+    if (!tt->cap || !tt->slots[j]) {
+        if ((tt->n + 1) * 2 > tt->cap) {
+            if (!types_grow(h, tt))
+                return false;
+            j = type_probe(tt, t);
         }
-    *id = (uint32_t)tt->n;
-    tt->types[tt->n++] = t;
-    tt->slots[j] = *id + 1;
-found:
+        tt->types[tt->n] = t;
+        tt->slots[j] = (uint32_t)++tt->n;
+    }
     tt->last = t;
-    tt->last_id = *id;
+    tt->last_id = tt->slots[j] - 1;
     return true;
 }
 
@@ -423,8 +441,7 @@ static void write_flags(writer *w, const hm_object *o)
 
 static void write_object(writer *w, hm_object *o, bool first)
 {
-    uint32_t tid = 0, site;
-    type_id(w->h, &w->types, o->type, &tid); /* every type was added by the counting pass */
+    uint32_t tid = type_known(&w->types, o->type), site;
     put_member_u64(w, first ? "\n  {\"id\": " : ",\n  {\"id\": ", o->id);
     put_member_u64(w, ", \"type\": ", tid);
     put_member_u64(w, ", \"size\": ", hm_object_size(o));
@@ -614,9 +631,8 @@ static bool prepare(writer *w)
         sort_list(list_head(h, i));
     walk it;
     walk_begin(&it, h, false);
-    uint32_t tid;
     for (hm_object *o; (o = walk_next(&it)) != NULL;) {
-        if (!type_id(w->h, &w->types, o->type, &tid))
+        if (!type_add(h, &w->types, o->type))
             return false;
         o->gc.gc_refs = 0;
     }

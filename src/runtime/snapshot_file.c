@@ -164,9 +164,10 @@ static int emit_to_fd(hm_heap *h, int fd, bool gzip, const hm_snapshot_options *
         int dupfd = dup(fd); /* gzclose closes its descriptor; the caller closes fd */
         p.gz = dupfd >= 0 ? gzdopen(dupfd, "wb1") : NULL;
         if (!p.gz) {
-            if (dupfd >= 0)
-                close(dupfd);
-            return HM_EIO;
+            if (dupfd < 0)
+                return HM_EIO;
+            close(dupfd);
+            return HM_ENOMEM; /* the descriptor is good: zlib could not allocate its state */
         }
         gzbuffer(p.gz, 256 * 1024);
     }

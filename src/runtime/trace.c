@@ -109,7 +109,11 @@ hm_heap *hm_trace_here(hm_heap *h, const char *file, int line, const char *funct
     if (!t)
         return h;
     if (file != t->last_file || line != t->last_line || function != t->last_function) {
-        t->last_site = site_intern(h, t, file, line, function);
+        uint32_t site = site_intern(h, t, file, line, function);
+        h->site = site;
+        if (site == 0 && file)
+            return h; /* out of memory: "<unknown>" this time, and tried again next time */
+        t->last_site = site;
         t->last_file = file;
         t->last_line = line;
         t->last_function = function;
@@ -136,11 +140,11 @@ int hm_trace_start(hm_heap *h)
     hm__trace *t = hm__sys_calloc(h, 1, sizeof *t);
     if (!t)
         return HM_ENOMEM;
-    t->capsites = 16;
+    t->capsites = 16; /* small starts: every table grows by doubling */
     t->sites = hm__sys_malloc(h, t->capsites * sizeof *t->sites);
     t->site_cap = 32;
     t->site_slots = hm__sys_calloc(h, t->site_cap, sizeof *t->site_slots);
-    t->cap = 1024;
+    t->cap = 64;
     t->ents = hm__sys_calloc(h, t->cap, sizeof *t->ents);
     if (!t->sites || !t->site_slots || !t->ents) {
         free(t->sites);

@@ -5,7 +5,8 @@
  * reaches the container only through it, so a callback that fires after the container died (or
  * while it is garbage in a collection, where its self-weakref is cleared first) does nothing.
  * While iterating > 0, removals go to `pending` instead of data; the last iter_end applies them,
- * each only if data still holds a dead weakref under that key.
+ * each only if data still holds a dead weakref under that key. A removal that could not be queued
+ * (out of memory) sets `lost`, and the last iter_end then sweeps data for dead weakrefs instead.
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@ typedef struct weakmap {
     hm_object *selfref; /* a weakref to this container */
     hm_object *pending; /* list of data keys whose removal waits for the iterations to end */
     size_t iterating;
+    bool lost;          /* a removal during an iteration could not be queued */
 } weakmap;
 
 #define M(o) ((weakmap *)(o))
@@ -41,15 +43,15 @@ static void weakmap_clear(hm_object *self)
     hm_xdecref(p);
 }
 
-/* Entries whose object lives. Only while removals are pending can data hold dead ones (beyond
- * a death whose callback is running), and then they are counted out one by one: CPython's
- * len(data) - len(pending) would count a key twice if its value died twice meanwhile. */
+/* Entries whose object lives. Only while removals are pending (or lost) can data hold dead ones
+ * (beyond a death whose callback is running), and then they are counted out one by one:
+ * CPython's len(data) - len(pending) would count a key twice if its value died twice meanwhile. */
 static size_t weakmap_len_raw(const hm_object *self)
 {
     const weakmap *m = CM(self);
     if (!m->data)
         return 0;
-    if (!m->pending)
+    if (!m->pending && !m->lost)
         return hm_dict_len(m->data);
     size_t n = 0, pos = 0;
     hm_object *wr;
@@ -136,9 +138,8 @@ static void on_death(hm_object *self, void *user)
         hm_object *key = data_key_of(m, wr);
         if (key && !m->pending)
             m->pending = hm_list_new(hm__heap_of(owner));
-        /* Without memory for the list the entry stays, dead, until the next removal. */
-        if (key && m->pending)
-            hm_list_append(m->pending, key);
+        if (!key || !m->pending || hm_list_append(m->pending, key) != HM_OK)
+            m->lost = true;
         hm_xdecref(key);
     } else {
         remove_dead_entry(m, wr);
@@ -416,6 +417,14 @@ void hm_weakmap_iter_end(hm_weakmap_iter *it)
         for (size_t i = 0; i < hm_list_len(p); i++)
             remove_dead(m, hm_list_get(p, i));
         hm_decref(p);
+    }
+    if (m->iterating == 0 && m->lost) {
+        m->lost = false;
+        size_t pos = 0;
+        hm_object *key, *wr;
+        while (m->data && hm_dict_next(m->data, &pos, &key, &wr))
+            if (hm_weakref_is_dead(wr))
+                hm_dict_del(m->data, key); /* leaves the other entries where they are */
     }
     hm_decref(snap);
     hm_decref(map);

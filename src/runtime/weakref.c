@@ -102,6 +102,18 @@ static hm__weak_slot *table_insert(hm_heap *h, hm__weak *w, uint64_t id)
     return &w->slots[i];
 }
 
+/* A slot's list became empty. With no weakref left the table goes (the next one starts small):
+ * its size then never depends on the history of deletions. */
+static void slot_emptied(hm_heap *h)
+{
+    hm__weak *w = h->weak;
+    if (--w->live == 0) {
+        hm__free(h, w->slots, w->cap * sizeof *w->slots);
+        w->slots = NULL;
+        w->cap = w->used = 0;
+    }
+}
+
 static hm__weakref *list_head(hm_heap *h, const hm_object *o)
 {
     if (!(o->flags & HM__WEAKREFS) || !h->weak)
@@ -119,7 +131,7 @@ static hm__weakref *list_take(hm_heap *h, hm_object *o)
         return NULL;
     hm__weakref *head = s->head;
     s->head = NULL;
-    h->weak->live--;
+    slot_emptied(h);
     return head;
 }
 
@@ -137,7 +149,7 @@ static void unlink_ref(hm__weakref *wr)
         assert(s && s->head == wr);
         s->head = wr->next;
         if (!s->head) {
-            h->weak->live--;
+            slot_emptied(h);
             o->flags &= ~HM__WEAKREFS;
         }
     }
