@@ -101,30 +101,29 @@ def shows(expected, got):
     return True
 
 
-def run_session(steps, heaptool, where):
-    """None when it ran as shown, the first difference otherwise, "skip" when it cannot run."""
+def run_session(steps, heaptool, tmp):
+    """None when it ran as shown, the first difference otherwise, "skip" when it cannot run. The
+    sessions share tmp, in README order: a file one shows with cat, a later one may use."""
     if not all(c.startswith(("heaptool ", "cat ")) or c == "echo $?" for c, _ in steps):
         return "skip"
-    with tempfile.TemporaryDirectory() as tmp:
-        os.symlink(os.path.join(ROOT, "samples"), os.path.join(tmp, "samples"))
-        status = 0
-        for command, expected in steps:
-            args = shlex.split(command)
-            if args[0] == "cat":
-                with open(os.path.join(tmp, args[1]), "w", encoding="utf-8") as f:
-                    f.write(expected + "\n")
-                continue
-            if args[0] == "echo":
-                got = str(status)
-            else:
-                files = [a for a in args[1:] if a.endswith((".json", ".gz", ".heapsnapshot"))]
-                if any(not os.path.exists(os.path.join(tmp, a)) for a in files):
-                    return "skip"
-                r = subprocess.run([heaptool] + args[1:], cwd=tmp, capture_output=True, text=True, timeout=60)
-                status = r.returncode
-                got = r.stdout.rstrip("\n") + ("\n" + r.stderr.rstrip("\n") if r.stderr else "")
-            if not shows(expected, got):
-                return f"$ {command}\nprints\n{got}\nbut README.md shows\n{expected}"
+    status = 0
+    for command, expected in steps:
+        args = shlex.split(command)
+        if args[0] == "cat":
+            with open(os.path.join(tmp, args[1]), "w", encoding="utf-8") as f:
+                f.write(expected + "\n")
+            continue
+        if args[0] == "echo":
+            got = str(status)
+        else:
+            files = [a for a in args[1:] if a.endswith((".json", ".gz", ".heapsnapshot"))]
+            if any(not os.path.exists(os.path.join(tmp, a)) for a in files):
+                return "skip"
+            r = subprocess.run([heaptool] + args[1:], cwd=tmp, capture_output=True, text=True, timeout=60)
+            status = r.returncode
+            got = r.stdout.rstrip("\n") + ("\n" + r.stderr.rstrip("\n") if r.stderr else "")
+        if not shows(expected, got):
+            return f"$ {command}\nprints\n{got}\nbut README.md shows\n{expected}"
     return None
 
 
@@ -165,24 +164,27 @@ def main():
                     break
                 r = subprocess.run([heaptool] + a, cwd=tmp, capture_output=True, text=True, timeout=60)
                 out += r.stdout
-            if r.returncode != 0:
-                print(f"FAIL {where}: exit status {r.returncode}\n{r.stderr[:2000]}")
+            if r.returncode != 0 or r.stderr:
+                print(f"FAIL {where}: exit status {r.returncode}, stderr:\n{r.stderr[:2000]}")
                 failed += 1
             elif expected is not None and out != expected:
                 print(f"FAIL {where}: prints\n{out}which README.md does not show; it shows\n{expected}")
                 failed += 1
             else:
                 passed += 1
-    for line, steps in sessions(text):
-        problem = run_session(steps, heaptool, line)
-        if problem == "skip":
-            continue
-        if problem:
-            print(f"FAIL README.md:{line}: {problem}")
-            failed += 1
-        else:
-            passed += 1
-    print(f"README examples: {passed} passed, {failed} failed")
+    skipped = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        os.symlink(os.path.join(ROOT, "samples"), os.path.join(tmp, "samples"))
+        for line, steps in sessions(text):
+            problem = run_session(steps, heaptool, tmp)
+            if problem == "skip":
+                skipped += 1
+            elif problem:
+                print(f"FAIL README.md:{line}: {problem}")
+                failed += 1
+            else:
+                passed += 1
+    print(f"README examples: {passed} passed, {failed} failed, {skipped} sessions not run (python3, node)")
     return 1 if failed or not passed else 0
 
 

@@ -11,6 +11,7 @@
 #include "lexer.h"
 #include "v8.h"
 
+#include <assert.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <pthread.h>
@@ -1021,9 +1022,13 @@ static int merge_part(loader *L, loader *P)
     for (uint32_t t = 0; t < p->ntypes; t++)
         if ((rc = type_index(L, p->type_id[t], n1 + P->type_user[t], &tmap[t])))
             goto done;
-    for (uint32_t s = 0; s < p->nsites; s++)
+    /* The second part parses only the objects array, so its sites are all placeholders (first
+     * used by one of its objects), never SITE_DEFINED, and n1 + that index cannot wrap. */
+    for (uint32_t s = 0; s < p->nsites; s++) {
+        assert(P->site_user[s] != SITE_DEFINED);
         if ((rc = site_index(L, p->site_id[s], n1 + P->site_user[s], &smap[s])))
             goto done;
+    }
     for (uint32_t o = 0; o < n2; o++) {
         p->obj_type[o] = tmap[p->obj_type[o]];
         p->obj_site[o] = p->obj_site[o] == HD_NONE ? HD_NONE : smap[p->obj_site[o]];
