@@ -608,7 +608,9 @@ void hm_mem_free(hm_heap *h, void *p, size_t size);                         /* p
  * hm_fault_stop(): back to normal. Every failure comes back as the NULL or HM_ENOMEM the function
  * documents and leaves the heap consistent. What cannot return an error carries on without the
  * memory: a collection that cannot list an object in hm_gc_garbage() leaves it uncollectable and
- * unlisted (it is listed by a later collection); a site tracing cannot keep is "<unknown>". */
+ * unlisted (it is listed by a later collection); a site tracing cannot keep is "<unknown>"; a
+ * weak container that cannot queue a removal during an iteration sweeps its dead entries at the
+ * iteration's end. */
 void hm_fault_fail_at(hm_heap *h, uint64_t n, bool persistent);
 uint64_t hm_fault_count(const hm_heap *h);
 void hm_fault_stop(hm_heap *h);
