@@ -152,9 +152,9 @@ check:
 	@HEAPTOOL=tests/valgrind-heaptool.sh SAMPLE_RUN="$(CURDIR)/tests/valgrind-run.sh" tests/cli/run.sh
 
 # make fuzz: each libFuzzer harness (clang) for FUZZ_SECONDS, on a corpus in build-fuzz/ seeded
-# with the sample dumps (reader), the sample V8 snapshots (v8) or tests/fuzz/seeds/ (cli); first
-# each replays the inputs kept in tests/fuzz/regressions/. A crash stops it and leaves the input
-# in build-fuzz/.
+# with the sample dumps (reader), the V8 snapshots of tests/data/v8 and tests/fuzz/seeds/v8 (v8)
+# or tests/fuzz/seeds/cli (cli); first each replays the inputs kept in tests/fuzz/regressions/.
+# A crash stops it and leaves the input in build-fuzz/.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude -Isrc -Icli -DHT_VERSION='"$(VERSION)"' \
              $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -170,7 +170,7 @@ fuzz-run:
 	  $(filter-out cli/heaptool.c,$(CLI_SRC)) $(DUMP_SRC) -o build-fuzz/fuzz_cli $(PKG_LIBS) -lm -lpthread
 	@cp samples/dumps/*.json build-fuzz/corpus/reader/
 	@for f in tests/data/*.json; do cp "$$f" "build-fuzz/corpus/reader/data-$${f##*/}"; done
-	@cp tests/data/v8/*.heapsnapshot build-fuzz/corpus/v8/
+	@cp tests/data/v8/*.heapsnapshot tests/fuzz/seeds/v8/*.heapsnapshot build-fuzz/corpus/v8/
 	@cp tests/fuzz/seeds/cli/* build-fuzz/corpus/cli/
 	@set -e; for f in $(FUZZERS); do \
 	  if ls tests/fuzz/regressions/$$f/* >/dev/null 2>&1; then build-fuzz/fuzz_$$f tests/fuzz/regressions/$$f/*; fi; done
