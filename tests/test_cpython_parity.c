@@ -318,9 +318,88 @@ HEAP_TEST(trashcan_16602_callbacks_see_the_released_chain_dead)
     hm_decref(root);
     hm_gc_collect(h, HM_GC_FULL, NULL);
     cr_assert_eq(seen, CHAIN, "100 callbacks");
-    cr_assert_eq(seen_none, CHAIN - 1, "99 saw None");
+    cr_assert_eq(seen_none, CHAIN - 1, "99 saw None, not %d", seen_none);
     hm_decref(c);
     hm_decref(d);
     for (int n = 1; n <= CHAIN; n++)
         hm_decref(wself[n]);
+}
+
+/* The same for a finalizer (__del__) run by a death by count:
+ * class F:
+ *     def __del__(self):
+ *         box.clear()
+ *         print(f'released {"dead" if wy() is None else "alive"}, '
+ *               f'what it held {"dead" if wi() is None else "alive"}')
+ * y, inner = C(), C(); y.inner = inner; box = [y]
+ * wy, wi = weakref.ref(y), weakref.ref(inner); del y, inner
+ * x = F(); del x
+ *
+ * released dead, what it held dead */
+static hm_object *the_box;
+static void clear_box_and_probe(hm_object *self)
+{
+    probe(self, the_box);
+}
+
+HEAP_TEST(what_a_finalizer_releases_is_dead_before_it_goes_on)
+{
+    hm_type *F = hm_class_new(&(hm_class_spec){.name = "F", .slots = slots,
+                                               .finalize = clear_box_and_probe});
+    hm_object *y = obj(), *inner = obj();
+    the_box = hm_list_new(h);
+    hm_instance_set(y, "a", inner);
+    hm_list_append(the_box, y);
+    w_released = hm_weakref_new(y, NULL, NULL);
+    w_held = hm_weakref_new(inner, NULL, NULL);
+    hm_decref(y);
+    hm_decref(inner);
+    probes = 0;
+    hm_decref(hm_instance_new(h, F));
+    cr_assert_eq(probes, 1);
+    cr_assert(saw_released_dead, "released dead");
+    cr_assert(saw_held_dead, "what it held dead");
+    hm_decref(the_box);
+    hm_decref(w_released);
+    hm_decref(w_held);
+    heap_test_finish();
+    h = hm_heap_new();
+    hm_class_free(F);
+}
+
+/* Deaths that release one another through callbacks nest only so deep: past that depth the
+ * releases wait on the queue, so a chain far longer than any stack could nest goes. Every
+ * callback still sees the next object dead (see trashcan_16602 above). */
+#define LONG_CHAIN 200000
+static int long_seen_none;
+static void long_parent_died(hm_object *wparent, void *user)
+{
+    (void)wparent;
+    long_seen_none += dead(user);
+}
+
+HEAP_TEST(a_long_chain_of_deaths_through_callbacks)
+{
+    hm_object *d = hm_weakkeymap_new(h);
+    hm_object *root = obj(), *c = hm_incref(root);
+    hm_object *refs = hm_list_new(h); /* each object's own weakref, as wself above */
+    for (int n = 1; n <= LONG_CHAIN; n++) {
+        hm_object *next = obj();
+        hm_object *self_ref = hm_weakref_new(next, NULL, NULL);
+        hm_list_append(refs, self_ref);
+        hm_object *wparent = hm_weakref_new(c, long_parent_died, self_ref);
+        hm_decref(self_ref);
+        hm_instance_set(next, "a", wparent);
+        hm_decref(wparent);
+        hm_weakkeymap_set(d, c, next);
+        hm_decref(c);
+        c = next;
+    }
+    long_seen_none = 0;
+    hm_decref(root);
+    cr_assert_eq(long_seen_none, LONG_CHAIN - 1);
+    cr_assert_eq(hm_weakkeymap_len(d), 0);
+    hm_decref(c);
+    hm_decref(refs);
+    hm_decref(d);
 }

@@ -149,9 +149,12 @@ struct hm_heap {
     int snapshot_epoch; /* the signal epoch this heap has seen (snapshot.h) */
 
     /* Deallocation runs as a loop over this queue, never recursively: freeing the head of a
-     * 10M-long chain must not overflow the C stack. */
+     * 10M-long chain must not overflow the C stack. While dealloc_deferring, an object whose
+     * count reaches zero joins the queue, for the loop up the stack. deallocating counts those
+     * loops: user code a deallocation runs opens one of its own (hm__dealloc_pause). */
     hm_link dealloc_queue;
-    bool deallocating;
+    unsigned deallocating;
+    bool dealloc_deferring;
     bool destroying;
 
     hm_object *small_ints[HM__SMALL_INTS];
@@ -203,6 +206,14 @@ void hm__gc_heap_fini(hm_heap *h);
 uint64_t hm__str_hash(const char *s, size_t len);
 uint64_t hm__str_hash_of(const hm_object *str);
 void hm__intern_fini(hm_heap *h);
+/* Around user code that a deallocation runs (finalizers, weakref callbacks): until resume, an
+ * object released dies at once, as in CPython, instead of waiting for the deallocation in
+ * progress; the objects already queued wait in *waiting. Past HM__DEALLOC_NESTING_MAX nested
+ * loops, nothing pauses and releases wait on the queue (CPython's trashcan lets them wait too):
+ * the C stack stays bounded whatever chain of deaths the callbacks start. */
+#define HM__DEALLOC_NESTING_MAX 50
+bool hm__dealloc_pause(hm_heap *h, hm_link *waiting);
+void hm__dealloc_resume(hm_heap *h, hm_link *waiting, bool paused);
 int hm__instance_traverse(hm_object *self, hm_visit_fn visit, void *arg);
 /* weakref.c / finalize.c (issue 4) */
 void hm__weakref_clear_dealloc(hm_heap *h, hm_object *o); /* o has HM__WEAKREFS, count 0 */

@@ -72,7 +72,10 @@ static void object_destroy(hm_heap *h, hm_object *o)
         hm__set_gen(o, 0);
         hm__list_move(o, home_list(h, o));
         o->rc = 1;
+        hm_link waiting;
+        bool paused = hm__dealloc_pause(h, &waiting);
         t->finalize(o);
+        hm__dealloc_resume(h, &waiting, paused);
         assert(o->rc > 0);
         if (--o->rc != 0)
             return;
@@ -101,15 +104,37 @@ static void object_destroy(hm_heap *h, hm_object *o)
 void hm__dealloc(hm_object *o)
 {
     hm_heap *h = hm__heap_of(o);
-    if (h->deallocating) {
+    if (h->dealloc_deferring) {
         hm__list_move(o, &h->dealloc_queue); /* the loop further up the stack gets to it */
         return;
     }
-    h->deallocating = true;
+    h->dealloc_deferring = true;
+    h->deallocating++;
     object_destroy(h, o);
     while (!hm__list_empty(&h->dealloc_queue))
         object_destroy(h, hm__obj(h->dealloc_queue.next));
-    h->deallocating = false;
+    h->deallocating--;
+    h->dealloc_deferring = false;
+}
+
+bool hm__dealloc_pause(hm_heap *h, hm_link *waiting)
+{
+    if (!h->dealloc_deferring || h->deallocating >= HM__DEALLOC_NESTING_MAX)
+        return false;
+    hm__list_init(waiting);
+    hm__list_merge(&h->dealloc_queue, waiting);
+    h->dealloc_deferring = false;
+    return true;
+}
+
+void hm__dealloc_resume(hm_heap *h, hm_link *waiting, bool paused)
+{
+    if (!paused)
+        return;
+    /* Every release since the pause was destroyed by a loop of its own, which drained. */
+    assert(hm__list_empty(&h->dealloc_queue));
+    h->dealloc_deferring = true;
+    hm__list_merge(waiting, &h->dealloc_queue);
 }
 
 size_t hm_object_size(const hm_object *o)

@@ -122,6 +122,15 @@ static void remove_dead_entry(weakmap *m, const hm__weakref *wr)
         hm__dict_del_int(m->data, (int64_t)wr->id);
 }
 
+/* Whether the entry of wr is gone for the container's users although data still holds it: its
+ * object died and the container has been told (its removal waits for an iteration's end, as
+ * CPython's _pending_removals). Until the container's callback runs, the entry is still there,
+ * dead (a callback that runs before it can delete it), as in CPython. */
+static bool entry_removed(const hm_object *wr)
+{
+    return hm_weakref_is_dead(wr) && !hm_weakref_has_callback(wr);
+}
+
 /* The data key of an entry, from its weakref (new reference). */
 static hm_object *data_key_of(weakmap *m, hm__weakref *wr);
 
@@ -143,6 +152,12 @@ static void on_death(hm_object *self, void *user)
         hm_xdecref(key);
     } else {
         remove_dead_entry(m, wr);
+        /* The entry is gone: what the weakref held for it goes now, not when the weakref does
+         * (the callbacks of this death still hold it), so that it dies with its last reference
+         * even where releases wait on the deallocation queue. */
+        hm_object *payload = wr->payload;
+        wr->payload = NULL;
+        hm_xdecref(payload);
     }
     hm_decref(owner);
 }
@@ -211,7 +226,7 @@ static int delete_entry(hm_object *map, const hm_object *dkey)
 {
     weakmap *m = M(map);
     hm_object *wr = m->data ? hm_dict_get(m->data, dkey) : NULL;
-    if (!wr)
+    if (!wr || entry_removed(wr))
         return HM_EKEY;
     hm__weakref_disarm(wr);
     return hm_dict_del(m->data, dkey);
@@ -249,7 +264,7 @@ int hm_weakvaluemap_del_str(hm_object *map, const char *key)
     if (!map || map->type != &value_map_type || !key)
         return map && map->type != &value_map_type ? HM_ETYPE : HM_EINVAL;
     hm_object *wr = M(map)->data ? hm_dict_get_str(M(map)->data, key) : NULL;
-    if (!wr)
+    if (!wr || entry_removed(wr))
         return HM_EKEY;
     hm__weakref_disarm(wr);
     return hm_dict_del_str(M(map)->data, key);
@@ -277,12 +292,15 @@ static int keyed_store(hm_object *map, const hm_type *t, hm_object *key, hm_obje
     return r;
 }
 
-/* The live entry's weakref for key (borrowed), or NULL. Allocates nothing, so it cannot fail. */
+/* The entry's weakref for key (borrowed), or NULL. Allocates nothing, so it cannot fail. A key
+ * resurrected after its weakrefs were cleared (by a finalizer in a collection) is not found by
+ * its removed entry, as in CPython, where a new weakref never equals a dead one. */
 static hm_object *keyed_find(hm_object *map, const hm_type *t, const hm_object *key)
 {
     if (!map || map->type != t || !key || !M(map)->data || !(key->flags & HM__WEAKREFS))
         return NULL; /* an object that has no weakref is in no such container */
-    return hm__dict_get_int(M(map)->data, (int64_t)key->id);
+    hm_object *wr = hm__dict_get_int(M(map)->data, (int64_t)key->id);
+    return wr && !entry_removed(wr) ? wr : NULL;
 }
 
 static int keyed_delete(hm_object *map, const hm_type *t, const hm_object *key)

@@ -334,9 +334,13 @@ static void clear_list(hm_heap *h, hm_object *o, hm__weakref ***tail, bool skip_
     }
 }
 
-/* Runs the chained callbacks in order, each once, dropping the references clear_list took. */
-static bool run_callbacks(hm__weakref *chain)
+/* Runs the chained callbacks in order, each once, dropping the references clear_list took.
+ * What a callback releases dies before the next one runs, as in CPython; so does a weakref
+ * dropped here and what it holds (a weak container's value, once its entry is gone). */
+static bool run_callbacks(hm_heap *h, hm__weakref *chain)
 {
+    hm_link waiting;
+    bool paused = chain && hm__dealloc_pause(h, &waiting);
     bool ran = false;
     while (chain) {
         hm__weakref *wr = chain;
@@ -350,6 +354,7 @@ static bool run_callbacks(hm__weakref *chain)
         }
         hm_decref(&wr->base);
     }
+    hm__dealloc_resume(h, &waiting, paused);
     return ran;
 }
 
@@ -357,7 +362,7 @@ void hm__weakref_clear_dealloc(hm_heap *h, hm_object *o)
 {
     hm__weakref *chain = NULL, **tail = &chain;
     clear_list(h, o, &tail, false);
-    run_callbacks(chain);
+    run_callbacks(h, chain);
 }
 
 /* The collector's hook (gc.c calls it on the unreachable set, before any finalizer). */
@@ -376,5 +381,5 @@ static bool clear_weakrefs_gc(hm_heap *h, hm_link *unreachable)
             clear_list(h, o, &tail, true);
     }
     /* No user code ran so far; from here it may, but it cannot reach the garbage any more. */
-    return run_callbacks(chain);
+    return run_callbacks(h, chain);
 }
