@@ -107,7 +107,8 @@ static inline void hm_setref(hm_object **slot, hm_object *value)
 }
 
 /* The sys.getrefcount() analogue. It is the true count: Python reports one more, because its
- * argument is itself a reference. Immortal objects report HM_RC_IMMORTAL. */
+ * argument is itself a reference. Immortal objects report HM_RC_IMMORTAL. (README.md, "Differences
+ * from CPython", lists every place where libhm departs from CPython 3.11 on purpose.) */
 static inline size_t hm_object_refcount(const hm_object *o) { return o->rc; }
 static inline const hm_type *hm_object_type(const hm_object *o) { return o->type; }
 hm_heap *hm_object_heap(const hm_object *o);
@@ -186,7 +187,10 @@ typedef int (*hm_visit_fn)(hm_object *target, hm_edge edge, void *arg);
  * Types. A type descriptor must outlive every object of that type in every heap. */
 #define HM_TYPE_GC               0x1u /* a container: holds references, tracked by the collector */
 #define HM_TYPE_LEGACY_FINALIZER 0x2u /* finalize is unsafe in a cycle: such cycles are not
-                                          collected but moved to the garbage list (Python 2's __del__) */
+                                          collected but moved to the garbage list, as CPython does
+                                          for tp_del. Unlike tp_del, finalize still runs at most
+                                          once per object (a death by count runs it; a later one,
+                                          after a resurrection, does not) */
 
 struct hm_type {
     const char *name;
@@ -321,7 +325,9 @@ bool hm_dict_next(const hm_object *dict, size_t *pos, hm_object **key, hm_object
 
 /* ---------------------------------------------------------------------------------------------
  * User classes, in Python's two layouts: fixed named slots (__slots__) or a dict of attributes
- * (__dict__, an hm dict the instance owns). */
+ * (__dict__, an hm dict the instance owns). An instance of the __dict__ layout is two objects,
+ * each counted by the collector: a garbage pair of them is 4 objects found (CPython 3.11 keeps
+ * most instances' attributes inline and finds 2). */
 typedef struct hm_class_spec {
     const char *name;
     const char *const *slots;           /* NULL-terminated slot names; NULL: the __dict__ layout */
@@ -399,8 +405,9 @@ hm_object *hm_gc_get_referents(hm_object *o);
 
 bool hm_gc_is_tracked(const hm_object *o);
 bool hm_gc_is_finalized(const hm_object *o);
-/* Containers are tracked from creation; untracking one (say, because it can hold only atoms)
- * hides it from the collector. Both are no-ops for leaf types. */
+/* Containers are tracked from creation and stay tracked (CPython untracks dicts and tuples that
+ * hold only atoms; libhm never does it by itself); untracking one (say, because it can hold only
+ * atoms) hides it from the collector. Both are no-ops for leaf types. */
 void hm_gc_track(hm_object *o);
 void hm_gc_untrack(hm_object *o);
 
@@ -466,7 +473,15 @@ int hm_gc_callback_remove(hm_heap *h, hm_gc_callback_fn fn, void *user); /* HM_E
  *  - Death by reference count: the referent's finalizer (hm_type.finalize) runs first and may
  *    resurrect it, in which case its weakrefs stay intact; otherwise the weakrefs are cleared,
  *    their callbacks run (except for weakrefs that are themselves dying, count 0), and only then
- *    is the referent cleared and freed. Objects released by a callback die after it returns.
+ *    is the referent cleared and freed.
+ *  - What a callback or a finalizer releases dies at once, before it goes on, as in CPython: a
+ *    later callback of the same death finds its weakrefs dead, and those of what it held too
+ *    (a weak-key map's value, once the map's own callback has removed its entry). Deaths nest
+ *    so only 50 deep (each released by a callback or finalizer run by the one before): deeper,
+ *    what is released is dead to weakrefs at once (count 0) but destroyed, releasing what it
+ *    holds in turn, only after the death in progress is complete, as past the depth of
+ *    CPython's trashcan. A weak container releases an entry's value (or key) as soon as
+ *    its callback has removed the entry, so that value is dead at once at any depth.
  *  - Death in a collection (CPython's handle_weakrefs): once the unreachable set is known, and
  *    before any finalizer runs, (1) every weakref that is itself unreachable is cleared and will
  *    never call back, (2) every weakref to an unreachable object is cleared, (3) the callbacks of
@@ -490,7 +505,10 @@ bool hm_weakref_is_dead(const hm_object *wr); /* true for anything not a weakref
 uint64_t hm_weakref_referent_id(const hm_object *wr);
 /* Whether the callback is still to run (never true for a dead weakref once it has run). */
 bool hm_weakref_has_callback(const hm_object *wr);
-/* weakref.getweakrefcount(obj) and weakref.getweakrefs(obj) (a new list, newest first). */
+/* weakref.getweakrefcount(obj) and weakref.getweakrefs(obj) (a new list, newest first). The
+ * order is that of the callbacks, plain weakref included where it was made; CPython lists the
+ * shared plain weakref first and then the others newest first (made w1, w2 with callbacks, then
+ * plain, then w3: libhm lists w3, plain, w2, w1 and CPython plain, w3, w2, w1). */
 size_t hm_weakref_count(const hm_object *obj);
 hm_object *hm_weakref_list(hm_object *obj);
 
@@ -500,6 +518,11 @@ hm_object *hm_weakref_list(hm_object *obj);
  * Entries vanish when the weakly held object dies. A removal triggered by a death deletes the
  * entry only if it still holds a dead weakref (the key may have been set again meanwhile), and
  * is deferred while an iteration of the container is in progress, until the last one ends.
+ * Once the container's own callback has run for a death, the entry is gone for every function
+ * here, deferred or not, as in CPython: get finds nothing, del and discard return HM_EKEY, and a
+ * key resurrected by its finalizer after its weakrefs were cleared is not in the container. A
+ * callback of the same death that runs before the container's (a weakref made after the entry)
+ * still finds the entry, dead, and may delete it, as in CPython.
  * Lengths count the entries whose object lives (exact, where CPython's may overcount during an
  * iteration). */
 

@@ -1,7 +1,8 @@
 /* test_cpython_parity.c: cases where libhm once departed from CPython 3.11, each written from
  * CPython's behaviour: the Python equivalent and what python3.11 prints sit beside every test.
  * Deleting a weak container's entry whose object died while an iteration defers its removal, and
- * what weakref callbacks (and finalizers) see of the objects released earlier in the same death. */
+ * what weakref callbacks (and finalizers) see of the objects released earlier in the same death;
+ * then a difference kept on purpose, pinned with CPython's output beside it. */
 #include <criterion/criterion.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -402,4 +403,43 @@ HEAP_TEST(a_long_chain_of_deaths_through_callbacks)
     hm_decref(c);
     hm_decref(refs);
     hm_decref(d);
+}
+
+/* ---- differences kept on purpose (README.md, "Differences from CPython") ---- */
+
+/* A legacy finalizer runs once per object, where CPython runs tp_del on every death:
+ * from _testcapi import with_tp_del
+ * keep = []; runs = [0]
+ * @with_tp_del
+ * class L:
+ *     def __tp_del__(self): runs[0] += 1; keep.append(self)
+ * L(); print('after first death: runs', runs[0], 'kept', len(keep))
+ * keep.clear(); print('after second death: runs', runs[0], 'kept', len(keep))
+ *
+ * after first death: runs 1 kept 1
+ * after second death: runs 2 kept 1          (libhm: runs 1, kept 0) */
+static hm_object *kept;
+static int legacy_runs;
+static void legacy_del(hm_object *self)
+{
+    legacy_runs++;
+    hm_list_append(kept, self);
+}
+
+HEAP_TEST(a_legacy_finalizer_runs_once_per_object)
+{
+    hm_type *L = hm_class_new(&(hm_class_spec){.name = "L", .slots = slots, .finalize = legacy_del,
+                                               .flags = HM_TYPE_LEGACY_FINALIZER});
+    kept = hm_list_new(h);
+    legacy_runs = 0;
+    hm_decref(hm_instance_new(h, L));
+    cr_assert_eq(legacy_runs, 1);
+    cr_assert_eq(hm_list_len(kept), 1, "resurrected");
+    hm_list_clear(kept);
+    cr_assert_eq(legacy_runs, 1, "not run again");
+    cr_assert_eq(hm_list_len(kept), 0, "so not resurrected again");
+    hm_decref(kept);
+    heap_test_finish();
+    h = hm_heap_new();
+    hm_class_free(L);
 }
