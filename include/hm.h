@@ -477,11 +477,11 @@ int hm_gc_callback_remove(hm_heap *h, hm_gc_callback_fn fn, void *user); /* HM_E
  *  - What a callback or a finalizer releases dies at once, before it goes on, as in CPython: a
  *    later callback of the same death finds its weakrefs dead, and those of what it held too
  *    (a weak-key map's value, once the map's own callback has removed its entry). Deaths nest
- *    so only 50 deep (each released by a callback or finalizer run by the one before): deeper,
- *    what is released is dead to weakrefs at once (count 0) but destroyed, releasing what it
- *    holds in turn, only after the death in progress is complete, as past the depth of
- *    CPython's trashcan. A weak container releases an entry's value (or key) as soon as
- *    its callback has removed the entry, so that value is dead at once at any depth.
+ *    at most 50 deep (each started by a callback or finalizer of the one before): from the 51st
+ *    on, what is released is dead to weakrefs at once (count 0) but destroyed, releasing what
+ *    it holds in turn, only after the death in progress, as past the depth of CPython's
+ *    trashcan; the C stack stays bounded. A weak container drops an entry's value (or key) as
+ *    soon as its callback has removed the entry, so that value is dead at once at any depth.
  *  - Death in a collection (CPython's handle_weakrefs): once the unreachable set is known, and
  *    before any finalizer runs, (1) every weakref that is itself unreachable is cleared and will
  *    never call back, (2) every weakref to an unreachable object is cleared, (3) the callbacks of
