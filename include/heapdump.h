@@ -21,21 +21,25 @@ extern "C" {
 #define HD_FORMAT_VERSION 1
 #define HD_NONE UINT32_MAX /* "no such index": no site, no label, unknown object */
 
-/* Status codes, one table: hd_status_name() and hd_status_message() read it. */
-enum hd_status {
-    HD_OK = 0,
-    HD_EIO = -1,       /* cannot open or read the input */
-    HD_ESYNTAX = -2,   /* not well-formed JSON */
-    HD_EFORMAT = -3,   /* well-formed, but not a heapdump (wrong "format", missing member, wrong type) */
-    HD_EVERSION = -4,  /* a heapdump of a newer version than this reader */
-    HD_EINTEGRITY = -5,/* duplicate ids, dangling references, unknown type or site ids */
-    HD_ELIMIT = -6,    /* beyond a documented limit (record size, nesting, counts) */
-    HD_ENOMEM = -7,    /* out of memory */
-    HD_EINVAL = -8,    /* bad argument from the caller */
-};
+/* Status codes, one list: X(name, value, message) for each. The enum, hd_status_name() and
+ * hd_status_message() are made from it. */
+#define HD_STATUS_MAP(X)                                                                          \
+    X(HD_OK, 0, "success")                                                                        \
+    X(HD_EIO, -1, "cannot read the input")                /* cannot open or read it */            \
+    X(HD_ESYNTAX, -2, "not well-formed JSON")                                                     \
+    X(HD_EFORMAT, -3, "not a valid heapdump")             /* "format", members, kinds */          \
+    X(HD_EVERSION, -4, "heapdump version not supported")  /* newer than this reader */            \
+    X(HD_EINTEGRITY, -5, "inconsistent heapdump")         /* duplicate or dangling ids */         \
+    X(HD_ELIMIT, -6, "beyond a limit of this reader")     /* record size, nesting, counts */      \
+    X(HD_ENOMEM, -7, "out of memory")                                                             \
+    X(HD_EINVAL, -8, "invalid argument")                  /* from the caller */
 
-const char *hd_status_name(int status);    /* "HD_ESYNTAX" */
-const char *hd_status_message(int status); /* "not well-formed JSON" */
+#define HD_STATUS_ENUM_(name, value, message) name = value,
+enum hd_status { HD_STATUS_MAP(HD_STATUS_ENUM_) };
+#undef HD_STATUS_ENUM_
+
+const char *hd_status_name(int status);    /* "HD_ESYNTAX"; "HD_EUNKNOWN" for another number */
+const char *hd_status_message(int status); /* "not well-formed JSON"; "unknown status" */
 
 /* Where and why loading failed. Positions are 1-based; 0 means unknown. */
 typedef struct hd_error {
@@ -120,13 +124,20 @@ uint32_t hd_site_line(const hd_dump *d, uint32_t s);
 const char *hd_site_function(const hd_dump *d, uint32_t s); /* "" when absent */
 
 /* --- objects ------------------------------------------------------------------------------- */
-enum hd_object_flag {
-    HD_OBJ_TRACKED = 1u << 0,
-    HD_OBJ_FINALIZED = 1u << 1,
-    HD_OBJ_FROZEN = 1u << 2,
-    HD_OBJ_IMMORTAL = 1u << 3,
-    HD_OBJ_INTERNED = 1u << 4,
-};
+/* Object flags, one list: X(name, bit, the word in a dump's "flags"). hd_object_flags() is a
+ * set of them; a word this reader does not know is ignored (formats/heapdump.md §6). */
+#define HD_OBJECT_FLAG_MAP(X)                                                                     \
+    X(HD_OBJ_TRACKED, 0, "tracked")                                                               \
+    X(HD_OBJ_FINALIZED, 1, "finalized")                                                           \
+    X(HD_OBJ_FROZEN, 2, "frozen")                                                                 \
+    X(HD_OBJ_IMMORTAL, 3, "immortal")                                                             \
+    X(HD_OBJ_INTERNED, 4, "interned")
+#define HD_OBJECT_FLAG_ENUM_(name, bit, word) name = 1u << bit,
+enum hd_object_flag { HD_OBJECT_FLAG_MAP(HD_OBJECT_FLAG_ENUM_) };
+#undef HD_OBJECT_FLAG_ENUM_
+/* The word for one flag ("tracked" for HD_OBJ_TRACKED); NULL for anything but one known flag. */
+const char *hd_object_flag_name(unsigned flag);
+
 #define HD_RC_UNKNOWN UINT32_MAX  /* the record had no "rc" */
 #define HD_GEN_UNKNOWN 0xFFu      /* the record had no "gen" */
 
@@ -151,10 +162,25 @@ const uint32_t *hd_edge_offsets(const hd_dump *d);
 const uint32_t *hd_edge_targets(const hd_dump *d);
 
 /* --- roots --------------------------------------------------------------------------------- */
-enum hd_root_kind {
-    HD_ROOT_EXTERNAL, HD_ROOT_NAMED, HD_ROOT_INTERNED, HD_ROOT_CACHE, HD_ROOT_FROZEN,
-    HD_ROOT_GARBAGE, HD_ROOT_OTHER, /* a kind this reader does not know */
-};
+/* Root kinds, one list: X(name, the word in a root's "kind") (formats/heapdump.md §8). A kind
+ * this reader does not know is HD_ROOT_OTHER, still a root. */
+#define HD_ROOT_KIND_MAP(X)                                                                       \
+    X(HD_ROOT_EXTERNAL, "external")                                                               \
+    X(HD_ROOT_NAMED, "named")                                                                     \
+    X(HD_ROOT_INTERNED, "interned")                                                               \
+    X(HD_ROOT_CACHE, "cache")                                                                     \
+    X(HD_ROOT_FROZEN, "frozen")                                                                   \
+    X(HD_ROOT_GARBAGE, "garbage")                                                                 \
+    X(HD_ROOT_GLOBAL, "global")       /* found by a native scan: a writable segment */            \
+    X(HD_ROOT_STACK, "stack")         /* a thread's stack */                                      \
+    X(HD_ROOT_REGISTERS, "registers") /* a thread's registers */                                  \
+    X(HD_ROOT_TLS, "tls")             /* a thread's thread-local storage */
+#define HD_ROOT_KIND_ENUM_(name, word) name,
+enum hd_root_kind { HD_ROOT_KIND_MAP(HD_ROOT_KIND_ENUM_) HD_ROOT_OTHER };
+#undef HD_ROOT_KIND_ENUM_
+/* The word for a kind ("external"); NULL for HD_ROOT_OTHER or another number. A root's own word,
+ * known or not, is hd_root_kind_name(). */
+const char *hd_root_kind_word(enum hd_root_kind kind);
 uint32_t hd_root_count(const hd_dump *d);
 uint32_t hd_root_object(const hd_dump *d, uint32_t r);  /* object index */
 enum hd_root_kind hd_root_kind(const hd_dump *d, uint32_t r);

@@ -26,21 +26,25 @@ extern "C" {
 #endif
 
 /* ---------------------------------------------------------------------------------------------
- * Status codes, one table: hm_status_name() and hm_status_message() read it. */
-enum hm_status {
-    HM_OK = 0,
-    HM_ENOMEM = -1, /* out of memory */
-    HM_EINVAL = -2, /* bad argument */
-    HM_ETYPE = -3,  /* object of the wrong type (TypeError) */
-    HM_EINDEX = -4, /* index out of range (IndexError) */
-    HM_EKEY = -5,   /* no such key (KeyError) */
-    HM_EATTR = -6,  /* no such attribute or slot (AttributeError) */
-    HM_EBUSY = -7,  /* not allowed while the collector runs */
-    HM_EIO = -8,    /* reading or writing a file failed (errno says why) */
-};
+ * Status codes, one list: X(name, value, message) for each. The enum, hm_status_name() and
+ * hm_status_message() are made from it. */
+#define HM_STATUS_MAP(X)                                                                          \
+    X(HM_OK, 0, "success")                                                                        \
+    X(HM_ENOMEM, -1, "out of memory")                                                             \
+    X(HM_EINVAL, -2, "invalid argument")                                                          \
+    X(HM_ETYPE, -3, "object of the wrong type")        /* Python's TypeError */                   \
+    X(HM_EINDEX, -4, "index out of range")             /* IndexError */                           \
+    X(HM_EKEY, -5, "no such key")                      /* KeyError */                             \
+    X(HM_EATTR, -6, "no such attribute")               /* or slot: AttributeError */              \
+    X(HM_EBUSY, -7, "not allowed during a collection")                                            \
+    X(HM_EIO, -8, "input/output error")                /* a file: errno says why */
 
-const char *hm_status_name(int status);    /* "HM_EKEY" */
-const char *hm_status_message(int status); /* "no such key" */
+#define HM_STATUS_ENUM_(name, value, message) name = value,
+enum hm_status { HM_STATUS_MAP(HM_STATUS_ENUM_) };
+#undef HM_STATUS_ENUM_
+
+const char *hm_status_name(int status);    /* "HM_EKEY"; "HM_EUNKNOWN" for another number */
+const char *hm_status_message(int status); /* "no such key"; "unknown status" */
 
 typedef struct hm_heap hm_heap;
 typedef struct hm_type hm_type;

@@ -311,7 +311,6 @@ static int parse_refs(loader *L)
 
 static int parse_flags(loader *L, uint8_t *flags)
 {
-    static const char *const names[] = {"tracked", "finalized", "frozen", "immortal", "interned"};
     hd__lexer *lx = &L->lx;
     if (lx->tok != HD__T_LBRACKET)
         return hd__wrong_value(L, "flags", "an array of strings");
@@ -325,9 +324,11 @@ static int parse_flags(loader *L, uint8_t *flags)
             if ((rc = hd__wrong_value(L, "flags", "an array of strings")) < 0)
                 return rc;
         } else {
-            for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
-                if (!strcmp(lx->str, names[i]))
-                    *flags |= (uint8_t)(1u << i);
+#define SET_FLAG(name, bit, word)                                                               \
+            if (!strcmp(lx->str, word))                                                         \
+                *flags |= (uint8_t)name;
+            HD_OBJECT_FLAG_MAP(SET_FLAG)
+#undef SET_FLAG
         }
         if ((rc = hd__lex_next(lx)))
             return rc;
@@ -513,9 +514,6 @@ static int parse_weakref(loader *L)
     return HD_OK;
 }
 
-static const char *const root_kinds[] = {"external", "named", "interned", "cache", "frozen",
-                                         "garbage"};
-
 typedef struct root_rec {
     uint64_t id;
     uint32_t kind, name;
@@ -564,8 +562,8 @@ static int parse_root(loader *L)
     d->root_name[i] = r.name;
     const char *kind = hd__strtab_get(&d->strings, r.kind);
     d->root_kind[i] = HD_ROOT_OTHER;
-    for (unsigned k = 0; k < sizeof root_kinds / sizeof root_kinds[0]; k++)
-        if (!strcmp(kind, root_kinds[k]))
+    for (unsigned k = 0; k < HD_ROOT_OTHER; k++)
+        if (!strcmp(kind, hd_root_kind_word((enum hd_root_kind)k)))
             d->root_kind[i] = (uint8_t)k;
     return HD_OK;
 }
