@@ -9,6 +9,7 @@
  * up in decreasing preorder. Weak references are not edges, so they never retain. No recursion
  * anywhere: a 10M-long chain is fine.
  */
+#include "analysis.h"
 #include "dump_internal.h"
 
 #include <stdlib.h>
@@ -21,7 +22,6 @@ struct hd_dominators {
     uint64_t *retained; /* per object; 0 when unreachable */
 };
 
-static uint64_t add_sat(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
 
 /* Per node (in number space), what the semidominator pass touches together, so one cache miss
  * brings all of it: the DFS tree parent, the semidominator, and the link-eval forest. */
@@ -241,7 +241,7 @@ int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
     for (uint32_t k = 1; k < n; k++)
         by_number[k] = d->obj_size[vertex[k]];
     for (uint32_t k = n - 1; k >= 1; k--)
-        by_number[idom[k]] = add_sat(by_number[idom[k]], by_number[k]);
+        by_number[idom[k]] = hd__add_sat(by_number[idom[k]], by_number[k]);
     for (uint32_t o = 0; o < nobj; o++) {
         dom->idom[o] = HD_NONE;
         dom->retained[o] = 0;
@@ -353,7 +353,7 @@ int hd_stats_retained_by_type(const hd_dump *d, const hd_dominators *dom, hd_typ
             }
             uint32_t c = child[cursor[top]++], t = d->obj_type[c];
             if (active[t]++ == 0)
-                by_type[t] = add_sat(by_type[t], dom->retained[c]);
+                by_type[t] = hd__add_sat(by_type[t], dom->retained[c]);
             top++;
             stack[top] = c;
             cursor[top] = first[c];

@@ -1,4 +1,5 @@
 /* dump.c: read-only accessors over the loaded graph, and its release. */
+#include "analysis.h"
 #include "dump_internal.h"
 
 #include <stdlib.h>
@@ -115,7 +116,7 @@ uint64_t hd_total_size(const hd_dump *d)
 {
     uint64_t total = 0;
     for (uint32_t o = 0; o < d->nobjects; o++)
-        total = total + d->obj_size[o] < total ? UINT64_MAX : total + d->obj_size[o];
+        total = hd__add_sat(total, d->obj_size[o]);
     return total;
 }
 

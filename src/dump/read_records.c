@@ -72,6 +72,28 @@ int hd__site_index(loader *L, uint64_t id, uint32_t user, uint32_t *out)
 enum { HAVE_ID = 1, HAVE_NAME = 2, HAVE_SIZE = 4, HAVE_TYPE = 8, HAVE_FILE = 16, HAVE_LINE = 32,
        HAVE_KIND = 64, BAD_REQUIRED = 128 };
 
+/* A record's required members, in the order a missing one is reported: the HAVE_ bit its
+ * reader sets and the member's name; a NULL name ends the list. */
+typedef struct required {
+    unsigned bit;
+    const char *name;
+} required;
+
+/* After a record's members were read (rc: what hd__each_member returned): HD_OK when the record
+ * is whole and is kept; SKIPPED when it is dropped, its problem reported (a required member that
+ * was wrong, when it was read; the first one missing, now); < 0 to stop. */
+static int record_complete(loader *L, int rc, unsigned have, const required *req)
+{
+    if (rc)
+        return rc < 0 ? rc : SKIPPED; /* not an object: reported and skipped */
+    if (have & BAD_REQUIRED)
+        return SKIPPED;
+    for (; req->name; req++)
+        if (!(have & req->bit))
+            return (rc = hd__missing(L, req->name)) ? rc : SKIPPED;
+    return HD_OK;
+}
+
 typedef struct type_rec {
     uint64_t id, size;
     uint32_t name;
@@ -107,18 +129,14 @@ static int type_member(loader *L, int k, const char *key, void *state)
     return rc;
 }
 
+static const required type_required[] = {{HAVE_ID, "id"}, {HAVE_NAME, "name"}, {0, NULL}};
+
 static int parse_type(loader *L)
 {
     type_rec r = {0};
     int rc = hd__each_member(L, type_member, &r);
-    if (rc)
+    if ((rc = record_complete(L, rc, r.have, type_required)))
         return rc < 0 ? rc : HD_OK;
-    if (r.have & BAD_REQUIRED)
-        return HD_OK;
-    if (!(r.have & HAVE_ID))
-        return hd__missing(L, "id");
-    if (!(r.have & HAVE_NAME))
-        return hd__missing(L, "name");
     uint32_t t;
     if ((rc = hd__type_index(L, r.id, UINT32_MAX, &t)))
         return rc;
@@ -166,20 +184,15 @@ static int site_member(loader *L, int k, const char *key, void *state)
     return rc;
 }
 
+static const required site_required[] = {{HAVE_ID, "id"}, {HAVE_FILE, "file"}, {HAVE_LINE, "line"},
+                                         {0, NULL}};
+
 static int parse_site(loader *L)
 {
     site_rec r = {0};
     int rc = hd__each_member(L, site_member, &r);
-    if (rc)
+    if ((rc = record_complete(L, rc, r.have, site_required)))
         return rc < 0 ? rc : HD_OK;
-    if (r.have & BAD_REQUIRED)
-        return HD_OK;
-    if (!(r.have & HAVE_ID))
-        return hd__missing(L, "id");
-    if (!(r.have & HAVE_FILE))
-        return hd__missing(L, "file");
-    if (!(r.have & HAVE_LINE))
-        return hd__missing(L, "line");
     hd_dump *d = L->d;
     uint32_t s, known = d->nsites;
     if ((rc = hd__site_index(L, r.id, SITE_DEFINED, &s)))
@@ -285,60 +298,25 @@ static int parse_ref(loader *L, uint64_t j)
     return bad ? HD_OK : push_edge(L, target, name);
 }
 
-static int parse_refs(loader *L)
+static int ref_item(loader *L, uint64_t j, void *state)
 {
-    hd__lexer *lx = &L->lx;
-    if (lx->tok != HD__T_LBRACKET)
-        return hd__wrong_value(L, "refs", "an array");
-    int rc;
-    if ((rc = hd__lex_next(lx)))
-        return rc;
-    if (lx->tok == HD__T_RBRACKET)
-        return HD_OK;
-    for (uint64_t j = 0;; j++) {
-        if ((rc = parse_ref(L, j)) < 0)
-            return rc;
-        if ((rc = hd__lex_next(lx)))
-            return rc;
-        if (lx->tok == HD__T_RBRACKET)
-            return HD_OK;
-        if (lx->tok != HD__T_COMMA)
-            return hd__syntax(L, "',' or ']'");
-        if ((rc = hd__lex_next(lx)))
-            return rc;
-    }
+    (void)state;
+    return parse_ref(L, j);
 }
 
-static int parse_flags(loader *L, uint8_t *flags)
+static int flag_item(loader *L, uint64_t i, void *state)
 {
-    hd__lexer *lx = &L->lx;
-    if (lx->tok != HD__T_LBRACKET)
+    (void)i;
+    uint8_t *flags = state;
+    const hd__lexer *lx = &L->lx;
+    if (lx->tok != HD__T_STRING)
         return hd__wrong_value(L, "flags", "an array of strings");
-    int rc;
-    if ((rc = hd__lex_next(lx)))
-        return rc;
-    if (lx->tok == HD__T_RBRACKET)
-        return HD_OK;
-    for (;;) {
-        if (lx->tok != HD__T_STRING) {
-            if ((rc = hd__wrong_value(L, "flags", "an array of strings")) < 0)
-                return rc;
-        } else {
 #define SET_FLAG(name, bit, word)                                                               \
-            if (!strcmp(lx->str, word))                                                         \
-                *flags |= (uint8_t)name;
-            HD_OBJECT_FLAG_MAP(SET_FLAG)
+    if (!strcmp(lx->str, word))                                                                 \
+        *flags |= (uint8_t)name;
+    HD_OBJECT_FLAG_MAP(SET_FLAG)
 #undef SET_FLAG
-        }
-        if ((rc = hd__lex_next(lx)))
-            return rc;
-        if (lx->tok == HD__T_RBRACKET)
-            return HD_OK;
-        if (lx->tok != HD__T_COMMA)
-            return hd__syntax(L, "',' or ']'");
-        if ((rc = hd__lex_next(lx)))
-            return rc;
-    }
+    return HD_OK;
 }
 
 /* An object's members that the reader knows: K_ID and "id"... A new member is one line here
@@ -390,8 +368,8 @@ static int object_member(loader *L, int k, const char *key, void *state)
         r->gen = (uint8_t)g;
         return HD_OK;
     }
-    case K_FLAGS: return parse_flags(L, &r->flags);
-    case K_REFS: return parse_refs(L);
+    case K_FLAGS: return hd__each_item(L, key, "an array of strings", flag_item, &r->flags);
+    case K_REFS: return hd__each_item(L, key, "an array", ref_item, NULL);
     default: return hd__lex_skip_value(&L->lx);
     }
 }
@@ -415,29 +393,21 @@ static bool objects_grow(loader *L)
     return true;
 }
 
+static const required object_required[] = {{HAVE_ID, "id"}, {HAVE_TYPE, "type"}, {HAVE_SIZE, "size"},
+                                           {0, NULL}};
+
 int hd__parse_object(loader *L)
 {
     hd_dump *d = L->d;
     object_rec r = {.label = HD_NONE, .gen = HD_GEN_UNKNOWN};
     uint64_t first_edge = d->nedges;
     int rc = hd__each_member_keyed(L, object_keys, object_member, &r);
-    if (rc < 0)
-        return rc;
-    if (rc == 0 && !(r.have & BAD_REQUIRED)) {
-        if (!(r.have & HAVE_ID))
-            rc = hd__missing(L, "id");
-        else if (!(r.have & HAVE_TYPE))
-            rc = hd__missing(L, "type");
-        else if (!(r.have & HAVE_SIZE))
-            rc = hd__missing(L, "size");
-        else
-            goto keep;
-        if (rc)
+    if ((rc = record_complete(L, rc, r.have, object_required))) {
+        if (rc < 0)
             return rc;
+        d->nedges = first_edge; /* the record is dropped (validation mode): so are its references */
+        return HD_OK;
     }
-    d->nedges = first_edge; /* the record is dropped (validation mode): so are its references */
-    return HD_OK;
-keep:
     if (d->nobjects >= UINT32_MAX - 1)
         return hd__problem(L, HD_ELIMIT, L->lx.tok_pos, "more than 2^32-2 objects");
     if (!objects_grow(L) || !hd__note_element(L, &L->object_elem, &L->object_elem_cap, d->nobjects))
@@ -490,14 +460,14 @@ static int weakref_member(loader *L, int k, const char *key, void *state)
     return hd__lex_skip_value(&L->lx);
 }
 
+static const required weakref_required[] = {{HAVE_ID, "id"}, {0, NULL}};
+
 static int parse_weakref(loader *L)
 {
     weakref_rec r = {0};
     int rc = hd__each_member(L, weakref_member, &r);
-    if (rc || (r.have & BAD_REQUIRED))
+    if ((rc = record_complete(L, rc, r.have, weakref_required)))
         return rc < 0 ? rc : HD_OK;
-    if (!(r.have & HAVE_ID))
-        return hd__missing(L, "id");
     hd_dump *d = L->d;
     void **const arrays[] = {(void **)&d->weakref_object, (void **)&d->weakref_referent,
                        (void **)&d->weakref_callback, (void **)&L->weakref_tid,
@@ -539,16 +509,14 @@ static int root_member(loader *L, int k, const char *key, void *state)
     return hd__lex_skip_value(&L->lx);
 }
 
+static const required root_required[] = {{HAVE_ID, "id"}, {HAVE_KIND, "kind"}, {0, NULL}};
+
 static int parse_root(loader *L)
 {
     root_rec r = {0};
     int rc = hd__each_member(L, root_member, &r);
-    if (rc || (r.have & BAD_REQUIRED))
+    if ((rc = record_complete(L, rc, r.have, root_required)))
         return rc < 0 ? rc : HD_OK;
-    if (!(r.have & HAVE_ID))
-        return hd__missing(L, "id");
-    if (!(r.have & HAVE_KIND))
-        return hd__missing(L, "kind");
     hd_dump *d = L->d;
     void **const arrays[] = {(void **)&d->root_object, (void **)&d->root_kind_name,
                        (void **)&d->root_name, (void **)&d->root_kind, (void **)&L->root_tid, NULL};

@@ -33,12 +33,17 @@ static int json_string(loader *L, hd__pos at, const cJSON *obj, const char *key,
     return *out == UINT32_MAX ? hd__oom(L) : HD_OK;
 }
 
-static cJSON *capture_json(loader *L, int *rc)
+/* The section's value, an object, parsed by cJSON; NULL with *rc set when it is something else
+ * (reported and skipped: SKIPPED, or < 0) or memory runs out. */
+static cJSON *capture_object(loader *L, const char *section, int *rc)
 {
+    if (L->lx.tok != HD__T_LBRACE) {
+        *rc = hd__wrong_value(L, section, "an object");
+        return NULL;
+    }
     const char *text;
     size_t len;
-    *rc = hd__lex_capture_value(&L->lx, &text, &len);
-    if (*rc)
+    if ((*rc = hd__lex_capture_value(&L->lx, &text, &len)))
         return NULL;
     cJSON *j = cJSON_ParseWithLength(text, len);
     if (!j)
@@ -49,10 +54,8 @@ static cJSON *capture_json(loader *L, int *rc)
 int hd__read_meta(loader *L)
 {
     hd__pos at = L->lx.tok_pos;
-    if (L->lx.tok != HD__T_LBRACE)
-        return hd__wrong_value(L, "meta", "an object");
     int rc;
-    cJSON *j = capture_json(L, &rc);
+    cJSON *j = capture_object(L, "meta", &rc);
     if (!j)
         return rc;
     hd_dump *d = L->d;
@@ -70,10 +73,8 @@ int hd__read_meta(loader *L)
 int hd__read_pools(loader *L)
 {
     hd__pos at = L->lx.tok_pos;
-    if (L->lx.tok != HD__T_LBRACE)
-        return hd__wrong_value(L, "pools", "an object");
     int rc;
-    cJSON *j = capture_json(L, &rc);
+    cJSON *j = capture_object(L, "pools", &rc);
     if (!j)
         return rc;
     hd_pools *p = &L->d->pools;

@@ -196,6 +196,30 @@ int hd__each_element(loader *L, enum section array, element_fn fn)
     return HD_OK;
 }
 
+int hd__each_item(loader *L, const char *key, const char *expected, item_fn fn, void *state)
+{
+    hd__lexer *lx = &L->lx;
+    if (lx->tok != HD__T_LBRACKET)
+        return hd__wrong_value(L, key, expected);
+    int rc;
+    if ((rc = hd__lex_next(lx)))
+        return rc;
+    if (lx->tok == HD__T_RBRACKET)
+        return HD_OK;
+    for (uint64_t i = 0;; i++) {
+        if ((rc = fn(L, i, state)) < 0)
+            return rc;
+        if ((rc = hd__lex_next(lx)))
+            return rc;
+        if (lx->tok == HD__T_RBRACKET)
+            return HD_OK;
+        if (lx->tok != HD__T_COMMA)
+            return hd__syntax(L, "',' or ']'");
+        if ((rc = hd__lex_next(lx)))
+            return rc;
+    }
+}
+
 int hd__missing(loader *L, const char *member)
 {
     return hd__problem(L, HD_EFORMAT, L->lx.tok_pos, "missing member '%s'", member);

@@ -139,6 +139,7 @@ int hd__read_string(loader *L, const char *key, bool intern, uint32_t *out);
 /* k: the member's index in the caller's key table, -1 when not there (or no table). */
 typedef int (*member_fn)(loader *L, int k, const char *key, void *state);
 typedef int (*element_fn)(loader *L);
+typedef int (*item_fn)(loader *L, uint64_t i, void *state);
 
 /* With '{' current, calls fn for each member with its value's first token current; fn consumes
  * the value. Leaves '}' current. With a key table (NULL-terminated), matched names are passed
@@ -150,6 +151,10 @@ int hd__members_from(loader *L, const char *const *keys, member_fn fn, void *sta
 /* With '[' current, calls fn for each element (a record of array, for messages); leaves ']'
  * current. Hands the rest to the second thread when it reaches where that one started. */
 int hd__each_element(loader *L, enum section array, element_fn fn);
+/* An array inside a record (refs, flags): with '[' current, calls fn for each item i with its
+ * first token current; fn consumes it. Leaves ']' current. Anything but an array is reported as
+ * member key not being `expected` and skipped. */
+int hd__each_item(loader *L, const char *key, const char *expected, item_fn fn, void *state);
 
 /* hd__grow for a section's records: from 64, up to 2^32-2. */
 static inline bool hd__grow_records(uint32_t count, uint32_t *cap, void **const arrays[],

@@ -98,6 +98,16 @@ extern hm_heap *hm__heaps[HM__SERIALS];
 
 static inline hm_heap *hm__heap_of(const hm_object *o) { return hm__heaps[o->id >> HM__SERIAL_SHIFT]; }
 
+/* Spreads an id or an integer over the bits a hash table's mask keeps (MurmurHash3's finalizer,
+ * in part): ids of one heap differ mostly in their low bits. */
+static inline uint64_t hm__hash_mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdu;
+    x ^= x >> 33;
+    return x;
+}
+
 /* Bytes of an object's own block. */
 static inline size_t hm__block_size(const hm_object *o)
 {
