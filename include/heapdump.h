@@ -239,7 +239,17 @@ typedef struct hd_memory {
 } hd_memory;
 void hd_dump_memory(const hd_dump *d, hd_memory *out);
 
-/* --- analysis: objects per type (objgraph's show_most_common_types) ------------------------ */
+/* ============================================================================================
+ * Analyses over the strong-reference graph. Every walk is iterative, with explicit
+ * stacks or queues, so a 10M-long chain costs memory, never C stack.
+ *
+ * Ownership, for everything below: the dump is borrowed; each result is a new allocation the
+ * caller releases with the paired *_free() (which accepts NULL). Strings inside a result point
+ * into the dump(s) it was computed from and live as long as those dumps. The functions return
+ * HD_OK, HD_ENOMEM or HD_EINVAL; on failure *out is NULL.
+ * ============================================================================================ */
+
+/* --- objects per type (stats.c): objgraph's show_most_common_types ------------------------- */
 typedef struct hd_type_stat {
     uint32_t type;     /* type index */
     uint64_t count;    /* objects of this type */
@@ -250,16 +260,6 @@ enum hd_stat_sort { HD_SORT_COUNT, HD_SORT_SIZE, HD_SORT_RETAINED };
 /* Fills out, which has room for hd_type_count(d) entries, with one entry per type that has
  * objects, largest first (ties: the other measure, then the name); returns how many. */
 uint32_t hd_stats_by_type(const hd_dump *d, enum hd_stat_sort sort, hd_type_stat *out);
-
-/* ============================================================================================
- * Analyses over the strong-reference graph (issue 7). Every walk is iterative, with explicit
- * stacks or queues, so a 10M-long chain costs memory, never C stack.
- *
- * Ownership, for everything below: the dump is borrowed; each result is a new allocation the
- * caller releases with the paired *_free() (which accepts NULL). Strings inside a result point
- * into the dump(s) it was computed from and live as long as those dumps. The functions return
- * HD_OK, HD_ENOMEM or HD_EINVAL; on failure *out is NULL.
- * ============================================================================================ */
 
 /* --- reachability from the roots (reach.c) ------------------------------------------------- */
 /* Why an object is alive. Garbage roots (kind "garbage": the collector's garbage list) keep
@@ -443,9 +443,7 @@ typedef struct hd_leak_report {
 int hd_leak_report_compute(const hd_dump *base, const hd_dump *target, const hd_dump *final,
                            hd_leak_report **out);
 void hd_leak_report_free(hd_leak_report *r);
-/* ======================================== end of analyses ================================== */
-
-/* --- analysis: the dominator tree and retained sizes (Eclipse MAT, Chrome DevTools) -------- */
+/* --- the dominator tree and retained sizes (dominators.c): Eclipse MAT, Chrome DevTools ---- */
 #define HD_DOM_ROOT (UINT32_MAX - 1) /* the virtual root whose children are all the roots */
 typedef struct hd_dominators hd_dominators;
 /* Computes the dominator tree over strong references from the roots (weak references never
@@ -468,7 +466,7 @@ int hd_stats_retained_by_type(const hd_dump *d, const hd_dominators *dom, hd_typ
                               uint32_t *count);
 
 /* ============================================================================================
- * Reference graphs (issue 8): objgraph's show_refs, show_backrefs and show_chain. graph.c picks
+ * Reference graphs: objgraph's show_refs, show_backrefs and show_chain. graph.c picks
  * a small subgraph (a plain list of nodes and edges), dot.c writes it as DOT text, render.c lays
  * it out and renders it in-process with Graphviz (libgvc). Ownership as for the analyses: the
  * dump is borrowed, results are new and released with their *_free(); a graph's nodes and edges
@@ -576,7 +574,6 @@ int hd_render_file(const char *dot, size_t len, const char *format, const char *
 /* Writes data to path through a temporary file in the same directory, flushed and renamed over
  * path, so path is either untouched or complete. HD_EIO (err says why) on failure. */
 int hd_write_file_atomic(const char *path, const void *data, size_t len, hd_error *err);
-/* ====================================== end of graphs ====================================== */
 
 #ifdef __cplusplus
 }

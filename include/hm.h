@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -246,8 +247,8 @@ typedef struct hm_heap_report {
  * a finalizer of that heap. */
 size_t hm_heap_destroy(hm_heap *h, hm_heap_report *report);
 
-/* An optional callback on every object creation and destruction (the seed's [INIT]/[DEL]
- * tracing); fn NULL turns it off. */
+/* An optional callback on every object creation and destruction (to print an [INIT] or [DEL]
+ * line, say); fn NULL turns it off. */
 void hm_heap_set_lifecycle(hm_heap *h, hm_lifecycle_fn fn, void *user);
 
 typedef struct hm_heap_stats {
@@ -453,11 +454,10 @@ typedef void (*hm_gc_callback_fn)(hm_heap *h, hm_gc_phase phase, const hm_gc_inf
 int hm_gc_callback_add(hm_heap *h, hm_gc_callback_fn fn, void *user);    /* HM_ENOMEM */
 int hm_gc_callback_remove(hm_heap *h, hm_gc_callback_fn fn, void *user); /* HM_EINVAL if absent */
 
-/* =============================================================================================
- * Weak references, weak containers and finalizers (issue 4): Python's weakref module.
- * ============================================================================================= */
-
-/* A weakref is an object of type hm_weakref_type ("weakref"): it can be stored in containers and
+/* ---------------------------------------------------------------------------------------------
+ * Weak references, weak containers and finalizers: Python's weakref module.
+ *
+ * A weakref is an object of type hm_weakref_type ("weakref"): it can be stored in containers and
  * is listed by snapshots, but its link to the referent is not a reference (traverse does not
  * report it). Any object can be weakly referenced; a weakref to an immortal object never dies.
  *
@@ -568,24 +568,9 @@ bool hm_finalize_detach(hm_object *f, hm_object **obj, hm_finalize_fn *fn, hm_ob
                         void **user);
 bool hm_finalize_get_atexit(const hm_object *f);
 void hm_finalize_set_atexit(hm_object *f, bool atexit);
-/* ======================================== end of issue 4 ===================================== */
-
-#ifdef __cplusplus
-}
-#endif
-
-/* =============================================================================================
- * Memory: the small-object allocator, object pools, sizes and allocation sites (issue 5).
- * Python's pymalloc and sys._debugmallocstats(), the seed's ObjectPool, and tracemalloc.
- * ============================================================================================= */
-#include <stdio.h>
-
-#ifdef __cplusplus
-extern "C" {
-#endif
 
 /* ---------------------------------------------------------------------------------------------
- * The allocator. Every object and buffer of a heap comes from it: requests up to
+ * The allocator (Python's pymalloc and sys._debugmallocstats()). Every object and buffer of a heap comes from it: requests up to
  * HM_POOL_SMALL_MAX bytes from the heap's own pools (CPython's obmalloc: 16-byte size classes,
  * 16 KiB pools carved lazily into blocks, 1 MiB arenas mapped from the OS, new pools taken from
  * the fullest arena, wholly free arenas unmapped except the last one), larger ones from malloc.
@@ -653,9 +638,9 @@ int hm_pool_print_stats(const hm_heap *h, FILE *f);
 size_t hm_pool_format_stats(const hm_heap *h, char *buf, size_t size);
 
 /* ---------------------------------------------------------------------------------------------
- * Object pools: the seed's ObjectPool. A pool is itself an object of the heap (type
- * hm_objpool_type, tracked by the collector, its pooled objects its references): release it
- * with hm_decref(). */
+ * Object pools: objects kept for reuse instead of being made anew, as a program's ObjectPool
+ * class does. A pool is itself an object of the heap (type hm_objpool_type, tracked by the
+ * collector, its pooled objects its references): release it with hm_decref(). */
 extern const hm_type hm_objpool_type;
 
 /* Makes a new object on a miss: returns a new reference, or NULL. */
