@@ -638,31 +638,32 @@ int hm_pool_print_stats(const hm_heap *h, FILE *f);
 size_t hm_pool_format_stats(const hm_heap *h, char *buf, size_t size);
 
 /* ---------------------------------------------------------------------------------------------
- * Object pools: objects kept for reuse instead of being made anew, as a program's ObjectPool
- * class does. A pool is itself an object of the heap (type hm_objpool_type, tracked by the
- * collector, its pooled objects its references): release it with hm_decref(). */
-extern const hm_type hm_objpool_type;
+ * Recyclers: objects kept for reuse instead of being made anew, as a program's ObjectPool class
+ * does. Named so as not to be taken for the allocator's pools above. A recycler is itself an
+ * object of the heap (type hm_recycler_type, "Recycler", tracked by the collector, the objects it
+ * keeps its references): release it with hm_decref(). */
+extern const hm_type hm_recycler_type;
 
 /* Makes a new object on a miss: returns a new reference, or NULL. */
-typedef hm_object *(*hm_objpool_factory)(hm_heap *h, void *user);
+typedef hm_object *(*hm_recycler_factory)(hm_heap *h, void *user);
 
-/* NULL on a bad argument (no factory) or out of memory. max_size 0: a pool that never keeps. */
-hm_object *hm_objpool_new(hm_heap *h, hm_objpool_factory factory, void *user, size_t max_size);
-/* A pooled object if there is one (a hit), else factory() (a miss): a new reference either way;
+/* NULL on a bad argument (no factory) or out of memory. max_size 0: a recycler that never keeps. */
+hm_object *hm_recycler_new(hm_heap *h, hm_recycler_factory factory, void *user, size_t max_size);
+/* A kept object if there is one (a hit), else factory() (a miss): a new reference either way;
  * NULL if the factory failed. Objects come back as they were released: reset them if need be. */
-hm_object *hm_objpool_acquire(hm_object *pool);
-/* STEALS the caller's reference to obj: the pool keeps it (returns 1) or, when it holds max_size
- * objects already, drops it (returns 0). HM_EINVAL for a non-pool, a NULL or another heap's obj,
- * and then the reference stays the caller's. */
-int hm_objpool_release(hm_object *pool, hm_object *obj);
-size_t hm_objpool_len(const hm_object *pool); /* objects waiting in the pool */
+hm_object *hm_recycler_acquire(hm_object *recycler);
+/* STEALS the caller's reference to obj: the recycler keeps it (returns 1) or, when it holds
+ * max_size objects already, drops it (returns 0). HM_EINVAL for a non-recycler, a NULL or another
+ * heap's obj, and then the reference stays the caller's. */
+int hm_recycler_release(hm_object *recycler, hm_object *obj);
+size_t hm_recycler_len(const hm_object *recycler); /* objects waiting to be acquired */
 
-typedef struct hm_objpool_stats {
+typedef struct hm_recycler_stats {
     size_t size, max_size;
-    uint64_t hits, misses;    /* acquires served from the pool / by the factory */
+    uint64_t hits, misses;    /* acquires served from the kept objects / by the factory */
     uint64_t kept, dropped;   /* releases */
-} hm_objpool_stats;
-int hm_objpool_get_stats(const hm_object *pool, hm_objpool_stats *out); /* HM_EINVAL */
+} hm_recycler_stats;
+int hm_recycler_get_stats(const hm_object *recycler, hm_recycler_stats *out); /* HM_EINVAL */
 
 /* ---------------------------------------------------------------------------------------------
  * Sizes: hm_object_size() is sys.getsizeof(), hm_instance_size() adds an instance's __dict__. A
@@ -768,7 +769,7 @@ size_t hm_trace_diff_format(const hm_trace_diff *d, char *buf, size_t size);
 #define hm_gc_get_objects(h, generation) (hm_gc_get_objects)(HM__SITE(h), generation)
 #define hm_gc_get_referrers(h, target) (hm_gc_get_referrers)(HM__SITE(h), target)
 #define hm_gc_get_referents(o) (hm_gc_get_referents)(HM__SITE_OF(o))
-#define hm_objpool_new(h, factory, user, max_size) (hm_objpool_new)(HM__SITE(h), factory, user, max_size)
+#define hm_recycler_new(h, factory, user, max_size) (hm_recycler_new)(HM__SITE(h), factory, user, max_size)
 /* Weak references, weak containers and finalizers: the calls that make objects, including the
  * setters, which make the entry's weakref (and a str key). */
 #define hm_weakref_new(obj, callback, user) (hm_weakref_new)(HM__SITE_OF(obj), callback, user)
