@@ -164,6 +164,37 @@ static void link(uint32_t v, uint32_t w, node *nodes, uint32_t none)
         nodes[s].ancestor = v;
 }
 
+/* Each node's semidominator, in decreasing number over the predecessor lists, with the
+ * link-eval forest (nodes[n] its sentinel); path is scratch of n entries. */
+static void semidominators(node *nodes, uint32_t n, const uint32_t *pred_off, const uint32_t *preds,
+                           uint32_t *path)
+{
+    uint32_t none = n;
+    for (uint32_t k = 0; k <= n; k++) {
+        nodes[k].semi = k;
+        nodes[k].label = k;
+        nodes[k].ancestor = NOT_SEEN;
+        nodes[k].child = none;
+        nodes[k].size = 1;
+    }
+    nodes[none].semi = 0;
+    nodes[none].size = 0;
+    /* Nodes go in decreasing number, and so does the walk over preds: one sweep, which lets the
+     * node of a predecessor a little ahead be fetched while this one is evaluated. */
+    for (uint32_t w = n - 1; w >= 1; w--) {
+        uint32_t semi = nodes[w].semi;
+        for (uint32_t i = pred_off[w + 1]; i-- > pred_off[w];) {
+            if (i >= 8)
+                __builtin_prefetch(&nodes[preds[i - 8]]);
+            uint32_t u = eval(preds[i], nodes, path);
+            if (nodes[u].semi < semi)
+                semi = nodes[u].semi;
+        }
+        nodes[w].semi = semi;
+        link(nodes[w].parent, w, nodes, none);
+    }
+}
+
 int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
 {
     if (!d || !out)
@@ -195,31 +226,7 @@ int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
     if (rc != HD_OK)
         goto done;
 
-    uint32_t none = n;
-    for (uint32_t k = 0; k <= n; k++) {
-        nodes[k].semi = k;
-        nodes[k].label = k;
-        nodes[k].ancestor = NOT_SEEN;
-        nodes[k].child = none;
-        nodes[k].size = 1;
-    }
-    nodes[none].semi = 0;
-    nodes[none].size = 0;
-    uint32_t *path = number; /* object numbers are not needed past here */
-    /* Nodes go in decreasing number, and so does the walk over preds: one sweep, which lets the
-     * node of a predecessor a little ahead be fetched while this one is evaluated. */
-    for (uint32_t w = n - 1; w >= 1; w--) {
-        uint32_t semi = nodes[w].semi;
-        for (uint32_t i = pred_off[w + 1]; i-- > pred_off[w];) {
-            if (i >= 8)
-                __builtin_prefetch(&nodes[preds[i - 8]]);
-            uint32_t u = eval(preds[i], nodes, path);
-            if (nodes[u].semi < semi)
-                semi = nodes[u].semi;
-        }
-        nodes[w].semi = semi;
-        link(nodes[w].parent, w, nodes, none);
-    }
+    semidominators(nodes, n, pred_off, preds, number); /* object numbers are not needed past here */
     free(pred_off);
     free(preds);
     pred_off = preds = NULL;

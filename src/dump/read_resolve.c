@@ -81,30 +81,41 @@ int hd__report_pending(loader *L)
     return HD_OK;
 }
 
-int hd__resolve(loader *L)
-{
-    hd_dump *d = L->d;
-    int rc;
 #define LATER(array, index, ...)                                                                 \
     do {                                                                                         \
         if ((rc = later(L, array, index, HD_EINTEGRITY, __VA_ARGS__)))                           \
             return rc;                                                                           \
     } while (0)
 
-    const uint32_t *oe = L->object_elem, *we = L->weakref_elem, *re = L->root_elem;
+/* Types and sites that objects used and the arrays never defined. */
+static int check_placeholders(loader *L)
+{
+    const hd_dump *d = L->d;
+    const uint32_t *oe = L->object_elem;
+    int rc;
     for (uint32_t t = 0; t < d->ntypes; t++) {
         if (!(d->type_flags[t] & TYPE_PLACEHOLDER))
             continue;
         uint32_t at = hd__element_of(oe, L->type_user[t]);
-        LATER(S_OBJECTS, at, "objects[%u]: unknown type id %llu", at, (unsigned long long)d->type_id[t]);
+        LATER(S_OBJECTS, at, "objects[%u]: unknown type id %llu", at,
+              (unsigned long long)d->type_id[t]);
     }
     for (uint32_t s = 0; s < d->nsites; s++) {
         if (L->site_user[s] == SITE_DEFINED)
             continue;
         uint32_t at = hd__element_of(oe, L->site_user[s]);
-        LATER(S_OBJECTS, at, "objects[%u]: unknown site id %llu", at, (unsigned long long)d->site_id[s]);
+        LATER(S_OBJECTS, at, "objects[%u]: unknown site id %llu", at,
+              (unsigned long long)d->site_id[s]);
     }
+    return HD_OK;
+}
 
+/* The id map; an object whose id an earlier one has is a problem. */
+static int map_objects(loader *L)
+{
+    hd_dump *d = L->d;
+    const uint32_t *oe = L->object_elem;
+    int rc;
     if (hd__idmap_init_for(&d->obj_map, d->obj_id, d->nobjects))
         return hd__oom(L);
     for (uint32_t o = 0; o < d->nobjects; o++) {
@@ -114,9 +125,16 @@ int hd__resolve(loader *L)
                   "objects[%u]: duplicate id %llu (first at objects[%u])", hd__element_of(oe, o),
                   (unsigned long long)d->obj_id[o], hd__element_of(oe, at));
     }
+    return HD_OK;
+}
 
-    /* References: raw ids become indices in place (a uint32 at byte 4e never overtakes the
-     * uint64 at byte 8e still to be read), then the array shrinks to its final size. */
+/* References: raw ids become indices in place (a uint32 at byte 4e never overtakes the uint64
+ * at byte 8e still to be read), then the array shrinks to its final size. */
+static int resolve_references(loader *L)
+{
+    hd_dump *d = L->d;
+    const uint32_t *oe = L->object_elem;
+    int rc;
     uint32_t *targets = (uint32_t *)L->edge_tid;
     d->edge_offset[d->nobjects] = (uint32_t)d->nedges;
     for (uint32_t o = 0; o < d->nobjects; o++) {
@@ -128,8 +146,8 @@ int hd__resolve(loader *L)
             if (t == UINT32_MAX)
                 LATER(S_OBJECTS, hd__element_of(oe, o),
                       "objects[%u] (id %llu): refs[%u] points to missing object %llu",
-                      hd__element_of(oe, o), (unsigned long long)d->obj_id[o], e - d->edge_offset[o],
-                      (unsigned long long)id);
+                      hd__element_of(oe, o), (unsigned long long)d->obj_id[o],
+                      e - d->edge_offset[o], (unsigned long long)id);
             targets[e] = t;
         }
     }
@@ -142,7 +160,15 @@ int hd__resolve(loader *L)
         if ((shrunk = realloc(d->edge_name, d->nedges * sizeof *shrunk)))
             d->edge_name = shrunk;
     }
+    return HD_OK;
+}
 
+/* Weakrefs, roots and the garbage list: each names objects by id. */
+static int resolve_lists(loader *L)
+{
+    hd_dump *d = L->d;
+    const uint32_t *we = L->weakref_elem, *re = L->root_elem;
+    int rc;
     for (uint32_t w = 0; w < d->nweakrefs; w++) {
         d->weakref_object[w] = hd__idmap_find(&d->obj_map, d->obj_id, L->weakref_tid[w]);
         if (d->weakref_object[w] == UINT32_MAX)
@@ -175,6 +201,15 @@ int hd__resolve(loader *L)
         }
         d->gc.garbage = d->gc_garbage;
     }
+    return HD_OK;
+}
 #undef LATER
+
+int hd__resolve(loader *L)
+{
+    int rc;
+    if ((rc = check_placeholders(L)) || (rc = map_objects(L)) || (rc = resolve_references(L)) ||
+        (rc = resolve_lists(L)))
+        return rc;
     return HD_OK;
 }
