@@ -1,6 +1,9 @@
 /* load.c: the reader's entry points: a file, a stream or a buffer becomes a source, the
  * loader reads the document (read_document.c), resolves ids and places problems
- * (read_resolve.c); the dump is returned only when all of that succeeded.
+ * (read_resolve.c).
+ *
+ * Invariant: *out is set only when all of that succeeded and validation found no problem; on
+ * every other path the dump is freed, *out is NULL and err says why.
  */
 #include "reader.h"
 

@@ -1,6 +1,10 @@
 /* read_document.c: a document's top-level members, each read by its section's reader (one
  * table, reader.h's HD__SECTIONS), and the V8 dispatch: a document whose first member is one of
  * a heap snapshot's is read by v8_read.c instead.
+ *
+ * Invariant: members come in any order and each section is read once, in document order, by
+ * its reader; a second one is a problem and is skipped, an unknown one is skipped. What must be
+ * there is checked only at the end.
  */
 #include "reader.h"
 #include "v8.h"

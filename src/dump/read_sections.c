@@ -1,5 +1,8 @@
-/* read_sections.c: the heapdump's small sections: meta and pools through cJSON, gc by hand
- * (its garbage ids must stay exact, past cJSON's 2^53).
+/* read_sections.c: the heapdump's small sections: meta and pools through cJSON, gc by hand.
+ *
+ * Invariant: cJSON, which reads numbers as doubles, only gets a section whose numbers are
+ * counters (a value past 2^53 is refused, never rounded); gc, whose garbage list holds ids that
+ * may be any u64, is read token by token.
  */
 #include "reader.h"
 

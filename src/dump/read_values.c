@@ -1,5 +1,9 @@
 /* read_values.c: the heapdump reader's problems, its iteration over members and elements, and
  * its scalar value readers (see reader.h for the reader's invariant and parts).
+ *
+ * Invariant: a member, element or item function starts with its value's first token current
+ * and returns with the value's last token current, whether it read the value or reported and
+ * skipped it; so every iteration goes on at the ',' or the closing bracket that follows.
  */
 #include "reader.h"
 
