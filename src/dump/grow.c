@@ -1,10 +1,10 @@
-/* grow.c: hd__grow, how the readers' arrays grow (see dump_internal.h). */
+/* grow.c: how the readers' arrays grow, once they are full (hd__grow in dump_internal.h). */
 #include "dump_internal.h"
 
 #include <stdlib.h>
 
-bool hd__grow(uint64_t count, uint64_t *cap, uint64_t first, uint64_t limit, void **const arrays[],
-              const size_t sizes[])
+bool hd__grow_arrays(uint64_t count, uint64_t *cap, uint64_t first, uint64_t limit,
+                     void **const arrays[], const size_t sizes[])
 {
     if (count < *cap)
         return true;

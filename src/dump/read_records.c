@@ -82,7 +82,7 @@ typedef struct required {
 /* After a record's members were read (rc: what hd__each_member returned): HD_OK when the record
  * is whole and is kept; SKIPPED when it is dropped, its problem reported (a required member that
  * was wrong, when it was read; the first one missing, now); < 0 to stop. */
-static int record_complete(loader *L, int rc, unsigned have, const required *req)
+static inline int record_complete(loader *L, int rc, unsigned have, const required *req)
 {
     if (rc)
         return rc < 0 ? rc : SKIPPED; /* not an object: reported and skipped */
@@ -236,8 +236,9 @@ static int push_edge(loader *L, uint64_t target, uint32_t name)
 
 /* One reference: [target] or [target, name]; with '[' current, leaves ']' current. The
  * reference's name for messages ("refs[3]") is only formatted when there is a problem. */
-static int parse_ref(loader *L, uint64_t j)
+static int parse_ref(loader *L, uint64_t j, void *state)
 {
+    (void)state;
     hd__lexer *lx = &L->lx;
     char key[40];
 #define KEY (snprintf(key, sizeof key, "refs[%llu]", (unsigned long long)j), key)
@@ -296,12 +297,6 @@ static int parse_ref(loader *L, uint64_t j)
     }
 #undef KEY
     return bad ? HD_OK : push_edge(L, target, name);
-}
-
-static int ref_item(loader *L, uint64_t j, void *state)
-{
-    (void)state;
-    return parse_ref(L, j);
 }
 
 static int flag_item(loader *L, uint64_t i, void *state)
@@ -369,7 +364,7 @@ static int object_member(loader *L, int k, const char *key, void *state)
         return HD_OK;
     }
     case K_FLAGS: return hd__each_item(L, key, "an array of strings", flag_item, &r->flags);
-    case K_REFS: return hd__each_item(L, key, "an array", ref_item, NULL);
+    case K_REFS: return hd__each_item(L, key, "an array", parse_ref, NULL);
     default: return hd__lex_skip_value(&L->lx);
     }
 }

@@ -146,19 +146,14 @@ int hd__members_from(loader *L, const char *const *keys, member_fn fn, void *sta
     }
 }
 
-int hd__each_member_keyed(loader *L, const char *const *keys, member_fn fn, void *state)
+int hd__not_an_object(loader *L)
 {
     hd__lexer *lx = &L->lx;
-    int rc;
-    if (lx->tok != HD__T_LBRACE) {
-        if ((rc = hd__problem(L, HD_EFORMAT, lx->tok_pos, "expected an object, found %s",
-                              hd__tok_name(lx->tok))))
-            return rc;
-        return (rc = hd__lex_skip_value(lx)) ? rc : SKIPPED;
-    }
-    if ((rc = hd__lex_next(lx)))
+    int rc = hd__problem(L, HD_EFORMAT, lx->tok_pos, "expected an object, found %s",
+                         hd__tok_name(lx->tok));
+    if (rc)
         return rc;
-    return hd__members_from(L, keys, fn, state);
+    return (rc = hd__lex_skip_value(lx)) ? rc : SKIPPED;
 }
 
 int hd__each_member(loader *L, member_fn fn, void *state)

@@ -144,10 +144,18 @@ typedef int (*item_fn)(loader *L, uint64_t i, void *state);
 /* With '{' current, calls fn for each member with its value's first token current; fn consumes
  * the value. Leaves '}' current. With a key table (NULL-terminated), matched names are passed
  * as the table's own strings and need no copy. */
-int hd__each_member_keyed(loader *L, const char *const *keys, member_fn fn, void *state);
-int hd__each_member(loader *L, member_fn fn, void *state);
 /* Like hd__each_member_keyed from the token after '{': the first member's name, or '}'. */
 int hd__members_from(loader *L, const char *const *keys, member_fn fn, void *state);
+/* What is current is not an object: reported and skipped (SKIPPED), or < 0. */
+int hd__not_an_object(loader *L);
+static inline int hd__each_member_keyed(loader *L, const char *const *keys, member_fn fn, void *state)
+{
+    if (L->lx.tok != HD__T_LBRACE)
+        return hd__not_an_object(L);
+    int rc = hd__lex_next(&L->lx);
+    return rc ? rc : hd__members_from(L, keys, fn, state);
+}
+int hd__each_member(loader *L, member_fn fn, void *state);
 /* With '[' current, calls fn for each element (a record of array, for messages); leaves ']'
  * current. Hands the rest to the second thread when it reaches where that one started. */
 int hd__each_element(loader *L, enum section array, element_fn fn);
@@ -160,8 +168,10 @@ int hd__each_item(loader *L, const char *key, const char *expected, item_fn fn, 
 static inline bool hd__grow_records(uint32_t count, uint32_t *cap, void **const arrays[],
                                     const size_t sizes[])
 {
+    if (count < *cap)
+        return true;
     uint64_t c = *cap;
-    bool ok = hd__grow(count, &c, 64, UINT32_MAX - 1, arrays, sizes);
+    bool ok = hd__grow_arrays(count, &c, 64, UINT32_MAX - 1, arrays, sizes);
     *cap = (uint32_t)c;
     return ok;
 }
