@@ -29,43 +29,49 @@ static bool sites_grow(loader *L)
     return hd__grow_records(d->nsites, &d->sites_cap, arrays, sizes);
 }
 
+/* The index of id in a table of ids (ids, map, count) that grown says has room for one more:
+ * 1 when id is new, its index *count (the caller fills its other arrays and counts it), 0 when
+ * it was there, < 0 on error. */
+static inline int id_index(loader *L, bool grown, uint64_t *ids, hd__idmap *map, uint32_t count,
+                           uint64_t id, uint32_t *out)
+{
+    if (!grown)
+        return hd__oom(L);
+    ids[count] = id;
+    uint32_t i = hd__idmap_insert(map, ids, count);
+    if (i == UINT32_MAX - 1)
+        return hd__oom(L);
+    *out = i;
+    return i == count;
+}
+
 int hd__type_index(loader *L, uint64_t id, uint32_t user, uint32_t *out)
 {
     hd_dump *d = L->d;
-    if (!types_grow(L))
-        return hd__oom(L);
-    d->type_id[d->ntypes] = id;
-    uint32_t t = hd__idmap_insert(&d->type_map, d->type_id, d->ntypes);
-    if (t == UINT32_MAX - 1)
-        return hd__oom(L);
-    if (t == d->ntypes) {
-        d->type_name[t] = 0;
-        d->type_size[t] = 0;
-        d->type_flags[t] = TYPE_PLACEHOLDER;
-        L->type_user[t] = user;
-        d->ntypes++;
-    }
-    *out = t;
+    bool grown = types_grow(L); /* before d->type_id is read: it may move */
+    int added = id_index(L, grown, d->type_id, &d->type_map, d->ntypes, id, out);
+    if (added <= 0)
+        return added;
+    uint32_t t = d->ntypes++;
+    d->type_name[t] = 0;
+    d->type_size[t] = 0;
+    d->type_flags[t] = TYPE_PLACEHOLDER;
+    L->type_user[t] = user;
     return HD_OK;
 }
 
 int hd__site_index(loader *L, uint64_t id, uint32_t user, uint32_t *out)
 {
     hd_dump *d = L->d;
-    if (!sites_grow(L))
-        return hd__oom(L);
-    d->site_id[d->nsites] = id;
-    uint32_t s = hd__idmap_insert(&d->site_map, d->site_id, d->nsites);
-    if (s == UINT32_MAX - 1)
-        return hd__oom(L);
-    if (s == d->nsites) {
-        d->site_file[s] = 0;
-        d->site_function[s] = 0;
-        d->site_line[s] = 0;
-        L->site_user[s] = user;
-        d->nsites++;
-    }
-    *out = s;
+    bool grown = sites_grow(L); /* before d->site_id is read: it may move */
+    int added = id_index(L, grown, d->site_id, &d->site_map, d->nsites, id, out);
+    if (added <= 0)
+        return added;
+    uint32_t s = d->nsites++;
+    d->site_file[s] = 0;
+    d->site_function[s] = 0;
+    d->site_line[s] = 0;
+    L->site_user[s] = user;
     return HD_OK;
 }
 
