@@ -46,8 +46,6 @@ CLI_CMD_OBJ := $(filter-out $(BUILD)/cli/heaptool.o,$(CLI_OBJ))
 
 LIBHD    := $(BUILD)/libheapdump.a
 LIBHM    := $(BUILD)/libhm.a
-# Until the runtime has sources there is no libhm to link.
-LIBHM_LINK := $(if $(RUNTIME_SRC),$(LIBHM))
 HEAPTOOL := $(BUILD)/heaptool
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 SAMPLES  := $(SAMPLE_SRC:samples/programs/%.c=$(BUILD)/samples/%)
@@ -60,7 +58,7 @@ REPLAYS  := $(FUZZERS:%=$(BUILD)/fuzz/replay_%)
 .PHONY: all deps test check-tests check fuzz fuzz-run demo bench bench-build install uninstall clean help
 .DEFAULT_GOAL := all
 
-all: $(HEAPTOOL) $(LIBHD) $(LIBHM_LINK) $(SAMPLES)
+all: $(HEAPTOOL) $(LIBHD) $(LIBHM) $(SAMPLES)
 
 help:
 	@echo "targets: all test check fuzz demo bench install uninstall clean   (SANITIZE=address,undefined, PREFIX=, DESTDIR=)"
@@ -84,8 +82,8 @@ $(LIBHM): $(RUNTIME_OBJ)
 $(HEAPTOOL): $(CLI_OBJ) $(LIBHD)
 	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(LIBHD) $(LDLIBS_ALL)
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBHM_LINK) $(LIBHD)
-	$(CC) $(LDSAN) -o $@ $< $(LIBHM_LINK) $(LIBHD) $(CRIT_LIBS) $(LDLIBS_ALL)
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBHM) $(LIBHD)
+	$(CC) $(LDSAN) -o $@ $< $(LIBHM) $(LIBHD) $(CRIT_LIBS) $(LDLIBS_ALL)
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
@@ -104,12 +102,12 @@ $(BUILD)/fuzz/replay_v8: $(BUILD)/tests/fuzz/fuzz_v8.o $(BUILD)/tests/fuzz/repla
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL)
 
-$(BUILD)/samples/%: $(BUILD)/samples/programs/%.o $(LIBHM_LINK) $(LIBHD)
-	$(CC) $(LDSAN) -o $@ $< $(LIBHM_LINK) $(LIBHD) $(LDLIBS_ALL)
+$(BUILD)/samples/%: $(BUILD)/samples/programs/%.o $(LIBHM) $(LIBHD)
+	$(CC) $(LDSAN) -o $@ $< $(LIBHM) $(LIBHD) $(LDLIBS_ALL)
 
-$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBHM_LINK) $(LIBHD)
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBHM) $(LIBHD)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDSAN) -o $@ $< $(LIBHM_LINK) $(LIBHD) $(LDLIBS_ALL)
+	$(CC) $(LDSAN) -o $@ $< $(LIBHM) $(LIBHD) $(LDLIBS_ALL)
 
 # The pkg-config file names the prefix it is installed under, so it is written at install time.
 define PCFILE
@@ -121,7 +119,7 @@ Name: heaptool
 Description: libhm runtime and libheapdump heap-dump reader
 Version: $(VERSION)
 Requires: $(PKGS)
-Libs: -L$${libdir} -lheapdump$(if $(LIBHM_LINK), -lhm)
+Libs: -L$${libdir} -lheapdump -lhm
 Cflags: -I$${includedir}
 endef
 export PCFILE
@@ -196,7 +194,7 @@ bench-build: all $(BENCHES)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(HEAPTOOL) $(DESTDIR)$(PREFIX)/bin/heaptool
-	install -m 644 $(LIBHD) $(LIBHM_LINK) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(LIBHD) $(LIBHM) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/
 	echo "$$PCFILE" > $(DESTDIR)$(PREFIX)/lib/pkgconfig/heaptool.pc
 

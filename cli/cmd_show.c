@@ -38,17 +38,17 @@ static char *type_text(const hd_dump *d, uint32_t t)
                      f & HD_TYPE_LEGACY_FINALIZER ? ", legacy finalizer" : "");
 }
 
-static const char *const flag_names[] = {"tracked", "finalized", "frozen", "immortal", "interned"};
-
 static char *flags_text(unsigned flags)
 {
     char buf[128] = "";
-    for (unsigned i = 0; i < 5; i++)
-        if (flags & (1u << i)) {
+    for (unsigned i = 0; i < 32; i++) {
+        const char *name = flags & (1u << i) ? hd_object_flag_name(1u << i) : NULL;
+        if (name) {
             if (buf[0])
                 strcat(buf, ", ");
-            strcat(buf, flag_names[i]);
+            strcat(buf, name);
         }
+    }
     return xasprintf("%s", buf[0] ? buf : "-");
 }
 
@@ -215,9 +215,9 @@ static void print_json(const char *path, const hd_dump *d, const facts *f, uint6
         jw_uint(&w, hd_object_gen(d, o));
     jw_key(&w, "flags");
     jw_array_begin(&w);
-    for (unsigned i = 0; i < 5; i++)
-        if (hd_object_flags(d, o) & (1u << i))
-            jw_string(&w, flag_names[i]);
+    for (unsigned i = 0; i < 32; i++)
+        if ((hd_object_flags(d, o) & (1u << i)) && hd_object_flag_name(1u << i))
+            jw_string(&w, hd_object_flag_name(1u << i));
     jw_array_end(&w);
     jw_key(&w, "site");
     uint32_t site = hd_object_site(d, o);

@@ -21,21 +21,25 @@ extern "C" {
 #define HD_FORMAT_VERSION 1
 #define HD_NONE UINT32_MAX /* "no such index": no site, no label, unknown object */
 
-/* Status codes, one table: hd_status_name() and hd_status_message() read it. */
-enum hd_status {
-    HD_OK = 0,
-    HD_EIO = -1,       /* cannot open or read the input */
-    HD_ESYNTAX = -2,   /* not well-formed JSON */
-    HD_EFORMAT = -3,   /* well-formed, but not a heapdump (wrong "format", missing member, wrong type) */
-    HD_EVERSION = -4,  /* a heapdump of a newer version than this reader */
-    HD_EINTEGRITY = -5,/* duplicate ids, dangling references, unknown type or site ids */
-    HD_ELIMIT = -6,    /* beyond a documented limit (record size, nesting, counts) */
-    HD_ENOMEM = -7,    /* out of memory */
-    HD_EINVAL = -8,    /* bad argument from the caller */
-};
+/* Status codes, one list: X(name, value, message) for each. The enum, hd_status_name() and
+ * hd_status_message() are made from it. */
+#define HD_STATUS_MAP(X)                                                                          \
+    X(HD_OK, 0, "success")                                                                        \
+    X(HD_EIO, -1, "cannot read the input")                /* cannot open or read it */            \
+    X(HD_ESYNTAX, -2, "not well-formed JSON")                                                     \
+    X(HD_EFORMAT, -3, "not a valid heapdump")             /* "format", members, kinds */          \
+    X(HD_EVERSION, -4, "heapdump version not supported")  /* newer than this reader */            \
+    X(HD_EINTEGRITY, -5, "inconsistent heapdump")         /* duplicate or dangling ids */         \
+    X(HD_ELIMIT, -6, "beyond a limit of this reader")     /* record size, nesting, counts */      \
+    X(HD_ENOMEM, -7, "out of memory")                                                             \
+    X(HD_EINVAL, -8, "invalid argument")                  /* from the caller */
 
-const char *hd_status_name(int status);    /* "HD_ESYNTAX" */
-const char *hd_status_message(int status); /* "not well-formed JSON" */
+#define HD_STATUS_ENUM_(name, value, message) name = value,
+enum hd_status { HD_STATUS_MAP(HD_STATUS_ENUM_) };
+#undef HD_STATUS_ENUM_
+
+const char *hd_status_name(int status);    /* "HD_ESYNTAX"; "HD_EUNKNOWN" for another number */
+const char *hd_status_message(int status); /* "not well-formed JSON"; "unknown status" */
 
 /* Where and why loading failed. Positions are 1-based; 0 means unknown. */
 typedef struct hd_error {
@@ -120,13 +124,20 @@ uint32_t hd_site_line(const hd_dump *d, uint32_t s);
 const char *hd_site_function(const hd_dump *d, uint32_t s); /* "" when absent */
 
 /* --- objects ------------------------------------------------------------------------------- */
-enum hd_object_flag {
-    HD_OBJ_TRACKED = 1u << 0,
-    HD_OBJ_FINALIZED = 1u << 1,
-    HD_OBJ_FROZEN = 1u << 2,
-    HD_OBJ_IMMORTAL = 1u << 3,
-    HD_OBJ_INTERNED = 1u << 4,
-};
+/* Object flags, one list: X(name, bit, the word in a dump's "flags"). hd_object_flags() is a
+ * set of them; a word this reader does not know is ignored (formats/heapdump.md §6). */
+#define HD_OBJECT_FLAG_MAP(X)                                                                     \
+    X(HD_OBJ_TRACKED, 0, "tracked")                                                               \
+    X(HD_OBJ_FINALIZED, 1, "finalized")                                                           \
+    X(HD_OBJ_FROZEN, 2, "frozen")                                                                 \
+    X(HD_OBJ_IMMORTAL, 3, "immortal")                                                             \
+    X(HD_OBJ_INTERNED, 4, "interned")
+#define HD_OBJECT_FLAG_ENUM_(name, bit, word) name = 1u << bit,
+enum hd_object_flag { HD_OBJECT_FLAG_MAP(HD_OBJECT_FLAG_ENUM_) };
+#undef HD_OBJECT_FLAG_ENUM_
+/* The word for one flag ("tracked" for HD_OBJ_TRACKED); NULL for anything but one known flag. */
+const char *hd_object_flag_name(unsigned flag);
+
 #define HD_RC_UNKNOWN UINT32_MAX  /* the record had no "rc" */
 #define HD_GEN_UNKNOWN 0xFFu      /* the record had no "gen" */
 
@@ -151,10 +162,25 @@ const uint32_t *hd_edge_offsets(const hd_dump *d);
 const uint32_t *hd_edge_targets(const hd_dump *d);
 
 /* --- roots --------------------------------------------------------------------------------- */
-enum hd_root_kind {
-    HD_ROOT_EXTERNAL, HD_ROOT_NAMED, HD_ROOT_INTERNED, HD_ROOT_CACHE, HD_ROOT_FROZEN,
-    HD_ROOT_GARBAGE, HD_ROOT_OTHER, /* a kind this reader does not know */
-};
+/* Root kinds, one list: X(name, the word in a root's "kind") (formats/heapdump.md §8). A kind
+ * this reader does not know is HD_ROOT_OTHER, still a root. */
+#define HD_ROOT_KIND_MAP(X)                                                                       \
+    X(HD_ROOT_EXTERNAL, "external")                                                               \
+    X(HD_ROOT_NAMED, "named")                                                                     \
+    X(HD_ROOT_INTERNED, "interned")                                                               \
+    X(HD_ROOT_CACHE, "cache")                                                                     \
+    X(HD_ROOT_FROZEN, "frozen")                                                                   \
+    X(HD_ROOT_GARBAGE, "garbage")                                                                 \
+    X(HD_ROOT_GLOBAL, "global")       /* found by a native scan: a writable segment */            \
+    X(HD_ROOT_STACK, "stack")         /* a thread's stack */                                      \
+    X(HD_ROOT_REGISTERS, "registers") /* a thread's registers */                                  \
+    X(HD_ROOT_TLS, "tls")             /* a thread's thread-local storage */
+#define HD_ROOT_KIND_ENUM_(name, word) name,
+enum hd_root_kind { HD_ROOT_KIND_MAP(HD_ROOT_KIND_ENUM_) HD_ROOT_OTHER };
+#undef HD_ROOT_KIND_ENUM_
+/* The word for a kind ("external"); NULL for HD_ROOT_OTHER or another number. A root's own word,
+ * known or not, is hd_root_kind_name(). */
+const char *hd_root_kind_word(enum hd_root_kind kind);
 uint32_t hd_root_count(const hd_dump *d);
 uint32_t hd_root_object(const hd_dump *d, uint32_t r);  /* object index */
 enum hd_root_kind hd_root_kind(const hd_dump *d, uint32_t r);
@@ -213,7 +239,17 @@ typedef struct hd_memory {
 } hd_memory;
 void hd_dump_memory(const hd_dump *d, hd_memory *out);
 
-/* --- analysis: objects per type (objgraph's show_most_common_types) ------------------------ */
+/* ============================================================================================
+ * Analyses over the strong-reference graph. Every walk is iterative, with explicit
+ * stacks or queues, so a 10M-long chain costs memory, never C stack.
+ *
+ * Ownership, for everything below: the dump is borrowed; each result is a new allocation the
+ * caller releases with the paired *_free() (which accepts NULL). Strings inside a result point
+ * into the dump(s) it was computed from and live as long as those dumps. The functions return
+ * HD_OK, HD_ENOMEM or HD_EINVAL; on failure *out is NULL.
+ * ============================================================================================ */
+
+/* --- objects per type (stats.c): objgraph's show_most_common_types ------------------------- */
 typedef struct hd_type_stat {
     uint32_t type;     /* type index */
     uint64_t count;    /* objects of this type */
@@ -224,16 +260,6 @@ enum hd_stat_sort { HD_SORT_COUNT, HD_SORT_SIZE, HD_SORT_RETAINED };
 /* Fills out, which has room for hd_type_count(d) entries, with one entry per type that has
  * objects, largest first (ties: the other measure, then the name); returns how many. */
 uint32_t hd_stats_by_type(const hd_dump *d, enum hd_stat_sort sort, hd_type_stat *out);
-
-/* ============================================================================================
- * Analyses over the strong-reference graph (issue 7). Every walk is iterative, with explicit
- * stacks or queues, so a 10M-long chain costs memory, never C stack.
- *
- * Ownership, for everything below: the dump is borrowed; each result is a new allocation the
- * caller releases with the paired *_free() (which accepts NULL). Strings inside a result point
- * into the dump(s) it was computed from and live as long as those dumps. The functions return
- * HD_OK, HD_ENOMEM or HD_EINVAL; on failure *out is NULL.
- * ============================================================================================ */
 
 /* --- reachability from the roots (reach.c) ------------------------------------------------- */
 /* Why an object is alive. Garbage roots (kind "garbage": the collector's garbage list) keep
@@ -417,9 +443,7 @@ typedef struct hd_leak_report {
 int hd_leak_report_compute(const hd_dump *base, const hd_dump *target, const hd_dump *final,
                            hd_leak_report **out);
 void hd_leak_report_free(hd_leak_report *r);
-/* ======================================== end of analyses ================================== */
-
-/* --- analysis: the dominator tree and retained sizes (Eclipse MAT, Chrome DevTools) -------- */
+/* --- the dominator tree and retained sizes (dominators.c): Eclipse MAT, Chrome DevTools ---- */
 #define HD_DOM_ROOT (UINT32_MAX - 1) /* the virtual root whose children are all the roots */
 typedef struct hd_dominators hd_dominators;
 /* Computes the dominator tree over strong references from the roots (weak references never
@@ -442,7 +466,7 @@ int hd_stats_retained_by_type(const hd_dump *d, const hd_dominators *dom, hd_typ
                               uint32_t *count);
 
 /* ============================================================================================
- * Reference graphs (issue 8): objgraph's show_refs, show_backrefs and show_chain. graph.c picks
+ * Reference graphs: objgraph's show_refs, show_backrefs and show_chain. graph.c picks
  * a small subgraph (a plain list of nodes and edges), dot.c writes it as DOT text, render.c lays
  * it out and renders it in-process with Graphviz (libgvc). Ownership as for the analyses: the
  * dump is borrowed, results are new and released with their *_free(); a graph's nodes and edges
@@ -550,7 +574,6 @@ int hd_render_file(const char *dot, size_t len, const char *format, const char *
 /* Writes data to path through a temporary file in the same directory, flushed and renamed over
  * path, so path is either untouched or complete. HD_EIO (err says why) on failure. */
 int hd_write_file_atomic(const char *path, const void *data, size_t len, hd_error *err);
-/* ====================================== end of graphs ====================================== */
 
 #ifdef __cplusplus
 }

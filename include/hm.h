@@ -20,27 +20,32 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* ---------------------------------------------------------------------------------------------
- * Status codes, one table: hm_status_name() and hm_status_message() read it. */
-enum hm_status {
-    HM_OK = 0,
-    HM_ENOMEM = -1, /* out of memory */
-    HM_EINVAL = -2, /* bad argument */
-    HM_ETYPE = -3,  /* object of the wrong type (TypeError) */
-    HM_EINDEX = -4, /* index out of range (IndexError) */
-    HM_EKEY = -5,   /* no such key (KeyError) */
-    HM_EATTR = -6,  /* no such attribute or slot (AttributeError) */
-    HM_EBUSY = -7,  /* not allowed while the collector runs */
-    HM_EIO = -8,    /* reading or writing a file failed (errno says why) */
-};
+ * Status codes, one list: X(name, value, message) for each. The enum, hm_status_name() and
+ * hm_status_message() are made from it. */
+#define HM_STATUS_MAP(X)                                                                          \
+    X(HM_OK, 0, "success")                                                                        \
+    X(HM_ENOMEM, -1, "out of memory")                                                             \
+    X(HM_EINVAL, -2, "invalid argument")                                                          \
+    X(HM_ETYPE, -3, "object of the wrong type")        /* Python's TypeError */                   \
+    X(HM_EINDEX, -4, "index out of range")             /* IndexError */                           \
+    X(HM_EKEY, -5, "no such key")                      /* KeyError */                             \
+    X(HM_EATTR, -6, "no such attribute")               /* or slot: AttributeError */              \
+    X(HM_EBUSY, -7, "not allowed during a collection")                                            \
+    X(HM_EIO, -8, "input/output error")                /* a file: errno says why */
 
-const char *hm_status_name(int status);    /* "HM_EKEY" */
-const char *hm_status_message(int status); /* "no such key" */
+#define HM_STATUS_ENUM_(name, value, message) name = value,
+enum hm_status { HM_STATUS_MAP(HM_STATUS_ENUM_) };
+#undef HM_STATUS_ENUM_
+
+const char *hm_status_name(int status);    /* "HM_EKEY"; "HM_EUNKNOWN" for another number */
+const char *hm_status_message(int status); /* "no such key"; "unknown status" */
 
 typedef struct hm_heap hm_heap;
 typedef struct hm_type hm_type;
@@ -246,8 +251,8 @@ typedef struct hm_heap_report {
  * a finalizer of that heap. */
 size_t hm_heap_destroy(hm_heap *h, hm_heap_report *report);
 
-/* An optional callback on every object creation and destruction (the seed's [INIT]/[DEL]
- * tracing); fn NULL turns it off. */
+/* An optional callback on every object creation and destruction (to print an [INIT] or [DEL]
+ * line, say); fn NULL turns it off. */
 void hm_heap_set_lifecycle(hm_heap *h, hm_lifecycle_fn fn, void *user);
 
 typedef struct hm_heap_stats {
@@ -456,11 +461,10 @@ typedef void (*hm_gc_callback_fn)(hm_heap *h, hm_gc_phase phase, const hm_gc_inf
 int hm_gc_callback_add(hm_heap *h, hm_gc_callback_fn fn, void *user);    /* HM_ENOMEM */
 int hm_gc_callback_remove(hm_heap *h, hm_gc_callback_fn fn, void *user); /* HM_EINVAL if absent */
 
-/* =============================================================================================
- * Weak references, weak containers and finalizers (issue 4): Python's weakref module.
- * ============================================================================================= */
-
-/* A weakref is an object of type hm_weakref_type ("weakref"): it can be stored in containers and
+/* ---------------------------------------------------------------------------------------------
+ * Weak references, weak containers and finalizers: Python's weakref module.
+ *
+ * A weakref is an object of type hm_weakref_type ("weakref"): it can be stored in containers and
  * is listed by snapshots, but its link to the referent is not a reference (traverse does not
  * report it). Any object can be weakly referenced; a weakref to an immortal object never dies.
  *
@@ -587,24 +591,9 @@ bool hm_finalize_detach(hm_object *f, hm_object **obj, hm_finalize_fn *fn, hm_ob
                         void **user);
 bool hm_finalize_get_atexit(const hm_object *f);
 void hm_finalize_set_atexit(hm_object *f, bool atexit);
-/* ======================================== end of issue 4 ===================================== */
-
-#ifdef __cplusplus
-}
-#endif
-
-/* =============================================================================================
- * Memory: the small-object allocator, object pools, sizes and allocation sites (issue 5).
- * Python's pymalloc and sys._debugmallocstats(), the seed's ObjectPool, and tracemalloc.
- * ============================================================================================= */
-#include <stdio.h>
-
-#ifdef __cplusplus
-extern "C" {
-#endif
 
 /* ---------------------------------------------------------------------------------------------
- * The allocator. Every object and buffer of a heap comes from it: requests up to
+ * The allocator (Python's pymalloc and sys._debugmallocstats()). Every object and buffer of a heap comes from it: requests up to
  * HM_POOL_SMALL_MAX bytes from the heap's own pools (CPython's obmalloc: 16-byte size classes,
  * 16 KiB pools carved lazily into blocks, 1 MiB arenas mapped from the OS, new pools taken from
  * the fullest arena, wholly free arenas unmapped except the last one), larger ones from malloc.
@@ -672,31 +661,32 @@ int hm_pool_print_stats(const hm_heap *h, FILE *f);
 size_t hm_pool_format_stats(const hm_heap *h, char *buf, size_t size);
 
 /* ---------------------------------------------------------------------------------------------
- * Object pools: the seed's ObjectPool. A pool is itself an object of the heap (type
- * hm_objpool_type, tracked by the collector, its pooled objects its references): release it
- * with hm_decref(). */
-extern const hm_type hm_objpool_type;
+ * Recyclers: objects kept for reuse instead of being made anew, as a program's ObjectPool class
+ * does. Named so as not to be taken for the allocator's pools above. A recycler is itself an
+ * object of the heap (type hm_recycler_type, "Recycler", tracked by the collector, the objects it
+ * keeps its references): release it with hm_decref(). */
+extern const hm_type hm_recycler_type;
 
 /* Makes a new object on a miss: returns a new reference, or NULL. */
-typedef hm_object *(*hm_objpool_factory)(hm_heap *h, void *user);
+typedef hm_object *(*hm_recycler_factory)(hm_heap *h, void *user);
 
-/* NULL on a bad argument (no factory) or out of memory. max_size 0: a pool that never keeps. */
-hm_object *hm_objpool_new(hm_heap *h, hm_objpool_factory factory, void *user, size_t max_size);
-/* A pooled object if there is one (a hit), else factory() (a miss): a new reference either way;
+/* NULL on a bad argument (no factory) or out of memory. max_size 0: a recycler that never keeps. */
+hm_object *hm_recycler_new(hm_heap *h, hm_recycler_factory factory, void *user, size_t max_size);
+/* A kept object if there is one (a hit), else factory() (a miss): a new reference either way;
  * NULL if the factory failed. Objects come back as they were released: reset them if need be. */
-hm_object *hm_objpool_acquire(hm_object *pool);
-/* STEALS the caller's reference to obj: the pool keeps it (returns 1) or, when it holds max_size
- * objects already, drops it (returns 0). HM_EINVAL for a non-pool, a NULL or another heap's obj,
- * and then the reference stays the caller's. */
-int hm_objpool_release(hm_object *pool, hm_object *obj);
-size_t hm_objpool_len(const hm_object *pool); /* objects waiting in the pool */
+hm_object *hm_recycler_acquire(hm_object *recycler);
+/* STEALS the caller's reference to obj: the recycler keeps it (returns 1) or, when it holds
+ * max_size objects already, drops it (returns 0). HM_EINVAL for a non-recycler, a NULL or another
+ * heap's obj, and then the reference stays the caller's. */
+int hm_recycler_release(hm_object *recycler, hm_object *obj);
+size_t hm_recycler_len(const hm_object *recycler); /* objects waiting to be acquired */
 
-typedef struct hm_objpool_stats {
+typedef struct hm_recycler_stats {
     size_t size, max_size;
-    uint64_t hits, misses;    /* acquires served from the pool / by the factory */
+    uint64_t hits, misses;    /* acquires served from the kept objects / by the factory */
     uint64_t kept, dropped;   /* releases */
-} hm_objpool_stats;
-int hm_objpool_get_stats(const hm_object *pool, hm_objpool_stats *out); /* HM_EINVAL */
+} hm_recycler_stats;
+int hm_recycler_get_stats(const hm_object *recycler, hm_recycler_stats *out); /* HM_EINVAL */
 
 /* ---------------------------------------------------------------------------------------------
  * Sizes: hm_object_size() is sys.getsizeof(), hm_instance_size() adds an instance's __dict__. A
@@ -802,7 +792,7 @@ size_t hm_trace_diff_format(const hm_trace_diff *d, char *buf, size_t size);
 #define hm_gc_get_objects(h, generation) (hm_gc_get_objects)(HM__SITE(h), generation)
 #define hm_gc_get_referrers(h, target) (hm_gc_get_referrers)(HM__SITE(h), target)
 #define hm_gc_get_referents(o) (hm_gc_get_referents)(HM__SITE_OF(o))
-#define hm_objpool_new(h, factory, user, max_size) (hm_objpool_new)(HM__SITE(h), factory, user, max_size)
+#define hm_recycler_new(h, factory, user, max_size) (hm_recycler_new)(HM__SITE(h), factory, user, max_size)
 /* Weak references, weak containers and finalizers: the calls that make objects, including the
  * setters, which make the entry's weakref (and a str key). */
 #define hm_weakref_new(obj, callback, user) (hm_weakref_new)(HM__SITE_OF(obj), callback, user)

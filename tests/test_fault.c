@@ -1,7 +1,7 @@
 /* test_fault.c: allocation failure injection (hm_fault_fail_at) walked over a whole scenario:
  * objects of every kind, containers growing, classes with cycles and a legacy finalizer, weakrefs
  * with callbacks, the three weak containers and an iteration, a finalizer, named roots, a gc
- * callback, an object pool, tracing, the gc module's lists, snapshots to memory and to a path,
+ * callback, a recycler, tracing, the gc module's lists, snapshots to memory and to a path,
  * snapshot triggers, full collections. For every allocation the
  * scenario makes, a run fails that one (and, persistent, every one after it) and checks:
  *   - a step fails only when an injected failure happened inside it, and says so as documented
@@ -252,7 +252,7 @@ static void scenario(run *r)
     enum { NOBJ = 24, NSITES = 20 };
     hm_object *o[NOBJ] = {0}; /* every reference the scenario owns, dropped at the end */
     hm_object *a = NULL, *b = NULL, *d = NULL, *e = NULL, *wr = NULL, *fin = NULL, *log = NULL;
-    hm_object *list = NULL, *dict = NULL, *map = NULL, *pool = NULL, *tmp = NULL;
+    hm_object *list = NULL, *dict = NULL, *map = NULL, *recycler = NULL, *tmp = NULL;
     int status, finals = 0, gcs = 0;
     bool root = false, callback = false, tracing = false;
     char path[128];
@@ -335,21 +335,21 @@ static void scenario(run *r)
         !OBJ(r, fin, hm_finalize_new(b, on_final, o[2], &finals)))
         goto out;
 
-    /* Roots, callbacks, an object pool. */
+    /* Roots, callbacks, a recycler. */
     if (!STATUS(r, hm_root_set(h, "main", list)))
         goto out;
     root = true;
     if (!STATUS(r, hm_gc_callback_add(h, on_gc, &gcs)))
         goto out;
     callback = true;
-    if (!OBJ(r, pool, hm_objpool_new(h, make_node, NULL, 2)))
+    if (!OBJ(r, recycler, hm_recycler_new(h, make_node, NULL, 2)))
         goto out;
     for (int i = 8; i < 11; i++)
-        if (!OBJ(r, o[i], hm_objpool_acquire(pool)))
+        if (!OBJ(r, o[i], hm_recycler_acquire(recycler)))
             goto out;
     for (int i = 8; i < 11; i++) {
-        step(r, "hm_objpool_release"); /* steals; keeps or drops, never fails on a good pool */
-        cr_assert_geq(hm_objpool_release(pool, o[i]), 0);
+        step(r, "hm_recycler_release"); /* steals; keeps or drops, never fails on a good recycler */
+        cr_assert_geq(hm_recycler_release(recycler, o[i]), 0);
         o[i] = NULL;
     }
 
@@ -446,7 +446,7 @@ out:
     if (callback)
         cr_assert_eq(hm_gc_callback_remove(h, on_gc, &gcs), HM_OK);
     hm_xdecref(wr), hm_xdecref(fin), hm_xdecref(log), hm_xdecref(list), hm_xdecref(dict);
-    hm_xdecref(map), hm_xdecref(pool);
+    hm_xdecref(map), hm_xdecref(recycler);
     for (int i = 0; i < NOBJ; i++)
         hm_xdecref(o[i]);
     if (tracing)

@@ -25,6 +25,12 @@ static uint64_t rnd(void)
 }
 static uint32_t below(uint32_t n) { return (uint32_t)(rnd() % n); }
 
+/* formats/heapdump.md §8's kinds in enum hd_root_kind's order, then one no reader knows. */
+static const char *const kind_names[] = {"external", "named", "interned", "cache", "frozen",
+                                         "garbage", "global", "stack", "registers", "tls",
+                                         "from-the-future"};
+#define NKINDS (sizeof kind_names / sizeof kind_names[0])
+
 typedef struct model_edge { uint32_t target; char name[24]; } model_edge;
 typedef struct model_object {
     uint64_t id, size, rc;
@@ -103,7 +109,7 @@ static void model_build(model *m, uint32_t nobjects, uint64_t seed)
     m->nroots = below(32);
     for (uint32_t r = 0; r < m->nroots; r++) {
         m->root_obj[r] = below(nobjects);
-        m->root_kind[r] = below(7);
+        m->root_kind[r] = below(NKINDS);
     }
     m->nweak = below(32);
     for (uint32_t w = 0; w < m->nweak; w++) {
@@ -240,8 +246,6 @@ static void write_object_member(FILE *f, const void *ctx, int which)
     }
 }
 
-static const char *const kind_names[] = {"external", "named", "interned", "cache", "frozen",
-                                         "garbage", "stack"};
 
 static void write_section(FILE *f, const model *m, int which)
 {
@@ -366,7 +370,7 @@ static void check_against_model(const hd_dump *d, const model *m)
     for (uint32_t r = 0; r < m->nroots; r++) {
         cr_assert_eq(hd_object_id(d, hd_root_object(d, r)), m->objects[m->root_obj[r]].id);
         cr_assert_str_eq(hd_root_kind_name(d, r), kind_names[m->root_kind[r]]);
-        cr_assert_eq((int)hd_root_kind(d, r), m->root_kind[r] < 6 ? (int)m->root_kind[r] : HD_ROOT_OTHER);
+        cr_assert_eq((int)hd_root_kind(d, r), m->root_kind[r] < NKINDS - 1 ? (int)m->root_kind[r] : HD_ROOT_OTHER);
     }
     cr_assert_eq(hd_weakref_count(d), m->nweak);
     for (uint32_t w = 0; w < m->nweak; w++) {
@@ -1076,4 +1080,52 @@ Test(reader, memory_of_the_graph)
     hd_dump_free(d);
     free(json);
     model_free(&m);
+}
+
+/* The vocabulary tables: each flag word and root kind word the library names reads back as the
+ * flag or kind it names; other numbers have no word; every status has its own name. */
+Test(reader, vocabulary_round_trips)
+{
+    unsigned named = 0;
+    for (unsigned b = 0; b < 32; b++) {
+        const char *word = hd_object_flag_name(1u << b);
+        if (!word)
+            continue;
+        named |= 1u << b;
+        char text[400];
+        snprintf(text, sizeof text,
+                 "{\"format\":\"heapdump\",\"version\":1,\"types\":[{\"id\":1,\"name\":\"T\"}],"
+                 "\"objects\":[{\"id\":1,\"type\":1,\"size\":8,\"flags\":[\"%s\",\"no-such-flag\"]}]}",
+                 word);
+        hd_dump *d = NULL;
+        hd_error err;
+        cr_assert_eq(hd_load_buffer(text, strlen(text), "flag.json", NULL, &d, &err), HD_OK, "%s",
+                     err.message);
+        cr_assert_eq(hd_object_flags(d, 0), 1u << b, "%s", word);
+        hd_dump_free(d);
+    }
+    cr_assert_eq(named,
+                 HD_OBJ_TRACKED | HD_OBJ_FINALIZED | HD_OBJ_FROZEN | HD_OBJ_IMMORTAL | HD_OBJ_INTERNED);
+    cr_assert_null(hd_object_flag_name(HD_OBJ_TRACKED | HD_OBJ_FROZEN));
+    cr_assert_null(hd_object_flag_name(0));
+
+    for (int k = 0; k < HD_ROOT_OTHER; k++) {
+        const char *word = hd_root_kind_word((enum hd_root_kind)k);
+        cr_assert_not_null(word);
+        cr_assert_str_eq(word, kind_names[k], "the format's order");
+    }
+    cr_assert_null(hd_root_kind_word(HD_ROOT_OTHER));
+
+    const char *names[16] = {0};
+    for (int s = 0; s >= -8; s--) {
+        const char *name = hd_status_name(s);
+        cr_assert(!strncmp(name, "HD_", 3) && strcmp(name, "HD_EUNKNOWN"), "status %d has a name", s);
+        cr_assert_str_neq(hd_status_message(s), "unknown status");
+        for (int t = 0; t < -s; t++)
+            cr_assert_str_neq(names[t], name);
+        names[-s] = name;
+    }
+    cr_assert_str_eq(hd_status_name(HD_EINTEGRITY), "HD_EINTEGRITY");
+    cr_assert_str_eq(hd_status_name(-9), "HD_EUNKNOWN");
+    cr_assert_str_eq(hd_status_message(1), "unknown status");
 }

@@ -10,6 +10,7 @@
 void hd__bfs(const hd_dump *d, uint32_t target, uint8_t *state, uint32_t *depth, uint32_t *parent,
              uint32_t *via, uint32_t *queue);
 
+/* a + b, or UINT64_MAX when that does not fit: sizes summed over a heap never wrap. */
 static inline uint64_t hd__add_sat(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
 
 /* FNV-1a over a string, continuing from h. */

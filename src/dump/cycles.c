@@ -150,6 +150,54 @@ static void *reach_job_run(void *arg)
     return NULL;
 }
 
+/* Numbers the cyclic components (slot[k], in order of their first member), sizes them, and lays
+ * their members out contiguously in object order with a counting sort, into res->cycles and the
+ * start of res->storage. slot and count are scratch (a component's and a cycle's each). Returns
+ * where the rest of storage starts, or NULL when out of memory. */
+static uint32_t *group_cycles(const hd_dump *d, hd_cycles *res, const uint32_t *comp,
+                              uint32_t ncomp, const uint8_t *cyclic, uint32_t *slot, uint32_t *count)
+{
+    uint32_t n = hd_object_count(d), ncycles = 0;
+    for (uint32_t k = 0; k < ncomp; k++)
+        slot[k] = cyclic[k] ? HD_NONE - 1 : HD_NONE;
+    uint64_t members = 0;
+    for (uint32_t v = 0; v < n; v++) {
+        uint32_t k = comp[v];
+        if (slot[k] == HD_NONE)
+            continue;
+        if (slot[k] == HD_NONE - 1) {
+            slot[k] = ncycles;
+            count[ncycles++] = 0;
+        }
+        count[slot[k]]++;
+        members++;
+    }
+    res->count = ncycles;
+    res->in_cycles = members;
+    res->cycles = calloc(ncycles ? ncycles : 1, sizeof *res->cycles);
+    /* members, then per cycle length + 1 objects and length edges, length <= members */
+    res->storage = malloc((3 * members + ncycles + 1) * sizeof *res->storage);
+    if (!res->cycles || !res->storage)
+        return NULL;
+    uint32_t *p = res->storage;
+    for (uint32_t i = 0; i < ncycles; i++) {
+        res->cycles[i].members = p;
+        p += count[i];
+    }
+    for (uint32_t v = 0; v < n; v++) {
+        uint32_t k = comp[v];
+        if (slot[k] == HD_NONE)
+            continue;
+        hd_cycle *cy = &res->cycles[slot[k]];
+        cy->members[cy->nmembers++] = v;
+        cy->size = hd__add_sat(cy->size, hd_object_size(d, v));
+        unsigned flags = hd_type_flags(d, hd_object_type(d, v));
+        cy->has_finalizer |= !!(flags & HD_TYPE_FINALIZER);
+        cy->has_legacy_finalizer |= !!(flags & HD_TYPE_LEGACY_FINALIZER);
+    }
+    return p;
+}
+
 int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out)
 {
     if (!out)
@@ -186,52 +234,14 @@ int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out)
         rc = HD_ENOMEM;
     }
 
-    /* Number the cyclic components (slot[k], in order of their first member), size them, and
-     * lay their members out contiguously in object order with a counting sort. */
-    uint32_t *slot = a, *count = b;
-    uint32_t ncycles = 0;
-    for (uint32_t k = 0; k < ncomp; k++)
-        slot[k] = cyclic[k] ? HD_NONE - 1 : HD_NONE;
-    uint64_t members = 0;
-    for (uint32_t v = 0; v < n; v++) {
-        uint32_t k = comp[v];
-        if (slot[k] == HD_NONE)
-            continue;
-        if (slot[k] == HD_NONE - 1) {
-            slot[k] = ncycles;
-            count[ncycles++] = 0;
-        }
-        count[slot[k]]++;
-        members++;
-    }
-    res->count = ncycles;
-    res->in_cycles = members;
-    res->cycles = calloc(ncycles ? ncycles : 1, sizeof *res->cycles);
-    /* members, then per cycle length + 1 objects and length edges, length <= members */
-    res->storage = malloc((3 * members + ncycles + 1) * sizeof *res->storage);
-    if (!res->cycles || !res->storage)
+    uint32_t *p = group_cycles(d, res, comp, ncomp, cyclic, a, b);
+    if (!p)
         goto done;
-    uint32_t *p = res->storage;
-    for (uint32_t i = 0; i < ncycles; i++) {
-        res->cycles[i].members = p;
-        p += count[i];
-    }
-    for (uint32_t v = 0; v < n; v++) {
-        uint32_t k = comp[v];
-        if (slot[k] == HD_NONE)
-            continue;
-        hd_cycle *cy = &res->cycles[slot[k]];
-        cy->members[cy->nmembers++] = v;
-        cy->size = hd__add_sat(cy->size, hd_object_size(d, v));
-        unsigned flags = hd_type_flags(d, hd_object_type(d, v));
-        cy->has_finalizer |= !!(flags & HD_TYPE_FINALIZER);
-        cy->has_legacy_finalizer |= !!(flags & HD_TYPE_LEGACY_FINALIZER);
-    }
     /* Scratch reuse: a (slot) and b (count) are done with; c and e were Tarjan's. */
     uint32_t *seen = a, *parent = b, *via = c, *queue = e;
     for (uint32_t v = 0; v < n; v++)
         seen[v] = 0;
-    for (uint32_t i = 0; i < ncycles; i++) {
+    for (uint32_t i = 0; i < res->count; i++) {
         hd_cycle *cy = &res->cycles[i];
         cy->state = (enum hd_reach_state)reach->state[cy->members[0]];
         cy->objects = p;

@@ -9,6 +9,7 @@
  * up in decreasing preorder. Weak references are not edges, so they never retain. No recursion
  * anywhere: a 10M-long chain is fine.
  */
+#include "analysis.h"
 #include "dump_internal.h"
 
 #include <stdlib.h>
@@ -21,7 +22,6 @@ struct hd_dominators {
     uint64_t *retained; /* per object; 0 when unreachable */
 };
 
-static uint64_t add_sat(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
 
 /* Per node (in number space), what the semidominator pass touches together, so one cache miss
  * brings all of it: the DFS tree parent, the semidominator, and the link-eval forest. */
@@ -164,6 +164,37 @@ static void link(uint32_t v, uint32_t w, node *nodes, uint32_t none)
         nodes[s].ancestor = v;
 }
 
+/* Each node's semidominator, in decreasing number over the predecessor lists, with the
+ * link-eval forest (nodes[n] its sentinel); path is scratch of n entries. */
+static void semidominators(node *nodes, uint32_t n, const uint32_t *pred_off, const uint32_t *preds,
+                           uint32_t *path)
+{
+    uint32_t none = n;
+    for (uint32_t k = 0; k <= n; k++) {
+        nodes[k].semi = k;
+        nodes[k].label = k;
+        nodes[k].ancestor = NOT_SEEN;
+        nodes[k].child = none;
+        nodes[k].size = 1;
+    }
+    nodes[none].semi = 0;
+    nodes[none].size = 0;
+    /* Nodes go in decreasing number, and so does the walk over preds: one sweep, which lets the
+     * node of a predecessor a little ahead be fetched while this one is evaluated. */
+    for (uint32_t w = n - 1; w >= 1; w--) {
+        uint32_t semi = nodes[w].semi;
+        for (uint32_t i = pred_off[w + 1]; i-- > pred_off[w];) {
+            if (i >= 8)
+                __builtin_prefetch(&nodes[preds[i - 8]]);
+            uint32_t u = eval(preds[i], nodes, path);
+            if (nodes[u].semi < semi)
+                semi = nodes[u].semi;
+        }
+        nodes[w].semi = semi;
+        link(nodes[w].parent, w, nodes, none);
+    }
+}
+
 int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
 {
     if (!d || !out)
@@ -195,31 +226,7 @@ int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
     if (rc != HD_OK)
         goto done;
 
-    uint32_t none = n;
-    for (uint32_t k = 0; k <= n; k++) {
-        nodes[k].semi = k;
-        nodes[k].label = k;
-        nodes[k].ancestor = NOT_SEEN;
-        nodes[k].child = none;
-        nodes[k].size = 1;
-    }
-    nodes[none].semi = 0;
-    nodes[none].size = 0;
-    uint32_t *path = number; /* object numbers are not needed past here */
-    /* Nodes go in decreasing number, and so does the walk over preds: one sweep, which lets the
-     * node of a predecessor a little ahead be fetched while this one is evaluated. */
-    for (uint32_t w = n - 1; w >= 1; w--) {
-        uint32_t semi = nodes[w].semi;
-        for (uint32_t i = pred_off[w + 1]; i-- > pred_off[w];) {
-            if (i >= 8)
-                __builtin_prefetch(&nodes[preds[i - 8]]);
-            uint32_t u = eval(preds[i], nodes, path);
-            if (nodes[u].semi < semi)
-                semi = nodes[u].semi;
-        }
-        nodes[w].semi = semi;
-        link(nodes[w].parent, w, nodes, none);
-    }
+    semidominators(nodes, n, pred_off, preds, number); /* object numbers are not needed past here */
     free(pred_off);
     free(preds);
     pred_off = preds = NULL;
@@ -241,7 +248,7 @@ int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
     for (uint32_t k = 1; k < n; k++)
         by_number[k] = d->obj_size[vertex[k]];
     for (uint32_t k = n - 1; k >= 1; k--)
-        by_number[idom[k]] = add_sat(by_number[idom[k]], by_number[k]);
+        by_number[idom[k]] = hd__add_sat(by_number[idom[k]], by_number[k]);
     for (uint32_t o = 0; o < nobj; o++) {
         dom->idom[o] = HD_NONE;
         dom->retained[o] = 0;
@@ -353,7 +360,7 @@ int hd_stats_retained_by_type(const hd_dump *d, const hd_dominators *dom, hd_typ
             }
             uint32_t c = child[cursor[top]++], t = d->obj_type[c];
             if (active[t]++ == 0)
-                by_type[t] = add_sat(by_type[t], dom->retained[c]);
+                by_type[t] = hd__add_sat(by_type[t], dom->retained[c]);
             top++;
             stack[top] = c;
             cursor[top] = first[c];

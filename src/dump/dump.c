@@ -1,4 +1,5 @@
 /* dump.c: read-only accessors over the loaded graph, and its release. */
+#include "analysis.h"
 #include "dump_internal.h"
 
 #include <stdlib.h>
@@ -78,6 +79,28 @@ void hd_object_edges(const hd_dump *d, uint32_t o, uint64_t *first, uint64_t *en
 uint32_t hd_root_count(const hd_dump *d) { return d->nroots; }
 uint32_t hd_root_object(const hd_dump *d, uint32_t r) { return d->root_object[r]; }
 enum hd_root_kind hd_root_kind(const hd_dump *d, uint32_t r) { return (enum hd_root_kind)d->root_kind[r]; }
+
+const char *hd_root_kind_word(enum hd_root_kind kind)
+{
+    switch (kind) {
+#define ROOT_KIND_WORD(name, word) case name: return word;
+        HD_ROOT_KIND_MAP(ROOT_KIND_WORD)
+#undef ROOT_KIND_WORD
+    case HD_ROOT_OTHER: break;
+    }
+    return NULL;
+}
+
+const char *hd_object_flag_name(unsigned flag)
+{
+    switch (flag) {
+#define OBJECT_FLAG_NAME(name, bit, word) case name: return word;
+        HD_OBJECT_FLAG_MAP(OBJECT_FLAG_NAME)
+#undef OBJECT_FLAG_NAME
+    }
+    return NULL;
+}
+
 const char *hd_root_kind_name(const hd_dump *d, uint32_t r) { return str(d, d->root_kind_name[r]); }
 const char *hd_root_name(const hd_dump *d, uint32_t r) { return str(d, d->root_name[r]); }
 
@@ -93,7 +116,7 @@ uint64_t hd_total_size(const hd_dump *d)
 {
     uint64_t total = 0;
     for (uint32_t o = 0; o < d->nobjects; o++)
-        total = total + d->obj_size[o] < total ? UINT64_MAX : total + d->obj_size[o];
+        total = hd__add_sat(total, d->obj_size[o]);
     return total;
 }
 

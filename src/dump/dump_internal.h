@@ -12,6 +12,9 @@
 #include "idmap.h"
 #include "strtab.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct hd_dump {
     uint32_t version;
     enum hd_format format;
@@ -57,6 +60,17 @@ struct hd_dump {
 
     hd__strtab strings;
 };
+
+/* Grows parallel arrays (a NULL-terminated list, with their element sizes) until index count
+ * fits: the capacity *cap doubles, from first, up to limit elements. false when count is not
+ * below limit or memory runs out (*cap unchanged; an array already grown stays valid). */
+bool hd__grow_arrays(uint64_t count, uint64_t *cap, uint64_t first, uint64_t limit,
+                     void **const arrays[], const size_t sizes[]);
+static inline bool hd__grow(uint64_t count, uint64_t *cap, uint64_t first, uint64_t limit,
+                            void **const arrays[], const size_t sizes[])
+{
+    return count < *cap || hd__grow_arrays(count, cap, first, limit, arrays, sizes); /* seldom */
+}
 
 /* Memory for a large array walked in random order: aligned to 2 MiB and marked for transparent
  * huge pages, which spares most TLB misses; released with free(). NULL when out of memory. */

@@ -7,6 +7,7 @@
 #ifndef HD_LEXER_H
 #define HD_LEXER_H
 
+#include "error.h"
 #include "heapdump.h"
 #include "source.h"
 #include <stdbool.h>
@@ -22,8 +23,6 @@ enum hd__tok {
 };
 
 enum hd__num { HD__N_UINT, HD__N_BIGUINT, HD__N_NEGINT, HD__N_REAL };
-
-typedef struct hd__pos { uint64_t offset, line, column; } hd__pos;
 
 typedef struct hd__lexer {
     hd__source src;
@@ -84,11 +83,23 @@ int hd__lex_skip_value(hd__lexer *lx);
 /* Like skip, and also returns the value's raw text (an object or array) in lx->cap. */
 int hd__lex_capture_value(hd__lexer *lx, const char **text, size_t *len);
 
+/* A place wanted by hd__lex_locate: element index of the top-level member's array, or with
+ * whole, the member's value itself. */
+typedef struct hd__locate {
+    const char *member;
+    uint64_t index;
+    bool whole;
+    bool met;    /* set by hd__lex_locate: the member was found */
+    hd__pos pos; /* set by hd__lex_locate when found; left as it is otherwise */
+} hd__locate;
+/* Reads the document (an object) again from its start and sets the pos of each place wanted,
+ * in the first member of that name. The places of one member are next to each other in wanted,
+ * by increasing index. Stops as soon as all are found. */
+void hd__lex_locate(hd__lexer *lx, hd__locate *wanted, size_t n);
+
 /* Fills lx->err for a problem at pos; returns status. */
 int hd__lex_fail(hd__lexer *lx, int status, hd__pos pos, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-void hd__error_set(hd_error *err, int status, const char *file, hd__pos pos, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
 const char *hd__tok_name(enum hd__tok tok);
 
 #endif

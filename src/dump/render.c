@@ -6,32 +6,18 @@
  * nothing reaches stderr.
  */
 #include "analysis.h"
+#include "error.h"
 
 #include <gvc.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void set_error(hd_error *err, int status, const char *file, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void set_error(hd_error *err, int status, const char *file, const char *fmt, ...)
-{
-    if (!err)
-        return;
-    memset(err, 0, sizeof *err);
-    err->status = status;
-    if (file)
-        snprintf(err->file, sizeof err->file, "%s", file);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-}
+static const hd__pos nowhere = {0, 0, 0}; /* a rendering problem has no place in a dump */
 
 /* --- Graphviz messages ------------------------------------------------------------------------ */
 static struct {
@@ -97,14 +83,12 @@ int hd_render_data(const char *dot, size_t len, const char *format, void **out, 
     *out = NULL;
     *outlen = 0;
     if (!dot || !format || !format[0]) {
-        set_error(err, HD_EINVAL, NULL, "no DOT text or no output format");
+        hd__error_set(err, HD_EINVAL, NULL, nowhere, "no DOT text or no output format");
         return HD_EINVAL;
     }
     char *text = malloc(len + 1); /* agmemread wants a NUL-terminated string */
-    if (!text) {
-        set_error(err, HD_ENOMEM, NULL, "out of memory");
-        return HD_ENOMEM;
-    }
+    if (!text)
+        return hd__error_oom(err, NULL);
     memcpy(text, dot, len);
     text[len] = '\0';
     memset(&captured, 0, sizeof captured);
@@ -117,18 +101,20 @@ int hd_render_data(const char *dot, size_t len, const char *format, void **out, 
     int laid_out = 0;
     if (!gvc) {
         rc = HD_ENOMEM;
-        set_error(err, rc, NULL, "Graphviz: %s", captured_message("cannot create a context"));
+        hd__error_set(err, rc, NULL, nowhere, "Graphviz: %s",
+                      captured_message("cannot create a context"));
         goto done;
     }
     if (!(g = agmemread(text))) {
         rc = HD_EINVAL;
-        set_error(err, rc, NULL, "Graphviz cannot read the graph: %s", captured_message("not DOT"));
+        hd__error_set(err, rc, NULL, nowhere, "Graphviz cannot read the graph: %s",
+                      captured_message("not DOT"));
         goto done;
     }
     if (gvLayout(gvc, g, "dot") != 0) {
         rc = HD_EINVAL;
-        set_error(err, rc, NULL, "Graphviz layout failed: %s",
-                  captured_message("no 'dot' layout plugin (is Graphviz installed?)"));
+        hd__error_set(err, rc, NULL, nowhere, "Graphviz layout failed: %s",
+                      captured_message("no 'dot' layout plugin (is Graphviz installed?)"));
         goto done;
     }
     laid_out = 1;
@@ -140,16 +126,15 @@ int hd_render_data(const char *dot, size_t len, const char *format, void **out, 
 #endif
     if (gvRenderData(gvc, g, format, &data, &n) != 0 || !data) {
         rc = HD_EINVAL;
-        set_error(err, rc, NULL, "Graphviz cannot render format '%.32s': %s", format,
-                  captured_message("no plugin for it"));
+        hd__error_set(err, rc, NULL, nowhere, "Graphviz cannot render format '%.32s': %s", format,
+                      captured_message("no plugin for it"));
         if (data)
             gvFreeRenderData(data);
         goto done;
     }
     /* Copied so the caller frees with free(), whichever allocator Graphviz used. */
     if (!(*out = malloc(n ? n : 1))) {
-        rc = HD_ENOMEM;
-        set_error(err, rc, NULL, "out of memory");
+        rc = hd__error_oom(err, NULL);
     } else {
         memcpy(*out, data, n);
         *outlen = n;
@@ -171,22 +156,20 @@ done:
 int hd_write_file_atomic(const char *file, const void *data, size_t len, hd_error *err)
 {
     if (!file || !file[0] || (!data && len)) {
-        set_error(err, HD_EINVAL, file, "no file name");
+        hd__error_set(err, HD_EINVAL, file, nowhere, "no file name");
         return HD_EINVAL;
     }
     const char *slash = strrchr(file, '/');
     const char *base = slash ? slash + 1 : file;
     size_t dirlen = slash ? (size_t)(slash - file) + 1 : 0;
     char *tmp = malloc(dirlen + strlen(base) + 16);
-    if (!tmp) {
-        set_error(err, HD_ENOMEM, file, "out of memory");
-        return HD_ENOMEM;
-    }
+    if (!tmp)
+        return hd__error_oom(err, file);
     /* Beside the target, so rename() stays within one file system. */
     sprintf(tmp, "%.*s.%s.XXXXXX", (int)dirlen, file, base);
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        set_error(err, HD_EIO, file, "cannot create a file beside '%s': %s", file, strerror(errno));
+        hd__error_set(err, HD_EIO, file, nowhere, "cannot create a file beside '%s': %s", file, strerror(errno));
         free(tmp);
         return HD_EIO;
     }
@@ -212,7 +195,7 @@ int hd_write_file_atomic(const char *file, const void *data, size_t len, hd_erro
         e = errno;
     if (e) {
         unlink(tmp);
-        set_error(err, HD_EIO, file, "cannot write '%s': %s", file, strerror(e));
+        hd__error_set(err, HD_EIO, file, nowhere, "cannot write '%s': %s", file, strerror(e));
         free(tmp);
         return HD_EIO;
     }

@@ -1,10 +1,10 @@
 /* stats.c: per-type object counts and shallow sizes, one pass over the objects. */
+#include "analysis.h"
 #include "dump_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t add_sat(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
 
 typedef struct sort_ctx {
     const hd_dump *d;
@@ -47,7 +47,7 @@ uint32_t hd_stats_by_type(const hd_dump *d, enum hd_stat_sort sort, hd_type_stat
     for (uint32_t o = 0; o < d->nobjects; o++) {
         hd_type_stat *s = &out[d->obj_type[o]];
         s->count++;
-        s->size = add_sat(s->size, d->obj_size[o]);
+        s->size = hd__add_sat(s->size, d->obj_size[o]);
     }
     uint32_t n = 0;
     for (uint32_t t = 0; t < ntypes; t++)

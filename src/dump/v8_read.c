@@ -188,28 +188,6 @@ static int read_meta(hd__v8 *v)
 
 /* --- the flat arrays ----------------------------------------------------------------------- */
 
-/* Grows arrays (a NULL-terminated list, with their element sizes) by doubling until index
- * `count` fits, within limit elements. */
-static bool grow(uint64_t count, uint64_t *cap, uint64_t limit, void **arrays[], const size_t sizes[])
-{
-    if (count < *cap)
-        return true;
-    uint64_t want = *cap ? *cap : 1024;
-    while (want <= count && want < limit)
-        want *= 2;
-    want = want > limit ? limit : want;
-    if (want <= count)
-        return false;
-    for (size_t i = 0; arrays[i]; i++) {
-        void *p = realloc(*arrays[i], want * sizes[i]);
-        if (!p)
-            return false;
-        *arrays[i] = p;
-    }
-    *cap = want;
-    return true;
-}
-
 static int oom(hd__v8 *v)
 {
     return hd__lex_fail(v->lx, HD_ENOMEM, v->lx->tok_pos, "out of memory");
@@ -269,10 +247,10 @@ static int read_nodes(hd__v8 *v)
         size_t got;
         if ((rc = hd__lex_uints(lx, batch, (size_t)v->nf * BATCH, &got)))
             goto out;
-        void **arrays[] = {(void **)&d->obj_id, (void **)&d->obj_size, (void **)&d->obj_type,
+        void **const arrays[] = {(void **)&d->obj_id, (void **)&d->obj_size, (void **)&d->obj_type,
                            (void **)&d->obj_gen, (void **)&d->edge_offset, NULL};
         const size_t sizes[] = {8, 8, 4, 1, 4};
-        if (got / v->nf && !grow(n + got / v->nf, &cap, UINT32_MAX, arrays, sizes)) {
+        if (got / v->nf && !hd__grow(n + got / v->nf, &cap, 1024, UINT32_MAX, arrays, sizes)) {
             rc = oom(v); /* + 1 above: the offsets end one further */
             goto out;
         }
@@ -354,9 +332,11 @@ static int read_edges(hd__v8 *v)
         size_t got;
         if ((rc = hd__lex_uints(lx, batch, (size_t)v->ef * BATCH, &got)))
             goto out;
-        void **arrays[] = {(void **)&d->edge_target, (void **)&d->edge_name, (void **)&v->edge_kind, NULL};
+        void **const arrays[] = {(void **)&d->edge_target, (void **)&d->edge_name, (void **)&v->edge_kind,
+                           NULL};
         const size_t sizes[] = {4, 4, 1};
-        if (got / v->ef && !grow(n + got / v->ef - 1, &d->edges_cap, UINT32_MAX - 1, arrays, sizes)) {
+        if (got / v->ef &&
+            !hd__grow(n + got / v->ef - 1, &d->edges_cap, 1024, UINT32_MAX - 1, arrays, sizes)) {
             rc = n + got / v->ef > UINT32_MAX - 2 ? hd__lex_fail(lx, HD_ELIMIT, lx->tok_pos, "more than 2^32-2 edges")
                                                   : oom(v);
             goto out;
@@ -411,9 +391,9 @@ static int read_strings(hd__v8 *v)
         if (lx->tok != HD__T_STRING)
             return hd__lex_fail(lx, HD_EFORMAT, lx->tok_pos, "strings[%u]: expected a string, found %s",
                                 v->nstrings, hd__tok_name(lx->tok));
-        void **arrays[] = {(void **)&v->string_off, (void **)&v->string_len, NULL};
+        void **const arrays[] = {(void **)&v->string_off, (void **)&v->string_len, NULL};
         const size_t sizes[] = {4, 1};
-        if (!grow(v->nstrings, &cap, UINT32_MAX - 1, arrays, sizes))
+        if (!hd__grow(v->nstrings, &cap, 1024, UINT32_MAX - 1, arrays, sizes))
             return oom(v);
         /* V8 lists each string once: no interning needed. */
         uint32_t off = hd__strtab_append(&v->d->strings, lx->str, lx->str_len);
@@ -566,28 +546,7 @@ out:
 
 hd__pos hd__v8_locate(hd__v8 *v, const char *member, uint64_t index, hd__pos fallback)
 {
-    hd__lexer *lx = v->lx;
-    hd_error scratch, *keep = lx->err;
-    lx->err = &scratch; /* a failure here only means the fallback position */
-    hd__pos at = fallback;
-    if (hd__lex_seek(lx, (hd__pos){0, 1, 1}) != HD_OK || hd__lex_next(lx) || hd__lex_next(lx))
-        goto out;
-    while (lx->tok == HD__T_STRING) {
-        bool it = !strcmp(lx->str, member);
-        if (hd__lex_next(lx) || hd__lex_next(lx))
-            goto out;
-        if (it && lx->tok == HD__T_LBRACKET) {
-            for (uint64_t i = 0; !hd__lex_next_element(lx) && lx->tok != HD__T_RBRACKET; i++)
-                if (i == index) {
-                    at = lx->tok_pos;
-                    break;
-                }
-            goto out;
-        }
-        if (hd__lex_skip_value(lx) || hd__lex_next(lx) || lx->tok != HD__T_COMMA || hd__lex_next(lx))
-            goto out;
-    }
-out:
-    lx->err = keep;
-    return at;
+    hd__locate at = {.member = member, .index = index, .pos = fallback};
+    hd__lex_locate(v->lx, &at, 1);
+    return at.pos;
 }

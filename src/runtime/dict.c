@@ -29,21 +29,13 @@ typedef struct dict_obj {
  * that ends every probe. */
 static size_t usable(size_t nindex) { return nindex * 2 / 3; }
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdu;
-    x ^= x >> 33;
-    return x;
-}
-
 static uint64_t key_hash(const hm_object *k)
 {
     if (k->type == &hm_str_type)
         return hm__str_hash_of(k);
     if (k->type == &hm_int_type)
-        return mix((uint64_t)hm_int_value(k));
-    return mix(k->id);
+        return hm__hash_mix((uint64_t)hm_int_value(k));
+    return hm__hash_mix(k->id);
 }
 
 static bool key_equal(const hm_object *a, const hm_object *b)
@@ -77,7 +69,7 @@ static probe probe_str(const char *s)
     return (probe){.kind = BY_TEXT, .hash = hm__str_hash(s, len), .s = s, .len = len};
 }
 
-static probe probe_int(int64_t i) { return (probe){.kind = BY_INT, .hash = mix((uint64_t)i), .i = i}; }
+static probe probe_int(int64_t i) { return (probe){.kind = BY_INT, .hash = hm__hash_mix((uint64_t)i), .i = i}; }
 
 static bool matches(const entry *e, const probe *p)
 {

@@ -11,8 +11,8 @@
 #define HM__COLLECTING  0x100u /* in the generations being collected right now */
 #define HM__UNREACHABLE 0x200u /* tentatively unreachable (on the collector's unreachable list) */
 #define HM__RUNTIME     0x400u /* owned by the runtime (caches, garbage list): not a leak */
-/* Issue 4: weakrefs point at this object. Their list is in a side table of the heap (the header
- * stays 40 bytes); the bit spares deallocation a lookup for the objects that have none. */
+/* Weakrefs point at this object. Their list is in a side table of the heap (the header stays
+ * 40 bytes); the bit spares deallocation a lookup for the objects that have none. */
 #define HM__WEAKREFS    0x10000u
 
 /* A tracked object's generation (0..2, or HM_GEN_PERMANENT when frozen): it names the list the
@@ -98,6 +98,16 @@ extern hm_heap *hm__heaps[HM__SERIALS];
 
 static inline hm_heap *hm__heap_of(const hm_object *o) { return hm__heaps[o->id >> HM__SERIAL_SHIFT]; }
 
+/* Spreads an id or an integer over the bits a hash table's mask keeps (MurmurHash3's finalizer,
+ * in part): ids of one heap differ mostly in their low bits. */
+static inline uint64_t hm__hash_mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdu;
+    x ^= x >> 33;
+    return x;
+}
+
 /* Bytes of an object's own block. */
 static inline size_t hm__block_size(const hm_object *o)
 {
@@ -132,9 +142,9 @@ struct hm_heap {
     size_t ncallbacks;
     hm_gc_debug_fn debug_fn;
     void *debug_user;
-    /* Issue 4 (weak references) plugs in here: called on the unreachable set before any
-     * finalizer runs, to clear weakrefs to those objects and queue the callbacks of weakrefs
-     * that survive. Returns true if it ran user code (which may have resurrected something). */
+    /* Weak references plug in here: called on the unreachable set before any finalizer runs,
+     * to clear weakrefs to those objects and queue the callbacks of weakrefs that survive.
+     * Returns true if it ran user code (which may have resurrected something). */
     bool (*clear_weakrefs)(hm_heap *h, hm_link *unreachable);
     struct hm__weak *weak; /* weakref side table and finalize registry (weak.h); NULL until used */
 
@@ -164,6 +174,15 @@ struct hm_heap {
     } interned;
 };
 
+/* Around user code that a deallocation runs (finalizers, weakref callbacks): until resume, an
+ * object released dies at once, as in CPython, instead of waiting for the deallocation in
+ * progress; the objects already queued wait in *waiting. Past HM__DEALLOC_NESTING_MAX nested
+ * loops, nothing pauses and releases wait on the queue (CPython's trashcan lets them wait too):
+ * the C stack stays bounded whatever chain of deaths the callbacks start. */
+#define HM__DEALLOC_NESTING_MAX 50
+bool hm__dealloc_pause(hm_heap *h, hm_link *waiting);
+void hm__dealloc_resume(hm_heap *h, hm_link *waiting, bool paused);
+
 /* ---- allocation: every byte of a heap goes through here, to its pools or to malloc ---- */
 void *hm__alloc(hm_heap *h, size_t size);
 void *hm__realloc(hm_heap *h, void *p, size_t old_size, size_t new_size);
@@ -176,48 +195,41 @@ void *hm__sys_calloc(const hm_heap *h, size_t n, size_t size);
 void *hm__sys_realloc(const hm_heap *h, void *p, size_t size);
 char *hm__sys_strdup(const hm_heap *h, const char *s);
 
-/* ---- dict lookups by an int key's value, with no int object made (weak containers) ---- */
+/* ---- built-ins and classes ---- */
+uint64_t hm__str_hash(const char *s, size_t len);
+uint64_t hm__str_hash_of(const hm_object *str);
+void hm__intern_fini(hm_heap *h);
+/* Dict lookups by an int key's value, with no int object made (the weak containers). */
 hm_object *hm__dict_get_int(const hm_object *dict, int64_t key); /* borrowed; NULL if absent */
 int hm__dict_del_int(hm_object *dict, int64_t key);              /* HM_EKEY if absent */
+int hm__instance_traverse(hm_object *self, hm_visit_fn visit, void *arg);
 
-/* ---- allocation sites (trace.c): called only while h->trace is set ---- */
+/* ---- the collector (gc.c) ---- */
+void hm__gc_on_alloc(hm_heap *h); /* a container is about to be created: maybe collect */
+void hm__gc_heap_init(hm_heap *h);
+void hm__gc_heap_fini(hm_heap *h);
+
+/* ---- weak references and finalizers (weakref.c, finalize.c) ---- */
+void hm__weakref_clear_dealloc(hm_heap *h, hm_object *o); /* o has HM__WEAKREFS, count 0 */
+void hm__finalize_atexit(hm_heap *h); /* hm_heap_destroy, first: live atexit finalizers */
+void hm__weak_heap_fini(hm_heap *h);
+
+/* ---- allocation sites (trace.c) ---- */
+/* Called only while h->trace is set. */
 bool hm__trace_record(hm_heap *h, const hm_object *o, size_t size);
 void hm__trace_forget(hm_heap *h, const hm_object *o);
 void hm__trace_fini(hm_heap *h);
+/* For the snapshot writer: the site table, and an object's index in it. Both see nothing when
+ * tracing is off. */
+size_t hm__trace_sites(const hm_heap *h, const hm_site **sites);
+bool hm__trace_site_index(const hm_heap *h, uint64_t id, uint32_t *site);
 
-/* ---- named roots (roots.c) and snapshot triggers (snapshot_trigger.c) ---- */
+/* ---- snapshots: named roots (roots.c) and triggers (snapshot_trigger.c) ---- */
 typedef struct hm__named_root {
     char *name;
     hm_object *object;
 } hm__named_root;
-void hm__roots_fini(hm_heap *h); /* hm_heap_destroy: drops every named root */
-
+void hm__roots_fini(hm_heap *h);         /* hm_heap_destroy: drops every named root */
 void hm__snapshot_heap_fini(hm_heap *h); /* hm_heap_destroy: the at-exit dump, then disarms */
-
-/* Allocation sites for the snapshot writer (trace.c): the site table, and an object's index in
- * it. Both see nothing when tracing is off. */
-size_t hm__trace_sites(const hm_heap *h, const hm_site **sites);
-bool hm__trace_site_index(const hm_heap *h, uint64_t id, uint32_t *site);
-
-/* ---- shared between files ---- */
-void hm__gc_on_alloc(hm_heap *h); /* a container is about to be created: maybe collect */
-void hm__gc_heap_init(hm_heap *h);
-void hm__gc_heap_fini(hm_heap *h);
-uint64_t hm__str_hash(const char *s, size_t len);
-uint64_t hm__str_hash_of(const hm_object *str);
-void hm__intern_fini(hm_heap *h);
-/* Around user code that a deallocation runs (finalizers, weakref callbacks): until resume, an
- * object released dies at once, as in CPython, instead of waiting for the deallocation in
- * progress; the objects already queued wait in *waiting. Past HM__DEALLOC_NESTING_MAX nested
- * loops, nothing pauses and releases wait on the queue (CPython's trashcan lets them wait too):
- * the C stack stays bounded whatever chain of deaths the callbacks start. */
-#define HM__DEALLOC_NESTING_MAX 50
-bool hm__dealloc_pause(hm_heap *h, hm_link *waiting);
-void hm__dealloc_resume(hm_heap *h, hm_link *waiting, bool paused);
-int hm__instance_traverse(hm_object *self, hm_visit_fn visit, void *arg);
-/* weakref.c / finalize.c (issue 4) */
-void hm__weakref_clear_dealloc(hm_heap *h, hm_object *o); /* o has HM__WEAKREFS, count 0 */
-void hm__finalize_atexit(hm_heap *h); /* hm_heap_destroy, first: live atexit finalizers */
-void hm__weak_heap_fini(hm_heap *h);
 
 #endif /* HM_INTERNAL_H */

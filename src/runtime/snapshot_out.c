@@ -43,8 +43,6 @@ void hm__out_bytes_slow(hm__out *out, const char *data, size_t n)
     }
 }
 
-void hm__out_cstr(hm__out *out, const char *s) { hm__out_bytes(out, s, strlen(s)); }
-
 void hm__out_u64(hm__out *out, uint64_t v)
 {
     char tmp[20];
@@ -54,16 +52,6 @@ void hm__out_u64(hm__out *out, uint64_t v)
         v /= 10;
     } while (v);
     hm__out_bytes(out, tmp + i, sizeof tmp - i);
-}
-
-void hm__out_i64(hm__out *out, int64_t v)
-{
-    if (v < 0) {
-        hm__out_char(out, '-');
-        hm__out_u64(out, (uint64_t)0 - (uint64_t)v);
-    } else {
-        hm__out_u64(out, (uint64_t)v);
-    }
 }
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if it is not one: no overlong

@@ -26,9 +26,7 @@ int hm__out_init(hm__out *out, hm_heap *h, int (*drain)(hm__out *, size_t), void
 void hm__out_fini(hm__out *out);
 void hm__out_flush(hm__out *out);
 void hm__out_bytes_slow(hm__out *out, const char *data, size_t n);
-void hm__out_cstr(hm__out *out, const char *s);
 void hm__out_u64(hm__out *out, uint64_t v);
-void hm__out_i64(hm__out *out, int64_t v);
 /* A JSON string with its quotes: control characters, quotes and backslashes escaped; bytes that
  * are not valid UTF-8 written as the text \xNN (the heapdump format's rule). */
 void hm__out_string(hm__out *out, const char *s, size_t n);

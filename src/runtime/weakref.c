@@ -38,21 +38,13 @@ void hm__weak_heap_fini(hm_heap *h)
     h->weak = NULL;
 }
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdu;
-    x ^= x >> 33;
-    return x;
-}
-
 /* The slot holding id, or NULL. */
 static hm__weak_slot *table_find(const hm__weak *w, uint64_t id)
 {
     if (!w->cap)
         return NULL;
     size_t mask = w->cap - 1;
-    for (size_t i = (size_t)mix(id) & mask;; i = (i + 1) & mask) {
+    for (size_t i = (size_t)hm__hash_mix(id) & mask;; i = (i + 1) & mask) {
         hm__weak_slot *s = &w->slots[i];
         if (s->id == 0)
             return NULL;
@@ -75,7 +67,7 @@ static int table_rebuild(hm_heap *h, hm__weak *w)
     for (size_t i = 0; i < w->cap; i++) {
         if (!w->slots[i].head)
             continue;
-        size_t j = (size_t)mix(w->slots[i].id) & (cap - 1);
+        size_t j = (size_t)hm__hash_mix(w->slots[i].id) & (cap - 1);
         while (slots[j].id)
             j = (j + 1) & (cap - 1);
         slots[j] = w->slots[i];
@@ -93,7 +85,7 @@ static hm__weak_slot *table_insert(hm_heap *h, hm__weak *w, uint64_t id)
     if ((w->used + 1) * 3 > w->cap * 2 && table_rebuild(h, w) != HM_OK)
         return NULL;
     size_t mask = w->cap - 1;
-    size_t i = (size_t)mix(id) & mask;
+    size_t i = (size_t)hm__hash_mix(id) & mask;
     while (w->slots[i].id) /* deleted slots are not reused: lookups stop only at empty ones */
         i = (i + 1) & mask;
     w->slots[i].id = id;
