@@ -118,6 +118,25 @@ uint64_t hd_site_id(const hd_dump *d, uint32_t s);
 const char *hd_site_file(const hd_dump *d, uint32_t s);
 uint32_t hd_site_line(const hd_dump *d, uint32_t s);
 const char *hd_site_function(const hd_dump *d, uint32_t s); /* "" when absent */
+/* The site's whole allocation stack: its innermost stack node index, or HD_NONE when the site
+ * has none. Walk it outwards with hd_stack_parent:
+ *     for (uint32_t n = hd_site_stack(d, s); n != HD_NONE; n = hd_stack_parent(d, n))
+ *         use(hd_stack_frame(d, n));                                                        */
+uint32_t hd_site_stack(const hd_dump *d, uint32_t s);
+
+/* --- call stacks (formats/heapdump.md 5.1): frames, and the tree of stack nodes ------------- */
+uint32_t hd_frame_count(const hd_dump *d);
+uint64_t hd_frame_id(const hd_dump *d, uint32_t f);
+const char *hd_frame_function(const hd_dump *d, uint32_t f); /* "" when absent */
+const char *hd_frame_file(const hd_dump *d, uint32_t f);     /* "" when absent */
+uint32_t hd_frame_line(const hd_dump *d, uint32_t f);        /* 0 when unknown */
+const char *hd_frame_module(const hd_dump *d, uint32_t f);   /* "" when absent */
+uint64_t hd_frame_offset(const hd_dump *d, uint32_t f);      /* 0 when absent */
+uint32_t hd_stack_count(const hd_dump *d);
+uint64_t hd_stack_id(const hd_dump *d, uint32_t n);
+uint32_t hd_stack_frame(const hd_dump *d, uint32_t n);  /* frame index of stack node n */
+uint32_t hd_stack_parent(const hd_dump *d, uint32_t n); /* the caller's node, or HD_NONE */
+uint32_t hd_stack_depth(const hd_dump *d, uint32_t n);  /* frames from n outwards; 0 for HD_NONE */
 
 /* --- objects ------------------------------------------------------------------------------- */
 enum hd_object_flag {
@@ -140,12 +159,17 @@ const char *hd_object_label(const hd_dump *d, uint32_t o); /* NULL when absent *
 unsigned hd_object_gen(const hd_dump *d, uint32_t o);   /* 0..2, or HD_GEN_UNKNOWN */
 unsigned hd_object_flags(const hd_dump *d, uint32_t o);
 uint32_t hd_object_find(const hd_dump *d, uint64_t id); /* index of the object with this id, or HD_NONE */
+uint64_t hd_object_address(const hd_dump *d, uint32_t o); /* address in the process; 0 when unknown */
+uint32_t hd_object_thread(const hd_dump *d, uint32_t o);  /* allocating thread from 1; 0 when unknown */
 
 /* --- strong references (CSR): the out-edges of o are the edge indices [first, end) ----------- */
 uint64_t hd_edge_count(const hd_dump *d);
 void hd_object_edges(const hd_dump *d, uint32_t o, uint64_t *first, uint64_t *end);
 uint32_t hd_edge_target(const hd_dump *d, uint64_t e); /* object index */
 const char *hd_edge_name(const hd_dump *d, uint64_t e); /* "" when the record gave no name */
+/* How many bytes past its target's start edge e points (an interior pointer, heapdump.md 6.2);
+ * 0 when it points at the start. O(log interior references). */
+uint64_t hd_edge_interior_offset(const hd_dump *d, uint64_t e);
 /* Raw arrays for hot loops: offsets has count+1 entries; targets has hd_edge_count() entries. */
 const uint32_t *hd_edge_offsets(const hd_dump *d);
 const uint32_t *hd_edge_targets(const hd_dump *d);
@@ -153,13 +177,19 @@ const uint32_t *hd_edge_targets(const hd_dump *d);
 /* --- roots --------------------------------------------------------------------------------- */
 enum hd_root_kind {
     HD_ROOT_EXTERNAL, HD_ROOT_NAMED, HD_ROOT_INTERNED, HD_ROOT_CACHE, HD_ROOT_FROZEN,
-    HD_ROOT_GARBAGE, HD_ROOT_OTHER, /* a kind this reader does not know */
+    HD_ROOT_GARBAGE,
+    HD_ROOT_GLOBAL, HD_ROOT_STACK, HD_ROOT_REGISTERS, HD_ROOT_TLS, /* a native process's scan */
+    HD_ROOT_OTHER, /* a kind this reader does not know */
 };
 uint32_t hd_root_count(const hd_dump *d);
 uint32_t hd_root_object(const hd_dump *d, uint32_t r);  /* object index */
 enum hd_root_kind hd_root_kind(const hd_dump *d, uint32_t r);
 const char *hd_root_kind_name(const hd_dump *d, uint32_t r); /* as written in the dump */
 const char *hd_root_name(const hd_dump *d, uint32_t r);      /* "" when absent */
+uint64_t hd_root_offset(const hd_dump *d, uint32_t r);  /* bytes into the object; 0: its start */
+/* A dump of a native process: some root is of kind global, stack, registers or tls, or some
+ * object has an address. Leak categories (hd_leak_kinds) are meant for these. */
+int hd_dump_is_native(const hd_dump *d);
 
 /* --- weak references ----------------------------------------------------------------------- */
 uint32_t hd_weakref_count(const hd_dump *d);
@@ -208,7 +238,8 @@ typedef struct hd_memory {
     uint64_t references; /* per reference: target and name */
     uint64_t id_map;     /* object id -> index */
     uint64_t strings;    /* one arena: type, edge and root names, labels, files */
-    uint64_t other;      /* types, sites, roots, weakrefs, pools, gc */
+    uint64_t other;      /* types, sites, roots, weakrefs, pools, gc, and frames, stacks,
+                          * addresses, threads and interior offsets (heapdump.md 13.1) */
     uint64_t total;
 } hd_memory;
 void hd_dump_memory(const hd_dump *d, hd_memory *out);

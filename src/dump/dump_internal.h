@@ -56,6 +56,7 @@ struct hd_dump {
     uint32_t *gc_garbage;
 
     hd__strtab strings;
+    struct hd__native *native; /* frames, stacks, addresses...: NULL when the dump has none (native.h) */
 };
 
 /* Memory for a large array walked in random order: aligned to 2 MiB and marked for transparent

@@ -9,6 +9,7 @@
  */
 #include "dump_internal.h"
 #include "lexer.h"
+#include "native.h"
 #include "v8.h"
 
 #include <assert.h>
@@ -28,10 +29,11 @@
 #define TYPE_PLACEHOLDER 0x80u  /* type_flags: referenced by an object, not (yet) defined */
 #define SITE_DEFINED UINT32_MAX /* site_user: defined in sites (a file may be "", string 0) */
 
-enum section { S_FORMAT, S_VERSION, S_META, S_TYPES, S_SITES, S_OBJECTS, S_WEAKREFS, S_ROOTS,
-               S_POOLS, S_GC, S_COUNT };
+enum section { S_FORMAT, S_VERSION, S_META, S_TYPES, S_FRAMES, S_STACKS, S_SITES, S_OBJECTS,
+               S_WEAKREFS, S_ROOTS, S_POOLS, S_GC, S_COUNT };
 static const char *const section_names[S_COUNT] = {
-    "format", "version", "meta", "types", "sites", "objects", "weakrefs", "roots", "pools", "gc",
+    "format", "version", "meta", "types", "frames", "stacks", "sites", "objects", "weakrefs",
+    "roots", "pools", "gc",
 };
 
 /* A problem found after the document was read, to be placed by the locating pass. */
@@ -468,8 +470,9 @@ static int parse_type(loader *L)
 }
 
 typedef struct site_rec {
-    uint64_t id, line;
+    uint64_t id, line, stack;
     uint32_t file, function;
+    bool has_stack;
     unsigned have;
 } site_rec;
 
@@ -493,10 +496,12 @@ static int site_member(loader *L, int k, const char *key, void *state)
         }
     } else if (!strcmp(key, "function")) {
         rc = read_string(L, key, true, &r->function);
+    } else if (!strcmp(key, "stack")) {
+        r->has_stack = (rc = read_uint(L, key, &r->stack)) == 0;
     } else {
         return hd__lex_skip_value(&L->lx);
     }
-    if (rc == SKIPPED && strcmp(key, "function"))
+    if (rc == SKIPPED && strcmp(key, "function") && strcmp(key, "stack"))
         r->have |= BAD_REQUIRED;
     return rc;
 }
@@ -526,7 +531,7 @@ static int parse_site(loader *L)
     d->site_file[s] = r.file;
     d->site_function[s] = r.function;
     d->site_line[s] = (uint32_t)r.line;
-    return HD_OK;
+    return r.has_stack ? hd__native_site_stack(L, s, r.stack) : HD_OK;
 }
 
 /* --- objects ------------------------------------------------------------------------------- */
@@ -683,9 +688,10 @@ static int parse_flags(loader *L, uint8_t *flags)
     }
 }
 
-enum { K_ID, K_TYPE, K_SIZE, K_SITE, K_RC, K_LABEL, K_GEN, K_FLAGS, K_REFS };
+enum { K_ID, K_TYPE, K_SIZE, K_SITE, K_RC, K_LABEL, K_GEN, K_FLAGS, K_REFS, K_INTERIOR,
+       K_ADDRESS, K_THREAD };
 static const char *const object_keys[] = {"id", "type", "size", "site", "rc", "label", "gen",
-                                          "flags", "refs", NULL};
+                                          "flags", "refs", "interior", "address", "thread", NULL};
 
 static int required_uint(loader *L, const char *key, uint64_t *out, unsigned *have, unsigned bit)
 {
@@ -728,6 +734,7 @@ static int object_member(loader *L, int k, const char *key, void *state)
     }
     case K_FLAGS: return parse_flags(L, &r->flags);
     case K_REFS: return parse_refs(L);
+    case K_INTERIOR: case K_ADDRESS: case K_THREAD: return hd__native_object_member(L, key);
     default: return hd__lex_skip_value(&L->lx);
     }
 }
@@ -772,6 +779,7 @@ static int parse_object(loader *L)
             return rc;
     }
     d->nedges = first_edge; /* the record is dropped (validation mode): so are its references */
+    hd__native_object_drop(d);
     return HD_OK;
 keep:
     if (d->nobjects >= UINT32_MAX - 1)
@@ -792,7 +800,7 @@ keep:
     d->obj_flags[o] = r.flags;
     d->edge_offset[o] = (uint32_t)first_edge;
     d->nobjects++;
-    return HD_OK;
+    return d->native ? hd__native_object_keep(L, o, first_edge) : HD_OK;
 }
 
 /* --- the objects array on two threads -------------------------------------------------------
@@ -1046,7 +1054,8 @@ static int merge_part(loader *L, loader *P)
         !move_array((void **)&d->obj_flags, (void **)&p->obj_flags, n1, n2, cap, 1) ||
         !move_array((void **)&d->edge_offset, (void **)&p->edge_offset, n1, n2, cap + 1, 4) ||
         !move_array((void **)&L->edge_tid, (void **)&P->edge_tid, e1, e2, e1 + e2, 8) ||
-        !move_array((void **)&d->edge_name, (void **)&p->edge_name, e1, e2, e1 + e2, 4))
+        !move_array((void **)&d->edge_name, (void **)&p->edge_name, e1, e2, e1 + e2, 4) ||
+        !hd__native_merge(d, p, n1, e1))
         goto done;
     d->second_half = n1;
     d->objects_cap = (uint32_t)cap;
@@ -1159,10 +1168,10 @@ static int parse_weakref(loader *L)
 }
 
 static const char *const root_kinds[] = {"external", "named", "interned", "cache", "frozen",
-                                         "garbage"};
+                                         "garbage", "global", "stack", "registers", "tls"};
 
 typedef struct root_rec {
-    uint64_t id;
+    uint64_t id, offset;
     uint32_t kind, name;
     unsigned have;
 } root_rec;
@@ -1183,6 +1192,8 @@ static int root_member(loader *L, int k, const char *key, void *state)
     }
     if (!strcmp(key, "name"))
         return read_string(L, key, true, &r->name);
+    if (!strcmp(key, "offset"))
+        return read_uint(L, key, &r->offset);
     return hd__lex_skip_value(&L->lx);
 }
 
@@ -1212,7 +1223,7 @@ static int parse_root(loader *L)
     for (unsigned k = 0; k < sizeof root_kinds / sizeof root_kinds[0]; k++)
         if (!strcmp(kind, root_kinds[k]))
             d->root_kind[i] = (uint8_t)k;
-    return HD_OK;
+    return r.offset ? hd__native_root_offset(L, i, r.offset) : HD_OK;
 }
 
 /* --- the small sections: meta and pools through cJSON, gc by hand (its ids must stay exact) -- */
@@ -1440,6 +1451,8 @@ static int top_member(loader *L, int k, const char *key, void *state)
         return HD_OK;
     case S_META: return parse_meta(L);
     case S_TYPES: return each_element(L, S_TYPES, parse_type);
+    case S_FRAMES: return each_element(L, S_FRAMES, hd__native_parse_frame);
+    case S_STACKS: return each_element(L, S_STACKS, hd__native_parse_stack);
     case S_SITES: return each_element(L, S_SITES, parse_site);
     case S_OBJECTS: return parse_objects(L);
     case S_WEAKREFS: return each_element(L, S_WEAKREFS, parse_weakref);
@@ -1672,7 +1685,31 @@ static int resolve(loader *L)
         d->gc.garbage = d->gc_garbage;
     }
 #undef LATER
-    return HD_OK;
+    return hd__native_resolve(L);
+}
+
+/* --- what native_read.c borrows ------------------------------------------------------------ */
+
+hd__lexer *hd__ld_lexer(loader *L) { return &L->lx; }
+hd_dump *hd__ld_dump(loader *L) { return L->d; }
+uint64_t hd__ld_index(loader *L) { return L->ctx_index; }
+int hd__ld_problem(loader *L, int status, hd__pos pos, const char *message)
+{
+    return problem(L, status, pos, "%s", message);
+}
+int hd__ld_read_uint(loader *L, const char *key, uint64_t *out) { return read_uint(L, key, out); }
+int hd__ld_read_string(loader *L, const char *key, uint32_t *out)
+{
+    return read_string(L, key, true, out);
+}
+int hd__ld_each_member(loader *L, hd__member_fn fn, void *state) { return each_member(L, fn, state); }
+int hd__ld_later(loader *L, const char *section, uint64_t index, const char *message)
+{
+    enum section s = S_COUNT;
+    for (unsigned i = 0; i < S_COUNT; i++)
+        if (!strcmp(section, section_names[i]))
+            s = (enum section)i;
+    return later(L, s, index, HD_EINTEGRITY, "%s", message);
 }
 
 /* --- entry points -------------------------------------------------------------------------- */
