@@ -378,6 +378,48 @@ typedef struct hd_leaks {
 int hd_leaks_find(const hd_dump *d, const hd_reach *reach /* may be NULL */, hd_leaks **out);
 void hd_leaks_free(hd_leaks *l);
 
+/* --- memcheck's leak categories (leak_kinds.c), for dumps of native processes ---------------
+ * As valgrind's memcheck defines them (its manual, "Memory leak detection"), over the blocks of a
+ * conservative scan, telling start pointers from interior ones (heapdump.md 6.2, root offset):
+ * - still reachable: reached from a root through start pointers only;
+ * - possibly lost: reached from a root, but only through a path with an interior pointer;
+ * - definitely and indirectly lost: reached from no root, split as memcheck's cliques split them:
+ *   the lost blocks are visited in address order, and each one not yet claimed leads a clique
+ *   that claims, as indirectly lost, every unclaimed lost block it reaches (interior pointers
+ *   count here) without walking through blocks claimed before. The leaders left are definitely
+ *   lost: a block no lost block points to, and the first block in address order of a lost cycle
+ *   nothing else reaches. Like memcheck, a block can stay definitely lost although a lost block
+ *   reaches it, when that path runs through blocks an earlier leader claimed.
+ * memcheck's heuristics (stdstring, length64, newarray, multipleinheritance) read block contents,
+ * which a dump does not hold: this is memcheck with --leak-check-heuristics=none. */
+enum hd_leak_kind {
+    HD_LEAK_REACHABLE = 0, HD_LEAK_POSSIBLE = 1, HD_LEAK_INDIRECT = 2, HD_LEAK_DEFINITE = 3,
+};
+#define HD_LEAK_KINDS 4
+/* One loss record: the blocks of one kind allocated by one stack (one site when sites have no
+ * stack), as memcheck groups them. */
+typedef struct hd_loss_record {
+    enum hd_leak_kind kind;
+    uint32_t site;           /* a site of the group (the first met), or HD_NONE: no site */
+    uint32_t stack;          /* the allocation stack's innermost node, or HD_NONE */
+    uint64_t blocks, bytes;  /* bytes saturating */
+    uint64_t indirect_bytes; /* definitely lost records: bytes indirectly lost through them */
+    uint32_t example;        /* the first block in dump order */
+} hd_loss_record;
+typedef struct hd_leak_kinds {
+    uint32_t nobjects;
+    uint8_t *kind;           /* enum hd_leak_kind, per object */
+    uint32_t *leader;        /* indirectly lost: the definitely lost block it is counted under;
+                              * HD_NONE for the other kinds */
+    uint64_t blocks[HD_LEAK_KINDS], bytes[HD_LEAK_KINDS];
+    uint32_t nrecords;
+    hd_loss_record *records; /* by bytes + indirect_bytes, then blocks, increasing (memcheck's
+                              * order: the biggest last), then kind, stack and site */
+} hd_leak_kinds;
+int hd_leak_kinds_compute(const hd_dump *d, hd_leak_kinds **out);
+void hd_leak_kinds_free(hd_leak_kinds *k);
+const char *hd_leak_kind_name(enum hd_leak_kind kind); /* "definitely lost", ... */
+
 /* --- diff of two dumps of one process (diff.c): objgraph's show_growth, DevTools' Comparison,
  * tracemalloc's compare_to -------------------------------------------------------------------- */
 /* Objects are matched by id. An id present in both dumps with a different type name counts as
