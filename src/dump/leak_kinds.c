@@ -145,22 +145,6 @@ static int form_cliques(const hd_dump *d, uint8_t *kind, uint32_t *leader, uint3
 
 /* --- loss records ------------------------------------------------------------------------------ */
 
-typedef struct member {
-    uint64_t group; /* 1 << 32 | stack node, or 2 << 32 | site, or 3 << 32: no site */
-    uint32_t object;
-    uint8_t kind;
-} member;
-
-static int by_group(const void *a, const void *b)
-{
-    const member *x = a, *y = b;
-    if (x->kind != y->kind)
-        return x->kind < y->kind ? -1 : 1;
-    if (x->group != y->group)
-        return x->group < y->group ? -1 : 1;
-    return (x->object > y->object) - (x->object < y->object);
-}
-
 static int by_size(const void *a, const void *b)
 {
     const hd_loss_record *x = a, *y = b;
@@ -176,47 +160,62 @@ static int by_size(const void *a, const void *b)
     return (x->site > y->site) - (x->site < y->site);
 }
 
-static uint64_t group_of(const hd_dump *d, uint32_t o)
+/* The group of an object's loss record: its site's stack node, else its site (after the stack
+ * nodes), else the group of objects without a site (the last). */
+static uint32_t group_of(const hd_dump *d, uint32_t o, uint32_t nstacks)
 {
     uint32_t site = d->obj_site[o];
     if (site == HD_NONE)
-        return 3ull << 32;
+        return nstacks + d->nsites;
     uint32_t stack = hd_site_stack(d, site);
-    return stack != HD_NONE ? 1ull << 32 | stack : 2ull << 32 | site;
+    return stack != HD_NONE ? stack : nstacks + site;
 }
 
+/* Objects by group in one counting sort (groups are dense), then one record per kind present in
+ * each group; records sorted by size at the end, which are far fewer than objects. */
 static int loss_records(const hd_dump *d, hd_leak_kinds *k)
 {
-    uint32_t n = d->nobjects;
-    member *m = malloc(((size_t)n + 1) * sizeof *m);
+    uint32_t n = d->nobjects, nstacks = hd_stack_count(d), ngroups = nstacks + d->nsites + 1;
+    uint32_t *start = calloc((size_t)ngroups + 1, sizeof *start);
+    uint32_t *order = malloc(((size_t)n + 1) * sizeof *order);
     uint64_t *indirect = calloc((size_t)n + 1, sizeof *indirect); /* per leader */
     k->records = malloc(((size_t)n + 1) * sizeof *k->records);
-    if (!m || !indirect || !k->records) {
-        free(m);
+    if (!start || !order || !indirect || !k->records) {
+        free(start);
+        free(order);
         free(indirect);
         return HD_ENOMEM;
     }
     for (uint32_t o = 0; o < n; o++) {
-        m[o] = (member){group_of(d, o), o, k->kind[o]};
+        start[group_of(d, o, nstacks) + 1]++;
         if (k->kind[o] == HD_LEAK_INDIRECT)
             indirect[k->leader[o]] = hd__add_sat(indirect[k->leader[o]], d->obj_size[o]);
     }
-    qsort(m, n, sizeof *m, by_group);
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t o = m[i].object;
-        if (i == 0 || m[i].kind != m[i - 1].kind || m[i].group != m[i - 1].group) {
-            uint32_t site = d->obj_site[o];
-            k->records[k->nrecords++] = (hd_loss_record){
-                .kind = (enum hd_leak_kind)m[i].kind, .site = site, .example = o,
-                .stack = site == HD_NONE ? HD_NONE : hd_site_stack(d, site)};
+    for (uint32_t g = 0; g < ngroups; g++)
+        start[g + 1] += start[g];
+    for (uint32_t o = 0; o < n; o++) /* stable: a group's objects stay in dump order */
+        order[start[group_of(d, o, nstacks)]++] = o;
+    for (uint32_t i = 0; i < n;) {
+        uint32_t g = group_of(d, order[i], nstacks), slot[HD_LEAK_KINDS];
+        for (int kind = 0; kind < HD_LEAK_KINDS; kind++)
+            slot[kind] = HD_NONE;
+        for (; i < n && group_of(d, order[i], nstacks) == g; i++) {
+            uint32_t o = order[i], kind = k->kind[o], site = d->obj_site[o];
+            if (slot[kind] == HD_NONE) {
+                slot[kind] = k->nrecords++;
+                k->records[slot[kind]] = (hd_loss_record){
+                    .kind = (enum hd_leak_kind)kind, .site = site, .example = o,
+                    .stack = site == HD_NONE ? HD_NONE : hd_site_stack(d, site)};
+            }
+            hd_loss_record *r = &k->records[slot[kind]];
+            r->blocks++;
+            r->bytes = hd__add_sat(r->bytes, d->obj_size[o]);
+            r->indirect_bytes = hd__add_sat(r->indirect_bytes, indirect[o]);
         }
-        hd_loss_record *r = &k->records[k->nrecords - 1];
-        r->blocks++;
-        r->bytes = hd__add_sat(r->bytes, d->obj_size[o]);
-        r->indirect_bytes = hd__add_sat(r->indirect_bytes, indirect[o]);
     }
     qsort(k->records, k->nrecords, sizeof *k->records, by_size);
-    free(m);
+    free(start);
+    free(order);
     free(indirect);
     return HD_OK;
 }
