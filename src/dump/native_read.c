@@ -236,6 +236,11 @@ int hd__native_root_offset(loader *L, uint32_t r, uint64_t offset)
 
 /* --- an object's native members --------------------------------------------------------------- */
 
+static int comma_expected(hd__lexer *lx)
+{
+    return hd__lex_fail(lx, HD_ESYNTAX, lx->tok_pos, "expected ',' or ']', found %s", hd__tok_name(lx->tok));
+}
+
 /* One element of "interior", with '[' current: [k, offset] into pair; SKIPPED when malformed. */
 static int read_interior_pair(loader *L, uint64_t index, uint64_t pair[2])
 {
@@ -269,8 +274,7 @@ static int read_interior_pair(loader *L, uint64_t index, uint64_t pair[2])
         if (lx->tok == HD__T_RBRACKET)
             break;
         if (lx->tok != HD__T_COMMA)
-            return hd__lex_fail(lx, HD_ESYNTAX, lx->tok_pos, "expected ',' or ']', found %s",
-                                hd__tok_name(lx->tok));
+            return comma_expected(lx);
     }
     if (!bad && got == 2)
         return HD_OK;
@@ -305,8 +309,7 @@ static int read_interior(loader *L, hd__native_loading *ld)
         if ((rc = hd__lex_next(lx)) || lx->tok == HD__T_RBRACKET)
             return rc;
         if (lx->tok != HD__T_COMMA)
-            return hd__lex_fail(lx, HD_ESYNTAX, lx->tok_pos, "expected ',' or ']', found %s",
-                                hd__tok_name(lx->tok));
+            return comma_expected(lx);
         if ((rc = hd__lex_next(lx)))
             return rc;
     }
