@@ -304,8 +304,10 @@ static char *render(const line *lines, size_t n, bool svg, const char *title, co
         write_svg(out, t, depth, title, unit);
         free(t);
     } else {
-        for (size_t i = 0; i < n; i++)
-            fprintf(out, "%s %" PRIu64 "\n", lines[i].path, lines[i].value);
+        for (size_t i = 0; i < n; i++) { /* names from the dump: safe for a terminal */
+            print_escaped(out, lines[i].path);
+            fprintf(out, " %" PRIu64 "\n", lines[i].value);
+        }
     }
     return fclose(out) == 0 ? text : (free(text), NULL);
 }

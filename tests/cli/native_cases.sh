@@ -65,6 +65,16 @@ golden flame_count flame --count $N
 golden flame_leaked flame --leaked $N
 golden flame_libhm flame $L
 golden flame_both flame --count --leaked $N
+# Names from the dump with ';', line breaks and terminal escapes: one line a stack, escaped.
+printf '{"format":"heapdump","version":1,"types":[{"id":0,"name":"t"}],"frames":[{"id":1,"function":"a\\u001b[31m;b\\nc"},{"id":2,"module":"/lib/x;y.so","offset":4660}],"stacks":[{"id":1,"frame":2},{"id":2,"frame":1,"parent":1}],"sites":[{"id":0,"file":"f","line":1,"stack":2}],"objects":[{"id":1,"type":0,"size":8,"site":0,"address":4096}]}\n' >"$tmp/hostile.json"
+golden flame_hostile flame "$tmp/hostile.json"
+golden leaks_hostile leaks "$tmp/hostile.json"
+if "$HEAPTOOL" flame -o "$tmp/hostile.svg" "$tmp/hostile.json" &&
+    python3 -c 'import sys, xml.etree.ElementTree as ET; ET.parse(sys.argv[1])' "$tmp/hostile.svg"; then
+    pass
+else
+    fail "flame -o x.svg on hostile names: no well-formed SVG"
+fi
 golden flame_over_dump flame -o $N $N
 golden flame_unwritable flame -o "$tmp/no/such/dir/x.svg" $N
 
