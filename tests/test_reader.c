@@ -1253,3 +1253,20 @@ Test(reader, memory_of_the_graph)
     free(json);
     model_free(&m);
 }
+
+/* The native parts as formats/heapdump.md 13.1 counts them, in "other": memcheck's nine cases
+ * have 11 frames, 18 stack nodes, 9 sites with a stack, 15 objects with an address, 3 interior
+ * references (cases 6, 8, 9) and 6 roots, the last of them with an offset. */
+Test(reader, memory_of_the_native_parts)
+{
+    hd_dump *d = NULL;
+    hd_error err;
+    cr_assert_eq(hd_load("samples/dumps/leak_cases.json", NULL, &d, &err), HD_OK, "%s", err.message);
+    hd_memory mem;
+    hd_dump_memory(d, &mem);
+    const hd__native *n = d->native;
+    uint64_t maps = 4ull * (n->frame_map.mask + 1) + 4ull * (n->stack_map.mask + 1);
+    uint64_t plain = (uint64_t)d->ntypes * 21 + (uint64_t)d->nsites * 20 + (uint64_t)d->nroots * 13;
+    cr_assert_eq(mem.other, plain + 11 * 32 + 18 * 16 + 9 * 4 + 15 * 12 + 3 * 12 + 6 * 8 + maps);
+    hd_dump_free(d);
+}
