@@ -18,6 +18,7 @@ typedef struct shard {
 } shard;
 
 static shard shards[NSHARDS];
+static atomic_size_t table_bytes; /* all shards' slots, against rec_config.memory_limit */
 atomic_uint_fast64_t rec_next_seq = 1;
 
 static inline uint64_t mix(uintptr_t a)
@@ -40,6 +41,7 @@ bool rec_blocks_init(void)
             return false;
         shards[i].mask = INITIAL_SLOTS - 1;
     }
+    table_bytes = NSHARDS * INITIAL_SLOTS * sizeof(rec_block);
     return true;
 }
 
@@ -54,9 +56,13 @@ static void place(shard *s, const rec_block *b)
 static bool grow(shard *s)
 {
     size_t old_n = s->mask + 1, n = old_n * 2;
-    rec_block *old = s->slots, *fresh = rec_map(n * sizeof(rec_block));
-    if (!fresh)
+    size_t total = atomic_fetch_add(&table_bytes, old_n * sizeof(rec_block)) + old_n * sizeof(rec_block);
+    rec_block *old = s->slots;
+    rec_block *fresh = rec_config.memory_limit && total > rec_config.memory_limit ? NULL : rec_map(n * sizeof(rec_block));
+    if (!fresh) {
+        atomic_fetch_sub(&table_bytes, old_n * sizeof(rec_block));
         return false;
+    }
     s->slots = fresh;
     s->mask = n - 1;
     for (size_t i = 0; i < old_n; i++)

@@ -38,6 +38,8 @@ typedef struct rec_settings {
     int signo;          /* dump on this signal; 0: none */
     unsigned interval;  /* dump every this many seconds; 0: never */
     const char *wrappers; /* HEAPTOOL_WRAPPERS, comma-separated, '*' at the end for a prefix */
+    size_t memory_limit;  /* bytes the block table may take; 0: what the system gives */
+    bool quiet_failures;  /* the output was found unwritable at start: said once, not again */
 } rec_settings;
 extern rec_settings rec_config;
 void rec_settings_read(void);
@@ -105,8 +107,10 @@ void rec_stacks_skip_module(uintptr_t lo, uintptr_t hi);
 typedef struct rec_thread {
     uint32_t number;           /* from 1, the main thread; 0: free slot */
     uintptr_t stack_lo, stack_hi;
-    uintptr_t tp;              /* thread pointer (pthread_self()) */
+    uintptr_t tp;              /* thread pointer (pthread_self()): its control block starts there */
+    bool exited;               /* ended; its control block may live on in glibc's stack cache */
 } rec_thread;
+extern size_t rec_tcb_size;    /* bytes of glibc's thread control block; 0: unknown */
 #define REC_MAX_THREADS 4096
 /* The calling thread's number, assigned on first use. */
 uint32_t rec_thread_number(void);
@@ -151,6 +155,7 @@ typedef struct rec_world {
     size_t nmodules;
     rec_thread *threads;
     size_t nthreads;
+    size_t tcb_size;
     uint32_t current_thread;     /* the thread that asked for the dump */
     uintptr_t current_sp;        /* its stack pointer at the fork */
     const void *regs;            /* its registers, saved before the fork */
@@ -185,6 +190,7 @@ typedef struct rec_root {
     uint64_t offset;        /* into the block */
     uintptr_t where;        /* the word's address, for global names */
     uint8_t kind;
+    bool exited;            /* of a thread that has ended */
     int16_t module;         /* for globals */
 } rec_root;
 /* Every root pointer, sorted by the block's id. */

@@ -249,26 +249,36 @@ static int read_maps(roots *r)
     return 0;
 }
 
-static int scan_threads(roots *r, const rec_world *w)
+/* A thread's roots: its static TLS blocks (just below its thread pointer) and its control block
+ * (from the thread pointer on) as tls, the rest of its stack as stack. An exited thread whose
+ * stack glibc still caches has only its control block. */
+static int scan_thread(roots *r, const rec_world *w, const rec_thread *th)
 {
-    for (size_t t = 0; t < w->nthreads; t++) {
-        const rec_thread *th = &w->threads[t];
-        uintptr_t tls_lo = th->tp, tls_hi = th->tp;
-        for (size_t m = 0; m < w->nmodules; m++) {
-            const rec_module *mod = &w->modules[m];
-            if (!mod->tls_size || mod->self)
-                continue;
-            uintptr_t a = th->tp + mod->tls_offset;
-            tls_lo = a < tls_lo ? a : tls_lo;
-            rec_root proto = {.kind = ROOT_TLS, .thread = th->number};
-            if (scan_range(r, a, a + mod->tls_size, 0, 0, proto, mod->libc))
-                return ENOMEM;
-        }
-        uintptr_t lo = th->number == w->current_thread ? w->current_sp : th->stack_lo;
-        rec_root proto = {.kind = ROOT_STACK, .thread = th->number};
-        if (scan_range(r, lo, th->stack_hi, tls_lo, tls_hi, proto, false))
+    uintptr_t tls_lo = th->tp, tls_hi = th->tp + w->tcb_size;
+    rec_root tls = {.kind = ROOT_TLS, .thread = th->number, .exited = th->exited};
+    for (size_t m = 0; !th->exited && m < w->nmodules; m++) {
+        const rec_module *mod = &w->modules[m];
+        if (!mod->tls_size || mod->self)
+            continue;
+        uintptr_t a = th->tp + mod->tls_offset;
+        tls_lo = a < tls_lo ? a : tls_lo;
+        if (scan_range(r, a, a + mod->tls_size, 0, 0, tls, mod->libc))
             return ENOMEM;
     }
+    if (scan_range(r, th->tp, tls_hi, 0, 0, tls, false))
+        return ENOMEM;
+    if (th->exited)
+        return 0;
+    uintptr_t lo = th->number == w->current_thread ? w->current_sp : th->stack_lo;
+    rec_root stack = {.kind = ROOT_STACK, .thread = th->number};
+    return scan_range(r, lo, th->stack_hi, tls_lo, tls_hi, stack, false);
+}
+
+static int scan_threads(roots *r, const rec_world *w)
+{
+    for (size_t t = 0; t < w->nthreads; t++)
+        if (scan_thread(r, w, &w->threads[t]))
+            return ENOMEM;
     if (w->current_thread) {
         const ucontext_t *uc = w->regs;
         rec_root proto = {.kind = ROOT_REGISTERS, .thread = w->current_thread};

@@ -5,6 +5,8 @@
  *   HEAPTOOL_SIGNAL    dump when this signal arrives (a name like USR2, or a number)
  *   HEAPTOOL_INTERVAL  dump every N seconds, numbered files
  *   HEAPTOOL_WRAPPERS  more allocation wrappers, comma-separated ("my_alloc,pool_*")
+ *   HEAPTOOL_MEMORY_LIMIT  MiB the recorder's block table may take (past it, tracing stops)
+ *   HEAPTOOL_VERBOSE   say on stderr how long each dump paused the program
  * Runs in the constructor, before anything may allocate through the recorder: no malloc here. */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +65,8 @@ void rec_settings_read(void)
     rec_config.signo = parse_signal(getenv("HEAPTOOL_SIGNAL"));
     rec_config.interval = parse_unsigned("HEAPTOOL_INTERVAL", getenv("HEAPTOOL_INTERVAL"), 0, 86400 * 365);
     rec_config.wrappers = getenv("HEAPTOOL_WRAPPERS");
+    rec_config.memory_limit =
+        (size_t)parse_unsigned("HEAPTOOL_MEMORY_LIMIT", getenv("HEAPTOOL_MEMORY_LIMIT"), 0, 1u << 30) << 20;
 }
 
 bool rec_expand_path(char *out, size_t cap, unsigned n, bool numbered)
@@ -108,6 +112,7 @@ void rec_check_output(void)
     int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         fprintf(stderr, "heaptool: cannot write the dump %s: %s\n", path, strerror(errno));
+        rec_config.quiet_failures = true;
         return;
     }
     close(fd);

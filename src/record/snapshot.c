@@ -148,6 +148,7 @@ int rec_snapshot(const char *path, const char *name, bool wait, uintptr_t stack_
     w.regs = registers;
     w.regs_size = sizeof *registers;
     w.pid = getpid();
+    w.tcb_size = rec_tcb_size;
     w.demangle = dlsym(RTLD_DEFAULT, "__cxa_demangle");
     getcontext(registers);
     w.current_sp = stack_from;

@@ -25,10 +25,12 @@ uint32_t rec_thread_number(void)
 
 uint32_t rec_thread_registered(void) { return my_slot ? my_slot->number : 0; }
 
+/* At the thread's end its slot stays, marked exited: glibc keeps the stack of an ended thread
+ * in a cache, thread control block and all, and the DTV that block points to stays allocated. */
 static void forget(void *slot)
 {
     rec_lock_take(&slots_lock);
-    ((rec_thread *)slot)->number = 0;
+    ((rec_thread *)slot)->exited = true;
     rec_lock_give(&slots_lock);
     my_slot = NULL;
 }
@@ -48,19 +50,31 @@ static void enroll(void)
         pthread_attr_destroy(&attr);
     }
     rec_lock_take(&slots_lock);
-    for (size_t i = 0; slots && i < REC_MAX_THREADS; i++)
-        if (!slots[i].number) {
-            slots[i] = t;
-            my_slot = &slots[i];
-            break;
-        }
+    rec_thread *free_slot = NULL, *oldest_exited = NULL;
+    for (size_t i = 0; slots && i < REC_MAX_THREADS; i++) {
+        rec_thread *s = &slots[i];
+        if (s->number && s->exited && s->tp == t.tp)
+            s->number = 0; /* a cached stack, reused by this thread */
+        if (!s->number && !free_slot)
+            free_slot = s;
+        if (s->number && s->exited && (!oldest_exited || s->number < oldest_exited->number))
+            oldest_exited = s;
+    }
+    my_slot = free_slot ? free_slot : oldest_exited;
+    if (my_slot)
+        *my_slot = t;
     rec_lock_give(&slots_lock);
     if (my_slot)
         pthread_setspecific(exit_key, my_slot);
 }
 
+size_t rec_tcb_size;
+
 void rec_threads_init(void)
 {
+    /* glibc publishes the size of its thread control block for libthread_db. */
+    const unsigned *size = dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread");
+    rec_tcb_size = size ? *size : 0;
     real_create = dlsym(RTLD_NEXT, "pthread_create");
     slots = rec_map(REC_MAX_THREADS * sizeof *slots);
     pthread_key_create(&exit_key, forget);

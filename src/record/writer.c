@@ -352,7 +352,8 @@ static void write_roots(out *o, const rec_heap *h, const rec_world *w, rec_symbo
         if (r->kind == ROOT_GLOBAL)
             rec_global_name(sym, r->module, r->where, name, sizeof name);
         else
-            snprintf(name, sizeof name, "%s of thread %u", kinds[r->kind], r->thread);
+            snprintf(name, sizeof name, "%s of %sthread %u", kinds[r->kind], r->exited ? "exited " : "",
+                     r->thread);
         puts_(o, i ? ",\n  {\"id\": " : "\n  {\"id\": ");
         put_u64(o, h->blocks[r->block].seq);
         puts_(o, ", \"kind\": \""), puts_(o, kinds[r->kind]);
@@ -412,8 +413,10 @@ int rec_child_dump(const rec_world *w, const char *path)
     }
     o->fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (o->fd < 0) {
-        fprintf(stderr, "heaptool: cannot dump to %s: %s\n", path, strerror(errno));
-        return errno;
+        err = errno;
+        if (!rec_config.quiet_failures)
+            fprintf(stderr, "heaptool: cannot dump to %s: %s\n", path, strerror(err));
+        return err;
     }
     if (ends_with(path, ".gz") && !(o->gz = gzdopen(dup(o->fd), "wb1")))
         err = ENOMEM;
