@@ -117,10 +117,10 @@ static void init(void);
 /* Everything a recorded block needs but its address and size. */
 static void record(void *p, size_t n)
 {
-    rec_block b = {.addr = (uintptr_t)p, .size = n, .thread = rec_thread_number()};
-    b.seq = atomic_fetch_add_explicit(&rec_next_seq, 1, memory_order_relaxed);
-    if (rec_config.depth)
-        b.stack = rec_stack_capture();
+    uint32_t thread = rec_thread_number(), stack = rec_config.depth ? rec_stack_capture() : 0;
+    uint64_t seq = atomic_fetch_add_explicit(&rec_next_seq, 1, memory_order_relaxed);
+    /* All fields at once: the words are built in registers, not by read-modify-writes. */
+    rec_block b = {.addr = (uintptr_t)p, .size = n, .thread = thread, .seq = seq, .stack = stack};
     if (REC_UNLIKELY(!rec_blocks_insert(&b)))
         rec_out_of_memory();
 }

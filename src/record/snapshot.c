@@ -173,8 +173,12 @@ int rec_snapshot(const char *path, const char *name, bool wait, uintptr_t stack_
     }
     if (getenv("HEAPTOOL_VERBOSE"))
         fprintf(stderr, "heaptool: dump %s: program paused %.3f ms\n", path, rec_last_pause_ns / 1e6);
-    if (wait)
-        return reap((pid_t)pid);
+    if (wait) {
+        int r = reap((pid_t)pid);
+        if (getenv("HEAPTOOL_VERBOSE"))
+            fprintf(stderr, "heaptool: dump %s: written in %.3f s\n", path, (now_ns() - t0) / 1e9);
+        return r;
+    }
     rec_lock_take(&pending_lock);
     if (npending < MAX_PENDING)
         pending[npending++] = (pid_t)pid;

@@ -12,17 +12,19 @@
 #include "record/record.h"
 
 #define MAX_NODES (1u << 24) /* the block table keeps a node in 24 bits */
-#define INTERN_SLOTS (1u << 25)
-#define LEAF_SLOTS (1u << 22)
 #define THREAD_CACHE 512
 
 static rec_stack_node *nodes;
-static uint32_t *intern;         /* node + 1 by hash of (parent, pc); 0: empty */
+/* Two hash tables under the lock, grown by doubling (touched memory stays proportional to what
+ * they hold): node + 1 by (parent, pc), and whole stacks already seen by their hash. */
+static uint32_t *intern;         /* 0: empty */
+static size_t intern_slots;
 typedef struct leaf {
     uint64_t hash;               /* of the whole stack */
     uint32_t node;               /* + 1; 0: empty */
 } leaf;
-static leaf *leaves;             /* whole stacks already seen, by hash */
+static leaf *leaves;
+static size_t leaf_slots;
 static size_t nnodes, nleaves;
 static rec_lock lock;
 static uintptr_t skip_lo, skip_hi;
@@ -31,8 +33,9 @@ static REC_TLS leaf thread_cache[THREAD_CACHE]; /* lock-free hits for a thread's
 bool rec_stacks_init(void)
 {
     nodes = rec_reserve((size_t)MAX_NODES * sizeof *nodes);
-    intern = rec_reserve((size_t)INTERN_SLOTS * sizeof *intern);
-    leaves = rec_reserve((size_t)LEAF_SLOTS * sizeof *leaves);
+    intern_slots = leaf_slots = 4096;
+    intern = rec_map(intern_slots * sizeof *intern);
+    leaves = rec_map(leaf_slots * sizeof *leaves);
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     return nodes && intern && leaves;
 }
@@ -60,14 +63,54 @@ static bool same_stack(uint32_t node, void *const *pcs, int n)
     return node == 0;
 }
 
+static bool grow_intern(void)
+{
+    size_t n = intern_slots * 2;
+    uint32_t *fresh = rec_map(n * sizeof *fresh);
+    if (!fresh)
+        return false;
+    for (size_t k = 0; k < nnodes; k++) {
+        size_t i = hash_word(nodes[k].parent, nodes[k].pc) & (n - 1);
+        while (fresh[i])
+            i = (i + 1) & (n - 1);
+        fresh[i] = (uint32_t)k + 1;
+    }
+    rec_unmap(intern, intern_slots * sizeof *intern);
+    intern = fresh;
+    intern_slots = n;
+    return true;
+}
+
+static bool grow_leaves(void)
+{
+    size_t n = leaf_slots * 2;
+    leaf *fresh = rec_map(n * sizeof *fresh);
+    if (!fresh)
+        return false;
+    for (size_t k = 0; k < leaf_slots; k++) {
+        if (!leaves[k].node)
+            continue;
+        size_t i = leaves[k].hash & (n - 1);
+        while (fresh[i].node)
+            i = (i + 1) & (n - 1);
+        fresh[i] = leaves[k];
+    }
+    rec_unmap(leaves, leaf_slots * sizeof *leaves);
+    leaves = fresh;
+    leaf_slots = n;
+    return true;
+}
+
 /* Node (parent, pc), made when new; 0 when the tree is full. Under the lock. */
 static uint32_t intern_node(uint32_t parent, uintptr_t pc)
 {
+    if ((nnodes + 1) * 2 >= intern_slots && !grow_intern())
+        return 0;
     uint64_t h = hash_word(parent, pc);
-    for (size_t i = h & (INTERN_SLOTS - 1);; i = (i + 1) & (INTERN_SLOTS - 1)) {
+    for (size_t i = h & (intern_slots - 1);; i = (i + 1) & (intern_slots - 1)) {
         uint32_t k = intern[i];
         if (!k) {
-            if (nnodes + 1 >= MAX_NODES || nnodes * 2 >= INTERN_SLOTS)
+            if (nnodes + 1 >= MAX_NODES)
                 return 0;
             uint32_t depth = parent ? nodes[parent - 1].depth + 1 : 1;
             nodes[nnodes] = (rec_stack_node){.pc = pc, .parent = parent, .depth = depth};
@@ -82,18 +125,20 @@ static uint32_t intern_node(uint32_t parent, uintptr_t pc)
 /* The node for pcs[0..n) (innermost first), under the lock. */
 static uint32_t lookup(uint64_t h, void *const *pcs, int n)
 {
-    size_t i = h & (LEAF_SLOTS - 1);
-    for (; leaves[i].node; i = (i + 1) & (LEAF_SLOTS - 1))
+    size_t i = h & (leaf_slots - 1);
+    for (; leaves[i].node; i = (i + 1) & (leaf_slots - 1))
         if (leaves[i].hash == h && same_stack(leaves[i].node, pcs, n))
             return leaves[i].node;
     uint32_t node = 0;
     for (int k = n - 1; k >= 0; k--)
         if (!(node = intern_node(node, (uintptr_t)pcs[k])))
             return 0;
-    if (nleaves * 2 < LEAF_SLOTS) {
-        leaves[i] = (leaf){.hash = h, .node = node};
-        nleaves++;
-    }
+    if ((nleaves + 1) * 2 >= leaf_slots && !grow_leaves())
+        return node; /* not remembered whole: found again through the tree next time */
+    for (i = h & (leaf_slots - 1); leaves[i].node; i = (i + 1) & (leaf_slots - 1))
+        ;
+    leaves[i] = (leaf){.hash = h, .node = node};
+    nleaves++;
     return node;
 }
 
@@ -114,8 +159,10 @@ uint32_t rec_stack_capture(void)
     uint64_t h = 0;
     for (int i = 0; i < n; i++)
         h = hash_word(h, (uintptr_t)s[i]);
+    /* A thread's own recent stacks: the 64-bit hash and the innermost frame decide (two stacks
+     * of one thread agreeing on both differ with odds of 2^-64); the shared table compares all. */
     leaf *c = &thread_cache[h & (THREAD_CACHE - 1)];
-    if (c->node && c->hash == h && same_stack(c->node, s, n))
+    if (c->node && c->hash == h && nodes[c->node - 1].pc == (uintptr_t)s[0])
         return c->node;
     rec_lock_take(&lock);
     uint32_t node = lookup(h, s, n);
