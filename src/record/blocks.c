@@ -1,4 +1,4 @@
-/* blocks.c: the live blocks, keyed by address. 256 shards, each an open-addressing table with
+/* blocks.c: the live blocks, keyed by address. 64 shards, each an open-addressing table with
  * linear probing and backward-shift deletion (no tombstones), so that threads allocating at once
  * rarely meet on a lock. A block costs 24 bytes at a load of at most 3/4: 24-32 bytes a block.
  * The hash keeps neighbours together: the 4 KiB page picks the shard and a scattered base slot,
@@ -10,7 +10,7 @@
 
 #include "record/record.h"
 
-#define NSHARDS 256
+#define NSHARDS 64
 #define INITIAL_SLOTS 64
 
 typedef struct shard {

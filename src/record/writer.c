@@ -60,6 +60,8 @@ static void put(out *o, const char *s, size_t n)
 }
 
 static void puts_(out *o, const char *s) { put(o, s, strlen(s)); }
+/* A string literal, its length known at compile time. */
+#define PUTL(o, lit) put(o, lit, sizeof lit - 1)
 
 static void put_u64(out *o, uint64_t v)
 {
@@ -284,22 +286,27 @@ static void write_names(out *o, const naming *n)
     puts_(o, "\n ],\n");
 }
 
-static void put_hex_name(out *o, const char *prefix, uint64_t v)
+/* "+0x18": where a reference sits in its holder. */
+static void put_offset_name(out *o, uint64_t v)
 {
-    char buf[40];
-    snprintf(buf, sizeof buf, "\"%s0x%llx\"", prefix, (unsigned long long)v);
-    puts_(o, buf);
+    char tmp[24], *p = tmp + sizeof tmp;
+    *--p = '"';
+    do
+        *--p = "0123456789abcdef"[v & 15];
+    while (v >>= 4);
+    memcpy(p -= 4, "\"+0x", 4);
+    put(o, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 static void write_object(out *o, const rec_heap *h, const naming *n, const rec_block *b)
 {
-    puts_(o, "  {\"id\": "), put_u64(o, b->seq);
-    puts_(o, ", \"type\": "), put_u64(o, b->stack ? n->type_of[b->stack - 1] : 0);
-    puts_(o, ", \"size\": "), put_u64(o, b->size);
+    PUTL(o, "  {\"id\": "), put_u64(o, b->seq);
+    PUTL(o, ", \"type\": "), put_u64(o, b->stack ? n->type_of[b->stack - 1] : 0);
+    PUTL(o, ", \"size\": "), put_u64(o, b->size);
     if (b->stack)
-        puts_(o, ", \"site\": "), put_u64(o, b->stack - 1);
-    puts_(o, ", \"address\": "), put_u64(o, b->addr);
-    puts_(o, ", \"thread\": "), put_u64(o, b->thread);
+        PUTL(o, ", \"site\": "), put_u64(o, b->stack - 1);
+    PUTL(o, ", \"address\": "), put_u64(o, b->addr);
+    PUTL(o, ", \"thread\": "), put_u64(o, b->thread);
     /* Interior references are listed after the refs: remembered here. */
     static uint64_t (*interior)[2];
     static size_t cap;
@@ -310,11 +317,14 @@ static void write_object(out *o, const rec_heap *h, const naming *n, const rec_b
         long t = rec_heap_find(h, words[i], &off);
         if (t < 0)
             continue;
-        puts_(o, k ? ", [" : ", \"refs\": [[");
+        if (k)
+            PUTL(o, ", [");
+        else
+            PUTL(o, ", \"refs\": [[");
         put_u64(o, h->blocks[t].seq);
-        puts_(o, ", ");
-        put_hex_name(o, "+", i * sizeof *words);
-        puts_(o, "]");
+        PUTL(o, ", ");
+        put_offset_name(o, i * sizeof *words);
+        PUTL(o, "]");
         if (off && ninterior == cap) {
             void *bigger = realloc(interior, (cap = cap ? cap * 2 : 64) * sizeof *interior);
             if (!bigger) {
@@ -330,7 +340,7 @@ static void write_object(out *o, const rec_heap *h, const naming *n, const rec_b
         k++;
     }
     if (k)
-        puts_(o, "]");
+        PUTL(o, "]");
     for (size_t i = 0; i < ninterior; i++) {
         puts_(o, i ? ", [" : ", \"interior\": [[");
         put_u64(o, interior[i][0]);
@@ -338,7 +348,7 @@ static void write_object(out *o, const rec_heap *h, const naming *n, const rec_b
         put_u64(o, interior[i][1]);
         puts_(o, i + 1 == ninterior ? "]]" : "]");
     }
-    puts_(o, "}");
+    PUTL(o, "}");
 }
 
 static void write_roots(out *o, const rec_heap *h, const rec_world *w, rec_symbols *sym,
@@ -384,7 +394,7 @@ static int write_dump(out *o, const rec_world *w, const rec_heap *h)
     puts_(o, " \"objects\": [\n");
     for (size_t i = 0; i < h->n; i++) {
         if (i)
-            puts_(o, ",\n");
+            PUTL(o, ",\n");
         write_object(o, h, &n, &h->blocks[h->by_id[i]]);
     }
     write_roots(o, h, w, sym, roots, nroots);
