@@ -219,7 +219,7 @@ bench: deps
 	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) OPT='-O2 -g -DNDEBUG' bench-build
 	@HEAPTOOL=$(BENCH_BUILD)/heaptool BUILD=$(BENCH_BUILD) tests/bench/run.sh
 
-bench-build: all $(BENCHES)
+bench-build: all $(BENCHES) $(RECORD_TESTS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
