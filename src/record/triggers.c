@@ -3,7 +3,9 @@
  * heaptool_record_dump(). The signal handler only writes a byte to a pipe: a thread of the
  * recorder's own (started only when a signal or an interval is asked for) takes the dump, so
  * nothing unsafe runs in a handler. */
+#define UNW_LOCAL_ONLY
 #include <dlfcn.h>
+#include <libunwind.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -40,6 +42,30 @@ static void dump_numbered(void)
         rec_snapshot(path, NULL, false, 0);
 }
 
+/* Where the program's own frames begin at exit: the stack pointer in the caller of exit() (for
+ * a return from main, __libc_start_call_main). exit()'s machinery and the recorder's frames
+ * below it reuse the memory of the frames the program has left, and only stale words remain
+ * there: memcheck, which checks after the last frame is gone, never sees them. Falls back to
+ * this function's own frame. */
+static uintptr_t program_stack_at_exit(void)
+{
+    unw_context_t ctx;
+    unw_cursor_t cursor;
+    bool in_exit = false;
+    if (unw_getcontext(&ctx) == 0 && unw_init_local(&cursor, &ctx) == 0) {
+        for (int depth = 0; depth < 64 && unw_step(&cursor) > 0; depth++) {
+            unw_word_t ip, sp;
+            Dl_info info;
+            unw_get_reg(&cursor, UNW_REG_IP, &ip);
+            unw_get_reg(&cursor, UNW_REG_SP, &sp);
+            if (in_exit)
+                return (uintptr_t)sp;
+            in_exit = dladdr((void *)(ip - 1), &info) && info.dli_sname && !strcmp(info.dli_sname, "exit");
+        }
+    }
+    return (uintptr_t)__builtin_frame_address(0);
+}
+
 static void at_exit(void)
 {
     if (!atomic_load(&rec_tracing) && !atomic_load(&rec_dropped))
@@ -47,7 +73,7 @@ static void at_exit(void)
     rec_busy++;
     char path[4096];
     if (rec_expand_path(path, sizeof path, atomic_load(&dump_number) + 1, false))
-        rec_snapshot(path, "exit", true, (uintptr_t)__builtin_frame_address(0));
+        rec_snapshot(path, "exit", true, program_stack_at_exit());
     rec_snapshot_wait_all();
     atomic_store(&rec_tracing, false); /* what libc frees after this is not the program's */
     rec_busy--;
