@@ -185,5 +185,5 @@ static int record_run(int argc, char **argv)
     return run_program(argv + optind, output);
 }
 
-const command cmd_record = {"record", "run a C/C++ program and dump its malloc heap with stacks and pointers",
-                            record_run, record_usage};
+const command cmd_record = {"record", "run a C/C++ program and dump its malloc heap", record_run,
+                            record_usage};
