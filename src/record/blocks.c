@@ -76,6 +76,15 @@ static bool grow(shard *s)
     return true;
 }
 
+void rec_blocks_prefetch(uintptr_t addr)
+{
+    uint64_t h = mix(addr);
+    shard *s = shard_of(h);
+    /* Without the lock: the table may be replaced meanwhile, and a prefetch never faults. */
+    rec_block *slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
+    __builtin_prefetch(&slots[home(s, h)], 1);
+}
+
 bool rec_blocks_insert(const rec_block *b)
 {
     shard *s = shard_of(mix(b->addr));
@@ -91,31 +100,48 @@ bool rec_blocks_insert(const rec_block *b)
     return ok;
 }
 
+/* Takes addr out of its shard, the shard's lock held. */
+static bool take_out(shard *s, uint64_t h, uintptr_t addr, rec_block *out)
+{
+    size_t i = home(s, h);
+    while (s->slots[i].addr && s->slots[i].addr != addr)
+        i = (i + 1) & s->mask;
+    if (s->slots[i].addr != addr)
+        return false;
+    if (out)
+        *out = s->slots[i];
+    /* Backward shift: pull later members of the run into the hole when their home allows. */
+    for (size_t j = (i + 1) & s->mask; s->slots[j].addr; j = (j + 1) & s->mask) {
+        size_t k = home(s, mix(s->slots[j].addr));
+        if (((j - k) & s->mask) >= ((j - i) & s->mask)) {
+            s->slots[i] = s->slots[j];
+            i = j;
+        }
+    }
+    s->slots[i].addr = 0;
+    s->count--;
+    return true;
+}
+
 bool rec_blocks_remove(uintptr_t addr, rec_block *out)
 {
     uint64_t h = mix(addr);
     shard *s = shard_of(h);
     rec_lock_take(&s->lock);
-    size_t i = home(s, h);
-    while (s->slots[i].addr && s->slots[i].addr != addr)
-        i = (i + 1) & s->mask;
-    bool found = s->slots[i].addr == addr;
-    if (found) {
-        if (out)
-            *out = s->slots[i];
-        /* Backward shift: pull later members of the run into the hole when their home allows. */
-        for (size_t j = (i + 1) & s->mask; s->slots[j].addr; j = (j + 1) & s->mask) {
-            size_t k = home(s, mix(s->slots[j].addr));
-            if (((j - k) & s->mask) >= ((j - i) & s->mask)) {
-                s->slots[i] = s->slots[j];
-                i = j;
-            }
-        }
-        s->slots[i].addr = 0;
-        s->count--;
-    }
+    bool found = take_out(s, h, addr, out);
     rec_lock_give(&s->lock);
     return found;
+}
+
+void rec_blocks_free(void *p, void (*release)(void *))
+{
+    uint64_t h = mix((uintptr_t)p);
+    shard *s = shard_of(h);
+    rec_lock_take(&s->lock);
+    __builtin_prefetch(&s->slots[home(s, h)]);
+    release(p); /* libc's work hides the table's cache miss */
+    take_out(s, h, (uintptr_t)p, NULL);
+    rec_lock_give(&s->lock);
 }
 
 void rec_blocks_lock_all(void)

@@ -3,8 +3,8 @@
  * - the program always gets exactly what libc gives it: the recorder only watches;
  * - a call made while the recorder is busy on this thread (rec_busy: a nested malloc from inside
  *   libc or libunwind, a signal handler that interrupted the recorder) passes straight through;
- * - a block leaves the table before libc frees it, so its address, once reused, is never
- *   confused with the old block;
+ * - a block leaves the table before its address can be recorded again: free holds the block's
+ *   shard of the table while libc frees it, realloc takes it out first;
  * - dlsym itself may call calloc: until the real functions are known, requests are served from a
  *   static buffer that is never freed;
  * - in a snapshot child, allocation comes from the recorder's own memory (child_heap) and never
@@ -117,6 +117,7 @@ static void init(void);
 /* Everything a recorded block needs but its address and size. */
 static void record(void *p, size_t n)
 {
+    rec_blocks_prefetch((uintptr_t)p); /* the table's cache miss overlaps the unwinding */
     uint32_t thread = rec_thread_number(), stack = rec_config.depth ? rec_stack_capture() : 0;
     uint64_t seq = atomic_fetch_add_explicit(&rec_next_seq, 1, memory_order_relaxed);
     /* All fields at once: the words are built in registers, not by read-modify-writes. */
@@ -159,12 +160,13 @@ REC_EXPORT void free(void *p)
     if (!p || from_bootstrap(p) || REC_UNLIKELY(rec_in_snapshot_child))
         return;
     ENTER((void)0);
-    if (watching()) {
-        rec_busy++;
-        rec_blocks_remove((uintptr_t)p, NULL);
-        rec_busy--;
+    if (!watching()) {
+        rec_real_free(p);
+        return;
     }
-    rec_real_free(p);
+    rec_busy++;
+    rec_blocks_free(p, rec_real_free);
+    rec_busy--;
 }
 
 REC_EXPORT void *calloc(size_t k, size_t n)

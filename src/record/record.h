@@ -75,10 +75,15 @@ typedef struct rec_block {
 } rec_block;
 
 bool rec_blocks_init(void);
+/* Starts loading addr's slot, for an insert a little later. */
+void rec_blocks_prefetch(uintptr_t addr);
 /* Records a new block; false when the table could not grow (out of memory). */
 bool rec_blocks_insert(const rec_block *b);
 /* Forgets addr, copying what was known into *out when non-NULL; false when it was not live. */
 bool rec_blocks_remove(uintptr_t addr, rec_block *out);
+/* Frees p with release and forgets it. The shard stays held throughout: a thread that gets p
+ * back from malloc meanwhile records it only after the old block is gone. */
+void rec_blocks_free(void *p, void (*release)(void *));
 /* Hold every shard (around fork, so the child sees whole tables) and let go. */
 void rec_blocks_lock_all(void);
 void rec_blocks_unlock_all(void);
