@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -171,8 +172,12 @@ int rec_snapshot(const char *path, const char *name, bool wait, uintptr_t stack_
         fprintf(stderr, "heaptool: cannot dump to %s: fork: %s\n", path, strerror(errno));
         return -1;
     }
-    if (getenv("HEAPTOOL_VERBOSE"))
-        fprintf(stderr, "heaptool: dump %s: program paused %.3f ms\n", path, rec_last_pause_ns / 1e6);
+    if (getenv("HEAPTOOL_VERBOSE")) {
+        struct rusage self;
+        getrusage(RUSAGE_SELF, &self); /* the program's own peak, dump children apart */
+        fprintf(stderr, "heaptool: dump %s: program paused %.3f ms; %zu live blocks; program peak RSS %ld MiB\n",
+                path, rec_last_pause_ns / 1e6, rec_blocks_count(), self.ru_maxrss / 1024);
+    }
     if (wait) {
         int r = reap((pid_t)pid);
         if (getenv("HEAPTOOL_VERBOSE"))

@@ -40,6 +40,12 @@ run_tools() { # workload-name command...   (heaptrack's chatter on stdout is dro
 # In the environment, not through env(1): heaptrack and valgrind would trace env, not python.
 PYTHONMALLOC=malloc run_tools python "$PYTHON" tests/bench/record_workload.py
 run_tools c-churn "$B/record_alloc" churn "$CHURN"
+# The program's own peak RSS at exit (the numbers above are the larger of it and the dump child's).
+for depth in 0 32; do
+    PYTHONMALLOC=malloc HEAPTOOL_VERBOSE=1 HEAPTOOL_DEPTH=$depth HEAPTOOL_OUTPUT="$tmp/v.json.gz" LD_PRELOAD="$LIB" \
+        "$PYTHON" tests/bench/record_workload.py 2>&1 >/dev/null |
+        sed -n "s/.*program peak RSS \([0-9]*\) MiB/python depth$depth: the program's own peak RSS \1 MiB/p"
+done
 
 awk '
 { t[$1, $2] = $3; m[$1, $2] = $4; if (!seen[$1]++) order[n++] = $1 }
@@ -65,7 +71,7 @@ echo "== $LIVE live blocks, dumped at exit (depth 0 and 32)"
 for depth in 0 32; do
     HEAPTOOL_VERBOSE=1 HEAPTOOL_DEPTH=$depth HEAPTOOL_OUTPUT="$tmp/live.json" LD_PRELOAD="$LIB" \
         "$B/record_alloc" live "$LIVE" >/dev/null 2>"$tmp/live.err"
-    pause=$(sed -n 's/.*program paused \([0-9.]*\) ms/\1/p' "$tmp/live.err" | tail -1)
+    pause=$(sed -n 's/.*program paused \([0-9.]*\) ms.*/\1/p' "$tmp/live.err" | tail -1)
     written=$(sed -n 's/.*written in \([0-9.]*\) s/\1/p' "$tmp/live.err" | tail -1)
     size=$(du -m "$tmp/live.json" | cut -f1)
     echo "depth $depth: paused $pause ms, written in $written s, $size MB (targets: < 50 ms, < 10 s)"
