@@ -159,7 +159,9 @@ valid "from a thread" "$tmp/from-thread.json"
 grep -q '^heaptool_record_dump: -1, written: no$' "$tmp/out" && ok || bad "without the recorder: $(cat "$tmp/out")"
 
 # heaptool record: runs the program, passes its status on, names the dump by default.
-(cd "$tmp" && "$OLDPWD/$HEAPTOOL" record -- "$OLDPWD/$P/robust" many 2 >/dev/null 2>"$tmp/err")
+abs_heaptool=$(cd "$(dirname "$HEAPTOOL")" && pwd)/$(basename "$HEAPTOOL")
+abs_robust=$(cd "$P" && pwd)/robust
+(cd "$tmp" && "$abs_heaptool" record -- "$abs_robust" many 2 >/dev/null 2>"$tmp/err")
 n=$(ls "$tmp"/heaptool.robust.*.json.gz 2>/dev/null | wc -l)
 [ "$n" = 1 ] && grep -q "^heaptool: record: dump written to heaptool.robust.[0-9]*.json.gz$" "$tmp/err" && ok ||
     bad "record: default name: $n files, stderr: $(cat "$tmp/err")"
