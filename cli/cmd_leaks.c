@@ -20,7 +20,7 @@ static void leaks_usage(FILE *out)
           "and possibly lost, still reachable, with loss records by allocation stack.\n\n"
           "  -n, --top N       show the N most common types per group (default 10; 0 shows all);\n"
           "                    native: the N biggest loss records (default all)\n"
-          "      --ids         also list every object of each group\n"
+          "      --ids         also list every object of each group (not for native dumps)\n"
           "      --reachable   native: also the loss records of still reachable blocks\n"
           "      --fail-on-leak  exit 1 when something leaked: garbage or uncollectable objects;\n"
           "                    native: definitely or possibly lost blocks (memcheck's default)\n"
