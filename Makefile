@@ -34,6 +34,7 @@ LDLIBS_ALL = $(LDSAN) $(PKG_LIBS) -lm -lpthread
 DUMP_SRC    := $(wildcard src/dump/*.c)
 RUNTIME_SRC := $(wildcard src/runtime/*.c)
 CLI_SRC     := $(wildcard cli/*.c)
+RECORD_SRC  := $(wildcard src/record/*.c)
 TEST_SRC    := $(wildcard tests/test_*.c)
 SAMPLE_SRC  := $(wildcard samples/programs/*.c)
 BENCH_SRC   := $(wildcard tests/bench/*.c)
@@ -46,6 +47,18 @@ CLI_CMD_OBJ := $(filter-out $(BUILD)/cli/heaptool.o,$(CLI_OBJ))
 
 LIBHD    := $(BUILD)/libheapdump.a
 LIBHM    := $(BUILD)/libhm.a
+# The native recorder, preloaded into any program (heaptool record). Never sanitized: a sanitizer's
+# runtime cannot be preloaded beside the program's own allocator.
+RECORDER := $(BUILD)/libheaptool-record.so
+RECORD_OBJ := $(RECORD_SRC:%.c=$(BUILD)/record-obj/%.o)
+RECORD_PKGS := libdw libunwind zlib
+RECORD_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -MMD -MP -Iinclude -Isrc \
+                -DHT_VERSION='"$(VERSION)"' -fvisibility=hidden -ftls-model=initial-exec \
+                $(shell pkg-config --cflags $(RECORD_PKGS) 2>/dev/null) $(CFLAGS)
+RECORD_LIBS = $(shell pkg-config --libs $(RECORD_PKGS) 2>/dev/null) -ldl -lpthread
+# Small C programs the recorder's tests run (tests/record/*.c), built plain: no libhm, no sanitizer.
+RECORD_TEST_SRC := $(wildcard tests/record/*.c)
+RECORD_TESTS := $(RECORD_TEST_SRC:tests/record/%.c=$(BUILD)/record-tests/%)
 HEAPTOOL := $(BUILD)/heaptool
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 SAMPLES  := $(SAMPLE_SRC:samples/programs/%.c=$(BUILD)/samples/%)
@@ -58,7 +71,7 @@ REPLAYS  := $(FUZZERS:%=$(BUILD)/fuzz/replay_%)
 .PHONY: all deps test check-tests check fuzz fuzz-run demo bench bench-build install uninstall clean help
 .DEFAULT_GOAL := all
 
-all: $(HEAPTOOL) $(LIBHD) $(LIBHM) $(SAMPLES)
+all: $(HEAPTOOL) $(LIBHD) $(LIBHM) $(SAMPLES) $(RECORDER)
 
 help:
 	@echo "targets: all test check fuzz demo bench install uninstall clean   (SANITIZE=address,undefined, PREFIX=, DESTDIR=)"
@@ -78,6 +91,20 @@ $(LIBHD): $(DUMP_OBJ)
 $(LIBHM): $(RUNTIME_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/record-obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(RECORD_CFLAGS) -c $< -o $@
+
+$(RECORDER): $(RECORD_OBJ)
+	$(CC) -shared -o $@ $^ $(RECORD_LIBS)
+
+$(BUILD)/record-tests/%: tests/record/%.c include/heaptool_record.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Iinclude -o $@ $< -lpthread -ldl
+
+$(BUILD)/cli/cmd_record.o: ALL_CFLAGS += -DHT_LIBDIR='"$(PREFIX)/lib"'
 
 $(HEAPTOOL): $(CLI_OBJ) $(LIBHD)
 	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(LIBHD) $(LDLIBS_ALL)
@@ -132,11 +159,14 @@ export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions
 test: deps
 	@$(MAKE) --no-print-directory check-tests
 
-check-tests: all $(TESTS) $(REPLAYS)
+check-tests: all $(TESTS) $(REPLAYS) $(RECORD_TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; tests/run-suite.sh $$t; done
 	@set -e; for f in $(FUZZERS); do echo "== fuzz inputs kept for $$f"; \
 	  tests/fuzz/replay.sh $(BUILD)/fuzz/replay_$$f tests/fuzz/regressions/$$f tests/fuzz/seeds/$$f; done
 	@HEAPTOOL=$(HEAPTOOL) BUILD=$(BUILD) tests/cli/run.sh
+	@echo "== tests/record/run.sh" && HEAPTOOL=$(HEAPTOOL) BUILD=$(BUILD) tests/record/run.sh
+	@echo "== tests/record/leaks_vs_valgrind.py" && \
+	  python3 tests/record/leaks_vs_valgrind.py $(HEAPTOOL) $(RECORDER) $(BUILD)/record-tests/shapes
 	@echo "== tests/python/test_heapdump_export.py" && HEAPTOOL=$(HEAPTOOL) python3 tests/python/test_heapdump_export.py
 	@echo "== tests/readme_examples.py" && CC="$(CC)" BUILD=$(BUILD) LDLIBS="$(LDLIBS_ALL)" HEAPTOOL=$(HEAPTOOL) \
 	  python3 tests/readme_examples.py
@@ -189,18 +219,20 @@ bench: deps
 	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) OPT='-O2 -g -DNDEBUG' bench-build
 	@HEAPTOOL=$(BENCH_BUILD)/heaptool BUILD=$(BENCH_BUILD) tests/bench/run.sh
 
-bench-build: all $(BENCHES)
+bench-build: all $(BENCHES) $(RECORD_TESTS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(HEAPTOOL) $(DESTDIR)$(PREFIX)/bin/heaptool
 	install -m 644 $(LIBHD) $(LIBHM) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(RECORDER) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/
 	echo "$$PCFILE" > $(DESTDIR)$(PREFIX)/lib/pkgconfig/heaptool.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/heaptool $(DESTDIR)$(PREFIX)/lib/libheapdump.a \
-	      $(DESTDIR)$(PREFIX)/lib/libhm.a $(DESTDIR)$(PREFIX)/lib/pkgconfig/heaptool.pc
+	      $(DESTDIR)$(PREFIX)/lib/libhm.a $(DESTDIR)$(PREFIX)/lib/pkgconfig/heaptool.pc \
+	      $(DESTDIR)$(PREFIX)/lib/libheaptool-record.so
 	cd include && for h in *.h; do rm -f $(DESTDIR)$(PREFIX)/include/$$h; done
 
 clean:

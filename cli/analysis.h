@@ -32,6 +32,9 @@ char *dominator_chain(const hd_dump *d, const hd_dominators *dom, uint32_t o); /
 void jw_objref(json_writer *w, const hd_dump *d, uint32_t o);
 void jw_root(json_writer *w, const hd_dump *d, uint32_t r); /* {"kind", "name"?} */
 
+/* True when out names the same file as the dump at path (cmd_graph.c). */
+bool same_file(const char *path, const char *out);
+
 /* ID arguments: "12", "Node#12" or "#12". False after a usage message. */
 bool parse_object_id(const command *cmd, const char *text, uint64_t *id);
 /* The index of id in d, or prints "heaptool: CMD: no object with id N in 'PATH'" and returns

@@ -95,8 +95,8 @@ static bool mark_types(const hd_dump *d, const char *path, const char *name, uin
     return found;
 }
 
-/* True when out names the same file as the dump at path. */
-static bool same_file(const char *path, const char *out)
+/* True when out names the same file as the dump at path (analysis.h). */
+bool same_file(const char *path, const char *out)
 {
     if (!strcmp(path, out))
         return true;

@@ -2,6 +2,7 @@
  * only by the collector's garbage list) and what nothing refers to (objgraph's
  * get_leaking_objects), grouped by type. */
 #include "analysis.h"
+#include "leaks_native.h"
 #include "options.h"
 
 #include <inttypes.h>
@@ -13,11 +14,18 @@ static void leaks_usage(FILE *out)
           "Objects no root keeps alive, grouped by type: 'garbage' (unreachable from every root,\n"
           "awaiting collection) and 'uncollectable' (kept only by the collector's garbage list,\n"
           "e.g. cycles with legacy finalizers); then 'unreferenced': objects no object refers to\n"
-          "(objgraph's get_leaking_objects), whatever holds them from outside the heap.\n\n"
-          "  -n, --top N   show the N most common types per group (default 10; 0 shows all)\n"
-          "      --ids     also list every object of each group\n"
-          "      --json    machine-readable output\n"
-          "  -h, --help    this help\n", out);
+          "(objgraph's get_leaking_objects), whatever holds them from outside the heap.\n"
+          "A dump of a native process (roots of kind global, stack, registers or tls, or blocks\n"
+          "with addresses) is sorted into memcheck's categories instead: definitely, indirectly\n"
+          "and possibly lost, still reachable, with loss records by allocation stack.\n\n"
+          "  -n, --top N       show the N most common types per group (default 10; 0 shows all);\n"
+          "                    native: the N biggest loss records (default all)\n"
+          "      --ids         also list every object of each group (not for native dumps)\n"
+          "      --reachable   native: also the loss records of still reachable blocks\n"
+          "      --fail-on-leak  exit 1 when something leaked: garbage or uncollectable objects;\n"
+          "                    native: definitely or possibly lost blocks (memcheck's default)\n"
+          "      --json        machine-readable output\n"
+          "  -h, --help        this help\n", out);
 }
 
 typedef struct group {
@@ -88,9 +96,10 @@ static int leaks_run(int argc, char **argv)
     static const struct option longopts[] = {
         {"top", required_argument, NULL, 'n'}, {"ids", no_argument, NULL, 'i'},
         {"json", no_argument, NULL, 'j'},      {"help", no_argument, NULL, 'h'},
+        {"reachable", no_argument, NULL, 'r'}, {"fail-on-leak", no_argument, NULL, 'f'},
         {NULL, 0, NULL, 0},
     };
-    bool json = false, ids = false;
+    bool json = false, ids = false, reachable = false, fail_on_leak = false, top_given = false;
     uint64_t top = 10;
     options_begin();
     for (int c; (c = getopt_long(argc, argv, "+n:h", longopts, NULL)) != -1;) {
@@ -98,7 +107,10 @@ static int leaks_run(int argc, char **argv)
         case 'n':
             if (!parse_count(&cmd_leaks, "--top", optarg, &top))
                 return EXIT_USAGE;
+            top_given = true;
             break;
+        case 'r': reachable = true; break;
+        case 'f': fail_on_leak = true; break;
         case 'i': ids = true; break;
         case 'j': json = true; break;
         case 'h': leaks_usage(stdout); return EXIT_OK;
@@ -112,6 +124,12 @@ static int leaks_run(int argc, char **argv)
     int rc = load_or_report(path, &d);
     if (rc)
         return rc;
+    if (hd_dump_is_native(d)) {
+        bool leaked = false;
+        rc = print_leak_kinds(path, d, json, top_given ? top : 0, reachable, &leaked);
+        hd_dump_free(d);
+        return rc == EXIT_OK && fail_on_leak && leaked ? EXIT_FOUND : rc;
+    }
     hd_leaks *l;
     if ((rc = hd_leaks_find(d, NULL, &l))) {
         hd_dump_free(d);
@@ -134,9 +152,10 @@ static int leaks_run(int argc, char **argv)
     else
         print_text(d, g, top, ids, st);
     free(st);
+    bool leaked = l->nunreachable > 0 || l->nuncollectable > 0;
     hd_leaks_free(l);
     hd_dump_free(d);
-    return EXIT_OK;
+    return fail_on_leak && leaked ? EXIT_FOUND : EXIT_OK;
 }
 
 const command cmd_leaks = {"leaks", "garbage, uncollectable and unreferenced objects by type",

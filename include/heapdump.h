@@ -122,6 +122,25 @@ uint64_t hd_site_id(const hd_dump *d, uint32_t s);
 const char *hd_site_file(const hd_dump *d, uint32_t s);
 uint32_t hd_site_line(const hd_dump *d, uint32_t s);
 const char *hd_site_function(const hd_dump *d, uint32_t s); /* "" when absent */
+/* The site's whole allocation stack: its innermost stack node index, or HD_NONE when the site
+ * has none. Walk it outwards with hd_stack_parent:
+ *     for (uint32_t n = hd_site_stack(d, s); n != HD_NONE; n = hd_stack_parent(d, n))
+ *         use(hd_stack_frame(d, n));                                                        */
+uint32_t hd_site_stack(const hd_dump *d, uint32_t s);
+
+/* --- call stacks (formats/heapdump.md 5.1): frames, and the tree of stack nodes ------------- */
+uint32_t hd_frame_count(const hd_dump *d);
+uint64_t hd_frame_id(const hd_dump *d, uint32_t f);
+const char *hd_frame_function(const hd_dump *d, uint32_t f); /* "" when absent */
+const char *hd_frame_file(const hd_dump *d, uint32_t f);     /* "" when absent */
+uint32_t hd_frame_line(const hd_dump *d, uint32_t f);        /* 0 when unknown */
+const char *hd_frame_module(const hd_dump *d, uint32_t f);   /* "" when absent */
+uint64_t hd_frame_offset(const hd_dump *d, uint32_t f);      /* 0 when absent */
+uint32_t hd_stack_count(const hd_dump *d);
+uint64_t hd_stack_id(const hd_dump *d, uint32_t n);
+uint32_t hd_stack_frame(const hd_dump *d, uint32_t n);  /* frame index of stack node n */
+uint32_t hd_stack_parent(const hd_dump *d, uint32_t n); /* the caller's node, or HD_NONE */
+uint32_t hd_stack_depth(const hd_dump *d, uint32_t n);  /* frames from n outwards; 0 for HD_NONE */
 
 /* --- objects ------------------------------------------------------------------------------- */
 /* Object flags, one list: X(name, bit, the word in a dump's "flags"). hd_object_flags() is a
@@ -151,12 +170,17 @@ const char *hd_object_label(const hd_dump *d, uint32_t o); /* NULL when absent *
 unsigned hd_object_gen(const hd_dump *d, uint32_t o);   /* 0..2, or HD_GEN_UNKNOWN */
 unsigned hd_object_flags(const hd_dump *d, uint32_t o);
 uint32_t hd_object_find(const hd_dump *d, uint64_t id); /* index of the object with this id, or HD_NONE */
+uint64_t hd_object_address(const hd_dump *d, uint32_t o); /* address in the process; 0 when unknown */
+uint32_t hd_object_thread(const hd_dump *d, uint32_t o);  /* allocating thread from 1; 0 when unknown */
 
 /* --- strong references (CSR): the out-edges of o are the edge indices [first, end) ----------- */
 uint64_t hd_edge_count(const hd_dump *d);
 void hd_object_edges(const hd_dump *d, uint32_t o, uint64_t *first, uint64_t *end);
 uint32_t hd_edge_target(const hd_dump *d, uint64_t e); /* object index */
 const char *hd_edge_name(const hd_dump *d, uint64_t e); /* "" when the record gave no name */
+/* How many bytes past its target's start edge e points (an interior pointer, heapdump.md 6.2);
+ * 0 when it points at the start. O(log interior references). */
+uint64_t hd_edge_interior_offset(const hd_dump *d, uint64_t e);
 /* Raw arrays for hot loops: offsets has count+1 entries; targets has hd_edge_count() entries. */
 const uint32_t *hd_edge_offsets(const hd_dump *d);
 const uint32_t *hd_edge_targets(const hd_dump *d);
@@ -186,6 +210,10 @@ uint32_t hd_root_object(const hd_dump *d, uint32_t r);  /* object index */
 enum hd_root_kind hd_root_kind(const hd_dump *d, uint32_t r);
 const char *hd_root_kind_name(const hd_dump *d, uint32_t r); /* as written in the dump */
 const char *hd_root_name(const hd_dump *d, uint32_t r);      /* "" when absent */
+uint64_t hd_root_offset(const hd_dump *d, uint32_t r);  /* bytes into the object; 0: its start */
+/* A dump of a native process: some root is of kind global, stack, registers or tls, or some
+ * object has an address. Leak categories (hd_leak_kinds) are meant for these. */
+int hd_dump_is_native(const hd_dump *d);
 
 /* --- weak references ----------------------------------------------------------------------- */
 uint32_t hd_weakref_count(const hd_dump *d);
@@ -234,7 +262,8 @@ typedef struct hd_memory {
     uint64_t references; /* per reference: target and name */
     uint64_t id_map;     /* object id -> index */
     uint64_t strings;    /* one arena: type, edge and root names, labels, files */
-    uint64_t other;      /* types, sites, roots, weakrefs, pools, gc */
+    uint64_t other;      /* types, sites, roots, weakrefs, pools, gc, and frames, stacks,
+                          * addresses, threads and interior offsets (heapdump.md 13.1) */
     uint64_t total;
 } hd_memory;
 void hd_dump_memory(const hd_dump *d, hd_memory *out);
@@ -372,6 +401,48 @@ typedef struct hd_leaks {
 } hd_leaks;
 int hd_leaks_find(const hd_dump *d, const hd_reach *reach /* may be NULL */, hd_leaks **out);
 void hd_leaks_free(hd_leaks *l);
+
+/* --- memcheck's leak categories (leak_kinds.c), for dumps of native processes ---------------
+ * As valgrind's memcheck defines them (its manual, "Memory leak detection"), over the blocks of a
+ * conservative scan, telling start pointers from interior ones (heapdump.md 6.2, root offset):
+ * - still reachable: reached from a root through start pointers only;
+ * - possibly lost: reached from a root, but only through a path with an interior pointer;
+ * - definitely and indirectly lost: reached from no root, split as memcheck's cliques split them:
+ *   the lost blocks are visited in address order, and each one not yet claimed leads a clique
+ *   that claims, as indirectly lost, every unclaimed lost block it reaches (interior pointers
+ *   count here) without walking through blocks claimed before. The leaders left are definitely
+ *   lost: a block no lost block points to, and the first block in address order of a lost cycle
+ *   nothing else reaches. Like memcheck, a block can stay definitely lost although a lost block
+ *   reaches it, when that path runs through blocks an earlier leader claimed.
+ * memcheck's heuristics (stdstring, length64, newarray, multipleinheritance) read block contents,
+ * which a dump does not hold: this is memcheck with --leak-check-heuristics=none. */
+enum hd_leak_kind {
+    HD_LEAK_REACHABLE = 0, HD_LEAK_POSSIBLE = 1, HD_LEAK_INDIRECT = 2, HD_LEAK_DEFINITE = 3,
+};
+#define HD_LEAK_KINDS 4
+/* One loss record: the blocks of one kind allocated by one stack (one site when sites have no
+ * stack), as memcheck groups them. */
+typedef struct hd_loss_record {
+    enum hd_leak_kind kind;
+    uint32_t site;           /* a site of the group (the first met), or HD_NONE: no site */
+    uint32_t stack;          /* the allocation stack's innermost node, or HD_NONE */
+    uint64_t blocks, bytes;  /* bytes saturating */
+    uint64_t indirect_bytes; /* definitely lost records: bytes indirectly lost through them */
+    uint32_t example;        /* the first block in dump order */
+} hd_loss_record;
+typedef struct hd_leak_kinds {
+    uint32_t nobjects;
+    uint8_t *kind;           /* enum hd_leak_kind, per object */
+    uint32_t *leader;        /* indirectly lost: the definitely lost block it is counted under;
+                              * HD_NONE for the other kinds */
+    uint64_t blocks[HD_LEAK_KINDS], bytes[HD_LEAK_KINDS];
+    uint32_t nrecords;
+    hd_loss_record *records; /* by bytes + indirect_bytes, then blocks, increasing (memcheck's
+                              * order: the biggest last), then kind, stack and site */
+} hd_leak_kinds;
+int hd_leak_kinds_compute(const hd_dump *d, hd_leak_kinds **out);
+void hd_leak_kinds_free(hd_leak_kinds *k);
+const char *hd_leak_kind_name(enum hd_leak_kind kind); /* "definitely lost", ... */
 
 /* --- diff of two dumps of one process (diff.c): objgraph's show_growth, DevTools' Comparison,
  * tracemalloc's compare_to -------------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /* dump.c: read-only accessors over the loaded graph, and its release. */
 #include "analysis.h"
 #include "dump_internal.h"
+#include "native.h"
 
 #include <stdlib.h>
 
@@ -21,6 +22,7 @@ void hd_dump_free(hd_dump *d)
     hd__idmap_free(&d->site_map);
     hd__idmap_free(&d->obj_map);
     hd__strtab_free(&d->strings);
+    hd__native_free(d->native);
     free(d);
 }
 
@@ -130,6 +132,6 @@ void hd_dump_memory(const hd_dump *d, hd_memory *out)
     out->other = (uint64_t)d->ntypes * (8 + 8 + 4 + 1) + (uint64_t)d->nsites * (8 + 4 + 4 + 4) +
                  (uint64_t)d->nroots * (4 + 4 + 4 + 1) + (uint64_t)d->nweakrefs * (4 + 4 + 1) +
                  (uint64_t)d->pools.nclasses * sizeof *d->pool_classes +
-                 (uint64_t)d->gc.ngarbage * sizeof *d->gc_garbage;
+                 (uint64_t)d->gc.ngarbage * sizeof *d->gc_garbage + hd__native_memory(d->native);
     out->total = out->objects + out->references + out->id_map + out->strings + out->other;
 }

@@ -59,6 +59,7 @@ struct hd_dump {
     uint32_t *gc_garbage;
 
     hd__strtab strings;
+    struct hd__native *native; /* frames, stacks, addresses...: NULL when the dump has none (native.h) */
 };
 
 /* Grows parallel arrays (a NULL-terminated list, with their element sizes) until index count

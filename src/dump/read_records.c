@@ -4,6 +4,7 @@
  * Invariant: a record is added whole or not at all; a record dropped in validation mode drops
  * the references it had pushed.
  */
+#include "native.h"
 #include "reader.h"
 
 #include <stdlib.h>
@@ -157,8 +158,9 @@ static int parse_type(loader *L)
 }
 
 typedef struct site_rec {
-    uint64_t id, line;
+    uint64_t id, line, stack;
     uint32_t file, function;
+    bool has_stack;
     unsigned have;
 } site_rec;
 
@@ -182,10 +184,12 @@ static int site_member(loader *L, int k, const char *key, void *state)
         }
     } else if (!strcmp(key, "function")) {
         rc = hd__read_string(L, key, true, &r->function);
+    } else if (!strcmp(key, "stack")) {
+        r->has_stack = (rc = hd__read_uint(L, key, &r->stack)) == 0;
     } else {
         return hd__lex_skip_value(&L->lx);
     }
-    if (rc == SKIPPED && strcmp(key, "function"))
+    if (rc == SKIPPED && strcmp(key, "function") && strcmp(key, "stack"))
         r->have |= BAD_REQUIRED;
     return rc;
 }
@@ -210,7 +214,7 @@ static int parse_site(loader *L)
     d->site_file[s] = r.file;
     d->site_function[s] = r.function;
     d->site_line[s] = (uint32_t)r.line;
-    return HD_OK;
+    return r.has_stack ? hd__native_site_stack(L, s, r.stack) : HD_OK;
 }
 
 /* --- objects ------------------------------------------------------------------------------- */
@@ -324,7 +328,8 @@ static int flag_item(loader *L, uint64_t i, void *state)
  * and a case in object_member. */
 #define OBJECT_MEMBERS(X)                                                                       \
     X(K_ID, "id") X(K_TYPE, "type") X(K_SIZE, "size") X(K_SITE, "site") X(K_RC, "rc")            \
-    X(K_LABEL, "label") X(K_GEN, "gen") X(K_FLAGS, "flags") X(K_REFS, "refs")
+    X(K_LABEL, "label") X(K_GEN, "gen") X(K_FLAGS, "flags") X(K_REFS, "refs")                \
+    X(K_INTERIOR, "interior") X(K_ADDRESS, "address") X(K_THREAD, "thread")
 #define OBJECT_MEMBER_ENUM(e, name) e,
 #define OBJECT_MEMBER_NAME(e, name) name,
 enum object_member { OBJECT_MEMBERS(OBJECT_MEMBER_ENUM) };
@@ -371,6 +376,7 @@ static int object_member(loader *L, int k, const char *key, void *state)
     }
     case K_FLAGS: return hd__each_item(L, key, "an array of strings", flag_item, &r->flags);
     case K_REFS: return hd__each_item(L, key, "an array", parse_ref, NULL);
+    case K_INTERIOR: case K_ADDRESS: case K_THREAD: return hd__native_object_member(L, key);
     default: return hd__lex_skip_value(&L->lx);
     }
 }
@@ -407,6 +413,7 @@ int hd__parse_object(loader *L)
         if (rc < 0)
             return rc;
         d->nedges = first_edge; /* the record is dropped (validation mode): so are its references */
+        hd__native_object_drop(d);
         return HD_OK;
     }
     if (d->nobjects >= UINT32_MAX - 1)
@@ -427,7 +434,7 @@ int hd__parse_object(loader *L)
     d->obj_flags[o] = r.flags;
     d->edge_offset[o] = (uint32_t)first_edge;
     d->nobjects++;
-    return HD_OK;
+    return d->native ? hd__native_object_keep(L, o, first_edge) : HD_OK;
 }
 /* --- weakrefs and roots -------------------------------------------------------------------- */
 
@@ -486,7 +493,7 @@ static int parse_weakref(loader *L)
 }
 
 typedef struct root_rec {
-    uint64_t id;
+    uint64_t id, offset;
     uint32_t kind, name;
     unsigned have;
 } root_rec;
@@ -507,6 +514,8 @@ static int root_member(loader *L, int k, const char *key, void *state)
     }
     if (!strcmp(key, "name"))
         return hd__read_string(L, key, true, &r->name);
+    if (!strcmp(key, "offset"))
+        return hd__read_uint(L, key, &r->offset);
     return hd__lex_skip_value(&L->lx);
 }
 
@@ -534,12 +543,14 @@ static int parse_root(loader *L)
     for (unsigned k = 0; k < HD_ROOT_OTHER; k++)
         if (!strcmp(kind, hd_root_kind_word((enum hd_root_kind)k)))
             d->root_kind[i] = (uint8_t)k;
-    return HD_OK;
+    return r.offset ? hd__native_root_offset(L, i, r.offset) : HD_OK;
 }
 
 /* --- the arrays ---------------------------------------------------------------------------- */
 
 int hd__read_types(loader *L) { return hd__each_element(L, S_TYPES, parse_type); }
+int hd__read_frames(loader *L) { return hd__each_element(L, S_FRAMES, hd__native_parse_frame); }
+int hd__read_stacks(loader *L) { return hd__each_element(L, S_STACKS, hd__native_parse_stack); }
 int hd__read_sites(loader *L) { return hd__each_element(L, S_SITES, parse_site); }
 int hd__read_weakrefs(loader *L) { return hd__each_element(L, S_WEAKREFS, parse_weakref); }
 int hd__read_roots(loader *L) { return hd__each_element(L, S_ROOTS, parse_root); }

@@ -3,6 +3,7 @@
  *
  * Invariant: every id is resolved once, in place: an unresolved one is UINT32_MAX and reported.
  */
+#include "native.h"
 #include "reader.h"
 
 #include <stdarg.h>
@@ -10,10 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A problem found while resolving: kept to be placed and reported in document order. Without
- * a problem callback the first one ends the load. */
-__attribute__((format(printf, 5, 6)))
-static int later(loader *L, enum section array, uint64_t index, int status, const char *fmt, ...)
+int hd__later(loader *L, enum section array, uint64_t index, int status, const char *fmt, ...)
 {
     if (!L->on_problem && L->npend > 0)
         return status;
@@ -83,7 +81,7 @@ int hd__report_pending(loader *L)
 
 #define LATER(array, index, ...)                                                                 \
     do {                                                                                         \
-        if ((rc = later(L, array, index, HD_EINTEGRITY, __VA_ARGS__)))                           \
+        if ((rc = hd__later(L, array, index, HD_EINTEGRITY, __VA_ARGS__)))                           \
             return rc;                                                                           \
     } while (0)
 
@@ -211,5 +209,5 @@ int hd__resolve(loader *L)
     if ((rc = check_placeholders(L)) || (rc = map_objects(L)) || (rc = resolve_references(L)) ||
         (rc = resolve_lists(L)))
         return rc;
-    return HD_OK;
+    return hd__native_resolve(L);
 }

@@ -9,6 +9,7 @@
  * end. A guess that does not hold, or a second half with any problem in it, is dropped, and this
  * thread reads on alone.
  */
+#include "native.h"
 #include "reader.h"
 
 #include <assert.h>
@@ -275,7 +276,8 @@ static int merge_part(loader *L, loader *P)
         !move_array((void **)&d->obj_flags, (void **)&p->obj_flags, n1, n2, cap, 1) ||
         !move_array((void **)&d->edge_offset, (void **)&p->edge_offset, n1, n2, cap + 1, 4) ||
         !move_array((void **)&L->edge_tid, (void **)&P->edge_tid, e1, e2, e1 + e2, 8) ||
-        !move_array((void **)&d->edge_name, (void **)&p->edge_name, e1, e2, e1 + e2, 4))
+        !move_array((void **)&d->edge_name, (void **)&p->edge_name, e1, e2, e1 + e2, 4) ||
+        !hd__native_merge(d, p, n1, e1))
         goto done;
     d->second_half = n1;
     d->objects_cap = (uint32_t)cap;

@@ -12,6 +12,7 @@
  *   read_document.c the top-level members (one table) and the V8 dispatch
  *   read_split.c    the objects array on two threads
  *   read_resolve.c  ids to indices, and problems placed by re-reading (locate.c)
+ *   native_read.c   what native producers add: frames, stacks, interior pointers (native.h)
  *   load.c          the entry points (hd_load, hd_load_file, hd_load_buffer)
  * V8 heap snapshots are read by v8_read.c and v8_graph.c instead.
  *
@@ -42,6 +43,8 @@ struct loader;
     X(S_VERSION, "version", hd__read_version)                                                   \
     X(S_META, "meta", hd__read_meta)                                                            \
     X(S_TYPES, "types", hd__read_types)                                                         \
+    X(S_FRAMES, "frames", hd__read_frames)                                                      \
+    X(S_STACKS, "stacks", hd__read_stacks)                                                      \
     X(S_SITES, "sites", hd__read_sites)                                                         \
     X(S_OBJECTS, "objects", hd__read_objects)                                                   \
     X(S_WEAKREFS, "weakrefs", hd__read_weakrefs)                                                \
@@ -201,6 +204,10 @@ int hd__split_finish(loader *L, bool at_boundary);
 int hd__read_document(loader *L);
 /* Raw ids to indices; problems kept for hd__report_pending. */
 int hd__resolve(loader *L);
+/* A problem of element index of array found after reading: kept to be placed and reported in
+ * document order. Without a problem callback the first one ends the load (its status). */
+int hd__later(loader *L, enum section array, uint64_t index, int status, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 /* Places the problems kept after reading (when the source can be read again) and reports them
  * in document order. */
 int hd__report_pending(loader *L);

@@ -43,6 +43,15 @@ static void analyse(const hd_dump *d)
     hd_diff *diff = NULL;
     hd_diff_compute(d, d, HD_DIFF_BY_TYPE, &diff);
     hd_diff_free(diff);
+    hd_leak_kinds *kinds = NULL;
+    hd_leak_kinds_compute(d, &kinds);
+    hd_leak_kinds_free(kinds);
+    for (uint32_t s = 0; s < hd_site_count(d); s++) /* stacks end, even in hostile dumps */
+        for (uint32_t n = hd_site_stack(d, s); n != HD_NONE; n = hd_stack_parent(d, n))
+            if (hd_stack_frame(d, n) >= hd_frame_count(d))
+                abort();
+    for (uint64_t e = 0; e < hd_edge_count(d); e++)
+        hd_edge_interior_offset(d, e);
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);

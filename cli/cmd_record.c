@@ -1,0 +1,189 @@
+/* cmd_record.c: `heaptool record`: runs any program with the native recorder preloaded
+ * (libheaptool-record.so, src/record/) and the settings passed as HEAPTOOL_* environment
+ * variables; exits with the program's status. */
+#include "options.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef HT_LIBDIR
+#define HT_LIBDIR "/usr/local/lib"
+#endif
+#define RECORDER "libheaptool-record.so"
+
+static void record_usage(FILE *out)
+{
+    fputs("usage: heaptool record [options] -- PROGRAM [ARGS]\n"
+          "Runs PROGRAM with the native recorder preloaded and writes a heap dump of every live\n"
+          "malloc block, with its allocation stack and the pointers between blocks, when the\n"
+          "program exits. Exits with the program's status.\n\n"
+          "  -o, --output FILE   dump path: %p is the pid, %n the dump number, .gz compresses\n"
+          "                      (default heaptool.PROGRAM.%p.json.gz)\n"
+          "  -d, --depth N       frames per allocation stack, 0 for none (default 32, at most 256)\n"
+          "  -s, --signal SIG    also dump when SIG (USR2, or a number) arrives; numbered files\n"
+          "  -i, --interval N    also dump every N seconds; numbered files\n"
+          "  -w, --wrappers LIST more allocation wrappers, comma-separated, * ends a prefix\n"
+          "  -h, --help          this help\n\n"
+          "The same settings work without heaptool: LD_PRELOAD=.../" RECORDER " with\n"
+          "HEAPTOOL_OUTPUT, HEAPTOOL_DEPTH, HEAPTOOL_SIGNAL, HEAPTOOL_INTERVAL, HEAPTOOL_WRAPPERS.\n"
+          "A program calls heaptool_record_dump(path) (heaptool_record.h) for a dump of its own.\n",
+          out);
+}
+
+/* The recorder beside this binary (the build tree), in ../lib (an install), or in HT_LIBDIR. */
+static bool find_recorder(char *out, size_t cap)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    const char *dirs[3] = {NULL, NULL, HT_LIBDIR};
+    char lib[PATH_MAX + 8];
+    if (n > 0) {
+        self[n] = '\0';
+        dirs[0] = dirname(self);
+        snprintf(lib, sizeof lib, "%s/../lib", dirs[0]);
+        dirs[1] = lib;
+    }
+    for (size_t i = 0; i < 3; i++) {
+        if (dirs[i] && (size_t)snprintf(out, cap, "%s/%s", dirs[i], RECORDER) < cap &&
+            access(out, R_OK) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool valid_signal(const char *s)
+{
+    const char *bare = strncmp(s, "SIG", 3) == 0 ? s + 3 : s;
+    for (int i = 1; i < NSIG; i++)
+        if (sigabbrev_np(i) && !strcmp(bare, sigabbrev_np(i)))
+            return i != SIGKILL && i != SIGSTOP;
+    char *end;
+    long v = strtol(s, &end, 10);
+    return *s && !*end && v > 0 && v < NSIG && v != SIGKILL && v != SIGSTOP;
+}
+
+/* Says where the dump went when the template names it by pid alone. */
+static void tell_output(const char *output, pid_t pid)
+{
+    char path[PATH_MAX];
+    size_t len = 0;
+    for (const char *p = output; *p && len + 24 < sizeof path; p++) {
+        if (p[0] == '%' && p[1] == 'p')
+            len += (size_t)snprintf(path + len, sizeof path - len, "%ld", (long)pid), p++;
+        else if (p[0] == '%' && p[1] == '%')
+            path[len++] = '%', p++;
+        else
+            path[len++] = *p;
+    }
+    path[len] = '\0';
+    if (!cli_quiet && access(path, F_OK) == 0) {
+        fputs("heaptool: record: dump written to ", stderr);
+        print_escaped(stderr, path);
+        fputc('\n', stderr);
+    }
+}
+
+static int run_program(char **argv, const char *output)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "heaptool: record: cannot start %s: %s\n", argv[0], strerror(errno));
+        return EXIT_IO;
+    }
+    if (pid == 0) {
+        execvp(argv[0], argv);
+        fprintf(stderr, "heaptool: record: cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    /* Like a shell: ^C and ^\ are for the program, whose status is ours. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return EXIT_IO;
+    tell_output(output, pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int record_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},   {"depth", required_argument, NULL, 'd'},
+        {"signal", required_argument, NULL, 's'},   {"interval", required_argument, NULL, 'i'},
+        {"wrappers", required_argument, NULL, 'w'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *output = NULL, *sig = NULL, *wrappers = NULL;
+    uint64_t depth = 32, interval = 0;
+    options_begin();
+    for (int c; (c = getopt_long(argc, argv, "+o:d:s:i:w:h", longopts, NULL)) != -1;) {
+        switch (c) {
+        case 'o': output = optarg; break;
+        case 'd':
+            if (!parse_count(&cmd_record, "--depth", optarg, &depth))
+                return EXIT_USAGE;
+            if (depth > 256)
+                return usage_error(&cmd_record, "record: --depth %s: at most 256", optarg);
+            break;
+        case 's':
+            if (!valid_signal(optarg))
+                return usage_error(&cmd_record, "record: --signal %s: not a signal that can be caught", optarg);
+            sig = optarg;
+            break;
+        case 'i':
+            if (!parse_count(&cmd_record, "--interval", optarg, &interval))
+                return EXIT_USAGE;
+            if (interval == 0 || interval > 86400 * 365)
+                return usage_error(&cmd_record, "record: --interval %s: from 1 to 31536000 seconds", optarg);
+            break;
+        case 'w': wrappers = optarg; break;
+        case 'h': record_usage(stdout); return EXIT_OK;
+        default: return options_error(&cmd_record, argc, argv, longopts);
+        }
+    }
+    if (optind == argc)
+        return usage_error(&cmd_record, "record: expected a PROGRAM to run");
+    char lib[PATH_MAX + 64], dflt[PATH_MAX], num[24];
+    if (!find_recorder(lib, sizeof lib)) {
+        fprintf(stderr, "heaptool: record: cannot find %s beside heaptool or in %s\n", RECORDER, HT_LIBDIR);
+        return EXIT_IO;
+    }
+    if (!output) {
+        char *prog = strdup(argv[optind]);
+        snprintf(dflt, sizeof dflt, "heaptool.%s.%%p.json.gz", prog ? basename(prog) : "program");
+        free(prog);
+        output = dflt;
+    }
+    const char *preload = getenv("LD_PRELOAD");
+    char *both = malloc(strlen(lib) + (preload ? strlen(preload) : 0) + 2);
+    if (!both)
+        return EXIT_NOMEM;
+    strcpy(both, lib);
+    if (preload && *preload)
+        strcat(strcat(both, ":"), preload);
+    setenv("LD_PRELOAD", both, 1);
+    free(both);
+    setenv("HEAPTOOL_OUTPUT", output, 1);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)depth);
+    setenv("HEAPTOOL_DEPTH", num, 1);
+    if (sig)
+        setenv("HEAPTOOL_SIGNAL", sig, 1);
+    if (interval) {
+        snprintf(num, sizeof num, "%llu", (unsigned long long)interval);
+        setenv("HEAPTOOL_INTERVAL", num, 1);
+    }
+    if (wrappers)
+        setenv("HEAPTOOL_WRAPPERS", wrappers, 1);
+    return run_program(argv + optind, output);
+}
+
+const command cmd_record = {"record", "run a C/C++ program and dump its malloc heap", record_run,
+                            record_usage};

@@ -1,0 +1,295 @@
+/* interpose.c: the malloc family, replaced by LD_PRELOAD. Each function calls the real one (found
+ * with dlsym(RTLD_NEXT)) and records what it did. Invariants:
+ * - the program always gets exactly what libc gives it: the recorder only watches;
+ * - a call made while the recorder is busy on this thread (rec_busy: a nested malloc from inside
+ *   libc or libunwind, a signal handler that interrupted the recorder) passes straight through;
+ * - a block leaves the table before its address can be recorded again: free holds the block's
+ *   shard of the table while libc frees it, realloc takes it out first;
+ * - dlsym itself may call calloc: until the real functions are known, requests are served from a
+ *   static buffer that is never freed;
+ * - in a snapshot child, allocation comes from the recorder's own memory (child_heap) and never
+ *   reaches libc, whose locks may have been held by the parent's other threads at the fork. */
+#include <dlfcn.h>
+#include <malloc.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "record/record.h"
+
+void *(*rec_real_malloc)(size_t);
+void (*rec_real_free)(void *);
+static void *(*real_calloc)(size_t, size_t);
+static void *(*real_realloc)(void *, size_t);
+static void *(*real_reallocarray)(void *, size_t, size_t);
+static int (*real_posix_memalign)(void **, size_t, size_t);
+static void *(*real_aligned_alloc)(size_t, size_t);
+static void *(*real_memalign)(size_t, size_t);
+static void *(*real_valloc)(size_t);
+static void *(*real_pvalloc)(size_t);
+
+REC_TLS int rec_busy;
+atomic_bool rec_tracing;
+bool rec_in_snapshot_child;
+
+/* ---- before dlsym has answered ---- */
+
+static _Alignas(16) char bootstrap[64 * 1024];
+static size_t bootstrap_used;
+static int resolving;
+
+static void *bootstrap_alloc(size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (n > sizeof bootstrap - bootstrap_used)
+        return NULL;
+    void *p = bootstrap + bootstrap_used;
+    bootstrap_used += n;
+    return p; /* static storage: already zero */
+}
+
+static bool from_bootstrap(const void *p)
+{
+    return (const char *)p >= bootstrap && (const char *)p < bootstrap + sizeof bootstrap;
+}
+
+static void resolve(void)
+{
+    resolving = 1;
+    rec_real_free = dlsym(RTLD_NEXT, "free");
+    real_calloc = dlsym(RTLD_NEXT, "calloc");
+    real_realloc = dlsym(RTLD_NEXT, "realloc");
+    real_reallocarray = dlsym(RTLD_NEXT, "reallocarray");
+    real_posix_memalign = dlsym(RTLD_NEXT, "posix_memalign");
+    real_aligned_alloc = dlsym(RTLD_NEXT, "aligned_alloc");
+    real_memalign = dlsym(RTLD_NEXT, "memalign");
+    real_valloc = dlsym(RTLD_NEXT, "valloc");
+    real_pvalloc = dlsym(RTLD_NEXT, "pvalloc");
+    void *(*m)(size_t) = dlsym(RTLD_NEXT, "malloc");
+    resolving = 0;
+    rec_real_malloc = m; /* last: it says the others are ready */
+}
+
+/* ---- a snapshot child's heap: bump allocation from sysmem, never freed ---- */
+
+typedef struct child_chunk {
+    size_t size; /* bytes usable after this header */
+    size_t pad;
+} child_chunk;
+
+static char *child_cur, *child_end;
+
+static void *child_alloc(size_t n, size_t align)
+{
+    if (align < 16)
+        align = 16;
+    for (;;) {
+        uintptr_t p = ((uintptr_t)child_cur + sizeof(child_chunk) + align - 1) & ~(uintptr_t)(align - 1);
+        if (child_cur && p + n <= (uintptr_t)child_end && p + n >= p) {
+            ((child_chunk *)p)[-1].size = n;
+            child_cur = (char *)(p + n);
+            return (void *)p;
+        }
+        size_t want = n + align + sizeof(child_chunk) > (64u << 20) ? n + align + 4096 : (64u << 20);
+        if (want < n || !(child_cur = rec_map(want))) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        child_end = child_cur + want;
+    }
+}
+
+static void *child_realloc(void *old, size_t n)
+{
+    void *p = child_alloc(n, 16);
+    if (p && old) {
+        size_t had = from_bootstrap(old) ? 0 : ((child_chunk *)old)[-1].size;
+        memcpy(p, old, had < n ? had : n);
+    }
+    return p;
+}
+
+/* ---- recording ---- */
+
+static void init(void);
+
+/* Everything a recorded block needs but its address and size. */
+static void record(void *p, size_t n)
+{
+    rec_blocks_prefetch((uintptr_t)p); /* the table's cache miss overlaps the unwinding */
+    uint32_t thread = rec_thread_number(), stack = rec_config.depth ? rec_stack_capture() : 0;
+    uint64_t seq = atomic_fetch_add_explicit(&rec_next_seq, 1, memory_order_relaxed);
+    /* All fields at once: the words are built in registers, not by read-modify-writes. */
+    rec_block b = {.addr = (uintptr_t)p, .size = n, .thread = thread, .seq = seq, .stack = stack};
+    if (REC_UNLIKELY(!rec_blocks_insert(&b)))
+        rec_out_of_memory();
+}
+
+#define ENTER(fallback_expr)                                                                      \
+    do {                                                                                          \
+        if (REC_UNLIKELY(!rec_real_malloc)) {                                                     \
+            if (resolving)                                                                        \
+                return fallback_expr;                                                             \
+            init();                                                                               \
+        }                                                                                         \
+    } while (0)
+
+static inline bool watching(void)
+{
+    return !rec_busy && atomic_load_explicit(&rec_tracing, memory_order_relaxed);
+}
+
+REC_EXPORT void *malloc(size_t n)
+{
+    ENTER(bootstrap_alloc(n));
+    if (REC_UNLIKELY(rec_in_snapshot_child))
+        return child_alloc(n, 16);
+    if (!watching())
+        return rec_real_malloc(n);
+    rec_busy++;
+    void *p = rec_real_malloc(n);
+    if (p)
+        record(p, n);
+    rec_busy--;
+    return p;
+}
+
+REC_EXPORT void free(void *p)
+{
+    if (!p || from_bootstrap(p) || REC_UNLIKELY(rec_in_snapshot_child))
+        return;
+    ENTER((void)0);
+    if (!watching()) {
+        rec_real_free(p);
+        return;
+    }
+    rec_busy++;
+    rec_blocks_free(p, rec_real_free);
+    rec_busy--;
+}
+
+REC_EXPORT void *calloc(size_t k, size_t n)
+{
+    size_t total;
+    if (__builtin_mul_overflow(k, n, &total))
+        total = SIZE_MAX;
+    ENTER(bootstrap_alloc(total));
+    if (REC_UNLIKELY(rec_in_snapshot_child)) {
+        void *p = total == SIZE_MAX ? NULL : child_alloc(total, 16);
+        return p ? memset(p, 0, total) : NULL;
+    }
+    if (!watching())
+        return real_calloc(k, n);
+    rec_busy++;
+    void *p = real_calloc(k, n);
+    if (p)
+        record(p, total);
+    rec_busy--;
+    return p;
+}
+
+/* realloc and reallocarray: the old block leaves the table first (another thread may get its
+ * address the moment libc frees it) and comes back as it was when libc keeps it. */
+static void *resize(void *p, size_t k, size_t n, bool array)
+{
+    size_t total;
+    if (__builtin_mul_overflow(k, n, &total))
+        total = SIZE_MAX;
+    if (!watching())
+        return array ? real_reallocarray(p, k, n) : real_realloc(p, n);
+    rec_busy++;
+    rec_block old;
+    bool had = p && rec_blocks_remove((uintptr_t)p, &old);
+    void *q = array ? real_reallocarray(p, k, n) : real_realloc(p, n);
+    if (q)
+        record(q, total);
+    else if (had && total != 0 && !rec_blocks_insert(&old))
+        rec_out_of_memory();
+    rec_busy--;
+    return q;
+}
+
+REC_EXPORT void *realloc(void *p, size_t n)
+{
+    if (from_bootstrap(p) || REC_UNLIKELY(rec_in_snapshot_child)) {
+        if (rec_in_snapshot_child || !rec_real_malloc)
+            return child_realloc(p, n);
+        void *q = malloc(n); /* out of the bootstrap buffer for good */
+        if (q)
+            memcpy(q, p, n < (size_t)(bootstrap + sizeof bootstrap - (char *)p) ? n : (size_t)(bootstrap + sizeof bootstrap - (char *)p));
+        return q;
+    }
+    ENTER(bootstrap_alloc(n));
+    return resize(p, 1, n, false);
+}
+
+REC_EXPORT void *reallocarray(void *p, size_t k, size_t n)
+{
+    if (from_bootstrap(p) || REC_UNLIKELY(rec_in_snapshot_child)) {
+        size_t total;
+        if (__builtin_mul_overflow(k, n, &total)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return realloc(p, total);
+    }
+    ENTER(NULL);
+    return resize(p, k, n, true);
+}
+
+/* The aligned family: one shape, the real call passed in. */
+#define ALIGNED(call, align, n)                                                                   \
+    do {                                                                                          \
+        ENTER(NULL);                                                                              \
+        if (REC_UNLIKELY(rec_in_snapshot_child))                                                  \
+            return child_alloc(n, align);                                                         \
+        if (!watching())                                                                          \
+            return call;                                                                          \
+        rec_busy++;                                                                               \
+        void *q = call;                                                                           \
+        if (q)                                                                                    \
+            record(q, n);                                                                         \
+        rec_busy--;                                                                               \
+        return q;                                                                                 \
+    } while (0)
+
+REC_EXPORT void *aligned_alloc(size_t align, size_t n) { ALIGNED(real_aligned_alloc(align, n), align, n); }
+REC_EXPORT void *memalign(size_t align, size_t n) { ALIGNED(real_memalign(align, n), align, n); }
+REC_EXPORT void *valloc(size_t n) { ALIGNED(real_valloc(n), 4096, n); }
+REC_EXPORT void *pvalloc(size_t n) { ALIGNED(real_pvalloc(n), 4096, n); }
+
+REC_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    ENTER(ENOMEM);
+    if (REC_UNLIKELY(rec_in_snapshot_child)) {
+        *out = child_alloc(n, align);
+        return *out ? 0 : ENOMEM;
+    }
+    if (!watching())
+        return real_posix_memalign(out, align, n);
+    rec_busy++;
+    int r = real_posix_memalign(out, align, n);
+    if (r == 0)
+        record(*out, n);
+    rec_busy--;
+    return r;
+}
+
+/* ---- setup ---- */
+
+static void init(void)
+{
+    rec_busy++;
+    resolve();
+    rec_busy--;
+}
+
+__attribute__((constructor)) static void construct(void)
+{
+    if (!rec_real_malloc)
+        init();
+    rec_busy++;
+    rec_start();
+    rec_busy--;
+}

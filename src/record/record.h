@@ -1,0 +1,204 @@
+/* record.h: the native recorder (libheaptool-record.so), preloaded into any program: what its
+ * parts share. Invariant: nothing here ever allocates from the program's malloc; the recorder's
+ * own memory comes from mmap (sysmem.c), so recording cannot recurse and a dump taken in a
+ * forked child never touches a heap lock another thread of the parent held. */
+#ifndef HEAPTOOL_RECORD_H
+#define HEAPTOOL_RECORD_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define REC_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+#define REC_LIKELY(x) __builtin_expect(!!(x), 1)
+#define REC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define REC_MAX_DEPTH 256
+#define REC_EXPORT __attribute__((visibility("default")))
+
+/* ---- sysmem.c: the recorder's memory ---- */
+/* Zeroed, page-granular memory from mmap; NULL when the system has none. */
+void *rec_map(size_t bytes);
+void rec_unmap(void *p, size_t bytes);
+/* Address space reserved up front and touched lazily (MAP_NORESERVE): tables that never move. */
+void *rec_reserve(size_t bytes);
+
+/* A lock for the recorder's tables: spins briefly, then yields. Never held across a call into
+ * libc's allocator. */
+typedef struct rec_lock {
+    atomic_flag held;
+} rec_lock;
+void rec_lock_take(rec_lock *l);
+static inline void rec_lock_give(rec_lock *l) { atomic_flag_clear_explicit(&l->held, memory_order_release); }
+
+/* ---- settings.c: what the environment asked for ---- */
+typedef struct rec_settings {
+    char output[4096];  /* path template: %p pid, %n dump number, %% */
+    unsigned depth;     /* frames kept per stack; 0: none */
+    int signo;          /* dump on this signal; 0: none */
+    unsigned interval;  /* dump every this many seconds; 0: never */
+    const char *wrappers; /* HEAPTOOL_WRAPPERS, comma-separated, '*' at the end for a prefix */
+    size_t memory_limit;  /* bytes the block table may take; 0: what the system gives */
+    bool quiet_failures;  /* the output was found unwritable at start: said once, not again */
+} rec_settings;
+extern rec_settings rec_config;
+void rec_settings_read(void);
+/* Writes the path of dump number n into out: %n is n; a numbered dump (signal, interval) of a
+ * template without %n gets ".n" before its ".json". False when it does not fit. */
+bool rec_expand_path(char *out, size_t cap, unsigned n, bool numbered);
+/* Says once on stderr, before the program runs, when the output's directory is not writable. */
+void rec_check_output(void);
+
+/* ---- state shared by interposition and the rest ---- */
+/* Tracing is on (false before setup, after the recorder ran out of memory, and in a snapshot
+ * child). */
+extern atomic_bool rec_tracing;
+/* Set in a snapshot child: malloc is then served from sysmem and never from libc. */
+extern bool rec_in_snapshot_child;
+/* Once, on stderr: the recorder ran out of memory and stopped tracing. */
+void rec_out_of_memory(void);
+extern atomic_bool rec_dropped; /* tracing was dropped: said in the dump's meta */
+/* The thread-local reentrancy guard: set while the recorder works on this thread, so that a
+ * nested malloc (from libunwind, a signal handler, glibc inside the recorder) passes through. */
+extern REC_TLS int rec_busy;
+/* The real allocator, found with dlsym(RTLD_NEXT). */
+extern void *(*rec_real_malloc)(size_t);
+extern void (*rec_real_free)(void *);
+
+/* ---- blocks.c: live blocks, sharded by address ---- */
+typedef struct rec_block {
+    uintptr_t addr;        /* 0: empty slot */
+    uint64_t size : 44;    /* bytes requested */
+    uint64_t thread : 20;  /* allocating thread, from 1 */
+    uint64_t seq : 40;     /* the block's id: a per-process sequence number from 1 */
+    uint64_t stack : 24;   /* stack node + 1; 0: no stack */
+} rec_block;
+
+bool rec_blocks_init(void);
+/* Starts loading addr's slot, for an insert a little later. */
+void rec_blocks_prefetch(uintptr_t addr);
+/* Records a new block; false when the table could not grow (out of memory). */
+bool rec_blocks_insert(const rec_block *b);
+/* Forgets addr, copying what was known into *out when non-NULL; false when it was not live. */
+bool rec_blocks_remove(uintptr_t addr, rec_block *out);
+/* Frees p with release and forgets it. The shard stays held throughout: a thread that gets p
+ * back from malloc meanwhile records it only after the old block is gone. */
+void rec_blocks_free(void *p, void (*release)(void *));
+/* Hold every shard (around fork, so the child sees whole tables) and let go. */
+void rec_blocks_lock_all(void);
+void rec_blocks_unlock_all(void);
+/* Every live block, in no order (only in a snapshot child, or with all shards held). */
+size_t rec_blocks_count(void);
+size_t rec_blocks_copy(rec_block *out, size_t cap);
+extern atomic_uint_fast64_t rec_next_seq;
+
+/* ---- stacks.c: call stacks, captured and shared in a tree ---- */
+typedef struct rec_stack_node {
+    uintptr_t pc;    /* a return address */
+    uint32_t parent; /* node + 1 of the caller; 0: outermost */
+    uint32_t depth;  /* frames from here outwards */
+} rec_stack_node;
+
+bool rec_stacks_init(void);
+/* The current call stack, the recorder's own frames left out, as a node + 1 (0: none). */
+uint32_t rec_stack_capture(void);
+void rec_stacks_lock_all(void);
+void rec_stacks_unlock_all(void);
+const rec_stack_node *rec_stack_nodes(size_t *count);
+/* Marks [lo, hi) as the recorder's own code, left out of stacks. */
+void rec_stacks_skip_module(uintptr_t lo, uintptr_t hi);
+
+/* ---- threads.c: the program's threads ---- */
+typedef struct rec_thread {
+    uint32_t number;           /* from 1, the main thread; 0: free slot */
+    uintptr_t stack_lo, stack_hi;
+    uintptr_t tp;              /* thread pointer (pthread_self()): its control block starts there */
+    bool exited;               /* ended; its control block may live on in glibc's stack cache */
+} rec_thread;
+extern size_t rec_tcb_size;    /* bytes of glibc's thread control block; 0: unknown */
+#define REC_MAX_THREADS 4096
+/* The calling thread's number, assigned on first use. */
+uint32_t rec_thread_number(void);
+/* The calling thread's number when it is a registered program thread, else 0. */
+uint32_t rec_thread_registered(void);
+void rec_threads_init(void);
+/* A copy of the live threads' records; returns how many. */
+size_t rec_threads_copy(rec_thread *out, size_t cap);
+/* After fork, in the child: the calling thread is the only one left. */
+void rec_threads_after_fork_child(void);
+
+/* ---- triggers.c: setup, from the constructor with rec_busy held ---- */
+void rec_start(void);
+
+/* ---- snapshot.c: taking a dump ---- */
+/* Forks a child that scans and writes path; the parent goes on. wait: return once the file is
+ * written. The calling thread's stack is scanned from stack_from up (the frame of the program's
+ * code that asked: the recorder's own frames below hold only stale words); 0 when the caller is
+ * not a program thread. Returns 0, or -1 with a message already printed. */
+int rec_snapshot(const char *path, const char *name, bool wait, uintptr_t stack_from);
+void rec_snapshot_init(void);
+/* Waits for every dump still being written. */
+void rec_snapshot_wait_all(void);
+/* Parent pause of the last snapshot, in nanoseconds (HEAPTOOL_VERBOSE prints it). */
+extern uint64_t rec_last_pause_ns;
+
+/* ---- the snapshot child's work: scan.c, symbols.c, writer.c ---- */
+typedef struct rec_module {
+    char path[512];
+    uintptr_t base;            /* load bias */
+    uintptr_t rw_lo[4], rw_hi[4]; /* writable segments */
+    int nrw;
+    uintptr_t tls_offset;      /* static TLS block: tp + tls_offset; 0 with tls_size 0: none */
+    size_t tls_size;
+    bool self;                 /* the recorder itself: not scanned */
+    bool libc;                 /* its data holds malloc's own chunk pointers (§ scan.c) */
+} rec_module;
+
+typedef struct rec_world {
+    long pid;                    /* the program's */
+    rec_module *modules;
+    size_t nmodules;
+    rec_thread *threads;
+    size_t nthreads;
+    size_t tcb_size;
+    uint32_t current_thread;     /* the thread that asked for the dump */
+    uintptr_t current_sp;        /* its stack pointer at the fork */
+    const void *regs;            /* its registers, saved before the fork */
+    size_t regs_size;
+    const char *name;            /* the snapshot's name, or NULL */
+    char *(*demangle)(const char *, char *, size_t *, int *); /* libstdc++'s, when loaded */
+} rec_world;
+
+/* In the child: scan, symbolize and write path. Returns 0 or an errno. */
+int rec_child_dump(const rec_world *w, const char *path);
+
+/* scan.c: the live blocks indexed by address, and the conservative scan. */
+typedef struct rec_page rec_page;
+typedef struct rec_heap {
+    rec_block *blocks;      /* by address */
+    size_t n;
+    uint32_t *by_id;        /* block indices in id order */
+    uintptr_t lo, hi;       /* from the first block's start to the furthest end */
+    rec_page *pages;        /* blocks starting in each 4 KiB page */
+    size_t page_mask;
+    uint32_t *spanning;     /* blocks that cross a page boundary, by address */
+    size_t nspanning;
+} rec_heap;
+int rec_heap_build(rec_heap *h);
+/* The block holding address w (its index by address) and w's offset in it; -1 when none. */
+long rec_heap_find(const rec_heap *h, uintptr_t w, uint64_t *offset);
+
+enum rec_root_kind { ROOT_GLOBAL, ROOT_STACK, ROOT_REGISTERS, ROOT_TLS };
+typedef struct rec_root {
+    uint32_t block;         /* index by address */
+    uint32_t thread;        /* for stack, registers and tls */
+    uint64_t offset;        /* into the block */
+    uintptr_t where;        /* the word's address, for global names */
+    uint8_t kind;
+    bool exited;            /* of a thread that has ended */
+    int16_t module;         /* for globals */
+} rec_root;
+/* Every root pointer, sorted by the block's id. */
+int rec_scan_roots(const rec_heap *h, const rec_world *w, rec_root **out, size_t *n);
+
+#endif

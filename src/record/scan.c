@@ -1,0 +1,319 @@
+/* scan.c: in the snapshot child, the conservative scan, as memcheck and LeakSanitizer do it:
+ * every aligned word of a root range (the writable segments of every module, every registered
+ * thread's stack, static TLS and the calling thread's registers) and of every live block that
+ * holds the address of a live block's byte is a pointer to that block: at its start, or into its
+ * middle (interior). One exception: pointers into a block's middle from libc's own data are not
+ * counted, because malloc's bookkeeping there (the top chunk, the bins) points at chunk headers,
+ * which lie in the last 16 bytes of the block before: they would make any block look "possibly
+ * lost". A program's pointer from libc's data (stdio's list of open FILEs) is a start pointer.
+ * Lookup: blocks sorted by address; a hash of 4 KiB pages gives the blocks that start in a word's
+ * page, and a short list of the blocks that cross page boundaries covers the others. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ucontext.h>
+#include <unistd.h>
+
+#include "record/record.h"
+
+#define PAGE_SHIFT 12
+
+struct rec_page {
+    uint64_t page;   /* page number + 1; 0: empty slot */
+    uint32_t first;  /* first block starting in it */
+    uint32_t count;
+};
+
+typedef struct keyed {
+    uint64_t key;
+    uint64_t index;
+} keyed;
+
+/* LSD radix sort on key, 16 bits a pass, as many passes as the largest key needs. */
+static int radix_sort(keyed *a, size_t n)
+{
+    keyed *tmp = malloc(n * sizeof *tmp + 1);
+    size_t *count = malloc(65536 * sizeof *count);
+    if (!tmp || !count)
+        return ENOMEM;
+    uint64_t max = 0;
+    for (size_t i = 0; i < n; i++)
+        max |= a[i].key;
+    for (unsigned shift = 0; shift < 64 && (max >> shift); shift += 16) {
+        memset(count, 0, 65536 * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[(a[i].key >> shift) & 0xffff]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < 65536; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(a[i].key >> shift) & 0xffff]++] = a[i];
+        memcpy(a, tmp, n * sizeof *a);
+    }
+    return 0;
+}
+
+static inline size_t page_hash(uint64_t page, size_t mask)
+{
+    return (size_t)((page * 0x9e3779b97f4a7c15ULL) >> 20) & mask;
+}
+
+static int index_pages(rec_heap *h)
+{
+    size_t npages = 0;
+    for (size_t i = 0; i < h->n; i++)
+        if (i == 0 || h->blocks[i].addr >> PAGE_SHIFT != h->blocks[i - 1].addr >> PAGE_SHIFT)
+            npages++;
+    size_t slots = 16;
+    while (slots < npages * 2)
+        slots *= 2;
+    h->pages = calloc(slots, sizeof *h->pages);
+    h->spanning = malloc((h->n + 1) * sizeof *h->spanning);
+    if (!h->pages || !h->spanning)
+        return ENOMEM;
+    h->page_mask = slots - 1;
+    rec_page *cur = NULL;
+    for (size_t i = 0; i < h->n; i++) {
+        uintptr_t a = h->blocks[i].addr, end = a + h->blocks[i].size;
+        uint64_t page = (a >> PAGE_SHIFT) + 1;
+        if (!cur || cur->page != page) {
+            size_t s = page_hash(page, h->page_mask);
+            while (h->pages[s].page)
+                s = (s + 1) & h->page_mask;
+            cur = &h->pages[s];
+            *cur = (rec_page){.page = page, .first = (uint32_t)i};
+        }
+        cur->count++;
+        if (end > 0 && (end - 1) >> PAGE_SHIFT != a >> PAGE_SHIFT)
+            h->spanning[h->nspanning++] = (uint32_t)i;
+        h->hi = end > h->hi ? end : h->hi;
+    }
+    h->lo = h->n ? h->blocks[0].addr : 0;
+    return 0;
+}
+
+int rec_heap_build(rec_heap *h)
+{
+    *h = (rec_heap){0};
+    size_t cap = rec_blocks_count();
+    rec_block *raw = malloc(cap * sizeof *raw + 1);
+    keyed *k = malloc(cap * sizeof *k + 1);
+    if (!raw || !k)
+        return ENOMEM;
+    size_t n = rec_blocks_copy(raw, cap);
+    for (size_t i = 0; i < n; i++)
+        k[i] = (keyed){.key = raw[i].addr, .index = i};
+    int r = radix_sort(k, n);
+    h->blocks = malloc(n * sizeof *h->blocks + 1);
+    h->by_id = malloc(n * sizeof *h->by_id + 1);
+    if (r || !h->blocks || !h->by_id)
+        return ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        h->blocks[i] = raw[k[i].index];
+    h->n = n;
+    for (size_t i = 0; i < n; i++)
+        k[i] = (keyed){.key = h->blocks[i].seq, .index = i};
+    if ((r = radix_sort(k, n)))
+        return r;
+    for (size_t i = 0; i < n; i++)
+        h->by_id[i] = (uint32_t)k[i].index;
+    return index_pages(h);
+}
+
+static inline bool covers(const rec_block *b, uintptr_t w)
+{
+    return w >= b->addr && (w - b->addr < b->size || w == b->addr);
+}
+
+long rec_heap_find(const rec_heap *h, uintptr_t w, uint64_t *offset)
+{
+    if (w < h->lo || w >= h->hi)
+        return -1;
+    uint64_t page = (w >> PAGE_SHIFT) + 1;
+    size_t s = page_hash(page, h->page_mask);
+    while (h->pages[s].page && h->pages[s].page != page)
+        s = (s + 1) & h->page_mask;
+    long found = -1;
+    if (h->pages[s].page) {
+        /* The last block of the page starting at or before w; else the block before the page. */
+        size_t lo = h->pages[s].first, hi = lo + h->pages[s].count;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (h->blocks[mid].addr <= w)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        found = (long)lo - 1;
+    } else {
+        size_t lo = 0, hi = h->nspanning;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (h->blocks[h->spanning[mid]].addr <= w)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        found = lo ? (long)h->spanning[lo - 1] : -1;
+    }
+    if (found < 0 || !covers(&h->blocks[found], w))
+        return -1;
+    *offset = w - h->blocks[found].addr;
+    return found;
+}
+
+/* ---- roots ---- */
+
+typedef struct roots {
+    rec_root *a;
+    size_t n, cap;
+    const rec_heap *heap;
+    uintptr_t *readable; /* [lo, hi) pairs from /proc/self/maps */
+    size_t nreadable;
+} roots;
+
+static int push(roots *r, rec_root root)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 1024;
+        rec_root *a = realloc(r->a, cap * sizeof *a);
+        if (!a)
+            return ENOMEM;
+        r->a = a;
+        r->cap = cap;
+    }
+    r->a[r->n++] = root;
+    return 0;
+}
+
+/* Scans the words of [lo, hi) that are mapped readable; words in [skip_lo, skip_hi) are left
+ * to another range. */
+static int scan_range(roots *r, uintptr_t lo, uintptr_t hi, uintptr_t skip_lo, uintptr_t skip_hi,
+                      rec_root proto, bool start_only)
+{
+    lo = (lo + 7) & ~(uintptr_t)7;
+    for (size_t m = 0; m < r->nreadable; m++) {
+        uintptr_t a = lo > r->readable[2 * m] ? lo : r->readable[2 * m];
+        uintptr_t b = hi < r->readable[2 * m + 1] ? hi : r->readable[2 * m + 1];
+        for (uintptr_t p = a; p + 8 <= b; p += 8) {
+            if (p >= skip_lo && p < skip_hi)
+                continue;
+            uint64_t off;
+            long k = rec_heap_find(r->heap, *(const uintptr_t *)p, &off);
+            if (k < 0 || (start_only && off))
+                continue;
+            proto.block = (uint32_t)k;
+            proto.offset = off;
+            proto.where = p;
+            if (push(r, proto))
+                return ENOMEM;
+        }
+    }
+    return 0;
+}
+
+static int read_maps(roots *r)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    size_t len = 0, cap = 1 << 16;
+    char *text = malloc(cap);
+    for (ssize_t k; text && (k = read(fd, text + len, cap - len - 1)) > 0;) {
+        len += (size_t)k;
+        if (cap - len < 4096)
+            text = realloc(text, cap *= 2);
+    }
+    close(fd);
+    if (!text)
+        return ENOMEM;
+    text[len] = '\0';
+    r->readable = malloc((len / 20 + 1) * 2 * sizeof *r->readable);
+    if (!r->readable)
+        return ENOMEM;
+    for (char *line = text; *line;) {
+        char *nl = strchr(line, '\n'), *end;
+        if (nl)
+            *nl = '\0';
+        uintptr_t a = strtoull(line, &end, 16), b = strtoull(end + 1, &end, 16);
+        if (end[1] == 'r' && !strstr(end, "[vvar]")) { /* vvar may fault when read */
+            r->readable[2 * r->nreadable] = a;
+            r->readable[2 * r->nreadable++ + 1] = b;
+        }
+        line = nl ? nl + 1 : line + strlen(line);
+    }
+    return 0;
+}
+
+/* A thread's roots: its static TLS blocks (just below its thread pointer) and its control block
+ * (from the thread pointer on) as tls, the rest of its stack as stack. An exited thread whose
+ * stack glibc still caches has only its control block. */
+static int scan_thread(roots *r, const rec_world *w, const rec_thread *th)
+{
+    uintptr_t tls_lo = th->tp, tls_hi = th->tp + w->tcb_size;
+    rec_root tls = {.kind = ROOT_TLS, .thread = th->number, .exited = th->exited};
+    for (size_t m = 0; !th->exited && m < w->nmodules; m++) {
+        const rec_module *mod = &w->modules[m];
+        if (!mod->tls_size || mod->self)
+            continue;
+        uintptr_t a = th->tp + mod->tls_offset;
+        tls_lo = a < tls_lo ? a : tls_lo;
+        if (scan_range(r, a, a + mod->tls_size, 0, 0, tls, mod->libc))
+            return ENOMEM;
+    }
+    if (scan_range(r, th->tp, tls_hi, 0, 0, tls, false))
+        return ENOMEM;
+    if (th->exited)
+        return 0;
+    uintptr_t lo = th->number == w->current_thread ? w->current_sp : th->stack_lo;
+    rec_root stack = {.kind = ROOT_STACK, .thread = th->number};
+    return scan_range(r, lo, th->stack_hi, tls_lo, tls_hi, stack, false);
+}
+
+static int scan_threads(roots *r, const rec_world *w)
+{
+    for (size_t t = 0; t < w->nthreads; t++)
+        if (scan_thread(r, w, &w->threads[t]))
+            return ENOMEM;
+    if (w->current_thread) {
+        const ucontext_t *uc = w->regs;
+        rec_root proto = {.kind = ROOT_REGISTERS, .thread = w->current_thread};
+        uintptr_t a = (uintptr_t)uc->uc_mcontext.gregs;
+        if (scan_range(r, a, a + sizeof uc->uc_mcontext.gregs, 0, 0, proto, false))
+            return ENOMEM;
+    }
+    return 0;
+}
+
+static const rec_heap *sort_heap;
+static int by_block_id(const void *a, const void *b)
+{
+    uint64_t x = sort_heap->blocks[((const rec_root *)a)->block].seq;
+    uint64_t y = sort_heap->blocks[((const rec_root *)b)->block].seq;
+    return x < y ? -1 : x > y;
+}
+
+int rec_scan_roots(const rec_heap *h, const rec_world *w, rec_root **out, size_t *n)
+{
+    roots r = {.heap = h};
+    int err = read_maps(&r);
+    for (size_t m = 0; !err && m < w->nmodules; m++) {
+        const rec_module *mod = &w->modules[m];
+        rec_root proto = {.kind = ROOT_GLOBAL, .module = (int16_t)m};
+        for (int s = 0; !err && !mod->self && s < mod->nrw; s++)
+            err = scan_range(&r, mod->rw_lo[s], mod->rw_hi[s], 0, 0, proto, mod->libc);
+    }
+    if (!err)
+        err = scan_threads(&r, w);
+    if (err)
+        return err;
+    sort_heap = h;
+    qsort(r.a, r.n, sizeof *r.a, by_block_id);
+    *out = r.a;
+    *n = r.n;
+    return 0;
+}

@@ -1,0 +1,192 @@
+/* snapshot.c: taking a dump without stopping the program, as Redis takes its snapshots: the
+ * parent notes what the child will need (modules, threads, its own registers), holds the
+ * recorder's tables for the instant of a fork, and goes on; the child, a copy-on-write image of
+ * that instant, scans and writes at leisure.
+ * Consistency: every block live at the fork is in the dump with its contents as they were then.
+ * The child sees the memory of every thread but the registers of the calling thread only: a block
+ * whose only pointer sits in another thread's register at that instant looks unreachable. Other
+ * threads' stacks are scanned whole (their stack pointer is not known), which can keep blocks
+ * reachable through stale words below it.
+ * The child is made with a raw clone whose exit raises no SIGCHLD and which wait() without
+ * __WALL does not see: the program's own child handling never meets it. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "record/record.h"
+
+#define MAX_MODULES 1024
+#define MAX_PENDING 64
+
+uint64_t rec_last_pause_ns;
+static rec_lock one_at_a_time;
+static rec_module *modules;   /* MAX_MODULES, sysmem */
+static rec_thread *threads;   /* REC_MAX_THREADS, sysmem */
+static ucontext_t *registers; /* sysmem: outside every stack, so the scan tells it apart */
+static char exe_path[512];
+static pid_t pending[MAX_PENDING];
+static size_t npending;
+static rec_lock pending_lock;
+
+static size_t rec_modules_refresh(void);
+
+void rec_snapshot_init(void)
+{
+    modules = rec_map(MAX_MODULES * sizeof *modules);
+    threads = rec_map(REC_MAX_THREADS * sizeof *threads);
+    registers = rec_map(sizeof *registers);
+    ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
+    exe_path[n > 0 ? n : 0] = '\0';
+    rec_modules_refresh(); /* finds the recorder's own code, which stacks leave out */
+}
+
+typedef struct collect {
+    size_t n;
+    uintptr_t tp;
+    uintptr_t self_addr;
+} collect;
+
+static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    collect *c = arg;
+    if (c->n == MAX_MODULES)
+        return 1;
+    rec_module *m = &modules[c->n];
+    *m = (rec_module){.base = info->dlpi_addr};
+    const char *name = info->dlpi_name && *info->dlpi_name ? info->dlpi_name : c->n == 0 ? exe_path : "";
+    snprintf(m->path, sizeof m->path, "%s", name);
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr, end = start + ph->p_memsz;
+        if (ph->p_type == PT_LOAD) {
+            lo = start < lo ? start : lo;
+            hi = end > hi ? end : hi;
+            if ((ph->p_flags & PF_W) && m->nrw < 4) {
+                m->rw_lo[m->nrw] = start & ~(uintptr_t)7;
+                m->rw_hi[m->nrw++] = end;
+            }
+        }
+        /* A static TLS block lies just below the thread pointer at the same offset in every
+         * thread; a dynamic one (dlopen) is a heap block of its own, scanned as such. */
+        uintptr_t tls = (uintptr_t)info->dlpi_tls_data;
+        if (ph->p_type == PT_TLS && tls && tls < c->tp && c->tp - tls < (1u << 20)) {
+            m->tls_offset = tls - c->tp;
+            m->tls_size = ph->p_memsz;
+        }
+    }
+    m->self = c->self_addr >= lo && c->self_addr < hi;
+    m->libc = strstr(m->path, "/libc.so") != NULL;
+    if (m->self)
+        rec_stacks_skip_module(lo, hi);
+    c->n++;
+    return 0;
+}
+
+static size_t rec_modules_refresh(void)
+{
+    collect c = {.tp = (uintptr_t)pthread_self(), .self_addr = (uintptr_t)rec_modules_refresh};
+    dl_iterate_phdr(add_module, &c);
+    return c.n;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static int reap(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, __WALL) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static void reap_finished(bool block)
+{
+    rec_lock_take(&pending_lock);
+    for (size_t i = 0; i < npending;) {
+        int status;
+        pid_t r = block ? pending[i] : waitpid(pending[i], &status, __WALL | WNOHANG);
+        if (block)
+            reap(pending[i]);
+        if (r == pending[i] || r < 0)
+            pending[i] = pending[--npending];
+        else
+            i++;
+    }
+    rec_lock_give(&pending_lock);
+}
+
+void rec_snapshot_wait_all(void) { reap_finished(true); }
+
+int rec_snapshot(const char *path, const char *name, bool wait, uintptr_t stack_from)
+{
+    if (!modules || !threads || !registers)
+        return -1;
+    reap_finished(false);
+    rec_lock_take(&one_at_a_time);
+    rec_world w = {.modules = modules, .threads = threads, .name = name};
+    w.nmodules = rec_modules_refresh();
+    w.nthreads = rec_threads_copy(threads, REC_MAX_THREADS);
+    w.current_thread = rec_thread_registered();
+    w.regs = registers;
+    w.regs_size = sizeof *registers;
+    w.pid = getpid();
+    w.tcb_size = rec_tcb_size;
+    w.demangle = dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    getcontext(registers);
+    w.current_sp = stack_from;
+    if (!stack_from)
+        w.current_thread = 0;
+    uint64_t t0 = now_ns();
+    rec_stacks_lock_all();
+    rec_blocks_lock_all();
+    long pid = syscall(SYS_clone, 0L /* no flags, no exit signal */, NULL, NULL, NULL, NULL);
+    if (pid == 0) {
+        rec_in_snapshot_child = true;
+        atomic_store(&rec_tracing, false);
+        _exit(rec_child_dump(&w, path) == 0 ? 0 : 1);
+    }
+    rec_blocks_unlock_all();
+    rec_stacks_unlock_all();
+    rec_last_pause_ns = now_ns() - t0;
+    rec_lock_give(&one_at_a_time);
+    if (pid < 0) {
+        fprintf(stderr, "heaptool: cannot dump to %s: fork: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (getenv("HEAPTOOL_VERBOSE")) {
+        struct rusage self;
+        getrusage(RUSAGE_SELF, &self); /* the program's own peak, dump children apart */
+        fprintf(stderr, "heaptool: dump %s: program paused %.3f ms; %zu live blocks; program peak RSS %ld MiB\n",
+                path, rec_last_pause_ns / 1e6, rec_blocks_count(), self.ru_maxrss / 1024);
+    }
+    if (wait) {
+        int r = reap((pid_t)pid);
+        if (getenv("HEAPTOOL_VERBOSE"))
+            fprintf(stderr, "heaptool: dump %s: written in %.3f s\n", path, (now_ns() - t0) / 1e9);
+        return r;
+    }
+    rec_lock_take(&pending_lock);
+    if (npending < MAX_PENDING)
+        pending[npending++] = (pid_t)pid;
+    rec_lock_give(&pending_lock);
+    return 0;
+}

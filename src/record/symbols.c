@@ -1,0 +1,163 @@
+/* symbols.c: in the snapshot child, code addresses and data addresses to names, with elfutils'
+ * libdw: function, source file and line where DWARF allows (separate debug files are found the
+ * standard way), module and offset always. A symbol only names an address it covers: a stripped
+ * library's static function is not passed off as the exported one before it. The modules are the
+ * ones the parent listed before the fork (no /proc reading, no loader lock here). Also: which
+ * functions are allocation wrappers, so that a block's type is its innermost other function. */
+#include <elfutils/libdwfl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record/symbols.h"
+
+static char *debuginfo_path;
+static const Dwfl_Callbacks callbacks = {
+    .find_elf = dwfl_linux_proc_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .debuginfo_path = &debuginfo_path,
+};
+
+struct rec_symbols {
+    Dwfl *dwfl;
+    const rec_world *world;
+    char *(*demangle)(const char *, char *, size_t *, int *);
+};
+
+rec_symbols *rec_symbols_open(const rec_world *w)
+{
+    rec_symbols *s = calloc(1, sizeof *s);
+    if (!s || !(s->dwfl = dwfl_begin(&callbacks))) {
+        free(s);
+        return NULL;
+    }
+    s->world = w;
+    s->demangle = w->demangle;
+    dwfl_report_begin(s->dwfl);
+    for (size_t i = 0; i < w->nmodules; i++)
+        if (w->modules[i].path[0] == '/')
+            dwfl_report_elf(s->dwfl, w->modules[i].path, w->modules[i].path, -1, w->modules[i].base,
+                            false);
+    dwfl_report_end(s->dwfl, NULL, NULL);
+    return s;
+}
+
+void rec_symbols_close(rec_symbols *s)
+{
+    if (s)
+        dwfl_end(s->dwfl);
+    free(s);
+}
+
+static const rec_module *module_of(const rec_world *w, uintptr_t addr, Dwfl_Module *m)
+{
+    Dwarf_Addr lo;
+    const char *name = m ? dwfl_module_info(m, NULL, &lo, NULL, NULL, NULL, NULL, NULL) : NULL;
+    for (size_t i = 0; name && i < w->nmodules; i++)
+        if (!strcmp(w->modules[i].path, name))
+            return &w->modules[i];
+    (void)addr;
+    return NULL;
+}
+
+/* The symbol covering addr (a size-0 symbol covers only its own address), or NULL. */
+static const char *covering_symbol(Dwfl_Module *m, uintptr_t addr, GElf_Off *off)
+{
+    GElf_Sym sym;
+    const char *name = dwfl_module_addrinfo(m, addr, off, &sym, NULL, NULL, NULL);
+    if (!name || !*name || (sym.st_size ? *off >= sym.st_size : *off != 0))
+        return NULL;
+    return name;
+}
+
+void rec_symbolize(rec_symbols *s, uintptr_t pc, rec_frame_info *f)
+{
+    *f = (rec_frame_info){0};
+    uintptr_t at = pc - 1; /* a return address: the call is the instruction before it */
+    Dwfl_Module *m = dwfl_addrmodule(s->dwfl, at);
+    const rec_module *mod = module_of(s->world, at, m);
+    if (mod) {
+        f->module = mod->path;
+        f->offset = pc - mod->base;
+    }
+    if (!m)
+        return;
+    GElf_Off off;
+    const char *name = covering_symbol(m, at, &off);
+    if (name) {
+        int status = -1;
+        char *plain = s->demangle && name[0] == '_' && name[1] == 'Z'
+                          ? s->demangle(name, NULL, NULL, &status)
+                          : NULL;
+        f->function = status == 0 && plain ? plain : strndup(name, strcspn(name, "@")); /* no @@GLIBC_2.34 */
+    }
+    Dwfl_Line *line = dwfl_module_getsrc(m, at);
+    int lineno = 0;
+    const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+    if (file) {
+        f->file = strdup(file);
+        f->line = lineno > 0 ? (uint32_t)lineno : 0;
+    }
+}
+
+static const char *basename_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+void rec_global_name(rec_symbols *s, int module, uintptr_t where, char *buf, size_t cap)
+{
+    const rec_module *mod = &s->world->modules[module];
+    bool main_program = module == 0;
+    Dwfl_Module *m = dwfl_addrmodule(s->dwfl, where);
+    GElf_Off off = 0;
+    const char *name = m ? covering_symbol(m, where, &off) : NULL;
+    const char *prefix = main_program ? "" : basename_of(mod->path);
+    const char *colon = main_program ? "" : ":";
+    if (name && off)
+        snprintf(buf, cap, "%s%s%s+0x%llx", prefix, colon, name, (unsigned long long)off);
+    else if (name)
+        snprintf(buf, cap, "%s%s%s", prefix, colon, name);
+    else
+        snprintf(buf, cap, "%s+0x%llx", basename_of(mod->path),
+                 (unsigned long long)(where - mod->base));
+}
+
+/* Allocators and the wrappers people put around them; '*' ends a prefix. */
+static const char *const builtin_wrappers[] = {
+    "malloc", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc", "memalign",
+    "valloc", "pvalloc", "operator new*", "operator new[]*", "_Znwm*", "_Znam*",
+    "__gnu_cxx::new_allocator*", "std::__new_allocator*", "std::allocator*",
+    "std::allocator_traits*", "xmalloc", "xcalloc", "xrealloc", "xzalloc", "xstrdup", "xstrndup",
+    "xmemdup", "xreallocarray", "g_malloc*", "g_try_malloc*", "g_realloc*", "g_try_realloc*",
+    "g_new*", "g_strdup*", "g_strndup", "g_memdup*", "g_slice_alloc*", "strdup", "strndup",
+    "__strdup", "__strndup", "wcsdup", "asprintf", "vasprintf", "__asprintf_chk",
+    "__vasprintf_chk", "emalloc*", "ecalloc*", "erealloc*", "estrdup*", "PyMem_RawMalloc",
+    "PyMem_RawCalloc", "PyMem_RawRealloc", "PyMem_Malloc", "PyMem_Calloc", "PyMem_Realloc",
+    "PyObject_Malloc", "PyObject_Calloc", "PyObject_Realloc", "_PyMem_*", "_PyObject_Malloc*",
+    "sqlite3Malloc*", "sqlite3_malloc*", "sqlite3_realloc*", "sqlite3DbMalloc*",
+    "sqlite3DbRealloc*", "jv_mem_alloc*", "jv_mem_calloc*", "jv_mem_realloc*",
+    "xmallocz", "do_xmalloc",
+};
+
+static bool matches(const char *pattern, size_t len, const char *function)
+{
+    if (len && pattern[len - 1] == '*')
+        return strncmp(pattern, function, len - 1) == 0;
+    return strlen(function) == len && strncmp(pattern, function, len) == 0;
+}
+
+bool rec_is_wrapper(const char *function, const char *extra)
+{
+    for (size_t i = 0; i < sizeof builtin_wrappers / sizeof builtin_wrappers[0]; i++)
+        if (matches(builtin_wrappers[i], strlen(builtin_wrappers[i]), function))
+            return true;
+    for (const char *p = extra; p && *p;) {
+        size_t len = strcspn(p, ",");
+        if (len && matches(p, len, function))
+            return true;
+        p += len + (p[len] == ',');
+    }
+    return false;
+}

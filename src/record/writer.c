@@ -1,0 +1,446 @@
+/* writer.c: the snapshot child's work, start to end: index the blocks, find the roots, name the
+ * stacks, and write heapdump v1 (formats/heapdump.md) in its streaming layout: one record a
+ * line, sections in order, records by id. The file is written beside its final name and renamed
+ * into place, so a crash never leaves half a dump under it; ".gz" is gzip, level 1.
+ * A block's type is the innermost frame of its stack that is not an allocation wrapper (named by
+ * its function, else by module and offset); its site is its whole stack. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "record/symbols.h"
+
+/* ---- the output ---- */
+
+typedef struct out {
+    int fd;
+    gzFile gz;
+    int err;
+    size_t len;
+    char buf[1 << 20];
+} out;
+
+static void flush(out *o)
+{
+    if (o->err || !o->len)
+        return;
+    if (o->gz) {
+        if (gzwrite(o->gz, o->buf, (unsigned)o->len) != (int)o->len)
+            o->err = EIO;
+    } else {
+        for (size_t done = 0; done < o->len;) {
+            ssize_t k = write(o->fd, o->buf + done, o->len - done);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0) {
+                o->err = k < 0 ? errno : EIO;
+                break;
+            }
+            done += (size_t)k;
+        }
+    }
+    o->len = 0;
+}
+
+static void put(out *o, const char *s, size_t n)
+{
+    if (sizeof o->buf - o->len < n)
+        flush(o);
+    if (n > sizeof o->buf) {
+        o->err = o->err ? o->err : E2BIG;
+        return;
+    }
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+}
+
+static void puts_(out *o, const char *s) { put(o, s, strlen(s)); }
+/* A string literal, its length known at compile time. */
+#define PUTL(o, lit) put(o, lit, sizeof lit - 1)
+
+static void put_u64(out *o, uint64_t v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    do
+        *--p = (char)('0' + v % 10);
+    while (v /= 10);
+    put(o, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+/* Valid UTF-8 passes; quotes, backslashes and controls are escaped; other bytes become \xNN. */
+static void put_string(out *o, const char *s)
+{
+    put(o, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        char esc[8];
+        size_t seq = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+        for (size_t i = 1; i < seq; i++)
+            if ((p[i] & 0xc0) != 0x80)
+                seq = 0;
+        if (*p == '"' || *p == '\\') {
+            esc[0] = '\\', esc[1] = (char)*p;
+            put(o, esc, 2);
+        } else if (*p < 0x20 || *p == 0x7f) {
+            snprintf(esc, sizeof esc, "\\u%04x", *p);
+            put(o, esc, 6);
+        } else if (seq == 0 || (seq == 2 && *p < 0xc2)) {
+            snprintf(esc, sizeof esc, "\\\\x%02x", *p);
+            put(o, esc, 5);
+            seq = 1;
+        } else {
+            put(o, (const char *)p, seq);
+            p += seq;
+            continue;
+        }
+        p++;
+    }
+    put(o, "\"", 1);
+}
+
+/* ---- stacks, frames, types ---- */
+
+typedef struct naming {
+    size_t nnodes;
+    const rec_stack_node *nodes;
+    uint8_t *used;            /* node is on some live block's stack */
+    uint32_t *frame_of;       /* node -> frame id */
+    rec_frame_info *frames;   /* by frame id */
+    size_t nframes;
+    uint32_t *type_of;        /* leaf node -> type id; UINT32_MAX: not a leaf */
+    char **types;             /* by type id */
+    size_t ntypes;
+    uint32_t *type_frame;     /* leaf node -> node of the frame that names it */
+} naming;
+
+static char *frame_label(const rec_frame_info *f, uintptr_t pc)
+{
+    char buf[640];
+    if (f->function)
+        return strdup(f->function);
+    if (f->module) {
+        const char *slash = strrchr(f->module, '/');
+        snprintf(buf, sizeof buf, "%s+0x%llx", slash ? slash + 1 : f->module, (unsigned long long)f->offset);
+    } else {
+        snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)pc);
+    }
+    return strdup(buf);
+}
+
+static uint32_t intern_type(naming *n, char *name)
+{
+    for (size_t i = 0; i < n->ntypes; i++) /* types are few: a table per function */
+        if (!strcmp(n->types[i], name)) {
+            free(name);
+            return (uint32_t)i;
+        }
+    n->types[n->ntypes] = name;
+    return (uint32_t)n->ntypes++;
+}
+
+static int name_stacks(naming *n, const rec_heap *h, rec_symbols *sym, const char *wrappers)
+{
+    n->nodes = rec_stack_nodes(&n->nnodes);
+    size_t nn = n->nnodes;
+    n->used = calloc(nn + 1, 1);
+    n->frame_of = calloc(nn + 1, sizeof *n->frame_of);
+    n->type_of = malloc((nn + 1) * sizeof *n->type_of);
+    n->type_frame = calloc(nn + 1, sizeof *n->type_frame);
+    n->frames = calloc(nn + 1, sizeof *n->frames);
+    n->types = calloc(nn + 2, sizeof *n->types);
+    if (!n->used || !n->frame_of || !n->type_of || !n->type_frame || !n->frames || !n->types)
+        return ENOMEM;
+    memset(n->type_of, 0xff, (nn + 1) * sizeof *n->type_of);
+    for (size_t i = 0; i < h->n; i++)
+        for (uint32_t k = h->blocks[i].stack; k && !n->used[k - 1]; k = n->nodes[k - 1].parent)
+            n->used[k - 1] = 1;
+    /* One frame per distinct return address (small open-addressing map pc -> frame). */
+    size_t slots = 64;
+    while (slots < nn * 2)
+        slots *= 2;
+    uint32_t *map = calloc(slots, sizeof *map);
+    if (!map)
+        return ENOMEM;
+    for (size_t k = 0; k < nn; k++) {
+        if (!n->used[k])
+            continue;
+        uintptr_t pc = n->nodes[k].pc;
+        size_t s = (size_t)((pc * 0x9e3779b97f4a7c15ULL) >> 17) & (slots - 1);
+        for (; map[s]; s = (s + 1) & (slots - 1))
+            if (n->nodes[map[s] - 1].pc == pc)
+                break;
+        if (!map[s]) {
+            map[s] = (uint32_t)k + 1; /* the first node with this pc stands for the frame */
+            rec_symbolize(sym, pc, &n->frames[n->nframes]);
+            n->frame_of[k] = (uint32_t)n->nframes++;
+        } else {
+            n->frame_of[k] = n->frame_of[map[s] - 1];
+        }
+    }
+    free(map);
+    n->types[n->ntypes++] = strdup("(no stack)");
+    for (size_t i = 0; i < h->n; i++) {
+        uint32_t leaf = h->blocks[i].stack;
+        if (!leaf || n->type_of[leaf - 1] != UINT32_MAX)
+            continue;
+        uint32_t k = leaf;
+        while (n->nodes[k - 1].parent) {
+            const rec_frame_info *f = &n->frames[n->frame_of[k - 1]];
+            if (!f->function || !rec_is_wrapper(f->function, wrappers))
+                break;
+            k = n->nodes[k - 1].parent;
+        }
+        n->type_frame[leaf - 1] = k;
+        n->type_of[leaf - 1] = intern_type(n, frame_label(&n->frames[n->frame_of[k - 1]], n->nodes[k - 1].pc));
+    }
+    return 0;
+}
+
+/* ---- sections ---- */
+
+static void write_meta(out *o, const rec_world *w)
+{
+    char when[64];
+    struct timespec now;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    puts_(o, "{\"format\": \"heapdump\", \"version\": 1,\n \"meta\": {\"producer\": \"heaptool-record " HT_VERSION
+             "\", \"created\": ");
+    put_string(o, when);
+    puts_(o, ", \"pid\": ");
+    put_u64(o, (uint64_t)w->pid);
+    puts_(o, ", \"pointer_size\": 8");
+    if (w->name) {
+        puts_(o, ", \"name\": ");
+        put_string(o, w->name);
+    }
+    if (atomic_load(&rec_dropped))
+        puts_(o, ", \"incomplete\": \"the recorder ran out of memory and stopped recording: "
+                 "blocks allocated after that are missing\"");
+    puts_(o, "},\n");
+}
+
+static void write_names(out *o, const naming *n)
+{
+    puts_(o, " \"types\": [");
+    for (size_t t = 0; t < n->ntypes; t++) {
+        puts_(o, t ? ",\n  {\"id\": " : "\n  {\"id\": ");
+        put_u64(o, t);
+        puts_(o, ", \"name\": ");
+        put_string(o, n->types[t]);
+        puts_(o, "}");
+    }
+    puts_(o, "\n ],\n \"frames\": [");
+    for (size_t f = 0; f < n->nframes; f++) {
+        const rec_frame_info *fr = &n->frames[f];
+        puts_(o, f ? ",\n  {\"id\": " : "\n  {\"id\": ");
+        put_u64(o, f);
+        if (fr->function)
+            puts_(o, ", \"function\": "), put_string(o, fr->function);
+        if (fr->file) {
+            puts_(o, ", \"file\": "), put_string(o, fr->file);
+            puts_(o, ", \"line\": "), put_u64(o, fr->line);
+        }
+        if (fr->module) {
+            puts_(o, ", \"module\": "), put_string(o, fr->module);
+            puts_(o, ", \"offset\": "), put_u64(o, fr->offset);
+        }
+        if (!fr->function && !fr->file && !fr->module)
+            puts_(o, ", \"function\": \"?\"");
+        puts_(o, "}");
+    }
+    puts_(o, "\n ],\n \"stacks\": [");
+    bool first = true;
+    for (size_t k = 0; k < n->nnodes; k++) {
+        if (!n->used[k])
+            continue;
+        puts_(o, first ? "\n  {\"id\": " : ",\n  {\"id\": ");
+        first = false;
+        put_u64(o, k);
+        puts_(o, ", \"frame\": "), put_u64(o, n->frame_of[k]);
+        if (n->nodes[k].parent)
+            puts_(o, ", \"parent\": "), put_u64(o, n->nodes[k].parent - 1);
+        puts_(o, "}");
+    }
+    puts_(o, "\n ],\n \"sites\": [");
+    first = true;
+    for (size_t k = 0; k < n->nnodes; k++) {
+        if (n->type_of[k] == UINT32_MAX)
+            continue;
+        const rec_frame_info *f = &n->frames[n->frame_of[n->type_frame[k] - 1]];
+        puts_(o, first ? "\n  {\"id\": " : ",\n  {\"id\": ");
+        first = false;
+        put_u64(o, k);
+        puts_(o, ", \"file\": "), put_string(o, f->file ? f->file : "");
+        puts_(o, ", \"line\": "), put_u64(o, f->file ? f->line : 0);
+        puts_(o, ", \"function\": "), put_string(o, n->types[n->type_of[k]]);
+        puts_(o, ", \"stack\": "), put_u64(o, k);
+        puts_(o, "}");
+    }
+    puts_(o, "\n ],\n");
+}
+
+/* "+0x18": where a reference sits in its holder. */
+static void put_offset_name(out *o, uint64_t v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    *--p = '"';
+    do
+        *--p = "0123456789abcdef"[v & 15];
+    while (v >>= 4);
+    memcpy(p -= 4, "\"+0x", 4);
+    put(o, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+static void write_object(out *o, const rec_heap *h, const naming *n, const rec_block *b)
+{
+    PUTL(o, "  {\"id\": "), put_u64(o, b->seq);
+    PUTL(o, ", \"type\": "), put_u64(o, b->stack ? n->type_of[b->stack - 1] : 0);
+    PUTL(o, ", \"size\": "), put_u64(o, b->size);
+    if (b->stack)
+        PUTL(o, ", \"site\": "), put_u64(o, b->stack - 1);
+    PUTL(o, ", \"address\": "), put_u64(o, b->addr);
+    PUTL(o, ", \"thread\": "), put_u64(o, b->thread);
+    /* Interior references are listed after the refs: remembered here. */
+    static uint64_t (*interior)[2];
+    static size_t cap;
+    size_t ninterior = 0, k = 0;
+    const uintptr_t *words = (const uintptr_t *)b->addr;
+    for (size_t i = 0; i < b->size / sizeof *words; i++) {
+        uint64_t off;
+        long t = rec_heap_find(h, words[i], &off);
+        if (t < 0)
+            continue;
+        if (k)
+            PUTL(o, ", [");
+        else
+            PUTL(o, ", \"refs\": [[");
+        put_u64(o, h->blocks[t].seq);
+        PUTL(o, ", ");
+        put_offset_name(o, i * sizeof *words);
+        PUTL(o, "]");
+        if (off && ninterior == cap) {
+            void *bigger = realloc(interior, (cap = cap ? cap * 2 : 64) * sizeof *interior);
+            if (!bigger) {
+                o->err = ENOMEM;
+                return;
+            }
+            interior = bigger;
+        }
+        if (off) {
+            interior[ninterior][0] = k;
+            interior[ninterior++][1] = off;
+        }
+        k++;
+    }
+    if (k)
+        PUTL(o, "]");
+    for (size_t i = 0; i < ninterior; i++) {
+        puts_(o, i ? ", [" : ", \"interior\": [[");
+        put_u64(o, interior[i][0]);
+        puts_(o, ", ");
+        put_u64(o, interior[i][1]);
+        puts_(o, i + 1 == ninterior ? "]]" : "]");
+    }
+    PUTL(o, "}");
+}
+
+static void write_roots(out *o, const rec_heap *h, const rec_world *w, rec_symbols *sym,
+                        const rec_root *roots, size_t nroots)
+{
+    static const char *const kinds[] = {"global", "stack", "registers", "tls"};
+    puts_(o, "\n ],\n \"roots\": [");
+    for (size_t i = 0; i < nroots; i++) {
+        const rec_root *r = &roots[i];
+        char name[700];
+        if (r->kind == ROOT_GLOBAL)
+            rec_global_name(sym, r->module, r->where, name, sizeof name);
+        else
+            snprintf(name, sizeof name, "%s of %sthread %u", kinds[r->kind], r->exited ? "exited " : "",
+                     r->thread);
+        puts_(o, i ? ",\n  {\"id\": " : "\n  {\"id\": ");
+        put_u64(o, h->blocks[r->block].seq);
+        puts_(o, ", \"kind\": \""), puts_(o, kinds[r->kind]);
+        puts_(o, "\", \"name\": "), put_string(o, name);
+        if (r->offset)
+            puts_(o, ", \"offset\": "), put_u64(o, r->offset);
+        puts_(o, "}");
+    }
+    (void)w;
+    puts_(o, "\n ]}\n");
+}
+
+static int write_dump(out *o, const rec_world *w, const rec_heap *h)
+{
+    rec_root *roots;
+    size_t nroots;
+    int err = rec_scan_roots(h, w, &roots, &nroots);
+    rec_symbols *sym = err ? NULL : rec_symbols_open(w);
+    naming n = {0};
+    if (!err && !sym)
+        err = ENOMEM;
+    if (!err)
+        err = name_stacks(&n, h, sym, rec_config.wrappers);
+    if (err)
+        return err;
+    write_meta(o, w);
+    write_names(o, &n);
+    puts_(o, " \"objects\": [\n");
+    for (size_t i = 0; i < h->n; i++) {
+        if (i)
+            PUTL(o, ",\n");
+        write_object(o, h, &n, &h->blocks[h->by_id[i]]);
+    }
+    write_roots(o, h, w, sym, roots, nroots);
+    flush(o);
+    return o->err;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+int rec_child_dump(const rec_world *w, const char *path)
+{
+    rec_heap h;
+    int err = rec_heap_build(&h);
+    char tmp[4200];
+    const char *slash = strrchr(path, '/');
+    int dirlen = slash ? (int)(slash - path) + 1 : 0;
+    snprintf(tmp, sizeof tmp, "%.*s.%s.tmp-%ld", dirlen, path, path + dirlen, (long)getpid());
+    out *o = calloc(1, sizeof *o);
+    if (err || !o) {
+        fprintf(stderr, "heaptool: cannot dump to %s: out of memory\n", path);
+        return ENOMEM;
+    }
+    o->fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (o->fd < 0) {
+        err = errno;
+        if (!rec_config.quiet_failures)
+            fprintf(stderr, "heaptool: cannot dump to %s: %s\n", path, strerror(err));
+        return err;
+    }
+    if (ends_with(path, ".gz") && !(o->gz = gzdopen(dup(o->fd), "wb1")))
+        err = ENOMEM;
+    if (!err)
+        err = write_dump(o, w, &h);
+    if (o->gz && gzclose(o->gz) != Z_OK && !err)
+        err = EIO;
+    if (close(o->fd) != 0 && !err)
+        err = errno;
+    if (!err && rename(tmp, path) != 0)
+        err = errno;
+    if (err) {
+        unlink(tmp);
+        fprintf(stderr, "heaptool: cannot dump to %s: %s\n", path, strerror(err));
+    }
+    return err;
+}

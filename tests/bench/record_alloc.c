@@ -1,0 +1,74 @@
+/* record_alloc.c: an allocation-heavy C program for the recorder's benchmark (run_record.sh).
+ *   record_alloc churn N   N rounds of a small workload: a binary tree of 1023 nodes built and
+ *                          freed, strings duplicated, a vector grown by realloc; deterministic
+ *   record_alloc live N    keeps N blocks of 16 bytes live, then exits (the dump's worst case)
+ * Prints a checksum so the work cannot be optimized away. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct tree {
+    struct tree *left, *right;
+    uint64_t value;
+} tree;
+
+static tree *build(int depth, uint64_t *seed)
+{
+    tree *t = malloc(sizeof *t);
+    *seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    t->value = *seed >> 33;
+    t->left = depth ? build(depth - 1, seed) : NULL;
+    t->right = depth ? build(depth - 1, seed) : NULL;
+    return t;
+}
+
+static uint64_t drop(tree *t)
+{
+    if (!t)
+        return 0;
+    uint64_t sum = t->value + drop(t->left) + drop(t->right);
+    free(t);
+    return sum;
+}
+
+static uint64_t churn(long rounds)
+{
+    uint64_t seed = 42, sum = 0;
+    char text[64];
+    for (long r = 0; r < rounds; r++) {
+        sum += drop(build(9, &seed));
+        char **words = NULL;
+        size_t n = 0;
+        for (int i = 0; i < 200; i++) {
+            snprintf(text, sizeof text, "word-%ld-%d", r, i);
+            if ((n & (n - 1)) == 0) /* grow by doubling, through realloc */
+                words = realloc(words, (n ? n * 2 : 1) * sizeof *words);
+            words[n++] = strdup(text);
+        }
+        for (size_t i = 0; i < n; i++) {
+            sum += (unsigned char)words[i][5];
+            free(words[i]);
+        }
+        free(words);
+    }
+    return sum;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3 || (strcmp(argv[1], "churn") && strcmp(argv[1], "live"))) {
+        fprintf(stderr, "usage: record_alloc churn|live N\n");
+        return 2;
+    }
+    long n = atol(argv[2]);
+    if (!strcmp(argv[1], "churn")) {
+        printf("%llu\n", (unsigned long long)churn(n));
+        return 0;
+    }
+    void **keep = malloc((size_t)n * sizeof *keep);
+    for (long i = 0; i < n; i++)
+        keep[i] = malloc(16);
+    printf("%ld\n", n);
+    return 0;
+}

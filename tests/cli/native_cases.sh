@@ -1,0 +1,107 @@
+#!/bin/sh
+# native_cases.sh: heaptool on dumps of native processes and on call stacks. Golden cases of
+# `leaks` (memcheck's categories) and `flame` on samples/dumps/leak_cases.json, the nine
+# reachability cases of memcheck's manual (leak-cases.c), whose summary must be memcheck's own
+# for that program: definitely lost 48 bytes in 3 blocks, indirectly lost 32 in 2, possibly lost
+# 96 in 6, still reachable 64 in 4; then tests/cli/native_oracle.py, which recomputes the
+# categories and the flame graphs of random native dumps and of the libhm samples by brute force.
+#
+#   HEAPTOOL=build/heaptool tests/cli/native_cases.sh            run every case
+#   HEAPTOOL=build/heaptool tests/cli/native_cases.sh --update   rewrite the golden files
+#
+# Exits 1 when any case fails; the last line is always "N passed, M failed".
+set -u
+
+case "${HEAPTOOL:-}" in
+"") echo "native_cases.sh: set HEAPTOOL to the heaptool binary" >&2; exit 2 ;;
+/*) ;;
+*/*) HEAPTOOL="$(pwd)/$HEAPTOOL" ;;
+esac
+update=0
+[ "${1:-}" = "--update" ] && update=1
+
+cd "$(dirname "$0")/../.." || exit 2
+golden=tests/cli/golden
+tmp=$(mktemp -d) || exit 2
+trap 'rm -rf "$tmp"' EXIT INT TERM
+passed=0
+failed=0
+N=samples/dumps/leak_cases.json
+L=samples/dumps/growing_list_3.json
+
+pass() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+
+# golden NAME ARGS...: stdout, stderr and exit status against tests/cli/golden/native_NAME.out.
+golden() {
+    name=native_$1
+    shift
+    "$HEAPTOOL" "$@" </dev/null >"$tmp/stdout" 2>"$tmp/stderr"
+    status=$?
+    {
+        cat "$tmp/stdout"
+        echo "--- stderr"
+        cat "$tmp/stderr"
+        echo "--- exit $status"
+    } | sed "s|$tmp|\$TMP|g" >"$tmp/actual"
+    [ "$update" = 1 ] && cp "$tmp/actual" "$golden/$name.out"
+    if cmp -s "$tmp/actual" "$golden/$name.out"; then
+        pass
+    else
+        fail "$name: heaptool $*"
+        diff -u "$golden/$name.out" "$tmp/actual" | head -30
+    fi
+}
+
+golden validate validate $N
+golden leaks leaks $N
+golden leaks_reachable leaks --reachable --top 3 $N
+golden leaks_json leaks --json --top 2 $N
+golden leaks_fail leaks --fail-on-leak --top 1 $N
+golden leaks_fail_libhm leaks --fail-on-leak --top 1 samples/dumps/cycle.json
+golden leaks_clean_libhm leaks --fail-on-leak --top 1 $L
+golden flame flame $N
+golden flame_count flame --count $N
+golden flame_leaked flame --leaked $N
+golden flame_libhm flame $L
+golden flame_both flame --count --leaked $N
+# Names from the dump with ';', line breaks and terminal escapes: one line a stack, escaped.
+printf '{"format":"heapdump","version":1,"types":[{"id":0,"name":"t"}],"frames":[{"id":1,"function":"a\\u001b[31m;b\\nc"},{"id":2,"module":"/lib/x;y.so","offset":4660}],"stacks":[{"id":1,"frame":2},{"id":2,"frame":1,"parent":1}],"sites":[{"id":0,"file":"f","line":1,"stack":2}],"objects":[{"id":1,"type":0,"size":8,"site":0,"address":4096}]}\n' >"$tmp/hostile.json"
+golden flame_hostile flame "$tmp/hostile.json"
+golden leaks_hostile leaks "$tmp/hostile.json"
+if "$HEAPTOOL" flame -o "$tmp/hostile.svg" "$tmp/hostile.json" &&
+    python3 -c 'import sys, xml.etree.ElementTree as ET; ET.parse(sys.argv[1])' "$tmp/hostile.svg"; then
+    pass
+else
+    fail "flame -o x.svg on hostile names: no well-formed SVG"
+fi
+golden flame_over_dump flame -o $N $N
+golden flame_unwritable flame -o "$tmp/no/such/dir/x.svg" $N
+
+# memcheck's figures for leak-cases.c, as its manual's table gives them.
+if "$HEAPTOOL" leaks --json $N | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["summary"]
+want = {"definitely_lost": [3, 48], "indirectly_lost": [2, 32], "possibly_lost": [6, 96], "still_reachable": [4, 64]}
+sys.exit(any([s[k]["blocks"], s[k]["bytes"]] != v for k, v in want.items()))'; then
+    pass
+else
+    fail "leak_cases.json: the summary is not memcheck's"
+fi
+
+# An SVG written to a file, read back as XML.
+if "$HEAPTOOL" flame -o "$tmp/leaks.svg" --leaked --title 'a <title> & "quotes"' $N &&
+    python3 -c 'import sys, xml.etree.ElementTree as ET; ET.parse(sys.argv[1])' "$tmp/leaks.svg"; then
+    pass
+else
+    fail "flame -o x.svg: no well-formed SVG"
+fi
+
+if python3 tests/cli/native_oracle.py "$HEAPTOOL" 150 samples/dumps/*.json; then
+    pass
+else
+    fail "native_oracle.py"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
