@@ -7,13 +7,6 @@
 
 #include <stdarg.h>
 
-/* Allocation that cannot fail: on exhaustion prints "heaptool: out of memory", exits 5. */
-void *xmalloc(size_t n);
-void *xcalloc(size_t n, size_t size);
-char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* A libheapdump failure from an analysis: prints it, returns the exit status. */
-int report_failure(const char *cmd, int status);
-
 /* "Node#12", with " 'label'" appended when with_label and the object has one. Raw dump text:
  * print it through print_escaped/print_cell. Caller frees. */
 char *objref(const hd_dump *d, uint32_t o, bool with_label);
@@ -32,11 +25,28 @@ char *dominator_chain(const hd_dump *d, const hd_dominators *dom, uint32_t o); /
 void jw_objref(json_writer *w, const hd_dump *d, uint32_t o);
 void jw_root(json_writer *w, const hd_dump *d, uint32_t r); /* {"kind", "name"?} */
 
-/* ID arguments: "12", "Node#12" or "#12". False after a usage message. */
-bool parse_object_id(const command *cmd, const char *text, uint64_t *id);
-/* The index of id in d, or prints "heaptool: CMD: no object with id N in 'PATH'" and returns
- * HD_NONE (the caller exits EXIT_INVALID). */
-uint32_t find_object_or_report(const char *cmd, const hd_dump *d, const char *path, uint64_t id);
+/* An ID argument: "12", "Node#12", "#12" or DevTools' "@12". type is the part before '#' (it
+ * points into the argument), NULL when there is none. */
+typedef struct object_id {
+    uint64_t id;
+    const char *type;
+    size_t type_len;
+} object_id;
+/* False after a usage message. */
+bool parse_object_id(const command *cmd, const char *text, object_id *id);
+/* The index of the object id names in d. When no object has the number, or the ID's type part
+ * is not the object's type (type_name_matches), prints why ("no object with id N in 'PATH'",
+ * "object N is a Session, not a Socket") and returns HD_NONE (the caller exits EXIT_INVALID). */
+uint32_t find_object_or_report(const char *cmd, const hd_dump *d, const char *path, const object_id *id);
+
+/* Type names as people type them (type_names.c). A name matches a type of that exact name; a bare
+ * class name ("Node", with no '.') also matches one qualified name ending in ".Node" when no
+ * type is called exactly that and only one qualified name fits (objgraph's short names). */
+bool type_name_matches(const hd_dump *d, const char *given, size_t len, uint32_t type);
+/* Sets mask[t] for every type name matches. When none does, prints "heaptool: CMD: no type
+ * named 'NAME' in 'PATH'", with "; did you mean 'X'?" naming the closest names, and returns
+ * false. */
+bool mark_types_named(const char *cmd, const hd_dump *d, const char *path, const char *name, uint8_t *mask);
 
 /* Numbers for tables: "1234", "+5" / "-3" / "0", "+1.5 KiB" / "-96 B" / "0 B" (after - before,
  * exact: a size change may be beyond the int64 range). buf >= 32. */

@@ -8,46 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        fputs("heaptool: out of memory\n", stderr);
-        exit(EXIT_NOMEM);
-    }
-    return p;
-}
-
-void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p) {
-        fputs("heaptool: out of memory\n", stderr);
-        exit(EXIT_NOMEM);
-    }
-    return p;
-}
-
-char *xasprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        fputs("heaptool: out of memory\n", stderr);
-        exit(EXIT_NOMEM);
-    }
-    return s;
-}
-
-int report_failure(const char *cmd, int status)
-{
-    fprintf(stderr, "heaptool: %s: %s\n", cmd, hd_status_message(status));
-    return exit_for_status(status);
-}
-
 char *objref(const hd_dump *d, uint32_t o, bool with_label)
 {
     const char *label = with_label ? hd_object_label(d, o) : NULL;
@@ -141,30 +101,43 @@ void jw_root(json_writer *w, const hd_dump *d, uint32_t r)
     jw_object_end(w);
 }
 
-bool parse_object_id(const command *cmd, const char *text, uint64_t *id)
+bool parse_object_id(const command *cmd, const char *text, object_id *id)
 {
     const char *hash = strrchr(text, '#');
-    const char *digits = hash ? hash + 1 : text;
+    const char *digits = hash ? hash + 1 : text[0] == '@' ? text + 1 : text;
+    id->type = hash && hash > text ? text : NULL;
+    id->type_len = id->type ? (size_t)(hash - text) : 0;
     if (*digits >= '0' && *digits <= '9') {
         char *end;
         errno = 0;
         unsigned long long v = strtoull(digits, &end, 10);
         if (*end == '\0' && errno == 0) {
-            *id = v;
+            id->id = v;
             return true;
         }
     }
-    usage_error(cmd, "%s: '%s' is not an object id (a number, or TYPE#NUMBER)", cmd->name, text);
+    usage_error(cmd, "%s: '%s' is not an object id (a number, TYPE#NUMBER or @NUMBER)", cmd->name, text);
     return false;
 }
 
-uint32_t find_object_or_report(const char *cmd, const hd_dump *d, const char *path, uint64_t id)
+uint32_t find_object_or_report(const char *cmd, const hd_dump *d, const char *path, const object_id *id)
 {
-    uint32_t o = hd_object_find(d, id);
+    uint32_t o = hd_object_find(d, id->id);
     if (o == HD_NONE) {
-        fprintf(stderr, "heaptool: %s: no object with id %" PRIu64 " in '", cmd, id);
+        fprintf(stderr, "heaptool: %s: no object with id %" PRIu64 " in '", cmd, id->id);
         print_escaped(stderr, path);
         fputs("'\n", stderr);
+        return HD_NONE;
+    }
+    if (id->type && !type_name_matches(d, id->type, id->type_len, hd_object_type(d, o))) {
+        char *given = xasprintf("%.*s", (int)id->type_len, id->type);
+        fprintf(stderr, "heaptool: %s: object %" PRIu64 " is of type '", cmd, id->id);
+        print_escaped(stderr, hd_type_name(d, hd_object_type(d, o)));
+        fputs("', not '", stderr);
+        print_escaped(stderr, given);
+        fputs("'\n", stderr);
+        free(given);
+        return HD_NONE;
     }
     return o;
 }
@@ -198,12 +171,7 @@ void table_row(table *t, ...)
 {
     if (t->nrows == t->cap) {
         t->cap = t->cap ? 2 * t->cap : 16;
-        char **cells = realloc(t->cells, t->cap * t->ncols * sizeof *cells);
-        if (!cells) {
-            fputs("heaptool: out of memory\n", stderr);
-            exit(EXIT_NOMEM);
-        }
-        t->cells = cells;
+        t->cells = xrealloc(t->cells, t->cap * t->ncols * sizeof *t->cells);
     }
     va_list ap;
     va_start(ap, t);

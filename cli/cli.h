@@ -17,12 +17,20 @@ enum exit_code {
     EXIT_NOMEM = 5,   /* out of memory */
 };
 
+typedef struct option_spec option_spec; /* options.h */
+
+/* A command: its name, its help (made from these and its option table) and its code. */
 typedef struct command {
     const char *name;
-    const char *summary;
+    const char *summary;  /* one line for heaptool --help */
+    const char *operands; /* "DUMP", "DUMP ID", "OLD NEW": as many as its words */
+    const char *about;    /* what it does: the paragraph after the usage line */
+    const option_spec *options;
+    const char *notes;    /* after the option list (exit status and such), or NULL */
     int (*run)(int argc, char **argv); /* argv[0] is the command's name */
-    void (*usage)(FILE *out);
 } command;
+/* The command's help: usage line, about, options (with --help), notes. */
+void command_usage(const command *cmd, FILE *out);
 
 /* Runs one heaptool command line (argv[0] is the program's name, argv[argc] NULL; argv is
  * rearranged) and returns its exit status. main() is only this, so the fuzzer can run command
@@ -42,6 +50,9 @@ hd_progress_fn progress_for(const char *path);
 
 /* Exit status for a libheapdump status. */
 int exit_for_status(int status);
+/* How every command reports a failed libheapdump call: "heaptool: CMD: <the status's message>"
+ * on stderr; returns exit_for_status(status). */
+int report_status(const char *cmd, int status);
 /* Prints "heaptool: FILE:LINE:COL: message" (or without the position when unknown). */
 void print_load_error(const hd_error *err);
 /* Loads path, printing the error on failure; returns an exit status, EXIT_OK with *out set. */
@@ -53,6 +64,13 @@ int load_all_or_report(const char *const *paths, size_t n, hd_dump **out);
 int usage_error(const command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Parses a decimal count for option name; false (after a usage message) when it is not one. */
 bool parse_count(const command *cmd, const char *name, const char *text, uint64_t *out);
+
+/* Allocation that cannot fail (alloc.c): on exhaustion prints "heaptool: out of memory" and
+ * exits with EXIT_NOMEM. A size of 0 is taken as 1. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Text from a dump, made safe for a terminal: control characters and invalid UTF-8 become
  * \xNN escapes. Returns the number of columns written. */

@@ -8,33 +8,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void diff_usage(FILE *out)
-{
-    fputs("usage: heaptool diff [options] OLD NEW\n"
-          "Compares two dumps of one process, matching objects by id (an id whose type changed\n"
-          "counts as freed and reallocated). Per type: objects before and after, delta, new,\n"
-          "deleted, bytes allocated and freed, size delta; largest growth first.\n\n"
-          "  -b, --by KEY            group by 'type' (default) or allocation 'site'\n"
-          "  -n, --top N             show the N rows with the most growth (default 20; 0 all)\n"
-          "      --new-ids           list the objects new in NEW (objgraph's get_new_ids)\n"
-          "      --final FINAL       memlab's leak rule: objects allocated between OLD and NEW and\n"
-          "                          still alive in FINAL, by type and by retainer path in FINAL\n"
-          "      --fail-on-growth N  exit 1 when some type grew by more than N objects\n"
-          "      --force             compare dumps from different processes or producers anyway\n"
-          "      --json              machine-readable output\n"
-          "  -h, --help              this help\n\n"
-          "Object ids match only within one process: dumps from different producers or with\n"
-          "different pids are refused (exit 3) unless --force, which compares with a warning.\n"
-          "exit status: 0 done; 1 --fail-on-growth saw growth; 2 usage; 3 invalid dump or\n"
-          "incompatible dumps; 4 unreadable file.\n", out);
-}
-
 typedef struct opts {
-    enum hd_diff_by by;
+    int by; /* enum hd_diff_by */
     uint64_t top, growth_limit;
     bool json, new_ids, force, gate;
     const char *final_path;
 } opts;
+
+static const char *const by_words[] = {"type", "site", NULL}; /* enum hd_diff_by */
+
+static const option_spec diff_options[] = {
+    {"by", 'b', OPT_CHOICE, offsetof(opts, by), "KEY", "group by 'type' (default) or allocation 'site'", NULL, 0,
+     by_words},
+    OPT_TOP(opts, top, "show the N rows with the most growth", "20"),
+    {"new-ids", 0, OPT_FLAG, offsetof(opts, new_ids), NULL, "list the objects new in NEW (objgraph's get_new_ids)",
+     NULL, 0, NULL},
+    {"final", 0, OPT_STRING, offsetof(opts, final_path), "FINAL",
+     "memlab's leak rule: objects allocated between OLD and\nNEW and still alive in FINAL, by type and by "
+     "retainer\npath in FINAL", NULL, 0, NULL},
+    {"fail-on-growth", 0, OPT_COUNT, offsetof(opts, growth_limit), "N",
+     "exit 1 when some type grew by more than N objects", NULL, 0, NULL},
+    {"force", 0, OPT_FLAG, offsetof(opts, force), NULL, "compare dumps from different processes or producers\nanyway",
+     NULL, 0, NULL},
+    OPT_JSON(opts, json),
+    OPT_END,
+};
 
 static bool changed(const hd_diff_row *r)
 {
@@ -377,51 +375,18 @@ static int report(const opts *o, const char *po, const hd_dump *old, const char 
 
 static int diff_run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"by", required_argument, NULL, 'b'},        {"top", required_argument, NULL, 'n'},
-        {"new-ids", no_argument, NULL, 'i'},         {"final", required_argument, NULL, 'f'},
-        {"fail-on-growth", required_argument, NULL, 'g'}, {"force", no_argument, NULL, 'F'},
-        {"json", no_argument, NULL, 'j'},            {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    opts o = {HD_DIFF_BY_TYPE, 20, 0, false, false, false, false, NULL};
-    options_begin();
-    for (int c; (c = getopt_long(argc, argv, "+b:n:h", longopts, NULL)) != -1;) {
-        switch (c) {
-        case 'b':
-            if (!strcmp(optarg, "type"))
-                o.by = HD_DIFF_BY_TYPE;
-            else if (!strcmp(optarg, "site"))
-                o.by = HD_DIFF_BY_SITE;
-            else
-                return usage_error(&cmd_diff, "diff: --by takes 'type' or 'site', not '%s'", optarg);
-            break;
-        case 'n':
-            if (!parse_count(&cmd_diff, "--top", optarg, &o.top))
-                return EXIT_USAGE;
-            break;
-        case 'g':
-            if (!parse_count(&cmd_diff, "--fail-on-growth", optarg, &o.growth_limit))
-                return EXIT_USAGE;
-            o.gate = true;
-            break;
-        case 'i': o.new_ids = true; break;
-        case 'f': o.final_path = optarg; break;
-        case 'F': o.force = true; break;
-        case 'j': o.json = true; break;
-        case 'h': diff_usage(stdout); return EXIT_OK;
-        default: return options_error(&cmd_diff, argc, argv, longopts);
-        }
-    }
-    if (argc - optind != 2)
-        return usage_error(&cmd_diff, "diff: expected OLD and NEW, got %d argument%s", argc - optind,
-                           argc - optind == 1 ? "" : "s");
-    const char *po = argv[optind], *pn = argv[optind + 1];
+    opts o = {.by = HD_DIFF_BY_TYPE, .top = 20};
+    operands ops;
+    int rc = options_parse(&cmd_diff, argc, argv, &o, &ops);
+    if (rc != OPTIONS_GO_ON)
+        return rc;
+    o.gate = option_given(&cmd_diff, &ops, "fail-on-growth");
+    const char *po = ops.v[0], *pn = ops.v[1];
     hd_diff *df = NULL, *types = NULL;
     hd_leak_report *rep = NULL;
     const char *paths[] = {po, pn, o.final_path};
     hd_dump *dumps[3] = {NULL, NULL, NULL};
-    int rc = load_all_or_report(paths, o.final_path ? 3 : 2, dumps);
+    rc = load_all_or_report(paths, o.final_path ? 3 : 2, dumps);
     hd_dump *old = dumps[0], *new_ = dumps[1], *fin = dumps[2];
     if (!rc && (!compatible(po, old, pn, new_, o.force) ||
                 (fin && !compatible(pn, new_, o.final_path, fin, o.force))))
@@ -432,7 +397,7 @@ static int diff_run(int argc, char **argv)
     if (!rc && !st && fin)
         st = hd_leak_report_compute(old, new_, fin, &rep);
     if (!rc && st)
-        rc = report_failure("diff", st);
+        rc = report_status("diff", st);
     if (!rc)
         rc = report(&o, po, old, pn, new_, fin, df, types ? types : df, rep);
     hd_leak_report_free(rep);
@@ -444,5 +409,15 @@ static int diff_run(int argc, char **argv)
     return rc;
 }
 
-const command cmd_diff = {"diff", "growth between two dumps by type or site; leaks over three",
-                          diff_run, diff_usage};
+const command cmd_diff = {
+    "diff", "growth between two dumps by type or site; leaks over three", "OLD NEW",
+    "Compares two dumps of one process, matching objects by id (an id whose type changed\n"
+    "counts as freed and reallocated). Per type: objects before and after, delta, new,\n"
+    "deleted, bytes allocated and freed, size delta; largest growth first.\n",
+    diff_options,
+    "Object ids match only within one process: dumps from different producers or with\n"
+    "different pids are refused (exit 3) unless --force, which compares with a warning.\n"
+    "exit status: 0 done; 1 --fail-on-growth saw growth; 2 usage; 3 invalid dump or\n"
+    "incompatible dumps; 4 unreadable file.\n",
+    diff_run,
+};

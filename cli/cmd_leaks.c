@@ -7,18 +7,17 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-static void leaks_usage(FILE *out)
-{
-    fputs("usage: heaptool leaks [options] DUMP\n"
-          "Objects no root keeps alive, grouped by type: 'garbage' (unreachable from every root,\n"
-          "awaiting collection) and 'uncollectable' (kept only by the collector's garbage list,\n"
-          "e.g. cycles with legacy finalizers); then 'unreferenced': objects no object refers to\n"
-          "(objgraph's get_leaking_objects), whatever holds them from outside the heap.\n\n"
-          "  -n, --top N   show the N most common types per group (default 10; 0 shows all)\n"
-          "      --ids     also list every object of each group\n"
-          "      --json    machine-readable output\n"
-          "  -h, --help    this help\n", out);
-}
+typedef struct leaks_args {
+    uint64_t top;
+    bool ids, json;
+} leaks_args;
+
+static const option_spec leaks_options[] = {
+    OPT_TOP(leaks_args, top, "show the N most common types per group", "10"),
+    {"ids", 0, OPT_FLAG, offsetof(leaks_args, ids), NULL, "also list every object of each group", NULL, 0, NULL},
+    OPT_JSON(leaks_args, json),
+    OPT_END,
+};
 
 typedef struct group {
     const char *key, *title;
@@ -85,37 +84,19 @@ static void print_json(const char *path, const hd_dump *d, const group *g, uint6
 
 static int leaks_run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"top", required_argument, NULL, 'n'}, {"ids", no_argument, NULL, 'i'},
-        {"json", no_argument, NULL, 'j'},      {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    bool json = false, ids = false;
-    uint64_t top = 10;
-    options_begin();
-    for (int c; (c = getopt_long(argc, argv, "+n:h", longopts, NULL)) != -1;) {
-        switch (c) {
-        case 'n':
-            if (!parse_count(&cmd_leaks, "--top", optarg, &top))
-                return EXIT_USAGE;
-            break;
-        case 'i': ids = true; break;
-        case 'j': json = true; break;
-        case 'h': leaks_usage(stdout); return EXIT_OK;
-        default: return options_error(&cmd_leaks, argc, argv, longopts);
-        }
-    }
-    if (argc - optind != 1)
-        return usage_error(&cmd_leaks, "leaks: expected one DUMP, got %d", argc - optind);
-    const char *path = argv[optind];
+    leaks_args a = {.top = 10};
+    operands ops;
+    int rc = options_parse(&cmd_leaks, argc, argv, &a, &ops);
+    if (rc != OPTIONS_GO_ON)
+        return rc;
+    const char *path = ops.v[0];
     hd_dump *d;
-    int rc = load_or_report(path, &d);
-    if (rc)
+    if ((rc = load_or_report(path, &d)))
         return rc;
     hd_leaks *l;
     if ((rc = hd_leaks_find(d, NULL, &l))) {
         hd_dump_free(d);
-        return report_failure("leaks", rc);
+        return report_status("leaks", rc);
     }
     group g[3] = {
         {"garbage", "garbage (unreachable from every root, awaiting collection)", l->nunreachable,
@@ -129,15 +110,21 @@ static int leaks_run(int argc, char **argv)
     most = l->nuncollectable > most ? l->nuncollectable : most;
     most = l->nunreferenced > most ? l->nunreferenced : most;
     hd_type_stat *st = xmalloc(((size_t)most + 1) * sizeof *st);
-    if (json)
-        print_json(path, d, g, top, ids, st);
+    if (a.json)
+        print_json(path, d, g, a.top, a.ids, st);
     else
-        print_text(d, g, top, ids, st);
+        print_text(d, g, a.top, a.ids, st);
     free(st);
     hd_leaks_free(l);
     hd_dump_free(d);
     return EXIT_OK;
 }
 
-const command cmd_leaks = {"leaks", "garbage, uncollectable and unreferenced objects by type",
-                           leaks_run, leaks_usage};
+const command cmd_leaks = {
+    "leaks", "garbage, uncollectable and unreferenced objects by type", "DUMP",
+    "Objects no root keeps alive, grouped by type: 'garbage' (unreachable from every root,\n"
+    "awaiting collection) and 'uncollectable' (kept only by the collector's garbage list,\n"
+    "e.g. cycles with legacy finalizers); then 'unreferenced': objects no object refers to\n"
+    "(objgraph's get_leaking_objects), whatever holds them from outside the heap.\n",
+    leaks_options, NULL, leaks_run,
+};

@@ -7,19 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void show_usage(FILE *out)
-{
-    fputs("usage: heaptool show [options] DUMP ID\n"
-          "One object (ID is a number, or TYPE#NUMBER): its record (type, size, refcount,\n"
-          "generation, flags, allocation site, label), the roots that name it, whether a root\n"
-          "keeps it alive, its retained size and dominator chain, its referents and referrers\n"
-          "with edge names, and its weak references.\n\n"
-          "  -n, --top N   list at most N referents and N referrers (default 50; 0 lists all)\n"
-          "      --json    machine-readable output\n"
-          "  -h, --help    this help\n\n"
-          "exit status: 0 shown; 3 no object has that id (or the dump is invalid); 2 usage;\n"
-          "4 unreadable file.\n", out);
-}
+typedef struct show_args {
+    uint64_t top;
+    bool json;
+} show_args;
+
+static const option_spec show_options[] = {
+    OPT_TOP(show_args, top, "list at most N referents and N referrers", "50"),
+    OPT_JSON(show_args, json),
+    OPT_END,
+};
 
 typedef struct facts {
     hd_referrers *refs;
@@ -325,36 +322,19 @@ static void print_json(const char *path, const hd_dump *d, const facts *f, uint6
 
 static int show_run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"top", required_argument, NULL, 'n'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
-    };
-    bool json = false;
-    uint64_t top = 50;
-    options_begin();
-    for (int c; (c = getopt_long(argc, argv, "+n:h", longopts, NULL)) != -1;) {
-        switch (c) {
-        case 'n':
-            if (!parse_count(&cmd_show, "--top", optarg, &top))
-                return EXIT_USAGE;
-            break;
-        case 'j': json = true; break;
-        case 'h': show_usage(stdout); return EXIT_OK;
-        default: return options_error(&cmd_show, argc, argv, longopts);
-        }
-    }
-    if (argc - optind != 2)
-        return usage_error(&cmd_show, "show: expected DUMP and ID, got %d argument%s", argc - optind,
-                           argc - optind == 1 ? "" : "s");
-    const char *path = argv[optind];
-    uint64_t id;
-    if (!parse_object_id(&cmd_show, argv[optind + 1], &id))
+    show_args a = {.top = 50};
+    operands ops;
+    int rc = options_parse(&cmd_show, argc, argv, &a, &ops);
+    if (rc != OPTIONS_GO_ON)
+        return rc;
+    const char *path = ops.v[0];
+    object_id id;
+    if (!parse_object_id(&cmd_show, ops.v[1], &id))
         return EXIT_USAGE;
     hd_dump *d;
-    int rc = load_or_report(path, &d);
-    if (rc)
+    if ((rc = load_or_report(path, &d)))
         return rc;
-    facts f = {NULL, NULL, NULL, find_object_or_report("show", d, path, id)};
+    facts f = {NULL, NULL, NULL, find_object_or_report("show", d, path, &id)};
     if (f.o == HD_NONE) {
         hd_dump_free(d);
         return EXIT_INVALID;
@@ -364,12 +344,12 @@ static int show_run(int argc, char **argv)
         hd_referrers_free(f.refs);
         hd_reach_free(f.reach);
         hd_dump_free(d);
-        return report_failure("show", rc);
+        return report_status("show", rc);
     }
-    if (json)
-        print_json(path, d, &f, top);
+    if (a.json)
+        print_json(path, d, &f, a.top);
     else
-        print_text(d, &f, top);
+        print_text(d, &f, a.top);
     hd_referrers_free(f.refs);
     hd_reach_free(f.reach);
     hd_dominators_free(f.dom);
@@ -377,5 +357,14 @@ static int show_run(int argc, char **argv)
     return EXIT_OK;
 }
 
-const command cmd_show = {"show", "one object: record, referents, referrers, weakrefs", show_run,
-                          show_usage};
+const command cmd_show = {
+    "show", "one object: record, referents, referrers, weakrefs", "DUMP ID",
+    "One object (ID is a number, TYPE#NUMBER or @NUMBER): its record (type, size, refcount,\n"
+    "generation, flags, allocation site, label), the roots that name it, whether a root\n"
+    "keeps it alive, its retained size and dominator chain, its referents and referrers\n"
+    "with edge names, and its weak references.\n",
+    show_options,
+    "exit status: 0 shown; 3 no object has that id or type (or the dump is invalid);\n"
+    "2 usage; 4 unreadable file.\n",
+    show_run,
+};

@@ -7,22 +7,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void stats_usage(FILE *out)
-{
-    fputs("usage: heaptool stats [options] DUMP\n"
-          "The most common types in a heap dump: object count, total shallow size, share of the\n"
-          "heap; then totals (objects, references, types, roots, weakrefs).\n\n"
-          "  -n, --top N       show the N most common types (default 10; 0 shows all)\n"
-          "  -b, --by KEY      group by 'type' (default) or allocation 'site' (tracemalloc's\n"
-          "                    statistics('lineno'))\n"
-          "  -s, --sort KEY    order by 'count' (default), 'size' or 'retained': the memory the\n"
-          "                    type's objects keep alive, each object counted only when no\n"
-          "                    object of the same type dominates it (as Chrome DevTools does)\n"
-          "      --json        machine-readable output\n"
-          "  -h, --help        this help\n\n"
-          "When the dump has them, the allocator's pools (per size class and arena, like\n"
-          "sys._debugmallocstats()) and the collector's state follow the table.\n", out);
-}
+typedef struct stats_args {
+    uint64_t top;
+    int by, sort; /* by_words, enum hd_stat_sort */
+    bool json;
+} stats_args;
+
+static const char *const by_words[] = {"type", "site", NULL};
+static const char *const sort_words[] = {"count", "size", "retained", NULL}; /* enum hd_stat_sort */
+
+static const option_spec stats_options[] = {
+    OPT_TOP(stats_args, top, "show the N most common types", "10"),
+    {"by", 'b', OPT_CHOICE, offsetof(stats_args, by), "KEY",
+     "group by 'type' (default) or allocation 'site'\n(tracemalloc's statistics('lineno'))", NULL, 0, by_words},
+    {"sort", 's', OPT_CHOICE, offsetof(stats_args, sort), "KEY",
+     "order by 'count' (default), 'size' or 'retained': the\nmemory the type's objects keep alive, each "
+     "object\ncounted only when no object of the same type\ndominates it (as Chrome DevTools does)",
+     NULL, 0, sort_words},
+    OPT_JSON(stats_args, json),
+    OPT_END,
+};
 
 static double share(uint64_t part, uint64_t whole) { return whole ? 100.0 * (double)part / (double)whole : 0; }
 
@@ -163,68 +167,31 @@ static void print_json(const char *path, const hd_dump *d, const hd_type_stat *s
 
 static int stats_run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"top", required_argument, NULL, 'n'}, {"sort", required_argument, NULL, 's'},
-        {"by", required_argument, NULL, 'b'},
-        {"json", no_argument, NULL, 'j'},      {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    uint64_t top = 10;
-    enum hd_stat_sort sort = HD_SORT_COUNT;
-    bool json = false, by_site = false;
-    options_begin();
-    for (int c; (c = getopt_long(argc, argv, "+n:s:b:h", longopts, NULL)) != -1;) {
-        switch (c) {
-        case 'n':
-            if (!parse_count(&cmd_stats, "--top", optarg, &top))
-                return EXIT_USAGE;
-            break;
-        case 's':
-            if (!strcmp(optarg, "count"))
-                sort = HD_SORT_COUNT;
-            else if (!strcmp(optarg, "size"))
-                sort = HD_SORT_SIZE;
-            else if (!strcmp(optarg, "retained"))
-                sort = HD_SORT_RETAINED;
-            else
-                return usage_error(&cmd_stats, "stats: --sort takes 'count', 'size' or 'retained', not '%s'",
-                                   optarg);
-            break;
-        case 'b':
-            if (strcmp(optarg, "type") && strcmp(optarg, "site"))
-                return usage_error(&cmd_stats, "stats: --by takes 'type' or 'site', not '%s'", optarg);
-            by_site = optarg[0] == 's';
-            break;
-        case 'j': json = true; break;
-        case 'h': stats_usage(stdout); return EXIT_OK;
-        default: return options_error(&cmd_stats, argc, argv, longopts);
-        }
-    }
-    if (argc - optind != 1)
-        return usage_error(&cmd_stats, "stats: expected one DUMP, got %d", argc - optind);
+    stats_args a = {.top = 10, .sort = HD_SORT_COUNT};
+    operands ops;
+    int rc = options_parse(&cmd_stats, argc, argv, &a, &ops);
+    if (rc != OPTIONS_GO_ON)
+        return rc;
+    uint64_t top = a.top;
+    enum hd_stat_sort sort = (enum hd_stat_sort)a.sort;
+    bool json = a.json, by_site = a.by == 1;
     if (by_site && sort == HD_SORT_RETAINED)
         return usage_error(&cmd_stats, "stats: --sort retained groups by type only");
-    const char *path = argv[optind];
+    const char *path = ops.v[0];
     hd_dump *d;
-    int rc = load_or_report(path, &d);
+    rc = load_or_report(path, &d);
     if (rc)
         return rc;
-    hd_type_stat *st = malloc(((size_t)hd_type_count(d) + 1) * sizeof *st);
-    if (!st) {
-        hd_dump_free(d);
-        fputs("heaptool: out of memory\n", stderr);
-        return EXIT_NOMEM;
-    }
+    hd_type_stat *st = xmalloc(((size_t)hd_type_count(d) + 1) * sizeof *st);
     uint32_t n;
     hd_dominators *dom = NULL;
     if (sort != HD_SORT_RETAINED)
         n = hd_stats_by_type(d, sort, st);
-    else if (hd_dominators_compute(d, &dom) != HD_OK || hd_stats_retained_by_type(d, dom, st, &n) != HD_OK) {
+    else if ((rc = hd_dominators_compute(d, &dom)) || (rc = hd_stats_retained_by_type(d, dom, st, &n))) {
         hd_dominators_free(dom);
         free(st);
         hd_dump_free(d);
-        fputs("heaptool: out of memory\n", stderr);
-        return EXIT_NOMEM;
+        return report_status("stats", rc);
     }
     hd_dominators_free(dom);
     bool retained = sort == HD_SORT_RETAINED;
@@ -245,4 +212,12 @@ static int stats_run(int argc, char **argv)
     return EXIT_OK;
 }
 
-const command cmd_stats = {"stats", "most common types, sizes and totals", stats_run, stats_usage};
+const command cmd_stats = {
+    "stats", "most common types, sizes and totals", "DUMP",
+    "The most common types in a heap dump: object count, total shallow size, share of the\n"
+    "heap; then totals (objects, references, types, roots, weakrefs).\n",
+    stats_options,
+    "When the dump has them, the allocator's pools (per size class and arena, like\n"
+    "sys._debugmallocstats()) and the collector's state follow the table.\n",
+    stats_run,
+};

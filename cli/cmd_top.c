@@ -7,16 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void top_usage(FILE *out)
-{
-    fputs("usage: heaptool top [options] DUMP\n"
-          "The objects that retain the most: freeing one would free its retained size (itself\n"
-          "and everything only it keeps reachable). Each comes with its dominator chain up to\n"
-          "the root that holds it. Weak references never retain.\n\n"
-          "  -n, --top N       show the N biggest retainers (default 10)\n"
-          "      --json        machine-readable output\n"
-          "  -h, --help        this help\n", out);
-}
+typedef struct top_args {
+    uint64_t top;
+    bool json;
+} top_args;
+
+static const option_spec top_options[] = {
+    OPT_TOP(top_args, top, "show the N biggest retainers", "10"),
+    OPT_JSON(top_args, json),
+    OPT_END,
+};
 
 static void print_text(const hd_dump *d, const hd_dominators *dom, const uint32_t *top, uint32_t k)
 {
@@ -107,42 +107,24 @@ static void print_json(const char *path, const hd_dump *d, const hd_dominators *
 
 static int top_run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"top", required_argument, NULL, 'n'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
-    };
-    uint64_t n = 10;
-    bool json = false;
-    options_begin();
-    for (int c; (c = getopt_long(argc, argv, "+n:h", longopts, NULL)) != -1;) {
-        switch (c) {
-        case 'n':
-            if (!parse_count(&cmd_top, "--top", optarg, &n))
-                return EXIT_USAGE;
-            break;
-        case 'j': json = true; break;
-        case 'h': top_usage(stdout); return EXIT_OK;
-        default: return options_error(&cmd_top, argc, argv, longopts);
-        }
-    }
-    if (argc - optind != 1)
-        return usage_error(&cmd_top, "top: expected one DUMP, got %d", argc - optind);
-    const char *path = argv[optind];
+    top_args a = {.top = 10};
+    operands ops;
+    int rc = options_parse(&cmd_top, argc, argv, &a, &ops);
+    if (rc != OPTIONS_GO_ON)
+        return rc;
+    const char *path = ops.v[0];
     hd_dump *d;
-    int rc = load_or_report(path, &d);
-    if (rc)
+    if ((rc = load_or_report(path, &d)))
         return rc;
     hd_dominators *dom = NULL;
-    uint32_t k = n > hd_object_count(d) ? hd_object_count(d) : (uint32_t)n;
-    uint32_t *top = malloc(((size_t)k + 1) * sizeof *top);
-    if (!top || hd_dominators_compute(d, &dom) != HD_OK) {
-        fputs("heaptool: out of memory\n", stderr);
-        free(top);
+    uint32_t k = a.top == 0 || a.top > hd_object_count(d) ? hd_object_count(d) : (uint32_t)a.top;
+    if ((rc = hd_dominators_compute(d, &dom))) {
         hd_dump_free(d);
-        return EXIT_NOMEM;
+        return report_status("top", rc);
     }
+    uint32_t *top = xmalloc(((size_t)k + 1) * sizeof *top);
     k = hd_dominators_top(dom, k, top);
-    if (json)
+    if (a.json)
         print_json(path, d, dom, top, k);
     else
         print_text(d, dom, top, k);
@@ -152,5 +134,10 @@ static int top_run(int argc, char **argv)
     return EXIT_OK;
 }
 
-const command cmd_top = {"top", "objects that retain the most, with dominator chains", top_run,
-                         top_usage};
+const command cmd_top = {
+    "top", "objects that retain the most, with dominator chains", "DUMP",
+    "The objects that retain the most: freeing one would free its retained size (itself\n"
+    "and everything only it keeps reachable). Each comes with its dominator chain up to\n"
+    "the root that holds it. Weak references never retain.\n",
+    top_options, NULL, top_run,
+};

@@ -18,6 +18,12 @@ int exit_for_status(int status)
     }
 }
 
+int report_status(const char *cmd, int status)
+{
+    fprintf(stderr, "heaptool: %s: %s\n", cmd, hd_status_message(status));
+    return exit_for_status(status);
+}
+
 /* Dump text (and file names) in a diagnostic go through the same escaping as tables. */
 static void print_diagnostic_text(const char *s)
 {
@@ -51,20 +57,18 @@ int load_or_report(const char *path, hd_dump **out)
 
 int load_all_or_report(const char *const *paths, size_t n, hd_dump **out)
 {
-    hd_error *errs = calloc(n, sizeof *errs);
+    hd_error *errs = xcalloc(n, sizeof *errs);
     char label[600];
     snprintf(label, sizeof label, "%s%s%s%s", paths[0], n > 1 ? " + " : "", n > 1 ? paths[1] : "",
              n > 2 ? " + ..." : "");
     hd_load_options opts = {.on_progress = progress_for(label)};
-    int rc = errs ? hd_load_many(paths, n, &opts, out, errs) : HD_ENOMEM;
-    for (size_t i = 0; rc != HD_OK && errs && i < n; i++)
+    int rc = hd_load_many(paths, n, &opts, out, errs);
+    for (size_t i = 0; rc != HD_OK && i < n; i++)
         if (errs[i].status != HD_OK) { /* the first failure in order, as loading one by one */
             print_load_error(&errs[i]);
             break;
         }
     free(errs);
-    if (rc == HD_ENOMEM && !errs)
-        fputs("heaptool: out of memory\n", stderr);
     return exit_for_status(rc);
 }
 
@@ -77,7 +81,7 @@ int usage_error(const command *cmd, const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     if (cmd)
-        cmd->usage(stderr);
+        command_usage(cmd, stderr);
     return EXIT_USAGE;
 }
 

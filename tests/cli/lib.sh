@@ -1,0 +1,55 @@
+# lib.sh: the one harness of the CLI golden tests, sourced by every tests/cli/*_cases.sh.
+#
+#   check NAME STATUS ARGS...   runs heaptool ARGS and compares with tests/cli/golden/NAME.out:
+#                               stdout, a "--- stderr" line, stderr, "--- exit STATUS".
+#                               Standard input is $STDIN (default /dev/null); it runs in $DIR
+#                               (default the repository). Temporary paths show as $TMP.
+#   finish SUITE                prints "SUITE: N passed, M failed" and exits 1 on a failure.
+#
+# UPDATE=1 (or --update as a script's first argument) rewrites the golden files instead.
+# Golden files are named COMMAND_WHAT.out (or SUITE_WHAT.out for a suite about one topic).
+case "${HEAPTOOL:-}" in
+"") echo "set HEAPTOOL to the heaptool binary" >&2; exit 2 ;;
+/*) ;;
+*/*) HEAPTOOL="$(pwd)/$HEAPTOOL" ;;
+esac
+[ "${1:-}" = "--update" ] && UPDATE=1
+cd "$(dirname "$0")/../.." || exit 2
+repo=$(pwd)
+golden=$repo/tests/cli/golden
+tmp=$(mktemp -d) || exit 2
+trap 'rm -rf "$tmp"' EXIT INT TERM
+passed=0
+failed=0
+
+check() {
+    name=$1 want=$2
+    shift 2
+    (cd "${DIR:-$repo}" && "$HEAPTOOL" "$@" >"$tmp/stdout" 2>"$tmp/stderr" <"${STDIN:-/dev/null}")
+    status=$?
+    {
+        cat "$tmp/stdout"
+        echo "--- stderr"
+        cat "$tmp/stderr"
+        echo "--- exit $status"
+    } | sed "s|$tmp|\$TMP|g" >"$tmp/actual"
+    [ "${UPDATE:-}" = 1 ] && cp "$tmp/actual" "$golden/$name.out"
+    if [ "$status" = "$want" ] && cmp -s "$tmp/actual" "$golden/$name.out"; then
+        passed=$((passed + 1))
+        return 0
+    fi
+    failed=$((failed + 1))
+    echo "FAIL $name: heaptool $* (exit $status, want $want)"
+    if [ -f "$golden/$name.out" ]; then
+        diff -u "$golden/$name.out" "$tmp/actual" | head -40
+    else
+        echo "  (no golden file $golden/$name.out)"
+    fi
+    return 1
+}
+
+finish() {
+    echo "$1: $passed passed, $failed failed"
+    [ "$failed" = 0 ]
+    exit
+}
