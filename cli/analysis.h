@@ -7,19 +7,44 @@
 
 #include <stdarg.h>
 
-/* "Node#12", with " 'label'" appended when with_label and the object has one. Raw dump text:
- * print it through print_escaped/print_cell. Caller frees. */
+/* "Node#12", with " 'label'" appended when with_label and the object has one (a label that is
+ * already quoted, as a str's repr, is not quoted again). Raw dump text: print it through
+ * print_escaped/print_cell. Caller frees. */
 char *objref(const hd_dump *d, uint32_t o, bool with_label);
-/* An edge name as objgraph shows it: ".next" for names, "[3]" for indices and keys, "[?]"
- * when unnamed. Caller frees. */
+/* An edge name as objgraph shows it: ".next" for names, "[3]" for indices and keys, "<key>"
+ * when unnamed (a mapping's reference to its key). Caller frees. */
 char *edge_label(const char *name);
-/* "[external]", "[named 'app']". Caller frees. */
+/* The same for edge e of d, an unnamed one with its target's label: "<key 'numbers'>". */
+char *edge_label_of(const hd_dump *d, uint64_t e);
+/* "[external]", "[named 'app']"; a V8 synthetic root by its name alone: "(GC roots)". Caller
+ * frees. */
 char *root_label(const hd_dump *d, uint32_t r);
 const char *state_word(enum hd_reach_state s);
-/* "list#4 <- dict#3 <- [named 'cache']": o's dominators, nearest first, up to the root record
- * that holds the topmost one (just "[named 'cache']" for a root object); a long chain is cut
- * short before its top. The caller frees the string. */
-char *dominator_chain(const hd_dump *d, const hd_dominators *dom, uint32_t o); /* "reachable", "uncollectable", "garbage" */
+/* Dominator chains (dominator_chain.c). The invariant: a chain always ends at what holds it,
+ * never blank. Walking up the dominator tree ends at an object whose only dominator is the
+ * virtual root: that object is a root object (its root is named, a named root preferred), or
+ * several roots reach it and none alone retains it (they are named, nearest first:
+ * "[2 roots: (GC roots), [named 'cache']]"). */
+typedef struct chains {
+    const hd_dump *d;
+    const hd_dominators *dom;
+    hd_referrers *refs; /* built when first needed */
+    uint32_t *root_of;  /* per object: its preferred root record, or HD_NONE */
+    uint32_t *queue;
+    uint8_t *seen;
+} chains;
+void chains_init(chains *c, const hd_dump *d, const hd_dominators *dom);
+void chains_free(chains *c);
+/* "list#4 <- dict#3 <- [named 'cache']": o's dominators, nearest first, then what holds the
+ * topmost one; a long chain is cut short before its top. "" for an unreachable o. Caller frees. */
+char *dominator_chain(chains *c, uint32_t o);
+/* The root records that hold x (an object whose immediate dominator is the virtual root), one per
+ * root object, nearest first: writes up to cap into roots and returns how many there are. */
+uint32_t holding_roots(chains *c, uint32_t x, uint32_t *roots, uint32_t cap);
+/* The top of o's chain: the object whose immediate dominator is the virtual root. */
+uint32_t chain_top(const chains *c, uint32_t o);
+/* "dominators": [ids...], "held_by": [roots...] for o, or nulls when o is unreachable. */
+void jw_dominators(json_writer *w, chains *c, uint32_t o);
 
 /* The object {"id", "type", "label"?} */
 void jw_objref(json_writer *w, const hd_dump *d, uint32_t o);

@@ -8,19 +8,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A label that already carries its quotes (a Python str's repr) is shown as it is. */
+static bool quoted(const char *label)
+{
+    size_t n = strlen(label);
+    return n >= 2 && (label[0] == '\'' || label[0] == '"') && label[n - 1] == label[0];
+}
+
 char *objref(const hd_dump *d, uint32_t o, bool with_label)
 {
     const char *label = with_label ? hd_object_label(d, o) : NULL;
+    const char *type = hd_type_name(d, hd_object_type(d, o));
     if (label)
-        return xasprintf("%s#%" PRIu64 " '%s'", hd_type_name(d, hd_object_type(d, o)),
-                         hd_object_id(d, o), label);
-    return xasprintf("%s#%" PRIu64, hd_type_name(d, hd_object_type(d, o)), hd_object_id(d, o));
+        return xasprintf(quoted(label) ? "%s#%" PRIu64 " %s" : "%s#%" PRIu64 " '%s'", type, hd_object_id(d, o),
+                         label);
+    return xasprintf("%s#%" PRIu64, type, hd_object_id(d, o));
 }
 
 char *edge_label(const char *name)
 {
     if (!name[0])
-        return xasprintf("[?]");
+        return xasprintf("<key>");
     if (name[0] == '[' || name[0] == '.')
         return xasprintf("%s", name);
     bool ident = isalpha((unsigned char)name[0]) || name[0] == '_';
@@ -29,40 +37,23 @@ char *edge_label(const char *name)
     return ident ? xasprintf(".%s", name) : xasprintf("[%s]", name);
 }
 
+char *edge_label_of(const hd_dump *d, uint64_t e)
+{
+    const char *label = hd_object_label(d, hd_edge_target(d, e));
+    if (hd_edge_name(d, e)[0] || !label)
+        return edge_label(hd_edge_name(d, e));
+    return xasprintf(quoted(label) ? "<key %s>" : "<key '%s'>", label);
+}
+
 char *root_label(const hd_dump *d, uint32_t r)
 {
     const char *name = hd_root_name(d, r);
+    size_t n = strlen(name);
+    if (hd_root_kind(d, r) == HD_ROOT_NAMED && n > 2 && name[0] == '(' && name[n - 1] == ')')
+        return xasprintf("%s", name); /* V8's synthetic roots: "(GC roots)" */
     if (name[0])
         return xasprintf("[%s '%s']", hd_root_kind_name(d, r), name);
     return xasprintf("[%s]", hd_root_kind_name(d, r));
-}
-
-#define CHAIN_SHOWN 6 /* dominators named before a long chain is cut short */
-
-char *dominator_chain(const hd_dump *d, const hd_dominators *dom, uint32_t o)
-{
-    char *text = xasprintf("%s", "");
-    uint32_t hops = 0, x = o;
-    for (uint32_t up = hd_dominator_of(dom, x); up != HD_DOM_ROOT; up = hd_dominator_of(dom, x)) {
-        x = up;
-        if (++hops > CHAIN_SHOWN && hd_dominator_of(dom, x) != HD_DOM_ROOT)
-            continue; /* skip to the chain's top */
-        char *name = objref(d, x, false);
-        char *longer = xasprintf("%s%s%s%s", text, text[0] ? " <- " : "",
-                                 hops > CHAIN_SHOWN + 1 ? "... <- " : "", name);
-        free(name);
-        free(text);
-        text = longer;
-    }
-    for (uint32_t r = 0; r < hd_root_count(d); r++)
-        if (hd_root_object(d, r) == x) {
-            char *root = root_label(d, r);
-            char *longer = xasprintf("%s%s%s", text, text[0] ? " <- " : "", root);
-            free(root);
-            free(text);
-            return longer;
-        }
-    return text;
 }
 
 const char *state_word(enum hd_reach_state s)
@@ -221,16 +212,26 @@ void print_type_table(FILE *out, const hd_dump *d, const hd_type_stat *st, uint3
                       const char *indent)
 {
     static const char *const heads[] = {"type", "count", "size"};
-    uint32_t shown = top == 0 || top > n ? n : (uint32_t)top;
+    uint32_t shown = 0, visible = 0;
     table t;
     table_init(&t, 3, heads, "lrr");
     char a[32], b[16];
-    for (uint32_t i = 0; i < shown; i++)
+    for (uint32_t i = 0; i < n; i++) {
+        if (hidden_type(d, st[i].type))
+            continue;
+        visible++;
+        if (top && shown >= top)
+            continue;
+        shown++;
         table_row(&t, hd_type_name(d, st[i].type), fmt_u64(st[i].count, a), human_size(st[i].size, b));
+    }
     table_print(&t, out, indent);
     table_free(&t);
-    if (shown < n)
-        fprintf(out, "%s... %" PRIu32 " more type%s\n", indent, n - shown, n - shown == 1 ? "" : "s");
+    if (shown < visible)
+        fprintf(out, "%s... %" PRIu32 " more type%s\n", indent, visible - shown, visible - shown == 1 ? "" : "s");
+    if (visible < n)
+        fprintf(out, "%s(%" PRIu32 " V8 internal type%s left out; --internals shows them)\n", indent, n - visible,
+                n - visible == 1 ? "" : "s");
 }
 
 void jw_type_stats(json_writer *w, const hd_dump *d, const hd_type_stat *st, uint32_t n, uint64_t top)

@@ -43,6 +43,12 @@ extern const command cmd_graph;
 
 /* --quiet, anywhere on the command line: no progress bar (and for validate, no report). */
 extern bool cli_quiet;
+/* --internals, anywhere on the command line: V8's own objects stay in text tables and graphs. */
+extern bool cli_internals;
+/* True for a type text output leaves out: one of V8's internal types ((system), (object shape),
+ * (compiled code), (synthetic)) in a V8 snapshot, unless --internals. --json keeps them all. */
+bool hidden_type(const hd_dump *d, uint32_t t);
+bool hidden_type_name(const hd_dump *d, const char *name);
 
 /* The progress callback for loading path: a bar on stderr when stderr is a terminal, the dump
  * is big and --quiet was not given; NULL otherwise. Its user pointer is ignored. */
@@ -72,8 +78,8 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Text from a dump, made safe for a terminal: control characters and invalid UTF-8 become
- * \xNN escapes. Returns the number of columns written. */
+/* Text from a dump, made safe for a terminal: newlines and tabs become \n and \t, other
+ * control characters and invalid UTF-8 \xNN escapes. Returns the number of columns written. */
 size_t print_escaped(FILE *out, const char *s);
 size_t escaped_width(const char *s);
 /* Length of the valid UTF-8 character at s when it is printable (not a C0 or C1 control, DEL,

@@ -57,7 +57,7 @@ static void print_hop(FILE *out, const hd_dump *d, uint32_t o, uint32_t edge)
     print_escaped(out, ref);
     free(ref);
     if (edge != HD_NONE) {
-        char *e = edge_label(hd_edge_name(d, edge));
+        char *e = edge_label_of(d, edge);
         fputc(' ', out);
         print_escaped(out, e);
         fputs(" → ", out);

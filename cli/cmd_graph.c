@@ -192,9 +192,66 @@ static int write_output(const request *q, const char *format, const char *dot, s
     return EXIT_OK;
 }
 
-static int draw(const request *q, const hd_dump *d, const char *path, const char *format)
+/* The type masks for --filter-type, --exclude-type (and V8's internals) and --highlight; false
+ * after a message naming a type that is not there. */
+static bool make_masks(const request *q, const hd_dump *d, const char *path, hd_graph_options *opts,
+                       type_mask *filter, type_mask *highlight)
 {
-    int rc;
+    uint32_t ntypes = hd_type_count(d);
+    uint8_t *excluded = xcalloc(ntypes + 1, 1);
+    bool ok = true, hides = false;
+    for (size_t i = 0; i < q->filters.n && ok; i++)
+        ok = mark_types_named("graph", d, path, q->filters.v[i], filter->types);
+    for (size_t i = 0; i < q->excludes.n && ok; i++)
+        ok = mark_types_named("graph", d, path, q->excludes.v[i], excluded);
+    for (size_t i = 0; i < q->highlights.n && ok; i++)
+        ok = mark_types_named("graph", d, path, q->highlights.v[i], highlight->types);
+    for (uint32_t t = 0; t < ntypes; t++) {
+        hides |= hidden_type(d, t); /* V8's internal objects, unless --internals */
+        filter->types[t] = (filter->types[t] || !q->filters.n) && !excluded[t] && !hidden_type(d, t);
+    }
+    free(excluded);
+    if (q->filters.n || q->excludes.n || hides) {
+        opts->filter = mask_accepts;
+        opts->filter_user = filter;
+    }
+    if (q->highlights.n) {
+        opts->highlight = mask_accepts;
+        opts->highlight_user = highlight;
+    }
+    return ok;
+}
+
+/* --backrefs: the objects at the depth limit that have referrers and are not roots, i.e. where
+ * the walk stopped before reaching a root. */
+static uint32_t stopped_at_depth(const hd_dump *d, const hd_graph *g, uint64_t depth)
+{
+    hd_referrers *refs;
+    if (hd_referrers_build(d, &refs))
+        return 0; /* out of memory: the picture is right, only the note is missing */
+    uint32_t cut = 0;
+    for (uint32_t i = 0; i < g->nnodes; i++) {
+        const hd_graph_node *n = &g->nodes[i];
+        cut += n->object != HD_NONE && n->depth >= depth && !(n->flags & HD_GNODE_ROOT) &&
+               refs->offsets[n->object + 1] > refs->offsets[n->object];
+    }
+    hd_referrers_free(refs);
+    return cut;
+}
+
+/* A caption under the picture: DOT's graph label, put before the closing brace. */
+static void add_caption(char **dot, size_t *len, const char *text)
+{
+    char *end = strrchr(*dot, '}');
+    char *with = xasprintf("%.*s  label=\"%s\";\n  labelloc=b;\n%s", (int)(end - *dot), *dot, text, end);
+    free(*dot);
+    *dot = with;
+    *len = strlen(with);
+}
+
+/* The graph the request asks for, or an exit status after a message. */
+static int build(const request *q, const hd_dump *d, const char *path, hd_graph **g)
+{
     hd_graph_options opts;
     hd_graph_options_init(&opts);
     opts.direction = q->backrefs ? HD_GRAPH_REFERRERS : HD_GRAPH_REFERENTS;
@@ -202,59 +259,50 @@ static int draw(const request *q, const hd_dump *d, const char *path, const char
     opts.too_many = q->too_many > UINT32_MAX ? UINT32_MAX : (uint32_t)q->too_many;
     opts.max_nodes = q->max_nodes > UINT32_MAX ? UINT32_MAX : (uint32_t)q->max_nodes;
     opts.no_weak = q->no_weak;
-    uint32_t ntypes = hd_type_count(d);
+    uint32_t ntypes = hd_type_count(d), *start = NULL, nstart = 0;
     type_mask filter = {xcalloc(ntypes + 1, 1)}, highlight = {xcalloc(ntypes + 1, 1)};
-    uint32_t *start = NULL, nstart = 0;
-    hd_graph *g = NULL;
-    char *dot = NULL;
-    size_t len = 0;
-    bool unreachable = false;
-    rc = EXIT_OK;
-    for (size_t i = 0; i < q->filters.n && !rc; i++)
-        if (!mark_types_named("graph", d, path, q->filters.v[i], filter.types))
-            rc = EXIT_INVALID;
-    if (!q->filters.n)
-        memset(filter.types, 1, ntypes);
-    uint8_t *excluded = xcalloc(ntypes + 1, 1);
-    for (size_t i = 0; i < q->excludes.n && !rc; i++)
-        if (!mark_types_named("graph", d, path, q->excludes.v[i], excluded))
-            rc = EXIT_INVALID;
-    for (uint32_t t = 0; t < ntypes; t++)
-        filter.types[t] &= !excluded[t];
-    free(excluded);
-    for (size_t i = 0; i < q->highlights.n && !rc; i++)
-        if (!mark_types_named("graph", d, path, q->highlights.v[i], highlight.types))
-            rc = EXIT_INVALID;
-    if (q->filters.n || q->excludes.n) {
-        opts.filter = mask_accepts;
-        opts.filter_user = &filter;
-    }
-    if (q->highlights.n) {
-        opts.highlight = mask_accepts;
-        opts.highlight_user = &highlight;
-    }
+    int rc = make_masks(q, d, path, &opts, &filter, &highlight) ? EXIT_OK : EXIT_INVALID;
     if (!rc && q->chain) {
         object_id id;
         parse_object_id(&cmd_graph, q->chain, &id);
         uint32_t o = find_object_or_report("graph", d, path, &id);
         if (o == HD_NONE)
             rc = EXIT_INVALID;
-        else if ((rc = hd_graph_chain(d, o, &opts, &g)))
+        else if ((rc = hd_graph_chain(d, o, &opts, g)))
             rc = report_status("graph", rc);
-        else if (g->chain_root == HD_NONE)
-            unreachable = true;
     } else if (!rc && !(rc = collect_starts(q, d, path, &start, &nstart))) {
-        if ((rc = hd_graph_build(d, start, nstart, &opts, &g)))
+        if ((rc = hd_graph_build(d, start, nstart, &opts, g)))
             rc = report_status("graph", rc);
     }
+    free(start);
+    free(filter.types);
+    free(highlight.types);
+    return rc;
+}
+
+static int draw(const request *q, const hd_dump *d, const char *path, const char *format)
+{
+    hd_graph *g = NULL;
+    char *dot = NULL;
+    size_t len = 0;
+    int rc = build(q, d, path, &g);
     if (!rc && (rc = hd_dot_string(d, g, &dot, &len)))
         rc = report_status("graph", rc);
+    uint32_t cut = !rc && q->backrefs ? stopped_at_depth(d, g, q->depth) : 0;
+    char *note = cut ? xasprintf("stopped at --depth %" PRIu64 " before reaching a root: %" PRIu32 " object%s "
+                                 "ha%s referrers not drawn", q->depth, cut, cut == 1 ? "" : "s", cut == 1 ? "s" : "ve")
+                     : NULL;
+    if (note)
+        add_caption(&dot, &len, note);
     if (!rc)
         rc = write_output(q, format, dot, len, g);
+    if (!rc && note)
+        fprintf(stderr, "heaptool: graph: --backrefs %s; a larger --depth draws more ('heaptool path' shows "
+                        "one whole chain)\n", note);
     if (!rc && g->truncated)
         fprintf(stderr, "heaptool: graph: stopped at %" PRIu32 " objects (--max-nodes); the rest are "
                         "drawn as \"more\" boxes\n", g->nobjects);
-    if (!rc && unreachable) {
+    if (!rc && q->chain && g->chain_root == HD_NONE) {
         char *ref = objref(d, g->nodes[0].object, false);
         fputs("heaptool: graph: ", stderr);
         print_escaped(stderr, ref);
@@ -262,11 +310,9 @@ static int draw(const request *q, const hd_dump *d, const char *path, const char
         free(ref);
         rc = EXIT_FOUND;
     }
+    free(note);
     free(dot);
     hd_graph_free(g);
-    free(start);
-    free(filter.types);
-    free(highlight.types);
     return rc;
 }
 

@@ -103,7 +103,7 @@ static int leaks_run(int argc, char **argv)
          l->unreachable, l->unreachable_size},
         {"uncollectable", "uncollectable (kept only by the collector's garbage list)",
          l->nuncollectable, l->uncollectable, l->uncollectable_size},
-        {"unreferenced", "unreferenced (no object refers to them)", l->nunreferenced,
+        {"unreferenced", "unreferenced (no object or root refers to them)", l->nunreferenced,
          l->unreferenced, l->unreferenced_size},
     };
     uint32_t most = l->nunreachable;
@@ -124,7 +124,7 @@ const command cmd_leaks = {
     "leaks", "garbage, uncollectable and unreferenced objects by type", "DUMP",
     "Objects no root keeps alive, grouped by type: 'garbage' (unreachable from every root,\n"
     "awaiting collection) and 'uncollectable' (kept only by the collector's garbage list,\n"
-    "e.g. cycles with legacy finalizers); then 'unreferenced': objects no object refers to\n"
-    "(objgraph's get_leaking_objects), whatever holds them from outside the heap.\n",
+    "e.g. cycles with legacy finalizers); then 'unreferenced': objects that neither an\n"
+    "object nor a root refers to (objgraph's get_leaking_objects).\n",
     leaks_options, NULL, leaks_run,
 };

@@ -35,7 +35,7 @@ static void print_text(const hd_dump *d, const hd_path *p, uint32_t o)
     /* Two passes instead of a table: a path can be millions of hops long. */
     size_t wvia = 3;
     for (uint32_t i = 0; i < p->nhops; i++) {
-        char *via = i ? edge_label(hd_edge_name(d, p->hops[i].edge)) : NULL;
+        char *via = i ? edge_label_of(d, p->hops[i].edge) : NULL;
         size_t w = escaped_width(via ? via : root);
         wvia = w > wvia ? w : wvia;
         free(via);
@@ -47,7 +47,7 @@ static void print_text(const hd_dump *d, const hd_path *p, uint32_t o)
     print_cell(stdout, "via", wvia, false);
     fputs("  object\n", stdout);
     for (uint32_t i = 0; i < p->nhops; i++) {
-        char *via = i ? edge_label(hd_edge_name(d, p->hops[i].edge)) : NULL;
+        char *via = i ? edge_label_of(d, p->hops[i].edge) : NULL;
         char *obj = objref(d, p->hops[i].object, true);
         printf("  %*" PRIu32 "  ", wnum, i);
         print_cell(stdout, via ? via : root, wvia, false);

@@ -28,11 +28,15 @@ typedef struct facts {
 static char *type_text(const hd_dump *d, uint32_t t)
 {
     unsigned f = hd_type_flags(d, t);
-    char size[16];
-    return xasprintf("%s (type id %" PRIu64 ", instance size %s%s%s%s)", hd_type_name(d, t),
-                     hd_type_id(d, t), human_size(hd_type_size(d, t), size), f & HD_TYPE_GC ? ", gc" : "",
+    char size[16], *instance = NULL; /* a size of 0 is one the producer does not know (V8) */
+    if (hd_type_size(d, t))
+        instance = xasprintf(", instance size %s", human_size(hd_type_size(d, t), size));
+    char *text = xasprintf("%s (type id %" PRIu64 "%s%s%s%s)", hd_type_name(d, t), hd_type_id(d, t),
+                     instance ? instance : "", f & HD_TYPE_GC ? ", gc" : "",
                      f & HD_TYPE_FINALIZER ? ", finalizer" : "",
                      f & HD_TYPE_LEGACY_FINALIZER ? ", legacy finalizer" : "");
+    free(instance);
+    return text;
 }
 
 static const char *const flag_names[] = {"tracked", "finalized", "frozen", "immortal", "interned"};
@@ -51,6 +55,44 @@ static char *flags_text(unsigned flags)
 
 static void field(table *t, const char *name, const char *value) { table_row(t, name, value); }
 
+/* A referent or a referrer: the edge between, and the object at its other end. */
+typedef struct neighbour {
+    uint64_t edge;
+    uint32_t object;
+} neighbour;
+
+/* "referents (N):" and its table (edge and object, or object and edge for referrers), at most
+ * top rows (0: all), V8's internal objects left out and counted. */
+static void print_neighbours(const hd_dump *d, const char *title, const neighbour *list, uint64_t n, uint64_t top)
+{
+    bool referents = title[5] == 'e'; /* "referents" / "referrers" */
+    static const char *const rheads[] = {"edge", "object"}, *const fheads[] = {"object", "edge"};
+    printf("\n%s (%" PRIu64 "):\n", title, n);
+    table t;
+    table_init(&t, 2, referents ? rheads : fheads, "ll");
+    uint64_t shown = 0, hidden = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (hidden_type(d, hd_object_type(d, list[i].object))) {
+            hidden++;
+            continue;
+        }
+        if (top && shown >= top)
+            continue;
+        shown++;
+        char *el = edge_label_of(d, list[i].edge), *obj = objref(d, list[i].object, true);
+        table_row(&t, referents ? el : obj, referents ? obj : el);
+        free(el);
+        free(obj);
+    }
+    if (shown)
+        table_print(&t, stdout, "  ");
+    table_free(&t);
+    if (shown + hidden < n)
+        printf("  ... %" PRIu64 " more\n", n - shown - hidden);
+    if (hidden)
+        printf("  (%" PRIu64 " V8 internal object%s left out; --internals shows them)\n", hidden, hidden == 1 ? "" : "s");
+}
+
 static void print_text(const hd_dump *d, const facts *f, uint64_t top)
 {
     uint32_t o = f->o;
@@ -66,14 +108,17 @@ static void print_text(const hd_dump *d, const facts *f, uint64_t top)
     field(&t, "type", s);
     free(s);
     field(&t, "size", human_size(hd_object_size(d, o), size));
-    uint32_t rc = hd_object_rc(d, o);
-    field(&t, "refcount", rc == HD_RC_UNKNOWN ? "unknown" : fmt_u64(rc, buf));
+    uint32_t rc = hd_object_rc(d, o); /* what the producer does not record is left out */
+    if (rc != HD_RC_UNKNOWN)
+        field(&t, "refcount", fmt_u64(rc, buf));
     unsigned gen = hd_object_gen(d, o);
     if (gen != HD_GEN_UNKNOWN)
         field(&t, "generation", fmt_u64(gen, buf));
-    s = flags_text(hd_object_flags(d, o));
-    field(&t, "flags", s);
-    free(s);
+    if (hd_dump_format(d) != HD_FORMAT_V8) {
+        s = flags_text(hd_object_flags(d, o));
+        field(&t, "flags", s);
+        free(s);
+    }
     uint32_t site = hd_object_site(d, o);
     if (site != HD_NONE) {
         const char *fn = hd_site_function(d, site);
@@ -106,7 +151,10 @@ static void print_text(const hd_dump *d, const facts *f, uint64_t top)
                       total ? 100.0 * (double)retained / (double)total : 0.0);
         field(&t, "retained", s);
         free(s);
-        s = dominator_chain(d, f->dom, o);
+        chains ch;
+        chains_init(&ch, d, f->dom);
+        s = dominator_chain(&ch, o);
+        chains_free(&ch);
         field(&t, "dominators", s);
         free(s);
     }
@@ -124,36 +172,16 @@ static void print_text(const hd_dump *d, const facts *f, uint64_t top)
 
     uint64_t first, end;
     hd_object_edges(d, o, &first, &end);
-    printf("\nreferents (%" PRIu64 "):\n", end - first);
-    static const char *const rheads[] = {"edge", "object"};
-    table_init(&t, 2, rheads, "ll");
-    for (uint64_t e = first; e < end && (top == 0 || e - first < top); e++) {
-        char *el = edge_label(hd_edge_name(d, e)), *obj = objref(d, hd_edge_target(d, e), true);
-        table_row(&t, el, obj);
-        free(el);
-        free(obj);
-    }
-    if (end > first)
-        table_print(&t, stdout, "  ");
-    table_free(&t);
-    if (top && end - first > top)
-        printf("  ... %" PRIu64 " more\n", end - first - top);
-
+    neighbour *list = xmalloc((end - first + 1) * sizeof *list);
+    for (uint64_t e = first; e < end; e++)
+        list[e - first] = (neighbour){e, hd_edge_target(d, e)};
+    print_neighbours(d, "referents", list, end - first, top);
     uint32_t rf = f->refs->offsets[o], re = f->refs->offsets[o + 1];
-    printf("\nreferrers (%" PRIu32 "):\n", re - rf);
-    static const char *const fheads[] = {"object", "edge"};
-    table_init(&t, 2, fheads, "ll");
-    for (uint32_t k = rf; k < re && (top == 0 || k - rf < top); k++) {
-        char *obj = objref(d, f->refs->sources[k], true), *el = edge_label(hd_edge_name(d, f->refs->edges[k]));
-        table_row(&t, obj, el);
-        free(el);
-        free(obj);
-    }
-    if (re > rf)
-        table_print(&t, stdout, "  ");
-    table_free(&t);
-    if (top && re - rf > top)
-        printf("  ... %" PRIu64 " more\n", (uint64_t)(re - rf) - top);
+    list = xrealloc(list, ((size_t)(re - rf) + 1) * sizeof *list);
+    for (uint32_t k = rf; k < re; k++)
+        list[k - rf] = (neighbour){f->refs->edges[k], f->refs->sources[k]};
+    print_neighbours(d, "referrers", list, re - rf, top);
+    free(list);
 
     uint32_t nweak = 0;
     for (uint32_t w = 0; w < hd_weakref_count(d); w++)
@@ -249,15 +277,10 @@ static void print_json(const char *path, const hd_dump *d, const facts *f, uint6
         jw_uint(&w, hd_retained_size(f->dom, o));
     else
         jw_null(&w);
-    jw_key(&w, "dominators"); /* ids from the immediate dominator up; null when unreachable */
-    if (dominated) {
-        jw_array_begin(&w);
-        for (uint32_t x = hd_dominator_of(f->dom, o); x != HD_DOM_ROOT; x = hd_dominator_of(f->dom, x))
-            jw_uint(&w, hd_object_id(d, x));
-        jw_array_end(&w);
-    } else {
-        jw_null(&w);
-    }
+    chains ch;
+    chains_init(&ch, d, f->dom);
+    jw_dominators(&w, &ch, o);
+    chains_free(&ch);
     uint64_t first, end;
     hd_object_edges(d, o, &first, &end);
     jw_key(&w, "referents_total");

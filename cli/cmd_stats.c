@@ -10,7 +10,7 @@
 typedef struct stats_args {
     uint64_t top;
     int by, sort; /* by_words, enum hd_stat_sort */
-    bool json;
+    bool json, tracked_only;
 } stats_args;
 
 static const char *const by_words[] = {"type", "site", NULL};
@@ -24,9 +24,21 @@ static const option_spec stats_options[] = {
      "order by 'count' (default), 'size' or 'retained': the\nmemory the type's objects keep alive, each "
      "object\ncounted only when no object of the same type\ndominates it (as Chrome DevTools does)",
      NULL, 0, sort_words},
+    {"tracked-only", 0, OPT_FLAG, offsetof(stats_args, tracked_only), NULL,
+     "count only the objects the collector tracks, as\ngc.get_objects() lists them (objgraph's "
+     "counts)", NULL, 0, NULL},
     OPT_JSON(stats_args, json),
     OPT_END,
 };
+
+/* The per-type table and what its shares are of: every object, or --tracked-only's. */
+typedef struct type_table {
+    hd_type_stat *st;
+    uint32_t n;        /* rows */
+    uint32_t nobjects; /* objects counted */
+    uint64_t size;     /* their total size */
+    bool retained;
+} type_table;
 
 static double share(uint64_t part, uint64_t whole) { return whole ? 100.0 * (double)part / (double)whole : 0; }
 
@@ -52,9 +64,12 @@ static void print_runtime_tables(const hd_dump *d)
     }
 }
 
-static void print_text(const hd_dump *d, const hd_type_stat *st, uint32_t n, uint32_t shown,
-                       uint64_t total_size, bool retained)
+static void print_text(const hd_dump *d, const type_table *tt, uint32_t n, uint32_t shown)
 {
+    const hd_type_stat *st = tt->st;
+    uint32_t nobjects = tt->nobjects;
+    uint64_t total_size = tt->size;
+    bool retained = tt->retained;
     char buf[48], size[16];
     size_t wname = strlen("type"), wcount = strlen("count"), wsize = strlen("size");
     size_t wret = strlen("retained");
@@ -80,7 +95,6 @@ static void print_text(const hd_dump *d, const hd_type_stat *st, uint32_t n, uin
         printf("  %6s", "ret%");
     }
     putchar('\n');
-    uint32_t nobjects = hd_object_count(d);
     for (uint32_t i = 0; i < shown; i++) {
         print_cell(stdout, hd_type_name(d, st[i].type), wname, false);
         snprintf(buf, sizeof buf, "%" PRIu64, st[i].count);
@@ -100,10 +114,22 @@ static void print_text(const hd_dump *d, const hd_type_stat *st, uint32_t n, uin
         printf("... %" PRIu32 " more type%s\n", n - shown, n - shown == 1 ? "" : "s");
 }
 
-static void print_json(const char *path, const hd_dump *d, const hd_type_stat *st, uint32_t shown,
-                       uint32_t n, uint64_t total_size, bool retained, bool by_site,
-                       enum hd_stat_sort sort, uint64_t top)
+/* Leaves V8's internal types out of a text table; returns how many rows are left. */
+static uint32_t drop_hidden(const hd_dump *d, hd_type_stat *st, uint32_t n, uint32_t *hidden)
 {
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (!hidden_type(d, st[i].type))
+            st[kept++] = st[i];
+    *hidden = n - kept;
+    return kept;
+}
+
+static void print_json(const char *path, const hd_dump *d, const type_table *tt, const stats_args *a)
+{
+    const hd_type_stat *st = tt->st;
+    uint32_t n = tt->n, shown = a->top == 0 || a->top > n ? n : (uint32_t)a->top;
+    uint64_t total_size = hd_total_size(d);
     json_writer w;
     jw_init(&w, stdout);
     jw_object_begin(&w);
@@ -143,19 +169,21 @@ static void print_json(const char *path, const hd_dump *d, const hd_type_stat *s
         jw_key(&w, "size");
         jw_uint(&w, st[i].size);
         jw_key(&w, "count_share");
-        jw_double(&w, share(st[i].count, hd_object_count(d)) / 100);
+        jw_double(&w, share(st[i].count, tt->nobjects) / 100);
         jw_key(&w, "size_share");
-        jw_double(&w, share(st[i].size, total_size) / 100);
-        if (retained) {
+        jw_double(&w, share(st[i].size, tt->size) / 100);
+        if (tt->retained) {
             jw_key(&w, "retained");
             jw_uint(&w, st[i].retained);
         }
         jw_object_end(&w);
     }
     jw_array_end(&w);
-    if (by_site) {
+    jw_key(&w, "tracked_only");
+    jw_bool(&w, a->tracked_only);
+    if (a->by == 1) {
         jw_key(&w, "by_site");
-        jw_site_stats(&w, d, sort, top);
+        jw_site_stats(&w, d, (enum hd_stat_sort)a->sort, a->top);
     }
     jw_key(&w, "pools");
     jw_pools(&w, d);
@@ -165,6 +193,64 @@ static void print_json(const char *path, const hd_dump *d, const hd_type_stat *s
     jw_finish(&w);
 }
 
+/* The per-type table --sort and --tracked-only ask for; an exit status on failure. */
+static int count_types(const hd_dump *d, const stats_args *a, type_table *tt)
+{
+    uint32_t n = hd_object_count(d), *objects = NULL;
+    *tt = (type_table){NULL, 0, n, hd_total_size(d), a->sort == HD_SORT_RETAINED};
+    if (a->tracked_only) {
+        objects = xmalloc(((size_t)n + 1) * sizeof *objects);
+        tt->nobjects = 0;
+        tt->size = 0;
+        for (uint32_t o = 0; o < n; o++)
+            if (hd_object_flags(d, o) & HD_OBJ_TRACKED) {
+                objects[tt->nobjects++] = o;
+                uint64_t size = hd_object_size(d, o);
+                tt->size = tt->size + size < size ? UINT64_MAX : tt->size + size;
+            }
+    }
+    uint32_t room = hd_type_count(d) > tt->nobjects ? hd_type_count(d) : tt->nobjects;
+    tt->st = xmalloc(((size_t)room + 1) * sizeof *tt->st);
+    hd_dominators *dom = NULL;
+    int rc = HD_OK;
+    if (objects)
+        tt->n = hd_stats_of_objects(d, objects, tt->nobjects, (enum hd_stat_sort)a->sort, tt->st);
+    else if (!tt->retained)
+        tt->n = hd_stats_by_type(d, (enum hd_stat_sort)a->sort, tt->st);
+    else if (!(rc = hd_dominators_compute(d, &dom)))
+        rc = hd_stats_retained_by_type(d, dom, tt->st, &tt->n);
+    hd_dominators_free(dom);
+    free(objects);
+    return rc ? report_status("stats", rc) : EXIT_OK;
+}
+
+static void print_report(const hd_dump *d, type_table *tt, const stats_args *a)
+{
+    if (a->by == 1) {
+        print_site_stats(stdout, d, (enum hd_stat_sort)a->sort, a->top);
+    } else {
+        uint32_t hidden, rows = drop_hidden(d, tt->st, tt->n, &hidden);
+        print_text(d, tt, rows, a->top == 0 || a->top > rows ? rows : (uint32_t)a->top);
+        if (hidden)
+            printf("(%" PRIu32 " V8 internal type%s left out; --internals shows them)\n", hidden,
+                   hidden == 1 ? "" : "s");
+    }
+    uint32_t ntypes = tt->n; /* types that have objects, all objects counted */
+    if (a->tracked_only) {
+        uint8_t *has = xcalloc((size_t)hd_type_count(d) + 1, 1);
+        ntypes = 0;
+        for (uint32_t o = 0; o < hd_object_count(d); o++)
+            if (!has[hd_object_type(d, o)]++)
+                ntypes++;
+        free(has);
+    }
+    print_totals(d, ntypes, hd_total_size(d));
+    if (a->tracked_only)
+        printf("(--tracked-only: %" PRIu32 " of them counted above, the ones gc.get_objects() lists)\n",
+               tt->nobjects);
+    print_runtime_tables(d);
+}
+
 static int stats_run(int argc, char **argv)
 {
     stats_args a = {.top = 10, .sort = HD_SORT_COUNT};
@@ -172,44 +258,23 @@ static int stats_run(int argc, char **argv)
     int rc = options_parse(&cmd_stats, argc, argv, &a, &ops);
     if (rc != OPTIONS_GO_ON)
         return rc;
-    uint64_t top = a.top;
-    enum hd_stat_sort sort = (enum hd_stat_sort)a.sort;
-    bool json = a.json, by_site = a.by == 1;
-    if (by_site && sort == HD_SORT_RETAINED)
+    if (a.by == 1 && a.sort == HD_SORT_RETAINED)
         return usage_error(&cmd_stats, "stats: --sort retained groups by type only");
-    const char *path = ops.v[0];
+    if (a.tracked_only && (a.by == 1 || a.sort == HD_SORT_RETAINED))
+        return usage_error(&cmd_stats, "stats: --tracked-only counts types by count or size");
     hd_dump *d;
-    rc = load_or_report(path, &d);
-    if (rc)
+    if ((rc = load_or_report(ops.v[0], &d)))
         return rc;
-    hd_type_stat *st = xmalloc(((size_t)hd_type_count(d) + 1) * sizeof *st);
-    uint32_t n;
-    hd_dominators *dom = NULL;
-    if (sort != HD_SORT_RETAINED)
-        n = hd_stats_by_type(d, sort, st);
-    else if ((rc = hd_dominators_compute(d, &dom)) || (rc = hd_stats_retained_by_type(d, dom, st, &n))) {
-        hd_dominators_free(dom);
-        free(st);
-        hd_dump_free(d);
-        return report_status("stats", rc);
-    }
-    hd_dominators_free(dom);
-    bool retained = sort == HD_SORT_RETAINED;
-    uint32_t shown = top == 0 || top > n ? n : (uint32_t)top;
-    uint64_t total = hd_total_size(d);
-    if (json)
-        print_json(path, d, st, shown, n, total, retained, by_site, sort, top);
-    else {
-        if (by_site)
-            print_site_stats(stdout, d, sort, top);
+    type_table tt;
+    if (!(rc = count_types(d, &a, &tt))) {
+        if (a.json)
+            print_json(ops.v[0], d, &tt, &a);
         else
-            print_text(d, st, n, shown, total, retained);
-        print_totals(d, n, total);
-        print_runtime_tables(d);
+            print_report(d, &tt, &a);
     }
-    free(st);
+    free(tt.st);
     hd_dump_free(d);
-    return EXIT_OK;
+    return rc;
 }
 
 const command cmd_stats = {

@@ -18,7 +18,7 @@ static const option_spec top_options[] = {
     OPT_END,
 };
 
-static void print_text(const hd_dump *d, const hd_dominators *dom, const uint32_t *top, uint32_t k)
+static void print_text(const hd_dump *d, const hd_dominators *dom, chains *ch, const uint32_t *top, uint32_t k)
 {
     char size[16], retained[16];
     uint64_t total = hd_total_size(d);
@@ -39,7 +39,7 @@ static void print_text(const hd_dump *d, const hd_dominators *dom, const uint32_
     printf("  %6s  %s\n", "heap%", "dominators");
     for (uint32_t i = 0; i < k; i++) {
         uint32_t o = top[i];
-        char *name = objref(d, o, false), *chain = dominator_chain(d, dom, o);
+        char *name = objref(d, o, false), *chain = dominator_chain(ch, o);
         print_cell(stdout, name, wname, false);
         printf("  ");
         print_cell(stdout, human_size(hd_object_size(d, o), size), wsize, true);
@@ -64,7 +64,7 @@ static void print_text(const hd_dump *d, const hd_dominators *dom, const uint32_
     }
 }
 
-static void print_json(const char *path, const hd_dump *d, const hd_dominators *dom,
+static void print_json(const char *path, const hd_dump *d, const hd_dominators *dom, chains *ch,
                        const uint32_t *top, uint32_t k)
 {
     json_writer w;
@@ -93,11 +93,7 @@ static void print_json(const char *path, const hd_dump *d, const hd_dominators *
         jw_uint(&w, hd_object_size(d, o));
         jw_key(&w, "retained");
         jw_uint(&w, hd_retained_size(dom, o));
-        jw_key(&w, "dominators"); /* ids from the immediate dominator up; the root is implied */
-        jw_array_begin(&w);
-        for (uint32_t x = hd_dominator_of(dom, o); x != HD_DOM_ROOT; x = hd_dominator_of(dom, x))
-            jw_uint(&w, hd_object_id(d, x));
-        jw_array_end(&w);
+        jw_dominators(&w, ch, o);
         jw_object_end(&w);
     }
     jw_array_end(&w);
@@ -122,12 +118,25 @@ static int top_run(int argc, char **argv)
         hd_dump_free(d);
         return report_status("top", rc);
     }
+    uint32_t want = k; /* text leaves V8's internal objects out: rank them all, keep the first k */
+    if (!a.json && !cli_internals && hd_dump_format(d) == HD_FORMAT_V8)
+        k = hd_dominators_reachable(dom);
     uint32_t *top = xmalloc(((size_t)k + 1) * sizeof *top);
     k = hd_dominators_top(dom, k, top);
+    if (k > want) {
+        uint32_t kept = 0;
+        for (uint32_t i = 0; i < k && kept < want; i++)
+            if (!hidden_type(d, hd_object_type(d, top[i])))
+                top[kept++] = top[i];
+        k = kept;
+    }
+    chains ch;
+    chains_init(&ch, d, dom);
     if (a.json)
-        print_json(path, d, dom, top, k);
+        print_json(path, d, dom, &ch, top, k);
     else
-        print_text(d, dom, top, k);
+        print_text(d, dom, &ch, top, k);
+    chains_free(&ch);
     free(top);
     hd_dominators_free(dom);
     hd_dump_free(d);

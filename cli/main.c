@@ -31,7 +31,9 @@ static void usage(FILE *out)
           "all. An object ID is a number, TYPE#NUMBER (checked against the object's type) or\n"
           "@NUMBER. A DUMP argument of '-' reads standard input; gzip-compressed dumps are read\n"
           "as they are. Loading a big dump on a terminal shows a progress bar on stderr;\n"
-          "--quiet, given anywhere, turns it off.\n\n"
+          "--quiet, given anywhere, turns it off. V8's own objects ((system), (object shape),\n"
+          "(compiled code), (synthetic)) are left out of text tables and graphs, as DevTools\n"
+          "does; --internals, given anywhere, shows them.\n\n"
           "exit status:\n"
           "  0  success\n"
           "  1  a \"found\" result (e.g. diff --fail-on-growth saw growth)\n"
@@ -49,10 +51,11 @@ static const command *find(const char *name)
     return NULL;
 }
 
-bool cli_quiet;
+bool cli_quiet, cli_internals;
 
-/* --quiet may stand anywhere before a "--": it is taken out here so no command sees it. */
-static int take_quiet(int argc, char **argv)
+/* --quiet and --internals may stand anywhere before a "--": they are taken out here, so no
+ * command sees them. */
+static int take_global_flags(int argc, char **argv)
 {
     int kept = 1;
     bool options_end = false;
@@ -60,6 +63,8 @@ static int take_quiet(int argc, char **argv)
         options_end |= !strcmp(argv[i], "--");
         if (!options_end && !strcmp(argv[i], "--quiet"))
             cli_quiet = true;
+        else if (!options_end && !strcmp(argv[i], "--internals"))
+            cli_internals = true;
         else
             argv[kept++] = argv[i];
     }
@@ -69,8 +74,8 @@ static int take_quiet(int argc, char **argv)
 
 int heaptool_main(int argc, char **argv)
 {
-    cli_quiet = false;
-    argc = take_quiet(argc, argv);
+    cli_quiet = cli_internals = false;
+    argc = take_global_flags(argc, argv);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

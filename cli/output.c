@@ -18,6 +18,19 @@ int exit_for_status(int status)
     }
 }
 
+bool hidden_type_name(const hd_dump *d, const char *name)
+{
+    static const char *const internal[] = {"(system)", "(object shape)", "(compiled code)", "(synthetic)"};
+    if (cli_internals || hd_dump_format(d) != HD_FORMAT_V8)
+        return false;
+    for (size_t i = 0; i < sizeof internal / sizeof internal[0]; i++)
+        if (!strcmp(name, internal[i]))
+            return true;
+    return false;
+}
+
+bool hidden_type(const hd_dump *d, uint32_t t) { return hidden_type_name(d, hd_type_name(d, t)); }
+
 int report_status(const char *cmd, int status)
 {
     fprintf(stderr, "heaptool: %s: %s\n", cmd, hd_status_message(status));
@@ -132,6 +145,11 @@ static size_t walk_escaped(FILE *out, const char *s)
                 fwrite(p, 1, n, out);
             p += n;
             cols++;
+        } else if (*p == '\n' || *p == '\t') {
+            if (out)
+                fputs(*p == '\n' ? "\\n" : "\\t", out);
+            p++;
+            cols += 2;
         } else {
             if (out)
                 fprintf(out, "\\x%02x", *p);

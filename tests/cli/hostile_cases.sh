@@ -77,7 +77,7 @@ run 0 "T$T#6 [self$T]" cycles "$D"
 run 0 "T$T" leaks --ids "$D"
 run 0 "[k$T]" path "$D" 3
 run 0 "o$T" path "$D" 2
-run 0 "refcount" show "$D" 1
+run 0 "  size" show "$D" 1
 run 0 "site        f$T.c:7 in g$T" show "$D" 1
 run 0 '\xff\xc0\xaf\xed\xa0\x80' show "$D" 2
 run 0 "e$T" show "$D" 2

@@ -88,6 +88,27 @@ class GcView(unittest.TestCase):
         self.assertGreaterEqual(got[heapdump_export.type_name(Leaf)], 4)
         self.assertGreaterEqual(got[heapdump_export.type_name(Branch)], 2)
 
+    def test_stats_tracked_only_counts_what_objgraph_counts(self):
+        """objgraph.show_most_common_types counts type names over gc.get_objects(); heaptool
+        stats --tracked-only must give the same table for a dump taken at that moment."""
+        global tree
+        tree = Branch(Leaf(), Branch(Leaf(), Leaf()), {"k": Leaf()}, Pair())
+        heapdump_export.prepare()
+        expected = {}
+        objs = gc.get_objects()
+        for o in objs:
+            name = heapdump_export.type_name(type(o))
+            expected[name] = expected.get(name, 0) + 1
+        del objs, o, name
+        heapdump_export.dump(self.path)
+        out = subprocess.run([HEAPTOOL, "stats", "--tracked-only", "--json", "-n", "0", self.path],
+                             stdout=subprocess.PIPE, check=True).stdout
+        got = {row["type"]: row["count"] for row in json.loads(out)["by_type"]}
+        self.assertEqual(got, expected)
+        whole = json.loads(subprocess.run([HEAPTOOL, "stats", "--json", "-n", "0", self.path],
+                                          stdout=subprocess.PIPE, check=True).stdout)
+        self.assertGreater(whole["objects"], sum(got.values()), "untracked objects are in the dump too")
+
     def test_references_equal_gc_get_referents(self):
         keep = gc.get_objects()  # holds every tracked object, so no id is reused meanwhile
         heapdump_export.dump(self.path)
