@@ -1,5 +1,6 @@
-/* analysis.h: output helpers shared by the analysis commands (cycles, diff, path, leaks, show)
- * and the stats additions: object references, edge names, aligned tables, ids. */
+/* analysis.h: what the commands that analyse a dump share: how objects, edges and roots are
+ * named (object_names.c), dominator chains (dominator_chain.c), type names as typed
+ * (type_names.c), object ID arguments and aligned tables (table.c). */
 #ifndef HEAPTOOL_ANALYSIS_H
 #define HEAPTOOL_ANALYSIS_H
 
@@ -49,6 +50,12 @@ void jw_dominators(json_writer *w, chains *c, uint32_t o);
 /* The object {"id", "type", "label"?} */
 void jw_objref(json_writer *w, const hd_dump *d, uint32_t o);
 void jw_root(json_writer *w, const hd_dump *d, uint32_t r); /* {"kind", "name"?} */
+/* "file.c:12 in f" ("file.c:12" without a function, "(no site)" for a NULL file). Caller frees. */
+char *site_text(const char *file, uint32_t line, const char *function);
+/* An allocation site {"file", "line", "function"}, or null when file is NULL. */
+void jw_site(json_writer *w, const char *file, uint32_t line, const char *function);
+/* Site s of d the same way (HD_NONE: null). */
+void jw_site_of(json_writer *w, const hd_dump *d, uint32_t s);
 
 /* An ID argument: "12", "Node#12", "#12" or DevTools' "@12". type is the part before '#' (it
  * points into the argument), NULL when there is none. */
@@ -73,11 +80,6 @@ bool type_name_matches(const hd_dump *d, const char *given, size_t len, uint32_t
  * false. */
 bool mark_types_named(const char *cmd, const hd_dump *d, const char *path, const char *name, uint8_t *mask);
 
-/* Numbers for tables: "1234", "+5" / "-3" / "0", "+1.5 KiB" / "-96 B" / "0 B" (after - before,
- * exact: a size change may be beyond the int64 range). buf >= 32. */
-const char *fmt_u64(uint64_t v, char *buf);
-const char *fmt_delta(int64_t v, char *buf);
-const char *fmt_size_change(uint64_t before, uint64_t after, char *buf);
 
 /* An aligned text table: cells are copied; align has one 'l' or 'r' per column; heads may be
  * NULL for a table without a header row. */

@@ -89,6 +89,11 @@ size_t utf8_printable_len(const unsigned char *s);
 const char *plural(uint64_t n, const char *noun, char *buf);
 /* "1.5 KiB", "312 B": into buf (at least 16 bytes). */
 const char *human_size(uint64_t bytes, char *buf);
+/* Numbers for tables: "1234", "+5" / "-3" / "0", "+1.5 KiB" / "-96 B" / "0 B" (after - before,
+ * exact: a size change may be beyond the int64 range). buf >= 32. */
+const char *fmt_u64(uint64_t v, char *buf);
+const char *fmt_delta(int64_t v, char *buf);
+const char *fmt_size_change(uint64_t before, uint64_t after, char *buf);
 /* Writes s padded with spaces to width columns (left-aligned unless right is set). */
 void print_cell(FILE *out, const char *s, size_t width, bool right);
 

@@ -26,29 +26,20 @@ static const option_spec cycles_options[] = {
     OPT_END,
 };
 
+/* "Node 3, str 2, int 1, +2 more": the three most common member types. */
 static char *types_text(const hd_dump *d, const hd_type_stat *st, uint32_t n)
 {
-    size_t cap = 64, len = 0;
-    char *s = xmalloc(cap);
-    s[0] = '\0';
+    char *s = xasprintf("%s", "");
     for (uint32_t i = 0; i < n && i < 3; i++) {
-        char *part = xasprintf("%s%s %" PRIu64, i ? ", " : "", hd_type_name(d, st[i].type), st[i].count);
-        size_t k = strlen(part);
-        if (len + k + 32 > cap) {
-            while (len + k + 32 > cap)
-                cap *= 2;
-            char *t = realloc(s, cap);
-            if (!t)
-                exit(EXIT_NOMEM);
-            s = t;
-        }
-        memcpy(s + len, part, k + 1);
-        len += k;
-        free(part);
+        char *longer = xasprintf("%s%s%s %" PRIu64, s, i ? ", " : "", hd_type_name(d, st[i].type), st[i].count);
+        free(s);
+        s = longer;
     }
-    if (n > 3)
-        snprintf(s + len, cap - len, ", +%" PRIu32 " more", n - 3);
-    return s;
+    if (n <= 3)
+        return s;
+    char *longer = xasprintf("%s, +%" PRIu32 " more", s, n - 3);
+    free(s);
+    return longer;
 }
 
 static void print_hop(FILE *out, const hd_dump *d, uint32_t o, uint32_t edge)

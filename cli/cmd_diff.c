@@ -46,11 +46,7 @@ static char *row_key(const hd_diff_row *r)
 {
     if (r->type)
         return xasprintf("%s", r->type);
-    if (!r->file)
-        return xasprintf("(no site)");
-    if (r->function[0])
-        return xasprintf("%s:%" PRIu32 " in %s", r->file, r->line, r->function);
-    return xasprintf("%s:%" PRIu32, r->file, r->line);
+    return site_text(r->file, r->line, r->function);
 }
 
 /* Refuses (or, forced, warns about) dumps whose ids cannot be matched. */
@@ -186,18 +182,7 @@ static void jw_row(json_writer *w, const hd_diff_row *r)
         jw_string(w, r->type);
     } else {
         jw_key(w, "site");
-        if (!r->file) {
-            jw_null(w);
-        } else {
-            jw_object_begin(w);
-            jw_key(w, "file");
-            jw_string(w, r->file);
-            jw_key(w, "line");
-            jw_uint(w, r->line);
-            jw_key(w, "function");
-            jw_string(w, r->function);
-            jw_object_end(w);
-        }
+        jw_site(w, r->file, r->line, r->function);
     }
     const char *keys[] = {"count_old", "count_new", "new", "deleted", "size_old", "size_new",
                           "allocated", "freed"};

@@ -93,44 +93,44 @@ static void print_neighbours(const hd_dump *d, const char *title, const neighbou
         printf("  (%" PRIu64 " V8 internal object%s left out; --internals shows them)\n", hidden, hidden == 1 ? "" : "s");
 }
 
-static void print_text(const hd_dump *d, const facts *f, uint64_t top)
+/* The record's own fields: id, type, size, refcount, generation, flags, site. */
+static void record_rows(table *t, const hd_dump *d, uint32_t o)
 {
-    uint32_t o = f->o;
-    char *ref = objref(d, o, true);
-    print_escaped(stdout, ref);
-    putchar('\n');
-    free(ref);
-    table t;
-    table_init(&t, 2, NULL, "ll");
     char buf[32], size[16];
     char *s = type_text(d, hd_object_type(d, o));
-    field(&t, "id", fmt_u64(hd_object_id(d, o), buf));
-    field(&t, "type", s);
+    field(t, "id", fmt_u64(hd_object_id(d, o), buf));
+    field(t, "type", s);
     free(s);
-    field(&t, "size", human_size(hd_object_size(d, o), size));
+    field(t, "size", human_size(hd_object_size(d, o), size));
     uint32_t rc = hd_object_rc(d, o); /* what the producer does not record is left out */
     if (rc != HD_RC_UNKNOWN)
-        field(&t, "refcount", fmt_u64(rc, buf));
+        field(t, "refcount", fmt_u64(rc, buf));
     unsigned gen = hd_object_gen(d, o);
     if (gen != HD_GEN_UNKNOWN)
-        field(&t, "generation", fmt_u64(gen, buf));
+        field(t, "generation", fmt_u64(gen, buf));
     if (hd_dump_format(d) != HD_FORMAT_V8) {
         s = flags_text(hd_object_flags(d, o));
-        field(&t, "flags", s);
+        field(t, "flags", s);
         free(s);
     }
     uint32_t site = hd_object_site(d, o);
     if (site != HD_NONE) {
-        const char *fn = hd_site_function(d, site);
-        s = fn[0] ? xasprintf("%s:%" PRIu32 " in %s", hd_site_file(d, site), hd_site_line(d, site), fn)
-                  : xasprintf("%s:%" PRIu32, hd_site_file(d, site), hd_site_line(d, site));
-        field(&t, "site", s);
+        s = site_text(hd_site_file(d, site), hd_site_line(d, site), hd_site_function(d, site));
+        field(t, "site", s);
         free(s);
     }
+}
+
+/* What keeps it alive: the roots that name it, its state, retained size and dominators, and the
+ * weak reference it is. */
+static void liveness_rows(table *t, const hd_dump *d, const facts *f)
+{
+    uint32_t o = f->o;
+    char *s;
     for (uint32_t r = 0; r < hd_root_count(d); r++)
         if (hd_root_object(d, r) == o) {
             s = root_label(d, r);
-            field(&t, "root", s);
+            field(t, "root", s);
             free(s);
         }
     uint8_t st = f->reach->state[o];
@@ -142,20 +142,20 @@ static void print_text(const hd_dump *d, const facts *f, uint64_t top)
         s = xasprintf("%s: %" PRIu32 " reference%s from a%s root (heaptool path shows them)",
                       state_word(st), f->reach->depth[o], f->reach->depth[o] == 1 ? "" : "s",
                       st == HD_REACH_UNCOLLECTABLE ? " garbage" : "");
-    field(&t, "state", s);
+    field(t, "state", s);
     free(s);
     if (hd_dominator_of(f->dom, o) != HD_NONE) {
         char hsize[16];
         uint64_t total = hd_total_size(d), retained = hd_retained_size(f->dom, o);
         s = xasprintf("%s (%.1f%% of the heap)", human_size(retained, hsize),
                       total ? 100.0 * (double)retained / (double)total : 0.0);
-        field(&t, "retained", s);
+        field(t, "retained", s);
         free(s);
         chains ch;
         chains_init(&ch, d, f->dom);
         s = dominator_chain(&ch, o);
         chains_free(&ch);
-        field(&t, "dominators", s);
+        field(t, "dominators", s);
         free(s);
     }
     for (uint32_t w = 0; w < hd_weakref_count(d); w++)
@@ -163,26 +163,29 @@ static void print_text(const hd_dump *d, const facts *f, uint64_t top)
             uint32_t ref_o = hd_weakref_referent(d, w);
             char *r = ref_o == HD_NONE ? xasprintf("none (the referent is dead)") : objref(d, ref_o, true);
             s = xasprintf("referent %s%s", r, hd_weakref_has_callback(d, w) ? ", with callback" : "");
-            field(&t, "weakref", s);
+            field(t, "weakref", s);
             free(s);
             free(r);
         }
-    table_print(&t, stdout, "  ");
-    table_free(&t);
+}
 
-    uint64_t first, end;
-    hd_object_edges(d, o, &first, &end);
+/* Its referents (or referrers, the other way): what both the text and the JSON list. */
+static neighbour *neighbours_of(const hd_dump *d, const facts *f, bool referents, uint64_t *n)
+{
+    uint64_t first = f->refs->offsets[f->o], end = f->refs->offsets[f->o + 1];
+    if (referents)
+        hd_object_edges(d, f->o, &first, &end);
     neighbour *list = xmalloc((end - first + 1) * sizeof *list);
-    for (uint64_t e = first; e < end; e++)
-        list[e - first] = (neighbour){e, hd_edge_target(d, e)};
-    print_neighbours(d, "referents", list, end - first, top);
-    uint32_t rf = f->refs->offsets[o], re = f->refs->offsets[o + 1];
-    list = xrealloc(list, ((size_t)(re - rf) + 1) * sizeof *list);
-    for (uint32_t k = rf; k < re; k++)
-        list[k - rf] = (neighbour){f->refs->edges[k], f->refs->sources[k]};
-    print_neighbours(d, "referrers", list, re - rf, top);
-    free(list);
+    for (uint64_t k = first; k < end; k++)
+        list[k - first] = referents ? (neighbour){k, hd_edge_target(d, k)}
+                                    : (neighbour){f->refs->edges[k], f->refs->sources[k]};
+    *n = end - first;
+    return list;
+}
 
+static void print_weak_referrers(const hd_dump *d, uint32_t o)
+{
+    table t;
     uint32_t nweak = 0;
     for (uint32_t w = 0; w < hd_weakref_count(d); w++)
         nweak += hd_weakref_referent(d, w) == o;
@@ -200,145 +203,172 @@ static void print_text(const hd_dump *d, const facts *f, uint64_t top)
     table_free(&t);
 }
 
-static void print_json(const char *path, const hd_dump *d, const facts *f, uint64_t top)
+static void print_text(const hd_dump *d, const facts *f, uint64_t top)
+{
+    char *ref = objref(d, f->o, true);
+    print_escaped(stdout, ref);
+    putchar('\n');
+    free(ref);
+    table t;
+    table_init(&t, 2, NULL, "ll");
+    record_rows(&t, d, f->o);
+    liveness_rows(&t, d, f);
+    table_print(&t, stdout, "  ");
+    table_free(&t);
+    for (int referents = 1; referents >= 0; referents--) {
+        uint64_t n;
+        neighbour *list = neighbours_of(d, f, referents, &n);
+        print_neighbours(d, referents ? "referents" : "referrers", list, n, top);
+        free(list);
+    }
+    print_weak_referrers(d, f->o);
+}
+
+static void jw_type(json_writer *w, const hd_dump *d, uint32_t t)
+{
+    jw_object_begin(w);
+    jw_key(w, "id");
+    jw_uint(w, hd_type_id(d, t));
+    jw_key(w, "name");
+    jw_string(w, hd_type_name(d, t));
+    jw_key(w, "size");
+    jw_uint(w, hd_type_size(d, t));
+    const char *flags[] = {"gc", "finalizer", "legacy_finalizer"};
+    const unsigned bits[] = {HD_TYPE_GC, HD_TYPE_FINALIZER, HD_TYPE_LEGACY_FINALIZER};
+    for (int i = 0; i < 3; i++) {
+        jw_key(w, flags[i]);
+        jw_bool(w, hd_type_flags(d, t) & bits[i]);
+    }
+    jw_object_end(w);
+}
+
+/* The record's own fields, as record_rows. */
+static void jw_record(json_writer *w, const hd_dump *d, uint32_t o)
+{
+    jw_key(w, "object");
+    jw_objref(w, d, o);
+    jw_key(w, "type");
+    jw_type(w, d, hd_object_type(d, o));
+    jw_key(w, "size");
+    jw_uint(w, hd_object_size(d, o));
+    jw_key(w, "rc");
+    if (hd_object_rc(d, o) == HD_RC_UNKNOWN)
+        jw_null(w);
+    else
+        jw_uint(w, hd_object_rc(d, o));
+    jw_key(w, "gen");
+    if (hd_object_gen(d, o) == HD_GEN_UNKNOWN)
+        jw_null(w);
+    else
+        jw_uint(w, hd_object_gen(d, o));
+    jw_key(w, "flags");
+    jw_array_begin(w);
+    for (unsigned i = 0; i < 5; i++)
+        if (hd_object_flags(d, o) & (1u << i))
+            jw_string(w, flag_names[i]);
+    jw_array_end(w);
+    jw_key(w, "site");
+    jw_site_of(w, d, hd_object_site(d, o));
+}
+
+/* What keeps it alive, as liveness_rows (the weak reference it is comes last, in jw_weak). */
+static void jw_liveness(json_writer *w, const hd_dump *d, const facts *f)
 {
     uint32_t o = f->o;
+    jw_key(w, "roots");
+    jw_array_begin(w);
+    for (uint32_t r = 0; r < hd_root_count(d); r++)
+        if (hd_root_object(d, r) == o)
+            jw_root(w, d, r);
+    jw_array_end(w);
+    jw_key(w, "state");
+    jw_string(w, state_word(f->reach->state[o]));
+    jw_key(w, "depth");
+    if (f->reach->state[o] == HD_REACH_UNREACHABLE)
+        jw_null(w);
+    else
+        jw_uint(w, f->reach->depth[o]);
+    jw_key(w, "retained");
+    if (hd_dominator_of(f->dom, o) != HD_NONE)
+        jw_uint(w, hd_retained_size(f->dom, o));
+    else
+        jw_null(w);
+    chains ch;
+    chains_init(&ch, d, f->dom);
+    jw_dominators(w, &ch, o);
+    chains_free(&ch);
+}
+
+static void jw_neighbours(json_writer *w, const hd_dump *d, const facts *f, bool referents, uint64_t top)
+{
+    uint64_t n;
+    neighbour *list = neighbours_of(d, f, referents, &n);
+    jw_key(w, referents ? "referents_total" : "referrers_total");
+    jw_uint(w, n);
+    jw_key(w, referents ? "referents" : "referrers");
+    jw_array_begin(w);
+    for (uint64_t i = 0; i < n && (top == 0 || i < top); i++) {
+        jw_object_begin(w);
+        jw_key(w, referents ? "edge" : "object");
+        if (referents)
+            jw_string(w, hd_edge_name(d, list[i].edge));
+        else
+            jw_objref(w, d, list[i].object);
+        jw_key(w, referents ? "object" : "edge");
+        if (referents)
+            jw_objref(w, d, list[i].object);
+        else
+            jw_string(w, hd_edge_name(d, list[i].edge));
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+    free(list);
+}
+
+/* The weak references to it, and the one it is (null when it is none). */
+static void jw_weak(json_writer *w, const hd_dump *d, uint32_t o)
+{
+    jw_key(w, "weakrefs");
+    jw_array_begin(w);
+    for (uint32_t k = 0; k < hd_weakref_count(d); k++)
+        if (hd_weakref_referent(d, k) == o) {
+            jw_object_begin(w);
+            jw_key(w, "weakref");
+            jw_objref(w, d, hd_weakref_object(d, k));
+            jw_key(w, "callback");
+            jw_bool(w, hd_weakref_has_callback(d, k));
+            jw_object_end(w);
+        }
+    jw_array_end(w);
+    jw_key(w, "weakref");
+    for (uint32_t k = 0; k < hd_weakref_count(d); k++)
+        if (hd_weakref_object(d, k) == o) {
+            jw_object_begin(w);
+            jw_key(w, "referent");
+            if (hd_weakref_referent(d, k) == HD_NONE)
+                jw_null(w);
+            else
+                jw_objref(w, d, hd_weakref_referent(d, k));
+            jw_key(w, "callback");
+            jw_bool(w, hd_weakref_has_callback(d, k));
+            jw_object_end(w);
+            return;
+        }
+    jw_null(w);
+}
+
+static void print_json(const char *path, const hd_dump *d, const facts *f, uint64_t top)
+{
     json_writer w;
     jw_init(&w, stdout);
     jw_object_begin(&w);
     jw_key(&w, "dump");
     jw_string(&w, path);
-    jw_key(&w, "object");
-    jw_objref(&w, d, o);
-    uint32_t t = hd_object_type(d, o);
-    jw_key(&w, "type");
-    jw_object_begin(&w);
-    jw_key(&w, "id");
-    jw_uint(&w, hd_type_id(d, t));
-    jw_key(&w, "name");
-    jw_string(&w, hd_type_name(d, t));
-    jw_key(&w, "size");
-    jw_uint(&w, hd_type_size(d, t));
-    jw_key(&w, "gc");
-    jw_bool(&w, hd_type_flags(d, t) & HD_TYPE_GC);
-    jw_key(&w, "finalizer");
-    jw_bool(&w, hd_type_flags(d, t) & HD_TYPE_FINALIZER);
-    jw_key(&w, "legacy_finalizer");
-    jw_bool(&w, hd_type_flags(d, t) & HD_TYPE_LEGACY_FINALIZER);
-    jw_object_end(&w);
-    jw_key(&w, "size");
-    jw_uint(&w, hd_object_size(d, o));
-    jw_key(&w, "rc");
-    if (hd_object_rc(d, o) == HD_RC_UNKNOWN)
-        jw_null(&w);
-    else
-        jw_uint(&w, hd_object_rc(d, o));
-    jw_key(&w, "gen");
-    if (hd_object_gen(d, o) == HD_GEN_UNKNOWN)
-        jw_null(&w);
-    else
-        jw_uint(&w, hd_object_gen(d, o));
-    jw_key(&w, "flags");
-    jw_array_begin(&w);
-    for (unsigned i = 0; i < 5; i++)
-        if (hd_object_flags(d, o) & (1u << i))
-            jw_string(&w, flag_names[i]);
-    jw_array_end(&w);
-    jw_key(&w, "site");
-    uint32_t site = hd_object_site(d, o);
-    if (site == HD_NONE) {
-        jw_null(&w);
-    } else {
-        jw_object_begin(&w);
-        jw_key(&w, "file");
-        jw_string(&w, hd_site_file(d, site));
-        jw_key(&w, "line");
-        jw_uint(&w, hd_site_line(d, site));
-        jw_key(&w, "function");
-        jw_string(&w, hd_site_function(d, site));
-        jw_object_end(&w);
-    }
-    jw_key(&w, "roots");
-    jw_array_begin(&w);
-    for (uint32_t r = 0; r < hd_root_count(d); r++)
-        if (hd_root_object(d, r) == o)
-            jw_root(&w, d, r);
-    jw_array_end(&w);
-    jw_key(&w, "state");
-    jw_string(&w, state_word(f->reach->state[o]));
-    jw_key(&w, "depth");
-    if (f->reach->state[o] == HD_REACH_UNREACHABLE)
-        jw_null(&w);
-    else
-        jw_uint(&w, f->reach->depth[o]);
-    bool dominated = hd_dominator_of(f->dom, o) != HD_NONE;
-    jw_key(&w, "retained");
-    if (dominated)
-        jw_uint(&w, hd_retained_size(f->dom, o));
-    else
-        jw_null(&w);
-    chains ch;
-    chains_init(&ch, d, f->dom);
-    jw_dominators(&w, &ch, o);
-    chains_free(&ch);
-    uint64_t first, end;
-    hd_object_edges(d, o, &first, &end);
-    jw_key(&w, "referents_total");
-    jw_uint(&w, end - first);
-    jw_key(&w, "referents");
-    jw_array_begin(&w);
-    for (uint64_t e = first; e < end && (top == 0 || e - first < top); e++) {
-        jw_object_begin(&w);
-        jw_key(&w, "edge");
-        jw_string(&w, hd_edge_name(d, e));
-        jw_key(&w, "object");
-        jw_objref(&w, d, hd_edge_target(d, e));
-        jw_object_end(&w);
-    }
-    jw_array_end(&w);
-    uint32_t rf = f->refs->offsets[o], re = f->refs->offsets[o + 1];
-    jw_key(&w, "referrers_total");
-    jw_uint(&w, re - rf);
-    jw_key(&w, "referrers");
-    jw_array_begin(&w);
-    for (uint32_t k = rf; k < re && (top == 0 || k - rf < top); k++) {
-        jw_object_begin(&w);
-        jw_key(&w, "object");
-        jw_objref(&w, d, f->refs->sources[k]);
-        jw_key(&w, "edge");
-        jw_string(&w, hd_edge_name(d, f->refs->edges[k]));
-        jw_object_end(&w);
-    }
-    jw_array_end(&w);
-    jw_key(&w, "weakrefs");
-    jw_array_begin(&w);
-    for (uint32_t k = 0; k < hd_weakref_count(d); k++)
-        if (hd_weakref_referent(d, k) == o) {
-            jw_object_begin(&w);
-            jw_key(&w, "weakref");
-            jw_objref(&w, d, hd_weakref_object(d, k));
-            jw_key(&w, "callback");
-            jw_bool(&w, hd_weakref_has_callback(d, k));
-            jw_object_end(&w);
-        }
-    jw_array_end(&w);
-    jw_key(&w, "weakref");
-    bool is_weakref = false;
-    for (uint32_t k = 0; k < hd_weakref_count(d) && !is_weakref; k++)
-        if (hd_weakref_object(d, k) == o) {
-            is_weakref = true;
-            jw_object_begin(&w);
-            jw_key(&w, "referent");
-            if (hd_weakref_referent(d, k) == HD_NONE)
-                jw_null(&w);
-            else
-                jw_objref(&w, d, hd_weakref_referent(d, k));
-            jw_key(&w, "callback");
-            jw_bool(&w, hd_weakref_has_callback(d, k));
-            jw_object_end(&w);
-        }
-    if (!is_weakref)
-        jw_null(&w);
+    jw_record(&w, d, f->o);
+    jw_liveness(&w, d, f);
+    jw_neighbours(&w, d, f, true, top);
+    jw_neighbours(&w, d, f, false, top);
+    jw_weak(&w, d, f->o);
     jw_object_end(&w);
     jw_finish(&w);
 }

@@ -1,7 +1,7 @@
 /* cmd_stats.c: `heaptool stats`: the most common types, like objgraph's show_most_common_types,
  * with shallow sizes, shares of the heap and the dump's totals. */
 #include "options.h"
-#include "stats_extra.h"
+#include "stats_tables.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

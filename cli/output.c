@@ -197,3 +197,23 @@ void print_cell(FILE *out, const char *s, size_t width, bool right)
         for (size_t i = w; i < width; i++)
             fputc(' ', out);
 }
+
+const char *fmt_u64(uint64_t v, char *buf)
+{
+    snprintf(buf, 32, "%" PRIu64, v);
+    return buf;
+}
+
+const char *fmt_delta(int64_t v, char *buf)
+{
+    snprintf(buf, 32, v > 0 ? "+%" PRId64 : "%" PRId64, v);
+    return buf;
+}
+
+const char *fmt_size_change(uint64_t before, uint64_t after, char *buf)
+{
+    char h[16];
+    uint64_t mag = after >= before ? after - before : before - after;
+    snprintf(buf, 32, "%s%s", after > before ? "+" : after < before ? "-" : "", human_size(mag, h));
+    return buf;
+}

@@ -2,8 +2,10 @@
 #
 #   check NAME STATUS ARGS...   runs heaptool ARGS and compares with tests/cli/golden/NAME.out:
 #                               stdout, a "--- stderr" line, stderr, "--- exit STATUS".
-#                               Standard input is $STDIN (default /dev/null); it runs in $DIR
-#                               (default the repository). Temporary paths show as $TMP.
+#                               Standard input is the file $STDIN (default /dev/null), or a
+#                               pipe fed with the file $PIPE; it runs in $DIR (default the
+#                               repository). Temporary paths show as $TMP.
+#   pass / fail WHAT            count a check made some other way (fail says what failed).
 #   finish SUITE                prints "SUITE: N passed, M failed" and exits 1 on a failure.
 #
 # UPDATE=1 (or --update as a script's first argument) rewrites the golden files instead.
@@ -17,6 +19,9 @@ esac
 cd "$(dirname "$0")/../.." || exit 2
 repo=$(pwd)
 golden=$repo/tests/cli/golden
+# Under SANITIZE=address, Graphviz's font libraries keep caches LeakSanitizer would report.
+LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$repo/tests/lsan.supp:print_suppressions=0}
+export LSAN_OPTIONS
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 passed=0
@@ -25,7 +30,11 @@ failed=0
 check() {
     name=$1 want=$2
     shift 2
-    (cd "${DIR:-$repo}" && "$HEAPTOOL" "$@" >"$tmp/stdout" 2>"$tmp/stderr" <"${STDIN:-/dev/null}")
+    if [ -n "${PIPE:-}" ]; then
+        cat "$PIPE" | (cd "${DIR:-$repo}" && "$HEAPTOOL" "$@" >"$tmp/stdout" 2>"$tmp/stderr")
+    else
+        (cd "${DIR:-$repo}" && "$HEAPTOOL" "$@" >"$tmp/stdout" 2>"$tmp/stderr" <"${STDIN:-/dev/null}")
+    fi
     status=$?
     {
         cat "$tmp/stdout"
@@ -35,11 +44,10 @@ check() {
     } | sed "s|$tmp|\$TMP|g" >"$tmp/actual"
     [ "${UPDATE:-}" = 1 ] && cp "$tmp/actual" "$golden/$name.out"
     if [ "$status" = "$want" ] && cmp -s "$tmp/actual" "$golden/$name.out"; then
-        passed=$((passed + 1))
+        pass
         return 0
     fi
-    failed=$((failed + 1))
-    echo "FAIL $name: heaptool $* (exit $status, want $want)"
+    fail "$name: heaptool $* (exit $status, want $want)"
     if [ -f "$golden/$name.out" ]; then
         diff -u "$golden/$name.out" "$tmp/actual" | head -40
     else
@@ -47,6 +55,9 @@ check() {
     fi
     return 1
 }
+
+pass() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 
 finish() {
     echo "$1: $passed passed, $failed failed"
