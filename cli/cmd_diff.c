@@ -487,7 +487,8 @@ const command cmd_diff = {
     "deleted, bytes allocated and freed, size delta; largest growth first.\n",
     diff_options,
     "Object ids match only within one process: dumps from different producers or with\n"
-    "different pids are refused (exit 3) unless --force, which compares with a warning.\n"
+    "different pids are refused (exit 3) unless --force, which compares with a warning;\n"
+    "dumps that carry no pid (V8 snapshots) are compared with a note on stderr.\n"
     "exit status: 0 done; 1 --fail-on-growth saw growth; 2 usage; 3 invalid dump or\n"
     "incompatible dumps; 4 unreadable file.\n",
     diff_run,
