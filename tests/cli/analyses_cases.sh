@@ -68,4 +68,4 @@ check diff_bad_growth 2 diff --fail-on-growth lots tests/data/growing_list_1.jso
 # the command table
 check help_lists_commands 0 --help
 
-finish analyses
+finish

@@ -66,4 +66,4 @@ check answers_graph_exclude_unknown 3 graph $C --id 8 --exclude-type Strr
 check answers_graph_backrefs_cut 0 graph $C --id 4 --backrefs --depth 1
 check answers_graph_backrefs_whole 0 graph $C --id 4 --backrefs --depth 5
 
-finish answers
+finish

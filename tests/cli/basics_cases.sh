@@ -66,4 +66,4 @@ check stats_gzip_by_content 0 stats -n 3 "$tmp/cycle-gzipped.json"
 check gzip_cut 3 stats "$tmp/cut.json.gz"
 check gzip_corrupt 3 stats "$tmp/corrupt.json.gz"
 
-finish basics
+finish

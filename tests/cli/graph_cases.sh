@@ -156,4 +156,4 @@ cp "$tmp/leak.png" "$tmp/keep.png"
 "$HEAPTOOL" graph "$tmp/dump.json" --id 999 -o "$tmp/keep.png" >/dev/null 2>&1
 [ $? = 3 ] && cmp -s "$tmp/keep.png" "$tmp/leak.png" && pass || fail "a failed graph changed its output file"
 
-finish graph
+finish

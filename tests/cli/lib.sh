@@ -6,7 +6,8 @@
 #                               pipe fed with the file $PIPE; it runs in $DIR (default the
 #                               repository). Temporary paths show as $TMP.
 #   pass / fail WHAT            count a check made some other way (fail says what failed).
-#   finish SUITE                prints "SUITE: N passed, M failed" and exits 1 on a failure.
+#   finish                      prints "SUITE: N passed, M failed" (SUITE: the script's name
+#                               without _cases.sh) and exits 1 on a failure.
 #
 # UPDATE=1 (or --update as a script's first argument) rewrites the golden files instead.
 # Golden files are named COMMAND_WHAT.out (or SUITE_WHAT.out for a suite about one topic).
@@ -26,6 +27,7 @@ tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 passed=0
 failed=0
+suite=$(basename "$0" _cases.sh)
 
 check() {
     name=$1 want=$2
@@ -57,10 +59,10 @@ check() {
 }
 
 pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL $suite: $*"; }
 
 finish() {
-    echo "$1: $passed passed, $failed failed"
+    echo "$suite: $passed passed, $failed failed"
     [ "$failed" = 0 ]
     exit
 }

@@ -75,4 +75,4 @@ check options_type_other_case 3 graph "$tmp/py.json" --filter-type DICT --id 5
 check options_id_bare_type 0 path "$tmp/py.json" Node#2
 check options_id_bare_wrong 3 path "$tmp/py.json" Session#2
 
-finish options
+finish

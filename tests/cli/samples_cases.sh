@@ -61,4 +61,4 @@ expect "weak cache entry" 0 '^Resource  *1 ' stats "$tmp/cache_alive.json"
 expect "interned root" 0 'interned' show "$tmp/identity.json" 7
 expect "cached small int root" 0 'cache' show "$tmp/identity.json" 2
 
-finish samples
+finish

@@ -103,4 +103,4 @@ else
     echo "v8_cases.sh: node not installed, real snapshots skipped"
 fi
 
-finish v8
+finish
