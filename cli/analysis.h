@@ -20,6 +20,9 @@ char *edge_label_of(const hd_dump *d, uint64_t e);
 /* "[external]", "[named 'app']"; a V8 synthetic root by its name alone: "(GC roots)". Caller
  * frees. */
 char *root_label(const hd_dump *d, uint32_t r);
+/* The label of the root record that best names root r's object: a named one when the object has
+ * one ([named 'cache'] rather than [external]), else r's own. Caller frees. */
+char *root_label_by_name(const hd_dump *d, uint32_t r);
 const char *state_word(enum hd_reach_state s);
 /* Dominator chains (dominator_chain.c). The invariant: a chain always ends at what holds it,
  * never blank. Walking up the dominator tree ends at an object whose only dominator is the

@@ -107,8 +107,11 @@ static void print_text(const hd_dump *d, const hd_cycles *cy, bool garbage_only,
             continue;
         order[shown++] = i;
         char rank[32], count[32], size[16];
-        uint32_t n = hd_stats_of_objects(d, c->members, c->nmembers, HD_SORT_COUNT, st);
-        char *types = types_text(d, st, n);
+        uint32_t n = hd_stats_of_objects(d, c->members, c->nmembers, HD_SORT_COUNT, st), kept = 0;
+        for (uint32_t k = 0; k < n; k++) /* V8's internal types stay out of text */
+            if (!hidden_type(d, st[k].type))
+                st[kept++] = st[k];
+        char *types = types_text(d, st, kept);
         table_row(&t, fmt_u64(shown, rank), fmt_u64(c->nmembers, count), human_size(c->size, size),
                   state_word(c->state), finalizer_word(c), types);
         free(types);

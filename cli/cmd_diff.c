@@ -94,7 +94,7 @@ static char *shape_text(const hd_dump *f, const hd_leak_trace *t)
 {
     if (!t->nsteps)
         return xasprintf("(unreachable in FINAL: garbage)");
-    char *root = root_label(f, t->root);
+    char *root = root_label_by_name(f, t->root);
     char *s = xasprintf("%s %s", root, hd_type_name(f, t->steps[0].type));
     free(root);
     for (uint32_t i = 1; i < t->nsteps; i++) {

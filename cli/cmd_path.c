@@ -24,7 +24,7 @@ static void print_text(const hd_dump *d, const hd_path *p, uint32_t o)
         free(target);
         return;
     }
-    char *root = root_label(d, p->root);
+    char *root = root_label_by_name(d, p->root);
     fputs("path to ", stdout);
     print_escaped(stdout, target);
     printf(": %" PRIu32 " reference%s from root ", p->nhops - 1, p->nhops == 2 ? "" : "s");

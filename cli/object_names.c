@@ -57,6 +57,15 @@ char *root_label(const hd_dump *d, uint32_t r)
     return xasprintf("[%s]", hd_root_kind_name(d, r));
 }
 
+char *root_label_by_name(const hd_dump *d, uint32_t r)
+{
+    uint32_t o = hd_root_object(d, r);
+    for (uint32_t k = 0; hd_root_kind(d, r) != HD_ROOT_NAMED && k < hd_root_count(d); k++)
+        if (hd_root_object(d, k) == o && hd_root_kind(d, k) == HD_ROOT_NAMED)
+            return root_label(d, k);
+    return root_label(d, r);
+}
+
 const char *state_word(enum hd_reach_state s)
 {
     switch (s) {
