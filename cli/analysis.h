@@ -36,6 +36,7 @@ typedef struct chains {
     uint32_t *root_of;  /* per object: its preferred root record, or HD_NONE */
     uint32_t *queue;
     uint8_t *seen;
+    char **holders;     /* per chain top: what holds it, as text, once worked out */
 } chains;
 void chains_init(chains *c, const hd_dump *d, const hd_dominators *dom);
 void chains_free(chains *c);

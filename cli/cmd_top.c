@@ -119,11 +119,12 @@ static int top_run(int argc, char **argv)
         return report_status("top", rc);
     }
     uint32_t want = k; /* text leaves V8's internal objects out: rank them all, keep the first k */
-    if (!a.json && !cli_internals && hd_dump_format(d) == HD_FORMAT_V8)
+    bool hiding = !a.json && !cli_internals && hd_dump_format(d) == HD_FORMAT_V8;
+    if (hiding)
         k = hd_dominators_reachable(dom);
     uint32_t *top = xmalloc(((size_t)k + 1) * sizeof *top);
     k = hd_dominators_top(dom, k, top);
-    if (k > want) {
+    if (hiding) {
         uint32_t kept = 0;
         for (uint32_t i = 0; i < k && kept < want; i++)
             if (!hidden_type(d, hd_object_type(d, top[i])))

@@ -10,9 +10,11 @@
 #define CHAIN_SHOWN 6 /* dominators named before a long chain is cut short */
 #define ROOTS_SHOWN 3 /* roots named when several hold the chain's top */
 
+static char *work_out_holders(chains *c, uint32_t x);
+
 void chains_init(chains *c, const hd_dump *d, const hd_dominators *dom)
 {
-    *c = (chains){d, dom, NULL, NULL, NULL, NULL};
+    *c = (chains){d, dom, NULL, NULL, NULL, NULL, NULL};
 }
 
 void chains_free(chains *c)
@@ -21,6 +23,10 @@ void chains_free(chains *c)
     free(c->root_of);
     free(c->queue);
     free(c->seen);
+    for (uint32_t o = 0; c->holders && o < hd_object_count(c->d); o++)
+        free(c->holders[o]);
+    free(c->holders);
+    c->holders = NULL;
     c->refs = NULL;
     c->root_of = c->queue = NULL;
     c->seen = NULL;
@@ -90,6 +96,15 @@ uint32_t chain_top(const chains *c, uint32_t o)
 
 /* "[named 'cache']", or "[2 roots: (GC roots), [named 'cache']]". */
 static char *holders_text(chains *c, uint32_t x)
+{
+    if (!c->holders) /* many chains share a top: each is walked back once */
+        c->holders = xcalloc((size_t)hd_object_count(c->d) + 1, sizeof *c->holders);
+    if (!c->holders[x])
+        c->holders[x] = work_out_holders(c, x);
+    return xasprintf("%s", c->holders[x]);
+}
+
+static char *work_out_holders(chains *c, uint32_t x)
 {
     uint32_t roots[ROOTS_SHOWN];
     uint32_t n = holding_roots(c, x, roots, ROOTS_SHOWN);

@@ -44,6 +44,7 @@ check answers_labels 0 show "$tmp/new.json" 200
 check answers_named_root 0 top -n 2 "$tmp/new.json"
 check answers_held_by_two 0 top -n 3 $T
 check answers_held_by_json 0 top -n 1 --json $T
+check answers_top_all_v8 0 top -n 0 $T
 check answers_key_names 0 show $C 8
 check answers_leaks_roots 0 leaks $C
 
