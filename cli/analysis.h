@@ -1,5 +1,6 @@
-/* analysis.h: output helpers shared by the analysis commands (cycles, diff, path, leaks, show)
- * and the stats additions: object references, edge names, aligned tables, ids. */
+/* analysis.h: what the commands that analyse a dump share: how objects, edges and roots are
+ * named (object_names.c), dominator chains (dominator_chain.c), type names as typed
+ * (type_names.c), object ID arguments and aligned tables (table.c). */
 #ifndef HEAPTOOL_ANALYSIS_H
 #define HEAPTOOL_ANALYSIS_H
 
@@ -7,45 +8,85 @@
 
 #include <stdarg.h>
 
-/* Allocation that cannot fail: on exhaustion prints "heaptool: out of memory", exits 5. */
-void *xmalloc(size_t n);
-void *xcalloc(size_t n, size_t size);
-char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* A libheapdump failure from an analysis: prints it, returns the exit status. */
-int report_failure(const char *cmd, int status);
-
-/* "Node#12", with " 'label'" appended when with_label and the object has one. Raw dump text:
- * print it through print_escaped/print_cell. Caller frees. */
+/* "Node#12", with " 'label'" appended when with_label and the object has one (a label that is
+ * already quoted, as a str's repr, is not quoted again). Raw dump text: print it through
+ * print_escaped/print_cell. Caller frees. */
 char *objref(const hd_dump *d, uint32_t o, bool with_label);
-/* An edge name as objgraph shows it: ".next" for names, "[3]" for indices and keys, "[?]"
- * when unnamed. Caller frees. */
+/* An edge name as objgraph shows it: ".next" for names, "[3]" for indices and keys, "<key>"
+ * when unnamed (a mapping's reference to its key). Caller frees. */
 char *edge_label(const char *name);
-/* "[external]", "[named 'app']". Caller frees. */
+/* The same for edge e of d, an unnamed one with its target's label: "<key 'numbers'>". */
+char *edge_label_of(const hd_dump *d, uint64_t e);
+/* "[external]", "[named 'app']"; a V8 synthetic root by its name alone: "(GC roots)". Caller
+ * frees. */
 char *root_label(const hd_dump *d, uint32_t r);
+/* The label of the root record that best names root r's object: a named one when the object has
+ * one ([named 'cache'] rather than [external]), else r's own. Caller frees. */
+char *root_label_by_name(const hd_dump *d, uint32_t r);
 const char *state_word(enum hd_reach_state s);
-/* "list#4 <- dict#3 <- [named 'cache']": o's dominators, nearest first, up to the root record
- * that holds the topmost one (just "[named 'cache']" for a root object); a long chain is cut
- * short before its top. The caller frees the string. */
-char *dominator_chain(const hd_dump *d, const hd_dominators *dom, uint32_t o); /* "reachable", "uncollectable", "garbage" */
+/* Dominator chains (dominator_chain.c). The invariant: a chain always ends at what holds it,
+ * never blank. Walking up the dominator tree ends at an object whose only dominator is the
+ * virtual root: that object is a root object (its root is named, a named root preferred), or
+ * several roots reach it and none alone retains it (they are named, nearest first:
+ * "[2 roots: (GC roots), [named 'cache']]"). */
+typedef struct chains {
+    const hd_dump *d;
+    const hd_dominators *dom;
+    hd_referrers *refs; /* built when first needed */
+    uint32_t *root_of;  /* per object: its preferred root record, or HD_NONE */
+    uint32_t *queue;
+    uint8_t *seen;
+    char **holders;     /* per chain top: what holds it, as text, once worked out */
+} chains;
+void chains_init(chains *c, const hd_dump *d, const hd_dominators *dom);
+void chains_free(chains *c);
+/* "list#4 <- dict#3 <- [named 'cache']": o's dominators, nearest first, then what holds the
+ * topmost one; a long chain is cut short before its top. "" for an unreachable o. Caller frees. */
+char *dominator_chain(chains *c, uint32_t o);
+/* The root records that hold x (an object whose immediate dominator is the virtual root), one per
+ * root object, nearest first: writes up to cap into roots and returns how many there are. */
+uint32_t holding_roots(chains *c, uint32_t x, uint32_t *roots, uint32_t cap);
+/* The top of o's chain: the object whose immediate dominator is the virtual root. */
+uint32_t chain_top(const chains *c, uint32_t o);
+/* "dominators": [ids...], "held_by": [roots...] for o, or nulls when o is unreachable. */
+void jw_dominators(json_writer *w, chains *c, uint32_t o);
 
 /* The object {"id", "type", "label"?} */
 void jw_objref(json_writer *w, const hd_dump *d, uint32_t o);
 void jw_root(json_writer *w, const hd_dump *d, uint32_t r); /* {"kind", "name"?} */
+/* "file.c:12 in f" ("file.c:12" without a function, "(no site)" for a NULL file). Caller frees. */
+char *site_text(const char *file, uint32_t line, const char *function);
+/* An allocation site {"file", "line", "function"}, or null when file is NULL. */
+void jw_site(json_writer *w, const char *file, uint32_t line, const char *function);
+/* Site s of d the same way (HD_NONE: null). */
+void jw_site_of(json_writer *w, const hd_dump *d, uint32_t s);
 
 /* True when out names the same file as the dump at path (cmd_graph.c). */
 bool same_file(const char *path, const char *out);
 
-/* ID arguments: "12", "Node#12" or "#12". False after a usage message. */
-bool parse_object_id(const command *cmd, const char *text, uint64_t *id);
-/* The index of id in d, or prints "heaptool: CMD: no object with id N in 'PATH'" and returns
- * HD_NONE (the caller exits EXIT_INVALID). */
-uint32_t find_object_or_report(const char *cmd, const hd_dump *d, const char *path, uint64_t id);
+/* An ID argument: "12", "Node#12", "#12" or DevTools' "@12". type is the part before '#' (it
+ * points into the argument), NULL when there is none. */
+typedef struct object_id {
+    uint64_t id;
+    const char *type;
+    size_t type_len;
+} object_id;
+/* False after a usage message. */
+bool parse_object_id(const command *cmd, const char *text, object_id *id);
+/* The index of the object id names in d. When no object has the number, or the ID's type part
+ * is not the object's type (type_name_matches), prints why ("no object with id N in 'PATH'",
+ * "object N is a Session, not a Socket") and returns HD_NONE (the caller exits EXIT_INVALID). */
+uint32_t find_object_or_report(const char *cmd, const hd_dump *d, const char *path, const object_id *id);
 
-/* Numbers for tables: "1234", "+5" / "-3" / "0", "+1.5 KiB" / "-96 B" / "0 B" (after - before,
- * exact: a size change may be beyond the int64 range). buf >= 32. */
-const char *fmt_u64(uint64_t v, char *buf);
-const char *fmt_delta(int64_t v, char *buf);
-const char *fmt_size_change(uint64_t before, uint64_t after, char *buf);
+/* Type names as people type them (type_names.c). A name matches a type of that exact name; a bare
+ * class name ("Node", with no '.') also matches one qualified name ending in ".Node" when no
+ * type is called exactly that and only one qualified name fits (objgraph's short names). */
+bool type_name_matches(const hd_dump *d, const char *given, size_t len, uint32_t type);
+/* Sets mask[t] for every type name matches. When none does, prints "heaptool: CMD: no type
+ * named 'NAME' in 'PATH'", with "; did you mean 'X'?" naming the closest names, and returns
+ * false. */
+bool mark_types_named(const char *cmd, const hd_dump *d, const char *path, const char *name, uint8_t *mask);
+
 
 /* An aligned text table: cells are copied; align has one 'l' or 'r' per column; heads may be
  * NULL for a table without a header row. */

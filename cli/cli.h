@@ -17,12 +17,20 @@ enum exit_code {
     EXIT_NOMEM = 5,   /* out of memory */
 };
 
+typedef struct option_spec option_spec; /* options.h */
+
+/* A command: its name, its help (made from these and its option table) and its code. */
 typedef struct command {
     const char *name;
-    const char *summary;
+    const char *summary;  /* one line for heaptool --help */
+    const char *operands; /* "DUMP", "DUMP ID", "OLD NEW": as many as its words */
+    const char *about;    /* what it does: the paragraph after the usage line */
+    const option_spec *options;
+    const char *notes;    /* after the option list (exit status and such), or NULL */
     int (*run)(int argc, char **argv); /* argv[0] is the command's name */
-    void (*usage)(FILE *out);
 } command;
+/* The command's help: usage line, about, options (with --help), notes. */
+void command_usage(const command *cmd, FILE *out);
 
 /* Runs one heaptool command line (argv[0] is the program's name, argv[argc] NULL; argv is
  * rearranged) and returns its exit status. main() is only this, so the fuzzer can run command
@@ -35,6 +43,12 @@ extern const command cmd_graph, cmd_flame, cmd_record;
 
 /* --quiet, anywhere on the command line: no progress bar (and for validate, no report). */
 extern bool cli_quiet;
+/* --internals, anywhere on the command line: V8's own objects stay in text tables and graphs. */
+extern bool cli_internals;
+/* True for a type text output leaves out: one of V8's internal types ((system), (object shape),
+ * (compiled code), (synthetic)) in a V8 snapshot, unless --internals. --json keeps them all. */
+bool hidden_type(const hd_dump *d, uint32_t t);
+bool hidden_type_name(const hd_dump *d, const char *name);
 
 /* The progress callback for loading path: a bar on stderr when stderr is a terminal, the dump
  * is big and --quiet was not given; NULL otherwise. Its user pointer is ignored. */
@@ -42,6 +56,9 @@ hd_progress_fn progress_for(const char *path);
 
 /* Exit status for a libheapdump status. */
 int exit_for_status(int status);
+/* How every command reports a failed libheapdump call: "heaptool: CMD: <the status's message>"
+ * on stderr; returns exit_for_status(status). */
+int report_status(const char *cmd, int status);
 /* Prints "heaptool: FILE:LINE:COL: message" (or without the position when unknown). */
 void print_load_error(const hd_error *err);
 /* Loads path, printing the error on failure; returns an exit status, EXIT_OK with *out set. */
@@ -54,8 +71,15 @@ int usage_error(const command *cmd, const char *fmt, ...) __attribute__((format(
 /* Parses a decimal count for option name; false (after a usage message) when it is not one. */
 bool parse_count(const command *cmd, const char *name, const char *text, uint64_t *out);
 
-/* Text from a dump, made safe for a terminal: control characters and invalid UTF-8 become
- * \xNN escapes. Returns the number of columns written. */
+/* Allocation that cannot fail (alloc.c): on exhaustion prints "heaptool: out of memory" and
+ * exits with EXIT_NOMEM. A size of 0 is taken as 1. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Text from a dump, made safe for a terminal: newlines and tabs become \n and \t, other
+ * control characters and invalid UTF-8 \xNN escapes. Returns the number of columns written. */
 size_t print_escaped(FILE *out, const char *s);
 size_t escaped_width(const char *s);
 /* Length of the valid UTF-8 character at s when it is printable (not a C0 or C1 control, DEL,
@@ -65,6 +89,11 @@ size_t utf8_printable_len(const unsigned char *s);
 const char *plural(uint64_t n, const char *noun, char *buf);
 /* "1.5 KiB", "312 B": into buf (at least 16 bytes). */
 const char *human_size(uint64_t bytes, char *buf);
+/* Numbers for tables: "1234", "+5" / "-3" / "0", "+1.5 KiB" / "-96 B" / "0 B" (after - before,
+ * exact: a size change may be beyond the int64 range). buf >= 32. */
+const char *fmt_u64(uint64_t v, char *buf);
+const char *fmt_delta(int64_t v, char *buf);
+const char *fmt_size_change(uint64_t before, uint64_t after, char *buf);
 /* Writes s padded with spaces to width columns (left-aligned unless right is set). */
 void print_cell(FILE *out, const char *s, size_t width, bool right);
 

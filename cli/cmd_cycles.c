@@ -10,44 +10,36 @@
 #define PATH_HEAD 10 /* a long example cycle shows its first and last hops in text */
 #define PATH_TAIL 3
 
-static void cycles_usage(FILE *out)
-{
-    fputs("usage: heaptool cycles [options] DUMP\n"
-          "Reference cycles: strongly connected components of the strong-reference graph that\n"
-          "contain a cycle (an object referring to itself included), largest first. For each:\n"
-          "members, total size, member types, one shortest cycle with its edge names, whether a\n"
-          "root keeps it alive ('reachable'), only the collector's garbage list does\n"
-          "('uncollectable'), or nothing does ('garbage'), and whether a member has a finalizer.\n\n"
-          "  -n, --top N         show the N largest cycles (default 10; 0 shows all)\n"
-          "      --garbage-only  only cycles no live root keeps alive (garbage, uncollectable)\n"
-          "      --min-size N    only cycles with at least N member objects\n"
-          "      --json          machine-readable output (every member and the whole cycle)\n"
-          "  -h, --help          this help\n", out);
-}
+typedef struct cycles_args {
+    uint64_t top, min_size;
+    bool garbage_only, json;
+} cycles_args;
 
+static const option_spec cycles_options[] = {
+    OPT_TOP(cycles_args, top, "show the N largest cycles", "10"),
+    {"garbage-only", 0, OPT_FLAG, offsetof(cycles_args, garbage_only), NULL,
+     "only cycles no live root keeps alive (garbage,\nuncollectable)", NULL, 0, NULL},
+    {"min-size", 0, OPT_COUNT, offsetof(cycles_args, min_size), "N", "only cycles with at least N member objects",
+     NULL, 0, NULL},
+    {"json", 0, OPT_FLAG, offsetof(cycles_args, json), NULL,
+     "machine-readable output (every member and the whole\ncycle)", NULL, 0, NULL},
+    OPT_END,
+};
+
+/* "Node 3, str 2, int 1, +2 more": the three most common member types. */
 static char *types_text(const hd_dump *d, const hd_type_stat *st, uint32_t n)
 {
-    size_t cap = 64, len = 0;
-    char *s = xmalloc(cap);
-    s[0] = '\0';
+    char *s = xasprintf("%s", "");
     for (uint32_t i = 0; i < n && i < 3; i++) {
-        char *part = xasprintf("%s%s %" PRIu64, i ? ", " : "", hd_type_name(d, st[i].type), st[i].count);
-        size_t k = strlen(part);
-        if (len + k + 32 > cap) {
-            while (len + k + 32 > cap)
-                cap *= 2;
-            char *t = realloc(s, cap);
-            if (!t)
-                exit(EXIT_NOMEM);
-            s = t;
-        }
-        memcpy(s + len, part, k + 1);
-        len += k;
-        free(part);
+        char *longer = xasprintf("%s%s%s %" PRIu64, s, i ? ", " : "", hd_type_name(d, st[i].type), st[i].count);
+        free(s);
+        s = longer;
     }
-    if (n > 3)
-        snprintf(s + len, cap - len, ", +%" PRIu32 " more", n - 3);
-    return s;
+    if (n <= 3)
+        return s;
+    char *longer = xasprintf("%s, +%" PRIu32 " more", s, n - 3);
+    free(s);
+    return longer;
 }
 
 static void print_hop(FILE *out, const hd_dump *d, uint32_t o, uint32_t edge)
@@ -56,7 +48,7 @@ static void print_hop(FILE *out, const hd_dump *d, uint32_t o, uint32_t edge)
     print_escaped(out, ref);
     free(ref);
     if (edge != HD_NONE) {
-        char *e = edge_label(hd_edge_name(d, edge));
+        char *e = edge_label_of(d, edge);
         fputc(' ', out);
         print_escaped(out, e);
         fputs(" → ", out);
@@ -115,8 +107,11 @@ static void print_text(const hd_dump *d, const hd_cycles *cy, bool garbage_only,
             continue;
         order[shown++] = i;
         char rank[32], count[32], size[16];
-        uint32_t n = hd_stats_of_objects(d, c->members, c->nmembers, HD_SORT_COUNT, st);
-        char *types = types_text(d, st, n);
+        uint32_t n = hd_stats_of_objects(d, c->members, c->nmembers, HD_SORT_COUNT, st), kept = 0;
+        for (uint32_t k = 0; k < n; k++) /* V8's internal types stay out of text */
+            if (!hidden_type(d, st[k].type))
+                st[kept++] = st[k];
+        char *types = types_text(d, st, kept);
         table_row(&t, fmt_u64(shown, rank), fmt_u64(c->nmembers, count), human_size(c->size, size),
                   state_word(c->state), finalizer_word(c), types);
         free(types);
@@ -199,50 +194,35 @@ static void print_json(const char *path, const hd_dump *d, const hd_cycles *cy, 
 
 static int cycles_run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"top", required_argument, NULL, 'n'},        {"garbage-only", no_argument, NULL, 'g'},
-        {"min-size", required_argument, NULL, 'm'},   {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0},
-    };
-    uint64_t top = 10, min_size = 0;
-    bool json = false, garbage_only = false;
-    options_begin();
-    for (int c; (c = getopt_long(argc, argv, "+n:h", longopts, NULL)) != -1;) {
-        switch (c) {
-        case 'n':
-            if (!parse_count(&cmd_cycles, "--top", optarg, &top))
-                return EXIT_USAGE;
-            break;
-        case 'm':
-            if (!parse_count(&cmd_cycles, "--min-size", optarg, &min_size))
-                return EXIT_USAGE;
-            break;
-        case 'g': garbage_only = true; break;
-        case 'j': json = true; break;
-        case 'h': cycles_usage(stdout); return EXIT_OK;
-        default: return options_error(&cmd_cycles, argc, argv, longopts);
-        }
-    }
-    if (argc - optind != 1)
-        return usage_error(&cmd_cycles, "cycles: expected one DUMP, got %d", argc - optind);
-    const char *path = argv[optind];
+    cycles_args a = {.top = 10};
+    operands ops;
+    int rc = options_parse(&cmd_cycles, argc, argv, &a, &ops);
+    if (rc != OPTIONS_GO_ON)
+        return rc;
+    const char *path = ops.v[0];
     hd_dump *d;
-    int rc = load_or_report(path, &d);
-    if (rc)
+    if ((rc = load_or_report(path, &d)))
         return rc;
     hd_cycles *cy;
     if ((rc = hd_cycles_find(d, NULL, &cy))) {
         hd_dump_free(d);
-        return report_failure("cycles", rc);
+        return report_status("cycles", rc);
     }
-    if (json)
-        print_json(path, d, cy, garbage_only, min_size, top);
+    if (a.json)
+        print_json(path, d, cy, a.garbage_only, a.min_size, a.top);
     else
-        print_text(d, cy, garbage_only, min_size, top);
+        print_text(d, cy, a.garbage_only, a.min_size, a.top);
     hd_cycles_free(cy);
     hd_dump_free(d);
     return EXIT_OK;
 }
 
-const command cmd_cycles = {"cycles", "reference cycles, largest first, garbage or alive", cycles_run,
-                            cycles_usage};
+const command cmd_cycles = {
+    "cycles", "reference cycles, largest first, garbage or alive", "DUMP",
+    "Reference cycles: strongly connected components of the strong-reference graph that\n"
+    "contain a cycle (an object referring to itself included), largest first. For each:\n"
+    "members, total size, member types, one shortest cycle with its edge names, whether a\n"
+    "root keeps it alive ('reachable'), only the collector's garbage list does\n"
+    "('uncollectable'), or nothing does ('garbage'), and whether a member has a finalizer.\n",
+    cycles_options, NULL, cycles_run,
+};

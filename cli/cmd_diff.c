@@ -8,33 +8,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void diff_usage(FILE *out)
-{
-    fputs("usage: heaptool diff [options] OLD NEW\n"
-          "Compares two dumps of one process, matching objects by id (an id whose type changed\n"
-          "counts as freed and reallocated). Per type: objects before and after, delta, new,\n"
-          "deleted, bytes allocated and freed, size delta; largest growth first.\n\n"
-          "  -b, --by KEY            group by 'type' (default) or allocation 'site'\n"
-          "  -n, --top N             show the N rows with the most growth (default 20; 0 all)\n"
-          "      --new-ids           list the objects new in NEW (objgraph's get_new_ids)\n"
-          "      --final FINAL       memlab's leak rule: objects allocated between OLD and NEW and\n"
-          "                          still alive in FINAL, by type and by retainer path in FINAL\n"
-          "      --fail-on-growth N  exit 1 when some type grew by more than N objects\n"
-          "      --force             compare dumps from different processes or producers anyway\n"
-          "      --json              machine-readable output\n"
-          "  -h, --help              this help\n\n"
-          "Object ids match only within one process: dumps from different producers or with\n"
-          "different pids are refused (exit 3) unless --force, which compares with a warning.\n"
-          "exit status: 0 done; 1 --fail-on-growth saw growth; 2 usage; 3 invalid dump or\n"
-          "incompatible dumps; 4 unreadable file.\n", out);
-}
-
 typedef struct opts {
-    enum hd_diff_by by;
+    int by; /* enum hd_diff_by */
     uint64_t top, growth_limit;
     bool json, new_ids, force, gate;
     const char *final_path;
+    string_list types; /* --type: what --new-ids and --final list */
 } opts;
+
+static const char *const by_words[] = {"type", "site", NULL}; /* enum hd_diff_by */
+
+static const option_spec diff_options[] = {
+    {"by", 'b', OPT_CHOICE, offsetof(opts, by), "KEY", "group by 'type' (default) or allocation 'site'", NULL, 0,
+     by_words},
+    OPT_TOP(opts, top, "show the N rows with the most growth", "20"),
+    {"new-ids", 0, OPT_FLAG, offsetof(opts, new_ids), NULL, "list the objects new in NEW (objgraph's get_new_ids)",
+     NULL, 0, NULL},
+    {"final", 0, OPT_STRING, offsetof(opts, final_path), "FINAL",
+     "memlab's leak rule: objects allocated between OLD and\nNEW and still alive in FINAL, by type and by "
+     "retainer\npath in FINAL", NULL, 0, NULL},
+    {"type", 0, OPT_LIST, offsetof(opts, types), "NAME",
+     "with --new-ids or --final: only objects of type NAME\n(repeatable)", NULL, 0, NULL},
+    {"fail-on-growth", 0, OPT_COUNT, offsetof(opts, growth_limit), "N",
+     "exit 1 when some type grew by more than N objects", NULL, 0, NULL},
+    {"force", 0, OPT_FLAG, offsetof(opts, force), NULL, "compare dumps from different processes or producers\nanyway",
+     NULL, 0, NULL},
+    OPT_JSON(opts, json),
+    OPT_END,
+};
 
 static bool changed(const hd_diff_row *r)
 {
@@ -45,17 +46,21 @@ static char *row_key(const hd_diff_row *r)
 {
     if (r->type)
         return xasprintf("%s", r->type);
-    if (!r->file)
-        return xasprintf("(no site)");
-    if (r->function[0])
-        return xasprintf("%s:%" PRIu32 " in %s", r->file, r->line, r->function);
-    return xasprintf("%s:%" PRIu32, r->file, r->line);
+    return site_text(r->file, r->line, r->function);
 }
 
 /* Refuses (or, forced, warns about) dumps whose ids cannot be matched. */
 static bool compatible(const char *pa, const hd_dump *a, const char *pb, const hd_dump *b, bool force)
 {
     unsigned c = hd_dump_compat(a, b);
+    if (c == HD_COMPAT_SAME && hd_meta_pid(a) < 0 && hd_meta_pid(b) < 0) {
+        fputs("heaptool: diff: note: '", stderr);
+        print_escaped(stderr, pa);
+        fputs("' and '", stderr);
+        print_escaped(stderr, pb);
+        fputs("' carry no process identity (no pid); objects are matched by id, which holds only for "
+              "two dumps of one process\n", stderr);
+    }
     if (c == HD_COMPAT_SAME)
         return true;
     bool fatal = (c & (HD_COMPAT_PRODUCER | HD_COMPAT_PID)) && !force;
@@ -89,7 +94,7 @@ static char *shape_text(const hd_dump *f, const hd_leak_trace *t)
 {
     if (!t->nsteps)
         return xasprintf("(unreachable in FINAL: garbage)");
-    char *root = root_label(f, t->root);
+    char *root = root_label_by_name(f, t->root);
     char *s = xasprintf("%s %s", root, hd_type_name(f, t->steps[0].type));
     free(root);
     for (uint32_t i = 1; i < t->nsteps; i++) {
@@ -104,7 +109,7 @@ static char *shape_text(const hd_dump *f, const hd_leak_trace *t)
     return s;
 }
 
-static void print_rows(const hd_diff *df, uint64_t top)
+static void print_rows(const hd_dump *new_, const hd_diff *df, uint64_t top)
 {
     static const char *const heads[] = {"type", "before", "after", "delta", "new", "deleted",
                                         "allocated", "freed", "size delta"};
@@ -115,7 +120,7 @@ static void print_rows(const hd_diff *df, uint64_t top)
     uint32_t nchanged = 0, shown = 0;
     for (uint32_t i = 0; i < df->nrows; i++) {
         const hd_diff_row *r = &df->rows[i];
-        if (!changed(r))
+        if (!changed(r) || (r->type && hidden_type_name(new_, r->type)))
             continue;
         nchanged++;
         if (top && shown >= top)
@@ -177,18 +182,7 @@ static void jw_row(json_writer *w, const hd_diff_row *r)
         jw_string(w, r->type);
     } else {
         jw_key(w, "site");
-        if (!r->file) {
-            jw_null(w);
-        } else {
-            jw_object_begin(w);
-            jw_key(w, "file");
-            jw_string(w, r->file);
-            jw_key(w, "line");
-            jw_uint(w, r->line);
-            jw_key(w, "function");
-            jw_string(w, r->function);
-            jw_object_end(w);
-        }
+        jw_site(w, r->file, r->line, r->function);
     }
     const char *keys[] = {"count_old", "count_new", "new", "deleted", "size_old", "size_new",
                           "allocated", "freed"};
@@ -261,188 +255,241 @@ static void jw_leaks(json_writer *w, const hd_dump *f, const hd_leak_report *rep
     jw_object_end(w);
 }
 
-/* The types that grew by more than the limit, from a by-type diff; returns how many. */
-static uint32_t growth(const hd_diff *types, uint64_t limit)
+/* What the text and the JSON both show, worked out once. */
+typedef struct findings {
+    const hd_dump *old, *new_, *fin;
+    hd_diff *df, *types;       /* types: by type, for --fail-on-growth (df itself when by type) */
+    uint32_t *added, nadded;   /* indices into NEW of the new objects, --type applied */
+    hd_leak_report *rep;       /* --final, --type applied; NULL without --final */
+    uint32_t grew;             /* types that grew past --fail-on-growth */
+} findings;
+
+static bool grew_too_much(const opts *o, const hd_diff_row *r)
 {
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < types->nrows; i++)
-        n += types->rows[i].count_delta > 0 && (uint64_t)types->rows[i].count_delta > limit;
-    return n;
+    return r->count_delta > 0 && (uint64_t)r->count_delta > o->growth_limit;
 }
 
-static int report(const opts *o, const char *po, const hd_dump *old, const char *pn, const hd_dump *new_,
-                  const hd_dump *fin, const hd_diff *df, const hd_diff *types, const hd_leak_report *rep)
+/* The --type mask over d's types, all set without --type; false after a message. */
+static bool type_mask_for(const opts *o, const hd_dump *d, const char *path, uint8_t **mask)
 {
-    uint32_t grew = o->gate ? growth(types, o->growth_limit) : 0;
-    uint64_t so = hd_total_size(old), sn = hd_total_size(new_);
-    if (o->json) {
-        json_writer w;
-        jw_init(&w, stdout);
-        jw_object_begin(&w);
-        jw_key(&w, "old");
-        jw_string(&w, po);
-        jw_key(&w, "new");
-        jw_string(&w, pn);
-        jw_key(&w, "by");
-        jw_string(&w, df->by == HD_DIFF_BY_TYPE ? "type" : "site");
-        jw_key(&w, "objects_old");
-        jw_uint(&w, hd_object_count(old));
-        jw_key(&w, "objects_new");
-        jw_uint(&w, hd_object_count(new_));
-        jw_key(&w, "size_old");
-        jw_uint(&w, so);
-        jw_key(&w, "size_new");
-        jw_uint(&w, sn);
-        jw_key(&w, "new");
-        jw_uint(&w, df->nadded);
-        jw_key(&w, "deleted");
-        jw_uint(&w, df->ndeleted);
-        jw_key(&w, "rows");
+    *mask = xcalloc((size_t)hd_type_count(d) + 1, 1);
+    memset(*mask, !o->types.n, hd_type_count(d));
+    for (size_t i = 0; i < o->types.n; i++)
+        if (!mark_types_named("diff", d, path, o->types.v[i], *mask))
+            return false;
+    return true;
+}
+
+/* Keeps the leaked objects, types and paths whose (last) type the mask accepts. */
+static void filter_leaks(hd_leak_report *rep, const hd_dump *f, const uint8_t *mask)
+{
+    uint32_t k = 0;
+    rep->leaked_size = 0;
+    for (uint32_t i = 0; i < rep->nleaked; i++)
+        if (mask[hd_object_type(f, rep->leaked[i])]) {
+            rep->leaked[k++] = rep->leaked[i];
+            uint64_t size = hd_object_size(f, rep->leaked[i]);
+            rep->leaked_size = rep->leaked_size + size < size ? UINT64_MAX : rep->leaked_size + size;
+        }
+    rep->nleaked = k;
+    k = 0;
+    for (uint32_t i = 0; i < rep->ntypes; i++)
+        if (mask[rep->by_type[i].type])
+            rep->by_type[k++] = rep->by_type[i];
+    rep->ntypes = k;
+    k = 0;
+    for (uint32_t i = 0; i < rep->ntraces; i++) {
+        hd_leak_trace *t = &rep->traces[i];
+        if (mask[hd_object_type(f, t->example)])
+            rep->traces[k++] = *t;
+        else
+            free(t->steps);
+    }
+    rep->ntraces = k;
+}
+
+static int find(const opts *o, const char *pn, findings *x)
+{
+    uint8_t *mask = NULL;
+    bool ok = true;
+    if (o->new_ids && (ok = type_mask_for(o, x->new_, pn, &mask))) {
+        x->added = xmalloc(((size_t)x->df->nadded + 1) * sizeof *x->added);
+        for (uint32_t i = 0; i < x->df->nadded; i++)
+            if (mask[hd_object_type(x->new_, x->df->added[i])])
+                x->added[x->nadded++] = x->df->added[i];
+    }
+    free(mask);
+    mask = NULL;
+    if (ok && x->rep && (ok = type_mask_for(o, x->fin, o->final_path, &mask)))
+        filter_leaks(x->rep, x->fin, mask);
+    free(mask);
+    for (uint32_t i = 0; o->gate && i < x->types->nrows; i++)
+        x->grew += grew_too_much(o, &x->types->rows[i]);
+    return ok ? EXIT_OK : EXIT_INVALID;
+}
+
+static void print_json(const opts *o, const char *po, const char *pn, const findings *x)
+{
+    json_writer w;
+    jw_init(&w, stdout);
+    jw_object_begin(&w);
+    jw_key(&w, "old");
+    jw_string(&w, po);
+    jw_key(&w, "new");
+    jw_string(&w, pn);
+    jw_key(&w, "by");
+    jw_string(&w, x->df->by == HD_DIFF_BY_TYPE ? "type" : "site");
+    const char *keys[] = {"objects_old", "objects_new", "size_old", "size_new", "new", "deleted"};
+    uint64_t vals[] = {hd_object_count(x->old), hd_object_count(x->new_), hd_total_size(x->old),
+                       hd_total_size(x->new_), x->df->nadded, x->df->ndeleted};
+    for (int i = 0; i < 6; i++) {
+        jw_key(&w, keys[i]);
+        jw_uint(&w, vals[i]);
+    }
+    jw_key(&w, "rows");
+    jw_array_begin(&w);
+    uint32_t shown = 0;
+    for (uint32_t i = 0; i < x->df->nrows; i++)
+        if (changed(&x->df->rows[i]) && (o->top == 0 || shown++ < o->top))
+            jw_row(&w, &x->df->rows[i]);
+    jw_array_end(&w);
+    if (o->new_ids) {
+        jw_key(&w, "new_ids");
         jw_array_begin(&w);
-        uint32_t shown = 0;
-        for (uint32_t i = 0; i < df->nrows; i++)
-            if (changed(&df->rows[i]) && (o->top == 0 || shown++ < o->top))
-                jw_row(&w, &df->rows[i]);
+        for (uint32_t i = 0; i < x->nadded; i++)
+            jw_uint(&w, hd_object_id(x->new_, x->added[i]));
         jw_array_end(&w);
-        if (o->new_ids) {
-            jw_key(&w, "new_ids");
-            jw_array_begin(&w);
-            for (uint32_t i = 0; i < df->nadded; i++)
-                jw_uint(&w, hd_object_id(new_, df->added[i]));
-            jw_array_end(&w);
-        }
-        if (rep) {
-            jw_key(&w, "leaks");
-            jw_leaks(&w, fin, rep, o->top);
-        }
-        if (o->gate) {
-            jw_key(&w, "growth");
-            jw_object_begin(&w);
-            jw_key(&w, "limit");
-            jw_uint(&w, o->growth_limit);
-            jw_key(&w, "exceeded");
-            jw_array_begin(&w);
-            for (uint32_t i = 0; i < types->nrows; i++) {
-                const hd_diff_row *r = &types->rows[i];
-                if (r->count_delta > 0 && (uint64_t)r->count_delta > o->growth_limit) {
-                    jw_object_begin(&w);
-                    jw_key(&w, "type");
-                    jw_string(&w, r->type);
-                    jw_key(&w, "count_delta");
-                    jw_int(&w, r->count_delta);
-                    jw_object_end(&w);
-                }
+    }
+    if (x->rep) {
+        jw_key(&w, "leaks");
+        jw_leaks(&w, x->fin, x->rep, o->top);
+    }
+    if (o->gate) {
+        jw_key(&w, "growth");
+        jw_object_begin(&w);
+        jw_key(&w, "limit");
+        jw_uint(&w, o->growth_limit);
+        jw_key(&w, "exceeded");
+        jw_array_begin(&w);
+        for (uint32_t i = 0; i < x->types->nrows; i++)
+            if (grew_too_much(o, &x->types->rows[i])) {
+                jw_object_begin(&w);
+                jw_key(&w, "type");
+                jw_string(&w, x->types->rows[i].type);
+                jw_key(&w, "count_delta");
+                jw_int(&w, x->types->rows[i].count_delta);
+                jw_object_end(&w);
             }
-            jw_array_end(&w);
-            jw_object_end(&w);
-        }
+        jw_array_end(&w);
         jw_object_end(&w);
-        jw_finish(&w);
-    } else {
-        char a[16], b[16], c[32], e[32];
-        printf("objects %" PRIu32 " → %" PRIu32 " (%s), size %s → %s (%s); %" PRIu32 " new, %" PRIu32
-               " deleted\n\n", hd_object_count(old), hd_object_count(new_),
-               fmt_delta((int64_t)hd_object_count(new_) - (int64_t)hd_object_count(old), c),
-               human_size(so, a), human_size(sn, b),
-               fmt_size_change(so, sn, e), df->nadded, df->ndeleted);
-        print_rows(df, o->top);
-        if (o->new_ids) {
-            printf("\nnew objects (%" PRIu32 "):\n", df->nadded);
-            for (uint32_t i = 0; i < df->nadded; i++) {
-                char *ref = objref(new_, df->added[i], true);
-                fputs("  ", stdout);
-                print_escaped(stdout, ref);
-                putchar('\n');
-                free(ref);
-            }
-        }
-        if (rep)
-            print_leaks_text(fin, rep, o->top);
     }
-    if (grew) {
-        fflush(stdout); /* the verdict comes after the table it is about */
-        for (uint32_t i = 0; i < types->nrows; i++) {
-            const hd_diff_row *r = &types->rows[i];
-            if (r->count_delta > 0 && (uint64_t)r->count_delta > o->growth_limit) {
-                fputs("heaptool: diff: ", stderr);
-                print_escaped(stderr, r->type);
-                fprintf(stderr, " grew by %" PRId64 " objects (more than %" PRIu64 ")\n", r->count_delta,
-                        o->growth_limit);
-            }
+    jw_object_end(&w);
+    jw_finish(&w);
+}
+
+static void print_text(const opts *o, const findings *x)
+{
+    char a[16], b[16], c[32], e[32];
+    uint32_t no = hd_object_count(x->old), nn = hd_object_count(x->new_);
+    uint64_t so = hd_total_size(x->old), sn = hd_total_size(x->new_);
+    printf("objects %" PRIu32 " → %" PRIu32 " (%s), size %s → %s (%s); %" PRIu32 " new, %" PRIu32 " deleted\n\n",
+           no, nn, fmt_delta((int64_t)nn - (int64_t)no, c), human_size(so, a), human_size(sn, b),
+           fmt_size_change(so, sn, e), x->df->nadded, x->df->ndeleted);
+    print_rows(x->new_, x->df, o->top);
+    if (o->new_ids) {
+        printf("\nnew objects (%" PRIu32 "):\n", x->nadded);
+        for (uint32_t i = 0; i < x->nadded; i++) {
+            char *ref = objref(x->new_, x->added[i], true);
+            fputs("  ", stdout);
+            print_escaped(stdout, ref);
+            putchar('\n');
+            free(ref);
         }
-        return EXIT_FOUND;
     }
-    return EXIT_OK;
+    if (x->rep)
+        print_leaks_text(x->fin, x->rep, o->top);
+}
+
+/* --fail-on-growth's verdict, on stderr after the report it is about. */
+static void print_growth(const opts *o, const findings *x)
+{
+    fflush(stdout);
+    for (uint32_t i = 0; i < x->types->nrows; i++) {
+        const hd_diff_row *r = &x->types->rows[i];
+        if (grew_too_much(o, r)) {
+            fputs("heaptool: diff: ", stderr);
+            print_escaped(stderr, r->type);
+            fprintf(stderr, " grew by %" PRId64 " objects (more than %" PRIu64 ")\n", r->count_delta,
+                    o->growth_limit);
+        }
+    }
+}
+
+/* Loads the dumps, refuses incompatible ones, computes; EXIT_OK with x filled. */
+static int compute(const opts *o, const char *po, const char *pn, hd_dump **dumps, findings *x)
+{
+    const char *paths[] = {po, pn, o->final_path};
+    int rc = load_all_or_report(paths, o->final_path ? 3 : 2, dumps);
+    if (rc)
+        return rc;
+    x->old = dumps[0], x->new_ = dumps[1], x->fin = dumps[2];
+    if (!compatible(po, x->old, pn, x->new_, o->force) ||
+        (x->fin && !compatible(pn, x->new_, o->final_path, x->fin, o->force)))
+        return EXIT_INVALID;
+    hd_diff *df = NULL, *types = NULL;
+    int st = hd_diff_compute(x->old, x->new_, (enum hd_diff_by)o->by, &df);
+    x->df = x->types = df;
+    if (!st && o->gate && o->by != HD_DIFF_BY_TYPE && !(st = hd_diff_compute(x->old, x->new_, HD_DIFF_BY_TYPE, &types)))
+        x->types = types;
+    if (!st && x->fin)
+        st = hd_leak_report_compute(x->old, x->new_, x->fin, &x->rep);
+    return st ? report_status("diff", st) : find(o, pn, x);
 }
 
 static int diff_run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"by", required_argument, NULL, 'b'},        {"top", required_argument, NULL, 'n'},
-        {"new-ids", no_argument, NULL, 'i'},         {"final", required_argument, NULL, 'f'},
-        {"fail-on-growth", required_argument, NULL, 'g'}, {"force", no_argument, NULL, 'F'},
-        {"json", no_argument, NULL, 'j'},            {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    opts o = {HD_DIFF_BY_TYPE, 20, 0, false, false, false, false, NULL};
-    options_begin();
-    for (int c; (c = getopt_long(argc, argv, "+b:n:h", longopts, NULL)) != -1;) {
-        switch (c) {
-        case 'b':
-            if (!strcmp(optarg, "type"))
-                o.by = HD_DIFF_BY_TYPE;
-            else if (!strcmp(optarg, "site"))
-                o.by = HD_DIFF_BY_SITE;
-            else
-                return usage_error(&cmd_diff, "diff: --by takes 'type' or 'site', not '%s'", optarg);
-            break;
-        case 'n':
-            if (!parse_count(&cmd_diff, "--top", optarg, &o.top))
-                return EXIT_USAGE;
-            break;
-        case 'g':
-            if (!parse_count(&cmd_diff, "--fail-on-growth", optarg, &o.growth_limit))
-                return EXIT_USAGE;
-            o.gate = true;
-            break;
-        case 'i': o.new_ids = true; break;
-        case 'f': o.final_path = optarg; break;
-        case 'F': o.force = true; break;
-        case 'j': o.json = true; break;
-        case 'h': diff_usage(stdout); return EXIT_OK;
-        default: return options_error(&cmd_diff, argc, argv, longopts);
-        }
+    opts o = {.by = HD_DIFF_BY_TYPE, .top = 20};
+    operands ops;
+    int rc = options_parse(&cmd_diff, argc, argv, &o, &ops);
+    if (rc == OPTIONS_GO_ON && o.types.n && !o.new_ids && !o.final_path)
+        rc = usage_error(&cmd_diff, "diff: --type goes with --new-ids or --final");
+    if (rc != OPTIONS_GO_ON) {
+        string_list_free(&o.types);
+        return rc;
     }
-    if (argc - optind != 2)
-        return usage_error(&cmd_diff, "diff: expected OLD and NEW, got %d argument%s", argc - optind,
-                           argc - optind == 1 ? "" : "s");
-    const char *po = argv[optind], *pn = argv[optind + 1];
-    hd_diff *df = NULL, *types = NULL;
-    hd_leak_report *rep = NULL;
-    const char *paths[] = {po, pn, o.final_path};
+    o.gate = option_given(&cmd_diff, &ops, "fail-on-growth");
     hd_dump *dumps[3] = {NULL, NULL, NULL};
-    int rc = load_all_or_report(paths, o.final_path ? 3 : 2, dumps);
-    hd_dump *old = dumps[0], *new_ = dumps[1], *fin = dumps[2];
-    if (!rc && (!compatible(po, old, pn, new_, o.force) ||
-                (fin && !compatible(pn, new_, o.final_path, fin, o.force))))
-        rc = EXIT_INVALID;
-    int st = HD_OK;
-    if (!rc && !(st = hd_diff_compute(old, new_, o.by, &df)) && o.gate && o.by != HD_DIFF_BY_TYPE)
-        st = hd_diff_compute(old, new_, HD_DIFF_BY_TYPE, &types);
-    if (!rc && !st && fin)
-        st = hd_leak_report_compute(old, new_, fin, &rep);
-    if (!rc && st)
-        rc = report_failure("diff", st);
-    if (!rc)
-        rc = report(&o, po, old, pn, new_, fin, df, types ? types : df, rep);
-    hd_leak_report_free(rep);
-    hd_diff_free(types);
-    hd_diff_free(df);
-    hd_dump_free(fin);
-    hd_dump_free(new_);
-    hd_dump_free(old);
+    findings x = {0};
+    rc = compute(&o, ops.v[0], ops.v[1], dumps, &x);
+    if (!rc && o.json)
+        print_json(&o, ops.v[0], ops.v[1], &x);
+    else if (!rc)
+        print_text(&o, &x);
+    if (!rc && x.grew) {
+        print_growth(&o, &x);
+        rc = EXIT_FOUND;
+    }
+    free(x.added);
+    hd_leak_report_free(x.rep);
+    if (x.types != x.df)
+        hd_diff_free(x.types);
+    hd_diff_free(x.df);
+    for (int i = 2; i >= 0; i--)
+        hd_dump_free(dumps[i]);
+    string_list_free(&o.types);
     return rc;
 }
 
-const command cmd_diff = {"diff", "growth between two dumps by type or site; leaks over three",
-                          diff_run, diff_usage};
+const command cmd_diff = {
+    "diff", "growth between two dumps by type or site; leaks over three", "OLD NEW",
+    "Compares two dumps of one process, matching objects by id (an id whose type changed\n"
+    "counts as freed and reallocated). Per type: objects before and after, delta, new,\n"
+    "deleted, bytes allocated and freed, size delta; largest growth first.\n",
+    diff_options,
+    "Object ids match only within one process: dumps from different producers or with\n"
+    "different pids are refused (exit 3) unless --force, which compares with a warning;\n"
+    "dumps that carry no pid (V8 snapshots) are compared with a note on stderr.\n"
+    "exit status: 0 done; 1 --fail-on-growth saw growth; 2 usage; 3 invalid dump or\n"
+    "incompatible dumps; 4 unreadable file.\n",
+    diff_run,
+};

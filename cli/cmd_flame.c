@@ -13,24 +13,6 @@
 
 enum measure { BYTES, COUNT, LEAKED };
 
-static void flame_usage(FILE *out)
-{
-    fputs("usage: heaptool flame [options] DUMP\n"
-          "Live bytes by allocation stack in the collapsed-stack format of flamegraph.pl, inferno\n"
-          "and speedscope: one line a stack, outermost frame first, frames joined by ';', then a\n"
-          "space and the value. A site without a stack is one frame, \"function (file:line)\";\n"
-          "objects without a site are \"[no site]\".\n\n"
-          "  -o, --output FILE   write FILE instead of standard output; a FILE ending in .svg gets\n"
-          "                      a flame graph drawn by heaptool itself; never the DUMP\n"
-          "      --count         count blocks instead of bytes\n"
-          "      --leaked        bytes of lost blocks only: definitely, indirectly and possibly\n"
-          "                      lost, as `heaptool leaks` sorts them\n"
-          "      --title TEXT    the SVG's title (default: the measure and the dump's name)\n"
-          "  -h, --help          this help\n\n"
-          "exit status: 0 written; 2 usage; 3 invalid dump; 4 unreadable dump or unwritable FILE\n",
-          out);
-}
-
 /* --- collapsed stacks --------------------------------------------------------------------- */
 
 static uint64_t sat_add(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
@@ -312,6 +294,24 @@ static char *render(const line *lines, size_t n, bool svg, const char *title, co
     return fclose(out) == 0 ? text : (free(text), NULL);
 }
 
+typedef struct flame_args {
+    const char *output, *title;
+    bool count, leaked;
+} flame_args;
+
+static const option_spec flame_options[] = {
+    {"output", 'o', OPT_STRING, offsetof(flame_args, output), "FILE",
+     "write FILE instead of standard output; a FILE ending in .svg gets\n"
+     "a flame graph drawn by heaptool itself; never the DUMP", NULL, 0, NULL},
+    {"count", 0, OPT_FLAG, offsetof(flame_args, count), NULL, "count blocks instead of bytes", NULL, 0, NULL},
+    {"leaked", 0, OPT_FLAG, offsetof(flame_args, leaked), NULL,
+     "bytes of lost blocks only: definitely, indirectly and possibly\n"
+     "lost, as `heaptool leaks` sorts them", NULL, 0, NULL},
+    {"title", 0, OPT_STRING, offsetof(flame_args, title), "TEXT",
+     "the SVG's title (default: the measure and the dump's name)", NULL, 0, NULL},
+    OPT_END,
+};
+
 typedef struct request {
     enum measure measure;
     const char *output, *title, *dump;
@@ -319,30 +319,14 @@ typedef struct request {
 
 static int parse(int argc, char **argv, request *q)
 {
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'}, {"count", no_argument, NULL, 'c'},
-        {"leaked", no_argument, NULL, 'l'},       {"title", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-    };
-    *q = (request){BYTES, NULL, NULL, NULL};
-    options_begin();
-    for (int c; (c = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1;) {
-        switch (c) {
-        case 'o': q->output = optarg; break;
-        case 'c':
-        case 'l':
-            if (q->measure != BYTES)
-                return usage_error(&cmd_flame, "flame: --count and --leaked exclude each other");
-            q->measure = c == 'c' ? COUNT : LEAKED;
-            break;
-        case 't': q->title = optarg; break;
-        case 'h': flame_usage(stdout); return -1;
-        default: return options_error(&cmd_flame, argc, argv, longopts);
-        }
-    }
-    if (argc - optind != 1)
-        return usage_error(&cmd_flame, "flame: expected one DUMP, got %d", argc - optind);
-    q->dump = argv[optind];
+    flame_args a = {0};
+    operands ops;
+    int rc = options_parse(&cmd_flame, argc, argv, &a, &ops);
+    if (rc != OPTIONS_GO_ON)
+        return rc == EXIT_OK ? -1 : rc;
+    if (a.count && a.leaked)
+        return usage_error(&cmd_flame, "flame: --count and --leaked exclude each other");
+    *q = (request){a.count ? COUNT : a.leaked ? LEAKED : BYTES, a.output, a.title, ops.v[0]};
     if (q->output && same_file(q->dump, q->output))
         return usage_error(&cmd_flame, "flame: the output would overwrite the dump");
     return EXIT_OK;
@@ -350,7 +334,7 @@ static int parse(int argc, char **argv, request *q)
 
 static int flame_run(int argc, char **argv)
 {
-    request q;
+    request q = {0};
     int rc = parse(argc, argv, &q);
     if (rc)
         return rc < 0 ? EXIT_OK : rc;
@@ -360,7 +344,7 @@ static int flame_run(int argc, char **argv)
     hd_leak_kinds *k = NULL;
     if (q.measure == LEAKED && (rc = hd_leak_kinds_compute(d, &k))) {
         hd_dump_free(d);
-        return report_failure("flame", rc);
+        return report_status("flame", rc);
     }
     size_t n, len = 0;
     line *lines = collapse(d, q.measure, k, &n);
@@ -371,7 +355,7 @@ static int flame_run(int argc, char **argv)
                                       ? "Lost bytes" : "Live bytes", q.dump);
     char *text = render(lines, n, q.output && ends_with(q.output, ".svg"), title, units[q.measure], &len);
     if (!text)
-        rc = report_failure("flame", HD_ENOMEM);
+        rc = report_status("flame", HD_ENOMEM);
     else if (!q.output)
         fwrite(text, 1, len, stdout);
     else {
@@ -393,5 +377,13 @@ static int flame_run(int argc, char **argv)
     return rc;
 }
 
-const command cmd_flame = {"flame", "live bytes by allocation stack, as collapsed stacks or a flame graph SVG",
-                           flame_run, flame_usage};
+const command cmd_flame = {
+    "flame", "live bytes by allocation stack, as collapsed stacks or a flame graph SVG", "DUMP",
+    "Live bytes by allocation stack in the collapsed-stack format of flamegraph.pl, inferno\n"
+    "and speedscope: one line a stack, outermost frame first, frames joined by ';', then a\n"
+    "space and the value. A site without a stack is one frame, \"function (file:line)\";\n"
+    "objects without a site are \"[no site]\".\n",
+    flame_options,
+    "exit status: 0 written; 2 usage; 3 invalid dump; 4 unreadable dump or unwritable FILE\n",
+    flame_run,
+};

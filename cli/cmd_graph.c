@@ -10,39 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void graph_usage(FILE *out)
-{
-    fputs("usage: heaptool graph [options] DUMP\n"
-          "Draws objects and the references around them, as objgraph's show_refs, show_backrefs\n"
-          "and show_chain do: DOT on standard output, or PNG, SVG or PDF rendered by Graphviz.\n\n"
-          "start objects (at least one of):\n"
-          "      --id ID             object ID (a number, or TYPE#NUMBER); repeatable\n"
-          "      --type NAME         the objects of type NAME, in dump order\n"
-          "      --max K             with --type: the first K of them (default 10; 0: all)\n"
-          "      --top-retainers N   the N objects that retain the most (as heaptool top)\n"
-          "      --chain ID          only the shortest chain of references from a root to ID\n"
-          "what to draw:\n"
-          "      --backrefs          what refers to the start objects, stopping at roots\n"
-          "      --depth N           references followed from a start object (default 3)\n"
-          "      --too-many N        references drawn per object, the rest become one\n"
-          "                          \"N more references\" box (default 10; 0: all)\n"
-          "      --max-nodes N       objects drawn at most (default 100; 0: no limit)\n"
-          "      --filter-type NAME  draw and follow only objects of type NAME (repeatable)\n"
-          "      --highlight NAME    fill the objects of type NAME red (repeatable)\n"
-          "      --no-weak           leave weak references out\n"
-          "output:\n"
-          "  -o, --output FILE       write FILE instead of DOT on standard output; never the DUMP\n"
-          "      --format FMT        dot, png, svg or pdf (default: FILE's extension, else dot)\n"
-          "  -h, --help              this help\n\n"
-          "Start objects have red text; boxes grow darker with depth; roots are green with a\n"
-          "double border and their kind; objects whose type has a finalizer have an orange\n"
-          "border; edges carry the field, index or key; weak references are dashed; edges\n"
-          "inside a reference cycle are red.\n\n"
-          "exit status: 0 drawn; 1 --chain: no root reaches the object (drawn alone); 2 usage;\n"
-          "3 no such object or type (or the dump is invalid); 4 unreadable dump, or the output\n"
-          "cannot be rendered or written.\n", out);
-}
-
 static const char *const formats[] = {"dot", "png", "svg", "pdf"};
 
 static const char *format_named(const char *name)
@@ -53,20 +20,6 @@ static const char *format_named(const char *name)
     return NULL;
 }
 
-typedef struct strings {
-    size_t n;
-    char **v;
-} strings;
-
-static void strings_add(strings *s, char *text)
-{
-    char **nv = realloc(s->v, (s->n + 1) * sizeof *nv);
-    if (!nv)
-        nv = xmalloc(1); /* prints and exits */
-    s->v = nv;
-    s->v[s->n++] = text;
-}
-
 typedef struct type_mask {
     uint8_t *types; /* per type index: accepted */
 } type_mask;
@@ -74,25 +27,6 @@ typedef struct type_mask {
 static int mask_accepts(const hd_dump *d, uint32_t o, void *user)
 {
     return ((const type_mask *)user)->types[hd_object_type(d, o)];
-}
-
-/* Marks the types called name; false (after a message) when no type has that name. */
-static bool mark_types(const hd_dump *d, const char *path, const char *name, uint8_t *types)
-{
-    bool found = false;
-    for (uint32_t t = 0; t < hd_type_count(d); t++)
-        if (!strcmp(hd_type_name(d, t), name)) {
-            types[t] = 1;
-            found = true;
-        }
-    if (!found) {
-        fputs("heaptool: graph: no type named '", stderr);
-        print_escaped(stderr, name);
-        fputs("' in '", stderr);
-        print_escaped(stderr, path);
-        fputs("'\n", stderr);
-    }
-    return found;
 }
 
 /* True when out names the same file as the dump at path (analysis.h). */
@@ -105,21 +39,52 @@ bool same_file(const char *path, const char *out)
 }
 
 typedef struct request {
-    strings ids, types, filters, highlights;
+    string_list ids, types, filters, excludes, highlights;
     uint64_t max, top_retainers, depth, too_many, max_nodes;
     const char *chain, *output, *format;
-    bool backrefs, no_weak, have_max;
+    bool backrefs, no_weak;
 } request;
+
+static const option_spec graph_options[] = {
+    OPT_GROUP("start objects (at least one of):"),
+    {"id", 0, OPT_LIST, offsetof(request, ids), "ID",
+     "start at object ID (a number, TYPE#NUMBER or @NUMBER);\nrepeatable", NULL, 0, NULL},
+    {"type", 0, OPT_LIST, offsetof(request, types), "NAME", "start at the objects of type NAME, in dump order",
+     NULL, 0, NULL},
+    {"max", 0, OPT_COUNT, offsetof(request, max), "K", "with --type: the first K of them", "10", OPTF_ZERO_ALL, NULL},
+    {"top-retainers", 0, OPT_COUNT, offsetof(request, top_retainers), "N",
+     "start at the N objects that retain the most (as\nheaptool top)", NULL, 0, NULL},
+    {"chain", 0, OPT_STRING, offsetof(request, chain), "ID",
+     "only the shortest chain of references from a root to\nID", NULL, 0, NULL},
+    OPT_GROUP("what to draw:"),
+    {"backrefs", 0, OPT_FLAG, offsetof(request, backrefs), NULL,
+     "what refers to the start objects, stopping at roots", NULL, 0, NULL},
+    {"depth", 0, OPT_COUNT, offsetof(request, depth), "N", "references followed from a start object", "3", 0, NULL},
+    {"too-many", 0, OPT_COUNT, offsetof(request, too_many), "N",
+     "references drawn per object, the rest become one\n\"N more references\" box", "10", OPTF_ZERO_ALL, NULL},
+    {"max-nodes", 0, OPT_COUNT, offsetof(request, max_nodes), "N", "objects drawn at most", "100", OPTF_ZERO_ALL,
+     NULL},
+    {"filter-type", 0, OPT_LIST, offsetof(request, filters), "NAME",
+     "draw and follow only objects of type NAME (repeatable)", NULL, 0, NULL},
+    {"exclude-type", 0, OPT_LIST, offsetof(request, excludes), "NAME",
+     "neither draw nor follow objects of type NAME\n(repeatable)", NULL, 0, NULL},
+    {"highlight", 0, OPT_LIST, offsetof(request, highlights), "NAME", "fill the objects of type NAME red (repeatable)",
+     NULL, 0, NULL},
+    {"no-weak", 0, OPT_FLAG, offsetof(request, no_weak), NULL, "leave weak references out", NULL, 0, NULL},
+    OPT_GROUP("output:"),
+    {"output", 'o', OPT_STRING, offsetof(request, output), "FILE",
+     "write FILE instead of DOT on standard output; never\nthe DUMP", NULL, 0, NULL},
+    {"format", 0, OPT_STRING, offsetof(request, format), "FMT",
+     "dot, png, svg or pdf (default: FILE's extension, else\ndot)", NULL, 0, NULL},
+    OPT_END,
+};
 
 static int add_start(uint32_t **start, uint32_t *n, uint32_t o)
 {
     for (uint32_t i = 0; i < *n; i++)
         if ((*start)[i] == o)
             return 0;
-    uint32_t *ns = realloc(*start, (*n + 1) * sizeof *ns);
-    if (!ns)
-        ns = xmalloc(1);
-    *start = ns;
+    *start = xrealloc(*start, (*n + 1) * sizeof **start);
     (*start)[(*n)++] = o;
     return 0;
 }
@@ -128,9 +93,9 @@ static int add_start(uint32_t **start, uint32_t *n, uint32_t o)
 static int collect_starts(const request *q, const hd_dump *d, const char *path, uint32_t **start, uint32_t *n)
 {
     for (size_t i = 0; i < q->ids.n; i++) {
-        uint64_t id;
-        parse_object_id(&cmd_graph, q->ids.v[i], &id); /* checked while parsing options */
-        uint32_t o = find_object_or_report("graph", d, path, id);
+        object_id id;
+        parse_object_id(&cmd_graph, q->ids.v[i], &id); /* checked after parsing options */
+        uint32_t o = find_object_or_report("graph", d, path, &id);
         if (o == HD_NONE)
             return EXIT_INVALID;
         add_start(start, n, o);
@@ -139,7 +104,7 @@ static int collect_starts(const request *q, const hd_dump *d, const char *path, 
         uint8_t *types = xcalloc(hd_type_count(d) + 1, 1);
         bool ok = true;
         for (size_t i = 0; i < q->types.n && ok; i++)
-            ok = mark_types(d, path, q->types.v[i], types);
+            ok = mark_types_named("graph", d, path, q->types.v[i], types);
         uint64_t taken = 0;
         for (uint32_t o = 0; ok && o < hd_object_count(d) && (!q->max || taken < q->max); o++)
             if (types[hd_object_type(d, o)]) {
@@ -165,7 +130,7 @@ static int collect_starts(const request *q, const hd_dump *d, const char *path, 
         hd_dominators *dom;
         int rc = hd_dominators_compute(d, &dom);
         if (rc)
-            return report_failure("graph", rc);
+            return report_status("graph", rc);
         uint32_t k = q->top_retainers > UINT32_MAX ? UINT32_MAX : (uint32_t)q->top_retainers;
         uint32_t reachable = hd_dominators_reachable(dom);
         k = k < reachable ? k : reachable;
@@ -205,7 +170,7 @@ static int write_output(const request *q, const char *format, const char *dot, s
         }
     }
     if (rc == HD_ENOMEM)
-        return report_failure("graph", rc);
+        return report_status("graph", rc);
     if (rc) {
         fputs("heaptool: graph: ", stderr);
         print_escaped(stderr, err.message);
@@ -227,9 +192,66 @@ static int write_output(const request *q, const char *format, const char *dot, s
     return EXIT_OK;
 }
 
-static int draw(const request *q, const hd_dump *d, const char *path, const char *format)
+/* The type masks for --filter-type, --exclude-type (and V8's internals) and --highlight; false
+ * after a message naming a type that is not there. */
+static bool make_masks(const request *q, const hd_dump *d, const char *path, hd_graph_options *opts,
+                       type_mask *filter, type_mask *highlight)
 {
-    int rc;
+    uint32_t ntypes = hd_type_count(d);
+    uint8_t *excluded = xcalloc(ntypes + 1, 1);
+    bool ok = true, hides = false;
+    for (size_t i = 0; i < q->filters.n && ok; i++)
+        ok = mark_types_named("graph", d, path, q->filters.v[i], filter->types);
+    for (size_t i = 0; i < q->excludes.n && ok; i++)
+        ok = mark_types_named("graph", d, path, q->excludes.v[i], excluded);
+    for (size_t i = 0; i < q->highlights.n && ok; i++)
+        ok = mark_types_named("graph", d, path, q->highlights.v[i], highlight->types);
+    for (uint32_t t = 0; t < ntypes; t++) {
+        hides |= hidden_type(d, t); /* V8's internal objects, unless --internals */
+        filter->types[t] = (filter->types[t] || !q->filters.n) && !excluded[t] && !hidden_type(d, t);
+    }
+    free(excluded);
+    if (q->filters.n || q->excludes.n || hides) {
+        opts->filter = mask_accepts;
+        opts->filter_user = filter;
+    }
+    if (q->highlights.n) {
+        opts->highlight = mask_accepts;
+        opts->highlight_user = highlight;
+    }
+    return ok;
+}
+
+/* --backrefs: the objects at the depth limit that have referrers and are not roots, i.e. where
+ * the walk stopped before reaching a root. */
+static uint32_t stopped_at_depth(const hd_dump *d, const hd_graph *g, uint64_t depth)
+{
+    hd_referrers *refs;
+    if (hd_referrers_build(d, &refs))
+        return 0; /* out of memory: the picture is right, only the note is missing */
+    uint32_t cut = 0;
+    for (uint32_t i = 0; i < g->nnodes; i++) {
+        const hd_graph_node *n = &g->nodes[i];
+        cut += n->object != HD_NONE && n->depth >= depth && !(n->flags & HD_GNODE_ROOT) &&
+               refs->offsets[n->object + 1] > refs->offsets[n->object];
+    }
+    hd_referrers_free(refs);
+    return cut;
+}
+
+/* A caption under the picture: DOT's graph label, put before the closing brace. */
+static void add_caption(char **dot, size_t *len, const char *text)
+{
+    char *end = strrchr(*dot, '}');
+    char *with = xasprintf("%.*s  label=\"%s\";\n  labelloc=b;\n%s", (int)(end - *dot), *dot, text, end);
+    free(*dot);
+    *dot = with;
+    *len = strlen(with);
+}
+
+/* The graph the request asks for, or an exit status after a message. */
+static int build(const request *q, const hd_dump *d, const char *path, hd_graph **g)
+{
     hd_graph_options opts;
     hd_graph_options_init(&opts);
     opts.direction = q->backrefs ? HD_GRAPH_REFERRERS : HD_GRAPH_REFERENTS;
@@ -237,50 +259,50 @@ static int draw(const request *q, const hd_dump *d, const char *path, const char
     opts.too_many = q->too_many > UINT32_MAX ? UINT32_MAX : (uint32_t)q->too_many;
     opts.max_nodes = q->max_nodes > UINT32_MAX ? UINT32_MAX : (uint32_t)q->max_nodes;
     opts.no_weak = q->no_weak;
-    uint32_t ntypes = hd_type_count(d);
+    uint32_t ntypes = hd_type_count(d), *start = NULL, nstart = 0;
     type_mask filter = {xcalloc(ntypes + 1, 1)}, highlight = {xcalloc(ntypes + 1, 1)};
-    uint32_t *start = NULL, nstart = 0;
+    int rc = make_masks(q, d, path, &opts, &filter, &highlight) ? EXIT_OK : EXIT_INVALID;
+    if (!rc && q->chain) {
+        object_id id;
+        parse_object_id(&cmd_graph, q->chain, &id);
+        uint32_t o = find_object_or_report("graph", d, path, &id);
+        if (o == HD_NONE)
+            rc = EXIT_INVALID;
+        else if ((rc = hd_graph_chain(d, o, &opts, g)))
+            rc = report_status("graph", rc);
+    } else if (!rc && !(rc = collect_starts(q, d, path, &start, &nstart))) {
+        if ((rc = hd_graph_build(d, start, nstart, &opts, g)))
+            rc = report_status("graph", rc);
+    }
+    free(start);
+    free(filter.types);
+    free(highlight.types);
+    return rc;
+}
+
+static int draw(const request *q, const hd_dump *d, const char *path, const char *format)
+{
     hd_graph *g = NULL;
     char *dot = NULL;
     size_t len = 0;
-    bool unreachable = false;
-    rc = EXIT_OK;
-    for (size_t i = 0; i < q->filters.n && !rc; i++)
-        if (!mark_types(d, path, q->filters.v[i], filter.types))
-            rc = EXIT_INVALID;
-    for (size_t i = 0; i < q->highlights.n && !rc; i++)
-        if (!mark_types(d, path, q->highlights.v[i], highlight.types))
-            rc = EXIT_INVALID;
-    if (q->filters.n) {
-        opts.filter = mask_accepts;
-        opts.filter_user = &filter;
-    }
-    if (q->highlights.n) {
-        opts.highlight = mask_accepts;
-        opts.highlight_user = &highlight;
-    }
-    if (!rc && q->chain) {
-        uint64_t id;
-        parse_object_id(&cmd_graph, q->chain, &id);
-        uint32_t o = find_object_or_report("graph", d, path, id);
-        if (o == HD_NONE)
-            rc = EXIT_INVALID;
-        else if ((rc = hd_graph_chain(d, o, &opts, &g)))
-            rc = report_failure("graph", rc);
-        else if (g->chain_root == HD_NONE)
-            unreachable = true;
-    } else if (!rc && !(rc = collect_starts(q, d, path, &start, &nstart))) {
-        if ((rc = hd_graph_build(d, start, nstart, &opts, &g)))
-            rc = report_failure("graph", rc);
-    }
+    int rc = build(q, d, path, &g);
     if (!rc && (rc = hd_dot_string(d, g, &dot, &len)))
-        rc = report_failure("graph", rc);
+        rc = report_status("graph", rc);
+    uint32_t cut = !rc && q->backrefs ? stopped_at_depth(d, g, q->depth) : 0;
+    char *note = cut ? xasprintf("stopped at --depth %" PRIu64 " before reaching a root: %" PRIu32 " object%s "
+                                 "ha%s referrers not drawn", q->depth, cut, cut == 1 ? "" : "s", cut == 1 ? "s" : "ve")
+                     : NULL;
+    if (note)
+        add_caption(&dot, &len, note);
     if (!rc)
         rc = write_output(q, format, dot, len, g);
+    if (!rc && note)
+        fprintf(stderr, "heaptool: graph: --backrefs %s; a larger --depth draws more ('heaptool path' shows "
+                        "one whole chain)\n", note);
     if (!rc && g->truncated)
         fprintf(stderr, "heaptool: graph: stopped at %" PRIu32 " objects (--max-nodes); the rest are "
                         "drawn as \"more\" boxes\n", g->nobjects);
-    if (!rc && unreachable) {
+    if (!rc && q->chain && g->chain_root == HD_NONE) {
         char *ref = objref(d, g->nodes[0].object, false);
         fputs("heaptool: graph: ", stderr);
         print_escaped(stderr, ref);
@@ -288,113 +310,47 @@ static int draw(const request *q, const hd_dump *d, const char *path, const char
         free(ref);
         rc = EXIT_FOUND;
     }
+    free(note);
     free(dot);
     hd_graph_free(g);
-    free(start);
-    free(filter.types);
-    free(highlight.types);
     return rc;
+}
+
+/* Checks what the table cannot: ids, formats, and which options go together. */
+static int check_request(request *q, const operands *ops)
+{
+    object_id id;
+    for (size_t i = 0; i < q->ids.n; i++)
+        if (!parse_object_id(&cmd_graph, q->ids.v[i], &id))
+            return EXIT_USAGE;
+    if (q->chain && !parse_object_id(&cmd_graph, q->chain, &id))
+        return EXIT_USAGE;
+    if (option_given(&cmd_graph, ops, "top-retainers") && !q->top_retainers)
+        return usage_error(&cmd_graph, "graph: --top-retainers needs at least 1");
+    const char *format = q->format;
+    if (format && !(q->format = format_named(format)))
+        return usage_error(&cmd_graph, "graph: unknown format '%s' (dot, png, svg or pdf)", format);
+    bool starts = q->ids.n || q->types.n || q->top_retainers;
+    if (q->chain && (starts || q->backrefs))
+        return usage_error(&cmd_graph, "graph: --chain draws one chain; it takes no --id, --type, "
+                                       "--top-retainers or --backrefs");
+    if (!q->chain && !starts)
+        return usage_error(&cmd_graph, "graph: say where to start: --id, --type, --top-retainers or --chain");
+    if (option_given(&cmd_graph, ops, "max") && !q->types.n)
+        return usage_error(&cmd_graph, "graph: --max goes with --type");
+    return OPTIONS_GO_ON;
 }
 
 static int graph_run(int argc, char **argv)
 {
-    enum { O_ID = 256, O_TYPE, O_MAX, O_TOP, O_CHAIN, O_BACKREFS, O_DEPTH, O_TOO_MANY, O_MAX_NODES,
-           O_FILTER, O_HIGHLIGHT, O_NO_WEAK, O_FORMAT };
-    static const struct option longopts[] = {
-        {"id", required_argument, NULL, O_ID},
-        {"type", required_argument, NULL, O_TYPE},
-        {"max", required_argument, NULL, O_MAX},
-        {"top-retainers", required_argument, NULL, O_TOP},
-        {"chain", required_argument, NULL, O_CHAIN},
-        {"backrefs", no_argument, NULL, O_BACKREFS},
-        {"depth", required_argument, NULL, O_DEPTH},
-        {"too-many", required_argument, NULL, O_TOO_MANY},
-        {"max-nodes", required_argument, NULL, O_MAX_NODES},
-        {"filter-type", required_argument, NULL, O_FILTER},
-        {"highlight", required_argument, NULL, O_HIGHLIGHT},
-        {"no-weak", no_argument, NULL, O_NO_WEAK},
-        {"output", required_argument, NULL, 'o'},
-        {"format", required_argument, NULL, O_FORMAT},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     request q = {.max = 10, .depth = 3, .too_many = 10, .max_nodes = 100};
-    int rc = EXIT_OK;
-    options_begin();
-    for (int c; !rc && (c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1;) {
-        uint64_t id;
-        switch (c) {
-        case O_ID:
-            if (!parse_object_id(&cmd_graph, optarg, &id))
-                rc = EXIT_USAGE;
-            else
-                strings_add(&q.ids, optarg);
-            break;
-        case O_CHAIN:
-            if (q.chain)
-                rc = usage_error(&cmd_graph, "graph: --chain given twice");
-            else if (!parse_object_id(&cmd_graph, optarg, &id))
-                rc = EXIT_USAGE;
-            q.chain = optarg;
-            break;
-        case O_TYPE: strings_add(&q.types, optarg); break;
-        case O_FILTER: strings_add(&q.filters, optarg); break;
-        case O_HIGHLIGHT: strings_add(&q.highlights, optarg); break;
-        case O_MAX:
-            q.have_max = true;
-            if (!parse_count(&cmd_graph, "--max", optarg, &q.max))
-                rc = EXIT_USAGE;
-            break;
-        case O_TOP:
-            if (!parse_count(&cmd_graph, "--top-retainers", optarg, &q.top_retainers))
-                rc = EXIT_USAGE;
-            else if (!q.top_retainers)
-                rc = usage_error(&cmd_graph, "graph: --top-retainers needs at least 1");
-            break;
-        case O_DEPTH:
-            if (!parse_count(&cmd_graph, "--depth", optarg, &q.depth))
-                rc = EXIT_USAGE;
-            break;
-        case O_TOO_MANY:
-            if (!parse_count(&cmd_graph, "--too-many", optarg, &q.too_many))
-                rc = EXIT_USAGE;
-            break;
-        case O_MAX_NODES:
-            if (!parse_count(&cmd_graph, "--max-nodes", optarg, &q.max_nodes))
-                rc = EXIT_USAGE;
-            break;
-        case O_BACKREFS: q.backrefs = true; break;
-        case O_NO_WEAK: q.no_weak = true; break;
-        case 'o': q.output = optarg; break;
-        case O_FORMAT:
-            if (!(q.format = format_named(optarg)))
-                rc = usage_error(&cmd_graph, "graph: unknown format '%s' (dot, png, svg or pdf)", optarg);
-            break;
-        case 'h': graph_usage(stdout); goto out;
-        default: rc = options_error(&cmd_graph, argc, argv, longopts); break;
-        }
-    }
-    if (rc)
+    operands ops;
+    int rc = options_parse(&cmd_graph, argc, argv, &q, &ops);
+    if (rc == OPTIONS_GO_ON)
+        rc = check_request(&q, &ops);
+    if (rc != OPTIONS_GO_ON)
         goto out;
-    if (argc - optind != 1) {
-        rc = usage_error(&cmd_graph, "graph: expected one DUMP, got %d arguments", argc - optind);
-        goto out;
-    }
-    const char *path = argv[optind];
-    bool starts = q.ids.n || q.types.n || q.top_retainers;
-    if (q.chain && (starts || q.backrefs)) {
-        rc = usage_error(&cmd_graph, "graph: --chain draws one chain; it takes no --id, --type, "
-                                     "--top-retainers or --backrefs");
-        goto out;
-    }
-    if (!q.chain && !starts) {
-        rc = usage_error(&cmd_graph, "graph: say where to start: --id, --type, --top-retainers or --chain");
-        goto out;
-    }
-    if (q.have_max && !q.types.n) {
-        rc = usage_error(&cmd_graph, "graph: --max goes with --type");
-        goto out;
-    }
+    const char *path = ops.v[0];
     const char *format = q.format;
     if (q.output) {
         if (!q.output[0] || !strcmp(q.output, "-")) {
@@ -425,12 +381,25 @@ static int graph_run(int argc, char **argv)
     rc = draw(&q, d, path, format);
     hd_dump_free(d);
 out:
-    free(q.ids.v);
-    free(q.types.v);
-    free(q.filters.v);
-    free(q.highlights.v);
+    string_list_free(&q.ids);
+    string_list_free(&q.types);
+    string_list_free(&q.filters);
+    string_list_free(&q.excludes);
+    string_list_free(&q.highlights);
     return rc;
 }
 
-const command cmd_graph = {"graph", "draw objects and their references (DOT, PNG, SVG, PDF)", graph_run,
-                           graph_usage};
+const command cmd_graph = {
+    "graph", "draw objects and their references (DOT, PNG, SVG, PDF)", "DUMP",
+    "Draws objects and the references around them, as objgraph's show_refs, show_backrefs\n"
+    "and show_chain do: DOT on standard output, or PNG, SVG or PDF rendered by Graphviz.\n",
+    graph_options,
+    "Start objects have red text; boxes grow darker with depth; roots are green with a\n"
+    "double border and their kind; objects whose type has a finalizer have an orange\n"
+    "border; edges carry the field, index or key; weak references are dashed; edges\n"
+    "inside a reference cycle are red.\n\n"
+    "exit status: 0 drawn; 1 --chain: no root reaches the object (drawn alone); 2 usage;\n"
+    "3 no such object or type (or the dump is invalid); 4 unreadable dump, or the output\n"
+    "cannot be rendered or written.\n",
+    graph_run,
+};

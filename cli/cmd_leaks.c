@@ -8,25 +8,24 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-static void leaks_usage(FILE *out)
-{
-    fputs("usage: heaptool leaks [options] DUMP\n"
-          "Objects no root keeps alive, grouped by type: 'garbage' (unreachable from every root,\n"
-          "awaiting collection) and 'uncollectable' (kept only by the collector's garbage list,\n"
-          "e.g. cycles with legacy finalizers); then 'unreferenced': objects no object refers to\n"
-          "(objgraph's get_leaking_objects), whatever holds them from outside the heap.\n"
-          "A dump of a native process (roots of kind global, stack, registers or tls, or blocks\n"
-          "with addresses) is sorted into memcheck's categories instead: definitely, indirectly\n"
-          "and possibly lost, still reachable, with loss records by allocation stack.\n\n"
-          "  -n, --top N       show the N most common types per group (default 10; 0 shows all);\n"
-          "                    native: the N biggest loss records (default all)\n"
-          "      --ids         also list every object of each group (not for native dumps)\n"
-          "      --reachable   native: also the loss records of still reachable blocks\n"
-          "      --fail-on-leak  exit 1 when something leaked: garbage or uncollectable objects;\n"
-          "                    native: definitely or possibly lost blocks (memcheck's default)\n"
-          "      --json        machine-readable output\n"
-          "  -h, --help        this help\n", out);
-}
+typedef struct leaks_args {
+    uint64_t top;
+    bool ids, json, reachable, fail_on_leak;
+} leaks_args;
+
+static const option_spec leaks_options[] = {
+    OPT_TOP(leaks_args, top, "show the N most common types per group; native: the N\n"
+            "biggest loss records, all unless given", "10"),
+    {"ids", 0, OPT_FLAG, offsetof(leaks_args, ids), NULL,
+     "also list every object of each group (not for native dumps)", NULL, 0, NULL},
+    {"reachable", 0, OPT_FLAG, offsetof(leaks_args, reachable), NULL,
+     "native: also the loss records of still reachable blocks", NULL, 0, NULL},
+    {"fail-on-leak", 0, OPT_FLAG, offsetof(leaks_args, fail_on_leak), NULL,
+     "exit 1 when something leaked: garbage or uncollectable objects;\n"
+     "native: definitely or possibly lost blocks (memcheck's default)", NULL, 0, NULL},
+    OPT_JSON(leaks_args, json),
+    OPT_END,
+};
 
 typedef struct group {
     const char *key, *title;
@@ -93,70 +92,58 @@ static void print_json(const char *path, const hd_dump *d, const group *g, uint6
 
 static int leaks_run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"top", required_argument, NULL, 'n'}, {"ids", no_argument, NULL, 'i'},
-        {"json", no_argument, NULL, 'j'},      {"help", no_argument, NULL, 'h'},
-        {"reachable", no_argument, NULL, 'r'}, {"fail-on-leak", no_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
-    };
-    bool json = false, ids = false, reachable = false, fail_on_leak = false, top_given = false;
-    uint64_t top = 10;
-    options_begin();
-    for (int c; (c = getopt_long(argc, argv, "+n:h", longopts, NULL)) != -1;) {
-        switch (c) {
-        case 'n':
-            if (!parse_count(&cmd_leaks, "--top", optarg, &top))
-                return EXIT_USAGE;
-            top_given = true;
-            break;
-        case 'r': reachable = true; break;
-        case 'f': fail_on_leak = true; break;
-        case 'i': ids = true; break;
-        case 'j': json = true; break;
-        case 'h': leaks_usage(stdout); return EXIT_OK;
-        default: return options_error(&cmd_leaks, argc, argv, longopts);
-        }
-    }
-    if (argc - optind != 1)
-        return usage_error(&cmd_leaks, "leaks: expected one DUMP, got %d", argc - optind);
-    const char *path = argv[optind];
+    leaks_args a = {.top = 10};
+    operands ops;
+    int rc = options_parse(&cmd_leaks, argc, argv, &a, &ops);
+    if (rc != OPTIONS_GO_ON)
+        return rc;
+    const char *path = ops.v[0];
     hd_dump *d;
-    int rc = load_or_report(path, &d);
-    if (rc)
+    if ((rc = load_or_report(path, &d)))
         return rc;
     if (hd_dump_is_native(d)) {
         bool leaked = false;
-        rc = print_leak_kinds(path, d, json, top_given ? top : 0, reachable, &leaked);
+        uint64_t top = option_given(&cmd_leaks, &ops, "top") ? a.top : 0;
+        rc = print_leak_kinds(path, d, a.json, top, a.reachable, &leaked);
         hd_dump_free(d);
-        return rc == EXIT_OK && fail_on_leak && leaked ? EXIT_FOUND : rc;
+        return rc == EXIT_OK && a.fail_on_leak && leaked ? EXIT_FOUND : rc;
     }
     hd_leaks *l;
     if ((rc = hd_leaks_find(d, NULL, &l))) {
         hd_dump_free(d);
-        return report_failure("leaks", rc);
+        return report_status("leaks", rc);
     }
     group g[3] = {
         {"garbage", "garbage (unreachable from every root, awaiting collection)", l->nunreachable,
          l->unreachable, l->unreachable_size},
         {"uncollectable", "uncollectable (kept only by the collector's garbage list)",
          l->nuncollectable, l->uncollectable, l->uncollectable_size},
-        {"unreferenced", "unreferenced (no object refers to them)", l->nunreferenced,
+        {"unreferenced", "unreferenced (no object or root refers to them)", l->nunreferenced,
          l->unreferenced, l->unreferenced_size},
     };
     uint32_t most = l->nunreachable;
     most = l->nuncollectable > most ? l->nuncollectable : most;
     most = l->nunreferenced > most ? l->nunreferenced : most;
     hd_type_stat *st = xmalloc(((size_t)most + 1) * sizeof *st);
-    if (json)
-        print_json(path, d, g, top, ids, st);
+    if (a.json)
+        print_json(path, d, g, a.top, a.ids, st);
     else
-        print_text(d, g, top, ids, st);
+        print_text(d, g, a.top, a.ids, st);
     free(st);
     bool leaked = l->nunreachable > 0 || l->nuncollectable > 0;
     hd_leaks_free(l);
     hd_dump_free(d);
-    return fail_on_leak && leaked ? EXIT_FOUND : EXIT_OK;
+    return a.fail_on_leak && leaked ? EXIT_FOUND : EXIT_OK;
 }
 
-const command cmd_leaks = {"leaks", "garbage, uncollectable and unreferenced objects by type",
-                           leaks_run, leaks_usage};
+const command cmd_leaks = {
+    "leaks", "garbage, uncollectable and unreferenced objects by type", "DUMP",
+    "Objects no root keeps alive, grouped by type: 'garbage' (unreachable from every root,\n"
+    "awaiting collection) and 'uncollectable' (kept only by the collector's garbage list,\n"
+    "e.g. cycles with legacy finalizers); then 'unreferenced': objects that neither an\n"
+    "object nor a root refers to (objgraph's get_leaking_objects).\n"
+    "A dump of a native process (roots of kind global, stack, registers or tls, or blocks\n"
+    "with addresses) is sorted into memcheck's categories instead: definitely, indirectly\n"
+    "and possibly lost, still reachable, with loss records by allocation stack.\n",
+    leaks_options, NULL, leaks_run,
+};

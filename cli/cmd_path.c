@@ -6,18 +6,14 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-static void path_usage(FILE *out)
-{
-    fputs("usage: heaptool path [options] DUMP ID\n"
-          "The shortest chain of strong references from a root to object ID (a number, or\n"
-          "TYPE#NUMBER as the other commands print it), each hop with its edge name, starting at\n"
-          "the root and its kind. Live roots are preferred: a path from the collector's garbage\n"
-          "list is shown only when no live root reaches the object.\n\n"
-          "  --json        machine-readable output\n"
-          "  -h, --help    this help\n\n"
-          "exit status: 0 a path was found; 1 the object is unreachable from every root;\n"
-          "3 no object has that id (or the dump is invalid); 2 usage; 4 unreadable file.\n", out);
-}
+typedef struct path_args {
+    bool json;
+} path_args;
+
+static const option_spec path_options[] = {
+    OPT_JSON(path_args, json),
+    OPT_END,
+};
 
 static void print_text(const hd_dump *d, const hd_path *p, uint32_t o)
 {
@@ -28,7 +24,7 @@ static void print_text(const hd_dump *d, const hd_path *p, uint32_t o)
         free(target);
         return;
     }
-    char *root = root_label(d, p->root);
+    char *root = root_label_by_name(d, p->root);
     fputs("path to ", stdout);
     print_escaped(stdout, target);
     printf(": %" PRIu32 " reference%s from root ", p->nhops - 1, p->nhops == 2 ? "" : "s");
@@ -39,7 +35,7 @@ static void print_text(const hd_dump *d, const hd_path *p, uint32_t o)
     /* Two passes instead of a table: a path can be millions of hops long. */
     size_t wvia = 3;
     for (uint32_t i = 0; i < p->nhops; i++) {
-        char *via = i ? edge_label(hd_edge_name(d, p->hops[i].edge)) : NULL;
+        char *via = i ? edge_label_of(d, p->hops[i].edge) : NULL;
         size_t w = escaped_width(via ? via : root);
         wvia = w > wvia ? w : wvia;
         free(via);
@@ -51,7 +47,7 @@ static void print_text(const hd_dump *d, const hd_path *p, uint32_t o)
     print_cell(stdout, "via", wvia, false);
     fputs("  object\n", stdout);
     for (uint32_t i = 0; i < p->nhops; i++) {
-        char *via = i ? edge_label(hd_edge_name(d, p->hops[i].edge)) : NULL;
+        char *via = i ? edge_label_of(d, p->hops[i].edge) : NULL;
         char *obj = objref(d, p->hops[i].object, true);
         printf("  %*" PRIu32 "  ", wnum, i);
         print_cell(stdout, via ? via : root, wvia, false);
@@ -103,30 +99,19 @@ static void print_json(const char *path, const hd_dump *d, const hd_path *p, uin
 
 static int path_run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-    };
-    bool json = false;
-    options_begin();
-    for (int c; (c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1;) {
-        switch (c) {
-        case 'j': json = true; break;
-        case 'h': path_usage(stdout); return EXIT_OK;
-        default: return options_error(&cmd_path, argc, argv, longopts);
-        }
-    }
-    if (argc - optind != 2)
-        return usage_error(&cmd_path, "path: expected DUMP and ID, got %d argument%s", argc - optind,
-                           argc - optind == 1 ? "" : "s");
-    const char *path = argv[optind];
-    uint64_t id;
-    if (!parse_object_id(&cmd_path, argv[optind + 1], &id))
+    path_args a = {0};
+    operands ops;
+    int rc = options_parse(&cmd_path, argc, argv, &a, &ops);
+    if (rc != OPTIONS_GO_ON)
+        return rc;
+    const char *path = ops.v[0];
+    object_id id;
+    if (!parse_object_id(&cmd_path, ops.v[1], &id))
         return EXIT_USAGE;
     hd_dump *d;
-    int rc = load_or_report(path, &d);
-    if (rc)
+    if ((rc = load_or_report(path, &d)))
         return rc;
-    uint32_t o = find_object_or_report("path", d, path, id);
+    uint32_t o = find_object_or_report("path", d, path, &id);
     if (o == HD_NONE) {
         hd_dump_free(d);
         return EXIT_INVALID;
@@ -134,9 +119,9 @@ static int path_run(int argc, char **argv)
     hd_path *p;
     if ((rc = hd_path_find(d, o, &p))) {
         hd_dump_free(d);
-        return report_failure("path", rc);
+        return report_status("path", rc);
     }
-    if (json)
+    if (a.json)
         print_json(path, d, p, o);
     else
         print_text(d, p, o);
@@ -146,5 +131,14 @@ static int path_run(int argc, char **argv)
     return rc;
 }
 
-const command cmd_path = {"path", "shortest chain of references from a root to an object", path_run,
-                          path_usage};
+const command cmd_path = {
+    "path", "shortest chain of references from a root to an object", "DUMP ID",
+    "The shortest chain of strong references from a root to object ID (a number, or\n"
+    "TYPE#NUMBER as the other commands print it, or @NUMBER), each hop with its edge name,\n"
+    "starting at the root and its kind. Live roots are preferred: a path from the\n"
+    "collector's garbage list is shown only when no live root reaches the object.\n",
+    path_options,
+    "exit status: 0 a path was found; 1 the object is unreachable from every root;\n"
+    "3 no object has that id or type (or the dump is invalid); 2 usage; 4 unreadable file.\n",
+    path_run,
+};

@@ -18,24 +18,24 @@
 #endif
 #define RECORDER "libheaptool-record.so"
 
-static void record_usage(FILE *out)
-{
-    fputs("usage: heaptool record [options] -- PROGRAM [ARGS]\n"
-          "Runs PROGRAM with the native recorder preloaded and writes a heap dump of every live\n"
-          "malloc block, with its allocation stack and the pointers between blocks, when the\n"
-          "program exits. Exits with the program's status.\n\n"
-          "  -o, --output FILE   dump path: %p is the pid, %n the dump number, .gz compresses\n"
-          "                      (default heaptool.PROGRAM.%p.json.gz)\n"
-          "  -d, --depth N       frames per allocation stack, 0 for none (default 32, at most 256)\n"
-          "  -s, --signal SIG    also dump when SIG (USR2, or a number) arrives; numbered files\n"
-          "  -i, --interval N    also dump every N seconds; numbered files\n"
-          "  -w, --wrappers LIST more allocation wrappers, comma-separated, * ends a prefix\n"
-          "  -h, --help          this help\n\n"
-          "The same settings work without heaptool: LD_PRELOAD=.../" RECORDER " with\n"
-          "HEAPTOOL_OUTPUT, HEAPTOOL_DEPTH, HEAPTOOL_SIGNAL, HEAPTOOL_INTERVAL, HEAPTOOL_WRAPPERS.\n"
-          "A program calls heaptool_record_dump(path) (heaptool_record.h) for a dump of its own.\n",
-          out);
-}
+typedef struct record_args {
+    const char *output, *signal, *wrappers;
+    uint64_t depth, interval;
+} record_args;
+
+static const option_spec record_options[] = {
+    {"output", 'o', OPT_STRING, offsetof(record_args, output), "FILE",
+     "dump path: %p is the pid, %n the dump number, .gz compresses", "heaptool.PROGRAM.%p.json.gz", 0, NULL},
+    {"depth", 'd', OPT_COUNT, offsetof(record_args, depth), "N",
+     "frames per allocation stack, 0 for none (at most 256)", "32", 0, NULL},
+    {"signal", 's', OPT_STRING, offsetof(record_args, signal), "SIG",
+     "also dump when SIG (USR2, or a number) arrives; numbered files", NULL, 0, NULL},
+    {"interval", 'i', OPT_COUNT, offsetof(record_args, interval), "N",
+     "also dump every N seconds; numbered files", NULL, 0, NULL},
+    {"wrappers", 'w', OPT_STRING, offsetof(record_args, wrappers), "LIST",
+     "more allocation wrappers, comma-separated, * ends a prefix", NULL, 0, NULL},
+    OPT_END,
+};
 
 /* The recorder beside this binary (the build tree), in ../lib (an install), or in HT_LIBDIR. */
 static bool find_recorder(char *out, size_t cap)
@@ -115,49 +115,27 @@ static int run_program(char **argv, const char *output)
 
 static int record_run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},   {"depth", required_argument, NULL, 'd'},
-        {"signal", required_argument, NULL, 's'},   {"interval", required_argument, NULL, 'i'},
-        {"wrappers", required_argument, NULL, 'w'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *output = NULL, *sig = NULL, *wrappers = NULL;
-    uint64_t depth = 32, interval = 0;
-    options_begin();
-    for (int c; (c = getopt_long(argc, argv, "+o:d:s:i:w:h", longopts, NULL)) != -1;) {
-        switch (c) {
-        case 'o': output = optarg; break;
-        case 'd':
-            if (!parse_count(&cmd_record, "--depth", optarg, &depth))
-                return EXIT_USAGE;
-            if (depth > 256)
-                return usage_error(&cmd_record, "record: --depth %s: at most 256", optarg);
-            break;
-        case 's':
-            if (!valid_signal(optarg))
-                return usage_error(&cmd_record, "record: --signal %s: not a signal that can be caught", optarg);
-            sig = optarg;
-            break;
-        case 'i':
-            if (!parse_count(&cmd_record, "--interval", optarg, &interval))
-                return EXIT_USAGE;
-            if (interval == 0 || interval > 86400 * 365)
-                return usage_error(&cmd_record, "record: --interval %s: from 1 to 31536000 seconds", optarg);
-            break;
-        case 'w': wrappers = optarg; break;
-        case 'h': record_usage(stdout); return EXIT_OK;
-        default: return options_error(&cmd_record, argc, argv, longopts);
-        }
-    }
-    if (optind == argc)
-        return usage_error(&cmd_record, "record: expected a PROGRAM to run");
+    record_args a = {.depth = 32};
+    operands ops;
+    int rc = options_parse(&cmd_record, argc, argv, &a, &ops);
+    if (rc != OPTIONS_GO_ON)
+        return rc;
+    const char *output = a.output, *sig = a.signal, *wrappers = a.wrappers;
+    uint64_t depth = a.depth, interval = a.interval;
+    if (depth > 256)
+        return usage_error(&cmd_record, "record: --depth %llu: at most 256", (unsigned long long)depth);
+    if (sig && !valid_signal(sig))
+        return usage_error(&cmd_record, "record: --signal %s: not a signal that can be caught", sig);
+    if (option_given(&cmd_record, &ops, "interval") && (interval == 0 || interval > 86400 * 365))
+        return usage_error(&cmd_record, "record: --interval %llu: from 1 to 31536000 seconds",
+                           (unsigned long long)interval);
     char lib[PATH_MAX + 64], dflt[PATH_MAX], num[24];
     if (!find_recorder(lib, sizeof lib)) {
         fprintf(stderr, "heaptool: record: cannot find %s beside heaptool or in %s\n", RECORDER, HT_LIBDIR);
         return EXIT_IO;
     }
     if (!output) {
-        char *prog = strdup(argv[optind]);
+        char *prog = strdup(ops.v[0]);
         snprintf(dflt, sizeof dflt, "heaptool.%s.%%p.json.gz", prog ? basename(prog) : "program");
         free(prog);
         output = dflt;
@@ -182,8 +160,18 @@ static int record_run(int argc, char **argv)
     }
     if (wrappers)
         setenv("HEAPTOOL_WRAPPERS", wrappers, 1);
-    return run_program(argv + optind, output);
+    return run_program(ops.v, output);
 }
 
-const command cmd_record = {"record", "run a C/C++ program and dump its malloc heap", record_run,
-                            record_usage};
+const command cmd_record = {
+    "record", "run a C/C++ program and dump its malloc heap", "PROGRAM [ARGS...]",
+    "Runs PROGRAM with the native recorder preloaded and writes a heap dump of every live\n"
+    "malloc block, with its allocation stack and the pointers between blocks, when the\n"
+    "program exits. Exits with the program's status. Put -- before PROGRAM when it starts\n"
+    "with '-'.\n",
+    record_options,
+    "The same settings work without heaptool: LD_PRELOAD=.../" RECORDER " with\n"
+    "HEAPTOOL_OUTPUT, HEAPTOOL_DEPTH, HEAPTOOL_SIGNAL, HEAPTOOL_INTERVAL, HEAPTOOL_WRAPPERS.\n"
+    "A program calls heaptool_record_dump(path) (heaptool_record.h) for a dump of its own.\n",
+    record_run,
+};

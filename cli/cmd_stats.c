@@ -1,28 +1,44 @@
 /* cmd_stats.c: `heaptool stats`: the most common types, like objgraph's show_most_common_types,
  * with shallow sizes, shares of the heap and the dump's totals. */
 #include "options.h"
-#include "stats_extra.h"
+#include "stats_tables.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void stats_usage(FILE *out)
-{
-    fputs("usage: heaptool stats [options] DUMP\n"
-          "The most common types in a heap dump: object count, total shallow size, share of the\n"
-          "heap; then totals (objects, references, types, roots, weakrefs).\n\n"
-          "  -n, --top N       show the N most common types (default 10; 0 shows all)\n"
-          "  -b, --by KEY      group by 'type' (default) or allocation 'site' (tracemalloc's\n"
-          "                    statistics('lineno'))\n"
-          "  -s, --sort KEY    order by 'count' (default), 'size' or 'retained': the memory the\n"
-          "                    type's objects keep alive, each object counted only when no\n"
-          "                    object of the same type dominates it (as Chrome DevTools does)\n"
-          "      --json        machine-readable output\n"
-          "  -h, --help        this help\n\n"
-          "When the dump has them, the allocator's pools (per size class and arena, like\n"
-          "sys._debugmallocstats()) and the collector's state follow the table.\n", out);
-}
+typedef struct stats_args {
+    uint64_t top;
+    int by, sort; /* by_words, enum hd_stat_sort */
+    bool json, tracked_only;
+} stats_args;
+
+static const char *const by_words[] = {"type", "site", NULL};
+static const char *const sort_words[] = {"count", "size", "retained", NULL}; /* enum hd_stat_sort */
+
+static const option_spec stats_options[] = {
+    OPT_TOP(stats_args, top, "show the N most common types", "10"),
+    {"by", 'b', OPT_CHOICE, offsetof(stats_args, by), "KEY",
+     "group by 'type' (default) or allocation 'site'\n(tracemalloc's statistics('lineno'))", NULL, 0, by_words},
+    {"sort", 's', OPT_CHOICE, offsetof(stats_args, sort), "KEY",
+     "order by 'count' (default), 'size' or 'retained': the\nmemory the type's objects keep alive, each "
+     "object\ncounted only when no object of the same type\ndominates it (as Chrome DevTools does)",
+     NULL, 0, sort_words},
+    {"tracked-only", 0, OPT_FLAG, offsetof(stats_args, tracked_only), NULL,
+     "count only the objects the collector tracks, as\ngc.get_objects() lists them (objgraph's "
+     "counts)", NULL, 0, NULL},
+    OPT_JSON(stats_args, json),
+    OPT_END,
+};
+
+/* The per-type table and what its shares are of: every object, or --tracked-only's. */
+typedef struct type_table {
+    hd_type_stat *st;
+    uint32_t n;        /* rows */
+    uint32_t nobjects; /* objects counted */
+    uint64_t size;     /* their total size */
+    bool retained;
+} type_table;
 
 static double share(uint64_t part, uint64_t whole) { return whole ? 100.0 * (double)part / (double)whole : 0; }
 
@@ -48,9 +64,12 @@ static void print_runtime_tables(const hd_dump *d)
     }
 }
 
-static void print_text(const hd_dump *d, const hd_type_stat *st, uint32_t n, uint32_t shown,
-                       uint64_t total_size, bool retained)
+static void print_text(const hd_dump *d, const type_table *tt, uint32_t n, uint32_t shown)
 {
+    const hd_type_stat *st = tt->st;
+    uint32_t nobjects = tt->nobjects;
+    uint64_t total_size = tt->size;
+    bool retained = tt->retained;
     char buf[48], size[16];
     size_t wname = strlen("type"), wcount = strlen("count"), wsize = strlen("size");
     size_t wret = strlen("retained");
@@ -76,7 +95,6 @@ static void print_text(const hd_dump *d, const hd_type_stat *st, uint32_t n, uin
         printf("  %6s", "ret%");
     }
     putchar('\n');
-    uint32_t nobjects = hd_object_count(d);
     for (uint32_t i = 0; i < shown; i++) {
         print_cell(stdout, hd_type_name(d, st[i].type), wname, false);
         snprintf(buf, sizeof buf, "%" PRIu64, st[i].count);
@@ -96,10 +114,22 @@ static void print_text(const hd_dump *d, const hd_type_stat *st, uint32_t n, uin
         printf("... %" PRIu32 " more type%s\n", n - shown, n - shown == 1 ? "" : "s");
 }
 
-static void print_json(const char *path, const hd_dump *d, const hd_type_stat *st, uint32_t shown,
-                       uint32_t n, uint64_t total_size, bool retained, bool by_site,
-                       enum hd_stat_sort sort, uint64_t top)
+/* Leaves V8's internal types out of a text table; returns how many rows are left. */
+static uint32_t drop_hidden(const hd_dump *d, hd_type_stat *st, uint32_t n, uint32_t *hidden)
 {
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (!hidden_type(d, st[i].type))
+            st[kept++] = st[i];
+    *hidden = n - kept;
+    return kept;
+}
+
+static void print_json(const char *path, const hd_dump *d, const type_table *tt, const stats_args *a)
+{
+    const hd_type_stat *st = tt->st;
+    uint32_t n = tt->n, shown = a->top == 0 || a->top > n ? n : (uint32_t)a->top;
+    uint64_t total_size = hd_total_size(d);
     json_writer w;
     jw_init(&w, stdout);
     jw_object_begin(&w);
@@ -139,19 +169,21 @@ static void print_json(const char *path, const hd_dump *d, const hd_type_stat *s
         jw_key(&w, "size");
         jw_uint(&w, st[i].size);
         jw_key(&w, "count_share");
-        jw_double(&w, share(st[i].count, hd_object_count(d)) / 100);
+        jw_double(&w, share(st[i].count, tt->nobjects) / 100);
         jw_key(&w, "size_share");
-        jw_double(&w, share(st[i].size, total_size) / 100);
-        if (retained) {
+        jw_double(&w, share(st[i].size, tt->size) / 100);
+        if (tt->retained) {
             jw_key(&w, "retained");
             jw_uint(&w, st[i].retained);
         }
         jw_object_end(&w);
     }
     jw_array_end(&w);
-    if (by_site) {
+    jw_key(&w, "tracked_only");
+    jw_bool(&w, a->tracked_only);
+    if (a->by == 1) {
         jw_key(&w, "by_site");
-        jw_site_stats(&w, d, sort, top);
+        jw_site_stats(&w, d, (enum hd_stat_sort)a->sort, a->top);
     }
     jw_key(&w, "pools");
     jw_pools(&w, d);
@@ -161,88 +193,96 @@ static void print_json(const char *path, const hd_dump *d, const hd_type_stat *s
     jw_finish(&w);
 }
 
-static int stats_run(int argc, char **argv)
+/* The per-type table --sort and --tracked-only ask for; an exit status on failure. */
+static int count_types(const hd_dump *d, const stats_args *a, type_table *tt)
 {
-    static const struct option longopts[] = {
-        {"top", required_argument, NULL, 'n'}, {"sort", required_argument, NULL, 's'},
-        {"by", required_argument, NULL, 'b'},
-        {"json", no_argument, NULL, 'j'},      {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    uint64_t top = 10;
-    enum hd_stat_sort sort = HD_SORT_COUNT;
-    bool json = false, by_site = false;
-    options_begin();
-    for (int c; (c = getopt_long(argc, argv, "+n:s:b:h", longopts, NULL)) != -1;) {
-        switch (c) {
-        case 'n':
-            if (!parse_count(&cmd_stats, "--top", optarg, &top))
-                return EXIT_USAGE;
-            break;
-        case 's':
-            if (!strcmp(optarg, "count"))
-                sort = HD_SORT_COUNT;
-            else if (!strcmp(optarg, "size"))
-                sort = HD_SORT_SIZE;
-            else if (!strcmp(optarg, "retained"))
-                sort = HD_SORT_RETAINED;
-            else
-                return usage_error(&cmd_stats, "stats: --sort takes 'count', 'size' or 'retained', not '%s'",
-                                   optarg);
-            break;
-        case 'b':
-            if (strcmp(optarg, "type") && strcmp(optarg, "site"))
-                return usage_error(&cmd_stats, "stats: --by takes 'type' or 'site', not '%s'", optarg);
-            by_site = optarg[0] == 's';
-            break;
-        case 'j': json = true; break;
-        case 'h': stats_usage(stdout); return EXIT_OK;
-        default: return options_error(&cmd_stats, argc, argv, longopts);
-        }
+    uint32_t n = hd_object_count(d), *objects = NULL;
+    *tt = (type_table){NULL, 0, n, hd_total_size(d), a->sort == HD_SORT_RETAINED};
+    if (a->tracked_only) {
+        objects = xmalloc(((size_t)n + 1) * sizeof *objects);
+        tt->nobjects = 0;
+        tt->size = 0;
+        for (uint32_t o = 0; o < n; o++)
+            if (hd_object_flags(d, o) & HD_OBJ_TRACKED) {
+                objects[tt->nobjects++] = o;
+                uint64_t size = hd_object_size(d, o);
+                tt->size = tt->size + size < size ? UINT64_MAX : tt->size + size;
+            }
     }
-    if (argc - optind != 1)
-        return usage_error(&cmd_stats, "stats: expected one DUMP, got %d", argc - optind);
-    if (by_site && sort == HD_SORT_RETAINED)
-        return usage_error(&cmd_stats, "stats: --sort retained groups by type only");
-    const char *path = argv[optind];
-    hd_dump *d;
-    int rc = load_or_report(path, &d);
-    if (rc)
-        return rc;
-    hd_type_stat *st = malloc(((size_t)hd_type_count(d) + 1) * sizeof *st);
-    if (!st) {
-        hd_dump_free(d);
-        fputs("heaptool: out of memory\n", stderr);
-        return EXIT_NOMEM;
-    }
-    uint32_t n;
+    uint32_t room = hd_type_count(d) > tt->nobjects ? hd_type_count(d) : tt->nobjects;
+    tt->st = xmalloc(((size_t)room + 1) * sizeof *tt->st);
     hd_dominators *dom = NULL;
-    if (sort != HD_SORT_RETAINED)
-        n = hd_stats_by_type(d, sort, st);
-    else if (hd_dominators_compute(d, &dom) != HD_OK || hd_stats_retained_by_type(d, dom, st, &n) != HD_OK) {
-        hd_dominators_free(dom);
-        free(st);
-        hd_dump_free(d);
-        fputs("heaptool: out of memory\n", stderr);
-        return EXIT_NOMEM;
-    }
+    int rc = HD_OK;
+    if (objects)
+        tt->n = hd_stats_of_objects(d, objects, tt->nobjects, (enum hd_stat_sort)a->sort, tt->st);
+    else if (!tt->retained)
+        tt->n = hd_stats_by_type(d, (enum hd_stat_sort)a->sort, tt->st);
+    else if (!(rc = hd_dominators_compute(d, &dom)))
+        rc = hd_stats_retained_by_type(d, dom, tt->st, &tt->n);
     hd_dominators_free(dom);
-    bool retained = sort == HD_SORT_RETAINED;
-    uint32_t shown = top == 0 || top > n ? n : (uint32_t)top;
-    uint64_t total = hd_total_size(d);
-    if (json)
-        print_json(path, d, st, shown, n, total, retained, by_site, sort, top);
-    else {
-        if (by_site)
-            print_site_stats(stdout, d, sort, top);
-        else
-            print_text(d, st, n, shown, total, retained);
-        print_totals(d, n, total);
-        print_runtime_tables(d);
-    }
-    free(st);
-    hd_dump_free(d);
-    return EXIT_OK;
+    free(objects);
+    return rc ? report_status("stats", rc) : EXIT_OK;
 }
 
-const command cmd_stats = {"stats", "most common types, sizes and totals", stats_run, stats_usage};
+static void print_report(const hd_dump *d, type_table *tt, const stats_args *a)
+{
+    if (a->by == 1) {
+        print_site_stats(stdout, d, (enum hd_stat_sort)a->sort, a->top);
+    } else {
+        uint32_t hidden, rows = drop_hidden(d, tt->st, tt->n, &hidden);
+        print_text(d, tt, rows, a->top == 0 || a->top > rows ? rows : (uint32_t)a->top);
+        if (hidden)
+            printf("(%" PRIu32 " V8 internal type%s left out; --internals shows them)\n", hidden,
+                   hidden == 1 ? "" : "s");
+    }
+    uint32_t ntypes = tt->n; /* types that have objects, all objects counted */
+    if (a->tracked_only) {
+        uint8_t *has = xcalloc((size_t)hd_type_count(d) + 1, 1);
+        ntypes = 0;
+        for (uint32_t o = 0; o < hd_object_count(d); o++)
+            if (!has[hd_object_type(d, o)]++)
+                ntypes++;
+        free(has);
+    }
+    print_totals(d, ntypes, hd_total_size(d));
+    if (a->tracked_only)
+        printf("(--tracked-only: %" PRIu32 " of them counted above, the ones gc.get_objects() lists)\n",
+               tt->nobjects);
+    print_runtime_tables(d);
+}
+
+static int stats_run(int argc, char **argv)
+{
+    stats_args a = {.top = 10, .sort = HD_SORT_COUNT};
+    operands ops;
+    int rc = options_parse(&cmd_stats, argc, argv, &a, &ops);
+    if (rc != OPTIONS_GO_ON)
+        return rc;
+    if (a.by == 1 && a.sort == HD_SORT_RETAINED)
+        return usage_error(&cmd_stats, "stats: --sort retained groups by type only");
+    if (a.tracked_only && (a.by == 1 || a.sort == HD_SORT_RETAINED))
+        return usage_error(&cmd_stats, "stats: --tracked-only counts types by count or size");
+    hd_dump *d;
+    if ((rc = load_or_report(ops.v[0], &d)))
+        return rc;
+    type_table tt;
+    if (!(rc = count_types(d, &a, &tt))) {
+        if (a.json)
+            print_json(ops.v[0], d, &tt, &a);
+        else
+            print_report(d, &tt, &a);
+    }
+    free(tt.st);
+    hd_dump_free(d);
+    return rc;
+}
+
+const command cmd_stats = {
+    "stats", "most common types, sizes and totals", "DUMP",
+    "The most common types in a heap dump: object count, total shallow size, share of the\n"
+    "heap; then totals (objects, references, types, roots, weakrefs).\n",
+    stats_options,
+    "When the dump has them, the allocator's pools (per size class and arena, like\n"
+    "sys._debugmallocstats()) and the collector's state follow the table.\n",
+    stats_run,
+};

@@ -7,18 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void top_usage(FILE *out)
-{
-    fputs("usage: heaptool top [options] DUMP\n"
-          "The objects that retain the most: freeing one would free its retained size (itself\n"
-          "and everything only it keeps reachable). Each comes with its dominator chain up to\n"
-          "the root that holds it. Weak references never retain.\n\n"
-          "  -n, --top N       show the N biggest retainers (default 10)\n"
-          "      --json        machine-readable output\n"
-          "  -h, --help        this help\n", out);
-}
+typedef struct top_args {
+    uint64_t top;
+    bool json;
+} top_args;
 
-static void print_text(const hd_dump *d, const hd_dominators *dom, const uint32_t *top, uint32_t k)
+static const option_spec top_options[] = {
+    OPT_TOP(top_args, top, "show the N biggest retainers", "10"),
+    OPT_JSON(top_args, json),
+    OPT_END,
+};
+
+static void print_text(const hd_dump *d, const hd_dominators *dom, chains *ch, const uint32_t *top, uint32_t k)
 {
     char size[16], retained[16];
     uint64_t total = hd_total_size(d);
@@ -39,7 +39,7 @@ static void print_text(const hd_dump *d, const hd_dominators *dom, const uint32_
     printf("  %6s  %s\n", "heap%", "dominators");
     for (uint32_t i = 0; i < k; i++) {
         uint32_t o = top[i];
-        char *name = objref(d, o, false), *chain = dominator_chain(d, dom, o);
+        char *name = objref(d, o, false), *chain = dominator_chain(ch, o);
         print_cell(stdout, name, wname, false);
         printf("  ");
         print_cell(stdout, human_size(hd_object_size(d, o), size), wsize, true);
@@ -64,7 +64,7 @@ static void print_text(const hd_dump *d, const hd_dominators *dom, const uint32_
     }
 }
 
-static void print_json(const char *path, const hd_dump *d, const hd_dominators *dom,
+static void print_json(const char *path, const hd_dump *d, const hd_dominators *dom, chains *ch,
                        const uint32_t *top, uint32_t k)
 {
     json_writer w;
@@ -93,11 +93,7 @@ static void print_json(const char *path, const hd_dump *d, const hd_dominators *
         jw_uint(&w, hd_object_size(d, o));
         jw_key(&w, "retained");
         jw_uint(&w, hd_retained_size(dom, o));
-        jw_key(&w, "dominators"); /* ids from the immediate dominator up; the root is implied */
-        jw_array_begin(&w);
-        for (uint32_t x = hd_dominator_of(dom, o); x != HD_DOM_ROOT; x = hd_dominator_of(dom, x))
-            jw_uint(&w, hd_object_id(d, x));
-        jw_array_end(&w);
+        jw_dominators(&w, ch, o);
         jw_object_end(&w);
     }
     jw_array_end(&w);
@@ -107,50 +103,51 @@ static void print_json(const char *path, const hd_dump *d, const hd_dominators *
 
 static int top_run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"top", required_argument, NULL, 'n'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
-    };
-    uint64_t n = 10;
-    bool json = false;
-    options_begin();
-    for (int c; (c = getopt_long(argc, argv, "+n:h", longopts, NULL)) != -1;) {
-        switch (c) {
-        case 'n':
-            if (!parse_count(&cmd_top, "--top", optarg, &n))
-                return EXIT_USAGE;
-            break;
-        case 'j': json = true; break;
-        case 'h': top_usage(stdout); return EXIT_OK;
-        default: return options_error(&cmd_top, argc, argv, longopts);
-        }
-    }
-    if (argc - optind != 1)
-        return usage_error(&cmd_top, "top: expected one DUMP, got %d", argc - optind);
-    const char *path = argv[optind];
+    top_args a = {.top = 10};
+    operands ops;
+    int rc = options_parse(&cmd_top, argc, argv, &a, &ops);
+    if (rc != OPTIONS_GO_ON)
+        return rc;
+    const char *path = ops.v[0];
     hd_dump *d;
-    int rc = load_or_report(path, &d);
-    if (rc)
+    if ((rc = load_or_report(path, &d)))
         return rc;
     hd_dominators *dom = NULL;
-    uint32_t k = n > hd_object_count(d) ? hd_object_count(d) : (uint32_t)n;
-    uint32_t *top = malloc(((size_t)k + 1) * sizeof *top);
-    if (!top || hd_dominators_compute(d, &dom) != HD_OK) {
-        fputs("heaptool: out of memory\n", stderr);
-        free(top);
+    uint32_t k = a.top == 0 || a.top > hd_object_count(d) ? hd_object_count(d) : (uint32_t)a.top;
+    if ((rc = hd_dominators_compute(d, &dom))) {
         hd_dump_free(d);
-        return EXIT_NOMEM;
+        return report_status("top", rc);
     }
+    uint32_t want = k; /* text leaves V8's internal objects out: rank them all, keep the first k */
+    bool hiding = !a.json && !cli_internals && hd_dump_format(d) == HD_FORMAT_V8;
+    if (hiding)
+        k = hd_dominators_reachable(dom);
+    uint32_t *top = xmalloc(((size_t)k + 1) * sizeof *top);
     k = hd_dominators_top(dom, k, top);
-    if (json)
-        print_json(path, d, dom, top, k);
+    if (hiding) {
+        uint32_t kept = 0;
+        for (uint32_t i = 0; i < k && kept < want; i++)
+            if (!hidden_type(d, hd_object_type(d, top[i])))
+                top[kept++] = top[i];
+        k = kept;
+    }
+    chains ch;
+    chains_init(&ch, d, dom);
+    if (a.json)
+        print_json(path, d, dom, &ch, top, k);
     else
-        print_text(d, dom, top, k);
+        print_text(d, dom, &ch, top, k);
+    chains_free(&ch);
     free(top);
     hd_dominators_free(dom);
     hd_dump_free(d);
     return EXIT_OK;
 }
 
-const command cmd_top = {"top", "objects that retain the most, with dominator chains", top_run,
-                         top_usage};
+const command cmd_top = {
+    "top", "objects that retain the most, with dominator chains", "DUMP",
+    "The objects that retain the most: freeing one would free its retained size (itself\n"
+    "and everything only it keeps reachable). Each comes with its dominator chain up to\n"
+    "the root that holds it. Weak references never retain.\n",
+    top_options, NULL, top_run,
+};

@@ -5,16 +5,15 @@
 #include <inttypes.h>
 #include <string.h>
 
-static void validate_usage(FILE *out)
-{
-    fputs("usage: heaptool validate [options] DUMP\n"
-          "Checks a heap dump's structure and referential integrity: member types, duplicate ids,\n"
-          "references to missing objects, unknown type or site ids, weakrefs and roots naming\n"
-          "missing objects. Prints every problem as FILE:LINE:COLUMN: message; exits 0 only\n"
-          "when the dump is valid, 3 when it is not, 4 when it cannot be read.\n\n"
-          "  -q, --quiet       print nothing; the exit status says it all\n"
-          "  -h, --help        this help\n", out);
-}
+typedef struct validate_args {
+    bool quiet;
+} validate_args;
+
+static const option_spec validate_options[] = {
+    {"quiet", 'q', OPT_FLAG, offsetof(validate_args, quiet), NULL, "print nothing; the exit status says it all",
+     NULL, 0, NULL},
+    OPT_END,
+};
 
 typedef struct tally {
     uint64_t problems;
@@ -39,26 +38,18 @@ static void on_problem(const hd_error *p, void *user)
 
 static int validate_run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-    };
+    validate_args a = {cli_quiet};
+    operands ops;
+    int rc = options_parse(&cmd_validate, argc, argv, &a, &ops);
+    if (rc != OPTIONS_GO_ON)
+        return rc;
     tally t = {0};
-    t.quiet = cli_quiet;
-    options_begin();
-    for (int c; (c = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1;) {
-        switch (c) {
-        case 'q': t.quiet = true; break;
-        case 'h': validate_usage(stdout); return EXIT_OK;
-        default: return options_error(&cmd_validate, argc, argv, longopts);
-        }
-    }
-    if (argc - optind != 1)
-        return usage_error(&cmd_validate, "validate: expected one DUMP, got %d", argc - optind);
-    const char *path = argv[optind];
+    t.quiet = a.quiet;
+    const char *path = ops.v[0];
     hd_load_options opts = {.on_problem = on_problem, .user = &t, .on_progress = progress_for(path)};
     hd_dump *d = NULL;
     hd_error err;
-    int rc = hd_load(path, &opts, &d, &err);
+    rc = hd_load(path, &opts, &d, &err);
     if (rc == HD_OK) {
         if (!t.quiet) {
             char buf[48];
@@ -92,5 +83,11 @@ static int validate_run(int argc, char **argv)
     return exit_for_status(rc);
 }
 
-const command cmd_validate = {"validate", "check a dump's structure and references", validate_run,
-                              validate_usage};
+const command cmd_validate = {
+    "validate", "check a dump's structure and references", "DUMP",
+    "Checks a heap dump's structure and referential integrity: member types, duplicate ids,\n"
+    "references to missing objects, unknown type or site ids, weakrefs and roots naming\n"
+    "missing objects. Prints every problem as FILE:LINE:COLUMN: message; exits 0 only\n"
+    "when the dump is valid, 3 when it is not, 4 when it cannot be read.\n",
+    validate_options, NULL, validate_run,
+};

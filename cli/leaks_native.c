@@ -148,7 +148,7 @@ int print_leak_kinds(const char *path, const hd_dump *d, bool json, uint64_t top
     hd_leak_kinds *k;
     int rc = hd_leak_kinds_compute(d, &k);
     if (rc)
-        return report_failure("leaks", rc);
+        return report_status("leaks", rc);
     if (json)
         print_json(path, d, k, top, reachable);
     else

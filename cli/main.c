@@ -3,23 +3,39 @@
 
 #include <string.h>
 
-static const command *const commands[] = {&cmd_stats, &cmd_top,  &cmd_cycles, &cmd_leaks,
-                                          &cmd_path,  &cmd_show, &cmd_graph,  &cmd_flame, &cmd_diff,
-                                          &cmd_validate, &cmd_record};
+/* One line per command, in the order heaptool --help lists them. */
+static const command *const commands[] = {
+    &cmd_stats,
+    &cmd_top,
+    &cmd_cycles,
+    &cmd_leaks,
+    &cmd_path,
+    &cmd_show,
+    &cmd_graph,
+    &cmd_flame,
+    &cmd_diff,
+    &cmd_validate,
+    &cmd_record,
+};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out)
 {
     fputs("usage: heaptool <command> [options] <args>\n"
-          "       heaptool help <command> | --help | --version\n\n"
+          "       heaptool help <command> | --help [<command>] | --version\n\n"
           "Answers questions about heap dumps: heapdump v1 (formats/heapdump.md) and Chrome/Node\n"
           "heap snapshots (.heapsnapshot, formats/v8-heapsnapshot.md), told apart by content.\n\n"
           "commands:\n", out);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
-    fputs("\nA DUMP argument of '-' reads standard input; gzip-compressed dumps are read as they\n"
-          "are. Loading a big dump on a terminal shows a progress bar on stderr; --quiet, given\n"
-          "anywhere, turns it off.\n\n"
+    fputs("\nOptions may come before or after the operands ('--' ends them: 'heaptool show DUMP\n"
+          "-- -x'); values go as '--top 5', '--top=5', '-n 5' or '-n5'. An -n/--top of 0 means\n"
+          "all. An object ID is a number, TYPE#NUMBER (checked against the object's type) or\n"
+          "@NUMBER. A DUMP argument of '-' reads standard input; gzip-compressed dumps are read\n"
+          "as they are. Loading a big dump on a terminal shows a progress bar on stderr;\n"
+          "--quiet, given anywhere, turns it off. V8's own objects ((system), (object shape),\n"
+          "(compiled code), (synthetic)) are left out of text tables and graphs, as DevTools\n"
+          "does; --internals, given anywhere, shows them.\n\n"
           "exit status:\n"
           "  0  success\n"
           "  1  a \"found\" result (e.g. diff --fail-on-growth saw growth)\n"
@@ -37,10 +53,11 @@ static const command *find(const char *name)
     return NULL;
 }
 
-bool cli_quiet;
+bool cli_quiet, cli_internals;
 
-/* --quiet may stand anywhere before a "--": it is taken out here so no command sees it. */
-static int take_quiet(int argc, char **argv)
+/* --quiet and --internals may stand anywhere before a "--": they are taken out here, so no
+ * command sees them. */
+static int take_global_flags(int argc, char **argv)
 {
     int kept = 1;
     bool options_end = false;
@@ -48,6 +65,8 @@ static int take_quiet(int argc, char **argv)
         options_end |= !strcmp(argv[i], "--");
         if (!options_end && !strcmp(argv[i], "--quiet"))
             cli_quiet = true;
+        else if (!options_end && !strcmp(argv[i], "--internals"))
+            cli_internals = true;
         else
             argv[kept++] = argv[i];
     }
@@ -57,17 +76,15 @@ static int take_quiet(int argc, char **argv)
 
 int heaptool_main(int argc, char **argv)
 {
-    cli_quiet = false;
-    argc = take_quiet(argc, argv);
+    cli_quiet = cli_internals = false;
+    argc = take_global_flags(argc, argv);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
     }
     const char *name = argv[1];
-    if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
-        usage(stdout);
-        return EXIT_OK;
-    }
+    if (!strcmp(name, "--help") || !strcmp(name, "-h"))
+        name = "help"; /* heaptool --help stats: the same as heaptool help stats */
     if (!strcmp(name, "--version")) {
         printf("heaptool %s (heapdump format version %d)\n", HT_VERSION, HD_FORMAT_VERSION);
         return EXIT_OK;
@@ -80,7 +97,7 @@ int heaptool_main(int argc, char **argv)
         const command *cmd = find(argv[2]);
         if (!cmd)
             return usage_error(NULL, "'%s' is not a heaptool command; see 'heaptool --help'", argv[2]);
-        cmd->usage(stdout);
+        command_usage(cmd, stdout);
         return EXIT_OK;
     }
     const command *cmd = find(name);

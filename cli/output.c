@@ -18,6 +18,25 @@ int exit_for_status(int status)
     }
 }
 
+bool hidden_type_name(const hd_dump *d, const char *name)
+{
+    static const char *const internal[] = {"(system)", "(object shape)", "(compiled code)", "(synthetic)"};
+    if (cli_internals || hd_dump_format(d) != HD_FORMAT_V8)
+        return false;
+    for (size_t i = 0; i < sizeof internal / sizeof internal[0]; i++)
+        if (!strcmp(name, internal[i]))
+            return true;
+    return false;
+}
+
+bool hidden_type(const hd_dump *d, uint32_t t) { return hidden_type_name(d, hd_type_name(d, t)); }
+
+int report_status(const char *cmd, int status)
+{
+    fprintf(stderr, "heaptool: %s: %s\n", cmd, hd_status_message(status));
+    return exit_for_status(status);
+}
+
 /* Dump text (and file names) in a diagnostic go through the same escaping as tables. */
 static void print_diagnostic_text(const char *s)
 {
@@ -51,20 +70,18 @@ int load_or_report(const char *path, hd_dump **out)
 
 int load_all_or_report(const char *const *paths, size_t n, hd_dump **out)
 {
-    hd_error *errs = calloc(n, sizeof *errs);
+    hd_error *errs = xcalloc(n, sizeof *errs);
     char label[600];
     snprintf(label, sizeof label, "%s%s%s%s", paths[0], n > 1 ? " + " : "", n > 1 ? paths[1] : "",
              n > 2 ? " + ..." : "");
     hd_load_options opts = {.on_progress = progress_for(label)};
-    int rc = errs ? hd_load_many(paths, n, &opts, out, errs) : HD_ENOMEM;
-    for (size_t i = 0; rc != HD_OK && errs && i < n; i++)
+    int rc = hd_load_many(paths, n, &opts, out, errs);
+    for (size_t i = 0; rc != HD_OK && i < n; i++)
         if (errs[i].status != HD_OK) { /* the first failure in order, as loading one by one */
             print_load_error(&errs[i]);
             break;
         }
     free(errs);
-    if (rc == HD_ENOMEM && !errs)
-        fputs("heaptool: out of memory\n", stderr);
     return exit_for_status(rc);
 }
 
@@ -77,7 +94,7 @@ int usage_error(const command *cmd, const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     if (cmd)
-        cmd->usage(stderr);
+        command_usage(cmd, stderr);
     return EXIT_USAGE;
 }
 
@@ -128,6 +145,11 @@ static size_t walk_escaped(FILE *out, const char *s)
                 fwrite(p, 1, n, out);
             p += n;
             cols++;
+        } else if (*p == '\n' || *p == '\t') {
+            if (out)
+                fputs(*p == '\n' ? "\\n" : "\\t", out);
+            p++;
+            cols += 2;
         } else {
             if (out)
                 fprintf(out, "\\x%02x", *p);
@@ -174,4 +196,24 @@ void print_cell(FILE *out, const char *s, size_t width, bool right)
     if (!right)
         for (size_t i = w; i < width; i++)
             fputc(' ', out);
+}
+
+const char *fmt_u64(uint64_t v, char *buf)
+{
+    snprintf(buf, 32, "%" PRIu64, v);
+    return buf;
+}
+
+const char *fmt_delta(int64_t v, char *buf)
+{
+    snprintf(buf, 32, v > 0 ? "+%" PRId64 : "%" PRId64, v);
+    return buf;
+}
+
+const char *fmt_size_change(uint64_t before, uint64_t after, char *buf)
+{
+    char h[16];
+    uint64_t mag = after >= before ? after - before : before - after;
+    snprintf(buf, 32, "%s%s", after > before ? "+" : after < before ? "-" : "", human_size(mag, h));
+    return buf;
 }

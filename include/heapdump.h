@@ -394,8 +394,8 @@ typedef struct hd_leaks {
     uint32_t *unreachable;   /* object indices, increasing */
     uint32_t nuncollectable; /* kept only by garbage roots: the collector gave up on them */
     uint32_t *uncollectable;
-    uint32_t nunreferenced;  /* no strong reference from any object (not even itself), whatever
-                              * the roots say: objgraph's get_leaking_objects */
+    uint32_t nunreferenced;  /* no strong reference from any object (not even itself) and no
+                              * root names it: objgraph's get_leaking_objects */
     uint32_t *unreferenced;
     uint64_t unreachable_size, uncollectable_size, unreferenced_size; /* saturating */
 } hd_leaks;
@@ -576,7 +576,9 @@ enum hd_graph_node_flag {
     HD_GNODE_FINALIZER = 1u << 2, /* its type has a finalizer */
     HD_GNODE_LEGACY_FINALIZER = 1u << 3, /* ... one unsafe in cycles */
     HD_GNODE_HIGHLIGHT = 1u << 4, /* accepted by hd_graph_options.highlight */
-    HD_GNODE_CYCLE = 1u << 5,     /* member of a reference cycle (a strongly connected component) */
+    HD_GNODE_CYCLE = 1u << 5,     /* on a cycle through a start object among the objects drawn (a
+                                   * strongly connected component of the strong references between
+                                   * drawn objects, holding a start object) */
     HD_GNODE_MORE = 1u << 6,      /* not an object: "more references" left out of the graph */
 };
 typedef struct hd_graph_node {
@@ -595,7 +597,7 @@ enum hd_graph_edge_kind {
 typedef struct hd_graph_edge {
     uint32_t from, to;  /* node indices: from refers to to */
     enum hd_graph_edge_kind kind;
-    int in_cycle;       /* a strong edge between two members of the same cycle */
+    int in_cycle;       /* a strong edge within one HD_GNODE_CYCLE component */
     uint64_t ref;
 } hd_graph_edge;
 

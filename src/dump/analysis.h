@@ -10,6 +10,10 @@
 void hd__bfs(const hd_dump *d, uint32_t target, uint8_t *state, uint32_t *depth, uint32_t *parent,
              uint32_t *via, uint32_t *queue);
 
+/* Sets HD_GNODE_CYCLE and in_cycle in a whole graph of d: the cycles through its start objects
+ * among the objects drawn (graph_cycles.c). HD_OK or HD_ENOMEM. */
+int hd__graph_mark_cycles(const hd_dump *d, hd_graph *g);
+
 /* a + b, or UINT64_MAX when that does not fit: sizes summed over a heap never wrap. */
 static inline uint64_t hd__add_sat(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
 

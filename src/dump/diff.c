@@ -8,6 +8,9 @@
  */
 #include "analysis.h"
 
+#include <ctype.h>
+#include <stdbool.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -325,25 +328,23 @@ static int compare_traces(const void *pa, const void *pb)
 
 #define ROOT_FLAG 1 /* key.flag of a root shape */
 
-/* Out-edges above which a holder is a collection whose edge names are its data (a dict's keys):
- * its members then share one step, whatever their keys. */
-#define COLLECTION_EDGES 16
-
-/* Sequence indices say where, not why: "[4]" and "[7]" of one list are the same step ("[*]"),
- * as memlab merges array indices, so the entries of a growing list fall into one trace; so are
- * the entries of a big mapping ("/item/101" and "/item/102" of one cache). */
-static const char *shape_edge(const hd_dump *f, uint32_t holder, const char *name)
+/* Where, not why: a sequence index ("[4]", "[7]") or a mapping key that is data, not an identifier
+ * ("/item/101", "1001", "user 42"), is one step "[*]", as memlab merges array indices, so the
+ * entries of a growing list or cache fall into one trace. A name that is an identifier ("res",
+ * "_cache", "$el") says why the object is held and is kept, however many references its holder has. */
+static bool identifier(const char *name)
 {
-    uint64_t first, end;
-    hd_object_edges(f, holder, &first, &end);
-    if (end - first > COLLECTION_EDGES)
-        return "[*]";
-    if (name[0] != '[' || name[1] == ']')
-        return name;
-    const char *p = name + 1;
-    while (*p >= '0' && *p <= '9')
-        p++;
-    return p[0] == ']' && p[1] == '\0' ? "[*]" : name;
+    if (!(isalpha((unsigned char)name[0]) || name[0] == '_' || name[0] == '$'))
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '$'))
+            return false;
+    return true;
+}
+
+static const char *shape_edge(const char *name)
+{
+    return !name[0] || identifier(name) ? name : "[*]";
 }
 
 typedef struct shapes {
@@ -367,7 +368,7 @@ static int shape_of(const hd_dump *f, const hd_reach *r, shapes *sh, uint32_t *m
                       hd_object_type(f, v), HD_NONE, ROOT_FLAG};
         } else {
             uint32_t ps = memo[r->parent[v]];
-            k = (key){shape_edge(f, r->parent[v], hd_edge_name(f, r->via[v])), "", hd_object_type(f, v), ps,
+            k = (key){shape_edge(hd_edge_name(f, r->via[v])), "", hd_object_type(f, v), ps,
                       0};
             const key *last = &sh->map.keys[ps];
             if (last->flag != ROOT_FLAG && last->num == k.num && !strcmp(last->a, k.a)) {

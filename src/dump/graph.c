@@ -118,7 +118,6 @@ typedef struct builder {
     uint32_t nroots;
     pair *weak_by_object, *weak_by_referent;
     uint32_t nweak;
-    uint32_t *cycle_of; /* per object: the cycle it belongs to, or HD_NONE; NULL when none */
 } builder;
 
 static void builder_free(builder *b)
@@ -128,7 +127,6 @@ static void builder_free(builder *b)
     free(b->roots);
     free(b->weak_by_object);
     free(b->weak_by_referent);
-    free(b->cycle_of);
 }
 
 static int pairs_build(const hd_dump *d, builder *b, int weak)
@@ -163,30 +161,6 @@ static int pairs_build(const hd_dump *d, builder *b, int weak)
     return HD_OK;
 }
 
-static int cycles_build(const hd_dump *d, builder *b)
-{
-    hd_cycles *c = NULL;
-    int rc = hd_cycles_find(d, NULL, &c);
-    if (rc)
-        return rc;
-    if (c->count) {
-        uint32_t n = hd_object_count(d);
-        b->cycle_of = malloc((size_t)n * sizeof *b->cycle_of);
-        if (!b->cycle_of) {
-            hd_cycles_free(c);
-            return HD_ENOMEM;
-        }
-        memset(b->cycle_of, 0xff, (size_t)n * sizeof *b->cycle_of);
-        for (uint32_t i = 0; i < c->count; i++)
-            for (uint32_t k = 0; k < c->cycles[i].nmembers; k++)
-                b->cycle_of[c->cycles[i].members[k]] = i;
-    }
-    hd_cycles_free(c);
-    return HD_OK;
-}
-
-static uint32_t cycle_of(const builder *b, uint32_t o) { return b->cycle_of ? b->cycle_of[o] : HD_NONE; }
-
 static int add_node(builder *b, uint32_t o, uint32_t depth, unsigned flags, uint32_t *index)
 {
     hd_graph *g = b->g;
@@ -216,8 +190,6 @@ static int add_node(builder *b, uint32_t o, uint32_t depth, unsigned flags, uint
             n->flags |= HD_GNODE_FINALIZER;
         if (tf & HD_TYPE_LEGACY_FINALIZER)
             n->flags |= HD_GNODE_FINALIZER | HD_GNODE_LEGACY_FINALIZER;
-        if (cycle_of(b, o) != HD_NONE)
-            n->flags |= HD_GNODE_CYCLE;
         if (b->opts->highlight && b->opts->highlight(d, o, b->opts->highlight_user))
             n->flags |= HD_GNODE_HIGHLIGHT;
         int rc = map_put(&b->map, o, g->nnodes);
@@ -245,11 +217,7 @@ static int add_edge(builder *b, uint32_t from, uint32_t to, enum hd_graph_edge_k
     e->to = to;
     e->kind = kind;
     e->ref = ref;
-    e->in_cycle = 0;
-    if (kind == HD_GEDGE_STRONG) {
-        uint32_t cf = cycle_of(b, g->nodes[from].object);
-        e->in_cycle = cf != HD_NONE && cf == cycle_of(b, g->nodes[to].object);
-    }
+    e->in_cycle = 0; /* hd__graph_mark_cycles decides, once the graph is whole */
     return HD_OK;
 }
 
@@ -343,15 +311,14 @@ static int begin(builder *b, const hd_dump *d, const hd_graph_options *opts, hd_
     b->g->max_depth = opts->max_depth;
     b->g->chain_root = HD_NONE;
     *out = NULL;
-    int rc = pairs_build(d, b, weak);
-    if (!rc)
-        rc = cycles_build(d, b);
-    return rc;
+    return pairs_build(d, b, weak);
 }
 
 static int finish(builder *b, int rc, hd_graph **out)
 {
     builder_free(b);
+    if (!rc)
+        rc = hd__graph_mark_cycles(b->d, b->g);
     if (rc) {
         hd_graph_free(b->g);
         return rc;

@@ -38,6 +38,8 @@ int hd_leaks_find(const hd_dump *d, const hd_reach *reach, hd_leaks **out)
         goto done;
     for (uint64_t e = 0; e < m; e++)
         referred[dst[e]] = 1;
+    for (uint32_t r = 0; r < hd_root_count(d); r++)
+        referred[hd_root_object(d, r)] = 1; /* a root refers to it from outside the heap */
     for (uint32_t o = 0; o < n; o++)
         l->nunreferenced += !referred[o];
     l->nunreachable = reach->nunreachable;

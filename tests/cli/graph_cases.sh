@@ -4,33 +4,7 @@
 # a PNG (signature, IHDR dimensions), an SVG (well-formed XML, one <g class="node"> per DOT
 # node), a PDF, hostile labels rendered back through Graphviz, and the output rules (-o never
 # the dump, nothing half-written).
-#
-#   HEAPTOOL=build/heaptool tests/cli/graph_cases.sh            run every case
-#   HEAPTOOL=build/heaptool tests/cli/graph_cases.sh --update   rewrite the golden files
-#
-# Exits 1 when any case fails; the last line is always "N passed, M failed".
-set -u
-
-case "${HEAPTOOL:-}" in
-"") echo "graph_cases.sh: set HEAPTOOL to the heaptool binary" >&2; exit 2 ;;
-/*) ;;
-*/*) HEAPTOOL="$(pwd)/$HEAPTOOL" ;;
-esac
-update=0
-[ "${1:-}" = "--update" ] && update=1
-
-cd "$(dirname "$0")/../.." || exit 2
-# Under SANITIZE=address, Graphviz's font libraries keep caches LeakSanitizer would report.
-LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0}
-export LSAN_OPTIONS
-golden=tests/cli/golden
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT INT TERM
-passed=0
-failed=0
-
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+. "$(dirname "$0")/lib.sh"
 
 # Hostile text from a dump: quotes, backslashes, newlines, <>{}|, ESC, Graphviz escapes (\N,
 # \G), entities, attribute and statement injection, in labels, type, edge and root names.
@@ -49,86 +23,59 @@ cat >"$tmp/hostile.json" <<'EOF'
  "roots": [{"id": 1, "kind": "named", "name": "r\"oot\n]"}, {"id": 4, "kind": "ext\"ernal"}]}
 EOF
 
-# NAME STATUS-IS-IN-GOLDEN ARGS... (ARGS go through the shell's word splitting and quote removal)
-while read -r name args; do
-    case "$name" in ""|\#*) continue ;; esac
-    eval "set -- $args"
-    "$HEAPTOOL" "$@" >"$tmp/stdout" 2>"$tmp/stderr" </dev/null
-    status=$?
-    {
-        cat "$tmp/stdout"
-        echo "--- stderr"
-        sed "s|$tmp|\$TMP|g" "$tmp/stderr"
-        echo "--- exit $status"
-    } >"$tmp/actual"
-    if [ "$update" = 1 ]; then
-        cp "$tmp/actual" "$golden/$name.out"
-    fi
-    if cmp -s "$tmp/actual" "$golden/$name.out"; then
-        pass
-    else
-        fail "$name: heaptool $args"
-        if [ -f "$golden/$name.out" ]; then
-            diff -u "$golden/$name.out" "$tmp/actual" | head -40
-        else
-            echo "  (no golden file $golden/$name.out)"
-        fi
-    fi
-done <<CASES
 # forward references (objgraph's show_refs)
-graph_cycle_main        graph samples/dumps/cycle.json --id 8
-graph_cycle_nodes       graph samples/dumps/cycle.json --type Node
-graph_cycle_legacy      graph samples/dumps/cycle.json --id LegacyNode#12
-graph_cycle_ids         graph samples/dumps/cycle.json --id 11 --id '#14' --depth 1
-graph_cycle_highlight   graph samples/dumps/cycle.json --id 8 --highlight list --highlight int
-graph_weak_cache        graph samples/dumps/weak_cache.json --id 3 --depth 5
-graph_weak_no_weak      graph samples/dumps/weak_cache.json --id 3 --depth 5 --no-weak
-graph_growing           graph samples/dumps/growing_list_3.json --type Server
-graph_analyses_app      graph tests/data/cycle.json --id App#1
-graph_depth_zero        graph tests/data/cycle.json --id 1 --depth 0
+check graph_cycle_main 0 graph samples/dumps/cycle.json --id 8
+check graph_cycle_nodes 0 graph samples/dumps/cycle.json --type Node
+check graph_cycle_legacy 0 graph samples/dumps/cycle.json --id LegacyNode#12
+check graph_cycle_ids 0 graph samples/dumps/cycle.json --id 11 --id '#14' --depth 1
+check graph_cycle_highlight 0 graph samples/dumps/cycle.json --id 8 --highlight list --highlight int
+check graph_weak_cache 0 graph samples/dumps/weak_cache.json --id 3 --depth 5
+check graph_weak_no_weak 0 graph samples/dumps/weak_cache.json --id 3 --depth 5 --no-weak
+check graph_growing 0 graph samples/dumps/growing_list_3.json --type Server
+check graph_analyses_app 0 graph tests/data/cycle.json --id App#1
+check graph_depth_zero 0 graph tests/data/cycle.json --id 1 --depth 0
 # referrers (show_backrefs) and chains (show_chain)
-graph_backrefs_nodes    graph samples/dumps/cycle.json --type Node --backrefs
-graph_backrefs_weak     graph samples/dumps/weak_cache.json --id 7 --backrefs
-graph_backrefs_entry    graph samples/dumps/growing_list_3.json --type Entry --max 1 --backrefs --depth 5
-graph_chain             graph samples/dumps/growing_list_3.json --chain 7
-graph_chain_cycle       graph samples/dumps/cycle.json --chain Node#11
-graph_chain_unreachable graph samples/dumps/cycle.json --chain 14
+check graph_backrefs_nodes 0 graph samples/dumps/cycle.json --type Node --backrefs
+check graph_backrefs_weak 0 graph samples/dumps/weak_cache.json --id 7 --backrefs
+check graph_backrefs_entry 0 graph samples/dumps/growing_list_3.json --type Entry --max 1 --backrefs --depth 5
+check graph_chain 0 graph samples/dumps/growing_list_3.json --chain 7
+check graph_chain_cycle 0 graph samples/dumps/cycle.json --chain Node#11
+check graph_chain_unreachable 1 graph samples/dumps/cycle.json --chain 14
 # truncation
-graph_too_many          graph samples/dumps/growing_list_3.json --id 3 --too-many 2
-graph_too_many_all      graph samples/dumps/growing_list_3.json --id 4 --depth 1 --too-many 0
-graph_max_nodes         graph samples/dumps/growing_list_3.json --id 3 --max-nodes 4
-graph_type_max          graph samples/dumps/growing_list_3.json --type Entry --max 2 --depth 1
-graph_filter_type       graph samples/dumps/growing_list_3.json --id 3 --filter-type list --filter-type Entry --depth 2
+check graph_too_many 0 graph samples/dumps/growing_list_3.json --id 3 --too-many 2
+check graph_too_many_all 0 graph samples/dumps/growing_list_3.json --id 4 --depth 1 --too-many 0
+check graph_max_nodes 0 graph samples/dumps/growing_list_3.json --id 3 --max-nodes 4
+check graph_type_max 0 graph samples/dumps/growing_list_3.json --type Entry --max 2 --depth 1
+check graph_filter_type 0 graph samples/dumps/growing_list_3.json --id 3 --filter-type list --filter-type Entry --depth 2
 # the biggest retainers (issue 9)
-graph_top_retainers     graph samples/dumps/growing_list_3.json --top-retainers 2 --depth 1
+check graph_top_retainers 0 graph samples/dumps/growing_list_3.json --top-retainers 2 --depth 1
 # hostile labels: escaped, cut to 40 characters
-graph_hostile           graph $tmp/hostile.json --id 1 --id 4
+check graph_hostile 0 graph $tmp/hostile.json --id 1 --id 4
 # usage errors: exit 2
-graph_help              graph --help
-graph_no_start          graph samples/dumps/cycle.json
-graph_no_dump           graph --id 1
-graph_chain_and_id      graph samples/dumps/cycle.json --chain 11 --id 8
-graph_chain_backrefs    graph samples/dumps/cycle.json --chain 11 --backrefs
-graph_max_without_type  graph samples/dumps/cycle.json --id 8 --max 3
-graph_bad_depth         graph samples/dumps/cycle.json --id 8 --depth -1
-graph_bad_too_many      graph samples/dumps/cycle.json --id 8 --too-many lots
-graph_bad_id            graph samples/dumps/cycle.json --id Node#
-graph_zero_top          graph samples/dumps/cycle.json --top-retainers 0
-graph_bad_format        graph samples/dumps/cycle.json --id 8 --format gif -o $tmp/x.gif
-graph_bad_extension     graph samples/dumps/cycle.json --id 8 -o $tmp/x.gif
-graph_overwrite_input   graph samples/dumps/cycle.json --id 8 -o samples/dumps/cycle.json
-graph_overwrite_alias   graph samples/dumps/cycle.json --id 8 -o samples/dumps/../dumps/cycle.json --format dot
-graph_unknown_option    graph samples/dumps/cycle.json --id 8 --colour
+check graph_help 0 graph --help
+check graph_no_start 2 graph samples/dumps/cycle.json
+check graph_no_dump 2 graph --id 1
+check graph_chain_and_id 2 graph samples/dumps/cycle.json --chain 11 --id 8
+check graph_chain_backrefs 2 graph samples/dumps/cycle.json --chain 11 --backrefs
+check graph_max_without_type 2 graph samples/dumps/cycle.json --id 8 --max 3
+check graph_bad_depth 2 graph samples/dumps/cycle.json --id 8 --depth -1
+check graph_bad_too_many 2 graph samples/dumps/cycle.json --id 8 --too-many lots
+check graph_bad_id 2 graph samples/dumps/cycle.json --id Node#
+check graph_zero_top 2 graph samples/dumps/cycle.json --top-retainers 0
+check graph_bad_format 2 graph samples/dumps/cycle.json --id 8 --format gif -o $tmp/x.gif
+check graph_bad_extension 2 graph samples/dumps/cycle.json --id 8 -o $tmp/x.gif
+check graph_overwrite_input 2 graph samples/dumps/cycle.json --id 8 -o samples/dumps/cycle.json
+check graph_overwrite_alias 2 graph samples/dumps/cycle.json --id 8 -o samples/dumps/../dumps/cycle.json --format dot
+check graph_unknown_option 2 graph samples/dumps/cycle.json --id 8 --colour
 # not in the dump: exit 3, as show
-graph_unknown_id        graph samples/dumps/cycle.json --id 999
-graph_unknown_chain     graph samples/dumps/cycle.json --chain 999
-graph_unknown_type      graph samples/dumps/cycle.json --type Nope
-graph_unknown_filter    graph samples/dumps/cycle.json --id 8 --filter-type Nope
-graph_bad_dump          graph tests/data/bad.json --id 1
+check graph_unknown_id 3 graph samples/dumps/cycle.json --id 999
+check graph_unknown_chain 3 graph samples/dumps/cycle.json --chain 999
+check graph_unknown_type 3 graph samples/dumps/cycle.json --type Nope
+check graph_unknown_filter 3 graph samples/dumps/cycle.json --id 8 --filter-type Nope
+check graph_bad_dump 3 graph tests/data/bad.json --id 1
 # unreadable input, unwritable output: exit 4
-graph_missing_dump      graph tests/data/no_such_dump.json --id 1
-graph_unwritable        graph samples/dumps/cycle.json --id 8 -o $tmp/no/such/dir/x.png
-CASES
+check graph_missing_dump 4 graph tests/data/no_such_dump.json --id 1
+check graph_unwritable 4 graph samples/dumps/cycle.json --id 8 -o $tmp/no/such/dir/x.png
 
 # --- rendered files -------------------------------------------------------------------------
 
@@ -209,5 +156,4 @@ cp "$tmp/leak.png" "$tmp/keep.png"
 "$HEAPTOOL" graph "$tmp/dump.json" --id 999 -o "$tmp/keep.png" >/dev/null 2>&1
 [ $? = 3 ] && cmp -s "$tmp/keep.png" "$tmp/leak.png" && pass || fail "a failed graph changed its output file"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -4,16 +4,7 @@
 # BEL, other C0 and C1 controls, DEL) and bytes that are not UTF-8. Every command's text, JSON,
 # DOT and SVG output and every diagnostic must show them escaped and never pass one through:
 # no control character but newline, nothing that is not UTF-8. Exits 1 when a case fails.
-set -u
-: "${HEAPTOOL:?set HEAPTOOL to the heaptool binary}"
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT INT TERM
-failed=0
-
-fail() {
-    echo "FAIL hostile: $*"
-    failed=$((failed + 1))
-}
+. "$(dirname "$0")/lib.sh"
 
 # In JSON: clear screen, set the window title (OSC ... BEL), C1 CSI, NEL, DEL, backspace, CR.
 E='\u001b[2J\u001b]0;pwned\u0007\u009b31m\u0085\u007f\b\r'
@@ -56,6 +47,7 @@ clean() {
 # run STATUS MARKER ARGS...: heaptool ARGS exits STATUS, stdout shows MARKER (the escaped form
 # of a control sequence), stdout and stderr are clean.
 run() {
+    before=$failed
     want=$1 marker=$2
     shift 2
     "$HEAPTOOL" "$@" >"$tmp/out" 2>"$tmp/err"
@@ -64,6 +56,7 @@ run() {
     clean "$* (stdout)" "$tmp/out"
     clean "$* (stderr)" "$tmp/err"
     grep -qF -- "$marker" "$tmp/out" || fail "$*: stdout lacks '$marker': $(head -c 300 "$tmp/out")"
+    [ "$failed" = "$before" ] && pass
 }
 
 # Text: controls as \xNN, bytes that are not UTF-8 as \xNN too.
@@ -77,7 +70,7 @@ run 0 "T$T#6 [self$T]" cycles "$D"
 run 0 "T$T" leaks --ids "$D"
 run 0 "[k$T]" path "$D" 3
 run 0 "o$T" path "$D" 2
-run 0 "refcount" show "$D" 1
+run 0 "  size" show "$D" 1
 run 0 "site        f$T.c:7 in g$T" show "$D" 1
 run 0 '\xff\xc0\xaf\xed\xa0\x80' show "$D" 2
 run 0 "e$T" show "$D" 2
@@ -116,4 +109,4 @@ printf '{"format": "\\u001b[31mheapdump\\u0007", "version": 1, "types": [], "obj
 clean "hostile format (stderr)" "$tmp/err"
 grep -qF '"\x1b[31mheapdump\x07"' "$tmp/err" || fail "hostile format: $(cat "$tmp/err")"
 
-[ "$failed" = 0 ]
+finish

@@ -8,18 +8,8 @@
 # SAMPLE_RUN, when set, is a command to run each sample under (make check: tests/valgrind-run.sh).
 #
 #   HEAPTOOL=build/heaptool BUILD=build tests/cli/samples_cases.sh [--update]
-set -u
-: "${HEAPTOOL:?set HEAPTOOL}" "${BUILD:=build}" "${SAMPLE_RUN:=}"
-update=0
-[ "${1:-}" = "--update" ] && update=1
-cd "$(dirname "$0")/../.." || exit 2
-golden=tests/cli/golden
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT INT TERM
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+: "${BUILD:=build}" "${SAMPLE_RUN:=}"
+. "$(dirname "$0")/lib.sh"
 
 for src in samples/programs/*.c; do
     name=$(basename "$src" .c)
@@ -28,7 +18,7 @@ for src in samples/programs/*.c; do
         fail "sample $name: exit status $?: $(head -3 "$tmp/$name.err")"
         continue
     fi
-    [ "$update" = 1 ] && cp "$tmp/$name.out" "$golden/sample_$name.out"
+    [ "${UPDATE:-}" = 1 ] && cp "$tmp/$name.out" "$golden/sample_$name.out"
     if cmp -s "$tmp/$name.out" "$golden/sample_$name.out" && [ ! -s "$tmp/$name.err" ]; then
         pass
     else
@@ -71,5 +61,4 @@ expect "weak cache entry" 0 '^Resource  *1 ' stats "$tmp/cache_alive.json"
 expect "interned root" 0 'interned' show "$tmp/identity.json" 7
 expect "cached small int root" 0 'cache' show "$tmp/identity.json" 2
 
-echo "samples: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

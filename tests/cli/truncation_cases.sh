@@ -3,17 +3,8 @@
 # reader at every cut). Every command exits 3 with one line "heaptool: FILE:LINE:COLUMN: ..." on
 # stderr and nothing on stdout; validate says the same on stdout. The cuts fall between records,
 # inside one, and in a gzip stream. Exits 1 when a case fails.
-set -u
-: "${HEAPTOOL:?set HEAPTOOL to the heaptool binary}"
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT INT TERM
+. "$(dirname "$0")/lib.sh"
 S=samples/dumps
-failed=0
-
-fail() {
-    echo "FAIL truncation: $*"
-    failed=$((failed + 1))
-}
 
 # cut NAME BYTES SAMPLE: the first BYTES bytes of SAMPLE as $tmp/NAME
 cut() {
@@ -22,6 +13,7 @@ cut() {
 
 # expect_cut FILE ARGS...: heaptool ARGS fails on FILE as a cut dump
 expect_cut() {
+    before=$failed
     file=$1
     shift
     "$HEAPTOOL" "$@" >"$tmp/out" 2>"$tmp/err"
@@ -30,6 +22,7 @@ expect_cut() {
     [ -s "$tmp/out" ] && fail "$*: wrote to stdout: $(head -c 200 "$tmp/out")"
     [ "$(wc -l <"$tmp/err")" = 1 ] || fail "$*: stderr is not one line: $(head -c 400 "$tmp/err")"
     grep -Eq "^heaptool: $file:[0-9]+:[0-9]+: [^ ]" "$tmp/err" || fail "$*: no position: $(cat "$tmp/err")"
+    [ "$failed" = "$before" ] && pass
 }
 
 # Between records (after line 20: a type; after line 30: an object), inside a record, just
@@ -62,4 +55,4 @@ status=$?
 grep -Eq "^$f:[0-9]+:[0-9]+: " "$tmp/out" && grep -q "^$f: invalid: 1 problem$" "$tmp/out" ||
     fail "validate: $(cat "$tmp/out" "$tmp/err")"
 
-[ "$failed" = 0 ]
+finish

@@ -3,59 +3,10 @@
 # hand-made snapshots in tests/data/v8 and on broken variants of them (one line naming the
 # file, line, column and problem, exit 3); then the oracle (tests/cli/v8_oracle.py) on those
 # snapshots and, when node is installed, on real ones a Node.js process writes as it grows.
-#
-#   HEAPTOOL=build/heaptool tests/cli/v8_cases.sh            run every case
-#   HEAPTOOL=build/heaptool tests/cli/v8_cases.sh --update   rewrite the golden files
-#
-# Exits 1 when any case fails; the last line is always "N passed, M failed".
-set -u
+. "$(dirname "$0")/lib.sh"
 
-case "${HEAPTOOL:-}" in
-"") echo "v8_cases.sh: set HEAPTOOL to the heaptool binary" >&2; exit 2 ;;
-/*) ;;
-*/*) HEAPTOOL="$(pwd)/$HEAPTOOL" ;;
-esac
-update=0
-[ "${1:-}" = "--update" ] && update=1
-
-cd "$(dirname "$0")/../.." || exit 2
-golden=tests/cli/golden
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT INT TERM
-passed=0
-failed=0
 T=tests/data/v8/tiny.heapsnapshot
 G=tests/data/v8/tiny_grown.heapsnapshot
-
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-
-# golden NAME ARGS...: stdout, stderr and exit status against tests/cli/golden/v8_NAME.out, with
-# the temporary directory shown as $TMP. Standard input from the file $STDIN (/dev/null by
-# default), or from a pipe that cat feeds with the file $PIPE.
-golden() {
-    name=v8_$1
-    shift
-    if [ -n "${PIPE:-}" ]; then
-        cat "$PIPE" | "$HEAPTOOL" "$@" >"$tmp/stdout" 2>"$tmp/stderr"
-    else
-        "$HEAPTOOL" "$@" <"${STDIN:-/dev/null}" >"$tmp/stdout" 2>"$tmp/stderr"
-    fi
-    status=$?
-    {
-        cat "$tmp/stdout"
-        echo "--- stderr"
-        cat "$tmp/stderr"
-        echo "--- exit $status"
-    } | sed "s|$tmp|\$TMP|g" >"$tmp/actual"
-    [ "$update" = 1 ] && cp "$tmp/actual" "$golden/$name.out"
-    if cmp -s "$tmp/actual" "$golden/$name.out"; then
-        pass
-    else
-        fail "$name: heaptool $*"
-        diff -u "$golden/$name.out" "$tmp/actual" | head -30
-    fi
-}
 
 # broken NAME PYTHON-EXPRESSION: a copy of tiny.heapsnapshot's text s with the expression
 # applied, for the bad-input cases.
@@ -65,29 +16,29 @@ broken() {
 }
 
 # Every command on the hand-made snapshots.
-golden validate validate $T
-golden stats stats $T
-golden stats_retained stats --sort retained --top 4 $T
-golden stats_json stats --json --top 3 $T
-golden top top -n 3 $T
-golden cycles cycles $T
-golden leaks leaks $T
-golden path path $T 19
-golden path_unreachable path $T 29
-golden show show $T 9
-golden show_weak show $T 21
-golden graph graph --id 13 --depth 2 $T
-golden diff diff $T $G
-golden diff_final diff --final $G $T $G
+check v8_validate 0 validate $T
+check v8_stats 0 stats $T
+check v8_stats_retained 0 stats --sort retained --top 4 $T
+check v8_stats_json 0 stats --json --top 3 $T
+check v8_top 0 top -n 3 $T
+check v8_cycles 0 cycles $T
+check v8_leaks 0 leaks $T
+check v8_path 0 path $T 19
+check v8_path_unreachable 1 path $T 29
+check v8_show 0 show $T 9
+check v8_show_weak 0 show $T 21
+check v8_graph 0 graph --id 13 --depth 2 $T
+check v8_diff 0 diff $T $G
+check v8_diff_final 0 diff --final $G $T $G
 
 # The members in another order (jq -S sorts them) and on one line, and gzip: told by content.
 python3 -c 'import json, sys; json.dump(json.load(open(sys.argv[1])), sys.stdout, sort_keys=True)' $T >"$tmp/sorted.json"
 gzip -c $T >"$tmp/tiny.gz"
-golden sorted_keys stats --top 2 "$tmp/sorted.json"
-golden gzip stats --top 2 "$tmp/tiny.gz"
-STDIN="$tmp/sorted.json" golden sorted_keys_stdin stats --top 2 -
-PIPE="$tmp/sorted.json" golden sorted_keys_pipe stats -
-PIPE=$T golden pipe stats --top 2 -
+check v8_sorted_keys 0 stats --top 2 "$tmp/sorted.json"
+check v8_gzip 0 stats --top 2 "$tmp/tiny.gz"
+STDIN="$tmp/sorted.json" check v8_sorted_keys_stdin 0 stats --top 2 -
+PIPE="$tmp/sorted.json" check v8_sorted_keys_pipe 3 stats -
+PIPE=$T check v8_pipe 0 stats --top 2 -
 
 # Bad input: one line with file:line:column, exit 3.
 broken truncated 's[:1500]'
@@ -109,11 +60,11 @@ broken trailing 's + "{}"'
 broken bad_meta 's.replace("\"edge_types\":[[", "\"edge_types\":[[3,")'
 for b in truncated node_type to_node_odd to_node_past node_name edge_name edge_count negative \
          fraction duplicate_id no_id_field no_strings string_number ragged_nodes twice trailing bad_meta; do
-    golden "bad_$b" stats "$tmp/$b.heapsnapshot"
+    check "v8_bad_$b" 3 stats "$tmp/$b.heapsnapshot"
 done
-golden bad_validate validate "$tmp/edge_name.heapsnapshot"
+check v8_bad_validate 3 validate "$tmp/edge_name.heapsnapshot"
 # a pipe cannot be read again to place a problem: its array's start is named instead
-PIPE="$tmp/to_node_odd.heapsnapshot" golden bad_pipe stats -
+PIPE="$tmp/to_node_odd.heapsnapshot" check v8_bad_pipe 3 stats -
 
 # The oracle: independent counts, sizes and retained sizes.
 for s in $T $G; do
@@ -133,7 +84,7 @@ if command -v node >/dev/null 2>&1; then
         sed "s|$tmp/||" "$tmp/oracle"
     done
     # diff matches objects by V8's ids: exactly the 1000 Items are new, none deleted.
-    "$HEAPTOOL" diff --json "$tmp/before.heapsnapshot" "$tmp/after.heapsnapshot" >"$tmp/diff.json"
+    "$HEAPTOOL" diff --json "$tmp/before.heapsnapshot" "$tmp/after.heapsnapshot" >"$tmp/diff.json" 2>"$tmp/diff.err"
     if python3 -c 'import json, sys
 rows = {r["type"]: r for r in json.load(open(sys.argv[1]))["rows"]}
 r = rows["Item"]
@@ -152,5 +103,4 @@ else
     echo "v8_cases.sh: node not installed, real snapshots skipped"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

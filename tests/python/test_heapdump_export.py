@@ -26,6 +26,17 @@ sys.path.insert(0, os.path.dirname(EXPORTER))
 import heapdump_export  # noqa: E402
 
 
+def gc_type_counts():
+    """Objects per type name as gc.get_objects() lists them (what objgraph counts), taken after
+    the exporter's prepare(), so that a dump taken next sees the same heap."""
+    heapdump_export.prepare()
+    counts = {}  # str -> int: an untracked dict, itself not among the objects counted
+    for o in gc.get_objects():
+        name = heapdump_export.type_name(type(o))
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
 class Leaf:
     pass
 
@@ -70,13 +81,7 @@ class GcView(unittest.TestCase):
     def test_tracked_counts_equal_gc_get_objects(self):
         global tree
         tree = Branch(Leaf(), Branch(Leaf(), Leaf()), {"k": Leaf()})
-        heapdump_export.prepare()
-        expected = {}  # str -> int: an untracked dict, itself not among the objects counted
-        objs = gc.get_objects()
-        for o in objs:
-            name = heapdump_export.type_name(type(o))
-            expected[name] = expected.get(name, 0) + 1
-        del objs, o, name
+        expected = gc_type_counts()
         heapdump_export.dump(self.path)
         d = load(self.path)
         types = {t["id"]: t["name"] for t in d["types"]}
@@ -87,6 +92,21 @@ class GcView(unittest.TestCase):
         self.assertEqual(got, expected)
         self.assertGreaterEqual(got[heapdump_export.type_name(Leaf)], 4)
         self.assertGreaterEqual(got[heapdump_export.type_name(Branch)], 2)
+
+    def test_stats_tracked_only_counts_what_objgraph_counts(self):
+        """objgraph.show_most_common_types counts type names over gc.get_objects(); heaptool
+        stats --tracked-only must give the same table for a dump taken at that moment."""
+        global tree
+        tree = Branch(Leaf(), Branch(Leaf(), Leaf()), {"k": Leaf()}, Pair())
+        expected = gc_type_counts()
+        heapdump_export.dump(self.path)
+        out = subprocess.run([HEAPTOOL, "stats", "--tracked-only", "--json", "-n", "0", self.path],
+                             stdout=subprocess.PIPE, check=True).stdout
+        got = {row["type"]: row["count"] for row in json.loads(out)["by_type"]}
+        self.assertEqual(got, expected)
+        whole = json.loads(subprocess.run([HEAPTOOL, "stats", "--json", "-n", "0", self.path],
+                                          stdout=subprocess.PIPE, check=True).stdout)
+        self.assertGreater(whole["objects"], sum(got.values()), "untracked objects are in the dump too")
 
     def test_references_equal_gc_get_referents(self):
         keep = gc.get_objects()  # holds every tracked object, so no id is reused meanwhile

@@ -1,0 +1,178 @@
+/* dominator_chain.c: what keeps an object alive, as a line: its dominators up to the top of the
+ * dominator tree, then the roots that hold that top. An object dominated by the virtual root
+ * alone is held by more than one root (or is a root): those are found by walking referrers
+ * backwards from it, stopping at root objects, so the chain is never blank. */
+#include "analysis.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CHAIN_SHOWN 6 /* dominators named before a long chain is cut short */
+#define ROOTS_SHOWN 3 /* roots named when several hold the chain's top */
+
+static char *work_out_holders(chains *c, uint32_t x);
+
+void chains_init(chains *c, const hd_dump *d, const hd_dominators *dom)
+{
+    *c = (chains){d, dom, NULL, NULL, NULL, NULL, NULL};
+}
+
+void chains_free(chains *c)
+{
+    hd_referrers_free(c->refs);
+    free(c->root_of);
+    free(c->queue);
+    free(c->seen);
+    for (uint32_t o = 0; c->holders && o < hd_object_count(c->d); o++)
+        free(c->holders[o]);
+    free(c->holders);
+    c->holders = NULL;
+    c->refs = NULL;
+    c->root_of = c->queue = NULL;
+    c->seen = NULL;
+}
+
+/* Per object, the root record to name it by: a named root before any other kind. */
+static void index_roots(chains *c)
+{
+    uint32_t n = hd_object_count(c->d);
+    c->root_of = xmalloc(((size_t)n + 1) * sizeof *c->root_of);
+    for (uint32_t o = 0; o < n; o++)
+        c->root_of[o] = HD_NONE;
+    for (uint32_t r = 0; r < hd_root_count(c->d); r++) {
+        uint32_t o = hd_root_object(c->d, r);
+        if (c->root_of[o] == HD_NONE ||
+            (hd_root_kind(c->d, r) == HD_ROOT_NAMED && hd_root_kind(c->d, c->root_of[o]) != HD_ROOT_NAMED))
+            c->root_of[o] = r;
+    }
+}
+
+uint32_t holding_roots(chains *c, uint32_t x, uint32_t *roots, uint32_t cap)
+{
+    if (!c->root_of)
+        index_roots(c);
+    if (c->root_of[x] != HD_NONE) {
+        if (cap)
+            roots[0] = c->root_of[x];
+        return 1;
+    }
+    int rc;
+    if (!c->refs && (rc = hd_referrers_build(c->d, &c->refs)))
+        exit(report_status("dominators", rc));
+    uint32_t n = hd_object_count(c->d);
+    if (!c->seen) {
+        c->seen = xcalloc(n + 1, 1);
+        c->queue = xmalloc(((size_t)n + 1) * sizeof *c->queue);
+    }
+    uint32_t head = 0, tail = 0, found = 0;
+    c->queue[tail++] = x;
+    c->seen[x] = 1;
+    while (head < tail) {
+        uint32_t v = c->queue[head++];
+        if (c->root_of[v] != HD_NONE) { /* a root: it holds x; what holds the root is its business */
+            if (found < cap)
+                roots[found] = c->root_of[v];
+            found++;
+            continue;
+        }
+        for (uint32_t k = c->refs->offsets[v]; k < c->refs->offsets[v + 1]; k++)
+            if (!c->seen[c->refs->sources[k]]) {
+                c->seen[c->refs->sources[k]] = 1;
+                c->queue[tail++] = c->refs->sources[k];
+            }
+    }
+    for (uint32_t i = 0; i < tail; i++)
+        c->seen[c->queue[i]] = 0;
+    return found;
+}
+
+uint32_t chain_top(const chains *c, uint32_t o)
+{
+    uint32_t x = o;
+    for (uint32_t up = hd_dominator_of(c->dom, x); up != HD_DOM_ROOT && up != HD_NONE; up = hd_dominator_of(c->dom, x))
+        x = up;
+    return x;
+}
+
+/* "[named 'cache']", or "[2 roots: (GC roots), [named 'cache']]". */
+static char *holders_text(chains *c, uint32_t x)
+{
+    if (!c->holders) /* many chains share a top: each is walked back once */
+        c->holders = xcalloc((size_t)hd_object_count(c->d) + 1, sizeof *c->holders);
+    if (!c->holders[x])
+        c->holders[x] = work_out_holders(c, x);
+    return xasprintf("%s", c->holders[x]);
+}
+
+static char *work_out_holders(chains *c, uint32_t x)
+{
+    uint32_t roots[ROOTS_SHOWN];
+    uint32_t n = holding_roots(c, x, roots, ROOTS_SHOWN);
+    if (n == 0)
+        return xasprintf("(no root)");
+    if (n == 1)
+        return root_label(c->d, roots[0]);
+    char *text = xasprintf("[%u roots: ", n);
+    for (uint32_t i = 0; i < n && i < ROOTS_SHOWN; i++) {
+        char *label = root_label(c->d, roots[i]);
+        char *longer = xasprintf("%s%s%s", text, i ? ", " : "", label);
+        free(label);
+        free(text);
+        text = longer;
+    }
+    char *done = xasprintf("%s%s]", text, n > ROOTS_SHOWN ? ", ..." : "");
+    free(text);
+    return done;
+}
+
+char *dominator_chain(chains *c, uint32_t o)
+{
+    if (hd_dominator_of(c->dom, o) == HD_NONE)
+        return xasprintf("%s", "");
+    char *text = xasprintf("%s", "");
+    uint32_t hops = 0, x = o;
+    for (uint32_t up = hd_dominator_of(c->dom, x); up != HD_DOM_ROOT; up = hd_dominator_of(c->dom, x)) {
+        x = up;
+        if (++hops > CHAIN_SHOWN && hd_dominator_of(c->dom, x) != HD_DOM_ROOT)
+            continue; /* skip to the chain's top */
+        char *name = objref(c->d, x, false);
+        char *longer = xasprintf("%s%s%s%s", text, text[0] ? " <- " : "", hops > CHAIN_SHOWN + 1 ? "... <- " : "",
+                                 name);
+        free(name);
+        free(text);
+        text = longer;
+    }
+    char *holders = holders_text(c, x);
+    char *longer = xasprintf("%s%s%s", text, text[0] ? " <- " : "", holders);
+    free(holders);
+    free(text);
+    return longer;
+}
+
+void jw_dominators(json_writer *w, chains *c, uint32_t o)
+{
+    bool reachable = hd_dominator_of(c->dom, o) != HD_NONE;
+    jw_key(w, "dominators"); /* ids from the immediate dominator up */
+    if (reachable) {
+        jw_array_begin(w);
+        for (uint32_t x = hd_dominator_of(c->dom, o); x != HD_DOM_ROOT; x = hd_dominator_of(c->dom, x))
+            jw_uint(w, hd_object_id(c->d, x));
+        jw_array_end(w);
+    } else {
+        jw_null(w);
+    }
+    jw_key(w, "held_by"); /* the roots that hold the chain's top, nearest first */
+    if (!reachable) {
+        jw_null(w);
+        return;
+    }
+    uint32_t x = chain_top(c, o);
+    uint32_t n = holding_roots(c, x, NULL, 0);
+    uint32_t *roots = xmalloc(((size_t)n + 1) * sizeof *roots);
+    holding_roots(c, x, roots, n);
+    jw_array_begin(w);
+    for (uint32_t i = 0; i < n; i++)
+        jw_root(w, c->d, roots[i]);
+    jw_array_end(w);
+    free(roots);
+}
