@@ -100,11 +100,14 @@ static void *child_alloc(size_t n, size_t align)
     }
 }
 
+/* Bytes a bootstrap block may hold: its size is not kept, the buffer's end bounds it. */
+static size_t bootstrap_room(const void *p) { return (size_t)(bootstrap + sizeof bootstrap - (const char *)p); }
+
 static void *child_realloc(void *old, size_t n)
 {
     void *p = child_alloc(n, 16);
     if (p && old) {
-        size_t had = from_bootstrap(old) ? 0 : ((child_chunk *)old)[-1].size;
+        size_t had = from_bootstrap(old) ? bootstrap_room(old) : ((child_chunk *)old)[-1].size;
         memcpy(p, old, had < n ? had : n);
     }
     return p;
@@ -212,12 +215,12 @@ static void *resize(void *p, size_t k, size_t n, bool array)
 
 REC_EXPORT void *realloc(void *p, size_t n)
 {
-    if (from_bootstrap(p) || REC_UNLIKELY(rec_in_snapshot_child)) {
-        if (rec_in_snapshot_child || !rec_real_malloc)
-            return child_realloc(p, n);
-        void *q = malloc(n); /* out of the bootstrap buffer for good */
+    if (REC_UNLIKELY(rec_in_snapshot_child))
+        return child_realloc(p, n);
+    if (from_bootstrap(p)) { /* out of the bootstrap buffer for good */
+        void *q = malloc(n);
         if (q)
-            memcpy(q, p, n < (size_t)(bootstrap + sizeof bootstrap - (char *)p) ? n : (size_t)(bootstrap + sizeof bootstrap - (char *)p));
+            memcpy(q, p, n < bootstrap_room(p) ? n : bootstrap_room(p));
         return q;
     }
     ENTER(bootstrap_alloc(n));

@@ -61,7 +61,8 @@ END {
         }
         if ((w, "heaptrack") in t) {
             ours = t[w, "depth32"] - t[w, "native"]; theirs = t[w, "heaptrack"] - t[w, "native"]
-            printf "%-8s overhead at depth 32: %.2f s, heaptrack %.2f s: %.2f of it (target <= 0.5)\n", w, ours, theirs, theirs > 0 ? ours / theirs : 0
+            ratio = (theirs > 0) ? ours / theirs : 0
+            printf "%-8s overhead at depth 32: %.2f s, heaptrack %.2f s: %.2f of it (target <= 0.5)\n", w, ours, theirs, ratio
         }
     }
 }' "$results"
