@@ -491,18 +491,20 @@ def dump(path, name=None):
 
 # --- the command line ------------------------------------------------------------------------
 
-_USAGE = """usage: python3 heapdump_export.py -o FILE [--name NAME] -- SCRIPT [ARGS...]
+_USAGE = """usage: %s -o FILE [--name NAME] -- SCRIPT [ARGS...]
 Runs SCRIPT as __main__ with ARGS and, when it ends, writes the process's heap to FILE as a
 heapdump v1 file (formats/heapdump.md) for heaptool."""
 
 
-def _run(argv):
+def _run(argv, prog="heapdump_export.py"):
+    """The command line; prog is the name it was run by (heapdump-export once installed)."""
+    usage = _USAGE % prog
     out = name = None
     args = list(argv)
     while args and args[0] != "--":
         opt = args.pop(0)
         if opt in ("-h", "--help"):
-            print(_USAGE)
+            print(usage)
             return 0
         if opt in ("-o", "--output", "--name") and args:
             value = args.pop(0)
@@ -511,17 +513,17 @@ def _run(argv):
             else:
                 out = value
         else:
-            sys.stderr.write("heapdump_export.py: unknown option or missing value: %s\n%s\n" % (opt, _USAGE))
+            sys.stderr.write("%s: unknown option or missing value: %s\n%s\n" % (prog, opt, usage))
             return 2
     if not out or len(args) < 2:
-        sys.stderr.write("heapdump_export.py: need -o FILE and -- SCRIPT\n%s\n" % _USAGE)
+        sys.stderr.write("%s: need -o FILE and -- SCRIPT\n%s\n" % (prog, usage))
         return 2
     script = args[1]
     try:
         with open(script, "rb") as f:
             code = compile(f.read(), script, "exec")
     except (OSError, SyntaxError) as e:
-        sys.stderr.write("heapdump_export.py: cannot run '%s': %s\n" % (script, e))
+        sys.stderr.write("%s: cannot run '%s': %s\n" % (prog, script, e))
         return 2
     sys.argv = args[1:]
     sys.path[0] = os.path.dirname(os.path.abspath(script))
@@ -536,12 +538,12 @@ def _run(argv):
         status = e.code
     finally:
         objects, references, unknown = dump(out, name)
-        sys.stderr.write("heapdump_export.py: wrote %s: %d objects, %d references%s\n" % (
-            out, objects, references,
+        sys.stderr.write("%s: wrote %s: %d objects, %d references%s\n" % (
+            prog, out, objects, references,
             " (%d reference%s to objects made during the dump left out)" % (unknown, "s" if unknown > 1 else "")
             if unknown else ""))
     return status
 
 
 if __name__ == "__main__":
-    sys.exit(_run(sys.argv[1:]))
+    sys.exit(_run(sys.argv[1:], os.path.basename(sys.argv[0])))
