@@ -328,9 +328,11 @@ typedef struct hd_site_stat {
     uint64_t count;
     uint64_t size;   /* saturating */
 } hd_site_stat;
-/* Fills out, which has room for hd_site_count(d) + 1 entries, with one entry per site that has
- * objects (and one with site HD_NONE for objects without a site), largest first (ties: the other
- * measure, then file, line, function); returns how many. */
+/* Fills out, which has room for hd_site_count(d) + 1 entries, with one entry per place (file,
+ * line, function) that has objects (and one with site HD_NONE for objects without a site),
+ * largest first (ties: the other measure, then file, line, function); returns how many. Sites
+ * at one place (one line reached by different call stacks) count together, as tracemalloc's
+ * statistics('lineno') does; site is the lowest index among them. */
 uint32_t hd_stats_by_site(const hd_dump *d, enum hd_stat_sort sort, hd_site_stat *out);
 
 /* --- leaks (leaks.c): what no root keeps alive, and objgraph's get_leaking_objects --------- */
