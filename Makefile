@@ -168,6 +168,7 @@ check-tests: all $(TESTS) $(REPLAYS) $(RECORD_TESTS)
 	@echo "== tests/record/leaks_vs_valgrind.py" && \
 	  python3 tests/record/leaks_vs_valgrind.py $(HEAPTOOL) $(RECORDER) $(BUILD)/record-tests/shapes
 	@echo "== tests/python/test_heapdump_export.py" && HEAPTOOL=$(HEAPTOOL) python3 tests/python/test_heapdump_export.py
+	@echo "== tests/install_check.sh" && BUILD=$(BUILD) SANITIZE=$(SANITIZE) CC="$(CC)" MAKE="$(MAKE)" tests/install_check.sh
 	@echo "== tests/readme_examples.py" && CC="$(CC)" BUILD=$(BUILD) LDLIBS="$(LDLIBS_ALL)" HEAPTOOL=$(HEAPTOOL) \
 	  python3 tests/readme_examples.py
 
@@ -221,19 +222,29 @@ bench: deps
 
 bench-build: all $(BENCHES) $(RECORD_TESTS)
 
+# The format documents heaptool --help names (formats/...) go to DOCDIR/formats/.
+DOCDIR   ?= $(PREFIX)/share/doc/heaptool
+FORMAT_DOCS := formats/heapdump.md formats/heapdump-v1.schema.json formats/v8-heapsnapshot.md
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
+	           $(DESTDIR)$(DOCDIR)/formats
 	install -m 755 $(HEAPTOOL) $(DESTDIR)$(PREFIX)/bin/heaptool
+	install -m 755 formats/heapdump_export.py $(DESTDIR)$(PREFIX)/bin/heapdump-export
 	install -m 644 $(LIBHD) $(LIBHM) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(RECORDER) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(FORMAT_DOCS) $(DESTDIR)$(DOCDIR)/formats/
 	echo "$$PCFILE" > $(DESTDIR)$(PREFIX)/lib/pkgconfig/heaptool.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/heaptool $(DESTDIR)$(PREFIX)/lib/libheapdump.a \
+	rm -f $(DESTDIR)$(PREFIX)/bin/heaptool $(DESTDIR)$(PREFIX)/bin/heapdump-export \
+	      $(DESTDIR)$(PREFIX)/lib/libheapdump.a \
 	      $(DESTDIR)$(PREFIX)/lib/libhm.a $(DESTDIR)$(PREFIX)/lib/pkgconfig/heaptool.pc \
 	      $(DESTDIR)$(PREFIX)/lib/libheaptool-record.so
 	cd include && for h in *.h; do rm -f $(DESTDIR)$(PREFIX)/include/$$h; done
+	for f in $(notdir $(FORMAT_DOCS)); do rm -f $(DESTDIR)$(DOCDIR)/formats/$$f; done
+	-rmdir $(DESTDIR)$(DOCDIR)/formats $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf build build-san build-fuzz build-bench

@@ -4,7 +4,9 @@
 From the command line, running a script and dumping its heap when it ends (returns, exits or
 raises):
 
-    python3 formats/heapdump_export.py -o heap.json [--name NAME] -- script.py [args...]
+    python3 formats/heapdump_export.py -o heap.json [--name NAME] script.py [args...]
+    python3 formats/heapdump_export.py -o heap.json.gz -m package.module [args...]
+    heapdump-export -o heap.json script.py         (the same, once `make install` has run)
 
 From inside a program (with formats/ on sys.path):
 
@@ -19,6 +21,19 @@ attribute names, dict keys, "[i]" indices, "__dict__", "__class__", the closure'
 names for its cells. Weak references (weakref.ref, proxies) are weak links; the modules of
 sys.modules are named roots, gc.garbage garbage roots, and objects whose reference count exceeds
 the references found in the heap (held by C code or a running frame) external roots.
+
+Under tracemalloc (python3 -X tracemalloc=25, or tracemalloc.start(25)), each object's
+allocation traceback is its site, with all its frames in the format's frames and stacks
+(heapdump.md §5.1); the site's file and line are the innermost frame, the one tracemalloc's
+statistics('lineno') groups by (tracemalloc records no function names). `heaptool stats --by
+site` and `diff --by site` then give what statistics('lineno') and compare_to give, for the
+objects the dump holds, except where a block is not an object: a list's item array or a dict's
+tables (tracemalloc counts them as blocks of their own, sys.getsizeof within the object),
+objects kept in a free list (gc.collect() empties them), objects gc does not list and no listed
+object refers to, an int's block that holds a digit more than its value needs, and, on CPython
+3.11, instances with inline attributes (get_object_traceback() does not find their block, so
+they have no site). The command line leaves its own frames out of the outer end of each stack.
+A FILE ending in .gz is gzip-compressed.
 
 The file is written record by record to a temporary file beside the target, then renamed. Only
 the standard library is used (CPython 3.8 or later). Other threads keep running meanwhile: a
@@ -40,6 +55,12 @@ import tempfile
 import time
 import types
 import weakref
+import zlib
+
+try:
+    import _tracemalloc  # the C half of tracemalloc: importing it adds no Python code
+except ImportError:  # not CPython
+    _tracemalloc = None
 
 __all__ = ["dump", "prepare", "type_name"]
 
@@ -269,12 +290,18 @@ def _weak_referents(objs, index):
     return out
 
 
+def _write_all(fd, data):
+    while data:
+        data = data[os.write(fd, data):]
+
+
 class _Out:
     """Buffered writes to a file descriptor. Made only once the heap is listed: a file object
     made before would be listed too, and its buffer would change while it is written."""
 
-    def __init__(self, fd):
+    def __init__(self, fd, gzip):
         self.fd = fd
+        self.gzip = gzip  # a zlib compressor writing the gzip format, or None
         self.parts = []
         self.size = 0
 
@@ -287,12 +314,55 @@ class _Out:
     def array(self, name, first):
         self.write('%s"%s": [' % ("" if first else "\n ],\n ", name))
 
-    def flush(self):
+    def flush(self, last=False):
         data = "".join(self.parts).encode("ascii")
-        while data:
-            data = data[os.write(self.fd, data):]
+        if self.gzip:
+            data = self.gzip.compress(data) + (self.gzip.flush() if last else b"")
+        _write_all(self.fd, data)
         self.parts = []
         self.size = 0
+
+
+def _tracebacks(objs, own_frames):
+    """Under tracemalloc, each object's allocation traceback as a site with its whole stack
+    (formats/heapdump.md §5, §5.1): returns (frames, stacks, sites, site_of), the first three
+    lists of records by id, site_of[i] the site id of objs[i] or None (not traced: made before
+    tracing started, or a block tracemalloc cannot find). A site's file and line are the
+    innermost frame, the one tracemalloc's statistics('lineno') groups by; tracemalloc records
+    no function names. The frames of this module that ran the script (_run) are left out at the
+    outer end, so that a stack reads as it would under `python3 -X tracemalloc script.py`."""
+    frame_ids, stack_ids, site_ids = {}, {}, {}
+    frames, stacks, sites = [], [], []
+    site_of = [None] * len(objs)
+    own_file = _run.__code__.co_filename
+    for i in range(len(objs)):
+        if i in own_frames:
+            continue
+        tb = _tracemalloc._get_object_traceback(objs[i])  # innermost frame first
+        if not tb:
+            continue
+        n = len(tb)
+        while n > 1 and tb[n - 1][0] == own_file:
+            n -= 1
+        node = None
+        for filename, lineno in reversed(tb[:n]):  # from the outermost frame in
+            f = frame_ids.get((filename, lineno))
+            if f is None:
+                f = frame_ids[(filename, lineno)] = len(frames)
+                frames.append('{"id": %d, "file": %s, "line": %d}' % (f, _quote(filename), lineno))
+            parent = node
+            node = stack_ids.get((f, parent))
+            if node is None:
+                node = stack_ids[(f, parent)] = len(stacks)
+                stacks.append('{"id": %d, "frame": %d%s}' % (
+                    node, f, "" if parent is None else ', "parent": %d' % parent))
+        site = site_ids.get(node)
+        if site is None:
+            site = site_ids[node] = len(sites)
+            sites.append('{"id": %d, "file": %s, "line": %d, "stack": %d}' % (
+                site, _quote(tb[0][0]), tb[0][1], node))
+        site_of[i] = site
+    return frames, stacks, sites, site_of
 
 
 def _listed_roots(index, listed):
@@ -313,7 +383,7 @@ def _listed_roots(index, listed):
     return roots
 
 
-def _write(w, objs, index, closure_of, weak_of, gens, frozen, own_frames, gc_enabled):
+def _write(w, objs, index, closure_of, weak_of, gens, frozen, own_frames, gc_enabled, traced):
 
     type_ids = {}
     w.array("types", True)
@@ -331,6 +401,14 @@ def _write(w, objs, index, closure_of, weak_of, gens, frozen, own_frames, gc_ena
             w.write("%s\n  %s}" % ("," if tid else "", fields))
     t = None
 
+    site_of = None
+    if traced:
+        frames, stacks, sites, site_of = _tracebacks(objs, own_frames)
+        for section, records in (("frames", frames), ("stacks", stacks), ("sites", sites)):
+            w.array(section, False)
+            w.write(",".join("\n  " + r for r in records))
+        frames = stacks = sites = None
+
     incoming = [0] * len(objs)
     unknown = 0
     w.array("objects", False)
@@ -343,6 +421,8 @@ def _write(w, objs, index, closure_of, weak_of, gens, frozen, own_frames, gc_ena
         refs = gc.get_referents(o)
         names = _edge_names(o, refs, closure_of, objs, index)
         parts = ['{"id": %d, "type": %d' % (id(o), type_ids[id(type(o))])]
+        if site_of is not None and site_of[i] is not None:
+            parts.append(', "site": %d' % site_of[i])
         try:
             parts.append(', "size": %d' % sys.getsizeof(o))
         except Exception:  # a broken __sizeof__
@@ -435,7 +515,7 @@ def _generations(index):
     return gens
 
 
-def _snapshot(fd, gc_enabled):
+def _snapshot(fd, gc_enabled, gzip):
     # This frame must hold no cell (a comprehension's or a closure's): made when the frame
     # starts, a cell would be listed below and then, filled with objs, dumped with it.
     objs = gc.get_objects()
@@ -444,16 +524,19 @@ def _snapshot(fd, gc_enabled):
     closure_of = _discover(objs, index, set(map(id, map(objs.__getitem__, own))))
     gens = _generations(index)
     weak_of = _weak_referents(objs, index)
-    out = _Out(fd)
-    counts = _write(out, objs, index, closure_of, weak_of, gens, gc.get_freeze_count(), own, gc_enabled)
-    out.flush()
+    out = _Out(fd, gzip)
+    traced = _tracemalloc is not None and _tracemalloc.is_tracing()
+    counts = _write(out, objs, index, closure_of, weak_of, gens, gc.get_freeze_count(), own, gc_enabled, traced)
+    out.flush(last=True)
     return counts
 
 
 def dump(path, name=None):
-    """Writes the heap of this process to path (atomically) as heapdump v1; name goes into
-    meta.name. Returns (objects, references, references left out); the last is 0 unless
-    something made objects while the heap was written (and referred to them from it)."""
+    """Writes the heap of this process to path (atomically) as heapdump v1, gzip-compressed when
+    path ends in ".gz"; name goes into meta.name. While tracemalloc traces, each object's
+    allocation traceback is its site. Returns (objects, references, references left out); the
+    last is 0 unless something made objects while the heap was written (and referred to them
+    from it)."""
     prepare()
     # The file is made (in the target's directory, renamed over it once complete) and the meta
     # written before the heap is listed: making them fills caches (tempfile's names, the
@@ -467,12 +550,14 @@ def dump(path, name=None):
             "pid": os.getpid(), "pointer_size": 8 if sys.maxsize > 2 ** 32 else 4}
     if name is not None:
         meta["name"] = name
+    gzip = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS) if path.endswith(".gz") else None
     enabled = gc.isenabled()
     gc.disable()  # nothing may be freed or moved between generations while the heap is listed
     try:
-        os.write(fd, ('{"format": "heapdump", "version": 1,\n "meta": %s,\n ' % json.dumps(meta)).encode("ascii"))
-        meta = None
-        counts = _snapshot(fd, enabled)
+        head = ('{"format": "heapdump", "version": 1,\n "meta": %s,\n ' % json.dumps(meta)).encode("ascii")
+        _write_all(fd, gzip.compress(head) if gzip else head)
+        meta = head = None
+        counts = _snapshot(fd, enabled, gzip)
         os.fsync(fd)
         os.close(fd)
         os.replace(tmp, path)
@@ -491,57 +576,142 @@ def dump(path, name=None):
 
 # --- the command line ------------------------------------------------------------------------
 
-_USAGE = """usage: python3 heapdump_export.py -o FILE [--name NAME] -- SCRIPT [ARGS...]
-Runs SCRIPT as __main__ with ARGS and, when it ends, writes the process's heap to FILE as a
-heapdump v1 file (formats/heapdump.md) for heaptool."""
+_USAGE = """usage: %(prog)s -o FILE [--name NAME] [--] SCRIPT [ARGS...]
+       %(prog)s -o FILE [--name NAME] -m MODULE [ARGS...]
+Runs SCRIPT, or MODULE as python3 -m does, as __main__ with ARGS and, when it ends (returns,
+exits or raises), writes the process's heap to FILE as a heapdump v1 file (formats/heapdump.md)
+for heaptool; a FILE ending in .gz is gzip-compressed. The options end at SCRIPT, at -m MODULE
+or at --. Under python3 -X tracemalloc=N, each object's allocation traceback is its site.
+Exit status: the script's (1 when it raises, its traceback on stderr); 2 when the command line
+is wrong, FILE cannot be written or SCRIPT or MODULE cannot be loaded, before anything runs."""
 
 
-def _run(argv):
-    out = name = None
+class _UsageError(Exception):
+    pass
+
+
+def _parse(argv):
+    """{"out", "name", "module", "script", "args"} from the command line, or None for --help."""
+    opts = {"out": None, "name": None, "module": None, "script": None}
     args = list(argv)
-    while args and args[0] != "--":
-        opt = args.pop(0)
-        if opt in ("-h", "--help"):
-            print(_USAGE)
-            return 0
-        if opt in ("-o", "--output", "--name") and args:
+    keys = {"-o": "out", "--output": "out", "--name": "name", "-m": "module"}
+    while args and opts["module"] is None:
+        arg = args.pop(0)
+        if arg == "--":
+            break
+        if arg in ("-h", "--help"):
+            return None
+        if arg.startswith("--"):
+            opt, eq, value = arg.partition("=")
+        else:  # -oFILE, -mMODULE
+            opt, value = arg[:2], arg[2:]
+            eq = value
+        if opt not in keys:
+            if arg.startswith("-") and arg != "-":
+                raise _UsageError("unknown option: %s" % arg)
+            args.insert(0, arg)  # SCRIPT: the options end here
+            break
+        if not eq:
+            if not args:
+                raise _UsageError("%s needs a value" % opt)
             value = args.pop(0)
-            if opt == "--name":
-                name = value
-            else:
-                out = value
-        else:
-            sys.stderr.write("heapdump_export.py: unknown option or missing value: %s\n%s\n" % (opt, _USAGE))
-            return 2
-    if not out or len(args) < 2:
-        sys.stderr.write("heapdump_export.py: need -o FILE and -- SCRIPT\n%s\n" % _USAGE)
-        return 2
-    script = args[1]
+        opts[keys[opt]] = value
+    if opts["module"] is None:
+        if not args:
+            raise _UsageError("need SCRIPT or -m MODULE")
+        opts["script"] = args.pop(0)
+    if not opts["out"]:
+        raise _UsageError("need -o FILE")
+    opts["args"] = args
+    return opts
+
+
+def _unwritable(path):
+    """Why FILE cannot be written, or None. Checked before the script runs, so that a long run
+    is not lost to a mistyped -o: the dump is made beside FILE and renamed over it."""
+    path = os.path.abspath(path)
+    if os.path.isdir(path):
+        return os.strerror(21)  # EISDIR
     try:
-        with open(script, "rb") as f:
-            code = compile(f.read(), script, "exec")
-    except (OSError, SyntaxError) as e:
-        sys.stderr.write("heapdump_export.py: cannot run '%s': %s\n" % (script, e))
-        return 2
-    sys.argv = args[1:]
+        fd, tmp = tempfile.mkstemp(prefix=".heapdump-", suffix=".tmp", dir=os.path.dirname(path))
+    except OSError as e:
+        return e.strerror or str(e)
+    os.close(fd)
+    os.unlink(tmp)
+    return None
+
+
+def _load(opts):
+    """(code, the __main__ module's attributes, sys.argv[0]) for the script or the module, with
+    sys.path[0] set as python3 does: the script's directory, or the current one for -m."""
+    if opts["module"] is not None:
+        import runpy
+        sys.path[0] = os.getcwd()
+        _, spec, code = runpy._get_module_details(opts["module"])  # as python3 -m, packages too
+        attrs = {"__file__": spec.origin, "__cached__": spec.cached, "__loader__": spec.loader,
+                 "__package__": spec.parent, "__spec__": spec}
+        return code, attrs, spec.origin
+    script = opts["script"]
+    with open(script, "rb") as f:
+        code = compile(f.read(), script, "exec")
     sys.path[0] = os.path.dirname(os.path.abspath(script))
+    return code, {"__file__": script}, script
+
+
+def _user_traceback(e):
+    """e's traceback from the script's outermost frame in, without this module's frames."""
+    tb = e.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == _run.__code__.co_filename:
+        tb = tb.tb_next
+    return tb
+
+
+def _run(argv, prog="heapdump_export.py"):
+    """The command line; prog is the name it was run by (heapdump-export once installed)."""
+    usage = _USAGE % {"prog": prog}
+    try:
+        opts = _parse(argv)
+    except _UsageError as e:
+        sys.stderr.write("%s: %s\n%s\n" % (prog, e, usage))
+        return 2
+    if opts is None:
+        print(usage)
+        return 0
+    out = opts["out"]
+    problem = _unwritable(out)
+    if problem:
+        sys.stderr.write("%s: cannot write %s: %s\n" % (prog, out, problem))
+        return 2
+    try:
+        code, attrs, argv0 = _load(opts)
+    except (OSError, SyntaxError, ImportError) as e:
+        what = "module '%s'" % opts["module"] if opts["module"] is not None else "'%s'" % opts["script"]
+        sys.stderr.write("%s: cannot run %s: %s\n" % (prog, what, e))
+        return 2
+    sys.argv = [argv0] + opts["args"]
     main = types.ModuleType("__main__")
-    main.__file__ = script
+    main.__dict__.update(attrs)
     main.__builtins__ = builtins
     sys.modules["__main__"] = main
+    attrs = None
     status = 0
     try:
         exec(code, main.__dict__)
     except SystemExit as e:
         status = e.code
+    except BaseException as e:  # shown as python3 shows it, from the script's own frames
+        tb = _user_traceback(e)
+        sys.excepthook(type(e), e.with_traceback(tb), tb)  # the hook shows e.__traceback__
+        tb = None
+        status = 1
     finally:
-        objects, references, unknown = dump(out, name)
-        sys.stderr.write("heapdump_export.py: wrote %s: %d objects, %d references%s\n" % (
-            out, objects, references,
+        objects, references, unknown = dump(out, opts["name"])
+        sys.stderr.write("%s: wrote %s: %d objects, %d references%s\n" % (
+            prog, out, objects, references,
             " (%d reference%s to objects made during the dump left out)" % (unknown, "s" if unknown > 1 else "")
             if unknown else ""))
     return status
 
 
 if __name__ == "__main__":
-    sys.exit(_run(sys.argv[1:]))
+    sys.exit(_run(sys.argv[1:], os.path.basename(sys.argv[0])))

@@ -383,9 +383,11 @@ typedef struct hd_site_stat {
     uint64_t count;
     uint64_t size;   /* saturating */
 } hd_site_stat;
-/* Fills out, which has room for hd_site_count(d) + 1 entries, with one entry per site that has
- * objects (and one with site HD_NONE for objects without a site), largest first (ties: the other
- * measure, then file, line, function); returns how many. */
+/* Fills out, which has room for hd_site_count(d) + 1 entries, with one entry per place (file,
+ * line, function) that has objects (and one with site HD_NONE for objects without a site),
+ * largest first (ties: the other measure, then file, line, function); returns how many. Sites
+ * at one place (one line reached by different call stacks) count together, as tracemalloc's
+ * statistics('lineno') does; site is the lowest index among them. */
 uint32_t hd_stats_by_site(const hd_dump *d, enum hd_stat_sort sort, hd_site_stat *out);
 
 /* --- leaks (leaks.c): what no root keeps alive, and objgraph's get_leaking_objects --------- */
@@ -625,12 +627,15 @@ int hd_graph_build(const hd_dump *d, const uint32_t *start, uint32_t nstart,
 int hd_graph_chain(const hd_dump *d, uint32_t o, const hd_graph_options *opts, hd_graph **out);
 void hd_graph_free(hd_graph *g);
 
-/* DOT text for a graph (dot.c), objgraph's look: boxes filled on a grey gradient by depth
- * (roots green, highlighted objects red), start objects in red text, roots with a double
- * border and their kind, finalizers marked, edges labelled ".field" or "[key]", weak
- * references dashed, edges inside a cycle red. Every text from the dump is escaped (quotes,
- * backslashes, control characters, invalid UTF-8, < > & { } |) and cut to 40 characters.
- * Returns HD_OK, or HD_EIO when writing fails. */
+/* DOT text for a graph (dot.c), objgraph's look in light fills and dark text (WCAG AA, every
+ * colour from src/dump/dot_palette.h): boxes in steps of grey by depth (roots green,
+ * highlighted objects pink, "N more" boxes amber), start objects in red text, roots with a
+ * double border and their kind, finalizers marked, edges labelled ".field" or "[key]", weak
+ * references dashed, edges inside a cycle red. An object's element edges ("[i]") are written
+ * in index order and kept in it (ordering=out); the references from one node to another are
+ * one edge with a line per name. Every text from the dump is escaped (quotes, backslashes,
+ * control characters, invalid UTF-8, < > & { } |) and cut to 40 characters.
+ * Returns HD_OK, HD_ENOMEM, or HD_EIO when writing fails. */
 int hd_dot_write(const hd_dump *d, const hd_graph *g, FILE *out);
 /* The same into a new NUL-terminated string (*text, *len without the NUL; free() it). */
 int hd_dot_string(const hd_dump *d, const hd_graph *g, char **text, size_t *len);

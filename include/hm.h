@@ -696,12 +696,20 @@ int hm_recycler_get_stats(const hm_object *recycler, hm_recycler_stats *out); /*
  * Allocation sites: tracemalloc for objects. While tracing is on, each object created records
  * the file, line and function of the call that made it, and its size (its own block, as
  * hm_object_size() counts it at creation; buffers grown later, like a list's item array, are
- * not traced). Sites come from the macros below, which wrap every constructor of this header
- * with the caller's __FILE__/__LINE__/__func__ (define HM_NO_SITE_MACROS to go without). The
- * site is the heap's "current site", set by the macro and kept until the next one: an object
- * created inside a call (the __dict__ of an instance, an object a factory or finalizer makes
- * through a plain function call) is charged to the last site set, as tracemalloc charges the
- * line being executed. Site strings must be static (string literals). Out of memory, an object
+ * not traced). Sites come from the macros below, which wrap every call of this header that
+ * can make an object with the caller's __FILE__/__LINE__/__func__ (define HM_NO_SITE_MACROS to
+ * go without): the constructors, and the calls that make objects on the side (the key string
+ * of hm_dict_set_str and hm_weakvaluemap_set_str, an attribute's interned name and a
+ * resurrected instance's new __dict__ in hm_instance_set, the entries of the weak containers,
+ * gc.garbage's list in hm_gc_collect and hm_gc_garbage).
+ * The rule, as tracemalloc's "the line being executed": an object is charged to the innermost
+ * wrapped call running when it is made. A wrapped call sets the heap's current site on entry;
+ * an object made inside it (an instance's __dict__, a str key) is charged to that call's line;
+ * a finalizer or callback it runs may set sites of its own, and the call's own objects keep
+ * its line. Objects the library makes outside any wrapped call (a weak container's list of
+ * pending removals, made when an entry dies during hm_decref while the container is iterated;
+ * objects made through calls compiled with HM_NO_SITE_MACROS) are charged to the last site
+ * set. Site strings must be static (string literals). Out of memory, an object
  * whose trace cannot be kept is not made (its constructor returns NULL), as tracemalloc fails an
  * allocation it cannot trace; a site that cannot be kept is charged to "<unknown>". */
 typedef struct hm_site {
@@ -793,6 +801,11 @@ size_t hm_trace_diff_format(const hm_trace_diff *d, char *buf, size_t size);
 #define hm_gc_get_referrers(h, target) (hm_gc_get_referrers)(HM__SITE(h), target)
 #define hm_gc_get_referents(o) (hm_gc_get_referents)(HM__SITE_OF(o))
 #define hm_recycler_new(h, factory, user, max_size) (hm_recycler_new)(HM__SITE(h), factory, user, max_size)
+/* The calls that make objects on the side: a str key, an attribute name, gc.garbage's list. */
+#define hm_dict_set_str(dict, key, value) (hm_dict_set_str)(HM__SITE_OF(dict), key, value)
+#define hm_instance_set(self, attr, value) (hm_instance_set)(HM__SITE_OF(self), attr, value)
+#define hm_gc_collect(h, generation, out) (hm_gc_collect)(HM__SITE(h), generation, out)
+#define hm_gc_garbage(h) (hm_gc_garbage)(HM__SITE(h))
 /* Weak references, weak containers and finalizers: the calls that make objects, including the
  * setters, which make the entry's weakref (and a str key). */
 #define hm_weakref_new(obj, callback, user) (hm_weakref_new)(HM__SITE_OF(obj), callback, user)

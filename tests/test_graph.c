@@ -3,6 +3,9 @@
  * a strict DOT-line grammar and by rendering through hd_render_data); atomic files. */
 #include "random_dump.h"
 
+#include "dump/dot_palette.h"
+
+#include <math.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -390,7 +393,11 @@ static int word(const char **p, const char *chars)
 
 #define NAME_CHARS "abcdefghijklmnopqrstuvwxyz0123456789"
 static const char *const allowed[] = {"label", "fillcolor", "fontcolor", "peripheries", "color",
-                                      "penwidth", "style", NULL};
+                                      "penwidth", "style", "ordering", NULL};
+static const char dot_head[] = "digraph ObjectGraph {\n"
+                               "  graph [bgcolor=\"#ffffff\"];\n"
+                               "  node [shape=box, style=filled, fillcolor=\"#ffffff\", fontcolor=\"#000000\"];\n"
+                               "  edge [fontcolor=\"#000000\"];\n";
 
 /* One node or edge line: NAME [-> NAME] [key=value, ...]; only the attributes dot.c writes,
  * each value a quoted string or a plain word. Anything a label injected would break this. */
@@ -434,9 +441,8 @@ static int dot_line(const char *line)
 
 static uint32_t check_dot_lines(const char *text)
 {
-    const char *head = "digraph ObjectGraph {\n  node [shape=box, style=filled, fillcolor=white];\n";
-    cr_assert(!strncmp(text, head, strlen(head)), "header");
-    char *copy = strdup(text + strlen(head));
+    cr_assert(!strncmp(text, dot_head, strlen(dot_head)), "header");
+    char *copy = strdup(text + strlen(dot_head));
     uint32_t lines = 0;
     char *save = NULL;
     for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -454,6 +460,23 @@ static uint32_t count(const char *hay, const char *needle)
     uint32_t n = 0;
     for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
         n++;
+    return n;
+}
+
+/* Edges drawn: one per pair of nodes for strong references in the same state (parallel ones
+ * share a line), one per weak or "more" edge. */
+static uint32_t drawn_edges(const hd_graph *gr)
+{
+    uint32_t n = 0;
+    for (uint32_t e = 0; e < gr->nedges; e++) {
+        const hd_graph_edge *a = &gr->edges[e];
+        int merged = 0;
+        for (uint32_t f = 0; f < e && !merged && a->kind == HD_GEDGE_STRONG; f++) {
+            const hd_graph_edge *b = &gr->edges[f];
+            merged = b->kind == HD_GEDGE_STRONG && b->from == a->from && b->to == a->to && b->in_cycle == a->in_cycle;
+        }
+        n += !merged;
+    }
     return n;
 }
 
@@ -480,7 +503,7 @@ Test(graph, hostile_labels_stay_inside_their_strings)
     cr_assert_eq(gr->nnodes, 6, "%u nodes", gr->nnodes);
     char *text = dot_of(d, gr);
     uint32_t lines = check_dot_lines(text);
-    cr_assert_eq(lines, gr->nnodes + gr->nedges);
+    cr_assert_eq(lines, gr->nnodes + drawn_edges(gr));
     cr_assert(!strstr(text, "\x1b"), "no raw escape character");
     cr_assert(strstr(text, "\\\\x1b[31mred"), "shown as \\x1b");
     cr_assert(strstr(text, "\\\\N"), "a backslash is doubled, so \\N is not Graphviz's node name");
@@ -498,7 +521,7 @@ Test(graph, hostile_labels_stay_inside_their_strings)
     char *s = calloc(1, n + 1);
     memcpy(s, svg, n);
     cr_assert_eq(count(s, "class=\"node\""), gr->nnodes);
-    cr_assert_eq(count(s, "class=\"edge\""), gr->nedges);
+    cr_assert_eq(count(s, "class=\"edge\""), drawn_edges(gr));
     cr_assert(strstr(s, "q&quot;uote&quot;, fontcolor=blue, x=&quot;"), "the injected text is text");
     cr_assert(strstr(s, "back\\slash\\"));
     cr_assert(strstr(s, "&lt;&lt;html&gt;&gt; {rec|ord} &amp;lt; \\&quot;"));
@@ -548,22 +571,24 @@ static const char multi[] =
     " \"weakrefs\": [{\"id\": 3, \"referent\": 4, \"callback\": true}],\n"
     " \"roots\": [{\"id\": 1, \"kind\": \"named\", \"name\": \"main\"}]}\n";
 
-Test(graph, every_edge_keeps_its_own_name)
+Test(graph, parallel_edges_share_one_label)
 {
     hd_dump *d = load_text(multi);
     uint32_t s = 0;
     hd_graph *gr = NULL;
     cr_assert_eq(hd_graph_build(d, &s, 1, NULL, &gr), HD_OK);
     char *text = dot_of(d, gr);
-    cr_assert(strstr(text, "  o1 -> o2 [label=\".a\"];\n"));
-    cr_assert(strstr(text, "  o1 -> o2 [label=\".b\"];\n"));
-    cr_assert(strstr(text, "  o1 -> o2 [label=\"[0]\"];\n"));
-    cr_assert(strstr(text, "  o3 -> o4 [label=\"weak, callback\", style=dashed];\n"));
-    cr_assert(strstr(text, "  o1 -> o4 [label=\".r\", color=red, fontcolor=red];\n"), "in the cycle 1 -> 4 -> 1");
-    cr_assert(strstr(text, "  o4 -> o1 [label=\".owner\", color=red, fontcolor=red];\n"));
+    /* Three references from 1 to 2: one edge, a line per name (drawn apart, Graphviz lays
+     * their labels on top of each other). */
+    cr_assert(strstr(text, "  o1 -> o2 [label=\" .a \\n .b \\n [0] \"];\n"), "%s", text);
+    cr_assert_eq(count(text, "  o1 -> o2 "), 1);
+    cr_assert(strstr(text, "  o3 -> o4 [label=\" weak, callback \", style=dashed];\n"));
+    cr_assert(strstr(text, "  o1 -> o4 [label=\" .r \", color=\"#a00000\", fontcolor=\"#a00000\"];\n"),
+              "in the cycle 1 -> 4 -> 1");
+    cr_assert(strstr(text, "  o4 -> o1 [label=\" .owner \", color=\"#a00000\", fontcolor=\"#a00000\"];\n"));
     cr_assert(strstr(text, "o4 [label=\"Res#4\\nfinalizer\""));
     cr_assert(strstr(text, "o1 [label=\"dict#1\\n[named 'main']\""));
-    cr_assert(strstr(text, "fontcolor=red, peripheries=2"), "start and root");
+    cr_assert(strstr(text, "fontcolor=\"#a00000\", peripheries=2"), "start and root");
     free(text);
     hd_graph_free(gr);
 
@@ -583,12 +608,257 @@ Test(graph, every_edge_keeps_its_own_name)
     cr_assert_eq(hd_graph_build(d, &s, 1, &opts, &gr), HD_OK);
     text = dot_of(d, gr);
     /* o4 -> o1, the cycle's other half, is not drawn, yet both ends are: the edge is red. */
-    cr_assert(strstr(text, "  o1 -> o4 [label=\".r\", color=red, fontcolor=red];\n"), "%s", text);
+    cr_assert(strstr(text, "  o1 -> o4 [label=\" .r \", color=\"#a00000\", fontcolor=\"#a00000\"];\n"), "%s", text);
     cr_assert(strstr(text, "1 more referrer\""), "%s", text);
     cr_assert(strstr(text, "  more2 -> o4 [style=dotted];\n"), "%s", text);
     free(text);
     hd_graph_free(gr);
     hd_dump_free(d);
+}
+
+/* --- colours: WCAG 2 contrast computed from dot.c's table -------------------------------------- */
+
+static double channel(unsigned v)
+{
+    double c = v / 255.0;
+    return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
+}
+
+static double luminance(const char *hex)
+{
+    unsigned r, g, b;
+    cr_assert(strlen(hex) == 7 && sscanf(hex, "#%2x%2x%2x", &r, &g, &b) == 3, "not #rrggbb: %s", hex);
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+}
+
+static double contrast(const char *a, const char *b)
+{
+    double x = luminance(a) + 0.05, y = luminance(b) + 0.05;
+    return x > y ? x / y : y / x;
+}
+
+Test(graph, every_text_colour_on_every_fill_reaches_wcag_aa)
+{
+    /* The formula against WCAG's figures: 21:1 for black on white, and #767676 the lightest
+     * grey that reaches 4.5:1 on white. */
+    cr_assert_float_eq(contrast("#000000", "#ffffff"), 21.0, 1e-9);
+    cr_assert_geq(contrast("#767676", "#ffffff"), 4.5);
+    cr_assert_lt(contrast("#777777", "#ffffff"), 4.5);
+    const hd_dot_palette *c = &hd_dot_colors;
+    for (int t = 0; t < HD_DOT_NTEXTS; t++) {
+        double on_background = contrast(c->text[t], c->background);
+        cr_assert_geq(on_background, 4.5, "text %s on the background %s: %.2f", c->text[t], c->background,
+                      on_background);
+        for (int f = 0; f < HD_DOT_NFILLS; f++)
+            for (int shade = 0; shade < HD_DOT_SHADES; shade++) {
+                double r = contrast(c->text[t], c->fill[f][shade]);
+                cr_assert_geq(r, 4.5, "text %s on fill %s: %.2f", c->text[t], c->fill[f][shade], r);
+            }
+    }
+}
+
+static int in_table(const char *const *colours, size_t n, const char *value, size_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strlen(colours[i]) == len && !strncmp(colours[i], value, len))
+            return 1;
+    return 0;
+}
+
+/* Every fillcolor and fontcolor the DOT names is one of the table's: the pairs checked above
+ * are the pairs drawn. Returns how many were found. */
+static uint32_t colours_from_table(const char *text)
+{
+    const hd_dot_palette *c = &hd_dot_colors;
+    uint32_t found = 0;
+    for (const char *p = text; (p = strstr(p, "color=")); p += 6) {
+        cr_assert_eq(p[6], '"', "a colour not from the table: %.20s", p);
+        const char *v = p + 7;
+        size_t len = strcspn(v, "\"");
+        const char *attr = p;
+        while (attr > text && attr[-1] >= 'a' && attr[-1] <= 'z')
+            attr--;
+        if (!strncmp(attr, "bgcolor", 7))
+            cr_assert(in_table(&c->background, 1, v, len), "background %.*s", (int)len, v);
+        else if (!strncmp(attr, "fillcolor", 9))
+            cr_assert(in_table(&c->fill[0][0], HD_DOT_NFILLS * HD_DOT_SHADES, v, len), "fill %.*s", (int)len, v);
+        else if (!strncmp(attr, "fontcolor", 9))
+            cr_assert(in_table(c->text, HD_DOT_NTEXTS, v, len), "text %.*s", (int)len, v);
+        else
+            cr_assert(in_table(&c->cycle_edge, 1, v, len) || in_table(&c->finalizer_border, 1, v, len),
+                      "line %.*s", (int)len, v);
+        found++;
+    }
+    return found;
+}
+
+static int accept_all(const hd_dump *d, uint32_t o, void *user)
+{
+    (void)d, (void)o, (void)user;
+    return 1;
+}
+
+Test(graph, every_colour_drawn_is_in_the_table)
+{
+    hd_dump *d = load_text(multi);
+    hd_graph_options opts;
+    hd_graph_options_init(&opts);
+    uint32_t s = 0, seen = 0;
+    for (int variant = 0; variant < 4; variant++) {
+        opts.highlight = variant & 1 ? accept_all : NULL;
+        opts.too_many = variant & 2 ? 1 : 10;
+        opts.direction = variant & 2 ? HD_GRAPH_REFERRERS : HD_GRAPH_REFERENTS;
+        s = variant & 2 ? 3 : 0;
+        hd_graph *gr = NULL;
+        cr_assert_eq(hd_graph_build(d, &s, 1, &opts, &gr), HD_OK);
+        char *text = dot_of(d, gr);
+        seen += colours_from_table(text);
+        int highlighted = 0;
+        for (int shade = 0; shade < HD_DOT_SHADES; shade++)
+            highlighted |= strstr(text, hd_dot_colors.fill[HD_DOT_FILL_HIGHLIGHT][shade]) != NULL;
+        cr_assert_eq(highlighted, variant & 1, "%s", text);
+        if (variant & 2)
+            cr_assert(strstr(text, "more referrer"), "%s", text);
+        free(text);
+        hd_graph_free(gr);
+    }
+    cr_assert_gt(seen, 20);
+    hd_dump_free(d);
+}
+
+/* --- layout: what Graphviz makes of the DOT --------------------------------------------------- */
+
+static char *render_svg(const char *dot)
+{
+    void *svg = NULL;
+    size_t n = 0;
+    hd_error err;
+    cr_assert_eq(hd_render_data(dot, strlen(dot), "svg", &svg, &n, &err), HD_OK, "%s", err.message);
+    char *s = calloc(1, n + 1);
+    memcpy(s, svg, n);
+    free(svg);
+    return s;
+}
+
+/* The x of the centre of node NAME's first text line in an SVG from Graphviz. */
+static double node_x(const char *svg, const char *name)
+{
+    char title[64];
+    snprintf(title, sizeof title, "<title>%s</title>", name);
+    const char *p = strstr(svg, title);
+    cr_assert(p, "no node %s", name);
+    p = strstr(p, "<text");
+    cr_assert(p);
+    p = strstr(p, " x=\"");
+    cr_assert(p);
+    return strtod(p + 4, NULL);
+}
+
+static const char elements[] =
+    "{\"format\": \"heapdump\", \"version\": 1,\n"
+    " \"types\": [{\"id\": 0, \"name\": \"list\"}, {\"id\": 1, \"name\": \"int\"}],\n"
+    " \"objects\": [\n"
+    "  {\"id\": 1, \"type\": 0, \"size\": 8,"
+    "   \"refs\": [[3, \"2\"], [4, \"10\"], [2, \"[0]\"], [6, \"name\"], [5, \"1\"], [2, \"3\"]]},\n"
+    "  {\"id\": 2, \"type\": 1, \"size\": 8, \"label\": \"zero\"},\n"
+    "  {\"id\": 3, \"type\": 1, \"size\": 8, \"label\": \"two\"},\n"
+    "  {\"id\": 4, \"type\": 1, \"size\": 8, \"label\": \"ten\"},\n"
+    "  {\"id\": 5, \"type\": 1, \"size\": 8, \"label\": \"one\"},\n"
+    "  {\"id\": 6, \"type\": 1, \"size\": 8, \"label\": \"named\"}]}\n";
+
+Test(graph, elements_are_drawn_in_index_order)
+{
+    hd_dump *d = load_text(elements);
+    uint32_t s = 0;
+    hd_graph *gr = NULL;
+    cr_assert_eq(hd_graph_build(d, &s, 1, NULL, &gr), HD_OK);
+    char *text = dot_of(d, gr);
+    /* The element edges take the slots elements had, in index order (10 after 3, not after 1);
+     * the named reference keeps its place; [0] and [3] both lead to 2, so they share one edge,
+     * at the first slot. */
+    const char *want[] = {"  o1 -> o2 [label=\" [0] \\n [3] \"];\n", "  o1 -> o5 [label=\" [1] \"];\n",
+                          "  o1 -> o3 [label=\" [2] \"];\n", "  o1 -> o6 [label=\" .name \"];\n",
+                          "  o1 -> o4 [label=\" [10] \"];\n"};
+    const char *at = text;
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        const char *p = strstr(at, want[i]);
+        cr_assert(p, "%s not after the one before it in\n%s", want[i], text);
+        at = p;
+    }
+    cr_assert(strstr(text, "  o1 [label=\"list#1\", fillcolor=\"#ffffff\", fontcolor=\"#a00000\", ordering=out];\n"),
+              "%s", text);
+    cr_assert_eq(count(text, "ordering=out"), 1, "only the list's edges are kept in order");
+
+    /* Graphviz draws them left to right in that order. */
+    char *svg = render_svg(text);
+    const char *nodes[] = {"o2", "o5", "o3", "o6", "o4"};
+    for (size_t i = 1; i < sizeof nodes / sizeof *nodes; i++)
+        cr_assert_lt(node_x(svg, nodes[i - 1]), node_x(svg, nodes[i]), "%s left of %s", nodes[i - 1], nodes[i]);
+    free(svg);
+    free(text);
+    hd_graph_free(gr);
+    hd_dump_free(d);
+}
+
+typedef struct svg_label {
+    double x, y, half_width;
+    const char *edge; /* the <g class="edge"> it is in */
+} svg_label;
+
+/* Edge labels as drawn: each <text> inside an edge group, its box estimated from the font
+ * size (a Times character is at least a third of an em wide, a line an em high). */
+static uint32_t edge_labels(const char *svg, svg_label *out, uint32_t max)
+{
+    uint32_t n = 0;
+    for (const char *g = svg; (g = strstr(g, "class=\"edge\"")); g++) {
+        const char *end = strstr(g, "</g>");
+        cr_assert(end);
+        for (const char *t = g; (t = strstr(t, "<text")) && t < end; t++) {
+            cr_assert_lt(n, max);
+            const char *x = strstr(t, " x=\""), *y = strstr(t, " y=\""), *size = strstr(t, "font-size=\"");
+            const char *body = strchr(t, '>'), *close = strstr(t, "</text>");
+            cr_assert(x && y && size && body && close);
+            double em = strtod(size + 11, NULL);
+            out[n++] = (svg_label){strtod(x + 4, NULL), strtod(y + 4, NULL), (double)(close - body - 1) * em / 6, g};
+        }
+    }
+    return n;
+}
+
+Test(graph, edge_labels_never_overprint)
+{
+    static const char doubly[] =
+        "{\"format\": \"heapdump\", \"version\": 1, \"types\": [{\"id\": 0, \"name\": \"Node\"}],\n"
+        " \"objects\": [\n"
+        "  {\"id\": 1, \"type\": 0, \"size\": 8, \"refs\": [[2, \"next\"], [2, \"prev\"], [1, \"me\"], [1, \"self\"]]},\n"
+        "  {\"id\": 2, \"type\": 0, \"size\": 8, \"refs\": [[1, \"next\"], [1, \"prev\"], [3, \"next\"]]},\n"
+        "  {\"id\": 3, \"type\": 0, \"size\": 8, \"refs\": [[2, \"prev\"], [1, \"next\"]]}]}\n";
+    const char *dumps[] = {doubly, multi, elements};
+    for (size_t i = 0; i < sizeof dumps / sizeof *dumps; i++) {
+        hd_dump *d = load_text(dumps[i]);
+        uint32_t s = 0;
+        hd_graph *gr = NULL;
+        cr_assert_eq(hd_graph_build(d, &s, 1, NULL, &gr), HD_OK);
+        char *text = dot_of(d, gr);
+        char *svg = render_svg(text);
+        svg_label labels[64];
+        uint32_t n = edge_labels(svg, labels, 64);
+        uint32_t named = 0;
+        for (uint32_t e = 0; e < gr->nedges; e++)
+            named += gr->edges[e].kind != HD_GEDGE_MORE;
+        cr_assert_eq(n, named, "a line per name");
+        for (uint32_t a = 0; a < n; a++)
+            for (uint32_t b = a + 1; b < n; b++) {
+                int apart = fabs(labels[a].y - labels[b].y) >= 12 ||
+                            fabs(labels[a].x - labels[b].x) >= labels[a].half_width + labels[b].half_width;
+                cr_assert(apart, "labels at (%.1f, %.1f) and (%.1f, %.1f) overlap in\n%s", labels[a].x,
+                          labels[a].y, labels[b].x, labels[b].y, svg);
+            }
+        free(svg);
+        free(text);
+        hd_graph_free(gr);
+        hd_dump_free(d);
+    }
 }
 
 Test(graph, render_errors_are_messages)

@@ -147,3 +147,32 @@ Test(leaks, garbage_only_roots_are_uncollectable)
     hd_leaks_free(l);
     hd_dump_free(d);
 }
+
+/* Sites at one place (the same line reached by two call stacks, §5.1) are one row, as
+ * tracemalloc's statistics('lineno'); a site at another line of the file is its own. */
+Test(leaks, sites_at_one_place_count_together)
+{
+    static const char text[] =
+        "{\"format\":\"heapdump\",\"version\":1,\"types\":[{\"id\":0,\"name\":\"str\"}],"
+        "\"frames\":[{\"id\":0,\"file\":\"a.py\",\"line\":3},{\"id\":1,\"file\":\"b.py\",\"line\":7},"
+        "{\"id\":2,\"file\":\"c.py\",\"line\":9}],"
+        "\"stacks\":[{\"id\":0,\"frame\":1},{\"id\":1,\"frame\":0,\"parent\":0},"
+        "{\"id\":2,\"frame\":2},{\"id\":3,\"frame\":0,\"parent\":2}],"
+        "\"sites\":[{\"id\":5,\"file\":\"a.py\",\"line\":3,\"stack\":1},"
+        "{\"id\":6,\"file\":\"a.py\",\"line\":4},{\"id\":7,\"file\":\"a.py\",\"line\":3,\"stack\":3}],"
+        "\"objects\":[{\"id\":1,\"type\":0,\"size\":50,\"site\":5},{\"id\":2,\"type\":0,\"size\":60,\"site\":7},"
+        "{\"id\":3,\"type\":0,\"size\":70,\"site\":7},{\"id\":4,\"type\":0,\"size\":500,\"site\":6},"
+        "{\"id\":5,\"type\":0,\"size\":1}]}";
+    hd_dump *d = NULL;
+    cr_assert_eq(hd_load_buffer(text, sizeof text - 1, "t", NULL, &d, NULL), HD_OK);
+    hd_site_stat st[4];
+    cr_assert_eq(hd_stats_by_site(d, HD_SORT_COUNT, st), 3);
+    cr_assert_eq(st[0].count, 3, "a.py:3 by two stacks");
+    cr_assert_eq(st[0].size, 180);
+    cr_assert_str_eq(hd_site_file(d, st[0].site), "a.py");
+    cr_assert_eq(hd_site_line(d, st[0].site), 3);
+    cr_assert_eq(st[1].count, 1);
+    cr_assert_eq(hd_site_line(d, st[1].site), 4);
+    cr_assert_eq(st[2].site, HD_NONE);
+    hd_dump_free(d);
+}

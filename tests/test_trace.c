@@ -86,6 +86,68 @@ HEAP_TEST(objects_made_inside_a_call_belong_to_its_site)
     hm_class_free(Normal);
 }
 
+/* Objects made on the side by a call are charged to that call's line, not to the last
+ * constructor's: the key string of hm_dict_set_str, an attribute's interned name, gc.garbage. */
+static hm_object *dict_key(const hm_object *dict, const char *text)
+{
+    size_t pos = 0;
+    hm_object *k, *v;
+    while (hm_dict_next(dict, &pos, &k, &v))
+        if (strcmp(hm_str_data(k), text) == 0)
+            return k;
+    cr_assert_fail("no key '%s'", text);
+    return NULL;
+}
+
+static void assert_site(const hm_object *o, int line)
+{
+    hm_site s;
+    cr_assert_eq(hm_trace_site_of(o, &s), HM_OK);
+    cr_assert_str_eq(s.file, __FILE__);
+    cr_assert_eq(s.line, line);
+    cr_assert_str_eq(s.function, "objects_made_on_the_side_belong_to_the_call_that_made_them_body");
+}
+
+HEAP_TEST(objects_made_on_the_side_belong_to_the_call_that_made_them)
+{
+    hm_type *Point = hm_class_new(&(hm_class_spec){.name = "Point"});
+    hm_trace_start(h);
+    int made = __LINE__ + 1;
+    hm_object *d = hm_dict_new(h), *v = hm_int_new(h, 1000), *p = hm_instance_new(h, Point);
+    int set_key = __LINE__ + 1;
+    cr_assert_eq(hm_dict_set_str(d, "a key made by the call", v), HM_OK);
+    int set_attr = __LINE__ + 1;
+    cr_assert_eq(hm_instance_set(p, "attribute_named_only_here", v), HM_OK);
+    assert_site(d, made);
+    assert_site(dict_key(d, "a key made by the call"), set_key);
+    assert_site(dict_key(hm_instance_dict(p), "attribute_named_only_here"), set_attr);
+
+    /* gc.garbage's list, made by the first hm_gc_garbage. */
+    int garbage_line = __LINE__ + 1;
+    hm_object *garbage = hm_gc_garbage(h);
+    assert_site(garbage, garbage_line);
+
+    /* By the statistics too: one entry per line, one object each. */
+    hm_trace_stats st;
+    cr_assert_eq(hm_trace_statistics(h, HM_TRACE_LINENO, &st), HM_OK);
+    int lines[] = {set_key, set_attr, garbage_line};
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+        size_t count = 0;
+        for (size_t k = 0; k < st.n; k++)
+            if (st.items[k].site.line == lines[i] && strcmp(st.items[k].site.file, __FILE__) == 0)
+                count += st.items[k].count;
+        cr_assert_eq(count, 1, "line %d", lines[i]);
+    }
+    hm_trace_stats_free(&st);
+    hm_decref(garbage);
+    hm_decref(d);
+    hm_decref(v);
+    hm_decref(p);
+    heap_test_finish();
+    h = hm_heap_new();
+    hm_class_free(Point);
+}
+
 static int site_line(const hm_object *o)
 {
     hm_site s;

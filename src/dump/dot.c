@@ -5,6 +5,7 @@
  * string, start an escape Graphviz interprets (\N, \n, \l, entities) or add an attribute.
  */
 #include "analysis.h"
+#include "dot_palette.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -109,26 +110,43 @@ static void put_node_name(FILE *out, const hd_dump *d, const hd_graph *g, uint32
         fprintf(out, "o%" PRIu64, hd_object_id(d, g->nodes[n].object));
 }
 
-/* objgraph's _gradient: start colour at depth 0, end colour at max_depth, HSV. */
-static double gradient(double from, double to, uint32_t depth, uint32_t max_depth)
+const hd_dot_palette hd_dot_colors = {
+    .background = "#ffffff",
+    .fill = {
+        [HD_DOT_FILL_OBJECT] = {"#ffffff", "#f0f0f0", "#e0e0e0", "#d0d0d0", "#c4c4c4"},
+        [HD_DOT_FILL_ROOT] = {"#e2f5da", "#d4edc8", "#c6e5b6", "#b8dda4", "#aad592"},
+        [HD_DOT_FILL_HIGHLIGHT] = {"#ffe0e0", "#fdd4d4", "#fbc8c8", "#f9bcbc", "#f7b0b0"},
+        [HD_DOT_FILL_MORE] = {"#fff4cc", "#fcecb8", "#f9e4a4", "#f6dc90", "#f3d47c"},
+    },
+    .text = {[HD_DOT_TEXT_PLAIN] = "#000000", [HD_DOT_TEXT_START] = "#a00000"},
+    .cycle_edge = "#a00000",
+    .finalizer_border = "#e07000",
+};
+
+/* objgraph's gradient in steps: shade 0 at depth 0, the last shade at max_depth and beyond. */
+static const char *fill_of(enum hd_dot_fill fill, uint32_t depth, uint32_t max_depth)
 {
-    double f = max_depth ? (double)depth / (double)max_depth : 0.0;
-    if (f > 1.0)
-        f = 1.0;
-    return from * (1.0 - f) + to * f;
+    uint64_t shade = HD_DOT_SHADES - 1;
+    if (max_depth && depth < max_depth)
+        shade = ((uint64_t)depth * (HD_DOT_SHADES - 1) + max_depth / 2) / max_depth;
+    else if (!max_depth)
+        shade = 0;
+    return hd_dot_colors.fill[fill][shade];
 }
 
-static void put_node(FILE *out, const hd_dump *d, const hd_graph *g, uint32_t n)
+/* ordered: the node's element edges must be drawn in the order written (Graphviz's
+ * ordering=out, per node: on a whole graph it tangles the edges that close cycles). */
+static void put_node(FILE *out, const hd_dump *d, const hd_graph *g, uint32_t n, int ordered)
 {
     const hd_graph_node *node = &g->nodes[n];
-    double h = 0.0, s = 0.0, v = gradient(1.0, 0.3, node->depth, g->max_depth);
+    enum hd_dot_fill fill = HD_DOT_FILL_OBJECT;
     fputs("  ", out);
     put_node_name(out, d, g, n);
     fputs(" [label=\"", out);
     if (node->object == HD_NONE) {
         fprintf(out, "%" PRIu32 " more %s%s\"", node->more,
                 g->direction == HD_GRAPH_REFERENTS ? "reference" : "referrer", node->more == 1 ? "" : "s");
-        s = 1.0;
+        fill = HD_DOT_FILL_MORE;
     } else {
         uint32_t o = node->object;
         put_text(out, hd_type_name(d, hd_object_type(d, o)));
@@ -152,40 +170,131 @@ static void put_node(FILE *out, const hd_dump *d, const hd_graph *g, uint32_t n)
         if (node->flags & HD_GNODE_FINALIZER)
             fputs(node->flags & HD_GNODE_LEGACY_FINALIZER ? "\\nlegacy finalizer" : "\\nfinalizer", out);
         fputc('"', out);
-        if (node->flags & HD_GNODE_HIGHLIGHT)
-            s = gradient(1.0, 0.0, node->depth, g->max_depth);
-        if (node->flags & HD_GNODE_ROOT) { /* objgraph paints modules green; paler, for the red text */
-            h = 0.3;
-            s = 0.45;
-        }
+        if (node->flags & HD_GNODE_ROOT)
+            fill = HD_DOT_FILL_ROOT;
+        else if (node->flags & HD_GNODE_HIGHLIGHT)
+            fill = HD_DOT_FILL_HIGHLIGHT;
     }
-    fprintf(out, ", fillcolor=\"%.3f,%.3f,%.3f\"", h, s, v);
+    fprintf(out, ", fillcolor=\"%s\"", fill_of(fill, node->depth, g->max_depth));
     if (node->flags & HD_GNODE_START)
-        fputs(", fontcolor=red", out);
+        fprintf(out, ", fontcolor=\"%s\"", hd_dot_colors.text[HD_DOT_TEXT_START]);
     if (node->flags & HD_GNODE_ROOT)
         fputs(", peripheries=2", out);
     if (node->flags & HD_GNODE_FINALIZER)
-        fputs(", color=darkorange, penwidth=2", out);
+        fprintf(out, ", color=\"%s\", penwidth=2", hd_dot_colors.finalizer_border);
+    if (ordered)
+        fputs(", ordering=out", out);
     fputs("];\n", out);
 }
 
-static void put_edge(FILE *out, const hd_dump *d, const hd_graph *g, const hd_graph_edge *e)
+/* --- edges: array elements in index order, parallel edges as one ----------------------------- */
+
+/* An element index ("3" or "[3]"): 1 and *index set, else 0. */
+static int element_index(const char *name, uint64_t *index)
 {
+    const char *p = name[0] == '[' ? name + 1 : name;
+    size_t digits = strspn(p, "0123456789");
+    if (!digits || digits > 19 || strcmp(p + digits, name[0] == '[' ? "]" : ""))
+        return 0;
+    *index = strtoull(p, NULL, 10);
+    return 1;
+}
+
+/* A sort key: edges compare by from, to, key, then pos. */
+typedef struct edge_key {
+    uint32_t from, to;
+    uint64_t key;
+    uint32_t pos;
+} edge_key;
+
+static int edge_key_cmp(const void *a, const void *b)
+{
+    const edge_key *x = a, *y = b;
+    if (x->from != y->from)
+        return x->from < y->from ? -1 : 1;
+    if (x->to != y->to)
+        return x->to < y->to ? -1 : 1;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int same_edge(const edge_key *a, const edge_key *b)
+{
+    return a->from == b->from && a->to == b->to && a->key == b->key;
+}
+
+/* The order edges are written in: as found, except that each object's element edges ([i])
+ * trade places among themselves so that they come in index order; ordered[n] is set for the
+ * nodes that have element edges. */
+static int edge_order(const hd_dump *d, const hd_graph *g, uint32_t *order, uint8_t *ordered)
+{
+    edge_key *by_index = malloc(((size_t)g->nedges + 1) * sizeof *by_index);
+    edge_key *by_slot = malloc(((size_t)g->nedges + 1) * sizeof *by_slot);
+    if (!by_index || !by_slot) {
+        free(by_index);
+        free(by_slot);
+        return HD_ENOMEM;
+    }
+    uint32_t n = 0;
+    for (uint32_t e = 0; e < g->nedges; e++) {
+        order[e] = e;
+        const hd_graph_edge *edge = &g->edges[e];
+        uint64_t index;
+        if (edge->kind == HD_GEDGE_STRONG && element_index(hd_edge_name(d, edge->ref), &index)) {
+            by_index[n] = (edge_key){edge->from, 0, index, e};
+            by_slot[n++] = (edge_key){edge->from, 0, 0, e};
+            ordered[edge->from] = 1;
+        }
+    }
+    qsort(by_index, n, sizeof *by_index, edge_key_cmp);
+    qsort(by_slot, n, sizeof *by_slot, edge_key_cmp);
+    for (uint32_t k = 0; k < n; k++) /* both sorted by from first: the k-th belong to one node */
+        order[by_slot[k].pos] = by_index[k].pos;
+    free(by_index);
+    free(by_slot);
+    return HD_OK;
+}
+
+#define PARALLEL_SHOWN 8 /* names on one edge at most; past that the last line counts the rest */
+
+/* Strong edges joining the same two nodes (members, in written order), as one edge whose
+ * label has a line per name: drawn apart, Graphviz lays their labels over each other. */
+static void put_strong_edge(FILE *out, const hd_dump *d, const hd_graph *g, const edge_key *members,
+                            uint32_t count, const uint32_t *order)
+{
+    const hd_graph_edge *first = &g->edges[order[members[0].pos]];
+    fputs(" [label=\"", out);
+    for (uint32_t i = 0; i < count; i++) {
+        if (i)
+            fputs("\\n", out);
+        fputc(' ', out); /* a space each side: a label never runs into its neighbour's line */
+        if (i == PARALLEL_SHOWN - 1 && count > PARALLEL_SHOWN) {
+            fprintf(out, "(%" PRIu32 " more) ", count - i);
+            break;
+        }
+        put_edge_name(out, hd_edge_name(d, g->edges[order[members[i].pos]].ref));
+        fputc(' ', out);
+    }
+    fputc('"', out);
+    if (first->in_cycle)
+        fprintf(out, ", color=\"%s\", fontcolor=\"%s\"", hd_dot_colors.cycle_edge,
+                hd_dot_colors.text[HD_DOT_TEXT_START]);
+    fputc(']', out);
+}
+
+static void put_edge(FILE *out, const hd_dump *d, const hd_graph *g, const edge_key *members,
+                     uint32_t count, const uint32_t *order)
+{
+    const hd_graph_edge *e = &g->edges[order[members[0].pos]];
     fputs("  ", out);
     put_node_name(out, d, g, e->from);
     fputs(" -> ", out);
     put_node_name(out, d, g, e->to);
     switch (e->kind) {
-    case HD_GEDGE_STRONG:
-        fputs(" [label=\"", out);
-        put_edge_name(out, hd_edge_name(d, e->ref));
-        fputc('"', out);
-        if (e->in_cycle)
-            fputs(", color=red, fontcolor=red", out);
-        fputc(']', out);
-        break;
+    case HD_GEDGE_STRONG: put_strong_edge(out, d, g, members, count, order); break;
     case HD_GEDGE_WEAK:
-        fprintf(out, " [label=\"%s\", style=dashed]",
+        fprintf(out, " [label=\" %s \", style=dashed]",
                 hd_weakref_has_callback(d, (uint32_t)e->ref) ? "weak, callback" : "weak");
         break;
     default: fputs(" [style=dotted]", out); break;
@@ -193,17 +302,63 @@ static void put_edge(FILE *out, const hd_dump *d, const hd_graph *g, const hd_gr
     fputs(";\n", out);
 }
 
+/* Every edge, in edge_order, parallel strong edges merged into their first. */
+static int put_edges(FILE *out, const hd_dump *d, const hd_graph *g, const uint32_t *order)
+{
+    uint32_t *group = malloc(((size_t)g->nedges + 1) * sizeof *group);
+    edge_key *pairs = malloc(((size_t)g->nedges + 1) * sizeof *pairs);
+    int rc = group && pairs ? HD_OK : HD_ENOMEM;
+    if (rc == HD_OK) {
+        /* Sorted by (from, to, kind) and written position: a run of equal keys is one edge;
+         * a weak or "more" edge has a key of its own. */
+        for (uint32_t p = 0; p < g->nedges; p++) {
+            const hd_graph_edge *e = &g->edges[order[p]];
+            uint64_t key = e->kind == HD_GEDGE_STRONG ? (uint64_t)(e->in_cycle != 0) : 2 + (uint64_t)p;
+            pairs[p] = (edge_key){e->from, e->to, key, p};
+        }
+        qsort(pairs, g->nedges, sizeof *pairs, edge_key_cmp);
+        for (uint32_t i = 0, run = 0; i < g->nedges; i++) {
+            if (i && !same_edge(&pairs[i - 1], &pairs[i]))
+                run = i;
+            group[pairs[i].pos] = run;
+        }
+        for (uint32_t p = 0; p < g->nedges; p++) {
+            uint32_t start = group[p], end = start + 1;
+            if (pairs[start].pos != p)
+                continue; /* written with the first of its run */
+            while (end < g->nedges && group[pairs[end].pos] == start)
+                end++;
+            put_edge(out, d, g, pairs + start, end - start, order);
+        }
+    }
+    free(group);
+    free(pairs);
+    return rc;
+}
+
 int hd_dot_write(const hd_dump *d, const hd_graph *g, FILE *out)
 {
     if (!d || !g || !out)
         return HD_EINVAL;
-    fputs("digraph ObjectGraph {\n"
-          "  node [shape=box, style=filled, fillcolor=white];\n", out);
-    for (uint32_t n = 0; n < g->nnodes; n++)
-        put_node(out, d, g, n);
-    for (uint32_t i = 0; i < g->nedges; i++)
-        put_edge(out, d, g, &g->edges[i]);
+    fprintf(out,
+            "digraph ObjectGraph {\n"
+            "  graph [bgcolor=\"%s\"];\n"
+            "  node [shape=box, style=filled, fillcolor=\"%s\", fontcolor=\"%s\"];\n"
+            "  edge [fontcolor=\"%s\"];\n",
+            hd_dot_colors.background, hd_dot_colors.fill[HD_DOT_FILL_OBJECT][0],
+            hd_dot_colors.text[HD_DOT_TEXT_PLAIN], hd_dot_colors.text[HD_DOT_TEXT_PLAIN]);
+    uint32_t *order = malloc(((size_t)g->nedges + 1) * sizeof *order);
+    uint8_t *ordered = calloc((size_t)g->nnodes + 1, 1);
+    int rc = order && ordered ? edge_order(d, g, order, ordered) : HD_ENOMEM;
+    for (uint32_t n = 0; n < g->nnodes && !rc; n++)
+        put_node(out, d, g, n, ordered[n]);
+    if (!rc)
+        rc = put_edges(out, d, g, order);
     fputs("}\n", out);
+    free(order);
+    free(ordered);
+    if (rc)
+        return rc;
     return ferror(out) ? HD_EIO : HD_OK;
 }
 

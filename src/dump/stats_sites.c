@@ -20,6 +20,20 @@ static int by_measure(uint64_t ca, uint64_t sa, uint64_t cb, uint64_t sb, enum h
     return ka != kb ? (ka > kb ? -1 : 1) : 0;
 }
 
+/* Where a site is: file, line, function (HD_NONE, "no site", last). */
+static int compare_places(const hd_dump *d, uint32_t a, uint32_t b)
+{
+    if (a == HD_NONE || b == HD_NONE)
+        return (a == HD_NONE) - (b == HD_NONE);
+    int r = strcmp(hd_site_file(d, a), hd_site_file(d, b));
+    if (r)
+        return r;
+    uint32_t la = hd_site_line(d, a), lb = hd_site_line(d, b);
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    return strcmp(hd_site_function(d, a), hd_site_function(d, b));
+}
+
 static int compare_sites(const void *pa, const void *pb, void *pc)
 {
     const hd_site_stat *a = pa, *b = pb;
@@ -27,16 +41,17 @@ static int compare_sites(const void *pa, const void *pb, void *pc)
     int r = by_measure(a->count, a->size, b->count, b->size, c->by);
     if (r)
         return r;
-    if (a->site == HD_NONE || b->site == HD_NONE)
-        return (a->site == HD_NONE) - (b->site == HD_NONE);
-    if ((r = strcmp(hd_site_file(c->d, a->site), hd_site_file(c->d, b->site))))
-        return r;
-    uint32_t la = hd_site_line(c->d, a->site), lb = hd_site_line(c->d, b->site);
-    if (la != lb)
-        return la < lb ? -1 : 1;
-    if ((r = strcmp(hd_site_function(c->d, a->site), hd_site_function(c->d, b->site))))
+    if ((r = compare_places(c->d, a->site, b->site)))
         return r;
     return (a->site > b->site) - (a->site < b->site);
+}
+
+static int compare_sites_by_place(const void *pa, const void *pb, void *pc)
+{
+    const hd_site_stat *a = pa, *b = pb;
+    const sort_ctx *c = pc;
+    int r = compare_places(c->d, a->site, b->site);
+    return r ? r : (a->site > b->site) - (a->site < b->site);
 }
 
 uint32_t hd_stats_by_site(const hd_dump *d, enum hd_stat_sort sort, hd_site_stat *out)
@@ -54,9 +69,22 @@ uint32_t hd_stats_by_site(const hd_dump *d, enum hd_stat_sort sort, hd_site_stat
     for (uint32_t s = 0; s <= nsites; s++)
         if (out[s].count)
             out[k++] = out[s];
+    /* Sites at one place (a line reached by different call stacks, each its own site) count
+     * as one, as statistics('lineno') groups by the innermost frame; the first site stands
+     * for them. */
     sort_ctx ctx = {d, sort};
-    qsort_r(out, k, sizeof *out, compare_sites, &ctx);
-    return k;
+    qsort_r(out, k, sizeof *out, compare_sites_by_place, &ctx);
+    uint32_t places = 0;
+    for (uint32_t i = 0; i < k; i++) {
+        if (places && compare_places(d, out[places - 1].site, out[i].site) == 0) {
+            out[places - 1].count += out[i].count;
+            out[places - 1].size = hd__add_sat(out[places - 1].size, out[i].size);
+        } else {
+            out[places++] = out[i];
+        }
+    }
+    qsort_r(out, places, sizeof *out, compare_sites, &ctx);
+    return places;
 }
 
 static int compare_type_index(const void *pa, const void *pb)

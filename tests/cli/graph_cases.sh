@@ -132,11 +132,13 @@ done
 
 # Hostile labels: in the DOT every quote is escaped (taking the \\ and \" pairs out leaves
 # exactly the quotes that open and close strings: an even number, and only around label and
-# fillcolor values), and the text goes through Graphviz with every node drawn.
+# colour values), and the text goes through Graphviz with every node drawn.
 "$HEAPTOOL" graph "$tmp/hostile.json" --id 1 --id 4 >"$tmp/h.dot" 2>&1 &&
     sed -e 's/\\\\//g' -e 's/\\"//g' "$tmp/h.dot" >"$tmp/h.stripped" &&
     ! grep -v '^  [a-z0-9]* \(-> [a-z0-9]* \)\{0,1\}\[\(label="[^"]*"\(, [a-z]*=\("[^"]*"\|[a-z0-9.]*\)\)*\|style=dotted\)\];$' "$tmp/h.stripped" |
-        grep -v -e '^digraph ObjectGraph {$' -e '^  node \[shape=box, style=filled, fillcolor=white\];$' -e '^}$' |
+        grep -v -e '^digraph ObjectGraph {$' -e '^  graph \[bgcolor="#ffffff"\];$' -e '^}$' \
+            -e '^  node \[shape=box, style=filled, fillcolor="#ffffff", fontcolor="#000000"\];$' \
+            -e '^  edge \[fontcolor="#000000"\];$' |
         grep . && ! grep -q "$(printf '\033')" "$tmp/h.dot" && ! sed 's/"[^"]*"//g' "$tmp/h.stripped" | grep -q 'fontcolor=blue' &&
     pass || fail "hostile DOT is not well-formed"
 "$HEAPTOOL" graph "$tmp/hostile.json" --id 1 --id 4 -o "$tmp/h.svg" >/dev/null 2>&1 &&

@@ -7,9 +7,13 @@ heap, and its dumps through heaptool.
 The oracle is the interpreter itself: per-type counts of tracked objects equal those of
 gc.get_objects() taken at the same moment, and every object's references equal
 gc.get_referents(). Then the command line runs a script and heaptool reads what it wrote.
+Under tracemalloc (tracemalloc_driver.py), `heaptool stats --by site` and `diff --by site` on
+its exports equal tracemalloc's own statistics('lineno') and compare_to, taken in the same
+process at the same moment, for the lines of tracemalloc_workload.py.
 """
 import ast
 import gc
+import gzip
 import json
 import os
 import subprocess
@@ -240,6 +244,186 @@ class CommandLine(unittest.TestCase):
                               universal_newlines=True)
         self.assertEqual(proc.returncode, 2)
         self.assertIn("usage:", proc.stderr)
+
+    def exporter(self, *args, cwd=None):
+        return subprocess.run([sys.executable, EXPORTER] + list(args), cwd=cwd, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, universal_newlines=True)
+
+    def scratch(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+        return self.dir.name
+
+    def main_global(self, d, name):
+        """The object a global of the dumped __main__ names."""
+        objects = {o["id"]: o for o in d["objects"]}
+        main = [r["id"] for r in d["roots"] if r.get("name") == "__main__"][0]
+        globals_ = dict((r[1], r[0]) for r in objects[main]["refs"])["__dict__"]
+        return objects, objects[dict((r[1], r[0]) for r in objects[globals_]["refs"])[name]]
+
+    def test_a_script_needs_no_double_dash(self):
+        out = os.path.join(self.scratch(), "heap.json")
+        proc = self.exporter("-o", out, os.path.join(HERE, "cycles_script.py"), "one", "--two")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        objects, args = self.main_global(load(out), "args")
+        items = dict((r[1], objects[r[0]]["label"]) for r in args["refs"])
+        self.assertEqual(items, {"[0]": "'one'", "[1]": "'--two'"})
+
+    def test_an_unwritable_output_stops_before_the_script_runs(self):
+        tmp = self.scratch()
+        marker = os.path.join(tmp, "ran")
+        script = os.path.join(tmp, "touch.py")
+        with open(script, "w") as f:
+            f.write("open(%r, 'w').close()\n" % marker)
+        with open(os.path.join(tmp, "plain"), "w"):
+            pass
+        for out, reason in ((os.path.join(tmp, "no", "such", "dir.json"), "No such file or directory"),
+                            (tmp, "Is a directory"),
+                            (os.path.join(tmp, "plain", "x.json"), "Not a directory")):
+            proc = self.exporter("-o", out, script)
+            self.assertEqual(proc.returncode, 2)
+            self.assertEqual(proc.stderr, "heapdump_export.py: cannot write %s: %s\n" % (out, reason))
+            self.assertFalse(os.path.exists(marker), "the script ran")
+        self.assertEqual(sorted(os.listdir(tmp)), ["plain", "touch.py"], "no temporary file left")
+
+    def test_gz_output_is_gzip(self):
+        out = os.path.join(self.scratch(), "heap.json.gz")
+        proc = self.exporter("-o", out, "--", os.path.join(HERE, "cycles_script.py"))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(2), b"\x1f\x8b")
+        with gzip.open(out, "rt") as f:
+            d = json.load(f)
+        self.assertEqual(d["format"], "heapdump")
+        valid = self.heaptool("validate", out)
+        self.assertEqual(valid.returncode, 0, valid.stdout + valid.stderr)
+        self.assertIn("valid heapdump v1: %d objects" % len(d["objects"]), valid.stdout)
+
+    def test_m_runs_a_module_as_python_m_does(self):
+        tmp = self.scratch()
+        os.makedirs(os.path.join(tmp, "pkg"))
+        with open(os.path.join(tmp, "pkg", "__init__.py"), "w"):
+            pass
+        with open(os.path.join(tmp, "pkg", "tool.py"), "w") as f:
+            f.write("import sys\nfrom . import helper\nkept = helper.VALUE\n"
+                    "print(__name__, __package__, __spec__.name, __file__, sys.argv, sys.path[0])\n")
+        with open(os.path.join(tmp, "pkg", "helper.py"), "w") as f:
+            f.write("VALUE = 'relative import worked'\n")
+        python = subprocess.run([sys.executable, "-m", "pkg.tool", "a", "-b"], cwd=tmp, stdout=subprocess.PIPE,
+                                universal_newlines=True)
+        self.assertEqual(python.returncode, 0)
+        out = os.path.join(tmp, "heap.json")
+        proc = self.exporter("-o", out, "-m", "pkg.tool", "a", "-b", cwd=tmp)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, python.stdout)
+        objects, kept = self.main_global(load(out), "kept")
+        self.assertEqual(kept["label"], "'relative import worked'")
+        missing = self.exporter("-o", out, "-m", "no_such_module_here", cwd=tmp)
+        self.assertEqual(missing.returncode, 2)
+        self.assertIn("cannot run module 'no_such_module_here': No module named", missing.stderr)
+
+    def test_the_traceback_is_the_scripts_own(self):
+        tmp = self.scratch()
+        script = os.path.join(tmp, "fails.py")
+        with open(script, "w") as f:
+            f.write("def inner(x):\n    return 1 / x\n\n\ninner(0)\n")
+        python = subprocess.run([sys.executable, script], stderr=subprocess.PIPE, universal_newlines=True)
+        self.assertEqual(python.returncode, 1)
+        proc = self.exporter("-o", os.path.join(tmp, "heap.json"), script)
+        self.assertEqual(proc.returncode, 1)
+        shown, wrote = proc.stderr.rsplit("heapdump_export.py: wrote ", 1)
+        self.assertEqual(shown, python.stderr)
+        self.assertNotIn("heapdump_export", shown)
+
+    def test_nested_classes_keep_their_qualname(self):
+        tmp = self.scratch()
+        script = os.path.join(tmp, "nested.py")
+        with open(script, "w") as f:
+            f.write("class Outer:\n    class Inner:\n        pass\n\n\ndef make():\n"
+                    "    class Local:\n        pass\n    return Local()\n\n\n"
+                    "kept = [Outer.Inner(), make()]\n")
+        out = os.path.join(tmp, "heap.json")
+        self.assertEqual(self.exporter("-o", out, script).returncode, 0)
+        names = {t["name"] for t in load(out)["types"]}
+        self.assertIn("__main__.Outer.Inner", names)
+        self.assertIn("__main__.make.<locals>.Local", names)
+
+
+class Tracemalloc(unittest.TestCase):
+    """The export's sites against tracemalloc's own figures: tracemalloc_driver.py takes a
+    snapshot and an export at the same moment, twice, in one process run under -X tracemalloc,
+    and heaptool's figures for the workload's lines must equal tracemalloc's exactly. What may
+    differ in general is kept out of the workload: blocks that are no object (a list's item
+    array, a dict's tables, objects kept in a free list), objects the export does not hold (no
+    container gc lists refers to them), sizes where sys.getsizeof is not the block's (a list or
+    dict counts its separate arrays; an int's block may hold a digit more than its value needs),
+    and on CPython 3.11 instances with inline attributes, whose block get_object_traceback()
+    does not find, so they have no site."""
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory()
+        proc = subprocess.run([sys.executable, "-S", "-X", "tracemalloc=25", os.path.join(HERE, "tracemalloc_driver.py"),
+                               cls.dir.name], stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        if proc.returncode:
+            raise AssertionError("tracemalloc_driver.py failed:\n" + proc.stderr)
+        cls.old, cls.new = os.path.join(cls.dir.name, "old.json"), os.path.join(cls.dir.name, "new.json")
+        cls.figures = load(os.path.join(cls.dir.name, "figures.json"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dir.cleanup()
+
+    def heaptool_json(self, *args):
+        proc = subprocess.run([HEAPTOOL] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              universal_newlines=True)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return json.loads(proc.stdout)
+
+    def workload_rows(self, rows):
+        f = self.figures
+        return [r for r in rows if r["site"] and r["site"]["file"] == f["file"] and r["site"]["line"] in f["lines"]]
+
+    def test_stats_by_site_equals_statistics_lineno(self):
+        want = {line: (count, size) for line, count, size in self.figures["statistics"]}
+        self.assertEqual(len(want), 5, "build()'s four lines that keep objects, and its return")
+        rows = self.heaptool_json("stats", "--by", "site", "--json", "-n", "0", self.old)["by_site"]
+        got = {r["site"]["line"]: (r["count"], r["size"]) for r in self.workload_rows(rows)}
+        self.assertEqual(got, want)
+
+    def test_diff_by_site_equals_compare_to(self):
+        compare_to = self.figures["compare_to"]
+        self.assertEqual(len(compare_to), 7, "build()'s five lines and grow()'s two")
+        # diff lists the lines that changed; compare_to lists every line, unchanged ones too.
+        want = {line: (count, count_diff, size, size_diff)
+                for line, count, count_diff, size, size_diff in compare_to if count_diff or size_diff}
+        self.assertEqual(len(want), 6, "the words' line is unchanged")
+        rows = self.heaptool_json("diff", "--by", "site", "--json", self.old, self.new)["rows"]
+        got = {r["site"]["line"]: (r["count_new"], r["count_delta"], r["size_new"], r["size_delta"])
+               for r in self.workload_rows(rows) if r["count_delta"] or r["size_delta"]}
+        self.assertEqual(got, want)
+        # And the new dump by itself, every line with objects left.
+        want = {line: (count, size) for line, count, _, size, _ in compare_to if count}
+        rows = self.heaptool_json("stats", "--by", "site", "--json", "-n", "0", self.new)["by_site"]
+        self.assertEqual({r["site"]["line"]: (r["count"], r["size"]) for r in self.workload_rows(rows)}, want)
+
+    def test_a_sites_stack_is_the_whole_traceback(self):
+        d = load(self.old)
+        frames = {f["id"]: [f["file"], f["line"]] for f in d["frames"]}
+        stacks = {s["id"]: s for s in d["stacks"]}
+        sites = {s["id"]: s for s in d["sites"]}
+        site = sites[[o for o in d["objects"] if o["id"] == self.figures["point"]][0]["site"]]
+        node, walked = site["stack"], []
+        while node is not None:
+            walked.append(frames[stacks[node]["frame"]])
+            node = stacks[node].get("parent")
+        self.assertEqual(walked, self.figures["traceback"])  # innermost frame first
+        self.assertEqual([site["file"], site["line"]], walked[0])
+        self.assertGreaterEqual(len(walked), 4, "the generator's, build()'s, main()'s and the module's")
+        valid = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "schema_check.py"), self.old],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+        self.assertEqual(valid.returncode, 0, valid.stdout)
 
 
 class Source(unittest.TestCase):
