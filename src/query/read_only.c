@@ -66,10 +66,10 @@ static int authorize(void *user, int action, const char *a, const char *b, const
     default: break;
     }
     /* CREATE and DROP first ask to write the schema table: name them, not that write. */
-    bool schema_write = (action == SQLITE_INSERT || action == SQLITE_DELETE) && a &&
-                        !strncmp(a, "sqlite_", 7);
-    if (!*refused && !schema_write)
-        *refused = action_name(action);
+    bool schema = a && !strncmp(a, "sqlite_", 7);
+    if (!*refused)
+        *refused = schema && action == SQLITE_INSERT ? "CREATE"
+                 : schema && action == SQLITE_DELETE ? "DROP" : action_name(action);
     return SQLITE_DENY;
 }
 
