@@ -145,6 +145,7 @@ check-tests: all $(TESTS) $(REPLAYS)
 	  tests/fuzz/replay.sh $(BUILD)/fuzz/replay_$$f tests/fuzz/regressions/$$f tests/fuzz/seeds/$$f; done
 	@HEAPTOOL=$(HEAPTOOL) BUILD=$(BUILD) tests/cli/run.sh
 	@echo "== tests/python/test_heapdump_export.py" && HEAPTOOL=$(HEAPTOOL) python3 tests/python/test_heapdump_export.py
+	@echo "== tests/python/test_query.py" && HEAPTOOL=$(HEAPTOOL) python3 tests/python/test_query.py
 	@echo "== tests/readme_examples.py" && CC="$(CC)" BUILD=$(BUILD) LDLIBS="$(LDLIBS_ALL)" HEAPTOOL=$(HEAPTOOL) \
 	  python3 tests/readme_examples.py
 

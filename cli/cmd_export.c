@@ -51,7 +51,7 @@ static int export_main(int argc, char **argv)
     const char *output = NULL, *name = NULL;
     enum hq_export_format format = HQ_EXPORT_SQLITE;
     options_begin();
-    for (int c; (c = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1;) {
+    for (int c; (c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1;) {
         switch (c) {
         case 'o': output = optarg; break;
         case 'F':

@@ -95,7 +95,7 @@ static int query_main(int argc, char **argv)
     query_session s = {.format = QUERY_TABLE};
     const char *file = NULL;
     options_begin();
-    for (int c; (c = getopt_long(argc, argv, "+f:h", longopts, NULL)) != -1;) {
+    for (int c; (c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1;) {
         switch (c) {
         case 'f': file = optarg; break;
         case 'j': s.format = QUERY_JSON; break;

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int fail(char *msg, size_t len, int rc, const char *fmt, ...)
@@ -149,7 +150,11 @@ int hq_export(hq_db *q, enum hq_export_format format, const char *path, char *ms
     } else {
         made = mkdtemp(tmp) != NULL;
     }
-    if (!made) {
+    if (made) { /* mkstemp and mkdtemp make them private: give them what creating them would */
+        mode_t mask = umask(0);
+        umask(mask);
+        chmod(tmp, (format == HQ_EXPORT_SQLITE ? 0666 : 0777) & ~mask);
+    } else {
         int rc = fail(msg, len, SQLITE_CANTOPEN, "cannot create '%s': %s", tmp, strerror(errno));
         sqlite3_free(tmp);
         return rc;
