@@ -146,6 +146,7 @@ check-tests: all $(TESTS) $(REPLAYS)
 	@HEAPTOOL=$(HEAPTOOL) BUILD=$(BUILD) tests/cli/run.sh
 	@echo "== tests/python/test_heapdump_export.py" && HEAPTOOL=$(HEAPTOOL) python3 tests/python/test_heapdump_export.py
 	@echo "== tests/python/test_query.py" && HEAPTOOL=$(HEAPTOOL) python3 tests/python/test_query.py
+	@echo "== tests/duckdb/run.sh" && HEAPTOOL=$(HEAPTOOL) tests/duckdb/run.sh
 	@echo "== tests/readme_examples.py" && CC="$(CC)" BUILD=$(BUILD) LDLIBS="$(LDLIBS_ALL)" HEAPTOOL=$(HEAPTOOL) \
 	  python3 tests/readme_examples.py
 
