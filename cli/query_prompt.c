@@ -75,25 +75,26 @@ static bool append(char **buf, const char *line)
 
 int query_prompt(query_session *s)
 {
-    char *hist = history_path(), *pending = NULL;
+    char *hist = history_path(), *pending = NULL, *line;
+    bool quit = false;
     using_history();
     if (hist)
         read_history(hist);
     puts("heaptool query: SQL ending with ';', .help for more, Ctrl-D to leave");
-    for (char *line; (line = readline(pending ? "     ...> " : "heaptool> ")) != NULL; free(line)) {
+    while ((line = readline(pending ? "     ...> " : "heaptool> ")) != NULL) {
         if (!pending && line[0] == '.') {
             add_history(line);
-            if (!dot_command(line)) {
-                free(line);
+            quit = !dot_command(line);
+            free(line);
+            if (quit)
                 break;
-            }
             continue;
         }
-        if (!pending && !line[strspn(line, " \t")])
-            continue;
-        if (!append(&pending, line))
+        bool blank = !pending && !line[strspn(line, " \t")], ok = blank || append(&pending, line);
+        free(line);
+        if (!ok)
             break;
-        if (!sqlite3_complete(pending))
+        if (blank || !sqlite3_complete(pending))
             continue;
         add_history(pending);
         query_run_text(s, "prompt", pending); /* errors are printed; the prompt goes on */
@@ -101,7 +102,8 @@ int query_prompt(query_session *s)
         free(pending);
         pending = NULL;
     }
-    putchar('\n');
+    if (!quit)
+        putchar('\n'); /* Ctrl-D left the cursor after the prompt */
     if (hist)
         write_history(hist);
     free(hist);

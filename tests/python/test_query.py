@@ -14,11 +14,15 @@ import csv
 import io
 import json
 import os
+import pty
 import random
+import select
+import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -434,6 +438,53 @@ class QueryTest(unittest.TestCase):
                      check=False)
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"longer than --timeout 0.3 s", r.stderr)
+
+    def test_interactive_prompt(self):
+        """On a terminal: statements over several lines, dot commands, an error that does not
+        end the session, Ctrl-C stopping a runaway statement, history kept in a file."""
+        history = os.path.join(self.tmp.name, "history")
+        master, slave = pty.openpty()
+        env = dict(os.environ, HEAPTOOL_HISTORY=history, TERM="dumb")
+        p = subprocess.Popen([HEAPTOOL, "query", os.path.join(ROOT, "samples", "dumps", "cycle.json")],
+                             stdin=slave, stdout=slave, stderr=slave, env=env)
+        os.close(slave)
+        out = bytearray()
+
+        def read_for(seconds):
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                if select.select([master], [], [], 0.05)[0]:
+                    try:
+                        out.extend(os.read(master, 65536))
+                    except OSError:
+                        return
+
+        def wait_for(text, seconds=10):
+            end = time.monotonic() + seconds
+            while text not in out and time.monotonic() < end:
+                read_for(0.05)
+            self.assertIn(text, out)
+
+        wait_for(b"heaptool> ")
+        for line, shows in [(b".tables\n", b"objects  refs  types  sites  roots  weakrefs"),
+                            (b"SELECT count(*) AS n\n", b"...> "), (b"  FROM objects;\n", b" n\r\n15\r\n"),
+                            (b"SELECT nope;\n", b"prompt:1:8: no such column: nope"),
+                            (b".schema roots\n", b"CREATE TABLE roots(id INTEGER, kind TEXT, name TEXT);")]:
+            os.write(master, line)
+            wait_for(shows)
+        os.write(master, b"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT max(i) FROM n;\n")
+        read_for(0.5)
+        p.send_signal(signal.SIGINT)
+        wait_for(b"interrupted")
+        os.write(master, b"SELECT 6 * 7 AS answer;\n")
+        wait_for(b"42")
+        os.write(master, b".quit\n")
+        self.assertEqual(p.wait(timeout=10), 0)
+        os.close(master)
+        with open(history, encoding="utf-8") as f:
+            saved = f.read()
+        self.assertIn("SELECT\\040count(*)\\040AS\\040n", saved)
+        self.assertIn("answer", saved)
 
     def test_exports_hold_the_same_tables(self):
         for k, (path, o) in enumerate(self.each()):
