@@ -15,10 +15,10 @@ static int path_filter(hq_cursor *cur, int how, sqlite3_value *v)
     if (o == HD_NONE)
         return SQLITE_OK;
     hd_path *path = NULL;
-    /* One search that stops at the object is quicker than the whole forest, unless some
-     * earlier statement already built it. */
-    int rc = c->reach ? hd_path_from_reach(c->d, c->reach, o, &path) : hd_path_find(c->d, o, &path);
-    if (rc != HD_OK)
+    /* The whole breadth-first forest costs about one search (a search for a far object sees
+     * most of the heap), and then every path is a walk up it. */
+    const hd_reach *reach = hq_reach(c);
+    if (!reach || hd_path_from_reach(c->d, reach, o, &path) != HD_OK)
         return hq_out_of_memory(cur);
     cur->data = path;
     cur->free_data = free_path;

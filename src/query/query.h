@@ -44,7 +44,6 @@ const hq_table_info *hq_table_at(size_t i);
 int hq_write_csv(sqlite3_stmt *st, FILE *out, int header);
 int hq_write_jsonl(sqlite3_stmt *st, FILE *out);            /* one object per line */
 int hq_write_json_array(sqlite3_stmt *st, FILE *out);       /* one array of objects */
-void hq_write_json_string(FILE *out, const unsigned char *s, size_t len);
 
 /* "1.5 KiB", "312 B" (as heaptool prints sizes), into buf of at least 16 bytes. */
 const char *hq_human_size(sqlite3_int64 bytes, char *buf);
