@@ -53,6 +53,8 @@ static void write_json_string(FILE *out, const unsigned char *s, size_t len)
             fputs_unlocked("\\r", out);
         } else if (ch < 0x20 || ch == 0x7f) {
             fprintf(out, "\\u%04x", ch);
+        } else if (n == 2 && ch == 0xC2 && s[i + 1] < 0xA0) { /* C1 controls: escaped as C0 */
+            fprintf(out, "\\u%04x", s[i + 1]);
         } else if (!n) {
             fprintf(out, "\\\\x%02x", ch); /* not UTF-8: the four characters \xNN */
             n = 1;
