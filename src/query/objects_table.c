@@ -20,13 +20,14 @@ static int objects_of_types(hq_cursor *cur, int col, sqlite3_value *v)
     if (!hq_objects_by_type(c))
         return hq_out_of_memory(cur);
     const char *name = col == TYPE ? (const char *)sqlite3_value_text(v) : NULL;
-    bool numeric = col == TYPE_ID && sqlite3_value_numeric_type(v) == SQLITE_INTEGER;
+    sqlite3_int64 id = 0;
+    bool numeric = col == TYPE_ID && hq_value_int(v, &id);
     uint32_t nt = hd_type_count(c->d);
     uint64_t n = 0;
     for (int pass = 0; pass < 2; pass++) {
         for (uint32_t t = 0; t < nt; t++) {
             bool match = name ? !strcmp(hd_type_name(c->d, t), name)
-                              : numeric && hq_id(hd_type_id(c->d, t)) == sqlite3_value_int64(v);
+                              : numeric && hq_id(hd_type_id(c->d, t)) == id;
             if (!match)
                 continue;
             for (uint32_t i = c->type_offsets[t]; i < c->type_offsets[t + 1]; i++) {

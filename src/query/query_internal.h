@@ -89,6 +89,9 @@ extern const hq_table hq_referrers_function, hq_referents_function, hq_path_func
 int hq_table_register(sqlite3 *db, const hq_table *t, hq_context *c);
 /* Gives the cursor a list of n rows (taking ownership of rows, a malloc'd array). */
 void hq_cursor_list(hq_cursor *cur, uint64_t *rows, uint64_t n);
+/* A constraint value as an integer, as SQLite would compare it with an integer column: false
+ * when it equals none (text that is not a number, a fraction, NULL). */
+bool hq_value_int(sqlite3_value *v, sqlite3_int64 *out);
 /* The object index a constraint value names by id, or HD_NONE (no such object, not an integer). */
 uint32_t hq_value_object(const hd_dump *d, sqlite3_value *v);
 /* An id as SQLite stores it: ids past 2^63 - 1 wrap to negative numbers. */

@@ -12,10 +12,11 @@ static int sites_filter(hq_cursor *cur, int how, sqlite3_value *v)
     (void)how;
     const hd_dump *d = cur->ctx->d;
     uint32_t ns = hd_site_count(d);
-    if (sqlite3_value_numeric_type(v) != SQLITE_INTEGER)
+    sqlite3_int64 id;
+    if (!hq_value_int(v, &id))
         return SQLITE_OK;
     for (uint32_t s = 0; s < ns; s++)
-        if (hq_id(hd_site_id(d, s)) == sqlite3_value_int64(v)) {
+        if (hq_id(hd_site_id(d, s)) == id) {
             cur->row = s;
             cur->end = s + 1;
             break;

@@ -191,11 +191,24 @@ int hq_table_register(sqlite3 *db, const hq_table *t, hq_context *c)
     return sqlite3_create_module_v2(db, t->name, &table_module, b, free);
 }
 
+bool hq_value_int(sqlite3_value *v, sqlite3_int64 *out)
+{
+    int type = sqlite3_value_numeric_type(v); /* '42' counts, as SQLite compares it */
+    if (type == SQLITE_INTEGER) {
+        *out = sqlite3_value_int64(v);
+        return true;
+    }
+    double x = sqlite3_value_double(v); /* 42.0 = 42 in SQLite */
+    if (type != SQLITE_FLOAT || !(x >= -9223372036854775808.0 && x < 9223372036854775808.0))
+        return false;
+    *out = (sqlite3_int64)x;
+    return (double)*out == x;
+}
+
 uint32_t hq_value_object(const hd_dump *d, sqlite3_value *v)
 {
-    if (sqlite3_value_numeric_type(v) != SQLITE_INTEGER)
-        return HD_NONE;
-    return hd_object_find(d, (uint64_t)sqlite3_value_int64(v));
+    sqlite3_int64 id;
+    return hq_value_int(v, &id) ? hd_object_find(d, (uint64_t)id) : HD_NONE;
 }
 
 void hq_result_text(sqlite3_context *out, const char *s)

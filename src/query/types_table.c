@@ -13,10 +13,11 @@ static int types_filter(hq_cursor *cur, int how, sqlite3_value *v)
     (void)how;
     const hd_dump *d = cur->ctx->d;
     uint32_t nt = hd_type_count(d);
-    if (sqlite3_value_numeric_type(v) != SQLITE_INTEGER)
+    sqlite3_int64 id;
+    if (!hq_value_int(v, &id))
         return SQLITE_OK;
     for (uint32_t t = 0; t < nt; t++) /* types are few: a look through them is a lookup */
-        if (hq_id(hd_type_id(d, t)) == sqlite3_value_int64(v)) {
+        if (hq_id(hd_type_id(d, t)) == id) {
             cur->row = t;
             cur->end = t + 1;
             break;

@@ -337,6 +337,11 @@ class QueryTest(unittest.TestCase):
             self.assertEqual(heaptool("query", "--csv", path, sql).stdout,
                              heaptool("query", "--csv", path, "; ".join(
                                  f"SELECT * FROM objects WHERE id + 0 = {i}" for i in ids)).stdout)
+            # A value SQLite finds equal to an INTEGER column's id finds the object: 42.0, '42'.
+            scan = heaptool("query", "--csv", path, "; ".join(f"SELECT id FROM objects WHERE id + 0 = {i}" for i in ids))
+            for form in ("{}.0", "'{}'", "'{}.0'"):
+                sql = "; ".join("SELECT id FROM objects WHERE id = " + form.format(i) for i in ids)
+                self.assertEqual(heaptool("query", "--csv", path, sql).stdout, scan.stdout)
             for name in {t["name"] for t in o.doc["types"]} | {"nope"}:
                 got = query(path, f"SELECT id FROM objects WHERE type = '{name}'")
                 self.assertEqual(sorted(r["id"] for r in got),
