@@ -11,9 +11,12 @@ SANITIZE ?=
 BUILD    := build$(if $(SANITIZE),-san)
 
 PKGS     := libcjson libgvc zlib
+# heaptool query and export (src/query/): SQLite, and libedit for the interactive prompt.
+QUERY_PKGS := sqlite3 libedit
 # Recursive (=) on purpose: pkg-config runs when a recipe needs the flags, i.e. after `deps`.
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(QUERY_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+QUERY_LIBS = $(shell pkg-config --libs $(QUERY_PKGS) 2>/dev/null)
 CRIT_CFLAGS = $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS   = $(shell pkg-config --libs criterion 2>/dev/null)
 
@@ -35,13 +38,15 @@ DUMP_SRC    := $(wildcard src/dump/*.c)
 RUNTIME_SRC := $(wildcard src/runtime/*.c)
 CLI_SRC     := $(wildcard cli/*.c)
 RECORD_SRC  := $(wildcard src/record/*.c)
+QUERY_SRC   := $(wildcard src/query/*.c)
 TEST_SRC    := $(wildcard tests/test_*.c)
 SAMPLE_SRC  := $(wildcard samples/programs/*.c)
 BENCH_SRC   := $(wildcard tests/bench/*.c)
 
 DUMP_OBJ    := $(DUMP_SRC:%.c=$(BUILD)/%.o)
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
-CLI_OBJ     := $(CLI_SRC:%.c=$(BUILD)/%.o)
+# The CLI links the query layer with it: libheapdump itself does not need SQLite.
+CLI_OBJ     := $(CLI_SRC:%.c=$(BUILD)/%.o) $(QUERY_SRC:%.c=$(BUILD)/%.o)
 # Every command without main(): what the CLI fuzzer links.
 CLI_CMD_OBJ := $(filter-out $(BUILD)/cli/heaptool.o,$(CLI_OBJ))
 
@@ -107,7 +112,7 @@ $(BUILD)/record-tests/%: tests/record/%.c include/heaptool_record.h
 $(BUILD)/cli/cmd_record.o: ALL_CFLAGS += -DHT_LIBDIR='"$(PREFIX)/lib"'
 
 $(HEAPTOOL): $(CLI_OBJ) $(LIBHD)
-	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(LIBHD) $(LDLIBS_ALL)
+	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(LIBHD) $(LDLIBS_ALL) $(QUERY_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBHM) $(LIBHD)
 	$(CC) $(LDSAN) -o $@ $< $(LIBHM) $(LIBHD) $(CRIT_LIBS) $(LDLIBS_ALL)
@@ -123,7 +128,7 @@ $(BUILD)/fuzz/replay_reader: $(BUILD)/tests/fuzz/fuzz_reader.o $(BUILD)/tests/fu
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL)
 $(BUILD)/fuzz/replay_cli: $(BUILD)/tests/fuzz/fuzz_cli.o $(BUILD)/tests/fuzz/replay.o $(CLI_CMD_OBJ) $(LIBHD)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL) $(QUERY_LIBS)
 
 $(BUILD)/fuzz/replay_v8: $(BUILD)/tests/fuzz/fuzz_v8.o $(BUILD)/tests/fuzz/replay.o $(LIBHD)
 	@mkdir -p $(dir $@)
@@ -169,6 +174,8 @@ check-tests: all $(TESTS) $(REPLAYS) $(RECORD_TESTS)
 	  python3 tests/record/leaks_vs_valgrind.py $(HEAPTOOL) $(RECORDER) $(BUILD)/record-tests/shapes
 	@echo "== tests/python/test_heapdump_export.py" && HEAPTOOL=$(HEAPTOOL) python3 tests/python/test_heapdump_export.py
 	@echo "== tests/install_check.sh" && BUILD=$(BUILD) SANITIZE=$(SANITIZE) CC="$(CC)" MAKE="$(MAKE)" tests/install_check.sh
+	@echo "== tests/python/test_query.py" && HEAPTOOL=$(HEAPTOOL) python3 tests/python/test_query.py
+	@echo "== tests/duckdb/run.sh" && HEAPTOOL=$(HEAPTOOL) tests/duckdb/run.sh
 	@echo "== tests/readme_examples.py" && CC="$(CC)" BUILD=$(BUILD) LDLIBS="$(LDLIBS_ALL)" HEAPTOOL=$(HEAPTOOL) \
 	  python3 tests/readme_examples.py
 
@@ -196,7 +203,8 @@ fuzz-run:
 	clang $(FUZZ_FLAGS) tests/fuzz/fuzz_reader.c $(DUMP_SRC) -o build-fuzz/fuzz_reader $(PKG_LIBS) -lm -lpthread
 	clang $(FUZZ_FLAGS) tests/fuzz/fuzz_v8.c $(DUMP_SRC) -o build-fuzz/fuzz_v8 $(PKG_LIBS) -lm -lpthread
 	clang $(FUZZ_FLAGS) -DFUZZ_SAMPLES='"$(CURDIR)/samples/dumps"' tests/fuzz/fuzz_cli.c \
-	  $(filter-out cli/heaptool.c,$(CLI_SRC)) $(DUMP_SRC) -o build-fuzz/fuzz_cli $(PKG_LIBS) -lm -lpthread
+	  $(filter-out cli/heaptool.c,$(CLI_SRC)) $(QUERY_SRC) $(DUMP_SRC) -o build-fuzz/fuzz_cli $(PKG_LIBS) \
+	  $(QUERY_LIBS) -lm -lpthread
 	@cp samples/dumps/*.json build-fuzz/corpus/reader/
 	@for f in tests/data/*.json; do cp "$$f" "build-fuzz/corpus/reader/data-$${f##*/}"; done
 	@cp tests/data/v8/*.heapsnapshot tests/fuzz/seeds/v8/*.heapsnapshot build-fuzz/corpus/v8/

@@ -16,6 +16,8 @@ static const command *const commands[] = {
     &cmd_diff,
     &cmd_validate,
     &cmd_record,
+    &cmd_query,
+    &cmd_export,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -194,16 +194,27 @@ static bool getopt_tables(const command *cmd, char **shorts, struct option **lon
     return true;
 }
 
+/* Operand words in brackets ("[SQL]") are optional; they come last. */
+static size_t count_optional(const char *s)
+{
+    size_t n = 0;
+    for (const char *p = s; (p = strchr(p, '[')); p++)
+        n++;
+    return n;
+}
+
 static int check_operands(const command *cmd, const operands *ops)
 {
     if (takes_a_command(cmd))
         return ops->n ? OPTIONS_GO_ON
                       : usage_error(cmd, "%s: expected a PROGRAM to run", cmd->name);
-    size_t want = count_words(cmd->operands);
-    if ((size_t)ops->n == want)
+    size_t want = count_words(cmd->operands), optional = count_optional(cmd->operands);
+    if ((size_t)ops->n <= want && (size_t)ops->n + optional >= want)
         return OPTIONS_GO_ON;
     char names[64];
-    if (want == 1)
+    if (optional)
+        snprintf(names, sizeof names, "%s", cmd->operands);
+    else if (want == 1)
         snprintf(names, sizeof names, "one %s", cmd->operands);
     else
         snprintf(names, sizeof names, "%.*s and %s", (int)strcspn(cmd->operands, " "), cmd->operands,

@@ -516,6 +516,11 @@ typedef struct hd_leak_report {
 int hd_leak_report_compute(const hd_dump *base, const hd_dump *target, const hd_dump *final,
                            hd_leak_report **out);
 void hd_leak_report_free(hd_leak_report *r);
+/* --- distance from the nearest root (root_distance.c): DevTools' "Distance" column ----------- */
+/* *out is a new array (free() it) of one entry per object: 1 for a root object (of any kind),
+ * 1 + the fewest strong references from any root otherwise, HD_NONE when no root reaches it. */
+int hd_root_distance(const hd_dump *d, uint32_t **out);
+
 /* --- the dominator tree and retained sizes (dominators.c): Eclipse MAT, Chrome DevTools ---- */
 #define HD_DOM_ROOT (UINT32_MAX - 1) /* the virtual root whose children are all the roots */
 typedef struct hd_dominators hd_dominators;

@@ -3,7 +3,7 @@
 # check), are installed: installs them when run as root, otherwise prints the exact apt-get line
 # and fails.
 set -eu
-PKGS="libcjson-dev libcriterion-dev graphviz libgraphviz-dev zlib1g-dev pkg-config python3-jsonschema libdw-dev libunwind-dev $*"
+PKGS="libcjson-dev libcriterion-dev graphviz libgraphviz-dev zlib1g-dev pkg-config python3-jsonschema libdw-dev libunwind-dev libsqlite3-dev libedit-dev sqlite3 $*"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

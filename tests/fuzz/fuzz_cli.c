@@ -2,7 +2,9 @@
  * argument per line, run in-process by heaptool_main() in a scratch directory holding the sample
  * dumps and a hostile one. Any vector must end with an exit status of 0..5: never a crash, a leak,
  * an exit() or a hang; and what a command writes on standard output must be valid UTF-8 with no
- * control character but newline, whatever the dump's text holds (binary graph formats aside).
+ * control character but newline, whatever the dump's text holds (binary graph formats and CSV,
+ * which keeps the dump's bytes as they are, aside). A query runs under --timeout 2: a runaway
+ * statement is something a user may write, and stops there.
  * Built and run by `make fuzz`; `make test` replays the inputs in tests/fuzz/regressions/cli/. */
 #include "cli.h"
 
@@ -191,13 +193,14 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     static char program[] = "heaptool";
-    char *text = malloc(size + 1), *argv[MAX_ARGS + 2];
+    char *text = malloc(size + 1), *argv[MAX_ARGS + 4]; /* + the program, query's --timeout 2, NULL */
     if (!text)
         return 0;
     memcpy(text, data, size);
     text[size] = '\0';
     int argc = 0;
     bool binary = false, usable = true;
+    static char timeout_option[] = "--timeout", timeout_value[] = "2";
     argv[argc++] = program;
     for (char *arg = text, *end; arg; arg = end ? end + 1 : NULL) {
         if ((end = strchr(arg, '\n')))
@@ -208,8 +211,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
          * program is run (heaptool record runs any command and returns its status). */
         if (!(usable = argc <= MAX_ARGS && !strchr(arg, '/') && strcmp(arg, "record")))
             break;
-        binary |= strcasestr(arg, "png") || strcasestr(arg, "pdf");
+        binary |= strcasestr(arg, "png") || strcasestr(arg, "pdf") || strcasestr(arg, "csv");
         argv[argc++] = arg;
+        if (argc == 2 && !strcmp(arg, "query")) {
+            argv[argc++] = timeout_option;
+            argv[argc++] = timeout_value;
+        }
     }
     argv[argc] = NULL;
     if (!usable) {

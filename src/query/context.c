@@ -1,0 +1,185 @@
+/* context.c: the analyses a statement may need, each computed the first time it is asked for.
+ * A query that reads only shallow columns never pays for dominators, cycles or distances. */
+#include "query_internal.h"
+
+#include <stdlib.h>
+
+const hd_dominators *hq_dominators(hq_context *c)
+{
+    if (!c->dom)
+        hd_dominators_compute(c->d, &c->dom);
+    return c->dom;
+}
+
+const hd_reach *hq_reach(hq_context *c)
+{
+    if (!c->reach)
+        hd_reach_compute(c->d, &c->reach);
+    return c->reach;
+}
+
+const hd_referrers *hq_referrers(hq_context *c)
+{
+    if (!c->referrers)
+        hd_referrers_build(c->d, &c->referrers);
+    return c->referrers;
+}
+
+const uint32_t *hq_distance(hq_context *c)
+{
+    if (!c->distance)
+        hd_root_distance(c->d, &c->distance);
+    return c->distance;
+}
+
+const uint32_t *hq_scc(hq_context *c)
+{
+    if (c->scc)
+        return c->scc;
+    hd_cycles *cycles = NULL;
+    const hd_reach *reach = hq_reach(c);
+    if (!reach || hd_cycles_find(c->d, reach, &cycles) != HD_OK)
+        return NULL;
+    c->scc = calloc((size_t)hd_object_count(c->d) + 1, sizeof *c->scc);
+    for (uint32_t k = 0; c->scc && k < cycles->count; k++)
+        for (uint32_t m = 0; m < cycles->cycles[k].nmembers; m++)
+            c->scc[cycles->cycles[k].members[m]] = k + 1;
+    hd_cycles_free(cycles);
+    return c->scc;
+}
+
+/* Groups the n indices key(i) by key into CSR: offsets (nkeys + 1) and items, stable. */
+static bool group_by(uint32_t n, uint32_t nkeys, uint32_t (*key)(const void *, uint32_t),
+                     const void *src, uint32_t **offsets, uint32_t **items)
+{
+    uint32_t *off = calloc((size_t)nkeys + 2, sizeof *off);
+    uint32_t *it = malloc(((size_t)n + 1) * sizeof *it);
+    if (!off || !it) {
+        free(off);
+        free(it);
+        return false;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t k = key(src, i);
+        if (k < nkeys)
+            off[k + 2]++;
+    }
+    for (uint32_t k = 0; k < nkeys; k++)
+        off[k + 2] += off[k + 1];
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t k = key(src, i);
+        if (k < nkeys)
+            it[off[k + 1]++] = i;
+    }
+    *offsets = off;
+    *items = it;
+    return true;
+}
+
+static uint32_t dominator_key(const void *dom, uint32_t o)
+{
+    uint32_t idom = hd_dominator_of(dom, o);
+    return idom == HD_DOM_ROOT || idom == HD_NONE ? HD_NONE : idom;
+}
+
+bool hq_dominator_children(hq_context *c)
+{
+    if (c->dom_offsets)
+        return true;
+    const hd_dominators *dom = hq_dominators(c);
+    uint32_t n = hd_object_count(c->d);
+    return dom && group_by(n, n, dominator_key, dom, &c->dom_offsets, &c->dom_children);
+}
+
+static uint32_t type_key(const void *d, uint32_t o) { return hd_object_type(d, o); }
+
+bool hq_objects_by_type(hq_context *c)
+{
+    return c->type_offsets || group_by(hd_object_count(c->d), hd_type_count(c->d), type_key, c->d,
+                                       &c->type_offsets, &c->type_objects);
+}
+
+static uint64_t saturating_add(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
+
+/* Count and size per key (type or site index; others are left out), two entries a key. */
+static uint64_t *totals(const hd_dump *d, uint32_t nkeys, uint32_t (*key)(const hd_dump *, uint32_t))
+{
+    uint64_t *t = calloc(2 * ((size_t)nkeys + 1), sizeof *t);
+    uint32_t n = hd_object_count(d);
+    for (uint32_t o = 0; t && o < n; o++) {
+        uint32_t k = key(d, o);
+        if (k < nkeys) {
+            t[2 * k]++;
+            t[2 * k + 1] = saturating_add(t[2 * k + 1], hd_object_size(d, o));
+        }
+    }
+    return t;
+}
+
+const uint64_t *hq_type_totals(hq_context *c)
+{
+    if (!c->type_totals)
+        c->type_totals = totals(c->d, hd_type_count(c->d), hd_object_type);
+    return c->type_totals;
+}
+
+const uint64_t *hq_site_totals(hq_context *c)
+{
+    if (!c->site_totals)
+        c->site_totals = totals(c->d, hd_site_count(c->d), hd_object_site);
+    return c->site_totals;
+}
+
+const uint64_t *hq_type_retained(hq_context *c)
+{
+    if (c->type_retained)
+        return c->type_retained;
+    uint32_t nt = hd_type_count(c->d), count = 0;
+    const hd_dominators *dom = hq_dominators(c);
+    hd_type_stat *st = malloc(((size_t)nt + 1) * sizeof *st);
+    uint64_t *r = calloc((size_t)nt + 1, sizeof *r);
+    if (dom && st && r && hd_stats_retained_by_type(c->d, dom, st, &count) == HD_OK) {
+        for (uint32_t i = 0; i < count; i++)
+            r[st[i].type] = st[i].retained;
+        c->type_retained = r;
+        r = NULL;
+    }
+    free(st);
+    free(r);
+    return c->type_retained;
+}
+
+bool hq_weak_live(hq_context *c)
+{
+    if (c->weak_ready)
+        return true;
+    uint32_t nw = hd_weakref_count(c->d);
+    c->weak_live = malloc(((size_t)nw + 1) * sizeof *c->weak_live);
+    if (!c->weak_live)
+        return false;
+    for (uint32_t w = 0; w < nw; w++)
+        if (hd_weakref_referent(c->d, w) != HD_NONE)
+            c->weak_live[c->nweak_live++] = w;
+    c->weak_ready = true;
+    return true;
+}
+
+void hq_context_free(hq_context *c)
+{
+    if (!c)
+        return;
+    hd_dominators_free(c->dom);
+    hd_reach_free(c->reach);
+    hd_referrers_free(c->referrers);
+    free(c->distance);
+    free(c->scc);
+    free(c->dom_offsets);
+    free(c->dom_children);
+    free(c->type_offsets);
+    free(c->type_objects);
+    free(c->type_totals);
+    free(c->type_retained);
+    free(c->site_totals);
+    free(c->weak_live);
+    free(c);
+}

@@ -1,0 +1,174 @@
+/* export.c: the tables with their computed columns, for engines past one machine: one SQLite
+ * database file, or a directory of one CSV or JSON-lines file per table. Every row starts with
+ * a dump column naming the source, so exports of many dumps concatenate.
+ *
+ * Invariant: nothing appears at path until the export is complete: it is written under a
+ * temporary name beside path, synced, then renamed over it.
+ */
+#include "query_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int fail(char *msg, size_t len, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(char *msg, size_t len, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, len, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static int run(sqlite3 *db, const char *sql, const char *bind, char *msg, size_t len)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK && bind)
+        rc = sqlite3_bind_text(st, 1, bind, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            ;
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    if (rc != SQLITE_OK)
+        fail(msg, len, rc, "%s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    int ok = fd >= 0 && fsync(fd) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok ? SQLITE_OK : SQLITE_IOERR;
+}
+
+static int export_sqlite(hq_db *q, const char *tmp, char *msg, size_t len)
+{
+    sqlite3 *db = q->db;
+    int rc = run(db, "ATTACH ?1 AS out", tmp, msg, len);
+    if (rc == SQLITE_OK)
+        rc = run(db, "PRAGMA out.journal_mode = OFF", NULL, msg, len);
+    if (rc == SQLITE_OK)
+        rc = run(db, "BEGIN", NULL, msg, len);
+    for (size_t i = 0; rc == SQLITE_OK && i < hq_table_count(); i++) {
+        const hq_table_info *t = hq_table_at(i);
+        char *create = sqlite3_mprintf("CREATE TABLE out.%s(dump TEXT, %s)", t->name, t->columns);
+        char *insert = sqlite3_mprintf("INSERT INTO out.%s SELECT ?1, * FROM main.%s", t->name, t->name);
+        rc = create && insert ? run(db, create, NULL, msg, len) : SQLITE_NOMEM;
+        if (rc == SQLITE_OK)
+            rc = run(db, insert, q->ctx->dump_name, msg, len);
+        sqlite3_free(create);
+        sqlite3_free(insert);
+    }
+    if (rc == SQLITE_OK)
+        rc = run(db, "COMMIT", NULL, msg, len);
+    else
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_exec(db, "DETACH out", NULL, NULL, NULL);
+    if (rc == SQLITE_OK && sync_path(tmp) != SQLITE_OK)
+        rc = fail(msg, len, SQLITE_IOERR, "cannot sync '%s': %s", tmp, strerror(errno));
+    return rc;
+}
+
+static int export_table_file(hq_db *q, const char *name, enum hq_export_format format,
+                             const char *file, char *msg, size_t len)
+{
+    FILE *out = fopen(file, "w");
+    if (!out)
+        return fail(msg, len, SQLITE_CANTOPEN, "cannot create '%s': %s", file, strerror(errno));
+    sqlite3_stmt *st;
+    char *sql = sqlite3_mprintf("SELECT ?1 AS dump, * FROM main.%s", name);
+    int rc = sql ? sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
+    sqlite3_free(sql);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, q->ctx->dump_name, -1, SQLITE_STATIC);
+        rc = format == HQ_EXPORT_CSV ? hq_write_csv(st, out, 1) : hq_write_jsonl(st, out);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+        sqlite3_finalize(st);
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_IOERR)
+        fail(msg, len, rc, "%s", sqlite3_errmsg(q->db));
+    if ((fflush(out) != 0 || ferror(out) || fsync(fileno(out)) != 0) && rc == SQLITE_OK)
+        rc = SQLITE_IOERR;
+    if (fclose(out) != 0 && rc == SQLITE_OK)
+        rc = SQLITE_IOERR;
+    if (rc == SQLITE_IOERR)
+        fail(msg, len, rc, "cannot write '%s': %s", file, strerror(errno));
+    return rc;
+}
+
+static int export_directory(hq_db *q, enum hq_export_format format, const char *dir, char *msg, size_t len)
+{
+    int rc = SQLITE_OK;
+    for (size_t i = 0; rc == SQLITE_OK && i < hq_table_count(); i++) {
+        const char *name = hq_table_at(i)->name;
+        char *file = sqlite3_mprintf("%s/%s.%s", dir, name, format == HQ_EXPORT_CSV ? "csv" : "jsonl");
+        rc = file ? export_table_file(q, name, format, file, msg, len) : SQLITE_NOMEM;
+        sqlite3_free(file);
+    }
+    return rc;
+}
+
+/* Takes away a temporary export that failed: its table files, then the directory. */
+static void remove_partial(const char *tmp, enum hq_export_format format)
+{
+    if (format == HQ_EXPORT_SQLITE) {
+        unlink(tmp);
+        return;
+    }
+    for (size_t i = 0; i < hq_table_count(); i++) {
+        char *file = sqlite3_mprintf("%s/%s.%s", tmp, hq_table_at(i)->name,
+                                     format == HQ_EXPORT_CSV ? "csv" : "jsonl");
+        if (file)
+            unlink(file);
+        sqlite3_free(file);
+    }
+    rmdir(tmp);
+}
+
+int hq_export(hq_db *q, enum hq_export_format format, const char *path, char *msg, size_t len)
+{
+    char *tmp = sqlite3_mprintf("%s.tmp-XXXXXX", path);
+    if (!tmp)
+        return fail(msg, len, SQLITE_NOMEM, "out of memory");
+    int made;
+    if (format == HQ_EXPORT_SQLITE) {
+        int fd = mkstemp(tmp);
+        made = fd >= 0;
+        if (fd >= 0)
+            close(fd);
+    } else {
+        made = mkdtemp(tmp) != NULL;
+    }
+    if (made) { /* mkstemp and mkdtemp make them private: give them what creating them would */
+        mode_t mask = umask(0);
+        umask(mask);
+        chmod(tmp, (format == HQ_EXPORT_SQLITE ? 0666 : 0777) & ~mask);
+    } else {
+        int rc = fail(msg, len, SQLITE_CANTOPEN, "cannot create '%s': %s", tmp, strerror(errno));
+        sqlite3_free(tmp);
+        return rc;
+    }
+    int rc = format == HQ_EXPORT_SQLITE ? export_sqlite(q, tmp, msg, len)
+                                        : export_directory(q, format, tmp, msg, len);
+    if (rc == SQLITE_OK && rename(tmp, path) != 0) {
+        if (errno == ENOTEMPTY || errno == EEXIST)
+            rc = fail(msg, len, SQLITE_CANTOPEN, "'%s' exists and is not an empty directory", path);
+        else
+            rc = fail(msg, len, SQLITE_CANTOPEN, "cannot write '%s': %s", path, strerror(errno));
+    }
+    if (rc != SQLITE_OK)
+        remove_partial(tmp, format);
+    sqlite3_free(tmp);
+    return rc;
+}

@@ -1,0 +1,145 @@
+/* objects_table.c: objects(id, type, type_id, size, rc, gen, flags, site, label, retained, idom,
+ * reachable, distance, scc), one row per object; row number = object index.
+ *
+ * Lookups: id = ? finds one object through the dump's id map; type = ? and type_id = ? walk
+ * only that type's objects. The last five columns are computed on first use (context.c).
+ */
+#include "query_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { ID, TYPE, TYPE_ID, SIZE, RC, GEN, FLAGS, SITE, LABEL, RETAINED, IDOM, REACHABLE, DISTANCE, SCC };
+
+static uint64_t objects_count(hq_context *c) { return hd_object_count(c->d); }
+
+/* The objects of every type whose name (or id) is the value: several types may share a name. */
+static int objects_of_types(hq_cursor *cur, int col, sqlite3_value *v)
+{
+    hq_context *c = cur->ctx;
+    if (!hq_objects_by_type(c))
+        return hq_out_of_memory(cur);
+    const char *name = col == TYPE ? (const char *)sqlite3_value_text(v) : NULL;
+    sqlite3_int64 id = 0;
+    bool numeric = col == TYPE_ID && hq_value_int(v, &id);
+    uint32_t nt = hd_type_count(c->d);
+    uint64_t n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t t = 0; t < nt; t++) {
+            bool match = name ? !strcmp(hd_type_name(c->d, t), name)
+                              : numeric && hq_id(hd_type_id(c->d, t)) == id;
+            if (!match)
+                continue;
+            for (uint32_t i = c->type_offsets[t]; i < c->type_offsets[t + 1]; i++) {
+                if (pass)
+                    cur->rows[cur->nrows++] = c->type_objects[i];
+                else
+                    n++;
+            }
+        }
+        if (!pass) {
+            cur->rows = malloc((n + 1) * sizeof *cur->rows);
+            if (!cur->rows)
+                return hq_out_of_memory(cur);
+        }
+    }
+    return SQLITE_OK;
+}
+
+static int objects_filter(hq_cursor *cur, int how, sqlite3_value *v)
+{
+    if (how - 1 != ID)
+        return objects_of_types(cur, how - 1, v);
+    uint32_t o = hq_value_object(cur->ctx->d, v);
+    cur->row = o;
+    cur->end = o == HD_NONE ? o : o + 1;
+    return SQLITE_OK;
+}
+
+/* Flags as the dump spells them, comma-separated; "" when none. */
+static void result_flags(sqlite3_context *out, unsigned flags)
+{
+    static const char *const names[] = {"tracked", "finalized", "frozen", "immortal", "interned"};
+    char buf[64] = "";
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (flags & 1u << i) {
+            if (buf[0])
+                strcat(buf, ",");
+            strcat(buf, names[i]);
+        }
+    sqlite3_result_text(out, buf, -1, SQLITE_TRANSIENT);
+}
+
+/* The computed columns: NULL where the analysis has no answer (unreachable objects). */
+static void computed_column(hq_cursor *cur, uint32_t o, int col, sqlite3_context *out)
+{
+    hq_context *c = cur->ctx;
+    const hd_dominators *dom = col == RETAINED || col == IDOM ? hq_dominators(c) : NULL;
+    const uint32_t *dist = col == REACHABLE || col == DISTANCE ? hq_distance(c) : NULL;
+    const uint32_t *scc = col == SCC ? hq_scc(c) : NULL;
+    if (!dom && !dist && !scc) {
+        sqlite3_result_error_nomem(out);
+        return;
+    }
+    if (col == RETAINED) {
+        sqlite3_result_int64(out, (sqlite3_int64)hd_retained_size(dom, o));
+    } else if (col == IDOM) {
+        uint32_t idom = hd_dominator_of(dom, o);
+        hq_result_object_id(out, c->d, idom == HD_DOM_ROOT ? HD_NONE : idom);
+    } else if (col == REACHABLE) {
+        sqlite3_result_int(out, dist[o] != HD_NONE);
+    } else if (col == DISTANCE) {
+        if (dist[o] == HD_NONE)
+            sqlite3_result_null(out);
+        else
+            sqlite3_result_int64(out, dist[o]);
+    } else if (scc[o]) {
+        sqlite3_result_int64(out, scc[o]);
+    } else {
+        sqlite3_result_null(out);
+    }
+}
+
+static void objects_column(hq_cursor *cur, uint64_t row, int col, sqlite3_context *out)
+{
+    const hd_dump *d = cur->ctx->d;
+    uint32_t o = (uint32_t)row, t = hd_object_type(d, o);
+    switch (col) {
+    case ID: sqlite3_result_int64(out, hq_id(hd_object_id(d, o))); break;
+    case TYPE: hq_result_text(out, hd_type_name(d, t)); break;
+    case TYPE_ID: sqlite3_result_int64(out, hq_id(hd_type_id(d, t))); break;
+    case SIZE: sqlite3_result_int64(out, (sqlite3_int64)hd_object_size(d, o)); break;
+    case RC:
+        if (hd_object_rc(d, o) == HD_RC_UNKNOWN)
+            sqlite3_result_null(out);
+        else
+            sqlite3_result_int64(out, hd_object_rc(d, o));
+        break;
+    case GEN:
+        if (hd_object_gen(d, o) == HD_GEN_UNKNOWN)
+            sqlite3_result_null(out);
+        else
+            sqlite3_result_int(out, (int)hd_object_gen(d, o));
+        break;
+    case FLAGS: result_flags(out, hd_object_flags(d, o)); break;
+    case SITE:
+        if (hd_object_site(d, o) == HD_NONE)
+            sqlite3_result_null(out);
+        else
+            sqlite3_result_int64(out, hq_id(hd_site_id(d, hd_object_site(d, o))));
+        break;
+    case LABEL: hq_result_text(out, hd_object_label(d, o)); break;
+    default: computed_column(cur, o, col, out); break;
+    }
+}
+
+const hq_table hq_objects_table = {
+    .name = "objects",
+    .columns = "id INTEGER, type TEXT, type_id INTEGER, size INTEGER, rc INTEGER, gen INTEGER, "
+               "flags TEXT, site INTEGER, label TEXT, retained INTEGER, idom INTEGER, "
+               "reachable INTEGER, distance INTEGER, scc INTEGER",
+    .lookups = {ID + 1, TYPE + 1, TYPE_ID + 1, -1},
+    .filter = objects_filter,
+    .column = objects_column,
+    .count = objects_count,
+};

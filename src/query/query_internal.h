@@ -1,0 +1,108 @@
+/* query_internal.h: what the virtual tables share: the dump with its analyses computed on first
+ * use (context.c), and one skeleton of a virtual table (table.c) each table fills in. */
+#ifndef HEAPTOOL_QUERY_INTERNAL_H
+#define HEAPTOOL_QUERY_INTERNAL_H
+
+#include "query.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The dump and what the statements so far needed of it. Each analysis is computed the first
+ * time a column or function asks for it and kept for the connection's life; the accessors
+ * return NULL only when memory ran out. */
+typedef struct hq_context {
+    const hd_dump *d;
+    const char *dump_name;
+    hd_dominators *dom;
+    hd_reach *reach;
+    hd_referrers *referrers;
+    uint32_t *distance;      /* hd_root_distance */
+    uint32_t *scc;           /* per object: 1-based cycle number as heaptool cycles numbers them,
+                              * or 0 in no cycle */
+    uint32_t *dom_offsets;   /* dominator tree children as CSR (n + 1 entries) */
+    uint32_t *dom_children;
+    uint32_t *type_offsets;  /* objects grouped by type index as CSR (ntypes + 1 entries) */
+    uint32_t *type_objects;
+    uint64_t *type_totals;   /* per type: count, size (2 entries each) */
+    uint64_t *type_retained; /* per type, by the DevTools rule of hd_stats_retained_by_type */
+    uint64_t *site_totals;   /* per site: count, size */
+    uint32_t *weak_live;     /* weakref indices whose referent is alive: refs rows past the edges */
+    uint32_t nweak_live;
+    bool weak_ready;
+} hq_context;
+
+const hd_dominators *hq_dominators(hq_context *c);
+const hd_reach *hq_reach(hq_context *c);
+const hd_referrers *hq_referrers(hq_context *c);
+const uint32_t *hq_distance(hq_context *c);
+const uint32_t *hq_scc(hq_context *c);
+bool hq_dominator_children(hq_context *c);
+bool hq_objects_by_type(hq_context *c);
+const uint64_t *hq_type_totals(hq_context *c);
+const uint64_t *hq_type_retained(hq_context *c);
+const uint64_t *hq_site_totals(hq_context *c);
+bool hq_weak_live(hq_context *c);
+void hq_context_free(hq_context *c);
+
+struct hq_db {
+    sqlite3 *db;
+    hq_context *ctx;
+    const char *refused;
+};
+
+/* A cursor walks row numbers: the range [row, end) or, when rows is set, the list rows[at..n).
+ * What a row number means (an object index, an edge index) is the table's business; data is
+ * whatever else a filter computed (a path), freed with free_data. */
+typedef struct hq_cursor {
+    sqlite3_vtab_cursor base;
+    hq_context *ctx;
+    uint64_t row, end;
+    uint64_t *rows;
+    uint64_t nrows, at;
+    void *data;
+    void (*free_data)(void *);
+    uint32_t hint; /* the refs table: source object of the last edge looked at */
+} hq_cursor;
+
+/* One table: its columns, how to pick an index and filter, and its values. */
+typedef struct hq_table {
+    const char *name;
+    const char *columns;       /* declared columns; a function's arguments are HIDDEN */
+    /* Pushdown: the columns whose = constraint filter() can use, best first, as idxNum values
+     * (column number + 1); -1 ends the list. A function's argument columns are required. */
+    int lookups[4];
+    int nargs;                 /* a table-valued function: its arguments are the last columns */
+    /* Sets the cursor's rows. how is 0 for a full scan, else the column number + 1 of the
+     * constraint given in value. SQLITE_OK or an error code. */
+    int (*filter)(hq_cursor *cur, int how, sqlite3_value *value);
+    void (*column)(hq_cursor *cur, uint64_t row, int col, sqlite3_context *out);
+    uint64_t (*count)(hq_context *c); /* rows in a full scan; functions have none */
+} hq_table;
+
+extern const hq_table hq_objects_table, hq_refs_table, hq_types_table, hq_sites_table,
+    hq_roots_table, hq_weakrefs_table;
+extern const hq_table hq_referrers_function, hq_referents_function, hq_path_function,
+    hq_retained_set_function, hq_dominated_function;
+
+/* Registers t as an eponymous virtual table of db over c. */
+int hq_table_register(sqlite3 *db, const hq_table *t, hq_context *c);
+/* Gives the cursor a list of n rows (taking ownership of rows, a malloc'd array). */
+void hq_cursor_list(hq_cursor *cur, uint64_t *rows, uint64_t n);
+/* A constraint value as an integer, as SQLite would compare it with an integer column: false
+ * when it equals none (text that is not a number, a fraction, NULL). */
+bool hq_value_int(sqlite3_value *v, sqlite3_int64 *out);
+/* The object index a constraint value names by id, or HD_NONE (no such object, not an integer). */
+uint32_t hq_value_object(const hd_dump *d, sqlite3_value *v);
+/* An id as SQLite stores it: ids past 2^63 - 1 wrap to negative numbers. */
+static inline sqlite3_int64 hq_id(uint64_t id) { return (sqlite3_int64)id; }
+/* The object index o's id, its type name and its size, the columns many tables share. */
+void hq_result_object_id(sqlite3_context *out, const hd_dump *d, uint32_t o);
+void hq_result_text(sqlite3_context *out, const char *s); /* NULL stays NULL */
+int hq_out_of_memory(hq_cursor *cur);
+
+int hq_register_scalars(sqlite3 *db);
+/* Installs the read-only authorizer; *refused is set to what a refused statement tried. */
+int hq_make_read_only(sqlite3 *db, const char **refused);
+
+#endif

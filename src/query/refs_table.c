@@ -1,0 +1,119 @@
+/* refs_table.c: refs(src, dst, name, weak), one row per reference: first every strong reference
+ * (row number = edge index, in the dump's CSR order), then one per weak reference whose referent
+ * is alive (weak = 1, name NULL).
+ *
+ * Lookups: src = ? reads the object's own edge range; dst = ? its referrers (the reversed CSR,
+ * built on first use). The weak rows are few and are looked through on each lookup.
+ */
+#include "query_internal.h"
+
+#include <stdlib.h>
+
+enum { SRC, DST, NAME, WEAK };
+
+static uint64_t refs_count(hq_context *c)
+{
+    return hd_edge_count(c->d) + (hq_weak_live(c) ? c->nweak_live : 0);
+}
+
+/* Appends the weak rows whose weakref object (col SRC) or referent (col DST) is o. */
+static uint64_t weak_rows(hq_context *c, int col, uint32_t o, uint64_t *rows)
+{
+    uint64_t n = 0, edges = hd_edge_count(c->d);
+    for (uint32_t k = 0; k < c->nweak_live; k++) {
+        uint32_t w = c->weak_live[k];
+        uint32_t end = col == SRC ? hd_weakref_object(c->d, w) : hd_weakref_referent(c->d, w);
+        if (end == o) {
+            if (rows)
+                rows[n] = edges + k;
+            n++;
+        }
+    }
+    return n;
+}
+
+static int refs_filter(hq_cursor *cur, int how, sqlite3_value *v)
+{
+    hq_context *c = cur->ctx;
+    int col = how - 1;
+    uint32_t o = hq_value_object(c->d, v);
+    if (o == HD_NONE)
+        return SQLITE_OK; /* no rows */
+    const hd_referrers *back = col == DST ? hq_referrers(c) : NULL;
+    if (!hq_weak_live(c) || (col == DST && !back))
+        return hq_out_of_memory(cur);
+    uint64_t first, end;
+    if (col == SRC)
+        hd_object_edges(c->d, o, &first, &end);
+    else
+        first = back->offsets[o], end = back->offsets[o + 1];
+    uint64_t nweak = weak_rows(c, col, o, NULL), n = end - first;
+    uint64_t *rows = malloc((n + nweak + 1) * sizeof *rows);
+    if (!rows)
+        return hq_out_of_memory(cur);
+    for (uint64_t i = 0; i < n; i++)
+        rows[i] = col == SRC ? first + i : back->edges[first + i];
+    weak_rows(c, col, o, rows + n);
+    hq_cursor_list(cur, rows, n + nweak);
+    cur->hint = col == SRC ? o : 0;
+    return SQLITE_OK;
+}
+
+/* The object whose edge range holds e: the cursor's hint when it still does (a scan moves
+ * forward one edge at a time), else a binary search of the offsets. */
+static uint32_t edge_source(hq_cursor *cur, uint64_t e)
+{
+    const uint32_t *off = hd_edge_offsets(cur->ctx->d);
+    uint32_t n = hd_object_count(cur->ctx->d), h = cur->hint < n ? cur->hint : 0;
+    for (int step = 0; step < 64 && h + 1 < n && off[h + 1] <= e; step++)
+        h++;
+    if (!(off[h] <= e && e < off[h + 1])) {
+        uint32_t lo = 0, hi = n; /* the last object whose first edge is <= e owns e */
+        while (hi - lo > 1) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (off[mid] <= e)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        h = lo;
+    }
+    cur->hint = h;
+    return h;
+}
+
+static void refs_column(hq_cursor *cur, uint64_t row, int col, sqlite3_context *out)
+{
+    hq_context *c = cur->ctx;
+    const hd_dump *d = c->d;
+    uint64_t edges = hd_edge_count(d);
+    if (row >= edges) {
+        uint32_t w = c->weak_live[row - edges];
+        switch (col) {
+        case SRC: hq_result_object_id(out, d, hd_weakref_object(d, w)); break;
+        case DST: hq_result_object_id(out, d, hd_weakref_referent(d, w)); break;
+        case NAME: sqlite3_result_null(out); break;
+        default: sqlite3_result_int(out, 1); break;
+        }
+        return;
+    }
+    switch (col) {
+    case SRC: hq_result_object_id(out, d, edge_source(cur, row)); break;
+    case DST: hq_result_object_id(out, d, hd_edge_target(d, row)); break;
+    case NAME: {
+        const char *name = hd_edge_name(d, row);
+        hq_result_text(out, name[0] ? name : NULL);
+        break;
+    }
+    default: sqlite3_result_int(out, 0); break;
+    }
+}
+
+const hq_table hq_refs_table = {
+    .name = "refs",
+    .columns = "src INTEGER, dst INTEGER, name TEXT, weak INTEGER",
+    .lookups = {SRC + 1, DST + 1, -1},
+    .filter = refs_filter,
+    .column = refs_column,
+    .count = refs_count,
+};

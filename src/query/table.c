@@ -1,0 +1,228 @@
+/* table.c: the one virtual-table skeleton every table and table-valued function fills in.
+ *
+ * Invariant: a table never copies the dump: a cursor walks row numbers (object, edge, type
+ * indices) and each column is read from the dump, or from an analysis of it, when SQLite asks.
+ * Constraints pushed down only narrow the rows (omit stays off for tables), so SQLite still
+ * checks them itself and a lookup can never lose a row a scan would have kept.
+ */
+#include "query_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct binding {
+    const hq_table *table;
+    hq_context *ctx;
+} binding;
+
+typedef struct table_vtab {
+    sqlite3_vtab base;
+    binding b;
+} table_vtab;
+
+static int table_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
+                         sqlite3_vtab **out, char **err)
+{
+    (void)argc, (void)argv, (void)err;
+    const binding *b = aux;
+    char *sql = sqlite3_mprintf("CREATE TABLE x(%s)", b->table->columns);
+    int rc = sql ? sqlite3_declare_vtab(db, sql) : SQLITE_NOMEM;
+    sqlite3_free(sql);
+    if (rc != SQLITE_OK)
+        return rc;
+    table_vtab *t = sqlite3_malloc(sizeof *t);
+    if (!t)
+        return SQLITE_NOMEM;
+    memset(t, 0, sizeof *t);
+    t->b = *b;
+    sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+    *out = &t->base;
+    return SQLITE_OK;
+}
+
+static int table_disconnect(sqlite3_vtab *v)
+{
+    sqlite3_free(v);
+    return SQLITE_OK;
+}
+
+/* The first usable = constraint on a lookup column, in the table's order of preference. */
+static int table_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
+{
+    const table_vtab *t = (const table_vtab *)v;
+    const hq_table *table = t->b.table;
+    int chosen = -1, how = 0;
+    for (int k = 0; k < 4 && table->lookups[k] > 0 && chosen < 0; k++)
+        for (int i = 0; i < info->nConstraint; i++) {
+            const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+            if (c->usable && c->op == SQLITE_INDEX_CONSTRAINT_EQ && c->iColumn + 1 == table->lookups[k]) {
+                chosen = i;
+                how = table->lookups[k];
+                break;
+            }
+        }
+    if (chosen < 0) {
+        if (table->nargs)
+            return SQLITE_CONSTRAINT; /* a function without its argument */
+        double rows = (double)table->count(t->b.ctx);
+        info->estimatedCost = rows + 1;
+        info->estimatedRows = (sqlite3_int64)rows + 1;
+        info->idxNum = 0;
+        return SQLITE_OK;
+    }
+    info->aConstraintUsage[chosen].argvIndex = 1;
+    info->aConstraintUsage[chosen].omit = table->nargs ? 1 : 0;
+    info->estimatedCost = 10;
+    info->estimatedRows = 10;
+    info->idxNum = how;
+    return SQLITE_OK;
+}
+
+static int cursor_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
+{
+    hq_cursor *cur = sqlite3_malloc(sizeof *cur);
+    if (!cur)
+        return SQLITE_NOMEM;
+    memset(cur, 0, sizeof *cur);
+    cur->ctx = ((table_vtab *)v)->b.ctx;
+    *out = &cur->base;
+    return SQLITE_OK;
+}
+
+static void cursor_reset(hq_cursor *cur)
+{
+    free(cur->rows);
+    if (cur->free_data)
+        cur->free_data(cur->data);
+    cur->rows = NULL;
+    cur->data = NULL;
+    cur->free_data = NULL;
+    cur->row = cur->end = cur->nrows = cur->at = 0;
+    cur->hint = 0;
+}
+
+static int cursor_close(sqlite3_vtab_cursor *c)
+{
+    cursor_reset((hq_cursor *)c);
+    sqlite3_free(c);
+    return SQLITE_OK;
+}
+
+void hq_cursor_list(hq_cursor *cur, uint64_t *rows, uint64_t n)
+{
+    cur->rows = rows;
+    cur->nrows = n;
+    cur->at = 0;
+}
+
+int hq_out_of_memory(hq_cursor *cur)
+{
+    sqlite3_free(cur->base.pVtab->zErrMsg);
+    cur->base.pVtab->zErrMsg = sqlite3_mprintf("out of memory");
+    return SQLITE_NOMEM;
+}
+
+static int cursor_filter(sqlite3_vtab_cursor *c, int how, const char *idx, int argc, sqlite3_value **argv)
+{
+    (void)idx;
+    hq_cursor *cur = (hq_cursor *)c;
+    const hq_table *table = ((table_vtab *)c->pVtab)->b.table;
+    cursor_reset(cur);
+    if (how == 0) {
+        cur->end = table->count(cur->ctx);
+        return SQLITE_OK;
+    }
+    return table->filter(cur, how, argc ? argv[0] : NULL);
+}
+
+static int cursor_eof(sqlite3_vtab_cursor *c)
+{
+    const hq_cursor *cur = (const hq_cursor *)c;
+    return cur->rows ? cur->at >= cur->nrows : cur->row >= cur->end;
+}
+
+static int cursor_next(sqlite3_vtab_cursor *c)
+{
+    hq_cursor *cur = (hq_cursor *)c;
+    if (cur->rows)
+        cur->at++;
+    else
+        cur->row++;
+    return SQLITE_OK;
+}
+
+static uint64_t current(const hq_cursor *cur) { return cur->rows ? cur->rows[cur->at] : cur->row; }
+
+static int cursor_column(sqlite3_vtab_cursor *c, sqlite3_context *out, int col)
+{
+    hq_cursor *cur = (hq_cursor *)c;
+    ((table_vtab *)c->pVtab)->b.table->column(cur, current(cur), col, out);
+    return SQLITE_OK;
+}
+
+static int cursor_rowid(sqlite3_vtab_cursor *c, sqlite3_int64 *out)
+{
+    *out = (sqlite3_int64)current((const hq_cursor *)c);
+    return SQLITE_OK;
+}
+
+static const sqlite3_module table_module = {
+    .iVersion = 0,
+    .xCreate = NULL, /* eponymous only: the tables exist without CREATE, and cannot be created */
+    .xConnect = table_connect,
+    .xBestIndex = table_best_index,
+    .xDisconnect = table_disconnect,
+    .xOpen = cursor_open,
+    .xClose = cursor_close,
+    .xFilter = cursor_filter,
+    .xNext = cursor_next,
+    .xEof = cursor_eof,
+    .xColumn = cursor_column,
+    .xRowid = cursor_rowid,
+};
+
+int hq_table_register(sqlite3 *db, const hq_table *t, hq_context *c)
+{
+    binding *b = malloc(sizeof *b);
+    if (!b)
+        return SQLITE_NOMEM;
+    b->table = t;
+    b->ctx = c;
+    return sqlite3_create_module_v2(db, t->name, &table_module, b, free);
+}
+
+bool hq_value_int(sqlite3_value *v, sqlite3_int64 *out)
+{
+    int type = sqlite3_value_numeric_type(v); /* '42' counts, as SQLite compares it */
+    if (type == SQLITE_INTEGER) {
+        *out = sqlite3_value_int64(v);
+        return true;
+    }
+    double x = sqlite3_value_double(v); /* 42.0 = 42 in SQLite */
+    if (type != SQLITE_FLOAT || !(x >= -9223372036854775808.0 && x < 9223372036854775808.0))
+        return false;
+    *out = (sqlite3_int64)x;
+    return (double)*out == x;
+}
+
+uint32_t hq_value_object(const hd_dump *d, sqlite3_value *v)
+{
+    sqlite3_int64 id;
+    return hq_value_int(v, &id) ? hd_object_find(d, (uint64_t)id) : HD_NONE;
+}
+
+void hq_result_text(sqlite3_context *out, const char *s)
+{
+    if (s)
+        sqlite3_result_text(out, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_result_null(out);
+}
+
+void hq_result_object_id(sqlite3_context *out, const hd_dump *d, uint32_t o)
+{
+    if (o == HD_NONE || o >= hd_object_count(d))
+        sqlite3_result_null(out);
+    else
+        sqlite3_result_int64(out, hq_id(hd_object_id(d, o)));
+}
