@@ -31,7 +31,7 @@ int heaptool_main(int argc, char **argv);
 
 extern const command cmd_stats, cmd_validate, cmd_top;
 extern const command cmd_cycles, cmd_diff, cmd_path, cmd_leaks, cmd_show;
-extern const command cmd_graph, cmd_suspects;
+extern const command cmd_graph, cmd_suspects, cmd_report;
 
 /* --quiet, anywhere on the command line: no progress bar (and for validate, no report). */
 extern bool cli_quiet;

@@ -5,7 +5,7 @@
 
 static const command *const commands[] = {&cmd_stats, &cmd_top,  &cmd_cycles, &cmd_leaks,
                                           &cmd_path,  &cmd_show, &cmd_graph,  &cmd_diff, &cmd_validate,
-                                          &cmd_suspects};
+                                          &cmd_suspects, &cmd_report};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out)

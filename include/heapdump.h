@@ -633,6 +633,22 @@ int hd_render_file(const char *dot, size_t len, const char *format, const char *
 int hd_write_file_atomic(const char *path, const void *data, size_t len, hd_error *err);
 /* ====================================== end of graphs ====================================== */
 
+/* ============================================================================================
+ * The HTML report (src/report/): one self-contained page (styles, script and pictures inline,
+ * nothing fetched) of bounded size whatever the dumps' size: every table and picture keeps its
+ * top entries and says how many more there are.
+ * ============================================================================================ */
+typedef struct hd_report_options {
+    const char *const *names; /* how each dump is called on the page (its path), n entries */
+    double threshold;         /* for the suspects, as hd_suspects_options (0: 10 %) */
+    uint32_t top;             /* rows per table (0: 50) */
+    uint32_t tree_nodes;      /* dominator tree nodes drawn at most (0: 3000) */
+} hd_report_options;
+/* Writes the report on dumps[0..n) (n >= 1, oldest first: the last is the one analysed, and
+ * with n >= 2 they are compared) to out. HD_OK, HD_ENOMEM, HD_EINVAL, or HD_EIO when
+ * writing fails. Uses Graphviz (hd_render_data) for the cycles: one thread at a time. */
+int hd_report_write(const hd_dump *const *dumps, size_t n, const hd_report_options *opts, FILE *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,6 +4,11 @@
 # and fails.
 set -eu
 PKGS="libcjson-dev libcriterion-dev graphviz libgraphviz-dev zlib1g-dev pkg-config python3-jsonschema $*"
+# The report's browser test (tests/cli/report_cases.sh) runs Chromium; CI always has it, a
+# developer's machine only when asked (HEAPTOOL_BROWSER=1), as it is a large package.
+if [ "${CI:-}" = true ] || [ "${HEAPTOOL_BROWSER:-}" = 1 ]; then
+    PKGS="$PKGS chromium nodejs npm"
+fi
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

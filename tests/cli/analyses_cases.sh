@@ -1,5 +1,5 @@
 #!/bin/sh
-# analyses_cases.sh: golden-output tests for heaptool cycles, diff, path, leaks and show (and their
+# analyses_cases.sh: golden-output tests for heaptool cycles, diff, path, leaks, show and suspects (and their
 # error cases) on the small dumps in tests/data. Each case's stdout, stderr and exit status are
 # compared with tests/cli/golden/NAME.out.
 #
@@ -112,6 +112,18 @@ diff_bad_by          diff --by module tests/data/growing_list_1.json tests/data/
 diff_one_dump        diff tests/data/growing_list_1.json
 diff_missing_final   diff --final tests/data/no_such_dump.json tests/data/growing_list_1.json tests/data/growing_list_2.json
 diff_bad_growth      diff --fail-on-growth lots tests/data/growing_list_1.json tests/data/growing_list_2.json
+# suspects (their answers are checked against a recomputation in suspects_cases.sh)
+suspects_text        suspects tests/data/cycle.json
+suspects_json        suspects --json tests/data/cycle.json
+suspects_series      suspects --baseline tests/data/growing_list_1.json --final tests/data/growing_list_3.json tests/data/growing_list_2.json
+suspects_threshold   suspects --threshold 40% tests/data/growing_list_3.json
+suspects_fail_on     suspects --fail-on medium tests/data/cycle.json
+suspects_bad_threshold suspects --threshold 0 tests/data/cycle.json
+suspects_bad_fail_on suspects --fail-on urgent tests/data/cycle.json
+suspects_final_alone suspects --final tests/data/growing_list_3.json tests/data/growing_list_2.json
+suspects_other_process suspects --baseline tests/data/other_pid.json tests/data/growing_list_1.json
+suspects_bad_dump    suspects tests/data/bad.json
+suspects_help        suspects --help
 # the command table
 help_lists_commands  --help
 CASES
