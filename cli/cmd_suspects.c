@@ -161,18 +161,21 @@ static void print_text(const hd_suspects *all, const hd_dump *d)
             putchar('\n');
         }
         if (s->trace) {
-            fputs("   retained through: ", stdout);
+            fputs("   retained through:", stdout);
             for (uint32_t k = 0; k < s->trace->nsteps; k++) {
                 const hd_trace_step *st = &s->trace->steps[k];
                 char *via = st->edge ? edge_label(st->edge) : NULL;
+                putchar(' ');
                 if (via) {
                     print_escaped(stdout, via);
                     putchar(' ');
                 }
                 print_escaped(stdout, hd_type_name(s->dump, st->type));
-                fputs(st->repeated ? "* " : " ", stdout);
+                fputs(st->repeated ? "*" : "", stdout);
                 free(via);
             }
+            if (!s->trace->nsteps)
+                fputs(" nothing: unreachable from every root", stdout);
             putchar('\n');
         }
         if (s->ntypes) {

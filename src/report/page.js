@@ -188,6 +188,11 @@
         const title = sv("title");
         title.textContent = k.label + "\n" + bytes(k.value) + " retained" + (k.distance >= 0 ? ", distance " + k.distance : "");
         g.append(title, rect);
+        // One level deeper inside, under the box's own label, to show what it is made of.
+        if (r.w > 48 && r.h > 48 && k.kids.length)
+          for (const q of squarify(k.kids.filter((x) => x.value > 0), r.x + 2, r.y + 30, r.w - 4, r.h - 32))
+            g.append(sv("rect", { x: q.x, y: q.y, width: Math.max(0, q.w), height: Math.max(0, q.h),
+              fill: q.item.more ? "#ccc" : hue(q.item.type), "fill-opacity": 0.8 }));
         if (r.w > 60 && r.h > 16) {
           const t = sv("text", { x: r.x + 4, y: r.y + 13 });
           t.textContent = k.label.slice(0, Math.floor(r.w / 6.5));
