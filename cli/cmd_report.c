@@ -15,7 +15,7 @@ static void report_usage(FILE *out)
           "of live bytes by allocation site, the largest cycles drawn, and with two dumps or more\n"
           "(oldest first; the last is analysed) a comparison per type.\n\n"
           "  -o, --output FILE     where to write the page (required)\n"
-          "      --threshold PCT   as for heaptool suspects (default 10)\n"
+          "      --threshold PCT   whole percent of the heap that makes a suspect (default 10)\n"
           "  -n, --top N           rows per table (default 50)\n"
           "      --force           compare dumps of different processes anyway\n"
           "  -h, --help            this help\n", out);

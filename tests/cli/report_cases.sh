@@ -27,7 +27,8 @@ size=$(wc -c <"$page")
 grep -q '<meta http-equiv="Content-Security-Policy" content="default-src '"'none'"'; script-src '"'sha256-" "$page" \
     && ok || fail "page has a Content-Security-Policy allowing its own script only"
 # Exactly the two <script> elements of the template: no text from the dump opened another.
-[ "$(grep -o '<script' "$page" | wc -l)" = 2 ] && ok || fail "the page has other <script> elements"
+[ "$(grep -o '<script' "$page" | wc -l)" = 2 ] && [ "$(grep -o '</script' "$page" | wc -l)" = 2 ] &&
+    ok || fail "the page has other <script> elements, or text that ends one"
 grep -q 'src="http\|href="http\|url(http' "$page" && fail "page refers to the network" || ok
 "$HEAPTOOL" suspects --json --baseline "$tmp/s2.json" "$tmp/s3.json" >"$tmp/suspects.json" && ok || fail "suspects"
 "$HEAPTOOL" report -o "$tmp/one.html" tests/data/cycle.json && ok || fail "report on one dump"
