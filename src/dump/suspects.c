@@ -153,7 +153,8 @@ int hd_suspects_find(const hd_dump *d, const hd_suspects_options *opts, hd_suspe
         free(s);
         return rc;
     }
-    qsort(run.items, run.count, sizeof *run.items, compare_suspects);
+    if (run.count)
+        qsort(run.items, run.count, sizeof *run.items, compare_suspects);
     s->count = run.count;
     s->items = run.items;
     s->heap_size = run.heap;

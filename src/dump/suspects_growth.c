@@ -23,7 +23,7 @@ static int compare_row_names(const void *pa, const void *pb)
 static const hd_diff_row *row_of(const hd_diff *diff, const char *name)
 {
     hd_diff_row key = {.type = name};
-    return bsearch(&key, diff->rows, diff->nrows, sizeof key, compare_row_names);
+    return diff->nrows ? bsearch(&key, diff->rows, diff->nrows, sizeof key, compare_row_names) : NULL;
 }
 
 int hd__suspects_growth(hd__suspect_run *run, const hd_dump *const *series, uint32_t n)
@@ -32,7 +32,7 @@ int hd__suspects_growth(hd__suspect_run *run, const hd_dump *const *series, uint
     int rc = HD_OK;
     for (uint32_t i = 0; i + 1 < n && !rc; i++)
         rc = hd_diff_compute(series[i], series[i + 1], HD_DIFF_BY_TYPE, &steps[i]);
-    if (!rc && n == 3)
+    if (!rc && n == 3 && steps[1]->nrows)
         qsort(steps[1]->rows, steps[1]->nrows, sizeof *steps[1]->rows, compare_row_names);
     const hd_dump *last = series[n - 1];
     uint64_t heap = hd_total_size(last);

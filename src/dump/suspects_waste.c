@@ -123,7 +123,8 @@ int hd__suspects_duplicate_strings(hd__suspect_run *run)
     for (uint32_t i = 0; i < ngroups; i++)
         if (groups[i].count > 1 && (groups[i].count - 1) * hd_object_size(d, groups[i].first) >= run->small)
             groups[kept++] = groups[i];
-    qsort_r(groups, kept, sizeof *groups, compare_waste, (void *)(uintptr_t)d);
+    if (kept) /* groups is NULL when the dump has no string type */
+        qsort_r(groups, kept, sizeof *groups, compare_waste, (void *)(uintptr_t)d);
     for (uint32_t i = 0; i < kept && i < MAX_DUPLICATES; i++) {
         uint32_t o = groups[i].first;
         uint64_t each = hd_object_size(d, o);

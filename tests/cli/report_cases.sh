@@ -31,8 +31,8 @@ grep -q '<meta http-equiv="Content-Security-Policy" content="default-src '"'none
     ok || fail "the page has other <script> elements, or text that ends one"
 grep -q 'src="http\|href="http\|url(http' "$page" && fail "page refers to the network" || ok
 "$HEAPTOOL" suspects --json --baseline "$tmp/s2.json" "$tmp/s3.json" >"$tmp/suspects.json" && ok || fail "suspects"
-"$HEAPTOOL" report -o "$tmp/one.html" tests/data/cycle.json && ok || fail "report on one dump"
-"$HEAPTOOL" report -o "$tmp/no/such/dir/x.html" tests/data/cycle.json 2>"$tmp/err"
+"$HEAPTOOL" report -o "$tmp/one.html" samples/dumps/cycle.json && ok || fail "report on one dump"
+"$HEAPTOOL" report -o "$tmp/no/such/dir/x.html" samples/dumps/cycle.json 2>"$tmp/err"
 [ $? = 4 ] && ok || fail "an unwritable -o exits 4"
 "$HEAPTOOL" report tests/data/cycle.json 2>/dev/null
 [ $? = 2 ] && ok || fail "no -o is a usage error"
