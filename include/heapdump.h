@@ -422,7 +422,9 @@ void hd_leak_report_free(hd_leak_report *r);
  * Leak Suspects, memlab's leak rule and String plugin, objgraph's show_growth over a series ---- */
 enum hd_suspect_kind {
     HD_SUSPECT_BIG_RETAINER = 0,  /* one object retaining >= threshold of the heap (MAT) */
-    HD_SUSPECT_MANY_OF_KIND,      /* the instances of one type together retain >= threshold */
+    HD_SUSPECT_MANY_OF_KIND,      /* the instances of one type together retain >= threshold, no
+                                   * one of them 4/5 of it; objects the roots hold directly (at
+                                   * the top of the dominator tree) count for no type */
     HD_SUSPECT_NEW_AND_ALIVE,     /* memlab: allocated between BASELINE and the dump, alive in FINAL */
     HD_SUSPECT_GROWING_TYPE,      /* a type whose instance count grew at every step of the series */
     HD_SUSPECT_DUPLICATE_STRINGS, /* copies of one string: bytes = what keeping one copy saves */
