@@ -35,6 +35,11 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(LDSAN) $(PKG_LIBS) -lm -lpthread
 
 DUMP_SRC    := $(wildcard src/dump/*.c)
+# The HTML report (src/report/) is part of libheapdump; its page, style and script are inlined
+# as C strings at build time, with the script's hash for the page's Content-Security-Policy.
+REPORT_SRC  := $(wildcard src/report/*.c)
+REPORT_PAGE := src/report/page.html src/report/page.css src/report/page.js
+REPORT_ASSETS := $(BUILD)/src/report/assets.c
 RUNTIME_SRC := $(wildcard src/runtime/*.c)
 CLI_SRC     := $(wildcard cli/*.c)
 RECORD_SRC  := $(wildcard src/record/*.c)
@@ -43,7 +48,7 @@ TEST_SRC    := $(wildcard tests/test_*.c)
 SAMPLE_SRC  := $(wildcard samples/programs/*.c)
 BENCH_SRC   := $(wildcard tests/bench/*.c)
 
-DUMP_OBJ    := $(DUMP_SRC:%.c=$(BUILD)/%.o)
+DUMP_OBJ    := $(DUMP_SRC:%.c=$(BUILD)/%.o) $(REPORT_SRC:%.c=$(BUILD)/%.o) $(REPORT_ASSETS:%.c=%.o)
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
 # The CLI links the query layer with it: libheapdump itself does not need SQLite.
 CLI_OBJ     := $(CLI_SRC:%.c=$(BUILD)/%.o) $(QUERY_SRC:%.c=$(BUILD)/%.o)
@@ -88,6 +93,12 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(REPORT_ASSETS): $(REPORT_PAGE) src/report/inline_assets.py
+	@mkdir -p $(dir $@)
+	python3 src/report/inline_assets.py $(REPORT_PAGE) $@
+$(REPORT_ASSETS:%.c=%.o): $(REPORT_ASSETS)
+	@$(CC) $(ALL_CFLAGS) -Isrc/report -c $< -o $@
 
 $(LIBHD): $(DUMP_OBJ)
 	@mkdir -p $(dir $@)
@@ -198,13 +209,13 @@ fuzz:
 	@tests/ensure-deps.sh clang libclang-rt-dev
 	@$(MAKE) --no-print-directory fuzz-run
 
-fuzz-run:
+fuzz-run: $(REPORT_ASSETS)
 	@mkdir -p build-fuzz/corpus/reader build-fuzz/corpus/cli build-fuzz/corpus/v8
 	clang $(FUZZ_FLAGS) tests/fuzz/fuzz_reader.c $(DUMP_SRC) -o build-fuzz/fuzz_reader $(PKG_LIBS) -lm -lpthread
 	clang $(FUZZ_FLAGS) tests/fuzz/fuzz_v8.c $(DUMP_SRC) -o build-fuzz/fuzz_v8 $(PKG_LIBS) -lm -lpthread
 	clang $(FUZZ_FLAGS) -DFUZZ_SAMPLES='"$(CURDIR)/samples/dumps"' tests/fuzz/fuzz_cli.c \
-	  $(filter-out cli/heaptool.c,$(CLI_SRC)) $(QUERY_SRC) $(DUMP_SRC) -o build-fuzz/fuzz_cli $(PKG_LIBS) \
-	  $(QUERY_LIBS) -lm -lpthread
+	  -Isrc/report $(filter-out cli/heaptool.c,$(CLI_SRC)) $(QUERY_SRC) $(DUMP_SRC) $(REPORT_SRC) $(REPORT_ASSETS) \
+	  -o build-fuzz/fuzz_cli $(PKG_LIBS) $(QUERY_LIBS) -lm -lpthread
 	@cp samples/dumps/*.json build-fuzz/corpus/reader/
 	@for f in tests/data/*.json; do cp "$$f" "build-fuzz/corpus/reader/data-$${f##*/}"; done
 	@cp tests/data/v8/*.heapsnapshot tests/fuzz/seeds/v8/*.heapsnapshot build-fuzz/corpus/v8/

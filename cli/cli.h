@@ -41,6 +41,7 @@ extern const command cmd_stats, cmd_validate, cmd_top;
 extern const command cmd_cycles, cmd_diff, cmd_path, cmd_leaks, cmd_show;
 extern const command cmd_graph, cmd_flame, cmd_record;
 extern const command cmd_query, cmd_export;
+extern const command cmd_suspects, cmd_report;
 
 /* --quiet, anywhere on the command line: no progress bar (and for validate, no report). */
 extern bool cli_quiet;

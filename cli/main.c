@@ -12,6 +12,8 @@ static const command *const commands[] = {
     &cmd_path,
     &cmd_show,
     &cmd_graph,
+    &cmd_suspects,
+    &cmd_report,
     &cmd_flame,
     &cmd_diff,
     &cmd_validate,

@@ -33,9 +33,8 @@ static size_t count_words(const char *s)
     return n;
 }
 
-/* A command whose operands say "..." runs a program: its operands are a command line
- * ("PROGRAM [ARGS...]"), at least one word, and options stop at the first. */
-static bool takes_a_command(const command *cmd) { return strstr(cmd->operands, "...") != NULL; }
+/* Operands "PROGRAM [ARGS...]" are a command line: options stop at PROGRAM. */
+static bool takes_a_command(const command *cmd) { return !strncmp(cmd->operands, "PROGRAM", 7); }
 
 /* Columns of "  -n, --top N" or "      --json". */
 static int head_width(const option_spec *o)
@@ -203,18 +202,20 @@ static size_t count_optional(const char *s)
     return n;
 }
 
+/* As many operands as cmd->operands has words; fewer when the last are optional ("[SQL]"),
+ * more when the last word ends in "..." ("DUMP [MORE...]"). */
 static int check_operands(const command *cmd, const operands *ops)
 {
-    if (takes_a_command(cmd))
-        return ops->n ? OPTIONS_GO_ON
-                      : usage_error(cmd, "%s: expected a PROGRAM to run", cmd->name);
-    size_t want = count_words(cmd->operands), optional = count_optional(cmd->operands);
-    if ((size_t)ops->n <= want && (size_t)ops->n + optional >= want)
+    size_t words = count_words(cmd->operands), optional = count_optional(cmd->operands);
+    size_t n = (size_t)ops->n;
+    if (n + optional >= words && (n <= words || strstr(cmd->operands, "...")))
         return OPTIONS_GO_ON;
+    if (takes_a_command(cmd))
+        return usage_error(cmd, "%s: expected a PROGRAM to run", cmd->name);
     char names[64];
     if (optional)
         snprintf(names, sizeof names, "%s", cmd->operands);
-    else if (want == 1)
+    else if (words == 1)
         snprintf(names, sizeof names, "one %s", cmd->operands);
     else
         snprintf(names, sizeof names, "%.*s and %s", (int)strcspn(cmd->operands, " "), cmd->operands,

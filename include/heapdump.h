@@ -521,6 +521,85 @@ void hd_leak_report_free(hd_leak_report *r);
  * 1 + the fewest strong references from any root otherwise, HD_NONE when no root reaches it. */
 int hd_root_distance(const hd_dump *d, uint32_t **out);
 
+/* --- suspects (suspects*.c): what probably leaks or wastes memory, found for you: Eclipse MAT's
+ * Leak Suspects, memlab's leak rule and String plugin, objgraph's show_growth over a series ---- */
+enum hd_suspect_kind {
+    HD_SUSPECT_BIG_RETAINER = 0,  /* one object retaining >= threshold of the heap (MAT) */
+    HD_SUSPECT_MANY_OF_KIND,      /* the instances of one type together retain >= threshold, no
+                                   * one of them 4/5 of it; objects the roots hold directly (at
+                                   * the top of the dominator tree) count for no type */
+    HD_SUSPECT_NEW_AND_ALIVE,     /* memlab: allocated between BASELINE and the dump, alive in FINAL */
+    HD_SUSPECT_GROWING_TYPE,      /* a type whose instance count grew at every step of the series */
+    HD_SUSPECT_DUPLICATE_STRINGS, /* copies of one string: bytes = what keeping one copy saves */
+    HD_SUSPECT_EMPTY_CONTAINERS,  /* containers of one type with no item, or few items in a big table */
+    HD_SUSPECT_UNCOLLECTABLE,     /* a cycle kept only by the collector's garbage list */
+    HD_SUSPECT_WEAK_ONLY,         /* garbage that live weak references still point to */
+};
+typedef struct hd_dominators hd_dominators; /* below */
+enum hd_severity { HD_SEVERITY_LOW = 1, HD_SEVERITY_MEDIUM = 2, HD_SEVERITY_HIGH = 3 };
+const char *hd_suspect_kind_name(enum hd_suspect_kind kind); /* "big-retainer", ... */
+const char *hd_severity_name(enum hd_severity severity);     /* "low", "medium", "high" */
+
+/* One node of merged shortest paths from the roots (MAT's "merge shortest paths to GC roots"):
+ * objects on the paths to a type's instances, parents before children. */
+typedef struct hd_merged_node {
+    uint32_t object; /* object index */
+    uint32_t parent; /* index into the nodes; HD_NONE for a root object */
+    uint32_t edge;   /* edge index from the parent's object; HD_NONE for a root object */
+    uint32_t root;   /* for a root object its root index (the first), else HD_NONE */
+    uint64_t count;  /* instances whose shortest path passes here (the instance itself counts) */
+} hd_merged_node;
+
+typedef struct hd_suspect {
+    enum hd_suspect_kind kind;
+    enum hd_severity severity;
+    char id[48];           /* stable across runs and dumps: "retainer/12", "kind/Node", ... */
+    const hd_dump *dump;   /* the dump the indices below are in (FINAL for NEW_AND_ALIVE) */
+    const char *type_name; /* the type concerned, NULL for a mixed set (a cycle, a retainer) */
+    uint32_t object;       /* the retainer; otherwise one example object; HD_NONE for a type's growth */
+    uint32_t accumulation; /* BIG_RETAINER: where the retained size stops being held by one
+                            * child (the collection that holds the memory); else HD_NONE */
+    uint64_t count;        /* objects concerned (retained ones for BIG_RETAINER) */
+    uint64_t bytes;        /* retained (BIG_RETAINER, MANY_OF_KIND), wasted (DUPLICATE_STRINGS),
+                            * growth in size (GROWING_TYPE), else total shallow size */
+    double share;          /* bytes / the dump's total size */
+    hd_path *path;         /* shortest path from a root to object, or NULL */
+    uint32_t ntypes;       /* BIG_RETAINER: what it retains by type (count, shallow size), */
+    hd_type_stat *types;   /* largest size first, at most 8 */
+    uint32_t nmerged;      /* MANY_OF_KIND: merged paths to the instances, at most 32 nodes */
+    hd_merged_node *merged;
+    const char *text;      /* DUPLICATE_STRINGS: the string's label (raw dump text) */
+    uint64_t each;         /* DUPLICATE_STRINGS: bytes of one copy */
+    int shortened;         /* DUPLICATE_STRINGS: the label was cut ("..."): copies are told
+                            * apart by the kept text and the size only */
+    uint64_t empty, spare; /* EMPTY_CONTAINERS: how many have no item; bytes of table beyond
+                            * the type's fixed size and the items held */
+    uint32_t nseries;      /* GROWING_TYPE: instance count in each snapshot, oldest first */
+    uint64_t series[3];
+    const hd_leak_trace *trace; /* NEW_AND_ALIVE: the retainer path shape in FINAL */
+} hd_suspect;
+
+typedef struct hd_suspects_options {
+    double threshold;        /* share of the heap that makes a retainer (default 0.10 when 0);
+                              * waste and growth are reported from a tenth of it */
+    const hd_dump *baseline; /* an earlier dump of the same process, or NULL */
+    const hd_dump *final;    /* a later one (needs baseline), or NULL */
+    const hd_dominators *dom;/* the dump's, when the caller has them (else computed) */
+    const hd_reach *reach;   /* likewise */
+} hd_suspects_options;
+
+typedef struct hd_suspects {
+    uint32_t count;
+    hd_suspect *items;       /* by severity, then bytes, then id */
+    uint64_t heap_size;      /* hd_total_size of the dump */
+    double threshold;
+    hd_leak_report *leak_report; /* backs the NEW_AND_ALIVE traces */
+} hd_suspects;
+/* opts may be NULL. HD_OK, HD_ENOMEM, or HD_EINVAL (a threshold outside (0, 1], final
+ * without baseline). */
+int hd_suspects_find(const hd_dump *d, const hd_suspects_options *opts, hd_suspects **out);
+void hd_suspects_free(hd_suspects *s);
+
 /* --- the dominator tree and retained sizes (dominators.c): Eclipse MAT, Chrome DevTools ---- */
 #define HD_DOM_ROOT (UINT32_MAX - 1) /* the virtual root whose children are all the roots */
 typedef struct hd_dominators hd_dominators;
@@ -537,6 +616,10 @@ uint32_t hd_dominators_reachable(const hd_dominators *dom); /* objects reachable
 /* Writes into out (room for k) the k reachable objects that retain the most, largest first
  * (ties: lower index first); returns how many. */
 uint32_t hd_dominators_top(const hd_dominators *dom, uint32_t k, uint32_t *out);
+/* The dominator tree's children, in CSR form: the children of object o are child[first[o] ..
+ * first[o + 1]), those of the virtual root child[first[n] .. first[n + 1]) with n =
+ * hd_object_count(). first has n + 2 entries; free() both. HD_OK or HD_ENOMEM. */
+int hd_dominator_children(const hd_dominators *dom, uint32_t **first, uint32_t **child);
 /* Per-type table like hd_stats_by_type, with retained filled in by the DevTools rule (an object
  * counts for its type only when no object of the same type dominates it), sorted by retained.
  * out has room for hd_type_count(d) entries; *count is set to the entries written. */
@@ -657,6 +740,22 @@ int hd_render_file(const char *dot, size_t len, const char *format, const char *
 /* Writes data to path through a temporary file in the same directory, flushed and renamed over
  * path, so path is either untouched or complete. HD_EIO (err says why) on failure. */
 int hd_write_file_atomic(const char *path, const void *data, size_t len, hd_error *err);
+
+/* ============================================================================================
+ * The HTML report (src/report/): one self-contained page (styles, script and pictures inline,
+ * nothing fetched) of bounded size whatever the dumps' size: every table and picture keeps its
+ * top entries and says how many more there are.
+ * ============================================================================================ */
+typedef struct hd_report_options {
+    const char *const *names; /* how each dump is called on the page (its path), n entries */
+    double threshold;         /* for the suspects, as hd_suspects_options (0: 10 %) */
+    uint32_t top;             /* rows per table (0: 50) */
+    uint32_t tree_nodes;      /* dominator tree nodes drawn at most (0: 3000) */
+} hd_report_options;
+/* Writes the report on dumps[0..n) (n >= 1, oldest first: the last is the one analysed, and
+ * with n >= 2 they are compared) to out. HD_OK, HD_ENOMEM, HD_EINVAL, or HD_EIO when
+ * writing fails. Uses Graphviz (hd_render_data) for the cycles: one thread at a time. */
+int hd_report_write(const hd_dump *const *dumps, size_t n, const hd_report_options *opts, FILE *out);
 
 #ifdef __cplusplus
 }

@@ -290,7 +290,7 @@ uint32_t hd_dominators_reachable(const hd_dominators *dom) { return dom->reachab
 
 /* The dominator tree's children in CSR form, over objects; first[] has nobjects + 2 entries,
  * the last slot being the virtual root's list. */
-static int dominator_children(const hd_dominators *dom, uint32_t **first_out, uint32_t **child_out)
+int hd_dominator_children(const hd_dominators *dom, uint32_t **first_out, uint32_t **child_out)
 {
     uint32_t n = dom->nobjects, vroot = n;
     uint32_t *first = calloc((size_t)n + 2, sizeof *first);
@@ -327,7 +327,7 @@ int hd_stats_retained_by_type(const hd_dump *d, const hd_dominators *dom, hd_typ
 {
     uint32_t ntypes = d->ntypes, n = d->nobjects;
     uint32_t *first, *child;
-    int rc = dominator_children(dom, &first, &child);
+    int rc = hd_dominator_children(dom, &first, &child);
     if (rc)
         return rc;
     /* active[t]: objects of type t on the current tree path; an object counts for its type only

@@ -1,5 +1,5 @@
 #!/bin/sh
-# analyses_cases.sh: golden-output tests for heaptool cycles, diff, path, leaks and show (and their
+# analyses_cases.sh: golden-output tests for heaptool cycles, diff, path, leaks, show and suspects (and their
 # error cases) on the small dumps in tests/data. Each case's stdout, stderr and exit status are
 # compared with tests/cli/golden/NAME.out.
 . "$(dirname "$0")/lib.sh"
@@ -65,6 +65,18 @@ check diff_bad_by 2 diff --by module tests/data/growing_list_1.json tests/data/g
 check diff_one_dump 2 diff tests/data/growing_list_1.json
 check diff_missing_final 4 diff --final tests/data/no_such_dump.json tests/data/growing_list_1.json tests/data/growing_list_2.json
 check diff_bad_growth 2 diff --fail-on-growth lots tests/data/growing_list_1.json tests/data/growing_list_2.json
+# suspects (their answers are checked against a recomputation in suspects_cases.sh)
+check suspects_text 0 suspects tests/data/cycle.json
+check suspects_json 0 suspects --json tests/data/cycle.json
+check suspects_series 0 suspects --baseline tests/data/growing_list_1.json --final tests/data/growing_list_3.json tests/data/growing_list_2.json
+check suspects_threshold 0 suspects --threshold 40% tests/data/growing_list_3.json
+check suspects_fail_on 1 suspects --fail-on medium tests/data/cycle.json
+check suspects_bad_threshold 2 suspects --threshold 0 tests/data/cycle.json
+check suspects_bad_fail_on 2 suspects --fail-on urgent tests/data/cycle.json
+check suspects_final_alone 2 suspects --final tests/data/growing_list_3.json tests/data/growing_list_2.json
+check suspects_other_process 3 suspects --baseline tests/data/other_pid.json tests/data/growing_list_1.json
+check suspects_bad_dump 3 suspects tests/data/bad.json
+check suspects_help 0 suspects --help
 # the command table
 check help_lists_commands 0 --help
 
