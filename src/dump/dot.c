@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,11 +84,19 @@ static void put_text(FILE *out, const char *s)
         fputs("...", out);
 }
 
-/* objgraph's edge labels: ".field" for identifiers, "[key]" for indices and keys. */
-static void put_edge_name(FILE *out, const char *name)
+/* objgraph's edge labels: ".field" for identifiers, "[key]" for indices and keys; a mapping's
+ * reference to a key (no name) is "<key 'k'>" after the key's label, as heaptool's text says. */
+static void put_edge_name(FILE *out, const hd_dump *d, uint64_t e)
 {
+    const char *name = hd_edge_name(d, e);
     if (!name[0]) {
-        fputs("[?]", out);
+        const char *label = hd_object_label(d, hd_edge_target(d, e));
+        size_t n = label ? strlen(label) : 0;
+        bool quoted = n >= 2 && (label[0] == '\'' || label[0] == '"') && label[n - 1] == label[0];
+        fputs(quoted ? "<key " : label ? "<key '" : "<key", out);
+        if (label)
+            put_text(out, label);
+        fputs(quoted ? ">" : label ? "'>" : ">", out);
         return;
     }
     int ident = isalpha((unsigned char)name[0]) || name[0] == '_';
@@ -273,7 +282,7 @@ static void put_strong_edge(FILE *out, const hd_dump *d, const hd_graph *g, cons
             fprintf(out, "(%" PRIu32 " more) ", count - i);
             break;
         }
-        put_edge_name(out, hd_edge_name(d, g->edges[order[members[i].pos]].ref));
+        put_edge_name(out, d, g->edges[order[members[i].pos]].ref);
         fputc(' ', out);
     }
     fputc('"', out);
