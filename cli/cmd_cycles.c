@@ -196,13 +196,11 @@ static int cycles_run(int argc, char **argv)
 {
     cycles_args a = {.top = 10};
     operands ops;
-    int rc = options_parse(&cmd_cycles, argc, argv, &a, &ops);
+    hd_dump *d;
+    int rc = options_parse_dump(&cmd_cycles, argc, argv, &a, &ops, &d);
     if (rc != OPTIONS_GO_ON)
         return rc;
     const char *path = ops.v[0];
-    hd_dump *d;
-    if ((rc = load_or_report(path, &d)))
-        return rc;
     hd_cycles *cy;
     if ((rc = hd_cycles_find(d, NULL, &cy))) {
         hd_dump_free(d);

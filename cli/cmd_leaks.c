@@ -94,13 +94,11 @@ static int leaks_run(int argc, char **argv)
 {
     leaks_args a = {.top = 10};
     operands ops;
-    int rc = options_parse(&cmd_leaks, argc, argv, &a, &ops);
+    hd_dump *d;
+    int rc = options_parse_dump(&cmd_leaks, argc, argv, &a, &ops, &d);
     if (rc != OPTIONS_GO_ON)
         return rc;
     const char *path = ops.v[0];
-    hd_dump *d;
-    if ((rc = load_or_report(path, &d)))
-        return rc;
     if (hd_dump_is_native(d)) {
         bool leaked = false;
         uint64_t top = option_given(&cmd_leaks, &ops, "top") ? a.top : 0;

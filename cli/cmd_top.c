@@ -105,13 +105,11 @@ static int top_run(int argc, char **argv)
 {
     top_args a = {.top = 10};
     operands ops;
-    int rc = options_parse(&cmd_top, argc, argv, &a, &ops);
+    hd_dump *d;
+    int rc = options_parse_dump(&cmd_top, argc, argv, &a, &ops, &d);
     if (rc != OPTIONS_GO_ON)
         return rc;
     const char *path = ops.v[0];
-    hd_dump *d;
-    if ((rc = load_or_report(path, &d)))
-        return rc;
     hd_dominators *dom = NULL;
     uint32_t k = a.top == 0 || a.top > hd_object_count(d) ? hd_object_count(d) : (uint32_t)a.top;
     if ((rc = hd_dominators_compute(d, &dom))) {

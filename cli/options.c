@@ -257,6 +257,14 @@ int options_parse(const command *cmd, int argc, char **argv, void *values, opera
     return check_operands(cmd, ops);
 }
 
+int options_parse_dump(const command *cmd, int argc, char **argv, void *values, operands *ops, hd_dump **d)
+{
+    int rc = options_parse(cmd, argc, argv, values, ops);
+    if (rc == OPTIONS_GO_ON && (rc = load_or_report(ops->v[0], d)) == EXIT_OK)
+        rc = OPTIONS_GO_ON;
+    return rc;
+}
+
 bool option_given(const command *cmd, const operands *ops, const char *name)
 {
     for (const option_spec *o = cmd->options; o && o->name; o++)
