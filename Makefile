@@ -170,6 +170,11 @@ export PCFILE
 # Graphviz's font stack (fontconfig, pango, cairo, glib) keeps caches for the process's life;
 # LeakSanitizer is told about those libraries only, so our leaks and libgvc's still count.
 export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
+# The slow unwinder lets LeakSanitizer see the frames inside Graphviz, which has no frame
+# pointers, so that tests/lsan.supp can name Graphviz's own leaks by function.
+ifneq ($(SANITIZE),)
+export ASAN_OPTIONS ?= fast_unwind_on_malloc=0
+endif
 
 # `make test` first makes sure the Debian packages are there, then builds and runs everything.
 test: deps
