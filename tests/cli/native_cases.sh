@@ -97,7 +97,8 @@ else
     fail "flame -o x.svg: no well-formed SVG"
 fi
 
-if python3 tests/cli/native_oracle.py "$HEAPTOOL" 150 samples/dumps/*.json; then
+# ORACLE_DUMPS: how many random dumps the oracle draws (fewer under valgrind: make check).
+if python3 tests/cli/native_oracle.py "$HEAPTOOL" "${ORACLE_DUMPS:-150}" samples/dumps/*.json; then
     pass
 else
     fail "native_oracle.py"
