@@ -169,22 +169,7 @@ const char *plural(uint64_t n, const char *noun, char *buf)
     return buf;
 }
 
-const char *human_size(uint64_t bytes, char *buf)
-{
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    if (bytes < 1024) {
-        snprintf(buf, 16, "%u B", (unsigned)bytes);
-        return buf;
-    }
-    double v = (double)bytes;
-    unsigned u = 0;
-    while (v >= 1024 && u < 6) {
-        v /= 1024;
-        u++;
-    }
-    snprintf(buf, 16, v < 10 ? "%.1f %s" : "%.0f %s", v, units[u]);
-    return buf;
-}
+const char *human_size(uint64_t bytes, char *buf) { return hd_human_size(bytes, buf); }
 
 void print_cell(FILE *out, const char *s, size_t width, bool right)
 {

@@ -516,6 +516,9 @@ typedef struct hd_leak_report {
 int hd_leak_report_compute(const hd_dump *base, const hd_dump *target, const hd_dump *final,
                            hd_leak_report **out);
 void hd_leak_report_free(hd_leak_report *r);
+/* "312 B", "1.5 KiB", "12 MiB": bytes as heaptool shows sizes (human_size.c); buf has 16 bytes. */
+const char *hd_human_size(uint64_t bytes, char buf[16]);
+
 /* --- distance from the nearest root (root_distance.c): DevTools' "Distance" column ----------- */
 /* *out is a new array (free() it) of one entry per object: 1 for a root object (of any kind),
  * 1 + the fewest strong references from any root otherwise, HD_NONE when no root reaches it. */

@@ -4,20 +4,7 @@
 
 const char *hq_human_size(sqlite3_int64 bytes, char *buf)
 {
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    uint64_t b = bytes < 0 ? 0 : (uint64_t)bytes; /* sizes are never negative; 0 if one is */
-    if (b < 1024) {
-        snprintf(buf, 16, "%u B", (unsigned)b);
-        return buf;
-    }
-    double v = (double)b;
-    unsigned u = 0;
-    while (v >= 1024 && u < 6) {
-        v /= 1024;
-        u++;
-    }
-    snprintf(buf, 16, v < 10 ? "%.1f %s" : "%.0f %s", v, units[u]);
-    return buf;
+    return hd_human_size(bytes < 0 ? 0 : (uint64_t)bytes, buf); /* sizes are never negative */
 }
 
 static void human_size_function(sqlite3_context *ctx, int argc, sqlite3_value **argv)
