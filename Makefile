@@ -210,6 +210,9 @@ check:
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude -Isrc -Icli -DHT_VERSION='"$(VERSION)"' \
              $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+# The CLI reaches Graphviz's layout, whose known leaks tests/lsan.supp names by function: those
+# frames are only seen with the slow unwinder (libgvc has no frame pointers), at a third of the speed.
+FUZZ_CLI_ASAN = fast_unwind_on_malloc=0
 fuzz:
 	@tests/ensure-deps.sh clang libclang-rt-dev
 	@$(MAKE) --no-print-directory fuzz-run
@@ -225,13 +228,13 @@ fuzz-run: $(REPORT_ASSETS)
 	@for f in tests/data/*.json; do cp "$$f" "build-fuzz/corpus/reader/data-$${f##*/}"; done
 	@cp tests/data/v8/*.heapsnapshot tests/fuzz/seeds/v8/*.heapsnapshot build-fuzz/corpus/v8/
 	@cp tests/fuzz/seeds/cli/* build-fuzz/corpus/cli/
-	@set -e; for f in $(FUZZERS); do \
-	  if ls tests/fuzz/regressions/$$f/* >/dev/null 2>&1; then build-fuzz/fuzz_$$f tests/fuzz/regressions/$$f/*; fi; done
+	@set -e; for f in $(FUZZERS); do if ls tests/fuzz/regressions/$$f/* >/dev/null 2>&1; then \
+	  ASAN_OPTIONS=$(FUZZ_CLI_ASAN) build-fuzz/fuzz_$$f tests/fuzz/regressions/$$f/*; fi; done
 	build-fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	  -dict=tests/fuzz/heapdump.dict -artifact_prefix=$(CURDIR)/build-fuzz/reader- build-fuzz/corpus/reader
 	build-fuzz/fuzz_v8 -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	  -dict=tests/fuzz/heapsnapshot.dict -artifact_prefix=$(CURDIR)/build-fuzz/v8- build-fuzz/corpus/v8
-	build-fuzz/fuzz_cli -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -timeout=10 -close_fd_mask=2 \
+	ASAN_OPTIONS=$(FUZZ_CLI_ASAN) build-fuzz/fuzz_cli -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -timeout=10 -close_fd_mask=2 \
 	  -dict=tests/fuzz/cli.dict -artifact_prefix=$(CURDIR)/build-fuzz/cli- $(CURDIR)/build-fuzz/corpus/cli
 
 demo: deps
