@@ -78,7 +78,7 @@ FUZZERS  := reader cli v8
 REPLAYS  := $(FUZZERS:%=$(BUILD)/fuzz/replay_%)
 
 .SECONDARY:
-.PHONY: all deps test check-tests check fuzz fuzz-run demo bench bench-build install uninstall clean help
+.PHONY: FORCE all deps test check-tests check fuzz fuzz-run demo bench bench-build install uninstall clean help
 .DEFAULT_GOAL := all
 
 all: $(HEAPTOOL) $(LIBHD) $(LIBHM) $(SAMPLES) $(RECORDER)
@@ -120,7 +120,17 @@ $(BUILD)/record-tests/%: tests/record/%.c include/heaptool_record.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Iinclude -o $@ $< -lpthread -ldl
 
+# Where `make install` puts the recorder and the format documents the help names, compiled into
+# the two files that use them; the stamp changes only when they do, so a new PREFIX or DOCDIR
+# rebuilds those files and nothing else.
+INSTALL_PATHS := $(BUILD)/install-paths
+$(INSTALL_PATHS): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PREFIX)/lib $(DOCDIR)' | cmp -s - $@ || echo '$(PREFIX)/lib $(DOCDIR)' >$@
+FORCE:
 $(BUILD)/cli/cmd_record.o: ALL_CFLAGS += -DHT_LIBDIR='"$(PREFIX)/lib"'
+$(BUILD)/cli/main.o: ALL_CFLAGS += -DHT_DOCDIR='"$(DOCDIR)"'
+$(BUILD)/cli/cmd_record.o $(BUILD)/cli/main.o: $(INSTALL_PATHS)
 
 $(HEAPTOOL): $(CLI_OBJ) $(LIBHD)
 	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(LIBHD) $(LDLIBS_ALL) $(QUERY_LIBS)
@@ -184,7 +194,7 @@ check-tests: all $(TESTS) $(REPLAYS) $(RECORD_TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; tests/run-suite.sh $$t; done
 	@set -e; for f in $(FUZZERS); do echo "== fuzz inputs kept for $$f"; \
 	  tests/fuzz/replay.sh $(BUILD)/fuzz/replay_$$f tests/fuzz/regressions/$$f tests/fuzz/seeds/$$f; done
-	@HEAPTOOL=$(HEAPTOOL) BUILD=$(BUILD) tests/cli/run.sh
+	@HEAPTOOL=$(HEAPTOOL) BUILD=$(BUILD) DOCDIR=$(DOCDIR) tests/cli/run.sh
 	@echo "== tests/record/run.sh" && HEAPTOOL=$(HEAPTOOL) BUILD=$(BUILD) tests/record/run.sh
 	@echo "== tests/record/leaks_vs_valgrind.py" && \
 	  python3 tests/record/leaks_vs_valgrind.py $(HEAPTOOL) $(RECORDER) $(BUILD)/record-tests/shapes
@@ -201,7 +211,8 @@ check:
 	@tests/ensure-deps.sh valgrind
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined test
 	@$(MAKE) --no-print-directory all
-	@ORACLE_DUMPS=15 HEAPTOOL=tests/valgrind-heaptool.sh SAMPLE_RUN="$(CURDIR)/tests/valgrind-run.sh" tests/cli/run.sh
+	@ORACLE_DUMPS=15 HEAPTOOL=tests/valgrind-heaptool.sh SAMPLE_RUN="$(CURDIR)/tests/valgrind-run.sh" DOCDIR=$(DOCDIR) \
+	  tests/cli/run.sh
 
 # make fuzz: each libFuzzer harness (clang) for FUZZ_SECONDS, on a corpus in build-fuzz/ seeded
 # with the sample dumps (reader), the V8 snapshots of tests/data/v8 and tests/fuzz/seeds/v8 (v8)
@@ -209,6 +220,7 @@ check:
 # A crash stops it and leaves the input in build-fuzz/.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude -Isrc -Icli -DHT_VERSION='"$(VERSION)"' \
+             -DHT_DOCDIR='"$(DOCDIR)"' \
              $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 # The CLI reaches Graphviz's layout, whose known leaks tests/lsan.supp names by function: those
 # frames are only seen with the slow unwinder (libgvc has no frame pointers), at a third of the speed.
@@ -249,7 +261,7 @@ bench: deps
 
 bench-build: all $(BENCHES) $(RECORD_TESTS)
 
-# The format documents heaptool --help names (formats/...) go to DOCDIR/formats/.
+# The format documents heaptool --help names go to DOCDIR/formats/, the path the help gives.
 DOCDIR   ?= $(PREFIX)/share/doc/heaptool
 FORMAT_DOCS := formats/heapdump.md formats/heapdump-v1.schema.json formats/v8-heapsnapshot.md
 

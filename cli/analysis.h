@@ -32,14 +32,15 @@ const char *state_word(enum hd_reach_state s);
 typedef struct chains {
     const hd_dump *d;
     const hd_dominators *dom;
-    hd_referrers *refs; /* built when first needed */
     uint32_t *root_of;  /* per object: its preferred root record, or HD_NONE */
-    uint32_t *queue;
-    uint8_t *seen;
+    uint64_t *held_at;  /* per object + 1: where the roots holding it start in held (tops only) */
+    uint32_t *held;     /* root records, nearest first; found for every top when first needed */
     char **holders;     /* per chain top: what holds it, as text, once worked out */
 } chains;
 void chains_init(chains *c, const hd_dump *d, const hd_dominators *dom);
 void chains_free(chains *c);
+/* Fills held and held_at (holding_roots.c). */
+void chains_find_holders(chains *c);
 /* "list#4 <- dict#3 <- [named 'cache']": o's dominators, nearest first, then what holds the
  * topmost one; a long chain is cut short before its top. "" for an unreachable o. Caller frees. */
 char *dominator_chain(chains *c, uint32_t o);

@@ -1,7 +1,7 @@
 /* dominator_chain.c: what keeps an object alive, as a line: its dominators up to the top of the
  * dominator tree, then the roots that hold that top. An object dominated by the virtual root
- * alone is held by more than one root (or is a root): those are found by walking referrers
- * backwards from it, stopping at root objects, so the chain is never blank. */
+ * alone is held by more than one root (or is a root): those are the root objects that reach it
+ * through no other root (holding_roots.c), so the chain is never blank. */
 #include "analysis.h"
 
 #include <stdlib.h>
@@ -14,22 +14,20 @@ static char *work_out_holders(chains *c, uint32_t x);
 
 void chains_init(chains *c, const hd_dump *d, const hd_dominators *dom)
 {
-    *c = (chains){d, dom, NULL, NULL, NULL, NULL, NULL};
+    *c = (chains){d, dom, NULL, NULL, NULL, NULL};
 }
 
 void chains_free(chains *c)
 {
-    hd_referrers_free(c->refs);
     free(c->root_of);
-    free(c->queue);
-    free(c->seen);
+    free(c->held_at);
+    free(c->held);
     for (uint32_t o = 0; c->holders && o < hd_object_count(c->d); o++)
         free(c->holders[o]);
     free(c->holders);
     c->holders = NULL;
-    c->refs = NULL;
-    c->root_of = c->queue = NULL;
-    c->seen = NULL;
+    c->root_of = c->held = NULL;
+    c->held_at = NULL;
 }
 
 /* Per object, the root record to name it by: a named root before any other kind. */
@@ -56,34 +54,12 @@ uint32_t holding_roots(chains *c, uint32_t x, uint32_t *roots, uint32_t cap)
             roots[0] = c->root_of[x];
         return 1;
     }
-    int rc;
-    if (!c->refs && (rc = hd_referrers_build(c->d, &c->refs)))
-        exit(report_status("dominators", rc));
-    uint32_t n = hd_object_count(c->d);
-    if (!c->seen) {
-        c->seen = xcalloc(n + 1, 1);
-        c->queue = xmalloc(((size_t)n + 1) * sizeof *c->queue);
-    }
-    uint32_t head = 0, tail = 0, found = 0;
-    c->queue[tail++] = x;
-    c->seen[x] = 1;
-    while (head < tail) {
-        uint32_t v = c->queue[head++];
-        if (c->root_of[v] != HD_NONE) { /* a root: it holds x; what holds the root is its business */
-            if (found < cap)
-                roots[found] = c->root_of[v];
-            found++;
-            continue;
-        }
-        for (uint32_t k = c->refs->offsets[v]; k < c->refs->offsets[v + 1]; k++)
-            if (!c->seen[c->refs->sources[k]]) {
-                c->seen[c->refs->sources[k]] = 1;
-                c->queue[tail++] = c->refs->sources[k];
-            }
-    }
-    for (uint32_t i = 0; i < tail; i++)
-        c->seen[c->queue[i]] = 0;
-    return found;
+    if (!c->held)
+        chains_find_holders(c);
+    uint64_t first = c->held_at[x], n = c->held_at[x + 1] - first;
+    for (uint64_t i = 0; i < n && i < cap; i++)
+        roots[i] = c->held[first + i];
+    return (uint32_t)n;
 }
 
 uint32_t chain_top(const chains *c, uint32_t o)

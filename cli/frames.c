@@ -21,33 +21,14 @@ char *frame_label(const hd_dump *d, uint32_t f)
     return xasprintf("%s", name);
 }
 
-static char *flame_safe(char *s)
-{
-    for (char *p = s; *p; p++)
-        if (*p == ';' || *p == '\n' || *p == '\r')
-            *p = '_';
-    return s;
-}
-
-char *frame_short_name(const hd_dump *d, uint32_t f)
-{
-    const char *fn = hd_frame_function(d, f), *file = hd_frame_file(d, f), *mod = hd_frame_module(d, f);
-    if (*fn)
-        return flame_safe(xasprintf("%s", fn));
-    if (*file)
-        return flame_safe(xasprintf("%s:%" PRIu32, file, hd_frame_line(d, f)));
-    if (*mod)
-        return flame_safe(xasprintf("%s+0x%" PRIx64, mod, hd_frame_offset(d, f)));
-    return xasprintf("???");
-}
-
 char *site_label(const hd_dump *d, uint32_t s)
 {
-    const char *fn = hd_site_function(d, s), *file = hd_site_file(d, s);
-    uint32_t line = hd_site_line(d, s);
-    if (*fn)
-        return xasprintf("%s (%s:%" PRIu32 ")", fn, *file ? file : "?", line);
-    return xasprintf("%s:%" PRIu32, *file ? file : "?", line);
+    char *label = hd_site_label(d, s);
+    if (!label) {
+        fputs("heaptool: out of memory\n", stderr);
+        exit(EXIT_NOMEM);
+    }
+    return label;
 }
 
 void jw_frame(json_writer *w, const hd_dump *d, uint32_t f)

@@ -9,10 +9,7 @@
  * "/usr/lib/libjq.so.1+0x1f3a" (no symbol). Raw dump text: print it through print_escaped.
  * The caller frees. */
 char *frame_label(const hd_dump *d, uint32_t f);
-/* A short name for one frame of a flame graph: the function, else "file:line", else
- * "module+0xoffset"; never empty, never with ';' or a line break (they become '_'). */
-char *frame_short_name(const hd_dump *d, uint32_t f);
-/* The same for a site without a stack: "function (file:line)" or "file:line". */
+/* A site without a stack: "function (file:line)" or "file:line" (hd_site_label). */
 char *site_label(const hd_dump *d, uint32_t s);
 
 /* {"function"?, "file"?, "line"?, "module"?, "offset"?}: the members the frame has. */

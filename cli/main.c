@@ -27,8 +27,10 @@ static void usage(FILE *out)
 {
     fputs("usage: heaptool <command> [options] <args>\n"
           "       heaptool help <command> | --help [<command>] | --version\n\n"
-          "Answers questions about heap dumps: heapdump v1 (formats/heapdump.md) and Chrome/Node\n"
-          "heap snapshots (.heapsnapshot, formats/v8-heapsnapshot.md), told apart by content.\n\n"
+          "Answers questions about heap dumps, told apart by content: heapdump v1, described in\n"
+          "  " HT_DOCDIR "/formats/heapdump.md\n"
+          "and Chrome/Node heap snapshots (.heapsnapshot), described in\n"
+          "  " HT_DOCDIR "/formats/v8-heapsnapshot.md\n\n"
           "commands:\n", out);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);

@@ -446,6 +446,37 @@ int hd_leak_kinds_compute(const hd_dump *d, hd_leak_kinds **out);
 void hd_leak_kinds_free(hd_leak_kinds *k);
 const char *hd_leak_kind_name(enum hd_leak_kind kind); /* "definitely lost", ... */
 
+/* --- flame graphs (flame.c): objects folded by allocation stack, as flamegraph.pl folds them ---
+ * Each object's value (its size; 1; its size when memcheck counts it lost, as hd_leak_kinds)
+ * summed per path of frame names, outermost first. A frame is named by hd_frame_short_name, a
+ * site without a stack is one frame named by hd_site_label, objects without a site are
+ * "[no site]"; frames of one name in one place merge. Names never hold ';' or a line break. */
+enum hd_flame_measure { HD_FLAME_BYTES, HD_FLAME_BLOCKS, HD_FLAME_LOST_BYTES };
+typedef struct hd_flame_stack {
+    char *path;     /* the frames' names joined by ';' */
+    uint64_t value; /* saturating, never 0 */
+} hd_flame_stack;
+typedef struct hd_flame_node {
+    const char *name; /* into a stack's path; len bytes, not NUL-terminated */
+    size_t len;
+    uint64_t value;   /* the frame's stacks and its callees', saturating */
+    uint32_t parent, first_child, next_sibling, depth; /* HD_NONE where none */
+} hd_flame_node;
+typedef struct hd_flame {
+    size_t nstacks;
+    hd_flame_stack *stacks; /* the collapsed stacks, in path order (';' sorts before any character) */
+    uint32_t nnodes, max_depth;
+    hd_flame_node *nodes;   /* the tree of frames: node 0 is "all" (depth 0), a caller comes
+                             * before its callees, and callees come in name order */
+} hd_flame;
+int hd_flame_fold(const hd_dump *d, enum hd_flame_measure m, hd_flame **out);
+void hd_flame_free(hd_flame *f);
+/* A frame as a flame graph names it: its function, else "file:line", else "module+0xoffset",
+ * else "???"; ';' and line breaks become '_'. A site without a stack: "function (file:line)" or
+ * "file:line". New strings (free() them), NULL when out of memory. */
+char *hd_frame_short_name(const hd_dump *d, uint32_t f);
+char *hd_site_label(const hd_dump *d, uint32_t s);
+
 /* --- diff of two dumps of one process (diff.c): objgraph's show_growth, DevTools' Comparison,
  * tracemalloc's compare_to -------------------------------------------------------------------- */
 /* Objects are matched by id. An id present in both dumps with a different type name counts as

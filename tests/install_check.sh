@@ -3,10 +3,11 @@
 #  - a program builds against the tree without installing, with the README's lines
 #    (-Iinclude build/libhm.a -lz -lpthread -lm, and libheapdump's);
 #  - `make install PREFIX=DIR` puts heaptool, heapdump-export, the libraries, the headers,
-#    heaptool.pc and the format documents heaptool --help names under DIR, and a program builds
-#    with pkg-config when PKG_CONFIG_PATH names DIR/lib/pkgconfig;
+#    heaptool.pc and the format documents under DIR (where heaptool --help says they are),
+#    and a program builds with pkg-config when PKG_CONFIG_PATH names DIR/lib/pkgconfig;
 #  - `make install DESTDIR=STAGE` stages the same files under STAGE/PREFIX, `make uninstall`
-#    takes every one of them away again.
+#    takes every one of them away again; that install, with the default PREFIX, also leaves
+#    the tree's heaptool naming the default places again.
 #
 #   BUILD=build [SANITIZE=address,undefined] tests/install_check.sh
 set -u
@@ -68,11 +69,12 @@ for f in bin/heaptool bin/heapdump-export lib/libhm.a lib/libheapdump.a lib/pkgc
 done
 [ -x "$prefix/bin/heapdump-export" ] && "$prefix/bin/heapdump-export" --help >"$tmp/help" 2>&1 &&
     grep -q '^usage: heapdump-export ' "$tmp/help" && pass || fail "heapdump-export --help: $(head -1 "$tmp/help")"
-# The documents heaptool --help names are the ones installed.
-"$prefix/bin/heaptool" --help | grep -o 'formats/[a-z0-9.-]*\.md' | sort -u >"$tmp/named"
-[ -s "$tmp/named" ] && while read -r doc; do
-    [ -f "$prefix/share/doc/heaptool/$doc" ] || { fail "heaptool --help names $doc, not installed"; break; }
-done <"$tmp/named" && pass
+# The documents heaptool --help names are the ones installed, where they were installed.
+"$prefix/bin/heaptool" --help | grep -o '/[^ ]*/formats/[a-z0-9.-]*\.md' | sort -u >"$tmp/named"
+[ "$(wc -l <"$tmp/named")" = 2 ] && while read -r doc; do
+    [ -f "$doc" ] && [ "${doc#"$prefix"/share/doc/heaptool/formats/}" != "$doc" ] ||
+        { fail "heaptool --help names $doc, not installed there"; break; }
+done <"$tmp/named" && pass || fail "heaptool --help names no installed format documents: $(cat "$tmp/named")"
 flags=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs heaptool) &&
     $CC -std=c11 $san "$tmp/demo.c" $flags -o "$tmp/installed" && [ "$("$tmp/installed")" = "collected 1" ] &&
     pass || fail "building with PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config heaptool"

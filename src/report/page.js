@@ -211,7 +211,8 @@
   }
 
   function flame() {
-    const nodes = D.flame.map(([parent, name, value], i) => ({ i, parent, name, value, kids: [] }));
+    const nodes = D.flame.nodes.map(([parent, name, value], i) => ({ i, parent, name, value, kids: [] }));
+    if (D.flame.by === "stack") document.getElementById("flame-title").textContent = "Live bytes by allocation stack";
     for (const n of nodes) if (n.parent >= 0) nodes[n.parent].kids.push(n);
     const box = document.getElementById("flame-box");
     const W = 1100, ROW = 22;

@@ -21,7 +21,7 @@ typedef struct hd__report_ctx {
     FILE *out;
 } hd__report_ctx;
 int hd__report_tree(const hd__report_ctx *c);   /* the dominator tree, capped */
-int hd__report_flame(const hd__report_ctx *c);  /* live bytes by allocation site */
+int hd__report_flame(const hd__report_ctx *c);  /* live bytes by allocation stack or site */
 int hd__report_cycles(const hd__report_ctx *c); /* the largest cycles, drawn */
 int hd__report_compare(const hd__report_ctx *c, const hd_dump *const *dumps, size_t n);
 /* An object as people read it: "Type#id 'label'" (label cut to 60 bytes), as a JSON string. */

@@ -1,9 +1,13 @@
 // report_test.mjs: a heaptool report in Debian's Chromium, headless, driven by playwright-core.
-//   node tests/browser/report_test.mjs REPORT.html SUSPECTS.json SHOTS_DIR
+//   node tests/browser/report_test.mjs REPORT.html SUSPECTS.json SHOTS_DIR [STACKS.html FOLDED]
 // Checks: no console error, no page error, no request beyond the file itself; the suspects shown
 // equal `heaptool suspects --json`; a click in the treemap sets the breadcrumbs to that box's path
 // in the dominator tree; no dialog ever opens (a hostile label never runs); each section's
-// screenshot has more than one colour. Prints "N passed, M failed"; exits 1 on failure.
+// screenshot has more than one colour. Given the report of a dump with call stacks and
+// `heaptool flame`'s collapsed stacks of it (FOLDED), the flame graph's frames are the stacks'
+// frames: each named frame has the bytes of the collapsed stacks under its path, the frames
+// left out are one "N more" frame holding the rest, the big frames are drawn, and a click zooms.
+// Prints "N passed, M failed"; exits 1 on failure.
 import { createRequire } from "node:module";
 import fs from "node:fs";
 import path from "node:path";
@@ -11,7 +15,7 @@ import zlib from "node:zlib";
 
 const require = createRequire(import.meta.url);
 const { chromium } = require("playwright-core");
-const [html, suspectsJson, shots] = process.argv.slice(2);
+const [html, suspectsJson, shots, stacksHtml, folded] = process.argv.slice(2);
 let passed = 0, failed = 0;
 function check(what, ok, detail) {
   if (ok) passed++;
@@ -55,8 +59,10 @@ const errors = [], requests = [], dialogs = [];
 page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
 page.on("pageerror", (e) => errors.push(String(e)));
 page.on("dialog", (d) => { dialogs.push(d.message()); d.dismiss(); });
-const url = "file://" + path.resolve(html);
-page.on("request", (r) => { if (r.url() !== url && !r.url().startsWith("data:")) requests.push(r.url()); });
+const url = "file://" + path.resolve(html), stacksUrl = stacksHtml && "file://" + path.resolve(stacksHtml);
+page.on("request", (r) => {
+  if (r.url() !== url && r.url() !== stacksUrl && !r.url().startsWith("data:")) requests.push(r.url());
+});
 await page.goto(url, { waitUntil: "load" });
 // The page's own clock, from navigation to the end of its load event (the drawing included).
 const loadMs = await page.evaluate(() => performance.getEntriesByType("navigation")[0].loadEventEnd);
@@ -103,8 +109,56 @@ for (const id of ["overview", "suspects", "treemap", "flame", "cycles", "compare
   const png = await page.locator("#" + id).screenshot({ path: file });
   check(`screenshot of ${id} is not blank`, colours(png) > 1, file);
 }
+if (stacksHtml) await flameOfStacks();
 check("no console error", errors.length === 0, errors);
 check("no network request", requests.length === 0, requests);
 await browser.close();
+
+// The flame graph of a dump with stacks against `heaptool flame`: the bytes under each path.
+async function flameOfStacks() {
+  const under = new Map(); // "main;serve" -> bytes of the stacks at or below it
+  const exact = new Map(); // "main;serve" -> bytes of that stack alone
+  let total = 0;
+  for (const line of fs.readFileSync(folded, "utf8").split("\n").filter(Boolean)) {
+    const at = line.lastIndexOf(" "), frames = line.slice(0, at).split(";"), value = Number(line.slice(at + 1));
+    total += value;
+    exact.set(frames.join(";"), value);
+    for (let i = 1; i <= frames.length; i++) {
+      const key = frames.slice(0, i).join(";");
+      under.set(key, (under.get(key) || 0) + value);
+    }
+  }
+  await page.goto(stacksUrl, { waitUntil: "load" });
+  const flame = await page.evaluate(() => JSON.parse(document.getElementById("data").textContent).flame);
+  check("a dump with stacks is drawn by stack", flame.by === "stack", flame.by);
+  check("the heading says stacks", (await page.textContent("#flame-title")).includes("stack"));
+  const nodes = flame.nodes, keys = [], wrong = [], unbalanced = [];
+  const more = (n) => / more frames$/.test(n[1]);
+  for (let i = 0; i < nodes.length; i++) {
+    const [parent, name, value] = nodes[i];
+    keys[i] = parent < 0 ? "" : parent === 0 ? name : keys[parent] + ";" + name;
+    if (i === 0 ? value !== total : !more(nodes[i]) && under.get(keys[i]) !== value) wrong.push([keys[i], value, under.get(keys[i])]);
+  }
+  for (let i = 0; i < nodes.length; i++) { // callees, the "more" one included, plus its own bytes
+    const kids = nodes.filter((n) => n[0] === i).reduce((a, n) => a + n[2], 0);
+    if (kids && kids + (exact.get(keys[i]) || 0) !== nodes[i][2]) unbalanced.push([keys[i], nodes[i][2], kids]);
+  }
+  check("each frame has the bytes of its stacks in heaptool flame", wrong.length === 0, wrong.slice(0, 5));
+  check("callees and the frames left out add up to each frame", unbalanced.length === 0, unbalanced.slice(0, 5));
+  check("tiny frames are merged into an \"N more\" frame", nodes.some(more));
+  const biggest = [...exact.entries()].sort((a, b) => b[1] - a[1])[0][0];
+  const drawn = await page.$$eval("#flame-box g[data-node]", (gs) => gs.map((g) => Number(g.dataset.node)));
+  const missing = nodes.map((n, i) => i).filter((i) => nodes[i][2] * 100 >= total && !drawn.includes(i));
+  check("every frame of 1% or more is drawn", missing.length === 0, missing.map((i) => keys[i]));
+  const drawnKeys = drawn.map((i) => keys[i]);
+  check("the biggest stack is drawn frame by frame",
+        biggest.split(";").every((_, k, f) => drawnKeys.includes(f.slice(0, k + 1).join(";"))), biggest);
+  const png = await page.locator("#flame").screenshot({ path: path.join(shots, "flame-stacks.png") });
+  check("screenshot of the stacks' flame graph is not blank", colours(png) > 1);
+  const target = nodes.findIndex((n, i) => i && n[0] !== 0 && n[2] * 10 < total && n[2] * 100 >= total);
+  await page.click(`#flame-box g[data-node="${target}"]`);
+  const top = await page.$eval("#flame-box g[data-node]", (g) => Number(g.dataset.node));
+  check("a click on a frame zooms into it", top === target, { top, target });
+}
 console.log(`browser: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -4,7 +4,9 @@
 #                               stdout, a "--- stderr" line, stderr, "--- exit STATUS".
 #                               Standard input is the file $STDIN (default /dev/null), or a
 #                               pipe fed with the file $PIPE; it runs in $DIR (default the
-#                               repository). Temporary paths show as $TMP.
+#                               repository). Temporary paths show as $TMP, and the place
+#                               the format documents are installed (DOCDIR, as the Makefile
+#                               has it) as $DOCDIR.
 #   pass / fail WHAT            count a check made some other way (fail says what failed).
 #   finish                      prints "SUITE: N passed, M failed" (SUITE: the script's name
 #                               without _cases.sh) and exits 1 on a failure.
@@ -20,6 +22,7 @@ esac
 cd "$(dirname "$0")/../.." || exit 2
 repo=$(pwd)
 golden=$repo/tests/cli/golden
+docdir=${DOCDIR:-/usr/local/share/doc/heaptool}
 # Under SANITIZE=address, Graphviz's font libraries keep caches LeakSanitizer would report.
 LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$repo/tests/lsan.supp:print_suppressions=0}
 export LSAN_OPTIONS
@@ -43,7 +46,7 @@ check() {
         echo "--- stderr"
         cat "$tmp/stderr"
         echo "--- exit $status"
-    } | sed "s|$tmp|\$TMP|g" >"$tmp/actual"
+    } | sed -e "s|$tmp|\$TMP|g" -e "s|$docdir/formats/|\$DOCDIR/formats/|g" >"$tmp/actual"
     [ "${UPDATE:-}" = 1 ] && cp "$tmp/actual" "$golden/$name.out"
     if [ "$status" = "$want" ] && cmp -s "$tmp/actual" "$golden/$name.out"; then
         pass

@@ -1,10 +1,12 @@
 #!/bin/sh
 # report_cases.sh: heaptool report on three planted snapshots with hostile labels
 # (tests/cli/report_dumps.py): the page is self-contained, under 2 MB, carries a
-# Content-Security-Policy and its data cannot end its <script> element; then, where Chromium
+# Content-Security-Policy and its data cannot end its <script> element; on dumps with call
+# stacks it stays as small however many stacks there are; then, where Chromium
 # and node are installed (always in CI), the page in a real browser (tests/browser/report_test.mjs,
 # with playwright-core installed from npm into tests/browser/node_modules when missing), which
-# also writes a screenshot of each section to build/report-shots/.
+# also writes a screenshot of each section to build/report-shots/ and checks the flame graph of
+# the dump with stacks against `heaptool flame`.
 set -u
 case "${HEAPTOOL:-}" in
 "") echo "report_cases.sh: set HEAPTOOL to the heaptool binary" >&2; exit 2 ;;
@@ -36,13 +38,21 @@ grep -q 'src="http\|href="http\|url(http' "$page" && fail "page refers to the ne
 [ $? = 4 ] && ok || fail "an unwritable -o exits 4"
 "$HEAPTOOL" report tests/data/cycle.json 2>/dev/null
 [ $? = 2 ] && ok || fail "no -o is a usage error"
+# A dump with call stacks: its flame graph is checked in the browser against `heaptool flame`.
+"$HEAPTOOL" report -o "$tmp/stacks.html" "$tmp/stacks.json" && ok || fail "report on a dump with stacks"
+"$HEAPTOOL" flame "$tmp/stacks.json" >"$tmp/stacks.folded" && ok || fail "flame on a dump with stacks"
+# Many more stacks than the flame graph names: the page does not grow with them.
+"$HEAPTOOL" report -o "$tmp/many.html" "$tmp/many_stacks.json" && ok || fail "report on many stacks"
+few=$(wc -c <"$tmp/stacks.html") many=$(wc -c <"$tmp/many.html")
+[ "$many" -le $((few + 20000)) ] && ok || fail "20000 stacks make a page of $many bytes, 3000 one of $few"
 
 if [ -x /usr/bin/chromium ] && command -v node >/dev/null 2>&1; then
     if [ ! -d tests/browser/node_modules/playwright-core ]; then
         (cd tests/browser && npm install --no-save --no-audit --no-fund --prefix . playwright-core >/dev/null 2>&1) ||
             fail "npm install playwright-core"
     fi
-    if node tests/browser/report_test.mjs "$page" "$tmp/suspects.json" build/report-shots; then ok; else fail "browser"; fi
+    if node tests/browser/report_test.mjs "$page" "$tmp/suspects.json" build/report-shots \
+        "$tmp/stacks.html" "$tmp/stacks.folded"; then ok; else fail "browser"; fi
 elif [ "${CI:-}" = true ]; then
     fail "CI has no /usr/bin/chromium or node for the browser test"
 else

@@ -2,7 +2,10 @@
 """report_dumps.py OUTDIR: three snapshots of one planted process for the report's tests: a cache
 that grows, a cycle kept by the garbage list, allocation sites, and hostile labels (markup,
 quotes, control bytes) in types, labels, edge names and root names. Writes s1.json, s2.json,
-s3.json."""
+s3.json; and stacks.json and many_stacks.json, native-shaped heaps whose sites have call stacks
+(heapdump.md 5.1): a few large stacks sharing callers, and more tiny ones (3000, 20000) than the
+report's flame graph names."""
+import json
 import sys
 
 from suspects_oracle import Heap, background
@@ -34,3 +37,47 @@ def grow(n, step):
 for step in (1, 2, 3):
     grow(400, step)
     h.write(f"{out}/s{step}.json")
+
+
+def stacks_dump(path, tiny=3000):
+    """Frames main > serve > handle > {parse, render, cache_put}, main > load_config, and `tiny`
+    leaves under main > worker > job, one block of 8 bytes each."""
+    frames, stacks, sites, objects = [], [], [], []
+
+    def frame(fn, line):
+        frames.append({"id": len(frames) + 1, "function": fn, "file": "app/%s.c" % fn, "line": line})
+        return len(frames)
+
+    def stack(fr, parent=None):
+        node = {"id": 1000 + len(stacks), "frame": fr}
+        if parent is not None:
+            node["parent"] = parent
+        stacks.append(node)
+        return node["id"]
+
+    def blocks(stack_id, n, size):
+        sites.append({"id": len(sites), "file": "app/x.c", "line": len(sites) + 1, "stack": stack_id})
+        for _ in range(n):
+            objects.append({"id": len(objects) + 1, "type": 0, "size": size, "site": len(sites) - 1,
+                            "address": 4096 + 64 * len(objects)})
+
+    main = stack(frame("main", 10))
+    handle = stack(frame("handle", 30), stack(frame("serve", 20), main))
+    blocks(stack(frame("parse", 40), handle), 40, 4096)
+    blocks(stack(frame("render", 50), handle), 25, 2048)
+    blocks(stack(frame("cache_put", 60), handle), 300, 64)
+    blocks(handle, 5, 512)  # bytes of handle itself, not of a callee
+    blocks(stack(frame("load_config", 70), main), 3, 1024)
+    job = stack(frame("job", 90), stack(frame("worker", 80), main))
+    for i in range(tiny):
+        blocks(stack(frame("step%d" % i, 100 + i), job), 1, 8)
+    objects[0]["refs"] = [[o["id"]] for o in objects[1:]]
+    doc = {"format": "heapdump", "version": 1, "meta": {"producer": "report_dumps", "pid": 78},
+           "types": [{"id": 0, "name": "block"}], "frames": frames, "stacks": stacks, "sites": sites,
+           "objects": objects, "roots": [{"id": 1, "kind": "global", "name": "app_state"}]}
+    with open(path, "w") as f:
+        json.dump(doc, f)
+
+
+stacks_dump(f"{out}/stacks.json")
+stacks_dump(f"{out}/many_stacks.json", 20000)

@@ -1,0 +1,270 @@
+/* holding_roots.c: the roots that hold each chain top (an object whose only dominator is the
+ * virtual root), nearest first, for every top at once (analysis.h, holding_roots).
+ *
+ * What is computed: for a top x, walking referrers backwards breadth-first from x, never
+ * through a root object, finds the root objects that reach x; they are listed in the order
+ * that walk meets them: by distance, then by the sequence of referrer positions along the path
+ * (the order a breadth-first search with ordered referrers produces). Walking that once per top
+ * costs a pass over much of the heap per top; this does it in one pass per root instead.
+ *
+ * Why it can: the dominator tree splits the reachable heap into the tops' subtrees, and a
+ * reference into an object other than a top comes from the same subtree (else that object's
+ * top would not dominate it). So a path from a root to x runs from top to top, entering each
+ * top y and leaving its subtree from some referrer v of the next top. Its length is the sum of
+ * 1 + depth(v) over the tops passed, depth(v) being v's distance from its own top; that makes
+ * a graph of tops with weighted edges (y -> x, weight 1 + depth(v), v's position among x's
+ * referrers), and each root's shortest paths in it (Dijkstra) give the distances. Among equal
+ * distances the walk from x prefers the referrer met first, and after that referrer v the rest
+ * of the path is fixed up to v's top y, so two roots reached through the same v keep the order
+ * they have at y: the comparison follows that chain of tops until the roots differ.
+ */
+#include "analysis.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct top_edge {
+    uint32_t to, weight, slot; /* slot: the referrer's position among to's referrers */
+} top_edge;
+
+typedef struct holder {
+    uint32_t top, root_object, distance, slot; /* slot of the first step back from top */
+} holder;
+
+typedef struct finder {
+    const hd_dump *d;
+    const hd_dominators *dom;
+    const uint32_t *root_of;
+    hd_referrers *refs;
+    uint32_t *top;      /* per object: the top of its dominator chain, HD_NONE if unreachable */
+    uint32_t *depth;    /* per object: its distance from its top */
+    uint64_t *first;    /* per top + 1: its outgoing edges in edges */
+    top_edge *edges;
+    holder *found;      /* (top, root) pairs, by top then root object */
+    size_t nfound, capfound;
+} finder;
+
+static bool is_root(const finder *f, uint32_t o) { return f->root_of[o] != HD_NONE; }
+static bool is_top(const finder *f, uint32_t o) { return hd_dominator_of(f->dom, o) == HD_DOM_ROOT; }
+
+/* Each reachable object's top, up the dominator tree with the path remembered in scratch. */
+static void find_tops(finder *f, uint32_t *scratch)
+{
+    uint32_t n = hd_object_count(f->d);
+    for (uint32_t o = 0; o < n; o++)
+        f->top[o] = is_top(f, o) ? o : HD_NONE;
+    for (uint32_t o = 0; o < n; o++) {
+        uint32_t k = 0, x = o;
+        while (f->top[x] == HD_NONE && hd_dominator_of(f->dom, x) != HD_NONE) {
+            scratch[k++] = x;
+            x = hd_dominator_of(f->dom, x);
+        }
+        while (k > 0)
+            f->top[scratch[--k]] = f->top[x];
+    }
+}
+
+/* Breadth-first from every top at once into the objects that are not tops: each is entered
+ * only from its own top's subtree, so it gets its distance from its own top. */
+static void find_depths(finder *f, uint32_t *queue)
+{
+    uint32_t n = hd_object_count(f->d), head = 0, tail = 0;
+    const uint32_t *off = hd_edge_offsets(f->d), *dst = hd_edge_targets(f->d);
+    for (uint32_t o = 0; o < n; o++) {
+        f->depth[o] = UINT32_MAX;
+        if (f->top[o] == o) {
+            f->depth[o] = 0;
+            queue[tail++] = o;
+        }
+    }
+    while (head < tail) {
+        uint32_t v = queue[head++];
+        for (uint32_t e = off[v]; e < off[v + 1]; e++)
+            if (f->depth[dst[e]] == UINT32_MAX) {
+                f->depth[dst[e]] = f->depth[v] + 1;
+                queue[tail++] = dst[e];
+            }
+    }
+}
+
+/* The edges between tops, from each referrer of a top that is not a root (a root holds itself). */
+static void link_tops(finder *f)
+{
+    uint32_t n = hd_object_count(f->d);
+    f->first = xcalloc((size_t)n + 2, sizeof *f->first);
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t x = 0; x < n; x++) {
+            if (f->top[x] != x || is_root(f, x))
+                continue;
+            for (uint32_t k = f->refs->offsets[x]; k < f->refs->offsets[x + 1]; k++) {
+                uint32_t v = f->refs->sources[k], y = f->top[v];
+                if (y == HD_NONE || y == x)
+                    continue; /* garbage, or x's own subtree: neither leads to a root */
+                if (pass == 0)
+                    f->first[y + 2]++;
+                else
+                    f->edges[f->first[y + 1]++] = (top_edge){x, 1 + f->depth[v], k - f->refs->offsets[x]};
+            }
+        }
+        if (pass == 0) {
+            for (uint32_t y = 0; y < n; y++)
+                f->first[y + 2] += f->first[y + 1];
+            f->edges = xmalloc((f->first[n + 1] ? f->first[n + 1] : 1) * sizeof *f->edges);
+        }
+    }
+}
+
+/* A binary heap of (distance, top), smallest distance first. */
+typedef struct queue {
+    uint64_t *v; /* distance << 32 | top */
+    size_t n, cap;
+} queue;
+
+static void push(queue *q, uint32_t dist, uint32_t top)
+{
+    if (q->n == q->cap)
+        q->v = xrealloc(q->v, (q->cap = q->cap ? 2 * q->cap : 1024) * sizeof *q->v);
+    size_t i = q->n++;
+    uint64_t key = (uint64_t)dist << 32 | top;
+    for (; i > 0 && q->v[(i - 1) / 2] > key; i = (i - 1) / 2)
+        q->v[i] = q->v[(i - 1) / 2];
+    q->v[i] = key;
+}
+
+static uint64_t pop(queue *q)
+{
+    uint64_t min = q->v[0], last = q->v[--q->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= q->n)
+            break;
+        if (c + 1 < q->n && q->v[c + 1] < q->v[c])
+            c++;
+        if (q->v[c] >= last)
+            break;
+        q->v[i] = q->v[c];
+        i = c;
+    }
+    if (q->n)
+        q->v[i] = last;
+    return min;
+}
+
+/* Dijkstra from root object r over the tops; among equal distances the smaller slot wins. Every
+ * top it settles but r gets r as a holder. dist and slot are UINT32_MAX outside a pass. */
+static void from_root(finder *f, uint32_t r, uint32_t *dist, uint32_t *slot, queue *q, uint32_t *touched)
+{
+    uint32_t ntouched = 0;
+    dist[r] = 0;
+    touched[ntouched++] = r;
+    push(q, 0, r);
+    while (q->n) {
+        uint64_t key = pop(q);
+        uint32_t y = (uint32_t)key, d = (uint32_t)(key >> 32);
+        if (d != dist[y] || slot[y] == UINT32_MAX - 1)
+            continue; /* settled already, or a stale entry */
+        if (y != r) {
+            if (f->nfound == f->capfound)
+                f->found = xrealloc(f->found, (f->capfound = f->capfound ? 2 * f->capfound : 4096) * sizeof *f->found);
+            f->found[f->nfound++] = (holder){y, r, d, slot[y]};
+        }
+        slot[y] = UINT32_MAX - 1; /* settled */
+        for (uint64_t k = f->first[y]; k < f->first[y + 1]; k++) {
+            const top_edge *e = &f->edges[k];
+            uint32_t nd = d + e->weight;
+            if (slot[e->to] == UINT32_MAX - 1 || nd > dist[e->to] || (nd == dist[e->to] && e->slot >= slot[e->to]))
+                continue;
+            if (dist[e->to] == UINT32_MAX)
+                touched[ntouched++] = e->to;
+            if (nd < dist[e->to])
+                push(q, nd, e->to);
+            dist[e->to] = nd;
+            slot[e->to] = e->slot;
+        }
+    }
+    for (uint32_t i = 0; i < ntouched; i++)
+        dist[touched[i]] = slot[touched[i]] = UINT32_MAX;
+}
+
+/* Top x's entry for root object r (x's entries are sorted by root object). */
+static const holder *entry(const finder *f, const uint64_t *at, uint32_t x, uint32_t r)
+{
+    size_t lo = at[x], hi = at[x + 1];
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (f->found[mid].root_object < r)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return &f->found[lo];
+}
+
+typedef struct order_ctx {
+    const finder *f;
+    const uint64_t *at;
+    uint32_t x;
+} order_ctx;
+
+/* The walk from x meets a before b: nearer, or as near through an earlier referrer, or through
+ * the same referrer and so in the order the next top meets them. */
+static int nearer(const void *pa, const void *pb, void *ctx)
+{
+    const order_ctx *c = ctx;
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb, x = c->x;
+    while (a != b && !is_root(c->f, x)) {
+        const holder *ea = entry(c->f, c->at, x, a), *eb = entry(c->f, c->at, x, b);
+        if (ea->distance != eb->distance)
+            return ea->distance < eb->distance ? -1 : 1;
+        if (ea->slot != eb->slot)
+            return ea->slot < eb->slot ? -1 : 1;
+        x = c->f->top[c->f->refs->sources[c->f->refs->offsets[x] + ea->slot]];
+    }
+    return 0;
+}
+
+void chains_find_holders(chains *c)
+{
+    int rc;
+    uint32_t n = hd_object_count(c->d);
+    finder f = {c->d, c->dom, c->root_of, NULL, xmalloc(((size_t)n + 1) * sizeof *f.top),
+                xmalloc(((size_t)n + 1) * sizeof *f.depth), NULL, NULL, NULL, 0, 0};
+    if ((rc = hd_referrers_build(c->d, &f.refs)))
+        exit(report_status("dominators", rc));
+    uint32_t *scratch = xmalloc(((size_t)n + 1) * sizeof *scratch), *slot = xmalloc(((size_t)n + 1) * sizeof *slot);
+    find_tops(&f, scratch);
+    find_depths(&f, scratch);
+    link_tops(&f);
+    uint32_t *dist = f.depth; /* depths are in the edges now */
+    for (uint32_t o = 0; o < n; o++)
+        dist[o] = slot[o] = UINT32_MAX;
+    queue q = {0};
+    for (uint32_t r = 0; r < n; r++)
+        if (is_root(&f, r))
+            from_root(&f, r, dist, slot, &q, scratch);
+    free(q.v);
+    /* By top, keeping the root order of the passes (a stable counting sort). */
+    uint64_t *at = xcalloc((size_t)n + 2, sizeof *at);
+    for (size_t i = 0; i < f.nfound; i++)
+        at[f.found[i].top + 2]++;
+    for (uint32_t x = 0; x < n; x++)
+        at[x + 2] += at[x + 1];
+    holder *sorted = xmalloc((f.nfound ? f.nfound : 1) * sizeof *sorted);
+    for (size_t i = 0; i < f.nfound; i++)
+        sorted[at[f.found[i].top + 1]++] = f.found[i];
+    free(f.found);
+    f.found = sorted;
+    c->held = xmalloc((f.nfound ? f.nfound : 1) * sizeof *c->held);
+    for (size_t i = 0; i < f.nfound; i++)
+        c->held[i] = f.found[i].root_object;
+    for (uint32_t x = 0; x < n; x++) {
+        order_ctx ctx = {&f, at, x};
+        qsort_r(c->held + at[x], at[x + 1] - at[x], sizeof *c->held, nearer, &ctx);
+    }
+    for (size_t i = 0; i < f.nfound; i++)
+        c->held[i] = c->root_of[c->held[i]];
+    c->held_at = at;
+    hd_referrers_free(f.refs);
+    free(f.top), free(f.depth), free(f.first), free(f.edges), free(f.found), free(scratch), free(slot);
+}
