@@ -197,7 +197,7 @@ static int cycles_run(int argc, char **argv)
     cycles_args a = {.top = 10};
     operands ops;
     hd_dump *d;
-    int rc = options_parse_dump(&cmd_cycles, argc, argv, &a, &ops, &d);
+    int rc = options_parse_dump(&cmd_cycles, argc, argv, &a, &ops, NULL, &d);
     if (rc != OPTIONS_GO_ON)
         return rc;
     const char *path = ops.v[0];

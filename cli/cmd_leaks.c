@@ -95,7 +95,7 @@ static int leaks_run(int argc, char **argv)
     leaks_args a = {.top = 10};
     operands ops;
     hd_dump *d;
-    int rc = options_parse_dump(&cmd_leaks, argc, argv, &a, &ops, &d);
+    int rc = options_parse_dump(&cmd_leaks, argc, argv, &a, &ops, NULL, &d);
     if (rc != OPTIONS_GO_ON)
         return rc;
     const char *path = ops.v[0];

@@ -8,6 +8,7 @@
 
 typedef struct path_args {
     bool json;
+    object_id id; /* the ID operand */
 } path_args;
 
 static const option_spec path_options[] = {
@@ -97,21 +98,22 @@ static void print_json(const char *path, const hd_dump *d, const hd_path *p, uin
     jw_finish(&w);
 }
 
+static int check_id(void *values, const operands *ops)
+{
+    path_args *a = values;
+    return parse_object_id(&cmd_path, ops->v[1], &a->id) ? OPTIONS_GO_ON : EXIT_USAGE;
+}
+
 static int path_run(int argc, char **argv)
 {
     path_args a = {0};
     operands ops;
-    int rc = options_parse(&cmd_path, argc, argv, &a, &ops);
+    hd_dump *d;
+    int rc = options_parse_dump(&cmd_path, argc, argv, &a, &ops, check_id, &d);
     if (rc != OPTIONS_GO_ON)
         return rc;
     const char *path = ops.v[0];
-    object_id id;
-    if (!parse_object_id(&cmd_path, ops.v[1], &id))
-        return EXIT_USAGE;
-    hd_dump *d;
-    if ((rc = load_or_report(path, &d)))
-        return rc;
-    uint32_t o = find_object_or_report("path", d, path, &id);
+    uint32_t o = find_object_or_report("path", d, path, &a.id);
     if (o == HD_NONE) {
         hd_dump_free(d);
         return EXIT_INVALID;

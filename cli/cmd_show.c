@@ -10,6 +10,7 @@
 typedef struct show_args {
     uint64_t top;
     bool json;
+    object_id id; /* the ID operand */
 } show_args;
 
 static const option_spec show_options[] = {
@@ -373,21 +374,22 @@ static void print_json(const char *path, const hd_dump *d, const facts *f, uint6
     jw_finish(&w);
 }
 
+static int check_id(void *values, const operands *ops)
+{
+    show_args *a = values;
+    return parse_object_id(&cmd_show, ops->v[1], &a->id) ? OPTIONS_GO_ON : EXIT_USAGE;
+}
+
 static int show_run(int argc, char **argv)
 {
     show_args a = {.top = 50};
     operands ops;
-    int rc = options_parse(&cmd_show, argc, argv, &a, &ops);
+    hd_dump *d;
+    int rc = options_parse_dump(&cmd_show, argc, argv, &a, &ops, check_id, &d);
     if (rc != OPTIONS_GO_ON)
         return rc;
     const char *path = ops.v[0];
-    object_id id;
-    if (!parse_object_id(&cmd_show, ops.v[1], &id))
-        return EXIT_USAGE;
-    hd_dump *d;
-    if ((rc = load_or_report(path, &d)))
-        return rc;
-    facts f = {NULL, NULL, NULL, find_object_or_report("show", d, path, &id)};
+    facts f = {NULL, NULL, NULL, find_object_or_report("show", d, path, &a.id)};
     if (f.o == HD_NONE) {
         hd_dump_free(d);
         return EXIT_INVALID;
