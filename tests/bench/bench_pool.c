@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "hm.h"
+#include "../random_numbers.h"
 
 static double now(void)
 {
@@ -37,13 +38,7 @@ static void die(const char *what)
 }
 
 static uint64_t rng = 88172645463325252u;
-static uint64_t next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next_rand(void) { return xorshift64(&rng); }
 
 /* Object-like sizes: mostly small, a tail up to 512. */
 static uint32_t mixed_size(void)
