@@ -53,6 +53,8 @@ void jw_dominators(json_writer *w, chains *c, uint32_t o);
 
 /* The object {"id", "type", "label"?} */
 void jw_objref(json_writer *w, const hd_dump *d, uint32_t o);
+/* [id, ...]: the ids of objects[0..n) in that order. */
+void jw_object_ids(json_writer *w, const hd_dump *d, const uint32_t *objects, uint32_t n);
 void jw_root(json_writer *w, const hd_dump *d, uint32_t r); /* {"kind", "name"?} */
 /* "file.c:12 in f" ("file.c:12" without a function, "(no site)" for a NULL file). Caller frees. */
 char *site_text(const char *file, uint32_t line, const char *function);

@@ -79,10 +79,7 @@ static void print_json(const char *path, const hd_dump *d, const group *g, uint6
         jw_type_stats(&w, d, st, n, top);
         if (ids) {
             jw_key(&w, "ids");
-            jw_array_begin(&w);
-            for (uint32_t k = 0; k < g[i].n; k++)
-                jw_uint(&w, hd_object_id(d, g[i].objects[k]));
-            jw_array_end(&w);
+            jw_object_ids(&w, d, g[i].objects, g[i].n);
         }
         jw_object_end(&w);
     }

@@ -90,6 +90,14 @@ void jw_objref(json_writer *w, const hd_dump *d, uint32_t o)
     jw_object_end(w);
 }
 
+void jw_object_ids(json_writer *w, const hd_dump *d, const uint32_t *objects, uint32_t n)
+{
+    jw_array_begin(w);
+    for (uint32_t i = 0; i < n; i++)
+        jw_uint(w, hd_object_id(d, objects[i]));
+    jw_array_end(w);
+}
+
 void jw_root(json_writer *w, const hd_dump *d, uint32_t r)
 {
     jw_object_begin(w);
