@@ -5,6 +5,7 @@
 #define HEAPTOOL_ANALYSIS_H
 
 #include "cli.h"
+#include "options.h"
 
 #include <stdarg.h>
 
@@ -79,6 +80,11 @@ bool parse_object_id(const command *cmd, const char *text, object_id *id);
  * is not the object's type (type_name_matches), prints why ("no object with id N in 'PATH'",
  * "object N is a Session, not a Socket") and returns HD_NONE (the caller exits EXIT_INVALID). */
 uint32_t find_object_or_report(const char *cmd, const hd_dump *d, const char *path, const object_id *id);
+/* For commands whose operands are "DUMP ID": options_parse_dump with ID checked before the load,
+ * then the object found: OPTIONS_GO_ON with *d and *o set, or an exit status after printing
+ * (EXIT_INVALID, the dump freed, when no object has that id or type). */
+int options_parse_dump_object(const command *cmd, int argc, char **argv, void *values, operands *ops,
+                              hd_dump **d, uint32_t *o);
 
 /* Type names as people type them (type_names.c). A name matches a type of that exact name; a bare
  * class name ("Node", with no '.') also matches one qualified name ending in ".Node" when no

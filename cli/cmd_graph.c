@@ -364,8 +364,9 @@ static int check_output(request *q, const char *path)
     return OPTIONS_GO_ON;
 }
 
-static int check_graph(void *values, const operands *ops)
+static int check_graph(const command *cmd, void *values, const operands *ops)
 {
+    (void)cmd;
     int rc = check_request(values, ops);
     return rc == OPTIONS_GO_ON ? check_output(values, ops->v[0]) : rc;
 }

@@ -8,7 +8,6 @@
 
 typedef struct path_args {
     bool json;
-    object_id id; /* the ID operand */
 } path_args;
 
 static const option_spec path_options[] = {
@@ -98,26 +97,16 @@ static void print_json(const char *path, const hd_dump *d, const hd_path *p, uin
     jw_finish(&w);
 }
 
-static int check_id(void *values, const operands *ops)
-{
-    path_args *a = values;
-    return parse_object_id(&cmd_path, ops->v[1], &a->id) ? OPTIONS_GO_ON : EXIT_USAGE;
-}
-
 static int path_run(int argc, char **argv)
 {
     path_args a = {0};
     operands ops;
     hd_dump *d;
-    int rc = options_parse_dump(&cmd_path, argc, argv, &a, &ops, check_id, &d);
+    uint32_t o;
+    int rc = options_parse_dump_object(&cmd_path, argc, argv, &a, &ops, &d, &o);
     if (rc != OPTIONS_GO_ON)
         return rc;
     const char *path = ops.v[0];
-    uint32_t o = find_object_or_report("path", d, path, &a.id);
-    if (o == HD_NONE) {
-        hd_dump_free(d);
-        return EXIT_INVALID;
-    }
     hd_path *p;
     if ((rc = hd_path_find(d, o, &p))) {
         hd_dump_free(d);

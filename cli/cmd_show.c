@@ -10,7 +10,6 @@
 typedef struct show_args {
     uint64_t top;
     bool json;
-    object_id id; /* the ID operand */
 } show_args;
 
 static const option_spec show_options[] = {
@@ -374,26 +373,16 @@ static void print_json(const char *path, const hd_dump *d, const facts *f, uint6
     jw_finish(&w);
 }
 
-static int check_id(void *values, const operands *ops)
-{
-    show_args *a = values;
-    return parse_object_id(&cmd_show, ops->v[1], &a->id) ? OPTIONS_GO_ON : EXIT_USAGE;
-}
-
 static int show_run(int argc, char **argv)
 {
     show_args a = {.top = 50};
     operands ops;
     hd_dump *d;
-    int rc = options_parse_dump(&cmd_show, argc, argv, &a, &ops, check_id, &d);
+    facts f = {NULL, NULL, NULL, HD_NONE};
+    int rc = options_parse_dump_object(&cmd_show, argc, argv, &a, &ops, &d, &f.o);
     if (rc != OPTIONS_GO_ON)
         return rc;
     const char *path = ops.v[0];
-    facts f = {NULL, NULL, NULL, find_object_or_report("show", d, path, &a.id)};
-    if (f.o == HD_NONE) {
-        hd_dump_free(d);
-        return EXIT_INVALID;
-    }
     if ((rc = hd_referrers_build(d, &f.refs)) || (rc = hd_reach_compute(d, &f.reach)) ||
         (rc = hd_dominators_compute(d, &f.dom))) {
         hd_referrers_free(f.refs);

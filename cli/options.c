@@ -262,7 +262,7 @@ int options_parse_dump(const command *cmd, int argc, char **argv, void *values, 
 {
     int rc = options_parse(cmd, argc, argv, values, ops);
     if (rc == OPTIONS_GO_ON && check)
-        rc = check(values, ops);
+        rc = check(cmd, values, ops);
     if (rc == OPTIONS_GO_ON && (rc = load_or_report(ops->v[0], d)) == EXIT_OK)
         rc = OPTIONS_GO_ON;
     return rc;

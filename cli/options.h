@@ -65,7 +65,7 @@ typedef struct operands {
 int options_parse(const command *cmd, int argc, char **argv, void *values, operands *ops);
 /* What a command checks that its table cannot say (options that go together, operands to parse
  * into values): OPTIONS_GO_ON, or an exit status after printing. */
-typedef int options_check(void *values, const operands *ops);
+typedef int options_check(const command *cmd, void *values, const operands *ops);
 /* options_parse, then check (when not NULL), then the first operand loaded (load_or_report), so
  * that a usage error costs no load: OPTIONS_GO_ON with *d set, or an exit status after printing. */
 int options_parse_dump(const command *cmd, int argc, char **argv, void *values, operands *ops,
