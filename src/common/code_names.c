@@ -1,6 +1,7 @@
 /* code_names.c: see code_names.h. */
 #include "common/code_names.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,8 +22,10 @@ void ht_code_names_of(Dwfl_Module *m, uintptr_t pc, ht_demangle_fn *demangle, ht
     const char *name = ht_covering_symbol(m, at, &off);
     if (name) {
         int status = -1;
-        char *plain = demangle && name[0] == '_' && name[1] == 'Z' ? demangle(name, NULL, NULL, &status) : NULL;
-        out->function = status == 0 && plain ? plain : strndup(name, strcspn(name, "@")); /* no @@GLIBC_2.34 */
+        bool mangled = demangle && name[0] == '_' && name[1] == 'Z';
+        char *plain = mangled ? demangle(name, NULL, NULL, &status) : NULL;
+        /* no @@GLIBC_2.34 */
+        out->function = status == 0 && plain ? plain : strndup(name, strcspn(name, "@"));
     }
     Dwfl_Line *line = dwfl_module_getsrc(m, at);
     int lineno = 0;

@@ -50,8 +50,9 @@ static void write_frame(hm__out *out, Dwfl *dwfl, ht_demangle_fn *demangle, size
         hm__out_u64(out, names.line);
     }
     GElf_Addr bias = 0;
-    const char *module = m && dwfl_module_getelf(m, &bias) ? dwfl_module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
-                                                           : NULL;
+    const char *module = NULL;
+    if (m && dwfl_module_getelf(m, &bias))
+        module = dwfl_module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     put_member_str(out, ", \"module\": ", module ? module : "?");
     put(out, ", \"offset\": ");
     hm__out_u64(out, module ? pc - bias : pc);

@@ -60,7 +60,8 @@ static uint32_t node_intern(hm_heap *h, hm__stacks *s, uint32_t parent, uintptr_
     return (uint32_t)s->n;
 }
 
-uint32_t __attribute__((noinline)) hm__stacks_capture(hm_heap *h, hm__stacks *s, unsigned depth, unsigned skip)
+uint32_t __attribute__((noinline)) hm__stacks_capture(hm_heap *h, hm__stacks *s, unsigned depth,
+                                                      unsigned skip)
 {
     void *pcs[HM_TRACE_DEPTH_MAX + 4];
     skip++; /* this function's own frame */
