@@ -227,9 +227,9 @@ typedef struct hm__stacks {
     uint32_t *slots; /* open addressing on (parent, pc): node + 1, 0 empty */
     size_t slot_cap;
 } hm__stacks;
-/* The stack of the caller skip frames up (past hm_trace_here's own), depth frames at most: its
- * innermost node + 1, or 0 when out of memory. */
-uint32_t hm__stacks_capture(hm_heap *h, hm__stacks *s, unsigned depth, unsigned skip);
+/* The stack from return address caller (hm_trace_here's, in the program) outwards, depth frames
+ * at most: its innermost node + 1, or 0 when out of memory. */
+uint32_t hm__stacks_capture(hm_heap *h, hm__stacks *s, unsigned depth, const void *caller);
 void hm__stacks_free(hm__stacks *s);
 
 /* Called only while h->trace is set. */

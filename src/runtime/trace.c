@@ -119,12 +119,11 @@ static uint32_t site_intern(hm_heap *h, hm__trace *t, const char *file, int line
     return idx;
 }
 
-/* skip: the frames between the program's function and this one (hm_trace_here_of's). */
-static void __attribute__((noinline)) trace_here(hm_heap *h, const char *file, int line, const char *function,
-                                                 unsigned skip)
+/* caller: the return address into the program's function that called hm_trace_here(_of). */
+static void trace_here(hm_heap *h, const char *file, int line, const char *function, const void *caller)
 {
     hm__trace *t = h->trace;
-    uint32_t stack = t->depth && file ? hm__stacks_capture(h, &t->stacks, t->depth, skip + 1) : 0;
+    uint32_t stack = t->depth && file ? hm__stacks_capture(h, &t->stacks, t->depth, caller) : 0;
     if (file != t->last_file || line != t->last_line || function != t->last_function ||
         stack != t->last_stack) {
         uint32_t site = site_intern(h, t, file, line, function, stack);
@@ -143,7 +142,7 @@ static void __attribute__((noinline)) trace_here(hm_heap *h, const char *file, i
 hm_heap *hm_trace_here(hm_heap *h, const char *file, int line, const char *function)
 {
     if (h && h->trace)
-        trace_here(h, file, line, function, 1);
+        trace_here(h, file, line, function, __builtin_return_address(0));
     return h;
 }
 
@@ -151,7 +150,7 @@ hm_object *hm_trace_here_of(hm_object *o, const char *file, int line, const char
 {
     hm_heap *h = o ? hm__heap_of(o) : NULL;
     if (h && h->trace)
-        trace_here(h, file, line, function, 1);
+        trace_here(h, file, line, function, __builtin_return_address(0));
     return o;
 }
 

@@ -2,10 +2,11 @@
  * shared in a tree as formats/heapdump.md §5.1 stores them.
  * Invariant: node (parent, pc) exists at most once, so equal stacks end in the same node and a
  * stack is named by its innermost node alone.
- * Capture: glibc's backtrace() (libgcc's unwinder, DWARF CFI: no frame pointers needed). It is
- * called from hm_trace_here, which the site macros call from the program's own function, so
- * the frames above hm_trace_here are exactly the program's: libhm's own never show. Names come
- * later, when a snapshot is written (trace_frames.c). */
+ * Capture: glibc's backtrace() (libgcc's unwinder, DWARF CFI: no frame pointers needed), from
+ * hm_trace_here, which the site macros call from the program's own function: the stack starts
+ * at hm_trace_here's return address, so libhm's own frames never show, however many there are
+ * between (a sanitizer's backtrace() shows fewer than glibc's). Names come later, when a
+ * snapshot is written (trace_frames.c). */
 #include <execinfo.h>
 #include <stdlib.h>
 
@@ -60,14 +61,22 @@ static uint32_t node_intern(hm_heap *h, hm__stacks *s, uint32_t parent, uintptr_
     return (uint32_t)s->n;
 }
 
-uint32_t __attribute__((noinline)) hm__stacks_capture(hm_heap *h, hm__stacks *s, unsigned depth,
-                                                      unsigned skip)
+#define LIBHM_FRAMES 8 /* room for libhm's frames above the caller's */
+
+uint32_t hm__stacks_capture(hm_heap *h, hm__stacks *s, unsigned depth, const void *caller)
 {
-    void *pcs[HM_TRACE_DEPTH_MAX + 4];
-    skip++; /* this function's own frame */
-    int n = backtrace(pcs, (int)(depth + skip));
+    void *pcs[HM_TRACE_DEPTH_MAX + LIBHM_FRAMES];
+    int n = backtrace(pcs, (int)depth + LIBHM_FRAMES), first = 0;
+    while (first < n && pcs[first] != caller)
+        first++;
+    if (first == n) { /* an unwinder that did not get past libhm: the caller's frame alone */
+        pcs[0] = (void *)(uintptr_t)caller; /* (uintptr_t): -Wcast-qual */
+        first = 0;
+        n = 1;
+    }
+    n = n - first > (int)depth ? first + (int)depth : n;
     uint32_t node = 0;
-    for (int i = n - 1; i >= (int)skip; i--) /* outermost first: each frame's parent is known */
+    for (int i = n - 1; i >= first; i--) /* outermost first: each frame's parent is known */
         if ((node = node_intern(h, s, node, (uintptr_t)pcs[i])) == 0)
             return 0;
     return node;
