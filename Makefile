@@ -10,8 +10,9 @@ SANITIZE ?=
 # A sanitized build lives beside the normal one so the two never mix objects.
 BUILD    := build$(if $(SANITIZE),-san)
 
-# libdw: libhm's tracing names the frames of the stacks it records (src/common/code_names.c).
-PKGS     := libcjson libgvc zlib libdw
+# libhm's tracing records call stacks with libunwind and names their frames with libdw
+# (src/common/code_names.c, shared with the recorder).
+PKGS     := libcjson libgvc zlib libdw libunwind
 # heaptool query and export (src/query/): SQLite, and libedit for the interactive prompt.
 QUERY_PKGS := sqlite3 libedit
 # Recursive (=) on purpose: pkg-config runs when a recipe needs the flags, i.e. after `deps`.

@@ -230,6 +230,7 @@ typedef struct hm__stacks {
 /* The stack from return address caller (hm_trace_here's, in the program) outwards, depth frames
  * at most: its innermost node + 1, or 0 when out of memory. */
 uint32_t hm__stacks_capture(hm_heap *h, hm__stacks *s, unsigned depth, const void *caller);
+void hm__stacks_init(void); /* once per process before the first capture; may be repeated */
 void hm__stacks_free(hm__stacks *s);
 
 /* Called only while h->trace is set. */

@@ -186,6 +186,8 @@ int hm_trace_start_depth(hm_heap *h, unsigned depth)
     t->nsites = 1;
     t->last_line = -1;
     t->depth = depth;
+    if (depth)
+        hm__stacks_init();
     h->site = 0;
     h->trace = t;
     return HM_OK;
