@@ -10,7 +10,9 @@ SANITIZE ?=
 # A sanitized build lives beside the normal one so the two never mix objects.
 BUILD    := build$(if $(SANITIZE),-san)
 
-PKGS     := libcjson libgvc zlib
+# libhm's tracing records call stacks with libunwind and names their frames with libdw
+# (src/common/code_names.c, shared with the recorder).
+PKGS     := libcjson libgvc zlib libdw libunwind
 # heaptool query and export (src/query/): SQLite, and libedit for the interactive prompt.
 QUERY_PKGS := sqlite3 libedit
 # Recursive (=) on purpose: pkg-config runs when a recipe needs the flags, i.e. after `deps`.
@@ -40,9 +42,11 @@ DUMP_SRC    := $(wildcard src/dump/*.c)
 REPORT_SRC  := $(wildcard src/report/*.c)
 REPORT_PAGE := src/report/page.html src/report/page.css src/report/page.js
 REPORT_ASSETS := $(BUILD)/src/report/assets.c
-RUNTIME_SRC := $(wildcard src/runtime/*.c)
+# Code that libhm and the native recorder share (each builds its own copy, with its own flags).
+COMMON_SRC  := $(wildcard src/common/*.c)
+RUNTIME_SRC := $(wildcard src/runtime/*.c) $(COMMON_SRC)
 CLI_SRC     := $(wildcard cli/*.c)
-RECORD_SRC  := $(wildcard src/record/*.c)
+RECORD_SRC  := $(wildcard src/record/*.c) $(COMMON_SRC)
 QUERY_SRC   := $(wildcard src/query/*.c)
 TEST_SRC    := $(wildcard tests/test_*.c)
 SAMPLE_SRC  := $(wildcard samples/programs/*.c)

@@ -5,6 +5,7 @@
 #define HEAPTOOL_ANALYSIS_H
 
 #include "cli.h"
+#include "options.h"
 
 #include <stdarg.h>
 
@@ -54,6 +55,8 @@ void jw_dominators(json_writer *w, chains *c, uint32_t o);
 
 /* The object {"id", "type", "label"?} */
 void jw_objref(json_writer *w, const hd_dump *d, uint32_t o);
+/* [id, ...]: the ids of objects[0..n) in that order. */
+void jw_object_ids(json_writer *w, const hd_dump *d, const uint32_t *objects, uint32_t n);
 void jw_root(json_writer *w, const hd_dump *d, uint32_t r); /* {"kind", "name"?} */
 /* "file.c:12 in f" ("file.c:12" without a function, "(no site)" for a NULL file). Caller frees. */
 char *site_text(const char *file, uint32_t line, const char *function);
@@ -78,6 +81,11 @@ bool parse_object_id(const command *cmd, const char *text, object_id *id);
  * is not the object's type (type_name_matches), prints why ("no object with id N in 'PATH'",
  * "object N is a Session, not a Socket") and returns HD_NONE (the caller exits EXIT_INVALID). */
 uint32_t find_object_or_report(const char *cmd, const hd_dump *d, const char *path, const object_id *id);
+/* For commands whose operands are "DUMP ID": options_parse_dump with ID checked before the load,
+ * then the object found: OPTIONS_GO_ON with *d and *o set, or an exit status after printing
+ * (EXIT_INVALID, the dump freed, when no object has that id or type). */
+int options_parse_dump_object(const command *cmd, int argc, char **argv, void *values, operands *ops,
+                              hd_dump **d, uint32_t *o);
 
 /* Type names as people type them (type_names.c). A name matches a type of that exact name; a bare
  * class name ("Node", with no '.') also matches one qualified name ending in ".Node" when no

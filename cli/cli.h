@@ -84,9 +84,6 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * control characters and invalid UTF-8 \xNN escapes. Returns the number of columns written. */
 size_t print_escaped(FILE *out, const char *s);
 size_t escaped_width(const char *s);
-/* Length of the valid UTF-8 character at s when it is printable (not a C0 or C1 control, DEL,
- * an overlong form or a surrogate), else 0. */
-size_t utf8_printable_len(const unsigned char *s);
 /* "1 object", "3 objects": into buf (at least 48 bytes). */
 const char *plural(uint64_t n, const char *noun, char *buf);
 /* "1.5 KiB", "312 B": into buf (at least 16 bytes). */

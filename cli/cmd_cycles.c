@@ -180,10 +180,7 @@ static void print_json(const char *path, const hd_dump *d, const hd_cycles *cy, 
         }
         jw_array_end(&w);
         jw_key(&w, "members");
-        jw_array_begin(&w);
-        for (uint32_t k = 0; k < c->nmembers; k++)
-            jw_uint(&w, hd_object_id(d, c->members[k]));
-        jw_array_end(&w);
+        jw_object_ids(&w, d, c->members, c->nmembers);
         jw_object_end(&w);
     }
     free(st);
@@ -197,7 +194,7 @@ static int cycles_run(int argc, char **argv)
     cycles_args a = {.top = 10};
     operands ops;
     hd_dump *d;
-    int rc = options_parse_dump(&cmd_cycles, argc, argv, &a, &ops, &d);
+    int rc = options_parse_dump(&cmd_cycles, argc, argv, &a, &ops, NULL, &d);
     if (rc != OPTIONS_GO_ON)
         return rc;
     const char *path = ops.v[0];

@@ -248,10 +248,7 @@ static void jw_leaks(json_writer *w, const hd_dump *f, const hd_leak_report *rep
     }
     jw_array_end(w);
     jw_key(w, "ids");
-    jw_array_begin(w);
-    for (uint32_t i = 0; i < rep->nleaked; i++)
-        jw_uint(w, hd_object_id(f, rep->leaked[i]));
-    jw_array_end(w);
+    jw_object_ids(w, f, rep->leaked, rep->nleaked);
     jw_object_end(w);
 }
 
@@ -355,10 +352,7 @@ static void print_json(const opts *o, const char *po, const char *pn, const find
     jw_array_end(&w);
     if (o->new_ids) {
         jw_key(&w, "new_ids");
-        jw_array_begin(&w);
-        for (uint32_t i = 0; i < x->nadded; i++)
-            jw_uint(&w, hd_object_id(x->new_, x->added[i]));
-        jw_array_end(&w);
+        jw_object_ids(&w, x->new_, x->added, x->nadded);
     }
     if (x->rep) {
         jw_key(&w, "leaks");

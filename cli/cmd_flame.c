@@ -18,7 +18,7 @@ static void put_xml(FILE *out, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     while (p < end) {
-        size_t n = utf8_printable_len(p);
+        size_t n = hd_utf8_printable_len((const char *)p);
         if (n == 0 || p + n > end) {
             fprintf(out, "\\x%02X", *p++);
             continue;

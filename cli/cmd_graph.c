@@ -341,46 +341,46 @@ static int check_request(request *q, const operands *ops)
     return OPTIONS_GO_ON;
 }
 
+/* Where the drawing goes: q->format becomes the format drawn (--format, else -o's extension,
+ * else DOT); never the input dump, never PNG or PDF to a terminal. */
+static int check_output(request *q, const char *path)
+{
+    const char *format = q->format;
+    if (q->output) {
+        if (!q->output[0] || !strcmp(q->output, "-"))
+            return usage_error(&cmd_graph, "graph: -o needs a file name (without -o, DOT goes to stdout)");
+        if (strcmp(path, "-") && same_file(path, q->output))
+            return usage_error(&cmd_graph, "graph: refusing to overwrite the input dump '%s'", path);
+        const char *dot = strrchr(q->output, '.'), *slash = strrchr(q->output, '/');
+        const char *ext = dot && (!slash || dot > slash) ? format_named(dot + 1) : NULL;
+        if (!format && !ext)
+            return usage_error(&cmd_graph, "graph: cannot tell the format of '%s': name it .dot, .png, "
+                                           ".svg or .pdf, or give --format", q->output);
+        format = format ? format : ext;
+    }
+    q->format = format ? format : "dot";
+    if (!q->output && strcmp(q->format, "dot") && strcmp(q->format, "svg") && isatty(STDOUT_FILENO))
+        return usage_error(&cmd_graph, "graph: not writing %s to a terminal; use -o FILE", q->format);
+    return OPTIONS_GO_ON;
+}
+
+static int check_graph(const command *cmd, void *values, const operands *ops)
+{
+    (void)cmd;
+    int rc = check_request(values, ops);
+    return rc == OPTIONS_GO_ON ? check_output(values, ops->v[0]) : rc;
+}
+
 static int graph_run(int argc, char **argv)
 {
     request q = {.max = 10, .depth = 3, .too_many = 10, .max_nodes = 100};
     operands ops;
-    int rc = options_parse(&cmd_graph, argc, argv, &q, &ops);
-    if (rc == OPTIONS_GO_ON)
-        rc = check_request(&q, &ops);
-    if (rc != OPTIONS_GO_ON)
-        goto out;
-    const char *path = ops.v[0];
-    const char *format = q.format;
-    if (q.output) {
-        if (!q.output[0] || !strcmp(q.output, "-")) {
-            rc = usage_error(&cmd_graph, "graph: -o needs a file name (without -o, DOT goes to stdout)");
-            goto out;
-        }
-        if (strcmp(path, "-") && same_file(path, q.output)) {
-            rc = usage_error(&cmd_graph, "graph: refusing to overwrite the input dump '%s'", path);
-            goto out;
-        }
-        const char *dot = strrchr(q.output, '.'), *slash = strrchr(q.output, '/');
-        const char *ext = dot && (!slash || dot > slash) ? format_named(dot + 1) : NULL;
-        if (!format && !ext) {
-            rc = usage_error(&cmd_graph, "graph: cannot tell the format of '%s': name it .dot, .png, "
-                                         ".svg or .pdf, or give --format", q.output);
-            goto out;
-        }
-        format = format ? format : ext;
-    }
-    format = format ? format : "dot";
-    if (!q.output && strcmp(format, "dot") && strcmp(format, "svg") && isatty(STDOUT_FILENO)) {
-        rc = usage_error(&cmd_graph, "graph: not writing %s to a terminal; use -o FILE", format);
-        goto out;
-    }
     hd_dump *d;
-    if ((rc = load_or_report(path, &d)))
-        goto out;
-    rc = draw(&q, d, path, format);
-    hd_dump_free(d);
-out:
+    int rc = options_parse_dump(&cmd_graph, argc, argv, &q, &ops, check_graph, &d);
+    if (rc == OPTIONS_GO_ON) {
+        rc = draw(&q, d, ops.v[0], q.format);
+        hd_dump_free(d);
+    }
     string_list_free(&q.ids);
     string_list_free(&q.types);
     string_list_free(&q.filters);

@@ -79,10 +79,7 @@ static void print_json(const char *path, const hd_dump *d, const group *g, uint6
         jw_type_stats(&w, d, st, n, top);
         if (ids) {
             jw_key(&w, "ids");
-            jw_array_begin(&w);
-            for (uint32_t k = 0; k < g[i].n; k++)
-                jw_uint(&w, hd_object_id(d, g[i].objects[k]));
-            jw_array_end(&w);
+            jw_object_ids(&w, d, g[i].objects, g[i].n);
         }
         jw_object_end(&w);
     }
@@ -95,7 +92,7 @@ static int leaks_run(int argc, char **argv)
     leaks_args a = {.top = 10};
     operands ops;
     hd_dump *d;
-    int rc = options_parse_dump(&cmd_leaks, argc, argv, &a, &ops, &d);
+    int rc = options_parse_dump(&cmd_leaks, argc, argv, &a, &ops, NULL, &d);
     if (rc != OPTIONS_GO_ON)
         return rc;
     const char *path = ops.v[0];

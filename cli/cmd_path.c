@@ -101,21 +101,12 @@ static int path_run(int argc, char **argv)
 {
     path_args a = {0};
     operands ops;
-    int rc = options_parse(&cmd_path, argc, argv, &a, &ops);
+    hd_dump *d;
+    uint32_t o;
+    int rc = options_parse_dump_object(&cmd_path, argc, argv, &a, &ops, &d, &o);
     if (rc != OPTIONS_GO_ON)
         return rc;
     const char *path = ops.v[0];
-    object_id id;
-    if (!parse_object_id(&cmd_path, ops.v[1], &id))
-        return EXIT_USAGE;
-    hd_dump *d;
-    if ((rc = load_or_report(path, &d)))
-        return rc;
-    uint32_t o = find_object_or_report("path", d, path, &id);
-    if (o == HD_NONE) {
-        hd_dump_free(d);
-        return EXIT_INVALID;
-    }
     hd_path *p;
     if ((rc = hd_path_find(d, o, &p))) {
         hd_dump_free(d);

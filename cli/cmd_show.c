@@ -377,21 +377,12 @@ static int show_run(int argc, char **argv)
 {
     show_args a = {.top = 50};
     operands ops;
-    int rc = options_parse(&cmd_show, argc, argv, &a, &ops);
+    hd_dump *d;
+    facts f = {NULL, NULL, NULL, HD_NONE};
+    int rc = options_parse_dump_object(&cmd_show, argc, argv, &a, &ops, &d, &f.o);
     if (rc != OPTIONS_GO_ON)
         return rc;
     const char *path = ops.v[0];
-    object_id id;
-    if (!parse_object_id(&cmd_show, ops.v[1], &id))
-        return EXIT_USAGE;
-    hd_dump *d;
-    if ((rc = load_or_report(path, &d)))
-        return rc;
-    facts f = {NULL, NULL, NULL, find_object_or_report("show", d, path, &id)};
-    if (f.o == HD_NONE) {
-        hd_dump_free(d);
-        return EXIT_INVALID;
-    }
     if ((rc = hd_referrers_build(d, &f.refs)) || (rc = hd_reach_compute(d, &f.reach)) ||
         (rc = hd_dominators_compute(d, &f.dom))) {
         hd_referrers_free(f.refs);

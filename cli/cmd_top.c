@@ -106,7 +106,7 @@ static int top_run(int argc, char **argv)
     top_args a = {.top = 10};
     operands ops;
     hd_dump *d;
-    int rc = options_parse_dump(&cmd_top, argc, argv, &a, &ops, &d);
+    int rc = options_parse_dump(&cmd_top, argc, argv, &a, &ops, NULL, &d);
     if (rc != OPTIONS_GO_ON)
         return rc;
     const char *path = ops.v[0];

@@ -50,7 +50,7 @@ static void put_string(FILE *out, const char *s)
 {
     fputc('"', out);
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = utf8_printable_len(p);
+        size_t n = hd_utf8_printable_len((const char *)p);
         if (n > 1) {
             fwrite(p, 1, n, out);
         } else if (n == 1) {

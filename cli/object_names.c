@@ -90,6 +90,14 @@ void jw_objref(json_writer *w, const hd_dump *d, uint32_t o)
     jw_object_end(w);
 }
 
+void jw_object_ids(json_writer *w, const hd_dump *d, const uint32_t *objects, uint32_t n)
+{
+    jw_array_begin(w);
+    for (uint32_t i = 0; i < n; i++)
+        jw_uint(w, hd_object_id(d, objects[i]));
+    jw_array_end(w);
+}
+
 void jw_root(json_writer *w, const hd_dump *d, uint32_t r)
 {
     jw_object_begin(w);
@@ -152,6 +160,28 @@ bool parse_object_id(const command *cmd, const char *text, object_id *id)
     }
     usage_error(cmd, "%s: '%s' is not an object id (a number, TYPE#NUMBER or @NUMBER)", cmd->name, text);
     return false;
+}
+
+static int check_id_operand(const command *cmd, void *values, const operands *ops)
+{
+    (void)values;
+    object_id id;
+    return parse_object_id(cmd, ops->v[1], &id) ? OPTIONS_GO_ON : EXIT_USAGE;
+}
+
+int options_parse_dump_object(const command *cmd, int argc, char **argv, void *values, operands *ops,
+                              hd_dump **d, uint32_t *o)
+{
+    int rc = options_parse_dump(cmd, argc, argv, values, ops, check_id_operand, d);
+    if (rc != OPTIONS_GO_ON)
+        return rc;
+    object_id id;
+    parse_object_id(cmd, ops->v[1], &id); /* checked before the load */
+    if ((*o = find_object_or_report(cmd->name, *d, ops->v[0], &id)) == HD_NONE) {
+        hd_dump_free(*d);
+        return EXIT_INVALID;
+    }
+    return OPTIONS_GO_ON;
 }
 
 uint32_t find_object_or_report(const char *cmd, const hd_dump *d, const char *path, const object_id *id)

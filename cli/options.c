@@ -257,9 +257,12 @@ int options_parse(const command *cmd, int argc, char **argv, void *values, opera
     return check_operands(cmd, ops);
 }
 
-int options_parse_dump(const command *cmd, int argc, char **argv, void *values, operands *ops, hd_dump **d)
+int options_parse_dump(const command *cmd, int argc, char **argv, void *values, operands *ops,
+                       options_check *check, hd_dump **d)
 {
     int rc = options_parse(cmd, argc, argv, values, ops);
+    if (rc == OPTIONS_GO_ON && check)
+        rc = check(cmd, values, ops);
     if (rc == OPTIONS_GO_ON && (rc = load_or_report(ops->v[0], d)) == EXIT_OK)
         rc = OPTIONS_GO_ON;
     return rc;

@@ -63,9 +63,13 @@ typedef struct operands {
  * exit status after printing: EXIT_OK after --help, EXIT_USAGE after a usage error (an unknown
  * option, a missing or malformed value, not as many operands as cmd->operands names). */
 int options_parse(const command *cmd, int argc, char **argv, void *values, operands *ops);
-/* options_parse, then the first operand loaded (load_or_report): OPTIONS_GO_ON with *d set, or
- * an exit status after printing. */
-int options_parse_dump(const command *cmd, int argc, char **argv, void *values, operands *ops, hd_dump **d);
+/* What a command checks that its table cannot say (options that go together, operands to parse
+ * into values): OPTIONS_GO_ON, or an exit status after printing. */
+typedef int options_check(const command *cmd, void *values, const operands *ops);
+/* options_parse, then check (when not NULL), then the first operand loaded (load_or_report), so
+ * that a usage error costs no load: OPTIONS_GO_ON with *d set, or an exit status after printing. */
+int options_parse_dump(const command *cmd, int argc, char **argv, void *values, operands *ops,
+                       options_check *check, hd_dump **d);
 /* True when the option called name was on the command line. */
 bool option_given(const command *cmd, const operands *ops, const char *name);
 

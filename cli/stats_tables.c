@@ -218,9 +218,6 @@ void jw_gc(json_writer *w, const hd_dump *d)
     }
     jw_array_end(w);
     jw_key(w, "garbage");
-    jw_array_begin(w);
-    for (uint32_t i = 0; i < g->ngarbage; i++)
-        jw_uint(w, hd_object_id(d, g->garbage[i]));
-    jw_array_end(w);
+    jw_object_ids(w, d, g->garbage, g->ngarbage);
     jw_object_end(w);
 }

@@ -549,6 +549,10 @@ int hd_leak_report_compute(const hd_dump *base, const hd_dump *target, const hd_
 void hd_leak_report_free(hd_leak_report *r);
 /* "312 B", "1.5 KiB", "12 MiB": bytes as heaptool shows sizes (human_size.c); buf has 16 bytes. */
 const char *hd_human_size(uint64_t bytes, char buf[16]);
+/* The length of the UTF-8 character at s when it may be shown as it is (not a C0 or C1
+ * control, DEL, an invalid or overlong sequence or a surrogate), else 0 (printable.c). Every
+ * escaper of dump text shows the other bytes as \xNN. */
+size_t hd_utf8_printable_len(const char *s);
 
 /* --- distance from the nearest root (root_distance.c): DevTools' "Distance" column ----------- */
 /* *out is a new array (free() it) of one entry per object: 1 for a root object (of any kind),

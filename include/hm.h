@@ -719,6 +719,17 @@ typedef struct hm_site {
 } hm_site;
 
 int hm_trace_start(hm_heap *h); /* HM_OK (also when already tracing), HM_ENOMEM */
+/* Tracing with call stacks, as tracemalloc.start(nframe): with depth > 0 each site also records
+ * the call stack that reached it, depth frames at most, from the function that made the wrapped
+ * call outwards (libhm's own frames are never in it). Stacks are named (function, file and line
+ * from DWARF debug information, else module and offset) when a snapshot is written, which
+ * stores them as formats/heapdump.md §5.1's frames and stacks: `heaptool flame` draws them,
+ * `heaptool stats --by site` shows each site with its stack. hm_trace_start(h) is depth 0: a
+ * site only. HM_OK (also when already tracing: the depth stays as it was), HM_EINVAL above
+ * HM_TRACE_DEPTH_MAX, HM_ENOMEM. A depth costs an unwind per wrapped call. */
+#define HM_TRACE_DEPTH_MAX 256
+int hm_trace_start_depth(hm_heap *h, unsigned depth);
+unsigned hm_trace_depth(const hm_heap *h); /* tracemalloc.get_traceback_limit(); 0 when off */
 void hm_trace_stop(hm_heap *h); /* forgets every trace, as tracemalloc.stop() */
 bool hm_trace_is_tracing(const hm_heap *h);
 /* Bytes of the traced objects alive now, and the most since tracing started or the peak was

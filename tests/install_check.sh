@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 EOF
 
 # In the tree, with the README's lines.
-$CC -std=c11 $san -Iinclude "$tmp/demo.c" "$BUILD/libhm.a" -lz -lpthread -lm -o "$tmp/in_tree" &&
+$CC -std=c11 $san -Iinclude "$tmp/demo.c" "$BUILD/libhm.a" -ldw -lunwind -lz -lpthread -lm -o "$tmp/in_tree" &&
     [ "$("$tmp/in_tree")" = "collected 1" ] && pass || fail "building against the tree: libhm"
 $CC -std=c11 $san -Iinclude "$tmp/reader.c" "$BUILD/libheapdump.a" -lcjson -lgvc -lcgraph -lcdt -lz -lpthread -lm \
     -o "$tmp/reader" && [ "$("$tmp/reader" samples/dumps/cycle.json)" = "15 objects" ] &&

@@ -2,23 +2,16 @@
 """schema_check.py FILE...: validates heapdumps (plain or gzip) against
 formats/heapdump-v1.schema.json with the jsonschema package (Debian's python3-jsonschema).
 Prints one line per file and exits 1 if any file fails."""
-import gzip
 import json
 import os
 import sys
 
 import jsonschema
 
+from dump_file import load
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCHEMA = os.path.join(HERE, "..", "formats", "heapdump-v1.schema.json")
-
-
-def load(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    return json.loads(data)
 
 
 def main(paths):

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "random_numbers.h"
+
 #define MAXN 48
 
 typedef struct graph {
@@ -21,13 +23,7 @@ typedef struct graph {
 } graph;
 
 static uint64_t rng;
-static uint32_t below(uint32_t n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng % n);
-}
+static uint32_t below(uint32_t n) { return (uint32_t)(xorshift64(&rng) % n); }
 
 static void random_graph(graph *g, uint64_t seed)
 {

@@ -10,22 +10,8 @@
 
 #define HEAP_SUITE finalize
 #define HEAP_TEST_SETUP() (out[0] = '\0')
+#include "captured_output.h"
 #include "heap_test.h"
-
-static char out[4096];
-
-__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...);
-static void say(const char *fmt, ...)
-{
-    size_t n = strlen(out);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out + n, sizeof out - n, fmt, ap);
-    va_end(ap);
-    strncat(out, "\n", sizeof out - strlen(out) - 1);
-}
-
-#define TAG(s) ((void *)(uintptr_t)(s))
 
 /* @staticmethod cleanup(name): print(f"Cleaning up {name}") */
 static void cleanup(hm_object *name, void *user)

@@ -13,17 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "random_numbers.h"
+#include "temp_file.h"
+
 /* --- a random heap model and its serialization ------------------------------------------- */
 
 static uint64_t rng_state;
-static uint64_t rnd(void)
-{
-    /* splitmix64: tiny, seedable, good enough for test data */
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+static uint64_t rnd(void) { return splitmix64(&rng_state); }
 static uint32_t below(uint32_t n) { return (uint32_t)(rnd() % n); }
 
 /* formats/heapdump.md §8's kinds in enum hd_root_kind's order, then one no reader knows. */
@@ -528,10 +524,7 @@ Test(reader, large_dump_from_file_spans_chunks)
     char *json = model_serialize(&m, &len);
     cr_assert_gt(len, 3u << 20, "want a dump of several 1 MiB chunks, got %zu bytes", len);
     char path[] = "/tmp/heaptool-test-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert_geq(fd, 0);
-    cr_assert_eq(write(fd, json, len), (ssize_t)len);
-    close(fd);
+    temp_file_write(path, json, len);
     hd_dump *d = NULL;
     hd_error err;
     int rc = hd_load(path, NULL, &d, &err);
@@ -964,9 +957,7 @@ Test(reader, progress_on_plain_files_ends_at_the_size)
     size_t len;
     char *json = model_serialize(&m, &len);
     char path[] = "/tmp/heaptool-progress-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert_eq(write(fd, json, len), (ssize_t)len);
-    close(fd);
+    temp_file_write(path, json, len);
     progress_log log = {0, 0, 0, true};
     hd_load_options opts = {.user = &log, .on_progress = log_progress};
     hd_dump *d = NULL;
@@ -1128,9 +1119,7 @@ Test(reader, two_threads_from_a_file)
     size_t len;
     char *json = model_serialize(&m, &len);
     char path[] = "/tmp/heaptool-split-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert_eq(write(fd, json, len), (ssize_t)len);
-    close(fd);
+    temp_file_write(path, json, len);
     progress_log log = {0, 0, 0, true};
     hd_load_options opts = {.user = &log, .on_progress = log_progress, .threads = 2};
     hd_dump *two = NULL, *one = NULL;

@@ -20,6 +20,7 @@
 #include "heap_test.h"
 #include "heapdump.h"
 #include "hm_snapshot.h"
+#include "random_numbers.h"
 
 /* ---- a random heap ---- */
 
@@ -27,13 +28,7 @@ static const char *const node_slots[] = {"left", "right", "item", NULL};
 static hm_type *Node, *Bag, *Legacy;
 
 static uint64_t rng;
-static unsigned rnd(unsigned n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng % n);
-}
+static unsigned rnd(unsigned n) { return (unsigned)(xorshift64(&rng) % n); }
 
 static void legacy_del(hm_object *self) { (void)self; }
 

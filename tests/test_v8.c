@@ -12,14 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "random_numbers.h"
+#include "temp_file.h"
+
 static uint64_t rng_state;
-static uint64_t rnd(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull); /* splitmix64 */
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+static uint64_t rnd(void) { return splitmix64(&rng_state); }
 static uint32_t below(uint32_t n) { return (uint32_t)(rnd() % n); }
 
 /* Node and edge types in an order of our own: the reader must go by the names in the meta. */
@@ -312,10 +309,7 @@ Test(v8, large_snapshot_from_file_spans_chunks)
     char *json = serialize(&s, 0, &len);
     cr_assert_gt(len, 3u << 20, "want several chunks, got %zu bytes", len);
     char path[] = "/tmp/heaptool-v8-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert_geq(fd, 0);
-    cr_assert_eq(write(fd, json, len), (ssize_t)len);
-    close(fd);
+    temp_file_write(path, json, len);
     hd_dump *d = NULL;
     hd_error err;
     int rc = hd_load(path, NULL, &d, &err);

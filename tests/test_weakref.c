@@ -10,24 +10,9 @@
 #include "hm.h"
 
 #define HEAP_SUITE weakref
+#include "captured_output.h"
 #include "heap_test.h"
-
-/* What the seed's examples print, captured. */
-static char out[4096];
-
-/* A string literal as callback user data (-Wcast-qual: through an integer). */
-#define TAG(s) ((void *)(uintptr_t)(s))
-
-__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...);
-static void say(const char *fmt, ...)
-{
-    size_t n = strlen(out);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out + n, sizeof out - n, fmt, ap);
-    va_end(ap);
-    strncat(out, "\n", sizeof out - strlen(out) - 1);
-}
+#include "random_numbers.h"
 
 static size_t live_objects(void)
 {
@@ -599,13 +584,7 @@ static struct {
 } rw[MAXW];
 static int nro, nrw;
 static uint64_t rng = 88172645463325252u;
-static uint64_t next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next_rand(void) { return xorshift64(&rng); }
 
 /* Objects are lists; freed ones are noticed through the lifecycle hook. */
 static void on_life(hm_object *o, hm_lifecycle_event ev, void *user)

@@ -4,6 +4,8 @@
 
 #include "heapdump.h"
 
+#include <stdbool.h>
+
 /* Breadth-first search from the roots, live roots first, then garbage roots (see hd_reach).
  * state (nobjects bytes), parent, via and queue (nobjects entries each) are the caller's;
  * depth may be NULL. When target is not HD_NONE the search stops as soon as it is reached. */
@@ -13,6 +15,15 @@ void hd__bfs(const hd_dump *d, uint32_t target, uint8_t *state, uint32_t *depth,
 /* Sets HD_GNODE_CYCLE and in_cycle in a whole graph of d: the cycles through its start objects
  * among the objects drawn (graph_cycles.c). HD_OK or HD_ENOMEM. */
 int hd__graph_mark_cycles(const hd_dump *d, hd_graph *g);
+
+/* Walks the dominator tree (children from hd_dominator_children) depth first from its virtual
+ * root, calling visit on each object at min_depth or deeper (1: the objects the roots hold
+ * themselves) on the way down. outermost: no ancestor at min_depth or deeper has the object's
+ * type, so sums over outermost objects count nothing twice (DevTools' retained size by type).
+ * HD_OK or HD_ENOMEM. */
+typedef void hd__type_visit(void *ctx, uint32_t object, bool outermost);
+int hd__dominator_walk_types(const hd_dump *d, const uint32_t *first, const uint32_t *child,
+                             uint32_t min_depth, hd__type_visit *visit, void *ctx);
 
 /* a + b, or UINT64_MAX when that does not fit: sizes summed over a heap never wrap. */
 static inline uint64_t hd__add_sat(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }

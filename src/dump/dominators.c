@@ -322,61 +322,75 @@ int hd_dominator_children(const hd_dominators *dom, uint32_t **first_out, uint32
     return HD_OK;
 }
 
+int hd__dominator_walk_types(const hd_dump *d, const uint32_t *first, const uint32_t *child,
+                             uint32_t min_depth, hd__type_visit *visit, void *ctx)
+{
+    uint32_t n = d->nobjects;
+    /* active[t]: objects of type t on the current tree path at min_depth or deeper. */
+    uint32_t *active = calloc((size_t)d->ntypes + 1, sizeof *active);
+    uint32_t *stack = malloc(((size_t)n + 1) * sizeof *stack);
+    uint32_t *cursor = malloc(((size_t)n + 1) * sizeof *cursor);
+    if (!active || !stack || !cursor) {
+        free(active), free(stack), free(cursor);
+        return HD_ENOMEM;
+    }
+    uint32_t top = 0; /* the depth of stack[top]: the virtual root is at 0 */
+    stack[0] = n;
+    cursor[0] = first[n];
+    for (;;) {
+        uint32_t v = stack[top];
+        if (cursor[top] == first[v + 1]) {
+            if (top == 0)
+                break;
+            if (top >= min_depth)
+                active[d->obj_type[v]]--;
+            top--;
+            continue;
+        }
+        uint32_t c = child[cursor[top]++];
+        if (top + 1 >= min_depth)
+            visit(ctx, c, active[d->obj_type[c]]++ == 0);
+        top++;
+        stack[top] = c;
+        cursor[top] = first[c];
+    }
+    free(active), free(stack), free(cursor);
+    return HD_OK;
+}
+
+typedef struct retained_by_type {
+    const hd_dump *d;
+    const hd_dominators *dom;
+    uint64_t *by_type;
+} retained_by_type;
+
+static void add_retained(void *ctx, uint32_t o, bool outermost)
+{
+    retained_by_type *r = ctx;
+    uint32_t t = r->d->obj_type[o];
+    if (outermost)
+        r->by_type[t] = hd__add_sat(r->by_type[t], r->dom->retained[o]);
+}
+
 int hd_stats_retained_by_type(const hd_dump *d, const hd_dominators *dom, hd_type_stat *out,
                               uint32_t *count)
 {
-    uint32_t ntypes = d->ntypes, n = d->nobjects;
     uint32_t *first, *child;
     int rc = hd_dominator_children(dom, &first, &child);
     if (rc)
         return rc;
-    /* active[t]: objects of type t on the current tree path; an object counts for its type only
-     * when none of its dominators has that type, so nothing is counted twice. */
-    uint32_t *active = calloc((size_t)ntypes + 1, sizeof *active);
-    uint32_t *stack = malloc(((size_t)n + 1) * sizeof *stack);
-    uint32_t *cursor = malloc(((size_t)n + 1) * sizeof *cursor);
-    if (!active || !stack || !cursor) {
-        free(first);
-        free(child);
-        free(active);
-        free(stack);
-        free(cursor);
-        return HD_ENOMEM;
-    }
     uint32_t ntotal = hd_stats_by_type(d, HD_SORT_COUNT, out);
-    uint64_t *by_type = calloc((size_t)ntypes + 1, sizeof *by_type);
-    if (by_type) {
-        uint32_t top = 0;
-        stack[0] = n; /* the virtual root */
-        cursor[0] = first[n];
-        for (;;) {
-            uint32_t v = stack[top];
-            if (cursor[top] == first[v + 1]) {
-                if (top == 0)
-                    break;
-                active[d->obj_type[v]]--;
-                top--;
-                continue;
-            }
-            uint32_t c = child[cursor[top]++], t = d->obj_type[c];
-            if (active[t]++ == 0)
-                by_type[t] = hd__add_sat(by_type[t], dom->retained[c]);
-            top++;
-            stack[top] = c;
-            cursor[top] = first[c];
-        }
+    retained_by_type r = {d, dom, calloc((size_t)d->ntypes + 1, sizeof *r.by_type)};
+    rc = r.by_type ? hd__dominator_walk_types(d, first, child, 1, add_retained, &r) : HD_ENOMEM;
+    if (!rc) {
         for (uint32_t i = 0; i < ntotal; i++)
-            out[i].retained = by_type[out[i].type];
+            out[i].retained = r.by_type[out[i].type];
         hd__stats_sort(d, HD_SORT_RETAINED, out, ntotal);
     }
     *count = ntotal;
-    rc = by_type ? HD_OK : HD_ENOMEM;
-    free(by_type);
+    free(r.by_type);
     free(first);
     free(child);
-    free(active);
-    free(stack);
-    free(cursor);
     return rc;
 }
 

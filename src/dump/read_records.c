@@ -101,6 +101,22 @@ static inline int record_complete(loader *L, int rc, unsigned have, const requir
     return HD_OK;
 }
 
+/* A required member's value: its HAVE_ bit once read; BAD_REQUIRED when it was wrong (reported),
+ * which drops the record. */
+static int required_uint(loader *L, const char *key, uint64_t *out, unsigned *have, unsigned bit)
+{
+    int rc = hd__read_uint(L, key, out);
+    *have |= rc == 0 ? bit : rc == SKIPPED ? BAD_REQUIRED : 0;
+    return rc;
+}
+
+static int required_string(loader *L, const char *key, uint32_t *out, unsigned *have, unsigned bit)
+{
+    int rc = hd__read_string(L, key, true, out);
+    *have |= rc == 0 ? bit : rc == SKIPPED ? BAD_REQUIRED : 0;
+    return rc;
+}
+
 typedef struct type_rec {
     uint64_t id, size;
     uint32_t name;
@@ -111,29 +127,22 @@ static int type_member(loader *L, int k, const char *key, void *state)
 {
     (void)k;
     type_rec *r = state;
-    bool b = false;
-    int rc;
-    if (!strcmp(key, "id")) {
-        if ((rc = hd__read_uint(L, key, &r->id)) == 0)
-            r->have |= HAVE_ID;
-        else if (rc == SKIPPED)
-            r->have |= BAD_REQUIRED;
-    } else if (!strcmp(key, "name")) {
-        if ((rc = hd__read_string(L, key, true, &r->name)) == 0)
-            r->have |= HAVE_NAME;
-        else if (rc == SKIPPED)
-            r->have |= BAD_REQUIRED;
-    } else if (!strcmp(key, "size")) {
-        rc = hd__read_uint(L, key, &r->size);
-    } else if (!strcmp(key, "gc") || !strcmp(key, "finalizer") || !strcmp(key, "legacy_finalizer")) {
+    if (!strcmp(key, "id"))
+        return required_uint(L, key, &r->id, &r->have, HAVE_ID);
+    if (!strcmp(key, "name"))
+        return required_string(L, key, &r->name, &r->have, HAVE_NAME);
+    if (!strcmp(key, "size"))
+        return hd__read_uint(L, key, &r->size);
+    if (!strcmp(key, "gc") || !strcmp(key, "finalizer") || !strcmp(key, "legacy_finalizer")) {
         unsigned bit = key[0] == 'g' ? HD_TYPE_GC : key[0] == 'f' ? HD_TYPE_FINALIZER
                                                                    : HD_TYPE_LEGACY_FINALIZER;
-        if ((rc = hd__read_bool(L, key, &b)) == 0 && b)
+        bool b = false;
+        int rc = hd__read_bool(L, key, &b);
+        if (rc == 0 && b)
             r->flags |= bit;
-    } else {
-        rc = hd__lex_skip_value(&L->lx);
+        return rc;
     }
-    return rc;
+    return hd__lex_skip_value(&L->lx);
 }
 
 static const required type_required[] = {{HAVE_ID, "id"}, {HAVE_NAME, "name"}, {0, NULL}};
@@ -168,30 +177,27 @@ static int site_member(loader *L, int k, const char *key, void *state)
 {
     (void)k;
     site_rec *r = state;
-    int rc;
-    if (!strcmp(key, "id")) {
-        if ((rc = hd__read_uint(L, key, &r->id)) == 0)
-            r->have |= HAVE_ID;
-    } else if (!strcmp(key, "file")) {
-        if ((rc = hd__read_string(L, key, true, &r->file)) == 0)
-            r->have |= HAVE_FILE;
-    } else if (!strcmp(key, "line")) {
-        if ((rc = hd__read_uint(L, key, &r->line)) == 0) {
-            if (r->line > UINT32_MAX)
-                rc = hd__problem(L, HD_EFORMAT, L->lx.tok_pos, "'line' above 2^32-1");
-            else
-                r->have |= HAVE_LINE;
-        }
-    } else if (!strcmp(key, "function")) {
-        rc = hd__read_string(L, key, true, &r->function);
-    } else if (!strcmp(key, "stack")) {
-        r->has_stack = (rc = hd__read_uint(L, key, &r->stack)) == 0;
-    } else {
-        return hd__lex_skip_value(&L->lx);
+    if (!strcmp(key, "id"))
+        return required_uint(L, key, &r->id, &r->have, HAVE_ID);
+    if (!strcmp(key, "file"))
+        return required_string(L, key, &r->file, &r->have, HAVE_FILE);
+    if (!strcmp(key, "line")) {
+        int rc = required_uint(L, key, &r->line, &r->have, HAVE_LINE);
+        if (rc || r->line <= UINT32_MAX)
+            return rc;
+        r->have &= ~(unsigned)HAVE_LINE;
+        rc = hd__problem(L, HD_EFORMAT, L->lx.tok_pos, "'line' above 2^32-1");
+        r->have |= rc == SKIPPED ? BAD_REQUIRED : 0;
+        return rc;
     }
-    if (rc == SKIPPED && strcmp(key, "function") && strcmp(key, "stack"))
-        r->have |= BAD_REQUIRED;
-    return rc;
+    if (!strcmp(key, "function"))
+        return hd__read_string(L, key, true, &r->function);
+    if (!strcmp(key, "stack")) {
+        int rc = hd__read_uint(L, key, &r->stack);
+        r->has_stack = rc == 0;
+        return rc;
+    }
+    return hd__lex_skip_value(&L->lx);
 }
 
 static const required site_required[] = {{HAVE_ID, "id"}, {HAVE_FILE, "file"}, {HAVE_LINE, "line"},
@@ -335,13 +341,6 @@ static int flag_item(loader *L, uint64_t i, void *state)
 enum object_member { OBJECT_MEMBERS(OBJECT_MEMBER_ENUM) };
 static const char *const object_keys[] = {OBJECT_MEMBERS(OBJECT_MEMBER_NAME) NULL};
 
-static int required_uint(loader *L, const char *key, uint64_t *out, unsigned *have, unsigned bit)
-{
-    int rc = hd__read_uint(L, key, out);
-    *have |= rc == 0 ? bit : rc == SKIPPED ? BAD_REQUIRED : 0;
-    return rc;
-}
-
 static int object_member(loader *L, int k, const char *key, void *state)
 {
     object_rec *r = state;
@@ -448,18 +447,12 @@ static int weakref_member(loader *L, int k, const char *key, void *state)
 {
     (void)k;
     weakref_rec *r = state;
-    int rc;
-    if (!strcmp(key, "id")) {
-        if ((rc = hd__read_uint(L, key, &r->id)) == 0)
-            r->have |= HAVE_ID;
-        else if (rc == SKIPPED)
-            r->have |= BAD_REQUIRED;
-        return rc;
-    }
+    if (!strcmp(key, "id"))
+        return required_uint(L, key, &r->id, &r->have, HAVE_ID);
     if (!strcmp(key, "referent")) {
         if (L->lx.tok == HD__T_NULL)
             return HD_OK;
-        rc = hd__read_uint(L, key, &r->referent);
+        int rc = hd__read_uint(L, key, &r->referent);
         r->has_referent = rc == 0;
         return rc;
     }
@@ -502,16 +495,10 @@ static int root_member(loader *L, int k, const char *key, void *state)
 {
     (void)k;
     root_rec *r = state;
-    int rc;
-    if (!strcmp(key, "id") || !strcmp(key, "kind")) {
-        bool is_id = key[0] == 'i';
-        rc = is_id ? hd__read_uint(L, key, &r->id) : hd__read_string(L, key, true, &r->kind);
-        if (rc == 0)
-            r->have |= is_id ? HAVE_ID : HAVE_KIND;
-        else if (rc == SKIPPED)
-            r->have |= BAD_REQUIRED;
-        return rc;
-    }
+    if (!strcmp(key, "id"))
+        return required_uint(L, key, &r->id, &r->have, HAVE_ID);
+    if (!strcmp(key, "kind"))
+        return required_string(L, key, &r->kind, &r->have, HAVE_KIND);
     if (!strcmp(key, "name"))
         return hd__read_string(L, key, true, &r->name);
     if (!strcmp(key, "offset"))

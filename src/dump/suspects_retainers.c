@@ -183,48 +183,30 @@ static int merge_paths(hd__suspect_run *run, uint32_t t, uint64_t ninstances, hd
  * as DevTools does), the most one of them retains, and how many there are. Objects at the top
  * of the dominator tree, held by the roots themselves (a module's dict), count for no type:
  * they hold the whole heap by position, not by accumulating. */
-static int kind_totals(hd__suspect_run *run, hd_type_stat *st, uint64_t *largest)
+typedef struct kind_totals {
+    hd__suspect_run *run;
+    hd_type_stat *st;
+    uint64_t *largest;
+} kind_totals;
+
+static void add_kind(void *ctx, uint32_t o, bool outermost)
 {
-    const hd_dump *d = run->d;
-    uint32_t n = hd_object_count(d), ntypes = hd_type_count(d);
-    uint32_t *active = calloc((size_t)ntypes + 1, sizeof *active);
-    uint32_t *stack = malloc(((size_t)n + 1) * sizeof *stack);
-    uint32_t *cursor = malloc(((size_t)n + 1) * sizeof *cursor);
-    if (!active || !stack || !cursor) {
-        free(active), free(stack), free(cursor);
-        return HD_ENOMEM;
+    kind_totals *k = ctx;
+    uint32_t t = hd_object_type(k->run->d, o);
+    uint64_t held = hd_retained_size(k->run->dom, o);
+    k->st[t].count++;
+    if (outermost) {
+        k->st[t].retained = hd__add_sat(k->st[t].retained, held);
+        k->largest[t] = held > k->largest[t] ? held : k->largest[t];
     }
-    for (uint32_t t = 0; t < ntypes; t++)
+}
+
+static int kind_totals_compute(hd__suspect_run *run, hd_type_stat *st, uint64_t *largest)
+{
+    for (uint32_t t = 0; t < hd_type_count(run->d); t++)
         st[t] = (hd_type_stat){.type = t};
-    const uint32_t *first = run->first, *child = run->child;
-    uint32_t top = 0;
-    stack[0] = n; /* the virtual root */
-    cursor[0] = first[n];
-    for (;;) {
-        uint32_t v = stack[top];
-        if (cursor[top] == first[v + 1]) {
-            if (top == 0)
-                break;
-            if (top > 1)
-                active[hd_object_type(d, v)]--;
-            top--;
-            continue;
-        }
-        uint32_t c = child[cursor[top]++], t = hd_object_type(d, c);
-        if (top > 0) { /* below the top of the tree */
-            uint64_t held = hd_retained_size(run->dom, c);
-            st[t].count++;
-            if (active[t]++ == 0) {
-                st[t].retained = hd__add_sat(st[t].retained, held);
-                largest[t] = held > largest[t] ? held : largest[t];
-            }
-        }
-        top++;
-        stack[top] = c;
-        cursor[top] = first[c];
-    }
-    free(active), free(stack), free(cursor);
-    return HD_OK;
+    kind_totals k = {run, st, largest};
+    return hd__dominator_walk_types(run->d, run->first, run->child, 2, add_kind, &k);
 }
 
 int hd__suspects_kinds(hd__suspect_run *run)
@@ -233,7 +215,7 @@ int hd__suspects_kinds(hd__suspect_run *run)
     uint32_t ntypes = hd_type_count(d);
     hd_type_stat *st = malloc(((size_t)ntypes + 1) * sizeof *st);
     uint64_t *largest = calloc((size_t)ntypes + 1, sizeof *largest);
-    int rc = st && largest ? kind_totals(run, st, largest) : HD_ENOMEM;
+    int rc = st && largest ? kind_totals_compute(run, st, largest) : HD_ENOMEM;
     for (uint32_t t = 0; t < ntypes && !rc; t++) {
         /* One instance holding most of it is a big retainer, not many of a kind. */
         if (st[t].retained < run->big || st[t].count < 2 ||

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/code_names.h"
 #include "record/symbols.h"
 
 static char *debuginfo_path;
@@ -60,16 +61,6 @@ static const rec_module *module_of(const rec_world *w, uintptr_t addr, Dwfl_Modu
     return NULL;
 }
 
-/* The symbol covering addr (a size-0 symbol covers only its own address), or NULL. */
-static const char *covering_symbol(Dwfl_Module *m, uintptr_t addr, GElf_Off *off)
-{
-    GElf_Sym sym;
-    const char *name = dwfl_module_addrinfo(m, addr, off, &sym, NULL, NULL, NULL);
-    if (!name || !*name || (sym.st_size ? *off >= sym.st_size : *off != 0))
-        return NULL;
-    return name;
-}
-
 void rec_symbolize(rec_symbols *s, uintptr_t pc, rec_frame_info *f)
 {
     *f = (rec_frame_info){0};
@@ -82,22 +73,11 @@ void rec_symbolize(rec_symbols *s, uintptr_t pc, rec_frame_info *f)
     }
     if (!m)
         return;
-    GElf_Off off;
-    const char *name = covering_symbol(m, at, &off);
-    if (name) {
-        int status = -1;
-        char *plain = s->demangle && name[0] == '_' && name[1] == 'Z'
-                          ? s->demangle(name, NULL, NULL, &status)
-                          : NULL;
-        f->function = status == 0 && plain ? plain : strndup(name, strcspn(name, "@")); /* no @@GLIBC_2.34 */
-    }
-    Dwfl_Line *line = dwfl_module_getsrc(m, at);
-    int lineno = 0;
-    const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
-    if (file) {
-        f->file = strdup(file);
-        f->line = lineno > 0 ? (uint32_t)lineno : 0;
-    }
+    ht_code_names names;
+    ht_code_names_of(m, pc, s->demangle, &names);
+    f->function = names.function;
+    f->file = names.file;
+    f->line = names.line;
 }
 
 static const char *basename_of(const char *path)
@@ -112,7 +92,7 @@ void rec_global_name(rec_symbols *s, int module, uintptr_t where, char *buf, siz
     bool main_program = module == 0;
     Dwfl_Module *m = dwfl_addrmodule(s->dwfl, where);
     GElf_Off off = 0;
-    const char *name = m ? covering_symbol(m, where, &off) : NULL;
+    const char *name = m ? ht_covering_symbol(m, where, &off) : NULL;
     const char *prefix = main_program ? "" : basename_of(mod->path);
     const char *colon = main_program ? "" : ":";
     if (name && off)

@@ -214,7 +214,25 @@ void hm__weakref_clear_dealloc(hm_heap *h, hm_object *o); /* o has HM__WEAKREFS,
 void hm__finalize_atexit(hm_heap *h); /* hm_heap_destroy, first: live atexit finalizers */
 void hm__weak_heap_fini(hm_heap *h);
 
-/* ---- allocation sites (trace.c) ---- */
+/* ---- allocation sites (trace.c) and their call stacks (trace_stacks.c, trace_frames.c) ---- */
+/* A stack tree: node i + 1 is the frame pc called from the stack ending in node parent (0: the
+ * outermost frame recorded). */
+typedef struct hm__stack_node {
+    uintptr_t pc;    /* a return address */
+    uint32_t parent; /* node + 1, or 0 */
+} hm__stack_node;
+typedef struct hm__stacks {
+    hm__stack_node *nodes;
+    size_t n, cap;
+    uint32_t *slots; /* open addressing on (parent, pc): node + 1, 0 empty */
+    size_t slot_cap;
+} hm__stacks;
+/* The stack from return address caller (hm_trace_here's, in the program) outwards, depth frames
+ * at most: its innermost node + 1, or 0 when out of memory. */
+uint32_t hm__stacks_capture(hm_heap *h, hm__stacks *s, unsigned depth, const void *caller);
+void hm__stacks_init(void); /* once per process before the first capture; may be repeated */
+void hm__stacks_free(hm__stacks *s);
+
 /* Called only while h->trace is set. */
 bool hm__trace_record(hm_heap *h, const hm_object *o, size_t size);
 void hm__trace_forget(hm_heap *h, const hm_object *o);
@@ -223,6 +241,13 @@ void hm__trace_fini(hm_heap *h);
  * tracing is off. */
 size_t hm__trace_sites(const hm_heap *h, const hm_site **sites);
 bool hm__trace_site_index(const hm_heap *h, uint64_t id, uint32_t *site);
+/* The stacks recorded (NULL when tracing without a depth), and site i's innermost node + 1 (0:
+ * none). */
+const hm__stacks *hm__trace_stacks(const hm_heap *h);
+uint32_t hm__trace_site_stack(const hm_heap *h, size_t site);
+struct hm__out;
+/* The snapshot's "frames" and "stacks" (trace_frames.c); nothing without stacks. */
+void hm__trace_write_stacks(struct hm__out *out, const hm_heap *h);
 
 /* ---- snapshots: named roots (roots.c) and triggers (snapshot_trigger.c) ---- */
 typedef struct hm__named_root {

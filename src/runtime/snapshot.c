@@ -374,6 +374,9 @@ static void write_sites(writer *w)
             put(w, ", \"function\": ");
             put_str(w, sites[i].function);
         }
+        uint32_t stack = hm__trace_site_stack(w->h, i);
+        if (stack)
+            put_member_u64(w, ", \"stack\": ", stack);
         put(w, "}");
     }
     put(w, "\n ],\n");
@@ -661,6 +664,7 @@ int hm__snapshot_emit(hm_heap *h, hm__out *out, const hm_snapshot_options *opts)
         if (prepared) {
             write_meta(&w);
             write_types(&w);
+            hm__trace_write_stacks(out, h);
             write_sites(&w);
             write_objects(&w);
             write_weakrefs(&w);

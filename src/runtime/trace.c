@@ -18,13 +18,17 @@ typedef struct hm__trace hm__trace;
 
 struct hm__trace {
     hm_site *sites; /* [0] is the unknown site */
+    uint32_t *site_stack; /* per site: its stack's innermost node + 1, 0 without a depth */
     size_t nsites, capsites;
     uint32_t *site_slots; /* open addressing: site index + 1, 0 empty */
     size_t site_cap;      /* a power of two */
     /* The last site looked up: a loop creating objects at one line skips the hashing. */
     const char *last_file, *last_function;
     int last_line;
-    uint32_t last_site;
+    uint32_t last_site, last_stack;
+
+    unsigned depth;     /* frames recorded per site; 0: sites only */
+    hm__stacks stacks;  /* trace_stacks.c */
 
     trace_ent *ents; /* open addressing, linear probing, backward-shift deletion */
     size_t cap, count;
@@ -45,9 +49,10 @@ static uint64_t str_hash(const char *s)
 
 static bool str_same(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
 
-static uint64_t site_hash(const char *file, int line, const char *function)
+static uint64_t site_hash(const char *file, int line, const char *function, uint32_t stack)
 {
-    return str_hash(file) ^ ((uint64_t)(unsigned)line * 0x9E3779B97F4A7C15u) ^ (str_hash(function) >> 1);
+    return str_hash(file) ^ ((uint64_t)(unsigned)line * 0x9E3779B97F4A7C15u) ^ (str_hash(function) >> 1) ^
+           ((uint64_t)stack * 0xBF58476D1CE4E5B9u);
 }
 
 static bool site_rehash(hm_heap *h, hm__trace *t, size_t cap)
@@ -57,7 +62,7 @@ static bool site_rehash(hm_heap *h, hm__trace *t, size_t cap)
         return false;
     for (size_t i = 1; i < t->nsites; i++) {
         const hm_site *s = &t->sites[i];
-        size_t j = site_hash(s->file, s->line, s->function) & (cap - 1);
+        size_t j = site_hash(s->file, s->line, s->function, t->site_stack[i]) & (cap - 1);
         while (slots[j])
             j = (j + 1) & (cap - 1);
         slots[j] = (uint32_t)i + 1;
@@ -68,30 +73,41 @@ static bool site_rehash(hm_heap *h, hm__trace *t, size_t cap)
     return true;
 }
 
-/* The index of the site, added if new; 0 (unknown) when out of memory. */
-static uint32_t site_intern(hm_heap *h, hm__trace *t, const char *file, int line, const char *function)
+static bool sites_grow(hm_heap *h, hm__trace *t)
+{
+    size_t cap = t->capsites * 2;
+    hm_site *sites = hm__sys_realloc(h, t->sites, cap * sizeof *sites);
+    if (sites)
+        t->sites = sites;
+    uint32_t *stacks = sites ? hm__sys_realloc(h, t->site_stack, cap * sizeof *stacks) : NULL;
+    if (stacks)
+        t->site_stack = stacks;
+    if (!stacks)
+        return false;
+    t->capsites = cap;
+    return true;
+}
+
+/* The index of the site (a line, and the stack that reached it: node + 1, or 0), added if new;
+ * 0 (unknown) when out of memory. */
+static uint32_t site_intern(hm_heap *h, hm__trace *t, const char *file, int line, const char *function,
+                            uint32_t stack)
 {
     if (!file)
         return 0;
-    uint64_t hv = site_hash(file, line, function);
+    uint64_t hv = site_hash(file, line, function, stack);
     size_t j = hv & (t->site_cap - 1);
     for (uint32_t k; (k = t->site_slots[j]) != 0; j = (j + 1) & (t->site_cap - 1)) {
         const hm_site *s = &t->sites[k - 1];
-        if (s->line == line && str_same(s->file, file) && str_same(s->function, function))
+        if (s->line == line && t->site_stack[k - 1] == stack && str_same(s->file, file) &&
+            str_same(s->function, function))
             return k - 1;
     }
-    if (t->nsites >= UINT32_MAX - 1)
+    if (t->nsites >= UINT32_MAX - 1 || (t->nsites == t->capsites && !sites_grow(h, t)))
         return 0;
-    if (t->nsites == t->capsites) {
-        size_t cap = t->capsites * 2;
-        hm_site *sites = hm__sys_realloc(h, t->sites, cap * sizeof *sites);
-        if (!sites)
-            return 0;
-        t->sites = sites;
-        t->capsites = cap;
-    }
     uint32_t idx = (uint32_t)t->nsites++;
     t->sites[idx] = (hm_site){.file = file, .line = line, .function = function};
+    t->site_stack[idx] = stack;
     if (t->nsites * 2 > t->site_cap) {
         if (!site_rehash(h, t, t->site_cap * 2)) {
             t->nsites--;
@@ -103,37 +119,48 @@ static uint32_t site_intern(hm_heap *h, hm__trace *t, const char *file, int line
     return idx;
 }
 
-hm_heap *hm_trace_here(hm_heap *h, const char *file, int line, const char *function)
+/* caller: the return address into the program's function that called hm_trace_here(_of). */
+static void trace_here(hm_heap *h, const char *file, int line, const char *function, const void *caller)
 {
-    hm__trace *t = h ? h->trace : NULL;
-    if (!t)
-        return h;
-    if (file != t->last_file || line != t->last_line || function != t->last_function) {
-        uint32_t site = site_intern(h, t, file, line, function);
+    hm__trace *t = h->trace;
+    uint32_t stack = t->depth && file ? hm__stacks_capture(h, &t->stacks, t->depth, caller) : 0;
+    if (file != t->last_file || line != t->last_line || function != t->last_function ||
+        stack != t->last_stack) {
+        uint32_t site = site_intern(h, t, file, line, function, stack);
         h->site = site;
         if (site == 0 && file)
-            return h; /* out of memory: "<unknown>" this time, and tried again next time */
+            return; /* out of memory: "<unknown>" this time, and tried again next time */
         t->last_site = site;
         t->last_file = file;
         t->last_line = line;
         t->last_function = function;
+        t->last_stack = stack;
     }
     h->site = t->last_site;
+}
+
+hm_heap *hm_trace_here(hm_heap *h, const char *file, int line, const char *function)
+{
+    if (h && h->trace)
+        trace_here(h, file, line, function, __builtin_return_address(0));
     return h;
 }
 
 hm_object *hm_trace_here_of(hm_object *o, const char *file, int line, const char *function)
 {
-    if (o)
-        hm_trace_here(hm__heap_of(o), file, line, function);
+    hm_heap *h = o ? hm__heap_of(o) : NULL;
+    if (h && h->trace)
+        trace_here(h, file, line, function, __builtin_return_address(0));
     return o;
 }
 
 /* ---- start, stop ---- */
 
-int hm_trace_start(hm_heap *h)
+int hm_trace_start(hm_heap *h) { return hm_trace_start_depth(h, 0); }
+
+int hm_trace_start_depth(hm_heap *h, unsigned depth)
 {
-    if (!h)
+    if (!h || depth > HM_TRACE_DEPTH_MAX)
         return HM_EINVAL;
     if (h->trace)
         return HM_OK;
@@ -142,12 +169,14 @@ int hm_trace_start(hm_heap *h)
         return HM_ENOMEM;
     t->capsites = 16; /* small starts: every table grows by doubling */
     t->sites = hm__sys_malloc(h, t->capsites * sizeof *t->sites);
+    t->site_stack = hm__sys_calloc(h, t->capsites, sizeof *t->site_stack);
     t->site_cap = 32;
     t->site_slots = hm__sys_calloc(h, t->site_cap, sizeof *t->site_slots);
     t->cap = 64;
     t->ents = hm__sys_calloc(h, t->cap, sizeof *t->ents);
-    if (!t->sites || !t->site_slots || !t->ents) {
+    if (!t->sites || !t->site_stack || !t->site_slots || !t->ents) {
         free(t->sites);
+        free(t->site_stack);
         free(t->site_slots);
         free(t->ents);
         free(t);
@@ -156,6 +185,9 @@ int hm_trace_start(hm_heap *h)
     t->sites[0] = (hm_site){.file = unknown_file};
     t->nsites = 1;
     t->last_line = -1;
+    t->depth = depth;
+    if (depth)
+        hm__stacks_init();
     h->site = 0;
     h->trace = t;
     return HM_OK;
@@ -167,8 +199,10 @@ void hm__trace_fini(hm_heap *h)
     if (!t)
         return;
     free(t->sites);
+    free(t->site_stack);
     free(t->site_slots);
     free(t->ents);
+    hm__stacks_free(&t->stacks);
     free(t);
     h->trace = NULL;
     h->site = 0;
@@ -181,6 +215,8 @@ void hm_trace_stop(hm_heap *h)
 }
 
 bool hm_trace_is_tracing(const hm_heap *h) { return h && h->trace; }
+
+unsigned hm_trace_depth(const hm_heap *h) { return h && h->trace ? h->trace->depth : 0; }
 
 void hm_trace_get_traced_memory(const hm_heap *h, size_t *current, size_t *peak)
 {
@@ -300,6 +336,13 @@ size_t hm__trace_sites(const hm_heap *h, const hm_site **sites)
     *sites = t ? t->sites : NULL;
     return t ? t->nsites : 0;
 }
+
+const hm__stacks *hm__trace_stacks(const hm_heap *h)
+{
+    return h->trace && h->trace->depth ? &h->trace->stacks : NULL;
+}
+
+uint32_t hm__trace_site_stack(const hm_heap *h, size_t site) { return h->trace->site_stack[site]; }
 
 bool hm__trace_site_index(const hm_heap *h, uint64_t id, uint32_t *site)
 {

@@ -10,21 +10,11 @@
 #include <sys/resource.h>
 #include <time.h>
 
-static uint64_t rng = 42;
-static uint64_t next(void)
-{
-    uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+#include "../random_numbers.h"
+#include "timing.h"
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
+static uint64_t rng = 42;
+static uint64_t next(void) { return splitmix64(&rng); }
 
 /* Object i has id i*2+1+shift (shift moves a tenth of the ids: "freed and reallocated"). */
 static char *generate(uint32_t n, uint64_t salt, size_t *len)

@@ -10,25 +10,8 @@
 #include <unistd.h>
 
 #include "hm.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+#include "../random_numbers.h"
+#include "timing.h"
 
 static void die(const char *what)
 {
@@ -37,13 +20,7 @@ static void die(const char *what)
 }
 
 static uint64_t rng = 88172645463325252u;
-static uint64_t next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next_rand(void) { return xorshift64(&rng); }
 
 /* Object-like sizes: mostly small, a tail up to 512. */
 static uint32_t mixed_size(void)

@@ -13,13 +13,7 @@
 
 #include "hm.h"
 #include "hm_snapshot.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "timing.h"
 
 /* Peak resident set in KiB, from /proc (VmHWM). */
 static long peak_kib(void)

@@ -5,14 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../random_numbers.h"
+
 static uint64_t state;
-static uint64_t rnd(void)
-{
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-}
+static uint64_t rnd(void) { return xorshift64(&state); }
 
 int main(int argc, char **argv)
 {

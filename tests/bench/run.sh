@@ -7,35 +7,19 @@
 # 10M tier runs once); BENCH_DIR where the dumps go (default $BUILD/bench: a 10M dump is 1.5 GB);
 # LOCK, when set, a file to flock around every timing so benchmarks of others don't overlap.
 set -eu
-: "${HEAPTOOL:=build/heaptool}" "${BUILD:=build}"
-B="$BUILD/bench"
-D=${BENCH_DIR:-$B}
-mkdir -p "$B" "$D"
-RUNS=${RUNS:-3}
+. "$(dirname "$0")/lib.sh"
 SIZES=${SIZES:-"100000 1000000 10000000"}
 COMMANDS="stats gzip top cycles diff"
-
-dump() { # objects refs seed -> path (generated once)
-    p="$D/dump-$1-$2${3:+-s$3}.json"
-    [ -s "$p" ] || "$B/gen_dump" "$1" "$2" "$p" ${3:-}
-    echo "$p"
-}
-
-measure() { # runs command... -> "seconds MiB"
-    if [ -n "${LOCK:-}" ]; then flock "$LOCK" "$B/measure" "$@"; else "$B/measure" "$@"; fi
-}
 
 mib() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1048576 }'; }
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 for n in $SIZES; do
-    refs=$((n * 3))
-    [ "$n" -le 1000000 ] && refs=$((n * 2)) # the issues' shapes: 1M/2M and 10M/30M
-    runs=$RUNS
-    [ "$n" -ge 10000000 ] && runs=1
-    p=$(dump "$n" "$refs")
-    q=$(dump "$n" "$refs" 7)
+    refs=$(tier_refs "$n")
+    runs=$(tier_runs "$n")
+    p=$(bench_dump "$n" "$refs")
+    q=$(bench_dump "$n" "$refs" 7)
     [ -s "$p.gz" ] || gzip -1 -c "$p" >"$p.gz"
     graph=$("$HEAPTOOL" stats --json "$p" | sed 's/.*"memory":{[^}]*"total":\([0-9]*\)}.*/\1/')
     echo "$n $refs $(du -m "$p" | cut -f1) $(du -m "$p.gz" | cut -f1) $(mib "$graph") $runs" >>"$results"
@@ -86,7 +70,7 @@ echo "targets: stats 1M/2M <= 0.6 s, <= 200 MiB; 10M/30M stats <= 6 s, <= 1.2 GB
 echo "<= 1.5 GB; gzip within 1.5x of plain; cycles and diff within 2x of stats; peak RSS <= 1.3x graph"
 
 if command -v python3 >/dev/null 2>&1; then
-    p=$(dump 1000000 2000000)
+    p=$(bench_dump 1000000 2000000)
     echo "== peer: python3 json.load + Counter on the 1M-object dump (1 run)"
     echo "  python3 peer_stats.py: $(measure 1 python3 tests/bench/peer_stats.py "$p" | awk '{ printf "%s s, %s MiB", $1, $2 }')"
 fi

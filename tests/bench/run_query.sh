@@ -10,18 +10,10 @@
 # Targets: GROUP BY type within 2x of stats; id lookup and path_to_root <= 10 ms after load; the
 # refs join <= 1 s after load; at 10M peak RSS <= 1.3x top's; CSV export <= 1.5x the load time.
 set -eu
-: "${HEAPTOOL:=build/heaptool}" "${BUILD:=build}"
-B="$BUILD/bench"
-D=${BENCH_DIR:-$B}
-mkdir -p "$B" "$D"
-RUNS=${RUNS:-3}
+. "$(dirname "$0")/lib.sh"
 QUERY_SIZES=${QUERY_SIZES:-"1000000 10000000"}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-measure() { # runs command... -> "seconds MiB cpu-seconds"
-    if [ -n "${LOCK:-}" ]; then flock "$LOCK" "$B/measure" "$@"; else "$B/measure" "$@"; fi
-}
 
 # k statements: the template with %d replaced by ids spread over 1..n (a fixed pseudo-random walk).
 statements() { # template k n
@@ -31,12 +23,9 @@ statements() { # template k n
 
 printf '%-10s %-30s %8s %8s %8s %11s  %s\n' objects statement "wall s" "CPU s" "RSS MiB" "CPU after load" target
 for n in $QUERY_SIZES; do
-    refs=$((n * 3))
-    [ "$n" -le 1000000 ] && refs=$((n * 2))
-    runs=$RUNS
-    [ "$n" -ge 10000000 ] && runs=1
-    p="$D/dump-$n-$refs.json"
-    [ -s "$p" ] || "$B/gen_dump" "$n" "$refs" "$p"
+    refs=$(tier_refs "$n")
+    runs=$(tier_runs "$n")
+    p=$(bench_dump "$n" "$refs")
     statements "SELECT * FROM objects WHERE id = %d;" 1000 "$n" >"$tmp/lookups.sql"
     statements "SELECT id, type, size, label FROM objects WHERE id = %d;" 1000 "$n" >"$tmp/shallow.sql"
     statements "SELECT count(*) FROM path_to_root(%d);" 100 "$n" >"$tmp/paths.sql"

@@ -8,19 +8,13 @@
 # Targets: default depth <= half of heaptrack's overhead; depth 0 <= 1.15x native; RSS <= 1.3x
 # native; 10M blocks dumped in < 10 s with a pause < 50 ms.
 set -eu
-: "${HEAPTOOL:=build/heaptool}" "${BUILD:=build}"
-B=$BUILD/bench
+. "$(dirname "$0")/lib.sh"
 LIB=$BUILD/libheaptool-record.so
-RUNS=${RUNS:-3}
 PYTHON=${PYTHON:-/usr/bin/python3}
 LIVE=${LIVE:-10000000}
 CHURN=${CHURN:-2000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-measure() { # runs command... -> "seconds MiB"
-    if [ -n "${LOCK:-}" ]; then flock "$LOCK" "$B/measure" "$@"; else "$B/measure" "$@"; fi
-}
 
 results=$tmp/results
 run_tools() { # workload-name command...   (heaptrack's chatter on stdout is dropped by measure)

@@ -3,25 +3,18 @@
 # bench's synthetic dumps (generated once by gen_dump, as run.sh does): time, peak RSS and the
 # page's size. REPORT_SIZES picks the tiers (default "1000000 10000000"); RUNS the repetitions.
 set -eu
-: "${HEAPTOOL:=build/heaptool}" "${BUILD:=build}"
-B="$BUILD/bench"
-D=${BENCH_DIR:-$B}
-mkdir -p "$B" "$D"
-RUNS=${RUNS:-3}
+. "$(dirname "$0")/lib.sh"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 echo "targets: suspects within 1.3x of top at 1M; report within 1.5x of top at 10M, page <= 2 MB"
 printf "%-9s | %-17s | %-17s | %-17s | %-9s | %s\n" objects top suspects report page "suspects/top report/top"
 for n in ${REPORT_SIZES:-1000000 10000000}; do
-    refs=$((n * 3))
-    [ "$n" -le 1000000 ] && refs=$((n * 2))
-    runs=$RUNS
-    [ "$n" -ge 10000000 ] && runs=1
-    p="$D/dump-$n-$refs.json"
-    [ -s "$p" ] || "$B/gen_dump" "$n" "$refs" "$p"
-    set -- $("$B/measure" "$runs" "$HEAPTOOL" top "$p") \
-           $("$B/measure" "$runs" "$HEAPTOOL" suspects "$p") \
-           $("$B/measure" "$runs" "$HEAPTOOL" report -o "$out" "$p")
+    refs=$(tier_refs "$n")
+    runs=$(tier_runs "$n")
+    p=$(bench_dump "$n" "$refs")
+    set -- $(measure "$runs" "$HEAPTOOL" top "$p") \
+           $(measure "$runs" "$HEAPTOOL" suspects "$p") \
+           $(measure "$runs" "$HEAPTOOL" report -o "$out" "$p")
     awk -v n="$n" -v page="$(wc -c <"$out")" -v t="$1" -v tm="$2" -v s="$3" -v sm="$4" -v r="$5" -v rm="$6" 'BEGIN {
         printf "%-9s | %6.2f s %5.0f MiB | %6.2f s %5.0f MiB | %6.2f s %5.0f MiB | %5.0f KiB | %.2f %.2f\n",
                n, t, tm, s, sm, r, rm, page / 1024, s / t, r / t }'

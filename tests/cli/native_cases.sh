@@ -8,75 +8,34 @@
 #
 #   HEAPTOOL=build/heaptool tests/cli/native_cases.sh            run every case
 #   HEAPTOOL=build/heaptool tests/cli/native_cases.sh --update   rewrite the golden files
-#
-# Exits 1 when any case fails; the last line is always "N passed, M failed".
-set -u
-
-case "${HEAPTOOL:-}" in
-"") echo "native_cases.sh: set HEAPTOOL to the heaptool binary" >&2; exit 2 ;;
-/*) ;;
-*/*) HEAPTOOL="$(pwd)/$HEAPTOOL" ;;
-esac
-update=0
-[ "${1:-}" = "--update" ] && update=1
-
-cd "$(dirname "$0")/../.." || exit 2
-golden=tests/cli/golden
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT INT TERM
-passed=0
-failed=0
+. "$(dirname "$0")/lib.sh"
 N=samples/dumps/leak_cases.json
 L=samples/dumps/growing_list_3.json
 
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-
-# golden NAME ARGS...: stdout, stderr and exit status against tests/cli/golden/native_NAME.out.
-golden() {
-    name=native_$1
-    shift
-    "$HEAPTOOL" "$@" </dev/null >"$tmp/stdout" 2>"$tmp/stderr"
-    status=$?
-    {
-        cat "$tmp/stdout"
-        echo "--- stderr"
-        cat "$tmp/stderr"
-        echo "--- exit $status"
-    } | sed "s|$tmp|\$TMP|g" >"$tmp/actual"
-    [ "$update" = 1 ] && cp "$tmp/actual" "$golden/$name.out"
-    if cmp -s "$tmp/actual" "$golden/$name.out"; then
-        pass
-    else
-        fail "$name: heaptool $*"
-        diff -u "$golden/$name.out" "$tmp/actual" | head -30
-    fi
-}
-
-golden validate validate $N
-golden leaks leaks $N
-golden leaks_reachable leaks --reachable --top 3 $N
-golden leaks_json leaks --json --top 2 $N
-golden leaks_fail leaks --fail-on-leak --top 1 $N
-golden leaks_fail_libhm leaks --fail-on-leak --top 1 samples/dumps/cycle.json
-golden leaks_clean_libhm leaks --fail-on-leak --top 1 $L
-golden flame flame $N
-golden flame_count flame --count $N
-golden flame_leaked flame --leaked $N
-golden flame_libhm flame $L
-golden flame_both flame --count --leaked $N
+check native_validate 0 validate $N
+check native_leaks 0 leaks $N
+check native_leaks_reachable 0 leaks --reachable --top 3 $N
+check native_leaks_json 0 leaks --json --top 2 $N
+check native_leaks_fail 1 leaks --fail-on-leak --top 1 $N
+check native_leaks_fail_libhm 1 leaks --fail-on-leak --top 1 samples/dumps/cycle.json
+check native_leaks_clean_libhm 0 leaks --fail-on-leak --top 1 $L
+check native_flame 0 flame $N
+check native_flame_count 0 flame --count $N
+check native_flame_leaked 0 flame --leaked $N
+check native_flame_libhm 0 flame $L
+check native_flame_both 2 flame --count --leaked $N
 # Names from the dump with ';', line breaks and terminal escapes: one line a stack, escaped.
 printf '{"format":"heapdump","version":1,"types":[{"id":0,"name":"t"}],"frames":[{"id":1,"function":"a\\u001b[31m;b\\nc"},{"id":2,"module":"/lib/x;y.so","offset":4660}],"stacks":[{"id":1,"frame":2},{"id":2,"frame":1,"parent":1}],"sites":[{"id":0,"file":"f","line":1,"stack":2}],"objects":[{"id":1,"type":0,"size":8,"site":0,"address":4096}]}\n' >"$tmp/hostile.json"
-golden flame_hostile flame "$tmp/hostile.json"
-golden leaks_hostile leaks "$tmp/hostile.json"
+check native_flame_hostile 0 flame "$tmp/hostile.json"
+check native_leaks_hostile 0 leaks "$tmp/hostile.json"
 if "$HEAPTOOL" flame -o "$tmp/hostile.svg" "$tmp/hostile.json" &&
     python3 -c 'import sys, xml.etree.ElementTree as ET; ET.parse(sys.argv[1])' "$tmp/hostile.svg"; then
     pass
 else
     fail "flame -o x.svg on hostile names: no well-formed SVG"
 fi
-golden flame_over_dump flame -o $N $N
-golden flame_unwritable flame -o "$tmp/no/such/dir/x.svg" $N
+check native_flame_over_dump 2 flame -o $N $N
+check native_flame_unwritable 4 flame -o "$tmp/no/such/dir/x.svg" $N
 
 # memcheck's figures for leak-cases.c, as its manual's table gives them.
 if "$HEAPTOOL" leaks --json $N | python3 -c '
@@ -104,5 +63,4 @@ else
     fail "native_oracle.py"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -8,43 +8,32 @@
 # also writes a screenshot of each section to build/report-shots/ and checks the flame graph of
 # the dump with stacks against `heaptool flame`.
 set -u
-case "${HEAPTOOL:-}" in
-"") echo "report_cases.sh: set HEAPTOOL to the heaptool binary" >&2; exit 2 ;;
-/*) ;;
-*) HEAPTOOL="$(pwd)/$HEAPTOOL" ;;
-esac
-cd "$(dirname "$0")/../.." || exit 2
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT INT TERM
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL $1"; }
+. "$(dirname "$0")/lib.sh"
 
 python3 tests/cli/report_dumps.py "$tmp" || exit 1
 page=$tmp/report.html
-"$HEAPTOOL" report -o "$page" "$tmp/s1.json" "$tmp/s2.json" "$tmp/s3.json" && ok || fail "report exits 0"
+"$HEAPTOOL" report -o "$page" "$tmp/s1.json" "$tmp/s2.json" "$tmp/s3.json" && pass || fail "report exits 0"
 size=$(wc -c <"$page")
-[ "$size" -le 2097152 ] && ok || fail "page is $size bytes, over 2 MB"
+[ "$size" -le 2097152 ] && pass || fail "page is $size bytes, over 2 MB"
 grep -q '<meta http-equiv="Content-Security-Policy" content="default-src '"'none'"'; script-src '"'sha256-" "$page" \
-    && ok || fail "page has a Content-Security-Policy allowing its own script only"
+    && pass || fail "page has a Content-Security-Policy allowing its own script only"
 # Exactly the two <script> elements of the template: no text from the dump opened another.
 [ "$(grep -o '<script' "$page" | wc -l)" = 2 ] && [ "$(grep -o '</script' "$page" | wc -l)" = 2 ] &&
-    ok || fail "the page has other <script> elements, or text that ends one"
-grep -q 'src="http\|href="http\|url(http' "$page" && fail "page refers to the network" || ok
-"$HEAPTOOL" suspects --json --baseline "$tmp/s2.json" "$tmp/s3.json" >"$tmp/suspects.json" && ok || fail "suspects"
-"$HEAPTOOL" report -o "$tmp/one.html" samples/dumps/cycle.json && ok || fail "report on one dump"
+    pass || fail "the page has other <script> elements, or text that ends one"
+grep -q 'src="http\|href="http\|url(http' "$page" && fail "page refers to the network" || pass
+"$HEAPTOOL" suspects --json --baseline "$tmp/s2.json" "$tmp/s3.json" >"$tmp/suspects.json" && pass || fail "suspects"
+"$HEAPTOOL" report -o "$tmp/one.html" samples/dumps/cycle.json && pass || fail "report on one dump"
 "$HEAPTOOL" report -o "$tmp/no/such/dir/x.html" samples/dumps/cycle.json 2>"$tmp/err"
-[ $? = 4 ] && ok || fail "an unwritable -o exits 4"
+[ $? = 4 ] && pass || fail "an unwritable -o exits 4"
 "$HEAPTOOL" report tests/data/cycle.json 2>/dev/null
-[ $? = 2 ] && ok || fail "no -o is a usage error"
+[ $? = 2 ] && pass || fail "no -o is a usage error"
 # A dump with call stacks: its flame graph is checked in the browser against `heaptool flame`.
-"$HEAPTOOL" report -o "$tmp/stacks.html" "$tmp/stacks.json" && ok || fail "report on a dump with stacks"
-"$HEAPTOOL" flame "$tmp/stacks.json" >"$tmp/stacks.folded" && ok || fail "flame on a dump with stacks"
+"$HEAPTOOL" report -o "$tmp/stacks.html" "$tmp/stacks.json" && pass || fail "report on a dump with stacks"
+"$HEAPTOOL" flame "$tmp/stacks.json" >"$tmp/stacks.folded" && pass || fail "flame on a dump with stacks"
 # Many more stacks than the flame graph names: the page does not grow with them.
-"$HEAPTOOL" report -o "$tmp/many.html" "$tmp/many_stacks.json" && ok || fail "report on many stacks"
+"$HEAPTOOL" report -o "$tmp/many.html" "$tmp/many_stacks.json" && pass || fail "report on many stacks"
 few=$(wc -c <"$tmp/stacks.html") many=$(wc -c <"$tmp/many.html")
-[ "$many" -le $((few + 20000)) ] && ok || fail "20000 stacks make a page of $many bytes, 3000 one of $few"
+[ "$many" -le $((few + 20000)) ] && pass || fail "20000 stacks make a page of $many bytes, 3000 one of $few"
 
 if [ -x /usr/bin/chromium ] && command -v node >/dev/null 2>&1; then
     if [ ! -d tests/browser/node_modules/playwright-core ]; then
@@ -52,11 +41,10 @@ if [ -x /usr/bin/chromium ] && command -v node >/dev/null 2>&1; then
             fail "npm install playwright-core"
     fi
     if node tests/browser/report_test.mjs "$page" "$tmp/suspects.json" build/report-shots \
-        "$tmp/stacks.html" "$tmp/stacks.folded"; then ok; else fail "browser"; fi
+        "$tmp/stacks.html" "$tmp/stacks.folded"; then pass; else fail "browser"; fi
 elif [ "${CI:-}" = true ]; then
     fail "CI has no /usr/bin/chromium or node for the browser test"
 else
     echo "report: browser test skipped (no /usr/bin/chromium or node; tests/ensure-deps.sh installs them in CI)"
 fi
-echo "report: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

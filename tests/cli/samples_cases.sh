@@ -60,5 +60,8 @@ expect "leak by site" 0 'leaky_cache.c:[0-9]* in handle' diff --by site "$tmp/se
 expect "weak cache entry" 0 '^Resource  *1 ' stats "$tmp/cache_alive.json"
 expect "interned root" 0 'interned' show "$tmp/identity.json" 7
 expect "cached small int root" 0 'cache' show "$tmp/identity.json" 2
+expect "libhm stacks in flame" 0 ';main;load_config;parse_section;make_entry 3960$' flame "$tmp/stacks.json"
+expect "libhm stacks: the other caller" 0 ';main;load_defaults;make_entry 78$' flame "$tmp/stacks.json"
+expect "libhm stacks by site" 0 '^samples/programs/traced_stacks.c:[0-9]* in make_entry  *51 ' stats --by site "$tmp/stacks.json"
 
 finish

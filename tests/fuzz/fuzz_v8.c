@@ -1,12 +1,14 @@
 /* fuzz_v8.c: libFuzzer harness for the V8 heap snapshot importer. Any input must load or fail
  * with a status and a position, never crash, hang or leak; whatever loads must be a sound graph
  * (every index in range, CSR offsets in order, labels cut short, ids mapped back to their
- * objects) and go through the dominator and cycle analyses. `make fuzz FUZZER=v8` runs it from
+ * objects) and go through every analysis (analyse_all.h). `make fuzz FUZZER=v8` runs it from
  * a corpus seeded with tests/data/v8. */
 #include "heapdump.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "analyse_all.h"
 
 static void check_graph(const hd_dump *d)
 {
@@ -30,26 +32,6 @@ static void check_graph(const hd_dump *d)
     for (uint32_t r = 0; r < hd_root_count(d); r++)
         if (hd_root_object(d, r) >= n || hd_root_kind(d, r) != HD_ROOT_NAMED || !hd_root_name(d, r)[0])
             abort();
-}
-
-static void analyse(const hd_dump *d)
-{
-    hd_dominators *dom = NULL;
-    if (hd_dominators_compute(d, &dom) == HD_OK) {
-        hd_type_stat *st = malloc(((size_t)hd_type_count(d) + 1) * sizeof *st);
-        uint32_t top[8], count = 0;
-        hd_dominators_top(dom, 8, top);
-        if (st)
-            hd_stats_retained_by_type(d, dom, st, &count);
-        free(st);
-    }
-    hd_dominators_free(dom);
-    hd_reach *reach = NULL;
-    hd_reach_compute(d, &reach);
-    hd_cycles *cycles = NULL;
-    hd_cycles_find(d, reach, &cycles);
-    hd_cycles_free(cycles);
-    hd_reach_free(reach);
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);

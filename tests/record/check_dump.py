@@ -10,17 +10,12 @@ Checks a dump written by the native recorder, independently of heaptool's reader
   differ and are only reported: the recorder's TLS makes each thread's DTV bigger, and memcheck's
   freeres frees libc's buffers before it counts.
 Exits 1 with one line per difference."""
-import gzip
 import json
+import os
 import sys
 
-
-def load(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    return json.loads(raw)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from dump_file import load  # noqa: E402  (tests/dump_file.py)
 
 
 def memcheck_categories(dump):
