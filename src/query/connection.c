@@ -14,6 +14,8 @@ static const hq_table *const functions[] = {&hq_referrers_function, &hq_referent
 
 size_t hq_table_count(void) { return NTABLES; }
 
+const hq_table *hq_table_def(size_t i) { return i < NTABLES ? tables[i] : NULL; }
+
 const hq_table_info *hq_table_at(size_t i)
 {
     static hq_table_info info[NTABLES];

@@ -24,25 +24,25 @@ static int sites_filter(hq_cursor *cur, int how, sqlite3_value *v)
     return SQLITE_OK;
 }
 
-static void sites_column(hq_cursor *cur, uint64_t row, int col, sqlite3_context *out)
+static void sites_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
 {
     const hd_dump *d = cur->ctx->d;
     uint32_t s = (uint32_t)row;
     const uint64_t *totals = col == COUNT || col == SIZE ? hq_site_totals(cur->ctx) : NULL;
     switch (col) {
-    case ID: sqlite3_result_int64(out, hq_id(hd_site_id(d, s))); break;
-    case FILE_: hq_result_text(out, hd_site_file(d, s)); break;
-    case LINE: sqlite3_result_int64(out, hd_site_line(d, s)); break;
+    case ID: hq_cell_int(out, hq_id(hd_site_id(d, s))); break;
+    case FILE_: hq_cell_text(out, hd_site_file(d, s)); break;
+    case LINE: hq_cell_int(out, hd_site_line(d, s)); break;
     case FUNCTION: {
         const char *f = hd_site_function(d, s);
-        hq_result_text(out, f[0] ? f : NULL);
+        hq_cell_text(out, f[0] ? f : NULL);
         break;
     }
     default:
         if (totals)
-            sqlite3_result_int64(out, (sqlite3_int64)totals[2 * s + (col == SIZE)]);
+            hq_cell_int(out, (sqlite3_int64)totals[2 * s + (col == SIZE)]);
         else
-            sqlite3_result_error_nomem(out);
+            hq_cell_nomem(out);
         break;
     }
 }

@@ -156,7 +156,16 @@ static uint64_t current(const hq_cursor *cur) { return cur->rows ? cur->rows[cur
 static int cursor_column(sqlite3_vtab_cursor *c, sqlite3_context *out, int col)
 {
     hq_cursor *cur = (hq_cursor *)c;
-    ((table_vtab *)c->pVtab)->b.table->column(cur, current(cur), col, out);
+    hq_cell cell;
+    ((table_vtab *)c->pVtab)->b.table->column(cur, current(cur), col, &cell);
+    switch (cell.kind) {
+    case HQ_CELL_NULL: sqlite3_result_null(out); break;
+    case HQ_CELL_INT: sqlite3_result_int64(out, cell.i); break;
+    case HQ_CELL_TEXT: /* the dump's strings outlive the statement; buf does not */
+        sqlite3_result_text(out, cell.text, -1, cell.text == cell.buf ? SQLITE_TRANSIENT : SQLITE_STATIC);
+        break;
+    default: sqlite3_result_error_nomem(out); break;
+    }
     return SQLITE_OK;
 }
 
@@ -211,18 +220,10 @@ uint32_t hq_value_object(const hd_dump *d, sqlite3_value *v)
     return hq_value_int(v, &id) ? hd_object_find(d, (uint64_t)id) : HD_NONE;
 }
 
-void hq_result_text(sqlite3_context *out, const char *s)
-{
-    if (s)
-        sqlite3_result_text(out, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_result_null(out);
-}
-
-void hq_result_object_id(sqlite3_context *out, const hd_dump *d, uint32_t o)
+void hq_cell_object_id(hq_cell *out, const hd_dump *d, uint32_t o)
 {
     if (o == HD_NONE || o >= hd_object_count(d))
-        sqlite3_result_null(out);
+        hq_cell_null(out);
     else
-        sqlite3_result_int64(out, hq_id(hd_object_id(d, o)));
+        hq_cell_int(out, hq_id(hd_object_id(d, o)));
 }
