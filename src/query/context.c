@@ -164,6 +164,61 @@ bool hq_weak_live(hq_context *c)
     return true;
 }
 
+static int compare_ids(const void *a, const void *b)
+{
+    uint64_t x = ((const hq_id_index *)a)->id, y = ((const hq_id_index *)b)->id;
+    return (x > y) - (x < y);
+}
+
+static hq_id_index *index_by_id(const hd_dump *d, uint32_t n, uint64_t (*id)(const hd_dump *, uint32_t))
+{
+    hq_id_index *index = malloc(((size_t)n + 1) * sizeof *index);
+    for (uint32_t i = 0; index && i < n; i++)
+        index[i] = (hq_id_index){id(d, i), i};
+    if (index)
+        qsort(index, n, sizeof *index, compare_ids);
+    return index;
+}
+
+const hq_id_index *hq_frames_by_id(hq_context *c)
+{
+    if (!c->frames_by_id)
+        c->frames_by_id = index_by_id(c->d, hd_frame_count(c->d), hd_frame_id);
+    return c->frames_by_id;
+}
+
+const hq_id_index *hq_stacks_by_id(hq_context *c)
+{
+    if (!c->stacks_by_id)
+        c->stacks_by_id = index_by_id(c->d, hd_stack_count(c->d), hd_stack_id);
+    return c->stacks_by_id;
+}
+
+uint32_t hq_index_find(const hq_id_index *index, uint32_t n, sqlite3_value *v)
+{
+    sqlite3_int64 value;
+    if (!hq_value_int(v, &value))
+        return HD_NONE;
+    hq_id_index key = {(uint64_t)value, 0};
+    const hq_id_index *found = bsearch(&key, index, n, sizeof *index, compare_ids);
+    return found ? found->index : HD_NONE;
+}
+
+const uint64_t *hq_stack_rows(hq_context *c)
+{
+    if (c->stack_rows)
+        return c->stack_rows;
+    uint32_t n = hd_stack_count(c->d);
+    uint64_t *rows = malloc(((size_t)n + 1) * sizeof *rows);
+    if (!rows)
+        return NULL;
+    rows[0] = 0;
+    for (uint32_t s = 0; s < n; s++)
+        rows[s + 1] = rows[s] + hd_stack_depth(c->d, s);
+    c->stack_rows = rows;
+    return rows;
+}
+
 void hq_context_free(hq_context *c)
 {
     if (!c)
@@ -181,5 +236,8 @@ void hq_context_free(hq_context *c)
     free(c->type_retained);
     free(c->site_totals);
     free(c->weak_live);
+    free(c->frames_by_id);
+    free(c->stacks_by_id);
+    free(c->stack_rows);
     free(c);
 }

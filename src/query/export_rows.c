@@ -85,8 +85,7 @@ int hq_export_rows(hq_context *c, const hq_table *t, bool csv, FILE *file)
         return SQLITE_NOMEM;
     hq_sink_init(out, file);
     hq_cursor cur;
-    memset(&cur, 0, sizeof cur);
-    cur.ctx = c;
+    hq_cursor_init(&cur, c);
     uint64_t rows = t->count(c);
     int rc = SQLITE_OK;
     write_header(out, csv, names, n);
@@ -95,6 +94,7 @@ int hq_export_rows(hq_context *c, const hq_table *t, bool csv, FILE *file)
             rc = SQLITE_NOMEM;
     if (!hq_sink_flush(out) && rc == SQLITE_OK)
         rc = SQLITE_IOERR;
+    hq_cursor_clear(&cur);
     free(out);
     return rc;
 }

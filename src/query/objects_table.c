@@ -68,6 +68,7 @@ static void flags_cell(hq_cell *out, unsigned flags)
             strcat(out->buf, names[i]);
         }
     hq_cell_text(out, out->buf);
+    out->copy = true;
 }
 
 /* The computed columns: NULL where the analysis has no answer (unreachable objects). */

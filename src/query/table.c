@@ -78,13 +78,19 @@ static int table_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
     return SQLITE_OK;
 }
 
+void hq_cursor_init(hq_cursor *cur, hq_context *c)
+{
+    memset(cur, 0, sizeof *cur);
+    cur->ctx = c;
+    cur->walk_row = UINT64_MAX;
+}
+
 static int cursor_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
 {
     hq_cursor *cur = sqlite3_malloc(sizeof *cur);
     if (!cur)
         return SQLITE_NOMEM;
-    memset(cur, 0, sizeof *cur);
-    cur->ctx = ((table_vtab *)v)->b.ctx;
+    hq_cursor_init(cur, ((table_vtab *)v)->b.ctx);
     *out = &cur->base;
     return SQLITE_OK;
 }
@@ -98,12 +104,21 @@ static void cursor_reset(hq_cursor *cur)
     cur->data = NULL;
     cur->free_data = NULL;
     cur->row = cur->end = cur->nrows = cur->at = 0;
-    cur->hint = 0;
+    cur->hint = cur->walk_at = 0;
+    cur->walk_row = UINT64_MAX;
+}
+
+void hq_cursor_clear(hq_cursor *cur)
+{
+    cursor_reset(cur);
+    free(cur->text);
+    cur->text = NULL;
+    cur->text_cap = 0;
 }
 
 static int cursor_close(sqlite3_vtab_cursor *c)
 {
-    cursor_reset((hq_cursor *)c);
+    hq_cursor_clear((hq_cursor *)c);
     sqlite3_free(c);
     return SQLITE_OK;
 }
@@ -162,7 +177,7 @@ static int cursor_column(sqlite3_vtab_cursor *c, sqlite3_context *out, int col)
     case HQ_CELL_NULL: sqlite3_result_null(out); break;
     case HQ_CELL_INT: sqlite3_result_int64(out, cell.i); break;
     case HQ_CELL_TEXT: /* the dump's strings outlive the statement; buf does not */
-        sqlite3_result_text(out, cell.text, -1, cell.text == cell.buf ? SQLITE_TRANSIENT : SQLITE_STATIC);
+        sqlite3_result_text(out, cell.text, -1, cell.copy ? SQLITE_TRANSIENT : SQLITE_STATIC);
         break;
     default: sqlite3_result_error_nomem(out); break;
     }
