@@ -162,6 +162,7 @@ const char *hd_object_flag_name(unsigned flag);
 
 uint32_t hd_object_count(const hd_dump *d);
 uint64_t hd_object_id(const hd_dump *d, uint32_t o);
+const uint64_t *hd_object_ids(const hd_dump *d); /* raw, count entries: to prefetch a later id */
 uint32_t hd_object_type(const hd_dump *d, uint32_t o);  /* type index */
 uint64_t hd_object_size(const hd_dump *d, uint32_t o);  /* shallow size in bytes */
 uint32_t hd_object_rc(const hd_dump *d, uint32_t o);    /* saturates at UINT32_MAX - 1 */

@@ -89,9 +89,12 @@ int hq_export_rows(hq_context *c, const hq_table *t, bool csv, FILE *file)
     uint64_t rows = t->count(c);
     int rc = SQLITE_OK;
     write_header(out, csv, names, n);
-    for (uint64_t row = 0; row < rows && rc == SQLITE_OK && !out->failed; row++)
+    for (uint64_t row = 0; row < rows && rc == SQLITE_OK && !out->failed; row++) {
+        if (t->prefetch && row + HQ_PREFETCH_AHEAD < rows)
+            t->prefetch(c, row + HQ_PREFETCH_AHEAD);
         if (!write_row(&cur, t, row, csv, names, n, out))
             rc = SQLITE_NOMEM;
+    }
     if (!hq_sink_flush(out) && rc == SQLITE_OK)
         rc = SQLITE_IOERR;
     hq_cursor_clear(&cur);

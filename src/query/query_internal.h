@@ -121,7 +121,12 @@ typedef struct hq_table {
     int (*filter)(hq_cursor *cur, int how, sqlite3_value *value);
     void (*column)(hq_cursor *cur, uint64_t row, int col, hq_cell *out);
     uint64_t (*count)(hq_context *c); /* rows in a full scan; functions have none */
+    /* Optional: hints the cache about what the row's columns will read at random (the ids of
+     * other objects), for scans that run this many rows ahead of their reading. */
+    void (*prefetch)(hq_context *c, uint64_t row);
 } hq_table;
+
+#define HQ_PREFETCH_AHEAD 16
 
 extern const hq_table hq_objects_table, hq_refs_table, hq_types_table, hq_sites_table,
     hq_roots_table, hq_weakrefs_table, hq_frames_table, hq_stack_frames_table;

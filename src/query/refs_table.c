@@ -109,6 +109,13 @@ static void refs_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
     }
 }
 
+/* The destination's id: edges point anywhere in the id array, so a scan waits for each. */
+static void refs_prefetch(hq_context *c, uint64_t row)
+{
+    if (row < hd_edge_count(c->d))
+        __builtin_prefetch(&hd_object_ids(c->d)[hd_edge_targets(c->d)[row]]);
+}
+
 const hq_table hq_refs_table = {
     .name = "refs",
     .columns = "src INTEGER, dst INTEGER, name TEXT, weak INTEGER",
@@ -116,4 +123,5 @@ const hq_table hq_refs_table = {
     .filter = refs_filter,
     .column = refs_column,
     .count = refs_count,
+    .prefetch = refs_prefetch,
 };

@@ -159,10 +159,14 @@ static int cursor_eof(sqlite3_vtab_cursor *c)
 static int cursor_next(sqlite3_vtab_cursor *c)
 {
     hq_cursor *cur = (hq_cursor *)c;
-    if (cur->rows)
+    const hq_table *table = ((table_vtab *)c->pVtab)->b.table;
+    if (cur->rows) {
         cur->at++;
-    else
+    } else {
         cur->row++;
+        if (table->prefetch && cur->row + HQ_PREFETCH_AHEAD < cur->end)
+            table->prefetch(cur->ctx, cur->row + HQ_PREFETCH_AHEAD);
+    }
     return SQLITE_OK;
 }
 
