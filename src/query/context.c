@@ -180,6 +180,13 @@ static hq_id_index *index_by_id(const hd_dump *d, uint32_t n, uint64_t (*id)(con
     return index;
 }
 
+const hq_id_index *hq_sites_by_id(hq_context *c)
+{
+    if (!c->sites_by_id)
+        c->sites_by_id = index_by_id(c->d, hd_site_count(c->d), hd_site_id);
+    return c->sites_by_id;
+}
+
 const hq_id_index *hq_frames_by_id(hq_context *c)
 {
     if (!c->frames_by_id)
@@ -236,6 +243,7 @@ void hq_context_free(hq_context *c)
     free(c->type_retained);
     free(c->site_totals);
     free(c->weak_live);
+    free(c->sites_by_id);
     free(c->frames_by_id);
     free(c->stacks_by_id);
     free(c->stack_rows);

@@ -31,11 +31,11 @@ typedef struct hq_context {
     uint32_t *weak_live;     /* weakref indices whose referent is alive: refs rows past the edges */
     uint32_t nweak_live;
     bool weak_ready;
-    struct hq_id_index *frames_by_id, *stacks_by_id; /* sorted by id, for lookups */
+    struct hq_id_index *sites_by_id, *frames_by_id, *stacks_by_id; /* sorted by id: lookups */
     uint64_t *stack_rows;    /* stack_frames: node n's rows are [stack_rows[n], stack_rows[n + 1]) */
 } hq_context;
 
-/* An index of the frames or stack nodes by id, sorted by id. */
+/* An index of the sites, frames or stack nodes by id, sorted by id. */
 typedef struct hq_id_index {
     uint64_t id;
     uint32_t index;
@@ -52,6 +52,7 @@ const uint64_t *hq_type_totals(hq_context *c);
 const uint64_t *hq_type_retained(hq_context *c);
 const uint64_t *hq_site_totals(hq_context *c);
 bool hq_weak_live(hq_context *c);
+const hq_id_index *hq_sites_by_id(hq_context *c);
 const hq_id_index *hq_frames_by_id(hq_context *c);
 const hq_id_index *hq_stacks_by_id(hq_context *c);
 /* The index whose id is the value, in an index of n entries; HD_NONE when none is. */

@@ -14,20 +14,16 @@ enum { ID, FILE_, LINE, FUNCTION, COUNT, SIZE, STACK_ID, STACK };
 
 static uint64_t sites_count(hq_context *c) { return hd_site_count(c->d); }
 
+/* Sites can be many (one per call stack): a join on site ids looks each up by binary search. */
 static int sites_filter(hq_cursor *cur, int how, sqlite3_value *v)
 {
     (void)how;
-    const hd_dump *d = cur->ctx->d;
-    uint32_t ns = hd_site_count(d);
-    sqlite3_int64 id;
-    if (!hq_value_int(v, &id))
-        return SQLITE_OK;
-    for (uint32_t s = 0; s < ns; s++)
-        if (hq_id(hd_site_id(d, s)) == id) {
-            cur->row = s;
-            cur->end = s + 1;
-            break;
-        }
+    const hq_id_index *index = hq_sites_by_id(cur->ctx);
+    if (!index)
+        return hq_out_of_memory(cur);
+    uint32_t s = hq_index_find(index, hd_site_count(cur->ctx->d), v);
+    cur->row = s;
+    cur->end = s == HD_NONE ? s : s + 1;
     return SQLITE_OK;
 }
 

@@ -449,6 +449,13 @@ class QueryTest(unittest.TestCase):
                     want = [r for r in o.ref_rows() if r[0 if col == "src" else 1] == i]
                     self.assertEqual(sorted(((r["src"], r["dst"], r["name"], r["weak"]) for r in got), key=repr),
                                      sorted(want, key=repr))
+            for table, key in (("sites", "site"), ("types", "type")):
+                keys = [x["id"] for x in o.doc.get(table, [])] + [0, 10 ** 9, -1]
+                looked = heaptool("query", "--csv", path, "; ".join(f"SELECT * FROM {table} WHERE id = {i}" for i in keys))
+                scanned = heaptool("query", "--csv", path, "; ".join(f"SELECT * FROM {table} WHERE id + 0 = {i}" for i in keys))
+                self.assertEqual(looked.stdout, scanned.stdout)
+                got = query(path, f"SELECT o.id FROM objects o JOIN {table} x ON x.id = o.{'site' if table == 'sites' else 'type_id'}")
+                self.assertEqual(sorted(r["id"] for r in got), sorted(x["id"] for x in o.objects.values() if key in x))
             join = query(path, "SELECT count(*) AS n FROM objects o JOIN refs r ON r.dst = o.id")
             self.assertEqual(join[0]["n"], len(o.ref_rows()))
 
