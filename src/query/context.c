@@ -25,11 +25,32 @@ const hd_referrers *hq_referrers(hq_context *c)
     return c->referrers;
 }
 
+static bool has_garbage_root(const hd_dump *d)
+{
+    for (uint32_t r = 0; r < hd_root_count(d); r++)
+        if (hd_root_kind(d, r) == HD_ROOT_GARBAGE)
+            return true;
+    return false;
+}
+
+/* Without garbage roots the reachability forest's depths are the distances less one (both are
+ * breadth-first from every root object at once), and the forest serves scc and path_to_root
+ * too: one search of the heap instead of two. Reachability visits garbage roots' objects last,
+ * so with them the distances need a search of their own. */
 const uint32_t *hq_distance(hq_context *c)
 {
-    if (!c->distance)
-        hd_root_distance(c->d, &c->distance);
-    return c->distance;
+    if (c->distance || has_garbage_root(c->d)) {
+        if (!c->distance)
+            hd_root_distance(c->d, &c->distance);
+        return c->distance;
+    }
+    const hd_reach *reach = hq_reach(c);
+    uint32_t n = hd_object_count(c->d);
+    uint32_t *dist = reach ? malloc(((size_t)n + 1) * sizeof *dist) : NULL;
+    for (uint32_t o = 0; dist && o < n; o++)
+        dist[o] = reach->depth[o] == HD_NONE ? HD_NONE : reach->depth[o] + 1;
+    c->distance = dist;
+    return dist;
 }
 
 const uint32_t *hq_scc(hq_context *c)
