@@ -61,9 +61,9 @@ static int export_main(int argc, char **argv)
 
 const command cmd_export = {
     "export", "the query tables as a SQLite database, CSV or JSON lines", "DUMP",
-    "Writes the tables heaptool query reads (objects, refs, types, sites, roots, weakrefs),\n"
-    "computed columns included, each row starting with a column 'dump' that names the\n"
-    "source, so that the exports of many dumps can be read together. PATH is complete or\n"
-    "untouched: it is written under a temporary name and renamed.\n",
+    "Writes the tables heaptool query reads (objects, refs, types, sites, roots, weakrefs,\n"
+    "frames, stack_frames), computed columns included, each row starting with a column\n"
+    "'dump' that names the source, so that the exports of many dumps can be read together.\n"
+    "PATH is complete or untouched: it is written under a temporary name and renamed.\n",
     export_options, NULL, export_main,
 };

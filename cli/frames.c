@@ -7,18 +7,10 @@
 
 char *frame_label(const hd_dump *d, uint32_t f)
 {
-    const char *fn = hd_frame_function(d, f), *file = hd_frame_file(d, f), *mod = hd_frame_module(d, f);
-    uint32_t line = hd_frame_line(d, f);
-    const char *name = *fn ? fn : "???";
-    if (*file && line)
-        return xasprintf("%s (%s:%" PRIu32 ")", name, file, line);
-    if (*file)
-        return xasprintf("%s (%s)", name, file);
-    if (*fn && *mod)
-        return xasprintf("%s (in %s)", fn, mod);
-    if (*mod)
-        return xasprintf("%s+0x%" PRIx64, mod, hd_frame_offset(d, f));
-    return xasprintf("%s", name);
+    size_t len = hd_frame_label(d, f, NULL, 0) + 1;
+    char *label = xmalloc(len);
+    hd_frame_label(d, f, label, len);
+    return label;
 }
 
 char *site_label(const hd_dump *d, uint32_t s)

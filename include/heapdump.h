@@ -162,6 +162,7 @@ const char *hd_object_flag_name(unsigned flag);
 
 uint32_t hd_object_count(const hd_dump *d);
 uint64_t hd_object_id(const hd_dump *d, uint32_t o);
+const uint64_t *hd_object_ids(const hd_dump *d); /* raw, count entries: to prefetch a later id */
 uint32_t hd_object_type(const hd_dump *d, uint32_t o);  /* type index */
 uint64_t hd_object_size(const hd_dump *d, uint32_t o);  /* shallow size in bytes */
 uint32_t hd_object_rc(const hd_dump *d, uint32_t o);    /* saturates at UINT32_MAX - 1 */
@@ -547,6 +548,12 @@ typedef struct hd_leak_report {
 int hd_leak_report_compute(const hd_dump *base, const hd_dump *target, const hd_dump *final,
                            hd_leak_report **out);
 void hd_leak_report_free(hd_leak_report *r);
+/* Frame f as memcheck shows a frame (frame_label.c): "parse (json.c:12)", "parse (json.c)",
+ * "parse (in /usr/lib/libjq.so.1)", "/usr/lib/libjq.so.1+0x1f3a" (no symbol), "???". Writes at
+ * most len bytes with the NUL, as snprintf, and returns the length of the whole label. The text
+ * is the dump's own bytes: escape it for a terminal. */
+size_t hd_frame_label(const hd_dump *d, uint32_t f, char *buf, size_t len);
+
 /* "312 B", "1.5 KiB", "12 MiB": bytes as heaptool shows sizes (human_size.c); buf has 16 bytes. */
 const char *hd_human_size(uint64_t bytes, char buf[16]);
 /* The length of the UTF-8 character at s when it may be shown as it is (not a C0 or C1

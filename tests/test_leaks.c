@@ -176,3 +176,49 @@ Test(leaks, sites_at_one_place_count_together)
     cr_assert_eq(st[2].site, HD_NONE);
     hd_dump_free(d);
 }
+
+/* (target, source, edge) of one edge, for the oracle below. */
+typedef struct edge_triple {
+    uint32_t target, source, edge;
+} edge_triple;
+
+static int compare_triples(const void *pa, const void *pb)
+{
+    const edge_triple *a = pa, *b = pb;
+    if (a->target != b->target)
+        return a->target < b->target ? -1 : 1;
+    return (a->edge > b->edge) - (a->edge < b->edge); /* edges run in source order */
+}
+
+/* Graphs of many buckets of targets (a few thousand each), with one target that a tenth of all
+ * edges point at: the referrers are the edges sorted by target, then by source and edge. */
+Test(leaks, referrers_of_big_graphs_are_the_sorted_edges)
+{
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        rd_graph g;
+        rd_random(&g, seed, 30000 + 7919 * (uint32_t)seed, 2, 3);
+        uint64_t s = seed;
+        for (uint32_t e = 0; e < g.off[g.n]; e += 10)
+            g.dst[e] = rd_below(&s, 4) ? g.n - 1 : 12345;
+        hd_dump *d = rd_load(&g);
+        uint32_t m = g.off[g.n];
+        edge_triple *want = rd_alloc((size_t)m * sizeof *want);
+        for (uint32_t src = 0; src < g.n; src++)
+            for (uint32_t e = g.off[src]; e < g.off[src + 1]; e++)
+                want[e] = (edge_triple){g.dst[e], src, e};
+        qsort(want, m, sizeof *want, compare_triples);
+        hd_referrers *rv = NULL;
+        cr_assert_eq(hd_referrers_build(d, &rv), HD_OK);
+        cr_assert_eq(rv->offsets[0], 0);
+        for (uint32_t t = 0; t < g.n; t++)
+            for (uint32_t k = rv->offsets[t]; k < rv->offsets[t + 1]; k++)
+                cr_assert(k < m && want[k].target == t && rv->sources[k] == want[k].source &&
+                              rv->edges[k] == want[k].edge,
+                          "seed %llu: slot %u of target %u", (unsigned long long)seed, k, t);
+        cr_assert_eq(rv->offsets[g.n], m);
+        hd_referrers_free(rv);
+        free(want);
+        hd_dump_free(d);
+        rd_free(&g);
+    }
+}

@@ -49,6 +49,7 @@ const char *hd_site_function(const hd_dump *d, uint32_t s) { return str(d, d->si
 
 uint32_t hd_object_count(const hd_dump *d) { return d->nobjects; }
 uint64_t hd_object_id(const hd_dump *d, uint32_t o) { return d->obj_id[o]; }
+const uint64_t *hd_object_ids(const hd_dump *d) { return d->obj_id; }
 uint32_t hd_object_type(const hd_dump *d, uint32_t o) { return d->obj_type[o]; }
 uint64_t hd_object_size(const hd_dump *d, uint32_t o) { return d->obj_size[o]; }
 uint32_t hd_object_rc(const hd_dump *d, uint32_t o) { return d->obj_rc[o]; }

@@ -1,8 +1,19 @@
-/* referrers.c: the reverse of the strong-reference CSR, built by a counting sort over the edges
- * so each object's referrers come out in increasing source order. */
+/* referrers.c: the reverse of the strong-reference CSR, a stable counting sort of the edges by
+ * target, so each object's referrers come out in increasing source order.
+ *
+ * In a big heap a plain counting sort misses the cache on nearly every edge (its counters and
+ * its output are spread over the whole heap), so this one sorts in two passes: the edges go, in
+ * source order, to buckets of BUCKET consecutive targets (a bucket's part of the output is
+ * contiguous: its targets' slots), then each bucket is counting-sorted within its part, whose
+ * counters and slots fit in the cache.
+ */
 #include "analysis.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#define BUCKET_BITS 13
+#define BUCKET (1u << BUCKET_BITS)
 
 void hd_referrers_free(hd_referrers *r)
 {
@@ -14,6 +25,54 @@ void hd_referrers_free(hd_referrers *r)
     free(r);
 }
 
+/* bucket_start[b] = the first slot of bucket b's edges (nbuckets + 1 entries); returns the
+ * most edges a bucket has. */
+static uint64_t count_buckets(const hd_dump *d, uint64_t *bucket_start, uint32_t nbuckets)
+{
+    uint64_t m = hd_edge_count(d), most = 0;
+    const uint32_t *dst = hd_edge_targets(d);
+    memset(bucket_start, 0, ((size_t)nbuckets + 1) * sizeof *bucket_start);
+    for (uint64_t e = 0; e < m; e++)
+        bucket_start[(dst[e] >> BUCKET_BITS) + 1]++;
+    for (uint32_t b = 0; b < nbuckets; b++) {
+        most = bucket_start[b + 1] > most ? bucket_start[b + 1] : most;
+        bucket_start[b + 1] += bucket_start[b];
+    }
+    return most;
+}
+
+/* Sorts bucket b's edges, at [first, end) of sources and edges in source order, into place by
+ * target, and sets its targets' offsets. scratch has room for 3 (end - first) + BUCKET. */
+static void sort_bucket(const hd_dump *d, hd_referrers *r, uint32_t b, uint64_t first, uint64_t end,
+                        uint32_t *scratch)
+{
+    const uint32_t *dst = hd_edge_targets(d);
+    uint32_t t0 = b << BUCKET_BITS, nt = hd_object_count(d) - t0 < BUCKET ? hd_object_count(d) - t0 : BUCKET;
+    uint64_t k = end - first;
+    uint32_t *src = scratch, *edge = src + k, *target = edge + k, *next = target + k;
+    memcpy(src, r->sources + first, k * sizeof *src);
+    memcpy(edge, r->edges + first, k * sizeof *edge);
+    memset(next, 0, nt * sizeof *next);
+    for (uint64_t i = 0; i < k; i++) { /* the targets are read at random: fetch ahead */
+        if (i + 16 < k)
+            __builtin_prefetch(&dst[edge[i + 16]]);
+        target[i] = dst[edge[i]] - t0;
+        next[target[i]]++;
+    }
+    uint64_t slot = first;
+    for (uint32_t t = 0; t < nt; t++) {
+        uint32_t count = next[t];
+        r->offsets[t0 + t] = (uint32_t)slot;
+        next[t] = (uint32_t)(slot - first);
+        slot += count;
+    }
+    for (uint64_t i = 0; i < k; i++) {
+        uint64_t at = first + next[target[i]]++;
+        r->sources[at] = src[i];
+        r->edges[at] = edge[i];
+    }
+}
+
 int hd_referrers_build(const hd_dump *d, hd_referrers **out)
 {
     if (!out)
@@ -23,34 +82,41 @@ int hd_referrers_build(const hd_dump *d, hd_referrers **out)
         return HD_EINVAL;
     uint32_t n = hd_object_count(d);
     uint64_t m = hd_edge_count(d);
+    uint32_t nbuckets = (uint32_t)(((uint64_t)n + BUCKET - 1) >> BUCKET_BITS);
     const uint32_t *off = hd_edge_offsets(d), *dst = hd_edge_targets(d);
     hd_referrers *r = calloc(1, sizeof *r);
-    if (!r)
-        return HD_ENOMEM;
-    r->nobjects = n;
-    r->nedges = m;
-    r->offsets = calloc((size_t)n + 1, sizeof *r->offsets);
-    r->sources = malloc((m ? m : 1) * sizeof *r->sources);
-    r->edges = malloc((m ? m : 1) * sizeof *r->edges);
-    if (!r->offsets || !r->sources || !r->edges) {
+    uint64_t *bucket_start = malloc(((size_t)nbuckets + 1) * sizeof *bucket_start);
+    uint64_t *bucket_fill = malloc(((size_t)nbuckets + 1) * sizeof *bucket_fill);
+    uint32_t *scratch = NULL;
+    if (r) {
+        r->nobjects = n;
+        r->nedges = m;
+        r->offsets = malloc(((size_t)n + 1) * sizeof *r->offsets);
+        r->sources = malloc((m ? m : 1) * sizeof *r->sources);
+        r->edges = malloc((m ? m : 1) * sizeof *r->edges);
+    }
+    if (bucket_start)
+        scratch = malloc((3 * count_buckets(d, bucket_start, nbuckets) + BUCKET) * sizeof *scratch);
+    if (!r || !r->offsets || !r->sources || !r->edges || !bucket_fill || !scratch) {
         hd_referrers_free(r);
+        free(bucket_start);
+        free(bucket_fill);
+        free(scratch);
         return HD_ENOMEM;
     }
-    /* offsets[t + 1] counts t's referrers, then prefix sums make offsets[t] the end of the slots
-     * before t; filling advances offsets[t] to t's end, so a shift restores the starts. */
-    for (uint64_t e = 0; e < m; e++)
-        r->offsets[dst[e] + 1]++;
-    for (uint32_t t = 0; t < n; t++)
-        r->offsets[t + 1] += r->offsets[t];
+    memcpy(bucket_fill, bucket_start, ((size_t)nbuckets + 1) * sizeof *bucket_fill);
     for (uint32_t s = 0; s < n; s++)
         for (uint32_t e = off[s]; e < off[s + 1]; e++) {
-            uint32_t slot = r->offsets[dst[e]]++;
+            uint64_t slot = bucket_fill[dst[e] >> BUCKET_BITS]++;
             r->sources[slot] = s;
             r->edges[slot] = e;
         }
-    for (uint32_t t = n; t > 0; t--)
-        r->offsets[t] = r->offsets[t - 1];
-    r->offsets[0] = 0;
+    for (uint32_t b = 0; b < nbuckets; b++)
+        sort_bucket(d, r, b, bucket_start[b], bucket_start[b + 1], scratch);
+    r->offsets[n] = (uint32_t)m;
+    free(bucket_start);
+    free(bucket_fill);
+    free(scratch);
     *out = r;
     return HD_OK;
 }

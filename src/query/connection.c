@@ -4,8 +4,9 @@
 
 #include <stdlib.h>
 
-static const hq_table *const tables[] = {&hq_objects_table, &hq_refs_table,  &hq_types_table,
-                                         &hq_sites_table,   &hq_roots_table, &hq_weakrefs_table};
+static const hq_table *const tables[] = {&hq_objects_table,  &hq_refs_table,   &hq_types_table,
+                                         &hq_sites_table,    &hq_roots_table,  &hq_weakrefs_table,
+                                         &hq_frames_table,   &hq_stack_frames_table};
 static const hq_table *const functions[] = {&hq_referrers_function, &hq_referents_function,
                                             &hq_path_function, &hq_retained_set_function,
                                             &hq_dominated_function};
@@ -13,6 +14,8 @@ static const hq_table *const functions[] = {&hq_referrers_function, &hq_referent
 #define NFUNCTIONS (sizeof functions / sizeof functions[0])
 
 size_t hq_table_count(void) { return NTABLES; }
+
+const hq_table *hq_table_def(size_t i) { return i < NTABLES ? tables[i] : NULL; }
 
 const hq_table_info *hq_table_at(size_t i)
 {

@@ -25,11 +25,32 @@ const hd_referrers *hq_referrers(hq_context *c)
     return c->referrers;
 }
 
+static bool has_garbage_root(const hd_dump *d)
+{
+    for (uint32_t r = 0; r < hd_root_count(d); r++)
+        if (hd_root_kind(d, r) == HD_ROOT_GARBAGE)
+            return true;
+    return false;
+}
+
+/* Without garbage roots the reachability forest's depths are the distances less one (both are
+ * breadth-first from every root object at once), and the forest serves scc and path_to_root
+ * too: one search of the heap instead of two. Reachability visits garbage roots' objects last,
+ * so with them the distances need a search of their own. */
 const uint32_t *hq_distance(hq_context *c)
 {
-    if (!c->distance)
-        hd_root_distance(c->d, &c->distance);
-    return c->distance;
+    if (c->distance || has_garbage_root(c->d)) {
+        if (!c->distance)
+            hd_root_distance(c->d, &c->distance);
+        return c->distance;
+    }
+    const hd_reach *reach = hq_reach(c);
+    uint32_t n = hd_object_count(c->d);
+    uint32_t *dist = reach ? malloc(((size_t)n + 1) * sizeof *dist) : NULL;
+    for (uint32_t o = 0; dist && o < n; o++)
+        dist[o] = reach->depth[o] == HD_NONE ? HD_NONE : reach->depth[o] + 1;
+    c->distance = dist;
+    return dist;
 }
 
 const uint32_t *hq_scc(hq_context *c)
@@ -164,6 +185,68 @@ bool hq_weak_live(hq_context *c)
     return true;
 }
 
+static int compare_ids(const void *a, const void *b)
+{
+    uint64_t x = ((const hq_id_index *)a)->id, y = ((const hq_id_index *)b)->id;
+    return (x > y) - (x < y);
+}
+
+static hq_id_index *index_by_id(const hd_dump *d, uint32_t n, uint64_t (*id)(const hd_dump *, uint32_t))
+{
+    hq_id_index *index = malloc(((size_t)n + 1) * sizeof *index);
+    for (uint32_t i = 0; index && i < n; i++)
+        index[i] = (hq_id_index){id(d, i), i};
+    if (index)
+        qsort(index, n, sizeof *index, compare_ids);
+    return index;
+}
+
+const hq_id_index *hq_sites_by_id(hq_context *c)
+{
+    if (!c->sites_by_id)
+        c->sites_by_id = index_by_id(c->d, hd_site_count(c->d), hd_site_id);
+    return c->sites_by_id;
+}
+
+const hq_id_index *hq_frames_by_id(hq_context *c)
+{
+    if (!c->frames_by_id)
+        c->frames_by_id = index_by_id(c->d, hd_frame_count(c->d), hd_frame_id);
+    return c->frames_by_id;
+}
+
+const hq_id_index *hq_stacks_by_id(hq_context *c)
+{
+    if (!c->stacks_by_id)
+        c->stacks_by_id = index_by_id(c->d, hd_stack_count(c->d), hd_stack_id);
+    return c->stacks_by_id;
+}
+
+uint32_t hq_index_find(const hq_id_index *index, uint32_t n, sqlite3_value *v)
+{
+    sqlite3_int64 value;
+    if (!hq_value_int(v, &value))
+        return HD_NONE;
+    hq_id_index key = {(uint64_t)value, 0};
+    const hq_id_index *found = bsearch(&key, index, n, sizeof *index, compare_ids);
+    return found ? found->index : HD_NONE;
+}
+
+const uint64_t *hq_stack_rows(hq_context *c)
+{
+    if (c->stack_rows)
+        return c->stack_rows;
+    uint32_t n = hd_stack_count(c->d);
+    uint64_t *rows = malloc(((size_t)n + 1) * sizeof *rows);
+    if (!rows)
+        return NULL;
+    rows[0] = 0;
+    for (uint32_t s = 0; s < n; s++)
+        rows[s + 1] = rows[s] + hd_stack_depth(c->d, s);
+    c->stack_rows = rows;
+    return rows;
+}
+
 void hq_context_free(hq_context *c)
 {
     if (!c)
@@ -181,5 +264,9 @@ void hq_context_free(hq_context *c)
     free(c->type_retained);
     free(c->site_totals);
     free(c->weak_live);
+    free(c->sites_by_id);
+    free(c->frames_by_id);
+    free(c->stacks_by_id);
+    free(c->stack_rows);
     free(c);
 }

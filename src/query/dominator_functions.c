@@ -62,16 +62,16 @@ static int dominated_filter(hq_cursor *cur, int how, sqlite3_value *v)
     return subtree_filter(cur, v, false);
 }
 
-static void subtree_column(hq_cursor *cur, uint64_t row, int col, sqlite3_context *out)
+static void subtree_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
 {
     const hd_dump *d = cur->ctx->d;
     uint32_t o = (uint32_t)row;
     switch (col) {
-    case ID: hq_result_object_id(out, d, o); break;
-    case TYPE: hq_result_text(out, hd_type_name(d, hd_object_type(d, o))); break;
-    case SIZE: sqlite3_result_int64(out, (sqlite3_int64)hd_object_size(d, o)); break;
-    case RETAINED: sqlite3_result_int64(out, (sqlite3_int64)hd_retained_size(cur->ctx->dom, o)); break;
-    default: sqlite3_result_null(out); break;
+    case ID: hq_cell_object_id(out, d, o); break;
+    case TYPE: hq_cell_text(out, hd_type_name(d, hd_object_type(d, o))); break;
+    case SIZE: hq_cell_int(out, (sqlite3_int64)hd_object_size(d, o)); break;
+    case RETAINED: hq_cell_int(out, (sqlite3_int64)hd_retained_size(cur->ctx->dom, o)); break;
+    default: hq_cell_null(out); break;
     }
 }
 

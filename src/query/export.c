@@ -80,24 +80,15 @@ static int export_sqlite(hq_db *q, const char *tmp, char *msg, size_t len)
     return rc;
 }
 
-static int export_table_file(hq_db *q, const char *name, enum hq_export_format format,
+static int export_table_file(hq_db *q, const hq_table *t, enum hq_export_format format,
                              const char *file, char *msg, size_t len)
 {
     FILE *out = fopen(file, "w");
     if (!out)
         return fail(msg, len, SQLITE_CANTOPEN, "cannot create '%s': %s", file, strerror(errno));
-    sqlite3_stmt *st;
-    char *sql = sqlite3_mprintf("SELECT ?1 AS dump, * FROM main.%s", name);
-    int rc = sql ? sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
-    sqlite3_free(sql);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, q->ctx->dump_name, -1, SQLITE_STATIC);
-        rc = format == HQ_EXPORT_CSV ? hq_write_csv(st, out, 1) : hq_write_jsonl(st, out);
-        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-        sqlite3_finalize(st);
-    }
-    if (rc != SQLITE_OK && rc != SQLITE_IOERR)
-        fail(msg, len, rc, "%s", sqlite3_errmsg(q->db));
+    int rc = hq_export_rows(q->ctx, t, format == HQ_EXPORT_CSV, out);
+    if (rc == SQLITE_NOMEM)
+        fail(msg, len, rc, "out of memory");
     if ((fflush(out) != 0 || ferror(out) || fsync(fileno(out)) != 0) && rc == SQLITE_OK)
         rc = SQLITE_IOERR;
     if (fclose(out) != 0 && rc == SQLITE_OK)
@@ -111,9 +102,9 @@ static int export_directory(hq_db *q, enum hq_export_format format, const char *
 {
     int rc = SQLITE_OK;
     for (size_t i = 0; rc == SQLITE_OK && i < hq_table_count(); i++) {
-        const char *name = hq_table_at(i)->name;
-        char *file = sqlite3_mprintf("%s/%s.%s", dir, name, format == HQ_EXPORT_CSV ? "csv" : "jsonl");
-        rc = file ? export_table_file(q, name, format, file, msg, len) : SQLITE_NOMEM;
+        const hq_table *t = hq_table_def(i);
+        char *file = sqlite3_mprintf("%s/%s.%s", dir, t->name, format == HQ_EXPORT_CSV ? "csv" : "jsonl");
+        rc = file ? export_table_file(q, t, format, file, msg, len) : SQLITE_NOMEM;
         sqlite3_free(file);
     }
     return rc;

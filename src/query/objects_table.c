@@ -57,80 +57,89 @@ static int objects_filter(hq_cursor *cur, int how, sqlite3_value *v)
 }
 
 /* Flags as the dump spells them, comma-separated; "" when none. */
-static void result_flags(sqlite3_context *out, unsigned flags)
+static void flags_cell(hq_cell *out, unsigned flags)
 {
     static const char *const names[] = {"tracked", "finalized", "frozen", "immortal", "interned"};
-    char buf[64] = "";
+    out->buf[0] = '\0';
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
         if (flags & 1u << i) {
-            if (buf[0])
-                strcat(buf, ",");
-            strcat(buf, names[i]);
+            if (out->buf[0])
+                strcat(out->buf, ",");
+            strcat(out->buf, names[i]);
         }
-    sqlite3_result_text(out, buf, -1, SQLITE_TRANSIENT);
+    hq_cell_text(out, out->buf);
+    out->copy = true;
 }
 
 /* The computed columns: NULL where the analysis has no answer (unreachable objects). */
-static void computed_column(hq_cursor *cur, uint32_t o, int col, sqlite3_context *out)
+static void computed_column(hq_cursor *cur, uint32_t o, int col, hq_cell *out)
 {
     hq_context *c = cur->ctx;
     const hd_dominators *dom = col == RETAINED || col == IDOM ? hq_dominators(c) : NULL;
     const uint32_t *dist = col == REACHABLE || col == DISTANCE ? hq_distance(c) : NULL;
     const uint32_t *scc = col == SCC ? hq_scc(c) : NULL;
     if (!dom && !dist && !scc) {
-        sqlite3_result_error_nomem(out);
+        hq_cell_nomem(out);
         return;
     }
     if (col == RETAINED) {
-        sqlite3_result_int64(out, (sqlite3_int64)hd_retained_size(dom, o));
+        hq_cell_int(out, (sqlite3_int64)hd_retained_size(dom, o));
     } else if (col == IDOM) {
         uint32_t idom = hd_dominator_of(dom, o);
-        hq_result_object_id(out, c->d, idom == HD_DOM_ROOT ? HD_NONE : idom);
+        hq_cell_object_id(out, c->d, idom == HD_DOM_ROOT ? HD_NONE : idom);
     } else if (col == REACHABLE) {
-        sqlite3_result_int(out, dist[o] != HD_NONE);
+        hq_cell_int(out, dist[o] != HD_NONE);
     } else if (col == DISTANCE) {
         if (dist[o] == HD_NONE)
-            sqlite3_result_null(out);
+            hq_cell_null(out);
         else
-            sqlite3_result_int64(out, dist[o]);
+            hq_cell_int(out, dist[o]);
     } else if (scc[o]) {
-        sqlite3_result_int64(out, scc[o]);
+        hq_cell_int(out, scc[o]);
     } else {
-        sqlite3_result_null(out);
+        hq_cell_null(out);
     }
 }
 
-static void objects_column(hq_cursor *cur, uint64_t row, int col, sqlite3_context *out)
+static void objects_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
 {
     const hd_dump *d = cur->ctx->d;
     uint32_t o = (uint32_t)row, t = hd_object_type(d, o);
     switch (col) {
-    case ID: sqlite3_result_int64(out, hq_id(hd_object_id(d, o))); break;
-    case TYPE: hq_result_text(out, hd_type_name(d, t)); break;
-    case TYPE_ID: sqlite3_result_int64(out, hq_id(hd_type_id(d, t))); break;
-    case SIZE: sqlite3_result_int64(out, (sqlite3_int64)hd_object_size(d, o)); break;
+    case ID: hq_cell_int(out, hq_id(hd_object_id(d, o))); break;
+    case TYPE: hq_cell_text(out, hd_type_name(d, t)); break;
+    case TYPE_ID: hq_cell_int(out, hq_id(hd_type_id(d, t))); break;
+    case SIZE: hq_cell_int(out, (sqlite3_int64)hd_object_size(d, o)); break;
     case RC:
         if (hd_object_rc(d, o) == HD_RC_UNKNOWN)
-            sqlite3_result_null(out);
+            hq_cell_null(out);
         else
-            sqlite3_result_int64(out, hd_object_rc(d, o));
+            hq_cell_int(out, hd_object_rc(d, o));
         break;
     case GEN:
         if (hd_object_gen(d, o) == HD_GEN_UNKNOWN)
-            sqlite3_result_null(out);
+            hq_cell_null(out);
         else
-            sqlite3_result_int(out, (int)hd_object_gen(d, o));
+            hq_cell_int(out, (int)hd_object_gen(d, o));
         break;
-    case FLAGS: result_flags(out, hd_object_flags(d, o)); break;
+    case FLAGS: flags_cell(out, hd_object_flags(d, o)); break;
     case SITE:
         if (hd_object_site(d, o) == HD_NONE)
-            sqlite3_result_null(out);
+            hq_cell_null(out);
         else
-            sqlite3_result_int64(out, hq_id(hd_site_id(d, hd_object_site(d, o))));
+            hq_cell_int(out, hq_id(hd_site_id(d, hd_object_site(d, o))));
         break;
-    case LABEL: hq_result_text(out, hd_object_label(d, o)); break;
+    case LABEL: hq_cell_text(out, hd_object_label(d, o)); break;
     default: computed_column(cur, o, col, out); break;
     }
+}
+
+/* The immediate dominator's id, once the dominators are known (before, no column reads it). */
+static void objects_prefetch(hq_context *c, uint64_t row)
+{
+    uint32_t idom = c->dom ? hd_dominator_of(c->dom, (uint32_t)row) : HD_NONE;
+    if (idom < hd_object_count(c->d))
+        __builtin_prefetch(&hd_object_ids(c->d)[idom]);
 }
 
 const hq_table hq_objects_table = {
@@ -142,4 +151,5 @@ const hq_table hq_objects_table = {
     .filter = objects_filter,
     .column = objects_column,
     .count = objects_count,
+    .prefetch = objects_prefetch,
 };

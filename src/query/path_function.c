@@ -26,21 +26,21 @@ static int path_filter(hq_cursor *cur, int how, sqlite3_value *v)
     return SQLITE_OK;
 }
 
-static void path_column(hq_cursor *cur, uint64_t row, int col, sqlite3_context *out)
+static void path_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
 {
     const hd_dump *d = cur->ctx->d;
     const hd_path_hop *hop = &((const hd_path *)cur->data)->hops[row];
     switch (col) {
-    case HOP: sqlite3_result_int64(out, (sqlite3_int64)row); break;
+    case HOP: hq_cell_int(out, (sqlite3_int64)row); break;
     case EDGE:
         if (hop->edge == HD_NONE)
-            sqlite3_result_null(out);
+            hq_cell_null(out);
         else
-            sqlite3_result_text(out, hd_edge_name(d, hop->edge), -1, SQLITE_STATIC);
+            hq_cell_text(out, hd_edge_name(d, hop->edge));
         break;
-    case OBJECT: hq_result_object_id(out, d, hop->object); break;
-    case TYPE: hq_result_text(out, hd_type_name(d, hd_object_type(d, hop->object))); break;
-    default: sqlite3_result_null(out); break;
+    case OBJECT: hq_cell_object_id(out, d, hop->object); break;
+    case TYPE: hq_cell_text(out, hd_type_name(d, hd_object_type(d, hop->object))); break;
+    default: hq_cell_null(out); break;
     }
 }
 

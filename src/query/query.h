@@ -42,7 +42,6 @@ const hq_table_info *hq_table_at(size_t i);
  * are the dump's bytes: CSV quotes as RFC 4180 says; JSON escapes as formats/heapdump.md says
  * (bytes that are not UTF-8 as \xNN). */
 int hq_write_csv(sqlite3_stmt *st, FILE *out, int header);
-int hq_write_jsonl(sqlite3_stmt *st, FILE *out);            /* one object per line */
 int hq_write_json_array(sqlite3_stmt *st, FILE *out);       /* one array of objects */
 
 /* "1.5 KiB", "312 B" (as heaptool prints sizes), into buf of at least 16 bytes. */

@@ -4,6 +4,7 @@
 #define HEAPTOOL_QUERY_INTERNAL_H
 
 #include "query.h"
+#include "sink.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -30,7 +31,15 @@ typedef struct hq_context {
     uint32_t *weak_live;     /* weakref indices whose referent is alive: refs rows past the edges */
     uint32_t nweak_live;
     bool weak_ready;
+    struct hq_id_index *sites_by_id, *frames_by_id, *stacks_by_id; /* sorted by id: lookups */
+    uint64_t *stack_rows;    /* stack_frames: node n's rows are [stack_rows[n], stack_rows[n + 1]) */
 } hq_context;
+
+/* An index of the sites, frames or stack nodes by id, sorted by id. */
+typedef struct hq_id_index {
+    uint64_t id;
+    uint32_t index;
+} hq_id_index;
 
 const hd_dominators *hq_dominators(hq_context *c);
 const hd_reach *hq_reach(hq_context *c);
@@ -43,6 +52,12 @@ const uint64_t *hq_type_totals(hq_context *c);
 const uint64_t *hq_type_retained(hq_context *c);
 const uint64_t *hq_site_totals(hq_context *c);
 bool hq_weak_live(hq_context *c);
+const hq_id_index *hq_sites_by_id(hq_context *c);
+const hq_id_index *hq_frames_by_id(hq_context *c);
+const hq_id_index *hq_stacks_by_id(hq_context *c);
+/* The index whose id is the value, in an index of n entries; HD_NONE when none is. */
+uint32_t hq_index_find(const hq_id_index *index, uint32_t n, sqlite3_value *v);
+const uint64_t *hq_stack_rows(hq_context *c);
 void hq_context_free(hq_context *c);
 
 struct hq_db {
@@ -62,8 +77,37 @@ typedef struct hq_cursor {
     uint64_t nrows, at;
     void *data;
     void (*free_data)(void *);
-    uint32_t hint; /* the refs table: source object of the last edge looked at */
+    uint32_t hint; /* refs, stack_frames: the object or stack node of the last row looked at */
+    uint32_t walk_at;  /* stack_frames: the node at walk_row's depth */
+    uint64_t walk_row;
+    char *text;    /* a text column built for the current row (sites.stack) */
+    size_t text_cap;
 } hq_cursor;
+
+/* One value of a row, as a table's column function gives it: table.c hands it to SQLite, the
+ * exports (export.c) write it straight to their files. text is NUL-terminated and is either the
+ * dump's own bytes or buf; it is read before the next cell is asked for. */
+typedef struct hq_cell {
+    enum hq_cell_kind { HQ_CELL_NULL, HQ_CELL_INT, HQ_CELL_TEXT, HQ_CELL_NOMEM } kind;
+    bool copy; /* text is buf or the cursor's text: SQLite must copy it */
+    sqlite3_int64 i;
+    const char *text;
+    char buf[64];
+} hq_cell;
+
+static inline void hq_cell_null(hq_cell *c) { c->kind = HQ_CELL_NULL; }
+static inline void hq_cell_nomem(hq_cell *c) { c->kind = HQ_CELL_NOMEM; }
+static inline void hq_cell_int(hq_cell *c, sqlite3_int64 v)
+{
+    c->kind = HQ_CELL_INT;
+    c->i = v;
+}
+static inline void hq_cell_text(hq_cell *c, const char *s) /* NULL stays NULL */
+{
+    c->kind = s ? HQ_CELL_TEXT : HQ_CELL_NULL;
+    c->copy = false;
+    c->text = s;
+}
 
 /* One table: its columns, how to pick an index and filter, and its values. */
 typedef struct hq_table {
@@ -76,12 +120,17 @@ typedef struct hq_table {
     /* Sets the cursor's rows. how is 0 for a full scan, else the column number + 1 of the
      * constraint given in value. SQLITE_OK or an error code. */
     int (*filter)(hq_cursor *cur, int how, sqlite3_value *value);
-    void (*column)(hq_cursor *cur, uint64_t row, int col, sqlite3_context *out);
+    void (*column)(hq_cursor *cur, uint64_t row, int col, hq_cell *out);
     uint64_t (*count)(hq_context *c); /* rows in a full scan; functions have none */
+    /* Optional: hints the cache about what the row's columns will read at random (the ids of
+     * other objects), for scans that run this many rows ahead of their reading. */
+    void (*prefetch)(hq_context *c, uint64_t row);
 } hq_table;
 
+#define HQ_PREFETCH_AHEAD 16
+
 extern const hq_table hq_objects_table, hq_refs_table, hq_types_table, hq_sites_table,
-    hq_roots_table, hq_weakrefs_table;
+    hq_roots_table, hq_weakrefs_table, hq_frames_table, hq_stack_frames_table;
 extern const hq_table hq_referrers_function, hq_referents_function, hq_path_function,
     hq_retained_set_function, hq_dominated_function;
 
@@ -96,10 +145,25 @@ bool hq_value_int(sqlite3_value *v, sqlite3_int64 *out);
 uint32_t hq_value_object(const hd_dump *d, sqlite3_value *v);
 /* An id as SQLite stores it: ids past 2^63 - 1 wrap to negative numbers. */
 static inline sqlite3_int64 hq_id(uint64_t id) { return (sqlite3_int64)id; }
-/* The object index o's id, its type name and its size, the columns many tables share. */
-void hq_result_object_id(sqlite3_context *out, const hd_dump *d, uint32_t o);
-void hq_result_text(sqlite3_context *out, const char *s); /* NULL stays NULL */
+/* The object index o's id; NULL for HD_NONE. */
+void hq_cell_object_id(hq_cell *out, const hd_dump *d, uint32_t o);
 int hq_out_of_memory(hq_cursor *cur);
+/* A cursor over c with no rows yet; hq_cursor_clear frees what it came to hold. */
+void hq_cursor_init(hq_cursor *cur, hq_context *c);
+void hq_cursor_clear(hq_cursor *cur);
+
+/* The tables in the order of hq_table_at. */
+const hq_table *hq_table_def(size_t i);
+
+/* The writers of row_format.c, for the exports too: an integer in decimal; a text quoted as
+ * RFC 4180 says (when it must be); a text as a JSON string. */
+void hq_write_decimal(hq_sink *out, sqlite3_int64 v);
+void hq_write_csv_text(hq_sink *out, const unsigned char *s, size_t len);
+void hq_write_json_text(hq_sink *out, const unsigned char *s, size_t len);
+/* Writes every row of table t, as SELECT 'dump name' AS dump, * FROM t would give them, as CSV
+ * with a header line or as JSON lines, straight from the dump (export_rows.c). SQLITE_OK,
+ * SQLITE_NOMEM or SQLITE_IOERR. */
+int hq_export_rows(hq_context *c, const hq_table *t, bool csv, FILE *out);
 
 int hq_register_scalars(sqlite3 *db);
 /* Installs the read-only authorizer; *refused is set to what a refused statement tried. */

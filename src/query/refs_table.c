@@ -82,7 +82,7 @@ static uint32_t edge_source(hq_cursor *cur, uint64_t e)
     return h;
 }
 
-static void refs_column(hq_cursor *cur, uint64_t row, int col, sqlite3_context *out)
+static void refs_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
 {
     hq_context *c = cur->ctx;
     const hd_dump *d = c->d;
@@ -90,23 +90,30 @@ static void refs_column(hq_cursor *cur, uint64_t row, int col, sqlite3_context *
     if (row >= edges) {
         uint32_t w = c->weak_live[row - edges];
         switch (col) {
-        case SRC: hq_result_object_id(out, d, hd_weakref_object(d, w)); break;
-        case DST: hq_result_object_id(out, d, hd_weakref_referent(d, w)); break;
-        case NAME: sqlite3_result_null(out); break;
-        default: sqlite3_result_int(out, 1); break;
+        case SRC: hq_cell_object_id(out, d, hd_weakref_object(d, w)); break;
+        case DST: hq_cell_object_id(out, d, hd_weakref_referent(d, w)); break;
+        case NAME: hq_cell_null(out); break;
+        default: hq_cell_int(out, 1); break;
         }
         return;
     }
     switch (col) {
-    case SRC: hq_result_object_id(out, d, edge_source(cur, row)); break;
-    case DST: hq_result_object_id(out, d, hd_edge_target(d, row)); break;
+    case SRC: hq_cell_object_id(out, d, edge_source(cur, row)); break;
+    case DST: hq_cell_object_id(out, d, hd_edge_target(d, row)); break;
     case NAME: {
         const char *name = hd_edge_name(d, row);
-        hq_result_text(out, name[0] ? name : NULL);
+        hq_cell_text(out, name[0] ? name : NULL);
         break;
     }
-    default: sqlite3_result_int(out, 0); break;
+    default: hq_cell_int(out, 0); break;
     }
+}
+
+/* The destination's id: edges point anywhere in the id array, so a scan waits for each. */
+static void refs_prefetch(hq_context *c, uint64_t row)
+{
+    if (row < hd_edge_count(c->d))
+        __builtin_prefetch(&hd_object_ids(c->d)[hd_edge_targets(c->d)[row]]);
 }
 
 const hq_table hq_refs_table = {
@@ -116,4 +123,5 @@ const hq_table hq_refs_table = {
     .filter = refs_filter,
     .column = refs_column,
     .count = refs_count,
+    .prefetch = refs_prefetch,
 };

@@ -1,14 +1,15 @@
 /* row_format.c: a statement's rows as CSV (RFC 4180) or JSON, for query --csv/--json and the
  * exports. Values from the dump are data: every text goes through the quoting or escaping of
  * its format, so any label comes back byte for byte (JSON: as formats/heapdump.md escapes). */
-#include "query.h"
+#include "query_internal.h"
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Writes v in decimal: millions of cells a second, so without printf or SQLite's own text. */
-static void write_int(FILE *out, sqlite3_int64 v)
+void hq_write_decimal(hq_sink *out, sqlite3_int64 v)
 {
     char buf[24], *p = buf + sizeof buf;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
@@ -17,7 +18,7 @@ static void write_int(FILE *out, sqlite3_int64 v)
     while (u /= 10);
     if (v < 0)
         *--p = '-';
-    fwrite_unlocked(p, 1, (size_t)(buf + sizeof buf - p), out);
+    hq_put(out, p, (size_t)(buf + sizeof buf - p));
 }
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
@@ -36,161 +37,184 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-static void write_json_string(FILE *out, const unsigned char *s, size_t len)
+/* prefix, then the byte in two lowercase hex digits. */
+static void put_escape(hq_sink *out, const char *prefix, unsigned char ch)
 {
-    fputc_unlocked('"', out);
+    hq_puts(out, prefix);
+    hq_putc(out, "0123456789abcdef"[ch >> 4]);
+    hq_putc(out, "0123456789abcdef"[ch & 15]);
+}
+
+/* The printable ASCII run at s[0..len) that JSON takes as it is. */
+static size_t plain_ascii(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len && s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\')
+        i++;
+    return i;
+}
+
+void hq_write_json_text(hq_sink *out, const unsigned char *s, size_t len)
+{
+    hq_putc(out, '"');
     for (size_t i = 0; i < len;) {
+        size_t plain = plain_ascii(s + i, len - i);
+        hq_put(out, s + i, plain);
+        if ((i += plain) == len)
+            break;
         unsigned char ch = s[i];
         size_t n = utf8_len(s + i, len - i);
         if (ch == '"' || ch == '\\') {
-            fputc_unlocked('\\', out);
-            fputc_unlocked(ch, out);
+            hq_putc(out, '\\');
+            hq_putc(out, (char)ch);
         } else if (ch == '\n') {
-            fputs_unlocked("\\n", out);
+            hq_puts(out, "\\n");
         } else if (ch == '\t') {
-            fputs_unlocked("\\t", out);
+            hq_puts(out, "\\t");
         } else if (ch == '\r') {
-            fputs_unlocked("\\r", out);
+            hq_puts(out, "\\r");
         } else if (ch < 0x20 || ch == 0x7f) {
-            fprintf(out, "\\u%04x", ch);
+            put_escape(out, "\\u00", ch);
         } else if (n == 2 && ch == 0xC2 && s[i + 1] < 0xA0) { /* C1 controls: escaped as C0 */
-            fprintf(out, "\\u%04x", s[i + 1]);
+            put_escape(out, "\\u00", s[i + 1]);
         } else if (!n) {
-            fprintf(out, "\\\\x%02x", ch); /* not UTF-8: the four characters \xNN */
+            put_escape(out, "\\\\x", ch); /* not UTF-8: the four characters \xNN */
             n = 1;
         } else {
-            fwrite_unlocked(s + i, 1, n, out);
+            hq_put(out, s + i, n);
         }
         i += n ? n : 1;
     }
-    fputc_unlocked('"', out);
+    hq_putc(out, '"');
 }
 
-static void write_json_value(sqlite3_stmt *st, int i, FILE *out)
+static void write_json_value(sqlite3_stmt *st, int i, hq_sink *out)
 {
     switch (sqlite3_column_type(st, i)) {
-    case SQLITE_NULL: fputs_unlocked("null", out); break;
-    case SQLITE_INTEGER: write_int(out, sqlite3_column_int64(st, i)); break;
+    case SQLITE_NULL: hq_puts(out, "null"); break;
+    case SQLITE_INTEGER: hq_write_decimal(out, sqlite3_column_int64(st, i)); break;
     case SQLITE_FLOAT: {
         double v = sqlite3_column_double(st, i);
+        char buf[32];
         if (isfinite(v))
-            fprintf(out, "%.17g", v);
+            hq_put(out, buf, (size_t)snprintf(buf, sizeof buf, "%.17g", v));
         else
-            fputs_unlocked("null", out);
+            hq_puts(out, "null");
         break;
     }
     default: {
         const unsigned char *s = sqlite3_column_text(st, i);
-        write_json_string(out, s ? s : (const unsigned char *)"", (size_t)sqlite3_column_bytes(st, i));
+        hq_write_json_text(out, s ? s : (const unsigned char *)"", (size_t)sqlite3_column_bytes(st, i));
         break;
     }
     }
 }
 
-static void write_json_object(sqlite3_stmt *st, FILE *out)
+static void write_json_object(sqlite3_stmt *st, hq_sink *out)
 {
     int n = sqlite3_column_count(st);
-    fputc_unlocked('{', out);
+    hq_putc(out, '{');
     for (int i = 0; i < n; i++) {
         const char *name = sqlite3_column_name(st, i);
         if (i)
-            fputs_unlocked(", ", out);
-        write_json_string(out, (const unsigned char *)name, strlen(name));
-        fputs_unlocked(": ", out);
+            hq_puts(out, ", ");
+        hq_write_json_text(out, (const unsigned char *)name, strlen(name));
+        hq_puts(out, ": ");
         write_json_value(st, i, out);
     }
-    fputc_unlocked('}', out);
+    hq_putc(out, '}');
 }
 
-/* Steps st to the end, calling row for each; SQLITE_DONE, SQLITE_IOERR or the step's error. */
-static int each_row(sqlite3_stmt *st, FILE *out, void (*row)(sqlite3_stmt *, FILE *, uint64_t))
+/* The end of writing a statement's rows: SQLITE_DONE, SQLITE_IOERR or the step's error rc. */
+static int finish(hq_sink *out, int rc)
 {
+    bool written = hq_sink_flush(out) && !ferror(out->file);
+    return rc == SQLITE_DONE && !written ? SQLITE_IOERR : rc;
+}
+
+int hq_write_json_array(sqlite3_stmt *st, FILE *file)
+{
+    hq_sink *out = malloc(sizeof *out);
+    if (!out)
+        return SQLITE_NOMEM;
+    hq_sink_init(out, file);
     int rc;
     uint64_t k = 0;
-    flockfile(out); /* the rows are written with the _unlocked calls */
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        row(st, out, k++);
-    funlockfile(out);
-    if (rc == SQLITE_DONE && ferror(out))
-        return SQLITE_IOERR;
+    hq_putc(out, '[');
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        hq_puts(out, k++ ? ",\n" : "\n");
+        write_json_object(st, out);
+    }
+    hq_puts(out, k ? "\n]\n" : "]\n");
+    rc = finish(out, rc);
+    free(out);
     return rc;
 }
 
-static void jsonl_row(sqlite3_stmt *st, FILE *out, uint64_t k)
-{
-    (void)k;
-    write_json_object(st, out);
-    fputc_unlocked('\n', out);
-}
-
-int hq_write_jsonl(sqlite3_stmt *st, FILE *out) { return each_row(st, out, jsonl_row); }
-
-int hq_write_json_array(sqlite3_stmt *st, FILE *out)
-{
-    int rc;
-    uint64_t k = 0;
-    flockfile(out);
-    fputc_unlocked('[', out);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fputs_unlocked(k++ ? ",\n" : "\n", out);
-        write_json_object(st, out);
-    }
-    fputs_unlocked(k ? "\n]\n" : "]\n", out);
-    funlockfile(out);
-    return rc == SQLITE_DONE && ferror(out) ? SQLITE_IOERR : rc;
-}
+/* The bytes a CSV field must be quoted for. */
+static bool csv_special(unsigned char ch) { return ch == ',' || ch == '"' || ch == '\n' || ch == '\r'; }
 
 /* RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. An empty
  * text is "" so that it differs from NULL, which is nothing. */
-static void write_csv_field(FILE *out, const unsigned char *s, size_t len)
+void hq_write_csv_text(hq_sink *out, const unsigned char *s, size_t len)
 {
-    if (len && !memchr(s, ',', len) && !memchr(s, '"', len) && !memchr(s, '\n', len) &&
-        !memchr(s, '\r', len)) {
-        fwrite_unlocked(s, 1, len, out);
+    size_t plain = 0;
+    while (plain < len && !csv_special(s[plain]))
+        plain++;
+    if (len && plain == len) {
+        hq_put(out, s, len);
         return;
     }
-    fputc_unlocked('"', out);
+    hq_putc(out, '"');
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '"')
-            fputc_unlocked('"', out);
-        fputc_unlocked(s[i], out);
+            hq_putc(out, '"');
+        hq_putc(out, (char)s[i]);
     }
-    fputc_unlocked('"', out);
+    hq_putc(out, '"');
 }
 
-static void csv_row(sqlite3_stmt *st, FILE *out, uint64_t k)
+static void csv_row(sqlite3_stmt *st, hq_sink *out)
 {
-    (void)k;
     int n = sqlite3_column_count(st);
     for (int i = 0; i < n; i++) {
         if (i)
-            fputc_unlocked(',', out);
+            hq_putc(out, ',');
         int type = sqlite3_column_type(st, i);
         if (type == SQLITE_NULL)
             continue;
         if (type == SQLITE_INTEGER) {
-            write_int(out, sqlite3_column_int64(st, i));
+            hq_write_decimal(out, sqlite3_column_int64(st, i));
             continue;
         }
         const unsigned char *s = sqlite3_column_text(st, i);
         if (type == SQLITE_TEXT || type == SQLITE_BLOB)
-            write_csv_field(out, s ? s : (const unsigned char *)"", (size_t)sqlite3_column_bytes(st, i));
+            hq_write_csv_text(out, s ? s : (const unsigned char *)"", (size_t)sqlite3_column_bytes(st, i));
         else
-            fputs_unlocked((const char *)s, out);
+            hq_puts(out, (const char *)s);
     }
-    fputs_unlocked("\r\n", out);
+    hq_puts(out, "\r\n");
 }
 
-int hq_write_csv(sqlite3_stmt *st, FILE *out, int header)
+int hq_write_csv(sqlite3_stmt *st, FILE *file, int header)
 {
+    hq_sink *out = malloc(sizeof *out);
+    if (!out)
+        return SQLITE_NOMEM;
+    hq_sink_init(out, file);
     int n = sqlite3_column_count(st);
     for (int i = 0; header && i < n; i++) {
         const char *name = sqlite3_column_name(st, i);
         if (i)
-            fputc_unlocked(',', out);
-        write_csv_field(out, (const unsigned char *)name, strlen(name));
+            hq_putc(out, ',');
+        hq_write_csv_text(out, (const unsigned char *)name, strlen(name));
     }
     if (header)
-        fputs_unlocked("\r\n", out);
-    return each_row(st, out, csv_row);
+        hq_puts(out, "\r\n");
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        csv_row(st, out);
+    rc = finish(out, rc);
+    free(out);
+    return rc;
 }

@@ -78,13 +78,19 @@ static int table_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
     return SQLITE_OK;
 }
 
+void hq_cursor_init(hq_cursor *cur, hq_context *c)
+{
+    memset(cur, 0, sizeof *cur);
+    cur->ctx = c;
+    cur->walk_row = UINT64_MAX;
+}
+
 static int cursor_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
 {
     hq_cursor *cur = sqlite3_malloc(sizeof *cur);
     if (!cur)
         return SQLITE_NOMEM;
-    memset(cur, 0, sizeof *cur);
-    cur->ctx = ((table_vtab *)v)->b.ctx;
+    hq_cursor_init(cur, ((table_vtab *)v)->b.ctx);
     *out = &cur->base;
     return SQLITE_OK;
 }
@@ -98,12 +104,21 @@ static void cursor_reset(hq_cursor *cur)
     cur->data = NULL;
     cur->free_data = NULL;
     cur->row = cur->end = cur->nrows = cur->at = 0;
-    cur->hint = 0;
+    cur->hint = cur->walk_at = 0;
+    cur->walk_row = UINT64_MAX;
+}
+
+void hq_cursor_clear(hq_cursor *cur)
+{
+    cursor_reset(cur);
+    free(cur->text);
+    cur->text = NULL;
+    cur->text_cap = 0;
 }
 
 static int cursor_close(sqlite3_vtab_cursor *c)
 {
-    cursor_reset((hq_cursor *)c);
+    hq_cursor_clear((hq_cursor *)c);
     sqlite3_free(c);
     return SQLITE_OK;
 }
@@ -144,10 +159,14 @@ static int cursor_eof(sqlite3_vtab_cursor *c)
 static int cursor_next(sqlite3_vtab_cursor *c)
 {
     hq_cursor *cur = (hq_cursor *)c;
-    if (cur->rows)
+    const hq_table *table = ((table_vtab *)c->pVtab)->b.table;
+    if (cur->rows) {
         cur->at++;
-    else
+    } else {
         cur->row++;
+        if (table->prefetch && cur->row + HQ_PREFETCH_AHEAD < cur->end)
+            table->prefetch(cur->ctx, cur->row + HQ_PREFETCH_AHEAD);
+    }
     return SQLITE_OK;
 }
 
@@ -156,7 +175,16 @@ static uint64_t current(const hq_cursor *cur) { return cur->rows ? cur->rows[cur
 static int cursor_column(sqlite3_vtab_cursor *c, sqlite3_context *out, int col)
 {
     hq_cursor *cur = (hq_cursor *)c;
-    ((table_vtab *)c->pVtab)->b.table->column(cur, current(cur), col, out);
+    hq_cell cell;
+    ((table_vtab *)c->pVtab)->b.table->column(cur, current(cur), col, &cell);
+    switch (cell.kind) {
+    case HQ_CELL_NULL: sqlite3_result_null(out); break;
+    case HQ_CELL_INT: sqlite3_result_int64(out, cell.i); break;
+    case HQ_CELL_TEXT: /* the dump's strings outlive the statement; buf does not */
+        sqlite3_result_text(out, cell.text, -1, cell.copy ? SQLITE_TRANSIENT : SQLITE_STATIC);
+        break;
+    default: sqlite3_result_error_nomem(out); break;
+    }
     return SQLITE_OK;
 }
 
@@ -211,18 +239,10 @@ uint32_t hq_value_object(const hd_dump *d, sqlite3_value *v)
     return hq_value_int(v, &id) ? hd_object_find(d, (uint64_t)id) : HD_NONE;
 }
 
-void hq_result_text(sqlite3_context *out, const char *s)
-{
-    if (s)
-        sqlite3_result_text(out, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_result_null(out);
-}
-
-void hq_result_object_id(sqlite3_context *out, const hd_dump *d, uint32_t o)
+void hq_cell_object_id(hq_cell *out, const hd_dump *d, uint32_t o)
 {
     if (o == HD_NONE || o >= hd_object_count(d))
-        sqlite3_result_null(out);
+        hq_cell_null(out);
     else
-        sqlite3_result_int64(out, hq_id(hd_object_id(d, o)));
+        hq_cell_int(out, hq_id(hd_object_id(d, o)));
 }

@@ -25,29 +25,29 @@ static int types_filter(hq_cursor *cur, int how, sqlite3_value *v)
     return SQLITE_OK;
 }
 
-static void types_column(hq_cursor *cur, uint64_t row, int col, sqlite3_context *out)
+static void types_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
 {
     const hd_dump *d = cur->ctx->d;
     uint32_t t = (uint32_t)row;
     const uint64_t *totals = col == COUNT || col == SIZE ? hq_type_totals(cur->ctx) : NULL;
     const uint64_t *retained = col == RETAINED ? hq_type_retained(cur->ctx) : NULL;
     switch (col) {
-    case ID: sqlite3_result_int64(out, hq_id(hd_type_id(d, t))); break;
-    case NAME: hq_result_text(out, hd_type_name(d, t)); break;
+    case ID: hq_cell_int(out, hq_id(hd_type_id(d, t))); break;
+    case NAME: hq_cell_text(out, hd_type_name(d, t)); break;
     case COUNT:
     case SIZE:
         if (totals)
-            sqlite3_result_int64(out, (sqlite3_int64)totals[2 * t + (col == SIZE)]);
+            hq_cell_int(out, (sqlite3_int64)totals[2 * t + (col == SIZE)]);
         else
-            sqlite3_result_error_nomem(out);
+            hq_cell_nomem(out);
         break;
     case RETAINED:
         if (retained)
-            sqlite3_result_int64(out, (sqlite3_int64)retained[t]);
+            hq_cell_int(out, (sqlite3_int64)retained[t]);
         else
-            sqlite3_result_error_nomem(out);
+            hq_cell_nomem(out);
         break;
-    default: sqlite3_result_int64(out, (sqlite3_int64)hd_type_size(d, t)); break;
+    default: hq_cell_int(out, (sqlite3_int64)hd_type_size(d, t)); break;
     }
 }
 

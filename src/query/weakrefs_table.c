@@ -4,16 +4,16 @@
 
 static uint64_t weakrefs_count(hq_context *c) { return hd_weakref_count(c->d); }
 
-static void weakrefs_column(hq_cursor *cur, uint64_t row, int col, sqlite3_context *out)
+static void weakrefs_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
 {
     const hd_dump *d = cur->ctx->d;
     uint32_t w = (uint32_t)row;
     if (col == 0)
-        hq_result_object_id(out, d, hd_weakref_object(d, w));
+        hq_cell_object_id(out, d, hd_weakref_object(d, w));
     else if (col == 1)
-        hq_result_object_id(out, d, hd_weakref_referent(d, w));
+        hq_cell_object_id(out, d, hd_weakref_referent(d, w));
     else
-        sqlite3_result_int(out, hd_weakref_has_callback(d, w) != 0);
+        hq_cell_int(out, hd_weakref_has_callback(d, w) != 0);
 }
 
 const hq_table hq_weakrefs_table = {

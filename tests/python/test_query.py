@@ -39,6 +39,10 @@ def random_dump(seed, n=120):
              for t in range(5)]  # two types named Node: type = 'Node' must find both
     sites = [{"id": 100 + s, "file": f"f{s}.c", "line": s + 1, "function": "fn" if s % 2 else ""}
              for s in range(4)]
+    frames, stacks = random_stacks(rnd)
+    for site in sites:
+        if stacks and rnd.random() < 0.7:
+            site["stack"] = rnd.choice(stacks)["id"]
     ids = rnd.sample(range(1, 10 * n), n)
     objects = []
     for i, oid in enumerate(ids):
@@ -74,8 +78,40 @@ def random_dump(seed, n=120):
     weak_ids = rnd.sample(ids, 6)
     weakrefs = [{"id": w, "referent": rnd.choice(ids) if k % 3 else None, "callback": k % 2 == 0}
                 for k, w in enumerate(weak_ids)]
-    return {"format": "heapdump", "version": 1, "meta": {"producer": "test_query.py"},
-            "types": types, "sites": sites, "objects": objects, "roots": roots, "weakrefs": weakrefs}
+    doc = {"format": "heapdump", "version": 1, "meta": {"producer": "test_query.py"},
+           "types": types, "sites": sites, "objects": objects, "roots": roots, "weakrefs": weakrefs}
+    if frames:
+        doc.update(frames=frames, stacks=stacks)
+    return doc
+
+
+def random_stacks(rnd):
+    """Frames with every mix of the optional members, and a tree of stack nodes over them whose
+    ids are neither dense nor in order; none at all for some seeds."""
+    if rnd.random() < 0.25:
+        return [], []
+    frames = []
+    for fid in rnd.sample(range(1, 1000), 12):
+        f = {"id": fid}
+        for key, value in (("function", rnd.choice(["parse", "main", "operator new", "a,b"])),
+                           ("file", rnd.choice(["json.c", "dir/x y.c", 'q"uote.c'])),
+                           ("module", rnd.choice(["/usr/lib/libjq.so.1", "/bin/app"]))):
+            if rnd.random() < 0.6:
+                f[key] = value
+        if "function" not in f and "file" not in f and "module" not in f:
+            f["module"] = "/bin/app"
+        if rnd.random() < 0.6:
+            f["line"] = rnd.randrange(0, 300)
+        if "module" in f and rnd.random() < 0.8:
+            f["offset"] = rnd.randrange(0, 1 << 40)
+        frames.append(f)
+    stacks = []
+    for sid in rnd.sample(range(1, 5000), 25):  # parents first: a tree, cut at any depth
+        node = {"id": sid, "frame": rnd.choice(frames)["id"]}
+        if stacks and rnd.random() < 0.85:
+            node["parent"] = rnd.choice(stacks)["id"]
+        stacks.append(node)
+    return frames, stacks
 
 
 class Oracle:
@@ -259,6 +295,52 @@ class Oracle:
                          "instance_size": t.get("size", 0)})
         return rows
 
+    def stack_frames(self, node_id):
+        """The frame ids of the stack named by a node, innermost first."""
+        nodes = {n["id"]: n for n in self.doc.get("stacks", [])}
+        out = []
+        while node_id is not None:
+            out.append(nodes[node_id]["frame"])
+            node_id = nodes[node_id].get("parent")
+        return out
+
+    def frame_rows(self):
+        return [{"id": f["id"], "function": f.get("function") or None, "file": f.get("file") or None,
+                 "line": f.get("line") or None, "module": f.get("module") or None,
+                 "offset": f.get("offset", 0) if f.get("module") else None}
+                for f in self.doc.get("frames", [])]
+
+    def stack_frame_rows(self):
+        return [{"stack": n["id"], "depth": k, "frame": frame}
+                for n in self.doc.get("stacks", []) for k, frame in enumerate(self.stack_frames(n["id"]))]
+
+    def site_rows(self):
+        frames = {f["id"]: f for f in self.doc.get("frames", [])}
+        rows = []
+        for s in self.doc.get("sites", []):
+            mine = [x for x in self.objects.values() if x.get("site") == s["id"]]
+            stack = s.get("stack")
+            rows.append({"id": s["id"], "file": s["file"], "line": s["line"], "function": s.get("function") or None,
+                         "count": len(mine), "size": sum(x["size"] for x in mine), "stack_id": stack,
+                         "stack": None if stack is None else
+                         " <- ".join(frame_label(frames[f]) for f in self.stack_frames(stack))})
+        return rows
+
+
+def frame_label(f):
+    """A frame as heaptool shows one (memcheck's way)."""
+    fn, file, module, line = f.get("function", ""), f.get("file", ""), f.get("module", ""), f.get("line", 0)
+    name = fn or "???"
+    if file and line:
+        return f"{name} ({file}:{line})"
+    if file:
+        return f"{name} ({file})"
+    if fn and module:
+        return f"{fn} (in {module})"
+    if module:
+        return f"{module}+0x{f.get('offset', 0):x}"
+    return name
+
 
 def heaptool(*args, check=True):
     r = subprocess.run([HEAPTOOL, *args], capture_output=True, timeout=120)
@@ -317,18 +399,33 @@ class QueryTest(unittest.TestCase):
             refs = [(r["src"], r["dst"], r["name"], r["weak"]) for r in query(path, "SELECT * FROM refs")]
             self.assertEqual(sorted(refs, key=repr), sorted(o.ref_rows(), key=repr))
             self.assertEqual(query(path, "SELECT * FROM types"), o.type_rows())
-            sites = query(path, "SELECT id, file, line, function, count, size FROM sites")
-            want = [{"id": s["id"], "file": s["file"], "line": s["line"], "function": s.get("function") or None,
-                     "count": sum(1 for x in o.objects.values() if x.get("site") == s["id"]),
-                     "size": sum(x["size"] for x in o.objects.values() if x.get("site") == s["id"])}
-                    for s in o.doc.get("sites", [])]
-            self.assertEqual(sites, want)
+            self.assertEqual(query(path, "SELECT * FROM sites"), o.site_rows())
             roots = query(path, "SELECT * FROM roots")
             self.assertEqual(roots, [{"id": r["id"], "kind": r["kind"], "name": r.get("name") or None}
                                      for r in o.doc.get("roots", [])])
             weak = query(path, "SELECT * FROM weakrefs")
             self.assertEqual(weak, [{"id": w["id"], "referent": w.get("referent"), "callback": int(bool(w.get("callback")))}
                                     for w in o.doc.get("weakrefs", [])])
+
+    def test_frames_and_stacks(self):
+        dumps = [(p, o) for p, o in self.each() if o.doc.get("stacks")]
+        self.assertGreaterEqual(len(dumps), 3)  # leak_cases.json and random ones
+        for path, o in dumps:
+            self.assertEqual(query(path, "SELECT * FROM frames"), o.frame_rows())
+            self.assertEqual(query(path, "SELECT * FROM stack_frames"), o.stack_frame_rows())
+            # Lookups by id give what a scan gives, for every id and for ids that are not there.
+            for table, col, ids in (("frames", "id", [f["id"] for f in o.doc["frames"]]),
+                                    ("stack_frames", "stack", [n["id"] for n in o.doc["stacks"]])):
+                ids += [0, 10 ** 9]
+                looked = heaptool("query", "--csv", path, "; ".join(f"SELECT * FROM {table} WHERE {col} = {i}" for i in ids))
+                scanned = heaptool("query", "--csv", path, "; ".join(f"SELECT * FROM {table} WHERE {col} + 0 = {i}" for i in ids))
+                self.assertEqual(looked.stdout, scanned.stdout)
+            # A site's stack text is its stack_frames joined with frames, innermost first.
+            joined = query(path, "SELECT s.id, group_concat(f.id, ' ') AS frames FROM sites s "
+                                 "JOIN stack_frames sf ON sf.stack = s.stack_id JOIN frames f ON f.id = sf.frame "
+                                 "GROUP BY s.id ORDER BY s.id")
+            self.assertEqual(joined, [{"id": s["id"], "frames": " ".join(str(f) for f in o.stack_frames(s["stack"]))}
+                                      for s in sorted(o.doc["sites"], key=lambda s: s["id"]) if "stack" in s])
 
     def test_lookups_give_what_a_scan_gives(self):
         for path, o in self.each():
@@ -352,6 +449,13 @@ class QueryTest(unittest.TestCase):
                     want = [r for r in o.ref_rows() if r[0 if col == "src" else 1] == i]
                     self.assertEqual(sorted(((r["src"], r["dst"], r["name"], r["weak"]) for r in got), key=repr),
                                      sorted(want, key=repr))
+            for table, key in (("sites", "site"), ("types", "type")):
+                keys = [x["id"] for x in o.doc.get(table, [])] + [0, 10 ** 9, -1]
+                looked = heaptool("query", "--csv", path, "; ".join(f"SELECT * FROM {table} WHERE id = {i}" for i in keys))
+                scanned = heaptool("query", "--csv", path, "; ".join(f"SELECT * FROM {table} WHERE id + 0 = {i}" for i in keys))
+                self.assertEqual(looked.stdout, scanned.stdout)
+                got = query(path, f"SELECT o.id FROM objects o JOIN {table} x ON x.id = o.{'site' if table == 'sites' else 'type_id'}")
+                self.assertEqual(sorted(r["id"] for r in got), sorted(x["id"] for x in o.objects.values() if key in x))
             join = query(path, "SELECT count(*) AS n FROM objects o JOIN refs r ON r.dst = o.id")
             self.assertEqual(join[0]["n"], len(o.ref_rows()))
 
@@ -471,7 +575,7 @@ class QueryTest(unittest.TestCase):
             self.assertIn(text, out)
 
         wait_for(b"heaptool> ")
-        for line, shows in [(b".tables\n", b"objects  refs  types  sites  roots  weakrefs"),
+        for line, shows in [(b".tables\n", b"objects  refs  types  sites  roots  weakrefs  frames  stack_frames\r\n"),
                             (b"SELECT count(*) AS n\n", b"...> "), (b"  FROM objects;\n", b" n\r\n15\r\n"),
                             (b"SELECT nope;\n", b"prompt:1:8: no such column: nope"),
                             (b".schema roots\n", b"CREATE TABLE roots(id INTEGER, kind TEXT, name TEXT);")]:
@@ -498,7 +602,7 @@ class QueryTest(unittest.TestCase):
                 heaptool("export", path, "--format", fmt, "--name", "d,1", "-o", f"{base}.{fmt}")
             db = sqlite3.connect(f"file:{base}.sqlite?mode=ro", uri=True)
             db.row_factory = sqlite3.Row
-            for table in ("objects", "refs", "types", "sites", "roots", "weakrefs"):
+            for table in ("objects", "refs", "types", "sites", "roots", "weakrefs", "frames", "stack_frames"):
                 want = query(path, f"SELECT * FROM {table}")
                 rows = [dict(r) for r in db.execute(f"SELECT * FROM {table}")]
                 self.assertEqual(rows, [{"dump": "d,1", **r} for r in want], table)
@@ -508,6 +612,24 @@ class QueryTest(unittest.TestCase):
                     text_rows = list(csv.DictReader(f))
                 self.assertEqual(text_rows, [{k: "" if v is None else str(v) for k, v in r.items()} for r in rows])
             db.close()
+
+    def test_exports_write_what_sqlite_gives_byte_for_byte(self):
+        """The CSV and JSON-lines files are written straight from the dump; SQLite's rows of the
+        same tables, through query --csv and --json, are the reference."""
+        tables = ("objects", "refs", "types", "sites", "roots", "weakrefs", "frames", "stack_frames")
+        for k, (path, o) in enumerate(self.each()):
+            base = os.path.join(self.tmp.name, f"bytes{k}")
+            for fmt in ("csv", "jsonl"):
+                heaptool("export", path, "--format", fmt, "--name", 'd,"1"', "-o", f"{base}.{fmt}")
+            for table in tables:
+                sql = f"SELECT 'd,\"1\"' AS dump, * FROM {table}"
+                with open(f"{base}.csv/{table}.csv", "rb") as f:
+                    self.assertEqual(f.read(), heaptool("query", "--csv", path, sql).stdout, table)
+                array = heaptool("query", "--json", path, sql).stdout
+                with open(f"{base}.jsonl/{table}.jsonl", "rb") as f:
+                    lines = f.read()
+                # query --json: "[", the objects one a line joined by ",", "]"
+                self.assertEqual(b"[\n" + lines.replace(b"}\n{", b"},\n{") + b"]\n" if lines else b"[]\n", array, table)
 
     def test_export_is_atomic_and_never_over_the_dump(self):
         path = os.path.join(ROOT, "samples", "dumps", "cycle.json")
