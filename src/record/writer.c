@@ -359,7 +359,10 @@ static void write_roots(out *o, const rec_heap *h, const rec_world *w, rec_symbo
     for (size_t i = 0; i < nroots; i++) {
         const rec_root *r = &roots[i];
         char name[700];
-        if (r->kind == ROOT_GLOBAL)
+        if (r->kind == ROOT_GLOBAL && r->module < 0)
+            snprintf(name, sizeof name, "mmap 0x%llx+0x%llx", (unsigned long long)r->base,
+                     (unsigned long long)(r->where - r->base));
+        else if (r->kind == ROOT_GLOBAL)
             rec_global_name(sym, r->module, r->where, name, sizeof name);
         else
             snprintf(name, sizeof name, "%s of %sthread %u", kinds[r->kind], r->exited ? "exited " : "",
