@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/ucontext.h>
+#include <time.h>
 
 #define REC_TLS _Thread_local __attribute__((tls_model("initial-exec")))
 #define REC_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -37,6 +38,13 @@ typedef struct rec_lock {
 } rec_lock;
 void rec_lock_take(rec_lock *l);
 static inline void rec_lock_give(rec_lock *l) { atomic_flag_clear_explicit(&l->held, memory_order_release); }
+
+static inline uint64_t rec_now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 /* ---- settings.c: what the environment asked for ---- */
 typedef struct rec_settings {
@@ -96,15 +104,23 @@ void rec_blocks_prefetch(uintptr_t addr);
 bool rec_blocks_insert(const rec_block *b);
 /* Forgets addr, copying what was known into *out when non-NULL; false when it was not live. */
 bool rec_blocks_remove(uintptr_t addr, rec_block *out);
-/* Frees p with release and forgets it. The shard stays held throughout: a thread that gets p
- * back from malloc meanwhile records it only after the old block is gone. */
+/* Frees p with release and forgets it, soon (in a batch of this thread's frees). */
 void rec_blocks_free(void *p, void (*release)(void *));
+/* Every thread's deferred frees, done without locks: only in a snapshot child. */
+void rec_blocks_settle(void);
+/* After fork, in the child: the other threads' deferred frees done, their buffers free. */
+void rec_blocks_after_fork_child(void);
 /* Hold every shard (around fork, so the child sees whole tables) and let go. */
 void rec_blocks_lock_all(void);
 void rec_blocks_unlock_all(void);
-/* Every live block, in no order (only in a snapshot child, or with all shards held). */
+/* Every live block, in no order (only in a snapshot child, or with all shards held): its
+ * address as key, and as index where rec_blocks_at finds it. */
+typedef struct rec_keyed {
+    uint64_t key, index;
+} rec_keyed;
 size_t rec_blocks_count(void);
-size_t rec_blocks_copy(rec_block *out, size_t cap);
+size_t rec_blocks_addresses(rec_keyed *out, size_t cap);
+const rec_block *rec_blocks_at(uint64_t index);
 extern atomic_uint_fast64_t rec_next_seq;
 
 /* ---- stacks.c: call stacks, captured and shared in a tree ---- */

@@ -25,18 +25,10 @@ struct rec_page {
     uint32_t count;
 };
 
-typedef struct keyed {
-    uint64_t key;
-    uint64_t index;
-} keyed;
-
-/* LSD radix sort on key, 16 bits a pass, as many passes as the largest key needs. */
-static int radix_sort(keyed *a, size_t n)
+/* LSD radix sort on key, 16 bits a pass, as many passes as the largest key needs; tmp holds n
+ * records and count 65536. */
+static void radix_sort(rec_keyed *a, rec_keyed *tmp, size_t *count, size_t n)
 {
-    keyed *tmp = malloc(n * sizeof *tmp + 1);
-    size_t *count = malloc(65536 * sizeof *count);
-    if (!tmp || !count)
-        return ENOMEM;
     uint64_t max = 0;
     for (size_t i = 0; i < n; i++)
         max |= a[i].key;
@@ -54,7 +46,6 @@ static int radix_sort(keyed *a, size_t n)
             tmp[count[(a[i].key >> shift) & 0xffff]++] = a[i];
         memcpy(a, tmp, n * sizeof *a);
     }
-    return 0;
 }
 
 static inline size_t page_hash(uint64_t page, size_t mask)
@@ -96,29 +87,26 @@ static int index_pages(rec_heap *h)
     return 0;
 }
 
+/* Memory is what costs most here (fresh pages are zeroed, and a snapshot child's are never given
+ * back): the blocks are read straight from the table, and one pair of sort buffers serves both
+ * sorts. */
 int rec_heap_build(rec_heap *h)
 {
     *h = (rec_heap){0};
     size_t cap = rec_blocks_count();
-    rec_block *raw = malloc(cap * sizeof *raw + 1);
-    keyed *k = malloc(cap * sizeof *k + 1);
-    if (!raw || !k)
+    rec_keyed *k = malloc(cap * sizeof *k + 1), *tmp = malloc(cap * sizeof *tmp + 1);
+    size_t *count = malloc(65536 * sizeof *count);
+    h->blocks = malloc(cap * sizeof *h->blocks + 1);
+    h->by_id = malloc(cap * sizeof *h->by_id + 1);
+    if (!k || !tmp || !count || !h->blocks || !h->by_id)
         return ENOMEM;
-    size_t n = rec_blocks_copy(raw, cap);
+    size_t n = h->n = rec_blocks_addresses(k, cap);
+    radix_sort(k, tmp, count, n);
     for (size_t i = 0; i < n; i++)
-        k[i] = (keyed){.key = raw[i].addr, .index = i};
-    int r = radix_sort(k, n);
-    h->blocks = malloc(n * sizeof *h->blocks + 1);
-    h->by_id = malloc(n * sizeof *h->by_id + 1);
-    if (r || !h->blocks || !h->by_id)
-        return ENOMEM;
+        h->blocks[i] = *rec_blocks_at(k[i].index);
     for (size_t i = 0; i < n; i++)
-        h->blocks[i] = raw[k[i].index];
-    h->n = n;
-    for (size_t i = 0; i < n; i++)
-        k[i] = (keyed){.key = h->blocks[i].seq, .index = i};
-    if ((r = radix_sort(k, n)))
-        return r;
+        k[i] = (rec_keyed){.key = h->blocks[i].seq, .index = i};
+    radix_sort(k, tmp, count, n);
     for (size_t i = 0; i < n; i++)
         h->by_id[i] = (uint32_t)k[i].index;
     return index_pages(h);

@@ -104,13 +104,6 @@ static size_t rec_modules_refresh(void)
     return c.n;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 static int reap(pid_t pid)
 {
     int status;
@@ -156,7 +149,7 @@ int rec_snapshot(const char *path, const char *name, bool wait, uintptr_t stack_
     w.current_sp = stack_from;
     if (!stack_from)
         w.current_thread = 0;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = rec_now_ns();
     rec_stop_others();
     w.nthreads = rec_threads_copy(threads, REC_MAX_THREADS);
     getcontext(registers);
@@ -171,7 +164,7 @@ int rec_snapshot(const char *path, const char *name, bool wait, uintptr_t stack_
     rec_blocks_unlock_all();
     rec_stacks_unlock_all();
     rec_resume_others();
-    rec_last_pause_ns = now_ns() - t0;
+    rec_last_pause_ns = rec_now_ns() - t0;
     rec_lock_give(&one_at_a_time);
     if (pid < 0) {
         fprintf(stderr, "heaptool: cannot dump to %s: fork: %s\n", path, strerror(errno));
@@ -186,7 +179,7 @@ int rec_snapshot(const char *path, const char *name, bool wait, uintptr_t stack_
     if (wait) {
         int r = reap((pid_t)pid);
         if (getenv("HEAPTOOL_VERBOSE"))
-            fprintf(stderr, "heaptool: dump %s: written in %.3f s\n", path, (now_ns() - t0) / 1e9);
+            fprintf(stderr, "heaptool: dump %s: written in %.3f s\n", path, (rec_now_ns() - t0) / 1e9);
         return r;
     }
     rec_lock_take(&pending_lock);

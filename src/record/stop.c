@@ -77,13 +77,6 @@ void rec_stop_init(void)
     installed = sigaction(REC_STOP_SIGNAL, &sa, NULL) == 0;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 void rec_stop_others(void)
 {
     static int tids[REC_MAX_THREADS];
@@ -95,7 +88,7 @@ void rec_stop_others(void)
     unsigned sent = 0;
     for (size_t i = 0; i < n; i++)
         sent += syscall(SYS_tgkill, getpid(), tids[i], REC_STOP_SIGNAL) == 0;
-    for (uint64_t t0 = now_ns(); atomic_load(&answers) < sent && now_ns() - t0 < ANSWER_WAIT_NS;)
+    for (uint64_t t0 = rec_now_ns(); atomic_load(&answers) < sent && rec_now_ns() - t0 < ANSWER_WAIT_NS;)
         sched_yield();
 }
 

@@ -46,7 +46,7 @@ check() {
 }
 
 # Planted shapes: the program's own blocks, and memcheck's categories for them.
-for m in dropped list cycle interior globals stack tls threads registers mmap; do
+for m in dropped list cycle interior globals stack tls threads registers mmap reuse; do
     recorded "$tmp/$m.json" "$P/shapes" $m
     [ "$status" = 0 ] || bad "shapes $m: exit status $status: $(cat "$tmp/err")"
     valid "shapes $m" "$tmp/$m.json"

@@ -175,6 +175,21 @@ static NOINLINE void mapped(void)
     page[100] = shape_list(3);
 }
 
+/* Addresses freed and handed out again at once (malloc's per-thread cache returns the last
+ * freed first): the blocks kept are the new ones, held from a global. */
+struct node *g_again[20];
+
+static NOINLINE void reuse(void)
+{
+    struct node *old[20];
+    for (int i = 0; i < 20; i++)
+        old[i] = malloc(sizeof(struct node));
+    for (int i = 0; i < 20; i++)
+        free(old[i]);
+    for (int i = 0; i < 20; i++)
+        g_again[i] = shape_block(sizeof(struct node));
+}
+
 static struct node *kept[8];
 static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -199,7 +214,7 @@ int main(int argc, char **argv)
     } modes[] = {{"dropped", dropped},         {"list", dropped_list},       {"cycle", lost_cycle},
                  {"interior", interior},       {"globals", globals},         {"stack", thread_stacks},
                  {"tls", thread_local},        {"threads", threads},         {"registers", registers},
-                 {"mmap", mapped}};
+                 {"mmap", mapped},             {"reuse", reuse}};
     for (size_t i = 0; argc == 2 && i < sizeof modes / sizeof modes[0]; i++) {
         if (strcmp(argv[1], modes[i].name))
             continue;
@@ -209,6 +224,6 @@ int main(int argc, char **argv)
         fflush(stdout);
         return 0;
     }
-    fprintf(stderr, "usage: shapes dropped|list|cycle|interior|globals|stack|tls|threads|registers|mmap\n");
+    fprintf(stderr, "usage: shapes dropped|list|cycle|interior|globals|stack|tls|threads|registers|mmap|reuse\n");
     return 2;
 }
