@@ -56,14 +56,17 @@ static void place(shard *s, const rec_block *b, bool count_twins)
     s->slots[i] = *b;
 }
 
-static bool grow(shard *s)
+/* Moves the shard's blocks to a table of n slots (n a power of two that holds them). */
+static bool resize(shard *s, size_t n)
 {
-    size_t old_n = s->mask + 1, n = old_n * 2;
-    size_t total = atomic_fetch_add(&table_bytes, old_n * sizeof(rec_block)) + old_n * sizeof(rec_block);
+    size_t old_n = s->mask + 1;
+    size_t total = atomic_fetch_add(&table_bytes, n * sizeof(rec_block)) + n * sizeof(rec_block);
     rec_block *old = s->slots;
-    rec_block *fresh = rec_config.memory_limit && total > rec_config.memory_limit ? NULL : rec_map(n * sizeof(rec_block));
+    rec_block *fresh = rec_config.memory_limit && n > old_n && total - old_n * sizeof(rec_block) > rec_config.memory_limit
+                           ? NULL
+                           : rec_map(n * sizeof(rec_block));
     if (!fresh) {
-        atomic_fetch_sub(&table_bytes, old_n * sizeof(rec_block));
+        atomic_fetch_sub(&table_bytes, n * sizeof(rec_block));
         return false;
     }
     s->slots = fresh;
@@ -72,7 +75,17 @@ static bool grow(shard *s)
         if (old[i].addr)
             place(s, &old[i], false);
     rec_unmap(old, old_n * sizeof(rec_block));
+    atomic_fetch_sub(&table_bytes, old_n * sizeof(rec_block));
     return true;
+}
+
+/* After a removal: a shard down to an eighth of its slots halves, so that a table that once held
+ * a peak is not walked whole by every dump after it. */
+static void maybe_shrink(shard *s)
+{
+    size_t n = s->mask + 1;
+    if (n > INITIAL_SLOTS && s->count * 8 < n)
+        resize(s, n / 2);
 }
 
 void rec_blocks_prefetch(uintptr_t addr)
@@ -118,7 +131,8 @@ static void apply(pending *b, bool locked)
         shard *s = shard_of(h);
         if (locked)
             rec_lock_take(&s->lock);
-        take_out(s, h, b->e[i].addr, b->e[i].before, NULL);
+        if (take_out(s, h, b->e[i].addr, b->e[i].before, NULL) && locked)
+            maybe_shrink(s);
         if (locked)
             rec_lock_give(&s->lock);
     }
@@ -154,7 +168,8 @@ void rec_blocks_free(void *p, void (*release)(void *))
         uint64_t h = mix((uintptr_t)p);
         shard *s = shard_of(h);
         rec_lock_take(&s->lock);
-        take_out(s, h, (uintptr_t)p, before, NULL);
+        if (take_out(s, h, (uintptr_t)p, before, NULL))
+            maybe_shrink(s);
         rec_lock_give(&s->lock);
         return;
     }
@@ -190,7 +205,7 @@ bool rec_blocks_insert(const rec_block *b)
     rec_lock_take(&s->lock);
     bool ok = true;
     if ((s->count + 1) * 4 > (s->mask + 1) * 3)
-        ok = grow(s);
+        ok = resize(s, (s->mask + 1) * 2);
     if (ok) {
         place(s, b, true);
         s->count++;
@@ -242,6 +257,8 @@ bool rec_blocks_remove(uintptr_t addr, rec_block *out)
     shard *s = shard_of(h);
     rec_lock_take(&s->lock);
     bool found = take_out(s, h, addr, UINT64_MAX, out);
+    if (found)
+        maybe_shrink(s);
     rec_lock_give(&s->lock);
     return found;
 }
