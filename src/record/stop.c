@@ -7,8 +7,9 @@
  *   (rec_busy) only notes the request, and waits when it leaves the recorder (rec_leave);
  * - the thread that stops the others takes no lock a stopped thread may hold (the loader's, libc's
  *   heap locks) until it lets them go: modules are listed before the others are stopped;
- * - a thread that does not answer in time (the signal blocked, or taken over by the program) is not
- *   waited for: its registers are missing from the dump and its whole stack is scanned;
+ * - a thread that does not answer in time (the signal blocked) is not waited for, and when the
+ *   program took the signal over none is sent: the registers are then missing from the dump and
+ *   the whole stack is scanned;
  * - a signal that arrives after the snapshot gave up waiting never parks its thread (the request
  *   is checked against the generation read first). */
 #include <errno.h>
@@ -80,7 +81,10 @@ void rec_stop_init(void)
 void rec_stop_others(void)
 {
     static int tids[REC_MAX_THREADS];
-    size_t n = installed ? rec_threads_prepare_stop(tids, REC_MAX_THREADS) : 0;
+    struct sigaction now;
+    if (!installed || sigaction(REC_STOP_SIGNAL, NULL, &now) != 0 || now.sa_sigaction != on_stop)
+        return; /* the program took the signal over: it is not sent */
+    size_t n = rec_threads_prepare_stop(tids, REC_MAX_THREADS);
     if (!n)
         return;
     atomic_store(&answers, 0);
