@@ -79,12 +79,14 @@ static bool resize(shard *s, size_t n)
     return true;
 }
 
-/* After a removal: a shard down to an eighth of its slots halves, so that a table that once held
- * a peak is not walked whole by every dump after it. */
+/* After a removal: a big shard down to an eighth of its slots halves, so that a table that once
+ * held a peak is not walked whole by every dump after it. Small ones stay: a program that builds
+ * and drops a structure in a loop would otherwise map and unmap a table each time. */
+#define SHRINK_FROM 65536
 static void maybe_shrink(shard *s)
 {
     size_t n = s->mask + 1;
-    if (n > INITIAL_SLOTS && s->count * 8 < n)
+    if (n > SHRINK_FROM && s->count * 8 < n)
         resize(s, n / 2);
 }
 
