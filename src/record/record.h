@@ -104,12 +104,9 @@ void rec_blocks_prefetch(uintptr_t addr);
 bool rec_blocks_insert(const rec_block *b);
 /* Forgets addr, copying what was known into *out when non-NULL; false when it was not live. */
 bool rec_blocks_remove(uintptr_t addr, rec_block *out);
-/* Frees p with release and forgets it, soon (in a batch of this thread's frees). */
+/* Frees p with release and forgets it. The shard stays held throughout: a thread that gets p
+ * back from malloc meanwhile records it only after the old block is gone. */
 void rec_blocks_free(void *p, void (*release)(void *));
-/* Every thread's deferred frees, done without locks: only in a snapshot child. */
-void rec_blocks_settle(void);
-/* After fork, in the child: the other threads' deferred frees done, their buffers free. */
-void rec_blocks_after_fork_child(void);
 /* Hold every shard (around fork, so the child sees whole tables) and let go. */
 void rec_blocks_lock_all(void);
 void rec_blocks_unlock_all(void);

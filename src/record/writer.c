@@ -438,7 +438,6 @@ static bool ends_with(const char *s, const char *suffix)
 int rec_child_dump(const rec_world *w, const char *path)
 {
     phases t = {.start = rec_now_ns()};
-    rec_blocks_settle();
     rec_heap h;
     int err = rec_heap_build(&h);
     t.index = since(&t);
