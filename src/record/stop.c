@@ -11,7 +11,9 @@
  *   program took the signal over none is sent: the registers are then missing from the dump and
  *   the whole stack is scanned;
  * - a signal that arrives after the snapshot gave up waiting never parks its thread (the request
- *   is checked against the generation read first). */
+ *   is checked against the generation read first).
+ * The handler is SA_RESTART, but what the kernel never restarts (epoll_wait, nanosleep, poll)
+ * returns EINTR to the stopped thread, as it would for any signal the program handles. */
 #include <errno.h>
 #include <linux/futex.h>
 #include <sched.h>
