@@ -57,14 +57,17 @@ static void place(shard *s, const rec_block *b)
     s->slots[i] = *b;
 }
 
-static bool grow(shard *s)
+/* Moves the shard's blocks to a table of n slots (n a power of two that holds them). */
+static bool resize(shard *s, size_t n)
 {
-    size_t old_n = s->mask + 1, n = old_n * 2;
-    size_t total = atomic_fetch_add(&table_bytes, old_n * sizeof(rec_block)) + old_n * sizeof(rec_block);
+    size_t old_n = s->mask + 1;
+    size_t total = atomic_fetch_add(&table_bytes, n * sizeof(rec_block)) + n * sizeof(rec_block);
     rec_block *old = s->slots;
-    rec_block *fresh = rec_config.memory_limit && total > rec_config.memory_limit ? NULL : rec_map(n * sizeof(rec_block));
+    rec_block *fresh = rec_config.memory_limit && n > old_n && total - old_n * sizeof(rec_block) > rec_config.memory_limit
+                           ? NULL
+                           : rec_map(n * sizeof(rec_block));
     if (!fresh) {
-        atomic_fetch_sub(&table_bytes, old_n * sizeof(rec_block));
+        atomic_fetch_sub(&table_bytes, n * sizeof(rec_block));
         return false;
     }
     s->slots = fresh;
@@ -73,7 +76,19 @@ static bool grow(shard *s)
         if (old[i].addr)
             place(s, &old[i]);
     rec_unmap(old, old_n * sizeof(rec_block));
+    atomic_fetch_sub(&table_bytes, old_n * sizeof(rec_block));
     return true;
+}
+
+/* After a removal: a big shard down to an eighth of its slots halves, so that a table that once
+ * held a peak is not walked whole by every dump after it. Small ones stay: a program that builds
+ * and drops a structure in a loop would otherwise map and unmap a table each time. */
+#define SHRINK_FROM 65536
+static void maybe_shrink(shard *s)
+{
+    size_t n = s->mask + 1;
+    if (n > SHRINK_FROM && s->count * 8 < n)
+        resize(s, n / 2);
 }
 
 void rec_blocks_prefetch(uintptr_t addr)
@@ -91,7 +106,7 @@ bool rec_blocks_insert(const rec_block *b)
     rec_lock_take(&s->lock);
     bool ok = true;
     if ((s->count + 1) * 4 > (s->mask + 1) * 3)
-        ok = grow(s);
+        ok = resize(s, (s->mask + 1) * 2);
     if (ok) {
         place(s, b);
         s->count++;
@@ -129,6 +144,8 @@ bool rec_blocks_remove(uintptr_t addr, rec_block *out)
     shard *s = shard_of(h);
     rec_lock_take(&s->lock);
     bool found = take_out(s, h, addr, out);
+    if (found)
+        maybe_shrink(s);
     rec_lock_give(&s->lock);
     return found;
 }
@@ -140,7 +157,8 @@ void rec_blocks_free(void *p, void (*release)(void *))
     rec_lock_take(&s->lock);
     __builtin_prefetch(&s->slots[home(s, h)]);
     release(p); /* libc's work hides the table's cache miss */
-    take_out(s, h, (uintptr_t)p, NULL);
+    if (take_out(s, h, (uintptr_t)p, NULL))
+        maybe_shrink(s);
     rec_lock_give(&s->lock);
 }
 
@@ -164,12 +182,14 @@ size_t rec_blocks_count(void)
     return n;
 }
 
-size_t rec_blocks_copy(rec_block *out, size_t cap)
+size_t rec_blocks_addresses(rec_keyed *out, size_t cap)
 {
     size_t n = 0;
     for (size_t i = 0; i < NSHARDS; i++)
         for (size_t j = 0; j <= shards[i].mask && n < cap; j++)
             if (shards[i].slots[j].addr)
-                out[n++] = shards[i].slots[j];
+                out[n++] = (rec_keyed){.key = shards[i].slots[j].addr, .index = (uint64_t)i << 48 | j};
     return n;
 }
+
+const rec_block *rec_blocks_at(uint64_t index) { return &shards[index >> 48].slots[index & ((1ull << 48) - 1)]; }

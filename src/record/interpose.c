@@ -154,7 +154,7 @@ REC_EXPORT void *malloc(size_t n)
     void *p = rec_real_malloc(n);
     if (p)
         record(p, n);
-    rec_busy--;
+    rec_leave();
     return p;
 }
 
@@ -169,7 +169,7 @@ REC_EXPORT void free(void *p)
     }
     rec_busy++;
     rec_blocks_free(p, rec_real_free);
-    rec_busy--;
+    rec_leave();
 }
 
 REC_EXPORT void *calloc(size_t k, size_t n)
@@ -188,7 +188,7 @@ REC_EXPORT void *calloc(size_t k, size_t n)
     void *p = real_calloc(k, n);
     if (p)
         record(p, total);
-    rec_busy--;
+    rec_leave();
     return p;
 }
 
@@ -209,7 +209,7 @@ static void *resize(void *p, size_t k, size_t n, bool array)
         record(q, total);
     else if (had && total != 0 && !rec_blocks_insert(&old))
         rec_out_of_memory();
-    rec_busy--;
+    rec_leave();
     return q;
 }
 
@@ -253,7 +253,7 @@ REC_EXPORT void *reallocarray(void *p, size_t k, size_t n)
         void *q = call;                                                                           \
         if (q)                                                                                    \
             record(q, n);                                                                         \
-        rec_busy--;                                                                               \
+        rec_leave();                                                                              \
         return q;                                                                                 \
     } while (0)
 
@@ -275,7 +275,7 @@ REC_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     int r = real_posix_memalign(out, align, n);
     if (r == 0)
         record(*out, n);
-    rec_busy--;
+    rec_leave();
     return r;
 }
 
@@ -285,7 +285,7 @@ static void init(void)
 {
     rec_busy++;
     resolve();
-    rec_busy--;
+    rec_leave();
 }
 
 __attribute__((constructor)) static void construct(void)
@@ -294,5 +294,5 @@ __attribute__((constructor)) static void construct(void)
         init();
     rec_busy++;
     rec_start();
-    rec_busy--;
+    rec_leave();
 }

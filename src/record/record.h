@@ -5,10 +5,13 @@
 #ifndef HEAPTOOL_RECORD_H
 #define HEAPTOOL_RECORD_H
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/ucontext.h>
+#include <time.h>
 
 #define REC_TLS _Thread_local __attribute__((tls_model("initial-exec")))
 #define REC_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -22,6 +25,11 @@ void *rec_map(size_t bytes);
 void rec_unmap(void *p, size_t bytes);
 /* Address space reserved up front and touched lazily (MAP_NORESERVE): tables that never move. */
 void *rec_reserve(size_t bytes);
+typedef struct rec_range {
+    uintptr_t lo, hi;
+} rec_range;
+/* The recorder's own mappings, in no order; *n is SIZE_MAX when they are too many to list. */
+const rec_range *rec_own_memory(size_t *n);
 
 /* A lock for the recorder's tables: spins briefly, then yields. Never held across a call into
  * libc's allocator. */
@@ -30,6 +38,13 @@ typedef struct rec_lock {
 } rec_lock;
 void rec_lock_take(rec_lock *l);
 static inline void rec_lock_give(rec_lock *l) { atomic_flag_clear_explicit(&l->held, memory_order_release); }
+
+static inline uint64_t rec_now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 /* ---- settings.c: what the environment asked for ---- */
 typedef struct rec_settings {
@@ -61,6 +76,14 @@ extern atomic_bool rec_dropped; /* tracing was dropped: said in the dump's meta 
 /* The thread-local reentrancy guard: set while the recorder works on this thread, so that a
  * nested malloc (from libunwind, a signal handler, glibc inside the recorder) passes through. */
 extern REC_TLS int rec_busy;
+/* Leaves the recorder: a request to stop that came meanwhile (stop.c) is answered now. */
+extern REC_TLS int rec_stop_pending;
+void rec_stop_deferred(void);
+static inline void rec_leave(void)
+{
+    if (--rec_busy == 0 && REC_UNLIKELY(rec_stop_pending))
+        rec_stop_deferred();
+}
 /* The real allocator, found with dlsym(RTLD_NEXT). */
 extern void *(*rec_real_malloc)(size_t);
 extern void (*rec_real_free)(void *);
@@ -87,9 +110,14 @@ void rec_blocks_free(void *p, void (*release)(void *));
 /* Hold every shard (around fork, so the child sees whole tables) and let go. */
 void rec_blocks_lock_all(void);
 void rec_blocks_unlock_all(void);
-/* Every live block, in no order (only in a snapshot child, or with all shards held). */
+/* Every live block, in no order (only in a snapshot child, or with all shards held): its
+ * address as key, and as index where rec_blocks_at finds it. */
+typedef struct rec_keyed {
+    uint64_t key, index;
+} rec_keyed;
 size_t rec_blocks_count(void);
-size_t rec_blocks_copy(rec_block *out, size_t cap);
+size_t rec_blocks_addresses(rec_keyed *out, size_t cap);
+const rec_block *rec_blocks_at(uint64_t index);
 extern atomic_uint_fast64_t rec_next_seq;
 
 /* ---- stacks.c: call stacks, captured and shared in a tree ---- */
@@ -113,7 +141,10 @@ typedef struct rec_thread {
     uint32_t number;           /* from 1, the main thread; 0: free slot */
     uintptr_t stack_lo, stack_hi;
     uintptr_t tp;              /* thread pointer (pthread_self()): its control block starts there */
+    int tid;                   /* the kernel's thread id */
     bool exited;               /* ended; its control block may live on in glibc's stack cache */
+    bool has_regs;             /* regs holds its registers, saved for the snapshot being taken */
+    greg_t regs[NGREG];
 } rec_thread;
 extern size_t rec_tcb_size;    /* bytes of glibc's thread control block; 0: unknown */
 #define REC_MAX_THREADS 4096
@@ -124,8 +155,21 @@ uint32_t rec_thread_registered(void);
 void rec_threads_init(void);
 /* A copy of the live threads' records; returns how many. */
 size_t rec_threads_copy(rec_thread *out, size_t cap);
+/* The calling thread's slot, or NULL. */
+rec_thread *rec_thread_slot(void);
+/* The kernel ids of the live registered threads but the caller, their saved registers
+ * forgotten; returns how many. */
+size_t rec_threads_prepare_stop(int *tids, size_t cap);
 /* After fork, in the child: the calling thread is the only one left. */
 void rec_threads_after_fork_child(void);
+
+/* ---- stop.c: the other threads held still while a snapshot is taken ---- */
+#define REC_STOP_SIGNAL (SIGRTMAX - 2)
+void rec_stop_init(void);
+/* Stops every other registered thread, each with its registers saved in its slot; returns when
+ * all have answered or after 50 ms. */
+void rec_stop_others(void);
+void rec_resume_others(void);
 
 /* ---- triggers.c: setup, from the constructor with rec_busy held ---- */
 void rec_start(void);
@@ -196,7 +240,8 @@ typedef struct rec_root {
     uintptr_t where;        /* the word's address, for global names */
     uint8_t kind;
     bool exited;            /* of a thread that has ended */
-    int16_t module;         /* for globals */
+    int16_t module;         /* for globals; -1: in an anonymous mapping starting at base */
+    uintptr_t base;
 } rec_root;
 /* Every root pointer, sorted by the block's id. */
 int rec_scan_roots(const rec_heap *h, const rec_world *w, rec_root **out, size_t *n);

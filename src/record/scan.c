@@ -1,6 +1,6 @@
 /* scan.c: in the snapshot child, the conservative scan, as memcheck and LeakSanitizer do it:
  * every aligned word of a root range (the writable segments of every module, every registered
- * thread's stack, static TLS and the calling thread's registers) and of every live block that
+ * thread's stack, static TLS and registers) and of every live block that
  * holds the address of a live block's byte is a pointer to that block: at its start, or into its
  * middle (interior). One exception: pointers into a block's middle from libc's own data are not
  * counted, because malloc's bookkeeping there (the top chunk, the bins) points at chunk headers,
@@ -25,18 +25,10 @@ struct rec_page {
     uint32_t count;
 };
 
-typedef struct keyed {
-    uint64_t key;
-    uint64_t index;
-} keyed;
-
-/* LSD radix sort on key, 16 bits a pass, as many passes as the largest key needs. */
-static int radix_sort(keyed *a, size_t n)
+/* LSD radix sort on key, 16 bits a pass, as many passes as the largest key needs; tmp holds n
+ * records and count 65536. */
+static void radix_sort(rec_keyed *a, rec_keyed *tmp, size_t *count, size_t n)
 {
-    keyed *tmp = malloc(n * sizeof *tmp + 1);
-    size_t *count = malloc(65536 * sizeof *count);
-    if (!tmp || !count)
-        return ENOMEM;
     uint64_t max = 0;
     for (size_t i = 0; i < n; i++)
         max |= a[i].key;
@@ -54,7 +46,6 @@ static int radix_sort(keyed *a, size_t n)
             tmp[count[(a[i].key >> shift) & 0xffff]++] = a[i];
         memcpy(a, tmp, n * sizeof *a);
     }
-    return 0;
 }
 
 static inline size_t page_hash(uint64_t page, size_t mask)
@@ -96,29 +87,26 @@ static int index_pages(rec_heap *h)
     return 0;
 }
 
+/* Memory is what costs most here (fresh pages are zeroed, and a snapshot child's are never given
+ * back): the blocks are read straight from the table, and one pair of sort buffers serves both
+ * sorts. */
 int rec_heap_build(rec_heap *h)
 {
     *h = (rec_heap){0};
     size_t cap = rec_blocks_count();
-    rec_block *raw = malloc(cap * sizeof *raw + 1);
-    keyed *k = malloc(cap * sizeof *k + 1);
-    if (!raw || !k)
+    rec_keyed *k = malloc(cap * sizeof *k + 1), *tmp = malloc(cap * sizeof *tmp + 1);
+    size_t *count = malloc(65536 * sizeof *count);
+    h->blocks = malloc(cap * sizeof *h->blocks + 1);
+    h->by_id = malloc(cap * sizeof *h->by_id + 1);
+    if (!k || !tmp || !count || !h->blocks || !h->by_id)
         return ENOMEM;
-    size_t n = rec_blocks_copy(raw, cap);
+    size_t n = h->n = rec_blocks_addresses(k, cap);
+    radix_sort(k, tmp, count, n);
     for (size_t i = 0; i < n; i++)
-        k[i] = (keyed){.key = raw[i].addr, .index = i};
-    int r = radix_sort(k, n);
-    h->blocks = malloc(n * sizeof *h->blocks + 1);
-    h->by_id = malloc(n * sizeof *h->by_id + 1);
-    if (r || !h->blocks || !h->by_id)
-        return ENOMEM;
+        h->blocks[i] = *rec_blocks_at(k[i].index);
     for (size_t i = 0; i < n; i++)
-        h->blocks[i] = raw[k[i].index];
-    h->n = n;
-    for (size_t i = 0; i < n; i++)
-        k[i] = (keyed){.key = h->blocks[i].seq, .index = i};
-    if ((r = radix_sort(k, n)))
-        return r;
+        k[i] = (rec_keyed){.key = h->blocks[i].seq, .index = i};
+    radix_sort(k, tmp, count, n);
     for (size_t i = 0; i < n; i++)
         h->by_id[i] = (uint32_t)k[i].index;
     return index_pages(h);
@@ -174,6 +162,8 @@ typedef struct roots {
     const rec_heap *heap;
     uintptr_t *readable; /* [lo, hi) pairs from /proc/self/maps */
     size_t nreadable;
+    rec_range *anonymous; /* the private writable anonymous mappings among them */
+    size_t nanonymous;
 } roots;
 
 static int push(roots *r, rec_root root)
@@ -190,27 +180,39 @@ static int push(roots *r, rec_root root)
     return 0;
 }
 
+/* Scans the aligned words of [lo, hi), which must be readable. */
+static int scan_words(roots *r, uintptr_t lo, uintptr_t hi, rec_root proto, bool start_only)
+{
+    for (uintptr_t p = (lo + 7) & ~(uintptr_t)7; p + 8 <= hi; p += 8) {
+        uint64_t off;
+        long k = rec_heap_find(r->heap, *(const uintptr_t *)p, &off);
+        if (k < 0 || (start_only && off))
+            continue;
+        proto.block = (uint32_t)k;
+        proto.offset = off;
+        proto.where = p;
+        if (push(r, proto))
+            return ENOMEM;
+    }
+    return 0;
+}
+
 /* Scans the words of [lo, hi) that are mapped readable; words in [skip_lo, skip_hi) are left
  * to another range. */
 static int scan_range(roots *r, uintptr_t lo, uintptr_t hi, uintptr_t skip_lo, uintptr_t skip_hi,
                       rec_root proto, bool start_only)
 {
-    lo = (lo + 7) & ~(uintptr_t)7;
     for (size_t m = 0; m < r->nreadable; m++) {
         uintptr_t a = lo > r->readable[2 * m] ? lo : r->readable[2 * m];
         uintptr_t b = hi < r->readable[2 * m + 1] ? hi : r->readable[2 * m + 1];
-        for (uintptr_t p = a; p + 8 <= b; p += 8) {
-            if (p >= skip_lo && p < skip_hi)
-                continue;
-            uint64_t off;
-            long k = rec_heap_find(r->heap, *(const uintptr_t *)p, &off);
-            if (k < 0 || (start_only && off))
-                continue;
-            proto.block = (uint32_t)k;
-            proto.offset = off;
-            proto.where = p;
-            if (push(r, proto))
+        if (a >= b)
+            continue;
+        if (skip_lo < b && skip_hi > a) {
+            if ((skip_lo > a && scan_words(r, a, skip_lo, proto, start_only)) ||
+                (skip_hi < b && scan_words(r, skip_hi, b, proto, start_only)))
                 return ENOMEM;
+        } else if (scan_words(r, a, b, proto, start_only)) {
+            return ENOMEM;
         }
     }
     return 0;
@@ -233,20 +235,137 @@ static int read_maps(roots *r)
         return ENOMEM;
     text[len] = '\0';
     r->readable = malloc((len / 20 + 1) * 2 * sizeof *r->readable);
-    if (!r->readable)
+    r->anonymous = malloc((len / 20 + 1) * sizeof *r->anonymous);
+    if (!r->readable || !r->anonymous)
         return ENOMEM;
     for (char *line = text; *line;) {
         char *nl = strchr(line, '\n'), *end;
         if (nl)
             *nl = '\0';
+        /* start-end perms offset dev inode [path] */
         uintptr_t a = strtoull(line, &end, 16), b = strtoull(end + 1, &end, 16);
-        if (end[1] == 'r' && !strstr(end, "[vvar]")) { /* vvar may fault when read */
+        const char *perms = end + 1;
+        if (perms[0] == 'r' && !strstr(end, "[vvar]")) { /* vvar may fault when read */
             r->readable[2 * r->nreadable] = a;
             r->readable[2 * r->nreadable++ + 1] = b;
         }
+        char *field = end + 5;
+        for (int i = 0; i < 3 && field; i++) /* to the path, past offset, device and inode */
+            field = strchr(field + 1, ' ');
+        while (field && *field == ' ')
+            field++;
+        bool anonymous = !field || !*field || !strncmp(field, "[anon:", 6);
+        if (!strncmp(perms, "rw-p", 4) && anonymous)
+            r->anonymous[r->nanonymous++] = (rec_range){a, b};
         line = nl ? nl + 1 : line + strlen(line);
     }
     return 0;
+}
+
+/* ---- the program's own anonymous mappings ---- */
+
+/* A heap of one of glibc's malloc arenas but the main one: at most 64 MiB at an address aligned
+ * to 64 MiB, starting with its heap_info (arena, previous heap, size, protected size). Its end,
+ * or 0 when at is no such heap. */
+#define ARENA_HEAP_MAX ((uintptr_t)64 << 20)
+static uintptr_t arena_heap_end(uintptr_t at, uintptr_t hi)
+{
+    const uintptr_t *info = (const uintptr_t *)at;
+    if (at % ARENA_HEAP_MAX || hi - at < 4 * sizeof *info)
+        return 0;
+    uintptr_t size = info[2], protected = info[3];
+    if (!info[0] || !size || size > protected || protected > ARENA_HEAP_MAX || size % 4096)
+        return 0;
+    return at + protected;
+}
+
+static int by_lo(const void *a, const void *b)
+{
+    uintptr_t x = ((const rec_range *)a)->lo, y = ((const rec_range *)b)->lo;
+    return x < y ? -1 : x > y;
+}
+
+/* The first block at or after address a. */
+static size_t first_block_from(const rec_heap *h, uintptr_t a)
+{
+    size_t lo = 0, hi = h->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (h->blocks[mid].addr < a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Scans [lo, hi) but the sorted ranges of skip and the live blocks (with the 16 bytes before
+ * each, malloc's chunk header). */
+static int scan_between(roots *r, uintptr_t lo, uintptr_t hi, const rec_range *skip, size_t nskip,
+                        rec_root proto)
+{
+    const rec_heap *h = r->heap;
+    size_t k = first_block_from(h, lo), s = 0;
+    for (uintptr_t p = lo; p < hi;) {
+        while (s < nskip && skip[s].hi <= p)
+            s++;
+        while (k < h->n && h->blocks[k].addr + h->blocks[k].size <= p)
+            k++;
+        uintptr_t next = hi, resume = hi;
+        if (s < nskip && skip[s].lo < next)
+            next = skip[s].lo, resume = skip[s].hi;
+        if (k < h->n && h->blocks[k].addr - 16 < next) {
+            next = h->blocks[k].addr - 16;
+            resume = h->blocks[k].addr + (h->blocks[k].size ? h->blocks[k].size : 1);
+        }
+        if (next > p && scan_words(r, p, next < hi ? next : hi, proto, false))
+            return ENOMEM;
+        p = resume > p ? resume : p + 8;
+    }
+    return 0;
+}
+
+/* Private writable anonymous mappings are roots, as memcheck counts them: what a program keeps
+ * in memory it mapped itself (or a custom allocator's arenas). Left out: the recorder's own
+ * memory, the modules' data and the threads' stacks (scanned as such), malloc's arenas and
+ * chunks, and the heap's blocks themselves. */
+static int scan_mappings(roots *r, const rec_world *w)
+{
+    size_t nown;
+    const rec_range *own = rec_own_memory(&nown);
+    if (nown == SIZE_MAX)
+        return 0; /* the recorder's memory cannot be told apart: no mapping is trusted */
+    size_t cap = nown + w->nmodules * 4 + w->nthreads, n = 0;
+    for (size_t i = 0; i < r->nanonymous; i++) /* room for an arena heap at each aligned address */
+        cap += (r->anonymous[i].hi - r->anonymous[i].lo) / ARENA_HEAP_MAX + 1;
+    rec_range *skip = malloc(cap * sizeof *skip);
+    if (!skip)
+        return ENOMEM;
+    for (size_t i = 0; i < nown; i++)
+        skip[n++] = own[i];
+    for (size_t m = 0; m < w->nmodules; m++)
+        for (int s = 0; s < w->modules[m].nrw; s++)
+            skip[n++] = (rec_range){w->modules[m].rw_lo[s], w->modules[m].rw_hi[s]};
+    for (size_t t = 0; t < w->nthreads; t++)
+        skip[n++] = (rec_range){w->threads[t].stack_lo, w->threads[t].stack_hi};
+    size_t fixed = n;
+    int err = 0;
+    for (size_t i = 0; !err && i < r->nanonymous; i++) {
+        rec_range m = r->anonymous[i];
+        n = fixed;
+        for (uintptr_t at = (m.lo + ARENA_HEAP_MAX - 1) & ~(ARENA_HEAP_MAX - 1); at < m.hi && at >= m.lo;
+             at += ARENA_HEAP_MAX) {
+            uintptr_t end = arena_heap_end(at, m.hi);
+            if (end)
+                skip[n++] = (rec_range){at, end};
+        }
+        qsort(skip, n, sizeof *skip, by_lo);
+        rec_root proto = {.kind = ROOT_GLOBAL, .module = -1, .base = m.lo};
+        err = scan_between(r, m.lo, m.hi, skip, n, proto);
+        fixed = n; /* sorted now; the arenas found stay: they lie in this mapping only */
+    }
+    free(skip);
+    return err;
 }
 
 /* A thread's roots: its static TLS blocks (just below its thread pointer) and its control block
@@ -269,8 +388,23 @@ static int scan_thread(roots *r, const rec_world *w, const rec_thread *th)
         return ENOMEM;
     if (th->exited)
         return 0;
-    uintptr_t lo = th->number == w->current_thread ? w->current_sp : th->stack_lo;
+    /* A stopped thread's stack from its stack pointer, less the red zone a leaf function may
+     * use below it; the thread that asked, from the frame that asked. */
+    uintptr_t lo = th->stack_lo;
+    const greg_t *regs = NULL;
+    if (th->number == w->current_thread) {
+        lo = w->current_sp;
+        regs = ((const ucontext_t *)w->regs)->uc_mcontext.gregs;
+    } else if (th->has_regs) {
+        lo = (uintptr_t)th->regs[REG_RSP] - 128;
+        regs = th->regs;
+    }
     rec_root stack = {.kind = ROOT_STACK, .thread = th->number};
+    rec_root registers = {.kind = ROOT_REGISTERS, .thread = th->number};
+    if (regs && scan_range(r, (uintptr_t)regs, (uintptr_t)(regs + NGREG), 0, 0, registers, false))
+        return ENOMEM;
+    if (lo < th->stack_lo || lo >= th->stack_hi) /* on an alternate signal stack: all of it */
+        lo = th->stack_lo;
     return scan_range(r, lo, th->stack_hi, tls_lo, tls_hi, stack, false);
 }
 
@@ -279,13 +413,6 @@ static int scan_threads(roots *r, const rec_world *w)
     for (size_t t = 0; t < w->nthreads; t++)
         if (scan_thread(r, w, &w->threads[t]))
             return ENOMEM;
-    if (w->current_thread) {
-        const ucontext_t *uc = w->regs;
-        rec_root proto = {.kind = ROOT_REGISTERS, .thread = w->current_thread};
-        uintptr_t a = (uintptr_t)uc->uc_mcontext.gregs;
-        if (scan_range(r, a, a + sizeof uc->uc_mcontext.gregs, 0, 0, proto, false))
-            return ENOMEM;
-    }
     return 0;
 }
 
@@ -309,6 +436,8 @@ int rec_scan_roots(const rec_heap *h, const rec_world *w, rec_root **out, size_t
     }
     if (!err)
         err = scan_threads(&r, w);
+    if (!err)
+        err = scan_mappings(&r, w);
     if (err)
         return err;
     sort_heap = h;

@@ -3,10 +3,12 @@
  * recorder's tables for the instant of a fork, and goes on; the child, a copy-on-write image of
  * that instant, scans and writes at leisure.
  * Consistency: every block live at the fork is in the dump with its contents as they were then.
- * The child sees the memory of every thread but the registers of the calling thread only: a block
- * whose only pointer sits in another thread's register at that instant looks unreachable. Other
- * threads' stacks are scanned whole (their stack pointer is not known), which can keep blocks
- * reachable through stale words below it.
+ * The program's other registered threads are stopped around the fork (stop.c), their registers
+ * saved: the child scans those registers and each stack from its stack pointer up (less the
+ * 128-byte red zone below it). A thread that did not answer in time, and a thread made without
+ * pthread_create, are not: a block whose only pointer sits in such a thread's register looks
+ * unreachable, and such a thread's stack is scanned whole, stale words below its stack pointer
+ * included.
  * The child is made with a raw clone whose exit raises no SIGCHLD and which wait() without
  * __WALL does not see: the program's own child handling never meets it. */
 #include <dlfcn.h>
@@ -102,13 +104,6 @@ static size_t rec_modules_refresh(void)
     return c.n;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 static int reap(pid_t pid)
 {
     int status;
@@ -143,19 +138,21 @@ int rec_snapshot(const char *path, const char *name, bool wait, uintptr_t stack_
     reap_finished(false);
     rec_lock_take(&one_at_a_time);
     rec_world w = {.modules = modules, .threads = threads, .name = name};
+    /* What takes the loader's lock comes before the other threads stop: one may hold it. */
     w.nmodules = rec_modules_refresh();
-    w.nthreads = rec_threads_copy(threads, REC_MAX_THREADS);
+    w.demangle = dlsym(RTLD_DEFAULT, "__cxa_demangle");
     w.current_thread = rec_thread_registered();
     w.regs = registers;
     w.regs_size = sizeof *registers;
     w.pid = getpid();
     w.tcb_size = rec_tcb_size;
-    w.demangle = dlsym(RTLD_DEFAULT, "__cxa_demangle");
-    getcontext(registers);
     w.current_sp = stack_from;
     if (!stack_from)
         w.current_thread = 0;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = rec_now_ns();
+    rec_stop_others();
+    w.nthreads = rec_threads_copy(threads, REC_MAX_THREADS);
+    getcontext(registers);
     rec_stacks_lock_all();
     rec_blocks_lock_all();
     long pid = syscall(SYS_clone, 0L /* no flags, no exit signal */, NULL, NULL, NULL, NULL);
@@ -166,7 +163,8 @@ int rec_snapshot(const char *path, const char *name, bool wait, uintptr_t stack_
     }
     rec_blocks_unlock_all();
     rec_stacks_unlock_all();
-    rec_last_pause_ns = now_ns() - t0;
+    rec_resume_others();
+    rec_last_pause_ns = rec_now_ns() - t0;
     rec_lock_give(&one_at_a_time);
     if (pid < 0) {
         fprintf(stderr, "heaptool: cannot dump to %s: fork: %s\n", path, strerror(errno));
@@ -181,7 +179,7 @@ int rec_snapshot(const char *path, const char *name, bool wait, uintptr_t stack_
     if (wait) {
         int r = reap((pid_t)pid);
         if (getenv("HEAPTOOL_VERBOSE"))
-            fprintf(stderr, "heaptool: dump %s: written in %.3f s\n", path, (now_ns() - t0) / 1e9);
+            fprintf(stderr, "heaptool: dump %s: written in %.3f s\n", path, (rec_now_ns() - t0) / 1e9);
         return r;
     }
     rec_lock_take(&pending_lock);

@@ -2,9 +2,8 @@
  * Invariants: a node, once published, never changes and never moves (the node array is reserved
  * address space), so a thread may walk nodes without the lock; node (parent, pc) exists at most
  * once, so equal stacks end in the same node.
- * Unwinding: unw_backtrace walks DWARF CFI with a cache and works on code built without frame
- * pointers (all of Debian); glibc's backtrace() takes the loader's lock per frame and measured
- * slower (see the README's figures). */
+ * Unwinding: unw_backtrace walks DWARF CFI with a per-thread cache and works on code built without
+ * frame pointers (all of Debian). */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include <string.h>

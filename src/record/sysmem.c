@@ -13,6 +13,43 @@
  * copies one page-table entry per 2 MiB of them instead of 512, which is most of a dump's pause. */
 static size_t rounded(size_t bytes) { return bytes >= HUGE ? (bytes + HUGE - 1) & ~(HUGE - 1) : bytes; }
 
+/* Every mapping of the recorder's own, so that a dump's scan of the program's anonymous
+ * mappings leaves them out (the block table alone would make every block reachable). When the
+ * list is full, own_overflow says the list cannot be trusted. */
+#define MAX_OWN 4096
+static rec_range own[MAX_OWN];
+static size_t nown;
+static bool own_overflow;
+static rec_lock own_lock;
+
+static void *remember(void *p, size_t bytes)
+{
+    rec_lock_take(&own_lock);
+    if (nown < MAX_OWN)
+        own[nown++] = (rec_range){(uintptr_t)p, (uintptr_t)p + bytes};
+    else
+        own_overflow = true;
+    rec_lock_give(&own_lock);
+    return p;
+}
+
+static void forget(void *p)
+{
+    rec_lock_take(&own_lock);
+    for (size_t i = 0; i < nown; i++)
+        if (own[i].lo == (uintptr_t)p) {
+            own[i] = own[--nown];
+            break;
+        }
+    rec_lock_give(&own_lock);
+}
+
+const rec_range *rec_own_memory(size_t *n)
+{
+    *n = own_overflow ? SIZE_MAX : nown;
+    return own;
+}
+
 void *rec_map(size_t bytes)
 {
     size_t n = rounded(bytes), slack = n >= HUGE ? HUGE : 0;
@@ -28,20 +65,22 @@ void *rec_map(size_t bytes)
         madvise(aligned, n, MADV_HUGEPAGE);
         p = aligned;
     }
-    return p;
+    return remember(p, (n + 4095) & ~(size_t)4095);
 }
 
 void rec_unmap(void *p, size_t bytes)
 {
-    if (p)
+    if (p) {
+        forget(p);
         munmap(p, rounded(bytes));
+    }
 }
 
 void *rec_reserve(size_t bytes)
 {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    return p == MAP_FAILED ? NULL : remember(p, bytes);
 }
 
 void rec_lock_take(rec_lock *l)

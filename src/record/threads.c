@@ -5,6 +5,7 @@
  * (a raw clone) get a number on their first allocation but their stacks are not scanned. */
 #include <dlfcn.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include "record/record.h"
 
@@ -25,20 +26,24 @@ uint32_t rec_thread_number(void)
 
 uint32_t rec_thread_registered(void) { return my_slot ? my_slot->number : 0; }
 
+rec_thread *rec_thread_slot(void) { return my_slot; }
+
 /* At the thread's end its slot stays, marked exited: glibc keeps the stack of an ended thread
  * in a cache, thread control block and all, and the DTV that block points to stays allocated. */
 static void forget(void *slot)
 {
+    rec_busy++; /* a snapshot must not stop this thread while it holds the lock */
     rec_lock_take(&slots_lock);
     ((rec_thread *)slot)->exited = true;
     rec_lock_give(&slots_lock);
     my_slot = NULL;
+    rec_leave();
 }
 
 /* Registers the calling thread. pthread_getattr_np allocates: the caller holds rec_busy. */
 static void enroll(void)
 {
-    rec_thread t = {.number = rec_thread_number(), .tp = (uintptr_t)pthread_self()};
+    rec_thread t = {.number = rec_thread_number(), .tp = (uintptr_t)pthread_self(), .tid = gettid()};
     pthread_attr_t attr;
     if (pthread_getattr_np(pthread_self(), &attr) == 0) {
         void *lo;
@@ -92,7 +97,7 @@ static void *run(void *arg)
     rec_busy++;
     rec_real_free(arg);
     enroll();
-    rec_busy--;
+    rec_leave();
     return s.fn(s.arg);
 }
 
@@ -102,7 +107,7 @@ REC_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr, voi
         real_create = dlsym(RTLD_NEXT, "pthread_create");
     rec_busy++;
     start *s = rec_real_malloc ? rec_real_malloc(sizeof *s) : NULL;
-    rec_busy--;
+    rec_leave();
     if (!s)
         return real_create(thread, attr, fn, arg);
     *s = (start){fn, arg};
@@ -119,6 +124,19 @@ size_t rec_threads_copy(rec_thread *out, size_t cap)
     for (size_t i = 0; slots && i < REC_MAX_THREADS && n < cap; i++)
         if (slots[i].number)
             out[n++] = slots[i];
+    rec_lock_give(&slots_lock);
+    return n;
+}
+
+size_t rec_threads_prepare_stop(int *tids, size_t cap)
+{
+    size_t n = 0;
+    rec_lock_take(&slots_lock);
+    for (size_t i = 0; slots && i < REC_MAX_THREADS; i++) {
+        slots[i].has_regs = false;
+        if (slots[i].number && !slots[i].exited && &slots[i] != my_slot && n < cap)
+            tids[n++] = slots[i].tid;
+    }
     rec_lock_give(&slots_lock);
     return n;
 }

@@ -76,7 +76,7 @@ static void at_exit(void)
         rec_snapshot(path, "exit", true, program_stack_at_exit());
     rec_snapshot_wait_all();
     atomic_store(&rec_tracing, false); /* what libc frees after this is not the program's */
-    rec_busy--;
+    rec_leave();
 }
 
 static void on_signal(int signo)
@@ -157,6 +157,7 @@ void rec_start(void)
     }
     rec_snapshot_init();
     rec_threads_init();
+    rec_stop_init();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     atexit(at_exit);
     rec_check_output();
@@ -171,6 +172,6 @@ REC_EXPORT int heaptool_record_dump(const char *path)
         return -1;
     rec_busy++;
     int r = rec_snapshot(path, NULL, true, (uintptr_t)__builtin_frame_address(0));
-    rec_busy--;
+    rec_leave();
     return r;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -47,12 +48,22 @@ static void flush(out *o)
     o->len = 0;
 }
 
-static void put(out *o, const char *s, size_t n)
+static void put_slow(out *o, const char *s, size_t n)
 {
-    if (sizeof o->buf - o->len < n)
-        flush(o);
+    flush(o);
     if (n > sizeof o->buf) {
         o->err = o->err ? o->err : E2BIG;
+        return;
+    }
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+}
+
+/* Inline, so that a literal's copy is a few moves: a dump of 10M blocks makes 100M calls. */
+static inline void put(out *o, const char *s, size_t n)
+{
+    if (REC_UNLIKELY(sizeof o->buf - o->len < n)) {
+        put_slow(o, s, n);
         return;
     }
     memcpy(o->buf + o->len, s, n);
@@ -63,13 +74,16 @@ static void puts_(out *o, const char *s) { put(o, s, strlen(s)); }
 /* A string literal, its length known at compile time. */
 #define PUTL(o, lit) put(o, lit, sizeof lit - 1)
 
-static void put_u64(out *o, uint64_t v)
+static inline void put_u64(out *o, uint64_t v)
 {
-    char tmp[24], *p = tmp + sizeof tmp;
+    if (REC_UNLIKELY(sizeof o->buf - o->len < 20))
+        flush(o);
+    char tmp[20], *p = tmp + sizeof tmp;
     do
         *--p = (char)('0' + v % 10);
     while (v /= 10);
-    put(o, p, (size_t)(tmp + sizeof tmp - p));
+    for (char *to = o->buf + o->len; p < tmp + sizeof tmp; o->len++)
+        *to++ = *p++;
 }
 
 /* Valid UTF-8 passes; quotes, backslashes and controls are escaped; other bytes become \xNN. */
@@ -359,7 +373,10 @@ static void write_roots(out *o, const rec_heap *h, const rec_world *w, rec_symbo
     for (size_t i = 0; i < nroots; i++) {
         const rec_root *r = &roots[i];
         char name[700];
-        if (r->kind == ROOT_GLOBAL)
+        if (r->kind == ROOT_GLOBAL && r->module < 0)
+            snprintf(name, sizeof name, "mmap 0x%llx+0x%llx", (unsigned long long)r->base,
+                     (unsigned long long)(r->where - r->base));
+        else if (r->kind == ROOT_GLOBAL)
             rec_global_name(sym, r->module, r->where, name, sizeof name);
         else
             snprintf(name, sizeof name, "%s of %sthread %u", kinds[r->kind], r->exited ? "exited " : "",
@@ -376,11 +393,20 @@ static void write_roots(out *o, const rec_heap *h, const rec_world *w, rec_symbo
     puts_(o, "\n ]}\n");
 }
 
-static int write_dump(out *o, const rec_world *w, const rec_heap *h)
+/* Where a dump's time goes (HEAPTOOL_VERBOSE): seconds since start, at each phase's end. */
+typedef struct phases {
+    uint64_t start;
+    double index, roots, names, written;
+} phases;
+
+static double since(const phases *p) { return (rec_now_ns() - p->start) / 1e9; }
+
+static int write_dump(out *o, const rec_world *w, const rec_heap *h, phases *t)
 {
     rec_root *roots;
     size_t nroots;
     int err = rec_scan_roots(h, w, &roots, &nroots);
+    t->roots = since(t);
     rec_symbols *sym = err ? NULL : rec_symbols_open(w);
     naming n = {0};
     if (!err && !sym)
@@ -389,6 +415,7 @@ static int write_dump(out *o, const rec_world *w, const rec_heap *h)
         err = name_stacks(&n, h, sym, rec_config.wrappers);
     if (err)
         return err;
+    t->names = since(t);
     write_meta(o, w);
     write_names(o, &n);
     puts_(o, " \"objects\": [\n");
@@ -410,8 +437,10 @@ static bool ends_with(const char *s, const char *suffix)
 
 int rec_child_dump(const rec_world *w, const char *path)
 {
+    phases t = {.start = rec_now_ns()};
     rec_heap h;
     int err = rec_heap_build(&h);
+    t.index = since(&t);
     char tmp[4200];
     const char *slash = strrchr(path, '/');
     int dirlen = slash ? (int)(slash - path) + 1 : 0;
@@ -431,11 +460,19 @@ int rec_child_dump(const rec_world *w, const char *path)
     if (ends_with(path, ".gz") && !(o->gz = gzdopen(dup(o->fd), "wb1")))
         err = ENOMEM;
     if (!err)
-        err = write_dump(o, w, &h);
+        err = write_dump(o, w, &h, &t);
     if (o->gz && gzclose(o->gz) != Z_OK && !err)
         err = EIO;
     if (close(o->fd) != 0 && !err)
         err = errno;
+    t.written = since(&t);
+    if (!err && getenv("HEAPTOOL_VERBOSE")) {
+        struct rusage self;
+        getrusage(RUSAGE_SELF, &self);
+        fprintf(stderr, "heaptool: dump %s: blocks indexed at %.3f s, roots found at %.3f s, stacks named at %.3f s, "
+                "written at %.3f s; %.3f s of CPU\n", path, t.index, t.roots, t.names, t.written,
+                self.ru_utime.tv_sec + self.ru_stime.tv_sec + (self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6);
+    }
     if (!err && rename(tmp, path) != 0)
         err = errno;
     if (err) {

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 
-MODES = ["dropped", "list", "cycle", "interior", "globals", "stack", "tls", "threads"]
+MODES = ["dropped", "list", "cycle", "interior", "globals", "stack", "tls", "threads", "registers", "mmap", "reuse"]
 KINDS = {"definitely": "definitely_lost", "indirectly": "indirectly_lost", "possibly": "possibly_lost",
          "reachable": "still_reachable"}
 RECORD = re.compile(r"([\d,]+)(?: \(([\d,]+) direct, [\d,]+ indirect\))? bytes in ([\d,]+) blocks are "

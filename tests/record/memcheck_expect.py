@@ -9,7 +9,7 @@ import re
 import subprocess
 import sys
 
-MODES = ["dropped", "list", "cycle", "interior", "globals", "stack", "tls", "threads"]
+MODES = ["dropped", "list", "cycle", "interior", "globals", "stack", "tls", "threads", "registers", "mmap", "reuse"]
 HEADER = re.compile(r"==\d+== ([\d,]+)(?: \(([\d,]+) direct, [\d,]+ indirect\))? bytes in ([\d,]+) blocks are "
                     r"(definitely|indirectly|possibly) lost|==\d+== ([\d,]+)(?: \(([\d,]+) direct, [\d,]+ indirect\))? "
                     r"bytes in ([\d,]+) blocks are (still reachable)")

@@ -46,7 +46,7 @@ check() {
 }
 
 # Planted shapes: the program's own blocks, and memcheck's categories for them.
-for m in dropped list cycle interior globals stack tls threads; do
+for m in dropped list cycle interior globals stack tls threads registers mmap reuse; do
     recorded "$tmp/$m.json" "$P/shapes" $m
     [ "$status" = 0 ] || bad "shapes $m: exit status $status: $(cat "$tmp/err")"
     valid "shapes $m" "$tmp/$m.json"
@@ -76,6 +76,22 @@ while True:
 assert names[:4] == ["shape_block", "shape_list", "dropped_list", "main"], names
 assert all(o["thread"] == 1 and o["address"] > 0 for o in mine)
 assert [o["id"] for o in d["objects"]] == sorted(o["id"] for o in d["objects"])
+EOF
+
+# Other threads' registers: each spinning thread holds its block in a register only, and each
+# block has a registers root naming its own thread. The mapped page's list has one root, in that
+# page (word 100: 0x320 into a page).
+python3 - "$tmp/registers.json" "$tmp/mmap.json" >"$tmp/check" 2>&1 <<'EOF' && ok || bad "registers and mappings: $(cat "$tmp/check")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+types = {t["id"]: t["name"] for t in d["types"]}
+mine = {o["id"] for o in d["objects"] if types[o["type"]] == "shape_block"}
+held = {r["id"]: r["name"] for r in d["roots"] if r["kind"] == "registers" and r["id"] in mine}
+assert sorted(held.values()) == ["registers of thread 2", "registers of thread 3", "registers of thread 4"], held
+assert not [r for r in d["roots"] if r["id"] in mine and r["kind"] != "registers"], "held elsewhere too"
+m = json.load(open(sys.argv[2]))
+roots = [r for r in m["roots"] if r["name"].startswith("mmap 0x")]
+assert len(roots) == 1 and roots[0]["kind"] == "global" and roots[0]["name"].endswith("320"), roots
 EOF
 
 # Depth: 0 records no stacks, 2 keeps two frames.

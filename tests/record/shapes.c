@@ -5,10 +5,12 @@
  * gone by the time main returns. tests/record/shapes.memcheck.json has what valgrind's memcheck
  * reports for each mode. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define NOINLINE __attribute__((noinline))
 
@@ -131,6 +133,63 @@ static void *churn(void *arg)
     return NULL;
 }
 
+/* Blocks held only in a register of a running thread: each thread takes its block from
+ * g_handoff into r15, clears g_handoff and spins, calling nothing (a callee would save r15 on
+ * the stack), until the process ends. */
+#define REGISTER_THREADS 3
+void *volatile g_handoff;
+volatile int g_holding;
+
+static void *register_thread(void *unused)
+{
+    (void)unused;
+    __asm__ volatile("mov g_handoff(%%rip), %%r15\n\t"
+                     "movq $0, g_handoff(%%rip)\n\t"
+                     "lock incl g_holding(%%rip)\n"
+                     "1:\tpause\n\t"
+                     "jmp 1b"
+                     :
+                     :
+                     : "r15", "memory");
+    return NULL;
+}
+
+static NOINLINE void hand_off(void) { g_handoff = shape_block(48); }
+
+static NOINLINE void registers(void)
+{
+    for (int i = 0; i < REGISTER_THREADS; i++) {
+        hand_off();
+        scrub_stack();
+        pthread_t t;
+        pthread_create(&t, NULL, register_thread, NULL);
+        while (g_holding <= i)
+            sched_yield();
+    }
+}
+
+/* A list held only from a page the program mapped itself. */
+static NOINLINE void mapped(void)
+{
+    struct node **page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    page[100] = shape_list(3);
+}
+
+/* Addresses freed and handed out again at once (malloc's per-thread cache returns the last
+ * freed first): the blocks kept are the new ones, held from a global. */
+struct node *g_again[20];
+
+static NOINLINE void reuse(void)
+{
+    struct node *old[20];
+    for (int i = 0; i < 20; i++)
+        old[i] = malloc(sizeof(struct node));
+    for (int i = 0; i < 20; i++)
+        free(old[i]);
+    for (int i = 0; i < 20; i++)
+        g_again[i] = shape_block(sizeof(struct node));
+}
+
 static struct node *kept[8];
 static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -154,7 +213,8 @@ int main(int argc, char **argv)
         void (*run)(void);
     } modes[] = {{"dropped", dropped},         {"list", dropped_list},       {"cycle", lost_cycle},
                  {"interior", interior},       {"globals", globals},         {"stack", thread_stacks},
-                 {"tls", thread_local},        {"threads", threads}};
+                 {"tls", thread_local},        {"threads", threads},         {"registers", registers},
+                 {"mmap", mapped},             {"reuse", reuse}};
     for (size_t i = 0; argc == 2 && i < sizeof modes / sizeof modes[0]; i++) {
         if (strcmp(argv[1], modes[i].name))
             continue;
@@ -164,6 +224,6 @@ int main(int argc, char **argv)
         fflush(stdout);
         return 0;
     }
-    fprintf(stderr, "usage: shapes dropped|list|cycle|interior|globals|stack|tls|threads\n");
+    fprintf(stderr, "usage: shapes dropped|list|cycle|interior|globals|stack|tls|threads|registers|mmap|reuse\n");
     return 2;
 }

@@ -1,0 +1,107 @@
+/* stop.c: the program's other threads, held still for the instant of a snapshot, so that the
+ * dump sees their registers (a forked child has only the forking thread's) and where their stacks
+ * end. Each registered thread gets a reserved real-time signal (REC_STOP_SIGNAL); its handler
+ * saves the interrupted registers in the thread's slot, says so, and waits until the snapshot's
+ * fork is done. Invariants:
+ * - a thread never waits while it holds a lock of the recorder: a thread inside the recorder
+ *   (rec_busy) only notes the request, and waits when it leaves the recorder (rec_leave);
+ * - the thread that stops the others takes no lock a stopped thread may hold (the loader's, libc's
+ *   heap locks) until it lets them go: modules are listed before the others are stopped;
+ * - a thread that does not answer in time (the signal blocked) is not waited for, and when the
+ *   program took the signal over none is sent: the registers are then missing from the dump and
+ *   the whole stack is scanned;
+ * - a signal that arrives after the snapshot gave up waiting never parks its thread (the request
+ *   is checked against the generation read first).
+ * The handler is SA_RESTART, but what the kernel never restarts (epoll_wait, nanosleep, poll)
+ * returns EINTR to the stopped thread, as it would for any signal the program handles. */
+#include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "record/record.h"
+
+#define ANSWER_WAIT_NS 50000000ull /* a thread that has not answered by then is left running */
+
+REC_TLS int rec_stop_pending;
+static atomic_uint generation; /* bumped when the stopped threads may go on */
+static atomic_bool stopping;
+static atomic_uint answers;
+static bool installed;
+
+static void futex(atomic_uint *word, int op, unsigned value)
+{
+    syscall(SYS_futex, word, op, value, NULL, NULL, 0);
+}
+
+/* Saves the registers in the thread's slot and waits for the snapshot's fork to be done. */
+static void park(const ucontext_t *uc)
+{
+    unsigned g = atomic_load(&generation);
+    if (!atomic_load(&stopping))
+        return; /* late: that snapshot has been taken */
+    rec_thread *slot = rec_thread_slot();
+    if (slot) {
+        memcpy(slot->regs, uc->uc_mcontext.gregs, sizeof slot->regs);
+        slot->has_regs = true;
+    }
+    atomic_fetch_add(&answers, 1);
+    while (atomic_load(&generation) == g)
+        futex(&generation, FUTEX_WAIT_PRIVATE, g);
+}
+
+static void on_stop(int signo, siginfo_t *info, void *context)
+{
+    (void)signo;
+    if (info->si_code != SI_TKILL || info->si_pid != getpid())
+        return; /* not the recorder's request */
+    int saved = errno;
+    if (rec_busy)
+        rec_stop_pending = 1; /* rec_leave asks again once this thread holds nothing */
+    else
+        park(context);
+    errno = saved;
+}
+
+void rec_stop_deferred(void)
+{
+    rec_stop_pending = 0;
+    syscall(SYS_tgkill, getpid(), gettid(), REC_STOP_SIGNAL);
+}
+
+void rec_stop_init(void)
+{
+    struct sigaction sa = {.sa_sigaction = on_stop, .sa_flags = SA_SIGINFO | SA_RESTART};
+    sigfillset(&sa.sa_mask); /* no handler of the program runs on a parked thread */
+    installed = sigaction(REC_STOP_SIGNAL, &sa, NULL) == 0;
+}
+
+void rec_stop_others(void)
+{
+    static int tids[REC_MAX_THREADS];
+    struct sigaction now;
+    if (!installed || sigaction(REC_STOP_SIGNAL, NULL, &now) != 0 || now.sa_sigaction != on_stop)
+        return; /* the program took the signal over: it is not sent */
+    size_t n = rec_threads_prepare_stop(tids, REC_MAX_THREADS);
+    if (!n)
+        return;
+    atomic_store(&answers, 0);
+    atomic_store(&stopping, true);
+    unsigned sent = 0;
+    for (size_t i = 0; i < n; i++)
+        sent += syscall(SYS_tgkill, getpid(), tids[i], REC_STOP_SIGNAL) == 0;
+    for (uint64_t t0 = rec_now_ns(); atomic_load(&answers) < sent && rec_now_ns() - t0 < ANSWER_WAIT_NS;)
+        sched_yield();
+}
+
+void rec_resume_others(void)
+{
+    if (!atomic_exchange(&stopping, false))
+        return;
+    atomic_fetch_add(&generation, 1);
+    futex(&generation, FUTEX_WAKE_PRIVATE, (unsigned)INT32_MAX);
+}
