@@ -5,6 +5,7 @@
  * Invariant: *out is set only when all of that succeeded and validation found no problem; on
  * every other path the dump is freed, *out is NULL and err says why.
  */
+#include "binary.h"
 #include "reader.h"
 
 #include <errno.h>
@@ -106,11 +107,27 @@ int hd_load_file(FILE *f, const char *name, const hd_load_options *opts, hd_dump
             hd__error_set(err, HD_EINVAL, name, (hd__pos){0, 0, 0}, "no stream");
         return HD_EINVAL;
     }
+    struct stat st;
+    bool regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+    int first = getc(f);
+    if (first != EOF)
+        ungetc(first, f);
+    if (first == (unsigned char)HDX_MAGIC[0]) { /* no JSON text or gzip member starts so */
+        hd_error local;
+        if (!err)
+            err = &local;
+        memset(err, 0, sizeof *err);
+        if (!out)
+            return HD_EINVAL;
+        name = name ? name : "<stream>";
+        if (regular && ftello(f) == 0)
+            return hd__binary_map(fileno(f), (uint64_t)st.st_size, name, out, err);
+        return hd__binary_stream(f, name, out, err);
+    }
     hd__stream_source *stream = hd__stream_source_new(f);
     if (!stream)
         return hd__error_oom(err, name);
-    struct stat st;
-    uint64_t total = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+    uint64_t total = regular ? (uint64_t)st.st_size : 0;
     int rc = load(hd__stream_source_get(stream), total, name ? name : "<stream>", opts, out, err);
     hd__stream_source_free(stream);
     return rc;
@@ -150,6 +167,15 @@ int hd_load_buffer(const void *data, size_t size, const char *name, const hd_loa
         if (err)
             hd__error_set(err, HD_EINVAL, name, (hd__pos){0, 0, 0}, "no buffer");
         return HD_EINVAL;
+    }
+    if (data && hd__binary_magic(data, size)) {
+        hd_error local;
+        if (!err)
+            err = &local;
+        memset(err, 0, sizeof *err);
+        if (!out)
+            return HD_EINVAL;
+        return hd__binary_buffer(data, size, name ? name : "<buffer>", out, err);
     }
     hd__buffer_source b;
     return load(hd__buffer_source_init(&b, data ? data : "", size), size, name ? name : "<buffer>",
