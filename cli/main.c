@@ -22,6 +22,7 @@ static const command *const commands[] = {
     &cmd_query,
     &cmd_export,
     &cmd_index,
+    &cmd_convert,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -118,6 +118,11 @@ int hd_is_index(const char *path);
 int hd_index_peek(const char *path, hd_index_source *source, hd_error *err);
 /* 1 when d was opened from an index. */
 int hd_dump_is_index(const hd_dump *d);
+/* Where hd_dump_write_json sends its text: len bytes at data; nonzero stops the writing. */
+typedef int (*hd_write_fn)(const void *data, size_t len, void *user);
+/* Writes d as heapdump v1 JSON (a V8 snapshot too): read again, it answers every analysis as d
+ * does. HD_OK, HD_ENOMEM, or HD_EIO when write failed. */
+int hd_dump_write_json(const hd_dump *d, hd_write_fn write, void *user);
 
 /* --- meta ---------------------------------------------------------------------------------- */
 /* What a dump was read from. hd_load tells them by content: a document whose first member is

@@ -9,7 +9,8 @@ byte the same once the index's name is read as the dump's. Dumps: the samples, t
 snapshots of tests/data/v8, RUNS random heapdumps (cycles, shared targets, labels, every root
 kind with garbage roots, weak references, sites, pools and collector state) and as many native
 ones (tests/cli/native_oracle.py's generator: addresses, interior pointers, stacks). Then
-`heaptool convert` back to JSON must answer the same again. Prints one line per mismatch;
+`heaptool convert` back to JSON must answer the same again (a V8 snapshot becomes a heapdump,
+whose text output shows V8's internal types: it must only load). Prints one line per mismatch;
 exits 1 if there is any.
 """
 import json
@@ -142,7 +143,11 @@ def check_dump(heaptool, path, tmp, problems, what, extra_ids=()):
     if code != 0:
         problems.append("%s: heaptool convert to JSON failed (%d): %s" % (what, code, err.decode()))
         return
-    compare(heaptool, path, back, problems, what + " (converted back)", ids)
+    if path.endswith(".heapsnapshot"):  # becomes a heapdump: V8's internal types are no longer told apart
+        if run(heaptool, "stats", back)[0] != 0:
+            problems.append("%s: the JSON converted back does not load" % what)
+    else:
+        compare(heaptool, path, back, problems, what + " (converted back)", ids)
     os.unlink(index)
 
 
