@@ -41,21 +41,35 @@ static int fail(reader *r, uint64_t offset, const char *fmt, ...)
 
 static const char *sname(uint32_t id) { return hd__hdx_section_name(id); }
 
+/* A bad value in section id, element i (of size bytes): "section X at offset N: ...". */
+static int fail_in(reader *r, uint32_t id, uint64_t i, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail_in(reader *r, uint32_t id, uint64_t i, const char *fmt, ...)
+{
+    char msg[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    uint64_t at = r->at[id]->offset + i * r->at[id]->elem_size;
+    return fail(r, at, "section %s at offset %llu (element %llu): %s", sname(id), (unsigned long long)at,
+                (unsigned long long)i, msg);
+}
+
 static int read_header(reader *r, hdx_header *h)
 {
     if (r->size < HDX_HEADER_SIZE)
         return fail(r, r->size, "truncated: %zu bytes, shorter than the %d-byte header", r->size, HDX_HEADER_SIZE);
     memcpy(h, r->base, sizeof *h);
     if (memcmp(h->magic, HDX_MAGIC, HDX_MAGIC_LEN))
-        return fail(r, 0, "not a heapdump binary index (bad magic)");
+        return fail(r, 0, "header at offset 0: not a heapdump binary index (bad magic)");
     if (h->version != HDX_VERSION) {
         hd__error_set(r->err, HD_EVERSION, r->name, (hd__pos){8, 0, 0},
-                      "index: format version %u, this heaptool reads version %d: rebuild it with 'heaptool index'",
+                      "index: header at offset 8: format version %u, this heaptool reads version %d; rebuild it with 'heaptool index'",
                       h->version, HDX_VERSION);
         return HD_EVERSION;
     }
     if (h->nsections == 0 || h->nsections >= HDX_NSECTIONS)
-        return fail(r, 12, "header: %u sections, expected 1 to %d", h->nsections, HDX_NSECTIONS - 1);
+        return fail(r, 12, "header at offset 12: %u sections, expected 1 to %d", h->nsections, HDX_NSECTIONS - 1);
     size_t head = HDX_HEADER_SIZE + (size_t)h->nsections * HDX_ENTRY_SIZE;
     if (r->size < head)
         return fail(r, r->size, "truncated: %zu bytes, inside the section table (%zu bytes with the header)",
@@ -68,7 +82,7 @@ static int read_header(reader *r, hdx_header *h)
     uint64_t sum = hd__hdx_checksum(copy, head);
     free(copy);
     if (sum != h->checksum)
-        return fail(r, 0, "header or section table: checksum mismatch (corrupted)");
+        return fail(r, 0, "header or section table at offset 0: checksum mismatch (corrupted)");
     return HD_OK;
 }
 
@@ -81,10 +95,11 @@ static int read_table(reader *r, const hdx_header *h)
         const hdx_entry *e = &table[i];
         uint64_t where = HDX_HEADER_SIZE + (uint64_t)i * HDX_ENTRY_SIZE;
         if (!sname(e->id) || r->at[e->id])
-            return fail(r, where, "section table entry %u: %s section id %u", i, sname(e->id) ? "repeated" : "unknown", e->id);
+            return fail(r, where, "section table entry %u at offset %llu: %s section id %u", i,
+                        (unsigned long long)where, sname(e->id) ? "repeated" : "unknown", e->id);
         if (e->elem_size != hd__hdx_elem_size(e->id) || e->offset % 8 || e->offset < head)
-            return fail(r, where, "section %s: element size %u or offset %llu is wrong", sname(e->id), e->elem_size,
-                        (unsigned long long)e->offset);
+            return fail(r, where, "section table entry %u at offset %llu: section %s: element size %u or offset %llu is wrong",
+                        i, (unsigned long long)where, sname(e->id), e->elem_size, (unsigned long long)e->offset);
         if (e->count > (UINT64_MAX - e->offset) / e->elem_size || e->offset + e->count * e->elem_size > r->size)
             return fail(r, r->size, "truncated: section %s at offset %llu needs %llu bytes, the file has %zu",
                         sname(e->id), (unsigned long long)e->offset,
@@ -94,6 +109,37 @@ static int read_table(reader *r, const hdx_header *h)
     if (h->file_size != r->size)
         return fail(r, r->size, "truncated or extended: %zu bytes, the header says %llu", r->size,
                     (unsigned long long)h->file_size);
+    return HD_OK;
+}
+
+static int by_offset(const void *a, const void *b)
+{
+    const hdx_entry *x = *(const hdx_entry *const *)a, *y = *(const hdx_entry *const *)b;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* Sections do not overlap and every byte between them is zero, so that no byte of the file
+ * escapes both the checksums and this check. */
+static int check_gaps(reader *r, const hdx_header *h)
+{
+    const hdx_entry *sorted[HDX_NSECTIONS];
+    uint32_t n = 0;
+    for (uint32_t id = 1; id < HDX_NSECTIONS; id++)
+        if (r->at[id])
+            sorted[n++] = r->at[id];
+    qsort(sorted, n, sizeof *sorted, by_offset);
+    uint64_t at = HDX_HEADER_SIZE + (uint64_t)h->nsections * HDX_ENTRY_SIZE;
+    for (uint32_t i = 0; i <= n; i++) {
+        uint64_t next = i < n ? sorted[i]->offset : r->size;
+        if (next < at)
+            return fail(r, next, "section %s at offset %llu overlaps the one before", sname(sorted[i]->id),
+                        (unsigned long long)next);
+        for (uint64_t k = at; k < next; k++)
+            if (r->base[k])
+                return fail(r, k, "padding byte at offset %llu is not zero (corrupted)", (unsigned long long)k);
+        if (i < n)
+            at = next + sorted[i]->count * sorted[i]->elem_size;
+    }
     return HD_OK;
 }
 
@@ -113,7 +159,7 @@ static int section(reader *r, uint32_t id, uint64_t count, void *out)
 {
     const hdx_entry *e = r->at[id];
     if (!e)
-        return fail(r, 0, "section %s is missing", sname(id));
+        return fail(r, HDX_HEADER_SIZE, "section table at offset %d: section %s is missing", HDX_HEADER_SIZE, sname(id));
     if (e->count != count)
         return fail(r, e->offset, "section %s at offset %llu: %llu elements, META says %llu", sname(id),
                     (unsigned long long)e->offset, (unsigned long long)e->count, (unsigned long long)count);
@@ -127,9 +173,8 @@ static int below(reader *r, uint32_t id, const uint32_t *a, uint64_t n, uint64_t
 {
     for (uint64_t i = 0; i < n; i++)
         if (a[i] >= limit && !(none_ok && a[i] == HD_NONE))
-            return fail(r, r->at[id]->offset + 4 * i, "section %s, element %llu: %u is out of range (below %llu%s)",
-                        sname(id), (unsigned long long)i, a[i], (unsigned long long)limit,
-                        none_ok ? " or none" : "");
+            return fail_in(r, id, i, "%u is out of range (below %llu%s)", a[i], (unsigned long long)limit,
+                           none_ok ? " or none" : "");
     return HD_OK;
 }
 
@@ -142,7 +187,8 @@ static int read_meta(reader *r)
 {
     const hdx_entry *e = r->at[HDX_META];
     if (!e || e->count < sizeof r->m / 8)
-        return fail(r, e ? e->offset : 0, "section META is missing or short");
+        return fail(r, e ? e->offset : HDX_HEADER_SIZE, "section META at offset %llu: missing or short",
+                    (unsigned long long)(e ? e->offset : HDX_HEADER_SIZE));
     memcpy(&r->m, r->base + e->offset, sizeof r->m);
     const hdx_meta *m = &r->m;
     uint64_t limit = UINT32_MAX - 1; /* counts index with uint32_t, HD_NONE excluded */
@@ -153,8 +199,7 @@ static int read_meta(reader *r)
         m->nroot_offsets > m->nroots || m->format > HD_FORMAT_V8 || m->map_direct > 1 ||
         m->map_mask >= UINT32_MAX || m->producer >= m->nstrings || m->created >= m->nstrings ||
         m->name >= m->nstrings || m->native > 1 || m->has_reach > 1 || m->has_dom > 1)
-        return fail(r, e->offset, "section META at offset %llu: a count or offset is out of range",
-                    (unsigned long long)e->offset);
+        return fail_in(r, HDX_META, 0, "a count or offset is out of range");
     return HD_OK;
 }
 
@@ -196,7 +241,7 @@ static int read_id_map(reader *r, hd_dump *d)
     for (uint64_t i = 0; i < nslots; i++)
         empty += map->slots[i] == 0;
     if ((!map->direct && (nslots & (nslots - 1))) || (!map->direct && !empty))
-        return fail(r, r->at[HDX_OBJ_MAP]->offset, "section OBJ_MAP: not a valid id map");
+        return fail_in(r, HDX_OBJ_MAP, 0, "not a valid id map");
     return below(r, HDX_OBJ_MAP, map->slots, nslots, m->nobjects + 1, false);
 }
 
@@ -223,14 +268,12 @@ static int read_objects(reader *r, hd_dump *d)
         return rc;
     for (uint64_t o = 0; o < n; o++)
         if (d->obj_gen[o] > 2 && d->obj_gen[o] != HD_GEN_UNKNOWN)
-            return fail(r, r->at[HDX_OBJ_GEN]->offset + o, "section OBJ_GEN, element %llu: generation %u",
-                        (unsigned long long)o, d->obj_gen[o]);
+            return fail_in(r, HDX_OBJ_GEN, o, "generation %u", d->obj_gen[o]);
     const uint32_t *off = d->edge_offset;
     for (uint64_t o = 0; o <= n; o++)
         if ((o == 0 && off[0] != 0) || (o > 0 && off[o] < off[o - 1]) || (o == n && off[o] != m->nedges))
-            return fail(r, r->at[HDX_EDGE_OFFSET]->offset + 4 * o,
-                        "section EDGE_OFFSET, element %llu: %u breaks the increasing offsets from 0 to %llu",
-                        (unsigned long long)o, off[o], (unsigned long long)m->nedges);
+            return fail_in(r, HDX_EDGE_OFFSET, o, "%u breaks the increasing offsets from 0 to %llu", off[o],
+                           (unsigned long long)m->nedges);
     return read_id_map(r, d);
 }
 
@@ -259,8 +302,7 @@ static int read_roots_weakrefs(reader *r, hd_dump *d)
         return rc;
     for (uint64_t i = 0; i < m->nroots; i++)
         if (d->root_kind[i] > HD_ROOT_OTHER)
-            return fail(r, r->at[HDX_ROOT_KIND]->offset + i, "section ROOT_KIND, element %llu: kind %u",
-                        (unsigned long long)i, d->root_kind[i]);
+            return fail_in(r, HDX_ROOT_KIND, i, "kind %u", d->root_kind[i]);
     return HD_OK;
 }
 
@@ -316,8 +358,7 @@ static int chains_end(reader *r, uint32_t id, const uint32_t *next, uint32_t n, 
             x = next[x];
         }
         if (x != HD_NONE && x != skip && mark[x] == 1)
-            rc = fail(r, r->at[id]->offset + 4 * (uint64_t)x, "section %s, element %u: a chain of parents loops",
-                      sname(id), x);
+            rc = fail_in(r, id, x, "a chain of parents loops");
         for (x = s; x != HD_NONE && x != skip && mark[x] == 1; x = next[x])
             mark[x] = 2;
     }
@@ -367,8 +408,7 @@ static int read_native(reader *r, hd_dump *d)
         return rc;
     for (uint64_t i = 1; i < m->ninterior; i++)
         if (n->interior_edge[i] <= n->interior_edge[i - 1])
-            return fail(r, r->at[HDX_INTERIOR_EDGE]->offset + 4 * i, "section INTERIOR_EDGE, element %llu: not increasing",
-                        (unsigned long long)i);
+            return fail_in(r, HDX_INTERIOR_EDGE, i, "not increasing");
     return HD_OK;
 }
 
@@ -396,12 +436,11 @@ static int read_reach(reader *r, const hd_dump *d, hd__index *ix)
                  ix->reach_depth[p] == depth - 1 && via >= d->edge_offset[p] && via < d->edge_offset[p + 1] &&
                  d->edge_target[via] == o;
         if (!ok)
-            return fail(r, r->at[HDX_REACH_STATE]->offset + o,
-                        "sections REACH_*, object %llu: not a path from a root", (unsigned long long)o);
+            return fail_in(r, HDX_REACH_STATE, o, "with REACH_DEPTH, REACH_PARENT and REACH_VIA: not a path from a root");
         count[s]++;
     }
     if (count[0] != m->nlive || count[1] != m->nuncollectable || count[2] != m->nunreachable)
-        return fail(r, r->at[HDX_META]->offset, "section META: reachability counts disagree with REACH_STATE");
+        return fail_in(r, HDX_META, 0, "reachability counts disagree with REACH_STATE");
     ix->nlive = (uint32_t)m->nlive;
     ix->nuncollectable = (uint32_t)m->nuncollectable;
     ix->nunreachable = (uint32_t)m->nunreachable;
@@ -419,12 +458,11 @@ static int read_dominators(reader *r, hd__index *ix)
     for (uint64_t o = 0; o < n; o++) {
         uint32_t x = ix->dom_idom[o];
         if (x >= n && x != HD_DOM_ROOT && x != HD_NONE)
-            return fail(r, r->at[HDX_DOM_IDOM]->offset + 4 * o, "section DOM_IDOM, element %llu: %u is out of range",
-                        (unsigned long long)o, x);
+            return fail_in(r, HDX_DOM_IDOM, o, "%u is out of range", x);
         reachable += x != HD_NONE;
     }
     if (reachable != m->dom_reachable)
-        return fail(r, r->at[HDX_META]->offset, "section META: the reachable count disagrees with DOM_IDOM");
+        return fail_in(r, HDX_META, 0, "the reachable count disagrees with DOM_IDOM");
     ix->dom_reachable = (uint32_t)reachable;
     return chains_end(r, HDX_DOM_IDOM, ix->dom_idom, (uint32_t)n, HD_DOM_ROOT);
 }
@@ -433,14 +471,15 @@ static int read_all(reader *r, hd_dump *d, hd__index *ix)
 {
     hdx_header h;
     int rc;
-    if ((rc = read_header(r, &h)) || (rc = read_table(r, &h)) || (rc = check_sums(r)) || (rc = read_meta(r)))
+    if ((rc = read_header(r, &h)) || (rc = read_table(r, &h)) || (rc = check_gaps(r, &h)) ||
+        (rc = check_sums(r)) || (rc = read_meta(r)))
         return rc;
     ix->header = h;
     char *strings;
     if ((rc = section(r, HDX_STRINGS, r->m.nstrings, &strings)))
         return rc;
     if (strings[0] != '\0' || strings[r->m.nstrings - 1] != '\0')
-        return fail(r, r->at[HDX_STRINGS]->offset, "section STRINGS: does not start and end with a NUL");
+        return fail_in(r, HDX_STRINGS, 0, "does not start and end with a NUL");
     d->strings.data = strings;
     d->strings.len = d->strings.size = r->m.nstrings;
     if ((rc = read_types_sites(r, d)) || (rc = read_objects(r, d)) || (rc = read_roots_weakrefs(r, d)) ||
