@@ -100,6 +100,14 @@ fail:
     return rc;
 }
 
+/* The error to fill (cleared) for a binary index, or NULL when there is nowhere to put the dump. */
+static hd_error *binary_begin(hd_dump **out, hd_error *err, hd_error *local)
+{
+    err = err ? err : local;
+    memset(err, 0, sizeof *err);
+    return out ? err : NULL;
+}
+
 int hd_load_file(FILE *f, const char *name, const hd_load_options *opts, hd_dump **out, hd_error *err)
 {
     if (!f) {
@@ -114,10 +122,7 @@ int hd_load_file(FILE *f, const char *name, const hd_load_options *opts, hd_dump
         ungetc(first, f);
     if (first == (unsigned char)HDX_MAGIC[0]) { /* no JSON text or gzip member starts so */
         hd_error local;
-        if (!err)
-            err = &local;
-        memset(err, 0, sizeof *err);
-        if (!out)
+        if (!(err = binary_begin(out, err, &local)))
             return HD_EINVAL;
         name = name ? name : "<stream>";
         if (regular && ftello(f) == 0)
@@ -170,10 +175,7 @@ int hd_load_buffer(const void *data, size_t size, const char *name, const hd_loa
     }
     if (data && hd__binary_magic(data, size)) {
         hd_error local;
-        if (!err)
-            err = &local;
-        memset(err, 0, sizeof *err);
-        if (!out)
+        if (!(err = binary_begin(out, err, &local)))
             return HD_EINVAL;
         return hd__binary_buffer(data, size, name ? name : "<buffer>", out, err);
     }
