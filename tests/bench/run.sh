@@ -8,6 +8,9 @@
 # LOCK, when set, a file to flock around every timing so benchmarks of others don't overlap.
 set -eu
 : "${HEAPTOOL:=build/heaptool}" "${BUILD:=build}"
+# These figures are of reading the JSON itself: no binary index (run_index.sh times those).
+HEAPTOOL_INDEX=never
+export HEAPTOOL_INDEX
 B="$BUILD/bench"
 D=${BENCH_DIR:-$B}
 mkdir -p "$B" "$D"
