@@ -73,8 +73,9 @@ typedef struct hd_load_options {
 
 typedef struct hd_dump hd_dump;
 
-/* Loads a dump from a path ("-" is standard input), gzip-compressed or not (told by its first
- * bytes, not its name). opts may be NULL. On success *out is a new dump the caller frees with
+/* Loads a dump from a path ("-" is standard input), gzip-compressed or not, or a binary index
+ * (mapped; from a seekable file or a buffer, not from a pipe): told by the first bytes, not the
+ * name. opts may be NULL. On success *out is a new dump the caller frees with
  * hd_dump_free(); on failure *out is NULL. Error positions count uncompressed bytes. */
 int hd_load(const char *path, const hd_load_options *opts, hd_dump **out, hd_error *err);
 /* Same from an open stream (not closed) or a memory buffer; name is used in error messages. */

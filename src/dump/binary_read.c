@@ -101,7 +101,7 @@ static int read_table(reader *r, const hdx_header *h)
             return fail(r, where, "section table entry %u at offset %llu: section %s: element size %u or offset %llu is wrong",
                         i, (unsigned long long)where, sname(e->id), e->elem_size, (unsigned long long)e->offset);
         if (e->count > (UINT64_MAX - e->offset) / e->elem_size || e->offset + e->count * e->elem_size > r->size)
-            return fail(r, r->size, "truncated: section %s at offset %llu needs %llu bytes, the file has %zu",
+            return fail(r, r->size, "truncated: section %s at offset %llu needs %llu bytes, %zu remain",
                         sname(e->id), (unsigned long long)e->offset,
                         (unsigned long long)(e->count * e->elem_size), r->size - (size_t)(e->offset < r->size ? e->offset : r->size));
         r->at[e->id] = e;
@@ -216,6 +216,10 @@ static int read_types_sites(reader *r, hd_dump *d)
         (rc = section(r, HDX_SITE_FUNCTION, m->nsites, &d->site_function)) ||
         (rc = section(r, HDX_SITE_LINE, m->nsites, &d->site_line)))
         return rc;
+    const unsigned known = HD_TYPE_GC | HD_TYPE_FINALIZER | HD_TYPE_LEGACY_FINALIZER;
+    for (uint64_t t = 0; t < m->ntypes; t++)
+        if (d->type_flags[t] & ~known)
+            return fail_in(r, HDX_TYPE_FLAGS, t, "unknown flags 0x%x", d->type_flags[t]);
     if ((rc = strings_ok(r, HDX_TYPE_NAME, d->type_name, m->ntypes, false)) ||
         (rc = strings_ok(r, HDX_SITE_FILE, d->site_file, m->nsites, false)) ||
         (rc = strings_ok(r, HDX_SITE_FUNCTION, d->site_function, m->nsites, false)))
@@ -266,9 +270,13 @@ static int read_objects(reader *r, hd_dump *d)
         (rc = below(r, HDX_EDGE_TARGET, d->edge_target, m->nedges, n, false)) ||
         (rc = strings_ok(r, HDX_EDGE_NAME, d->edge_name, m->nedges, false)))
         return rc;
-    for (uint64_t o = 0; o < n; o++)
+    const unsigned known = HD_OBJ_TRACKED | HD_OBJ_FINALIZED | HD_OBJ_FROZEN | HD_OBJ_IMMORTAL | HD_OBJ_INTERNED;
+    for (uint64_t o = 0; o < n; o++) {
         if (d->obj_gen[o] > 2 && d->obj_gen[o] != HD_GEN_UNKNOWN)
             return fail_in(r, HDX_OBJ_GEN, o, "generation %u", d->obj_gen[o]);
+        if (d->obj_flags[o] & ~known)
+            return fail_in(r, HDX_OBJ_FLAGS, o, "unknown flags 0x%x", d->obj_flags[o]);
+    }
     const uint32_t *off = d->edge_offset;
     for (uint64_t o = 0; o <= n; o++)
         if ((o == 0 && off[0] != 0) || (o > 0 && off[o] < off[o - 1]) || (o == n && off[o] != m->nedges))

@@ -100,6 +100,20 @@ fail:
     return rc;
 }
 
+/* Whether a binary index starts where f stands, looked at without consuming anything: only a
+ * stream that can seek back is asked (a pipe's bytes would be lost to the JSON reader, which
+ * reads its descriptor; an index is a file to map, not a stream). */
+static bool index_ahead(FILE *f)
+{
+    off_t at = ftello(f);
+    if (at < 0 || fseeko(f, at, SEEK_SET) != 0)
+        return false;
+    char magic[HDX_MAGIC_LEN];
+    size_t n = fread(magic, 1, sizeof magic, f);
+    clearerr(f);
+    return fseeko(f, at, SEEK_SET) == 0 && hd__binary_magic(magic, n);
+}
+
 /* The error to fill (cleared) for a binary index, or NULL when there is nowhere to put the dump. */
 static hd_error *binary_begin(hd_dump **out, hd_error *err, hd_error *local)
 {
@@ -117,10 +131,7 @@ int hd_load_file(FILE *f, const char *name, const hd_load_options *opts, hd_dump
     }
     struct stat st;
     bool regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
-    int first = getc(f);
-    if (first != EOF)
-        ungetc(first, f);
-    if (first == (unsigned char)HDX_MAGIC[0]) { /* no JSON text or gzip member starts so */
+    if (index_ahead(f)) {
         hd_error local;
         if (!(err = binary_begin(out, err, &local)))
             return HD_EINVAL;

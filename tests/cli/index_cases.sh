@@ -8,7 +8,11 @@
 . "$(dirname "$0")/lib.sh"
 
 if python3 tests/cli/index_oracle.py "$HEAPTOOL" "${INDEX_DUMPS:-40}"; then pass; else fail "index_oracle.py"; fi
-if python3 tests/cli/index_damage.py "$HEAPTOOL" samples/dumps/*.json tests/data/v8/tiny.heapsnapshot; then
+# INDEX_DAMAGE=0 skips the damaged copies (make check, under valgrind: test_binary refuses every
+# cut and flipped byte under ASan there).
+if [ "${INDEX_DAMAGE:-1}" = 0 ]; then
+    :
+elif python3 tests/cli/index_damage.py "$HEAPTOOL" samples/dumps/*.json tests/data/v8/tiny.heapsnapshot; then
     pass
 else
     fail "index_damage.py"
