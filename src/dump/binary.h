@@ -115,6 +115,9 @@ void hd__index_close(hd__index *ix);
 /* hd_load's ways in (binary_load.c): the first bytes are an index's; a regular file's fd mapped
  * (size bytes); a buffer or a stream copied. */
 bool hd__binary_magic(const void *data, size_t n);
+/* No JSON text or gzip member starts with the magic's first byte (0x89): input that does is an
+ * index, whole or damaged, and gets the index reader's diagnosis. */
+static inline bool hd__binary_first_byte(int c) { return c == (unsigned char)HDX_MAGIC[0]; }
 int hd__binary_map(int fd, uint64_t size, const char *name, hd_dump **out, hd_error *err);
 int hd__binary_buffer(const void *data, size_t size, const char *name, hd_dump **out, hd_error *err);
 int hd__binary_stream(FILE *f, const char *name, hd_dump **out, hd_error *err);

@@ -22,9 +22,10 @@ int hd__binary_map(int fd, uint64_t size, const char *name, hd_dump **out, hd_er
 {
     if (size == 0 || size > SIZE_MAX)
         return hd__binary_open(NULL, 0, false, name, out, err);
-    /* Private and writable: the arrays are the dump's to read; a stray write would stay in this
-     * process. Populated at once, since opening checks every section. */
-    void *base = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    /* Read-only: the pages stay the page cache's, shared, never copied (a writable private
+     * mapping would copy each one as it is populated). Populated at once, since opening checks
+     * every section. */
+    void *base = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     if (base == MAP_FAILED) {
         int e = errno;
         if (e == ENOMEM)

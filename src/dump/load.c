@@ -108,10 +108,9 @@ static bool index_ahead(FILE *f)
     off_t at = ftello(f);
     if (at < 0 || fseeko(f, at, SEEK_SET) != 0)
         return false;
-    char magic[HDX_MAGIC_LEN];
-    size_t n = fread(magic, 1, sizeof magic, f);
+    int first = getc(f);
     clearerr(f);
-    return fseeko(f, at, SEEK_SET) == 0 && hd__binary_magic(magic, n);
+    return fseeko(f, at, SEEK_SET) == 0 && hd__binary_first_byte(first);
 }
 
 /* The error to fill (cleared) for a binary index, or NULL when there is nowhere to put the dump. */
@@ -184,7 +183,7 @@ int hd_load_buffer(const void *data, size_t size, const char *name, const hd_loa
             hd__error_set(err, HD_EINVAL, name, (hd__pos){0, 0, 0}, "no buffer");
         return HD_EINVAL;
     }
-    if (data && hd__binary_magic(data, size)) {
+    if (data && size && hd__binary_first_byte(*(const unsigned char *)data)) {
         hd_error local;
         if (!(err = binary_begin(out, err, &local)))
             return HD_EINVAL;
