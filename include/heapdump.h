@@ -290,7 +290,9 @@ const hd_gc *hd_dump_gc(const hd_dump *d);
 /* --- convenience --------------------------------------------------------------------------- */
 uint64_t hd_total_size(const hd_dump *d); /* sum of shallow sizes, saturating */
 
-/* Bytes the loaded graph itself holds in memory, by part (formats/heapdump.md, 13.1). */
+/* Bytes the loaded graph itself holds in memory, by part (formats/heapdump.md, 13.1); for a
+ * dump opened from a binary index, those of the graph the index was made from (its arrays are
+ * the index's sections). */
 typedef struct hd_memory {
     uint64_t objects;    /* per object: id, size, type, site, label, rc, gen, flags, edge offset */
     uint64_t references; /* per reference: target and name */
