@@ -78,7 +78,7 @@ TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 SAMPLES  := $(SAMPLE_SRC:samples/programs/%.c=$(BUILD)/samples/%)
 BENCHES  := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 # libFuzzer harnesses (tests/fuzz/fuzz_NAME.c); `make test` replays their kept inputs.
-FUZZERS  := reader cli v8
+FUZZERS  := reader cli v8 binary
 REPLAYS  := $(FUZZERS:%=$(BUILD)/fuzz/replay_%)
 
 .SECONDARY:
@@ -159,6 +159,10 @@ $(BUILD)/fuzz/replay_v8: $(BUILD)/tests/fuzz/fuzz_v8.o $(BUILD)/tests/fuzz/repla
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL)
 
+$(BUILD)/fuzz/replay_binary: $(BUILD)/tests/fuzz/fuzz_binary.o $(BUILD)/tests/fuzz/replay.o $(LIBHD)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS_ALL)
+
 $(BUILD)/samples/%: $(BUILD)/samples/programs/%.o $(LIBHM) $(LIBHD)
 	$(CC) $(LDSAN) -o $@ $< $(LIBHM) $(LIBHD) $(LDLIBS_ALL)
 
@@ -215,12 +219,13 @@ check:
 	@tests/ensure-deps.sh valgrind
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined test
 	@$(MAKE) --no-print-directory all
-	@ORACLE_DUMPS=15 HEAPTOOL=tests/valgrind-heaptool.sh SAMPLE_RUN="$(CURDIR)/tests/valgrind-run.sh" DOCDIR=$(DOCDIR) \
-	  tests/cli/run.sh
+	@ORACLE_DUMPS=15 INDEX_DUMPS=3 INDEX_DAMAGE=0 HEAPTOOL=tests/valgrind-heaptool.sh SAMPLE_RUN="$(CURDIR)/tests/valgrind-run.sh" \
+	  DOCDIR=$(DOCDIR) tests/cli/run.sh
 
 # make fuzz: each libFuzzer harness (clang) for FUZZ_SECONDS, on a corpus in build-fuzz/ seeded
-# with the sample dumps (reader), the V8 snapshots of tests/data/v8 and tests/fuzz/seeds/v8 (v8)
-# or tests/fuzz/seeds/cli (cli); first each replays the inputs kept in tests/fuzz/regressions/.
+# with the sample dumps (reader), the V8 snapshots of tests/data/v8 and tests/fuzz/seeds/v8 (v8),
+# tests/fuzz/seeds/cli (cli) or the sample dumps' indexes in tests/fuzz/seeds/binary (binary);
+# first each replays the inputs kept in tests/fuzz/regressions/.
 # A crash stops it and leaves the input in build-fuzz/.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude -Isrc -Icli -DHT_VERSION='"$(VERSION)"' \
@@ -234,9 +239,10 @@ fuzz:
 	@$(MAKE) --no-print-directory fuzz-run
 
 fuzz-run: $(REPORT_ASSETS)
-	@mkdir -p build-fuzz/corpus/reader build-fuzz/corpus/cli build-fuzz/corpus/v8
+	@mkdir -p build-fuzz/corpus/reader build-fuzz/corpus/cli build-fuzz/corpus/v8 build-fuzz/corpus/binary
 	clang $(FUZZ_FLAGS) tests/fuzz/fuzz_reader.c $(DUMP_SRC) -o build-fuzz/fuzz_reader $(PKG_LIBS) -lm -lpthread
 	clang $(FUZZ_FLAGS) tests/fuzz/fuzz_v8.c $(DUMP_SRC) -o build-fuzz/fuzz_v8 $(PKG_LIBS) -lm -lpthread
+	clang $(FUZZ_FLAGS) tests/fuzz/fuzz_binary.c $(DUMP_SRC) -o build-fuzz/fuzz_binary $(PKG_LIBS) -lm -lpthread
 	clang $(FUZZ_FLAGS) -DFUZZ_SAMPLES='"$(CURDIR)/samples/dumps"' tests/fuzz/fuzz_cli.c \
 	  -Isrc/report $(filter-out cli/heaptool.c,$(CLI_SRC)) $(QUERY_SRC) $(DUMP_SRC) $(REPORT_SRC) $(REPORT_ASSETS) \
 	  -o build-fuzz/fuzz_cli $(PKG_LIBS) $(QUERY_LIBS) -lm -lpthread
@@ -244,12 +250,15 @@ fuzz-run: $(REPORT_ASSETS)
 	@for f in tests/data/*.json; do cp "$$f" "build-fuzz/corpus/reader/data-$${f##*/}"; done
 	@cp tests/data/v8/*.heapsnapshot tests/fuzz/seeds/v8/*.heapsnapshot build-fuzz/corpus/v8/
 	@cp tests/fuzz/seeds/cli/* build-fuzz/corpus/cli/
+	@cp tests/fuzz/seeds/binary/* build-fuzz/corpus/binary/
 	@set -e; for f in $(FUZZERS); do if ls tests/fuzz/regressions/$$f/* >/dev/null 2>&1; then \
 	  ASAN_OPTIONS=$(FUZZ_CLI_ASAN) build-fuzz/fuzz_$$f tests/fuzz/regressions/$$f/*; fi; done
 	build-fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	  -dict=tests/fuzz/heapdump.dict -artifact_prefix=$(CURDIR)/build-fuzz/reader- build-fuzz/corpus/reader
 	build-fuzz/fuzz_v8 -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	  -dict=tests/fuzz/heapsnapshot.dict -artifact_prefix=$(CURDIR)/build-fuzz/v8- build-fuzz/corpus/v8
+	build-fuzz/fuzz_binary -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	  -artifact_prefix=$(CURDIR)/build-fuzz/binary- build-fuzz/corpus/binary
 	ASAN_OPTIONS=$(FUZZ_CLI_ASAN) build-fuzz/fuzz_cli -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -timeout=10 -close_fd_mask=2 \
 	  -dict=tests/fuzz/cli.dict -artifact_prefix=$(CURDIR)/build-fuzz/cli- $(CURDIR)/build-fuzz/corpus/cli
 

@@ -42,6 +42,7 @@ extern const command cmd_cycles, cmd_diff, cmd_path, cmd_leaks, cmd_show;
 extern const command cmd_graph, cmd_flame, cmd_record;
 extern const command cmd_query, cmd_export;
 extern const command cmd_suspects, cmd_report;
+extern const command cmd_index, cmd_convert;
 
 /* --quiet, anywhere on the command line: no progress bar (and for validate, no report). */
 extern bool cli_quiet;
@@ -63,11 +64,16 @@ int exit_for_status(int status);
 int report_status(const char *cmd, int status);
 /* Prints "heaptool: FILE:LINE:COL: message" (or without the position when unknown). */
 void print_load_error(const hd_error *err);
-/* Loads path, printing the error on failure; returns an exit status, EXIT_OK with *out set. */
+/* Loads path, printing the error on failure; returns an exit status, EXIT_OK with *out set.
+ * A JSON or V8 dump is opened through its fresh binary index when it has one, and gets one
+ * first when it is big (auto-indexing, index.c). */
 int load_or_report(const char *path, hd_dump **out);
 /* The same for n dumps loaded together (hd_load_many); the first failure in order is reported,
  * and the dumps that did load are in out[] for the caller to free. */
 int load_all_or_report(const char *const *paths, size_t n, hd_dump **out);
+/* Both without any index: the file as it is (output.c). */
+int load_plain(const char *path, hd_dump **out);
+int load_all_plain(const char *const *paths, size_t n, hd_dump **out);
 /* Usage error: message and the command's usage on stderr; returns EXIT_USAGE. */
 int usage_error(const command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Parses a decimal count for option name; false (after a usage message) when it is not one. */

@@ -1,5 +1,6 @@
 /* main.c: heaptool's entry point: the command table and dispatch, like git's. */
 #include "cli.h"
+#include "index.h"
 
 #include <string.h>
 
@@ -20,6 +21,8 @@ static const command *const commands[] = {
     &cmd_record,
     &cmd_query,
     &cmd_export,
+    &cmd_index,
+    &cmd_convert,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -41,7 +44,9 @@ static void usage(FILE *out)
           "as they are. Loading a big dump on a terminal shows a progress bar on stderr;\n"
           "--quiet, given anywhere, turns it off. V8's own objects ((system), (object shape),\n"
           "(compiled code), (synthetic)) are left out of text tables and graphs, as DevTools\n"
-          "does; --internals, given anywhere, shows them.\n\n"
+          "does; --internals, given anywhere, shows them. A dump over 64 MiB is indexed the\n"
+          "first time (DUMP.hdx, see 'heaptool help index'); --no-index, given anywhere, or\n"
+          "HEAPTOOL_INDEX=never|auto|always says otherwise.\n\n"
           "exit status:\n"
           "  0  success\n"
           "  1  a \"found\" result (e.g. diff --fail-on-growth saw growth)\n"
@@ -61,7 +66,7 @@ static const command *find(const char *name)
 
 bool cli_quiet, cli_internals;
 
-/* --quiet and --internals may stand anywhere before a "--": they are taken out here, so no
+/* --quiet, --internals and --no-index may stand anywhere before a "--": they are taken out here, so no
  * command sees them. */
 static int take_global_flags(int argc, char **argv)
 {
@@ -73,6 +78,8 @@ static int take_global_flags(int argc, char **argv)
             cli_quiet = true;
         else if (!options_end && !strcmp(argv[i], "--internals"))
             cli_internals = true;
+        else if (!options_end && !strcmp(argv[i], "--no-index"))
+            cli_index_mode = INDEX_NEVER;
         else
             argv[kept++] = argv[i];
     }
@@ -83,6 +90,8 @@ static int take_global_flags(int argc, char **argv)
 int heaptool_main(int argc, char **argv)
 {
     cli_quiet = cli_internals = false;
+    if (!index_mode_from_env())
+        return EXIT_USAGE;
     argc = take_global_flags(argc, argv);
     if (argc < 2) {
         usage(stderr);

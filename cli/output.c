@@ -56,7 +56,7 @@ void print_load_error(const hd_error *err)
     fputc('\n', stderr);
 }
 
-int load_or_report(const char *path, hd_dump **out)
+int load_plain(const char *path, hd_dump **out)
 {
     hd_error err;
     hd_load_options opts = {.on_progress = progress_for(path)};
@@ -68,7 +68,7 @@ int load_or_report(const char *path, hd_dump **out)
     return EXIT_OK;
 }
 
-int load_all_or_report(const char *const *paths, size_t n, hd_dump **out)
+int load_all_plain(const char *const *paths, size_t n, hd_dump **out)
 {
     hd_error *errs = xcalloc(n, sizeof *errs);
     char label[600];

@@ -73,8 +73,9 @@ typedef struct hd_load_options {
 
 typedef struct hd_dump hd_dump;
 
-/* Loads a dump from a path ("-" is standard input), gzip-compressed or not (told by its first
- * bytes, not its name). opts may be NULL. On success *out is a new dump the caller frees with
+/* Loads a dump from a path ("-" is standard input), gzip-compressed or not, or a binary index
+ * (mapped; from a seekable file or a buffer, not from a pipe): told by the first bytes, not the
+ * name. opts may be NULL. On success *out is a new dump the caller frees with
  * hd_dump_free(); on failure *out is NULL. Error positions count uncompressed bytes. */
 int hd_load(const char *path, const hd_load_options *opts, hd_dump **out, hd_error *err);
 /* Same from an open stream (not closed) or a memory buffer; name is used in error messages. */
@@ -90,6 +91,39 @@ void hd_dump_free(hd_dump *d);
  * after another, so that problems come in order. */
 int hd_load_many(const char *const *paths, size_t n, const hd_load_options *opts, hd_dump **out,
                  hd_error *err);
+
+/* --- the binary index (formats/heapdump-binary.md) ------------------------------------------
+ * The loaded graph's own arrays in a file, with reachability and the dominator tree computed
+ * once: hd_load opens one (told by its first bytes) by mapping it, without parsing or copying,
+ * after checking its header, its sections' extents and checksums and every index it holds. */
+/* What a dump file was when an index was made from it: its size, modification time (ns) and a
+ * hash of its first and last 64 KiB. An index is fresh when its source still has this stamp. */
+typedef struct hd_reach hd_reach;             /* below */
+typedef struct hd_dominators hd_dominators;   /* below */
+typedef struct hd_index_source {
+    uint64_t size;
+    int64_t mtime_ns;
+    uint64_t hash;
+} hd_index_source;
+/* HD_OK, or HD_EIO (err says why). */
+int hd_index_source_of(const char *path, hd_index_source *out, hd_error *err);
+/* Writes d as an index at path, through a temporary file renamed over path (never half-written).
+ * reach and dom, when not NULL, are stored for the analyses to use instead of computing them;
+ * source (NULL: all zero) is recorded in the header. HD_OK, HD_EIO, HD_ENOMEM or HD_EINVAL. */
+int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators *dom,
+                   const hd_index_source *source, const char *path, hd_error *err);
+/* 1 when the file at path starts with an index's magic bytes, else 0 (unreadable files too). */
+int hd_is_index(const char *path);
+/* Reads and checks an index's header and section table only (magic, version, checksum, size):
+ * HD_OK with *source set, else HD_EIO, HD_EFORMAT or HD_EVERSION with err set. */
+int hd_index_peek(const char *path, hd_index_source *source, hd_error *err);
+/* 1 when d was opened from an index. */
+int hd_dump_is_index(const hd_dump *d);
+/* Where hd_dump_write_json sends its text: len bytes at data; nonzero stops the writing. */
+typedef int (*hd_write_fn)(const void *data, size_t len, void *user);
+/* Writes d as heapdump v1 JSON (a V8 snapshot too): read again, it answers every analysis as d
+ * does. HD_OK, HD_ENOMEM, or HD_EIO when write failed. */
+int hd_dump_write_json(const hd_dump *d, hd_write_fn write, void *user);
 
 /* --- meta ---------------------------------------------------------------------------------- */
 /* What a dump was read from. hd_load tells them by content: a document whose first member is
@@ -257,7 +291,9 @@ const hd_gc *hd_dump_gc(const hd_dump *d);
 /* --- convenience --------------------------------------------------------------------------- */
 uint64_t hd_total_size(const hd_dump *d); /* sum of shallow sizes, saturating */
 
-/* Bytes the loaded graph itself holds in memory, by part (formats/heapdump.md, 13.1). */
+/* Bytes the loaded graph itself holds in memory, by part (formats/heapdump.md, 13.1); for a
+ * dump opened from a binary index, those of the graph the index was made from (its arrays are
+ * the index's sections). */
 typedef struct hd_memory {
     uint64_t objects;    /* per object: id, size, type, site, label, rc, gen, flags, edge offset */
     uint64_t references; /* per reference: target and name */

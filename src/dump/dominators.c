@@ -10,7 +10,7 @@
  * anywhere: a 10M-long chain is fine.
  */
 #include "analysis.h"
-#include "dump_internal.h"
+#include "binary.h"
 
 #include <stdlib.h>
 
@@ -20,7 +20,27 @@ struct hd_dominators {
     uint32_t nobjects, reachable;
     uint32_t *idom;     /* per object: object index, HD_DOM_ROOT, or HD_NONE (unreachable) */
     uint64_t *retained; /* per object; 0 when unreachable */
+    bool borrowed;      /* the arrays are a binary index's (hd__dominators_from_index) */
 };
+
+const uint32_t *hd__dominators_idom(const hd_dominators *dom) { return dom->idom; }
+const uint64_t *hd__dominators_retained(const hd_dominators *dom) { return dom->retained; }
+
+/* An index's arrays are never written through a borrowed hd_dominators: every function below
+ * only reads them. */
+static int from_index(const hd__index *ix, uint32_t nobjects, hd_dominators **out)
+{
+    hd_dominators *dom = calloc(1, sizeof *dom);
+    if (!dom)
+        return HD_ENOMEM;
+    dom->nobjects = nobjects;
+    dom->reachable = ix->dom_reachable;
+    dom->idom = (uint32_t *)(uintptr_t)ix->dom_idom;
+    dom->retained = (uint64_t *)(uintptr_t)ix->dom_retained;
+    dom->borrowed = true;
+    *out = dom;
+    return HD_OK;
+}
 
 
 /* Per node (in number space), what the semidominator pass touches together, so one cache miss
@@ -200,6 +220,9 @@ int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
     if (!d || !out)
         return HD_EINVAL;
     *out = NULL;
+    const hd__index *ix = hd__dump_index(d);
+    if (ix && ix->dom_idom)
+        return from_index(ix, d->nobjects, out);
     uint32_t nobj = d->nobjects;
     size_t cap = (size_t)nobj + 1;
     hd_dominators *dom = calloc(1, sizeof *dom);
@@ -279,8 +302,10 @@ void hd_dominators_free(hd_dominators *dom)
 {
     if (!dom)
         return;
-    free(dom->idom);
-    free(dom->retained);
+    if (!dom->borrowed) {
+        free(dom->idom);
+        free(dom->retained);
+    }
     free(dom);
 }
 

@@ -1,6 +1,6 @@
 /* dump.c: read-only accessors over the loaded graph, and its release. */
 #include "analysis.h"
-#include "dump_internal.h"
+#include "binary.h"
 #include "native.h"
 
 #include <stdlib.h>
@@ -9,6 +9,12 @@ void hd_dump_free(hd_dump *d)
 {
     if (!d)
         return;
+    if (d->index) { /* the arrays are the index's mapping */
+        free(d->native);
+        hd__index_close(d->index);
+        free(d);
+        return;
+    }
     void *arrays[] = {
         d->type_id, d->type_size, d->type_name, d->type_flags, d->site_id, d->site_file,
         d->site_function, d->site_line, d->obj_id, d->obj_size, d->obj_type, d->obj_site,
@@ -123,8 +129,17 @@ uint64_t hd_total_size(const hd_dump *d)
     return total;
 }
 
+const hd__index *hd__dump_index(const hd_dump *d) { return d->index; }
+int hd_dump_is_index(const hd_dump *d) { return d->index != NULL; }
+
+/* A dump opened from an index answers as the graph loaded from its source did: the figures are
+ * those of the in-memory graph, which the index's arrays are. */
 void hd_dump_memory(const hd_dump *d, hd_memory *out)
 {
+    if (d->index) {
+        *out = d->index->memory;
+        return;
+    }
     uint64_t n = d->nobjects;
     out->objects = n * (8 + 8 + 4 + 4 + 4 + 4 + 1 + 1) + (n + 1) * 4;
     out->references = d->nedges * (4 + 4);

@@ -60,6 +60,9 @@ struct hd_dump {
 
     hd__strtab strings;
     struct hd__native *native; /* frames, stacks, addresses...: NULL when the dump has none (native.h) */
+    /* Set when the dump was opened from a binary index (binary.h): then every array above points
+     * into its mapping and is not the dump's to free. */
+    struct hd__index *index;
 };
 
 /* Grows parallel arrays (a NULL-terminated list, with their element sizes) until index count
@@ -77,6 +80,19 @@ static inline bool hd__grow(uint64_t count, uint64_t *cap, uint64_t first, uint6
  * huge pages, which spares most TLB misses; released with free(). NULL when out of memory. */
 void *hd__big_alloc(size_t size);
 void *hd__big_calloc(size_t n, size_t size);
+
+/* A file written atomically (atomic_file.c): begin makes a unique temporary file beside file,
+ * write appends (the first failure is kept), commit renames it over file (after fsync when
+ * durable) or removes it and reports the failure; abort removes it. */
+typedef struct hd__atomic {
+    int fd, error;
+    char *tmp;
+    const char *file;
+} hd__atomic;
+int hd__atomic_begin(hd__atomic *a, const char *file, hd_error *err);
+void hd__atomic_write(hd__atomic *a, const void *data, size_t len);
+int hd__atomic_commit(hd__atomic *a, bool durable, hd_error *err);
+void hd__atomic_abort(hd__atomic *a);
 
 /* Sorts a per-type table the way hd_stats_by_type does (stats.c). */
 void hd__stats_sort(const hd_dump *d, enum hd_stat_sort sort, hd_type_stat *st, uint32_t n);

@@ -5,6 +5,7 @@
  * Invariant: *out is set only when all of that succeeded and validation found no problem; on
  * every other path the dump is freed, *out is NULL and err says why.
  */
+#include "binary.h"
 #include "reader.h"
 
 #include <errno.h>
@@ -99,6 +100,27 @@ fail:
     return rc;
 }
 
+/* Whether a binary index starts where f stands, looked at without consuming anything: only a
+ * stream that can seek back is asked (a pipe's bytes would be lost to the JSON reader, which
+ * reads its descriptor; an index is a file to map, not a stream). */
+static bool index_ahead(FILE *f)
+{
+    off_t at = ftello(f);
+    if (at < 0 || fseeko(f, at, SEEK_SET) != 0)
+        return false;
+    int first = getc(f);
+    clearerr(f);
+    return fseeko(f, at, SEEK_SET) == 0 && hd__binary_first_byte(first);
+}
+
+/* The error to fill (cleared) for a binary index, or NULL when there is nowhere to put the dump. */
+static hd_error *binary_begin(hd_dump **out, hd_error *err, hd_error *local)
+{
+    err = err ? err : local;
+    memset(err, 0, sizeof *err);
+    return out ? err : NULL;
+}
+
 int hd_load_file(FILE *f, const char *name, const hd_load_options *opts, hd_dump **out, hd_error *err)
 {
     if (!f) {
@@ -106,11 +128,21 @@ int hd_load_file(FILE *f, const char *name, const hd_load_options *opts, hd_dump
             hd__error_set(err, HD_EINVAL, name, (hd__pos){0, 0, 0}, "no stream");
         return HD_EINVAL;
     }
+    struct stat st;
+    bool regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+    if (index_ahead(f)) {
+        hd_error local;
+        if (!(err = binary_begin(out, err, &local)))
+            return HD_EINVAL;
+        name = name ? name : "<stream>";
+        if (regular && ftello(f) == 0)
+            return hd__binary_map(fileno(f), (uint64_t)st.st_size, name, out, err);
+        return hd__binary_stream(f, name, out, err);
+    }
     hd__stream_source *stream = hd__stream_source_new(f);
     if (!stream)
         return hd__error_oom(err, name);
-    struct stat st;
-    uint64_t total = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+    uint64_t total = regular ? (uint64_t)st.st_size : 0;
     int rc = load(hd__stream_source_get(stream), total, name ? name : "<stream>", opts, out, err);
     hd__stream_source_free(stream);
     return rc;
@@ -150,6 +182,12 @@ int hd_load_buffer(const void *data, size_t size, const char *name, const hd_loa
         if (err)
             hd__error_set(err, HD_EINVAL, name, (hd__pos){0, 0, 0}, "no buffer");
         return HD_EINVAL;
+    }
+    if (data && size && hd__binary_first_byte(*(const unsigned char *)data)) {
+        hd_error local;
+        if (!(err = binary_begin(out, err, &local)))
+            return HD_EINVAL;
+        return hd__binary_buffer(data, size, name ? name : "<buffer>", out, err);
     }
     hd__buffer_source b;
     return load(hd__buffer_source_init(&b, data ? data : "", size), size, name ? name : "<buffer>",

@@ -6,6 +6,7 @@
  * in the forest.
  */
 #include "analysis.h"
+#include "binary.h"
 
 #include <stdlib.h>
 
@@ -64,6 +65,9 @@ int hd_path_find(const hd_dump *d, uint32_t o, hd_path **out)
     *out = NULL;
     if (!d || o >= hd_object_count(d))
         return HD_EINVAL;
+    const hd__index *ix = hd__dump_index(d);
+    if (ix && ix->reach_state) /* the same forest, searched once when the index was made */
+        return build(ix->reach_state, ix->reach_parent, ix->reach_via, o, out);
     size_t n = hd_object_count(d);
     uint8_t *state = malloc(n);
     uint32_t *parent = malloc(n * sizeof *parent), *via = malloc(n * sizeof *via),

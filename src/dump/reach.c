@@ -5,8 +5,38 @@
  * via describe a shortest path among those the phase can use. The queue holds each object once.
  */
 #include "analysis.h"
+#include "binary.h"
 
+#include <stddef.h>
 #include <stdlib.h>
+
+/* Every hd_reach is made here, inside one of these, so that hd_reach_free knows whether its
+ * arrays are its own or a binary index's (which callers only read). */
+typedef struct reach_box {
+    hd_reach r;
+    bool borrowed;
+} reach_box;
+
+static reach_box *box_of(hd_reach *r) { return (reach_box *)(void *)((char *)r - offsetof(reach_box, r)); }
+
+static int from_index(const hd__index *ix, uint32_t n, hd_reach **out)
+{
+    reach_box *b = calloc(1, sizeof *b);
+    if (!b)
+        return HD_ENOMEM;
+    b->borrowed = true;
+    hd_reach *r = &b->r;
+    r->nobjects = n;
+    r->nlive = ix->nlive;
+    r->nuncollectable = ix->nuncollectable;
+    r->nunreachable = ix->nunreachable;
+    r->state = (uint8_t *)(uintptr_t)ix->reach_state;
+    r->depth = (uint32_t *)(uintptr_t)ix->reach_depth;
+    r->parent = (uint32_t *)(uintptr_t)ix->reach_parent;
+    r->via = (uint32_t *)(uintptr_t)ix->reach_via;
+    *out = r;
+    return HD_OK;
+}
 
 void hd__bfs(const hd_dump *d, uint32_t target, uint8_t *state, uint32_t *depth, uint32_t *parent,
              uint32_t *via, uint32_t *queue)
@@ -67,11 +97,14 @@ void hd_reach_free(hd_reach *r)
 {
     if (!r)
         return;
-    free(r->state);
-    free(r->depth);
-    free(r->parent);
-    free(r->via);
-    free(r);
+    reach_box *b = box_of(r);
+    if (!b->borrowed) {
+        free(r->state);
+        free(r->depth);
+        free(r->parent);
+        free(r->via);
+    }
+    free(b);
 }
 
 int hd_reach_compute(const hd_dump *d, hd_reach **out)
@@ -82,8 +115,12 @@ int hd_reach_compute(const hd_dump *d, hd_reach **out)
     if (!d)
         return HD_EINVAL;
     uint32_t n = hd_object_count(d);
+    const hd__index *ix = hd__dump_index(d);
+    if (ix && ix->reach_state)
+        return from_index(ix, n, out);
     size_t cells = n ? n : 1;
-    hd_reach *r = calloc(1, sizeof *r);
+    reach_box *box = calloc(1, sizeof *box);
+    hd_reach *r = box ? &box->r : NULL;
     uint32_t *queue = malloc(cells * sizeof *queue);
     if (r) {
         r->nobjects = n;

@@ -1,5 +1,5 @@
-/* render.c: DOT text laid out and rendered in-process by Graphviz (libgvc), and files written
- * atomically. The only file that includes Graphviz headers.
+/* render.c: DOT text laid out and rendered in-process by Graphviz (libgvc), into a buffer or a
+ * file. The only file that includes Graphviz headers.
  *
  * Graphviz reports problems through cgraph's global error hook; while rendering, that hook is
  * ours (it keeps the messages for hd_error) and the previous one is put back afterwards, so
@@ -10,12 +10,8 @@
 
 #include <gvc.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static const hd__pos nowhere = {0, 0, 0}; /* a rendering problem has no place in a dump */
 
@@ -150,57 +146,6 @@ done:
     agseterrf(previous);
     free(text);
     return rc;
-}
-
-/* --- files ------------------------------------------------------------------------------------ */
-int hd_write_file_atomic(const char *file, const void *data, size_t len, hd_error *err)
-{
-    if (!file || !file[0] || (!data && len)) {
-        hd__error_set(err, HD_EINVAL, file, nowhere, "no file name");
-        return HD_EINVAL;
-    }
-    const char *slash = strrchr(file, '/');
-    const char *base = slash ? slash + 1 : file;
-    size_t dirlen = slash ? (size_t)(slash - file) + 1 : 0;
-    char *tmp = malloc(dirlen + strlen(base) + 16);
-    if (!tmp)
-        return hd__error_oom(err, file);
-    /* Beside the target, so rename() stays within one file system. */
-    sprintf(tmp, "%.*s.%s.XXXXXX", (int)dirlen, file, base);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        hd__error_set(err, HD_EIO, file, nowhere, "cannot create a file beside '%s': %s", file, strerror(errno));
-        free(tmp);
-        return HD_EIO;
-    }
-    mode_t mask = umask(0); /* mkstemp makes 0600; give the file the usual mode */
-    umask(mask);
-    int e = fchmod(fd, 0666 & ~mask) ? errno : 0;
-    for (const char *p = data; !e && len;) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            e = errno;
-            break;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    if (!e && fsync(fd) != 0)
-        e = errno;
-    if (close(fd) != 0 && !e)
-        e = errno;
-    if (!e && rename(tmp, file) != 0)
-        e = errno;
-    if (e) {
-        unlink(tmp);
-        hd__error_set(err, HD_EIO, file, nowhere, "cannot write '%s': %s", file, strerror(e));
-        free(tmp);
-        return HD_EIO;
-    }
-    free(tmp);
-    return HD_OK;
 }
 
 int hd_render_file(const char *dot, size_t len, const char *format, const char *file, hd_error *err)

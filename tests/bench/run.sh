@@ -8,6 +8,9 @@
 # LOCK, when set, a file to flock around every timing so benchmarks of others don't overlap.
 set -eu
 . "$(dirname "$0")/lib.sh"
+# These figures are of reading the JSON itself: no binary index (run_index.sh times those).
+HEAPTOOL_INDEX=never
+export HEAPTOOL_INDEX
 SIZES=${SIZES:-"100000 1000000 10000000"}
 COMMANDS="stats gzip top cycles diff"
 

@@ -26,6 +26,10 @@ docdir=${DOCDIR:-/usr/local/share/doc/heaptool}
 # Under SANITIZE=address, Graphviz's font libraries keep caches LeakSanitizer would report.
 LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$repo/tests/lsan.supp:print_suppressions=0}
 export LSAN_OPTIONS
+# The golden cases read the dumps themselves, whatever the caller's environment says about
+# binary indexes (index_cases.sh tests those, each case setting its own mode).
+HEAPTOOL_INDEX=never
+export HEAPTOOL_INDEX
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 passed=0

@@ -46,8 +46,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         analyse(d);
         hd_dump_free(d);
     } else if (err.status != rc || !memchr(err.message, '\0', sizeof err.message) ||
-               (rc != HD_ENOMEM && err.line == 0)) {
-        abort(); /* a failure must come with its own description and, for bad input, a place */
+               (rc != HD_ENOMEM && err.line == 0 && strncmp(err.message, "index: ", 7))) {
+        abort(); /* a failure must come with its own description and, for bad input, a place
+                  * (a binary index's is a byte offset, in the message) */
     }
     return 0;
 }

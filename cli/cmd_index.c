@@ -1,0 +1,55 @@
+/* cmd_index.c: `heaptool index`: a dump's binary index (formats/heapdump-binary.md), which every
+ * command then opens in place of the dump. */
+#include "analysis.h"
+#include "index.h"
+#include "options.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct index_args {
+    const char *output;
+} index_args;
+
+static const option_spec index_options[] = {
+    {"output", 'o', OPT_STRING, offsetof(index_args, output), "FILE", "where to write the index", "DUMP.hdx", 0,
+     NULL},
+    OPT_END,
+};
+
+static int index_run(int argc, char **argv)
+{
+    index_args a = {0};
+    operands ops;
+    int rc = options_parse(&cmd_index, argc, argv, &a, &ops);
+    if (rc != OPTIONS_GO_ON)
+        return rc;
+    const char *path = ops.v[0];
+    if (!strcmp(path, "-"))
+        return usage_error(&cmd_index, "index: needs a dump file, not standard input");
+    char *out = a.output ? xasprintf("%s", a.output) : xasprintf("%s.hdx", path);
+    if (same_file(path, out))
+        rc = usage_error(&cmd_index, "index: -o names the dump itself; heaptool never writes to its input");
+    else if (hd_is_index(path))
+        rc = usage_error(&cmd_index, "index: '%s' is an index already", path);
+    else
+        rc = build_index("index", path, out, true, NULL);
+    free(out);
+    return rc;
+}
+
+const command cmd_index = {
+    "index", "write a dump's binary index, which commands then open at once", "DUMP",
+    "Reads DUMP once and writes its binary index (formats/heapdump-binary.md): the loaded\n"
+    "graph's arrays with its reachability and dominator tree, which commands map and use as\n"
+    "they are instead of parsing DUMP again. Commands on DUMP use DUMP.hdx by themselves\n"
+    "while DUMP is unchanged; FILE.hdx may also be given to any command in place of a dump.\n"
+    "The file is written whole or not at all (a temporary file renamed over FILE).\n",
+    index_options,
+    "Commands index a dump over 64 MiB by themselves the first time they open it (beside it,\n"
+    "or in $XDG_CACHE_HOME/heaptool when its directory is not writable). --no-index, given\n"
+    "anywhere, or HEAPTOOL_INDEX=never turns that off; HEAPTOOL_INDEX=always indexes every\n"
+    "dump. An index whose dump changed, or that is damaged, is rebuilt; named explicitly,\n"
+    "it is refused (exit 3).\n",
+    index_run,
+};

@@ -1,0 +1,52 @@
+/* binary_format.c: what the writer and the reader of the binary index share: the checksum and
+ * the sections' names and element sizes. */
+#include "binary.h"
+
+#include <string.h>
+
+static inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+#define K1 0x9E3779B185EBCA87ull
+#define K2 0xC2B2AE3D27D4EB4Full
+
+/* Four independent lanes keep the multiplier busy; words are read with memcpy, so any
+ * alignment is fine and the value is the little-endian one on this (little-endian) host. */
+uint64_t hd__hdx_checksum(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t lane[4] = {K1, K2, K1 ^ K2, K1 + K2};
+    size_t i = 0;
+    for (; i + 32 <= len; i += 32)
+        for (int k = 0; k < 4; k++) {
+            uint64_t w;
+            memcpy(&w, p + i + 8 * k, 8);
+            lane[k] = rotl(lane[k] ^ (w * K2), 31) * K1;
+        }
+    uint64_t h = rotl(lane[0], 1) + rotl(lane[1], 7) + rotl(lane[2], 12) + rotl(lane[3], 18);
+    for (; i < len; i++)
+        h = rotl(h ^ (p[i] * K1), 23) * K2;
+    h ^= (uint64_t)len * K1;
+    h ^= h >> 29;
+    h *= K2;
+    return h ^ (h >> 32);
+}
+
+const char *hd__hdx_section_name(uint32_t id)
+{
+    switch (id) {
+#define NAME_(name, id_, size) case id_: return #name;
+        HDX_SECTION_MAP(NAME_)
+#undef NAME_
+    }
+    return NULL;
+}
+
+uint32_t hd__hdx_elem_size(uint32_t id)
+{
+    switch (id) {
+#define SIZE_(name, id_, size) case id_: return size;
+        HDX_SECTION_MAP(SIZE_)
+#undef SIZE_
+    }
+    return 0;
+}

@@ -1,0 +1,552 @@
+/* binary_read.c: a binary index opened in place: its arrays become the dump's, nothing parsed or
+ * copied.
+ *
+ * Invariant: nothing in the file is used before it is checked: the header and table against
+ * their checksum, every section's extent against the file's size and its count against META,
+ * every section against its checksum, and every value that indexes something (a type, an
+ * object, an edge, a string, a stack's parent, a dominator) against what it indexes, with the
+ * parent chains of stacks, reachability and the dominator tree proved to end. A dump that passes
+ * can be walked by every analysis without a read outside the file or a loop without end.
+ */
+#include "binary.h"
+#include "error.h"
+#include "native.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+typedef struct reader {
+    unsigned char *base;
+    size_t size;
+    const char *name;
+    hd_error *err;
+    const hdx_entry *at[HDX_NSECTIONS]; /* by id */
+    hdx_meta m;
+} reader;
+
+static int fail(reader *r, uint64_t offset, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(reader *r, uint64_t offset, const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hd__error_set(r->err, HD_EFORMAT, r->name, (hd__pos){offset, 0, 0}, "index: %s", msg);
+    return HD_EFORMAT;
+}
+
+static const char *sname(uint32_t id) { return hd__hdx_section_name(id); }
+
+/* A bad value in section id, element i (of size bytes): "section X at offset N: ...". */
+static int fail_in(reader *r, uint32_t id, uint64_t i, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail_in(reader *r, uint32_t id, uint64_t i, const char *fmt, ...)
+{
+    char msg[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    uint64_t at = r->at[id]->offset + i * r->at[id]->elem_size;
+    return fail(r, at, "section %s at offset %llu (element %llu): %s", sname(id), (unsigned long long)at,
+                (unsigned long long)i, msg);
+}
+
+static int read_header(reader *r, hdx_header *h)
+{
+    if (r->size < HDX_HEADER_SIZE)
+        return fail(r, r->size, "truncated: %zu bytes, shorter than the %d-byte header", r->size, HDX_HEADER_SIZE);
+    memcpy(h, r->base, sizeof *h);
+    if (memcmp(h->magic, HDX_MAGIC, HDX_MAGIC_LEN))
+        return fail(r, 0, "header at offset 0: not a heapdump binary index (bad magic)");
+    if (h->version != HDX_VERSION) {
+        hd__error_set(r->err, HD_EVERSION, r->name, (hd__pos){8, 0, 0},
+                      "index: header at offset 8: format version %u, this heaptool reads version %d; rebuild it with 'heaptool index'",
+                      h->version, HDX_VERSION);
+        return HD_EVERSION;
+    }
+    if (h->nsections == 0 || h->nsections >= HDX_NSECTIONS)
+        return fail(r, 12, "header at offset 12: %u sections, expected 1 to %d", h->nsections, HDX_NSECTIONS - 1);
+    size_t head = HDX_HEADER_SIZE + (size_t)h->nsections * HDX_ENTRY_SIZE;
+    if (r->size < head)
+        return fail(r, r->size, "truncated: %zu bytes, inside the section table (%zu bytes with the header)",
+                    r->size, head);
+    unsigned char *copy = malloc(head);
+    if (!copy)
+        return hd__error_oom(r->err, r->name);
+    memcpy(copy, r->base, head);
+    memset(copy + offsetof(hdx_header, checksum), 0, sizeof h->checksum);
+    uint64_t sum = hd__hdx_checksum(copy, head);
+    free(copy);
+    if (sum != h->checksum)
+        return fail(r, 0, "header or section table at offset 0: checksum mismatch (corrupted)");
+    return HD_OK;
+}
+
+/* Every entry: a known section, once, of the right element size, 8-aligned, inside the file. */
+static int read_table(reader *r, const hdx_header *h)
+{
+    const hdx_entry *table = (const hdx_entry *)(r->base + HDX_HEADER_SIZE);
+    uint64_t head = HDX_HEADER_SIZE + (uint64_t)h->nsections * HDX_ENTRY_SIZE;
+    for (uint32_t i = 0; i < h->nsections; i++) {
+        const hdx_entry *e = &table[i];
+        uint64_t where = HDX_HEADER_SIZE + (uint64_t)i * HDX_ENTRY_SIZE;
+        if (!sname(e->id) || r->at[e->id])
+            return fail(r, where, "section table entry %u at offset %llu: %s section id %u", i,
+                        (unsigned long long)where, sname(e->id) ? "repeated" : "unknown", e->id);
+        if (e->elem_size != hd__hdx_elem_size(e->id) || e->offset % 8 || e->offset < head)
+            return fail(r, where, "section table entry %u at offset %llu: section %s: element size %u or offset %llu is wrong",
+                        i, (unsigned long long)where, sname(e->id), e->elem_size, (unsigned long long)e->offset);
+        if (e->count > (UINT64_MAX - e->offset) / e->elem_size || e->offset + e->count * e->elem_size > r->size)
+            return fail(r, r->size, "truncated: section %s at offset %llu needs %llu bytes, %zu remain",
+                        sname(e->id), (unsigned long long)e->offset,
+                        (unsigned long long)(e->count * e->elem_size), r->size - (size_t)(e->offset < r->size ? e->offset : r->size));
+        r->at[e->id] = e;
+    }
+    if (h->file_size != r->size)
+        return fail(r, r->size, "truncated or extended: %zu bytes, the header says %llu", r->size,
+                    (unsigned long long)h->file_size);
+    return HD_OK;
+}
+
+static int by_offset(const void *a, const void *b)
+{
+    const hdx_entry *x = *(const hdx_entry *const *)a, *y = *(const hdx_entry *const *)b;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* Sections do not overlap and every byte between them is zero, so that no byte of the file
+ * escapes both the checksums and this check. */
+static int check_gaps(reader *r, const hdx_header *h)
+{
+    const hdx_entry *sorted[HDX_NSECTIONS];
+    uint32_t n = 0;
+    for (uint32_t id = 1; id < HDX_NSECTIONS; id++)
+        if (r->at[id])
+            sorted[n++] = r->at[id];
+    qsort(sorted, n, sizeof *sorted, by_offset);
+    uint64_t at = HDX_HEADER_SIZE + (uint64_t)h->nsections * HDX_ENTRY_SIZE;
+    for (uint32_t i = 0; i <= n; i++) {
+        uint64_t next = i < n ? sorted[i]->offset : r->size;
+        if (next < at)
+            return fail(r, next, "section %s at offset %llu overlaps the one before", sname(sorted[i]->id),
+                        (unsigned long long)next);
+        for (uint64_t k = at; k < next; k++)
+            if (r->base[k])
+                return fail(r, k, "padding byte at offset %llu is not zero (corrupted)", (unsigned long long)k);
+        if (i < n)
+            at = next + sorted[i]->count * sorted[i]->elem_size;
+    }
+    return HD_OK;
+}
+
+static int check_sums(reader *r)
+{
+    for (uint32_t id = 1; id < HDX_NSECTIONS; id++) {
+        const hdx_entry *e = r->at[id];
+        if (e && hd__hdx_checksum(r->base + e->offset, e->count * e->elem_size) != e->checksum)
+            return fail(r, e->offset, "section %s at offset %llu: checksum mismatch (corrupted)", sname(id),
+                        (unsigned long long)e->offset);
+    }
+    return HD_OK;
+}
+
+/* The section's array when it has exactly count elements. */
+static int section(reader *r, uint32_t id, uint64_t count, void *out)
+{
+    const hdx_entry *e = r->at[id];
+    if (!e)
+        return fail(r, HDX_HEADER_SIZE, "section table at offset %d: section %s is missing", HDX_HEADER_SIZE, sname(id));
+    if (e->count != count)
+        return fail(r, e->offset, "section %s at offset %llu: %llu elements, META says %llu", sname(id),
+                    (unsigned long long)e->offset, (unsigned long long)e->count, (unsigned long long)count);
+    void *p = r->base + e->offset;
+    memcpy(out, &p, sizeof p);
+    return HD_OK;
+}
+
+/* Every element of a uint32 section below limit, or HD_NONE when none_ok. */
+static int below(reader *r, uint32_t id, const uint32_t *a, uint64_t n, uint64_t limit, bool none_ok)
+{
+    for (uint64_t i = 0; i < n; i++)
+        if (a[i] >= limit && !(none_ok && a[i] == HD_NONE))
+            return fail_in(r, id, i, "%u is out of range (below %llu%s)", a[i], (unsigned long long)limit,
+                           none_ok ? " or none" : "");
+    return HD_OK;
+}
+
+static int strings_ok(reader *r, uint32_t id, const uint32_t *a, uint64_t n, bool none_ok)
+{
+    return below(r, id, a, n, r->m.nstrings, none_ok);
+}
+
+static int read_meta(reader *r)
+{
+    const hdx_entry *e = r->at[HDX_META];
+    if (!e || e->count < sizeof r->m / 8)
+        return fail(r, e ? e->offset : HDX_HEADER_SIZE, "section META at offset %llu: missing or short",
+                    (unsigned long long)(e ? e->offset : HDX_HEADER_SIZE));
+    memcpy(&r->m, r->base + e->offset, sizeof r->m);
+    const hdx_meta *m = &r->m;
+    uint64_t limit = UINT32_MAX - 1; /* counts index with uint32_t, HD_NONE excluded */
+    if (m->ntypes > limit || m->nsites > limit || m->nobjects > limit || m->nedges > UINT32_MAX ||
+        m->nroots > limit || m->nweakrefs > limit || m->nstrings == 0 || m->nstrings > UINT32_MAX ||
+        m->nclasses > limit || m->ngarbage > limit || m->nframes > limit || m->nstacks > limit ||
+        m->nsite_stacks > m->nsites || m->native_nobjects > m->nobjects || m->ninterior > m->nedges ||
+        m->nroot_offsets > m->nroots || m->format > HD_FORMAT_V8 || m->map_direct > 1 ||
+        m->map_mask >= UINT32_MAX || m->producer >= m->nstrings || m->created >= m->nstrings ||
+        m->name >= m->nstrings || m->native > 1 || m->has_reach > 1 || m->has_dom > 1)
+        return fail_in(r, HDX_META, 0, "a count or offset is out of range");
+    return HD_OK;
+}
+
+static int read_types_sites(reader *r, hd_dump *d)
+{
+    const hdx_meta *m = &r->m;
+    d->ntypes = (uint32_t)m->ntypes;
+    d->nsites = (uint32_t)m->nsites;
+    int rc;
+    if ((rc = section(r, HDX_TYPE_ID, m->ntypes, &d->type_id)) || (rc = section(r, HDX_TYPE_SIZE, m->ntypes, &d->type_size)) ||
+        (rc = section(r, HDX_TYPE_NAME, m->ntypes, &d->type_name)) ||
+        (rc = section(r, HDX_TYPE_FLAGS, m->ntypes, &d->type_flags)) ||
+        (rc = section(r, HDX_SITE_ID, m->nsites, &d->site_id)) || (rc = section(r, HDX_SITE_FILE, m->nsites, &d->site_file)) ||
+        (rc = section(r, HDX_SITE_FUNCTION, m->nsites, &d->site_function)) ||
+        (rc = section(r, HDX_SITE_LINE, m->nsites, &d->site_line)))
+        return rc;
+    const unsigned known = HD_TYPE_GC | HD_TYPE_FINALIZER | HD_TYPE_LEGACY_FINALIZER;
+    for (uint64_t t = 0; t < m->ntypes; t++)
+        if (d->type_flags[t] & ~known)
+            return fail_in(r, HDX_TYPE_FLAGS, t, "unknown flags 0x%x", d->type_flags[t]);
+    if ((rc = strings_ok(r, HDX_TYPE_NAME, d->type_name, m->ntypes, false)) ||
+        (rc = strings_ok(r, HDX_SITE_FILE, d->site_file, m->nsites, false)) ||
+        (rc = strings_ok(r, HDX_SITE_FUNCTION, d->site_function, m->nsites, false)))
+        return rc;
+    return HD_OK;
+}
+
+/* The id map answers by probing its slots: each slot is empty or an object index + 1, and a
+ * hashed map keeps an empty slot so that every probe ends. */
+static int read_id_map(reader *r, hd_dump *d)
+{
+    const hdx_meta *m = &r->m;
+    hd__idmap *map = &d->obj_map;
+    map->direct = m->map_direct;
+    map->base = m->map_base;
+    map->mask = (uint32_t)m->map_mask;
+    map->used = (uint32_t)m->map_used;
+    uint64_t nslots = m->nobjects ? m->map_mask + 1 : 0;
+    int rc = section(r, HDX_OBJ_MAP, nslots, &map->slots);
+    if (rc || !m->nobjects)
+        return rc;
+    uint64_t empty = 0;
+    for (uint64_t i = 0; i < nslots; i++)
+        empty += map->slots[i] == 0;
+    if ((!map->direct && (nslots & (nslots - 1))) || (!map->direct && !empty))
+        return fail_in(r, HDX_OBJ_MAP, 0, "not a valid id map");
+    return below(r, HDX_OBJ_MAP, map->slots, nslots, m->nobjects + 1, false);
+}
+
+static int read_objects(reader *r, hd_dump *d)
+{
+    const hdx_meta *m = &r->m;
+    uint64_t n = m->nobjects;
+    d->nobjects = (uint32_t)n;
+    d->nedges = m->nedges;
+    int rc;
+    if ((rc = section(r, HDX_OBJ_ID, n, &d->obj_id)) || (rc = section(r, HDX_OBJ_SIZE, n, &d->obj_size)) ||
+        (rc = section(r, HDX_OBJ_TYPE, n, &d->obj_type)) || (rc = section(r, HDX_OBJ_SITE, n, &d->obj_site)) ||
+        (rc = section(r, HDX_OBJ_LABEL, n, &d->obj_label)) || (rc = section(r, HDX_OBJ_RC, n, &d->obj_rc)) ||
+        (rc = section(r, HDX_OBJ_GEN, n, &d->obj_gen)) || (rc = section(r, HDX_OBJ_FLAGS, n, &d->obj_flags)) ||
+        (rc = section(r, HDX_EDGE_OFFSET, n + 1, &d->edge_offset)) ||
+        (rc = section(r, HDX_EDGE_TARGET, m->nedges, &d->edge_target)) ||
+        (rc = section(r, HDX_EDGE_NAME, m->nedges, &d->edge_name)))
+        return rc;
+    if ((rc = below(r, HDX_OBJ_TYPE, d->obj_type, n, m->ntypes, false)) ||
+        (rc = below(r, HDX_OBJ_SITE, d->obj_site, n, m->nsites, true)) ||
+        (rc = strings_ok(r, HDX_OBJ_LABEL, d->obj_label, n, true)) ||
+        (rc = below(r, HDX_EDGE_TARGET, d->edge_target, m->nedges, n, false)) ||
+        (rc = strings_ok(r, HDX_EDGE_NAME, d->edge_name, m->nedges, false)))
+        return rc;
+    const unsigned known = HD_OBJ_TRACKED | HD_OBJ_FINALIZED | HD_OBJ_FROZEN | HD_OBJ_IMMORTAL | HD_OBJ_INTERNED;
+    for (uint64_t o = 0; o < n; o++) {
+        if (d->obj_gen[o] > 2 && d->obj_gen[o] != HD_GEN_UNKNOWN)
+            return fail_in(r, HDX_OBJ_GEN, o, "generation %u", d->obj_gen[o]);
+        if (d->obj_flags[o] & ~known)
+            return fail_in(r, HDX_OBJ_FLAGS, o, "unknown flags 0x%x", d->obj_flags[o]);
+    }
+    const uint32_t *off = d->edge_offset;
+    for (uint64_t o = 0; o <= n; o++)
+        if ((o == 0 && off[0] != 0) || (o > 0 && off[o] < off[o - 1]) || (o == n && off[o] != m->nedges))
+            return fail_in(r, HDX_EDGE_OFFSET, o, "%u breaks the increasing offsets from 0 to %llu", off[o],
+                           (unsigned long long)m->nedges);
+    return read_id_map(r, d);
+}
+
+static int read_roots_weakrefs(reader *r, hd_dump *d)
+{
+    const hdx_meta *m = &r->m;
+    d->nroots = (uint32_t)m->nroots;
+    d->nweakrefs = (uint32_t)m->nweakrefs;
+    int rc;
+    if ((rc = section(r, HDX_ROOT_OBJECT, m->nroots, &d->root_object)) ||
+        (rc = section(r, HDX_ROOT_KIND_NAME, m->nroots, &d->root_kind_name)) ||
+        (rc = section(r, HDX_ROOT_NAME, m->nroots, &d->root_name)) ||
+        (rc = section(r, HDX_ROOT_KIND, m->nroots, &d->root_kind)) ||
+        (rc = section(r, HDX_WEAKREF_OBJECT, m->nweakrefs, &d->weakref_object)) ||
+        (rc = section(r, HDX_WEAKREF_REFERENT, m->nweakrefs, &d->weakref_referent)) ||
+        (rc = section(r, HDX_WEAKREF_CALLBACK, m->nweakrefs, &d->weakref_callback)) ||
+        (rc = section(r, HDX_GC_GARBAGE, m->ngarbage, &d->gc_garbage)) ||
+        (rc = section(r, HDX_POOL_CLASS, m->nclasses, &d->pool_classes)))
+        return rc;
+    if ((rc = below(r, HDX_ROOT_OBJECT, d->root_object, m->nroots, m->nobjects, false)) ||
+        (rc = strings_ok(r, HDX_ROOT_KIND_NAME, d->root_kind_name, m->nroots, false)) ||
+        (rc = strings_ok(r, HDX_ROOT_NAME, d->root_name, m->nroots, false)) ||
+        (rc = below(r, HDX_WEAKREF_OBJECT, d->weakref_object, m->nweakrefs, m->nobjects, false)) ||
+        (rc = below(r, HDX_WEAKREF_REFERENT, d->weakref_referent, m->nweakrefs, m->nobjects, true)) ||
+        (rc = below(r, HDX_GC_GARBAGE, d->gc_garbage, m->ngarbage, m->nobjects, false)))
+        return rc;
+    for (uint64_t i = 0; i < m->nroots; i++)
+        if (d->root_kind[i] > HD_ROOT_OTHER)
+            return fail_in(r, HDX_ROOT_KIND, i, "kind %u", d->root_kind[i]);
+    return HD_OK;
+}
+
+static void read_scalars(reader *r, hd_dump *d)
+{
+    const hdx_meta *m = &r->m;
+    d->version = (uint32_t)m->version;
+    d->format = (enum hd_format)m->format;
+    d->producer = (uint32_t)m->producer;
+    d->created = (uint32_t)m->created;
+    d->name = (uint32_t)m->name;
+    d->pid = (int64_t)m->pid;
+    hd_pools *p = &d->pools;
+    p->present = m->pools_present != 0;
+    p->arena_size = m->arena_size;
+    p->pool_size = m->pool_size;
+    p->arenas_allocated = m->arenas_allocated;
+    p->arenas_reclaimed = m->arenas_reclaimed;
+    p->arenas_highwater = m->arenas_highwater;
+    p->arenas_current = m->arenas_current;
+    p->large_allocs = m->large_allocs;
+    p->large_bytes = m->large_bytes;
+    p->nclasses = (uint32_t)m->nclasses;
+    p->classes = d->pool_classes;
+    hd_gc *g = &d->gc;
+    g->present = m->gc_present != 0;
+    g->enabled = m->gc_enabled != 0;
+    const uint64_t *gen = &m->g0_threshold;
+    for (int i = 0; i < 3; i++) {
+        g->gen[i].threshold = (int64_t)gen[5 * i + 0];
+        g->gen[i].count = (int64_t)gen[5 * i + 1];
+        g->gen[i].collections = gen[5 * i + 2];
+        g->gen[i].collected = gen[5 * i + 3];
+        g->gen[i].uncollectable = gen[5 * i + 4];
+    }
+    g->frozen = m->gc_frozen;
+    g->ngarbage = (uint32_t)m->ngarbage;
+    g->garbage = d->gc_garbage;
+}
+
+/* Follows each chain of next[] (HD_NONE ends one) and fails on a chain that comes back on
+ * itself: mark is 0 unvisited, 1 on the chain being walked, 2 known to end. */
+static int chains_end(reader *r, uint32_t id, const uint32_t *next, uint32_t n, uint32_t skip)
+{
+    uint8_t *mark = calloc(n ? n : 1, 1);
+    if (!mark)
+        return hd__error_oom(r->err, r->name);
+    int rc = HD_OK;
+    for (uint32_t s = 0; s < n && !rc; s++) {
+        uint32_t x = s;
+        while (x != HD_NONE && x != skip && mark[x] == 0) {
+            mark[x] = 1;
+            x = next[x];
+        }
+        if (x != HD_NONE && x != skip && mark[x] == 1)
+            rc = fail_in(r, id, x, "a chain of parents loops");
+        for (x = s; x != HD_NONE && x != skip && mark[x] == 1; x = next[x])
+            mark[x] = 2;
+    }
+    free(mark);
+    return rc;
+}
+
+static int read_native(reader *r, hd_dump *d)
+{
+    const hdx_meta *m = &r->m;
+    if (!m->native)
+        return HD_OK;
+    hd__native *n = d->native = calloc(1, sizeof *n);
+    if (!n)
+        return hd__error_oom(r->err, r->name);
+    n->nframes = (uint32_t)m->nframes;
+    n->nstacks = (uint32_t)m->nstacks;
+    n->nsite_stacks = (uint32_t)m->nsite_stacks;
+    n->nobjects = (uint32_t)m->native_nobjects;
+    n->ninterior = m->ninterior;
+    n->nroot_offsets = (uint32_t)m->nroot_offsets;
+    int rc;
+    if ((rc = section(r, HDX_FRAME_ID, m->nframes, &n->frame_id)) ||
+        (rc = section(r, HDX_FRAME_OFFSET, m->nframes, &n->frame_offset)) ||
+        (rc = section(r, HDX_FRAME_FUNCTION, m->nframes, &n->frame_function)) ||
+        (rc = section(r, HDX_FRAME_FILE, m->nframes, &n->frame_file)) ||
+        (rc = section(r, HDX_FRAME_MODULE, m->nframes, &n->frame_module)) ||
+        (rc = section(r, HDX_FRAME_LINE, m->nframes, &n->frame_line)) ||
+        (rc = section(r, HDX_STACK_ID, m->nstacks, &n->stack_id)) ||
+        (rc = section(r, HDX_STACK_FRAME, m->nstacks, &n->stack_frame)) ||
+        (rc = section(r, HDX_STACK_PARENT, m->nstacks, &n->stack_parent)) ||
+        (rc = section(r, HDX_SITE_STACK, m->nsite_stacks, &n->site_stack)) ||
+        (rc = section(r, HDX_OBJ_ADDRESS, m->native_nobjects, &n->obj_address)) ||
+        (rc = section(r, HDX_OBJ_THREAD, m->native_nobjects, &n->obj_thread)) ||
+        (rc = section(r, HDX_INTERIOR_EDGE, m->ninterior, &n->interior_edge)) ||
+        (rc = section(r, HDX_INTERIOR_OFFSET, m->ninterior, &n->interior_offset)) ||
+        (rc = section(r, HDX_ROOT_OFFSET, m->nroot_offsets, &n->root_offset)))
+        return rc;
+    if ((rc = strings_ok(r, HDX_FRAME_FUNCTION, n->frame_function, m->nframes, false)) ||
+        (rc = strings_ok(r, HDX_FRAME_FILE, n->frame_file, m->nframes, false)) ||
+        (rc = strings_ok(r, HDX_FRAME_MODULE, n->frame_module, m->nframes, false)) ||
+        (rc = below(r, HDX_STACK_FRAME, n->stack_frame, m->nstacks, m->nframes, false)) ||
+        (rc = below(r, HDX_STACK_PARENT, n->stack_parent, m->nstacks, m->nstacks, true)) ||
+        (rc = below(r, HDX_SITE_STACK, n->site_stack, m->nsite_stacks, m->nstacks, true)) ||
+        (rc = below(r, HDX_INTERIOR_EDGE, n->interior_edge, m->ninterior, m->nedges, false)) ||
+        (rc = chains_end(r, HDX_STACK_PARENT, n->stack_parent, n->nstacks, HD_NONE)))
+        return rc;
+    for (uint64_t i = 1; i < m->ninterior; i++)
+        if (n->interior_edge[i] <= n->interior_edge[i - 1])
+            return fail_in(r, HDX_INTERIOR_EDGE, i, "not increasing");
+    return HD_OK;
+}
+
+/* Reachability's forest must be walkable: a root object at depth 0 named by its root, every
+ * other reached object one deeper than its parent (so walks up end), via an edge index. Whether
+ * via really joins parent and object is the checksum's to vouch for, not worth a random read
+ * an object here. */
+static int read_reach(reader *r, const hd_dump *d, hd__index *ix)
+{
+    const hdx_meta *m = &r->m;
+    uint64_t n = m->nobjects;
+    int rc;
+    if ((rc = section(r, HDX_REACH_STATE, n, &ix->reach_state)) || (rc = section(r, HDX_REACH_DEPTH, n, &ix->reach_depth)) ||
+        (rc = section(r, HDX_REACH_PARENT, n, &ix->reach_parent)) || (rc = section(r, HDX_REACH_VIA, n, &ix->reach_via)))
+        return rc;
+    uint64_t count[3] = {0, 0, 0};
+    for (uint64_t o = 0; o < n; o++) {
+        uint8_t s = ix->reach_state[o];
+        uint32_t depth = ix->reach_depth[o], p = ix->reach_parent[o], via = ix->reach_via[o];
+        bool ok = s <= HD_REACH_UNREACHABLE;
+        if (ok && s == HD_REACH_UNREACHABLE)
+            ok = depth == HD_NONE && p == HD_NONE && via == HD_NONE;
+        else if (ok && p == HD_NONE)
+            ok = depth == 0 && via < d->nroots && d->root_object[via] == o;
+        else if (ok) /* depths fall by one a step, so a walk up the parents ends */
+            ok = p < n && depth != HD_NONE && depth > 0 && ix->reach_depth[p] == depth - 1 && via < d->nedges;
+        if (!ok)
+            return fail_in(r, HDX_REACH_STATE, o, "with REACH_DEPTH, REACH_PARENT and REACH_VIA: not a path from a root");
+        count[s]++;
+    }
+    if (count[0] != m->nlive || count[1] != m->nuncollectable || count[2] != m->nunreachable)
+        return fail_in(r, HDX_META, 0, "reachability counts disagree with REACH_STATE");
+    ix->nlive = (uint32_t)m->nlive;
+    ix->nuncollectable = (uint32_t)m->nuncollectable;
+    ix->nunreachable = (uint32_t)m->nunreachable;
+    return HD_OK;
+}
+
+/* Immediate dominators: an object, the virtual root or none, and no chain of them loops. */
+static int read_dominators(reader *r, hd__index *ix)
+{
+    const hdx_meta *m = &r->m;
+    uint64_t n = m->nobjects, reachable = 0;
+    int rc;
+    if ((rc = section(r, HDX_DOM_IDOM, n, &ix->dom_idom)) || (rc = section(r, HDX_DOM_RETAINED, n, &ix->dom_retained)))
+        return rc;
+    for (uint64_t o = 0; o < n; o++) {
+        uint32_t x = ix->dom_idom[o];
+        if (x >= n && x != HD_DOM_ROOT && x != HD_NONE)
+            return fail_in(r, HDX_DOM_IDOM, o, "%u is out of range", x);
+        reachable += x != HD_NONE;
+    }
+    if (reachable != m->dom_reachable)
+        return fail_in(r, HDX_META, 0, "the reachable count disagrees with DOM_IDOM");
+    ix->dom_reachable = (uint32_t)reachable;
+    return chains_end(r, HDX_DOM_IDOM, ix->dom_idom, (uint32_t)n, HD_DOM_ROOT);
+}
+
+static int read_all(reader *r, hd_dump *d, hd__index *ix)
+{
+    hdx_header h;
+    int rc;
+    if ((rc = read_header(r, &h)) || (rc = read_table(r, &h)) || (rc = check_gaps(r, &h)) ||
+        (rc = check_sums(r)) || (rc = read_meta(r)))
+        return rc;
+    ix->header = h;
+    char *strings;
+    if ((rc = section(r, HDX_STRINGS, r->m.nstrings, &strings)))
+        return rc;
+    if (strings[0] != '\0' || strings[r->m.nstrings - 1] != '\0')
+        return fail_in(r, HDX_STRINGS, 0, "does not start and end with a NUL");
+    d->strings.data = strings;
+    d->strings.len = d->strings.size = r->m.nstrings;
+    if ((rc = read_types_sites(r, d)) || (rc = read_objects(r, d)) || (rc = read_roots_weakrefs(r, d)) ||
+        (rc = read_native(r, d)))
+        return rc;
+    read_scalars(r, d);
+    const hdx_meta *m = &r->m;
+    ix->memory = (hd_memory){m->mem_objects, m->mem_references, m->mem_id_map, m->mem_strings, m->mem_other, m->mem_total};
+    if (m->has_reach && (rc = read_reach(r, d, ix)))
+        return rc;
+    if (m->has_dom && (rc = read_dominators(r, ix)))
+        return rc;
+    return HD_OK;
+}
+
+int hd__binary_peek(const void *head, size_t n, uint64_t file_size, const char *name, hdx_header *h,
+                    hd_error *err)
+{
+    reader r = {.base = (unsigned char *)(uintptr_t)head, .size = n, .name = name, .err = err};
+    int rc = read_header(&r, h);
+    if (!rc && h->file_size != file_size)
+        rc = fail(&r, file_size, "truncated or extended: %llu bytes, the header says %llu",
+                  (unsigned long long)file_size, (unsigned long long)h->file_size);
+    return rc;
+}
+
+void hd__index_close(hd__index *ix)
+{
+    if (!ix)
+        return;
+    if (ix->mapped)
+        munmap(ix->base, ix->size);
+    else
+        free(ix->base);
+    free(ix);
+}
+
+int hd__binary_open(void *base, size_t size, bool mapped, const char *name, hd_dump **out, hd_error *err)
+{
+    *out = NULL;
+    hd_dump *d = calloc(1, sizeof *d);
+    hd__index *ix = calloc(1, sizeof *ix);
+    if (!d || !ix) {
+        free(d);
+        free(ix);
+        if (mapped)
+            munmap(base, size);
+        else
+            free(base);
+        return hd__error_oom(err, name);
+    }
+    *ix = (hd__index){.base = base, .size = size, .mapped = mapped};
+    d->index = ix;
+    reader r = {.base = base, .size = size, .name = name, .err = err};
+    int rc = read_all(&r, d, ix);
+    if (rc) {
+        hd_dump_free(d);
+        return rc;
+    }
+    *out = d;
+    return HD_OK;
+}

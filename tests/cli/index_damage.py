@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""index_damage.py: a damaged binary index is refused with one line, never used.
+
+    python3 tests/cli/index_damage.py HEAPTOOL DUMP...
+
+For each DUMP, `heaptool index` writes an index; then copies of it are cut at every section
+boundary, inside every section and inside the header and table, and have one bit flipped in
+every section, in the header, the table and the padding between sections, and a few bytes
+rewritten by hand (version, counts, an edge target with its checksum fixed up). Every copy must
+make `heaptool stats` (and `show`) exit 3 with nothing on stdout and one line on stderr naming
+the file, the offset and, past the header, the section. Prints one line per failure; exits 1 if
+there is any.
+"""
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+HEADER = 128
+ENTRY = 32
+
+
+def sections(data):
+    n = struct.unpack_from("<I", data, 12)[0]
+    out = []
+    for i in range(n):
+        sid, size, offset, count, _ = struct.unpack_from("<IIQQQ", data, HEADER + ENTRY * i)
+        out.append((sid, offset, size * count))
+    return out
+
+
+def run(heaptool, *args):
+    p = subprocess.run([heaptool, *args], capture_output=True, env=dict(os.environ, HEAPTOOL_INDEX="never"))
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def expect_refused(heaptool, path, what, problems, needs_section=False):
+    for cmd in (["stats", path], ["show", path, "1"]):
+        code, out, err = run(heaptool, *cmd)
+        lines = err.splitlines()
+        ok = code == 3 and not out and len(lines) == 1 and lines[0].startswith("heaptool: %s: index: " % path)
+        ok = ok and ("offset" in lines[0] or "truncated" in lines[0])
+        if ok and needs_section:
+            ok = "section" in lines[0] or "padding" in lines[0] or "truncated" in lines[0]
+        if not ok:
+            problems.append("%s: heaptool %s: exit %d, stdout %r, stderr %r" % (what, cmd[0], code, out[:100], err[:300]))
+            return
+
+
+def checksum(data):
+    """The format's section checksum (formats/heapdump-binary.md), to forge a consistent edit."""
+    M = (1 << 64) - 1
+    K1, K2 = 0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F
+
+    def rotl(x, r):
+        return ((x << r) | (x >> (64 - r))) & M
+    lane = [K1, K2, K1 ^ K2, (K1 + K2) & M]
+    i = 0
+    while i + 32 <= len(data):
+        for k in range(4):
+            w = struct.unpack_from("<Q", data, i + 8 * k)[0]
+            lane[k] = (rotl(lane[k] ^ ((w * K2) & M), 31) * K1) & M
+        i += 32
+    h = (rotl(lane[0], 1) + rotl(lane[1], 7) + rotl(lane[2], 12) + rotl(lane[3], 18)) & M
+    for b in data[i:]:
+        h = (rotl(h ^ ((b * K1) & M), 23) * K2) & M
+    h ^= (len(data) * K1) & M
+    h ^= h >> 29
+    h = (h * K2) & M
+    return h ^ (h >> 32)
+
+
+def reseal(data):
+    """Recomputes every checksum, as a hand editor who knows the format would."""
+    data = bytearray(data)
+    n = struct.unpack_from("<I", data, 12)[0]
+    for i in range(n):
+        at = HEADER + ENTRY * i
+        sid, size, offset, count, _ = struct.unpack_from("<IIQQQ", data, at)
+        struct.pack_into("<Q", data, at + 24, checksum(bytes(data[offset:offset + size * count])))
+    struct.pack_into("<Q", data, 120, 0)
+    struct.pack_into("<Q", data, 120, checksum(bytes(data[:HEADER + ENTRY * n])))
+    return bytes(data)
+
+
+def main():
+    heaptool = sys.argv[1]
+    problems = []
+    cases = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for dump in sys.argv[2:]:
+            index = os.path.join(tmp, "whole.hdx")
+            code, _, err = run(heaptool, "index", "-o", index, dump)
+            if code:
+                problems.append("%s: heaptool index failed: %s" % (dump, err))
+                continue
+            data = open(index, "rb").read()
+            if checksum(data[:0]) != checksum(b"") or reseal(data) != data:
+                problems.append("%s: this script's checksum is not the format's" % dump)
+                continue
+            secs = sections(data)
+            table_end = HEADER + ENTRY * len(secs)
+            bad = os.path.join(tmp, "bad.hdx")
+
+            def attempt(what, blob, needs_section=False):
+                nonlocal cases
+                cases += 1
+                with open(bad, "wb") as f:
+                    f.write(blob)
+                expect_refused(heaptool, bad, "%s: %s" % (os.path.basename(dump), what), problems, needs_section)
+
+            cuts = {1, 7, 8, 64, HEADER - 1, HEADER, HEADER + ENTRY + 3, table_end - 1, table_end, len(data) - 1}
+            for sid, offset, length in secs:
+                cuts |= {offset, offset + length // 2, offset + length - 1 if length else offset}
+            for cut in sorted(c for c in cuts if c < len(data)):
+                attempt("cut at %d" % cut, data[:cut], cut >= table_end)
+            flips = {3, 9, 13, 20, 50, HEADER + 5, HEADER + ENTRY * 3 + 9, table_end - 2}
+            for sid, offset, length in secs:
+                if length:
+                    flips.add(offset + length // 2)
+                if offset + length < len(data) and (offset + length) % 8:
+                    flips.add(offset + length)  # padding after the section
+            for at in sorted(flips):
+                blob = bytearray(data)
+                blob[at] ^= 0x10
+                attempt("bit flipped at %d" % at, bytes(blob), at >= table_end)
+            # Hand edits with every checksum made right again: values are checked, not trusted.
+            by_id = {sid: (offset, length) for sid, offset, length in secs}
+            for sid, value, fmt in ((21, 0x7FFFFFF0, "<I"), (20, 0xFFFF, "<I"), (13, 99999, "<I"), (5, 1 << 30, "<I")):
+                if sid in by_id and by_id[sid][1]:
+                    blob = bytearray(data)
+                    struct.pack_into(fmt, blob, by_id[sid][0], value)
+                    attempt("section %d edited" % sid, reseal(bytes(blob)), True)
+            blob = bytearray(data)
+            struct.pack_into("<I", blob, 8, 99)
+            attempt("version 99", bytes(blob))
+    for p in problems:
+        print(p)
+    print("index damage: %d damaged copies, %d problems" % (cases, len(problems)))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
