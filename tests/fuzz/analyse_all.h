@@ -7,7 +7,7 @@
 
 #include <stdlib.h>
 
-static void analyse(const hd_dump *d)
+static inline void analyse(const hd_dump *d)
 {
     hd_type_stat *st = malloc(((size_t)hd_type_count(d) + 1) * sizeof *st);
     if (st)

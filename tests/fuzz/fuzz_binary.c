@@ -4,7 +4,7 @@
  * JSON. Inputs get the index's magic, and every other one has its checksums recomputed, as a
  * hand editor would: mutations then reach the value checks instead of stopping at a checksum.
  * `make fuzz` runs it on tests/fuzz/seeds/binary; `make test` replays the kept inputs. */
-#include "analyse.h"
+#include "analyse_all.h"
 #include "dump/binary.h"
 
 #include <string.h>

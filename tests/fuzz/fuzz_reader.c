@@ -2,12 +2,10 @@
  * status and a position, never crash, hang or leak; whatever loads is run through every
  * analysis, so hostile graphs reach them too. Built and run by `make fuzz`; `make test` replays
  * the inputs in tests/fuzz/regressions/reader/. */
-#include "analyse.h"
+#include "analyse_all.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#include "analyse_all.h"
 
 static void count_problem(const hd_error *e, void *user)
 {
