@@ -79,16 +79,25 @@ int hd_is_index(const char *path)
     return n == (ssize_t)sizeof magic && hd__binary_magic(magic, sizeof magic);
 }
 
-int hd_index_peek(const char *path, hd_index_source *source, hd_error *err)
+/* path opened for reading and its status; -1 with err filled when either fails. */
+static int open_with_stat(const char *path, struct stat *st, hd_error *err)
 {
     int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
+    if (fd < 0 || fstat(fd, st) != 0) {
         hd__error_set(err, HD_EIO, path, nowhere, "cannot open '%s': %s", path ? path : "", strerror(errno));
         if (fd >= 0)
             close(fd);
-        return HD_EIO;
+        return -1;
     }
+    return fd;
+}
+
+int hd_index_peek(const char *path, hd_index_source *source, hd_error *err)
+{
+    struct stat st;
+    int fd = open_with_stat(path, &st, err);
+    if (fd < 0)
+        return HD_EIO;
     unsigned char head[HDX_HEAD_MAX];
     ssize_t n = pread(fd, head, sizeof head, 0);
     close(fd);
@@ -104,14 +113,10 @@ int hd_index_peek(const char *path, hd_index_source *source, hd_error *err)
 int hd_index_source_of(const char *path, hd_index_source *out, hd_error *err)
 {
     enum { PART = 64 * 1024 };
-    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        hd__error_set(err, HD_EIO, path, nowhere, "cannot open '%s': %s", path ? path : "", strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    int fd = open_with_stat(path, &st, err);
+    if (fd < 0)
         return HD_EIO;
-    }
     unsigned char *buf = malloc(2 * PART);
     if (!buf) {
         close(fd);
