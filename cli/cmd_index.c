@@ -32,6 +32,8 @@ static int index_run(int argc, char **argv)
         rc = usage_error(&cmd_index, "index: -o names the dump itself; heaptool never writes to its input");
     else if (hd_is_index(path))
         rc = usage_error(&cmd_index, "index: '%s' is an index already", path);
+    else if (!a.output && foreign_file(out))
+        rc = usage_error(&cmd_index, "index: '%s' is there and is not an index; name the output with -o", out);
     else
         rc = build_index("index", path, out, true, NULL);
     free(out);

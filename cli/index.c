@@ -4,7 +4,8 @@
  * Invariant: an index is used only when its header checks out and its source stamp (size,
  * mtime, head and tail hash) is the dump's as it is now; anything else (stale, truncated,
  * corrupt, another version) is rebuilt in auto mode, and an explicitly named FILE.hdx is
- * refused. Indexes appear by rename, so a concurrent build never exposes half a file: two
+ * refused. A file at DUMP.hdx that is not an index is never replaced: the index goes to the
+ * cache directory instead. Indexes appear by rename, so a concurrent build never exposes half a file: two
  * builds of one index each write their own temporary file and the last rename wins.
  */
 #include "index.h"
@@ -86,10 +87,17 @@ static bool writable_dir_of(const char *path)
     return ok;
 }
 
+bool foreign_file(const char *path)
+{
+    return access(path, F_OK) == 0 && !hd_is_index(path);
+}
+
 char *auto_index_path(const char *path)
 {
-    if (writable_dir_of(path))
-        return xasprintf("%s.hdx", path);
+    char *beside = xasprintf("%s.hdx", path);
+    if (writable_dir_of(path) && !foreign_file(beside))
+        return beside;
+    free(beside);
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     char *cache = xdg && *xdg ? xasprintf("%s/heaptool", xdg) : xasprintf("%s/.cache/heaptool", home ? home : "/tmp");
     for (char *p = cache + 1; *p; p++) /* mkdir -p */

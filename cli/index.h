@@ -21,7 +21,10 @@ bool index_mode_from_env(void);
 int build_index(const char *cmd, const char *path, const char *out, bool must_write, hd_dump **keep);
 
 /* Where the automatic index of path lives: DUMP.hdx beside it, or in $XDG_CACHE_HOME/heaptool
- * (~/.cache/heaptool) when its directory is not writable. Caller frees. */
+ * (~/.cache/heaptool) when its directory is not writable or DUMP.hdx is a file of the user's
+ * (foreign_file). Caller frees. */
 char *auto_index_path(const char *path);
+/* path exists and is not an index (by its first bytes): a file heaptool must not replace. */
+bool foreign_file(const char *path);
 
 #endif

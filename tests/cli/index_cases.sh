@@ -69,6 +69,17 @@ if [ "$(id -u)" != 0 ]; then
     chmod u+w "$d/ro"
 fi
 
+# A file of the user's at DUMP.hdx is never replaced: the automatic index goes to the cache,
+# and `heaptool index` asks for -o.
+cp samples/dumps/cycle.json "$d/mine.json"
+echo "my notes" >"$d/mine.json.hdx"
+XDG_CACHE_HOME=$d/cache2 HEAPTOOL_INDEX=always ht stats "$d/mine.json"
+grep -qx "my notes" "$d/mine.json.hdx" && ls "$d/cache2/heaptool/"mine.json-*.hdx >/dev/null 2>&1 &&
+    pass || fail "auto-indexing replaced a file that is not an index"
+ht index "$d/mine.json"
+[ $? = 2 ] && grep -qx "my notes" "$d/mine.json.hdx" && grep -q "is not an index; name the output with -o" "$tmp/err" &&
+    pass || fail "heaptool index replaced a file that is not an index"
+
 # Concurrent builds of one index: all answer the same, the index is whole, no temporary file is left.
 cp samples/dumps/leak_cases.json "$d/race.json"
 HEAPTOOL_INDEX=never "$HEAPTOOL" leaks "$d/race.json" >"$tmp/want" 2>&1
