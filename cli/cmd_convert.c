@@ -5,12 +5,8 @@
 #include "index.h"
 #include "options.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <zlib.h>
 
 typedef struct convert_args {
     const char *output;
@@ -27,49 +23,6 @@ static bool ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
     return n > k && !strcmp(s + n - k, suffix);
-}
-
-static int to_gzip(const void *data, size_t len, void *user)
-{
-    return gzwrite(user, data, (unsigned)len) == (int)len ? 0 : -1;
-}
-
-static int to_file(const void *data, size_t len, void *user)
-{
-    return fwrite(data, 1, len, user) == len ? 0 : -1;
-}
-
-/* d as heapdump JSON into a temporary file beside out, renamed over it once complete. */
-static int write_json(const hd_dump *d, const char *out, bool gzip)
-{
-    const char *slash = strrchr(out, '/');
-    char *tmp = xasprintf("%.*s.%s.XXXXXX", slash ? (int)(slash - out + 1) : 0, out, slash ? slash + 1 : out);
-    int fd = mkstemp(tmp), rc = HD_EIO;
-    if (fd >= 0) {
-        mode_t mask = umask(0);
-        umask(mask);
-        fchmod(fd, 0666 & ~mask);
-        if (gzip) {
-            gzFile z = gzdopen(fd, "wb6");
-            rc = z ? hd_dump_write_json(d, to_gzip, z) : HD_ENOMEM;
-            if (z && gzclose(z) != Z_OK && !rc)
-                rc = HD_EIO;
-        } else {
-            FILE *f = fdopen(fd, "wb");
-            rc = f ? hd_dump_write_json(d, to_file, f) : HD_ENOMEM;
-            if (f && fclose(f) != 0 && !rc)
-                rc = HD_EIO;
-        }
-        if (!rc && rename(tmp, out) != 0)
-            rc = HD_EIO;
-        if (rc)
-            unlink(tmp);
-    }
-    if (rc)
-        fprintf(stderr, "heaptool: convert: cannot write '%s': %s\n", out,
-                rc == HD_ENOMEM ? "out of memory" : strerror(errno ? errno : EIO));
-    free(tmp);
-    return exit_for_status(rc);
 }
 
 static int convert_run(int argc, char **argv)
@@ -96,7 +49,11 @@ static int convert_run(int argc, char **argv)
     hd_dump *d;
     if ((rc = load_or_report(in, &d)))
         return rc;
-    rc = write_json(d, out, gz);
+    hd_error err;
+    if ((rc = hd_dump_write_json_file(d, out, gz, &err))) {
+        print_load_error(&err);
+        rc = exit_for_status(rc);
+    }
     hd_dump_free(d);
     return rc;
 }

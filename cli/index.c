@@ -119,12 +119,14 @@ char *auto_index_path(const char *path)
     return out;
 }
 
-/* A fresh index of path, checked as far as the header: the dump is what it was made from. */
+/* A fresh index of path, checked as far as the header: the dump is what it was made from, and
+ * the index is the user's own (in a shared directory another user's file is not trusted). */
 static bool fresh_index(const char *path, const char *index)
 {
     hd_index_source now, then;
     hd_error err;
-    return access(index, R_OK) == 0 && hd_index_peek(index, &then, &err) == HD_OK &&
+    struct stat st;
+    return stat(index, &st) == 0 && st.st_uid == geteuid() && hd_index_peek(index, &then, &err) == HD_OK &&
            hd_index_source_of(path, &now, &err) == HD_OK && same_source(&now, &then);
 }
 

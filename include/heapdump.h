@@ -124,6 +124,9 @@ typedef int (*hd_write_fn)(const void *data, size_t len, void *user);
 /* Writes d as heapdump v1 JSON (a V8 snapshot too): read again, it answers every analysis as d
  * does. HD_OK, HD_ENOMEM, or HD_EIO when write failed. */
 int hd_dump_write_json(const hd_dump *d, hd_write_fn write, void *user);
+/* hd_dump_write_json into the file at path, gzip-compressed when gzip is nonzero, written whole
+ * or not at all (a temporary file beside it, renamed over it). HD_OK, or err says why. */
+int hd_dump_write_json_file(const hd_dump *d, const char *path, int gzip, hd_error *err);
 
 /* --- meta ---------------------------------------------------------------------------------- */
 /* What a dump was read from. hd_load tells them by content: a document whose first member is

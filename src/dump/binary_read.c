@@ -455,7 +455,9 @@ static int read_reach(reader *r, const hd_dump *d, hd__index *ix)
     return HD_OK;
 }
 
-/* Immediate dominators: an object, the virtual root or none, and no chain of them loops. */
+/* Immediate dominators: an object, the virtual root or none; a reachable object's dominator is
+ * reachable and no chain of them loops, so every chain from a reachable object ends at the
+ * virtual root (the CLI walks them up to it). */
 static int read_dominators(reader *r, hd__index *ix)
 {
     const hdx_meta *m = &r->m;
@@ -467,6 +469,8 @@ static int read_dominators(reader *r, hd__index *ix)
         uint32_t x = ix->dom_idom[o];
         if (x >= n && x != HD_DOM_ROOT && x != HD_NONE)
             return fail_in(r, HDX_DOM_IDOM, o, "%u is out of range", x);
+        if (x < n && ix->dom_idom[x] == HD_NONE)
+            return fail_in(r, HDX_DOM_IDOM, o, "dominated by %u, which is unreachable", x);
         reachable += x != HD_NONE;
     }
     if (reachable != m->dom_reachable)

@@ -6,14 +6,18 @@
  * Output goes through a 64 KiB buffer to the caller's write function; the first failure stops
  * the writing and is returned.
  */
+#include "error.h"
 #include "native.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <zlib.h>
 
 typedef struct out {
     hd_write_fn write;
@@ -285,4 +289,54 @@ int hd_dump_write_json(const hd_dump *d, hd_write_fn write, void *user)
     int rc = o->rc;
     free(o);
     return rc;
+}
+
+static int to_atomic(const void *data, size_t len, void *user)
+{
+    hd__atomic *a = user;
+    hd__atomic_write(a, data, len);
+    return a->error ? -1 : 0;
+}
+
+static int to_gzip(const void *data, size_t len, void *user)
+{
+    return gzwrite(user, data, (unsigned)len) == (int)len ? 0 : -1;
+}
+
+/* gzip goes through zlib on a duplicate of the temporary file's descriptor (gzclose closes it). */
+static int write_gzip(const hd_dump *d, hd__atomic *a)
+{
+    int fd = dup(a->fd);
+    gzFile z = fd >= 0 ? gzdopen(fd, "wb6") : NULL;
+    if (!z) {
+        a->error = fd < 0 ? errno : ENOMEM;
+        if (fd >= 0)
+            close(fd);
+        return HD_EIO;
+    }
+    int rc = hd_dump_write_json(d, to_gzip, z);
+    if (gzclose(z) != Z_OK && !rc) {
+        a->error = EIO;
+        rc = HD_EIO;
+    }
+    return rc;
+}
+
+int hd_dump_write_json_file(const hd_dump *d, const char *path, int gzip, hd_error *err)
+{
+    static const hd__pos nowhere = {0, 0, 0};
+    hd__atomic a;
+    int rc = hd__atomic_begin(&a, path, err);
+    if (rc)
+        return rc;
+    rc = gzip ? write_gzip(d, &a) : hd_dump_write_json(d, to_atomic, &a);
+    if (rc) {
+        int e = a.error ? a.error : EIO;
+        hd__atomic_abort(&a);
+        if (rc == HD_ENOMEM)
+            return hd__error_oom(err, path);
+        hd__error_set(err, rc, path, nowhere, "cannot write '%s': %s", path, strerror(e));
+        return rc;
+    }
+    return hd__atomic_commit(&a, false, err);
 }

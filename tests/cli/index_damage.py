@@ -132,6 +132,21 @@ def main():
                     blob = bytearray(data)
                     struct.pack_into(fmt, blob, by_id[sid][0], value)
                     attempt("section %d edited" % sid, reseal(bytes(blob)), True)
+            # A dominator chain that leaves the tree: an object's dominator made unreachable (with
+            # META's last field, dom_reachable, kept consistent): chains must end at the virtual root.
+            NONE, META, DOM_IDOM = 0xFFFFFFFF, 1, 51
+            if DOM_IDOM in by_id and META in by_id:
+                (idom_at, idom_len), (meta_at, meta_len) = by_id[DOM_IDOM], by_id[META]
+                idom = list(struct.unpack_from("<%dI" % (idom_len // 4), data, idom_at))
+                reachable_at = meta_at + meta_len - 8
+                if struct.unpack_from("<Q", data, reachable_at)[0] != sum(x != NONE for x in idom):
+                    problems.append("%s: META's last field is not dom_reachable" % dump)
+                inner = [x for x in idom if x < len(idom) and idom[x] != NONE]
+                if inner:
+                    blob = bytearray(data)
+                    struct.pack_into("<I", blob, idom_at + 4 * inner[0], NONE)
+                    struct.pack_into("<Q", blob, reachable_at, sum(x != NONE for x in idom) - 1)
+                    attempt("a dominator made unreachable", reseal(bytes(blob)), True)
             blob = bytearray(data)
             struct.pack_into("<I", blob, 8, 99)
             attempt("version 99", bytes(blob))
