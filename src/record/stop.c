@@ -11,7 +11,10 @@
  *   program took the signal over none is sent: the registers are then missing from the dump and
  *   the whole stack is scanned;
  * - a signal that arrives after the snapshot gave up waiting never parks its thread (the request
- *   is checked against the generation read first).
+ *   is checked against the generation read first), and an answer counts only for the snapshot it
+ *   answers: the count carries that snapshot's generation (a thread delayed in the handler across
+ *   a whole snapshot does not answer for the next one; that one's signal, pending meanwhile,
+ *   parks it again).
  * The handler is SA_RESTART, but what the kernel never restarts (epoll_wait, nanosleep, poll)
  * returns EINTR to the stopped thread, as it would for any signal the program handles. */
 #include <errno.h>
@@ -30,7 +33,7 @@
 REC_TLS int rec_stop_pending;
 static atomic_uint generation; /* bumped when the stopped threads may go on */
 static atomic_bool stopping;
-static atomic_uint answers;
+static _Atomic uint64_t answered; /* the generation stopped (high half), and how many answered */
 static bool installed;
 
 static void futex(atomic_uint *word, int op, unsigned value)
@@ -49,7 +52,14 @@ static void park(const ucontext_t *uc)
         memcpy(slot->regs, uc->uc_mcontext.gregs, sizeof slot->regs);
         slot->has_regs = true;
     }
-    atomic_fetch_add(&answers, 1);
+    uint64_t seen = atomic_load(&answered);
+    do {
+        if (seen >> 32 != g) { /* that snapshot is over */
+            if (slot)
+                slot->has_regs = false;
+            return;
+        }
+    } while (!atomic_compare_exchange_weak(&answered, &seen, seen + 1));
     while (atomic_load(&generation) == g)
         futex(&generation, FUTEX_WAIT_PRIVATE, g);
 }
@@ -89,12 +99,12 @@ void rec_stop_others(void)
     size_t n = rec_threads_prepare_stop(tids, REC_MAX_THREADS);
     if (!n)
         return;
-    atomic_store(&answers, 0);
+    atomic_store(&answered, (uint64_t)atomic_load(&generation) << 32);
     atomic_store(&stopping, true);
     unsigned sent = 0;
     for (size_t i = 0; i < n; i++)
         sent += syscall(SYS_tgkill, getpid(), tids[i], REC_STOP_SIGNAL) == 0;
-    for (uint64_t t0 = rec_now_ns(); atomic_load(&answers) < sent && rec_now_ns() - t0 < ANSWER_WAIT_NS;)
+    for (uint64_t t0 = rec_now_ns(); (uint32_t)atomic_load(&answered) < sent && rec_now_ns() - t0 < ANSWER_WAIT_NS;)
         sched_yield();
 }
 
