@@ -490,7 +490,8 @@ const char *hd_leak_kind_name(enum hd_leak_kind kind); /* "definitely lost", ...
  * Each object's value (its size; 1; its size when memcheck counts it lost, as hd_leak_kinds)
  * summed per path of frame names, outermost first. A frame is named by hd_frame_short_name, a
  * site without a stack is one frame named by hd_site_label, objects without a site are
- * "[no site]"; frames of one name in one place merge. Names never hold ';' or a line break. */
+ * "[no site]"; frames of one name in one place merge. Names never hold ';' or a line break:
+ * those become '_'. */
 enum hd_flame_measure { HD_FLAME_BYTES, HD_FLAME_BLOCKS, HD_FLAME_LOST_BYTES };
 typedef struct hd_flame_stack {
     char *path;     /* the frames' names joined by ';' */
@@ -511,11 +512,6 @@ typedef struct hd_flame {
 } hd_flame;
 int hd_flame_fold(const hd_dump *d, enum hd_flame_measure m, hd_flame **out);
 void hd_flame_free(hd_flame *f);
-/* A frame as a flame graph names it: its function, else "file:line", else "module+0xoffset",
- * else "???"; ';' and line breaks become '_'. A site without a stack: "function (file:line)" or
- * "file:line". New strings (free() them), NULL when out of memory. */
-char *hd_frame_short_name(const hd_dump *d, uint32_t f);
-char *hd_site_label(const hd_dump *d, uint32_t s);
 
 /* --- diff of two dumps of one process (diff.c): objgraph's show_growth, DevTools' Comparison,
  * tracemalloc's compare_to -------------------------------------------------------------------- */
@@ -587,11 +583,17 @@ typedef struct hd_leak_report {
 int hd_leak_report_compute(const hd_dump *base, const hd_dump *target, const hd_dump *final,
                            hd_leak_report **out);
 void hd_leak_report_free(hd_leak_report *r);
-/* Frame f as memcheck shows a frame (frame_label.c): "parse (json.c:12)", "parse (json.c)",
+/* --- code locations as text (code_location.c); the text is the dump's own bytes: escape it for
+ * a terminal ---------------------------------------------------------------------------------- */
+/* Frame f as memcheck shows a frame: "parse (json.c:12)", "parse (json.c)",
  * "parse (in /usr/lib/libjq.so.1)", "/usr/lib/libjq.so.1+0x1f3a" (no symbol), "???". Writes at
- * most len bytes with the NUL, as snprintf, and returns the length of the whole label. The text
- * is the dump's own bytes: escape it for a terminal. */
+ * most len bytes with the NUL, as snprintf, and returns the length of the whole label. */
 size_t hd_frame_label(const hd_dump *d, uint32_t f, char *buf, size_t len);
+/* A frame as a flame graph names it: its function, else "file:line", else "module+0xoffset",
+ * else "???". A site without a stack: "function (file:line)" or "file:line". New strings
+ * (free() them), NULL when out of memory. */
+char *hd_frame_short_name(const hd_dump *d, uint32_t f);
+char *hd_site_label(const hd_dump *d, uint32_t s);
 
 /* "312 B", "1.5 KiB", "12 MiB": bytes as heaptool shows sizes (human_size.c); buf has 16 bytes. */
 const char *hd_human_size(uint64_t bytes, char buf[16]);

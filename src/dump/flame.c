@@ -4,12 +4,11 @@
  *
  * Invariant: stacks are sorted in path order, ';' before every other character, so the stacks
  * under one frame are contiguous and sibling frames come in name order; the tree is then built
- * in one pass, each stack sharing its frames with the node last made at each level.
+ * in one pass, each stack sharing its frames with the node last made at each level. Frames and
+ * sites are named in code_location.c; a name's ';' and line breaks become '_' here.
  */
 #include "analysis.h"
 
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,38 +20,6 @@ static char *flame_safe(char *s)
         if (*p == ';' || *p == '\n' || *p == '\r')
             *p = '_';
     return s;
-}
-
-static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *format(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    return n < 0 ? NULL : s;
-}
-
-char *hd_frame_short_name(const hd_dump *d, uint32_t f)
-{
-    const char *fn = hd_frame_function(d, f), *file = hd_frame_file(d, f), *mod = hd_frame_module(d, f);
-    if (*fn)
-        return flame_safe(format("%s", fn));
-    if (*file)
-        return flame_safe(format("%s:%" PRIu32, file, hd_frame_line(d, f)));
-    if (*mod)
-        return flame_safe(format("%s+0x%" PRIx64, mod, hd_frame_offset(d, f)));
-    return format("???");
-}
-
-char *hd_site_label(const hd_dump *d, uint32_t s)
-{
-    const char *fn = hd_site_function(d, s), *file = hd_site_file(d, s);
-    uint32_t line = hd_site_line(d, s);
-    if (*fn)
-        return format("%s (%s:%" PRIu32 ")", fn, *file ? file : "?", line);
-    return format("%s:%" PRIu32, *file ? file : "?", line);
 }
 
 void hd_flame_free(hd_flame *f)
@@ -74,7 +41,7 @@ static char *stack_path(const hd_dump *d, uint32_t node)
     size_t len = 0;
     bool ok = names != NULL;
     for (uint32_t n = node; ok && n != HD_NONE; n = hd_stack_parent(d, n)) {
-        names[--i] = hd_frame_short_name(d, hd_stack_frame(d, n));
+        names[--i] = flame_safe(hd_frame_short_name(d, hd_stack_frame(d, n)));
         ok = names[i] != NULL;
         len += ok ? strlen(names[i]) + 1 : 0;
     }
@@ -136,7 +103,7 @@ static int collapse(const hd_dump *d, enum hd_flame_measure m, const hd_leak_kin
         if (!sums[s])
             continue;
         char *path = s < nstacks ? stack_path(d, s)
-                   : s < nstacks + nsites ? flame_safe(hd_site_label(d, s - nstacks)) : format("[no site]");
+                   : s < nstacks + nsites ? flame_safe(hd_site_label(d, s - nstacks)) : strdup("[no site]");
         if (path)
             f->stacks[f->nstacks++] = (hd_flame_stack){path, sums[s]};
         else
