@@ -33,15 +33,22 @@ const char *state_word(enum hd_reach_state s);
 typedef struct chains {
     const hd_dump *d;
     const hd_dominators *dom;
+    uint32_t rows;      /* at most how many chains will be asked for */
     uint32_t *root_of;  /* per object: its preferred root record, or HD_NONE */
     uint64_t *held_at;  /* per object + 1: where the roots holding it start in held (tops only) */
     uint32_t *held;     /* root records, nearest first; found for every top when first needed */
+    struct walk *walk;  /* few rows: the roots holding the last top asked about, by a walk */
     char **holders;     /* per chain top: what holds it, as text, once worked out */
 } chains;
-void chains_init(chains *c, const hd_dump *d, const hd_dominators *dom);
+/* Up to this many rows, each top's holders come from a walk back from it alone (a pass over
+ * much of the heap each); past it, from one pass for every top (more memory, and time that does
+ * not grow with the rows). Both give the same answers. */
+#define CHAINS_WALKED_ALONE 8
+/* rows: at most how many chains will be asked for (UINT32_MAX when not known). */
+void chains_init(chains *c, const hd_dump *d, const hd_dominators *dom, uint32_t rows);
 void chains_free(chains *c);
-/* Fills held and held_at (holding_roots.c). */
-void chains_find_holders(chains *c);
+/* Frees what holding_roots keeps (holding_roots.c). */
+void holding_roots_free(chains *c);
 /* "list#4 <- dict#3 <- [named 'cache']": o's dominators, nearest first, then what holds the
  * topmost one; a long chain is cut short before its top. "" for an unreachable o. Caller frees. */
 char *dominator_chain(chains *c, uint32_t o);

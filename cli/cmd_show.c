@@ -152,7 +152,7 @@ static void liveness_rows(table *t, const hd_dump *d, const facts *f)
         field(t, "retained", s);
         free(s);
         chains ch;
-        chains_init(&ch, d, f->dom);
+        chains_init(&ch, d, f->dom, 1);
         s = dominator_chain(&ch, o);
         chains_free(&ch);
         field(t, "dominators", s);
@@ -294,7 +294,7 @@ static void jw_liveness(json_writer *w, const hd_dump *d, const facts *f)
     else
         jw_null(w);
     chains ch;
-    chains_init(&ch, d, f->dom);
+    chains_init(&ch, d, f->dom, 1);
     jw_dominators(w, &ch, o);
     chains_free(&ch);
 }

@@ -130,7 +130,7 @@ static int top_run(int argc, char **argv)
         k = kept;
     }
     chains ch;
-    chains_init(&ch, d, dom);
+    chains_init(&ch, d, dom, k);
     if (a.json)
         print_json(path, d, dom, &ch, top, k);
     else

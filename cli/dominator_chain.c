@@ -12,54 +12,18 @@
 
 static char *work_out_holders(chains *c, uint32_t x);
 
-void chains_init(chains *c, const hd_dump *d, const hd_dominators *dom)
+void chains_init(chains *c, const hd_dump *d, const hd_dominators *dom, uint32_t rows)
 {
-    *c = (chains){d, dom, NULL, NULL, NULL, NULL};
+    *c = (chains){d, dom, rows, NULL, NULL, NULL, NULL, NULL};
 }
 
 void chains_free(chains *c)
 {
-    free(c->root_of);
-    free(c->held_at);
-    free(c->held);
+    holding_roots_free(c);
     for (uint32_t o = 0; c->holders && o < hd_object_count(c->d); o++)
         free(c->holders[o]);
     free(c->holders);
     c->holders = NULL;
-    c->root_of = c->held = NULL;
-    c->held_at = NULL;
-}
-
-/* Per object, the root record to name it by: a named root before any other kind. */
-static void index_roots(chains *c)
-{
-    uint32_t n = hd_object_count(c->d);
-    c->root_of = xmalloc(((size_t)n + 1) * sizeof *c->root_of);
-    for (uint32_t o = 0; o < n; o++)
-        c->root_of[o] = HD_NONE;
-    for (uint32_t r = 0; r < hd_root_count(c->d); r++) {
-        uint32_t o = hd_root_object(c->d, r);
-        if (c->root_of[o] == HD_NONE ||
-            (hd_root_kind(c->d, r) == HD_ROOT_NAMED && hd_root_kind(c->d, c->root_of[o]) != HD_ROOT_NAMED))
-            c->root_of[o] = r;
-    }
-}
-
-uint32_t holding_roots(chains *c, uint32_t x, uint32_t *roots, uint32_t cap)
-{
-    if (!c->root_of)
-        index_roots(c);
-    if (c->root_of[x] != HD_NONE) {
-        if (cap)
-            roots[0] = c->root_of[x];
-        return 1;
-    }
-    if (!c->held)
-        chains_find_holders(c);
-    uint64_t first = c->held_at[x], n = c->held_at[x + 1] - first;
-    for (uint64_t i = 0; i < n && i < cap; i++)
-        roots[i] = c->held[first + i];
-    return (uint32_t)n;
 }
 
 uint32_t chain_top(const chains *c, uint32_t o)

@@ -1,13 +1,15 @@
-/* holding_roots.c: the roots that hold each chain top (an object whose only dominator is the
- * virtual root), nearest first, for every top at once (analysis.h, holding_roots).
+/* holding_roots.c: the roots that hold a chain top (an object whose only dominator is the
+ * virtual root), nearest first (analysis.h, holding_roots).
  *
  * What is computed: for a top x, walking referrers backwards breadth-first from x, never
  * through a root object, finds the root objects that reach x; they are listed in the order
  * that walk meets them: by distance, then by the sequence of referrer positions along the path
- * (the order a breadth-first search with ordered referrers produces). Walking that once per top
- * costs a pass over much of the heap per top; this does it in one pass per root instead.
+ * (the order a breadth-first search with ordered referrers produces). When the caller shows few
+ * chains, that walk is done for each top asked about: it costs a pass over much of the heap per
+ * top but nothing more. For many chains, it is done for every top at once, in one pass per root
+ * instead, which takes memory in proportion to the heap and to the (top, root) pairs.
  *
- * Why it can: the dominator tree splits the reachable heap into the tops' subtrees, and a
+ * Why one pass per root can: the dominator tree splits the reachable heap into the tops' subtrees, and a
  * reference into an object other than a top comes from the same subtree (else that object's
  * top would not dominate it). So a path from a root to x runs from top to top, entering each
  * top y and leaving its subtree from some referrer v of the next top. Its length is the sum of
@@ -224,7 +226,8 @@ static int nearer(const void *pa, const void *pb, void *ctx)
     return 0;
 }
 
-void chains_find_holders(chains *c)
+/* Fills held and held_at for every top. */
+static void find_all_holders(chains *c)
 {
     int rc;
     uint32_t n = hd_object_count(c->d);
@@ -267,4 +270,105 @@ void chains_find_holders(chains *c)
     c->held_at = at;
     hd_referrers_free(f.refs);
     free(f.top), free(f.depth), free(f.first), free(f.edges), free(f.found), free(scratch), free(slot);
+}
+
+/* A chain shown among few: the walk from x alone, its root records left at the head of queue. */
+typedef struct walk {
+    hd_referrers *refs;
+    uint8_t *seen;
+    uint32_t *queue;
+    uint32_t top, nfound; /* the top walked last (HD_NONE before any), and its holders */
+} walk;
+
+static void walk_back(chains *c, uint32_t x)
+{
+    uint32_t n = hd_object_count(c->d);
+    walk *w = c->walk;
+    if (!w) {
+        int rc;
+        w = c->walk = xcalloc(1, sizeof *w);
+        if ((rc = hd_referrers_build(c->d, &w->refs)))
+            exit(report_status("dominators", rc));
+        w->seen = xcalloc((size_t)n + 1, 1);
+        w->queue = xmalloc(((size_t)n + 1) * sizeof *w->queue);
+        w->top = HD_NONE;
+    }
+    if (w->top == x)
+        return;
+    uint32_t head = 0, tail = 0;
+    w->queue[tail++] = x;
+    w->seen[x] = 1;
+    while (head < tail) {
+        uint32_t v = w->queue[head++];
+        if (c->root_of[v] != HD_NONE)
+            continue; /* a root: it holds x; what holds the root is its business */
+        for (uint32_t k = w->refs->offsets[v]; k < w->refs->offsets[v + 1]; k++)
+            if (!w->seen[w->refs->sources[k]]) {
+                w->seen[w->refs->sources[k]] = 1;
+                w->queue[tail++] = w->refs->sources[k];
+            }
+    }
+    w->nfound = 0;
+    for (uint32_t i = 0; i < tail; i++) {
+        uint32_t v = w->queue[i];
+        w->seen[v] = 0;
+        if (c->root_of[v] != HD_NONE)
+            w->queue[w->nfound++] = c->root_of[v];
+    }
+    w->top = x;
+}
+
+/* Per object, the root record to name it by: a named root before any other kind. */
+static void index_roots(chains *c)
+{
+    uint32_t n = hd_object_count(c->d);
+    c->root_of = xmalloc(((size_t)n + 1) * sizeof *c->root_of);
+    for (uint32_t o = 0; o < n; o++)
+        c->root_of[o] = HD_NONE;
+    for (uint32_t r = 0; r < hd_root_count(c->d); r++) {
+        uint32_t o = hd_root_object(c->d, r);
+        if (c->root_of[o] == HD_NONE ||
+            (hd_root_kind(c->d, r) == HD_ROOT_NAMED && hd_root_kind(c->d, c->root_of[o]) != HD_ROOT_NAMED))
+            c->root_of[o] = r;
+    }
+}
+
+uint32_t holding_roots(chains *c, uint32_t x, uint32_t *roots, uint32_t cap)
+{
+    if (!c->root_of)
+        index_roots(c);
+    if (c->root_of[x] != HD_NONE) {
+        if (cap)
+            roots[0] = c->root_of[x];
+        return 1;
+    }
+    const uint32_t *held;
+    uint64_t n;
+    if (c->rows <= CHAINS_WALKED_ALONE) {
+        walk_back(c, x);
+        held = c->walk->queue, n = c->walk->nfound;
+    } else {
+        if (!c->held)
+            find_all_holders(c);
+        held = c->held + c->held_at[x], n = c->held_at[x + 1] - c->held_at[x];
+    }
+    for (uint64_t i = 0; i < n && i < cap; i++)
+        roots[i] = held[i];
+    return (uint32_t)n;
+}
+
+void holding_roots_free(chains *c)
+{
+    if (c->walk) {
+        hd_referrers_free(c->walk->refs);
+        free(c->walk->seen);
+        free(c->walk->queue);
+        free(c->walk);
+    }
+    free(c->root_of);
+    free(c->held_at);
+    free(c->held);
+    c->walk = NULL;
+    c->root_of = c->held = NULL;
+    c->held_at = NULL;
 }
