@@ -33,9 +33,12 @@ typedef struct command {
 void command_usage(const command *cmd, FILE *out);
 
 /* Runs one heaptool command line (argv[0] is the program's name, argv[argc] NULL; argv is
- * rearranged) and returns its exit status. main() is only this, so the fuzzer can run command
- * lines in-process, one after another. */
+ * rearranged) and returns its exit status. main() is only this (and interrupt handling), so the
+ * fuzzer can run command lines in-process, one after another. */
 int heaptool_main(int argc, char **argv);
+/* SIGINT and SIGTERM remove the temporary files of writes in progress before heaptool dies of
+ * them (interrupt.c); main() sets this up, not heaptool_main, which runs inside fuzzers too. */
+void remove_unfinished_files_on_interrupt(void);
 
 extern const command cmd_stats, cmd_validate, cmd_top;
 extern const command cmd_cycles, cmd_diff, cmd_path, cmd_leaks, cmd_show;

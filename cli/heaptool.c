@@ -2,4 +2,8 @@
  * can link every command without it. */
 #include "cli.h"
 
-int main(int argc, char **argv) { return heaptool_main(argc, argv); }
+int main(int argc, char **argv)
+{
+    remove_unfinished_files_on_interrupt();
+    return heaptool_main(argc, argv);
+}

@@ -826,6 +826,11 @@ int hd_render_file(const char *dot, size_t len, const char *format, const char *
 /* Writes data to path through a temporary file in the same directory, flushed and renamed over
  * path, so path is either untouched or complete. HD_EIO (err says why) on failure. */
 int hd_write_file_atomic(const char *path, const void *data, size_t len, hd_error *err);
+/* Removes the temporary files of every write still in progress (hd_write_file_atomic,
+ * hd_index_write, hd_dump_write_json_file, hd_render_file), so that a program interrupted mid-write
+ * leaves nothing behind: async-signal-safe, for a SIGINT or SIGTERM handler that then dies of
+ * the signal. Those writes go on failing or succeeding as they would (the rename then fails). */
+void hd_remove_unfinished_files(void);
 
 /* ============================================================================================
  * The HTML report (src/report/): one self-contained page (styles, script and pictures inline,

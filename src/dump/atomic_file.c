@@ -1,10 +1,18 @@
 /* atomic_file.c: files written whole or not at all: into a temporary file beside the target,
  * renamed over it once complete, so a reader (or a concurrent writer) never sees a half-written
- * file, and two writers racing leave one complete file, the last renamed. */
+ * file, and two writers racing leave one complete file, the last renamed.
+ *
+ * The temporary files being written are also listed where a signal handler can read them
+ * (hd_remove_unfinished_files): a fixed table of names, each slot claimed and released with
+ * atomic operations, so neither a lock nor malloc stands between a Ctrl-C and the unlink. */
 #include "dump_internal.h"
 #include "error.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,10 +20,60 @@
 
 static const hd__pos nowhere = {0, 0, 0};
 
+enum { SLOT_FREE, SLOT_FILLING, SLOT_LISTED };
+#define UNFINISHED_AT_ONCE 16 /* files written at once that an interrupt removes; more go unlisted */
+static atomic_int unfinished_state[UNFINISHED_AT_ONCE];
+static char unfinished_name[UNFINISHED_AT_ONCE][PATH_MAX];
+
+/* mkstemp on tmp, listing the file it makes. A slot is claimed (FILLING) before the file exists
+ * and listed once its name is copied, with every signal blocked in this thread meanwhile: a
+ * handler running on another thread waits for FILLING to end, so no file goes unlisted. *slot
+ * is -1 when the table is full or the name too long (an interrupt then leaves the file behind). */
+static int make_listed(char *tmp, int *slot)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    *slot = -1;
+    for (int i = 0; i < UNFINISHED_AT_ONCE && *slot < 0 && strlen(tmp) < PATH_MAX; i++) {
+        int expected = SLOT_FREE;
+        if (atomic_compare_exchange_strong(&unfinished_state[i], &expected, SLOT_FILLING))
+            *slot = i;
+    }
+    int fd = mkstemp(tmp), e = errno;
+    if (*slot >= 0 && fd >= 0) {
+        strcpy(unfinished_name[*slot], tmp);
+        atomic_store(&unfinished_state[*slot], SLOT_LISTED);
+    } else if (*slot >= 0) {
+        atomic_store(&unfinished_state[*slot], SLOT_FREE);
+        *slot = -1;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = e;
+    return fd;
+}
+
+static void unlist(int slot)
+{
+    if (slot >= 0)
+        atomic_store(&unfinished_state[slot], SLOT_FREE);
+}
+
+void hd_remove_unfinished_files(void)
+{
+    for (int i = 0; i < UNFINISHED_AT_ONCE; i++) {
+        int state;
+        while ((state = atomic_load(&unfinished_state[i])) == SLOT_FILLING)
+            ; /* another thread, its signals blocked, is between mkstemp and listing the name */
+        if (state == SLOT_LISTED)
+            unlink(unfinished_name[i]);
+    }
+}
+
 int hd__atomic_begin(hd__atomic *a, const char *file, hd_error *err)
 {
     memset(a, 0, sizeof *a);
-    a->fd = -1;
+    a->fd = a->slot = -1;
     if (!file || !file[0]) {
         hd__error_set(err, HD_EINVAL, file, nowhere, "no file name");
         return HD_EINVAL;
@@ -28,7 +86,7 @@ int hd__atomic_begin(hd__atomic *a, const char *file, hd_error *err)
         return hd__error_oom(err, file);
     /* Beside the target, so rename() stays within one file system; mkstemp makes the name unique. */
     sprintf(a->tmp, "%.*s.%s.XXXXXX", (int)dirlen, file, base);
-    if ((a->fd = mkstemp(a->tmp)) < 0) {
+    if ((a->fd = make_listed(a->tmp, &a->slot)) < 0) {
         hd__error_set(err, HD_EIO, file, nowhere, "cannot create a file beside '%s': %s", file, strerror(errno));
         free(a->tmp);
         a->tmp = NULL;
@@ -66,6 +124,7 @@ int hd__atomic_commit(hd__atomic *a, bool durable, hd_error *err)
         e = errno;
     if (e)
         unlink(a->tmp);
+    unlist(a->slot);
     free(a->tmp);
     a->tmp = NULL;
     if (e) {
@@ -81,6 +140,7 @@ void hd__atomic_abort(hd__atomic *a)
         return;
     close(a->fd);
     unlink(a->tmp);
+    unlist(a->slot);
     free(a->tmp);
     a->tmp = NULL;
 }

@@ -83,9 +83,10 @@ void *hd__big_calloc(size_t n, size_t size);
 
 /* A file written atomically (atomic_file.c): begin makes a unique temporary file beside file,
  * write appends (the first failure is kept), commit renames it over file (after fsync when
- * durable) or removes it and reports the failure; abort removes it. */
+ * durable) or removes it and reports the failure; abort removes it. Until then the temporary
+ * file is one hd_remove_unfinished_files removes. */
 typedef struct hd__atomic {
-    int fd, error;
+    int fd, error, slot; /* slot: where the temporary file is listed, -1 if it is not */
     char *tmp;
     const char *file;
 } hd__atomic;
