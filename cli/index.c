@@ -6,11 +6,13 @@
  * corrupt, another version) is rebuilt in auto mode, and an explicitly named FILE.hdx is
  * refused. A file at DUMP.hdx that is not an index is never replaced: the index goes to the
  * cache directory instead. Indexes appear by rename, so a concurrent build never exposes half a file: two
- * builds of one index each write their own temporary file and the last rename wins.
+ * builds of one index each write their own temporary file and the last rename wins. A command
+ * on several dumps builds the indexes it lacks together, one thread each.
  */
 #include "index.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,43 +41,118 @@ static bool same_source(const hd_index_source *a, const hd_index_source *b)
     return a->size == b->size && a->mtime_ns == b->mtime_ns && a->hash == b->hash;
 }
 
-int build_index(const char *cmd, const char *path, const char *out, bool must_write, hd_dump **keep)
-{
-    hd_error err;
-    hd_index_source before, after;
-    if (hd_index_source_of(path, &before, &err)) {
-        print_load_error(&err);
-        return exit_for_status(err.status);
-    }
+/* One index being built: the dump's stamp before it was read, the loaded dump, and how its
+ * analyses and the write went (HD_ statuses; nothing is printed, so builds may share threads). */
+typedef struct index_job {
+    const char *path, *out;
+    hd_index_source before;
     hd_dump *d;
-    int rc = load_plain(path, &d);
-    if (rc)
-        return rc;
-    if (hd_index_source_of(path, &after, &err) || !same_source(&before, &after)) {
-        fprintf(stderr, "heaptool: %s: '%s' changed while it was being indexed\n", cmd, path);
-        hd_dump_free(d);
+    int analyses, write;
+    hd_error err;
+} index_job;
+
+/* The dump's stamp before it is read; prints what went wrong and returns an exit status. */
+static int stamp_before(index_job *j)
+{
+    if (hd_index_source_of(j->path, &j->before, &j->err)) {
+        print_load_error(&j->err);
+        return exit_for_status(j->err.status);
+    }
+    return EXIT_OK;
+}
+
+/* A dump that changed while it was read is not indexed. */
+static int unchanged(const char *cmd, index_job *j)
+{
+    hd_index_source after;
+    hd_error err;
+    if (hd_index_source_of(j->path, &after, &err) || !same_source(&j->before, &after)) {
+        fprintf(stderr, "heaptool: %s: '%s' changed while it was being indexed\n", cmd, j->path);
         return EXIT_IO;
     }
+    return EXIT_OK;
+}
+
+static void *analyse_and_write(void *arg)
+{
+    index_job *j = arg;
     hd_reach *reach = NULL;
     hd_dominators *dom = NULL;
-    if ((rc = hd_reach_compute(d, &reach)) || (rc = hd_dominators_compute(d, &dom))) {
-        hd_reach_free(reach);
-        hd_dump_free(d);
-        return report_status(cmd, rc);
-    }
-    rc = hd_index_write(d, reach, dom, &before, out, &err);
+    if (!(j->analyses = hd_reach_compute(j->d, &reach)) && !(j->analyses = hd_dominators_compute(j->d, &dom)))
+        j->write = hd_index_write(j->d, reach, dom, &j->before, j->out, &j->err);
     hd_reach_free(reach);
     hd_dominators_free(dom);
-    if (rc && must_write) {
-        print_load_error(&err);
-        hd_dump_free(d);
-        return exit_for_status(rc);
+    return NULL;
+}
+
+/* What the job's analyses and write came to, printed; an exit status. */
+static int job_status(const char *cmd, const index_job *j, bool must_write)
+{
+    if (j->analyses)
+        return report_status(cmd, j->analyses);
+    if (j->write && must_write) {
+        print_load_error(&j->err);
+        return exit_for_status(j->write);
     }
-    if (keep)
-        *keep = d;
-    else
-        hd_dump_free(d);
     return EXIT_OK;
+}
+
+int build_index(const char *cmd, const char *path, const char *out, bool must_write, hd_dump **keep)
+{
+    index_job j = {.path = path, .out = out};
+    int rc = stamp_before(&j);
+    if (!rc)
+        rc = load_plain(path, &j.d);
+    if (!rc && !(rc = unchanged(cmd, &j))) {
+        analyse_and_write(&j);
+        rc = job_status(cmd, &j, must_write);
+    }
+    if (!rc && keep)
+        *keep = j.d;
+    else
+        hd_dump_free(j.d);
+    return rc;
+}
+
+/* Builds n automatic indexes at once: the dumps loaded together (hd_load_many), then each
+ * one's analyses and index on a thread of its own. out[i] takes the loaded dumps; all are
+ * freed on a failure, which is reported as building them one by one would. */
+static int build_indexes(const char *const *paths, char *const *indexes, size_t n, hd_dump **out)
+{
+    index_job *jobs = xcalloc(n, sizeof *jobs);
+    int rc = EXIT_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        jobs[i] = (index_job){.path = paths[i], .out = indexes[i]};
+        rc = stamp_before(&jobs[i]);
+    }
+    if (!rc)
+        rc = load_all_plain(paths, n, out);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = unchanged("index", &jobs[i]);
+    if (!rc) {
+        pthread_t *threads = xcalloc(n, sizeof *threads);
+        bool *started = xcalloc(n, sizeof *started);
+        for (size_t i = 0; i < n; i++)
+            jobs[i].d = out[i];
+        for (size_t i = 1; i < n; i++) /* the first runs here */
+            started[i] = pthread_create(&threads[i], NULL, analyse_and_write, &jobs[i]) == 0;
+        for (size_t i = 0; i < n; i++)
+            if (!started[i])
+                analyse_and_write(&jobs[i]);
+        for (size_t i = 1; i < n; i++)
+            if (started[i])
+                pthread_join(threads[i], NULL);
+        for (size_t i = 0; i < n && !rc; i++)
+            rc = job_status("index", &jobs[i], false);
+        free(threads);
+        free(started);
+    }
+    for (size_t i = 0; i < n && rc; i++) {
+        hd_dump_free(out[i]);
+        out[i] = NULL;
+    }
+    free(jobs);
+    return rc;
 }
 
 static bool writable_dir_of(const char *path)
@@ -195,32 +272,50 @@ int load_or_report(const char *path, hd_dump **out)
     return rc;
 }
 
-/* Dumps with an index open at once; the others are parsed together (hd_load_many). */
+/* Dumps with a fresh index open at once; those whose index is to be built are built together,
+ * and the others are parsed together (hd_load_many). */
 int load_all_or_report(const char *const *paths, size_t n, hd_dump **out)
 {
-    const char **plain = xcalloc(n, sizeof *plain);
+    const char **plain = xcalloc(n, sizeof *plain), **built = xcalloc(n, sizeof *built);
+    char **indexes = xcalloc(n, sizeof *indexes);
+    size_t *built_at = xcalloc(n, sizeof *built_at);
     int rc = EXIT_OK;
-    size_t nplain = 0;
+    size_t nplain = 0, nbuilt = 0;
     for (size_t i = 0; i < n; i++)
         out[i] = NULL;
     for (size_t i = 0; i < n && !rc; i++) {
         char *index;
         bool build;
+        hd_error err;
         rc = plan(paths[i], &index, &build);
-        if (!rc && index)
-            rc = open_index(paths[i], index, build, &out[i]);
-        else if (!rc)
-            plain[nplain++] = paths[i];
-        free(index);
+        if (!rc && index && (build || hd_load(index, NULL, &out[i], &err) != HD_OK)) {
+            out[i] = NULL; /* missing, stale, or corrupt beyond its header: rebuilt */
+            built_at[nbuilt] = i;
+            built[nbuilt] = paths[i];
+            indexes[nbuilt++] = index;
+        } else {
+            if (!rc && !index)
+                plain[nplain++] = paths[i];
+            free(index);
+        }
     }
+    hd_dump **loaded = xcalloc(n, sizeof *loaded);
+    if (!rc && nbuilt)
+        rc = build_indexes(built, indexes, nbuilt, loaded);
+    for (size_t k = 0; !rc && k < nbuilt; k++)
+        out[built_at[k]] = loaded[k];
     if (!rc && nplain) {
-        hd_dump **loaded = xcalloc(nplain, sizeof *loaded);
         rc = load_all_plain(plain, nplain, loaded);
         for (size_t i = 0, k = 0; i < n && k < nplain; i++)
             if (!out[i])
                 out[i] = loaded[k++];
-        free(loaded);
     }
+    for (size_t k = 0; k < nbuilt; k++)
+        free(indexes[k]);
+    free(loaded);
     free(plain);
+    free(built);
+    free(indexes);
+    free(built_at);
     return rc;
 }

@@ -3,9 +3,10 @@
 # analysis answers byte for byte the same from a dump and from its index (and from the index
 # converted back to JSON); tests/cli/index_damage.py: cut, bit-flipped and hand-edited indexes
 # are refused with one line, exit 3. Then here: the auto-indexing rules (when an index is made
-# and used, stale ones rebuilt or refused), concurrent builds, and that no test leaves an index
-# in the tree. INDEX_DUMPS: random dumps the oracle draws (default 40; fewer under ASan);
-# INDEX_ORACLE=0 skips the oracle (under valgrind: some 2,000 runs of heaptool would take 40 minutes).
+# and used, stale ones rebuilt or refused), concurrent builds (diff's too), and that no test
+# leaves an index in the tree. INDEX_DUMPS: random dumps the oracle draws (default 40; fewer
+# under ASan); INDEX_ORACLE=0 skips the oracle (under valgrind: some 2,000 runs of heaptool
+# would take 40 minutes).
 . "$(dirname "$0")/lib.sh"
 
 if [ "${INDEX_ORACLE:-1}" = 0 ]; then
@@ -97,6 +98,31 @@ wait
 for i in 1 2 3 4; do cmp -s "$tmp/race$i" "$tmp/want" || fail "concurrent build $i answered differently"; done
 "$HEAPTOOL" leaks "$d/race.json.hdx" >/dev/null 2>&1 && pass || fail "the raced index is not whole"
 [ -z "$(find "$d" -name '.*.hdx.*')" ] && pass || fail "temporary files left: $(find "$d" -name '.*.hdx.*')"
+
+# diff builds the indexes it lacks together (on threads): the same answers as without indexes,
+# whole indexes after, with both missing, one missing, one corrupt and with a third dump.
+for f in growing_list_1 growing_list_2 growing_list_3; do cp samples/dumps/$f.json "$d/$f.json"; done
+g1=$d/growing_list_1.json g2=$d/growing_list_2.json g3=$d/growing_list_3.json
+for args in "diff $g1 $g3" "diff --json --by site $g1 $g3" "diff $g1 $g2 --final $g3"; do
+    HEAPTOOL_INDEX=never ht $args && cp "$tmp/out" "$tmp/want"
+    rm -f "$d"/growing_list_*.json.hdx
+    HEAPTOOL_INDEX=always ht $args && cmp -s "$tmp/out" "$tmp/want" && [ ! -s "$tmp/err" ] &&
+        pass || fail "$args, building its indexes, answered differently: $(cat "$tmp/err")"
+    for f in $args; do
+        case $f in *.json) "$HEAPTOOL" stats "$f.hdx" >/dev/null 2>&1 || fail "$args: no whole index of $f" ;; esac
+    done
+    HEAPTOOL_INDEX=always ht $args && cmp -s "$tmp/out" "$tmp/want" && pass || fail "$args, from its indexes, answered differently"
+    rm "$g1.hdx"
+    printf 'not an index' | dd of="$g3.hdx" bs=1 seek=100 conv=notrunc 2>/dev/null
+    HEAPTOOL_INDEX=always ht $args && cmp -s "$tmp/out" "$tmp/want" && "$HEAPTOOL" stats "$g1.hdx" >/dev/null 2>&1 &&
+        "$HEAPTOOL" stats "$g3.hdx" >/dev/null 2>&1 && pass || fail "$args: one index missing, one corrupt: not rebuilt alike"
+done
+# A dump that cannot be read: the same one line and exit status as without indexes.
+printf '{"format": "heapdump", "version": 1, "objects": [' >"$d/cut.json"
+HEAPTOOL_INDEX=never ht diff "$g1" "$d/cut.json"; st=$?; cp "$tmp/err" "$tmp/want"
+rm -f "$g1.hdx"
+HEAPTOOL_INDEX=always ht diff "$g1" "$d/cut.json"
+[ $? = "$st" ] && [ "$st" = 3 ] && cmp -s "$tmp/err" "$tmp/want" && pass || fail "diff with a cut dump, building indexes: $(cat "$tmp/err")"
 
 # heaptool index and convert: defaults, refusals.
 cp samples/dumps/weak_cache.json "$d/w.json"
