@@ -88,22 +88,18 @@ static int index_pages(rec_heap *h)
 }
 
 /* Memory is what costs most here (fresh pages are zeroed, and a snapshot child's are never given
- * back): the blocks are read straight from the table, and one pair of sort buffers serves both
- * sorts. */
+ * back): the blocks come from the table already in address order; one sort gives id order. */
 int rec_heap_build(rec_heap *h)
 {
     *h = (rec_heap){0};
     size_t cap = rec_blocks_count();
-    rec_keyed *k = malloc(cap * sizeof *k + 1), *tmp = malloc(cap * sizeof *tmp + 1);
-    size_t *count = malloc(65536 * sizeof *count);
     h->blocks = malloc(cap * sizeof *h->blocks + 1);
     h->by_id = malloc(cap * sizeof *h->by_id + 1);
+    rec_keyed *k = malloc(cap * sizeof *k + 1), *tmp = malloc(cap * sizeof *tmp + 1);
+    size_t *count = malloc(65536 * sizeof *count);
     if (!k || !tmp || !count || !h->blocks || !h->by_id)
         return ENOMEM;
-    size_t n = h->n = rec_blocks_addresses(k, cap);
-    radix_sort(k, tmp, count, n);
-    for (size_t i = 0; i < n; i++)
-        h->blocks[i] = *rec_blocks_at(k[i].index);
+    size_t n = h->n = rec_blocks_sorted(h->blocks, cap);
     for (size_t i = 0; i < n; i++)
         k[i] = (rec_keyed){.key = h->blocks[i].seq, .index = i};
     radix_sort(k, tmp, count, n);
