@@ -50,8 +50,7 @@ typedef struct shard {
     rec_lock lock;
     size_t count;                  /* live blocks */
     record *free_list[NCLASSES];   /* buckets given back, linked through their first word */
-    char *cur, *end;               /* the rest of the shard's last chunk */
-    size_t mapped;                 /* bytes of chunks */
+    char *cur, *end;               /* the rest of the shard's last piece */
 } shard;
 
 static shard shards[NSHARDS];
@@ -59,7 +58,7 @@ static _Atomic(uint64_t *) *directory; /* region index -> its page words; reserv
 static uint32_t regions[MAX_REGIONS];  /* the regions made, in the order made */
 static atomic_size_t nregions;
 static rec_lock regions_lock;
-static atomic_size_t table_bytes;      /* all shards' chunks, against rec_config.memory_limit */
+static atomic_size_t table_bytes;      /* all shards' pieces, against rec_config.memory_limit */
 atomic_uint_fast64_t rec_next_seq = 1;
 
 static inline uint64_t page_of(uintptr_t a) { return a >> PAGE_SHIFT; }
@@ -101,8 +100,35 @@ static _Atomic uint64_t *word_of(uint64_t page, bool make)
     return (_Atomic uint64_t *)&words[page & ((1u << REGION_BITS) - 1)];
 }
 
-/* ---- buckets' memory: chunks of the shard's own, free lists by class; under its lock ---- */
+/* ---- buckets' memory: pieces of shared huge pages, free lists by class ---- */
 
+#define PIECE ((size_t)64 << 10)
+#define POOL_CHUNK ((size_t)2 << 20)
+static char *pool_cur, *pool_end; /* the rest of the last chunk, in whole pieces */
+static rec_lock pool_lock;        /* taken with a shard's lock held, never the other way */
+
+/* A 64 KiB piece for a shard, cut from 2 MiB chunks all shards share: the table lies in whole
+ * huge pages (a fork copies one page-table entry per 2 MiB of it instead of 512, which is most
+ * of a dump's pause), and a shard leaves at most one piece's tail unused. */
+static char *piece(void)
+{
+    if (rec_config.memory_limit && atomic_load(&table_bytes) + PIECE > rec_config.memory_limit)
+        return NULL;
+    rec_lock_take(&pool_lock);
+    if (pool_cur == pool_end && (pool_cur = rec_map(POOL_CHUNK)))
+        pool_end = pool_cur + POOL_CHUNK;
+    char *p = pool_cur;
+    if (p)
+        pool_cur += PIECE;
+    else
+        pool_end = NULL;
+    rec_lock_give(&pool_lock);
+    if (p)
+        atomic_fetch_add(&table_bytes, PIECE);
+    return p;
+}
+
+/* A zeroed bucket of class cls, under the shard's lock. */
 static record *bucket_new(shard *s, unsigned cls)
 {
     size_t bytes = capacity[cls] * sizeof(record);
@@ -113,17 +139,11 @@ static record *bucket_new(shard *s, unsigned cls)
         return b;
     }
     if ((size_t)(s->end - s->cur) < bytes) {
-        /* A chunk a quarter of what the shard has, 64 KiB to 8 MiB: few mappings either way. */
-        size_t chunk = s->mapped / 4;
-        chunk = chunk < (64u << 10) ? 64u << 10 : chunk > (8u << 20) ? 8u << 20 : chunk & ~(size_t)4095;
-        size_t total = atomic_load(&table_bytes) + chunk;
-        char *fresh = rec_config.memory_limit && total > rec_config.memory_limit ? NULL : rec_map(chunk);
+        char *fresh = piece();
         if (!fresh)
             return NULL;
-        atomic_fetch_add(&table_bytes, chunk);
-        s->mapped += chunk;
-        s->cur = fresh; /* the old chunk's tail (under 4 KiB) stays unused */
-        s->end = fresh + chunk;
+        s->cur = fresh; /* the old piece's tail (under 4 KiB) stays unused */
+        s->end = fresh + PIECE;
     }
     b = (record *)s->cur;
     s->cur += bytes;
