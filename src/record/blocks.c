@@ -102,12 +102,12 @@ static _Atomic uint64_t *word_of(uint64_t page, bool make)
 
 /* ---- buckets' memory: pieces of shared huge pages, free lists by class ---- */
 
-#define PIECE ((size_t)64 << 10)
+#define PIECE ((size_t)16 << 10)
 #define POOL_CHUNK ((size_t)2 << 20)
 static char *pool_cur, *pool_end; /* the rest of the last chunk, in whole pieces */
 static rec_lock pool_lock;        /* taken with a shard's lock held, never the other way */
 
-/* A 64 KiB piece for a shard, cut from 2 MiB chunks all shards share: the table lies in whole
+/* A 16 KiB piece for a shard, cut from 2 MiB chunks all shards share: the table lies in whole
  * huge pages (a fork copies one page-table entry per 2 MiB of it instead of 512, which is most
  * of a dump's pause), and a shard leaves at most one piece's tail unused. */
 static char *piece(void)
