@@ -105,7 +105,10 @@ typedef struct rec_block {
 bool rec_blocks_init(void);
 /* Starts loading addr's slot, for an insert a little later. */
 void rec_blocks_prefetch(uintptr_t addr);
-/* Records a new block; false when the table could not grow (out of memory). */
+/* Records a new block, in place of a live one at its address (freed where the recorder could
+ * not see it); false when the table could not grow (out of memory), or for an address at or
+ * above 2^48, beyond the user space of x86-64 and arm64, which the table does not cover (taken
+ * as out of memory). */
 bool rec_blocks_insert(const rec_block *b);
 /* Forgets addr, copying what was known into *out when non-NULL; false when it was not live. */
 bool rec_blocks_remove(uintptr_t addr, rec_block *out);
