@@ -120,7 +120,8 @@ static void init(void);
 /* Everything a recorded block needs but its address and size. */
 static void record(void *p, size_t n)
 {
-    rec_blocks_prefetch((uintptr_t)p); /* the table's cache miss overlaps the unwinding */
+    if (rec_config.depth)
+        rec_blocks_prefetch((uintptr_t)p); /* the table's cache miss overlaps the unwinding */
     uint32_t thread = rec_thread_number(), stack = rec_config.depth ? rec_stack_capture() : 0;
     uint64_t seq = atomic_fetch_add_explicit(&rec_next_seq, 1, memory_order_relaxed);
     /* All fields at once: the words are built in registers, not by read-modify-writes. */

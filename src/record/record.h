@@ -36,7 +36,12 @@ const rec_range *rec_own_memory(size_t *n);
 typedef struct rec_lock {
     atomic_flag held;
 } rec_lock;
-void rec_lock_take(rec_lock *l);
+void rec_lock_wait(rec_lock *l);
+static inline void rec_lock_take(rec_lock *l)
+{
+    if (REC_UNLIKELY(atomic_flag_test_and_set_explicit(&l->held, memory_order_acquire)))
+        rec_lock_wait(l);
+}
 static inline void rec_lock_give(rec_lock *l) { atomic_flag_clear_explicit(&l->held, memory_order_release); }
 
 static inline uint64_t rec_now_ns(void)
@@ -88,9 +93,9 @@ static inline void rec_leave(void)
 extern void *(*rec_real_malloc)(size_t);
 extern void (*rec_real_free)(void *);
 
-/* ---- blocks.c: live blocks, sharded by address ---- */
+/* ---- blocks.c: live blocks, in a radix tree over address pages ---- */
 typedef struct rec_block {
-    uintptr_t addr;        /* 0: empty slot */
+    uintptr_t addr;
     uint64_t size : 44;    /* bytes requested */
     uint64_t thread : 20;  /* allocating thread, from 1 */
     uint64_t seq : 40;     /* the block's id: a per-process sequence number from 1 */
@@ -100,7 +105,10 @@ typedef struct rec_block {
 bool rec_blocks_init(void);
 /* Starts loading addr's slot, for an insert a little later. */
 void rec_blocks_prefetch(uintptr_t addr);
-/* Records a new block; false when the table could not grow (out of memory). */
+/* Records a new block, in place of a live one at its address (freed where the recorder could
+ * not see it); false when the table could not grow (out of memory), or for an address at or
+ * above 2^48, beyond the user space of x86-64 and arm64, which the table does not cover (taken
+ * as out of memory). */
 bool rec_blocks_insert(const rec_block *b);
 /* Forgets addr, copying what was known into *out when non-NULL; false when it was not live. */
 bool rec_blocks_remove(uintptr_t addr, rec_block *out);
@@ -110,14 +118,15 @@ void rec_blocks_free(void *p, void (*release)(void *));
 /* Hold every shard (around fork, so the child sees whole tables) and let go. */
 void rec_blocks_lock_all(void);
 void rec_blocks_unlock_all(void);
-/* Every live block, in no order (only in a snapshot child, or with all shards held): its
- * address as key, and as index where rec_blocks_at finds it. */
+size_t rec_blocks_count(void);
+/* Copies at most cap live blocks to out, in address order (only in a snapshot child, or with
+ * every shard held). A block's size is kept up to 2^40 - 1 bytes and its thread up to 65535:
+ * larger ones read as those. */
+size_t rec_blocks_sorted(rec_block *out, size_t cap);
+/* A block and a key to sort it by (scan.c). */
 typedef struct rec_keyed {
     uint64_t key, index;
 } rec_keyed;
-size_t rec_blocks_count(void);
-size_t rec_blocks_addresses(rec_keyed *out, size_t cap);
-const rec_block *rec_blocks_at(uint64_t index);
 extern atomic_uint_fast64_t rec_next_seq;
 
 /* ---- stacks.c: call stacks, captured and shared in a tree ---- */

@@ -87,29 +87,55 @@ static int index_pages(rec_heap *h)
     return 0;
 }
 
-/* Memory is what costs most here (fresh pages are zeroed, and a snapshot child's are never given
- * back): the blocks are read straight from the table, and one pair of sort buffers serves both
- * sorts. */
-int rec_heap_build(rec_heap *h)
+/* by_id: the blocks' indices in id order. Ids are unique: when they span at most 4 times as many
+ * numbers as there are blocks (a heap built up front), each index goes straight to its id's place
+ * in a table over the span, in a quarter of a radix sort's memory; otherwise the radix sort. */
+static int order_by_id(rec_heap *h)
 {
-    *h = (rec_heap){0};
-    size_t cap = rec_blocks_count();
-    rec_keyed *k = malloc(cap * sizeof *k + 1), *tmp = malloc(cap * sizeof *tmp + 1);
+    size_t n = h->n;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        lo = h->blocks[i].seq < lo ? h->blocks[i].seq : lo;
+        hi = h->blocks[i].seq > hi ? h->blocks[i].seq : hi;
+    }
+    if (n && hi - lo < 4 * (uint64_t)n) {
+        uint32_t *at = calloc(hi - lo + 1, sizeof *at); /* index + 1; 0: no block has that id */
+        if (!at)
+            return ENOMEM;
+        for (size_t i = 0; i < n; i++)
+            at[h->blocks[i].seq - lo] = (uint32_t)i + 1;
+        for (size_t id = 0, k = 0; id <= hi - lo; id++)
+            if (at[id])
+                h->by_id[k++] = at[id] - 1;
+        free(at);
+        return 0;
+    }
+    rec_keyed *k = malloc(n * sizeof *k + 1), *tmp = malloc(n * sizeof *tmp + 1);
     size_t *count = malloc(65536 * sizeof *count);
-    h->blocks = malloc(cap * sizeof *h->blocks + 1);
-    h->by_id = malloc(cap * sizeof *h->by_id + 1);
-    if (!k || !tmp || !count || !h->blocks || !h->by_id)
+    if (!k || !tmp || !count)
         return ENOMEM;
-    size_t n = h->n = rec_blocks_addresses(k, cap);
-    radix_sort(k, tmp, count, n);
-    for (size_t i = 0; i < n; i++)
-        h->blocks[i] = *rec_blocks_at(k[i].index);
     for (size_t i = 0; i < n; i++)
         k[i] = (rec_keyed){.key = h->blocks[i].seq, .index = i};
     radix_sort(k, tmp, count, n);
     for (size_t i = 0; i < n; i++)
         h->by_id[i] = (uint32_t)k[i].index;
-    return index_pages(h);
+    free(k), free(tmp), free(count);
+    return 0;
+}
+
+/* Memory is what costs most here (fresh pages are zeroed, and a snapshot child's are never given
+ * back): the blocks come from the table already in address order. */
+int rec_heap_build(rec_heap *h)
+{
+    *h = (rec_heap){0};
+    size_t cap = rec_blocks_count();
+    h->blocks = malloc(cap * sizeof *h->blocks + 1);
+    h->by_id = malloc(cap * sizeof *h->by_id + 1);
+    if (!h->blocks || !h->by_id)
+        return ENOMEM;
+    h->n = rec_blocks_sorted(h->blocks, cap);
+    int err = order_by_id(h);
+    return err ? err : index_pages(h);
 }
 
 static inline bool covers(const rec_block *b, uintptr_t w)

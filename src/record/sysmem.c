@@ -83,7 +83,8 @@ void *rec_reserve(size_t bytes)
     return p == MAP_FAILED ? NULL : remember(p, bytes);
 }
 
-void rec_lock_take(rec_lock *l)
+/* The lock was held at the first try: wait for it. */
+void rec_lock_wait(rec_lock *l)
 {
     for (unsigned spins = 0; atomic_flag_test_and_set_explicit(&l->held, memory_order_acquire);) {
         if (++spins < 64) {
