@@ -60,7 +60,11 @@ enum hdx_section { HDX_SECTION_MAP(HDX_SECTION_ENUM_) HDX_NSECTIONS };
     X(nroot_offsets)                                                                              \
     X(mem_objects) X(mem_references) X(mem_id_map) X(mem_strings) X(mem_other) X(mem_total)       \
     X(has_reach) X(nlive) X(nuncollectable) X(nunreachable)                                       \
-    X(has_dom) X(dom_reachable)
+    X(has_dom) X(dom_reachable)                                                                   \
+    X(total_size)
+
+/* Version 1's first META had 65 fields; total_size came after: a reader takes what is there. */
+#define HDX_META_REQUIRED 65
 
 #define HDX_META_FIELD_(name) uint64_t name;
 typedef struct hdx_meta { HDX_META_MAP(HDX_META_FIELD_) } hdx_meta;
@@ -103,6 +107,8 @@ typedef struct hd__index {
     const uint32_t *dom_idom;
     const uint64_t *dom_retained;
     uint32_t dom_reachable;
+    bool has_total_size;
+    uint64_t total_size; /* hd_total_size(), held against OBJ_SIZE when that is verified */
 } hd__index;
 
 /* The checksum of a section (and of the header): 64 bits, four lanes of multiply-rotate over

@@ -35,6 +35,7 @@ typedef struct hdx_reader {
     bool lazy[HDX_NSECTIONS];           /* still unreadable in view, verified on first touch */
     bool checked[HDX_NSECTIONS];
     uint64_t page_from[HDX_NSECTIONS], page_to[HDX_NSECTIONS]; /* a lazy section's pages in view */
+    bool has_total_size;                /* META has the field */
 } reader;
 
 static int fail(reader *r, uint64_t offset, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -195,10 +196,11 @@ static int bytes_ok(reader *r, uint32_t id, unsigned known, unsigned max, unsign
 static int read_meta(reader *r)
 {
     const hdx_entry *e = r->at[HDX_META];
-    if (!e || e->count < sizeof r->m / 8)
+    if (!e || e->count < HDX_META_REQUIRED)
         return fail(r, e ? e->offset : HDX_HEADER_SIZE, "section META at offset %llu: missing or short",
                     (unsigned long long)(e ? e->offset : HDX_HEADER_SIZE));
-    memcpy(&r->m, r->base + e->offset, sizeof r->m);
+    memcpy(&r->m, r->base + e->offset, e->count < sizeof r->m / 8 ? e->count * 8 : sizeof r->m);
+    r->has_total_size = e->count >= sizeof r->m / 8;
     const hdx_meta *m = &r->m;
     uint64_t limit = UINT32_MAX - 1; /* counts index with uint32_t, HD_NONE excluded */
     if (m->ntypes > limit || m->nsites > limit || m->nobjects > limit || m->nedges > UINT32_MAX ||
@@ -263,6 +265,18 @@ static int chains_end(reader *r, uint32_t id, uint32_t skip)
     }
     free(mark);
     return rc;
+}
+
+/* META's total of the shallow sizes is the sum of OBJ_SIZE (saturating, as hd_total_size). */
+static int check_total_size(reader *r)
+{
+    const uint64_t *size = raw(r, HDX_OBJ_SIZE);
+    uint64_t total = 0;
+    for (uint64_t o = 0; o < r->m.nobjects; o++)
+        total = total + size[o] < total ? UINT64_MAX : total + size[o];
+    if (r->has_total_size && total != r->m.total_size)
+        return fail_in(r, HDX_META, 0, "total_size disagrees with OBJ_SIZE");
+    return HD_OK;
 }
 
 static int check_interior(reader *r)
@@ -342,6 +356,7 @@ static int check_values(reader *r, uint32_t id)
         return below(r, id, m->nstrings, false);
     case HDX_OBJ_LABEL: return below(r, id, m->nstrings, true);
     case HDX_OBJ_TYPE: return below(r, id, m->ntypes, false);
+    case HDX_OBJ_SIZE: return check_total_size(r);
     case HDX_OBJ_SITE: return below(r, id, m->nsites, true);
     case HDX_EDGE_TARGET: case HDX_ROOT_OBJECT: case HDX_WEAKREF_OBJECT: case HDX_GC_GARBAGE:
         return below(r, id, m->nobjects, false);
@@ -542,6 +557,8 @@ static int read_analyses(reader *r, hd__index *ix)
     ix->nuncollectable = (uint32_t)m->nuncollectable;
     ix->nunreachable = (uint32_t)m->nunreachable;
     ix->dom_reachable = (uint32_t)m->dom_reachable;
+    ix->has_total_size = r->has_total_size;
+    ix->total_size = m->total_size;
     return HD_OK;
 }
 

@@ -46,6 +46,7 @@ static void fill_meta(hdx_meta *m, const hd_dump *d, const hd_reach *reach, cons
     m->nsites = d->nsites;
     m->nobjects = d->nobjects;
     m->nedges = d->nedges;
+    m->total_size = hd_total_size(d);
     m->nroots = d->nroots;
     m->nweakrefs = d->nweakrefs;
     m->nstrings = d->strings.len;
