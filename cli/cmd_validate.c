@@ -50,6 +50,10 @@ static int validate_run(int argc, char **argv)
     hd_dump *d = NULL;
     hd_error err;
     rc = hd_load(path, &opts, &d, &err);
+    if (rc == HD_OK && (rc = hd_index_verify(d, &err)) != HD_OK) { /* an index's every section */
+        hd_dump_free(d);
+        d = NULL;
+    }
     if (rc == HD_OK) {
         if (!t.quiet) {
             char buf[48];

@@ -5,6 +5,7 @@
  * that the next command rebuilds it from its dump. */
 #include "index.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,10 +25,13 @@ void index_opened_automatic(const char *index)
 
 static void damaged(const hd_error *err)
 {
-    print_load_error(err);
+    hd_error said = *err;
     for (int i = 0; i < MAX_AUTOMATIC; i++)
-        if (automatic[i] && !strcmp(automatic[i], err->file) && unlink(automatic[i]) == 0)
-            fprintf(stderr, "heaptool: %s: removed; the next command rebuilds it\n", automatic[i]);
+        if (automatic[i] && !strcmp(automatic[i], err->file) && unlink(automatic[i]) == 0) {
+            size_t n = strlen(said.message);
+            snprintf(said.message + n, sizeof said.message - n, " (removed: the next command rebuilds it)");
+        }
+    print_load_error(&said);
     _exit(EXIT_INVALID);
 }
 

@@ -184,7 +184,7 @@ static uint64_t align8(uint64_t x) { return (x + 7) & ~(uint64_t)7; }
 /* A big section gets pages of its own (formats/heapdump-binary.md §1): it starts and the next
  * one starts at a multiple of HDX_PAGE_ALIGN, so that a reader can leave it unreadable until it
  * has verified it (binary_lazy.c). */
-enum { HDX_LAZY_FROM = 1 << 20, HDX_PAGE_ALIGN = 64 << 10 };
+enum { HDX_LAZY_FROM = 256 << 10, HDX_PAGE_ALIGN = 64 << 10 };
 static uint64_t align_page(uint64_t x) { return (x + HDX_PAGE_ALIGN - 1) & ~(uint64_t)(HDX_PAGE_ALIGN - 1); }
 
 static void write_zeros(hd__atomic *a, uint64_t n)
