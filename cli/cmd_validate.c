@@ -91,7 +91,8 @@ const command cmd_validate = {
     "validate", "check a dump's structure and references", "DUMP",
     "Checks a heap dump's structure and referential integrity: member types, duplicate ids,\n"
     "references to missing objects, unknown type or site ids, weakrefs and roots naming\n"
-    "missing objects. Prints every problem as FILE:LINE:COLUMN: message; exits 0 only\n"
-    "when the dump is valid, 3 when it is not, 4 when it cannot be read.\n",
+    "missing objects; of a binary index, every section (the other commands verify a big\n"
+    "section when they first read it). Prints every problem as FILE:LINE:COLUMN: message;\n"
+    "exits 0 only when the dump is valid, 3 when it is not, 4 when it cannot be read.\n",
     validate_options, NULL, validate_run,
 };

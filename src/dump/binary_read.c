@@ -7,6 +7,9 @@
  * object, an edge, a string, a stack's parent, a dominator) against what it indexes, with the
  * parent chains of stacks, reachability and the dominator tree proved to end. A dump that passes
  * can be walked by every analysis without a read outside the file or a loop without end.
+ * "Before it is used" is at open for the small sections and META, and on first touch for the
+ * sections with pages of their own, which stay unreadable in the dump's view until then
+ * (binary_lazy.c; formats/heapdump-binary.md §7.1). The checks read only the other mapping.
  */
 #include "binary.h"
 #include "error.h"
@@ -564,7 +567,7 @@ static int read_analyses(reader *r, hd__index *ix)
 
 /* A section is left for its first use when it is in a second mapping (view) and its pages hold
  * nothing else, so that making them readable shows no byte of another section; every other
- * section is verified now. Returns the first page past the header and table. */
+ * section is verified now. */
 static void plan_lazy(reader *r, const hdx_header *h)
 {
     if (r->view == r->base)

@@ -244,6 +244,11 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
         hd__error_set(err, HD_EINVAL, path, (hd__pos){0, 0, 0}, "no dump or no path");
         return HD_EINVAL;
     }
+    /* An index's sections are written straight from its mapping by write(2), which would fail
+     * on a section not yet verified (the kernel does not fault it in): all are verified first. */
+    int rc = hd_index_verify(d, err);
+    if (rc)
+        return rc;
     hdx_meta meta;
     fill_meta(&meta, d, reach, dom);
     /* hd_pool_class has 4 bytes of padding after size: written from a zeroed copy. */
@@ -270,7 +275,7 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
             at = align_page(at);
     }
     l.end = align8(at);
-    int rc = write_layout(&l, source, path, err);
+    rc = write_layout(&l, source, path, err);
     free(classes);
     return rc;
 }
