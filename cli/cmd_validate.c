@@ -50,6 +50,10 @@ static int validate_run(int argc, char **argv)
     hd_dump *d = NULL;
     hd_error err;
     rc = hd_load(path, &opts, &d, &err);
+    if (rc == HD_OK && (rc = hd_index_verify(d, &err)) != HD_OK) { /* an index's every section */
+        hd_dump_free(d);
+        d = NULL;
+    }
     if (rc == HD_OK) {
         if (!t.quiet) {
             char buf[48];
@@ -87,7 +91,8 @@ const command cmd_validate = {
     "validate", "check a dump's structure and references", "DUMP",
     "Checks a heap dump's structure and referential integrity: member types, duplicate ids,\n"
     "references to missing objects, unknown type or site ids, weakrefs and roots naming\n"
-    "missing objects. Prints every problem as FILE:LINE:COLUMN: message; exits 0 only\n"
-    "when the dump is valid, 3 when it is not, 4 when it cannot be read.\n",
+    "missing objects; of a binary index, every section (the other commands verify a big\n"
+    "section when they first read it). Prints every problem as FILE:LINE:COLUMN: message;\n"
+    "exits 0 only when the dump is valid, 3 when it is not, 4 when it cannot be read.\n",
     validate_options, NULL, validate_run,
 };

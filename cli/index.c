@@ -256,8 +256,10 @@ static int plan(const char *path, char **index, bool *build)
 static int open_index(const char *path, const char *index, bool build, hd_dump **out)
 {
     hd_error err;
-    if (!build && hd_load(index, NULL, out, &err) == HD_OK)
+    if (!build && hd_load(index, NULL, out, &err) == HD_OK) {
+        index_opened_automatic(index);
         return EXIT_OK;
+    }
     return build_index("index", path, index, false, out); /* corrupt beyond its header: rebuilt */
 }
 

@@ -27,4 +27,9 @@ char *auto_index_path(const char *path);
 /* path exists and is not an index (by its first bytes): a file heaptool must not replace. */
 bool foreign_file(const char *path);
 
+/* An index found damaged while a command reads it ends the command (exit 3) with the one-line
+ * error; an automatic index (as opened) is removed too (index_damage.c). */
+void index_damage_handle(void);
+void index_opened_automatic(const char *index);
+
 #endif

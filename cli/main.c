@@ -92,6 +92,7 @@ int heaptool_main(int argc, char **argv)
     cli_quiet = cli_internals = false;
     if (!index_mode_from_env())
         return EXIT_USAGE;
+    index_damage_handle();
     argc = take_global_flags(argc, argv);
     if (argc < 2) {
         usage(stderr);

@@ -119,6 +119,17 @@ int hd_is_index(const char *path);
 int hd_index_peek(const char *path, hd_index_source *source, hd_error *err);
 /* 1 when d was opened from an index. */
 int hd_dump_is_index(const hd_dump *d);
+/* By default hd_load verifies an index whole, and reports damage as it returns. A program that
+ * sets a damage handler opts in to lazy verification instead: an index opened from a file then
+ * verifies its big sections on their first use (formats/heapdump-binary.md §7), through a
+ * SIGSEGV handler the library installs (chained to the one before it), and a section found
+ * damaged then cannot be reported by the call that read it: fn is called instead, with the
+ * error (file, section, offset, problem), and must not return. fn set to NULL turns lazy
+ * verification off for indexes opened afterwards. hd_index_verify verifies every section d has
+ * not used yet: HD_OK, or the damage in err. */
+typedef void (*hd_index_damage_fn)(const hd_error *err);
+void hd_set_index_damage_handler(hd_index_damage_fn fn);
+int hd_index_verify(const hd_dump *d, hd_error *err);
 /* Where hd_dump_write_json sends its text: len bytes at data; nonzero stops the writing. */
 typedef int (*hd_write_fn)(const void *data, size_t len, void *user);
 /* Writes d as heapdump v1 JSON (a V8 snapshot too): read again, it answers every analysis as d

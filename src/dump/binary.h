@@ -60,7 +60,11 @@ enum hdx_section { HDX_SECTION_MAP(HDX_SECTION_ENUM_) HDX_NSECTIONS };
     X(nroot_offsets)                                                                              \
     X(mem_objects) X(mem_references) X(mem_id_map) X(mem_strings) X(mem_other) X(mem_total)       \
     X(has_reach) X(nlive) X(nuncollectable) X(nunreachable)                                       \
-    X(has_dom) X(dom_reachable)
+    X(has_dom) X(dom_reachable)                                                                   \
+    X(total_size)
+
+/* Version 1's first META had 65 fields; total_size came after: a reader takes what is there. */
+#define HDX_META_REQUIRED 65
 
 #define HDX_META_FIELD_(name) uint64_t name;
 typedef struct hdx_meta { HDX_META_MAP(HDX_META_FIELD_) } hdx_meta;
@@ -89,9 +93,12 @@ _Static_assert(sizeof(hd_pool_class) == 32, "pool class layout");
 
 /* The precomputed analyses a mapped dump carries (NULL arrays when absent), and the mapping. */
 typedef struct hd__index {
-    void *base;       /* the mapping, or an aligned copy of a buffer */
+    void *base;       /* the mapping, or an aligned copy of a buffer: what the checks read */
+    void *view;       /* what the dump's arrays point into: base, or a second mapping of the file
+                         whose lazy sections stay unreadable until verified (binary_lazy.c) */
     size_t size;
     bool mapped;      /* munmap, else free */
+    struct hdx_reader *checks; /* what verifying a lazy section needs */
     hdx_header header;
     hd_memory memory; /* as the graph measured itself when loaded from its source */
     const uint8_t *reach_state;
@@ -100,6 +107,8 @@ typedef struct hd__index {
     const uint32_t *dom_idom;
     const uint64_t *dom_retained;
     uint32_t dom_reachable;
+    bool has_total_size;
+    uint64_t total_size; /* hd_total_size(), held against OBJ_SIZE when that is verified */
 } hd__index;
 
 /* The checksum of a section (and of the header): 64 bits, four lanes of multiply-rotate over
@@ -110,8 +119,22 @@ uint32_t hd__hdx_elem_size(uint32_t id);
 
 /* Opens the binary image at base (size bytes, 8-aligned; ownership moves to the dump, released
  * with munmap when mapped, else free). On failure everything is released and err says why. */
-int hd__binary_open(void *base, size_t size, bool mapped, const char *name, hd_dump **out, hd_error *err);
+int hd__binary_open(void *base, void *view, size_t size, bool mapped, const char *name, hd_dump **out,
+                    hd_error *err);
 void hd__index_close(hd__index *ix);
+
+/* Lazy verification (binary_read.c): the lazy section of ix's view holding addr, or section id,
+ * verified now unless it was: HD_OK when it passes (or addr is in no lazy section: *ours false),
+ * else err says why. Callers hold the lazy lock (binary_lazy.c). */
+int hd__index_verify_addr(hd__index *ix, uintptr_t addr, bool *ours, hd_error *err);
+int hd__index_verify_section(hd__index *ix, uint32_t id, hd_error *err);
+bool hd__index_has_lazy(const hd__index *ix);
+/* binary_lazy.c: the process's fault handler learns of ix's view (watch) until it is closed
+ * (forget); need verifies a section before its count or array is handed out, and reports damage
+ * as a fault on it would. */
+int hd__lazy_watch(hd__index *ix, hd_error *err);
+void hd__lazy_forget(hd__index *ix);
+void hd__index_need(const hd__index *ix, uint32_t id);
 /* hd_load's ways in (binary_load.c): the first bytes are an index's; a regular file's fd mapped
  * (size bytes); a buffer or a stream copied. */
 bool hd__binary_magic(const void *data, size_t n);

@@ -21,19 +21,23 @@ bool hd__binary_magic(const void *data, size_t n)
 int hd__binary_map(int fd, uint64_t size, const char *name, hd_dump **out, hd_error *err)
 {
     if (size == 0 || size > SIZE_MAX)
-        return hd__binary_open(NULL, 0, false, name, out, err);
+        return hd__binary_open(NULL, NULL, 0, false, name, out, err);
     /* Read-only: the pages stay the page cache's, shared, never copied (a writable private
-     * mapping would copy each one as it is populated). Populated at once, since opening checks
-     * every section. */
-    void *base = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-    if (base == MAP_FAILED) {
+     * mapping would copy each one as it is populated), and are read only as they are used. Two
+     * mappings: one the checks read, one the dump reads, where a section becomes readable once
+     * it has passed them (binary_lazy.c). */
+    void *base = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void *view = base == MAP_FAILED ? MAP_FAILED : mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (view == MAP_FAILED) {
         int e = errno;
+        if (base != MAP_FAILED)
+            munmap(base, (size_t)size);
         if (e == ENOMEM)
             return hd__error_oom(err, name);
         hd__error_set(err, HD_EIO, name, nowhere, "cannot map '%s': %s", name, strerror(e));
         return HD_EIO;
     }
-    return hd__binary_open(base, (size_t)size, true, name, out, err);
+    return hd__binary_open(base, view, (size_t)size, true, name, out, err);
 }
 
 int hd__binary_buffer(const void *data, size_t size, const char *name, hd_dump **out, hd_error *err)
@@ -42,7 +46,7 @@ int hd__binary_buffer(const void *data, size_t size, const char *name, hd_dump *
     if (!copy)
         return hd__error_oom(err, name);
     memcpy(copy, data, size);
-    return hd__binary_open(copy, size, false, name, out, err);
+    return hd__binary_open(copy, copy, size, false, name, out, err);
 }
 
 int hd__binary_stream(FILE *f, const char *name, hd_dump **out, hd_error *err)
@@ -65,7 +69,7 @@ int hd__binary_stream(FILE *f, const char *name, hd_dump **out, hd_error *err)
         hd__error_set(err, HD_EIO, name, nowhere, "cannot read '%s'", name);
         return HD_EIO;
     }
-    return hd__binary_open(buf, len, false, name, out, err);
+    return hd__binary_open(buf, buf, len, false, name, out, err);
 }
 
 int hd_is_index(const char *path)

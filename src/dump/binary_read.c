@@ -7,24 +7,38 @@
  * object, an edge, a string, a stack's parent, a dominator) against what it indexes, with the
  * parent chains of stacks, reachability and the dominator tree proved to end. A dump that passes
  * can be walked by every analysis without a read outside the file or a loop without end.
+ * "Before it is used" is at open for the small sections and META, and on first touch for the
+ * sections with pages of their own, which stay unreadable in the dump's view until then
+ * (binary_lazy.c; formats/heapdump-binary.md §7.1). The checks read only the other mapping.
  */
 #include "binary.h"
 #include "error.h"
 #include "native.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
-typedef struct reader {
-    unsigned char *base;
+/* What a reader knows of an open index. Failures go to err: the caller's while opening, the
+ * index's own (fault) when a section is verified later, on first use. */
+typedef struct hdx_reader {
+    unsigned char *base; /* what the checks read: readable from the start */
+    unsigned char *view; /* what the dump points into: base, or a second mapping (lazy) */
     size_t size;
-    const char *name;
-    hd_error *err;
+    char name[256];
+    hd_error *err, fault;
     const hdx_entry *at[HDX_NSECTIONS]; /* by id */
     hdx_meta m;
+    bool used[HDX_NSECTIONS];           /* the dump points into it */
+    bool lazy[HDX_NSECTIONS];           /* still unreadable in view, verified on first touch */
+    bool checked[HDX_NSECTIONS];
+    uint64_t page_from[HDX_NSECTIONS], page_to[HDX_NSECTIONS]; /* a lazy section's pages in view */
+    bool has_total_size;                /* META has the field */
 } reader;
 
 static int fail(reader *r, uint64_t offset, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -143,18 +157,7 @@ static int check_gaps(reader *r, const hdx_header *h)
     return HD_OK;
 }
 
-static int check_sums(reader *r)
-{
-    for (uint32_t id = 1; id < HDX_NSECTIONS; id++) {
-        const hdx_entry *e = r->at[id];
-        if (e && hd__hdx_checksum(r->base + e->offset, e->count * e->elem_size) != e->checksum)
-            return fail(r, e->offset, "section %s at offset %llu: checksum mismatch (corrupted)", sname(id),
-                        (unsigned long long)e->offset);
-    }
-    return HD_OK;
-}
-
-/* The section's array when it has exactly count elements. */
+/* The section's array (in view) when it has exactly count elements; the dump will read it. */
 static int section(reader *r, uint32_t id, uint64_t count, void *out)
 {
     const hdx_entry *e = r->at[id];
@@ -163,33 +166,44 @@ static int section(reader *r, uint32_t id, uint64_t count, void *out)
     if (e->count != count)
         return fail(r, e->offset, "section %s at offset %llu: %llu elements, META says %llu", sname(id),
                     (unsigned long long)e->offset, (unsigned long long)e->count, (unsigned long long)count);
-    void *p = r->base + e->offset;
+    void *p = r->view + e->offset;
     memcpy(out, &p, sizeof p);
+    r->used[id] = true;
     return HD_OK;
 }
 
+/* A section's bytes as the checks read them. */
+static const void *raw(const reader *r, uint32_t id) { return r->base + r->at[id]->offset; }
+
 /* Every element of a uint32 section below limit, or HD_NONE when none_ok. */
-static int below(reader *r, uint32_t id, const uint32_t *a, uint64_t n, uint64_t limit, bool none_ok)
+static int below(reader *r, uint32_t id, uint64_t limit, bool none_ok)
 {
-    for (uint64_t i = 0; i < n; i++)
+    const uint32_t *a = raw(r, id);
+    for (uint64_t i = 0, n = r->at[id]->count; i < n; i++)
         if (a[i] >= limit && !(none_ok && a[i] == HD_NONE))
             return fail_in(r, id, i, "%u is out of range (below %llu%s)", a[i], (unsigned long long)limit,
                            none_ok ? " or none" : "");
     return HD_OK;
 }
 
-static int strings_ok(reader *r, uint32_t id, const uint32_t *a, uint64_t n, bool none_ok)
+/* Every byte of a uint8 section made of known flags, at most max, or also. */
+static int bytes_ok(reader *r, uint32_t id, unsigned known, unsigned max, unsigned also, const char *what)
 {
-    return below(r, id, a, n, r->m.nstrings, none_ok);
+    const uint8_t *a = raw(r, id);
+    for (uint64_t i = 0, n = r->at[id]->count; i < n; i++)
+        if ((a[i] & ~known) && a[i] > max && a[i] != also)
+            return fail_in(r, id, i, "%s 0x%x", what, a[i]);
+    return HD_OK;
 }
 
 static int read_meta(reader *r)
 {
     const hdx_entry *e = r->at[HDX_META];
-    if (!e || e->count < sizeof r->m / 8)
+    if (!e || e->count < HDX_META_REQUIRED)
         return fail(r, e ? e->offset : HDX_HEADER_SIZE, "section META at offset %llu: missing or short",
                     (unsigned long long)(e ? e->offset : HDX_HEADER_SIZE));
-    memcpy(&r->m, r->base + e->offset, sizeof r->m);
+    memcpy(&r->m, r->base + e->offset, e->count < sizeof r->m / 8 ? e->count * 8 : sizeof r->m);
+    r->has_total_size = e->count >= sizeof r->m / 8;
     const hdx_meta *m = &r->m;
     uint64_t limit = UINT32_MAX - 1; /* counts index with uint32_t, HD_NONE excluded */
     if (m->ntypes > limit || m->nsites > limit || m->nobjects > limit || m->nedges > UINT32_MAX ||
@@ -198,8 +212,204 @@ static int read_meta(reader *r)
         m->nsite_stacks > m->nsites || m->native_nobjects > m->nobjects || m->ninterior > m->nedges ||
         m->nroot_offsets > m->nroots || m->format > HD_FORMAT_V8 || m->map_direct > 1 ||
         m->map_mask >= UINT32_MAX || m->producer >= m->nstrings || m->created >= m->nstrings ||
-        m->name >= m->nstrings || m->native > 1 || m->has_reach > 1 || m->has_dom > 1)
+        m->name >= m->nstrings || m->native > 1 || m->has_reach > 1 || m->has_dom > 1 ||
+        (m->has_reach && m->nlive + m->nuncollectable + m->nunreachable != m->nobjects) ||
+        (m->has_dom && m->dom_reachable > m->nobjects))
         return fail_in(r, HDX_META, 0, "a count or offset is out of range");
+    return HD_OK;
+}
+
+/* The id map answers by probing its slots: each slot is empty or an object index + 1, and a
+ * hashed map keeps an empty slot so that every probe ends. */
+static int check_id_map(reader *r)
+{
+    const uint32_t *slots = raw(r, HDX_OBJ_MAP);
+    uint64_t nslots = r->at[HDX_OBJ_MAP]->count, empty = 0;
+    if (!nslots)
+        return HD_OK;
+    for (uint64_t i = 0; i < nslots; i++)
+        empty += slots[i] == 0;
+    if (!r->m.map_direct && ((nslots & (nslots - 1)) || !empty))
+        return fail_in(r, HDX_OBJ_MAP, 0, "not a valid id map");
+    return below(r, HDX_OBJ_MAP, r->m.nobjects + 1, false);
+}
+
+static int check_edge_offsets(reader *r)
+{
+    const uint32_t *off = raw(r, HDX_EDGE_OFFSET);
+    uint64_t n = r->m.nobjects;
+    for (uint64_t o = 0; o <= n; o++)
+        if ((o == 0 && off[0] != 0) || (o > 0 && off[o] < off[o - 1]) || (o == n && off[o] != r->m.nedges))
+            return fail_in(r, HDX_EDGE_OFFSET, o, "%u breaks the increasing offsets from 0 to %llu", off[o],
+                           (unsigned long long)r->m.nedges);
+    return HD_OK;
+}
+
+/* Follows each chain of next[] (HD_NONE ends one) and fails on a chain that comes back on
+ * itself: mark is 0 unvisited, 1 on the chain being walked, 2 known to end. */
+static int chains_end(reader *r, uint32_t id, uint32_t skip)
+{
+    const uint32_t *next = raw(r, id);
+    uint32_t n = (uint32_t)r->at[id]->count;
+    uint8_t *mark = calloc(n ? n : 1, 1);
+    if (!mark)
+        return hd__error_oom(r->err, r->name);
+    int rc = HD_OK;
+    for (uint32_t s = 0; s < n && !rc; s++) {
+        uint32_t x = s;
+        while (x != HD_NONE && x != skip && mark[x] == 0) {
+            mark[x] = 1;
+            x = next[x];
+        }
+        if (x != HD_NONE && x != skip && mark[x] == 1)
+            rc = fail_in(r, id, x, "a chain of parents loops");
+        for (x = s; x != HD_NONE && x != skip && mark[x] == 1; x = next[x])
+            mark[x] = 2;
+    }
+    free(mark);
+    return rc;
+}
+
+/* META's total of the shallow sizes is the sum of OBJ_SIZE (saturating, as hd_total_size). */
+static int check_total_size(reader *r)
+{
+    const uint64_t *size = raw(r, HDX_OBJ_SIZE);
+    uint64_t total = 0;
+    for (uint64_t o = 0; o < r->m.nobjects; o++)
+        total = total + size[o] < total ? UINT64_MAX : total + size[o];
+    if (r->has_total_size && total != r->m.total_size)
+        return fail_in(r, HDX_META, 0, "total_size disagrees with OBJ_SIZE");
+    return HD_OK;
+}
+
+static int check_interior(reader *r)
+{
+    const uint32_t *edge = raw(r, HDX_INTERIOR_EDGE);
+    for (uint64_t i = 1; i < r->at[HDX_INTERIOR_EDGE]->count; i++)
+        if (edge[i] <= edge[i - 1])
+            return fail_in(r, HDX_INTERIOR_EDGE, i, "not increasing");
+    return below(r, HDX_INTERIOR_EDGE, r->m.nedges, false);
+}
+
+/* Reachability's forest must be walkable: a root object at depth 0 named by its root, every
+ * other reached object one deeper than its parent (so walks up end), via an edge index. Whether
+ * via really joins parent and object is the checksum's to vouch for, not worth a random read
+ * an object here. Reads ROOT_OBJECT, verified first. */
+static int check_reach(reader *r)
+{
+    const hdx_meta *m = &r->m;
+    const uint8_t *state = raw(r, HDX_REACH_STATE);
+    const uint32_t *depth = raw(r, HDX_REACH_DEPTH), *parent = raw(r, HDX_REACH_PARENT), *via = raw(r, HDX_REACH_VIA);
+    const uint32_t *root_object = raw(r, HDX_ROOT_OBJECT);
+    uint64_t n = m->nobjects, count[3] = {0, 0, 0};
+    for (uint64_t o = 0; o < n; o++) {
+        uint8_t s = state[o];
+        uint32_t dp = depth[o], p = parent[o], v = via[o];
+        bool ok = s <= HD_REACH_UNREACHABLE;
+        if (ok && s == HD_REACH_UNREACHABLE)
+            ok = dp == HD_NONE && p == HD_NONE && v == HD_NONE;
+        else if (ok && p == HD_NONE)
+            ok = dp == 0 && v < m->nroots && root_object[v] == o;
+        else if (ok) /* depths fall by one a step, so a walk up the parents ends */
+            ok = p < n && dp != HD_NONE && dp > 0 && depth[p] == dp - 1 && v < m->nedges;
+        if (!ok)
+            return fail_in(r, HDX_REACH_STATE, o, "with REACH_DEPTH, REACH_PARENT and REACH_VIA: not a path from a root");
+        count[s]++;
+    }
+    if (count[0] != m->nlive || count[1] != m->nuncollectable || count[2] != m->nunreachable)
+        return fail_in(r, HDX_META, 0, "reachability counts disagree with REACH_STATE");
+    return HD_OK;
+}
+
+/* Immediate dominators: an object, the virtual root or none; a reachable object's dominator is
+ * reachable and no chain of them loops, so every chain from a reachable object ends at the
+ * virtual root (the CLI walks them up to it). */
+static int check_dominators(reader *r)
+{
+    const uint32_t *idom = raw(r, HDX_DOM_IDOM);
+    uint64_t n = r->m.nobjects, reachable = 0;
+    for (uint64_t o = 0; o < n; o++) {
+        uint32_t x = idom[o];
+        if (x >= n && x != HD_DOM_ROOT && x != HD_NONE)
+            return fail_in(r, HDX_DOM_IDOM, o, "%u is out of range", x);
+        if (x < n && idom[x] == HD_NONE)
+            return fail_in(r, HDX_DOM_IDOM, o, "dominated by %u, which is unreachable", x);
+        reachable += x != HD_NONE;
+    }
+    if (reachable != r->m.dom_reachable)
+        return fail_in(r, HDX_META, 0, "the reachable count disagrees with DOM_IDOM");
+    return chains_end(r, HDX_DOM_IDOM, HD_DOM_ROOT);
+}
+
+/* What a section's values must be, beyond its checksum. */
+static int check_values(reader *r, uint32_t id)
+{
+    const hdx_meta *m = &r->m;
+    const unsigned type_flags = HD_TYPE_GC | HD_TYPE_FINALIZER | HD_TYPE_LEGACY_FINALIZER;
+    const unsigned obj_flags = HD_OBJ_TRACKED | HD_OBJ_FINALIZED | HD_OBJ_FROZEN | HD_OBJ_IMMORTAL | HD_OBJ_INTERNED;
+    const char *strings = raw(r, id);
+    int rc;
+    switch (id) {
+    case HDX_STRINGS:
+        if (strings[0] != '\0' || strings[m->nstrings - 1] != '\0')
+            return fail_in(r, HDX_STRINGS, 0, "does not start and end with a NUL");
+        return HD_OK;
+    case HDX_TYPE_NAME: case HDX_SITE_FILE: case HDX_SITE_FUNCTION: case HDX_EDGE_NAME: case HDX_ROOT_KIND_NAME:
+    case HDX_ROOT_NAME: case HDX_FRAME_FUNCTION: case HDX_FRAME_FILE: case HDX_FRAME_MODULE:
+        return below(r, id, m->nstrings, false);
+    case HDX_OBJ_LABEL: return below(r, id, m->nstrings, true);
+    case HDX_OBJ_TYPE: return below(r, id, m->ntypes, false);
+    case HDX_OBJ_SIZE: return check_total_size(r);
+    case HDX_OBJ_SITE: return below(r, id, m->nsites, true);
+    case HDX_EDGE_TARGET: case HDX_ROOT_OBJECT: case HDX_WEAKREF_OBJECT: case HDX_GC_GARBAGE:
+        return below(r, id, m->nobjects, false);
+    case HDX_WEAKREF_REFERENT: return below(r, id, m->nobjects, true);
+    case HDX_STACK_FRAME: return below(r, id, m->nframes, false);
+    case HDX_SITE_STACK: return below(r, id, m->nstacks, true);
+    case HDX_STACK_PARENT:
+        return (rc = below(r, id, m->nstacks, true)) ? rc : chains_end(r, id, HD_NONE);
+    case HDX_INTERIOR_EDGE: return check_interior(r);
+    case HDX_TYPE_FLAGS: return bytes_ok(r, id, type_flags, 0, 0, "unknown flags");
+    case HDX_OBJ_FLAGS: return bytes_ok(r, id, obj_flags, 0, 0, "unknown flags");
+    case HDX_OBJ_GEN: return bytes_ok(r, id, 0, 2, HD_GEN_UNKNOWN, "generation");
+    case HDX_ROOT_KIND: return bytes_ok(r, id, 0, HD_ROOT_OTHER, HD_ROOT_OTHER, "kind");
+    case HDX_EDGE_OFFSET: return check_edge_offsets(r);
+    case HDX_OBJ_MAP: return check_id_map(r);
+    case HDX_REACH_STATE: return check_reach(r);
+    case HDX_DOM_IDOM: return check_dominators(r);
+    }
+    return HD_OK;
+}
+
+/* Verifies a section once: its checksum, then its values. The reachability forest is checked
+ * as one over its four arrays and ROOT_OBJECT, which are verified with it. A lazy section's
+ * pages become readable in the view only once it has passed. */
+static int verify(reader *r, uint32_t id)
+{
+    if (!r->at[id] || r->checked[id])
+        return HD_OK;
+    bool reach = id >= HDX_REACH_STATE && id <= HDX_REACH_VIA && r->used[id];
+    uint32_t first = reach ? HDX_REACH_STATE : id, last = reach ? HDX_REACH_VIA : id;
+    int rc;
+    if (reach && (rc = verify(r, HDX_ROOT_OBJECT)))
+        return rc;
+    for (uint32_t k = first; k <= last; k++) {
+        const hdx_entry *e = r->at[k];
+        if (hd__hdx_checksum(r->base + e->offset, e->count * e->elem_size) != e->checksum)
+            return fail(r, e->offset, "section %s at offset %llu: checksum mismatch (corrupted)", sname(k),
+                        (unsigned long long)e->offset);
+    }
+    if (r->used[first] && (rc = check_values(r, first)))
+        return rc;
+    for (uint32_t k = first; k <= last; k++) {
+        if (r->lazy[k] && mprotect(r->view + r->page_from[k], r->page_to[k] - r->page_from[k], PROT_READ)) {
+            hd__error_set(r->err, HD_EIO, r->name, (hd__pos){r->at[k]->offset, 0, 0}, "index: cannot map section %s: %s",
+                          sname(k), strerror(errno));
+            return HD_EIO;
+        }
+        r->lazy[k] = false;
+        r->checked[k] = true;
+    }
     return HD_OK;
 }
 
@@ -216,37 +426,7 @@ static int read_types_sites(reader *r, hd_dump *d)
         (rc = section(r, HDX_SITE_FUNCTION, m->nsites, &d->site_function)) ||
         (rc = section(r, HDX_SITE_LINE, m->nsites, &d->site_line)))
         return rc;
-    const unsigned known = HD_TYPE_GC | HD_TYPE_FINALIZER | HD_TYPE_LEGACY_FINALIZER;
-    for (uint64_t t = 0; t < m->ntypes; t++)
-        if (d->type_flags[t] & ~known)
-            return fail_in(r, HDX_TYPE_FLAGS, t, "unknown flags 0x%x", d->type_flags[t]);
-    if ((rc = strings_ok(r, HDX_TYPE_NAME, d->type_name, m->ntypes, false)) ||
-        (rc = strings_ok(r, HDX_SITE_FILE, d->site_file, m->nsites, false)) ||
-        (rc = strings_ok(r, HDX_SITE_FUNCTION, d->site_function, m->nsites, false)))
-        return rc;
     return HD_OK;
-}
-
-/* The id map answers by probing its slots: each slot is empty or an object index + 1, and a
- * hashed map keeps an empty slot so that every probe ends. */
-static int read_id_map(reader *r, hd_dump *d)
-{
-    const hdx_meta *m = &r->m;
-    hd__idmap *map = &d->obj_map;
-    map->direct = m->map_direct;
-    map->base = m->map_base;
-    map->mask = (uint32_t)m->map_mask;
-    map->used = (uint32_t)m->map_used;
-    uint64_t nslots = m->nobjects ? m->map_mask + 1 : 0;
-    int rc = section(r, HDX_OBJ_MAP, nslots, &map->slots);
-    if (rc || !m->nobjects)
-        return rc;
-    uint64_t empty = 0;
-    for (uint64_t i = 0; i < nslots; i++)
-        empty += map->slots[i] == 0;
-    if ((!map->direct && (nslots & (nslots - 1))) || (!map->direct && !empty))
-        return fail_in(r, HDX_OBJ_MAP, 0, "not a valid id map");
-    return below(r, HDX_OBJ_MAP, map->slots, nslots, m->nobjects + 1, false);
 }
 
 static int read_objects(reader *r, hd_dump *d)
@@ -255,6 +435,11 @@ static int read_objects(reader *r, hd_dump *d)
     uint64_t n = m->nobjects;
     d->nobjects = (uint32_t)n;
     d->nedges = m->nedges;
+    hd__idmap *map = &d->obj_map;
+    map->direct = m->map_direct;
+    map->base = m->map_base;
+    map->mask = (uint32_t)m->map_mask;
+    map->used = (uint32_t)m->map_used;
     int rc;
     if ((rc = section(r, HDX_OBJ_ID, n, &d->obj_id)) || (rc = section(r, HDX_OBJ_SIZE, n, &d->obj_size)) ||
         (rc = section(r, HDX_OBJ_TYPE, n, &d->obj_type)) || (rc = section(r, HDX_OBJ_SITE, n, &d->obj_site)) ||
@@ -262,27 +447,10 @@ static int read_objects(reader *r, hd_dump *d)
         (rc = section(r, HDX_OBJ_GEN, n, &d->obj_gen)) || (rc = section(r, HDX_OBJ_FLAGS, n, &d->obj_flags)) ||
         (rc = section(r, HDX_EDGE_OFFSET, n + 1, &d->edge_offset)) ||
         (rc = section(r, HDX_EDGE_TARGET, m->nedges, &d->edge_target)) ||
-        (rc = section(r, HDX_EDGE_NAME, m->nedges, &d->edge_name)))
+        (rc = section(r, HDX_EDGE_NAME, m->nedges, &d->edge_name)) ||
+        (rc = section(r, HDX_OBJ_MAP, n ? m->map_mask + 1 : 0, &map->slots)))
         return rc;
-    if ((rc = below(r, HDX_OBJ_TYPE, d->obj_type, n, m->ntypes, false)) ||
-        (rc = below(r, HDX_OBJ_SITE, d->obj_site, n, m->nsites, true)) ||
-        (rc = strings_ok(r, HDX_OBJ_LABEL, d->obj_label, n, true)) ||
-        (rc = below(r, HDX_EDGE_TARGET, d->edge_target, m->nedges, n, false)) ||
-        (rc = strings_ok(r, HDX_EDGE_NAME, d->edge_name, m->nedges, false)))
-        return rc;
-    const unsigned known = HD_OBJ_TRACKED | HD_OBJ_FINALIZED | HD_OBJ_FROZEN | HD_OBJ_IMMORTAL | HD_OBJ_INTERNED;
-    for (uint64_t o = 0; o < n; o++) {
-        if (d->obj_gen[o] > 2 && d->obj_gen[o] != HD_GEN_UNKNOWN)
-            return fail_in(r, HDX_OBJ_GEN, o, "generation %u", d->obj_gen[o]);
-        if (d->obj_flags[o] & ~known)
-            return fail_in(r, HDX_OBJ_FLAGS, o, "unknown flags 0x%x", d->obj_flags[o]);
-    }
-    const uint32_t *off = d->edge_offset;
-    for (uint64_t o = 0; o <= n; o++)
-        if ((o == 0 && off[0] != 0) || (o > 0 && off[o] < off[o - 1]) || (o == n && off[o] != m->nedges))
-            return fail_in(r, HDX_EDGE_OFFSET, o, "%u breaks the increasing offsets from 0 to %llu", off[o],
-                           (unsigned long long)m->nedges);
-    return read_id_map(r, d);
+    return HD_OK;
 }
 
 static int read_roots_weakrefs(reader *r, hd_dump *d)
@@ -301,19 +469,8 @@ static int read_roots_weakrefs(reader *r, hd_dump *d)
         (rc = section(r, HDX_GC_GARBAGE, m->ngarbage, &d->gc_garbage)) ||
         (rc = section(r, HDX_POOL_CLASS, m->nclasses, &d->pool_classes)))
         return rc;
-    if ((rc = below(r, HDX_ROOT_OBJECT, d->root_object, m->nroots, m->nobjects, false)) ||
-        (rc = strings_ok(r, HDX_ROOT_KIND_NAME, d->root_kind_name, m->nroots, false)) ||
-        (rc = strings_ok(r, HDX_ROOT_NAME, d->root_name, m->nroots, false)) ||
-        (rc = below(r, HDX_WEAKREF_OBJECT, d->weakref_object, m->nweakrefs, m->nobjects, false)) ||
-        (rc = below(r, HDX_WEAKREF_REFERENT, d->weakref_referent, m->nweakrefs, m->nobjects, true)) ||
-        (rc = below(r, HDX_GC_GARBAGE, d->gc_garbage, m->ngarbage, m->nobjects, false)))
-        return rc;
-    for (uint64_t i = 0; i < m->nroots; i++)
-        if (d->root_kind[i] > HD_ROOT_OTHER)
-            return fail_in(r, HDX_ROOT_KIND, i, "kind %u", d->root_kind[i]);
     return HD_OK;
 }
-
 static void read_scalars(reader *r, hd_dump *d)
 {
     const hdx_meta *m = &r->m;
@@ -351,29 +508,6 @@ static void read_scalars(reader *r, hd_dump *d)
     g->garbage = d->gc_garbage;
 }
 
-/* Follows each chain of next[] (HD_NONE ends one) and fails on a chain that comes back on
- * itself: mark is 0 unvisited, 1 on the chain being walked, 2 known to end. */
-static int chains_end(reader *r, uint32_t id, const uint32_t *next, uint32_t n, uint32_t skip)
-{
-    uint8_t *mark = calloc(n ? n : 1, 1);
-    if (!mark)
-        return hd__error_oom(r->err, r->name);
-    int rc = HD_OK;
-    for (uint32_t s = 0; s < n && !rc; s++) {
-        uint32_t x = s;
-        while (x != HD_NONE && x != skip && mark[x] == 0) {
-            mark[x] = 1;
-            x = next[x];
-        }
-        if (x != HD_NONE && x != skip && mark[x] == 1)
-            rc = fail_in(r, id, x, "a chain of parents loops");
-        for (x = s; x != HD_NONE && x != skip && mark[x] == 1; x = next[x])
-            mark[x] = 2;
-    }
-    free(mark);
-    return rc;
-}
-
 static int read_native(reader *r, hd_dump *d)
 {
     const hdx_meta *m = &r->m;
@@ -405,78 +539,70 @@ static int read_native(reader *r, hd_dump *d)
         (rc = section(r, HDX_INTERIOR_OFFSET, m->ninterior, &n->interior_offset)) ||
         (rc = section(r, HDX_ROOT_OFFSET, m->nroot_offsets, &n->root_offset)))
         return rc;
-    if ((rc = strings_ok(r, HDX_FRAME_FUNCTION, n->frame_function, m->nframes, false)) ||
-        (rc = strings_ok(r, HDX_FRAME_FILE, n->frame_file, m->nframes, false)) ||
-        (rc = strings_ok(r, HDX_FRAME_MODULE, n->frame_module, m->nframes, false)) ||
-        (rc = below(r, HDX_STACK_FRAME, n->stack_frame, m->nstacks, m->nframes, false)) ||
-        (rc = below(r, HDX_STACK_PARENT, n->stack_parent, m->nstacks, m->nstacks, true)) ||
-        (rc = below(r, HDX_SITE_STACK, n->site_stack, m->nsite_stacks, m->nstacks, true)) ||
-        (rc = below(r, HDX_INTERIOR_EDGE, n->interior_edge, m->ninterior, m->nedges, false)) ||
-        (rc = chains_end(r, HDX_STACK_PARENT, n->stack_parent, n->nstacks, HD_NONE)))
-        return rc;
-    for (uint64_t i = 1; i < m->ninterior; i++)
-        if (n->interior_edge[i] <= n->interior_edge[i - 1])
-            return fail_in(r, HDX_INTERIOR_EDGE, i, "not increasing");
     return HD_OK;
 }
 
-/* Reachability's forest must be walkable: a root object at depth 0 named by its root, every
- * other reached object one deeper than its parent (so walks up end), via an edge index. Whether
- * via really joins parent and object is the checksum's to vouch for, not worth a random read
- * an object here. */
-static int read_reach(reader *r, const hd_dump *d, hd__index *ix)
+/* The precomputed analyses: their arrays, and their counts from META (which their checks hold
+ * against the arrays before hd__index_need hands them out). */
+static int read_analyses(reader *r, hd__index *ix)
 {
     const hdx_meta *m = &r->m;
     uint64_t n = m->nobjects;
     int rc;
-    if ((rc = section(r, HDX_REACH_STATE, n, &ix->reach_state)) || (rc = section(r, HDX_REACH_DEPTH, n, &ix->reach_depth)) ||
-        (rc = section(r, HDX_REACH_PARENT, n, &ix->reach_parent)) || (rc = section(r, HDX_REACH_VIA, n, &ix->reach_via)))
+    if (m->has_reach &&
+        ((rc = section(r, HDX_REACH_STATE, n, &ix->reach_state)) || (rc = section(r, HDX_REACH_DEPTH, n, &ix->reach_depth)) ||
+         (rc = section(r, HDX_REACH_PARENT, n, &ix->reach_parent)) || (rc = section(r, HDX_REACH_VIA, n, &ix->reach_via))))
         return rc;
-    uint64_t count[3] = {0, 0, 0};
-    for (uint64_t o = 0; o < n; o++) {
-        uint8_t s = ix->reach_state[o];
-        uint32_t depth = ix->reach_depth[o], p = ix->reach_parent[o], via = ix->reach_via[o];
-        bool ok = s <= HD_REACH_UNREACHABLE;
-        if (ok && s == HD_REACH_UNREACHABLE)
-            ok = depth == HD_NONE && p == HD_NONE && via == HD_NONE;
-        else if (ok && p == HD_NONE)
-            ok = depth == 0 && via < d->nroots && d->root_object[via] == o;
-        else if (ok) /* depths fall by one a step, so a walk up the parents ends */
-            ok = p < n && depth != HD_NONE && depth > 0 && ix->reach_depth[p] == depth - 1 && via < d->nedges;
-        if (!ok)
-            return fail_in(r, HDX_REACH_STATE, o, "with REACH_DEPTH, REACH_PARENT and REACH_VIA: not a path from a root");
-        count[s]++;
-    }
-    if (count[0] != m->nlive || count[1] != m->nuncollectable || count[2] != m->nunreachable)
-        return fail_in(r, HDX_META, 0, "reachability counts disagree with REACH_STATE");
+    if (m->has_dom &&
+        ((rc = section(r, HDX_DOM_IDOM, n, &ix->dom_idom)) || (rc = section(r, HDX_DOM_RETAINED, n, &ix->dom_retained))))
+        return rc;
     ix->nlive = (uint32_t)m->nlive;
     ix->nuncollectable = (uint32_t)m->nuncollectable;
     ix->nunreachable = (uint32_t)m->nunreachable;
+    ix->dom_reachable = (uint32_t)m->dom_reachable;
+    ix->has_total_size = r->has_total_size;
+    ix->total_size = m->total_size;
     return HD_OK;
 }
 
-/* Immediate dominators: an object, the virtual root or none; a reachable object's dominator is
- * reachable and no chain of them loops, so every chain from a reachable object ends at the
- * virtual root (the CLI walks them up to it). */
-static int read_dominators(reader *r, hd__index *ix)
+/* A section is left for its first use when it is in a second mapping (view) and its pages hold
+ * nothing else, so that making them readable shows no byte of another section; every other
+ * section is verified now. */
+static void plan_lazy(reader *r, const hdx_header *h)
 {
-    const hdx_meta *m = &r->m;
-    uint64_t n = m->nobjects, reachable = 0;
-    int rc;
-    if ((rc = section(r, HDX_DOM_IDOM, n, &ix->dom_idom)) || (rc = section(r, HDX_DOM_RETAINED, n, &ix->dom_retained)))
-        return rc;
-    for (uint64_t o = 0; o < n; o++) {
-        uint32_t x = ix->dom_idom[o];
-        if (x >= n && x != HD_DOM_ROOT && x != HD_NONE)
-            return fail_in(r, HDX_DOM_IDOM, o, "%u is out of range", x);
-        if (x < n && ix->dom_idom[x] == HD_NONE)
-            return fail_in(r, HDX_DOM_IDOM, o, "dominated by %u, which is unreachable", x);
-        reachable += x != HD_NONE;
+    if (r->view == r->base)
+        return;
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    const hdx_entry *sorted[HDX_NSECTIONS];
+    uint32_t n = 0;
+    for (uint32_t id = 1; id < HDX_NSECTIONS; id++)
+        if (r->at[id])
+            sorted[n++] = r->at[id];
+    qsort(sorted, n, sizeof *sorted, by_offset);
+    uint64_t prev_end = HDX_HEADER_SIZE + (uint64_t)h->nsections * HDX_ENTRY_SIZE;
+    for (uint32_t i = 0; i < n; i++) {
+        const hdx_entry *e = sorted[i];
+        uint64_t end = e->offset + e->count * e->elem_size, next = i + 1 < n ? sorted[i + 1]->offset : r->size;
+        uint64_t from = e->offset / page * page, to = (end + page - 1) / page * page;
+        if (e->id != HDX_META && end > e->offset && from >= prev_end && (to <= next || next == r->size)) {
+            r->lazy[e->id] = true;
+            r->page_from[e->id] = from;
+            r->page_to[e->id] = to;
+        }
+        prev_end = end;
     }
-    if (reachable != m->dom_reachable)
-        return fail_in(r, HDX_META, 0, "the reachable count disagrees with DOM_IDOM");
-    ix->dom_reachable = (uint32_t)reachable;
-    return chains_end(r, HDX_DOM_IDOM, ix->dom_idom, (uint32_t)n, HD_DOM_ROOT);
+}
+
+/* The view: readable but for the lazy sections' pages. */
+static int protect_lazy(reader *r)
+{
+    for (uint32_t id = 1; id < HDX_NSECTIONS; id++)
+        if (r->lazy[id] && mprotect(r->view + r->page_from[id], r->page_to[id] - r->page_from[id], PROT_NONE)) {
+            hd__error_set(r->err, HD_EIO, r->name, (hd__pos){0, 0, 0}, "index: cannot map '%s': %s", r->name,
+                          strerror(errno));
+            return HD_EIO;
+        }
+    return HD_OK;
 }
 
 static int read_all(reader *r, hd_dump *d, hd__index *ix)
@@ -484,33 +610,30 @@ static int read_all(reader *r, hd_dump *d, hd__index *ix)
     hdx_header h;
     int rc;
     if ((rc = read_header(r, &h)) || (rc = read_table(r, &h)) || (rc = check_gaps(r, &h)) ||
-        (rc = check_sums(r)) || (rc = read_meta(r)))
+        (rc = verify(r, HDX_META)) || (rc = read_meta(r)))
         return rc;
     ix->header = h;
-    char *strings;
-    if ((rc = section(r, HDX_STRINGS, r->m.nstrings, &strings)))
+    if ((rc = section(r, HDX_STRINGS, r->m.nstrings, &d->strings.data)))
         return rc;
-    if (strings[0] != '\0' || strings[r->m.nstrings - 1] != '\0')
-        return fail_in(r, HDX_STRINGS, 0, "does not start and end with a NUL");
-    d->strings.data = strings;
     d->strings.len = d->strings.size = r->m.nstrings;
     if ((rc = read_types_sites(r, d)) || (rc = read_objects(r, d)) || (rc = read_roots_weakrefs(r, d)) ||
-        (rc = read_native(r, d)))
+        (rc = read_native(r, d)) || (rc = read_analyses(r, ix)))
         return rc;
     read_scalars(r, d);
     const hdx_meta *m = &r->m;
     ix->memory = (hd_memory){m->mem_objects, m->mem_references, m->mem_id_map, m->mem_strings, m->mem_other, m->mem_total};
-    if (m->has_reach && (rc = read_reach(r, d, ix)))
-        return rc;
-    if (m->has_dom && (rc = read_dominators(r, ix)))
-        return rc;
-    return HD_OK;
+    plan_lazy(r, &h);
+    for (uint32_t id = 1; id < HDX_NSECTIONS; id++)
+        if (!r->lazy[id] && (rc = verify(r, id)))
+            return rc;
+    return protect_lazy(r);
 }
 
 int hd__binary_peek(const void *head, size_t n, uint64_t file_size, const char *name, hdx_header *h,
                     hd_error *err)
 {
-    reader r = {.base = (unsigned char *)(uintptr_t)head, .size = n, .name = name, .err = err};
+    reader r = {.base = (unsigned char *)(uintptr_t)head, .size = n, .err = err};
+    snprintf(r.name, sizeof r.name, "%s", name);
     int rc = read_header(&r, h);
     if (!rc && h->file_size != file_size)
         rc = fail(&r, file_size, "truncated or extended: %llu bytes, the header says %llu",
@@ -518,39 +641,87 @@ int hd__binary_peek(const void *head, size_t n, uint64_t file_size, const char *
     return rc;
 }
 
+/* The lazy section holding addr in ix's view, verified now: HD_OK when it passes, or when addr
+ * is in none (*ours false); else the failure is in *err. Called with the lazy lock held. */
+int hd__index_verify_addr(hd__index *ix, uintptr_t addr, bool *ours, hd_error *err)
+{
+    reader *r = ix->checks;
+    *ours = false;
+    if (!r || addr < (uintptr_t)r->view || addr - (uintptr_t)r->view >= r->size)
+        return HD_OK;
+    uint64_t at = addr - (uintptr_t)r->view;
+    for (uint32_t id = 1; id < HDX_NSECTIONS; id++)
+        if (r->at[id] && r->page_from[id] <= at && at < r->page_to[id]) {
+            *ours = true;
+            r->err = err;
+            return verify(r, id); /* already checked (by another thread) is a pass */
+        }
+    return HD_OK;
+}
+
+int hd__index_verify_section(hd__index *ix, uint32_t id, hd_error *err)
+{
+    reader *r = ix->checks;
+    if (!r)
+        return HD_OK;
+    r->err = err;
+    return verify(r, id);
+}
+
+bool hd__index_has_lazy(const hd__index *ix)
+{
+    const reader *r = ix->checks;
+    for (uint32_t id = 1; r && id < HDX_NSECTIONS; id++)
+        if (r->lazy[id])
+            return true;
+    return false;
+}
+
 void hd__index_close(hd__index *ix)
 {
     if (!ix)
         return;
-    if (ix->mapped)
+    hd__lazy_forget(ix);
+    if (ix->mapped) {
         munmap(ix->base, ix->size);
-    else
+        if (ix->view && ix->view != ix->base)
+            munmap(ix->view, ix->size);
+    } else
         free(ix->base);
+    free(ix->checks);
     free(ix);
 }
 
-int hd__binary_open(void *base, size_t size, bool mapped, const char *name, hd_dump **out, hd_error *err)
+int hd__binary_open(void *base, void *view, size_t size, bool mapped, const char *name, hd_dump **out, hd_error *err)
 {
     *out = NULL;
     hd_dump *d = calloc(1, sizeof *d);
     hd__index *ix = calloc(1, sizeof *ix);
-    if (!d || !ix) {
+    reader *r = calloc(1, sizeof *r);
+    if (!d || !ix || !r) {
         free(d);
         free(ix);
-        if (mapped)
+        free(r);
+        if (mapped) {
             munmap(base, size);
-        else
+            if (view != base)
+                munmap(view, size);
+        } else
             free(base);
         return hd__error_oom(err, name);
     }
-    *ix = (hd__index){.base = base, .size = size, .mapped = mapped};
+    *ix = (hd__index){.base = base, .view = view, .size = size, .mapped = mapped, .checks = r};
     d->index = ix;
-    reader r = {.base = base, .size = size, .name = name, .err = err};
-    int rc = read_all(&r, d, ix);
+    *r = (reader){.base = base, .view = view, .size = size, .err = err};
+    snprintf(r->name, sizeof r->name, "%s", name);
+    int rc = read_all(r, d, ix);
+    if (!rc && hd__index_has_lazy(ix))
+        rc = hd__lazy_watch(ix, err);
     if (rc) {
         hd_dump_free(d);
         return rc;
     }
+    r->err = &r->fault;
     *out = d;
     return HD_OK;
 }

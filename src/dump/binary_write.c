@@ -46,6 +46,7 @@ static void fill_meta(hdx_meta *m, const hd_dump *d, const hd_reach *reach, cons
     m->nsites = d->nsites;
     m->nobjects = d->nobjects;
     m->nedges = d->nedges;
+    m->total_size = hd_total_size(d);
     m->nroots = d->nroots;
     m->nweakrefs = d->nweakrefs;
     m->nstrings = d->strings.len;
@@ -180,6 +181,20 @@ static void add_analyses(layout *l, uint32_t nobjects, const hd_reach *reach, co
 
 static uint64_t align8(uint64_t x) { return (x + 7) & ~(uint64_t)7; }
 
+/* A big section gets pages of its own (formats/heapdump-binary.md §1): it starts and the next
+ * one starts at a multiple of HDX_PAGE_ALIGN, so that a reader can leave it unreadable until it
+ * has verified it (binary_lazy.c). */
+enum { HDX_LAZY_FROM = 256 << 10, HDX_PAGE_ALIGN = 64 << 10 };
+static uint64_t align_page(uint64_t x) { return (x + HDX_PAGE_ALIGN - 1) & ~(uint64_t)(HDX_PAGE_ALIGN - 1); }
+
+static void write_zeros(hd__atomic *a, uint64_t n)
+{
+    static const char zeros[HDX_PAGE_ALIGN];
+    for (; n > sizeof zeros; n -= sizeof zeros)
+        hd__atomic_write(a, zeros, sizeof zeros);
+    hd__atomic_write(a, zeros, n);
+}
+
 static int write_layout(const layout *l, const hd_index_source *source, const char *path, hd_error *err)
 {
     hdx_header h;
@@ -210,14 +225,13 @@ static int write_layout(const layout *l, const hd_index_source *source, const ch
     }
     hd__atomic_write(&a, head, sizeof h + table);
     uint64_t at = sizeof h + table;
-    static const char zeros[8];
     for (uint32_t i = 0; i < l->n; i++) {
         const hdx_entry *e = &l->entries[i];
-        hd__atomic_write(&a, zeros, e->offset - at);
+        write_zeros(&a, e->offset - at);
         hd__atomic_write(&a, l->data[i], e->count * e->elem_size);
         at = e->offset + e->count * e->elem_size;
     }
-    hd__atomic_write(&a, zeros, l->end - at);
+    write_zeros(&a, l->end - at);
     free(head);
     /* No fsync: a file torn by a crash fails its checksums and is rebuilt, never used. */
     return hd__atomic_commit(&a, false, err);
@@ -230,6 +244,11 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
         hd__error_set(err, HD_EINVAL, path, (hd__pos){0, 0, 0}, "no dump or no path");
         return HD_EINVAL;
     }
+    /* An index's sections are written straight from its mapping by write(2), which would fail
+     * on a section not yet verified (the kernel does not fault it in): all are verified first. */
+    int rc = hd_index_verify(d, err);
+    if (rc)
+        return rc;
     hdx_meta meta;
     fill_meta(&meta, d, reach, dom);
     /* hd_pool_class has 4 bytes of padding after size: written from a zeroed copy. */
@@ -248,11 +267,15 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
     add_analyses(&l, d->nobjects, reach, dom);
     uint64_t at = HDX_HEADER_SIZE + (uint64_t)l.n * HDX_ENTRY_SIZE;
     for (uint32_t i = 0; i < l.n; i++) {
-        l.entries[i].offset = at = align8(at);
-        at += l.entries[i].count * l.entries[i].elem_size;
+        uint64_t bytes = l.entries[i].count * l.entries[i].elem_size;
+        bool big = bytes >= HDX_LAZY_FROM;
+        l.entries[i].offset = at = big ? align_page(at) : align8(at);
+        at += bytes;
+        if (big)
+            at = align_page(at);
     }
     l.end = align8(at);
-    int rc = write_layout(&l, source, path, err);
+    rc = write_layout(&l, source, path, err);
     free(classes);
     return rc;
 }

@@ -34,6 +34,7 @@ static int from_index(const hd__index *ix, uint32_t nobjects, hd_dominators **ou
     if (!dom)
         return HD_ENOMEM;
     dom->nobjects = nobjects;
+    hd__index_need(ix, HDX_DOM_IDOM); /* the count holds against the array */
     dom->reachable = ix->dom_reachable;
     dom->idom = (uint32_t *)(uintptr_t)ix->dom_idom;
     dom->retained = (uint64_t *)(uintptr_t)ix->dom_retained;

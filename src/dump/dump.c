@@ -123,6 +123,8 @@ const hd_gc *hd_dump_gc(const hd_dump *d) { return &d->gc; }
 
 uint64_t hd_total_size(const hd_dump *d)
 {
+    if (d->index && d->index->has_total_size)
+        return d->index->total_size;
     uint64_t total = 0;
     for (uint32_t o = 0; o < d->nobjects; o++)
         total = hd__add_sat(total, d->obj_size[o]);

@@ -25,6 +25,7 @@ static int from_index(const hd__index *ix, uint32_t n, hd_reach **out)
     if (!b)
         return HD_ENOMEM;
     b->borrowed = true;
+    hd__index_need(ix, HDX_REACH_STATE); /* the counts hold against the arrays */
     hd_reach *r = &b->r;
     r->nobjects = n;
     r->nlive = ix->nlive;

@@ -2,11 +2,12 @@
 # index_cases.sh: binary indexes (formats/heapdump-binary.md). tests/cli/index_oracle.py: every
 # analysis answers byte for byte the same from a dump and from its index (and from the index
 # converted back to JSON); tests/cli/index_damage.py: cut, bit-flipped and hand-edited indexes
-# are refused with one line, exit 3. Then here: the auto-indexing rules (when an index is made
-# and used, stale ones rebuilt or refused), concurrent builds (diff's too), and that no test
-# leaves an index in the tree. INDEX_DUMPS: random dumps the oracle draws (default 40; fewer
-# under ASan); INDEX_ORACLE=0 skips the oracle (under valgrind: some 2,000 runs of heaptool
-# would take 40 minutes).
+# are refused with one line, exit 3; tests/cli/index_lazy.py: the same for sections verified on
+# first use. Then here: the auto-indexing rules (when an index is made and used, stale ones
+# rebuilt or refused), concurrent builds (diff's too), and that no test leaves an index in the
+# tree. INDEX_DUMPS: random dumps the oracle draws (default 40; fewer under ASan);
+# INDEX_ORACLE=0 skips the oracle (under valgrind: some 2,000 runs of heaptool would take 40
+# minutes).
 . "$(dirname "$0")/lib.sh"
 
 if [ "${INDEX_ORACLE:-1}" = 0 ]; then
@@ -24,6 +25,16 @@ elif python3 tests/cli/index_damage.py "$HEAPTOOL" samples/dumps/*.json tests/da
     pass
 else
     fail "index_damage.py"
+fi
+# tests/cli/index_lazy.py: an index whose big sections are verified on first use answers as
+# the JSON does, and damage in one of them is refused by the commands that read it (or by
+# validate), never answered from (skipped with the damaged copies).
+if [ "${INDEX_DAMAGE:-1}" = 0 ]; then
+    :
+elif python3 tests/cli/index_lazy.py "$HEAPTOOL"; then
+    pass
+else
+    fail "index_lazy.py"
 fi
 
 d=$tmp/auto

@@ -133,14 +133,14 @@ def main():
                     struct.pack_into(fmt, blob, by_id[sid][0], value)
                     attempt("section %d edited" % sid, reseal(bytes(blob)), True)
             # A dominator chain that leaves the tree: an object's dominator made unreachable (with
-            # META's last field, dom_reachable, kept consistent): chains must end at the virtual root.
+            # META's dom_reachable kept consistent): chains must end at the virtual root.
             NONE, META, DOM_IDOM = 0xFFFFFFFF, 1, 51
             if DOM_IDOM in by_id and META in by_id:
                 (idom_at, idom_len), (meta_at, meta_len) = by_id[DOM_IDOM], by_id[META]
                 idom = list(struct.unpack_from("<%dI" % (idom_len // 4), data, idom_at))
-                reachable_at = meta_at + meta_len - 8
+                reachable_at = meta_at + 8 * 64  # dom_reachable, the 65th field
                 if struct.unpack_from("<Q", data, reachable_at)[0] != sum(x != NONE for x in idom):
-                    problems.append("%s: META's last field is not dom_reachable" % dump)
+                    problems.append("%s: META's 65th field is not dom_reachable" % dump)
                 inner = [x for x in idom if x < len(idom) and idom[x] != NONE]
                 if inner:
                     blob = bytearray(data)
