@@ -196,3 +196,34 @@ Test(binary, every_cut_and_every_changed_byte_is_refused)
     free(data);
     hd_dump_free(json);
 }
+
+/* A library caller that set no damage handler gets every error from hd_load: big sections, which
+ * heaptool verifies only on first use, are verified whole at open for it. */
+Test(binary, without_a_damage_handler_an_index_file_is_verified_at_open)
+{
+    rd_graph g;
+    rd_random(&g, 7, 60000, 3, 50); /* big enough for sections verified on first use (§7.1) */
+    hd_dump *json = rd_load(&g);
+    rd_free(&g);
+    size_t len;
+    char *data = index_of(json, &len);
+    hd_dump_free(json);
+    for (size_t part = 1; part < 16; part++) { /* past the header and table: in every section */
+        char path[] = "/tmp/test_binary_XXXXXX";
+        int fd = mkstemp(path);
+        cr_assert(fd >= 0);
+        size_t at = len / 16 * part;
+        data[at] ^= 0x10;
+        cr_assert_eq(write(fd, data, len), (ssize_t)len);
+        close(fd);
+        data[at] ^= 0x10;
+        hd_dump *d = NULL;
+        hd_error err;
+        int rc = hd_load(path, NULL, &d, &err);
+        unlink(path);
+        cr_assert(rc == HD_EFORMAT, "byte %zu of %zu changed: opened (rc %d)", at, len, rc);
+        cr_assert_null(d);
+        cr_assert(strstr(err.message, "offset"), "%s", err.message);
+    }
+    free(data);
+}
