@@ -2,6 +2,7 @@
  * A query that reads only shallow columns never pays for dominators, cycles or distances. */
 #include "query_internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 const hd_dominators *hq_dominators(hq_context *c)
@@ -55,18 +56,48 @@ const uint32_t *hq_distance(hq_context *c)
 
 const uint32_t *hq_scc(hq_context *c)
 {
-    if (c->scc)
-        return c->scc;
-    hd_cycles *cycles = NULL;
-    const hd_reach *reach = hq_reach(c);
-    if (!reach || hd_cycles_find(c->d, reach, &cycles) != HD_OK)
-        return NULL;
-    c->scc = calloc((size_t)hd_object_count(c->d) + 1, sizeof *c->scc);
-    for (uint32_t k = 0; c->scc && k < cycles->count; k++)
-        for (uint32_t m = 0; m < cycles->cycles[k].nmembers; m++)
-            c->scc[cycles->cycles[k].members[m]] = k + 1;
-    hd_cycles_free(cycles);
+    if (!c->scc)
+        hd_cycle_numbers(c->d, &c->scc);
     return c->scc;
+}
+
+typedef struct dominators_job {
+    const hd_dump *d;
+    hd_dominators *dom;
+} dominators_job;
+
+static void *dominators_run(void *arg)
+{
+    dominators_job *j = arg;
+    hd_dominators_compute(j->d, &j->dom);
+    return NULL;
+}
+
+/* The dominators go to a second thread when the cycles are wanted too: neither reads the other,
+ * and on two cores the statement waits for the longer alone. The breadth-first search comes
+ * after both, so that at most two analyses' scratch is held at once (peak memory stays near
+ * that of the dominators alone). */
+bool hq_prepare(hq_context *c, unsigned analyses)
+{
+    bool dom = (analyses & (HQ_DOMINATORS | HQ_TYPE_RETAINED)) && !c->dom;
+    dominators_job job = {c->d, NULL};
+    pthread_t thread;
+    bool threaded = dom && (analyses & HQ_SCC) && !c->scc &&
+                    pthread_create(&thread, NULL, dominators_run, &job) == 0;
+    bool ok = true;
+    if (analyses & HQ_SCC)
+        ok &= hq_scc(c) != NULL;
+    if (threaded) {
+        pthread_join(thread, NULL);
+        c->dom = job.dom;
+    }
+    if (analyses & (HQ_DOMINATORS | HQ_TYPE_RETAINED))
+        ok &= hq_dominators(c) != NULL;
+    if (analyses & HQ_TYPE_RETAINED)
+        ok &= hq_type_retained(c) != NULL;
+    if (analyses & HQ_DISTANCE)
+        ok &= hq_distance(c) != NULL;
+    return ok;
 }
 
 /* Groups the n indices key(i) by key into CSR: offsets (nkeys + 1) and items, stable. */

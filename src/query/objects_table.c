@@ -142,6 +142,11 @@ static void objects_prefetch(hq_context *c, uint64_t row)
         __builtin_prefetch(&hd_object_ids(c->d)[idom]);
 }
 
+static const unsigned char objects_analyses[SCC + 1] = {
+    [RETAINED] = HQ_DOMINATORS, [IDOM] = HQ_DOMINATORS, [REACHABLE] = HQ_DISTANCE,
+    [DISTANCE] = HQ_DISTANCE,   [SCC] = HQ_SCC,
+};
+
 const hq_table hq_objects_table = {
     .name = "objects",
     .columns = "id INTEGER, type TEXT, type_id INTEGER, size INTEGER, rc INTEGER, gen INTEGER, "
@@ -151,5 +156,6 @@ const hq_table hq_objects_table = {
     .filter = objects_filter,
     .column = objects_column,
     .count = objects_count,
+    .column_analyses = objects_analyses,
     .prefetch = objects_prefetch,
 };

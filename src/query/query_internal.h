@@ -42,6 +42,17 @@ typedef struct hq_id_index {
 } hq_id_index;
 
 const hd_dominators *hq_dominators(hq_context *c);
+/* The analyses behind computed columns, as a set: a statement or an export asks for all it
+ * will read at once (hq_prepare), so that they run side by side. */
+enum hq_analysis {
+    HQ_DOMINATORS = 1 << 0,    /* objects.retained, objects.idom */
+    HQ_DISTANCE = 1 << 1,      /* objects.reachable, objects.distance */
+    HQ_SCC = 1 << 2,           /* objects.scc */
+    HQ_TYPE_RETAINED = 1 << 3, /* types.retained */
+};
+/* Computes the analyses not yet known; false when memory ran out (the accessors then say
+ * which by returning NULL). */
+bool hq_prepare(hq_context *c, unsigned analyses);
 const hd_reach *hq_reach(hq_context *c);
 const hd_referrers *hq_referrers(hq_context *c);
 const uint32_t *hq_distance(hq_context *c);
@@ -122,6 +133,9 @@ typedef struct hq_table {
     int (*filter)(hq_cursor *cur, int how, sqlite3_value *value);
     void (*column)(hq_cursor *cur, uint64_t row, int col, hq_cell *out);
     uint64_t (*count)(hq_context *c); /* rows in a full scan; functions have none */
+    /* Optional: per declared column, the analyses its values come from (enum hq_analysis); a
+     * statement computes those of the columns it reads before its first row. */
+    const unsigned char *column_analyses;
     /* Optional: hints the cache about what the row's columns will read at random (the ids of
      * other objects), for scans that run this many rows ahead of their reading. */
     void (*prefetch)(hq_context *c, uint64_t row);
@@ -134,6 +148,9 @@ extern const hq_table hq_objects_table, hq_refs_table, hq_types_table, hq_sites_
 extern const hq_table hq_referrers_function, hq_referents_function, hq_path_function,
     hq_retained_set_function, hq_dominated_function;
 
+/* The analyses behind the columns of t that col_used names (SQLite's colUsed: bit i for column
+ * i, the last bit for every column past it). */
+unsigned hq_table_analyses(const hq_table *t, uint64_t col_used);
 /* Registers t as an eponymous virtual table of db over c. */
 int hq_table_register(sqlite3 *db, const hq_table *t, hq_context *c);
 /* Gives the cursor a list of n rows (taking ownership of rows, a malloc'd array). */
@@ -161,9 +178,9 @@ void hq_write_decimal(hq_sink *out, sqlite3_int64 v);
 void hq_write_csv_text(hq_sink *out, const unsigned char *s, size_t len);
 void hq_write_json_text(hq_sink *out, const unsigned char *s, size_t len);
 /* Writes every row of table t, as SELECT 'dump name' AS dump, * FROM t would give them, as CSV
- * with a header line or as JSON lines, straight from the dump (export_rows.c). SQLITE_OK,
- * SQLITE_NOMEM or SQLITE_IOERR. */
-int hq_export_rows(hq_context *c, const hq_table *t, bool csv, FILE *out);
+ * with a header line or as JSON lines, straight from the dump (export_rows.c), into out (not
+ * flushed). SQLITE_OK, SQLITE_NOMEM or SQLITE_IOERR. */
+int hq_export_rows(hq_context *c, const hq_table *t, bool csv, hq_sink *out);
 
 int hq_register_scalars(sqlite3 *db);
 /* Installs the read-only authorizer; *refused is set to what a refused statement tried. */

@@ -46,6 +46,25 @@ static int table_disconnect(sqlite3_vtab *v)
     return SQLITE_OK;
 }
 
+unsigned hq_table_analyses(const hq_table *t, uint64_t col_used)
+{
+    unsigned analyses = 0;
+    if (!t->column_analyses)
+        return 0;
+    int ncolumns = 1;
+    for (const char *p = t->columns; *p; p++)
+        ncolumns += *p == ',';
+    for (int i = 0; i < ncolumns; i++)
+        if (col_used & (i < 63 ? 1ull << i : 1ull << 63))
+            analyses |= t->column_analyses[i];
+    return analyses;
+}
+
+/* idxNum: the lookup (column number + 1 of the = constraint used, 0 for a scan) in its low
+ * byte, the analyses the statement's columns need above it. */
+#define LOOKUP_MASK 0xff
+#define ANALYSES_SHIFT 8
+
 /* The first usable = constraint on a lookup column, in the table's order of preference. */
 static int table_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
 {
@@ -61,20 +80,21 @@ static int table_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
                 break;
             }
         }
+    int analyses = (int)hq_table_analyses(table, info->colUsed) << ANALYSES_SHIFT;
     if (chosen < 0) {
         if (table->nargs)
             return SQLITE_CONSTRAINT; /* a function without its argument */
         double rows = (double)table->count(t->b.ctx);
         info->estimatedCost = rows + 1;
         info->estimatedRows = (sqlite3_int64)rows + 1;
-        info->idxNum = 0;
+        info->idxNum = analyses;
         return SQLITE_OK;
     }
     info->aConstraintUsage[chosen].argvIndex = 1;
     info->aConstraintUsage[chosen].omit = table->nargs ? 1 : 0;
     info->estimatedCost = 10;
     info->estimatedRows = 10;
-    info->idxNum = how;
+    info->idxNum = how | analyses;
     return SQLITE_OK;
 }
 
@@ -137,17 +157,24 @@ int hq_out_of_memory(hq_cursor *cur)
     return SQLITE_NOMEM;
 }
 
-static int cursor_filter(sqlite3_vtab_cursor *c, int how, const char *idx, int argc, sqlite3_value **argv)
+static int cursor_eof(sqlite3_vtab_cursor *c);
+
+static int cursor_filter(sqlite3_vtab_cursor *c, int idx_num, const char *idx, int argc, sqlite3_value **argv)
 {
     (void)idx;
     hq_cursor *cur = (hq_cursor *)c;
     const hq_table *table = ((table_vtab *)c->pVtab)->b.table;
+    int how = idx_num & LOOKUP_MASK, rc = SQLITE_OK;
     cursor_reset(cur);
-    if (how == 0) {
+    if (how == 0)
         cur->end = table->count(cur->ctx);
-        return SQLITE_OK;
-    }
-    return table->filter(cur, how, argc ? argv[0] : NULL);
+    else
+        rc = table->filter(cur, how, argc ? argv[0] : NULL);
+    /* Rows to read: their analyses now, side by side, rather than one by one at the first cell
+     * that asks (a failure shows there, as the cell's out of memory). */
+    if (rc == SQLITE_OK && !cursor_eof(c))
+        hq_prepare(cur->ctx, (unsigned)idx_num >> ANALYSES_SHIFT);
+    return rc;
 }
 
 static int cursor_eof(sqlite3_vtab_cursor *c)
