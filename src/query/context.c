@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 const hd_dominators *hq_dominators(hq_context *c)
 {
@@ -151,6 +152,51 @@ bool hq_objects_by_type(hq_context *c)
                                        &c->type_offsets, &c->type_objects);
 }
 
+typedef struct type_rank {
+    const hd_dump *d;
+    const uint32_t *rank;
+} type_rank;
+
+static uint32_t type_rank_key(const void *p, uint32_t o)
+{
+    const type_rank *r = p;
+    return r->rank[hd_object_type(r->d, o)];
+}
+
+typedef struct named_type {
+    const char *name;
+    uint32_t type;
+} named_type;
+
+static int compare_type_names(const void *a, const void *b)
+{
+    const char *x = ((const named_type *)a)->name, *y = ((const named_type *)b)->name;
+    return !x || !y ? (y == NULL) - (x == NULL) : strcmp(x, y); /* NULL sorts first */
+}
+
+/* Types ranked by name, then their objects grouped by rank: the CSR's items are the order. */
+const uint32_t *hq_objects_by_type_name(hq_context *c)
+{
+    if (c->by_type_name)
+        return c->by_type_name;
+    uint32_t nt = hd_type_count(c->d);
+    named_type *sorted = malloc(((size_t)nt + 1) * sizeof *sorted);
+    uint32_t *rank = malloc(((size_t)nt + 1) * sizeof *rank), *offsets = NULL;
+    if (sorted && rank) {
+        for (uint32_t t = 0; t < nt; t++)
+            sorted[t] = (named_type){hd_type_name(c->d, t), t};
+        qsort(sorted, nt, sizeof *sorted, compare_type_names);
+        for (uint32_t k = 0; k < nt; k++)
+            rank[sorted[k].type] = k;
+        type_rank r = {c->d, rank};
+        if (group_by(hd_object_count(c->d), nt, type_rank_key, &r, &offsets, &c->by_type_name))
+            free(offsets);
+    }
+    free(sorted);
+    free(rank);
+    return c->by_type_name;
+}
+
 static uint64_t saturating_add(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
 
 /* Count and size per key (type or site index; others are left out), two entries a key. */
@@ -291,6 +337,7 @@ void hq_context_free(hq_context *c)
     free(c->dom_children);
     free(c->type_offsets);
     free(c->type_objects);
+    free(c->by_type_name);
     free(c->type_totals);
     free(c->type_retained);
     free(c->site_totals);

@@ -25,6 +25,7 @@ typedef struct hq_context {
     uint32_t *dom_children;
     uint32_t *type_offsets;  /* objects grouped by type index as CSR (ntypes + 1 entries) */
     uint32_t *type_objects;
+    uint32_t *by_type_name;  /* every object, in order of its type's name (BINARY collation) */
     uint64_t *type_totals;   /* per type: count, size (2 entries each) */
     uint64_t *type_retained; /* per type, by the DevTools rule of hd_stats_retained_by_type */
     uint64_t *site_totals;   /* per site: count, size */
@@ -59,6 +60,7 @@ const uint32_t *hq_distance(hq_context *c);
 const uint32_t *hq_scc(hq_context *c);
 bool hq_dominator_children(hq_context *c);
 bool hq_objects_by_type(hq_context *c);
+const uint32_t *hq_objects_by_type_name(hq_context *c);
 const uint64_t *hq_type_totals(hq_context *c);
 const uint64_t *hq_type_retained(hq_context *c);
 const uint64_t *hq_site_totals(hq_context *c);
@@ -77,7 +79,8 @@ struct hq_db {
     const char *refused;
 };
 
-/* A cursor walks row numbers: the range [row, end) or, when rows is set, the list rows[at..n).
+/* A cursor walks row numbers: the range [row, end) or, when rows is set, the list rows[at..n);
+ * a table's ordered scan walks [row, end) of the table's order (a borrowed array of rows).
  * What a row number means (an object index, an edge index) is the table's business; data is
  * whatever else a filter computed (a path), freed with free_data. */
 typedef struct hq_cursor {
@@ -86,6 +89,7 @@ typedef struct hq_cursor {
     uint64_t row, end;
     uint64_t *rows;
     uint64_t nrows, at;
+    const uint32_t *order;
     void *data;
     void (*free_data)(void *);
     uint32_t hint; /* refs, stack_frames: the object or stack node of the last row looked at */
@@ -133,6 +137,11 @@ typedef struct hq_table {
     int (*filter)(hq_cursor *cur, int how, sqlite3_value *value);
     void (*column)(hq_cursor *cur, uint64_t row, int col, hq_cell *out);
     uint64_t (*count)(hq_context *c); /* rows in a full scan; functions have none */
+    /* Optional: a column (number + 1) by which the table gives a full scan in order, ascending
+     * by SQLite's BINARY collation, and that order (every row once); NULL when out of memory.
+     * ORDER BY or GROUP BY that column then needs no sort. */
+    int ordered_by;
+    const uint32_t *(*order)(hq_context *c);
     /* Optional: per declared column, the analyses its values come from (enum hq_analysis); a
      * statement computes those of the columns it reads before its first row. */
     const unsigned char *column_analyses;
@@ -162,6 +171,17 @@ bool hq_value_int(sqlite3_value *v, sqlite3_int64 *out);
 uint32_t hq_value_object(const hd_dump *d, sqlite3_value *v);
 /* An id as SQLite stores it: ids past 2^63 - 1 wrap to negative numbers. */
 static inline sqlite3_int64 hq_id(uint64_t id) { return (sqlite3_int64)id; }
+/* Rows laid out by owner (an object's edges, a stack node's frames): owner k has the rows
+ * [start(k), start(k + 1)), the starts ascending in narrow or in wide (n + 1 of them). */
+typedef struct hq_ranges {
+    const uint32_t *narrow;
+    const uint64_t *wide;
+    uint32_t n;
+} hq_ranges;
+/* The owner whose range holds row (< start(n)). *hint is the owner found last: a scan moves
+ * forward one row at a time, so the answer is mostly it or a few owners on (empty ranges
+ * skipped); else a binary search. */
+uint32_t hq_range_owner(const hq_ranges *r, uint64_t row, uint32_t *hint);
 /* The object index o's id; NULL for HD_NONE. */
 void hq_cell_object_id(hq_cell *out, const hd_dump *d, uint32_t o);
 int hq_out_of_memory(hq_cursor *cur);

@@ -61,9 +61,19 @@ unsigned hq_table_analyses(const hq_table *t, uint64_t col_used)
 }
 
 /* idxNum: the lookup (column number + 1 of the = constraint used, 0 for a scan) in its low
- * byte, the analyses the statement's columns need above it. */
-#define LOOKUP_MASK 0xff
+ * bits, whether a scan goes in the table's order, and the analyses the statement's columns need
+ * above them. */
+#define LOOKUP_MASK 0x7f
+#define ORDERED 0x80
 #define ANALYSES_SHIFT 8
+
+/* A scan that gives SQLite's ORDER BY (or GROUP BY) as it is: one ascending term on the
+ * column the table keeps an order of. */
+static bool order_consumed(const hq_table *table, const sqlite3_index_info *info)
+{
+    return table->ordered_by && info->nOrderBy == 1 && !info->aOrderBy[0].desc &&
+           info->aOrderBy[0].iColumn + 1 == table->ordered_by;
+}
 
 /* The first usable = constraint on a lookup column, in the table's order of preference. */
 static int table_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
@@ -88,6 +98,10 @@ static int table_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
         info->estimatedCost = rows + 1;
         info->estimatedRows = (sqlite3_int64)rows + 1;
         info->idxNum = analyses;
+        if (order_consumed(table, info)) {
+            info->orderByConsumed = 1;
+            info->idxNum |= ORDERED;
+        }
         return SQLITE_OK;
     }
     info->aConstraintUsage[chosen].argvIndex = 1;
@@ -121,6 +135,7 @@ static void cursor_reset(hq_cursor *cur)
     if (cur->free_data)
         cur->free_data(cur->data);
     cur->rows = NULL;
+    cur->order = NULL;
     cur->data = NULL;
     cur->free_data = NULL;
     cur->row = cur->end = cur->nrows = cur->at = 0;
@@ -166,7 +181,11 @@ static int cursor_filter(sqlite3_vtab_cursor *c, int idx_num, const char *idx, i
     const hq_table *table = ((table_vtab *)c->pVtab)->b.table;
     int how = idx_num & LOOKUP_MASK, rc = SQLITE_OK;
     cursor_reset(cur);
-    if (how == 0)
+    if (idx_num & ORDERED) {
+        if (!(cur->order = table->order(cur->ctx)))
+            return hq_out_of_memory(cur);
+        cur->end = table->count(cur->ctx);
+    } else if (how == 0)
         cur->end = table->count(cur->ctx);
     else
         rc = table->filter(cur, how, argc ? argv[0] : NULL);
@@ -191,13 +210,17 @@ static int cursor_next(sqlite3_vtab_cursor *c)
         cur->at++;
     } else {
         cur->row++;
-        if (table->prefetch && cur->row + HQ_PREFETCH_AHEAD < cur->end)
-            table->prefetch(cur->ctx, cur->row + HQ_PREFETCH_AHEAD);
+        uint64_t ahead = cur->row + HQ_PREFETCH_AHEAD;
+        if (table->prefetch && ahead < cur->end)
+            table->prefetch(cur->ctx, cur->order ? cur->order[ahead] : ahead);
     }
     return SQLITE_OK;
 }
 
-static uint64_t current(const hq_cursor *cur) { return cur->rows ? cur->rows[cur->at] : cur->row; }
+static uint64_t current(const hq_cursor *cur)
+{
+    return cur->rows ? cur->rows[cur->at] : cur->order ? cur->order[cur->row] : cur->row;
+}
 
 static int cursor_column(sqlite3_vtab_cursor *c, sqlite3_context *out, int col)
 {
@@ -264,6 +287,31 @@ uint32_t hq_value_object(const hd_dump *d, sqlite3_value *v)
 {
     sqlite3_int64 id;
     return hq_value_int(v, &id) ? hd_object_find(d, (uint64_t)id) : HD_NONE;
+}
+
+static inline uint64_t range_start(const hq_ranges *r, uint32_t k)
+{
+    return r->narrow ? r->narrow[k] : r->wide[k];
+}
+
+uint32_t hq_range_owner(const hq_ranges *r, uint64_t row, uint32_t *hint)
+{
+    uint32_t n = r->n, h = *hint < n ? *hint : 0;
+    for (int step = 0; step < 64 && h + 1 < n && range_start(r, h + 1) <= row; step++)
+        h++;
+    if (!(range_start(r, h) <= row && row < range_start(r, h + 1))) {
+        uint32_t lo = 0, hi = n; /* the last owner whose first row is <= row owns it */
+        while (hi - lo > 1) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (range_start(r, mid) <= row)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        h = lo;
+    }
+    *hint = h;
+    return h;
 }
 
 void hq_cell_object_id(hq_cell *out, const hd_dump *d, uint32_t o)
