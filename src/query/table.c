@@ -2,8 +2,10 @@
  *
  * Invariant: a table never copies the dump: a cursor walks row numbers (object, edge, type
  * indices) and each column is read from the dump, or from an analysis of it, when SQLite asks.
- * Constraints pushed down only narrow the rows (omit stays off for tables), so SQLite still
- * checks them itself and a lookup can never lose a row a scan would have kept.
+ * A lookup gives exactly the rows SQLite's comparison would keep: on an INTEGER column it
+ * converts the value as the column's affinity does, and SQLite checks nothing again (a join
+ * reads no column for it); on a text column it finds the bytes under BINARY collation only,
+ * and SQLite checks each row again.
  */
 #include "query_internal.h"
 
@@ -75,6 +77,31 @@ static bool order_consumed(const hq_table *table, const sqlite3_index_info *info
            info->aOrderBy[0].iColumn + 1 == table->ordered_by;
 }
 
+/* Whether column col is declared INTEGER: its lookups find exactly the rows SQLite's own
+ * comparison keeps (hq_value_int converts as the column's affinity does), so SQLite need not
+ * check them again. A text lookup compares bytes, which a BLOB value does not. */
+static bool integer_column(const char *columns, int col)
+{
+    const char *p = columns;
+    for (int i = 0; i < col && p; i++)
+        if ((p = strchr(p, ',')))
+            p++;
+    if (col < 0 || !p)
+        return false;
+    p += strspn(p, " ");
+    p += strcspn(p, " ,"); /* past the name, to its type */
+    return !strncmp(p, " INTEGER", 8);
+}
+
+/* An = constraint a lookup can serve: text compared by bytes only under BINARY collation. */
+static bool lookup_usable(const hq_table *table, sqlite3_index_info *info, int i)
+{
+    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+    return c->usable && c->op == SQLITE_INDEX_CONSTRAINT_EQ &&
+           (integer_column(table->columns, c->iColumn) ||
+            !sqlite3_stricmp(sqlite3_vtab_collation(info, i), "BINARY"));
+}
+
 /* The first usable = constraint on a lookup column, in the table's order of preference. */
 static int table_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
 {
@@ -83,8 +110,7 @@ static int table_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
     int chosen = -1, how = 0;
     for (int k = 0; k < 4 && table->lookups[k] > 0 && chosen < 0; k++)
         for (int i = 0; i < info->nConstraint; i++) {
-            const struct sqlite3_index_constraint *c = &info->aConstraint[i];
-            if (c->usable && c->op == SQLITE_INDEX_CONSTRAINT_EQ && c->iColumn + 1 == table->lookups[k]) {
+            if (info->aConstraint[i].iColumn + 1 == table->lookups[k] && lookup_usable(table, info, i)) {
                 chosen = i;
                 how = table->lookups[k];
                 break;
@@ -105,7 +131,8 @@ static int table_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
         return SQLITE_OK;
     }
     info->aConstraintUsage[chosen].argvIndex = 1;
-    info->aConstraintUsage[chosen].omit = table->nargs ? 1 : 0;
+    info->aConstraintUsage[chosen].omit =
+        table->nargs || integer_column(table->columns, info->aConstraint[chosen].iColumn);
     info->estimatedCost = 10;
     info->estimatedRows = 10;
     info->idxNum = how | analyses;

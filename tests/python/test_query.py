@@ -469,12 +469,18 @@ class QueryTest(unittest.TestCase):
                 got = query(path, f"SELECT id FROM objects WHERE type = '{name}'")
                 self.assertEqual(sorted(r["id"] for r in got),
                                  sorted(x["id"] for x in o.objects.values() if o.types[x["type"]]["name"] == name))
+                # another collation: SQLite's comparison, not the lookup's bytes
+                got = query(path, f"SELECT id FROM objects WHERE type = '{name.swapcase()}' COLLATE NOCASE")
+                self.assertEqual(sorted(r["id"] for r in got), sorted(
+                    x["id"] for x in o.objects.values() if o.types[x["type"]]["name"].lower() == name.lower()))
             for i in ids:
-                for col in ("src", "dst"):
-                    got = query(path, f"SELECT * FROM refs WHERE {col} = {i}")
+                for col, form in (("src", "{}"), ("dst", "{}"), ("src", "'{}.0'"), ("dst", "{}.0")):
+                    got = query(path, f"SELECT * FROM refs WHERE {col} = {form.format(i)}")
                     want = [r for r in o.ref_rows() if r[0 if col == "src" else 1] == i]
                     self.assertEqual(sorted(((r["src"], r["dst"], r["name"], r["weak"]) for r in got), key=repr),
                                      sorted(want, key=repr))
+                for other in ("x'2a'", "NULL", f"'{i}x'", f"{i}.5"):  # equal to no id, as SQLite compares
+                    self.assertEqual(query(path, f"SELECT count(*) AS n FROM refs WHERE dst = {other}"), [{"n": 0}])
             for table, key in (("sites", "site"), ("types", "type")):
                 keys = [x["id"] for x in o.doc.get(table, [])] + [0, 10 ** 9, -1]
                 looked = heaptool("query", "--csv", path, "; ".join(f"SELECT * FROM {table} WHERE id = {i}" for i in keys))
