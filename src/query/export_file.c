@@ -32,20 +32,6 @@ struct hq_export_file {
     char *done;                 /* the buffer the sink takes next */
 };
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return errno;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static void leave_direct_mode(hq_export_file *f)
 {
     int flags = fcntl(f->fd, F_GETFL);
@@ -54,21 +40,32 @@ static void leave_direct_mode(hq_export_file *f)
     f->direct = false;
 }
 
-/* The whole blocks go direct, the rest (and all after it) through the page cache. */
+/* Writes p[0..n) on at the file's end: in direct mode the whole blocks, then the rest once the
+ * mode is left. A short write leaves it too (the end is no longer aligned), and so does a
+ * file system that takes the flag at open but refuses the write (EINVAL). */
 static int write_buffer(hq_export_file *f, const char *p, size_t n)
 {
-    if (f->direct) {
-        size_t whole = n - n % BLOCK;
-        int e = write_all(f->fd, p, whole);
-        if (e != EINVAL && (e || whole == n))
-            return e;
-        if (e == EINVAL) /* a file system that takes the flag at open but not the write */
-            whole = 0;
-        leave_direct_mode(f);
-        p += whole;
-        n -= whole;
+    while (n) {
+        size_t chunk = f->direct ? n - n % BLOCK : n;
+        if (!chunk) {
+            leave_direct_mode(f);
+            continue;
+        }
+        ssize_t w = write(f->fd, p, chunk);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno == EINVAL && f->direct) {
+            leave_direct_mode(f);
+            continue;
+        }
+        if (w < 0)
+            return errno;
+        p += w;
+        n -= (size_t)w;
+        if (f->direct && w % BLOCK)
+            leave_direct_mode(f);
     }
-    return write_all(f->fd, p, n);
+    return 0;
 }
 
 static void *writer_run(void *arg)
