@@ -204,9 +204,11 @@ static uint32_t *group_cycles(const hd_dump *d, hd_cycles *res, const uint32_t *
  * numbers, so nothing is allocated past Tarjan's scratch. */
 int hd_cycle_numbers(const hd_dump *d, uint32_t **out)
 {
-    if (!d || !out)
+    if (!out)
         return HD_EINVAL;
     *out = NULL;
+    if (!d)
+        return HD_EINVAL;
     uint32_t n = hd_object_count(d);
     size_t cells = n ? n : 1;
     hd_cycles res = {0};
