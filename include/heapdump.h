@@ -421,6 +421,9 @@ typedef struct hd_cycles {
  * component of one object is a cycle only when the object refers to itself. */
 int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out);
 void hd_cycles_free(hd_cycles *c);
+/* Per object, the 1-based position of its cycle in hd_cycles_find's order, or 0 in none: the
+ * components alone, without the states and shortest cycles (a malloc'd array, one per object). */
+int hd_cycle_numbers(const hd_dump *d, uint32_t **out);
 
 /* Per-type counts and sizes of a set of objects (a cycle's members, the leaked ones): fills out,
  * which has room for n entries, with one entry per type present, sorted as hd_stats_by_type;

@@ -134,6 +134,16 @@ static void check_random(uint64_t seed, uint32_t n, uint32_t degree, uint32_t nr
                        (p->size == c->size && p->members[0] < c->members[0]))), "largest first");
         }
     }
+    /* hd_cycle_numbers: each object's place in that order, without the rest */
+    uint32_t *number = NULL;
+    cr_assert_eq(hd_cycle_numbers(d, &number), HD_OK);
+    for (uint32_t o = 0; o < n; o++)
+        if (!covered[o])
+            cr_assert_eq(number[o], 0, "seed %llu: object %u in no cycle", (unsigned long long)seed, o);
+    for (uint32_t i = 0; i < cy->count; i++)
+        for (uint32_t k = 0; k < cy->cycles[i].nmembers; k++)
+            cr_assert_eq(number[cy->cycles[i].members[k]], i + 1, "seed %llu: cycle number", (unsigned long long)seed);
+    free(number);
     free(covered);
     free(reach);
     free(state);
@@ -174,6 +184,11 @@ Test(cycles, empty_dump)
     cr_assert_eq(hd_cycles_find(d, NULL, NULL), HD_EINVAL);
     cr_assert_eq(hd_cycles_find(NULL, NULL, &cy), HD_EINVAL);
     cr_assert_null(cy);
+    uint32_t *number = NULL;
+    cr_assert_eq(hd_cycle_numbers(d, &number), HD_OK);
+    free(number);
+    cr_assert_eq(hd_cycle_numbers(NULL, &number), HD_EINVAL);
+    cr_assert_null(number);
     hd_dump_free(d);
     rd_free(&g);
 }

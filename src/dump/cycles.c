@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 void hd_cycles_free(hd_cycles *c)
 {
@@ -196,6 +197,50 @@ static uint32_t *group_cycles(const hd_dump *d, hd_cycles *res, const uint32_t *
         cy->has_legacy_finalizer |= !!(flags & HD_TYPE_LEGACY_FINALIZER);
     }
     return p;
+}
+
+/* Tarjan's components numbered in hd_cycles_find's order, without the states and shortest
+ * cycles it adds: what a per-object cycle number needs. The component array becomes the
+ * numbers, so nothing is allocated past Tarjan's scratch. */
+int hd_cycle_numbers(const hd_dump *d, uint32_t **out)
+{
+    if (!out)
+        return HD_EINVAL;
+    *out = NULL;
+    if (!d)
+        return HD_EINVAL;
+    uint32_t n = hd_object_count(d);
+    size_t cells = n ? n : 1;
+    hd_cycles res = {0};
+    uint32_t *comp = malloc(cells * sizeof *comp), *a = malloc(cells * sizeof *a),
+             *b = malloc(cells * sizeof *b), *c = malloc(cells * sizeof *c),
+             *e = malloc(cells * sizeof *e);
+    uint8_t *onstack = calloc(cells, 1), *cyclic = malloc(cells);
+    int rc = HD_ENOMEM;
+    if (comp && a && b && c && e && onstack && cyclic) {
+        uint32_t ncomp = tarjan(d, comp, a, b, c, e, onstack, cyclic);
+        if (group_cycles(d, &res, comp, ncomp, cyclic, a, b)) {
+            qsort(res.cycles, res.count, sizeof *res.cycles, compare_cycles);
+            memset(comp, 0, cells * sizeof *comp);
+            for (uint32_t k = 0; k < res.count; k++)
+                for (uint32_t m = 0; m < res.cycles[k].nmembers; m++)
+                    comp[res.cycles[k].members[m]] = k + 1;
+            rc = HD_OK;
+        }
+    }
+    free(res.cycles);
+    free(res.storage);
+    free(a);
+    free(b);
+    free(c);
+    free(e);
+    free(onstack);
+    free(cyclic);
+    if (rc)
+        free(comp);
+    else
+        *out = comp;
+    return rc;
 }
 
 int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out)

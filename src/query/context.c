@@ -2,7 +2,9 @@
  * A query that reads only shallow columns never pays for dominators, cycles or distances. */
 #include "query_internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 const hd_dominators *hq_dominators(hq_context *c)
 {
@@ -55,18 +57,48 @@ const uint32_t *hq_distance(hq_context *c)
 
 const uint32_t *hq_scc(hq_context *c)
 {
-    if (c->scc)
-        return c->scc;
-    hd_cycles *cycles = NULL;
-    const hd_reach *reach = hq_reach(c);
-    if (!reach || hd_cycles_find(c->d, reach, &cycles) != HD_OK)
-        return NULL;
-    c->scc = calloc((size_t)hd_object_count(c->d) + 1, sizeof *c->scc);
-    for (uint32_t k = 0; c->scc && k < cycles->count; k++)
-        for (uint32_t m = 0; m < cycles->cycles[k].nmembers; m++)
-            c->scc[cycles->cycles[k].members[m]] = k + 1;
-    hd_cycles_free(cycles);
+    if (!c->scc)
+        hd_cycle_numbers(c->d, &c->scc);
     return c->scc;
+}
+
+typedef struct dominators_job {
+    const hd_dump *d;
+    hd_dominators *dom;
+} dominators_job;
+
+static void *dominators_run(void *arg)
+{
+    dominators_job *j = arg;
+    hd_dominators_compute(j->d, &j->dom);
+    return NULL;
+}
+
+/* The dominators go to a second thread when the cycles are wanted too: neither reads the other,
+ * and on two cores the statement waits for the longer alone. The breadth-first search comes
+ * after both, so that at most two analyses' scratch is held at once (peak memory stays near
+ * that of the dominators alone). */
+bool hq_prepare(hq_context *c, unsigned analyses)
+{
+    bool dom = (analyses & (HQ_DOMINATORS | HQ_TYPE_RETAINED)) && !c->dom;
+    dominators_job job = {c->d, NULL};
+    pthread_t thread;
+    bool threaded = dom && (analyses & HQ_SCC) && !c->scc &&
+                    pthread_create(&thread, NULL, dominators_run, &job) == 0;
+    bool ok = true;
+    if (analyses & HQ_SCC)
+        ok &= hq_scc(c) != NULL;
+    if (threaded) {
+        pthread_join(thread, NULL);
+        c->dom = job.dom;
+    }
+    if (analyses & (HQ_DOMINATORS | HQ_TYPE_RETAINED))
+        ok &= hq_dominators(c) != NULL;
+    if (analyses & HQ_TYPE_RETAINED)
+        ok &= hq_type_retained(c) != NULL;
+    if (analyses & HQ_DISTANCE)
+        ok &= hq_distance(c) != NULL;
+    return ok;
 }
 
 /* Groups the n indices key(i) by key into CSR: offsets (nkeys + 1) and items, stable. */
@@ -118,6 +150,51 @@ bool hq_objects_by_type(hq_context *c)
 {
     return c->type_offsets || group_by(hd_object_count(c->d), hd_type_count(c->d), type_key, c->d,
                                        &c->type_offsets, &c->type_objects);
+}
+
+typedef struct type_rank {
+    const hd_dump *d;
+    const uint32_t *rank;
+} type_rank;
+
+static uint32_t type_rank_key(const void *p, uint32_t o)
+{
+    const type_rank *r = p;
+    return r->rank[hd_object_type(r->d, o)];
+}
+
+typedef struct named_type {
+    const char *name;
+    uint32_t type;
+} named_type;
+
+static int compare_type_names(const void *a, const void *b)
+{
+    const char *x = ((const named_type *)a)->name, *y = ((const named_type *)b)->name;
+    return !x || !y ? (y == NULL) - (x == NULL) : strcmp(x, y); /* NULL sorts first */
+}
+
+/* Types ranked by name, then their objects grouped by rank: the CSR's items are the order. */
+const uint32_t *hq_objects_by_type_name(hq_context *c)
+{
+    if (c->by_type_name)
+        return c->by_type_name;
+    uint32_t nt = hd_type_count(c->d);
+    named_type *sorted = malloc(((size_t)nt + 1) * sizeof *sorted);
+    uint32_t *rank = malloc(((size_t)nt + 1) * sizeof *rank), *offsets = NULL;
+    if (sorted && rank) {
+        for (uint32_t t = 0; t < nt; t++)
+            sorted[t] = (named_type){hd_type_name(c->d, t), t};
+        qsort(sorted, nt, sizeof *sorted, compare_type_names);
+        for (uint32_t k = 0; k < nt; k++)
+            rank[sorted[k].type] = k;
+        type_rank r = {c->d, rank};
+        if (group_by(hd_object_count(c->d), nt, type_rank_key, &r, &offsets, &c->by_type_name))
+            free(offsets);
+    }
+    free(sorted);
+    free(rank);
+    return c->by_type_name;
 }
 
 static uint64_t saturating_add(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
@@ -260,6 +337,7 @@ void hq_context_free(hq_context *c)
     free(c->dom_children);
     free(c->type_offsets);
     free(c->type_objects);
+    free(c->by_type_name);
     free(c->type_totals);
     free(c->type_retained);
     free(c->site_totals);

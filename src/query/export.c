@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,29 +84,53 @@ static int export_sqlite(hq_db *q, const char *tmp, char *msg, size_t len)
 static int export_table_file(hq_db *q, const hq_table *t, enum hq_export_format format,
                              const char *file, char *msg, size_t len)
 {
-    FILE *out = fopen(file, "w");
-    if (!out)
-        return fail(msg, len, SQLITE_CANTOPEN, "cannot create '%s': %s", file, strerror(errno));
-    int rc = hq_export_rows(q->ctx, t, format == HQ_EXPORT_CSV, out);
+    hq_sink out;
+    int e = hq_export_file_open(&out, file);
+    if (e)
+        return fail(msg, len, SQLITE_CANTOPEN, "cannot create '%s': %s", file, strerror(e));
+    int rc = hq_export_rows(q->ctx, t, format == HQ_EXPORT_CSV, &out);
+    e = hq_export_file_close(&out);
     if (rc == SQLITE_NOMEM)
-        fail(msg, len, rc, "out of memory");
-    if ((fflush(out) != 0 || ferror(out) || fsync(fileno(out)) != 0) && rc == SQLITE_OK)
-        rc = SQLITE_IOERR;
-    if (fclose(out) != 0 && rc == SQLITE_OK)
-        rc = SQLITE_IOERR;
-    if (rc == SQLITE_IOERR)
-        fail(msg, len, rc, "cannot write '%s': %s", file, strerror(errno));
-    return rc;
+        return fail(msg, len, rc, "out of memory");
+    if (rc != SQLITE_OK || e)
+        return fail(msg, len, SQLITE_IOERR, "cannot write '%s': %s", file, strerror(e ? e : EIO));
+    return SQLITE_OK;
+}
+
+/* The analyses of the computed columns, on a thread of their own while the tables that need
+ * none are written (they touch none of the context's analyses). */
+typedef struct analyses_job {
+    hq_context *c;
+    unsigned analyses;
+} analyses_job;
+
+static void *analyses_run(void *arg)
+{
+    analyses_job *j = arg;
+    hq_prepare(j->c, j->analyses); /* a failure shows as the table's out of memory */
+    return NULL;
 }
 
 static int export_directory(hq_db *q, enum hq_export_format format, const char *dir, char *msg, size_t len)
 {
+    analyses_job job = {q->ctx, 0};
+    for (size_t i = 0; i < hq_table_count(); i++)
+        job.analyses |= hq_table_analyses(hq_table_def(i), UINT64_MAX);
+    pthread_t thread;
+    bool threaded = pthread_create(&thread, NULL, analyses_run, &job) == 0;
     int rc = SQLITE_OK;
-    for (size_t i = 0; rc == SQLITE_OK && i < hq_table_count(); i++) {
-        const hq_table *t = hq_table_def(i);
-        char *file = sqlite3_mprintf("%s/%s.%s", dir, t->name, format == HQ_EXPORT_CSV ? "csv" : "jsonl");
-        rc = file ? export_table_file(q, t, format, file, msg, len) : SQLITE_NOMEM;
-        sqlite3_free(file);
+    /* First the tables without computed columns, then (the analyses done) those with them. */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1 && threaded)
+            pthread_join(thread, NULL);
+        for (size_t i = 0; rc == SQLITE_OK && i < hq_table_count(); i++) {
+            const hq_table *t = hq_table_def(i);
+            if ((hq_table_analyses(t, UINT64_MAX) != 0) != (pass == 1))
+                continue;
+            char *file = sqlite3_mprintf("%s/%s.%s", dir, t->name, format == HQ_EXPORT_CSV ? "csv" : "jsonl");
+            rc = file ? export_table_file(q, t, format, file, msg, len) : SQLITE_NOMEM;
+            sqlite3_free(file);
+        }
     }
     return rc;
 }

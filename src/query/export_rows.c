@@ -45,13 +45,25 @@ static void write_text(hq_sink *out, bool csv, const char *s)
         hq_write_json_text(out, (const unsigned char *)s, strlen(s));
 }
 
+/* The dump column's cell as written, quoted or escaped once for every row: into a sink over
+ * a buffer big enough for any escaping (JSON's six bytes a byte at most), never flushed. */
+static char *dump_cell(const char *name, bool csv, size_t *len)
+{
+    hq_sink cell = {.cap = 6 * strlen(name) + 16};
+    if (!(cell.buf = malloc(cell.cap)))
+        return NULL;
+    write_text(&cell, csv, name);
+    *len = cell.len;
+    return cell.buf;
+}
+
 /* One row: the dump's name, then each column; false when a column ran out of memory. */
 static bool write_row(hq_cursor *cur, const hq_table *t, uint64_t row, bool csv, char names[][32],
-                      int n, hq_sink *out)
+                      int n, const char *dump, size_t dump_len, hq_sink *out)
 {
     if (!csv)
         hq_puts(out, "{\"dump\": ");
-    write_text(out, csv, cur->ctx->dump_name);
+    hq_put(out, dump, dump_len);
     for (int i = 0; i < n; i++) {
         hq_cell cell;
         t->column(cur, row, i, &cell);
@@ -76,14 +88,16 @@ static bool write_row(hq_cursor *cur, const hq_table *t, uint64_t row, bool csv,
     return true;
 }
 
-int hq_export_rows(hq_context *c, const hq_table *t, bool csv, FILE *file)
+int hq_export_rows(hq_context *c, const hq_table *t, bool csv, hq_sink *out)
 {
     char names[MAX_COLUMNS][32];
     int n = column_names(t->columns, names);
-    hq_sink *out = malloc(sizeof *out);
-    if (!out)
+    size_t dump_len;
+    char *dump = dump_cell(c->dump_name, csv, &dump_len);
+    if (!dump || !hq_prepare(c, hq_table_analyses(t, UINT64_MAX))) {
+        free(dump);
         return SQLITE_NOMEM;
-    hq_sink_init(out, file);
+    }
     hq_cursor cur;
     hq_cursor_init(&cur, c);
     uint64_t rows = t->count(c);
@@ -92,12 +106,10 @@ int hq_export_rows(hq_context *c, const hq_table *t, bool csv, FILE *file)
     for (uint64_t row = 0; row < rows && rc == SQLITE_OK && !out->failed; row++) {
         if (t->prefetch && row + HQ_PREFETCH_AHEAD < rows)
             t->prefetch(c, row + HQ_PREFETCH_AHEAD);
-        if (!write_row(&cur, t, row, csv, names, n, out))
+        if (!write_row(&cur, t, row, csv, names, n, dump, dump_len, out))
             rc = SQLITE_NOMEM;
     }
-    if (!hq_sink_flush(out) && rc == SQLITE_OK)
-        rc = SQLITE_IOERR;
     hq_cursor_clear(&cur);
-    free(out);
-    return rc;
+    free(dump);
+    return rc == SQLITE_OK && out->failed ? SQLITE_IOERR : rc;
 }

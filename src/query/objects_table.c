@@ -2,7 +2,9 @@
  * reachable, distance, scc), one row per object; row number = object index.
  *
  * Lookups: id = ? finds one object through the dump's id map; type = ? and type_id = ? walk
- * only that type's objects. The last five columns are computed on first use (context.c).
+ * only that type's objects. A scan ordered or grouped by type walks the objects type by type
+ * (context.c keeps that order), so SQLite need not sort them. The last five columns are
+ * computed on first use (context.c).
  */
 #include "query_internal.h"
 
@@ -142,6 +144,11 @@ static void objects_prefetch(hq_context *c, uint64_t row)
         __builtin_prefetch(&hd_object_ids(c->d)[idom]);
 }
 
+static const unsigned char objects_analyses[SCC + 1] = {
+    [RETAINED] = HQ_DOMINATORS, [IDOM] = HQ_DOMINATORS, [REACHABLE] = HQ_DISTANCE,
+    [DISTANCE] = HQ_DISTANCE,   [SCC] = HQ_SCC,
+};
+
 const hq_table hq_objects_table = {
     .name = "objects",
     .columns = "id INTEGER, type TEXT, type_id INTEGER, size INTEGER, rc INTEGER, gen INTEGER, "
@@ -151,5 +158,8 @@ const hq_table hq_objects_table = {
     .filter = objects_filter,
     .column = objects_column,
     .count = objects_count,
+    .ordered_by = TYPE + 1,
+    .order = hq_objects_by_type_name,
+    .column_analyses = objects_analyses,
     .prefetch = objects_prefetch,
 };

@@ -25,6 +25,7 @@ typedef struct hq_context {
     uint32_t *dom_children;
     uint32_t *type_offsets;  /* objects grouped by type index as CSR (ntypes + 1 entries) */
     uint32_t *type_objects;
+    uint32_t *by_type_name;  /* every object, in order of its type's name (BINARY collation) */
     uint64_t *type_totals;   /* per type: count, size (2 entries each) */
     uint64_t *type_retained; /* per type, by the DevTools rule of hd_stats_retained_by_type */
     uint64_t *site_totals;   /* per site: count, size */
@@ -42,12 +43,24 @@ typedef struct hq_id_index {
 } hq_id_index;
 
 const hd_dominators *hq_dominators(hq_context *c);
+/* The analyses behind computed columns, as a set: a statement or an export asks for all it
+ * will read at once (hq_prepare), so that they run side by side. */
+enum hq_analysis {
+    HQ_DOMINATORS = 1 << 0,    /* objects.retained, objects.idom */
+    HQ_DISTANCE = 1 << 1,      /* objects.reachable, objects.distance */
+    HQ_SCC = 1 << 2,           /* objects.scc */
+    HQ_TYPE_RETAINED = 1 << 3, /* types.retained */
+};
+/* Computes the analyses not yet known; false when memory ran out (the accessors then say
+ * which by returning NULL). */
+bool hq_prepare(hq_context *c, unsigned analyses);
 const hd_reach *hq_reach(hq_context *c);
 const hd_referrers *hq_referrers(hq_context *c);
 const uint32_t *hq_distance(hq_context *c);
 const uint32_t *hq_scc(hq_context *c);
 bool hq_dominator_children(hq_context *c);
 bool hq_objects_by_type(hq_context *c);
+const uint32_t *hq_objects_by_type_name(hq_context *c);
 const uint64_t *hq_type_totals(hq_context *c);
 const uint64_t *hq_type_retained(hq_context *c);
 const uint64_t *hq_site_totals(hq_context *c);
@@ -66,7 +79,8 @@ struct hq_db {
     const char *refused;
 };
 
-/* A cursor walks row numbers: the range [row, end) or, when rows is set, the list rows[at..n).
+/* A cursor walks row numbers: the range [row, end) or, when rows is set, the list rows[at..n);
+ * a table's ordered scan walks [row, end) of the table's order (a borrowed array of rows).
  * What a row number means (an object index, an edge index) is the table's business; data is
  * whatever else a filter computed (a path), freed with free_data. */
 typedef struct hq_cursor {
@@ -75,6 +89,7 @@ typedef struct hq_cursor {
     uint64_t row, end;
     uint64_t *rows;
     uint64_t nrows, at;
+    const uint32_t *order;
     void *data;
     void (*free_data)(void *);
     uint32_t hint; /* refs, stack_frames: the object or stack node of the last row looked at */
@@ -122,6 +137,14 @@ typedef struct hq_table {
     int (*filter)(hq_cursor *cur, int how, sqlite3_value *value);
     void (*column)(hq_cursor *cur, uint64_t row, int col, hq_cell *out);
     uint64_t (*count)(hq_context *c); /* rows in a full scan; functions have none */
+    /* Optional: a column (number + 1) by which the table gives a full scan in order, ascending
+     * by SQLite's BINARY collation, and that order (every row once); NULL when out of memory.
+     * ORDER BY or GROUP BY that column then needs no sort. */
+    int ordered_by;
+    const uint32_t *(*order)(hq_context *c);
+    /* Optional: per declared column, the analyses its values come from (enum hq_analysis); a
+     * statement computes those of the columns it reads before its first row. */
+    const unsigned char *column_analyses;
     /* Optional: hints the cache about what the row's columns will read at random (the ids of
      * other objects), for scans that run this many rows ahead of their reading. */
     void (*prefetch)(hq_context *c, uint64_t row);
@@ -134,6 +157,9 @@ extern const hq_table hq_objects_table, hq_refs_table, hq_types_table, hq_sites_
 extern const hq_table hq_referrers_function, hq_referents_function, hq_path_function,
     hq_retained_set_function, hq_dominated_function;
 
+/* The analyses behind the columns of t that col_used names (SQLite's colUsed: bit i for column
+ * i, the last bit for every column past it). */
+unsigned hq_table_analyses(const hq_table *t, uint64_t col_used);
 /* Registers t as an eponymous virtual table of db over c. */
 int hq_table_register(sqlite3 *db, const hq_table *t, hq_context *c);
 /* Gives the cursor a list of n rows (taking ownership of rows, a malloc'd array). */
@@ -145,6 +171,17 @@ bool hq_value_int(sqlite3_value *v, sqlite3_int64 *out);
 uint32_t hq_value_object(const hd_dump *d, sqlite3_value *v);
 /* An id as SQLite stores it: ids past 2^63 - 1 wrap to negative numbers. */
 static inline sqlite3_int64 hq_id(uint64_t id) { return (sqlite3_int64)id; }
+/* Rows laid out by owner (an object's edges, a stack node's frames): owner k has the rows
+ * [start(k), start(k + 1)), the starts ascending in narrow or in wide (n + 1 of them). */
+typedef struct hq_ranges {
+    const uint32_t *narrow;
+    const uint64_t *wide;
+    uint32_t n;
+} hq_ranges;
+/* The owner whose range holds row (< start(n)). *hint is the owner found last: a scan moves
+ * forward one row at a time, so the answer is mostly it or a few owners on (empty ranges
+ * skipped); else a binary search. */
+uint32_t hq_range_owner(const hq_ranges *r, uint64_t row, uint32_t *hint);
 /* The object index o's id; NULL for HD_NONE. */
 void hq_cell_object_id(hq_cell *out, const hd_dump *d, uint32_t o);
 int hq_out_of_memory(hq_cursor *cur);
@@ -161,9 +198,9 @@ void hq_write_decimal(hq_sink *out, sqlite3_int64 v);
 void hq_write_csv_text(hq_sink *out, const unsigned char *s, size_t len);
 void hq_write_json_text(hq_sink *out, const unsigned char *s, size_t len);
 /* Writes every row of table t, as SELECT 'dump name' AS dump, * FROM t would give them, as CSV
- * with a header line or as JSON lines, straight from the dump (export_rows.c). SQLITE_OK,
- * SQLITE_NOMEM or SQLITE_IOERR. */
-int hq_export_rows(hq_context *c, const hq_table *t, bool csv, FILE *out);
+ * with a header line or as JSON lines, straight from the dump (export_rows.c), into out (not
+ * flushed). SQLITE_OK, SQLITE_NOMEM or SQLITE_IOERR. */
+int hq_export_rows(hq_context *c, const hq_table *t, bool csv, hq_sink *out);
 
 int hq_register_scalars(sqlite3 *db);
 /* Installs the read-only authorizer; *refused is set to what a refused statement tried. */

@@ -59,27 +59,10 @@ static int refs_filter(hq_cursor *cur, int how, sqlite3_value *v)
     return SQLITE_OK;
 }
 
-/* The object whose edge range holds e: the cursor's hint when it still does (a scan moves
- * forward one edge at a time), else a binary search of the offsets. */
 static uint32_t edge_source(hq_cursor *cur, uint64_t e)
 {
-    const uint32_t *off = hd_edge_offsets(cur->ctx->d);
-    uint32_t n = hd_object_count(cur->ctx->d), h = cur->hint < n ? cur->hint : 0;
-    for (int step = 0; step < 64 && h + 1 < n && off[h + 1] <= e; step++)
-        h++;
-    if (!(off[h] <= e && e < off[h + 1])) {
-        uint32_t lo = 0, hi = n; /* the last object whose first edge is <= e owns e */
-        while (hi - lo > 1) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (off[mid] <= e)
-                lo = mid;
-            else
-                hi = mid;
-        }
-        h = lo;
-    }
-    cur->hint = h;
-    return h;
+    hq_ranges edges = {hd_edge_offsets(cur->ctx->d), NULL, hd_object_count(cur->ctx->d)};
+    return hq_range_owner(&edges, e, &cur->hint);
 }
 
 static void refs_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)

@@ -129,15 +129,15 @@ static void write_json_object(sqlite3_stmt *st, hq_sink *out)
 static int finish(hq_sink *out, int rc)
 {
     bool written = hq_sink_flush(out) && !ferror(out->file);
+    hq_sink_close(out);
     return rc == SQLITE_DONE && !written ? SQLITE_IOERR : rc;
 }
 
 int hq_write_json_array(sqlite3_stmt *st, FILE *file)
 {
-    hq_sink *out = malloc(sizeof *out);
-    if (!out)
+    hq_sink sink, *out = &sink;
+    if (!hq_sink_open(out, file))
         return SQLITE_NOMEM;
-    hq_sink_init(out, file);
     int rc;
     uint64_t k = 0;
     hq_putc(out, '[');
@@ -146,9 +146,7 @@ int hq_write_json_array(sqlite3_stmt *st, FILE *file)
         write_json_object(st, out);
     }
     hq_puts(out, k ? "\n]\n" : "]\n");
-    rc = finish(out, rc);
-    free(out);
-    return rc;
+    return finish(out, rc);
 }
 
 /* The bytes a CSV field must be quoted for. */
@@ -198,10 +196,9 @@ static void csv_row(sqlite3_stmt *st, hq_sink *out)
 
 int hq_write_csv(sqlite3_stmt *st, FILE *file, int header)
 {
-    hq_sink *out = malloc(sizeof *out);
-    if (!out)
+    hq_sink sink, *out = &sink;
+    if (!hq_sink_open(out, file))
         return SQLITE_NOMEM;
-    hq_sink_init(out, file);
     int n = sqlite3_column_count(st);
     for (int i = 0; header && i < n; i++) {
         const char *name = sqlite3_column_name(st, i);
@@ -214,7 +211,5 @@ int hq_write_csv(sqlite3_stmt *st, FILE *file, int header)
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         csv_row(st, out);
-    rc = finish(out, rc);
-    free(out);
-    return rc;
+    return finish(out, rc);
 }

@@ -33,33 +33,12 @@ static int stack_frames_filter(hq_cursor *cur, int how, sqlite3_value *v)
     return SQLITE_OK;
 }
 
-/* The node whose rows hold row: the cursor's hint when it still does (a scan moves forward one
- * row at a time), else a binary search. */
-static uint32_t row_node(hq_cursor *cur, const uint64_t *rows, uint64_t row)
-{
-    uint32_t n = hd_stack_count(cur->ctx->d), h = cur->hint < n ? cur->hint : 0;
-    if (h + 1 < n && rows[h + 1] <= row && row < rows[h + 2])
-        h++;
-    if (!(rows[h] <= row && row < rows[h + 1])) {
-        uint32_t lo = 0, hi = n; /* the last node whose first row is <= row, and has rows */
-        while (hi - lo > 1) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (rows[mid] <= row)
-                lo = mid;
-            else
-                hi = mid;
-        }
-        h = lo;
-    }
-    cur->hint = h;
-    return h;
-}
-
 static void stack_frames_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
 {
     const hd_dump *d = cur->ctx->d;
     const uint64_t *rows = cur->ctx->stack_rows; /* built by count or filter */
-    uint32_t n = row_node(cur, rows, row);
+    hq_ranges nodes = {NULL, rows, hd_stack_count(d)};
+    uint32_t n = hq_range_owner(&nodes, row, &cur->hint);
     uint64_t depth = row - rows[n];
     if (col == STACK) {
         hq_cell_int(out, hq_id(hd_stack_id(d, n)));

@@ -2,8 +2,10 @@
  *
  * Invariant: a table never copies the dump: a cursor walks row numbers (object, edge, type
  * indices) and each column is read from the dump, or from an analysis of it, when SQLite asks.
- * Constraints pushed down only narrow the rows (omit stays off for tables), so SQLite still
- * checks them itself and a lookup can never lose a row a scan would have kept.
+ * A lookup gives exactly the rows SQLite's comparison would keep: on an INTEGER column it
+ * converts the value as the column's affinity does, and SQLite checks nothing again (a join
+ * reads no column for it); on a text column it finds the bytes under BINARY collation only,
+ * and SQLite checks each row again.
  */
 #include "query_internal.h"
 
@@ -46,6 +48,60 @@ static int table_disconnect(sqlite3_vtab *v)
     return SQLITE_OK;
 }
 
+unsigned hq_table_analyses(const hq_table *t, uint64_t col_used)
+{
+    unsigned analyses = 0;
+    if (!t->column_analyses)
+        return 0;
+    int ncolumns = 1;
+    for (const char *p = t->columns; *p; p++)
+        ncolumns += *p == ',';
+    for (int i = 0; i < ncolumns; i++)
+        if (col_used & (i < 63 ? 1ull << i : 1ull << 63))
+            analyses |= t->column_analyses[i];
+    return analyses;
+}
+
+/* idxNum: the lookup (column number + 1 of the = constraint used, 0 for a scan) in its low
+ * bits, whether a scan goes in the table's order, and the analyses the statement's columns need
+ * above them. */
+#define LOOKUP_MASK 0x7f
+#define ORDERED 0x80
+#define ANALYSES_SHIFT 8
+
+/* A scan that gives SQLite's ORDER BY (or GROUP BY) as it is: one ascending term on the
+ * column the table keeps an order of. */
+static bool order_consumed(const hq_table *table, const sqlite3_index_info *info)
+{
+    return table->ordered_by && info->nOrderBy == 1 && !info->aOrderBy[0].desc &&
+           info->aOrderBy[0].iColumn + 1 == table->ordered_by;
+}
+
+/* Whether column col is declared INTEGER: its lookups find exactly the rows SQLite's own
+ * comparison keeps (hq_value_int converts as the column's affinity does), so SQLite need not
+ * check them again. A text lookup compares bytes, which a BLOB value does not. */
+static bool integer_column(const char *columns, int col)
+{
+    const char *p = columns;
+    for (int i = 0; i < col && p; i++)
+        if ((p = strchr(p, ',')))
+            p++;
+    if (col < 0 || !p)
+        return false;
+    p += strspn(p, " ");
+    p += strcspn(p, " ,"); /* past the name, to its type */
+    return !strncmp(p, " INTEGER", 8);
+}
+
+/* An = constraint a lookup can serve: text compared by bytes only under BINARY collation. */
+static bool lookup_usable(const hq_table *table, sqlite3_index_info *info, int i)
+{
+    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+    return c->usable && c->op == SQLITE_INDEX_CONSTRAINT_EQ &&
+           (integer_column(table->columns, c->iColumn) ||
+            !sqlite3_stricmp(sqlite3_vtab_collation(info, i), "BINARY"));
+}
+
 /* The first usable = constraint on a lookup column, in the table's order of preference. */
 static int table_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
 {
@@ -54,27 +110,32 @@ static int table_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
     int chosen = -1, how = 0;
     for (int k = 0; k < 4 && table->lookups[k] > 0 && chosen < 0; k++)
         for (int i = 0; i < info->nConstraint; i++) {
-            const struct sqlite3_index_constraint *c = &info->aConstraint[i];
-            if (c->usable && c->op == SQLITE_INDEX_CONSTRAINT_EQ && c->iColumn + 1 == table->lookups[k]) {
+            if (info->aConstraint[i].iColumn + 1 == table->lookups[k] && lookup_usable(table, info, i)) {
                 chosen = i;
                 how = table->lookups[k];
                 break;
             }
         }
+    int analyses = (int)hq_table_analyses(table, info->colUsed) << ANALYSES_SHIFT;
     if (chosen < 0) {
         if (table->nargs)
             return SQLITE_CONSTRAINT; /* a function without its argument */
         double rows = (double)table->count(t->b.ctx);
         info->estimatedCost = rows + 1;
         info->estimatedRows = (sqlite3_int64)rows + 1;
-        info->idxNum = 0;
+        info->idxNum = analyses;
+        if (order_consumed(table, info)) {
+            info->orderByConsumed = 1;
+            info->idxNum |= ORDERED;
+        }
         return SQLITE_OK;
     }
     info->aConstraintUsage[chosen].argvIndex = 1;
-    info->aConstraintUsage[chosen].omit = table->nargs ? 1 : 0;
+    info->aConstraintUsage[chosen].omit =
+        table->nargs || integer_column(table->columns, info->aConstraint[chosen].iColumn);
     info->estimatedCost = 10;
     info->estimatedRows = 10;
-    info->idxNum = how;
+    info->idxNum = how | analyses;
     return SQLITE_OK;
 }
 
@@ -101,6 +162,7 @@ static void cursor_reset(hq_cursor *cur)
     if (cur->free_data)
         cur->free_data(cur->data);
     cur->rows = NULL;
+    cur->order = NULL;
     cur->data = NULL;
     cur->free_data = NULL;
     cur->row = cur->end = cur->nrows = cur->at = 0;
@@ -137,17 +199,28 @@ int hq_out_of_memory(hq_cursor *cur)
     return SQLITE_NOMEM;
 }
 
-static int cursor_filter(sqlite3_vtab_cursor *c, int how, const char *idx, int argc, sqlite3_value **argv)
+static int cursor_eof(sqlite3_vtab_cursor *c);
+
+static int cursor_filter(sqlite3_vtab_cursor *c, int idx_num, const char *idx, int argc, sqlite3_value **argv)
 {
     (void)idx;
     hq_cursor *cur = (hq_cursor *)c;
     const hq_table *table = ((table_vtab *)c->pVtab)->b.table;
+    int how = idx_num & LOOKUP_MASK, rc = SQLITE_OK;
     cursor_reset(cur);
-    if (how == 0) {
+    if (idx_num & ORDERED) {
+        if (!(cur->order = table->order(cur->ctx)))
+            return hq_out_of_memory(cur);
         cur->end = table->count(cur->ctx);
-        return SQLITE_OK;
-    }
-    return table->filter(cur, how, argc ? argv[0] : NULL);
+    } else if (how == 0)
+        cur->end = table->count(cur->ctx);
+    else
+        rc = table->filter(cur, how, argc ? argv[0] : NULL);
+    /* Rows to read: their analyses now, side by side, rather than one by one at the first cell
+     * that asks (a failure shows there, as the cell's out of memory). */
+    if (rc == SQLITE_OK && !cursor_eof(c))
+        hq_prepare(cur->ctx, (unsigned)idx_num >> ANALYSES_SHIFT);
+    return rc;
 }
 
 static int cursor_eof(sqlite3_vtab_cursor *c)
@@ -164,13 +237,17 @@ static int cursor_next(sqlite3_vtab_cursor *c)
         cur->at++;
     } else {
         cur->row++;
-        if (table->prefetch && cur->row + HQ_PREFETCH_AHEAD < cur->end)
-            table->prefetch(cur->ctx, cur->row + HQ_PREFETCH_AHEAD);
+        uint64_t ahead = cur->row + HQ_PREFETCH_AHEAD;
+        if (table->prefetch && ahead < cur->end)
+            table->prefetch(cur->ctx, cur->order ? cur->order[ahead] : ahead);
     }
     return SQLITE_OK;
 }
 
-static uint64_t current(const hq_cursor *cur) { return cur->rows ? cur->rows[cur->at] : cur->row; }
+static uint64_t current(const hq_cursor *cur)
+{
+    return cur->rows ? cur->rows[cur->at] : cur->order ? cur->order[cur->row] : cur->row;
+}
 
 static int cursor_column(sqlite3_vtab_cursor *c, sqlite3_context *out, int col)
 {
@@ -237,6 +314,31 @@ uint32_t hq_value_object(const hd_dump *d, sqlite3_value *v)
 {
     sqlite3_int64 id;
     return hq_value_int(v, &id) ? hd_object_find(d, (uint64_t)id) : HD_NONE;
+}
+
+static inline uint64_t range_start(const hq_ranges *r, uint32_t k)
+{
+    return r->narrow ? r->narrow[k] : r->wide[k];
+}
+
+uint32_t hq_range_owner(const hq_ranges *r, uint64_t row, uint32_t *hint)
+{
+    uint32_t n = r->n, h = *hint < n ? *hint : 0;
+    for (int step = 0; step < 64 && h + 1 < n && range_start(r, h + 1) <= row; step++)
+        h++;
+    if (!(range_start(r, h) <= row && row < range_start(r, h + 1))) {
+        uint32_t lo = 0, hi = n; /* the last owner whose first row is <= row owns it */
+        while (hi - lo > 1) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (range_start(r, mid) <= row)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        h = lo;
+    }
+    *hint = h;
+    return h;
 }
 
 void hq_cell_object_id(hq_cell *out, const hd_dump *d, uint32_t o)

@@ -51,6 +51,8 @@ static void types_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
     }
 }
 
+static const unsigned char types_analyses[INSTANCE_SIZE + 1] = {[RETAINED] = HQ_TYPE_RETAINED};
+
 const hq_table hq_types_table = {
     .name = "types",
     .columns = "id INTEGER, name TEXT, count INTEGER, size INTEGER, retained INTEGER, "
@@ -59,4 +61,5 @@ const hq_table hq_types_table = {
     .filter = types_filter,
     .column = types_column,
     .count = types_count,
+    .column_analyses = types_analyses,
 };

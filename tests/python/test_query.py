@@ -393,6 +393,32 @@ class QueryTest(unittest.TestCase):
                     groups.setdefault(k, set()).add(oid)
             self.assertEqual({frozenset(g) for g in groups.values()}, set(o.scc.values()))
             self.assertEqual({oid for oid, k in got.items() if k is not None}, set(o.scc))
+            # numbered as heaptool cycles numbers them: most members, then largest, then first
+            position = {oid: i for i, oid in enumerate(o.order)}
+            ranked = sorted(set(o.scc.values()), key=lambda c: (-len(c), -sum(o.objects[x]["size"] for x in c),
+                                                                min(position[x] for x in c)))
+            self.assertEqual(got, {oid: next((k + 1 for k, c in enumerate(ranked) if oid in c), None)
+                                   for oid in o.order})
+
+    def test_group_and_order_by_type_need_no_sort(self):
+        """The objects come type by type in the order of the names' bytes (SQLite's BINARY), so
+        SQLite sorts nothing; the groups and the order are those of the dump."""
+        for path, o in self.each():
+            plan = heaptool("query", "--csv", path, "EXPLAIN QUERY PLAN SELECT type, count(*) FROM objects GROUP BY type").stdout
+            self.assertNotIn(b"B-TREE", plan)
+            want = {}
+            for oid in o.order:
+                name = o.types[o.objects[oid]["type"]]["name"]
+                count, size = want.get(name, (0, 0))
+                want[name] = (count + 1, size + o.objects[oid]["size"])
+            got = query(path, "SELECT type, count(*) AS n, sum(size) AS s FROM objects GROUP BY type")
+            self.assertEqual([(r["type"], r["n"], r["s"]) for r in got],
+                             [(name, *want[name]) for name in sorted(want, key=lambda n: n.encode())])
+            rows = query(path, "SELECT id, type FROM objects ORDER BY type")
+            self.assertEqual([r["type"].encode() for r in rows], sorted(r["type"].encode() for r in rows))
+            self.assertEqual(sorted(r["id"] for r in rows), sorted(o.order))
+            desc = [r["type"] for r in query(path, "SELECT type FROM objects ORDER BY type DESC")]
+            self.assertEqual(desc, [r["type"] for r in rows][::-1])
 
     def test_refs_types_sites_roots_weakrefs(self):
         for path, o in self.each():
@@ -443,12 +469,18 @@ class QueryTest(unittest.TestCase):
                 got = query(path, f"SELECT id FROM objects WHERE type = '{name}'")
                 self.assertEqual(sorted(r["id"] for r in got),
                                  sorted(x["id"] for x in o.objects.values() if o.types[x["type"]]["name"] == name))
+                # another collation: SQLite's comparison, not the lookup's bytes
+                got = query(path, f"SELECT id FROM objects WHERE type = '{name.swapcase()}' COLLATE NOCASE")
+                self.assertEqual(sorted(r["id"] for r in got), sorted(
+                    x["id"] for x in o.objects.values() if o.types[x["type"]]["name"].lower() == name.lower()))
             for i in ids:
-                for col in ("src", "dst"):
-                    got = query(path, f"SELECT * FROM refs WHERE {col} = {i}")
+                for col, form in (("src", "{}"), ("dst", "{}"), ("src", "'{}.0'"), ("dst", "{}.0")):
+                    got = query(path, f"SELECT * FROM refs WHERE {col} = {form.format(i)}")
                     want = [r for r in o.ref_rows() if r[0 if col == "src" else 1] == i]
                     self.assertEqual(sorted(((r["src"], r["dst"], r["name"], r["weak"]) for r in got), key=repr),
                                      sorted(want, key=repr))
+                for other in ("x'2a'", "NULL", f"'{i}x'", f"{i}.5"):  # equal to no id, as SQLite compares
+                    self.assertEqual(query(path, f"SELECT count(*) AS n FROM refs WHERE dst = {other}"), [{"n": 0}])
             for table, key in (("sites", "site"), ("types", "type")):
                 keys = [x["id"] for x in o.doc.get(table, [])] + [0, 10 ** 9, -1]
                 looked = heaptool("query", "--csv", path, "; ".join(f"SELECT * FROM {table} WHERE id = {i}" for i in keys))
@@ -630,6 +662,33 @@ class QueryTest(unittest.TestCase):
                     lines = f.read()
                 # query --json: "[", the objects one a line joined by ",", "]"
                 self.assertEqual(b"[\n" + lines.replace(b"}\n{", b"},\n{") + b"]\n" if lines else b"[]\n", array, table)
+
+    def test_big_exports_written_direct_are_the_same_bytes(self):
+        """Files of many 4 MiB buffers: the whole blocks go past the page cache, the last
+        partial one through it; the bytes are still query --csv's and --json's."""
+        rnd = random.Random(7)
+        n = 40000
+        doc = {"format": "heapdump", "version": 1, "meta": {"producer": "test_query.py"}, "types": [{"id": 1, "name": "Node", "size": 16}, {"id": 2, "name": "str", "size": 0}],
+               "objects": [{"id": i + 1, "type": 1 + i % 2, "size": i % 97,
+                            "label": rnd.choice(HOSTILE) * rnd.randrange(1, 50) + str(i),
+                            "refs": [[1 + rnd.randrange(n), "next"] for _ in range(i % 4)]} for i in range(n)],
+               "roots": [{"id": 1, "kind": "global", "name": "main"}]}
+        path = os.path.join(self.tmp.name, "big.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+        base = os.path.join(self.tmp.name, "big")
+        for fmt in ("csv", "jsonl"):
+            heaptool("export", path, "--format", fmt, "--name", "big", "-o", f"{base}.{fmt}")
+        for table in ("objects", "refs"):
+            sql = f"SELECT 'big' AS dump, * FROM {table}"
+            with open(f"{base}.csv/{table}.csv", "rb") as f:
+                data = f.read()
+            self.assertGreater(len(data), 2 * 4 * 1024 * 1024 if table == "objects" else 0)
+            self.assertEqual(data, heaptool("query", "--csv", path, sql).stdout, table)
+            with open(f"{base}.jsonl/{table}.jsonl", "rb") as f:
+                lines = f.read()
+            self.assertEqual(b"[\n" + lines.replace(b"}\n{", b"},\n{") + b"]\n",
+                             heaptool("query", "--json", path, sql).stdout, table)
 
     def test_export_is_atomic_and_never_over_the_dump(self):
         path = os.path.join(ROOT, "samples", "dumps", "cycle.json")
