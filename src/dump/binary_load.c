@@ -1,6 +1,7 @@
 /* binary_load.c: where a binary index enters hd_load: a regular file is mapped, a stream or a
  * buffer copied into aligned memory; and the index's relation to its source (stamp, peek). */
 #include "binary.h"
+#include "budget.h"
 #include "error.h"
 
 #include <errno.h>
@@ -25,7 +26,8 @@ int hd__binary_map(int fd, uint64_t size, const char *name, hd_dump **out, hd_er
     /* Read-only: the pages stay the page cache's, shared, never copied (a writable private
      * mapping would copy each one as it is populated). Populated at once, since opening checks
      * every section. */
-    void *base = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    int populate = hd__budget_on() ? 0 : MAP_POPULATE; /* out of core: read as used (budget.h) */
+    void *base = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE | populate, fd, 0);
     if (base == MAP_FAILED) {
         int e = errno;
         if (e == ENOMEM)
@@ -33,6 +35,7 @@ int hd__binary_map(int fd, uint64_t size, const char *name, hd_dump **out, hd_er
         hd__error_set(err, HD_EIO, name, nowhere, "cannot map '%s': %s", name, strerror(e));
         return HD_EIO;
     }
+    hd__budget_track(base, (size_t)size);
     return hd__binary_open(base, (size_t)size, true, name, out, err);
 }
 

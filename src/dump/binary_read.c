@@ -9,6 +9,7 @@
  * can be walked by every analysis without a read outside the file or a loop without end.
  */
 #include "binary.h"
+#include "budget.h"
 #include "error.h"
 #include "native.h"
 
@@ -523,7 +524,7 @@ void hd__index_close(hd__index *ix)
     if (!ix)
         return;
     if (ix->mapped)
-        munmap(ix->base, ix->size);
+        hd__budget_untrack(ix->base), munmap(ix->base, ix->size);
     else
         free(ix->base);
     free(ix);
@@ -538,7 +539,7 @@ int hd__binary_open(void *base, size_t size, bool mapped, const char *name, hd_d
         free(d);
         free(ix);
         if (mapped)
-            munmap(base, size);
+            hd__budget_untrack(base), munmap(base, size);
         else
             free(base);
         return hd__error_oom(err, name);

@@ -4,11 +4,14 @@
  * references are made a chunk at a time and written into place, so memory stays at a few chunk
  * buffers whatever the size; the same seed gives the same bytes.
  *
- * Shape: 5 % of the objects are garbage (unreachable, among themselves in rings); the others hang
- * from a random tree laid out breadth first (degree 0-8, mean about 1.5: chains and fans), which
- * the roots reach, plus extra references to shared objects near the roots, to recent objects
- * (local cycles) and, rarely, to anywhere live; 256 types of skewed frequency, some of variable size; 1,024
- * sites; named and unnamed references.
+ * Shape: a directory of 4,096 objects (modules, types, interned strings) that 64 roots hold;
+ * then data structures of 1 to 65,536 objects (heavy-tailed), each a random tree laid out breadth
+ * first (degree 0-8, mean about 1.5: chains and fans) under a head that one object owns (a
+ * directory object, or an object of one of the 8 structures before: nested ownership); extra
+ * references to the directory's shared objects and within the structure (its cycles); the last
+ * 5 % garbage structures, owned by nobody or by garbage; 256 types of skewed frequency, some of
+ * variable size; 1,024 sites; named and unnamed references. Memory: a few chunk buffers and
+ * 12 bytes a structure.
  * usage: gen_binary OBJECTS REFS OUT.hdx [SEED] */
 #include "dump/binary.h"
 
@@ -25,6 +28,7 @@
 #define NROOTS 64
 #define CHUNK (1u << 20)
 #define ID_BASE 0x10000ull
+#define MAX_REFS (1u << 20) /* an object's references at most: 8 children, 2^20 structures held, extras */
 
 static uint64_t seed;
 
@@ -37,38 +41,120 @@ static uint64_t draw(uint64_t object, uint64_t stream)
     return z ^ (z >> 31);
 }
 
+/* The heap: a directory [0, dir) that the roots hold (modules, types, interned strings), then
+ * data structures, each a contiguous range of objects under its first one (its head), owned by
+ * one object: a directory object, or an object of one of the few structures before it (nested
+ * ownership gives the dominator tree depth). Garbage [live, n) is structures owned by nobody. */
+#define DIR 4096 /* the directory's size, for heaps of more objects */
+
 typedef struct shape {
-    uint64_t n, live;   /* objects [live, n) are garbage */
-    uint32_t extra_x2;  /* twice the mean count of extra references of an object */
-    uint64_t cursor;    /* the tree's next child to hand out */
+    uint64_t n, live;      /* objects [live, n) are garbage */
+    uint64_t dir;          /* the directory: objects [0, dir) */
+    uint32_t extra_x2;     /* twice the mean count of extra references of an object */
+    uint32_t nparts;       /* structures, the directory first */
+    uint32_t *part_start;  /* nparts + 1 */
+    uint32_t *owned_by, *owned; /* (owner, head) pairs sorted by owner: who holds which head */
+    uint32_t nowned;
 } shape;
 
-/* How many tree children object i gets (advancing the cursor), drawn so the tree never dies out
- * before every live object is in it. */
-static uint64_t tree_children(shape *s, uint64_t i)
+/* The walk over the objects, in order: which structure, and its tree's next child to hand out. */
+typedef struct walk {
+    uint32_t part, next_owned;
+    uint64_t cursor;
+} walk;
+
+static int by_owner(const void *a, const void *b)
 {
-    if (i >= s->live)
-        return 0;
+    const uint32_t *x = a, *y = b;
+    return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+/* Cuts the objects into structures (heavy-tailed sizes, up to 2^20 objects) and picks owners. */
+static void plan_parts(shape *s)
+{
+    uint32_t cap = 1024;
+    s->part_start = malloc(cap * sizeof *s->part_start);
+    uint32_t *pairs = NULL;
+    s->nparts = 0;
+    for (uint64_t at = 0; at < s->n;) {
+        if (s->nparts + 2 > cap)
+            s->part_start = realloc(s->part_start, (cap *= 2) * sizeof *s->part_start);
+        uint64_t r = draw(s->nparts, 4), size = at == 0 ? s->dir : 1 + (r >> 12) % (1ull << (r % 17));
+        uint64_t end = at < s->live && at + size > s->live ? s->live : at + size;
+        s->part_start[s->nparts++] = (uint32_t)at;
+        at = end < s->n ? end : s->n;
+    }
+    s->part_start[s->nparts] = (uint32_t)s->n;
+    pairs = malloc(2 * (size_t)s->nparts * sizeof *pairs);
+    s->nowned = 0;
+    for (uint32_t p = 1; p < s->nparts; p++) {
+        uint64_t r = draw(p, 5), head = s->part_start[p], owner;
+        if (head >= s->live) /* garbage: a ring's head is held by the structure before, or nobody */
+            owner = head > s->live && r % 2 ? head - 1 - r / 2 % (head - s->live) : UINT64_MAX;
+        else if (r % 10 < 6 || p < 2)
+            owner = 1 + r / 10 % (s->dir - 1);
+        else { /* an object of one of the 8 structures before */
+            uint32_t q = p - 1 - (uint32_t)(r / 10 % (p - 1 < 8 ? p - 1 : 8));
+            uint64_t lo = s->part_start[q], hi = s->part_start[q + 1];
+            owner = q == 0 ? 1 + r / 100 % (s->dir - 1) : lo + r / 100 % (hi - lo);
+        }
+        if (owner != UINT64_MAX)
+            pairs[2 * s->nowned] = (uint32_t)owner, pairs[2 * s->nowned + 1] = (uint32_t)head, s->nowned++;
+    }
+    qsort(pairs, s->nowned, 2 * sizeof *pairs, by_owner);
+    s->owned_by = malloc(((size_t)s->nowned + 1) * sizeof *s->owned_by);
+    s->owned = malloc(((size_t)s->nowned + 1) * sizeof *s->owned);
+    for (uint32_t k = 0; k < s->nowned; k++)
+        s->owned_by[k] = pairs[2 * k], s->owned[k] = pairs[2 * k + 1];
+    s->owned_by[s->nowned] = UINT32_MAX;
+    free(pairs);
+}
+
+/* How many tree children object i gets in its structure (advancing the cursor), drawn so the
+ * tree never dies out before the structure's last object is in it. */
+static uint64_t tree_children(const shape *s, walk *w, uint64_t i)
+{
+    while (i >= s->part_start[w->part + 1])
+        w->part++;
+    uint64_t end = s->part_start[w->part + 1];
+    if (i == s->part_start[w->part])
+        w->cursor = i + 1;
     uint64_t r = draw(i, 1) % 100, want = r < 30 ? 0 : r < 70 ? 1 : r < 85 ? 2 : 3 + r % 6;
-    if (want == 0 && s->cursor <= i + 1)
+    if (want == 0 && w->cursor <= i + 1)
         want = 1;
-    uint64_t left = s->live - s->cursor;
+    uint64_t left = end - w->cursor;
     return want < left ? want : left;
 }
 
 static uint32_t extra_count(const shape *s, uint64_t i) { return (uint32_t)(draw(i, 2) % (s->extra_x2 + 1)); }
 
-/* The k-th extra reference of object i. */
-static uint32_t extra_target(const shape *s, uint64_t i, uint32_t k)
+/* The k-th extra reference of object i, of structure [lo, hi). */
+static uint32_t extra_target(const shape *s, uint64_t i, uint64_t lo, uint64_t hi, uint32_t k)
 {
-    uint64_t r = draw(i, 16 + k), kind = r % 100, v = r >> 8;
-    if (i >= s->live) /* garbage: a ring among garbage, or a live object */
-        return (uint32_t)(kind < 60 ? (i + 1 < s->n ? i + 1 : s->live) : v % s->live);
-    if (kind < 60) /* a shared object near the roots (types, interned strings) */
-        return (uint32_t)(v % (s->live < 4096 ? s->live : 4096));
-    if (kind < 99) /* a recent object, earlier or later: local cycles */
-        return (uint32_t)(i >= 256 ? i - v % 256 : v % s->live);
-    return (uint32_t)(v % s->live);
+    uint64_t r = draw(i, 16 + k), v = r >> 1;
+    if (r % 2 && i < s->live) /* a shared object of the directory: types, interned strings */
+        return (uint32_t)(v % s->dir);
+    return (uint32_t)(lo + v % (hi - lo)); /* within the structure: its cycles */
+}
+
+/* Object i's references (count returned; targets and name slots in target[], name[] when not NULL). */
+static uint32_t references(const shape *s, walk *w, uint64_t i, uint32_t *target, uint32_t *name)
+{
+    uint64_t nchild = tree_children(s, w, i), first = w->cursor;
+    w->cursor = first + nchild;
+    uint32_t m = 0;
+    for (uint64_t c = 0; c < nchild; c++, m++)
+        if (target)
+            target[m] = (uint32_t)(first + c), name[m] = (uint32_t)(c % 4);
+    for (; w->next_owned < s->nowned && s->owned_by[w->next_owned] == i; w->next_owned++, m++)
+        if (target)
+            target[m] = s->owned[w->next_owned], name[m] = 5;
+    uint32_t nextra = extra_count(s, i);
+    uint64_t lo = s->part_start[w->part], hi = s->part_start[w->part + 1];
+    for (uint32_t k = 0; k < nextra; k++, m++)
+        if (target)
+            target[m] = extra_target(s, i, lo, hi, k), name[m] = 4 + (k % 3);
+    return m;
 }
 
 typedef struct strings {
@@ -76,9 +162,13 @@ typedef struct strings {
     uint32_t len, cap;
 } strings;
 
+/* Each string once (as a loader keeps them), so the in-memory figures match the heap's JSON. */
 static uint32_t intern(strings *st, const char *s)
 {
     size_t n = strlen(s) + 1;
+    for (uint32_t at = 0; at < st->len; at += (uint32_t)strlen(st->data + at) + 1)
+        if (!strcmp(st->data + at, s))
+            return at;
     if (st->len + n > st->cap) {
         st->cap = (st->cap + (uint32_t)n) * 2;
         st->data = realloc(st->data, st->cap);
@@ -141,11 +231,11 @@ static void write_graph(out *o, shape *s, const uint64_t *type_size, const uint3
     uint32_t *type = malloc(CHUNK * 4), *site = malloc(CHUNK * 4), *label = malloc(CHUNK * 4),
              *rc = malloc(CHUNK * 4), *map = malloc(CHUNK * 4), *offset = malloc(CHUNK * 4);
     uint8_t *gen = malloc(CHUNK), *flags = calloc(CHUNK, 1);
-    uint32_t *target = malloc(CHUNK * 4 * 4), *name = malloc(CHUNK * 4 * 4);
+    uint32_t *target = malloc((CHUNK * 4 + MAX_REFS) * 4), *name = malloc((CHUNK * 4 + MAX_REFS) * 4);
     if (!id || !size || !type || !site || !label || !rc || !map || !offset || !gen || !flags || !target || !name)
         exit(1);
     uint64_t edges = 0, pending = 0, edges_at = 0;
-    s->cursor = 1;
+    walk w = {0};
     for (uint64_t base = 0; base < s->n; base += CHUNK) {
         uint32_t m = (uint32_t)(s->n - base < CHUNK ? s->n - base : CHUNK);
         for (uint32_t k = 0; k < m; k++) {
@@ -160,14 +250,10 @@ static void write_graph(out *o, shape *s, const uint64_t *type_size, const uint3
             gen[k] = (uint8_t)((r >> 32) % 3);
             map[k] = (uint32_t)(i + 1);
             offset[k] = (uint32_t)edges;
-            uint64_t first = s->cursor, nchild = tree_children(s, i);
-            s->cursor += nchild;
-            uint32_t nextra = extra_count(s, i);
-            for (uint64_t c = 0; c < nchild + nextra; c++) {
-                target[pending] = c < nchild ? (uint32_t)(first + c) : extra_target(s, i, (uint32_t)(c - nchild));
-                name[pending] = names[c < nchild ? c % 4 : 4 + (c % 3)];
-                pending++, edges++;
-            }
+            uint32_t m_refs = references(s, &w, i, target + pending, name + pending);
+            for (uint32_t j = 0; j < m_refs; j++)
+                name[pending + j] = names[name[pending + j]];
+            pending += m_refs, edges += m_refs;
             if (pending > CHUNK * 3) {
                 put(o, HDX_EDGE_TARGET, edges_at, target, pending);
                 put(o, HDX_EDGE_NAME, edges_at, name, pending);
@@ -188,15 +274,12 @@ static void write_graph(out *o, shape *s, const uint64_t *type_size, const uint3
     free(gen), free(flags), free(target), free(name);
 }
 
-static uint64_t count_edges(shape *s)
+static uint64_t count_edges(const shape *s)
 {
     uint64_t edges = 0;
-    s->cursor = 1;
-    for (uint64_t i = 0; i < s->n; i++) {
-        uint64_t c = tree_children(s, i);
-        s->cursor += c;
-        edges += c + extra_count(s, i);
-    }
+    walk w = {0};
+    for (uint64_t i = 0; i < s->n; i++)
+        edges += references(s, &w, i, NULL, NULL);
     return edges;
 }
 
@@ -214,6 +297,8 @@ int main(int argc, char **argv)
         return 2;
     }
     s.live = s.n - s.n / 20;
+    s.dir = s.live < DIR ? s.live : DIR;
+    plan_parts(&s);
     s.extra_x2 = refs > s.live ? (uint32_t)(2 * (refs - s.live) / s.n) : 0; /* the tree has live - 1 */
     uint64_t nedges = count_edges(&s);
     if (nedges > UINT32_MAX) {
@@ -248,12 +333,11 @@ int main(int argc, char **argv)
     uint32_t kind_named = intern(&st, "named"), kind_global = intern(&st, "global");
     for (uint32_t r = 0; r < NROOTS; r++) {
         snprintf(buf, sizeof buf, "root%u", r);
-        root_object[r] = r == 0 ? 0 : (uint32_t)(draw(r, 3) % s.live);
+        root_object[r] = (uint32_t)(r * s.dir / NROOTS);
         root_kind[r] = r % 2 ? HD_ROOT_GLOBAL : HD_ROOT_NAMED;
         root_kind_name[r] = r % 2 ? kind_global : kind_named;
         root_name[r] = intern(&st, buf);
     }
-    intern(&st, ""); /* the arena ends with a NUL */
 
     out o = {.path = argv[3]};
     uint64_t counts[HDX_ROOT_OFFSET + 1] = {0};
