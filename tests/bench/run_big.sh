@@ -4,7 +4,8 @@
 # index --memory` completes it out of core; then each command answers from the result. Prints
 # the time, peak RSS and CPU of each step, the file sizes, and the machine's load.
 # BIG_SIZES picks the tiers (default "10000000"; the target is BIG_SIZES=300000000,
-# which needs about 60 GB free in BENCH_DIR and 25-40 minutes); BIG_MEMORY the build's budget
+# which needs about 60 GB free in BENCH_DIR and, on a 24 GB machine shared with other work, did
+# not finish in 22 minutes: formats/heapdump-binary.md §9.3); BIG_MEMORY the build's budget
 # in MiB (default 10240: peak RSS stays under 12 GB); BIG_COMMAND_MEMORY the anonymous memory a
 # command may take beyond the mapped index, in MiB (default 8192: prlimit --as, so a command
 # that needs more fails instead of pushing the machine out of memory). Files are removed after.
