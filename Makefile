@@ -198,7 +198,7 @@ endif
 test: deps
 	@$(MAKE) --no-print-directory check-tests
 
-check-tests: all $(TESTS) $(REPLAYS) $(RECORD_TESTS)
+check-tests: all $(TESTS) $(REPLAYS) $(RECORD_TESTS) $(BUILD)/bench/gen_binary
 	@set -e; for t in $(TESTS); do echo "== $$t"; tests/run-suite.sh $$t; done
 	@set -e; for f in $(FUZZERS); do echo "== fuzz inputs kept for $$f"; \
 	  tests/fuzz/replay.sh $(BUILD)/fuzz/replay_$$f tests/fuzz/regressions/$$f tests/fuzz/seeds/$$f; done

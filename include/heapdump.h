@@ -112,6 +112,13 @@ int hd_index_source_of(const char *path, hd_index_source *out, hd_error *err);
  * source (NULL: all zero) is recorded in the header. HD_OK, HD_EIO, HD_ENOMEM or HD_EINVAL. */
 int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators *dom,
                    const hd_index_source *source, const char *path, hd_error *err);
+/* Out of core, for indexing a heap bigger than memory: from now on the analyses keep their large
+ * arrays in unnamed files in dir (mapped; the page cache holds what memory allows), indexes are
+ * mapped without being read in at once, and a watcher thread keeps the process's resident set
+ * near budget bytes by dropping mapped pages. Results are the same bytes as in memory. budget 0
+ * turns it off (arrays made meanwhile stay where they are). HD_OK, HD_EIO when dir cannot hold
+ * unnamed files (O_TMPFILE), HD_ENOMEM. */
+int hd_memory_budget(uint64_t budget, const char *dir);
 /* 1 when the file at path starts with an index's magic bytes, else 0 (unreadable files too). */
 int hd_is_index(const char *path);
 /* Reads and checks an index's header and section table only (magic, version, checksum, size):

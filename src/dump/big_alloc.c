@@ -1,6 +1,7 @@
 /* big_alloc.c: allocation for the large arrays the analyses index at random (a dominator pass
  * touches hundreds of MB out of order): 2 MiB aligned and advised into transparent huge pages
  * where the kernel leaves that to madvise, so a random access rarely misses the TLB. */
+#include "budget.h"
 #include "dump_internal.h"
 
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 
 void *hd__big_alloc(size_t size)
 {
+    if (hd__budget_on()) /* out of core: a file mapping */
+        return hd__scratch_alloc(size);
     if (size < 4 * (size_t)HUGE_PAGE) /* small arrays gain nothing */
         return malloc(size ? size : 1);
     void *p = NULL;
@@ -27,7 +30,13 @@ void *hd__big_calloc(size_t n, size_t size)
     if (size && n > SIZE_MAX / size)
         return NULL;
     void *p = hd__big_alloc(n * size);
-    if (p)
+    if (p && !hd__budget_on()) /* scratch files start zero */
         memset(p, 0, n * size);
     return p;
+}
+
+void hd__big_free(void *p)
+{
+    if (!hd__scratch_free(p))
+        free(p);
 }

@@ -1,6 +1,7 @@
 /* binary_load.c: where a binary index enters hd_load: a regular file is mapped, a stream or a
  * buffer copied into aligned memory; and the index's relation to its source (stamp, peek). */
 #include "binary.h"
+#include "budget.h"
 #include "error.h"
 
 #include <errno.h>
@@ -37,6 +38,8 @@ int hd__binary_map(int fd, uint64_t size, const char *name, hd_dump **out, hd_er
         hd__error_set(err, HD_EIO, name, nowhere, "cannot map '%s': %s", name, strerror(e));
         return HD_EIO;
     }
+    hd__budget_track(base, (size_t)size); /* out of core: pages dropped past the budget (budget.h) */
+    hd__budget_track(view, (size_t)size);
     return hd__binary_open(base, view, (size_t)size, true, name, out, err);
 }
 

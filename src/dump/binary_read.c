@@ -12,6 +12,7 @@
  * (binary_lazy.c; formats/heapdump-binary.md §7.1). The checks read only the other mapping.
  */
 #include "binary.h"
+#include "budget.h"
 #include "error.h"
 #include "native.h"
 
@@ -683,9 +684,9 @@ void hd__index_close(hd__index *ix)
         return;
     hd__lazy_forget(ix);
     if (ix->mapped) {
-        munmap(ix->base, ix->size);
+        hd__budget_untrack(ix->base), munmap(ix->base, ix->size);
         if (ix->view && ix->view != ix->base)
-            munmap(ix->view, ix->size);
+            hd__budget_untrack(ix->view), munmap(ix->view, ix->size);
     } else
         free(ix->base);
     free(ix->checks);
@@ -703,9 +704,9 @@ int hd__binary_open(void *base, void *view, size_t size, bool mapped, const char
         free(ix);
         free(r);
         if (mapped) {
-            munmap(base, size);
+            hd__budget_untrack(base), munmap(base, size);
             if (view != base)
-                munmap(view, size);
+                hd__budget_untrack(view), munmap(view, size);
         } else
             free(base);
         return hd__error_oom(err, name);

@@ -122,7 +122,7 @@ static int build_predecessors(const hd_dump *d, const uint32_t *number, const ui
         pred_off[k] += pred_off[k - 1];
     uint32_t *preds = hd__big_alloc((total ? total : 1) * sizeof *preds);
     if (!preds) {
-        free(pred_off);
+        hd__big_free(pred_off);
         return HD_ENOMEM;
     }
     for (uint32_t r = 0; r < d->nroots; r++)
@@ -236,8 +236,8 @@ int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
     if (!dom || !number || !vertex || !nodes || !succ)
         goto done;
     dom->nobjects = nobj;
-    dom->idom = malloc(cap * sizeof *dom->idom);
-    dom->retained = calloc(cap, sizeof *dom->retained);
+    dom->idom = hd__big_alloc(cap * sizeof *dom->idom);
+    dom->retained = hd__big_calloc(cap, sizeof *dom->retained);
     if (!dom->idom || !dom->retained)
         goto done;
 
@@ -245,14 +245,14 @@ int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
     uint32_t n = number_nodes(d, number, vertex, nodes, succ, dom->idom, (uint32_t *)dom->retained);
     dom->reachable = n - 1;
     rc = build_predecessors(d, number, vertex, succ, n, &pred_off, &preds);
-    free(succ);
+    hd__big_free(succ);
     succ = NULL;
     if (rc != HD_OK)
         goto done;
 
     semidominators(nodes, n, pred_off, preds, number); /* object numbers are not needed past here */
-    free(pred_off);
-    free(preds);
+    hd__big_free(pred_off);
+    hd__big_free(preds);
     pred_off = preds = NULL;
     /* Semi-NCA: climb the DFS tree from the parent until at or above the semidominator. */
     uint32_t *idom = number;
@@ -264,7 +264,7 @@ int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
         idom[w] = x;
     }
     /* Retained sizes fold into the idom, which always has a smaller number. */
-    by_number = calloc(n, sizeof *by_number);
+    by_number = hd__big_calloc(n, sizeof *by_number);
     if (!by_number) {
         rc = HD_ENOMEM;
         goto done;
@@ -284,13 +284,13 @@ int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
     }
     rc = HD_OK;
 done:
-    free(number);
-    free(vertex);
-    free(nodes);
-    free(succ);
-    free(pred_off);
-    free(preds);
-    free(by_number);
+    hd__big_free(number);
+    hd__big_free(vertex);
+    hd__big_free(nodes);
+    hd__big_free(succ);
+    hd__big_free(pred_off);
+    hd__big_free(preds);
+    hd__big_free(by_number);
     if (rc != HD_OK) {
         hd_dominators_free(dom);
         return rc;
@@ -304,8 +304,8 @@ void hd_dominators_free(hd_dominators *dom)
     if (!dom)
         return;
     if (!dom->borrowed) {
-        free(dom->idom);
-        free(dom->retained);
+        hd__big_free(dom->idom);
+        hd__big_free(dom->retained);
     }
     free(dom);
 }

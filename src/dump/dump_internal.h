@@ -80,6 +80,7 @@ static inline bool hd__grow(uint64_t count, uint64_t *cap, uint64_t first, uint6
  * huge pages, which spares most TLB misses; released with free(). NULL when out of memory. */
 void *hd__big_alloc(size_t size);
 void *hd__big_calloc(size_t n, size_t size);
+void hd__big_free(void *p); /* what hd__big_alloc gave, or NULL */
 
 /* A file written atomically (atomic_file.c): begin makes a unique temporary file beside file,
  * write appends (the first failure is kept), commit renames it over file (after fsync when

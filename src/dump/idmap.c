@@ -44,7 +44,7 @@ int hd__idmap_init_for(hd__idmap *m, const uint64_t *keys, uint32_t n)
 
 void hd__idmap_free(hd__idmap *m)
 {
-    free(m->slots);
+    hd__big_free(m->slots);
     m->slots = NULL;
 }
 
@@ -89,7 +89,7 @@ static int grow(hd__idmap *m, const uint64_t *keys)
             j = (j + 1) & mask;
         slots[j] = s;
     }
-    free(m->slots);
+    hd__big_free(m->slots);
     m->slots = slots;
     m->mask = mask;
     return 0;

@@ -100,10 +100,10 @@ void hd_reach_free(hd_reach *r)
         return;
     reach_box *b = box_of(r);
     if (!b->borrowed) {
-        free(r->state);
-        free(r->depth);
-        free(r->parent);
-        free(r->via);
+        hd__big_free(r->state);
+        hd__big_free(r->depth);
+        hd__big_free(r->parent);
+        hd__big_free(r->via);
     }
     free(b);
 }
@@ -122,21 +122,21 @@ int hd_reach_compute(const hd_dump *d, hd_reach **out)
     size_t cells = n ? n : 1;
     reach_box *box = calloc(1, sizeof *box);
     hd_reach *r = box ? &box->r : NULL;
-    uint32_t *queue = malloc(cells * sizeof *queue);
+    uint32_t *queue = hd__big_alloc(cells * sizeof *queue);
     if (r) {
         r->nobjects = n;
-        r->state = malloc(cells);
-        r->depth = malloc(cells * sizeof *r->depth);
-        r->parent = malloc(cells * sizeof *r->parent);
-        r->via = malloc(cells * sizeof *r->via);
+        r->state = hd__big_alloc(cells);
+        r->depth = hd__big_alloc(cells * sizeof *r->depth);
+        r->parent = hd__big_alloc(cells * sizeof *r->parent);
+        r->via = hd__big_alloc(cells * sizeof *r->via);
     }
     if (!r || !queue || !r->state || !r->depth || !r->parent || !r->via) {
-        free(queue);
+        hd__big_free(queue);
         hd_reach_free(r);
         return HD_ENOMEM;
     }
     hd__bfs(d, HD_NONE, r->state, r->depth, r->parent, r->via, queue);
-    free(queue);
+    hd__big_free(queue);
     for (uint32_t o = 0; o < n; o++) {
         switch (r->state[o]) {
         case HD_REACH_LIVE: r->nlive++; break;
