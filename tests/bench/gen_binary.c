@@ -224,8 +224,8 @@ static void checksum_sections(out *o)
     }
 }
 
-/* Objects and references, a chunk at a time. Returns nothing: sections are written in place. */
-static void write_graph(out *o, shape *s, const uint64_t *type_size, const uint32_t *names)
+/* Objects and references, a chunk at a time, written in place; returns the sum of the sizes. */
+static uint64_t write_graph(out *o, shape *s, const uint64_t *type_size, const uint32_t *names)
 {
     uint64_t *id = malloc(CHUNK * 8), *size = malloc(CHUNK * 8);
     uint32_t *type = malloc(CHUNK * 4), *site = malloc(CHUNK * 4), *label = malloc(CHUNK * 4),
@@ -234,7 +234,7 @@ static void write_graph(out *o, shape *s, const uint64_t *type_size, const uint3
     uint32_t *target = malloc((CHUNK * 4 + MAX_REFS) * 4), *name = malloc((CHUNK * 4 + MAX_REFS) * 4);
     if (!id || !size || !type || !site || !label || !rc || !map || !offset || !gen || !flags || !target || !name)
         exit(1);
-    uint64_t edges = 0, pending = 0, edges_at = 0;
+    uint64_t edges = 0, pending = 0, edges_at = 0, total_size = 0;
     walk w = {0};
     for (uint64_t base = 0; base < s->n; base += CHUNK) {
         uint32_t m = (uint32_t)(s->n - base < CHUNK ? s->n - base : CHUNK);
@@ -244,6 +244,7 @@ static void write_graph(out *o, shape *s, const uint64_t *type_size, const uint3
             id[k] = ID_BASE + i;
             type[k] = t;
             size[k] = type_size[t] + (t % 4 == 0 ? (r >> 40) % 1024 * 8 : 0);
+            total_size += size[k];
             site[k] = (r >> 16) % 10 == 0 ? HD_NONE : (uint32_t)((r >> 20) % NSITES);
             label[k] = HD_NONE;
             rc[k] = UINT32_MAX;
@@ -272,6 +273,7 @@ static void write_graph(out *o, shape *s, const uint64_t *type_size, const uint3
     put(o, HDX_EDGE_OFFSET, s->n, &last, 1);
     free(id), free(size), free(type), free(site), free(label), free(rc), free(map), free(offset);
     free(gen), free(flags), free(target), free(name);
+    return total_size;
 }
 
 static uint64_t count_edges(const shape *s)
@@ -372,7 +374,6 @@ int main(int argc, char **argv)
     meta.mem_id_map = s.n * 4, meta.mem_strings = st.len;
     meta.mem_other = NTYPES * 21 + NSITES * 20 + NROOTS * 13;
     meta.mem_total = meta.mem_objects + meta.mem_references + meta.mem_id_map + meta.mem_strings + meta.mem_other;
-    put(&o, HDX_META, 0, &meta, counts[HDX_META]);
     put(&o, HDX_STRINGS, 0, st.data, st.len);
     put(&o, HDX_TYPE_ID, 0, type_id, NTYPES), put(&o, HDX_TYPE_SIZE, 0, type_size, NTYPES);
     put(&o, HDX_TYPE_NAME, 0, type_name, NTYPES), put(&o, HDX_TYPE_FLAGS, 0, type_flags, NTYPES);
@@ -380,7 +381,8 @@ int main(int argc, char **argv)
     put(&o, HDX_SITE_FUNCTION, 0, site_function, NSITES), put(&o, HDX_SITE_LINE, 0, site_line, NSITES);
     put(&o, HDX_ROOT_OBJECT, 0, root_object, NROOTS), put(&o, HDX_ROOT_KIND_NAME, 0, root_kind_name, NROOTS);
     put(&o, HDX_ROOT_NAME, 0, root_name, NROOTS), put(&o, HDX_ROOT_KIND, 0, root_kind, NROOTS);
-    write_graph(&o, &s, type_size, names);
+    meta.total_size = write_graph(&o, &s, type_size, names);
+    put(&o, HDX_META, 0, &meta, counts[HDX_META]);
     checksum_sections(&o);
 
     unsigned char head[HDX_HEADER_SIZE + HDX_ROOT_OFFSET * HDX_ENTRY_SIZE] = {0};
