@@ -130,13 +130,11 @@ int hq_export_file_open(hq_sink *s, const char *path)
         free(f), free(a), free(b);
         return ENOMEM;
     }
-    int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
-    f->direct = true;
-    f->fd = open(path, flags | O_DIRECT, 0666);
-    if (f->fd < 0 && errno == EINVAL) { /* a file system without direct I/O */
-        f->direct = false;
-        f->fd = open(path, flags, 0666);
-    }
+    /* Direct mode is asked for once the file exists: an open with O_DIRECT that the file system
+     * refuses (EINVAL) has already created the file, and O_EXCL would then refuse a second open. */
+    f->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    int flags = f->fd >= 0 ? fcntl(f->fd, F_GETFL) : -1;
+    f->direct = flags >= 0 && fcntl(f->fd, F_SETFL, flags | O_DIRECT) == 0;
     if (f->fd < 0) {
         int e = errno;
         free(f), free(a), free(b);
