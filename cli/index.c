@@ -298,6 +298,8 @@ int load_all_or_report(const char *const *paths, size_t n, hd_dump **out)
         } else {
             if (!rc && !index)
                 plain[nplain++] = paths[i];
+            else if (!rc)
+                index_opened_automatic(index);
             free(index);
         }
     }

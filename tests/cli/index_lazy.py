@@ -144,14 +144,22 @@ def main():
         shutil.copy(dump, adump)
         code, _, err = run(heaptool, ["stats", adump], {"HEAPTOOL_INDEX": "always"})
         aindex = adump + ".hdx"
-        if code or not os.path.exists(aindex) or 21 not in by_id:
+        if code or not os.path.exists(aindex) or 21 not in by_id or 13 not in by_id:
             problems.append("no automatic index: %s" % err)
         else:
-            with open(aindex, "r+b") as f:
-                f.seek(by_id[21][0] + by_id[21][1] // 2)
-                byte = f.read(1)
-                f.seek(-1, 1)
-                f.write(bytes([byte[0] ^ 0x40]))
+            def flip(sid):
+                with open(aindex, "r+b") as f:
+                    f.seek(by_id[sid][0] + by_id[sid][1] // 2)
+                    byte = f.read(1)
+                    f.seek(-1, 1)
+                    f.write(bytes([byte[0] ^ 0x40]))
+            # a command on two dumps removes it too
+            flip(13)
+            code, out, err = run(heaptool, ["diff", adump, dump], {"HEAPTOOL_INDEX": "auto"})
+            if code != 3 or "OBJ_TYPE" not in err or os.path.exists(aindex):
+                problems.append("damaged automatic index under diff: exit %d, %r, still there: %s" % (code, err, os.path.exists(aindex)))
+            run(heaptool, ["stats", adump], {"HEAPTOOL_INDEX": "always"})
+            flip(21)
             show = ["show", adump, "12345"]
             code, out, err = run(heaptool, show, {"HEAPTOOL_INDEX": "auto"})
             if code != 3 or len(err.splitlines()) != 1 or "EDGE_TARGET" not in err or os.path.exists(aindex):
