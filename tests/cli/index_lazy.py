@@ -158,6 +158,8 @@ def main():
             code, out, err = run(heaptool, ["diff", adump, dump], {"HEAPTOOL_INDEX": "auto"})
             if code != 3 or "OBJ_TYPE" not in err or os.path.exists(aindex):
                 problems.append("damaged automatic index under diff: exit %d, %r, still there: %s" % (code, err, os.path.exists(aindex)))
+                if os.path.exists(aindex):
+                    os.unlink(aindex)
             run(heaptool, ["stats", adump], {"HEAPTOOL_INDEX": "always"})
             flip(21)
             show = ["show", adump, "12345"]
