@@ -396,7 +396,7 @@ int main(int argc, char **argv)
         perror(o.path);
         return 1;
     }
-    free(st.data);
+    free(st.data), free(s.part_start), free(s.owned_by), free(s.owned);
     printf("%" PRIu64 " objects, %" PRIu64 " references, %" PRIu64 " bytes\n", s.n, nedges, file_size);
     return 0;
 }
