@@ -133,16 +133,23 @@ static int by_offset(const void *a, const void *b)
     return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
-/* Sections do not overlap and every byte between them is zero, so that no byte of the file
- * escapes both the checksums and this check. */
-static int check_gaps(reader *r, const hdx_header *h)
+/* The sections the file has, in sorted[], by offset; returns how many. */
+static uint32_t sections_by_offset(const reader *r, const hdx_entry **sorted)
 {
-    const hdx_entry *sorted[HDX_NSECTIONS];
     uint32_t n = 0;
     for (uint32_t id = 1; id < HDX_NSECTIONS; id++)
         if (r->at[id])
             sorted[n++] = r->at[id];
     qsort(sorted, n, sizeof *sorted, by_offset);
+    return n;
+}
+
+/* Sections do not overlap and every byte between them is zero, so that no byte of the file
+ * escapes both the checksums and this check. */
+static int check_gaps(reader *r, const hdx_header *h)
+{
+    const hdx_entry *sorted[HDX_NSECTIONS];
+    uint32_t n = sections_by_offset(r, sorted);
     uint64_t at = HDX_HEADER_SIZE + (uint64_t)h->nsections * HDX_ENTRY_SIZE;
     for (uint32_t i = 0; i <= n; i++) {
         uint64_t next = i < n ? sorted[i]->offset : r->size;
@@ -575,11 +582,7 @@ static void plan_lazy(reader *r, const hdx_header *h)
         return;
     uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
     const hdx_entry *sorted[HDX_NSECTIONS];
-    uint32_t n = 0;
-    for (uint32_t id = 1; id < HDX_NSECTIONS; id++)
-        if (r->at[id])
-            sorted[n++] = r->at[id];
-    qsort(sorted, n, sizeof *sorted, by_offset);
+    uint32_t n = sections_by_offset(r, sorted);
     uint64_t prev_end = HDX_HEADER_SIZE + (uint64_t)h->nsections * HDX_ENTRY_SIZE;
     for (uint32_t i = 0; i < n; i++) {
         const hdx_entry *e = sorted[i];
