@@ -228,18 +228,33 @@ static int read_meta(reader *r)
 }
 
 /* The id map answers by probing its slots: each slot is empty or an object index + 1, and a
- * hashed map keeps an empty slot so that every probe ends. */
+ * hashed map keeps an empty slot so that every probe ends. It holds every object exactly once,
+ * where a lookup of the object's id finds it: so ids are unique and a lookup never answers with
+ * an object of another id (a diff relies on both). OBJ_ID is verified first. */
 static int check_id_map(reader *r)
 {
     const uint32_t *slots = raw(r, HDX_OBJ_MAP);
-    uint64_t nslots = r->at[HDX_OBJ_MAP]->count, empty = 0;
+    const uint64_t *ids = raw(r, HDX_OBJ_ID);
+    uint64_t nslots = r->at[HDX_OBJ_MAP]->count, n = r->m.nobjects, used = 0;
     if (!nslots)
         return HD_OK;
+    int rc = below(r, HDX_OBJ_MAP, n + 1, false);
+    if (rc)
+        return rc;
     for (uint64_t i = 0; i < nslots; i++)
-        empty += slots[i] == 0;
-    if (!r->m.map_direct && ((nslots & (nslots - 1)) || !empty))
+        used += slots[i] != 0;
+    if (!r->m.map_direct && ((nslots & (nslots - 1)) || used == nslots))
         return fail_in(r, HDX_OBJ_MAP, 0, "not a valid id map");
-    return below(r, HDX_OBJ_MAP, r->m.nobjects + 1, false);
+    if (used != n || r->m.map_used != n)
+        return fail_in(r, HDX_OBJ_MAP, 0, "holds %llu objects, not %llu", (unsigned long long)used,
+                       (unsigned long long)n);
+    hd__idmap map = {.slots = (uint32_t *)(uintptr_t)slots /* only read */, .mask = (uint32_t)r->m.map_mask, .base = r->m.map_base,
+                     .direct = r->m.map_direct};
+    for (uint64_t o = 0; o < n; o++)
+        if (hd__idmap_find(&map, ids, ids[o]) != o)
+            return fail_in(r, HDX_OBJ_ID, o, "id %llu is repeated or missing from the id map",
+                           (unsigned long long)ids[o]);
+    return HD_OK;
 }
 
 static int check_edge_offsets(reader *r)
@@ -390,8 +405,8 @@ static int check_values(reader *r, uint32_t id)
 }
 
 /* Verifies a section once: its checksum, then its values. The reachability forest is checked
- * as one over its four arrays and ROOT_OBJECT, which are verified with it. A lazy section's
- * pages become readable in the view only once it has passed. */
+ * as one over its four arrays and ROOT_OBJECT, which are verified with it; the id map after the
+ * ids it indexes. A lazy section's pages become readable in the view only once it has passed. */
 static int verify(reader *r, uint32_t id)
 {
     if (!r->at[id] || r->checked[id])
@@ -399,7 +414,8 @@ static int verify(reader *r, uint32_t id)
     bool reach = id >= HDX_REACH_STATE && id <= HDX_REACH_VIA && r->used[id];
     uint32_t first = reach ? HDX_REACH_STATE : id, last = reach ? HDX_REACH_VIA : id;
     int rc;
-    if (reach && (rc = verify(r, HDX_ROOT_OBJECT)))
+    uint32_t checked_against = reach ? HDX_ROOT_OBJECT : id == HDX_OBJ_MAP ? HDX_OBJ_ID : 0;
+    if (checked_against && (rc = verify(r, checked_against)))
         return rc;
     for (uint32_t k = first; k <= last; k++) {
         const hdx_entry *e = r->at[k];

@@ -147,6 +147,22 @@ def main():
                     struct.pack_into("<I", blob, idom_at + 4 * inner[0], NONE)
                     struct.pack_into("<Q", blob, reachable_at, sum(x != NONE for x in idom) - 1)
                     attempt("a dominator made unreachable", reseal(bytes(blob)), True)
+            # An id repeated, and an id map whose two slots are swapped: a lookup must never
+            # answer with an object of another id (a diff of such a dump would overrun).
+            OBJ_ID, OBJ_MAP = 11, 19
+            if OBJ_ID in by_id and by_id[OBJ_ID][1] >= 16:
+                blob = bytearray(data)
+                blob[by_id[OBJ_ID][0] + 8:by_id[OBJ_ID][0] + 16] = data[by_id[OBJ_ID][0]:by_id[OBJ_ID][0] + 8]
+                attempt("an object id repeated", reseal(bytes(blob)), True)
+            if OBJ_MAP in by_id:
+                map_at, map_len = by_id[OBJ_MAP]
+                slots = struct.unpack_from("<%dI" % (map_len // 4), data, map_at)
+                full = [i for i, s in enumerate(slots) if s]
+                if len(full) >= 2:
+                    blob = bytearray(data)
+                    struct.pack_into("<I", blob, map_at + 4 * full[0], slots[full[1]])
+                    struct.pack_into("<I", blob, map_at + 4 * full[1], slots[full[0]])
+                    attempt("two id map slots swapped", reseal(bytes(blob)), True)
             blob = bytearray(data)
             struct.pack_into("<I", blob, 8, 99)
             attempt("version 99", bytes(blob))
