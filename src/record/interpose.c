@@ -117,18 +117,22 @@ static void *child_realloc(void *old, size_t n)
 
 static void init(void);
 
-/* Everything a recorded block needs but its address and size. */
-static void record(void *p, size_t n)
+/* Everything a recorded block needs but its address and size. at: the slot of the allocator's
+ * return address. */
+static void record(void *p, size_t n, uintptr_t at)
 {
     if (rec_config.depth)
         rec_blocks_prefetch((uintptr_t)p); /* the table's cache miss overlaps the unwinding */
-    uint32_t thread = rec_thread_number(), stack = rec_config.depth ? rec_stack_capture() : 0;
+    uint32_t thread = rec_thread_number(), stack = rec_config.depth ? rec_stack_capture(at) : 0;
     uint64_t seq = atomic_fetch_add_explicit(&rec_next_seq, 1, memory_order_relaxed);
     /* All fields at once: the words are built in registers, not by read-modify-writes. */
     rec_block b = {.addr = (uintptr_t)p, .size = n, .thread = thread, .seq = seq, .stack = stack};
     if (REC_UNLIKELY(!rec_blocks_insert(&b)))
         rec_out_of_memory();
 }
+
+/* The stack slot of the exported function's return address: just above its frame pointer. */
+#define CALLER ((uintptr_t)__builtin_frame_address(0) + sizeof(void *))
 
 #define ENTER(fallback_expr)                                                                      \
     do {                                                                                          \
@@ -154,7 +158,7 @@ REC_EXPORT void *malloc(size_t n)
     rec_busy++;
     void *p = rec_real_malloc(n);
     if (p)
-        record(p, n);
+        record(p, n, CALLER);
     rec_leave();
     return p;
 }
@@ -188,14 +192,14 @@ REC_EXPORT void *calloc(size_t k, size_t n)
     rec_busy++;
     void *p = real_calloc(k, n);
     if (p)
-        record(p, total);
+        record(p, total, CALLER);
     rec_leave();
     return p;
 }
 
 /* realloc and reallocarray: the old block leaves the table first (another thread may get its
  * address the moment libc frees it) and comes back as it was when libc keeps it. */
-static void *resize(void *p, size_t k, size_t n, bool array)
+static void *resize(void *p, size_t k, size_t n, bool array, uintptr_t at)
 {
     size_t total;
     if (__builtin_mul_overflow(k, n, &total))
@@ -207,7 +211,7 @@ static void *resize(void *p, size_t k, size_t n, bool array)
     bool had = p && rec_blocks_remove((uintptr_t)p, &old);
     void *q = array ? real_reallocarray(p, k, n) : real_realloc(p, n);
     if (q)
-        record(q, total);
+        record(q, total, at);
     else if (had && total != 0 && !rec_blocks_insert(&old))
         rec_out_of_memory();
     rec_leave();
@@ -225,7 +229,7 @@ REC_EXPORT void *realloc(void *p, size_t n)
         return q;
     }
     ENTER(bootstrap_alloc(n));
-    return resize(p, 1, n, false);
+    return resize(p, 1, n, false, CALLER);
 }
 
 REC_EXPORT void *reallocarray(void *p, size_t k, size_t n)
@@ -239,7 +243,7 @@ REC_EXPORT void *reallocarray(void *p, size_t k, size_t n)
         return realloc(p, total);
     }
     ENTER(NULL);
-    return resize(p, k, n, true);
+    return resize(p, k, n, true, CALLER);
 }
 
 /* The aligned family: one shape, the real call passed in. */
@@ -253,7 +257,7 @@ REC_EXPORT void *reallocarray(void *p, size_t k, size_t n)
         rec_busy++;                                                                               \
         void *q = call;                                                                           \
         if (q)                                                                                    \
-            record(q, n);                                                                         \
+            record(q, n, CALLER);                                                                 \
         rec_leave();                                                                              \
         return q;                                                                                 \
     } while (0)
@@ -275,7 +279,7 @@ REC_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     rec_busy++;
     int r = real_posix_memalign(out, align, n);
     if (r == 0)
-        record(*out, n);
+        record(*out, n, CALLER);
     rec_leave();
     return r;
 }

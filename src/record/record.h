@@ -137,8 +137,11 @@ typedef struct rec_stack_node {
 } rec_stack_node;
 
 bool rec_stacks_init(void);
-/* The current call stack, the recorder's own frames left out, as a node + 1 (0: none). */
-uint32_t rec_stack_capture(void);
+/* The current call stack, the recorder's own frames left out, as a node + 1 (0: none). at: the
+ * stack slot that holds the allocator's return address (the key of the thread's recent stacks). */
+uint32_t rec_stack_capture(uintptr_t at);
+/* The calling thread ends: its recent stacks are given back. */
+void rec_stacks_thread_exit(void);
 void rec_stacks_lock_all(void);
 void rec_stacks_unlock_all(void);
 const rec_stack_node *rec_stack_nodes(size_t *count);

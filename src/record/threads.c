@@ -37,6 +37,7 @@ static void forget(void *slot)
     ((rec_thread *)slot)->exited = true;
     rec_lock_give(&slots_lock);
     my_slot = NULL;
+    rec_stacks_thread_exit();
     rec_leave();
 }
 

@@ -94,6 +94,32 @@ roots = [r for r in m["roots"] if r["name"].startswith("mmap 0x")]
 assert len(roots) == 1 and roots[0]["kind"] == "global" and roots[0]["name"].endswith("320"), roots
 EOF
 
+# Stacks from one call site at one stack address along different paths are told apart: the
+# go_left/go_right frames of each block's stack spell the path its size encodes.
+recorded "$tmp/paths.json" "$P/paths"
+valid "paths" "$tmp/paths.json"
+python3 - "$tmp/paths.json" >"$tmp/check" 2>&1 <<'EOF' && ok || bad "paths: $(cat "$tmp/check")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+frames = {f["id"]: f.get("function") for f in d["frames"]}
+stacks = {s["id"]: s for s in d["stacks"]}
+sites = {s["id"]: s for s in d["sites"]}
+checked = 0
+for o in d["objects"]:
+    names = []
+    node = stacks.get(sites[o["site"]]["stack"]) if "site" in o else None
+    while node is not None:
+        names.append(frames[node["frame"]])
+        node = stacks.get(node.get("parent"))
+    if "descend" not in names:
+        continue
+    bits = [n for n in names if n in ("go_left", "go_right")]
+    path = sum(1 << k for k, n in enumerate(bits) if n == "go_right")
+    assert len(bits) == 6 and o["size"] == 16 * (path + 1), (o["id"], o["size"], names)
+    checked += 1
+assert checked == 192, checked
+EOF
+
 # Depth: 0 records no stacks, 2 keeps two frames.
 recorded "$tmp/d0.json" env HEAPTOOL_DEPTH=0 "$P/shapes" list
 valid "depth 0" "$tmp/d0.json"
