@@ -11,8 +11,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 bool hd__budget_on(void);
+uint64_t hd__budget_bytes(void);
+/* An unnamed, empty scratch file opened for reading and writing (a descriptor), or -1. */
+int hd__scratch_file(void);
 /* A zero-filled array in an unnamed scratch file, tracked; NULL when that fails. */
 void *hd__scratch_alloc(size_t size);
 /* Unmaps p when it is a scratch array (true), else false. */
