@@ -3,8 +3,8 @@
  *
  * Invariant: bucket b holds the (to, from) number pairs of the references walked by the DFS
  * whose target is numbered in [b * width, (b + 1) * width), in the order they were walked;
- * the pass reads the buckets last to first, each once, whole, and counting-sorts it in memory
- * into that range's predecessor lists. So the only randomly accessed arrays are the DFS's
+ * the pass reads the buckets last to first, each twice in order, and counting-sorts it into
+ * that range's predecessor lists, in memory. So the only randomly accessed arrays are the DFS's
  * number[] and the forest's nodes, both in memory; everything else is written and read in
  * order: the pairs appended to their bucket's file, the DFS stack a scratch file. */
 #include "budget.h"
@@ -16,6 +16,7 @@
 
 #define MAX_BUCKETS 256u
 #define BUFFERED_PAIRS 8192u /* per bucket: 64 KiB appended at a time */
+#define READ_PAIRS 131072u   /* 1 MiB read at a time */
 
 typedef struct pair {
     uint32_t to, from;
@@ -82,11 +83,11 @@ static void close_buckets(buckets *b)
     free(b->buffered);
 }
 
-/* As many buckets as it takes for one, sorted, to need about an eighth of the budget (12 bytes
- * a pair: the pair and its place in the lists), assuming the targets spread evenly. */
+/* As many buckets as it takes for one, sorted, to need about an eighth of the budget (4 bytes a
+ * pair, its place in the lists), assuming the targets spread evenly. */
 static int open_buckets(buckets *b, const hd_dump *d)
 {
-    uint64_t pairs = d->nedges + d->nroots, per_bucket = hd__budget_bytes() / 8 / 12;
+    uint64_t pairs = d->nedges + d->nroots, per_bucket = hd__budget_bytes() / 8 / 4;
     if (per_bucket < 16)
         per_bucket = 16;
     uint64_t count = (pairs + per_bucket - 1) / per_bucket;
@@ -126,21 +127,29 @@ static int number_into_buckets(const hd_dump *d, hd__dom_node *nodes, uint32_t *
 }
 
 /* Bucket i's pairs as predecessor lists of its numbers: first[k - lo] .. first[k - lo + 1]
- * in from[] for number k. */
-static int sort_bucket(const buckets *b, uint32_t i, pair *pairs, uint64_t *first, uint32_t *from)
+ * in from[] for number k. The file is read twice through buffer (READ_PAIRS pairs), to count,
+ * then to place, so that the pairs themselves are never all in memory. */
+static int sort_bucket(const buckets *b, uint32_t i, pair *buffer, uint64_t *first, uint32_t *from)
 {
     uint64_t np = b->npairs[i];
-    if (!read_all(b->fd[i], pairs, np * sizeof *pairs, 0))
-        return HD_EIO;
     uint32_t lo = i * b->width;
     for (uint32_t k = 0; k <= b->width + 1; k++)
         first[k] = 0;
-    for (uint64_t p = 0; p < np; p++)
-        first[pairs[p].to - lo + 2]++;
-    for (uint32_t k = 2; k <= b->width + 1; k++)
-        first[k] += first[k - 1];
-    for (uint64_t p = 0; p < np; p++)
-        from[first[pairs[p].to - lo + 1]++] = pairs[p].from;
+    for (int placing = 0; placing < 2; placing++) {
+        for (uint64_t done = 0; done < np;) {
+            uint64_t k = np - done < READ_PAIRS ? np - done : READ_PAIRS;
+            if (!read_all(b->fd[i], buffer, k * sizeof *buffer, (off_t)(done * sizeof *buffer)))
+                return HD_EIO;
+            for (uint64_t p = 0; p < k; p++)
+                if (placing)
+                    from[first[buffer[p].to - lo + 1]++] = buffer[p].from;
+                else
+                    first[buffer[p].to - lo + 2]++;
+            done += k;
+        }
+        for (uint32_t k = 2; !placing && k <= b->width + 1; k++)
+            first[k] += first[k - 1];
+    }
     return HD_OK;
 }
 
@@ -151,21 +160,21 @@ static int semidominators_from_buckets(const buckets *b, hd__dom_node *nodes, ui
     for (uint32_t i = 0; i < b->count; i++)
         if (b->npairs[i] > most)
             most = b->npairs[i];
-    pair *pairs = hd__ram_alloc(most * sizeof *pairs);
+    pair *buffer = hd__ram_alloc(READ_PAIRS * sizeof *buffer);
     uint32_t *from = hd__ram_alloc(most * sizeof *from);
     uint64_t *first = hd__ram_alloc(((size_t)b->width + 2) * sizeof *first);
-    int rc = pairs && from && first ? HD_OK : HD_ENOMEM;
+    int rc = buffer && from && first ? HD_OK : HD_ENOMEM;
     hd__semi_init(nodes, n);
     for (uint32_t i = b->count; rc == HD_OK && i-- > 0;) {
         uint32_t lo = i * b->width;
         if (lo >= n)
             continue; /* no node numbered there: an empty bucket */
-        rc = sort_bucket(b, i, pairs, first, from);
+        rc = sort_bucket(b, i, buffer, first, from);
         uint32_t hi = n - lo < b->width ? n : lo + b->width;
         for (uint32_t w = hi - 1; rc == HD_OK && w >= (lo ? lo : 1); w--)
             hd__semi_step(nodes, n, w, from, first[w - lo], first[w - lo + 1], path);
     }
-    hd__big_free(pairs);
+    hd__big_free(buffer);
     hd__big_free(from);
     hd__big_free(first);
     return rc;
