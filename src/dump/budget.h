@@ -1,7 +1,8 @@
 /* budget.h: the out-of-core mode (hd_memory_budget, memory_budget.c): the analyses' large arrays
- * live in unnamed files mapped shared, and a watcher thread keeps the resident set under the
- * budget by dropping the mapped pages of the regions it tracks (they stay in the page cache, and
- * on disk once written back, so dropping them loses nothing).
+ * that are walked in order, and their results, live in unnamed files mapped shared (those walked
+ * at random stay in memory: hd__ram_alloc), and a watcher thread keeps the resident set under
+ * the budget by dropping the mapped pages of the regions it tracks (they stay in the page cache,
+ * and on disk once written back, so dropping them loses nothing).
  *
  * Invariant: a tracked region is never unmapped while the watcher may be dropping its pages:
  * untracking takes the watcher's lock, so a region that goes (and the address range some later
