@@ -3,18 +3,17 @@
  * Invariant: nodes are numbered in DFS preorder from a virtual root (number 0) whose children
  * are the dump's roots, so a node's immediate dominator always has a smaller number than the
  * node. Semi-NCA (Georgiadis): semidominators from the predecessors with an iterative
- * link-eval forest, then each idom is the nearest ancestor on the DFS tree path whose number is
- * at most the semidominator; the link-eval forest is balanced (Lengauer-Tarjan's sophisticated
- * link) so evaluations stay short on the very deep DFS trees of heaps. Retained sizes then fold
- * up in decreasing preorder. Weak references are not edges, so they never retain. No recursion
- * anywhere: a 10M-long chain is fine.
+ * link-eval forest (semidominators.c), then each idom is the nearest ancestor on the DFS tree
+ * path whose number is at most the semidominator. Retained sizes then fold up in decreasing
+ * preorder. Weak references are not edges, so they never retain. Out of core (budget.h) the
+ * predecessors come from an external sort (semidominators_external.c); the rest is the same.
  */
 #include "analysis.h"
 #include "binary.h"
+#include "budget.h"
+#include "semidominators.h"
 
 #include <stdlib.h>
-
-#define NOT_SEEN UINT32_MAX
 
 struct hd_dominators {
     uint32_t nobjects, reachable;
@@ -44,59 +43,13 @@ static int from_index(const hd__index *ix, uint32_t nobjects, hd_dominators **ou
 }
 
 
-/* Per node (in number space), what the semidominator pass touches together, so one cache miss
- * brings all of it: the DFS tree parent, the semidominator, and the link-eval forest. */
-typedef struct node {
-    uint32_t parent, semi, ancestor, label;
-    uint32_t child, size; /* the balanced link-eval forest's bookkeeping (Lengauer-Tarjan) */
-} node;
-
-/* DFS preorder from the virtual root. vertex[k] is the object numbered k (vertex[0] unused),
- * number[o] the number of object o, and succ[e] the number of edge e's target, recorded as the
- * edge is walked so that no later pass looks it up again. Returns the count of numbered nodes,
- * the root included. */
-static uint32_t number_nodes(const hd_dump *d, uint32_t *number, uint32_t *vertex, node *nodes,
-                             uint32_t *succ, uint32_t *stack_node, uint32_t *stack_edge)
+/* The in-memory DFS records succ[e], the number of edge e's target, as the edge is walked, so
+ * that no later pass looks it up again. */
+static void record_successor(void *succ, uint32_t e, uint32_t from, uint32_t to)
 {
-    const uint32_t *off = d->edge_offset, *tgt = d->edge_target;
-    for (uint32_t o = 0; o < d->nobjects; o++)
-        number[o] = NOT_SEEN;
-    uint32_t n = 1;
-    nodes[0].parent = 0;
-    for (uint32_t r = 0; r < d->nroots; r++) {
-        uint32_t start = d->root_object[r];
-        if (number[start] != NOT_SEEN)
-            continue;
-        number[start] = n;
-        vertex[n] = start;
-        nodes[n].parent = 0;
-        n++;
-        uint32_t top = 0;
-        stack_node[0] = start;
-        stack_edge[0] = off[start];
-        for (;;) {
-            uint32_t v = stack_node[top];
-            if (stack_edge[top] == off[v + 1]) {
-                if (top == 0)
-                    break;
-                top--;
-                continue;
-            }
-            uint32_t e = stack_edge[top]++, w = tgt[e];
-            if (number[w] != NOT_SEEN) {
-                succ[e] = number[w];
-                continue;
-            }
-            succ[e] = number[w] = n;
-            vertex[n] = w;
-            nodes[n].parent = number[v];
-            n++;
-            top++;
-            stack_node[top] = w;
-            stack_edge[top] = off[w];
-        }
-    }
-    return n;
+    (void)from;
+    if (e != HD_NONE)
+        ((uint32_t *)succ)[e] = to;
 }
 
 /* Predecessor lists in number space (CSR), the virtual root included for root objects. */
@@ -137,83 +90,84 @@ static int build_predecessors(const hd_dump *d, const uint32_t *number, const ui
     return HD_OK;
 }
 
-/* The link-eval forest, balanced as in Lengauer and Tarjan's sophisticated version so that its
- * paths stay short on deep DFS trees; index `none` (one past the nodes) is the sentinel, with
- * size 0 and semi 0. eval(v) is the node of smallest semi on v's forest path, found with path
- * compression done without recursion (the path is collected on an explicit stack). */
-static uint32_t eval(uint32_t v, node *nodes, uint32_t *path)
+/* In memory: numbers the nodes (vertex, nodes[].parent, *n) and runs the semidominator pass
+ * over a predecessor CSR made by a counting sort. */
+static int semidominators_in_memory(const hd_dump *d, hd__dom_node *nodes, uint32_t *vertex, uint32_t *n)
 {
-    if (nodes[v].ancestor == NOT_SEEN)
-        return nodes[v].label;
-    uint32_t depth = 0;
-    for (uint32_t x = v; nodes[nodes[x].ancestor].ancestor != NOT_SEEN; x = nodes[x].ancestor)
-        path[depth++] = x;
-    while (depth > 0) {
-        node *x = &nodes[path[--depth]], *a = &nodes[x->ancestor];
-        if (nodes[a->label].semi < nodes[x->label].semi)
-            x->label = a->label;
-        x->ancestor = a->ancestor;
+    size_t cap = (size_t)d->nobjects + 1;
+    uint32_t *number = hd__big_alloc(cap * sizeof *number);
+    uint32_t *succ = hd__big_alloc((d->nedges ? d->nedges : 1) * sizeof *succ);
+    hd__dfs_frame *stack = hd__big_alloc(cap * sizeof *stack);
+    uint32_t *pred_off = NULL, *preds = NULL;
+    int rc = HD_ENOMEM;
+    if (number && succ && stack) {
+        *n = hd__dfs_number(d, number, vertex, nodes, stack, record_successor, succ);
+        hd__big_free(stack);
+        stack = NULL;
+        rc = build_predecessors(d, number, vertex, succ, *n, &pred_off, &preds);
     }
-    node *nv = &nodes[v];
-    uint32_t la = nodes[nv->ancestor].label;
-    return nodes[la].semi >= nodes[nv->label].semi ? nv->label : la;
+    hd__big_free(stack);
+    hd__big_free(succ);
+    if (rc == HD_OK) {
+        hd__semi_init(nodes, *n);
+        for (uint32_t w = *n - 1; w >= 1; w--)
+            hd__semi_step(nodes, *n, w, preds, pred_off[w], pred_off[w + 1], number);
+    }
+    hd__big_free(number);
+    hd__big_free(pred_off);
+    hd__big_free(preds);
+    return rc;
 }
 
-static void link(uint32_t v, uint32_t w, node *nodes, uint32_t none)
+/* Semi-NCA's second half from the semidominators: each idom the nearest ancestor on the DFS
+ * tree path at or above the semidominator; then retained sizes folded up in decreasing number
+ * (an idom always has a smaller one), and both scattered to object order into dom. Frees nodes. */
+static int dominators_from_semi(const hd_dump *d, hd__dom_node *nodes, const uint32_t *vertex, uint32_t n,
+                                hd_dominators *dom)
 {
-    uint32_t s = w;
-    uint32_t semi_w = nodes[nodes[w].label].semi;
-    while (semi_w < nodes[nodes[nodes[s].child].label].semi) {
-        uint32_t c = nodes[s].child;
-        if (nodes[s].size + nodes[nodes[c].child].size >= 2 * nodes[c].size) {
-            nodes[c].ancestor = s;
-            nodes[s].child = nodes[c].child;
-        } else {
-            nodes[c].size = nodes[s].size;
-            nodes[s].ancestor = c;
-            s = c;
-        }
+    uint32_t nobj = d->nobjects;
+    uint32_t *idom = hd__ram_alloc((size_t)n * sizeof *idom);
+    uint64_t *by_number = NULL;
+    if (!idom) {
+        hd__big_free(nodes);
+        return HD_ENOMEM;
     }
-    nodes[s].label = nodes[w].label;
-    nodes[v].size += nodes[w].size;
-    if (nodes[v].size < 2 * nodes[w].size) {
-        uint32_t t = s;
-        s = nodes[v].child;
-        nodes[v].child = t;
+    idom[0] = 0;
+    for (uint32_t w = 1; w < n; w++) {
+        uint32_t x = nodes[w].parent;
+        while (x > nodes[w].semi)
+            x = idom[x];
+        idom[w] = x;
     }
-    for (; s != none; s = nodes[s].child)
-        nodes[s].ancestor = v;
-}
-
-/* Each node's semidominator, in decreasing number over the predecessor lists, with the
- * link-eval forest (nodes[n] its sentinel); path is scratch of n entries. */
-static void semidominators(node *nodes, uint32_t n, const uint32_t *pred_off, const uint32_t *preds,
-                           uint32_t *path)
-{
-    uint32_t none = n;
-    for (uint32_t k = 0; k <= n; k++) {
-        nodes[k].semi = k;
-        nodes[k].label = k;
-        nodes[k].ancestor = NOT_SEEN;
-        nodes[k].child = none;
-        nodes[k].size = 1;
+    hd__big_free(nodes);
+    by_number = hd__ram_calloc(n, sizeof *by_number);
+    dom->idom = hd__ram_alloc(((size_t)nobj + 1) * sizeof *dom->idom);
+    if (!by_number || !dom->idom) {
+        hd__big_free(idom);
+        hd__big_free(by_number);
+        return HD_ENOMEM;
     }
-    nodes[none].semi = 0;
-    nodes[none].size = 0;
-    /* Nodes go in decreasing number, and so does the walk over preds: one sweep, which lets the
-     * node of a predecessor a little ahead be fetched while this one is evaluated. */
-    for (uint32_t w = n - 1; w >= 1; w--) {
-        uint32_t semi = nodes[w].semi;
-        for (uint32_t i = pred_off[w + 1]; i-- > pred_off[w];) {
-            if (i >= 8)
-                __builtin_prefetch(&nodes[preds[i - 8]]);
-            uint32_t u = eval(preds[i], nodes, path);
-            if (nodes[u].semi < semi)
-                semi = nodes[u].semi;
-        }
-        nodes[w].semi = semi;
-        link(nodes[w].parent, w, nodes, none);
+    for (uint32_t k = 1; k < n; k++)
+        by_number[k] = d->obj_size[vertex[k]];
+    for (uint32_t k = n - 1; k >= 1; k--)
+        by_number[idom[k]] = hd__add_sat(by_number[idom[k]], by_number[k]);
+    for (uint32_t o = 0; o < nobj; o++)
+        dom->idom[o] = HD_NONE;
+    for (uint32_t k = 1; k < n; k++)
+        dom->idom[vertex[k]] = idom[k] == 0 ? HD_DOM_ROOT : vertex[idom[k]];
+    hd__big_free(idom);
+    dom->retained = hd__ram_calloc((size_t)nobj + 1, sizeof *dom->retained);
+    if (!dom->retained) {
+        hd__big_free(by_number);
+        return HD_ENOMEM;
     }
+    for (uint32_t k = 1; k < n; k++)
+        dom->retained[vertex[k]] = by_number[k];
+    hd__big_free(by_number);
+    /* Out of core, the results wait for the index writer in scratch files, not in memory. */
+    dom->idom = hd__spill(dom->idom, ((size_t)nobj + 1) * sizeof *dom->idom);
+    dom->retained = hd__spill(dom->retained, ((size_t)nobj + 1) * sizeof *dom->retained);
+    return HD_OK;
 }
 
 int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
@@ -224,73 +178,26 @@ int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
     const hd__index *ix = hd__dump_index(d);
     if (ix && ix->dom_idom)
         return from_index(ix, d->nobjects, out);
-    uint32_t nobj = d->nobjects;
-    size_t cap = (size_t)nobj + 1;
+    size_t cap = (size_t)d->nobjects + 1;
     hd_dominators *dom = calloc(1, sizeof *dom);
-    uint32_t *number = hd__big_alloc(cap * sizeof *number), *vertex = hd__big_alloc(cap * sizeof *vertex);
-    node *nodes = hd__big_alloc((cap + 1) * sizeof *nodes); /* + the sentinel */
-    uint32_t *succ = hd__big_alloc((d->nedges ? d->nedges : 1) * sizeof *succ);
-    uint32_t *pred_off = NULL, *preds = NULL;
-    uint64_t *by_number = NULL;
+    /* The nodes are walked at random: in memory even out of core. vertex is written in order. */
+    hd__dom_node *nodes = hd__ram_alloc((cap + 1) * sizeof *nodes); /* + the sentinel */
+    uint32_t *vertex = hd__big_alloc(cap * sizeof *vertex);
     int rc = HD_ENOMEM;
-    if (!dom || !number || !vertex || !nodes || !succ)
-        goto done;
-    dom->nobjects = nobj;
-    dom->idom = hd__big_alloc(cap * sizeof *dom->idom);
-    dom->retained = hd__big_calloc(cap, sizeof *dom->retained);
-    if (!dom->idom || !dom->retained)
-        goto done;
-
-    /* The result arrays are free until the end: they carry the DFS stack meanwhile. */
-    uint32_t n = number_nodes(d, number, vertex, nodes, succ, dom->idom, (uint32_t *)dom->retained);
-    dom->reachable = n - 1;
-    rc = build_predecessors(d, number, vertex, succ, n, &pred_off, &preds);
-    hd__big_free(succ);
-    succ = NULL;
-    if (rc != HD_OK)
-        goto done;
-
-    semidominators(nodes, n, pred_off, preds, number); /* object numbers are not needed past here */
-    hd__big_free(pred_off);
-    hd__big_free(preds);
-    pred_off = preds = NULL;
-    /* Semi-NCA: climb the DFS tree from the parent until at or above the semidominator. */
-    uint32_t *idom = number;
-    idom[0] = 0;
-    for (uint32_t w = 1; w < n; w++) {
-        uint32_t x = nodes[w].parent;
-        while (x > nodes[w].semi)
-            x = idom[x];
-        idom[w] = x;
+    if (dom && nodes && vertex) {
+        dom->nobjects = d->nobjects;
+        uint32_t n = 0;
+        rc = hd__budget_on() ? hd__semidominators_external(d, nodes, vertex, &n)
+                             : semidominators_in_memory(d, nodes, vertex, &n);
+        dom->reachable = n - 1;
+        if (rc == HD_OK)
+            rc = dominators_from_semi(d, nodes, vertex, n, dom);
+        else
+            hd__big_free(nodes);
+        nodes = NULL;
     }
-    /* Retained sizes fold into the idom, which always has a smaller number. */
-    by_number = hd__big_calloc(n, sizeof *by_number);
-    if (!by_number) {
-        rc = HD_ENOMEM;
-        goto done;
-    }
-    for (uint32_t k = 1; k < n; k++)
-        by_number[k] = d->obj_size[vertex[k]];
-    for (uint32_t k = n - 1; k >= 1; k--)
-        by_number[idom[k]] = hd__add_sat(by_number[idom[k]], by_number[k]);
-    for (uint32_t o = 0; o < nobj; o++) {
-        dom->idom[o] = HD_NONE;
-        dom->retained[o] = 0;
-    }
-    for (uint32_t k = 1; k < n; k++) {
-        uint32_t o = vertex[k];
-        dom->idom[o] = idom[k] == 0 ? HD_DOM_ROOT : vertex[idom[k]];
-        dom->retained[o] = by_number[k];
-    }
-    rc = HD_OK;
-done:
-    hd__big_free(number);
-    hd__big_free(vertex);
     hd__big_free(nodes);
-    hd__big_free(succ);
-    hd__big_free(pred_off);
-    hd__big_free(preds);
-    hd__big_free(by_number);
+    hd__big_free(vertex);
     if (rc != HD_OK) {
         hd_dominators_free(dom);
         return rc;

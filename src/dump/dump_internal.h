@@ -76,11 +76,19 @@ static inline bool hd__grow(uint64_t count, uint64_t *cap, uint64_t first, uint6
     return count < *cap || hd__grow_arrays(count, cap, first, limit, arrays, sizes); /* seldom */
 }
 
-/* Memory for a large array walked in random order: aligned to 2 MiB and marked for transparent
- * huge pages, which spares most TLB misses; released with free(). NULL when out of memory. */
+/* Memory for a large array: aligned to 2 MiB and marked for transparent huge pages, which spares
+ * most TLB misses when it is walked at random; a scratch file out of core (budget.h). Released
+ * with hd__big_free. NULL when out of memory. */
 void *hd__big_alloc(size_t size);
 void *hd__big_calloc(size_t n, size_t size);
-void hd__big_free(void *p); /* what hd__big_alloc gave, or NULL */
+/* The same, but always in memory, even out of core (budget.h): for an array a pass walks at
+ * random, which a file mapping would turn into disk traffic. */
+void *hd__ram_alloc(size_t size);
+void *hd__ram_calloc(size_t n, size_t size);
+/* Out of core, p (size bytes, from hd__ram_alloc) copied into a scratch file and freed: a
+ * result kept for later, written once in order. Otherwise (or when that fails) p itself. */
+void *hd__spill(void *p, size_t size);
+void hd__big_free(void *p); /* what any of these gave, or NULL */
 
 /* A file written atomically (atomic_file.c): begin makes a unique temporary file beside file,
  * write appends (the first failure is kept), commit renames it over file (after fsync when

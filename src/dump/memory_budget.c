@@ -67,10 +67,14 @@ static bool remove_region(void *base)
     return found;
 }
 
+uint64_t hd__budget_bytes(void) { return B.budget; }
+
+int hd__scratch_file(void) { return open(B.dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600); }
+
 void *hd__scratch_alloc(size_t size)
 {
     size_t len = size ? size : 1;
-    int fd = open(B.dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    int fd = hd__scratch_file();
     if (fd < 0)
         return NULL;
     void *p = ftruncate(fd, (off_t)len) == 0 ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;

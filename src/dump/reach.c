@@ -122,13 +122,13 @@ int hd_reach_compute(const hd_dump *d, hd_reach **out)
     size_t cells = n ? n : 1;
     reach_box *box = calloc(1, sizeof *box);
     hd_reach *r = box ? &box->r : NULL;
-    uint32_t *queue = hd__big_alloc(cells * sizeof *queue);
+    uint32_t *queue = hd__big_alloc(cells * sizeof *queue); /* walked in order */
     if (r) {
         r->nobjects = n;
-        r->state = hd__big_alloc(cells);
-        r->depth = hd__big_alloc(cells * sizeof *r->depth);
-        r->parent = hd__big_alloc(cells * sizeof *r->parent);
-        r->via = hd__big_alloc(cells * sizeof *r->via);
+        r->state = hd__ram_alloc(cells);
+        r->depth = hd__ram_alloc(cells * sizeof *r->depth);
+        r->parent = hd__ram_alloc(cells * sizeof *r->parent);
+        r->via = hd__ram_alloc(cells * sizeof *r->via);
     }
     if (!r || !queue || !r->state || !r->depth || !r->parent || !r->via) {
         hd__big_free(queue);
@@ -148,6 +148,11 @@ int hd_reach_compute(const hd_dump *d, hd_reach **out)
             r->via[o] = HD_NONE;
         }
     }
+    /* Out of core, the results wait for the index writer in scratch files, not in memory. */
+    r->state = hd__spill(r->state, cells);
+    r->depth = hd__spill(r->depth, cells * sizeof *r->depth);
+    r->parent = hd__spill(r->parent, cells * sizeof *r->parent);
+    r->via = hd__spill(r->via, cells * sizeof *r->via);
     *out = r;
     return HD_OK;
 }

@@ -1,0 +1,50 @@
+/* semidominators.h: the pieces of the dominator computation (dominators.c) that the in-memory
+ * and the out-of-core (semidominators_external.c) builds share: the DFS numbering and the
+ * semidominator pass over a link-eval forest.
+ *
+ * Invariant: nodes are numbered in DFS preorder from a virtual root (number 0) whose children are
+ * the dump's roots; node k's parent, and every node its semidominator pass reads, has a smaller
+ * number, so the pass runs in decreasing number and may be fed its predecessors in slices. */
+#ifndef HD_SEMIDOMINATORS_H
+#define HD_SEMIDOMINATORS_H
+
+#include "heapdump.h"
+
+#define HD__NOT_SEEN UINT32_MAX
+
+/* Per node (in number space), what the semidominator pass touches together, so one cache miss
+ * brings all of it: the DFS tree parent, the semidominator, and the link-eval forest. */
+typedef struct hd__dom_node {
+    uint32_t parent, semi, ancestor, label;
+    uint32_t child, size; /* the balanced link-eval forest's bookkeeping (Lengauer-Tarjan) */
+} hd__dom_node;
+
+typedef struct hd__dfs_frame {
+    uint32_t object, edge;
+} hd__dfs_frame;
+
+/* Told of every reference the DFS walks, with the numbers of its two ends (both numbered by
+ * then), and of every root entry, as from the virtual root (from 0, edge HD_NONE). */
+typedef void hd__dfs_walked(void *ctx, uint32_t edge, uint32_t from, uint32_t to);
+
+/* DFS preorder from the virtual root: vertex[k] is the object numbered k (vertex[0] unused),
+ * number[o] the number of object o (HD__NOT_SEEN when unreachable), nodes[k].parent its DFS tree
+ * parent; stack holds as many frames as the DFS gets deep (up to nobjects). Returns the count of
+ * numbered nodes, the root included. */
+uint32_t hd__dfs_number(const hd_dump *d, uint32_t *number, uint32_t *vertex, hd__dom_node *nodes,
+                        hd__dfs_frame *stack, hd__dfs_walked *walked, void *ctx);
+
+/* Readies nodes[0..n] (nodes[n] the forest's sentinel) for the pass. */
+void hd__semi_init(hd__dom_node *nodes, uint32_t n);
+/* Node w's semidominator from its predecessors preds[begin..end) (numbers), then w linked into
+ * the forest. Called for w = n - 1 down to 1; preds[0..end) must be readable (it is read ahead).
+ * path: scratch of n entries. */
+void hd__semi_step(hd__dom_node *nodes, uint32_t n, uint32_t w, const uint32_t *preds, uint64_t begin,
+                   uint64_t end, uint32_t *path);
+
+/* Out of core (budget.h): numbers the nodes (vertex, nodes[].parent, *n as hd__dfs_number) and
+ * runs the whole semidominator pass, the predecessors made by an external bucket sort. HD_OK,
+ * HD_ENOMEM or HD_EIO. */
+int hd__semidominators_external(const hd_dump *d, hd__dom_node *nodes, uint32_t *vertex, uint32_t *n);
+
+#endif
