@@ -268,6 +268,14 @@ void ht_hdx_meta_counts(const ht_hdx_writer *w, hdx_meta *m, uint32_t frame_mask
     m->mem_total = m->mem_objects + m->mem_references + m->mem_id_map + m->mem_strings + m->mem_other;
 }
 
+uint8_t ht_hdx_root_kind(const char *word)
+{
+#define KIND_(name, text) if (!strcmp(word, text)) return name;
+    HD_ROOT_KIND_MAP(KIND_)
+#undef KIND_
+    return HD_ROOT_OTHER;
+}
+
 /* ---- the end ---- */
 
 /* Copies each streamed section after the placed ones, its buffer doubling as the bounce buffer. */
@@ -339,6 +347,11 @@ int ht_hdx_finish(ht_hdx_writer *w, const hdx_meta *meta)
     uint64_t end = w->placed_end;
     lay_streams(w, &end);
     uint64_t file_size = align_to(end, 8);
+    /* An empty placed section where the streamed ones begin would share its offset with a
+     * section before it in the table: it moves to the end, where nothing follows. */
+    for (uint32_t id = 1; id <= HT_HDX_NSECTIONS; id++)
+        if (!w->streams[id] && !w->e[id].count && w->e[id].offset >= w->placed_end)
+            w->e[id].offset = file_size;
     if (!w->err && ftruncate(w->fd, (off_t)file_size) != 0)
         fail(w, errno);
     checksum_sections(w);

@@ -71,6 +71,8 @@ static inline uint32_t ht_hdx_map_slot(uint64_t id, uint32_t mask)
 {
     return (uint32_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & mask;
 }
+/* A root kind's number (enum hd_root_kind) from its word, as libheapdump's loader reads it. */
+uint8_t ht_hdx_root_kind(const char *word);
 /* Writes META and the streamed sections, checksums every section, writes the header and renames
  * the file into place: 0, or an errno with the temporary file removed. */
 int ht_hdx_finish(ht_hdx_writer *w, const hdx_meta *meta);
