@@ -514,6 +514,8 @@ HEAP_TEST(missing_directory_is_an_io_error)
     cr_assert_eq(errno, ENOENT);
     cr_assert_eq(hm_snapshot_write(h, "", NULL), HM_EINVAL);
     cr_assert_eq(hm_snapshot_write(NULL, "x.json", NULL), HM_EINVAL);
+    cr_assert_eq(hm_snapshot_write(h, "x.hdx.gz", NULL), HM_EINVAL, "an index is not compressed");
+    cr_assert_eq(access("x.hdx.gz", F_OK), -1);
 }
 
 /* A write that fails halfway (the file size limit) leaves the old file as it was and no
@@ -532,8 +534,9 @@ HEAP_TEST(failed_write_keeps_the_old_file)
         hm_object *l = some_objects(20000);
         int r = hm_snapshot_write(h, in_tmp("keep.json"), NULL);
         int r2 = hm_snapshot_write(h, in_tmp("keep.json.gz"), NULL);
+        int r3 = hm_snapshot_write(h, in_tmp("keep.hdx"), NULL);
         hm_decref(l);
-        _exit(r == HM_EIO && r2 == HM_EIO ? 0 : 1);
+        _exit(r == HM_EIO && r2 == HM_EIO && r3 == HM_EIO ? 0 : 1);
     }
     int status;
     waitpid(pid, &status, 0);
