@@ -14,7 +14,8 @@ JSON path: for each pair
   for byte the same, and so does `diff` between two moments, from the index completed by
   `heaptool index` too;
 - the index cut short or with a byte changed is refused (exit 3);
-- a path ending in .hdx.gz is refused, by libhm and by `heaptool record`.
+- a path ending in .hdx.gz is refused, by libhm, `heaptool record` and the recorder on its own;
+  the recorder's numbered dumps of a .hdx template are indexes named NAME.N.hdx.
 "created" may differ by a second between the two writes: the index's is read as the JSON's.
 Prints one line per mismatch; exits 1 if there is any."""
 import glob
@@ -126,6 +127,17 @@ def recorder_forms(heaptool, build, problems, tmp):
     code, _, err = run(heaptool, "record", "-o", os.path.join(tmp, "x.hdx.gz"), "--", "true")
     if code != 2 or b"not compressed" not in err:
         problems.append("recorder: record -o x.hdx.gz: exit %d, %r" % (code, err))
+    env["HEAPTOOL_OUTPUT"] = os.path.join(tmp, "lib.hdx.gz")
+    p = subprocess.run(["true"], env=env, capture_output=True, text=True)
+    if p.returncode != 0 or "not compressed" not in p.stderr or os.path.exists(env["HEAPTOOL_OUTPUT"]):
+        problems.append("recorder: HEAPTOOL_OUTPUT=lib.hdx.gz: exit %d, %r" % (p.returncode, p.stderr))
+    # Numbered dumps (every second here) put their number before .hdx, and are indexes too.
+    env.update(HEAPTOOL_OUTPUT=os.path.join(tmp, "tick.hdx"), HEAPTOOL_INTERVAL="1")
+    subprocess.run([os.path.join(build, "record-tests", "triggers"), "interval"], env=env, capture_output=True)
+    for name in ("tick.1.hdx", "tick.2.hdx", "tick.hdx"):
+        code, out, err = run(heaptool, "validate", os.path.join(tmp, name))
+        if code != 0:
+            problems.append("recorder: %s: exit %d: %s" % (name, code, (out + err).decode()))
 
 
 def main():
