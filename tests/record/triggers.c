@@ -5,7 +5,8 @@
  *   explicit PATH heaptool_record_dump(PATH): prints its result; 0 means PATH is written
  *   thread PATH   the same from a second thread while main keeps allocating
  *   twice A B     heaptool_record_dump(A) then (B) with nothing allocated between, of a heap with
- *                 lists, a cycle, an interior pointer and a dropped block: one moment, two forms */
+ *                 lists, a cycle, interior pointers, a dropped block and ids past a gap: one
+ *                 moment, two forms */
 #include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
@@ -80,6 +81,11 @@ int main(int argc, char **argv)
         }
         *(void **)kept[7] = kept[0];                     /* a cycle */
         kept[8] = (char *)shape_block(64) + 24;          /* held only by an interior pointer */
+        for (int i = 0; i < 2000; i++)                   /* ids past a gap: a hashed id map */
+            free(shape_block(16));
+        void **inner = shape_block(40);                  /* a block pointing into another's middle */
+        inner[2] = (char *)shape_block(96) + 40;
+        kept[9] = inner;
         void **lost = shape_block(32);                   /* dropped, holding a block */
         lost[1] = shape_block(48);
         lost = NULL;
