@@ -488,9 +488,10 @@ int rec_child_dump(const rec_world *w, const char *path)
         fprintf(stderr, "heaptool: cannot dump to %s: out of memory\n", path);
         return ENOMEM;
     }
-    if (ends_with(path, ".hdx.gz")) {
-        fprintf(stderr, "heaptool: cannot dump to %s: a binary index is not compressed (name it .hdx, or .json.gz)\n",
-                path);
+    if (ends_with(path, ".hdx.gz")) { /* said at start already when the template was one */
+        if (!rec_config.quiet_failures)
+            fprintf(stderr, "heaptool: cannot dump to %s: a binary index is not compressed (name it .hdx, or "
+                            ".json.gz)\n", path);
         return EINVAL;
     }
     char tmp[4200];
