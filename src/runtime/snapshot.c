@@ -165,8 +165,7 @@ hm_object *hm__walk_next(hm__walk *w)
     return w->in == w->out ? NULL : w->ring[w->out++ % LOOKAHEAD];
 }
 
-/* ---- types in use, numbered in order of first appearance ---- */
-
+/* ---- types in use, numbered in order of first appearance (hm__type_table) ---- */
 
 static size_t type_slot(const hm_type *t, size_t cap)
 {
@@ -245,7 +244,6 @@ static void types_free(hm__type_table *tt)
 }
 
 /* ---- roots held in tables: named roots and the garbage list, each sorted by object id ---- */
-
 
 static int listed_order(const void *pa, const void *pb)
 {
@@ -587,31 +585,31 @@ static void write_gc(writer *w)
 
 /* ---- the pass that prepares: types, and the counts' start ---- */
 
-static bool collect_listings(hm_heap *h, hm__snapshot_prep *w)
+static bool collect_listings(hm_heap *h, hm__snapshot_prep *p)
 {
     size_t ngarbage = h->garbage ? hm_list_len(h->garbage) : 0;
-    if (!listing_make(h, &w->named, h->nnamed_roots) || !listing_make(h, &w->garbage, ngarbage))
+    if (!listing_make(h, &p->named, h->nnamed_roots) || !listing_make(h, &p->garbage, ngarbage))
         return false;
     for (size_t i = 0; i < h->nnamed_roots; i++)
-        w->named.items[w->named.n++] = (hm__listed){h->named_roots[i].object->id, h->named_roots[i].name};
+        p->named.items[p->named.n++] = (hm__listed){h->named_roots[i].object->id, h->named_roots[i].name};
     for (size_t i = 0; i < ngarbage; i++)
-        w->garbage.items[w->garbage.n++] = (hm__listed){hm_list_get(h->garbage, i)->id, NULL};
-    listing_sort(&w->named);
-    listing_sort(&w->garbage);
+        p->garbage.items[p->garbage.n++] = (hm__listed){hm_list_get(h->garbage, i)->id, NULL};
+    listing_sort(&p->named);
+    listing_sort(&p->garbage);
     return true;
 }
 
 /* Numbers the types in use and turns every prev link into a count of the references the heap
  * holds to the object: the named and garbage listings here, the edges as write_edge() writes
  * them. From here until restore_lists() only `next` links are valid. */
-static bool prepare(hm_heap *h, hm__snapshot_prep *w)
+static bool prepare(hm_heap *h, hm__snapshot_prep *p)
 {
     for (int i = 0; i < NLISTS; i++)
         sort_list(list_head(h, i));
     hm__walk it;
     hm__walk_begin(&it, h, false);
     for (hm_object *o; (o = hm__walk_next(&it)) != NULL;) {
-        if (!type_add(h, &w->types, o->type))
+        if (!type_add(h, &p->types, o->type))
             return false;
         o->gc.gc_refs = 0;
     }
