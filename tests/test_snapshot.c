@@ -741,6 +741,24 @@ Test(snapshot, at_exit_dump_on_heap_destroy)
     cr_assert_eq(remove_tmpdir(), 1);
 }
 
+/* A template ending in .hdx dumps the binary index. */
+Test(snapshot, at_exit_dump_as_an_index)
+{
+    make_tmpdir();
+    h = hm_heap_new();
+    hm_object *l = some_objects(10);
+    cr_assert_eq(hm_snapshot_at_exit(h, in_tmp("exit-%n.hdx"), NULL), HM_OK);
+    hm_root_set(h, "l", l);
+    hm_decref(l);
+    cr_assert_eq(hm_heap_destroy(h, NULL), 0);
+    FILE *f = fopen(in_tmp("exit-1.hdx"), "rb");
+    char magic[4] = {0};
+    cr_assert(f && fread(magic, 1, 4, f) == 4 && !memcmp(magic, "\x89HDX", 4), "an index, by its magic");
+    fclose(f);
+    cr_assert_eq(objects_in(in_tmp("exit-1.hdx")), 11);
+    cr_assert_eq(remove_tmpdir(), 1);
+}
+
 Test(snapshot, at_exit_dump_on_process_exit)
 {
     make_tmpdir();
