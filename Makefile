@@ -36,7 +36,8 @@ endif
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(LDSAN) $(PKG_LIBS) -lm -lpthread
 
-DUMP_SRC    := $(wildcard src/dump/*.c)
+# The binary index's checksum and section table (src/common/hdx_format.c) is libheapdump's too.
+DUMP_SRC    := $(wildcard src/dump/*.c) src/common/hdx_format.c
 # The HTML report (src/report/) is part of libheapdump; its page, style and script are inlined
 # as C strings at build time, with the script's hash for the page's Content-Security-Policy.
 REPORT_SRC  := $(wildcard src/report/*.c)

@@ -25,7 +25,7 @@ typedef struct record_args {
 
 static const option_spec record_options[] = {
     {"output", 'o', OPT_STRING, offsetof(record_args, output), "FILE",
-     "dump path: %p is the pid, %n the dump number, .gz compresses", "heaptool.PROGRAM.%p.json.gz", 0, NULL},
+     "dump path: %p is the pid, %n the dump number, .gz compresses,\n.hdx writes a binary index", "heaptool.PROGRAM.%p.json.gz", 0, NULL},
     {"depth", 'd', OPT_COUNT, offsetof(record_args, depth), "N",
      "frames per allocation stack, 0 for none (at most 256)", "32", 0, NULL},
     {"signal", 's', OPT_STRING, offsetof(record_args, signal), "SIG",
@@ -129,6 +129,10 @@ static int record_run(int argc, char **argv)
     if (option_given(&cmd_record, &ops, "interval") && (interval == 0 || interval > 86400 * 365))
         return usage_error(&cmd_record, "record: --interval %llu: from 1 to 31536000 seconds",
                            (unsigned long long)interval);
+    size_t olen = output ? strlen(output) : 0;
+    if (olen >= 7 && !strcmp(output + olen - 7, ".hdx.gz"))
+        return usage_error(&cmd_record, "record: -o %s: a binary index is not compressed; name it .hdx (or .json.gz)",
+                           output);
     char lib[PATH_MAX + 64], dflt[PATH_MAX], num[24];
     if (!find_recorder(lib, sizeof lib)) {
         fprintf(stderr, "heaptool: record: cannot find %s beside heaptool or in %s\n", RECORDER, HT_LIBDIR);

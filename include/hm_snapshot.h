@@ -33,7 +33,10 @@ typedef struct hm_snapshot_options {
 /* Writes atomically: to a temporary file in path's directory, then renamed over path, so that
  * whatever happens to the process, path holds the old file or the whole new one (not synced to
  * disk: a power cut may lose the newest). On a failure path is untouched and no temporary file
- * is left. A path ending in ".gz" is written gzip-compressed. opts may be NULL. */
+ * is left. A path ending in ".gz" is written gzip-compressed; one ending in ".hdx" is written as a
+ * binary index (formats/heapdump-binary.md), which every heaptool command reads as it reads the
+ * JSON of the same moment, with nothing to parse; ".hdx.gz" is HM_EINVAL (an index is not
+ * compressed). opts may be NULL. */
 int hm_snapshot_write(hm_heap *h, const char *path, const hm_snapshot_options *opts);
 
 /* Writes to an open stream (not closed; flushed). A failure may leave part of a dump in it. */

@@ -153,7 +153,7 @@ static hm_object *make_node(hm_heap *h, void *user)
     return hm_instance_new(h, node_cls);
 }
 
-static char *read_all(const char *path)
+static char *read_all(const char *path, size_t *size)
 {
     FILE *f = fopen(path, "rb");
     cr_assert(f, "%s: %s", path, strerror(errno));
@@ -162,6 +162,8 @@ static char *read_all(const char *path)
     cr_assert(feof(f), "%s is larger than the test reads", path);
     fclose(f);
     buf[n] = '\0';
+    if (size)
+        *size = n;
     return buf;
 }
 
@@ -366,12 +368,23 @@ static void scenario(run *r)
     fclose(f);
     bool wrote = STATUS(r, hm_snapshot_write(h, path, NULL));
     cr_assert_eq(files_in_dir(), 1, "a temporary file was left beside %s", path);
-    const char *now = read_all(path);
+    const char *now = read_all(path, NULL);
     if (!wrote) {
         cr_assert_str_eq(now, "old", "a failed snapshot changed %s", path);
         goto out;
     }
     check_dump(now, strlen(now), h, path);
+    /* The binary index form (a path ending in .hdx): whole and loading, or nothing left. */
+    char index[140];
+    snprintf(index, sizeof index, "%s/snap.hdx", dir);
+    wrote = STATUS(r, hm_snapshot_write(h, index, NULL));
+    cr_assert_eq(files_in_dir(), wrote ? 2 : 1, "a temporary file was left beside %s", index);
+    if (!wrote)
+        goto out;
+    size_t index_size;
+    now = read_all(index, &index_size);
+    check_dump(now, index_size, h, index);
+    unlink(index);
 
     hm_trace_stats st;
     if (!STATUS(r, hm_trace_statistics(h, HM_TRACE_LINENO, &st)))

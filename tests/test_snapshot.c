@@ -429,6 +429,86 @@ Test(snapshot, random_heaps_round_trip, .init = make_types, .fini = free_types, 
     }
 }
 
+/* hd_dump_write_json's text, "created" blanked (two writes may fall in two seconds). */
+typedef struct text {
+    char *data;
+    size_t len;
+} text;
+
+static int append_text(const void *data, size_t len, void *user)
+{
+    text *t = user;
+    t->data = realloc(t->data, t->len + len + 1);
+    cr_assert(t->data);
+    memcpy(t->data + t->len, data, len);
+    t->len += len;
+    t->data[t->len] = '\0';
+    return 0;
+}
+
+static text json_of(const hd_dump *d)
+{
+    text t = {0};
+    cr_assert_eq(hd_dump_write_json(d, append_text, &t), 0);
+    char *c = strstr(t.data, "\"created\": \"");
+    if (c)
+        memset(c + 12, '-', 20);
+    return t;
+}
+
+/* A .hdx path gets the binary index of the heap the JSON of the same moment describes: loaded,
+ * both give the same JSON and the same in-memory figures (the oracle: the JSON path). The
+ * random heaps have every root kind, weakrefs, texts that are not UTF-8, sites and stacks,
+ * frozen objects, the garbage list, and ids dense or sparse (direct or hashed id maps). */
+Test(snapshot, random_heaps_index_form, .init = make_types, .fini = free_types, .timeout = 120)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/hm-index-%ld.hdx", (long)getpid());
+    bool hashed = false, direct = false;
+    for (uint64_t seed = 1; seed <= 40; seed++) {
+        rng = seed * 0x9E3779B97F4A7C15u;
+        h = hm_heap_new();
+        world w;
+        build(&w, 40 + rnd(200), seed % 2 == 0);
+        garbage_list_of_test = hm_gc_garbage(h);
+        hm_object *later = seed % 3 ? NULL : hm_list_new(h); /* ids past a gap: a hashed id map */
+        for (size_t i = 0; later && i < 6 * w.n; i++)
+            hm_decref(hm_list_new(h));
+        for (size_t i = 0; later && i < 8; i++) {
+            hm_object *x = hm_str_new(h, words[i]);
+            hm_list_append(later, x);
+            hm_decref(x);
+        }
+        char *data;
+        size_t size;
+        hm_snapshot_options opts = {.name = "r\xff"};
+        cr_assert_eq(hm_snapshot_write_buffer(h, &data, &size, &opts), HM_OK);
+        cr_assert_eq(hm_snapshot_write(h, path, &opts), HM_OK);
+        hd_dump *from_json = load(data, size), *from_index = NULL;
+        hd_error err;
+        cr_assert_eq(hd_load(path, NULL, &from_index, &err), HD_OK, "%s", err.message);
+        hd_memory a, b;
+        hd_dump_memory(from_json, &a), hd_dump_memory(from_index, &b);
+        cr_assert(!memcmp(&a, &b, sizeof a), "seed %llu: in-memory figures %llu and %llu", (unsigned long long)seed,
+                  (unsigned long long)a.total, (unsigned long long)b.total);
+        text x = json_of(from_json), y = json_of(from_index);
+        cr_assert_str_eq(y.data, x.data, "seed %llu: the index loads as another heap", (unsigned long long)seed);
+        uint64_t span = hd_object_count(from_json)
+                            ? hd_object_id(from_json, hd_object_count(from_json) - 1) - hd_object_id(from_json, 0)
+                            : 0;
+        *(span >= 2 * (uint64_t)hd_object_count(from_json) ? &hashed : &direct) = true;
+        free(x.data), free(y.data), free(data);
+        hd_dump_free(from_json), hd_dump_free(from_index);
+        if (later)
+            hm_decref(later);
+        hm_decref(garbage_list_of_test);
+        release(&w);
+        heap_test_finish();
+    }
+    unlink(path);
+    cr_assert(hashed && direct, "both kinds of id map were tried");
+}
+
 /* ---- destinations ---- */
 
 static char tmpdir[64];
@@ -514,6 +594,8 @@ HEAP_TEST(missing_directory_is_an_io_error)
     cr_assert_eq(errno, ENOENT);
     cr_assert_eq(hm_snapshot_write(h, "", NULL), HM_EINVAL);
     cr_assert_eq(hm_snapshot_write(NULL, "x.json", NULL), HM_EINVAL);
+    cr_assert_eq(hm_snapshot_write(h, "x.hdx.gz", NULL), HM_EINVAL, "an index is not compressed");
+    cr_assert_eq(access("x.hdx.gz", F_OK), -1);
 }
 
 /* A write that fails halfway (the file size limit) leaves the old file as it was and no
@@ -532,8 +614,9 @@ HEAP_TEST(failed_write_keeps_the_old_file)
         hm_object *l = some_objects(20000);
         int r = hm_snapshot_write(h, in_tmp("keep.json"), NULL);
         int r2 = hm_snapshot_write(h, in_tmp("keep.json.gz"), NULL);
+        int r3 = hm_snapshot_write(h, in_tmp("keep.hdx"), NULL);
         hm_decref(l);
-        _exit(r == HM_EIO && r2 == HM_EIO ? 0 : 1);
+        _exit(r == HM_EIO && r2 == HM_EIO && r3 == HM_EIO ? 0 : 1);
     }
     int status;
     waitpid(pid, &status, 0);
@@ -655,6 +738,24 @@ Test(snapshot, at_exit_dump_on_heap_destroy)
     hm_decref(l);
     cr_assert_eq(hm_heap_destroy(h, NULL), 0);
     cr_assert_eq(objects_in(in_tmp("exit-1.json")), 11);
+    cr_assert_eq(remove_tmpdir(), 1);
+}
+
+/* A template ending in .hdx dumps the binary index. */
+Test(snapshot, at_exit_dump_as_an_index)
+{
+    make_tmpdir();
+    h = hm_heap_new();
+    hm_object *l = some_objects(10);
+    cr_assert_eq(hm_snapshot_at_exit(h, in_tmp("exit-%n.hdx"), NULL), HM_OK);
+    hm_root_set(h, "l", l);
+    hm_decref(l);
+    cr_assert_eq(hm_heap_destroy(h, NULL), 0);
+    FILE *f = fopen(in_tmp("exit-1.hdx"), "rb");
+    char magic[4] = {0};
+    cr_assert(f && fread(magic, 1, 4, f) == 4 && !memcmp(magic, "\x89HDX", 4), "an index, by its magic");
+    fclose(f);
+    cr_assert_eq(objects_in(in_tmp("exit-1.hdx")), 11);
     cr_assert_eq(remove_tmpdir(), 1);
 }
 

@@ -17,16 +17,25 @@ static void sample_args(int argc, char **argv)
         sample_dir = argv[1];
 }
 
-/* Writes DIR/NAME.json and says so; a sample that cannot write its dump stops. */
-static void snapshot(hm_heap *h, const char *name)
+static void snapshot_to(hm_heap *h, const char *name, const char *suffix)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s.json", sample_dir, name);
+    snprintf(path, sizeof path, "%s/%s%s", sample_dir, name, suffix);
     int r = hm_snapshot_write(h, path, &(hm_snapshot_options){.name = name});
     if (r != HM_OK) {
         fprintf(stderr, "%s: %s\n", path, hm_status_message(r));
         exit(1);
     }
+}
+
+/* Writes DIR/NAME.json and says so; a sample that cannot write its dump stops. With
+ * SAMPLE_ALSO_HDX set in the environment (tests/cli/snapshot_forms.sh), DIR/NAME.hdx too, the
+ * binary index of the same moment. */
+static void snapshot(hm_heap *h, const char *name)
+{
+    snapshot_to(h, name, ".json");
+    if (getenv("SAMPLE_ALSO_HDX"))
+        snapshot_to(h, name, ".hdx");
     printf("  [snapshot %s.json]\n", name);
 }
 

@@ -1,6 +1,7 @@
 /* settings.c: the recorder's settings, from the environment (`heaptool record` sets them; the
  * library works on its own too):
- *   HEAPTOOL_OUTPUT    dump path template, %p pid, %n dump number, %% (heaptool.PROGRAM.%p.json.gz)
+ *   HEAPTOOL_OUTPUT    dump path template, %p pid, %n dump number, %% (heaptool.PROGRAM.%p.json.gz);
+ *                      ".gz" compresses, ".hdx" writes a binary index (".hdx.gz" is refused)
  *   HEAPTOOL_DEPTH     frames per allocation stack, 0 for none (32, at most 256)
  *   HEAPTOOL_SIGNAL    dump when this signal arrives (a name like USR2, or a number)
  *   HEAPTOOL_INTERVAL  dump every N seconds, numbered files
@@ -73,9 +74,12 @@ bool rec_expand_path(char *out, size_t cap, unsigned n, bool numbered)
 {
     const char *t = rec_config.output;
     bool has_n = strstr(t, "%n") != NULL;
-    const char *ext = NULL; /* where ".N" goes: before ".json", else at the end */
+    const char *ext = NULL; /* where ".N" goes: before ".json" or a final ".hdx", else at the end */
+    size_t tlen = strlen(t);
     if (numbered && !has_n)
-        ext = strstr(t, ".json") ? strstr(t, ".json") : t + strlen(t);
+        ext = strstr(t, ".json")                                   ? strstr(t, ".json")
+            : tlen >= 4 && !strcmp(t + tlen - 4, ".hdx")         ? t + tlen - 4
+                                                                   : t + tlen;
     size_t len = 0;
     for (const char *p = t;; p++) {
         int k = 0;
@@ -104,6 +108,13 @@ void rec_check_output(void)
     char path[4096], probe[4200];
     if (!rec_expand_path(path, sizeof path, 1, false)) {
         fprintf(stderr, "heaptool: HEAPTOOL_OUTPUT is too long\n");
+        return;
+    }
+    size_t len = strlen(path);
+    if (len >= 7 && !strcmp(path + len - 7, ".hdx.gz")) {
+        fprintf(stderr, "heaptool: cannot write the dump %s: a binary index is not compressed (name it .hdx, or "
+                        ".json.gz)\n", path);
+        rec_config.quiet_failures = true;
         return;
     }
     const char *slash = strrchr(path, '/');

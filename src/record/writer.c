@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "record/symbols.h"
+#include "record/writer.h"
 
 /* ---- the output ---- */
 
@@ -97,23 +97,29 @@ static inline void put_u64(out *o, uint64_t v)
     o->len += (size_t)(tmp + sizeof tmp - p);
 }
 
+size_t rec_utf8_seq(const unsigned char *p)
+{
+    size_t seq = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+    for (size_t i = 1; i < seq; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    return seq == 2 && *p < 0xc2 ? 0 : seq;
+}
+
 /* Valid UTF-8 passes; quotes, backslashes and controls are escaped; other bytes become \xNN. */
 static void put_string(out *o, const char *s)
 {
     put(o, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
         char esc[8];
-        size_t seq = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
-        for (size_t i = 1; i < seq; i++)
-            if ((p[i] & 0xc0) != 0x80)
-                seq = 0;
+        size_t seq = rec_utf8_seq(p);
         if (*p == '"' || *p == '\\') {
             esc[0] = '\\', esc[1] = (char)*p;
             put(o, esc, 2);
         } else if (*p < 0x20 || *p == 0x7f) {
             snprintf(esc, sizeof esc, "\\u%04x", *p);
             put(o, esc, 6);
-        } else if (seq == 0 || (seq == 2 && *p < 0xc2)) {
+        } else if (seq == 0) {
             snprintf(esc, sizeof esc, "\\\\x%02x", *p);
             put(o, esc, 5);
             seq = 1;
@@ -129,18 +135,6 @@ static void put_string(out *o, const char *s)
 
 /* ---- stacks, frames, types ---- */
 
-typedef struct naming {
-    size_t nnodes;
-    const rec_stack_node *nodes;
-    uint8_t *used;            /* node is on some live block's stack */
-    uint32_t *frame_of;       /* node -> frame id */
-    rec_frame_info *frames;   /* by frame id */
-    size_t nframes;
-    uint32_t *type_of;        /* leaf node -> type id; UINT32_MAX: not a leaf */
-    char **types;             /* by type id */
-    size_t ntypes;
-    uint32_t *type_frame;     /* leaf node -> node of the frame that names it */
-} naming;
 
 static char *frame_label(const rec_frame_info *f, uintptr_t pc)
 {
@@ -156,7 +150,7 @@ static char *frame_label(const rec_frame_info *f, uintptr_t pc)
     return strdup(buf);
 }
 
-static uint32_t intern_type(naming *n, char *name)
+static uint32_t intern_type(rec_naming *n, char *name)
 {
     for (size_t i = 0; i < n->ntypes; i++) /* types are few: a table per function */
         if (!strcmp(n->types[i], name)) {
@@ -167,7 +161,7 @@ static uint32_t intern_type(naming *n, char *name)
     return (uint32_t)n->ntypes++;
 }
 
-static int name_stacks(naming *n, const rec_heap *h, rec_symbols *sym, const char *wrappers)
+static int name_stacks(rec_naming *n, const rec_heap *h, rec_symbols *sym, const char *wrappers)
 {
     n->nodes = rec_stack_nodes(&n->nnodes);
     size_t nn = n->nnodes;
@@ -227,14 +221,19 @@ static int name_stacks(naming *n, const rec_heap *h, rec_symbols *sym, const cha
 
 /* ---- sections ---- */
 
-static void write_meta(out *o, const rec_world *w)
+void rec_created(char *buf, size_t cap)
 {
-    char when[64];
     struct timespec now;
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &now);
     gmtime_r(&now.tv_sec, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void write_meta(out *o, const rec_world *w)
+{
+    char when[64];
+    rec_created(when, sizeof when);
     puts_(o, "{\"format\": \"heapdump\", \"version\": 1,\n \"meta\": {\"producer\": \"heaptool-record " HT_VERSION
              "\", \"created\": ");
     put_string(o, when);
@@ -251,7 +250,7 @@ static void write_meta(out *o, const rec_world *w)
     puts_(o, "},\n");
 }
 
-static void write_names(out *o, const naming *n)
+static void write_names(out *o, const rec_naming *n)
 {
     puts_(o, " \"types\": [");
     for (size_t t = 0; t < n->ntypes; t++) {
@@ -323,7 +322,7 @@ static void put_offset_name(out *o, uint64_t v)
     put(o, p, (size_t)(tmp + sizeof tmp - p));
 }
 
-static void write_object(out *o, const rec_heap *h, const naming *n, const rec_block *b)
+static void write_object(out *o, const rec_heap *h, const rec_naming *n, const rec_block *b)
 {
     PUTL(o, "  {\"id\": "), put_u64(o, b->seq);
     PUTL(o, ", \"type\": "), put_u64(o, b->stack ? n->type_of[b->stack - 1] : 0);
@@ -376,25 +375,30 @@ static void write_object(out *o, const rec_heap *h, const naming *n, const rec_b
     PUTL(o, "}");
 }
 
+const char *const rec_root_kinds[] = {"global", "stack", "registers", "tls"};
+
+void rec_root_name(rec_symbols *sym, const rec_root *r, char *name, size_t cap)
+{
+    if (r->kind == ROOT_GLOBAL && r->module < 0)
+        snprintf(name, cap, "mmap 0x%llx+0x%llx", (unsigned long long)r->base,
+                 (unsigned long long)(r->where - r->base));
+    else if (r->kind == ROOT_GLOBAL)
+        rec_global_name(sym, r->module, r->where, name, cap);
+    else
+        snprintf(name, cap, "%s of %sthread %u", rec_root_kinds[r->kind], r->exited ? "exited " : "", r->thread);
+}
+
 static void write_roots(out *o, const rec_heap *h, const rec_world *w, rec_symbols *sym,
                         const rec_root *roots, size_t nroots)
 {
-    static const char *const kinds[] = {"global", "stack", "registers", "tls"};
     puts_(o, "\n ],\n \"roots\": [");
     for (size_t i = 0; i < nroots; i++) {
         const rec_root *r = &roots[i];
         char name[700];
-        if (r->kind == ROOT_GLOBAL && r->module < 0)
-            snprintf(name, sizeof name, "mmap 0x%llx+0x%llx", (unsigned long long)r->base,
-                     (unsigned long long)(r->where - r->base));
-        else if (r->kind == ROOT_GLOBAL)
-            rec_global_name(sym, r->module, r->where, name, sizeof name);
-        else
-            snprintf(name, sizeof name, "%s of %sthread %u", kinds[r->kind], r->exited ? "exited " : "",
-                     r->thread);
+        rec_root_name(sym, r, name, sizeof name);
         puts_(o, i ? ",\n  {\"id\": " : "\n  {\"id\": ");
         put_u64(o, h->blocks[r->block].seq);
-        puts_(o, ", \"kind\": \""), puts_(o, kinds[r->kind]);
+        puts_(o, ", \"kind\": \""), puts_(o, rec_root_kinds[r->kind]);
         puts_(o, "\", \"name\": "), put_string(o, name);
         if (r->offset)
             puts_(o, ", \"offset\": "), put_u64(o, r->offset);
@@ -412,14 +416,15 @@ typedef struct phases {
 
 static double since(const phases *p) { return (rec_now_ns() - p->start) / 1e9; }
 
-static int write_dump(out *o, const rec_world *w, const rec_heap *h, phases *t)
+/* The dump, as heapdump JSON through o, or as a binary index at path when o is NULL. */
+static int write_dump(out *o, const char *path, const rec_world *w, const rec_heap *h, phases *t)
 {
     rec_root *roots;
     size_t nroots;
     int err = rec_scan_roots(h, w, &roots, &nroots);
     t->roots = since(t);
     rec_symbols *sym = err ? NULL : rec_symbols_open(w);
-    naming n = {0};
+    rec_naming n = {0};
     if (!err && !sym)
         err = ENOMEM;
     if (!err)
@@ -427,6 +432,8 @@ static int write_dump(out *o, const rec_world *w, const rec_heap *h, phases *t)
     if (err)
         return err;
     t->names = since(t);
+    if (!o)
+        return rec_write_index(path, w, h, &n, sym, roots, nroots);
     write_meta(o, w);
     write_names(o, &n);
     puts_(o, " \"objects\": [\n");
@@ -446,36 +453,52 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= k && !strcmp(s + n - k, suffix);
 }
 
+/* The JSON form: written beside path, renamed into place by the caller. */
+static int write_json(const rec_world *w, const rec_heap *h, const char *path, const char *tmp, phases *t)
+{
+    out *o = calloc(1, sizeof *o);
+    if (!o)
+        return ENOMEM;
+    o->fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (o->fd < 0)
+        return errno;
+    int err = 0;
+    if (ends_with(path, ".gz") && !(o->gz = gzdopen(dup(o->fd), "wb1")))
+        err = ENOMEM;
+    if (!err)
+        err = write_dump(o, path, w, h, t);
+    if (o->gz && gzclose(o->gz) != Z_OK && !err)
+        err = EIO;
+    if (close(o->fd) != 0 && !err)
+        err = errno;
+    if (!err && rename(tmp, path) != 0)
+        err = errno;
+    if (err)
+        unlink(tmp);
+    return err;
+}
+
 int rec_child_dump(const rec_world *w, const char *path)
 {
     phases t = {.start = rec_now_ns()};
     rec_heap h;
     int err = rec_heap_build(&h);
     t.index = since(&t);
+    if (err) {
+        fprintf(stderr, "heaptool: cannot dump to %s: out of memory\n", path);
+        return ENOMEM;
+    }
+    if (ends_with(path, ".hdx.gz")) { /* said at start already when the template was one */
+        if (!rec_config.quiet_failures)
+            fprintf(stderr, "heaptool: cannot dump to %s: a binary index is not compressed (name it .hdx, or "
+                            ".json.gz)\n", path);
+        return EINVAL;
+    }
     char tmp[4200];
     const char *slash = strrchr(path, '/');
     int dirlen = slash ? (int)(slash - path) + 1 : 0;
     snprintf(tmp, sizeof tmp, "%.*s.%s.tmp-%ld", dirlen, path, path + dirlen, (long)getpid());
-    out *o = calloc(1, sizeof *o);
-    if (err || !o) {
-        fprintf(stderr, "heaptool: cannot dump to %s: out of memory\n", path);
-        return ENOMEM;
-    }
-    o->fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (o->fd < 0) {
-        err = errno;
-        if (!rec_config.quiet_failures)
-            fprintf(stderr, "heaptool: cannot dump to %s: %s\n", path, strerror(err));
-        return err;
-    }
-    if (ends_with(path, ".gz") && !(o->gz = gzdopen(dup(o->fd), "wb1")))
-        err = ENOMEM;
-    if (!err)
-        err = write_dump(o, w, &h, &t);
-    if (o->gz && gzclose(o->gz) != Z_OK && !err)
-        err = EIO;
-    if (close(o->fd) != 0 && !err)
-        err = errno;
+    err = ends_with(path, ".hdx") ? write_dump(NULL, path, w, &h, &t) : write_json(w, &h, path, tmp, &t);
     t.written = since(&t);
     if (!err && getenv("HEAPTOOL_VERBOSE")) {
         struct rusage self;
@@ -484,11 +507,7 @@ int rec_child_dump(const rec_world *w, const char *path)
                 "written at %.3f s; %.3f s of CPU\n", path, t.index, t.roots, t.names, t.written,
                 self.ru_utime.tv_sec + self.ru_stime.tv_sec + (self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6);
     }
-    if (!err && rename(tmp, path) != 0)
-        err = errno;
-    if (err) {
-        unlink(tmp);
+    if (err && !(rec_config.quiet_failures && (err == EACCES || err == ENOENT || err == EROFS)))
         fprintf(stderr, "heaptool: cannot dump to %s: %s\n", path, strerror(err));
-    }
     return err;
 }

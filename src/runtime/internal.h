@@ -248,6 +248,24 @@ uint32_t hm__trace_site_stack(const hm_heap *h, size_t site);
 struct hm__out;
 /* The snapshot's "frames" and "stacks" (trace_frames.c); nothing without stacks. */
 void hm__trace_write_stacks(struct hm__out *out, const hm_heap *h);
+/* The frames of the stacks recorded: every distinct return address once, in address order, and
+ * the names libdwfl gives it. open is false when there are none (or, *status set, no memory). */
+typedef struct hm__frames {
+    uintptr_t *pcs;
+    size_t n;
+    struct Dwfl *dwfl;
+    char *(*demangle)(const char *, char *, size_t *, int *);
+} hm__frames;
+typedef struct hm__frame {
+    char *function, *file; /* malloc'd, NULL when unknown: the caller frees them */
+    const char *module;    /* "?" when unknown */
+    uint32_t line;
+    uint64_t offset;       /* from the module's load bias; the address without a module */
+} hm__frame;
+bool hm__frames_open(const hm_heap *h, hm__frames *f, int *status);
+void hm__frames_name(const hm__frames *f, size_t i, hm__frame *out);
+uint32_t hm__frames_index(const hm__frames *f, uintptr_t pc); /* pc is some node's */
+void hm__frames_close(hm__frames *f);
 
 /* ---- snapshots: named roots (roots.c) and triggers (snapshot_trigger.c) ---- */
 typedef struct hm__named_root {

@@ -116,17 +116,9 @@ static void sort_list(hm_link *head)
  * looks LOOKAHEAD objects ahead and asks for their referents' memory early: the passes that
  * touch every referent (counting, edges, labels) are otherwise bound by cache misses on the
  * random order in which a heap's objects point at each other. */
-#define LOOKAHEAD 4u
+#define LOOKAHEAD HM__SNAPSHOT_LOOKAHEAD
 
-typedef struct walk {
-    hm_link *head[NLISTS], *at[NLISTS];
-    const hm_object *skip;
-    bool prefetch;
-    hm_object *ring[LOOKAHEAD];
-    unsigned in, out;
-} walk;
-
-static void walk_begin(walk *w, hm_heap *h, bool prefetch)
+void hm__walk_begin(hm__walk *w, hm_heap *h, bool prefetch)
 {
     for (int i = 0; i < NLISTS; i++) {
         w->head[i] = list_head(h, i);
@@ -137,7 +129,7 @@ static void walk_begin(walk *w, hm_heap *h, bool prefetch)
     w->in = w->out = 0;
 }
 
-static hm_object *merge_next(walk *w)
+static hm_object *merge_next(hm__walk *w)
 {
     for (;;) {
         int best = -1;
@@ -161,7 +153,7 @@ static int prefetch_edge(hm_object *target, hm_edge e, void *arg)
     return 0;
 }
 
-static hm_object *walk_next(walk *w)
+hm_object *hm__walk_next(hm__walk *w)
 {
     if (!w->prefetch)
         return merge_next(w);
@@ -173,23 +165,14 @@ static hm_object *walk_next(walk *w)
     return w->in == w->out ? NULL : w->ring[w->out++ % LOOKAHEAD];
 }
 
-/* ---- types in use, numbered in order of first appearance ---- */
-
-typedef struct type_table {
-    const hm_type **types; /* by id */
-    size_t n;
-    uint32_t *slots; /* open addressing: id + 1, 0 empty; a power of two, at most half full */
-    size_t cap;
-    const hm_type *last; /* most objects in a row share a type */
-    uint32_t last_id;
-} type_table;
+/* ---- types in use, numbered in order of first appearance (hm__type_table) ---- */
 
 static size_t type_slot(const hm_type *t, size_t cap)
 {
     return (size_t)(((uintptr_t)t >> 4) * 0x9E3779B97F4A7C15u >> 17) & (cap - 1);
 }
 
-static bool types_grow(hm_heap *h, type_table *tt)
+static bool types_grow(hm_heap *h, hm__type_table *tt)
 {
     size_t cap = tt->cap ? 2 * tt->cap : 64;
     uint32_t *slots = hm__sys_calloc(h, cap, sizeof *slots);
@@ -214,7 +197,7 @@ static bool types_grow(hm_heap *h, type_table *tt)
 }
 
 /* The slot holding t's id + 1, or the empty slot where it would go. */
-static size_t type_probe(const type_table *tt, const hm_type *t)
+static size_t type_probe(const hm__type_table *tt, const hm_type *t)
 {
     size_t j = type_slot(t, tt->cap);
     while (tt->slots[j] && tt->types[tt->slots[j] - 1] != t)
@@ -223,7 +206,7 @@ static size_t type_probe(const type_table *tt, const hm_type *t)
 }
 
 /* The id of a type already in the table; allocates nothing. */
-static uint32_t type_known(type_table *tt, const hm_type *t)
+static uint32_t type_known(hm__type_table *tt, const hm_type *t)
 {
     if (t != tt->last) {
         size_t j = type_probe(tt, t);
@@ -235,7 +218,7 @@ static uint32_t type_known(type_table *tt, const hm_type *t)
 }
 
 /* Adds the type if new; false when out of memory. The table grows only when a type is added. */
-static bool type_add(hm_heap *h, type_table *tt, const hm_type *t)
+static bool type_add(hm_heap *h, hm__type_table *tt, const hm_type *t)
 {
     if (t == tt->last && tt->n)
         return true;
@@ -254,7 +237,7 @@ static bool type_add(hm_heap *h, type_table *tt, const hm_type *t)
     return true;
 }
 
-static void types_free(type_table *tt)
+static void types_free(hm__type_table *tt)
 {
     free(tt->types);
     free(tt->slots);
@@ -262,30 +245,20 @@ static void types_free(type_table *tt)
 
 /* ---- roots held in tables: named roots and the garbage list, each sorted by object id ---- */
 
-typedef struct listed {
-    uint64_t id;
-    const char *name; /* named roots; NULL for the garbage list */
-} listed;
-
-typedef struct listing {
-    listed *items;
-    size_t n, at; /* at: the walk's position */
-} listing;
-
 static int listed_order(const void *pa, const void *pb)
 {
-    const listed *a = pa, *b = pb;
+    const hm__listed *a = pa, *b = pb;
     return (a->id > b->id) - (a->id < b->id);
 }
 
-static bool listing_make(hm_heap *h, listing *l, size_t n)
+static bool listing_make(hm_heap *h, hm__listing *l, size_t n)
 {
     l->n = l->at = 0;
     l->items = n ? hm__sys_malloc(h, n * sizeof *l->items) : NULL;
     return n == 0 || l->items;
 }
 
-static void listing_sort(listing *l)
+static void listing_sort(hm__listing *l)
 {
     if (l->n > 1)
         qsort(l->items, l->n, sizeof *l->items, listed_order);
@@ -297,8 +270,7 @@ typedef struct writer {
     hm_heap *h;
     hm__out *out;
     const hm_snapshot_options *opts;
-    type_table types;
-    listing named, garbage;
+    hm__snapshot_prep *p;
     bool first_edge;
 } writer;
 
@@ -339,8 +311,8 @@ static void write_meta(writer *w)
 static void write_types(writer *w)
 {
     put(w, " \"types\": [");
-    for (size_t i = 0; i < w->types.n; i++) {
-        const hm_type *t = w->types.types[i];
+    for (size_t i = 0; i < w->p->types.n; i++) {
+        const hm_type *t = w->p->types.types[i];
         put_member_u64(w, i ? ",\n  {\"id\": " : "\n  {\"id\": ", i);
         put(w, ", \"name\": ");
         put_str(w, t->name ? t->name : "?");
@@ -444,7 +416,7 @@ static void write_flags(writer *w, const hm_object *o)
 
 static void write_object(writer *w, hm_object *o, bool first)
 {
-    uint32_t tid = type_known(&w->types, o->type), site;
+    uint32_t tid = type_known(&w->p->types, o->type), site;
     put_member_u64(w, first ? "\n  {\"id\": " : ",\n  {\"id\": ", o->id);
     put_member_u64(w, ", \"type\": ", tid);
     put_member_u64(w, ", \"size\": ", hm_object_size(o));
@@ -473,10 +445,10 @@ static void write_object(writer *w, hm_object *o, bool first)
 static void write_objects(writer *w)
 {
     put(w, " \"objects\": [");
-    walk it;
-    walk_begin(&it, w->h, true);
+    hm__walk it;
+    hm__walk_begin(&it, w->h, true);
     bool first = true;
-    for (hm_object *o; w->out->status == HM_OK && (o = walk_next(&it)) != NULL; first = false)
+    for (hm_object *o; w->out->status == HM_OK && (o = hm__walk_next(&it)) != NULL; first = false)
         write_object(w, o, first);
     put(w, "\n ],\n");
 }
@@ -484,10 +456,10 @@ static void write_objects(writer *w)
 static void write_weakrefs(writer *w)
 {
     put(w, " \"weakrefs\": [");
-    walk it;
-    walk_begin(&it, w->h, false);
+    hm__walk it;
+    hm__walk_begin(&it, w->h, false);
     bool first = true;
-    for (hm_object *o; w->out->status == HM_OK && (o = walk_next(&it)) != NULL;) {
+    for (hm_object *o; w->out->status == HM_OK && (o = hm__walk_next(&it)) != NULL;) {
         if (!hm_is_weakref(o))
             continue;
         put_member_u64(w, first ? "\n  {\"id\": " : ",\n  {\"id\": ", o->id);
@@ -504,9 +476,10 @@ static void write_weakrefs(writer *w)
     put(w, first ? "],\n" : "\n ],\n");
 }
 
-static void put_root(writer *w, bool *first, uint64_t id, const char *kind, const char *name)
+static void put_root(void *arg, const hm_object *o, const char *kind, const char *name)
 {
-    put_member_u64(w, *first ? "\n  {\"id\": " : ",\n  {\"id\": ", id);
+    writer *w = arg;
+    put_member_u64(w, w->first_edge ? "\n  {\"id\": " : ",\n  {\"id\": ", o->id);
     put(w, ", \"kind\": \"");
     put(w, kind);
     put(w, "\"");
@@ -515,34 +488,37 @@ static void put_root(writer *w, bool *first, uint64_t id, const char *kind, cons
         put_str(w, name);
     }
     put(w, "}");
-    *first = false;
+    w->first_edge = false;
 }
 
-/* Roots in object id order. An object is an external root when its count exceeds the references
- * the heap explains: edges to it plus its named and garbage listings (held in gc.prev). */
+void hm__snapshot_each_root(hm_heap *h, hm__snapshot_prep *p, hm__root_fn *fn, void *arg)
+{
+    hm__walk it;
+    hm__walk_begin(&it, h, false);
+    for (hm_object *o; (o = hm__walk_next(&it)) != NULL;) {
+        if (o->rc != HM_RC_IMMORTAL && o->rc > o->gc.gc_refs)
+            fn(arg, o, "external", NULL);
+        for (hm__listing *l = &p->named; l->at < l->n && l->items[l->at].id <= o->id; l->at++)
+            if (l->items[l->at].id == o->id)
+                fn(arg, o, "named", l->items[l->at].name);
+        if (o->flags & HM_FLAG_INTERNED)
+            fn(arg, o, "interned", NULL);
+        if (o->flags & HM_FLAG_CACHED)
+            fn(arg, o, "cache", NULL);
+        if (o->flags & HM_FLAG_FROZEN)
+            fn(arg, o, "frozen", NULL);
+        for (hm__listing *l = &p->garbage; l->at < l->n && l->items[l->at].id <= o->id; l->at++)
+            if (l->items[l->at].id == o->id)
+                fn(arg, o, "garbage", NULL);
+    }
+}
+
 static void write_roots(writer *w)
 {
     put(w, " \"roots\": [");
-    walk it;
-    walk_begin(&it, w->h, false);
-    bool first = true;
-    for (hm_object *o; w->out->status == HM_OK && (o = walk_next(&it)) != NULL;) {
-        if (o->rc != HM_RC_IMMORTAL && o->rc > o->gc.gc_refs)
-            put_root(w, &first, o->id, "external", NULL);
-        for (listing *l = &w->named; l->at < l->n && l->items[l->at].id <= o->id; l->at++)
-            if (l->items[l->at].id == o->id)
-                put_root(w, &first, o->id, "named", l->items[l->at].name);
-        if (o->flags & HM_FLAG_INTERNED)
-            put_root(w, &first, o->id, "interned", NULL);
-        if (o->flags & HM_FLAG_CACHED)
-            put_root(w, &first, o->id, "cache", NULL);
-        if (o->flags & HM_FLAG_FROZEN)
-            put_root(w, &first, o->id, "frozen", NULL);
-        for (listing *l = &w->garbage; l->at < l->n && l->items[l->at].id <= o->id; l->at++)
-            if (l->items[l->at].id == o->id)
-                put_root(w, &first, o->id, "garbage", NULL);
-    }
-    put(w, first ? "],\n" : "\n ],\n");
+    w->first_edge = true; /* here: no root written yet */
+    hm__snapshot_each_root(w->h, w->p, put_root, w);
+    put(w, w->first_edge ? "],\n" : "\n ],\n");
 }
 
 static void write_pools(writer *w)
@@ -609,33 +585,31 @@ static void write_gc(writer *w)
 
 /* ---- the pass that prepares: types, and the counts' start ---- */
 
-static bool collect_listings(writer *w)
+static bool collect_listings(hm_heap *h, hm__snapshot_prep *p)
 {
-    hm_heap *h = w->h;
     size_t ngarbage = h->garbage ? hm_list_len(h->garbage) : 0;
-    if (!listing_make(h, &w->named, h->nnamed_roots) || !listing_make(h, &w->garbage, ngarbage))
+    if (!listing_make(h, &p->named, h->nnamed_roots) || !listing_make(h, &p->garbage, ngarbage))
         return false;
     for (size_t i = 0; i < h->nnamed_roots; i++)
-        w->named.items[w->named.n++] = (listed){h->named_roots[i].object->id, h->named_roots[i].name};
+        p->named.items[p->named.n++] = (hm__listed){h->named_roots[i].object->id, h->named_roots[i].name};
     for (size_t i = 0; i < ngarbage; i++)
-        w->garbage.items[w->garbage.n++] = (listed){hm_list_get(h->garbage, i)->id, NULL};
-    listing_sort(&w->named);
-    listing_sort(&w->garbage);
+        p->garbage.items[p->garbage.n++] = (hm__listed){hm_list_get(h->garbage, i)->id, NULL};
+    listing_sort(&p->named);
+    listing_sort(&p->garbage);
     return true;
 }
 
 /* Numbers the types in use and turns every prev link into a count of the references the heap
  * holds to the object: the named and garbage listings here, the edges as write_edge() writes
  * them. From here until restore_lists() only `next` links are valid. */
-static bool prepare(writer *w)
+static bool prepare(hm_heap *h, hm__snapshot_prep *p)
 {
-    hm_heap *h = w->h;
     for (int i = 0; i < NLISTS; i++)
         sort_list(list_head(h, i));
-    walk it;
-    walk_begin(&it, h, false);
-    for (hm_object *o; (o = walk_next(&it)) != NULL;) {
-        if (!type_add(h, &w->types, o->type))
+    hm__walk it;
+    hm__walk_begin(&it, h, false);
+    for (hm_object *o; (o = hm__walk_next(&it)) != NULL;) {
+        if (!type_add(h, &p->types, o->type))
             return false;
         o->gc.gc_refs = 0;
     }
@@ -652,34 +626,47 @@ static void restore_lists(hm_heap *h)
         relink(list_head(h, i), list_head(h, i)->next);
 }
 
+bool hm__snapshot_prepare(hm_heap *h, hm__snapshot_prep *p)
+{
+    memset(p, 0, sizeof *p);
+    return collect_listings(h, p) && prepare(h, p);
+}
+
+void hm__snapshot_restore(hm_heap *h, hm__snapshot_prep *p)
+{
+    restore_lists(h); /* whether or not prepare() got through: it needs only `next` */
+    types_free(&p->types);
+    free(p->named.items);
+    free(p->garbage.items);
+    memset(p, 0, sizeof *p);
+}
+
+uint32_t hm__snapshot_type(hm__snapshot_prep *p, const hm_type *t) { return type_known(&p->types, t); }
+
 int hm__snapshot_emit(hm_heap *h, hm__out *out, const hm_snapshot_options *opts)
 {
     static const hm_snapshot_options defaults;
     if (h->collecting || h->deallocating || h->destroying)
         return HM_EBUSY;
-    writer w = {.h = h, .out = out, .opts = opts ? opts : &defaults};
+    hm__snapshot_prep prep;
+    writer w = {.h = h, .out = out, .opts = opts ? opts : &defaults, .p = &prep};
     int status = HM_ENOMEM;
-    if (collect_listings(&w)) {
-        bool prepared = prepare(&w);
-        if (prepared) {
-            write_meta(&w);
-            write_types(&w);
-            hm__trace_write_stacks(out, h);
-            write_sites(&w);
-            write_objects(&w);
-            write_weakrefs(&w);
-            write_roots(&w);
-        }
-        restore_lists(h); /* whether or not prepare() got through: it needs only `next` */
-        if (prepared) {
-            write_pools(&w);
-            write_gc(&w);
-            hm__out_flush(out);
-            status = out->status;
-        }
+    bool prepared = hm__snapshot_prepare(h, &prep);
+    if (prepared) {
+        write_meta(&w);
+        write_types(&w);
+        hm__trace_write_stacks(out, h);
+        write_sites(&w);
+        write_objects(&w);
+        write_weakrefs(&w);
+        write_roots(&w);
     }
-    types_free(&w.types);
-    free(w.named.items);
-    free(w.garbage.items);
+    hm__snapshot_restore(h, &prep);
+    if (prepared) {
+        write_pools(&w);
+        write_gc(&w);
+        hm__out_flush(out);
+        status = out->status;
+    }
     return status;
 }

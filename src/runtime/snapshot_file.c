@@ -237,6 +237,10 @@ int hm_snapshot_write(hm_heap *h, const char *path, const hm_snapshot_options *o
         return HM_EINVAL;
     if (h->collecting || h->deallocating || h->destroying)
         return HM_EBUSY;
+    if (ends_with(path, ".hdx.gz"))
+        return HM_EINVAL;
+    if (ends_with(path, ".hdx"))
+        return hm__snapshot_write_index(h, path, opts);
     char *tmp = NULL;
     int fd = open_temp(h, path, &tmp);
     if (fd < 0)

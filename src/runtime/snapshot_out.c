@@ -56,7 +56,7 @@ void hm__out_u64(hm__out *out, uint64_t v)
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if it is not one: no overlong
  * forms, no surrogates, nothing above U+10FFFF. */
-static size_t utf8_length(const unsigned char *s, size_t n)
+size_t hm__utf8_length(const unsigned char *s, size_t n)
 {
     unsigned c = s[0];
     size_t len;
@@ -102,7 +102,7 @@ void hm__out_string(hm__out *out, const char *str, size_t n)
             run++;
             continue;
         }
-        size_t len = c < 0x80 ? 1 : utf8_length(s + i, n - i);
+        size_t len = c < 0x80 ? 1 : hm__utf8_length(s + i, n - i);
         if (len > 1) {
             i += len;
             run += len;

@@ -27,6 +27,9 @@ void hm__out_fini(hm__out *out);
 void hm__out_flush(hm__out *out);
 void hm__out_bytes_slow(hm__out *out, const char *data, size_t n);
 void hm__out_u64(hm__out *out, uint64_t v);
+/* The length of the valid UTF-8 sequence at s (at most n bytes), 0 when it is not one: a byte
+ * that hm__out_string writes as the text \xNN. */
+size_t hm__utf8_length(const unsigned char *s, size_t n);
 /* A JSON string with its quotes: control characters, quotes and backslashes escaped; bytes that
  * are not valid UTF-8 written as the text \xNN (the heapdump format's rule). */
 void hm__out_string(hm__out *out, const char *s, size_t n);

@@ -1,6 +1,6 @@
 /* bench_snapshot.c: the snapshot writer's speed and memory. Builds a heap of N Node instances
  * (two slots each, pointing at random other Nodes: 2N references, the issue's 1M/2M shape),
- * then times hm_snapshot_write to a file, plain and gzip, and reports objects per second, bytes
+ * then times hm_snapshot_write to a file, plain, gzip and as a binary index (.hdx), and reports objects per second, bytes
  * per object, and how much the process's peak RSS grew while writing (the writer streams, so it
  * should not grow with N).
  * Usage: bench_snapshot N DIR   -> "name value" lines */
@@ -72,6 +72,8 @@ int main(int argc, char **argv)
     timed_write(h, path, n, "write");
     snprintf(path, sizeof path, "%s/bench-snapshot.json.gz", dir);
     timed_write(h, path, n, "write_gzip");
+    snprintf(path, sizeof path, "%s/bench-snapshot.hdx", dir);
+    timed_write(h, path, n, "write_index");
     for (long i = 0; i < n; i++)
         hm_decref(nodes[i]);
     free(nodes);

@@ -13,15 +13,12 @@
  * variable size; 1,024 sites; named and unnamed references. Memory: a few chunk buffers and
  * 12 bytes a structure.
  * usage: gen_binary OBJECTS REFS OUT.hdx [SEED] */
-#include "dump/binary.h"
+#include "common/hdx_writer.h"
 
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #define NTYPES 256
 #define NSITES 1024
@@ -180,52 +177,8 @@ static uint32_t intern(strings *st, const char *s)
     return st->len - (uint32_t)n;
 }
 
-typedef struct out {
-    int fd;
-    const char *path;
-    hdx_entry e[HDX_ROOT_OFFSET + 1]; /* sections 1-46, indexed by id */
-} out;
-
-static void put(out *o, uint32_t id, uint64_t at, const void *data, uint64_t count)
-{
-    size_t len = (size_t)(count * o->e[id].elem_size);
-    const char *p = data;
-    for (uint64_t off = o->e[id].offset + at * o->e[id].elem_size; len;) {
-        ssize_t w = pwrite(o->fd, p, len, (off_t)off);
-        if (w <= 0) {
-            perror(o->path);
-            exit(1);
-        }
-        p += w, off += (uint64_t)w, len -= (size_t)w;
-    }
-}
-
-/* Every section's checksum, read back through a mapping one section at a time. */
-static void checksum_sections(out *o)
-{
-    for (uint32_t id = 1; id <= HDX_ROOT_OFFSET; id++) {
-        hdx_entry *e = &o->e[id];
-        size_t len = (size_t)(e->count * e->elem_size);
-        if (!len) {
-            e->checksum = hd__hdx_checksum("", 0);
-            continue;
-        }
-        off_t start = (off_t)(e->offset & ~(uint64_t)4095);
-        size_t skew = (size_t)(e->offset - (uint64_t)start);
-        char *m = mmap(NULL, len + skew, PROT_READ, MAP_SHARED, o->fd, start);
-        if (m == MAP_FAILED) {
-            perror(o->path);
-            exit(1);
-        }
-        madvise(m, len + skew, MADV_SEQUENTIAL);
-        e->checksum = hd__hdx_checksum(m + skew, len);
-        munmap(m, len + skew);
-        posix_fadvise(o->fd, start, (off_t)(len + skew), POSIX_FADV_DONTNEED);
-    }
-}
-
 /* Objects and references, a chunk at a time, written in place; returns the sum of the sizes. */
-static uint64_t write_graph(out *o, shape *s, const uint64_t *type_size, const uint32_t *names)
+static uint64_t write_graph(ht_hdx_writer *o, shape *s, const uint64_t *type_size, const uint32_t *names)
 {
     uint64_t *id = malloc(CHUNK * 8), *size = malloc(CHUNK * 8);
     uint32_t *type = malloc(CHUNK * 4), *site = malloc(CHUNK * 4), *label = malloc(CHUNK * 4),
@@ -256,21 +209,21 @@ static uint64_t write_graph(out *o, shape *s, const uint64_t *type_size, const u
                 name[pending + j] = names[name[pending + j]];
             pending += m_refs, edges += m_refs;
             if (pending > CHUNK * 3) {
-                put(o, HDX_EDGE_TARGET, edges_at, target, pending);
-                put(o, HDX_EDGE_NAME, edges_at, name, pending);
+                ht_hdx_put(o, HDX_EDGE_TARGET, edges_at, target, pending);
+                ht_hdx_put(o, HDX_EDGE_NAME, edges_at, name, pending);
                 edges_at += pending, pending = 0;
             }
         }
-        put(o, HDX_OBJ_ID, base, id, m), put(o, HDX_OBJ_SIZE, base, size, m);
-        put(o, HDX_OBJ_TYPE, base, type, m), put(o, HDX_OBJ_SITE, base, site, m);
-        put(o, HDX_OBJ_LABEL, base, label, m), put(o, HDX_OBJ_RC, base, rc, m);
-        put(o, HDX_OBJ_GEN, base, gen, m), put(o, HDX_OBJ_FLAGS, base, flags, m);
-        put(o, HDX_OBJ_MAP, base, map, m), put(o, HDX_EDGE_OFFSET, base, offset, m);
+        ht_hdx_put(o, HDX_OBJ_ID, base, id, m), ht_hdx_put(o, HDX_OBJ_SIZE, base, size, m);
+        ht_hdx_put(o, HDX_OBJ_TYPE, base, type, m), ht_hdx_put(o, HDX_OBJ_SITE, base, site, m);
+        ht_hdx_put(o, HDX_OBJ_LABEL, base, label, m), ht_hdx_put(o, HDX_OBJ_RC, base, rc, m);
+        ht_hdx_put(o, HDX_OBJ_GEN, base, gen, m), ht_hdx_put(o, HDX_OBJ_FLAGS, base, flags, m);
+        ht_hdx_put(o, HDX_OBJ_MAP, base, map, m), ht_hdx_put(o, HDX_EDGE_OFFSET, base, offset, m);
     }
-    put(o, HDX_EDGE_TARGET, edges_at, target, pending);
-    put(o, HDX_EDGE_NAME, edges_at, name, pending);
+    ht_hdx_put(o, HDX_EDGE_TARGET, edges_at, target, pending);
+    ht_hdx_put(o, HDX_EDGE_NAME, edges_at, name, pending);
     uint32_t last = (uint32_t)edges;
-    put(o, HDX_EDGE_OFFSET, s->n, &last, 1);
+    ht_hdx_put(o, HDX_EDGE_OFFSET, s->n, &last, 1);
     free(id), free(size), free(type), free(site), free(label), free(rc), free(map), free(offset);
     free(gen), free(flags), free(target), free(name);
     return total_size;
@@ -341,9 +294,8 @@ int main(int argc, char **argv)
         root_name[r] = intern(&st, buf);
     }
 
-    out o = {.path = argv[3]};
-    uint64_t counts[HDX_ROOT_OFFSET + 1] = {0};
-    counts[HDX_META] = sizeof(hdx_meta) / 8, counts[HDX_STRINGS] = st.len;
+    uint64_t counts[HT_HDX_NSECTIONS + 1] = {0};
+    counts[HDX_STRINGS] = st.len;
     for (uint32_t id = HDX_TYPE_ID; id <= HDX_TYPE_FLAGS; id++)
         counts[id] = NTYPES;
     for (uint32_t id = HDX_SITE_ID; id <= HDX_SITE_LINE; id++)
@@ -353,47 +305,28 @@ int main(int argc, char **argv)
     counts[HDX_EDGE_OFFSET] = s.n + 1, counts[HDX_EDGE_TARGET] = counts[HDX_EDGE_NAME] = nedges;
     for (uint32_t id = HDX_ROOT_OBJECT; id <= HDX_ROOT_KIND; id++)
         counts[id] = NROOTS;
-    uint64_t at = HDX_HEADER_SIZE + HDX_ROOT_OFFSET * HDX_ENTRY_SIZE;
-    for (uint32_t id = 1; id <= HDX_ROOT_OFFSET; id++) {
-        at = (at + 7) & ~7ull;
-        o.e[id] = (hdx_entry){id, hd__hdx_elem_size(id), at, counts[id], 0};
-        at += counts[id] * o.e[id].elem_size;
-    }
-    uint64_t file_size = (at + 7) & ~7ull;
-    o.fd = open(o.path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-    if (o.fd < 0 || ftruncate(o.fd, (off_t)file_size) != 0) {
-        perror(o.path);
+    ht_hdx_writer o;
+    int err = ht_hdx_begin(&o, argv[3], false);
+    if (err) {
+        fprintf(stderr, "gen_binary: %s: %s\n", argv[3], strerror(err));
         return 1;
     }
+    ht_hdx_place(&o, counts);
 
     hdx_meta meta = {.version = 1, .producer = producer, .name = bench, .pid = (uint64_t)-1,
-                     .ntypes = NTYPES, .nsites = NSITES, .nobjects = s.n, .nedges = nedges,
-                     .nroots = NROOTS, .nstrings = st.len, .map_direct = 1, .map_base = ID_BASE,
-                     .map_mask = s.n - 1, .map_used = s.n};
-    meta.mem_objects = s.n * 34 + (s.n + 1) * 4, meta.mem_references = nedges * 8;
-    meta.mem_id_map = s.n * 4, meta.mem_strings = st.len;
-    meta.mem_other = NTYPES * 21 + NSITES * 20 + NROOTS * 13;
-    meta.mem_total = meta.mem_objects + meta.mem_references + meta.mem_id_map + meta.mem_strings + meta.mem_other;
-    put(&o, HDX_STRINGS, 0, st.data, st.len);
-    put(&o, HDX_TYPE_ID, 0, type_id, NTYPES), put(&o, HDX_TYPE_SIZE, 0, type_size, NTYPES);
-    put(&o, HDX_TYPE_NAME, 0, type_name, NTYPES), put(&o, HDX_TYPE_FLAGS, 0, type_flags, NTYPES);
-    put(&o, HDX_SITE_ID, 0, site_id, NSITES), put(&o, HDX_SITE_FILE, 0, site_file, NSITES);
-    put(&o, HDX_SITE_FUNCTION, 0, site_function, NSITES), put(&o, HDX_SITE_LINE, 0, site_line, NSITES);
-    put(&o, HDX_ROOT_OBJECT, 0, root_object, NROOTS), put(&o, HDX_ROOT_KIND_NAME, 0, root_kind_name, NROOTS);
-    put(&o, HDX_ROOT_NAME, 0, root_name, NROOTS), put(&o, HDX_ROOT_KIND, 0, root_kind, NROOTS);
+                     .map_direct = 1, .map_base = ID_BASE, .map_mask = s.n - 1, .map_used = s.n};
+    ht_hdx_put(&o, HDX_STRINGS, 0, st.data, st.len);
+    ht_hdx_put(&o, HDX_TYPE_ID, 0, type_id, NTYPES), ht_hdx_put(&o, HDX_TYPE_SIZE, 0, type_size, NTYPES);
+    ht_hdx_put(&o, HDX_TYPE_NAME, 0, type_name, NTYPES), ht_hdx_put(&o, HDX_TYPE_FLAGS, 0, type_flags, NTYPES);
+    ht_hdx_put(&o, HDX_SITE_ID, 0, site_id, NSITES), ht_hdx_put(&o, HDX_SITE_FILE, 0, site_file, NSITES);
+    ht_hdx_put(&o, HDX_SITE_FUNCTION, 0, site_function, NSITES), ht_hdx_put(&o, HDX_SITE_LINE, 0, site_line, NSITES);
+    ht_hdx_put(&o, HDX_ROOT_OBJECT, 0, root_object, NROOTS), ht_hdx_put(&o, HDX_ROOT_KIND_NAME, 0, root_kind_name, NROOTS);
+    ht_hdx_put(&o, HDX_ROOT_NAME, 0, root_name, NROOTS), ht_hdx_put(&o, HDX_ROOT_KIND, 0, root_kind, NROOTS);
     meta.total_size = write_graph(&o, &s, type_size, names);
-    put(&o, HDX_META, 0, &meta, counts[HDX_META]);
-    checksum_sections(&o);
-
-    unsigned char head[HDX_HEADER_SIZE + HDX_ROOT_OFFSET * HDX_ENTRY_SIZE] = {0};
-    hdx_header h = {.version = HDX_VERSION, .nsections = HDX_ROOT_OFFSET, .file_size = file_size};
-    memcpy(h.magic, HDX_MAGIC, HDX_MAGIC_LEN);
-    memcpy(head, &h, sizeof h);
-    memcpy(head + HDX_HEADER_SIZE, &o.e[1], HDX_ROOT_OFFSET * HDX_ENTRY_SIZE);
-    h.checksum = hd__hdx_checksum(head, sizeof head);
-    memcpy(head, &h, sizeof h);
-    if (pwrite(o.fd, head, sizeof head, 0) != (ssize_t)sizeof head || close(o.fd) != 0) {
-        perror(o.path);
+    ht_hdx_meta_counts(&o, &meta, 0, 0);
+    uint64_t file_size = o.placed_end;
+    if ((err = ht_hdx_finish(&o, &meta))) {
+        fprintf(stderr, "gen_binary: %s: %s\n", argv[3], strerror(err));
         return 1;
     }
     free(st.data), free(s.part_start), free(s.owned_by), free(s.owned);

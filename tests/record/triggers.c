@@ -3,7 +3,10 @@
  *                 numbered dump to appear in DIR, then allocates more
  *   interval      allocates for 2.5 s (with HEAPTOOL_INTERVAL=1: two numbered dumps)
  *   explicit PATH heaptool_record_dump(PATH): prints its result; 0 means PATH is written
- *   thread PATH   the same from a second thread while main keeps allocating */
+ *   thread PATH   the same from a second thread while main keeps allocating
+ *   twice A B     heaptool_record_dump(A) then (B) with nothing allocated between, of a heap with
+ *                 lists, a cycle, interior pointers, a dropped block and ids past a gap: one
+ *                 moment, two forms */
 #include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
@@ -68,6 +71,26 @@ int main(int argc, char **argv)
     if (!strcmp(mode, "explicit") && argc == 3) {
         int r = heaptool_record_dump(argv[2]);
         printf("heaptool_record_dump: %d, written: %s\n", r, access(argv[2], F_OK) == 0 ? "yes" : "no");
+        return 0;
+    }
+    if (!strcmp(mode, "twice") && argc == 4) {
+        for (int i = 0; i < 8; i++) { /* a list through kept[0..8), each node's word 0 the next */
+            kept[i] = shape_block(16 + 8 * (size_t)i);
+            if (i)
+                *(void **)kept[i - 1] = kept[i];
+        }
+        *(void **)kept[7] = kept[0];                     /* a cycle */
+        kept[8] = (char *)shape_block(64) + 24;          /* held only by an interior pointer */
+        for (int i = 0; i < 2000; i++)                   /* ids past a gap: a hashed id map */
+            free(shape_block(16));
+        void **inner = shape_block(40);                  /* a block pointing into another's middle */
+        inner[2] = (char *)shape_block(96) + 40;
+        kept[9] = inner;
+        void **lost = shape_block(32);                   /* dropped, holding a block */
+        lost[1] = shape_block(48);
+        lost = NULL;
+        int a = heaptool_record_dump(argv[2]), b = heaptool_record_dump(argv[3]);
+        printf("heaptool_record_dump: %d %d\n", a, b);
         return 0;
     }
     if (!strcmp(mode, "thread") && argc == 3) {

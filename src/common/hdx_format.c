@@ -1,6 +1,7 @@
-/* binary_format.c: what the writer and the reader of the binary index share: the checksum and
- * the sections' names and element sizes. */
-#include "binary.h"
+/* hdx_format.c: what every writer and the reader of the binary index (formats/heapdump-binary.md)
+ * share: the checksum and the sections' names and element sizes. libheapdump, libhm and the
+ * native recorder each link it; it needs nothing but the format's header. */
+#include "dump/binary.h"
 
 #include <string.h>
 
