@@ -175,6 +175,7 @@ int hq_export(hq_db *q, enum hq_export_format format, const char *path, char *ms
         sqlite3_free(tmp);
         return rc;
     }
+    hq_object_ids_copy(q->ctx);
     int rc = format == HQ_EXPORT_SQLITE ? export_sqlite(q, tmp, msg, len)
                                         : export_directory(q, format, tmp, msg, len);
     if (rc == SQLITE_OK && rename(tmp, path) != 0) {
