@@ -109,11 +109,11 @@ static void computed_column(hq_cursor *cur, uint32_t o, int col, hq_cell *out)
 static void objects_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
 {
     const hd_dump *d = cur->ctx->d;
-    uint32_t o = (uint32_t)row, t = hd_object_type(d, o);
+    uint32_t o = (uint32_t)row;
     switch (col) {
     case ID: hq_cell_int(out, hq_id(hd_object_id(d, o))); break;
-    case TYPE: hq_cell_text(out, hd_type_name(d, t)); break;
-    case TYPE_ID: hq_cell_int(out, hq_id(hd_type_id(d, t))); break;
+    case TYPE: hq_cell_text(out, hd_type_name(d, hd_object_type(d, o))); break;
+    case TYPE_ID: hq_cell_int(out, hq_id(hd_type_id(d, hd_object_type(d, o)))); break;
     case SIZE: hq_cell_int(out, (sqlite3_int64)hd_object_size(d, o)); break;
     case RC:
         if (hd_object_rc(d, o) == HD_RC_UNKNOWN)
