@@ -4,7 +4,9 @@
  *
  * The temporary files being written are also listed where a signal handler can read them
  * (hd_remove_unfinished_files): a fixed table of names, each slot claimed and released with
- * atomic operations, so neither a lock nor malloc stands between a Ctrl-C and the unlink. */
+ * atomic operations, so neither a lock nor malloc stands between a Ctrl-C and the unlink. Writers
+ * that write their temporaries themselves (heaptool export: a SQLite file, or a directory of
+ * table files) list them through hd_unfinished_*. */
 #include "dump_internal.h"
 #include "error.h"
 
