@@ -1,5 +1,5 @@
 /* interrupt.c: Ctrl-C (SIGINT) or SIGTERM while heaptool writes a file (an index, a converted
- * dump, a rendered graph) removes the file's temporary copy, then heaptool dies of the signal as
+ * dump, a rendered graph, an export) removes its temporary copy, then heaptool dies of the signal as
  * it would have (a shell sees 130 or 143). A signal the caller ignores stays ignored. */
 #include "cli.h"
 

@@ -848,10 +848,25 @@ int hd_render_file(const char *dot, size_t len, const char *format, const char *
  * path, so path is either untouched or complete. HD_EIO (err says why) on failure. */
 int hd_write_file_atomic(const char *path, const void *data, size_t len, hd_error *err);
 /* Removes the temporary files of every write still in progress (hd_write_file_atomic,
- * hd_index_write, hd_dump_write_json_file, hd_render_file), so that a program interrupted mid-write
- * leaves nothing behind: async-signal-safe, for a SIGINT or SIGTERM handler that then dies of
- * the signal. Those writes go on failing or succeeding as they would (the rename then fails). */
+ * hd_index_write, hd_dump_write_json_file, hd_render_file, and the hd_unfinished_* ones below),
+ * so that a program interrupted mid-write leaves nothing behind: async-signal-safe, for a SIGINT
+ * or SIGTERM handler that then dies of the signal. Those writes go on failing or succeeding as
+ * they would (the rename then fails). Files go first, then directories, which are empty by then
+ * when every file in them was listed. */
 void hd_remove_unfinished_files(void);
+/* Temporaries of a writer that writes them itself and renames them over its target: made from a
+ * mkstemp template (its last six X's replaced) with the mode creating them would give, and
+ * listed for hd_remove_unfinished_files until hd_unfinished_done (after the rename) or
+ * hd_unfinished_remove. *handle is the listing, -1 when the list is full (an interrupt then
+ * leaves the temporary behind). hd_unfinished_file returns the open file's descriptor,
+ * hd_unfinished_directory 0; both -1 with errno when it could not be made. */
+int hd_unfinished_file(char *tmpl, int *handle);
+int hd_unfinished_directory(char *tmpl, int *handle);
+/* Lists path, a file about to be made in a listed directory; returns its handle (or -1). */
+int hd_unfinished_name(const char *path);
+void hd_unfinished_done(int handle);
+/* Removes the file or (empty) directory at path and unlists it. */
+void hd_unfinished_remove(const char *path, int handle);
 
 /* ============================================================================================
  * The HTML report (src/report/): one self-contained page (styles, script and pictures inline,

@@ -4,7 +4,9 @@
  *
  * The temporary files being written are also listed where a signal handler can read them
  * (hd_remove_unfinished_files): a fixed table of names, each slot claimed and released with
- * atomic operations, so neither a lock nor malloc stands between a Ctrl-C and the unlink. */
+ * atomic operations, so neither a lock nor malloc stands between a Ctrl-C and the unlink. Writers
+ * that write their temporaries themselves (heaptool export: a SQLite file, or a directory of
+ * table files) list them through hd_unfinished_*. */
 #include "dump_internal.h"
 #include "error.h"
 
@@ -14,22 +16,27 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 static const hd__pos nowhere = {0, 0, 0};
 
-enum { SLOT_FREE, SLOT_FILLING, SLOT_LISTED };
+enum { SLOT_FREE, SLOT_FILLING, SLOT_FILE, SLOT_DIRECTORY };
 #define UNFINISHED_AT_ONCE 16 /* files written at once that an interrupt removes; more go unlisted */
 static atomic_int unfinished_state[UNFINISHED_AT_ONCE];
 static char unfinished_name[UNFINISHED_AT_ONCE][PATH_MAX];
 
-/* mkstemp on tmp, listing the file it makes. A slot is claimed (FILLING) before the file exists
- * and listed once its name is copied, with every signal blocked in this thread meanwhile: a
- * handler running on another thread waits for FILLING to end, so no file goes unlisted. *slot
- * is -1 when the table is full or the name too long (an interrupt then leaves the file behind). */
-static int make_listed(char *tmp, int *slot)
+enum make { MAKE_FILE, MAKE_DIRECTORY, NAME_ONLY };
+
+/* Makes the temporary at tmp (mkstemp, mkdtemp; for a name only, nothing) and lists it. A slot
+ * is claimed (FILLING) before the temporary exists and listed once its name is copied, with
+ * every signal blocked in this thread meanwhile: a handler running on another thread waits for
+ * FILLING to end, so nothing goes unlisted. *slot is -1 when the table is full or the name too
+ * long (an interrupt then leaves the temporary behind). Returns the file's descriptor, 0 for
+ * the others, -1 (errno) when it could not be made. */
+static int make_listed(char *tmp, enum make what, int *slot)
 {
     sigset_t all, old;
     sigfillset(&all);
@@ -40,17 +47,18 @@ static int make_listed(char *tmp, int *slot)
         if (atomic_compare_exchange_strong(&unfinished_state[i], &expected, SLOT_FILLING))
             *slot = i;
     }
-    int fd = mkstemp(tmp), e = errno;
-    if (*slot >= 0 && fd >= 0) {
+    int rc = what == MAKE_FILE ? mkstemp(tmp) : what == MAKE_DIRECTORY && !mkdtemp(tmp) ? -1 : 0;
+    int e = errno;
+    if (*slot >= 0 && rc >= 0) {
         strcpy(unfinished_name[*slot], tmp);
-        atomic_store(&unfinished_state[*slot], SLOT_LISTED);
+        atomic_store(&unfinished_state[*slot], what == MAKE_DIRECTORY ? SLOT_DIRECTORY : SLOT_FILE);
     } else if (*slot >= 0) {
         atomic_store(&unfinished_state[*slot], SLOT_FREE);
         *slot = -1;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     errno = e;
-    return fd;
+    return rc;
 }
 
 static void unlist(int slot)
@@ -59,15 +67,70 @@ static void unlist(int slot)
         atomic_store(&unfinished_state[slot], SLOT_FREE);
 }
 
+/* The mode creating it would have given (mkstemp and mkdtemp make temporaries private). */
+static int give_usual_mode(const char *path, int fd)
+{
+    mode_t mask = umask(0);
+    umask(mask);
+    return fd >= 0 ? fchmod(fd, 0666 & ~mask) : chmod(path, 0777 & ~mask);
+}
+
+/* Files first, then the directories they were in, empty by then. */
 void hd_remove_unfinished_files(void)
 {
-    for (int i = 0; i < UNFINISHED_AT_ONCE; i++) {
-        int state;
-        while ((state = atomic_load(&unfinished_state[i])) == SLOT_FILLING)
-            ; /* another thread, its signals blocked, is between mkstemp and listing the name */
-        if (state == SLOT_LISTED)
-            unlink(unfinished_name[i]);
+    for (int kind = SLOT_FILE; kind <= SLOT_DIRECTORY; kind++) {
+        for (int i = 0; i < UNFINISHED_AT_ONCE; i++) {
+            int state;
+            while ((state = atomic_load(&unfinished_state[i])) == SLOT_FILLING)
+                ; /* another thread, its signals blocked, is between making and listing it */
+            if (state == kind && kind == SLOT_FILE)
+                unlink(unfinished_name[i]);
+            else if (state == kind)
+                rmdir(unfinished_name[i]);
+        }
     }
+}
+
+int hd_unfinished_file(char *tmpl, int *handle)
+{
+    int fd = make_listed(tmpl, MAKE_FILE, handle);
+    if (fd >= 0 && give_usual_mode(tmpl, fd) != 0) {
+        int e = errno;
+        hd_unfinished_remove(tmpl, *handle);
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+int hd_unfinished_directory(char *tmpl, int *handle)
+{
+    if (make_listed(tmpl, MAKE_DIRECTORY, handle) < 0)
+        return -1;
+    if (give_usual_mode(tmpl, -1) != 0) {
+        int e = errno;
+        hd_unfinished_remove(tmpl, *handle);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+int hd_unfinished_name(const char *path)
+{
+    int slot;
+    make_listed((char *)(uintptr_t)path, NAME_ONLY, &slot); /* the name only: nothing writes it */
+    return slot;
+}
+
+void hd_unfinished_done(int handle) { unlist(handle); }
+
+void hd_unfinished_remove(const char *path, int handle)
+{
+    if (unlink(path) != 0 && errno == EISDIR)
+        rmdir(path);
+    unlist(handle);
 }
 
 int hd__atomic_begin(hd__atomic *a, const char *file, hd_error *err)
@@ -86,15 +149,13 @@ int hd__atomic_begin(hd__atomic *a, const char *file, hd_error *err)
         return hd__error_oom(err, file);
     /* Beside the target, so rename() stays within one file system; mkstemp makes the name unique. */
     sprintf(a->tmp, "%.*s.%s.XXXXXX", (int)dirlen, file, base);
-    if ((a->fd = make_listed(a->tmp, &a->slot)) < 0) {
+    if ((a->fd = make_listed(a->tmp, MAKE_FILE, &a->slot)) < 0) {
         hd__error_set(err, HD_EIO, file, nowhere, "cannot create a file beside '%s': %s", file, strerror(errno));
         free(a->tmp);
         a->tmp = NULL;
         return HD_EIO;
     }
-    mode_t mask = umask(0); /* mkstemp makes 0600; give the file the usual mode */
-    umask(mask);
-    a->error = fchmod(a->fd, 0666 & ~mask) ? errno : 0;
+    a->error = give_usual_mode(a->tmp, a->fd) ? errno : 0;
     return HD_OK;
 }
 

@@ -33,11 +33,40 @@ static int compare_cycles(const void *pa, const void *pb)
     return (a->members[0] > b->members[0]) - (a->members[0] < b->members[0]);
 }
 
-/* Tarjan over all objects. On return comp[v] is v's component number and cyclic[c] says whether
- * component c holds a cycle; returns the number of components. Scratch: four arrays of n. */
-static uint32_t tarjan(const hd_dump *d, uint32_t *comp, uint32_t *low, uint32_t *stack,
-                       uint32_t *cs_node, uint32_t *cs_edge, uint8_t *onstack, uint8_t *cyclic)
+/* Tarjan's scratch, n entries each; its arrays serve the later passes too (group_cycles,
+ * shortest_cycle), which say what they use them for. */
+typedef struct scratch {
+    uint32_t *low, *stack, *cs_node, *cs_edge;
+    uint8_t *onstack, *cyclic;
+} scratch;
+
+static bool scratch_alloc(scratch *s, size_t cells)
 {
+    s->low = malloc(cells * sizeof *s->low);
+    s->stack = malloc(cells * sizeof *s->stack);
+    s->cs_node = malloc(cells * sizeof *s->cs_node);
+    s->cs_edge = malloc(cells * sizeof *s->cs_edge);
+    s->onstack = calloc(cells, 1);
+    s->cyclic = malloc(cells);
+    return s->low && s->stack && s->cs_node && s->cs_edge && s->onstack && s->cyclic;
+}
+
+static void scratch_free(scratch *s)
+{
+    free(s->low);
+    free(s->stack);
+    free(s->cs_node);
+    free(s->cs_edge);
+    free(s->onstack);
+    free(s->cyclic);
+}
+
+/* Tarjan over all objects. On return comp[v] is v's component number and scr->cyclic[c] says
+ * whether component c holds a cycle; returns the number of components. */
+static uint32_t tarjan(const hd_dump *d, uint32_t *comp, scratch *scr)
+{
+    uint32_t *low = scr->low, *stack = scr->stack, *cs_node = scr->cs_node, *cs_edge = scr->cs_edge;
+    uint8_t *onstack = scr->onstack, *cyclic = scr->cyclic;
     uint32_t n = hd_object_count(d);
     const uint32_t *off = hd_edge_offsets(d), *dst = hd_edge_targets(d);
     uint32_t *index = comp; /* visit index until finished, then the component number */
@@ -212,14 +241,12 @@ int hd_cycle_numbers(const hd_dump *d, uint32_t **out)
     uint32_t n = hd_object_count(d);
     size_t cells = n ? n : 1;
     hd_cycles res = {0};
-    uint32_t *comp = malloc(cells * sizeof *comp), *a = malloc(cells * sizeof *a),
-             *b = malloc(cells * sizeof *b), *c = malloc(cells * sizeof *c),
-             *e = malloc(cells * sizeof *e);
-    uint8_t *onstack = calloc(cells, 1), *cyclic = malloc(cells);
+    scratch s = {0};
+    uint32_t *comp = malloc(cells * sizeof *comp);
     int rc = HD_ENOMEM;
-    if (comp && a && b && c && e && onstack && cyclic) {
-        uint32_t ncomp = tarjan(d, comp, a, b, c, e, onstack, cyclic);
-        if (group_cycles(d, &res, comp, ncomp, cyclic, a, b)) {
+    if (scratch_alloc(&s, cells) && comp) {
+        uint32_t ncomp = tarjan(d, comp, &s);
+        if (group_cycles(d, &res, comp, ncomp, s.cyclic, s.low, s.stack)) {
             qsort(res.cycles, res.count, sizeof *res.cycles, compare_cycles);
             memset(comp, 0, cells * sizeof *comp);
             for (uint32_t k = 0; k < res.count; k++)
@@ -230,12 +257,7 @@ int hd_cycle_numbers(const hd_dump *d, uint32_t **out)
     }
     free(res.cycles);
     free(res.storage);
-    free(a);
-    free(b);
-    free(c);
-    free(e);
-    free(onstack);
-    free(cyclic);
+    scratch_free(&s);
     if (rc)
         free(comp);
     else
@@ -254,19 +276,17 @@ int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out)
     size_t cells = n ? n : 1;
     hd_reach *own = NULL;
     hd_cycles *res = calloc(1, sizeof *res);
-    uint32_t *comp = malloc(cells * sizeof *comp), *a = malloc(cells * sizeof *a),
-             *b = malloc(cells * sizeof *b), *c = malloc(cells * sizeof *c),
-             *e = malloc(cells * sizeof *e);
-    uint8_t *onstack = calloc(cells, 1), *cyclic = malloc(cells);
+    scratch s = {0};
+    uint32_t *comp = malloc(cells * sizeof *comp);
     int rc = HD_ENOMEM;
-    if (!res || !comp || !a || !b || !c || !e || !onstack || !cyclic)
+    if (!scratch_alloc(&s, cells) || !res || !comp)
         goto done;
     reach_job job = {d, NULL, HD_OK};
     pthread_t thread;
     bool threaded = !reach && pthread_create(&thread, NULL, reach_job_run, &job) == 0;
-    uint32_t ncomp = tarjan(d, comp, a, b, c, e, onstack, cyclic);
-    free(onstack);
-    onstack = NULL;
+    uint32_t ncomp = tarjan(d, comp, &s);
+    free(s.onstack);
+    s.onstack = NULL;
     if (threaded)
         pthread_join(thread, NULL);
     else if (!reach)
@@ -279,11 +299,12 @@ int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out)
         rc = HD_ENOMEM;
     }
 
-    uint32_t *p = group_cycles(d, res, comp, ncomp, cyclic, a, b);
+    uint32_t *p = group_cycles(d, res, comp, ncomp, s.cyclic, s.low, s.stack);
     if (!p)
         goto done;
-    /* Scratch reuse: a (slot) and b (count) are done with; c and e were Tarjan's. */
-    uint32_t *seen = a, *parent = b, *via = c, *queue = e;
+    /* Scratch reuse: low and stack (group_cycles' slot and count) are done with, and so are
+     * Tarjan's call stack arrays. */
+    uint32_t *seen = s.low, *parent = s.stack, *via = s.cs_node, *queue = s.cs_edge;
     for (uint32_t v = 0; v < n; v++)
         seen[v] = 0;
     for (uint32_t i = 0; i < res->count; i++) {
@@ -296,12 +317,7 @@ int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out)
     rc = HD_OK;
 done:
     free(comp);
-    free(a);
-    free(b);
-    free(c);
-    free(e);
-    free(onstack);
-    free(cyclic);
+    scratch_free(&s);
     hd_reach_free(own);
     if (rc) {
         hd_cycles_free(res);

@@ -3,7 +3,9 @@
  * a dump column naming the source, so exports of many dumps concatenate.
  *
  * Invariant: nothing appears at path until the export is complete: it is written under a
- * temporary name beside path, synced, then renamed over it.
+ * temporary name beside path, synced, then renamed over it. The temporary file, or directory
+ * and each file in it, is listed for hd_remove_unfinished_files from before it exists until the
+ * rename, so that an interrupt takes it away.
  */
 #include "query_internal.h"
 
@@ -13,7 +15,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static int fail(char *msg, size_t len, int rc, const char *fmt, ...)
@@ -111,7 +112,14 @@ static void *analyses_run(void *arg)
     return NULL;
 }
 
-static int export_directory(hq_db *q, enum hq_export_format format, const char *dir, char *msg, size_t len)
+static char *table_file(const char *dir, size_t table, enum hq_export_format format)
+{
+    return sqlite3_mprintf("%s/%s.%s", dir, hq_table_at(table)->name, format == HQ_EXPORT_CSV ? "csv" : "jsonl");
+}
+
+/* The table files into dir, each listed (handles[i] for table i) before it is made. */
+static int export_directory(hq_db *q, enum hq_export_format format, const char *dir, int *handles,
+                            char *msg, size_t len)
 {
     analyses_job job = {q->ctx, 0};
     for (size_t i = 0; i < hq_table_count(); i++)
@@ -127,7 +135,9 @@ static int export_directory(hq_db *q, enum hq_export_format format, const char *
             const hq_table *t = hq_table_def(i);
             if ((hq_table_analyses(t, UINT64_MAX) != 0) != (pass == 1))
                 continue;
-            char *file = sqlite3_mprintf("%s/%s.%s", dir, t->name, format == HQ_EXPORT_CSV ? "csv" : "jsonl");
+            char *file = table_file(dir, i, format);
+            if (file)
+                handles[i] = hd_unfinished_name(file);
             rc = file ? export_table_file(q, t, format, file, msg, len) : SQLITE_NOMEM;
             sqlite3_free(file);
         }
@@ -135,56 +145,56 @@ static int export_directory(hq_db *q, enum hq_export_format format, const char *
     return rc;
 }
 
-/* Takes away a temporary export that failed: its table files, then the directory. */
-static void remove_partial(const char *tmp, enum hq_export_format format)
+/* Takes away a temporary export that failed: its table files, then the directory; or unlists
+ * them once renamed. */
+static void finish_temporary(const char *tmp, int handle, const int *handles, enum hq_export_format format,
+                             bool renamed)
 {
-    if (format == HQ_EXPORT_SQLITE) {
-        unlink(tmp);
-        return;
-    }
-    for (size_t i = 0; i < hq_table_count(); i++) {
-        char *file = sqlite3_mprintf("%s/%s.%s", tmp, hq_table_at(i)->name,
-                                     format == HQ_EXPORT_CSV ? "csv" : "jsonl");
+    for (size_t i = 0; format != HQ_EXPORT_SQLITE && i < hq_table_count(); i++) {
+        char *file = renamed ? NULL : table_file(tmp, i, format);
         if (file)
-            unlink(file);
+            hd_unfinished_remove(file, handles[i]);
+        else
+            hd_unfinished_done(handles[i]);
         sqlite3_free(file);
     }
-    rmdir(tmp);
+    if (renamed)
+        hd_unfinished_done(handle);
+    else
+        hd_unfinished_remove(tmp, handle);
 }
 
 int hq_export(hq_db *q, enum hq_export_format format, const char *path, char *msg, size_t len)
 {
     char *tmp = sqlite3_mprintf("%s.tmp-XXXXXX", path);
-    if (!tmp)
+    int handle, *handles = malloc(hq_table_count() * sizeof *handles);
+    if (!tmp || !handles) {
+        sqlite3_free(tmp);
+        free(handles);
         return fail(msg, len, SQLITE_NOMEM, "out of memory");
-    int made;
-    if (format == HQ_EXPORT_SQLITE) {
-        int fd = mkstemp(tmp);
-        made = fd >= 0;
-        if (fd >= 0)
-            close(fd);
-    } else {
-        made = mkdtemp(tmp) != NULL;
     }
-    if (made) { /* mkstemp and mkdtemp make them private: give them what creating them would */
-        mode_t mask = umask(0);
-        umask(mask);
-        chmod(tmp, (format == HQ_EXPORT_SQLITE ? 0666 : 0777) & ~mask);
-    } else {
+    for (size_t i = 0; i < hq_table_count(); i++)
+        handles[i] = -1;
+    int made = format == HQ_EXPORT_SQLITE ? hd_unfinished_file(tmp, &handle) : hd_unfinished_directory(tmp, &handle);
+    if (made < 0) {
         int rc = fail(msg, len, SQLITE_CANTOPEN, "cannot create '%s': %s", tmp, strerror(errno));
         sqlite3_free(tmp);
+        free(handles);
         return rc;
     }
+    if (format == HQ_EXPORT_SQLITE)
+        close(made); /* SQLite opens it by name */
+    hq_object_ids_copy(q->ctx);
     int rc = format == HQ_EXPORT_SQLITE ? export_sqlite(q, tmp, msg, len)
-                                        : export_directory(q, format, tmp, msg, len);
+                                        : export_directory(q, format, tmp, handles, msg, len);
     if (rc == SQLITE_OK && rename(tmp, path) != 0) {
         if (errno == ENOTEMPTY || errno == EEXIST)
             rc = fail(msg, len, SQLITE_CANTOPEN, "'%s' exists and is not an empty directory", path);
         else
             rc = fail(msg, len, SQLITE_CANTOPEN, "cannot write '%s': %s", path, strerror(errno));
     }
-    if (rc != SQLITE_OK)
-        remove_partial(tmp, format);
+    finish_temporary(tmp, handle, handles, format, rc == SQLITE_OK);
     sqlite3_free(tmp);
+    free(handles);
     return rc;
 }

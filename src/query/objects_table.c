@@ -88,7 +88,10 @@ static void computed_column(hq_cursor *cur, uint32_t o, int col, hq_cell *out)
         hq_cell_int(out, (sqlite3_int64)hd_retained_size(dom, o));
     } else if (col == IDOM) {
         uint32_t idom = hd_dominator_of(dom, o);
-        hq_cell_object_id(out, c->d, idom == HD_DOM_ROOT ? HD_NONE : idom);
+        if (idom < hd_object_count(c->d))
+            hq_cell_int(out, hq_id(hq_object_ids(c)[idom]));
+        else
+            hq_cell_null(out);
     } else if (col == REACHABLE) {
         hq_cell_int(out, dist[o] != HD_NONE);
     } else if (col == DISTANCE) {
@@ -106,11 +109,11 @@ static void computed_column(hq_cursor *cur, uint32_t o, int col, hq_cell *out)
 static void objects_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
 {
     const hd_dump *d = cur->ctx->d;
-    uint32_t o = (uint32_t)row, t = hd_object_type(d, o);
+    uint32_t o = (uint32_t)row;
     switch (col) {
     case ID: hq_cell_int(out, hq_id(hd_object_id(d, o))); break;
-    case TYPE: hq_cell_text(out, hd_type_name(d, t)); break;
-    case TYPE_ID: hq_cell_int(out, hq_id(hd_type_id(d, t))); break;
+    case TYPE: hq_cell_text(out, hd_type_name(d, hd_object_type(d, o))); break;
+    case TYPE_ID: hq_cell_int(out, hq_id(hd_type_id(d, hd_object_type(d, o)))); break;
     case SIZE: hq_cell_int(out, (sqlite3_int64)hd_object_size(d, o)); break;
     case RC:
         if (hd_object_rc(d, o) == HD_RC_UNKNOWN)
@@ -141,7 +144,7 @@ static void objects_prefetch(hq_context *c, uint64_t row)
 {
     uint32_t idom = c->dom ? hd_dominator_of(c->dom, (uint32_t)row) : HD_NONE;
     if (idom < hd_object_count(c->d))
-        __builtin_prefetch(&hd_object_ids(c->d)[idom]);
+        __builtin_prefetch(&hq_object_ids(c)[idom]);
 }
 
 static const unsigned char objects_analyses[SCC + 1] = {

@@ -34,6 +34,7 @@ typedef struct hq_context {
     bool weak_ready;
     struct hq_id_index *sites_by_id, *frames_by_id, *stacks_by_id; /* sorted by id: lookups */
     uint64_t *stack_rows;    /* stack_frames: node n's rows are [stack_rows[n], stack_rows[n + 1]) */
+    uint64_t *own_ids;       /* hq_object_ids_copy: the ids in big pages, or NULL */
 } hq_context;
 
 /* An index of the sites, frames or stack nodes by id, sorted by id. */
@@ -55,6 +56,14 @@ enum hq_analysis {
  * which by returning NULL). */
 bool hq_prepare(hq_context *c, unsigned analyses);
 const hd_reach *hq_reach(hq_context *c);
+/* The object ids by index: the copy hq_object_ids_copy made, else the dump's own array. */
+static inline const uint64_t *hq_object_ids(const hq_context *c)
+{
+    return c->own_ids ? c->own_ids : hd_object_ids(c->d);
+}
+/* Copies the ids into memory where random reads find them quickly (big pages), for a scan of
+ * every row; nothing when they are few or memory is short. */
+void hq_object_ids_copy(hq_context *c);
 const hd_referrers *hq_referrers(hq_context *c);
 const uint32_t *hq_distance(hq_context *c);
 const uint32_t *hq_scc(hq_context *c);

@@ -82,7 +82,14 @@ static void refs_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
     }
     switch (col) {
     case SRC: hq_cell_object_id(out, d, edge_source(cur, row)); break;
-    case DST: hq_cell_object_id(out, d, hd_edge_target(d, row)); break;
+    case DST: {
+        uint32_t o = hd_edge_target(d, row);
+        if (o < hd_object_count(d))
+            hq_cell_int(out, hq_id(hq_object_ids(c)[o]));
+        else
+            hq_cell_null(out);
+        break;
+    }
     case NAME: {
         const char *name = hd_edge_name(d, row);
         hq_cell_text(out, name[0] ? name : NULL);
@@ -96,7 +103,7 @@ static void refs_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
 static void refs_prefetch(hq_context *c, uint64_t row)
 {
     if (row < hd_edge_count(c->d))
-        __builtin_prefetch(&hd_object_ids(c->d)[hd_edge_targets(c->d)[row]]);
+        __builtin_prefetch(&hq_object_ids(c)[hd_edge_targets(c->d)[row]]);
 }
 
 const hq_table hq_refs_table = {

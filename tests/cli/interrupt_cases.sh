@@ -1,6 +1,6 @@
 #!/bin/sh
-# interrupt_cases.sh: SIGINT or SIGTERM while heaptool writes an index leaves no temporary file
-# and heaptool dies of the signal (tests/cli/interrupt_check.py). The test steps heaptool with
+# interrupt_cases.sh: SIGINT or SIGTERM while heaptool writes an index or an export leaves no temporary file
+# or directory, and heaptool dies of the signal (tests/cli/interrupt_check.py). The test steps heaptool with
 # SIGSTOP, so it needs heaptool itself: behind a wrapper script (valgrind) it is skipped.
 set -u
 case "${HEAPTOOL:-}" in

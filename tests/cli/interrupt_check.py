@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
-"""interrupt_check.py: Ctrl-C (SIGINT) or SIGTERM while heaptool writes a binary index leaves
-no temporary file beside the dump, and heaptool dies of the signal.
+"""interrupt_check.py: Ctrl-C (SIGINT) or SIGTERM while heaptool writes a binary index or an
+export leaves no temporary file or directory behind, and heaptool dies of the signal.
 
     python3 tests/cli/interrupt_check.py HEAPTOOL
 
-Writes a random dump big enough that writing its index takes a while, runs `heaptool index` and
-an auto-indexing `heaptool stats` (HEAPTOOL_INDEX=always) on it, and steps each run: stopped
-(SIGSTOP), looked at, let go for a moment, until its temporary file `.DUMP.hdx.XXXXXX` is
-there while it is stopped, so the signal lands mid-write for sure. Then the signal, and:
-the run died of it (a shell's 130 or 143), and neither the temporary file nor DUMP.hdx is left.
-With the signal ignored by the caller, the write goes on to a complete index. Prints one line per
+Writes a random dump big enough that writing its index takes a while, runs `heaptool index`, an
+auto-indexing `heaptool stats` (HEAPTOOL_INDEX=always) and `heaptool export` (a SQLite file; a
+CSV directory) on it, and steps each run: stopped (SIGSTOP), looked at, let go for a moment,
+until its temporary (`.DUMP.hdx.XXXXXX`; `OUT.tmp-XXXXXX`, for the directory once a table's file
+is in it) is there while it is stopped, so the signal lands mid-write for sure. Then the signal,
+and: the run died of it (a shell's 130 or 143), and neither the temporary nor the result is
+left. With the signal ignored by the caller, the write goes on to a complete result. Prints one line per
 problem and exits 1 if there is any.
 """
 import json
@@ -35,9 +36,25 @@ def write_dump(path, n, rng):
                    "roots": [{"id": i, "kind": "global", "name": "g%d" % i} for i in range(1, n, 97)]}, f)
 
 
-def temporaries(folder, dump):
-    prefix = "." + os.path.basename(dump) + ".hdx."
+def temporaries(folder, prefix):
     return [name for name in os.listdir(folder) if name.startswith(prefix)]
+
+
+def mid_write(folder, prefix, files_inside):
+    """Whether a temporary is there (a directory: with a file in it already, if files_inside)."""
+    found = temporaries(folder, prefix)
+    if not files_inside:
+        return bool(found)
+    return any(os.path.isdir(os.path.join(folder, t)) and os.listdir(os.path.join(folder, t)) for t in found)
+
+
+def remove(path):
+    if os.path.isdir(path):
+        for name in os.listdir(path):
+            os.unlink(os.path.join(path, name))
+        os.rmdir(path)
+    elif os.path.exists(path):
+        os.unlink(path)
 
 
 def wait(pid, flags=0):
@@ -48,7 +65,7 @@ def wait(pid, flags=0):
             continue
 
 
-def interrupt_mid_write(argv, env, folder, dump, sig, ignore=False):
+def interrupt_mid_write(argv, env, folder, caught, sig, ignore=False):
     """Runs argv, delivers sig once its temporary file is there; the wait status, or None when the
     run ended before it was caught writing."""
     pre = (lambda: signal.signal(sig, signal.SIG_IGN)) if ignore else None
@@ -59,7 +76,7 @@ def interrupt_mid_write(argv, env, folder, dump, sig, ignore=False):
         if not os.WIFSTOPPED(status):
             proc.returncode = 0  # reaped here; Popen must not wait for it again
             return None
-        if temporaries(folder, dump):
+        if caught():
             os.kill(proc.pid, sig)
             os.kill(proc.pid, signal.SIGCONT)
             status = wait(proc.pid)
@@ -75,40 +92,44 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         dump = os.path.join(folder, "big.json")
         write_dump(dump, 100000, random.Random(7))
-        index = dump + ".hdx"
-        runs = [("index", [heaptool, "index", dump], {}),
-                ("auto index", [heaptool, "stats", dump], {"HEAPTOOL_INDEX": "always"})]
-        for name, argv, extra in runs:
+        index, out = dump + ".hdx", os.path.join(folder, "out")
+        never = {"HEAPTOOL_INDEX": "never"}
+        # name, command, environment, what it makes, its temporaries' prefix, a directory's files
+        runs = [("index", [heaptool, "index", dump], {}, index, ".big.json.hdx.", False),
+                ("auto index", [heaptool, "stats", dump], {"HEAPTOOL_INDEX": "always"}, index, ".big.json.hdx.", False),
+                ("export sqlite", [heaptool, "export", dump, "-o", out], never, out, "out.tmp-", False),
+                ("export csv", [heaptool, "export", dump, "--format", "csv", "-o", out], never, out, "out.tmp-", True)]
+        for name, argv, extra, result, prefix, files_inside in runs:
             env = dict(os.environ, **extra)
+            caught_writing = lambda: mid_write(folder, prefix, files_inside)
             for sig in (signal.SIGINT, signal.SIGTERM):
                 what = "%s, %s" % (name, signal.Signals(sig).name)
                 for _ in range(20):  # a run that ends before it is seen writing is tried again
-                    status = interrupt_mid_write(argv, env, folder, dump, sig)
+                    status = interrupt_mid_write(argv, env, folder, caught_writing, sig)
                     if status is not None:
                         break
-                    os.unlink(index)
+                    remove(result)
                 if status is None:
-                    problems.append("%s: never caught writing its index" % what)
+                    problems.append("%s: never caught writing" % what)
                     continue
                 caught += 1
                 if not (os.WIFSIGNALED(status) and os.WTERMSIG(status) == sig):
                     problems.append("%s: wait status %#x, not a death by the signal" % (what, status))
-                left = temporaries(folder, dump)
+                left = temporaries(folder, prefix)
                 if left:
                     problems.append("%s: left %s" % (what, ", ".join(left)))
                     for t in left:
-                        os.unlink(os.path.join(folder, t))
-                if os.path.exists(index):
-                    problems.append("%s: an index appeared though the write was interrupted" % what)
-                    os.unlink(index)
+                        remove(os.path.join(folder, t))
+                if os.path.exists(result):
+                    problems.append("%s: %s appeared though the write was interrupted" % (what, result))
+                    remove(result)
             what = "%s, SIGINT ignored" % name
-            status = interrupt_mid_write(argv, env, folder, dump, signal.SIGINT, ignore=True)
+            status = interrupt_mid_write(argv, env, folder, caught_writing, signal.SIGINT, ignore=True)
             if status is not None and not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
                 problems.append("%s: wait status %#x, not exit 0" % (what, status))
-            elif not os.path.exists(index) or temporaries(folder, dump):
-                problems.append("%s: no complete index, or a temporary file left" % what)
-            if os.path.exists(index):
-                os.unlink(index)
+            elif not os.path.exists(result) or temporaries(folder, prefix):
+                problems.append("%s: no complete result, or a temporary left" % what)
+            remove(result)
     for p in problems:
         print(p)
     print("interrupt: %d runs stopped mid-write, %d problems" % (caught, len(problems)))
