@@ -54,21 +54,31 @@ static void pass_on(int sig, siginfo_t *info, void *context)
     signal(sig, SIG_DFL);
 }
 
+/* A fault on an address that is readable already is a race (another thread verified its
+ * section meanwhile: the read succeeds when tried again) or not a read at all (a write into
+ * the read-only view): the same thread faulting again on the same address is the second, and
+ * goes to the previous handler instead of being tried forever. */
+static _Thread_local uintptr_t retried;
+
 static void on_fault(int sig, siginfo_t *info, void *context)
 {
     uintptr_t addr = (uintptr_t)info->si_addr;
     hd_error err;
-    bool ours = false;
+    enum hd__addr_found found = HD_ADDR_ELSEWHERE;
     int rc = HD_OK;
     pthread_mutex_lock(&lock);
-    for (int i = 0; i < MAX_WATCHED && !ours; i++)
+    for (int i = 0; i < MAX_WATCHED && found == HD_ADDR_ELSEWHERE; i++)
         if (watched[i])
-            rc = hd__index_verify_addr(watched[i], addr, &ours, &err);
+            rc = hd__index_verify_addr(watched[i], addr, &found, &err);
     pthread_mutex_unlock(&lock);
     if (rc)
         damaged(&err);
-    if (!ours)
+    if (found == HD_ADDR_ELSEWHERE || (found == HD_ADDR_READABLE && retried == addr)) {
+        retried = 0;
         pass_on(sig, info, context);
+        return;
+    }
+    retried = addr;
 }
 
 int hd__lazy_watch(hd__index *ix, hd_error *err)

@@ -179,6 +179,28 @@ static void add_analyses(layout *l, uint32_t nobjects, const hd_reach *reach, co
     }
 }
 
+/* CHUNK_SUM (formats/heapdump-binary.md §5.1): the chunk size, then the checksum of each
+ * HDX_CHUNK_SIZE bytes of every section but META, in increasing id (the order add() was called
+ * in), so that a reader can verify a big section a chunk at a time. NULL when out of memory. */
+static uint64_t *chunk_sums(const layout *l, uint64_t *count)
+{
+    uint64_t n = 1;
+    for (uint32_t i = 1; i < l->n; i++)
+        n += (l->entries[i].count * l->entries[i].elem_size + HDX_CHUNK_SIZE - 1) / HDX_CHUNK_SIZE;
+    uint64_t *sums = malloc(n * sizeof *sums), *next = sums;
+    if (!sums)
+        return NULL;
+    *next++ = HDX_CHUNK_SIZE;
+    for (uint32_t i = 1; i < l->n; i++) {
+        const unsigned char *p = l->data[i];
+        uint64_t bytes = l->entries[i].count * l->entries[i].elem_size;
+        for (uint64_t at = 0; at < bytes; at += HDX_CHUNK_SIZE)
+            *next++ = hd__hdx_checksum(p + at, bytes - at < HDX_CHUNK_SIZE ? bytes - at : HDX_CHUNK_SIZE);
+    }
+    *count = n;
+    return sums;
+}
+
 static uint64_t align8(uint64_t x) { return (x + 7) & ~(uint64_t)7; }
 
 /* A big section gets pages of its own (formats/heapdump-binary.md §1): it starts and the next
@@ -265,6 +287,13 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
     add_graph(&l, d, &meta, classes);
     add_native(&l, d->native);
     add_analyses(&l, d->nobjects, reach, dom);
+    uint64_t nsums = 0;
+    uint64_t *sums = chunk_sums(&l, &nsums);
+    if (!sums) {
+        free(classes);
+        return hd__error_oom(err, path);
+    }
+    add(&l, HDX_CHUNK_SUM, sums, nsums);
     uint64_t at = HDX_HEADER_SIZE + (uint64_t)l.n * HDX_ENTRY_SIZE;
     for (uint32_t i = 0; i < l.n; i++) {
         uint64_t bytes = l.entries[i].count * l.entries[i].elem_size;
@@ -277,5 +306,6 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
     l.end = align8(at);
     rc = write_layout(&l, source, path, err);
     free(classes);
+    free(sums);
     return rc;
 }
