@@ -39,7 +39,7 @@
     X(ROOT_OFFSET, 46, 8)                                                                         \
     X(REACH_STATE, 47, 1) X(REACH_DEPTH, 48, 4) X(REACH_PARENT, 49, 4) X(REACH_VIA, 50, 4)        \
     X(DOM_IDOM, 51, 4) X(DOM_RETAINED, 52, 8)                                                  \
-    X(CHUNK_SUM, 53, 8)
+    X(TYPE_OBJECTS, 53, 8) X(TYPE_BYTES, 54, 8) X(CHUNK_SUM, 55, 8)
 
 #define HDX_SECTION_ENUM_(name, id, size) HDX_##name = id,
 enum hdx_section { HDX_SECTION_MAP(HDX_SECTION_ENUM_) HDX_NSECTIONS };
@@ -113,6 +113,7 @@ typedef struct hd__index {
     uint32_t dom_reachable;
     bool has_total_size;
     uint64_t total_size; /* hd_total_size(), held against OBJ_SIZE when that is verified */
+    const uint64_t *type_objects, *type_bytes; /* per type: objects and their shallow size, or NULL */
 } hd__index;
 
 /* The checksum of a section (and of the header): 64 bits, four lanes of multiply-rotate over

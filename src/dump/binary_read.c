@@ -407,6 +407,21 @@ static int check_values(reader *r, uint32_t id, span s)
     return HD_OK;
 }
 
+/* The per-type summary adds up to META's counts: objects to nobjects, bytes to total_size
+ * (saturating). It indexes nothing: that is all a reader can hold it against without reading
+ * OBJ_TYPE and OBJ_SIZE, which it is there to spare. */
+static int check_type_summary(reader *r, uint32_t id)
+{
+    const uint64_t *a = raw(r, id);
+    uint64_t sum = 0;
+    for (uint64_t t = 0; t < r->m.ntypes; t++)
+        sum = sum + a[t] < sum ? UINT64_MAX : sum + a[t];
+    if (id == HDX_TYPE_OBJECTS ? sum != r->m.nobjects : r->has_total_size && sum != r->m.total_size)
+        return fail_in(r, id, 0, "adds up to %llu, META says %llu", (unsigned long long)sum,
+                       (unsigned long long)(id == HDX_TYPE_OBJECTS ? r->m.nobjects : r->m.total_size));
+    return HD_OK;
+}
+
 /* What needs the whole section: run once all of it is verified. */
 static int check_whole(reader *r, uint32_t id)
 {
@@ -415,6 +430,7 @@ static int check_whole(reader *r, uint32_t id)
     case HDX_STACK_PARENT: return chains_end(r, id, HD_NONE);
     case HDX_REACH_STATE: return check_reach_counts(r);
     case HDX_DOM_IDOM: return check_dominators(r);
+    case HDX_TYPE_OBJECTS: case HDX_TYPE_BYTES: return check_type_summary(r, id);
     }
     return HD_OK;
 }
@@ -655,6 +671,10 @@ static int read_analyses(reader *r, hd__index *ix)
     if (m->has_dom &&
         ((rc = section(r, HDX_DOM_IDOM, n, &ix->dom_idom)) || (rc = section(r, HDX_DOM_RETAINED, n, &ix->dom_retained))))
         return rc;
+    if ((r->at[HDX_TYPE_OBJECTS] || r->at[HDX_TYPE_BYTES]) &&
+        ((rc = section(r, HDX_TYPE_OBJECTS, m->ntypes, &ix->type_objects)) ||
+         (rc = section(r, HDX_TYPE_BYTES, m->ntypes, &ix->type_bytes))))
+        return rc;
     ix->nlive = (uint32_t)m->nlive;
     ix->nuncollectable = (uint32_t)m->nuncollectable;
     ix->nunreachable = (uint32_t)m->nunreachable;
@@ -679,14 +699,14 @@ static int read_chunk_sums(reader *r)
                        (unsigned long long)chunk);
     r->chunk = chunk;
     uint64_t need = 1; /* the size, then every chunk (sections are within the file: no overflow) */
-    for (uint32_t id = 2; id < HDX_CHUNK_SUM; id++)
-        need += r->at[id] ? nchunks(r, id) : 0;
+    for (uint32_t id = 2; id < HDX_NSECTIONS; id++)
+        need += r->at[id] && id != HDX_CHUNK_SUM ? nchunks(r, id) : 0;
     if (need != e->count)
         return fail_in(r, HDX_CHUNK_SUM, 0, "%llu elements, its sections have %llu chunks and the size",
                        (unsigned long long)e->count, (unsigned long long)need - 1);
     const uint64_t *next = sums + 1;
-    for (uint32_t id = 2; id < HDX_CHUNK_SUM; id++)
-        if (r->at[id]) {
+    for (uint32_t id = 2; id < HDX_NSECTIONS; id++)
+        if (r->at[id] && id != HDX_CHUNK_SUM) {
             r->chunk_sum[id] = next;
             next += nchunks(r, id);
         }

@@ -201,6 +201,21 @@ static uint64_t *chunk_sums(const layout *l, uint64_t *count)
     return sums;
 }
 
+/* TYPE_OBJECTS and TYPE_BYTES: per type, its objects and their shallow size (saturating), so
+ * that hd_stats_by_type reads two small sections instead of OBJ_TYPE and OBJ_SIZE. */
+static uint64_t *type_summary(const hd_dump *d)
+{
+    uint64_t *objects = calloc(2 * (size_t)d->ntypes + 1, sizeof *objects), *bytes = objects + d->ntypes;
+    if (!objects)
+        return NULL;
+    for (uint32_t o = 0; o < d->nobjects; o++) {
+        uint32_t t = d->obj_type[o];
+        objects[t]++;
+        bytes[t] = bytes[t] + d->obj_size[o] < bytes[t] ? UINT64_MAX : bytes[t] + d->obj_size[o];
+    }
+    return objects;
+}
+
 static uint64_t align8(uint64_t x) { return (x + 7) & ~(uint64_t)7; }
 
 /* A big section gets pages of its own (formats/heapdump-binary.md §1): it starts and the next
@@ -287,10 +302,15 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
     add_graph(&l, d, &meta, classes);
     add_native(&l, d->native);
     add_analyses(&l, d->nobjects, reach, dom);
-    uint64_t nsums = 0;
-    uint64_t *sums = chunk_sums(&l, &nsums);
+    uint64_t *types = type_summary(d), nsums = 0;
+    if (types) {
+        add(&l, HDX_TYPE_OBJECTS, types, d->ntypes);
+        add(&l, HDX_TYPE_BYTES, types + d->ntypes, d->ntypes);
+    }
+    uint64_t *sums = types ? chunk_sums(&l, &nsums) : NULL;
     if (!sums) {
         free(classes);
+        free(types);
         return hd__error_oom(err, path);
     }
     add(&l, HDX_CHUNK_SUM, sums, nsums);
@@ -306,6 +326,7 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
     l.end = align8(at);
     rc = write_layout(&l, source, path, err);
     free(classes);
+    free(types);
     free(sums);
     return rc;
 }

@@ -71,7 +71,7 @@ def checksum(data):
     return h ^ (h >> 32)
 
 
-CHUNK_SUM = 53
+CHUNK_SUM = 55
 
 
 def reseal_chunks(data, n):
@@ -154,6 +154,14 @@ def main():
                     blob = bytearray(data)
                     struct.pack_into(fmt, blob, by_id[sid][0], value)
                     attempt("section %d edited" % sid, reseal(bytes(blob)), True)
+            # The per-type summary must add up to META's counts; the chunk checksums must be of
+            # the bytes they follow (a chunk size that is no power of two, a chunk sum that lies).
+            for sid, at, value, chunks in ((53, 0, 1 << 40, True), (54, 0, 1 << 62, True), (CHUNK_SUM, 0, 3, False),
+                                           (CHUNK_SUM, 8, 12345, False)):
+                if sid in by_id and by_id[sid][1]:
+                    blob = bytearray(data)
+                    struct.pack_into("<Q", blob, by_id[sid][0] + at, value)
+                    attempt("section %d edited at %d" % (sid, at), reseal(bytes(blob), chunks), True)
             # A dominator chain that leaves the tree: an object's dominator made unreachable (with
             # META's dom_reachable kept consistent): chains must end at the virtual root.
             NONE, META, DOM_IDOM = 0xFFFFFFFF, 1, 51

@@ -29,7 +29,7 @@ from index_damage import HEADER, ENTRY, reseal  # noqa: E402
 NAMES = {1: "META", 2: "STRINGS", 11: "OBJ_ID", 12: "OBJ_SIZE", 13: "OBJ_TYPE", 14: "OBJ_SITE", 15: "OBJ_LABEL",
          16: "OBJ_RC", 17: "OBJ_GEN", 18: "OBJ_FLAGS", 19: "OBJ_MAP", 20: "EDGE_OFFSET", 21: "EDGE_TARGET",
          22: "EDGE_NAME", 47: "REACH_STATE", 48: "REACH_DEPTH", 49: "REACH_PARENT", 50: "REACH_VIA",
-         51: "DOM_IDOM", 52: "DOM_RETAINED", 53: "CHUNK_SUM"}
+         51: "DOM_IDOM", 52: "DOM_RETAINED", 55: "CHUNK_SUM"}
 
 
 def write_dump(path, n, rng):
