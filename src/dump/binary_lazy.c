@@ -1,7 +1,8 @@
 /* binary_lazy.c: an index's sections verified on first touch. The dump's arrays point into a
  * second mapping of the file whose lazy sections are unreadable (PROT_NONE) until verified: the
- * first read of one faults, the SIGSEGV handler verifies that section through the readable
- * mapping (checksum and values), makes its pages readable and returns, and the read goes on.
+ * first read of one faults, the SIGSEGV handler verifies that section (or its chunk, when the
+ * file has chunk checksums) through the readable mapping (checksum and values), makes its pages
+ * readable and returns, and the read goes on.
  *
  * Invariant: no byte of a lazy section is readable through the view before it has passed its
  * checks, whichever code reads it, so nothing acts on unverified bytes. A section that fails

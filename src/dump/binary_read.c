@@ -8,8 +8,9 @@
  * parent chains of stacks, reachability and the dominator tree proved to end. A dump that passes
  * can be walked by every analysis without a read outside the file or a loop without end.
  * "Before it is used" is at open for the small sections and META, and on first touch for the
- * sections with pages of their own, which stay unreadable in the dump's view until then
- * (binary_lazy.c; formats/heapdump-binary.md §7.1). The checks read only the other mapping.
+ * sections with pages of their own, which stay unreadable in the dump's view until then: a
+ * chunk at a time when the file has chunk checksums (binary_lazy.c; formats/heapdump-binary.md
+ * §7.1, §7.2). The checks read only the other mapping.
  */
 #include "binary.h"
 #include "budget.h"
