@@ -45,7 +45,13 @@ typedef struct hdx_reader {
     const uint64_t *chunk_sum[HDX_NSECTIONS]; /* a section's chunk checksums, in base */
     uint8_t *chunk_done[HDX_NSECTIONS]; /* a lazy section verified chunk by chunk: which are */
     uint64_t chunks_left[HDX_NSECTIONS];
+    uint64_t group;                     /* chunks verified together on a fault (a power of two) */
+    uint8_t *reach_checked;             /* blocks of REACH_BLOCK objects whose forest is checked */
 } reader;
+
+/* Few enough verification units that the view's protections stay far below the kernel's limit
+ * on mappings (vm.max_map_count, 65530 by default): each unit made readable may split one. */
+enum { HDX_MAX_UNITS = 8192, REACH_BLOCK = 1 << 16 };
 
 static int fail(reader *r, uint64_t offset, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(reader *r, uint64_t offset, const char *fmt, ...)
@@ -337,6 +343,23 @@ static int check_reach(reader *r, span sp)
     return HD_OK;
 }
 
+/* The forest checked over the blocks of objects that span touches, each block once, though
+ * each of the four arrays' chunks asks for its objects (every block whole, so at most
+ * REACH_BLOCK objects more than the span: once for all four arrays instead of four times). */
+static int check_reach_once(reader *r, span s)
+{
+    if (!r->reach_checked)
+        return check_reach(r, s);
+    int rc;
+    for (uint64_t b = s.from / REACH_BLOCK; s.from < s.to && b <= (s.to - 1) / REACH_BLOCK; b++) {
+        uint64_t end = (b + 1) * REACH_BLOCK < r->m.nobjects ? (b + 1) * REACH_BLOCK : r->m.nobjects;
+        if (!r->reach_checked[b] && (rc = check_reach(r, (span){b * REACH_BLOCK, end})))
+            return rc;
+        r->reach_checked[b] = 1;
+    }
+    return HD_OK;
+}
+
 /* META's three counts are REACH_STATE's (verified whole by now). */
 static int check_reach_counts(reader *r)
 {
@@ -403,7 +426,7 @@ static int check_values(reader *r, uint32_t id, span s)
     case HDX_EDGE_OFFSET: return check_edge_offsets(r, s);
     case HDX_OBJ_MAP: return check_id_map(r, s);
     case HDX_REACH_STATE: case HDX_REACH_DEPTH: case HDX_REACH_PARENT: case HDX_REACH_VIA:
-        return check_reach(r, s);
+        return check_reach_once(r, s);
     }
     return HD_OK;
 }
@@ -722,6 +745,18 @@ static void plan_chunks(reader *r, uint32_t id, uint64_t page)
         return;
     r->chunks_left[id] = nchunks(r, id);
     r->chunk_done[id] = calloc(r->chunks_left[id], 1);
+    if (id >= HDX_REACH_STATE && id <= HDX_REACH_VIA && !r->reach_checked)
+        r->reach_checked = calloc(r->m.nobjects / REACH_BLOCK + 1, 1);
+}
+
+/* How many chunks a fault verifies at once: 1, or more in a file of more than HDX_MAX_UNITS. */
+static void plan_group(reader *r)
+{
+    uint64_t total = 0;
+    for (uint32_t id = 1; id < HDX_NSECTIONS; id++)
+        total += r->chunk_done[id] ? r->chunks_left[id] : 0;
+    for (r->group = 1; total / r->group > HDX_MAX_UNITS;)
+        r->group *= 2;
 }
 
 /* A section is left for its first use when it is in a second mapping (view) and its pages hold
@@ -747,6 +782,7 @@ static void plan_lazy(reader *r, const hdx_header *h)
         }
         prev_end = end;
     }
+    plan_group(r);
 }
 
 /* The view: readable but for the lazy sections' pages. */
@@ -800,8 +836,9 @@ int hd__binary_peek(const void *head, size_t n, uint64_t file_size, const char *
 /* The lazy section (or chunk) holding addr in ix's view, verified now: HD_OK when it passes,
  * with *found HD_ADDR_VERIFIED; HD_ADDR_READABLE when it already was (by another thread, or
  * the fault was not a read), HD_ADDR_ELSEWHERE when addr is in no lazy section. Else the
- * failure is in *err. A chunk that follows a verified one is taken as a sequential read: the
- * chunks after it are verified with it, up to HDX_READ_AHEAD. Called with the lazy lock held. */
+ * failure is in *err. The chunks of the group holding it are verified together; a group that
+ * follows a verified chunk is taken as a sequential read, verified with the chunks after it up
+ * to HDX_READ_AHEAD. Called with the lazy lock held. */
 enum { HDX_READ_AHEAD = 16 };
 int hd__index_verify_addr(hd__index *ix, uintptr_t addr, enum hd__addr_found *found, hd_error *err)
 {
@@ -821,9 +858,11 @@ int hd__index_verify_addr(hd__index *ix, uintptr_t addr, enum hd__addr_found *fo
             *found = HD_ADDR_VERIFIED;
             if (!r->chunk_done[id])
                 return verify(r, id);
-            uint64_t n = k > 0 && r->chunk_done[id][k - 1] ? HDX_READ_AHEAD : 1, last = nchunks(r, id);
+            uint64_t first = k / r->group * r->group, last = nchunks(r, id), n = r->group;
+            if (first > 0 && r->chunk_done[id][first - 1] && n < HDX_READ_AHEAD)
+                n = HDX_READ_AHEAD;
             int rc = HD_OK;
-            for (uint64_t i = k; i < k + n && i < last && !rc && !r->checked[id]; i++)
+            for (uint64_t i = first; i < first + n && i < last && !rc && !r->checked[id]; i++)
                 rc = verify_chunk(r, id, i);
             return rc;
         }
@@ -852,6 +891,8 @@ static void reader_free(reader *r)
 {
     for (uint32_t id = 1; r && id < HDX_NSECTIONS; id++)
         free(r->chunk_done[id]);
+    if (r)
+        free(r->reach_checked);
     free(r);
 }
 
