@@ -425,8 +425,11 @@ static int check_values(reader *r, uint32_t id, span s)
     case HDX_ROOT_KIND: return bytes_ok(r, id, s, 0, HD_ROOT_OTHER, HD_ROOT_OTHER, "kind");
     case HDX_EDGE_OFFSET: return check_edge_offsets(r, s);
     case HDX_OBJ_MAP: return check_id_map(r, s);
-    case HDX_REACH_STATE: case HDX_REACH_DEPTH: case HDX_REACH_PARENT: case HDX_REACH_VIA:
+    case HDX_REACH_STATE: /* chunk by chunk: a state alone; the rest with the other three */
+        if (r->chunk_done[id])
+            return bytes_ok(r, id, s, 0, HD_REACH_UNREACHABLE, HD_REACH_UNREACHABLE, "state");
         return check_reach_once(r, s);
+    case HDX_REACH_DEPTH: case HDX_REACH_PARENT: case HDX_REACH_VIA: return check_reach_once(r, s);
     }
     return HD_OK;
 }
