@@ -96,7 +96,7 @@ def main():
         damaged_commands = [["stats"], ["top"], ["show", "{}", "12345"], ["path", "{}", "12345"],
                             ["validate"]]
 
-        def attempt(what, blob, section):
+        def attempt(what, blob, section, need=2):
             with open(bad, "wb") as f:
                 f.write(blob)
             refused = 0  # validate and at least one other command must
@@ -115,7 +115,7 @@ def main():
                     ok = code == 0 and out.replace(bad, index) == good[key]
                 if not ok:
                     problems.append("%s: heaptool %s: exit %d, stdout %r, stderr %r" % (what, key, code, out[:80], err[:200]))
-            if refused < 2:
+            if refused < need:
                 problems.append("%s: refused by %d commands, validate included" % (what, refused))
 
         # Sections are verified a chunk at a time: an object's record is flipped where `show` and
@@ -137,8 +137,22 @@ def main():
                 struct.pack_into("<I" if sid != 12 else "<Q", blob, by_id[sid][0] + at, value)
                 if sid == 51:
                     struct.pack_into("<I", blob, by_id[sid][0] + 4 * b, a)
+                # An object's size edited in range breaks only META's total, which holds of the
+                # whole section: no command reads all of OBJ_SIZE (stats reads TYPE_BYTES), so
+                # validate alone must refuse it, and the others answer as from the good index.
                 attempt("%s edited, checksums resealed" % NAMES[sid], reseal(bytes(blob)),
-                        "META" if sid == 12 else NAMES[sid])
+                        "META" if sid == 12 else NAMES[sid], 1 if sid == 12 else 2)
+
+        # Object 12345 (number 12344) made its own parent, checksums resealed: the forest is
+        # checked a block of objects at a time, with the chunk of REACH_PARENT that `path` reads.
+        if 49 in by_id and 48 in by_id:
+            depth = struct.unpack_from("<I", data, by_id[48][0] + 4 * 12344)[0]
+            if depth in (0, 0xFFFFFFFF):
+                problems.append("object 12345 is a root or unreachable: pick another for the parent loop")
+            else:
+                blob = bytearray(data)
+                struct.pack_into("<I", blob, by_id[49][0] + 4 * 12344, 12344)
+                attempt("REACH_PARENT made a loop, checksums resealed", reseal(bytes(blob)), "REACH_STATE")
 
         # A section's bytes and checksum edited as one, its chunk's checksum left: a reader that
         # verifies chunk by chunk must still refuse the chunk, naming the section.
