@@ -45,6 +45,7 @@ typedef struct hdx_reader {
     const uint64_t *chunk_sum[HDX_NSECTIONS]; /* a section's chunk checksums, in base */
     uint8_t *chunk_done[HDX_NSECTIONS]; /* a lazy section verified chunk by chunk: which are */
     uint64_t chunks_left[HDX_NSECTIONS];
+    uint32_t faults[HDX_NSECTIONS];     /* a chunked section's faults so far */
     uint64_t group;                     /* chunks verified together on a fault (a power of two) */
     uint8_t *reach_checked;             /* blocks of REACH_BLOCK objects whose forest is checked */
 } reader;
@@ -52,6 +53,10 @@ typedef struct hdx_reader {
 /* Few enough verification units that the view's protections stay far below the kernel's limit
  * on mappings (vm.max_map_count, 65530 by default): each unit made readable may split one. */
 enum { HDX_MAX_UNITS = 8192, REACH_BLOCK = 1 << 16 };
+/* A section read all over (a walk of the whole graph) would fault once a chunk: after this many
+ * faults the rest of it is verified at once, so chunks cost a question about a few objects
+ * little and a pass over everything no more than a fault or two a section. */
+enum { HDX_FAULTS_BEFORE_WHOLE = 32 };
 
 static int fail(reader *r, uint64_t offset, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(reader *r, uint64_t offset, const char *fmt, ...)
@@ -864,6 +869,8 @@ int hd__index_verify_addr(hd__index *ix, uintptr_t addr, enum hd__addr_found *fo
             uint64_t first = k / r->group * r->group, last = nchunks(r, id), n = r->group;
             if (first > 0 && r->chunk_done[id][first - 1] && n < HDX_READ_AHEAD)
                 n = HDX_READ_AHEAD;
+            if (++r->faults[id] > HDX_FAULTS_BEFORE_WHOLE)
+                return verify(r, id);
             int rc = HD_OK;
             for (uint64_t i = first; i < first + n && i < last && !rc && !r->checked[id]; i++)
                 rc = verify_chunk(r, id, i);
