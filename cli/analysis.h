@@ -39,6 +39,7 @@ typedef struct chains {
     uint32_t *held;     /* root records, nearest first; found for every top when first needed */
     struct walk *walk;  /* few rows: the roots holding the last top asked about, by a walk */
     char **holders;     /* per chain top: what holds it, as text, once worked out */
+    uint32_t *worked, nworked, worked_room; /* the tops holders has text for (freed by those) */
 } chains;
 /* Up to this many rows, each top's holders come from a walk back from it alone (a pass over
  * much of the heap each); past it, from one pass for every top (more memory, and time that does

@@ -19,7 +19,8 @@ static const option_spec show_options[] = {
 };
 
 typedef struct facts {
-    hd_referrers *refs;
+    uint32_t *ref_sources, *ref_edges; /* its referrers (hd_referrers_of) */
+    uint64_t nrefs;
     hd_reach *reach;
     hd_dominators *dom;
     uint32_t o;
@@ -172,13 +173,13 @@ static void liveness_rows(table *t, const hd_dump *d, const facts *f)
 /* Its referents (or referrers, the other way): what both the text and the JSON list. */
 static neighbour *neighbours_of(const hd_dump *d, const facts *f, bool referents, uint64_t *n)
 {
-    uint64_t first = f->refs->offsets[f->o], end = f->refs->offsets[f->o + 1];
+    uint64_t first = 0, end = f->nrefs;
     if (referents)
         hd_object_edges(d, f->o, &first, &end);
     neighbour *list = xmalloc((end - first + 1) * sizeof *list);
     for (uint64_t k = first; k < end; k++)
         list[k - first] = referents ? (neighbour){k, hd_edge_target(d, k)}
-                                    : (neighbour){f->refs->edges[k], f->refs->sources[k]};
+                                    : (neighbour){f->ref_edges[k], f->ref_sources[k]};
     *n = end - first;
     return list;
 }
@@ -378,14 +379,14 @@ static int show_run(int argc, char **argv)
     show_args a = {.top = 50};
     operands ops;
     hd_dump *d;
-    facts f = {NULL, NULL, NULL, HD_NONE};
+    facts f = {NULL, NULL, 0, NULL, NULL, HD_NONE};
     int rc = options_parse_dump_object(&cmd_show, argc, argv, &a, &ops, &d, &f.o);
     if (rc != OPTIONS_GO_ON)
         return rc;
     const char *path = ops.v[0];
-    if ((rc = hd_referrers_build(d, &f.refs)) || (rc = hd_reach_compute(d, &f.reach)) ||
+    if ((rc = hd_referrers_of(d, f.o, &f.ref_sources, &f.ref_edges, &f.nrefs)) || (rc = hd_reach_compute(d, &f.reach)) ||
         (rc = hd_dominators_compute(d, &f.dom))) {
-        hd_referrers_free(f.refs);
+        free(f.ref_sources);
         hd_reach_free(f.reach);
         hd_dump_free(d);
         return report_status("show", rc);
@@ -394,7 +395,7 @@ static int show_run(int argc, char **argv)
         print_json(path, d, &f, a.top);
     else
         print_text(d, &f, a.top);
-    hd_referrers_free(f.refs);
+    free(f.ref_sources);
     hd_reach_free(f.reach);
     hd_dominators_free(f.dom);
     hd_dump_free(d);

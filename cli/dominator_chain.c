@@ -14,16 +14,19 @@ static char *work_out_holders(chains *c, uint32_t x);
 
 void chains_init(chains *c, const hd_dump *d, const hd_dominators *dom, uint32_t rows)
 {
-    *c = (chains){d, dom, rows, NULL, NULL, NULL, NULL, NULL};
+    *c = (chains){d, dom, rows, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0};
 }
 
 void chains_free(chains *c)
 {
     holding_roots_free(c);
-    for (uint32_t o = 0; c->holders && o < hd_object_count(c->d); o++)
-        free(c->holders[o]);
+    for (uint32_t i = 0; i < c->nworked; i++) /* not a pass over every object: a few tops */
+        free(c->holders[c->worked[i]]);
     free(c->holders);
+    free(c->worked);
     c->holders = NULL;
+    c->worked = NULL;
+    c->nworked = c->worked_room = 0;
 }
 
 uint32_t chain_top(const chains *c, uint32_t o)
@@ -39,8 +42,14 @@ static char *holders_text(chains *c, uint32_t x)
 {
     if (!c->holders) /* many chains share a top: each is walked back once */
         c->holders = xcalloc((size_t)hd_object_count(c->d) + 1, sizeof *c->holders);
-    if (!c->holders[x])
+    if (!c->holders[x]) {
+        if (c->nworked == c->worked_room) {
+            c->worked_room = c->worked_room ? 2 * c->worked_room : 16;
+            c->worked = xrealloc(c->worked, (size_t)c->worked_room * sizeof *c->worked);
+        }
+        c->worked[c->nworked++] = x;
         c->holders[x] = work_out_holders(c, x);
+    }
     return xasprintf("%s", c->holders[x]);
 }
 

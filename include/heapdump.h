@@ -403,6 +403,10 @@ typedef struct hd_referrers {
 } hd_referrers;
 int hd_referrers_build(const hd_dump *d, hd_referrers **out);
 void hd_referrers_free(hd_referrers *r);
+/* The referrers of object o alone, in the same order: *n of them, sources[k] referring to o by
+ * edge edges[k] (one allocation: free(*sources) releases both). One pass over the edges, without
+ * the time and memory of the whole reverse: for a question about one object. */
+int hd_referrers_of(const hd_dump *d, uint32_t o, uint32_t **sources, uint32_t **edges, uint64_t *n);
 
 /* --- cycles: strongly connected components that contain a cycle (cycles.c) ----------------- */
 typedef struct hd_cycle {

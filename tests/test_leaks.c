@@ -216,6 +216,18 @@ Test(leaks, referrers_of_big_graphs_are_the_sorted_edges)
                               rv->edges[k] == want[k].edge,
                           "seed %llu: slot %u of target %u", (unsigned long long)seed, k, t);
         cr_assert_eq(rv->offsets[g.n], m);
+        /* One object's referrers alone are the same list: the many-referrer target, the last
+         * object, and a few others. */
+        uint32_t some[] = {12345, g.n - 1, 0, 7, g.n / 2};
+        for (size_t i = 0; i < sizeof some / sizeof *some; i++) {
+            uint32_t t = some[i], *sources, *edges;
+            uint64_t n;
+            cr_assert_eq(hd_referrers_of(d, t, &sources, &edges, &n), HD_OK);
+            cr_assert_eq(n, rv->offsets[t + 1] - rv->offsets[t], "seed %llu: object %u", (unsigned long long)seed, t);
+            for (uint64_t k = 0; k < n; k++)
+                cr_assert(sources[k] == rv->sources[rv->offsets[t] + k] && edges[k] == rv->edges[rv->offsets[t] + k]);
+            free(sources);
+        }
         hd_referrers_free(rv);
         free(want);
         hd_dump_free(d);

@@ -38,11 +38,15 @@
     X(OBJ_ADDRESS, 42, 8) X(OBJ_THREAD, 43, 4) X(INTERIOR_EDGE, 44, 4) X(INTERIOR_OFFSET, 45, 8)  \
     X(ROOT_OFFSET, 46, 8)                                                                         \
     X(REACH_STATE, 47, 1) X(REACH_DEPTH, 48, 4) X(REACH_PARENT, 49, 4) X(REACH_VIA, 50, 4)        \
-    X(DOM_IDOM, 51, 4) X(DOM_RETAINED, 52, 8)
+    X(DOM_IDOM, 51, 4) X(DOM_RETAINED, 52, 8)                                                  \
+    X(TYPE_OBJECTS, 53, 8) X(TYPE_BYTES, 54, 8) X(CHUNK_SUM, 55, 8)
 
 #define HDX_SECTION_ENUM_(name, id, size) HDX_##name = id,
 enum hdx_section { HDX_SECTION_MAP(HDX_SECTION_ENUM_) HDX_NSECTIONS };
 #undef HDX_SECTION_ENUM_
+
+/* CHUNK_SUM (optional): the chunk size, then each section's chunk checksums (§5.1). */
+#define HDX_CHUNK_SIZE (64u << 10)
 
 /* META: one little-endian uint64 each, in this order. */
 #define HDX_META_MAP(X)                                                                           \
@@ -109,6 +113,7 @@ typedef struct hd__index {
     uint32_t dom_reachable;
     bool has_total_size;
     uint64_t total_size; /* hd_total_size(), held against OBJ_SIZE when that is verified */
+    const uint64_t *type_objects, *type_bytes; /* per type: objects and their shallow size, or NULL */
 } hd__index;
 
 /* The checksum of a section (and of the header): 64 bits, four lanes of multiply-rotate over
@@ -123,10 +128,12 @@ int hd__binary_open(void *base, void *view, size_t size, bool mapped, const char
                     hd_error *err);
 void hd__index_close(hd__index *ix);
 
-/* Lazy verification (binary_read.c): the lazy section of ix's view holding addr, or section id,
- * verified now unless it was: HD_OK when it passes (or addr is in no lazy section: *ours false),
- * else err says why. Callers hold the lazy lock (binary_lazy.c). */
-int hd__index_verify_addr(hd__index *ix, uintptr_t addr, bool *ours, hd_error *err);
+/* Lazy verification (binary_read.c): the lazy section (or chunk) of ix's view holding addr, or
+ * section id, verified now unless it was: HD_OK when it passes, or when addr is in no lazy
+ * section or was readable already (*found says which), else err says why. Callers hold the lazy
+ * lock (binary_lazy.c). */
+enum hd__addr_found { HD_ADDR_ELSEWHERE, HD_ADDR_VERIFIED, HD_ADDR_READABLE };
+int hd__index_verify_addr(hd__index *ix, uintptr_t addr, enum hd__addr_found *found, hd_error *err);
 int hd__index_verify_section(hd__index *ix, uint32_t id, hd_error *err);
 bool hd__index_has_lazy(const hd__index *ix);
 /* binary_lazy.c: the process's fault handler learns of ix's view (watch) until it is closed

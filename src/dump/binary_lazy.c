@@ -1,7 +1,8 @@
 /* binary_lazy.c: an index's sections verified on first touch. The dump's arrays point into a
  * second mapping of the file whose lazy sections are unreadable (PROT_NONE) until verified: the
- * first read of one faults, the SIGSEGV handler verifies that section through the readable
- * mapping (checksum and values), makes its pages readable and returns, and the read goes on.
+ * first read of one faults, the SIGSEGV handler verifies that section (or its chunk, when the
+ * file has chunk checksums) through the readable mapping (checksum and values), makes its pages
+ * readable and returns, and the read goes on.
  *
  * Invariant: no byte of a lazy section is readable through the view before it has passed its
  * checks, whichever code reads it, so nothing acts on unverified bytes. A section that fails
@@ -54,21 +55,31 @@ static void pass_on(int sig, siginfo_t *info, void *context)
     signal(sig, SIG_DFL);
 }
 
+/* A fault on an address that is readable already is a race (another thread verified its
+ * section meanwhile: the read succeeds when tried again) or not a read at all (a write into
+ * the read-only view): the same thread faulting again on the same address is the second, and
+ * goes to the previous handler instead of being tried forever. */
+static _Thread_local uintptr_t retried;
+
 static void on_fault(int sig, siginfo_t *info, void *context)
 {
     uintptr_t addr = (uintptr_t)info->si_addr;
     hd_error err;
-    bool ours = false;
+    enum hd__addr_found found = HD_ADDR_ELSEWHERE;
     int rc = HD_OK;
     pthread_mutex_lock(&lock);
-    for (int i = 0; i < MAX_WATCHED && !ours; i++)
+    for (int i = 0; i < MAX_WATCHED && found == HD_ADDR_ELSEWHERE; i++)
         if (watched[i])
-            rc = hd__index_verify_addr(watched[i], addr, &ours, &err);
+            rc = hd__index_verify_addr(watched[i], addr, &found, &err);
     pthread_mutex_unlock(&lock);
     if (rc)
         damaged(&err);
-    if (!ours)
+    if (found == HD_ADDR_ELSEWHERE || (found == HD_ADDR_READABLE && retried == addr)) {
+        retried = 0;
         pass_on(sig, info, context);
+        return;
+    }
+    retried = addr;
 }
 
 int hd__lazy_watch(hd__index *ix, hd_error *err)

@@ -8,8 +8,9 @@
  * parent chains of stacks, reachability and the dominator tree proved to end. A dump that passes
  * can be walked by every analysis without a read outside the file or a loop without end.
  * "Before it is used" is at open for the small sections and META, and on first touch for the
- * sections with pages of their own, which stay unreadable in the dump's view until then
- * (binary_lazy.c; formats/heapdump-binary.md §7.1). The checks read only the other mapping.
+ * sections with pages of their own, which stay unreadable in the dump's view until then: a
+ * chunk at a time when the file has chunk checksums (binary_lazy.c; formats/heapdump-binary.md
+ * §7.1, §7.2). The checks read only the other mapping.
  */
 #include "binary.h"
 #include "budget.h"
@@ -40,7 +41,22 @@ typedef struct hdx_reader {
     bool checked[HDX_NSECTIONS];
     uint64_t page_from[HDX_NSECTIONS], page_to[HDX_NSECTIONS]; /* a lazy section's pages in view */
     bool has_total_size;                /* META has the field */
+    uint64_t chunk;                     /* CHUNK_SUM's chunk size in bytes, 0 without it */
+    const uint64_t *chunk_sum[HDX_NSECTIONS]; /* a section's chunk checksums, in base */
+    uint8_t *chunk_done[HDX_NSECTIONS]; /* a lazy section verified chunk by chunk: which are */
+    uint64_t chunks_left[HDX_NSECTIONS];
+    uint32_t faults[HDX_NSECTIONS];     /* a chunked section's faults so far */
+    uint64_t group;                     /* chunks verified together on a fault (a power of two) */
+    uint8_t *reach_checked;             /* blocks of REACH_BLOCK objects whose forest is checked */
 } reader;
+
+/* Few enough verification units that the view's protections stay far below the kernel's limit
+ * on mappings (vm.max_map_count, 65530 by default): each unit made readable may split one. */
+enum { HDX_MAX_UNITS = 8192, REACH_BLOCK = 1 << 16 };
+/* A section read all over (a walk of the whole graph) would fault once a chunk: after this many
+ * faults the rest of it is verified at once, so chunks cost a question about a few objects
+ * little and a pass over everything no more than a fault or two a section. */
+enum { HDX_FAULTS_BEFORE_WHOLE = 32 };
 
 static int fail(reader *r, uint64_t offset, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(reader *r, uint64_t offset, const char *fmt, ...)
@@ -183,11 +199,16 @@ static int section(reader *r, uint32_t id, uint64_t count, void *out)
 /* A section's bytes as the checks read them. */
 static const void *raw(const reader *r, uint32_t id) { return r->base + r->at[id]->offset; }
 
+/* The elements [from, to) of a section that its checks look at: a chunk, or all. */
+typedef struct span {
+    uint64_t from, to;
+} span;
+
 /* Every element of a uint32 section below limit, or HD_NONE when none_ok. */
-static int below(reader *r, uint32_t id, uint64_t limit, bool none_ok)
+static int below(reader *r, uint32_t id, span s, uint64_t limit, bool none_ok)
 {
     const uint32_t *a = raw(r, id);
-    for (uint64_t i = 0, n = r->at[id]->count; i < n; i++)
+    for (uint64_t i = s.from; i < s.to; i++)
         if (a[i] >= limit && !(none_ok && a[i] == HD_NONE))
             return fail_in(r, id, i, "%u is out of range (below %llu%s)", a[i], (unsigned long long)limit,
                            none_ok ? " or none" : "");
@@ -195,10 +216,10 @@ static int below(reader *r, uint32_t id, uint64_t limit, bool none_ok)
 }
 
 /* Every byte of a uint8 section made of known flags, at most max, or also. */
-static int bytes_ok(reader *r, uint32_t id, unsigned known, unsigned max, unsigned also, const char *what)
+static int bytes_ok(reader *r, uint32_t id, span s, unsigned known, unsigned max, unsigned also, const char *what)
 {
     const uint8_t *a = raw(r, id);
-    for (uint64_t i = 0, n = r->at[id]->count; i < n; i++)
+    for (uint64_t i = s.from; i < s.to; i++)
         if ((a[i] & ~known) && a[i] > max && a[i] != also)
             return fail_in(r, id, i, "%s 0x%x", what, a[i]);
     return HD_OK;
@@ -227,42 +248,51 @@ static int read_meta(reader *r)
     return HD_OK;
 }
 
-/* The id map answers by probing its slots: each slot is empty or an object index + 1, and a
- * hashed map keeps an empty slot so that every probe ends. It holds every object exactly once,
- * where a lookup of the object's id finds it: so ids are unique and a lookup never answers with
- * an object of another id (a diff relies on both). OBJ_ID is verified first. */
-static int check_id_map(reader *r)
+/* The id map answers by probing its slots: each slot is empty or an object index + 1; a hashed
+ * map has a power of two of them (a probe gives up after visiting every slot, hd__idmap_find,
+ * so a full map cannot make it loop) and compares the key it finds. A direct map compares none,
+ * so each of its slots must hold the object whose id it stands for (the id read from the file's
+ * bytes, §7.2): a lookup never answers with an object of another id. */
+static int check_id_map(reader *r, span s)
 {
+    uint64_t nslots = r->at[HDX_OBJ_MAP]->count;
+    if (!r->m.map_direct && (nslots & (nslots - 1)))
+        return fail_in(r, HDX_OBJ_MAP, 0, "not a valid id map");
+    int rc = below(r, HDX_OBJ_MAP, s, r->m.nobjects + 1, false);
+    if (rc || !r->m.map_direct)
+        return rc;
     const uint32_t *slots = raw(r, HDX_OBJ_MAP);
     const uint64_t *ids = raw(r, HDX_OBJ_ID);
-    uint64_t nslots = r->at[HDX_OBJ_MAP]->count, n = r->m.nobjects, used = 0;
-    if (!nslots)
-        return HD_OK;
-    int rc = below(r, HDX_OBJ_MAP, n + 1, false);
-    if (rc)
-        return rc;
-    for (uint64_t i = 0; i < nslots; i++)
-        used += slots[i] != 0;
-    if (!r->m.map_direct && ((nslots & (nslots - 1)) || used == nslots))
-        return fail_in(r, HDX_OBJ_MAP, 0, "not a valid id map");
-    if (used != n || r->m.map_used != n)
-        return fail_in(r, HDX_OBJ_MAP, 0, "holds %llu objects, not %llu", (unsigned long long)used,
-                       (unsigned long long)n);
-    hd__idmap map = {.slots = (uint32_t *)(uintptr_t)slots /* only read */, .mask = (uint32_t)r->m.map_mask, .base = r->m.map_base,
-                     .direct = r->m.map_direct};
-    for (uint64_t o = 0; o < n; o++)
-        if (hd__idmap_find(&map, ids, ids[o]) != o)
-            return fail_in(r, HDX_OBJ_ID, o, "id %llu is repeated or missing from the id map",
-                           (unsigned long long)ids[o]);
+    for (uint64_t j = s.from; j < s.to; j++)
+        if (slots[j] && ids[slots[j] - 1] - r->m.map_base != j)
+            return fail_in(r, HDX_OBJ_MAP, j, "holds object %u, whose id is not %llu", slots[j] - 1,
+                           (unsigned long long)(r->m.map_base + j));
     return HD_OK;
 }
 
-static int check_edge_offsets(reader *r)
+/* The whole id map holds as many objects as the dump has. */
+static int check_id_map_count(reader *r)
+{
+    const uint32_t *slots = raw(r, HDX_OBJ_MAP);
+    uint64_t used = 0;
+    for (uint64_t j = 0; j < r->at[HDX_OBJ_MAP]->count; j++)
+        used += slots[j] != 0;
+    if (r->m.nobjects && (used != r->m.nobjects || r->m.map_used != r->m.nobjects))
+        return fail_in(r, HDX_OBJ_MAP, 0, "holds %llu objects, not %llu", (unsigned long long)used,
+                       (unsigned long long)r->m.nobjects);
+    return HD_OK;
+}
+
+/* Each offset of the span is at most nedges and not below the one before it, which is read
+ * even when it lies in a chunk not yet verified: the comparison is a fact about the file's
+ * bytes, and that chunk is verified before any of them is used (§7.2 of the format). */
+static int check_edge_offsets(reader *r, span s)
 {
     const uint32_t *off = raw(r, HDX_EDGE_OFFSET);
     uint64_t n = r->m.nobjects;
-    for (uint64_t o = 0; o <= n; o++)
-        if ((o == 0 && off[0] != 0) || (o > 0 && off[o] < off[o - 1]) || (o == n && off[o] != r->m.nedges))
+    for (uint64_t o = s.from; o < s.to; o++)
+        if ((o == 0 && off[0] != 0) || (o > 0 && off[o] < off[o - 1]) || off[o] > r->m.nedges ||
+            (o == n && off[o] != r->m.nedges))
             return fail_in(r, HDX_EDGE_OFFSET, o, "%u breaks the increasing offsets from 0 to %llu", off[o],
                            (unsigned long long)r->m.nedges);
     return HD_OK;
@@ -305,27 +335,28 @@ static int check_total_size(reader *r)
     return HD_OK;
 }
 
-static int check_interior(reader *r)
+static int check_interior(reader *r, span s)
 {
     const uint32_t *edge = raw(r, HDX_INTERIOR_EDGE);
-    for (uint64_t i = 1; i < r->at[HDX_INTERIOR_EDGE]->count; i++)
+    for (uint64_t i = s.from ? s.from : 1; i < s.to; i++)
         if (edge[i] <= edge[i - 1])
             return fail_in(r, HDX_INTERIOR_EDGE, i, "not increasing");
-    return below(r, HDX_INTERIOR_EDGE, r->m.nedges, false);
+    return below(r, HDX_INTERIOR_EDGE, s, r->m.nedges, false);
 }
 
 /* Reachability's forest must be walkable: a root object at depth 0 named by its root, every
  * other reached object one deeper than its parent (so walks up end), via an edge index. Whether
  * via really joins parent and object is the checksum's to vouch for, not worth a random read
- * an object here. Reads ROOT_OBJECT, verified first. */
-static int check_reach(reader *r)
+ * an object here. The objects of the span are checked, over all four arrays and ROOT_OBJECT
+ * (read as the file has them: each is verified itself before it is used). */
+static int check_reach(reader *r, span sp)
 {
     const hdx_meta *m = &r->m;
     const uint8_t *state = raw(r, HDX_REACH_STATE);
     const uint32_t *depth = raw(r, HDX_REACH_DEPTH), *parent = raw(r, HDX_REACH_PARENT), *via = raw(r, HDX_REACH_VIA);
     const uint32_t *root_object = raw(r, HDX_ROOT_OBJECT);
-    uint64_t n = m->nobjects, count[3] = {0, 0, 0};
-    for (uint64_t o = 0; o < n; o++) {
+    uint64_t n = m->nobjects;
+    for (uint64_t o = sp.from; o < sp.to; o++) {
         uint8_t s = state[o];
         uint32_t dp = depth[o], p = parent[o], v = via[o];
         bool ok = s <= HD_REACH_UNREACHABLE;
@@ -337,8 +368,35 @@ static int check_reach(reader *r)
             ok = p < n && dp != HD_NONE && dp > 0 && depth[p] == dp - 1 && v < m->nedges;
         if (!ok)
             return fail_in(r, HDX_REACH_STATE, o, "with REACH_DEPTH, REACH_PARENT and REACH_VIA: not a path from a root");
-        count[s]++;
     }
+    return HD_OK;
+}
+
+/* The forest checked over the blocks of objects that span touches, each block once, though
+ * each of the four arrays' chunks asks for its objects (every block whole, so at most
+ * REACH_BLOCK objects more than the span: once for all four arrays instead of four times). */
+static int check_reach_once(reader *r, span s)
+{
+    if (!r->reach_checked)
+        return check_reach(r, s);
+    int rc;
+    for (uint64_t b = s.from / REACH_BLOCK; s.from < s.to && b <= (s.to - 1) / REACH_BLOCK; b++) {
+        uint64_t end = (b + 1) * REACH_BLOCK < r->m.nobjects ? (b + 1) * REACH_BLOCK : r->m.nobjects;
+        if (!r->reach_checked[b] && (rc = check_reach(r, (span){b * REACH_BLOCK, end})))
+            return rc;
+        r->reach_checked[b] = 1;
+    }
+    return HD_OK;
+}
+
+/* META's three counts are REACH_STATE's (verified whole by now). */
+static int check_reach_counts(reader *r)
+{
+    const hdx_meta *m = &r->m;
+    const uint8_t *state = raw(r, HDX_REACH_STATE);
+    uint64_t count[3] = {0, 0, 0};
+    for (uint64_t o = 0; o < m->nobjects; o++)
+        count[state[o]]++;
     if (count[0] != m->nlive || count[1] != m->nuncollectable || count[2] != m->nunreachable)
         return fail_in(r, HDX_META, 0, "reachability counts disagree with REACH_STATE");
     return HD_OK;
@@ -364,73 +422,163 @@ static int check_dominators(reader *r)
     return chains_end(r, HDX_DOM_IDOM, HD_DOM_ROOT);
 }
 
-/* What a section's values must be, beyond its checksum. */
-static int check_values(reader *r, uint32_t id)
+/* What the elements of span s of a section must be, beyond its checksum: each check holds
+ * element by element (or against the element before), so a chunk is checked on its own. */
+static int check_values(reader *r, uint32_t id, span s)
 {
     const hdx_meta *m = &r->m;
     const unsigned type_flags = HD_TYPE_GC | HD_TYPE_FINALIZER | HD_TYPE_LEGACY_FINALIZER;
     const unsigned obj_flags = HD_OBJ_TRACKED | HD_OBJ_FINALIZED | HD_OBJ_FROZEN | HD_OBJ_IMMORTAL | HD_OBJ_INTERNED;
     const char *strings = raw(r, id);
-    int rc;
     switch (id) {
-    case HDX_STRINGS:
-        if (strings[0] != '\0' || strings[m->nstrings - 1] != '\0')
-            return fail_in(r, HDX_STRINGS, 0, "does not start and end with a NUL");
+    case HDX_STRINGS: /* a string runs to the next NUL: the last byte ends every one */
+        if ((s.from == 0 && strings[0] != '\0') || (s.to == m->nstrings && strings[m->nstrings - 1] != '\0'))
+            return fail_in(r, HDX_STRINGS, s.from ? s.to - 1 : 0, "does not start and end with a NUL");
         return HD_OK;
     case HDX_TYPE_NAME: case HDX_SITE_FILE: case HDX_SITE_FUNCTION: case HDX_EDGE_NAME: case HDX_ROOT_KIND_NAME:
     case HDX_ROOT_NAME: case HDX_FRAME_FUNCTION: case HDX_FRAME_FILE: case HDX_FRAME_MODULE:
-        return below(r, id, m->nstrings, false);
-    case HDX_OBJ_LABEL: return below(r, id, m->nstrings, true);
-    case HDX_OBJ_TYPE: return below(r, id, m->ntypes, false);
-    case HDX_OBJ_SIZE: return check_total_size(r);
-    case HDX_OBJ_SITE: return below(r, id, m->nsites, true);
+        return below(r, id, s, m->nstrings, false);
+    case HDX_OBJ_LABEL: return below(r, id, s, m->nstrings, true);
+    case HDX_OBJ_TYPE: return below(r, id, s, m->ntypes, false);
+    case HDX_OBJ_SITE: return below(r, id, s, m->nsites, true);
     case HDX_EDGE_TARGET: case HDX_ROOT_OBJECT: case HDX_WEAKREF_OBJECT: case HDX_GC_GARBAGE:
-        return below(r, id, m->nobjects, false);
-    case HDX_WEAKREF_REFERENT: return below(r, id, m->nobjects, true);
-    case HDX_STACK_FRAME: return below(r, id, m->nframes, false);
-    case HDX_SITE_STACK: return below(r, id, m->nstacks, true);
-    case HDX_STACK_PARENT:
-        return (rc = below(r, id, m->nstacks, true)) ? rc : chains_end(r, id, HD_NONE);
-    case HDX_INTERIOR_EDGE: return check_interior(r);
-    case HDX_TYPE_FLAGS: return bytes_ok(r, id, type_flags, 0, 0, "unknown flags");
-    case HDX_OBJ_FLAGS: return bytes_ok(r, id, obj_flags, 0, 0, "unknown flags");
-    case HDX_OBJ_GEN: return bytes_ok(r, id, 0, 2, HD_GEN_UNKNOWN, "generation");
-    case HDX_ROOT_KIND: return bytes_ok(r, id, 0, HD_ROOT_OTHER, HD_ROOT_OTHER, "kind");
-    case HDX_EDGE_OFFSET: return check_edge_offsets(r);
-    case HDX_OBJ_MAP: return check_id_map(r);
-    case HDX_REACH_STATE: return check_reach(r);
-    case HDX_DOM_IDOM: return check_dominators(r);
+        return below(r, id, s, m->nobjects, false);
+    case HDX_WEAKREF_REFERENT: return below(r, id, s, m->nobjects, true);
+    case HDX_STACK_FRAME: return below(r, id, s, m->nframes, false);
+    case HDX_SITE_STACK: return below(r, id, s, m->nstacks, true);
+    case HDX_STACK_PARENT: return below(r, id, s, m->nstacks, true);
+    case HDX_INTERIOR_EDGE: return check_interior(r, s);
+    case HDX_TYPE_FLAGS: return bytes_ok(r, id, s, type_flags, 0, 0, "unknown flags");
+    case HDX_OBJ_FLAGS: return bytes_ok(r, id, s, obj_flags, 0, 0, "unknown flags");
+    case HDX_OBJ_GEN: return bytes_ok(r, id, s, 0, 2, HD_GEN_UNKNOWN, "generation");
+    case HDX_ROOT_KIND: return bytes_ok(r, id, s, 0, HD_ROOT_OTHER, HD_ROOT_OTHER, "kind");
+    case HDX_EDGE_OFFSET: return check_edge_offsets(r, s);
+    case HDX_OBJ_MAP: return check_id_map(r, s);
+    case HDX_REACH_STATE: /* chunk by chunk: a state alone; the rest with the other three */
+        if (r->chunk_done[id])
+            return bytes_ok(r, id, s, 0, HD_REACH_UNREACHABLE, HD_REACH_UNREACHABLE, "state");
+        return check_reach_once(r, s);
+    case HDX_REACH_DEPTH: case HDX_REACH_PARENT: case HDX_REACH_VIA: return check_reach_once(r, s);
     }
     return HD_OK;
 }
 
-/* Verifies a section once: its checksum, then its values. The reachability forest is checked
- * as one over its four arrays and ROOT_OBJECT, which are verified with it; the id map after the
- * ids it indexes. A lazy section's pages become readable in the view only once it has passed. */
+/* The per-type summary adds up to META's counts: objects to nobjects, bytes to total_size
+ * (saturating). It indexes nothing: that is all a reader can hold it against without reading
+ * OBJ_TYPE and OBJ_SIZE, which it is there to spare. */
+static int check_type_summary(reader *r, uint32_t id)
+{
+    const uint64_t *a = raw(r, id);
+    uint64_t sum = 0;
+    for (uint64_t t = 0; t < r->m.ntypes; t++)
+        sum = sum + a[t] < sum ? UINT64_MAX : sum + a[t];
+    if (id == HDX_TYPE_OBJECTS ? sum != r->m.nobjects : r->has_total_size && sum != r->m.total_size)
+        return fail_in(r, id, 0, "adds up to %llu, META says %llu", (unsigned long long)sum,
+                       (unsigned long long)(id == HDX_TYPE_OBJECTS ? r->m.nobjects : r->m.total_size));
+    return HD_OK;
+}
+
+/* What needs the whole section: run once all of it is verified. */
+static int check_whole(reader *r, uint32_t id)
+{
+    switch (id) {
+    case HDX_OBJ_SIZE: return check_total_size(r);
+    case HDX_STACK_PARENT: return chains_end(r, id, HD_NONE);
+    case HDX_REACH_STATE: return check_reach_counts(r);
+    case HDX_DOM_IDOM: return check_dominators(r);
+    case HDX_TYPE_OBJECTS: case HDX_TYPE_BYTES: return check_type_summary(r, id);
+    case HDX_OBJ_MAP: return check_id_map_count(r);
+    }
+    return HD_OK;
+}
+
+/* Sections whose values only hold whole (chains that must end) are verified whole. */
+static bool chunkable(uint32_t id) { return id != HDX_STACK_PARENT && id != HDX_DOM_IDOM; }
+
+static int checksum_mismatch(reader *r, uint32_t id, uint64_t at)
+{
+    return fail(r, at, "section %s at offset %llu: checksum mismatch (corrupted)", sname(id), (unsigned long long)at);
+}
+
+static int make_readable(reader *r, uint32_t id, uint64_t from, uint64_t to)
+{
+    if (mprotect(r->view + from, to - from, PROT_READ)) {
+        hd__error_set(r->err, HD_EIO, r->name, (hd__pos){from, 0, 0}, "index: cannot map section %s: %s", sname(id),
+                      strerror(errno));
+        return HD_EIO;
+    }
+    return HD_OK;
+}
+
+static uint64_t nchunks(const reader *r, uint32_t id)
+{
+    return (r->at[id]->count * r->at[id]->elem_size + r->chunk - 1) / r->chunk;
+}
+
+/* A section's bytes against its chunk checksums when the file has them (a reader verifies by
+ * those, whole or in part, so both answer alike), else against its table entry's. */
+static int checksums_hold(reader *r, uint32_t id)
+{
+    const hdx_entry *e = r->at[id];
+    uint64_t bytes = e->count * e->elem_size;
+    if (!r->chunk_sum[id])
+        return hd__hdx_checksum(r->base + e->offset, bytes) == e->checksum ? HD_OK : checksum_mismatch(r, id, e->offset);
+    for (uint64_t k = 0, at = 0; at < bytes; k++, at += r->chunk)
+        if (hd__hdx_checksum(r->base + e->offset + at, bytes - at < r->chunk ? bytes - at : r->chunk) != r->chunk_sum[id][k])
+            return checksum_mismatch(r, id, e->offset + at);
+    return HD_OK;
+}
+
+/* Chunk k of a section verified chunk by chunk: its checksum, its elements' values, then its
+ * pages readable in view; the whole-section checks once it is the last. */
+static int verify_chunk(reader *r, uint32_t id, uint64_t k)
+{
+    if (r->chunk_done[id][k])
+        return HD_OK;
+    const hdx_entry *e = r->at[id];
+    uint64_t bytes = e->count * e->elem_size, from = k * r->chunk, to = from + r->chunk < bytes ? from + r->chunk : bytes;
+    int rc;
+    if (hd__hdx_checksum(r->base + e->offset + from, to - from) != r->chunk_sum[id][k])
+        return checksum_mismatch(r, id, e->offset + from);
+    if (r->used[id] && (rc = check_values(r, id, (span){from / e->elem_size, to / e->elem_size})))
+        return rc;
+    uint64_t end = k + 1 == nchunks(r, id) ? r->page_to[id] : e->offset + to;
+    if ((rc = make_readable(r, id, e->offset + from, end)))
+        return rc;
+    r->chunk_done[id][k] = 1;
+    if (--r->chunks_left[id])
+        return HD_OK;
+    r->lazy[id] = false;
+    r->checked[id] = true;
+    return r->used[id] ? check_whole(r, id) : HD_OK;
+}
+
+/* Verifies a section once: its checksum, then its values. Unchunked, the reachability forest is
+ * checked as one over its four arrays and ROOT_OBJECT, which are verified with it. A lazy
+ * section's pages become readable in the view only once it has passed. */
 static int verify(reader *r, uint32_t id)
 {
     if (!r->at[id] || r->checked[id])
         return HD_OK;
-    bool reach = id >= HDX_REACH_STATE && id <= HDX_REACH_VIA && r->used[id];
-    uint32_t first = reach ? HDX_REACH_STATE : id, last = reach ? HDX_REACH_VIA : id;
     int rc;
-    uint32_t checked_against = reach ? HDX_ROOT_OBJECT : id == HDX_OBJ_MAP ? HDX_OBJ_ID : 0;
-    if (checked_against && (rc = verify(r, checked_against)))
-        return rc;
-    for (uint32_t k = first; k <= last; k++) {
-        const hdx_entry *e = r->at[k];
-        if (hd__hdx_checksum(r->base + e->offset, e->count * e->elem_size) != e->checksum)
-            return fail(r, e->offset, "section %s at offset %llu: checksum mismatch (corrupted)", sname(k),
-                        (unsigned long long)e->offset);
+    if (r->chunk_done[id]) {
+        for (uint64_t k = 0, n = nchunks(r, id); k < n; k++)
+            if ((rc = verify_chunk(r, id, k)))
+                return rc;
+        return HD_OK;
     }
-    if (r->used[first] && (rc = check_values(r, first)))
+    bool reach = id >= HDX_REACH_STATE && id <= HDX_REACH_VIA && r->used[id] && !r->chunk_done[HDX_REACH_STATE];
+    uint32_t first = reach ? HDX_REACH_STATE : id, last = reach ? HDX_REACH_VIA : id;
+    if (reach && (rc = verify(r, HDX_ROOT_OBJECT)))
+        return rc;
+    for (uint32_t k = first; k <= last; k++)
+        if ((rc = checksums_hold(r, k)))
+            return rc;
+    if (r->used[first] && ((rc = check_values(r, first, (span){0, r->at[first]->count})) || (rc = check_whole(r, first))))
         return rc;
     for (uint32_t k = first; k <= last; k++) {
-        if (r->lazy[k] && mprotect(r->view + r->page_from[k], r->page_to[k] - r->page_from[k], PROT_READ)) {
-            hd__error_set(r->err, HD_EIO, r->name, (hd__pos){r->at[k]->offset, 0, 0}, "index: cannot map section %s: %s",
-                          sname(k), strerror(errno));
-            return HD_EIO;
-        }
+        if (r->lazy[k] && (rc = make_readable(r, k, r->page_from[k], r->page_to[k])))
+            return rc;
         r->lazy[k] = false;
         r->checked[k] = true;
     }
@@ -580,6 +728,10 @@ static int read_analyses(reader *r, hd__index *ix)
     if (m->has_dom &&
         ((rc = section(r, HDX_DOM_IDOM, n, &ix->dom_idom)) || (rc = section(r, HDX_DOM_RETAINED, n, &ix->dom_retained))))
         return rc;
+    if ((r->at[HDX_TYPE_OBJECTS] || r->at[HDX_TYPE_BYTES]) &&
+        ((rc = section(r, HDX_TYPE_OBJECTS, m->ntypes, &ix->type_objects)) ||
+         (rc = section(r, HDX_TYPE_BYTES, m->ntypes, &ix->type_bytes))))
+        return rc;
     ix->nlive = (uint32_t)m->nlive;
     ix->nuncollectable = (uint32_t)m->nuncollectable;
     ix->nunreachable = (uint32_t)m->nunreachable;
@@ -587,6 +739,57 @@ static int read_analyses(reader *r, hd__index *ix)
     ix->has_total_size = r->has_total_size;
     ix->total_size = m->total_size;
     return HD_OK;
+}
+
+/* CHUNK_SUM, when the file has it: the chunk size (a power of two from 4 KiB to 1 GiB), then
+ * for every other section but META, in increasing id, the checksums of its chunks. */
+static int read_chunk_sums(reader *r)
+{
+    const hdx_entry *e = r->at[HDX_CHUNK_SUM];
+    int rc;
+    if (!e || (rc = verify(r, HDX_CHUNK_SUM)))
+        return e ? rc : HD_OK;
+    const uint64_t *sums = raw(r, HDX_CHUNK_SUM);
+    uint64_t chunk = e->count ? sums[0] : 0;
+    if (chunk < 4096 || chunk > (1u << 30) || (chunk & (chunk - 1)))
+        return fail_in(r, HDX_CHUNK_SUM, 0, "chunk size %llu is not a power of two from 4096 to 2^30",
+                       (unsigned long long)chunk);
+    r->chunk = chunk;
+    uint64_t need = 1; /* the size, then every chunk (sections are within the file: no overflow) */
+    for (uint32_t id = 2; id < HDX_NSECTIONS; id++)
+        need += r->at[id] && id != HDX_CHUNK_SUM ? nchunks(r, id) : 0;
+    if (need != e->count)
+        return fail_in(r, HDX_CHUNK_SUM, 0, "%llu elements, its sections have %llu chunks and the size",
+                       (unsigned long long)e->count, (unsigned long long)need - 1);
+    const uint64_t *next = sums + 1;
+    for (uint32_t id = 2; id < HDX_NSECTIONS; id++)
+        if (r->at[id] && id != HDX_CHUNK_SUM) {
+            r->chunk_sum[id] = next;
+            next += nchunks(r, id);
+        }
+    return HD_OK;
+}
+
+/* A lazy section is verified chunk by chunk when the file has chunk sums, the section starts on
+ * a page and its values hold chunk by chunk (chunkable). */
+static void plan_chunks(reader *r, uint32_t id, uint64_t page)
+{
+    if (!r->chunk || r->chunk % page || r->at[id]->offset % page || !chunkable(id))
+        return;
+    r->chunks_left[id] = nchunks(r, id);
+    r->chunk_done[id] = calloc(r->chunks_left[id], 1);
+    if (id >= HDX_REACH_STATE && id <= HDX_REACH_VIA && !r->reach_checked)
+        r->reach_checked = calloc(r->m.nobjects / REACH_BLOCK + 1, 1);
+}
+
+/* How many chunks a fault verifies at once: 1, or more in a file of more than HDX_MAX_UNITS. */
+static void plan_group(reader *r)
+{
+    uint64_t total = 0;
+    for (uint32_t id = 1; id < HDX_NSECTIONS; id++)
+        total += r->chunk_done[id] ? r->chunks_left[id] : 0;
+    for (r->group = 1; total / r->group > HDX_MAX_UNITS;)
+        r->group *= 2;
 }
 
 /* A section is left for its first use when it is in a second mapping (view) and its pages hold
@@ -604,13 +807,15 @@ static void plan_lazy(reader *r, const hdx_header *h)
         const hdx_entry *e = sorted[i];
         uint64_t end = e->offset + e->count * e->elem_size, next = i + 1 < n ? sorted[i + 1]->offset : r->size;
         uint64_t from = e->offset / page * page, to = (end + page - 1) / page * page;
-        if (e->id != HDX_META && end > e->offset && from >= prev_end && (to <= next || next == r->size)) {
+        if (!r->checked[e->id] && end > e->offset && from >= prev_end && (to <= next || next == r->size)) {
             r->lazy[e->id] = true;
             r->page_from[e->id] = from;
             r->page_to[e->id] = to;
+            plan_chunks(r, e->id, page);
         }
         prev_end = end;
     }
+    plan_group(r);
 }
 
 /* The view: readable but for the lazy sections' pages. */
@@ -630,7 +835,7 @@ static int read_all(reader *r, hd_dump *d, hd__index *ix)
     hdx_header h;
     int rc;
     if ((rc = read_header(r, &h)) || (rc = read_table(r, &h)) || (rc = check_gaps(r, &h)) ||
-        (rc = verify(r, HDX_META)) || (rc = read_meta(r)))
+        (rc = verify(r, HDX_META)) || (rc = read_meta(r)) || (rc = read_chunk_sums(r)))
         return rc;
     ix->header = h;
     if ((rc = section(r, HDX_STRINGS, r->m.nstrings, &d->strings.data)))
@@ -661,20 +866,40 @@ int hd__binary_peek(const void *head, size_t n, uint64_t file_size, const char *
     return rc;
 }
 
-/* The lazy section holding addr in ix's view, verified now: HD_OK when it passes, or when addr
- * is in none (*ours false); else the failure is in *err. Called with the lazy lock held. */
-int hd__index_verify_addr(hd__index *ix, uintptr_t addr, bool *ours, hd_error *err)
+/* The lazy section (or chunk) holding addr in ix's view, verified now: HD_OK when it passes,
+ * with *found HD_ADDR_VERIFIED; HD_ADDR_READABLE when it already was (by another thread, or
+ * the fault was not a read), HD_ADDR_ELSEWHERE when addr is in no lazy section. Else the
+ * failure is in *err. The chunks of the group holding it are verified together; a group that
+ * follows a verified chunk is taken as a sequential read, verified with the chunks after it up
+ * to HDX_READ_AHEAD. Called with the lazy lock held. */
+enum { HDX_READ_AHEAD = 16 };
+int hd__index_verify_addr(hd__index *ix, uintptr_t addr, enum hd__addr_found *found, hd_error *err)
 {
     reader *r = ix->checks;
-    *ours = false;
+    *found = HD_ADDR_ELSEWHERE;
     if (!r || addr < (uintptr_t)r->view || addr - (uintptr_t)r->view >= r->size)
         return HD_OK;
     uint64_t at = addr - (uintptr_t)r->view;
     for (uint32_t id = 1; id < HDX_NSECTIONS; id++)
         if (r->at[id] && r->page_from[id] <= at && at < r->page_to[id]) {
-            *ours = true;
             r->err = err;
-            return verify(r, id); /* already checked (by another thread) is a pass */
+            uint64_t k = at < r->at[id]->offset ? 0 : (at - r->at[id]->offset) / (r->chunk ? r->chunk : 1);
+            if (r->checked[id] || (r->chunk_done[id] && r->chunk_done[id][k])) {
+                *found = HD_ADDR_READABLE;
+                return HD_OK;
+            }
+            *found = HD_ADDR_VERIFIED;
+            if (!r->chunk_done[id])
+                return verify(r, id);
+            uint64_t first = k / r->group * r->group, last = nchunks(r, id), n = r->group;
+            if (first > 0 && r->chunk_done[id][first - 1] && n < HDX_READ_AHEAD)
+                n = HDX_READ_AHEAD;
+            if (++r->faults[id] > HDX_FAULTS_BEFORE_WHOLE)
+                return verify(r, id);
+            int rc = HD_OK;
+            for (uint64_t i = first; i < first + n && i < last && !rc && !r->checked[id]; i++)
+                rc = verify_chunk(r, id, i);
+            return rc;
         }
     return HD_OK;
 }
@@ -697,6 +922,15 @@ bool hd__index_has_lazy(const hd__index *ix)
     return false;
 }
 
+static void reader_free(reader *r)
+{
+    for (uint32_t id = 1; r && id < HDX_NSECTIONS; id++)
+        free(r->chunk_done[id]);
+    if (r)
+        free(r->reach_checked);
+    free(r);
+}
+
 void hd__index_close(hd__index *ix)
 {
     if (!ix)
@@ -708,7 +942,7 @@ void hd__index_close(hd__index *ix)
             hd__budget_untrack(ix->view), munmap(ix->view, ix->size);
     } else
         free(ix->base);
-    free(ix->checks);
+    reader_free(ix->checks);
     free(ix);
 }
 

@@ -179,6 +179,43 @@ static void add_analyses(layout *l, uint32_t nobjects, const hd_reach *reach, co
     }
 }
 
+/* CHUNK_SUM (formats/heapdump-binary.md §5.1): the chunk size, then the checksum of each
+ * HDX_CHUNK_SIZE bytes of every section but META, in increasing id (the order add() was called
+ * in), so that a reader can verify a big section a chunk at a time. NULL when out of memory. */
+static uint64_t *chunk_sums(const layout *l, uint64_t *count)
+{
+    uint64_t n = 1;
+    for (uint32_t i = 1; i < l->n; i++)
+        n += (l->entries[i].count * l->entries[i].elem_size + HDX_CHUNK_SIZE - 1) / HDX_CHUNK_SIZE;
+    uint64_t *sums = malloc(n * sizeof *sums), *next = sums;
+    if (!sums)
+        return NULL;
+    *next++ = HDX_CHUNK_SIZE;
+    for (uint32_t i = 1; i < l->n; i++) {
+        const unsigned char *p = l->data[i];
+        uint64_t bytes = l->entries[i].count * l->entries[i].elem_size;
+        for (uint64_t at = 0; at < bytes; at += HDX_CHUNK_SIZE)
+            *next++ = hd__hdx_checksum(p + at, bytes - at < HDX_CHUNK_SIZE ? bytes - at : HDX_CHUNK_SIZE);
+    }
+    *count = n;
+    return sums;
+}
+
+/* TYPE_OBJECTS and TYPE_BYTES: per type, its objects and their shallow size (saturating), so
+ * that hd_stats_by_type reads two small sections instead of OBJ_TYPE and OBJ_SIZE. */
+static uint64_t *type_summary(const hd_dump *d)
+{
+    uint64_t *objects = calloc(2 * (size_t)d->ntypes + 1, sizeof *objects), *bytes = objects + d->ntypes;
+    if (!objects)
+        return NULL;
+    for (uint32_t o = 0; o < d->nobjects; o++) {
+        uint32_t t = d->obj_type[o];
+        objects[t]++;
+        bytes[t] = bytes[t] + d->obj_size[o] < bytes[t] ? UINT64_MAX : bytes[t] + d->obj_size[o];
+    }
+    return objects;
+}
+
 static uint64_t align8(uint64_t x) { return (x + 7) & ~(uint64_t)7; }
 
 /* A big section gets pages of its own (formats/heapdump-binary.md §1): it starts and the next
@@ -265,6 +302,18 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
     add_graph(&l, d, &meta, classes);
     add_native(&l, d->native);
     add_analyses(&l, d->nobjects, reach, dom);
+    uint64_t *types = type_summary(d), nsums = 0;
+    if (types) {
+        add(&l, HDX_TYPE_OBJECTS, types, d->ntypes);
+        add(&l, HDX_TYPE_BYTES, types + d->ntypes, d->ntypes);
+    }
+    uint64_t *sums = types ? chunk_sums(&l, &nsums) : NULL;
+    if (!sums) {
+        free(classes);
+        free(types);
+        return hd__error_oom(err, path);
+    }
+    add(&l, HDX_CHUNK_SUM, sums, nsums);
     uint64_t at = HDX_HEADER_SIZE + (uint64_t)l.n * HDX_ENTRY_SIZE;
     for (uint32_t i = 0; i < l.n; i++) {
         uint64_t bytes = l.entries[i].count * l.entries[i].elem_size;
@@ -277,5 +326,7 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
     l.end = align8(at);
     rc = write_layout(&l, source, path, err);
     free(classes);
+    free(types);
+    free(sums);
     return rc;
 }

@@ -221,15 +221,16 @@ int hd_diff_compute(const hd_dump *old, const hd_dump *new_, enum hd_diff_by by,
     uint32_t nold = hd_object_count(old), nnew = hd_object_count(new_);
     hd_diff_row *rows = calloc((size_t)nkeys + 1, sizeof *rows);
     df->rows = rows;
-    /* One id lookup per object of OLD (ids are unique in a dump): the matched objects are marked
-     * on both sides, so NEW needs no lookups of its own and the id lists are allocated exactly. */
+    /* One id lookup per object of OLD: the matched objects are marked on both sides, so NEW needs
+     * no lookups of its own and the id lists are allocated exactly. Ids are unique in a dump, but
+     * an index verified chunk by chunk has not been seen whole: an object of NEW is matched once. */
     matched_old = calloc((size_t)nold + 1, 1);
     matched_new = calloc((size_t)nnew + 1, 1);
     if (!rows || !matched_old || !matched_new)
         goto done;
     for (uint32_t o = 0; o < nold; o++) {
         uint32_t j = hd_object_find(new_, hd_object_id(old, o));
-        if (j != HD_NONE && tk_new[hd_object_type(new_, j)] == tk_old[hd_object_type(old, o)]) {
+        if (j != HD_NONE && !matched_new[j] && tk_new[hd_object_type(new_, j)] == tk_old[hd_object_type(old, o)]) {
             matched_old[o] = matched_new[j] = 1;
             df->matched++;
         }

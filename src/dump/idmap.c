@@ -54,13 +54,15 @@ uint32_t hd__idmap_find(const hd__idmap *m, const uint64_t *keys, uint64_t id)
         uint64_t at = id - m->base; /* ids below base wrap around to a huge offset */
         return at <= m->mask && m->slots[at] ? m->slots[at] - 1 : UINT32_MAX;
     }
-    for (uint32_t j = slot_of(id, m->mask);; j = (j + 1) & m->mask) {
+    /* At most every slot once: a map from an index need not keep an empty slot to end the probe. */
+    for (uint64_t j = slot_of(id, m->mask), probes = 0; probes <= m->mask; j = (j + 1) & m->mask, probes++) {
         uint32_t s = m->slots[j];
         if (s == 0)
             return UINT32_MAX;
         if (keys[s - 1] == id)
             return s - 1;
     }
+    return UINT32_MAX;
 }
 
 void hd__idmap_prefetch(const hd__idmap *m, uint64_t id)

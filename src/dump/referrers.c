@@ -120,3 +120,31 @@ int hd_referrers_build(const hd_dump *d, hd_referrers **out)
     *out = r;
     return HD_OK;
 }
+
+int hd_referrers_of(const hd_dump *d, uint32_t o, uint32_t **sources, uint32_t **edges, uint64_t *n)
+{
+    if (!sources || !edges || !n)
+        return HD_EINVAL;
+    *sources = *edges = NULL;
+    *n = 0;
+    if (!d || o >= hd_object_count(d))
+        return HD_EINVAL;
+    const uint32_t *off = hd_edge_offsets(d), *dst = hd_edge_targets(d);
+    uint64_t m = hd_edge_count(d), count = 0;
+    for (uint64_t e = 0; e < m; e++)
+        count += dst[e] == o;
+    uint32_t *pairs = malloc(2 * (count ? count : 1) * sizeof *pairs);
+    if (!pairs)
+        return HD_ENOMEM;
+    uint64_t k = 0; /* the edges in order are in increasing source, as the sort leaves them */
+    for (uint32_t s = 0, nobj = hd_object_count(d); s < nobj && k < count; s++)
+        for (uint32_t e = off[s]; e < off[s + 1]; e++)
+            if (dst[e] == o) {
+                pairs[k] = s;
+                pairs[count + k++] = e;
+            }
+    *sources = pairs;
+    *edges = pairs + count;
+    *n = count;
+    return HD_OK;
+}

@@ -1,5 +1,6 @@
 /* stats.c: per-type object counts and shallow sizes, one pass over the objects. */
 #include "analysis.h"
+#include "binary.h"
 #include "dump_internal.h"
 
 #include <stdlib.h>
@@ -42,12 +43,18 @@ void hd__stats_sort(const hd_dump *d, enum hd_stat_sort sort, hd_type_stat *st, 
 uint32_t hd_stats_by_type(const hd_dump *d, enum hd_stat_sort sort, hd_type_stat *out)
 {
     uint32_t ntypes = d->ntypes;
-    for (uint32_t t = 0; t < ntypes; t++)
-        out[t] = (hd_type_stat){t, 0, 0, 0};
-    for (uint32_t o = 0; o < d->nobjects; o++) {
-        hd_type_stat *s = &out[d->obj_type[o]];
-        s->count++;
-        s->size = hd__add_sat(s->size, d->obj_size[o]);
+    const hd__index *ix = hd__dump_index(d);
+    if (ix && ix->type_objects) { /* the same sums, made when the index was written */
+        for (uint32_t t = 0; t < ntypes; t++)
+            out[t] = (hd_type_stat){t, ix->type_objects[t], ix->type_bytes[t], 0};
+    } else {
+        for (uint32_t t = 0; t < ntypes; t++)
+            out[t] = (hd_type_stat){t, 0, 0, 0};
+        for (uint32_t o = 0; o < d->nobjects; o++) {
+            hd_type_stat *s = &out[d->obj_type[o]];
+            s->count++;
+            s->size = hd__add_sat(s->size, d->obj_size[o]);
+        }
     }
     uint32_t n = 0;
     for (uint32_t t = 0; t < ntypes; t++)

@@ -71,10 +71,32 @@ def checksum(data):
     return h ^ (h >> 32)
 
 
-def reseal(data):
-    """Recomputes every checksum, as a hand editor who knows the format would."""
+CHUNK_SUM = 55
+
+
+def reseal_chunks(data, n):
+    """CHUNK_SUM's checksums of every chunk of every section but META, in increasing id."""
+    secs = sorted(struct.unpack_from("<IIQQQ", data, HEADER + ENTRY * i)[:4] for i in range(n))
+    where = [(off, count) for sid, size, off, count in secs if sid == CHUNK_SUM]
+    if not where:
+        return
+    at = where[0][0]
+    chunk = struct.unpack_from("<Q", data, at)[0]
+    for sid, size, off, count in secs:
+        if sid in (1, CHUNK_SUM):
+            continue
+        for c in range(off, off + size * count, chunk):
+            at += 8
+            struct.pack_into("<Q", data, at, checksum(bytes(data[c:min(c + chunk, off + size * count)])))
+
+
+def reseal(data, chunks=True):
+    """Recomputes every checksum, as a hand editor who knows the format would (the chunks' too
+    unless told not to)."""
     data = bytearray(data)
     n = struct.unpack_from("<I", data, 12)[0]
+    if chunks:
+        reseal_chunks(data, n)
     for i in range(n):
         at = HEADER + ENTRY * i
         sid, size, offset, count, _ = struct.unpack_from("<IIQQQ", data, at)
@@ -132,6 +154,14 @@ def main():
                     blob = bytearray(data)
                     struct.pack_into(fmt, blob, by_id[sid][0], value)
                     attempt("section %d edited" % sid, reseal(bytes(blob)), True)
+            # The per-type summary must add up to META's counts; the chunk checksums must be of
+            # the bytes they follow (a chunk size that is no power of two, a chunk sum that lies).
+            for sid, at, value, chunks in ((53, 0, 1 << 40, True), (54, 0, 1 << 62, True), (CHUNK_SUM, 0, 3, False),
+                                           (CHUNK_SUM, 8, 12345, False)):
+                if sid in by_id and by_id[sid][1]:
+                    blob = bytearray(data)
+                    struct.pack_into("<Q", blob, by_id[sid][0] + at, value)
+                    attempt("section %d edited at %d" % (sid, at), reseal(bytes(blob), chunks), True)
             # A dominator chain that leaves the tree: an object's dominator made unreachable (with
             # META's dom_reachable kept consistent): chains must end at the virtual root.
             NONE, META, DOM_IDOM = 0xFFFFFFFF, 1, 51

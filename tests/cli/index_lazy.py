@@ -29,7 +29,7 @@ from index_damage import HEADER, ENTRY, reseal  # noqa: E402
 NAMES = {1: "META", 2: "STRINGS", 11: "OBJ_ID", 12: "OBJ_SIZE", 13: "OBJ_TYPE", 14: "OBJ_SITE", 15: "OBJ_LABEL",
          16: "OBJ_RC", 17: "OBJ_GEN", 18: "OBJ_FLAGS", 19: "OBJ_MAP", 20: "EDGE_OFFSET", 21: "EDGE_TARGET",
          22: "EDGE_NAME", 47: "REACH_STATE", 48: "REACH_DEPTH", 49: "REACH_PARENT", 50: "REACH_VIA",
-         51: "DOM_IDOM", 52: "DOM_RETAINED"}
+         51: "DOM_IDOM", 52: "DOM_RETAINED", 55: "CHUNK_SUM"}
 
 
 def write_dump(path, n, rng):
@@ -96,7 +96,7 @@ def main():
         damaged_commands = [["stats"], ["top"], ["show", "{}", "12345"], ["path", "{}", "12345"],
                             ["validate"]]
 
-        def attempt(what, blob, section):
+        def attempt(what, blob, section, need=2):
             with open(bad, "wb") as f:
                 f.write(blob)
             refused = 0  # validate and at least one other command must
@@ -115,12 +115,15 @@ def main():
                     ok = code == 0 and out.replace(bad, index) == good[key]
                 if not ok:
                     problems.append("%s: heaptool %s: exit %d, stdout %r, stderr %r" % (what, key, code, out[:80], err[:200]))
-            if refused < 2:
+            if refused < need:
                 problems.append("%s: refused by %d commands, validate included" % (what, refused))
 
+        # Sections are verified a chunk at a time: an object's record is flipped where `show` and
+        # `path` read it (object 12345 is number 12344; OBJ_MAP's ids are direct), others mid-way.
+        per_object = {11: 8, 12: 8, 13: 4, 14: 4, 15: 4, 16: 4, 17: 1, 18: 1, 19: 4}
         for sid, off, length in lazy:
             blob = bytearray(data)
-            blob[off + length // 2] ^= 0x08
+            blob[off + (per_object[sid] * 12344 if sid in per_object else length // 2)] ^= 0x08
             attempt("bit flipped in %s" % NAMES.get(sid, sid), bytes(blob), NAMES.get(sid, str(sid)))
         by_id = {sid: (off, length) for sid, off, length in lazy}
         edits = [(21, 0, 0x7FFFFFF0), (13, 4 * (n // 2), 77), (12, 8 * (n // 3), 1)]
@@ -134,8 +137,29 @@ def main():
                 struct.pack_into("<I" if sid != 12 else "<Q", blob, by_id[sid][0] + at, value)
                 if sid == 51:
                     struct.pack_into("<I", blob, by_id[sid][0] + 4 * b, a)
+                # An object's size edited in range breaks only META's total, which holds of the
+                # whole section: no command reads all of OBJ_SIZE (stats reads TYPE_BYTES), so
+                # validate alone must refuse it, and the others answer as from the good index.
                 attempt("%s edited, checksums resealed" % NAMES[sid], reseal(bytes(blob)),
-                        "META" if sid == 12 else NAMES[sid])
+                        "META" if sid == 12 else NAMES[sid], 1 if sid == 12 else 2)
+
+        # Object 12345 (number 12344) made its own parent, checksums resealed: the forest is
+        # checked a block of objects at a time, with the chunk of REACH_PARENT that `path` reads.
+        if 49 in by_id and 48 in by_id:
+            depth = struct.unpack_from("<I", data, by_id[48][0] + 4 * 12344)[0]
+            if depth in (0, 0xFFFFFFFF):
+                problems.append("object 12345 is a root or unreachable: pick another for the parent loop")
+            else:
+                blob = bytearray(data)
+                struct.pack_into("<I", blob, by_id[49][0] + 4 * 12344, 12344)
+                attempt("REACH_PARENT made a loop, checksums resealed", reseal(bytes(blob)), "REACH_STATE")
+
+        # A section's bytes and checksum edited as one, its chunk's checksum left: a reader that
+        # verifies chunk by chunk must still refuse the chunk, naming the section.
+        if 21 in by_id:
+            blob = bytearray(data)
+            struct.pack_into("<I", blob, by_id[21][0] + 4, n - 1)
+            attempt("EDGE_TARGET edited, chunk sums not resealed", reseal(bytes(blob), chunks=False), "EDGE_TARGET")
 
         # An automatic index damaged where `show` reads: refused once and removed, then rebuilt.
         auto = os.path.join(tmp, "auto")

@@ -30,6 +30,10 @@ static inline void analyse(const hd_dump *d)
     hd_cycles *cycles = NULL;
     hd_cycles_find(d, reach, &cycles);
     hd_cycles_free(cycles);
+    uint32_t *sources, *edges;
+    uint64_t nrefs;
+    if (hd_object_count(d) > 0 && hd_referrers_of(d, hd_object_count(d) - 1, &sources, &edges, &nrefs) == HD_OK)
+        free(sources);
     hd_leaks *leaks = NULL;
     hd_leaks_find(d, reach, &leaks);
     hd_leaks_free(leaks);
