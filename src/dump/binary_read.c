@@ -146,7 +146,11 @@ static int read_table(reader *r, const hdx_header *h)
 static int by_offset(const void *a, const void *b)
 {
     const hdx_entry *x = *(const hdx_entry *const *)a, *y = *(const hdx_entry *const *)b;
-    return x->offset < y->offset ? -1 : x->offset > y->offset;
+    if (x->offset != y->offset)
+        return x->offset < y->offset ? -1 : 1;
+    /* An empty section may share its offset with the next one: it comes first, whatever qsort's order. */
+    uint64_t xs = x->count * x->elem_size, ys = y->count * y->elem_size;
+    return xs != ys ? (xs < ys ? -1 : 1) : (x->id > y->id) - (x->id < y->id);
 }
 
 /* The sections the file has, in sorted[], by offset; returns how many. */
