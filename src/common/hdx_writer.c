@@ -239,7 +239,7 @@ uint32_t ht_hdx_map_mask(uint64_t lo, uint64_t hi, uint64_t n, bool *direct)
     uint64_t cap = 16;
     while (cap * 7 / 10 < n)
         cap *= 2;
-    return (uint32_t)(cap - 1);
+    return cap - 1 < UINT32_MAX ? (uint32_t)(cap - 1) : UINT32_MAX; /* too many: ht_hdx_finish refuses */
 }
 
 void ht_hdx_meta_counts(const ht_hdx_writer *w, hdx_meta *m, uint32_t frame_mask, uint32_t stack_mask)
@@ -343,6 +343,10 @@ static void release(ht_hdx_writer *w)
 
 int ht_hdx_finish(ht_hdx_writer *w, const hdx_meta *meta)
 {
+    /* What format v1 cannot hold (32-bit object and edge indices, a 32-bit id map mask) is an
+     * error here, not a file no reader opens. */
+    if (meta->nobjects >= UINT32_MAX || meta->nedges > UINT32_MAX || meta->map_mask >= UINT32_MAX)
+        fail(w, EFBIG);
     ht_hdx_put(w, HDX_META, 0, meta, sizeof *meta / 8);
     uint64_t end = w->placed_end;
     lay_streams(w, &end);

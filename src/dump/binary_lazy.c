@@ -60,6 +60,8 @@ static void pass_on(int sig, siginfo_t *info, void *context)
  * the read-only view): the same thread faulting again on the same address is the second, and
  * goes to the previous handler instead of being tried forever. */
 static _Thread_local uintptr_t retried;
+static _Thread_local unsigned long retried_after; /* the count of verifications then */
+static unsigned long verifications;                /* faults that verified a chunk, under lock */
 
 static void on_fault(int sig, siginfo_t *info, void *context)
 {
@@ -71,15 +73,20 @@ static void on_fault(int sig, siginfo_t *info, void *context)
     for (int i = 0; i < MAX_WATCHED && found == HD_ADDR_ELSEWHERE; i++)
         if (watched[i])
             rc = hd__index_verify_addr(watched[i], addr, &found, &err);
+    verifications += found == HD_ADDR_VERIFIED;
+    unsigned long now = verifications;
     pthread_mutex_unlock(&lock);
     if (rc)
         damaged(&err);
-    if (found == HD_ADDR_ELSEWHERE || (found == HD_ADDR_READABLE && retried == addr)) {
+    /* Again on the same readable address with no verification in between: not a race. */
+    bool again = found == HD_ADDR_READABLE && retried == addr && retried_after == now;
+    if (found == HD_ADDR_ELSEWHERE || again) {
         retried = 0;
         pass_on(sig, info, context);
         return;
     }
-    retried = addr;
+    retried = found == HD_ADDR_READABLE ? addr : 0;
+    retried_after = now;
 }
 
 int hd__lazy_watch(hd__index *ix, hd_error *err)

@@ -252,6 +252,8 @@ static int read_meta(reader *r)
     return HD_OK;
 }
 
+static int verify_element(reader *r, uint32_t id, uint64_t i);
+
 /* The id map answers by probing its slots: each slot is empty or an object index + 1; a hashed
  * map has a power of two of them (a probe gives up after visiting every slot, hd__idmap_find,
  * so a full map cannot make it loop) and compares the key it finds. A direct map compares none,
@@ -268,9 +270,12 @@ static int check_id_map(reader *r, span s)
     const uint32_t *slots = raw(r, HDX_OBJ_MAP);
     const uint64_t *ids = raw(r, HDX_OBJ_ID);
     for (uint64_t j = s.from; j < s.to; j++)
-        if (slots[j] && ids[slots[j] - 1] - r->m.map_base != j)
+        if (slots[j] && ids[slots[j] - 1] - r->m.map_base != j) {
+            if ((rc = verify_element(r, HDX_OBJ_ID, slots[j] - 1))) /* the id may be the damaged one */
+                return rc;
             return fail_in(r, HDX_OBJ_MAP, j, "holds object %u, whose id is not %llu", slots[j] - 1,
                            (unsigned long long)(r->m.map_base + j));
+        }
     return HD_OK;
 }
 
@@ -546,15 +551,21 @@ static int verify_chunk(reader *r, uint32_t id, uint64_t k)
         return checksum_mismatch(r, id, e->offset + from);
     if (r->used[id] && (rc = check_values(r, id, (span){from / e->elem_size, to / e->elem_size})))
         return rc;
+    /* The last chunk waits for the whole-section checks: a section that fails them never becomes
+     * readable, and is refused again by every later verify. */
+    bool last = r->chunks_left[id] == 1;
+    if (last && r->used[id] && (rc = check_whole(r, id)))
+        return rc;
     uint64_t end = k + 1 == nchunks(r, id) ? r->page_to[id] : e->offset + to;
     if ((rc = make_readable(r, id, e->offset + from, end)))
         return rc;
     r->chunk_done[id][k] = 1;
-    if (--r->chunks_left[id])
-        return HD_OK;
-    r->lazy[id] = false;
-    r->checked[id] = true;
-    return r->used[id] ? check_whole(r, id) : HD_OK;
+    r->chunks_left[id]--;
+    if (last) {
+        r->lazy[id] = false;
+        r->checked[id] = true;
+    }
+    return HD_OK;
 }
 
 /* Verifies a section once: its checksum, then its values. Unchunked, the reachability forest is
@@ -587,6 +598,14 @@ static int verify(reader *r, uint32_t id)
         r->checked[k] = true;
     }
     return HD_OK;
+}
+
+/* Verifies the part of a section that holds element i: its chunk, or the whole section. */
+static int verify_element(reader *r, uint32_t id, uint64_t i)
+{
+    if (r->at[id] && r->chunk_done[id] && !r->checked[id])
+        return verify_chunk(r, id, i * r->at[id]->elem_size / r->chunk);
+    return verify(r, id);
 }
 
 static int read_types_sites(reader *r, hd_dump *d)
