@@ -3,6 +3,7 @@
  * samples; an index cut at every byte, or with any one byte changed, is refused with an
  * hd_error naming an offset, never opened, crashed on or leaked (this suite runs under ASan in
  * make check); and the JSON written back from an index loads to the same graph. */
+#include "fuzz/reseal.h"
 #include "heapdump.h"
 #include "random_dump.h"
 
@@ -269,3 +270,47 @@ static void stray_write(bool read_first)
 
 Test(binary, a_stray_write_into_a_lazy_section_is_a_fault, .signal = SIGSEGV, .timeout = 30) { stray_write(false); }
 Test(binary, a_stray_write_into_a_verified_section_is_a_fault, .signal = SIGSEGV, .timeout = 30) { stray_write(true); }
+
+/* A section that fails a check needing all of it (here OBJ_SIZE against META's total_size, one
+ * size edited and every checksum made right) is refused by every verification, not the first
+ * only, and its bytes never become readable. */
+Test(binary, a_section_failing_its_whole_check_is_refused_every_time)
+{
+    rd_graph g;
+    rd_random(&g, 7, 60000, 3, 50);
+    hd_dump *json = rd_load(&g);
+    rd_free(&g);
+    size_t len;
+    unsigned char *data = (unsigned char *)index_of(json, &len);
+    hd_dump_free(json);
+    uint32_t n;
+    memcpy(&n, data + 12, sizeof n);
+    bool edited = false;
+    for (uint32_t i = 0; i < n; i++) {
+        hdx_entry e;
+        memcpy(&e, data + HDX_HEADER_SIZE + i * HDX_ENTRY_SIZE, sizeof e);
+        if (e.id == HDX_OBJ_SIZE) {
+            data[e.offset + 5 * 8] ^= 0x01; /* object 5's size, still in range */
+            edited = true;
+        }
+    }
+    cr_assert(edited);
+    reseal(data, len);
+    char path[] = "/tmp/test_binary_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, data, len), (ssize_t)len);
+    close(fd);
+    free(data);
+    hd_set_index_damage_handler(exit_on_damage); /* sections verified on first use */
+    hd_dump *d = NULL;
+    hd_error err;
+    int rc = hd_load(path, NULL, &d, &err);
+    unlink(path);
+    cr_assert_eq(rc, HD_OK, "%s", err.message);
+    for (int time = 0; time < 3; time++) {
+        cr_assert_eq(hd_index_verify(d, &err), HD_EFORMAT, "verification %d passed", time + 1);
+        cr_assert(strstr(err.message, "OBJ_SIZE") || strstr(err.message, "total_size"), "%s", err.message);
+    }
+    hd_dump_free(d);
+}
