@@ -1,5 +1,6 @@
 /* hdx_writer.c: the streaming writer of unanalysed binary indexes (hdx_writer.h). */
 #include "common/hdx_writer.h"
+#include "common/string_hash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -164,14 +165,6 @@ uint32_t ht_hdx_label(ht_hdx_writer *w, const char *s, size_t len)
     return (uint32_t)at;
 }
 
-static uint32_t fnv1a(const char *s, size_t len)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
-}
-
 static bool grow_index(ht_hdx_writer *w)
 {
     uint32_t mask = w->mask ? w->mask * 2 + 1 : 1023;
@@ -186,7 +179,7 @@ static bool grow_index(ht_hdx_writer *w)
         if (!w->slots[i])
             continue;
         const char *s = w->kept + w->kept_at[i];
-        uint32_t j = fnv1a(s, strlen(s)) & mask;
+        uint32_t j = ht_string_hash(s, strlen(s)) & mask;
         while (slots[j])
             j = (j + 1) & mask;
         slots[j] = w->slots[i], kept_at[j] = w->kept_at[i];
@@ -202,7 +195,7 @@ uint32_t ht_hdx_intern(ht_hdx_writer *w, const char *s, size_t len)
         return 0;
     if ((uint64_t)(w->used + 1) * 4 > ((uint64_t)w->mask + 1) * 3 && !grow_index(w))
         return 0;
-    uint32_t j = fnv1a(s, len) & w->mask;
+    uint32_t j = ht_string_hash(s, len) & w->mask;
     for (; w->slots[j]; j = (j + 1) & w->mask) {
         const char *t = w->kept + w->kept_at[j];
         if (memcmp(t, s, len) == 0 && t[len] == '\0')
@@ -240,6 +233,23 @@ uint32_t ht_hdx_map_mask(uint64_t lo, uint64_t hi, uint64_t n, bool *direct)
     while (cap * 7 / 10 < n)
         cap *= 2;
     return cap - 1 < UINT32_MAX ? (uint32_t)(cap - 1) : UINT32_MAX; /* too many: ht_hdx_finish refuses */
+}
+
+static uint32_t map_slot(uint64_t id, uint32_t mask)
+{
+    return (uint32_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+}
+
+void ht_hdx_fill_map(uint32_t *slots, uint32_t mask, bool direct, uint64_t lo, uint32_t n,
+                     uint64_t (*id_of)(const void *ctx, uint32_t i), const void *ctx)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t id = id_of(ctx, i);
+        uint32_t j = direct ? (uint32_t)(id - lo) : map_slot(id, mask);
+        while (slots[j])
+            j = (j + 1) & mask;
+        slots[j] = i + 1;
+    }
 }
 
 void ht_hdx_meta_counts(const ht_hdx_writer *w, hdx_meta *m, uint32_t frame_mask, uint32_t stack_mask)

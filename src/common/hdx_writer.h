@@ -67,10 +67,10 @@ void ht_hdx_meta_counts(const ht_hdx_writer *w, hdx_meta *m, uint32_t frame_mask
 /* The id map libheapdump makes for n ids in [lo, hi]: direct (one slot an id) when the range is
  * under 2n, else hashed with a power of two of slots at most 70 % full; its mask. */
 uint32_t ht_hdx_map_mask(uint64_t lo, uint64_t hi, uint64_t n, bool *direct);
-static inline uint32_t ht_hdx_map_slot(uint64_t id, uint32_t mask)
-{
-    return (uint32_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & mask;
-}
+/* Places objects 0..n-1, whose ids id_of gives (increasing from lo), in a map's mask + 1 zeroed
+ * slots as libheapdump does: at id - lo when direct, else by linear probing from the id's slot. */
+void ht_hdx_fill_map(uint32_t *slots, uint32_t mask, bool direct, uint64_t lo, uint32_t n,
+                     uint64_t (*id_of)(const void *ctx, uint32_t i), const void *ctx);
 /* A root kind's number (enum hd_root_kind) from its word, as libheapdump's loader reads it. */
 uint8_t ht_hdx_root_kind(const char *word);
 /* Writes META and the streamed sections, checksums every section, writes the header and renames

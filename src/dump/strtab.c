@@ -1,5 +1,6 @@
 /* strtab.c: string arena with an interning index (FNV-1a, linear probing). */
 #include "strtab.h"
+#include "common/string_hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -60,14 +61,6 @@ uint32_t hd__strtab_append(hd__strtab *st, const char *s, size_t len)
     return off;
 }
 
-static uint32_t hash(const char *s, size_t len)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
-}
-
 static int grow_index(hd__strtab *st)
 {
     uint32_t mask = st->mask * 2 + 1;
@@ -79,7 +72,7 @@ static int grow_index(hd__strtab *st)
         if (!off)
             continue;
         const char *s = st->data + off;
-        uint32_t j = hash(s, strlen(s)) & mask;
+        uint32_t j = ht_string_hash(s, strlen(s)) & mask;
         while (slots[j])
             j = (j + 1) & mask;
         slots[j] = off;
@@ -96,7 +89,7 @@ uint32_t hd__strtab_intern(hd__strtab *st, const char *s, size_t len)
         return 0;
     if ((st->used + 1) * 4 > (st->mask + 1) * 3 && grow_index(st) != 0)
         return UINT32_MAX;
-    uint32_t j = hash(s, len) & st->mask;
+    uint32_t j = ht_string_hash(s, len) & st->mask;
     for (uint32_t off; (off = st->slots[j]) != 0; j = (j + 1) & st->mask) {
         const char *t = st->data + off;
         if (memcmp(t, s, len) == 0 && t[len] == '\0')

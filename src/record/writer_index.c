@@ -189,6 +189,12 @@ static uint64_t write_objects(index_out *x, chunk *c)
     return total;
 }
 
+static uint64_t seq_at(const void *heap, uint32_t i)
+{
+    const rec_heap *h = heap;
+    return h->blocks[h->by_id[i]].seq;
+}
+
 /* The id map libheapdump builds over the objects' ids (increasing here). */
 static void write_map(index_out *x, hdx_meta *m)
 {
@@ -204,13 +210,7 @@ static void write_map(index_out *x, hdx_meta *m)
         x->w.err = x->w.err ? x->w.err : ENOMEM;
         return;
     }
-    for (uint32_t i = 0; i < h->n; i++) {
-        uint64_t id = h->blocks[h->by_id[i]].seq;
-        uint32_t j = direct ? (uint32_t)(id - lo) : ht_hdx_map_slot(id, mask);
-        while (slots[j])
-            j = (j + 1) & mask;
-        slots[j] = i + 1;
-    }
+    ht_hdx_fill_map(slots, mask, direct, lo, (uint32_t)h->n, seq_at, h);
     ht_hdx_put(&x->w, HDX_OBJ_MAP, 0, slots, (uint64_t)mask + 1);
     free(slots);
     m->map_direct = direct, m->map_base = direct ? lo : 0, m->map_mask = mask, m->map_used = h->n;

@@ -289,13 +289,18 @@ static inline __attribute__((always_inline)) void put_member_u64(writer *w, cons
     put_u64(w, v);
 }
 
-static void write_meta(writer *w)
+void hm__snapshot_created(char when[32])
 {
-    char when[32];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    strftime(when, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void write_meta(writer *w)
+{
+    char when[32];
+    hm__snapshot_created(when);
     put(w, "{\"format\": \"heapdump\", \"version\": 1,\n \"meta\": {\"producer\": \"libhm " HT_VERSION
            "\", \"created\": \"");
     put(w, when);

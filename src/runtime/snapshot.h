@@ -57,6 +57,9 @@ void hm__snapshot_restore(hm_heap *h, hm__snapshot_prep *p);
 uint32_t hm__snapshot_type(hm__snapshot_prep *p, const hm_type *t);
 /* Every root in object id order, once the edges were counted: an object is an external root
  * when its count exceeds the references the heap explains. kind is the format's word. */
+/* Now in UTC as the dump's meta says "created" (ISO 8601, e.g. 2026-12-04T04:20:00Z). */
+void hm__snapshot_created(char when[32]);
+
 typedef void hm__root_fn(void *arg, const hm_object *o, const char *kind, const char *name);
 void hm__snapshot_each_root(hm_heap *h, hm__snapshot_prep *p, hm__root_fn *fn, void *arg);
 

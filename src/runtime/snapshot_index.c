@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/hdx_writer.h"
@@ -110,6 +109,8 @@ static bool collect_ids(index_out *x)
     return true;
 }
 
+static uint64_t id_at(const void *ids, uint32_t i) { return ((const uint64_t *)ids)[i]; }
+
 static bool make_map(index_out *x)
 {
     hdx_meta *m = &x->meta;
@@ -121,12 +122,7 @@ static bool make_map(index_out *x)
     uint32_t mask = ht_hdx_map_mask(lo, x->ids[x->n - 1], x->n, &direct);
     if (!(x->slots = hm__sys_calloc(x->h, (size_t)mask + 1, sizeof *x->slots)))
         return false;
-    for (uint32_t i = 0; i < x->n; i++) {
-        uint32_t j = direct ? (uint32_t)(x->ids[i] - lo) : ht_hdx_map_slot(x->ids[i], mask);
-        while (x->slots[j])
-            j = (j + 1) & mask;
-        x->slots[j] = i + 1;
-    }
+    ht_hdx_fill_map(x->slots, mask, direct, lo, x->n, id_at, x->ids);
     m->map_direct = direct, m->map_base = direct ? lo : 0, m->map_mask = mask, m->map_used = x->n;
     return true;
 }
@@ -152,10 +148,7 @@ static uint32_t number_of(const index_out *x, uint64_t id)
 static void fill_meta(index_out *x)
 {
     char when[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    hm__snapshot_created(when);
     x->meta.version = 1;
     x->meta.producer = name0(x, "libhm " HT_VERSION);
     x->meta.created = name0(x, when);
