@@ -1,0 +1,278 @@
+/* binary_check.c: what the values of a binary index's sections must be, beyond their checksums
+ * (formats/heapdump-binary.md §7): every value that indexes something against what it indexes,
+ * element by element or against the element before, so that a chunk is checked on its own; and
+ * what only the whole section can show (totals, chains that must end), once all of it is
+ * verified. The reader (binary_read.c) decides when each runs; these read only the file's bytes.
+ */
+#include "binary_reader.h"
+#include "error.h"
+
+#include <stdlib.h>
+
+/* Every element of a uint32 section below limit, or HD_NONE when none_ok. */
+static int below(reader *r, uint32_t id, span s, uint64_t limit, bool none_ok)
+{
+    const uint32_t *a = raw(r, id);
+    for (uint64_t i = s.from; i < s.to; i++)
+        if (a[i] >= limit && !(none_ok && a[i] == HD_NONE))
+            return hd__hdx_fail_in(r, id, i, "%u is out of range (below %llu%s)", a[i], (unsigned long long)limit,
+                                   none_ok ? " or none" : "");
+    return HD_OK;
+}
+
+/* Every byte of a uint8 section made of known flags, at most max, or also. */
+static int bytes_ok(reader *r, uint32_t id, span s, unsigned known, unsigned max, unsigned also, const char *what)
+{
+    const uint8_t *a = raw(r, id);
+    for (uint64_t i = s.from; i < s.to; i++)
+        if ((a[i] & ~known) && a[i] > max && a[i] != also)
+            return hd__hdx_fail_in(r, id, i, "%s 0x%x", what, a[i]);
+    return HD_OK;
+}
+
+/* The id map answers by probing its slots: each slot is empty or an object index + 1; a hashed
+ * map has a power of two of them (a probe gives up after visiting every slot, hd__idmap_find,
+ * so a full map cannot make it loop) and compares the key it finds. A direct map compares none,
+ * so each of its slots must hold the object whose id it stands for (the id read from the file's
+ * bytes, §7.2): a lookup never answers with an object of another id. */
+static int check_id_map(reader *r, span s)
+{
+    uint64_t nslots = r->at[HDX_OBJ_MAP]->count;
+    if (!r->m.map_direct && (nslots & (nslots - 1)))
+        return hd__hdx_fail_in(r, HDX_OBJ_MAP, 0, "not a valid id map");
+    int rc = below(r, HDX_OBJ_MAP, s, r->m.nobjects + 1, false);
+    if (rc || !r->m.map_direct)
+        return rc;
+    const uint32_t *slots = raw(r, HDX_OBJ_MAP);
+    const uint64_t *ids = raw(r, HDX_OBJ_ID);
+    for (uint64_t j = s.from; j < s.to; j++)
+        if (slots[j] && ids[slots[j] - 1] - r->m.map_base != j) {
+            if ((rc = hd__hdx_verify_element(r, HDX_OBJ_ID, slots[j] - 1))) /* the id may be the damaged one */
+                return rc;
+            return hd__hdx_fail_in(r, HDX_OBJ_MAP, j, "holds object %u, whose id is not %llu", slots[j] - 1,
+                                   (unsigned long long)(r->m.map_base + j));
+        }
+    return HD_OK;
+}
+
+/* The whole id map holds as many objects as the dump has. */
+static int check_id_map_count(reader *r)
+{
+    const uint32_t *slots = raw(r, HDX_OBJ_MAP);
+    uint64_t used = 0;
+    for (uint64_t j = 0; j < r->at[HDX_OBJ_MAP]->count; j++)
+        used += slots[j] != 0;
+    if (r->m.nobjects && (used != r->m.nobjects || r->m.map_used != r->m.nobjects))
+        return hd__hdx_fail_in(r, HDX_OBJ_MAP, 0, "holds %llu objects, not %llu", (unsigned long long)used,
+                               (unsigned long long)r->m.nobjects);
+    return HD_OK;
+}
+
+/* Each offset of the span is at most nedges and not below the one before it, which is read
+ * even when it lies in a chunk not yet verified: the comparison is a fact about the file's
+ * bytes, and that chunk is verified before any of them is used (§7.2 of the format). */
+static int check_edge_offsets(reader *r, span s)
+{
+    const uint32_t *off = raw(r, HDX_EDGE_OFFSET);
+    uint64_t n = r->m.nobjects;
+    for (uint64_t o = s.from; o < s.to; o++)
+        if ((o == 0 && off[0] != 0) || (o > 0 && off[o] < off[o - 1]) || off[o] > r->m.nedges ||
+            (o == n && off[o] != r->m.nedges))
+            return hd__hdx_fail_in(r, HDX_EDGE_OFFSET, o, "%u breaks the increasing offsets from 0 to %llu", off[o],
+                                   (unsigned long long)r->m.nedges);
+    return HD_OK;
+}
+
+/* Follows each chain of next[] (HD_NONE ends one) and fails on a chain that comes back on
+ * itself: mark is 0 unvisited, 1 on the chain being walked, 2 known to end. */
+static int chains_end(reader *r, uint32_t id, uint32_t skip)
+{
+    const uint32_t *next = raw(r, id);
+    uint32_t n = (uint32_t)r->at[id]->count;
+    uint8_t *mark = calloc(n ? n : 1, 1);
+    if (!mark)
+        return hd__error_oom(r->err, r->name);
+    int rc = HD_OK;
+    for (uint32_t s = 0; s < n && !rc; s++) {
+        uint32_t x = s;
+        while (x != HD_NONE && x != skip && mark[x] == 0) {
+            mark[x] = 1;
+            x = next[x];
+        }
+        if (x != HD_NONE && x != skip && mark[x] == 1)
+            rc = hd__hdx_fail_in(r, id, x, "a chain of parents loops");
+        for (x = s; x != HD_NONE && x != skip && mark[x] == 1; x = next[x])
+            mark[x] = 2;
+    }
+    free(mark);
+    return rc;
+}
+
+/* META's total of the shallow sizes is the sum of OBJ_SIZE (saturating, as hd_total_size). */
+static int check_total_size(reader *r)
+{
+    const uint64_t *size = raw(r, HDX_OBJ_SIZE);
+    uint64_t total = 0;
+    for (uint64_t o = 0; o < r->m.nobjects; o++)
+        total = total + size[o] < total ? UINT64_MAX : total + size[o];
+    if (r->has_total_size && total != r->m.total_size)
+        return hd__hdx_fail_in(r, HDX_META, 0, "total_size disagrees with OBJ_SIZE");
+    return HD_OK;
+}
+
+static int check_interior(reader *r, span s)
+{
+    const uint32_t *edge = raw(r, HDX_INTERIOR_EDGE);
+    for (uint64_t i = s.from ? s.from : 1; i < s.to; i++)
+        if (edge[i] <= edge[i - 1])
+            return hd__hdx_fail_in(r, HDX_INTERIOR_EDGE, i, "not increasing");
+    return below(r, HDX_INTERIOR_EDGE, s, r->m.nedges, false);
+}
+
+/* Reachability's forest must be walkable: a root object at depth 0 named by its root, every
+ * other reached object one deeper than its parent (so walks up end), via an edge index. Whether
+ * via really joins parent and object is the checksum's to vouch for, not worth a random read
+ * an object here. The objects of the span are checked, over all four arrays and ROOT_OBJECT
+ * (read as the file has them: each is verified itself before it is used). */
+static int check_reach(reader *r, span sp)
+{
+    const hdx_meta *m = &r->m;
+    const uint8_t *state = raw(r, HDX_REACH_STATE);
+    const uint32_t *depth = raw(r, HDX_REACH_DEPTH), *parent = raw(r, HDX_REACH_PARENT), *via = raw(r, HDX_REACH_VIA);
+    const uint32_t *root_object = raw(r, HDX_ROOT_OBJECT);
+    uint64_t n = m->nobjects;
+    for (uint64_t o = sp.from; o < sp.to; o++) {
+        uint8_t s = state[o];
+        uint32_t dp = depth[o], p = parent[o], v = via[o];
+        bool ok = s <= HD_REACH_UNREACHABLE;
+        if (ok && s == HD_REACH_UNREACHABLE)
+            ok = dp == HD_NONE && p == HD_NONE && v == HD_NONE;
+        else if (ok && p == HD_NONE)
+            ok = dp == 0 && v < m->nroots && root_object[v] == o;
+        else if (ok) /* depths fall by one a step, so a walk up the parents ends */
+            ok = p < n && dp != HD_NONE && dp > 0 && depth[p] == dp - 1 && v < m->nedges;
+        if (!ok)
+            return hd__hdx_fail_in(r, HDX_REACH_STATE, o, "with REACH_DEPTH, REACH_PARENT and REACH_VIA: not a path from a root");
+    }
+    return HD_OK;
+}
+
+/* The forest checked over the blocks of objects that span touches, each block once, though
+ * each of the four arrays' chunks asks for its objects (every block whole, so at most
+ * REACH_BLOCK objects more than the span: once for all four arrays instead of four times). */
+static int check_reach_once(reader *r, span s)
+{
+    if (!r->reach_checked)
+        return check_reach(r, s);
+    int rc;
+    for (uint64_t b = s.from / REACH_BLOCK; s.from < s.to && b <= (s.to - 1) / REACH_BLOCK; b++) {
+        uint64_t end = (b + 1) * REACH_BLOCK < r->m.nobjects ? (b + 1) * REACH_BLOCK : r->m.nobjects;
+        if (!r->reach_checked[b] && (rc = check_reach(r, (span){b * REACH_BLOCK, end})))
+            return rc;
+        r->reach_checked[b] = 1;
+    }
+    return HD_OK;
+}
+
+/* META's three counts are REACH_STATE's (verified whole by now). */
+static int check_reach_counts(reader *r)
+{
+    const hdx_meta *m = &r->m;
+    const uint8_t *state = raw(r, HDX_REACH_STATE);
+    uint64_t count[3] = {0, 0, 0};
+    for (uint64_t o = 0; o < m->nobjects; o++)
+        count[state[o]]++;
+    if (count[0] != m->nlive || count[1] != m->nuncollectable || count[2] != m->nunreachable)
+        return hd__hdx_fail_in(r, HDX_META, 0, "reachability counts disagree with REACH_STATE");
+    return HD_OK;
+}
+
+/* Immediate dominators: an object, the virtual root or none; a reachable object's dominator is
+ * reachable and no chain of them loops, so every chain from a reachable object ends at the
+ * virtual root (the CLI walks them up to it). */
+static int check_dominators(reader *r)
+{
+    const uint32_t *idom = raw(r, HDX_DOM_IDOM);
+    uint64_t n = r->m.nobjects, reachable = 0;
+    for (uint64_t o = 0; o < n; o++) {
+        uint32_t x = idom[o];
+        if (x >= n && x != HD_DOM_ROOT && x != HD_NONE)
+            return hd__hdx_fail_in(r, HDX_DOM_IDOM, o, "%u is out of range", x);
+        if (x < n && idom[x] == HD_NONE)
+            return hd__hdx_fail_in(r, HDX_DOM_IDOM, o, "dominated by %u, which is unreachable", x);
+        reachable += x != HD_NONE;
+    }
+    if (reachable != r->m.dom_reachable)
+        return hd__hdx_fail_in(r, HDX_META, 0, "the reachable count disagrees with DOM_IDOM");
+    return chains_end(r, HDX_DOM_IDOM, HD_DOM_ROOT);
+}
+
+/* What the elements of span s of a section must be, beyond its checksum: each check holds
+ * element by element (or against the element before), so a chunk is checked on its own. */
+int hd__hdx_check_values(reader *r, uint32_t id, span s)
+{
+    const hdx_meta *m = &r->m;
+    const unsigned type_flags = HD_TYPE_GC | HD_TYPE_FINALIZER | HD_TYPE_LEGACY_FINALIZER;
+    const unsigned obj_flags = HD_OBJ_TRACKED | HD_OBJ_FINALIZED | HD_OBJ_FROZEN | HD_OBJ_IMMORTAL | HD_OBJ_INTERNED;
+    const char *strings = raw(r, id);
+    switch (id) {
+    case HDX_STRINGS: /* a string runs to the next NUL: the last byte ends every one */
+        if ((s.from == 0 && strings[0] != '\0') || (s.to == m->nstrings && strings[m->nstrings - 1] != '\0'))
+            return hd__hdx_fail_in(r, HDX_STRINGS, s.from ? s.to - 1 : 0, "does not start and end with a NUL");
+        return HD_OK;
+    case HDX_TYPE_NAME: case HDX_SITE_FILE: case HDX_SITE_FUNCTION: case HDX_EDGE_NAME: case HDX_ROOT_KIND_NAME:
+    case HDX_ROOT_NAME: case HDX_FRAME_FUNCTION: case HDX_FRAME_FILE: case HDX_FRAME_MODULE:
+        return below(r, id, s, m->nstrings, false);
+    case HDX_OBJ_LABEL: return below(r, id, s, m->nstrings, true);
+    case HDX_OBJ_TYPE: return below(r, id, s, m->ntypes, false);
+    case HDX_OBJ_SITE: return below(r, id, s, m->nsites, true);
+    case HDX_EDGE_TARGET: case HDX_ROOT_OBJECT: case HDX_WEAKREF_OBJECT: case HDX_GC_GARBAGE:
+        return below(r, id, s, m->nobjects, false);
+    case HDX_WEAKREF_REFERENT: return below(r, id, s, m->nobjects, true);
+    case HDX_STACK_FRAME: return below(r, id, s, m->nframes, false);
+    case HDX_SITE_STACK: return below(r, id, s, m->nstacks, true);
+    case HDX_STACK_PARENT: return below(r, id, s, m->nstacks, true);
+    case HDX_INTERIOR_EDGE: return check_interior(r, s);
+    case HDX_TYPE_FLAGS: return bytes_ok(r, id, s, type_flags, 0, 0, "unknown flags");
+    case HDX_OBJ_FLAGS: return bytes_ok(r, id, s, obj_flags, 0, 0, "unknown flags");
+    case HDX_OBJ_GEN: return bytes_ok(r, id, s, 0, 2, HD_GEN_UNKNOWN, "generation");
+    case HDX_ROOT_KIND: return bytes_ok(r, id, s, 0, HD_ROOT_OTHER, HD_ROOT_OTHER, "kind");
+    case HDX_EDGE_OFFSET: return check_edge_offsets(r, s);
+    case HDX_OBJ_MAP: return check_id_map(r, s);
+    case HDX_REACH_STATE: /* chunk by chunk: a state alone; the rest with the other three */
+        if (r->chunk_done[id])
+            return bytes_ok(r, id, s, 0, HD_REACH_UNREACHABLE, HD_REACH_UNREACHABLE, "state");
+        return check_reach_once(r, s);
+    case HDX_REACH_DEPTH: case HDX_REACH_PARENT: case HDX_REACH_VIA: return check_reach_once(r, s);
+    }
+    return HD_OK;
+}
+
+/* The per-type summary adds up to META's counts: objects to nobjects, bytes to total_size
+ * (saturating). It indexes nothing: that is all a reader can hold it against without reading
+ * OBJ_TYPE and OBJ_SIZE, which it is there to spare. */
+static int check_type_summary(reader *r, uint32_t id)
+{
+    const uint64_t *a = raw(r, id);
+    uint64_t sum = 0;
+    for (uint64_t t = 0; t < r->m.ntypes; t++)
+        sum = sum + a[t] < sum ? UINT64_MAX : sum + a[t];
+    if (id == HDX_TYPE_OBJECTS ? sum != r->m.nobjects : r->has_total_size && sum != r->m.total_size)
+        return hd__hdx_fail_in(r, id, 0, "adds up to %llu, META says %llu", (unsigned long long)sum,
+                               (unsigned long long)(id == HDX_TYPE_OBJECTS ? r->m.nobjects : r->m.total_size));
+    return HD_OK;
+}
+
+/* What needs the whole section: run once all of it is verified. */
+int hd__hdx_check_whole(reader *r, uint32_t id)
+{
+    switch (id) {
+    case HDX_OBJ_SIZE: return check_total_size(r);
+    case HDX_STACK_PARENT: return chains_end(r, id, HD_NONE);
+    case HDX_REACH_STATE: return check_reach_counts(r);
+    case HDX_DOM_IDOM: return check_dominators(r);
+    case HDX_TYPE_OBJECTS: case HDX_TYPE_BYTES: return check_type_summary(r, id);
+    case HDX_OBJ_MAP: return check_id_map_count(r);
+    }
+    return HD_OK;
+}
