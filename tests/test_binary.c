@@ -230,6 +230,15 @@ Test(binary, without_a_damage_handler_an_index_file_is_verified_at_open)
     free(data);
 }
 
+/* data written to a new file named by path's template (mkstemp's). */
+static void to_temporary_file(const void *data, size_t len, char *path)
+{
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, data, len), (ssize_t)len);
+    close(fd);
+}
+
 static void exit_on_damage(const hd_error *err)
 {
     (void)err;
@@ -250,10 +259,7 @@ static void stray_write(bool read_first)
     char *data = index_of(json, &len);
     hd_dump_free(json);
     char path[] = "/tmp/test_binary_XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    cr_assert_eq(write(fd, data, len), (ssize_t)len);
-    close(fd);
+    to_temporary_file(data, len, path);
     free(data);
     hd_set_index_damage_handler(exit_on_damage);
     signal(SIGSEGV, SIG_DFL); /* what the index's handler passes the fault on to (not ASan's report) */
@@ -297,10 +303,7 @@ Test(binary, a_section_failing_its_whole_check_is_refused_every_time)
     cr_assert(edited);
     reseal(data, len);
     char path[] = "/tmp/test_binary_XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    cr_assert_eq(write(fd, data, len), (ssize_t)len);
-    close(fd);
+    to_temporary_file(data, len, path);
     free(data);
     hd_set_index_damage_handler(exit_on_damage); /* sections verified on first use */
     hd_dump *d = NULL;
