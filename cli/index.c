@@ -47,7 +47,7 @@ typedef struct index_job {
     const char *path, *out;
     hd_index_source before;
     hd_dump *d;
-    int analyses, write;
+    int status; /* hd_index_build's */
     hd_error err;
 } index_job;
 
@@ -76,25 +76,19 @@ static int unchanged(const char *cmd, index_job *j)
 static void *analyse_and_write(void *arg)
 {
     index_job *j = arg;
-    hd_reach *reach = NULL;
-    hd_dominators *dom = NULL;
-    if (!(j->analyses = hd_reach_compute(j->d, &reach)) && !(j->analyses = hd_dominators_compute(j->d, &dom)))
-        j->write = hd_index_write(j->d, reach, dom, &j->before, j->out, &j->err);
-    hd_reach_free(reach);
-    hd_dominators_free(dom);
+    j->status = hd_index_build(j->d, &j->before, j->out, &j->err);
     return NULL;
 }
 
-/* What the job's analyses and write came to, printed; an exit status. */
-static int job_status(const char *cmd, const index_job *j, bool must_write)
+/* What the job came to, printed; an exit status. An index that could not be written is no
+ * failure when must_write is false (the command goes on from the loaded dump); anything else
+ * that went wrong (the analyses, memory) is. */
+static int job_status(const index_job *j, bool must_write)
 {
-    if (j->analyses)
-        return report_status(cmd, j->analyses);
-    if (j->write && must_write) {
-        print_load_error(&j->err);
-        return exit_for_status(j->write);
-    }
-    return EXIT_OK;
+    if (!j->status || (j->status == HD_EIO && !must_write))
+        return EXIT_OK;
+    print_load_error(&j->err);
+    return exit_for_status(j->status);
 }
 
 int build_index(const char *cmd, const char *path, const char *out, bool must_write, hd_dump **keep)
@@ -105,7 +99,7 @@ int build_index(const char *cmd, const char *path, const char *out, bool must_wr
         rc = load_plain(path, &j.d);
     if (!rc && !(rc = unchanged(cmd, &j))) {
         analyse_and_write(&j);
-        rc = job_status(cmd, &j, must_write);
+        rc = job_status(&j, must_write);
     }
     if (!rc && keep)
         *keep = j.d;
@@ -143,7 +137,7 @@ static int build_indexes(const char *const *paths, char *const *indexes, size_t 
             if (started[i])
                 pthread_join(threads[i], NULL);
         for (size_t i = 0; i < n && !rc; i++)
-            rc = job_status("index", &jobs[i], false);
+            rc = job_status(&jobs[i], false);
         free(threads);
         free(started);
     }

@@ -112,6 +112,10 @@ int hd_index_source_of(const char *path, hd_index_source *out, hd_error *err);
  * source (NULL: all zero) is recorded in the header. HD_OK, HD_EIO, HD_ENOMEM or HD_EINVAL. */
 int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators *dom,
                    const hd_index_source *source, const char *path, hd_error *err);
+/* hd_index_write with d's reachability and dominators, computed here while a second thread
+ * writes the graph's sections (one thread out of core: see hd_memory_budget). HD_OK, HD_EIO,
+ * HD_ENOMEM, HD_EINVAL or an analysis' status, with err set. */
+int hd_index_build(const hd_dump *d, const hd_index_source *source, const char *path, hd_error *err);
 /* Out of core, for indexing a heap bigger than memory: from now on the analyses keep their large
  * arrays in unnamed files in dir (mapped; the page cache holds what memory allows), indexes are
  * mapped without being read in at once, and a watcher thread keeps the process's resident set

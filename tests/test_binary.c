@@ -130,6 +130,31 @@ Test(binary, random_graphs_answer_as_from_json)
     }
 }
 
+/* hd_index_build writes the graph on a second thread while it computes the analyses: the file
+ * is byte for byte the one hd_index_write makes after them (index_of), on small graphs and on one
+ * big enough for the two threads to overlap. */
+Test(binary, building_while_writing_gives_the_same_bytes)
+{
+    for (uint64_t seed = 1; seed <= 12; seed++) {
+        rd_graph g;
+        rd_random(&g, seed, seed == 12 ? 200000 : 1 + (uint32_t)(seed * 13 % 90), 1 + seed % 4, 1 + seed % 5);
+        hd_dump *d = rd_load(&g);
+        size_t len, built_len;
+        char *data = index_of(d, &len);
+        char path[] = "/tmp/test_binary_XXXXXX";
+        close(mkstemp(path));
+        hd_error err;
+        cr_assert_eq(hd_index_build(d, NULL, path, &err), HD_OK, "%s", err.message);
+        char *built = slurp(path, &built_len);
+        unlink(path);
+        cr_assert(built_len == len && !memcmp(built, data, len), "seed %llu", (unsigned long long)seed);
+        free(built);
+        free(data);
+        hd_dump_free(d);
+        rd_free(&g);
+    }
+}
+
 static int to_buffer(const void *data, size_t len, void *user)
 {
     FILE *f = user;

@@ -174,6 +174,28 @@ void hd__atomic_write(hd__atomic *a, const void *data, size_t len)
     }
 }
 
+void hd__atomic_write_at(hd__atomic *a, uint64_t offset, const void *data, size_t len)
+{
+    for (const char *p = data; !a->error && len;) {
+        ssize_t w = pwrite(a->fd, p, len, (off_t)offset);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            a->error = errno;
+            break;
+        }
+        p += w;
+        offset += (uint64_t)w;
+        len -= (size_t)w;
+    }
+}
+
+void hd__atomic_resize(hd__atomic *a, uint64_t size)
+{
+    if (!a->error && ftruncate(a->fd, (off_t)size) != 0)
+        a->error = errno;
+}
+
 int hd__atomic_commit(hd__atomic *a, bool durable, hd_error *err)
 {
     int e = a->error;

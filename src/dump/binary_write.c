@@ -1,38 +1,56 @@
 /* binary_write.c: a loaded dump, with its reachability and dominators when given, written as a
  * binary index (formats/heapdump-binary.md).
  *
- * Invariant: the layout (every section's offset) is fixed before a byte is written, so the
- * header and table go first and each array follows in one write, straight from the dump's
- * memory; the file appears under its name only once complete (hd__atomic).
+ * Invariant: a section's place in the file is fixed when it is added to the layout, before a
+ * byte of it is written, and each array is written in one piece, straight from the dump's
+ * memory, to its place; the file appears under its name only once complete (hd__atomic). So
+ * the graph's sections can go to the file (on a thread of their own, hd_index_build) while the
+ * analyses are still being computed: theirs, CHUNK_SUM, META, and the header and table, which
+ * come first in the file, are written last.
  */
 #include "analysis.h"
 #include "binary.h"
+#include "budget.h"
 #include "error.h"
 #include "native.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* A big section gets pages of its own (formats/heapdump-binary.md §1): it starts and the next
+ * one starts at a multiple of HDX_PAGE_ALIGN, so that a reader can leave it unreadable until it
+ * has verified it (binary_lazy.c). */
+enum { HDX_LAZY_FROM = 256 << 10, HDX_PAGE_ALIGN = 64 << 10 };
+static uint64_t align8(uint64_t x) { return (x + 7) & ~(uint64_t)7; }
+static uint64_t align_page(uint64_t x) { return (x + HDX_PAGE_ALIGN - 1) & ~(uint64_t)(HDX_PAGE_ALIGN - 1); }
+
+/* The table is written last, when the number of sections is known: room is left for the most
+ * a file can have, and what it does not use is zero padding (allowed by §1). */
+#define HDX_TABLE_ROOM ((uint64_t)HDX_ENTRY_SIZE * (HDX_NSECTIONS - 1))
 
 typedef struct layout {
     hdx_entry entries[HDX_NSECTIONS];
     const void *data[HDX_NSECTIONS];
     uint32_t n;
-    uint64_t end;
+    uint64_t end; /* where the next section may start */
 } layout;
 
+/* Places a section after the ones before it; its checksum is taken when it is written. */
 static void add(layout *l, uint32_t id, const void *data, uint64_t count)
 {
-    uint32_t size = hd__hdx_elem_size(id);
     hdx_entry *e = &l->entries[l->n];
     e->id = id;
-    e->elem_size = size;
+    e->elem_size = hd__hdx_elem_size(id);
     e->count = count;
-    e->checksum = hd__hdx_checksum(count ? data : "", count * size);
-    l->data[l->n++] = data;
+    uint64_t bytes = count * e->elem_size;
+    bool big = bytes >= HDX_LAZY_FROM;
+    e->offset = big ? align_page(l->end) : align8(l->end);
+    l->end = big ? align_page(e->offset + bytes) : e->offset + bytes;
+    l->data[l->n++] = count ? data : "";
 }
-
 static void fill_meta(hdx_meta *m, const hd_dump *d, const hd_reach *reach, const hd_dominators *dom)
 {
     memset(m, 0, sizeof *m);
@@ -179,28 +197,6 @@ static void add_analyses(layout *l, uint32_t nobjects, const hd_reach *reach, co
     }
 }
 
-/* CHUNK_SUM (formats/heapdump-binary.md §5.1): the chunk size, then the checksum of each
- * HDX_CHUNK_SIZE bytes of every section but META, in increasing id (the order add() was called
- * in), so that a reader can verify a big section a chunk at a time. NULL when out of memory. */
-static uint64_t *chunk_sums(const layout *l, uint64_t *count)
-{
-    uint64_t n = 1;
-    for (uint32_t i = 1; i < l->n; i++)
-        n += (l->entries[i].count * l->entries[i].elem_size + HDX_CHUNK_SIZE - 1) / HDX_CHUNK_SIZE;
-    uint64_t *sums = malloc(n * sizeof *sums), *next = sums;
-    if (!sums)
-        return NULL;
-    *next++ = HDX_CHUNK_SIZE;
-    for (uint32_t i = 1; i < l->n; i++) {
-        const unsigned char *p = l->data[i];
-        uint64_t bytes = l->entries[i].count * l->entries[i].elem_size;
-        for (uint64_t at = 0; at < bytes; at += HDX_CHUNK_SIZE)
-            *next++ = hd__hdx_checksum(p + at, bytes - at < HDX_CHUNK_SIZE ? bytes - at : HDX_CHUNK_SIZE);
-    }
-    *count = n;
-    return sums;
-}
-
 /* TYPE_OBJECTS and TYPE_BYTES: per type, its objects and their shallow size (saturating), so
  * that hd_stats_by_type reads two small sections instead of OBJ_TYPE and OBJ_SIZE. */
 static uint64_t *type_summary(const hd_dump *d)
@@ -216,62 +212,143 @@ static uint64_t *type_summary(const hd_dump *d)
     return objects;
 }
 
-static uint64_t align8(uint64_t x) { return (x + 7) & ~(uint64_t)7; }
+/* An index being written (invariant above). Sections [0, ngraph) are the graph's, placed when
+ * it begins; META, section 0, is filled in and written at the end. */
+typedef struct index_writer {
+    const hd_dump *d;
+    const char *path;
+    layout l;
+    uint32_t ngraph;
+    hdx_meta meta;
+    hd_pool_class *classes;
+    uint64_t *sums, nsums; /* CHUNK_SUM: the chunk size, then the graph's chunks (§5.1) */
+    hd__atomic a;
+} index_writer;
 
-/* A big section gets pages of its own (formats/heapdump-binary.md §1): it starts and the next
- * one starts at a multiple of HDX_PAGE_ALIGN, so that a reader can leave it unreadable until it
- * has verified it (binary_lazy.c). */
-enum { HDX_LAZY_FROM = 256 << 10, HDX_PAGE_ALIGN = 64 << 10 };
-static uint64_t align_page(uint64_t x) { return (x + HDX_PAGE_ALIGN - 1) & ~(uint64_t)(HDX_PAGE_ALIGN - 1); }
-
-static void write_zeros(hd__atomic *a, uint64_t n)
+static uint64_t nchunks(const hdx_entry *e)
 {
-    static const char zeros[HDX_PAGE_ALIGN];
-    for (; n > sizeof zeros; n -= sizeof zeros)
-        hd__atomic_write(a, zeros, sizeof zeros);
-    hd__atomic_write(a, zeros, n);
+    return (e->count * e->elem_size + HDX_CHUNK_SIZE - 1) / HDX_CHUNK_SIZE;
 }
 
-static int write_layout(const layout *l, const hd_index_source *source, const char *path, hd_error *err)
+/* Writes sections [from, to) to their places, taking each one's checksum, and its chunks'
+ * checksums from sums on (NULL: none, for META and CHUNK_SUM itself). */
+static void write_sections(index_writer *w, uint32_t from, uint32_t to, uint64_t *sums)
+{
+    for (uint32_t i = from; i < to; i++) {
+        hdx_entry *e = &w->l.entries[i];
+        const unsigned char *p = w->l.data[i];
+        uint64_t bytes = e->count * e->elem_size;
+        e->checksum = hd__hdx_checksum(p, bytes);
+        for (uint64_t at = 0; sums && at < bytes; at += HDX_CHUNK_SIZE)
+            *sums++ = hd__hdx_checksum(p + at, bytes - at < HDX_CHUNK_SIZE ? bytes - at : HDX_CHUNK_SIZE);
+        hd__atomic_write_at(&w->a, e->offset, p, bytes);
+    }
+}
+
+static void *write_graph(void *arg)
+{
+    index_writer *w = arg;
+    write_sections(w, 1, w->ngraph, w->sums + 1);
+    return NULL;
+}
+
+static void writer_free(index_writer *w)
+{
+    free(w->classes);
+    free(w->sums);
+}
+
+static int writer_begin(index_writer *w, const hd_dump *d, const char *path, hd_error *err)
+{
+    memset(w, 0, sizeof *w);
+    w->d = d;
+    w->path = path;
+    /* An index's sections are written straight from its mapping by write(2), which would fail
+     * on a section not yet verified (the kernel does not fault it in): all are verified first. */
+    int rc = hd_index_verify(d, err);
+    if (rc)
+        return rc;
+    /* hd_pool_class has 4 bytes of padding after size: written from a zeroed copy. */
+    w->classes = calloc(d->pools.nclasses ? d->pools.nclasses : 1, sizeof *w->classes);
+    for (uint32_t i = 0; w->classes && i < d->pools.nclasses; i++) {
+        w->classes[i].size = d->pool_classes[i].size;
+        w->classes[i].pools = d->pool_classes[i].pools;
+        w->classes[i].blocks_in_use = d->pool_classes[i].blocks_in_use;
+        w->classes[i].blocks_free = d->pool_classes[i].blocks_free;
+    }
+    w->l.end = HDX_HEADER_SIZE + HDX_TABLE_ROOM;
+    add_graph(&w->l, d, &w->meta, w->classes);
+    add_native(&w->l, d->native);
+    w->ngraph = w->l.n;
+    w->nsums = 1;
+    for (uint32_t i = 1; i < w->ngraph; i++)
+        w->nsums += nchunks(&w->l.entries[i]);
+    if (!w->classes || !(w->sums = malloc(w->nsums * sizeof *w->sums))) {
+        writer_free(w);
+        return hd__error_oom(err, path);
+    }
+    w->sums[0] = HDX_CHUNK_SIZE;
+    if ((rc = hd__atomic_begin(&w->a, path, err)))
+        writer_free(w);
+    return rc;
+}
+
+/* The header and the table, at the start of the file, once every section has its checksum. */
+static void write_head(index_writer *w, const hd_index_source *source)
 {
     hdx_header h;
     memset(&h, 0, sizeof h);
     memcpy(h.magic, HDX_MAGIC, HDX_MAGIC_LEN);
     h.version = HDX_VERSION;
-    h.nsections = l->n;
-    h.file_size = l->end;
+    h.nsections = w->l.n;
+    h.file_size = align8(w->l.end);
     if (source) {
         h.source_size = source->size;
         h.source_mtime_ns = source->mtime_ns;
         h.source_hash = source->hash;
     }
-    size_t table = (size_t)l->n * sizeof(hdx_entry);
-    unsigned char *head = malloc(sizeof h + table);
-    if (!head)
-        return hd__error_oom(err, path);
-    h.checksum = 0; /* the checksum covers the header with this field zero, then the table */
+    unsigned char head[HDX_HEADER_SIZE + HDX_TABLE_ROOM];
+    size_t len = sizeof h + (size_t)w->l.n * sizeof(hdx_entry);
+    memcpy(head, &h, sizeof h); /* the checksum covers the header with that field zero, then the table */
+    memcpy(head + sizeof h, w->l.entries, len - sizeof h);
+    h.checksum = hd__hdx_checksum(head, len);
     memcpy(head, &h, sizeof h);
-    memcpy(head + sizeof h, l->entries, table);
-    h.checksum = hd__hdx_checksum(head, sizeof h + table);
-    memcpy(head, &h, sizeof h);
-    hd__atomic a;
-    int rc = hd__atomic_begin(&a, path, err);
-    if (rc) {
-        free(head);
-        return rc;
+    hd__atomic_write_at(&w->a, 0, head, len);
+    hd__atomic_resize(&w->a, h.file_size);
+}
+
+/* Adds and writes what follows the graph, then META and the head; the file then takes its name. */
+static int writer_finish(index_writer *w, const hd_reach *reach, const hd_dominators *dom,
+                         const hd_index_source *source, hd_error *err)
+{
+    const hd_dump *d = w->d;
+    fill_meta(&w->meta, d, reach, dom);
+    add_analyses(&w->l, d->nobjects, reach, dom);
+    uint64_t *types = type_summary(d), n = w->nsums;
+    if (types) {
+        add(&w->l, HDX_TYPE_OBJECTS, types, d->ntypes);
+        add(&w->l, HDX_TYPE_BYTES, types + d->ntypes, d->ntypes);
     }
-    hd__atomic_write(&a, head, sizeof h + table);
-    uint64_t at = sizeof h + table;
-    for (uint32_t i = 0; i < l->n; i++) {
-        const hdx_entry *e = &l->entries[i];
-        write_zeros(&a, e->offset - at);
-        hd__atomic_write(&a, l->data[i], e->count * e->elem_size);
-        at = e->offset + e->count * e->elem_size;
+    for (uint32_t i = w->ngraph; i < w->l.n; i++)
+        n += nchunks(&w->l.entries[i]);
+    uint64_t *sums = types ? realloc(w->sums, n * sizeof *sums) : NULL;
+    if (!sums) {
+        free(types);
+        hd__atomic_abort(&w->a);
+        writer_free(w);
+        return hd__error_oom(err, w->path);
     }
-    write_zeros(&a, l->end - at);
-    free(head);
+    w->sums = sums;
+    write_sections(w, w->ngraph, w->l.n, sums + w->nsums);
+    add(&w->l, HDX_CHUNK_SUM, sums, n);
+    write_sections(w, w->l.n - 1, w->l.n, NULL);
+    write_sections(w, 0, 1, NULL); /* META, now filled in */
+    write_head(w, source);
     /* No fsync: a file torn by a crash fails its checksums and is rebuilt, never used. */
-    return hd__atomic_commit(&a, false, err);
+    int rc = hd__atomic_commit(&w->a, false, err);
+    free(types);
+    writer_free(w);
+    return rc;
 }
 
 int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators *dom,
@@ -281,52 +358,44 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
         hd__error_set(err, HD_EINVAL, path, (hd__pos){0, 0, 0}, "no dump or no path");
         return HD_EINVAL;
     }
-    /* An index's sections are written straight from its mapping by write(2), which would fail
-     * on a section not yet verified (the kernel does not fault it in): all are verified first. */
-    int rc = hd_index_verify(d, err);
+    index_writer w;
+    int rc = writer_begin(&w, d, path, err);
     if (rc)
         return rc;
-    hdx_meta meta;
-    fill_meta(&meta, d, reach, dom);
-    /* hd_pool_class has 4 bytes of padding after size: written from a zeroed copy. */
-    hd_pool_class *classes = calloc(d->pools.nclasses ? d->pools.nclasses : 1, sizeof *classes);
-    if (!classes)
-        return hd__error_oom(err, path);
-    for (uint32_t i = 0; i < d->pools.nclasses; i++) {
-        classes[i].size = d->pool_classes[i].size;
-        classes[i].pools = d->pool_classes[i].pools;
-        classes[i].blocks_in_use = d->pool_classes[i].blocks_in_use;
-        classes[i].blocks_free = d->pool_classes[i].blocks_free;
+    write_graph(&w);
+    return writer_finish(&w, reach, dom, source, err);
+}
+
+int hd_index_build(const hd_dump *d, const hd_index_source *source, const char *path, hd_error *err)
+{
+    if (!d || !path) {
+        hd__error_set(err, HD_EINVAL, path, (hd__pos){0, 0, 0}, "no dump or no path");
+        return HD_EINVAL;
     }
-    layout l = {.n = 0};
-    add_graph(&l, d, &meta, classes);
-    add_native(&l, d->native);
-    add_analyses(&l, d->nobjects, reach, dom);
-    uint64_t *types = type_summary(d), nsums = 0;
-    if (types) {
-        add(&l, HDX_TYPE_OBJECTS, types, d->ntypes);
-        add(&l, HDX_TYPE_BYTES, types + d->ntypes, d->ntypes);
-    }
-    uint64_t *sums = types ? chunk_sums(&l, &nsums) : NULL;
-    if (!sums) {
-        free(classes);
-        free(types);
-        return hd__error_oom(err, path);
-    }
-    add(&l, HDX_CHUNK_SUM, sums, nsums);
-    uint64_t at = HDX_HEADER_SIZE + (uint64_t)l.n * HDX_ENTRY_SIZE;
-    for (uint32_t i = 0; i < l.n; i++) {
-        uint64_t bytes = l.entries[i].count * l.entries[i].elem_size;
-        bool big = bytes >= HDX_LAZY_FROM;
-        l.entries[i].offset = at = big ? align_page(at) : align8(at);
-        at += bytes;
-        if (big)
-            at = align_page(at);
-    }
-    l.end = align8(at);
-    rc = write_layout(&l, source, path, err);
-    free(classes);
-    free(types);
-    free(sums);
+    index_writer w;
+    int rc = writer_begin(&w, d, path, err);
+    if (rc)
+        return rc;
+    /* Out of core the page cache is the analyses' working memory: the graph goes out after. */
+    pthread_t writer;
+    bool beside = !hd__budget_on() && pthread_create(&writer, NULL, write_graph, &w) == 0;
+    hd_reach *reach = NULL;
+    hd_dominators *dom = NULL;
+    int analyses = hd_reach_compute(d, &reach);
+    if (!analyses)
+        analyses = hd_dominators_compute(d, &dom);
+    if (beside)
+        pthread_join(writer, NULL);
+    else if (!analyses)
+        write_graph(&w);
+    if (analyses) {
+        hd__atomic_abort(&w.a);
+        writer_free(&w);
+        hd__error_set(err, analyses, path, (hd__pos){0, 0, 0}, "%s", hd_status_message(analyses));
+        rc = analyses;
+    } else
+        rc = writer_finish(&w, reach, dom, source, err);
+    hd_reach_free(reach);
+    hd_dominators_free(dom);
     return rc;
 }

@@ -101,6 +101,10 @@ typedef struct hd__atomic {
 } hd__atomic;
 int hd__atomic_begin(hd__atomic *a, const char *file, hd_error *err);
 void hd__atomic_write(hd__atomic *a, const void *data, size_t len);
+/* Writes at offset instead of appending; resize sets the file's size (zero bytes past what was
+ * written). Both keep the first failure as write does. */
+void hd__atomic_write_at(hd__atomic *a, uint64_t offset, const void *data, size_t len);
+void hd__atomic_resize(hd__atomic *a, uint64_t size);
 int hd__atomic_commit(hd__atomic *a, bool durable, hd_error *err);
 void hd__atomic_abort(hd__atomic *a);
 
