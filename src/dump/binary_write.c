@@ -183,7 +183,7 @@ static void add_native(layout *l, const hd__native *n)
     add(l, HDX_ROOT_OFFSET, n->root_offset, n->nroot_offsets);
 }
 
-static void add_analyses(layout *l, uint32_t nobjects, const hd_reach *reach, const hd_dominators *dom)
+static void add_reach(layout *l, uint32_t nobjects, const hd_reach *reach)
 {
     if (reach) {
         add(l, HDX_REACH_STATE, reach->state, nobjects);
@@ -191,6 +191,10 @@ static void add_analyses(layout *l, uint32_t nobjects, const hd_reach *reach, co
         add(l, HDX_REACH_PARENT, reach->parent, nobjects);
         add(l, HDX_REACH_VIA, reach->via, nobjects);
     }
+}
+
+static void add_dominators(layout *l, uint32_t nobjects, const hd_dominators *dom)
+{
     if (dom) {
         add(l, HDX_DOM_IDOM, hd__dominators_idom(dom), nobjects);
         add(l, HDX_DOM_RETAINED, hd__dominators_retained(dom), nobjects);
@@ -212,50 +216,80 @@ static uint64_t *type_summary(const hd_dump *d)
     return objects;
 }
 
-/* An index being written (invariant above). Sections [0, ngraph) are the graph's, placed when
- * it begins; META, section 0, is filled in and written at the end. */
+/* An index being written (invariant above). Sections are written in table order, from 1 on,
+ * by whoever writes (the thread of hd_index_build, or the caller): each once the caller has
+ * published it (ready), by which time it has its data. META, section 0, is filled in and written
+ * at the end; so are CHUNK_SUM and the head. Between publish and the end, the writer alone
+ * touches the entries it writes and sums. */
 typedef struct index_writer {
     const hd_dump *d;
     const char *path;
     layout l;
-    uint32_t ngraph;
     hdx_meta meta;
     hd_pool_class *classes;
-    uint64_t *sums, nsums; /* CHUNK_SUM: the chunk size, then the graph's chunks (§5.1) */
+    pthread_mutex_t lock;
+    pthread_cond_t more;
+    uint32_t ready, next; /* sections [1, ready) may be written; next is the next to write */
+    bool closed;          /* nothing more will be published */
+    uint64_t *sums, nsums, cap; /* CHUNK_SUM: the chunk size, then every written section's (§5.1) */
+    bool oom;
     hd__atomic a;
 } index_writer;
 
-static uint64_t nchunks(const hdx_entry *e)
+/* Section i to its place, with its checksum, and (summed) its chunks' checksums appended. */
+static void write_section(index_writer *w, uint32_t i, bool summed)
 {
-    return (e->count * e->elem_size + HDX_CHUNK_SIZE - 1) / HDX_CHUNK_SIZE;
+    hdx_entry *e = &w->l.entries[i];
+    const unsigned char *p = w->l.data[i];
+    uint64_t bytes = e->count * e->elem_size, chunks = (bytes + HDX_CHUNK_SIZE - 1) / HDX_CHUNK_SIZE;
+    e->checksum = hd__hdx_checksum(p, bytes);
+    if (summed && w->nsums + chunks > w->cap) {
+        uint64_t cap = 2 * (w->nsums + chunks);
+        uint64_t *more = realloc(w->sums, cap * sizeof *more);
+        if (!more) {
+            w->oom = true;
+            return;
+        }
+        w->sums = more;
+        w->cap = cap;
+    }
+    for (uint64_t at = 0; summed && at < bytes; at += HDX_CHUNK_SIZE)
+        w->sums[w->nsums++] = hd__hdx_checksum(p + at, bytes - at < HDX_CHUNK_SIZE ? bytes - at : HDX_CHUNK_SIZE);
+    hd__atomic_write_at(&w->a, e->offset, p, bytes);
 }
 
-/* Writes sections [from, to) to their places, taking each one's checksum, and its chunks'
- * checksums from sums on (NULL: none, for META and CHUNK_SUM itself). */
-static void write_sections(index_writer *w, uint32_t from, uint32_t to, uint64_t *sums)
+/* Writes what is published, in order, until the caller closes the layout. */
+static void *write_published(void *arg)
 {
-    for (uint32_t i = from; i < to; i++) {
-        hdx_entry *e = &w->l.entries[i];
-        const unsigned char *p = w->l.data[i];
-        uint64_t bytes = e->count * e->elem_size;
-        e->checksum = hd__hdx_checksum(p, bytes);
-        for (uint64_t at = 0; sums && at < bytes; at += HDX_CHUNK_SIZE)
-            *sums++ = hd__hdx_checksum(p + at, bytes - at < HDX_CHUNK_SIZE ? bytes - at : HDX_CHUNK_SIZE);
-        hd__atomic_write_at(&w->a, e->offset, p, bytes);
+    index_writer *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->lock);
+        while (w->next >= w->ready && !w->closed)
+            pthread_cond_wait(&w->more, &w->lock);
+        bool more = w->next < w->ready;
+        pthread_mutex_unlock(&w->lock);
+        if (!more)
+            return NULL;
+        write_section(w, w->next++, true);
     }
 }
 
-static void *write_graph(void *arg)
+/* The sections added so far may be written; last: there will be no others. */
+static void publish(index_writer *w, bool last)
 {
-    index_writer *w = arg;
-    write_sections(w, 1, w->ngraph, w->sums + 1);
-    return NULL;
+    pthread_mutex_lock(&w->lock);
+    w->ready = w->l.n;
+    w->closed = last;
+    pthread_cond_signal(&w->more);
+    pthread_mutex_unlock(&w->lock);
 }
 
 static void writer_free(index_writer *w)
 {
     free(w->classes);
     free(w->sums);
+    pthread_cond_destroy(&w->more);
+    pthread_mutex_destroy(&w->lock);
 }
 
 static int writer_begin(index_writer *w, const hd_dump *d, const char *path, hd_error *err)
@@ -263,31 +297,33 @@ static int writer_begin(index_writer *w, const hd_dump *d, const char *path, hd_
     memset(w, 0, sizeof *w);
     w->d = d;
     w->path = path;
+    w->next = 1;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->more, NULL);
     /* An index's sections are written straight from its mapping by write(2), which would fail
      * on a section not yet verified (the kernel does not fault it in): all are verified first. */
     int rc = hd_index_verify(d, err);
-    if (rc)
+    if (rc) {
+        writer_free(w);
         return rc;
+    }
     /* hd_pool_class has 4 bytes of padding after size: written from a zeroed copy. */
     w->classes = calloc(d->pools.nclasses ? d->pools.nclasses : 1, sizeof *w->classes);
-    for (uint32_t i = 0; w->classes && i < d->pools.nclasses; i++) {
+    w->sums = malloc((w->cap = 1 << 10) * sizeof *w->sums);
+    if (!w->classes || !w->sums) {
+        writer_free(w);
+        return hd__error_oom(err, path);
+    }
+    for (uint32_t i = 0; i < d->pools.nclasses; i++) {
         w->classes[i].size = d->pool_classes[i].size;
         w->classes[i].pools = d->pool_classes[i].pools;
         w->classes[i].blocks_in_use = d->pool_classes[i].blocks_in_use;
         w->classes[i].blocks_free = d->pool_classes[i].blocks_free;
     }
+    w->sums[w->nsums++] = HDX_CHUNK_SIZE;
     w->l.end = HDX_HEADER_SIZE + HDX_TABLE_ROOM;
     add_graph(&w->l, d, &w->meta, w->classes);
     add_native(&w->l, d->native);
-    w->ngraph = w->l.n;
-    w->nsums = 1;
-    for (uint32_t i = 1; i < w->ngraph; i++)
-        w->nsums += nchunks(&w->l.entries[i]);
-    if (!w->classes || !(w->sums = malloc(w->nsums * sizeof *w->sums))) {
-        writer_free(w);
-        return hd__error_oom(err, path);
-    }
-    w->sums[0] = HDX_CHUNK_SIZE;
     if ((rc = hd__atomic_begin(&w->a, path, err)))
         writer_free(w);
     return rc;
@@ -317,35 +353,35 @@ static void write_head(index_writer *w, const hd_index_source *source)
     hd__atomic_resize(&w->a, h.file_size);
 }
 
-/* Adds and writes what follows the graph, then META and the head; the file then takes its name. */
+/* Adds what follows the analyses, writes what is left (the writer thread, if any, is joined
+ * after close), then CHUNK_SUM, META and the head; the file then takes its name. */
 static int writer_finish(index_writer *w, const hd_reach *reach, const hd_dominators *dom,
-                         const hd_index_source *source, hd_error *err)
+                         const hd_index_source *source, pthread_t *thread, hd_error *err)
 {
     const hd_dump *d = w->d;
     fill_meta(&w->meta, d, reach, dom);
-    add_analyses(&w->l, d->nobjects, reach, dom);
-    uint64_t *types = type_summary(d), n = w->nsums;
+    uint64_t *types = type_summary(d);
     if (types) {
         add(&w->l, HDX_TYPE_OBJECTS, types, d->ntypes);
         add(&w->l, HDX_TYPE_BYTES, types + d->ntypes, d->ntypes);
     }
-    for (uint32_t i = w->ngraph; i < w->l.n; i++)
-        n += nchunks(&w->l.entries[i]);
-    uint64_t *sums = types ? realloc(w->sums, n * sizeof *sums) : NULL;
-    if (!sums) {
-        free(types);
+    publish(w, true);
+    if (thread)
+        pthread_join(*thread, NULL);
+    while (w->next < w->l.n)
+        write_section(w, w->next++, true);
+    int rc = HD_OK;
+    if (!types || w->oom) {
         hd__atomic_abort(&w->a);
-        writer_free(w);
-        return hd__error_oom(err, w->path);
+        rc = hd__error_oom(err, w->path);
+    } else {
+        add(&w->l, HDX_CHUNK_SUM, w->sums, w->nsums);
+        write_section(w, w->l.n - 1, false);
+        write_section(w, 0, false); /* META, now filled in */
+        write_head(w, source);
+        /* No fsync: a file torn by a crash fails its checksums and is rebuilt, never used. */
+        rc = hd__atomic_commit(&w->a, false, err);
     }
-    w->sums = sums;
-    write_sections(w, w->ngraph, w->l.n, sums + w->nsums);
-    add(&w->l, HDX_CHUNK_SUM, sums, n);
-    write_sections(w, w->l.n - 1, w->l.n, NULL);
-    write_sections(w, 0, 1, NULL); /* META, now filled in */
-    write_head(w, source);
-    /* No fsync: a file torn by a crash fails its checksums and is rebuilt, never used. */
-    int rc = hd__atomic_commit(&w->a, false, err);
     free(types);
     writer_free(w);
     return rc;
@@ -362,8 +398,9 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
     int rc = writer_begin(&w, d, path, err);
     if (rc)
         return rc;
-    write_graph(&w);
-    return writer_finish(&w, reach, dom, source, err);
+    add_reach(&w.l, d->nobjects, reach);
+    add_dominators(&w.l, d->nobjects, dom);
+    return writer_finish(&w, reach, dom, source, NULL, err);
 }
 
 int hd_index_build(const hd_dump *d, const hd_index_source *source, const char *path, hd_error *err)
@@ -376,25 +413,30 @@ int hd_index_build(const hd_dump *d, const hd_index_source *source, const char *
     int rc = writer_begin(&w, d, path, err);
     if (rc)
         return rc;
-    /* Out of core the page cache is the analyses' working memory: the graph goes out after. */
-    pthread_t writer;
-    bool beside = !hd__budget_on() && pthread_create(&writer, NULL, write_graph, &w) == 0;
+    /* Out of core the page cache is the analyses' working memory: everything is written after. */
+    pthread_t thread;
+    bool beside = !hd__budget_on() && pthread_create(&thread, NULL, write_published, &w) == 0;
     hd_reach *reach = NULL;
     hd_dominators *dom = NULL;
+    publish(&w, false);
     int analyses = hd_reach_compute(d, &reach);
-    if (!analyses)
+    if (!analyses) {
+        add_reach(&w.l, d->nobjects, reach);
+        publish(&w, false);
         analyses = hd_dominators_compute(d, &dom);
-    if (beside)
-        pthread_join(writer, NULL);
-    else if (!analyses)
-        write_graph(&w);
-    if (analyses) {
+    }
+    if (!analyses) {
+        add_dominators(&w.l, d->nobjects, dom);
+        rc = writer_finish(&w, reach, dom, source, beside ? &thread : NULL, err);
+    } else {
+        publish(&w, true);
+        if (beside)
+            pthread_join(thread, NULL);
         hd__atomic_abort(&w.a);
         writer_free(&w);
         hd__error_set(err, analyses, path, (hd__pos){0, 0, 0}, "%s", hd_status_message(analyses));
         rc = analyses;
-    } else
-        rc = writer_finish(&w, reach, dom, source, err);
+    }
     hd_reach_free(reach);
     hd_dominators_free(dom);
     return rc;
