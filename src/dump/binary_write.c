@@ -307,10 +307,19 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
         add(&l, HDX_TYPE_OBJECTS, types, d->ntypes);
         add(&l, HDX_TYPE_BYTES, types + d->ntypes, d->ntypes);
     }
-    uint64_t *sums = types ? chunk_sums(&l, &nsums) : NULL;
+    uint32_t *top = dom ? malloc(HDX_DOM_TOP_MAX * sizeof *top) : NULL, *ref_edges = NULL, *ref_blocks = NULL;
+    if (top) /* DOM_TOP: the first of the ranking `top` and `show` ask for, so that they need not rank */
+        add(&l, HDX_DOM_TOP, top, hd_dominators_top(dom, HDX_DOM_TOP_MAX, top));
+    if (hd__referrer_sections(d, &ref_edges, &ref_blocks) == HD_OK) {
+        add(&l, HDX_REF_BLOCK, ref_blocks, hd__ref_blocks(d->nobjects));
+        add(&l, HDX_REF_EDGE, ref_edges, d->nedges);
+    }
+    uint64_t *sums = types && (top || !dom) && ref_edges ? chunk_sums(&l, &nsums) : NULL;
     if (!sums) {
         free(classes);
         free(types);
+        free(top);
+        hd__big_free(ref_edges), hd__big_free(ref_blocks);
         return hd__error_oom(err, path);
     }
     add(&l, HDX_CHUNK_SUM, sums, nsums);
@@ -327,6 +336,8 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
     rc = write_layout(&l, source, path, err);
     free(classes);
     free(types);
+    free(top);
+    hd__big_free(ref_edges), hd__big_free(ref_blocks);
     free(sums);
     return rc;
 }
