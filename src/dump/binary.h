@@ -53,7 +53,7 @@ enum hdx_section { HDX_SECTION_MAP(HDX_SECTION_ENUM_) HDX_NSECTIONS };
 #define HDX_DOM_TOP_MAX 256u
 /* REF_BLOCK (optional): where the referrers of each block of this many consecutive objects
  * start in REF_EDGE. */
-#define HDX_REF_BLOCK_BITS 4
+#define HDX_REF_BLOCK_BITS 2
 
 /* META: one little-endian uint64 each, in this order. */
 #define HDX_META_MAP(X)                                                                           \

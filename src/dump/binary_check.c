@@ -8,6 +8,7 @@
 #include "error.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* Every element of a uint32 section below limit, or HD_NONE when none_ok. */
 static int below(reader *r, uint32_t id, span s, uint64_t limit, bool none_ok)
@@ -208,14 +209,42 @@ static int check_reach_once(reader *r, span s)
     return HD_OK;
 }
 
-/* META's three counts are REACH_STATE's (verified whole by now). */
+/* A word's bytes all states (0, 1 or 2): no bit above the lowest two, never both. */
+static bool states_ok(uint64_t w)
+{
+    const uint64_t low2 = 0x0303030303030303ull, bit0 = 0x0101010101010101ull;
+    return !(w & ~low2) && !(w & (w >> 1) & bit0);
+}
+
+/* Every byte of REACH_STATE in s a known state: eight at a time, as a big heap has millions. */
+static int check_states(reader *r, span s)
+{
+    const uint8_t *state = raw(r, HDX_REACH_STATE);
+    uint64_t i = s.from;
+    for (uint64_t w; i + 8 <= s.to; i += 8) {
+        memcpy(&w, state + i, 8);
+        if (!states_ok(w))
+            break;
+    }
+    return bytes_ok(r, HDX_REACH_STATE, (span){i, s.to}, 0, HD_REACH_UNREACHABLE, HD_REACH_UNREACHABLE, "state");
+}
+
+/* META's three counts are REACH_STATE's (verified whole by now, so each byte is 0, 1 or 2:
+ * the uncollectable ones have bit 0, the unreachable bit 1, counted eight bytes at a time). */
 static int check_reach_counts(reader *r)
 {
     const hdx_meta *m = &r->m;
     const uint8_t *state = raw(r, HDX_REACH_STATE);
-    uint64_t count[3] = {0, 0, 0};
-    for (uint64_t o = 0; o < m->nobjects; o++)
+    const uint64_t bit0 = 0x0101010101010101ull;
+    uint64_t count[3] = {0, 0, 0}, o = 0;
+    for (uint64_t w; o + 8 <= m->nobjects; o += 8) {
+        memcpy(&w, state + o, 8);
+        count[1] += (uint64_t)__builtin_popcountll(w & bit0);
+        count[2] += (uint64_t)__builtin_popcountll((w >> 1) & bit0);
+    }
+    for (; o < m->nobjects; o++)
         count[state[o]]++;
+    count[0] = m->nobjects - count[1] - count[2];
     if (count[0] != m->nlive || count[1] != m->nuncollectable || count[2] != m->nunreachable)
         return hd__hdx_fail_in(r, HDX_META, 0, "reachability counts disagree with REACH_STATE");
     return HD_OK;
@@ -334,7 +363,7 @@ int hd__hdx_check_values(reader *r, uint32_t id, span s)
     case HDX_OBJ_MAP: return check_id_map(r, s);
     case HDX_REACH_STATE: /* chunk by chunk: a state alone; the rest with the other three */
         if (r->chunk_done[id])
-            return bytes_ok(r, id, s, 0, HD_REACH_UNREACHABLE, HD_REACH_UNREACHABLE, "state");
+            return check_states(r, s);
         return check_reach_once(r, s);
     case HDX_REACH_DEPTH: case HDX_REACH_PARENT: case HDX_REACH_VIA: return check_reach_once(r, s);
     }

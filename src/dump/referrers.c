@@ -122,29 +122,43 @@ int hd_referrers_build(const hd_dump *d, hd_referrers **out)
     return HD_OK;
 }
 
+/* The object whose edges hold edge e: the last one whose edges start at or before e. A
+ * galloping search from where e would be if every object had as many edges, so that a
+ * question about one object reads a chunk or two of EDGE_OFFSET, not a binary search's many. */
+static uint32_t source_of(const hd_dump *d, uint32_t e)
+{
+    const uint32_t *off = hd_edge_offsets(d);
+    uint32_t n = hd_object_count(d);
+    uint64_t m = hd_edge_count(d), guess = m ? (uint64_t)e * n / m : 0, lo, hi, step = 1;
+    if (off[guess] <= e) { /* lo: at or before e; hi: past it */
+        for (lo = guess, hi = guess + 1; hi < n && off[hi] <= e; step *= 2)
+            lo = hi, hi = hi + step < n ? hi + step : n;
+    } else {
+        for (hi = guess, lo = guess > step ? guess - step : 0; off[lo] > e; step *= 2)
+            hi = lo, lo = lo > step ? lo - step : 0;
+    }
+    while (hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        *(off[mid] <= e ? &lo : &hi) = mid;
+    }
+    return (uint32_t)lo;
+}
+
 /* The index's REF_EDGE lists o's referrers with those of the other objects of its block, by
  * target then edge (binary_check.c holds every entry to its block's targets): o's are the
  * entries whose edge targets o, already in increasing edge, hence source, order. */
 static uint64_t referrers_from_index(const hd_dump *d, const hd__index *ix, uint32_t o, uint32_t *pairs,
                                      uint64_t room)
 {
-    const uint32_t *off = hd_edge_offsets(d), *dst = hd_edge_targets(d);
-    uint32_t b = o >> HDX_REF_BLOCK_BITS, nobj = hd_object_count(d);
+    const uint32_t *dst = hd_edge_targets(d);
+    uint32_t b = o >> HDX_REF_BLOCK_BITS;
     uint64_t count = 0;
     for (uint32_t j = ix->ref_block[b]; j < ix->ref_block[b + 1]; j++) {
         uint32_t e = ix->ref_edge[j];
         if (dst[e] != o)
             continue;
         if (count < room) {
-            uint32_t lo = 0, hi = nobj; /* the source: the last object whose edges start at or before e */
-            while (hi - lo > 1) {
-                uint32_t mid = lo + (hi - lo) / 2;
-                if (off[mid] <= e)
-                    lo = mid;
-                else
-                    hi = mid;
-            }
-            pairs[count] = lo;
+            pairs[count] = source_of(d, e);
             pairs[room + count] = e;
         }
         count++;
