@@ -210,27 +210,33 @@ int hd_referrers_of(const hd_dump *d, uint32_t o, uint32_t **sources, uint32_t *
 }
 
 /* REF_EDGE by the same two passes as hd_referrers_build, keeping the edges alone: the edges to
- * buckets of targets in edge order, then each bucket counting-sorted by target (stable, so a
- * target's edges stay increasing); REF_BLOCK from the targets' starts. The output is written
- * in order a bucket at a time, so out of core it can be a scratch file. */
+ * buckets of targets in edge order, each with its target's place in its bucket (two bytes), then
+ * each bucket counting-sorted by target (stable, so a target's edges stay increasing); REF_BLOCK
+ * from the targets' starts. Every array is read and written in order (the edges' targets once,
+ * in the first two passes), so out of core they can be scratch files. */
 int hd__referrer_sections(const hd_dump *d, uint32_t **edges_out, uint32_t **blocks_out)
 {
+    _Static_assert(BUCKET_BITS <= 16 && BUCKET_BITS >= HDX_REF_BLOCK_BITS, "a target's place in its bucket in 16 bits");
     uint32_t n = hd_object_count(d), nbuckets = (uint32_t)(((uint64_t)n + BUCKET - 1) >> BUCKET_BITS);
     uint64_t m = hd_edge_count(d);
     const uint32_t *dst = hd_edge_targets(d);
     uint64_t *start = malloc(((size_t)nbuckets + 1) * sizeof *start);
     uint64_t *fill = malloc(((size_t)nbuckets + 1) * sizeof *fill);
     uint32_t *edges = hd__big_alloc((m ? m : 1) * sizeof *edges);
+    uint16_t *place = hd__big_alloc((m ? m : 1) * sizeof *place);
     uint32_t *blocks = hd__big_alloc(hd__ref_blocks(n) * sizeof *blocks);
     uint32_t *scratch = start ? malloc((count_buckets(d, start, nbuckets) + BUCKET) * sizeof *scratch) : NULL;
-    if (!start || !fill || !edges || !blocks || !scratch) {
+    if (!start || !fill || !edges || !place || !blocks || !scratch) {
         free(start), free(fill), free(scratch);
-        hd__big_free(edges), hd__big_free(blocks);
+        hd__big_free(edges), hd__big_free(place), hd__big_free(blocks);
         return HD_ENOMEM;
     }
     memcpy(fill, start, ((size_t)nbuckets + 1) * sizeof *fill);
-    for (uint64_t e = 0; e < m; e++)
-        edges[fill[dst[e] >> BUCKET_BITS]++] = (uint32_t)e;
+    for (uint64_t e = 0; e < m; e++) {
+        uint64_t slot = fill[dst[e] >> BUCKET_BITS]++;
+        edges[slot] = (uint32_t)e;
+        place[slot] = (uint16_t)(dst[e] & (BUCKET - 1));
+    }
     uint32_t *count = scratch, *bucket = scratch + BUCKET;
     for (uint32_t b = 0; b < nbuckets; b++) {
         uint32_t t0 = b << BUCKET_BITS, nt = n - t0 < BUCKET ? n - t0 : BUCKET;
@@ -238,7 +244,7 @@ int hd__referrer_sections(const hd_dump *d, uint32_t **edges_out, uint32_t **blo
         memcpy(bucket, edges + first, k * sizeof *bucket);
         memset(count, 0, BUCKET * sizeof *count);
         for (uint64_t i = 0; i < k; i++)
-            count[dst[bucket[i]] - t0]++;
+            count[place[first + i]]++;
         uint64_t slot = first;
         for (uint32_t t = 0; t < nt; t++) {
             uint32_t c = count[t];
@@ -248,10 +254,11 @@ int hd__referrer_sections(const hd_dump *d, uint32_t **edges_out, uint32_t **blo
             slot += c;
         }
         for (uint64_t i = 0; i < k; i++)
-            edges[first + count[dst[bucket[i]] - t0]++] = bucket[i];
+            edges[first + count[place[first + i]]++] = bucket[i];
     }
     blocks[hd__ref_blocks(n) - 1] = (uint32_t)m;
     free(start), free(fill), free(scratch);
+    hd__big_free(place);
     *edges_out = edges;
     *blocks_out = blocks;
     return HD_OK;
