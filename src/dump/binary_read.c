@@ -463,7 +463,7 @@ static int read_analyses(reader *r, hd__index *ix)
         return rc;
     if (r->at[HDX_DOM_TOP] && (!m->has_dom || r->at[HDX_DOM_TOP]->count > HDX_DOM_TOP_MAX ||
                                r->at[HDX_DOM_TOP]->count > m->dom_reachable))
-        return hd__hdx_fail_in(r, HDX_DOM_TOP, 0, "%llu objects, more than DOM_IDOM's or %u",
+        return hd__hdx_fail_in(r, HDX_DOM_TOP, 0, "%llu objects: more than %u or than DOM_IDOM's reachable ones",
                                (unsigned long long)r->at[HDX_DOM_TOP]->count, HDX_DOM_TOP_MAX);
     if (r->at[HDX_DOM_TOP] && (rc = section(r, HDX_DOM_TOP, r->at[HDX_DOM_TOP]->count, &ix->dom_top)))
         return rc;
