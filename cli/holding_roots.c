@@ -319,6 +319,13 @@ static void walk_back(chains *c, uint32_t x)
 }
 
 /* Per object, the root record to name it by: a named root before any other kind. */
+/* Of the roots naming one object, the one shown: the first, unless a later one is named and
+ * it is not. */
+static bool shown_before(const hd_dump *d, uint32_t r, uint32_t shown)
+{
+    return shown == HD_NONE || (hd_root_kind(d, r) == HD_ROOT_NAMED && hd_root_kind(d, shown) != HD_ROOT_NAMED);
+}
+
 static void index_roots(chains *c)
 {
     uint32_t n = hd_object_count(c->d);
@@ -327,21 +334,34 @@ static void index_roots(chains *c)
         c->root_of[o] = HD_NONE;
     for (uint32_t r = 0; r < hd_root_count(c->d); r++) {
         uint32_t o = hd_root_object(c->d, r);
-        if (c->root_of[o] == HD_NONE ||
-            (hd_root_kind(c->d, r) == HD_ROOT_NAMED && hd_root_kind(c->d, c->root_of[o]) != HD_ROOT_NAMED))
+        if (shown_before(c->d, r, c->root_of[o]))
             c->root_of[o] = r;
     }
 }
 
+/* The root shown for o, or HD_NONE: from the roots alone, without index_roots's array over every
+ * object, while no walk has needed that (a top that is a root needs no walk). */
+static uint32_t root_of(chains *c, uint32_t o)
+{
+    if (c->root_of)
+        return c->root_of[o];
+    uint32_t shown = HD_NONE;
+    for (uint32_t r = 0; r < hd_root_count(c->d); r++)
+        if (hd_root_object(c->d, r) == o && shown_before(c->d, r, shown))
+            shown = r;
+    return shown;
+}
+
 uint32_t holding_roots(chains *c, uint32_t x, uint32_t *roots, uint32_t cap)
 {
-    if (!c->root_of)
-        index_roots(c);
-    if (c->root_of[x] != HD_NONE) {
+    uint32_t named = root_of(c, x);
+    if (named != HD_NONE) {
         if (cap)
-            roots[0] = c->root_of[x];
+            roots[0] = named;
         return 1;
     }
+    if (!c->root_of)
+        index_roots(c);
     const uint32_t *held;
     uint64_t n;
     if (c->rows <= CHAINS_WALKED_ALONE) {

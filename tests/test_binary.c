@@ -96,7 +96,26 @@ static void same_analyses(const hd_dump *a, const hd_dump *b)
             cr_assert(pa->hops[h].object == pb->hops[h].object && pa->hops[h].edge == pb->hops[h].edge);
         hd_path_free(pa);
         hd_path_free(pb);
+        /* The index's REF_EDGE answers as the pass over every edge does. */
+        uint32_t *sa, *ea, *sb, *eb;
+        uint64_t na, nb;
+        cr_assert_eq(hd_referrers_of(a, o, &sa, &ea, &na), HD_OK);
+        cr_assert_eq(hd_referrers_of(b, o, &sb, &eb, &nb), HD_OK);
+        cr_assert_eq(na, nb, "object %u: %llu referrers, from the index %llu", o, (unsigned long long)na,
+                     (unsigned long long)nb);
+        for (uint64_t k = 0; k < na; k++)
+            cr_assert(sa[k] == sb[k] && ea[k] == eb[k], "object %u: referrer %llu differs", o, (unsigned long long)k);
+        free(sa);
+        free(sb);
     }
+    /* The index's DOM_TOP ranks as the ranking over every object, at every length. */
+    uint32_t n = hd_object_count(a), *ta = malloc(((size_t)n + 1) * sizeof *ta), *tb = malloc(((size_t)n + 1) * sizeof *tb);
+    for (uint32_t k = 0; k <= n + 1 && ta && tb; k += 1 + k / 4) {
+        uint32_t ka = hd_dominators_top(da, k < n ? k : n, ta), kb = hd_dominators_top(db, k < n ? k : n, tb);
+        cr_assert(ka == kb && !memcmp(ta, tb, (size_t)ka * sizeof *ta), "the top %u differ", k);
+    }
+    free(ta);
+    free(tb);
     hd_dominators_free(da);
     hd_dominators_free(db);
     hd_reach_free(ra);
@@ -341,4 +360,127 @@ Test(binary, a_section_failing_its_whole_check_is_refused_every_time)
         cr_assert(strstr(err.message, "OBJ_SIZE") || strstr(err.message, "total_size"), "%s", err.message);
     }
     hd_dump_free(d);
+}
+
+/* The sections of an index by id, in data (NULL when absent). */
+static void sections_of(const unsigned char *data, hdx_entry *by_id)
+{
+    uint32_t n;
+    memcpy(&n, data + 12, sizeof n);
+    memset(by_id, 0, HDX_NSECTIONS * sizeof *by_id);
+    for (uint32_t i = 0; i < n; i++) {
+        hdx_entry e;
+        memcpy(&e, data + HDX_HEADER_SIZE + i * HDX_ENTRY_SIZE, sizeof e);
+        by_id[e.id] = e;
+    }
+}
+
+static uint32_t u32_at(const unsigned char *data, const hdx_entry *e, uint64_t i)
+{
+    uint32_t v;
+    memcpy(&v, data + e->offset + 4 * i, 4);
+    return v;
+}
+
+static void set_u32(unsigned char *data, const hdx_entry *e, uint64_t i, uint32_t v) { memcpy(data + e->offset + 4 * i, &v, 4); }
+
+/* Hand edits that keep every value in range, each breaking what one check of the new sections
+ * holds: a dominator chain that loops, two referrers out of order, a referrer listed twice, a
+ * block of referrers that starts one late, the best two retainers swapped, and the ranking's
+ * last replaced by one further down (the check of the whole of DOM_RETAINED). */
+enum edit { LOOPING_DOMINATORS, REFERRERS_SWAPPED, REFERRER_TWICE, BLOCK_LATE, TOP_SWAPPED, TOP_INCOMPLETE, NEDITS };
+
+static bool make_edit(unsigned char *data, enum edit what)
+{
+    hdx_entry s[HDX_NSECTIONS];
+    sections_of(data, s);
+    const hdx_entry *idom = &s[HDX_DOM_IDOM], *edges = &s[HDX_REF_EDGE], *blocks = &s[HDX_REF_BLOCK], *top = &s[HDX_DOM_TOP];
+    uint64_t nblocks = blocks->count - 1, n = idom->count;
+    switch (what) {
+    case LOOPING_DOMINATORS: /* o's dominator x made dominated by o */
+        for (uint32_t o = 0; o < n; o++) {
+            uint32_t x = u32_at(data, idom, o);
+            if (x < n) {
+                set_u32(data, idom, x, o);
+                return true;
+            }
+        }
+        return false;
+    case REFERRERS_SWAPPED: case REFERRER_TWICE: case BLOCK_LATE:
+        for (uint64_t b = nblocks / 2; b < nblocks; b++) {
+            uint32_t j = u32_at(data, blocks, b);
+            if (u32_at(data, blocks, b + 1) - j < 2)
+                continue;
+            uint32_t e0 = u32_at(data, edges, j), e1 = u32_at(data, edges, j + 1);
+            if (what == BLOCK_LATE)
+                set_u32(data, blocks, b, j + 1);
+            else
+                set_u32(data, edges, j, e1), set_u32(data, edges, j + 1, what == REFERRER_TWICE ? e1 : e0);
+            return true;
+        }
+        return false;
+    case TOP_SWAPPED: case TOP_INCOMPLETE: {
+        if (top->count < 2)
+            return false;
+        uint32_t first = u32_at(data, top, 0), second = u32_at(data, top, 1), last = u32_at(data, top, top->count - 1);
+        if (what == TOP_SWAPPED) {
+            set_u32(data, top, 0, second), set_u32(data, top, 1, first);
+            return true;
+        }
+        uint64_t best = 0; /* the reachable object ranking next below the last: it takes the last's place */
+        uint32_t below = HD_NONE;
+        for (uint32_t o = 0; o < n; o++) {
+            uint64_t r, rl;
+            memcpy(&r, data + s[HDX_DOM_RETAINED].offset + 8 * (uint64_t)o, 8);
+            memcpy(&rl, data + s[HDX_DOM_RETAINED].offset + 8 * (uint64_t)last, 8);
+            bool ranks_below_last = r < rl || (r == rl && o > last);
+            if (u32_at(data, idom, o) != HD_NONE && ranks_below_last && (below == HD_NONE || r > best || (r == best && o < below)))
+                best = r, below = o;
+        }
+        if (below == HD_NONE)
+            return false;
+        set_u32(data, top, top->count - 1, below);
+        return true;
+    }
+    case NEDITS: break;
+    }
+    return false;
+}
+
+/* Each edit, resealed, on an index big enough for its sections to be verified chunk by chunk
+ * on first use: refused by hd_load or by verifying the rest (`heaptool validate`), naming the
+ * section it broke. */
+Test(binary, hand_edits_of_dominators_and_referrers_are_refused)
+{
+    static const char *const names[NEDITS][2] = {{"DOM_IDOM", NULL}, {"REF_EDGE", NULL}, {"REF_EDGE", NULL},
+                                                 {"REF_EDGE", "REF_BLOCK"}, {"DOM_TOP", NULL}, {"DOM_TOP", NULL}};
+    rd_graph g;
+    rd_random(&g, 7, 60000, 3, 50);
+    hd_dump *json = rd_load(&g);
+    rd_free(&g);
+    size_t len;
+    unsigned char *data = (unsigned char *)index_of(json, &len);
+    hd_dump_free(json);
+    hd_set_index_damage_handler(exit_on_damage);
+    for (int what = 0; what < NEDITS; what++) {
+        unsigned char *copy = malloc(len);
+        memcpy(copy, data, len);
+        cr_assert(make_edit(copy, (enum edit)what), "edit %d found nothing to edit", what);
+        reseal(copy, len);
+        char path[] = "/tmp/test_binary_XXXXXX";
+        to_temporary_file(copy, len, path);
+        free(copy);
+        hd_dump *d = NULL;
+        hd_error err;
+        int rc = hd_load(path, NULL, &d, &err);
+        unlink(path);
+        if (rc == HD_OK) {
+            rc = hd_index_verify(d, &err);
+            hd_dump_free(d);
+        }
+        cr_assert_eq(rc, HD_EFORMAT, "edit %d was not refused", what);
+        bool named = strstr(err.message, names[what][0]) || (names[what][1] && strstr(err.message, names[what][1]));
+        cr_assert(named, "edit %d: %s", what, err.message);
+    }
+    free(data);
 }

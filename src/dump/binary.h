@@ -39,7 +39,8 @@
     X(ROOT_OFFSET, 46, 8)                                                                         \
     X(REACH_STATE, 47, 1) X(REACH_DEPTH, 48, 4) X(REACH_PARENT, 49, 4) X(REACH_VIA, 50, 4)        \
     X(DOM_IDOM, 51, 4) X(DOM_RETAINED, 52, 8)                                                  \
-    X(TYPE_OBJECTS, 53, 8) X(TYPE_BYTES, 54, 8) X(CHUNK_SUM, 55, 8)
+    X(TYPE_OBJECTS, 53, 8) X(TYPE_BYTES, 54, 8) X(CHUNK_SUM, 55, 8)                               \
+    X(DOM_TOP, 56, 4) X(REF_BLOCK, 57, 4) X(REF_EDGE, 58, 4)
 
 #define HDX_SECTION_ENUM_(name, id, size) HDX_##name = id,
 enum hdx_section { HDX_SECTION_MAP(HDX_SECTION_ENUM_) HDX_NSECTIONS };
@@ -47,6 +48,12 @@ enum hdx_section { HDX_SECTION_MAP(HDX_SECTION_ENUM_) HDX_NSECTIONS };
 
 /* CHUNK_SUM (optional): the chunk size, then each section's chunk checksums (§5.1). */
 #define HDX_CHUNK_SIZE (64u << 10)
+
+/* DOM_TOP (optional): the objects that retain the most, best first, at most this many. */
+#define HDX_DOM_TOP_MAX 256u
+/* REF_BLOCK (optional): where the referrers of each block of this many consecutive objects
+ * start in REF_EDGE. */
+#define HDX_REF_BLOCK_BITS 2
 
 /* META: one little-endian uint64 each, in this order. */
 #define HDX_META_MAP(X)                                                                           \
@@ -114,6 +121,9 @@ typedef struct hd__index {
     bool has_total_size;
     uint64_t total_size; /* hd_total_size(), held against OBJ_SIZE when that is verified */
     const uint64_t *type_objects, *type_bytes; /* per type: objects and their shallow size, or NULL */
+    const uint32_t *dom_top;  /* the first ndom_top of hd_dominators_top's ranking, or NULL */
+    uint32_t ndom_top;
+    const uint32_t *ref_block, *ref_edge; /* referrers by blocks of targets, or NULL */
 } hd__index;
 
 /* The checksum of a section (and of the header): 64 bits, four lanes of multiply-rotate over
@@ -163,5 +173,12 @@ const hd__index *hd__dump_index(const hd_dump *d);
 /* The arrays of computed dominators, for the writer (dominators.c). */
 const uint32_t *hd__dominators_idom(const hd_dominators *dom);
 const uint64_t *hd__dominators_retained(const hd_dominators *dom);
+/* REF_EDGE and REF_BLOCK for the writer (referrers.c): every edge by target, each target's in
+ * increasing edge order, and where each block of targets starts; hd__big_free both. */
+int hd__referrer_sections(const hd_dump *d, uint32_t **edges, uint32_t **blocks);
+static inline uint64_t hd__ref_blocks(uint64_t nobjects)
+{
+    return ((nobjects + (1u << HDX_REF_BLOCK_BITS) - 1) >> HDX_REF_BLOCK_BITS) + 1;
+}
 
 #endif

@@ -8,6 +8,7 @@
 #include "error.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* Every element of a uint32 section below limit, or HD_NONE when none_ok. */
 static int below(reader *r, uint32_t id, span s, uint64_t limit, bool none_ok)
@@ -68,18 +69,52 @@ static int check_id_map_count(reader *r)
     return HD_OK;
 }
 
-/* Each offset of the span is at most nedges and not below the one before it, which is read
- * even when it lies in a chunk not yet verified: the comparison is a fact about the file's
- * bytes, and that chunk is verified before any of them is used (§7.2 of the format). */
-static int check_edge_offsets(reader *r, span s)
+/* Each offset of the span (EDGE_OFFSET, REF_BLOCK: CSR offsets into the edges) is at most
+ * nedges and not below the one before it, which is read even when it lies in a chunk not yet
+ * verified: the comparison is a fact about the file's bytes, and that chunk is verified before
+ * any of them is used (§7.2 of the format). The last is nedges. */
+static int check_offsets(reader *r, uint32_t id, span s)
 {
-    const uint32_t *off = raw(r, HDX_EDGE_OFFSET);
-    uint64_t n = r->m.nobjects;
+    const uint32_t *off = raw(r, id);
+    uint64_t last = r->at[id]->count - 1;
     for (uint64_t o = s.from; o < s.to; o++)
         if ((o == 0 && off[0] != 0) || (o > 0 && off[o] < off[o - 1]) || off[o] > r->m.nedges ||
-            (o == n && off[o] != r->m.nedges))
-            return hd__hdx_fail_in(r, HDX_EDGE_OFFSET, o, "%u breaks the increasing offsets from 0 to %llu", off[o],
+            (o == last && off[o] != r->m.nedges))
+            return hd__hdx_fail_in(r, id, o, "%u breaks the increasing offsets from 0 to %llu", off[o],
                                    (unsigned long long)r->m.nedges);
+    return HD_OK;
+}
+
+/* REF_EDGE's entries of each block of targets (REF_BLOCK) are edges to targets of that block,
+ * in increasing (target, edge) order. So they are distinct edges (an edge has one target, in
+ * one block), and as there are nedges of them, every edge is there exactly once: a chunk's
+ * checks prove the referrers complete without a pass over the whole. Target and block are
+ * read from the file's bytes; when they disagree, the element to blame is verified first. */
+static int check_ref_edges(reader *r, span s)
+{
+    const uint32_t *edge = raw(r, HDX_REF_EDGE), *block = raw(r, HDX_REF_BLOCK), *dst = raw(r, HDX_EDGE_TARGET);
+    uint64_t nblocks = r->at[HDX_REF_BLOCK]->count - 1, m = r->m.nedges, lo = 0, hi = nblocks;
+    while (hi - lo > 1) { /* the block holding s.from: the last one starting at or before it */
+        uint64_t mid = lo + (hi - lo) / 2;
+        *(block[mid] <= s.from ? &lo : &hi) = mid;
+    }
+    int rc;
+    for (uint64_t j = s.from, b = lo; j < s.to; j++) {
+        while (b + 1 < nblocks && block[b + 1] <= j)
+            b++;
+        uint32_t e = edge[j], pe = j ? edge[j - 1] : 0;
+        uint64_t t0 = b << HDX_REF_BLOCK_BITS;
+        bool ok = e < m && block[b] <= j && j < block[b + 1] && dst[e] >= t0 && dst[e] - t0 < (1u << HDX_REF_BLOCK_BITS);
+        if (ok && j > block[b]) /* after the entry before it, by target then edge */
+            ok = pe < m && (dst[pe] < dst[e] || (dst[pe] == dst[e] && pe < e));
+        if (ok)
+            continue;
+        if ((e < m && (rc = hd__hdx_verify_element(r, HDX_EDGE_TARGET, e))) ||
+            (rc = hd__hdx_verify_element(r, HDX_REF_BLOCK, b)) || (rc = hd__hdx_verify_element(r, HDX_REF_BLOCK, b + 1)))
+            return rc;
+        return hd__hdx_fail_in(r, HDX_REF_EDGE, j, "edge %u is not the next referrer of block %llu's objects", e,
+                               (unsigned long long)b);
+    }
     return HD_OK;
 }
 
@@ -174,37 +209,121 @@ static int check_reach_once(reader *r, span s)
     return HD_OK;
 }
 
-/* META's three counts are REACH_STATE's (verified whole by now). */
+/* A word's bytes all states (0, 1 or 2): no bit above the lowest two, never both. */
+static bool states_ok(uint64_t w)
+{
+    const uint64_t low2 = 0x0303030303030303ull, bit0 = 0x0101010101010101ull;
+    return !(w & ~low2) && !(w & (w >> 1) & bit0);
+}
+
+/* Every byte of REACH_STATE in s a known state: eight at a time, as a big heap has millions. */
+static int check_states(reader *r, span s)
+{
+    const uint8_t *state = raw(r, HDX_REACH_STATE);
+    uint64_t i = s.from;
+    for (uint64_t w; i + 8 <= s.to; i += 8) {
+        memcpy(&w, state + i, 8);
+        if (!states_ok(w))
+            break;
+    }
+    return bytes_ok(r, HDX_REACH_STATE, (span){i, s.to}, 0, HD_REACH_UNREACHABLE, HD_REACH_UNREACHABLE, "state");
+}
+
+/* META's three counts are REACH_STATE's (verified whole by now, so each byte is 0, 1 or 2:
+ * the uncollectable ones have bit 0, the unreachable bit 1, counted eight bytes at a time). */
 static int check_reach_counts(reader *r)
 {
     const hdx_meta *m = &r->m;
     const uint8_t *state = raw(r, HDX_REACH_STATE);
-    uint64_t count[3] = {0, 0, 0};
-    for (uint64_t o = 0; o < m->nobjects; o++)
+    const uint64_t bit0 = 0x0101010101010101ull;
+    uint64_t count[3] = {0, 0, 0}, o = 0;
+    for (uint64_t w; o + 8 <= m->nobjects; o += 8) {
+        memcpy(&w, state + o, 8);
+        count[1] += ((w & bit0) * bit0) >> 56; /* the bytes' sum lands in the top byte */
+        count[2] += (((w >> 1) & bit0) * bit0) >> 56;
+    }
+    for (; o < m->nobjects; o++)
         count[state[o]]++;
+    count[0] = m->nobjects - count[1] - count[2];
     if (count[0] != m->nlive || count[1] != m->nuncollectable || count[2] != m->nunreachable)
         return hd__hdx_fail_in(r, HDX_META, 0, "reachability counts disagree with REACH_STATE");
     return HD_OK;
 }
 
 /* Immediate dominators: an object, the virtual root or none; a reachable object's dominator is
- * reachable and no chain of them loops, so every chain from a reachable object ends at the
- * virtual root (the CLI walks them up to it). */
-static int check_dominators(reader *r)
+ * reachable and, with the reachability forest, nearer a root (a dominator lies on the
+ * breadth-first path to what it dominates): the depths fall along every chain, so each chain
+ * from a reachable object ends at the virtual root (the CLI walks them up to it), proven
+ * element by element. Both are read from the file's bytes (§7.2). */
+static int check_idoms(reader *r, span s)
 {
     const uint32_t *idom = raw(r, HDX_DOM_IDOM);
-    uint64_t n = r->m.nobjects, reachable = 0;
-    for (uint64_t o = 0; o < n; o++) {
+    const uint32_t *depth = r->used[HDX_REACH_DEPTH] ? raw(r, HDX_REACH_DEPTH) : NULL;
+    uint64_t n = r->m.nobjects;
+    for (uint64_t o = s.from; o < s.to; o++) {
         uint32_t x = idom[o];
         if (x >= n && x != HD_DOM_ROOT && x != HD_NONE)
             return hd__hdx_fail_in(r, HDX_DOM_IDOM, o, "%u is out of range", x);
         if (x < n && idom[x] == HD_NONE)
             return hd__hdx_fail_in(r, HDX_DOM_IDOM, o, "dominated by %u, which is unreachable", x);
-        reachable += x != HD_NONE;
+        if (x < n && depth && depth[x] >= depth[o])
+            return hd__hdx_fail_in(r, HDX_DOM_IDOM, o, "dominated by %u, which is no nearer a root (REACH_DEPTH)", x);
     }
+    return HD_OK;
+}
+
+/* META's reachable count is DOM_IDOM's; without the depths, no chain loops. */
+static int check_dominators_whole(reader *r)
+{
+    const uint32_t *idom = raw(r, HDX_DOM_IDOM);
+    uint64_t reachable = 0;
+    for (uint64_t o = 0; o < r->m.nobjects; o++)
+        reachable += idom[o] != HD_NONE;
     if (reachable != r->m.dom_reachable)
         return hd__hdx_fail_in(r, HDX_META, 0, "the reachable count disagrees with DOM_IDOM");
-    return chains_end(r, HDX_DOM_IDOM, HD_DOM_ROOT);
+    return r->used[HDX_REACH_DEPTH] ? HD_OK : chains_end(r, HDX_DOM_IDOM, HD_DOM_ROOT);
+}
+
+/* Does a retain more than b, as hd_dominators_top ranks them (ties: the lower number)? */
+static bool ranks_above(const uint64_t *retained, uint32_t a, uint32_t b)
+{
+    return retained[a] > retained[b] || (retained[a] == retained[b] && a < b);
+}
+
+/* DOM_TOP: reachable objects, each ranking below the one before it. That they are the best of
+ * all is a fact about the whole of DOM_RETAINED, checked when it is read whole. */
+static int check_dom_top(reader *r, span s)
+{
+    const uint32_t *top = raw(r, HDX_DOM_TOP), *idom = raw(r, HDX_DOM_IDOM);
+    const uint64_t *retained = raw(r, HDX_DOM_RETAINED);
+    for (uint64_t i = s.from; i < s.to; i++) {
+        uint32_t o = top[i], p = i ? top[i - 1] : 0;
+        if (o >= r->m.nobjects || idom[o] == HD_NONE)
+            return hd__hdx_fail_in(r, HDX_DOM_TOP, i, "%u is not a reachable object", o);
+        if (i && (p >= r->m.nobjects || !ranks_above(retained, p, o)))
+            return hd__hdx_fail_in(r, HDX_DOM_TOP, i, "%u does not rank below the object before it", o);
+    }
+    return HD_OK;
+}
+
+/* No reachable object outside DOM_TOP ranks above its last: then it is the ranking's start. */
+static int check_dom_top_complete(reader *r)
+{
+    const hdx_entry *e = r->at[HDX_DOM_TOP];
+    if (!e || !r->used[HDX_DOM_TOP] || e->count == 0)
+        return HD_OK;
+    const uint32_t *top = raw(r, HDX_DOM_TOP), *idom = raw(r, HDX_DOM_IDOM);
+    const uint64_t *retained = raw(r, HDX_DOM_RETAINED);
+    uint32_t last = top[e->count - 1];
+    if (last >= r->m.nobjects) /* DOM_TOP's own check refuses it */
+        return HD_OK;
+    uint64_t above = 0;
+    for (uint32_t o = 0; o < r->m.nobjects; o++)
+        above += idom[o] != HD_NONE && (o == last || ranks_above(retained, o, last));
+    if (above != e->count)
+        return hd__hdx_fail_in(r, HDX_DOM_TOP, 0, "leaves out %llu objects that rank above its last",
+                               (unsigned long long)(above - e->count));
+    return HD_OK;
 }
 
 /* What the elements of span s of a section must be, beyond its checksum: each check holds
@@ -237,11 +356,14 @@ int hd__hdx_check_values(reader *r, uint32_t id, span s)
     case HDX_OBJ_FLAGS: return bytes_ok(r, id, s, obj_flags, 0, 0, "unknown flags");
     case HDX_OBJ_GEN: return bytes_ok(r, id, s, 0, 2, HD_GEN_UNKNOWN, "generation");
     case HDX_ROOT_KIND: return bytes_ok(r, id, s, 0, HD_ROOT_OTHER, HD_ROOT_OTHER, "kind");
-    case HDX_EDGE_OFFSET: return check_edge_offsets(r, s);
+    case HDX_EDGE_OFFSET: case HDX_REF_BLOCK: return check_offsets(r, id, s);
+    case HDX_REF_EDGE: return check_ref_edges(r, s);
+    case HDX_DOM_IDOM: return check_idoms(r, s);
+    case HDX_DOM_TOP: return check_dom_top(r, s);
     case HDX_OBJ_MAP: return check_id_map(r, s);
     case HDX_REACH_STATE: /* chunk by chunk: a state alone; the rest with the other three */
         if (r->chunk_done[id])
-            return bytes_ok(r, id, s, 0, HD_REACH_UNREACHABLE, HD_REACH_UNREACHABLE, "state");
+            return check_states(r, s);
         return check_reach_once(r, s);
     case HDX_REACH_DEPTH: case HDX_REACH_PARENT: case HDX_REACH_VIA: return check_reach_once(r, s);
     }
@@ -270,7 +392,8 @@ int hd__hdx_check_whole(reader *r, uint32_t id)
     case HDX_OBJ_SIZE: return check_total_size(r);
     case HDX_STACK_PARENT: return chains_end(r, id, HD_NONE);
     case HDX_REACH_STATE: return check_reach_counts(r);
-    case HDX_DOM_IDOM: return check_dominators(r);
+    case HDX_DOM_IDOM: return check_dominators_whole(r);
+    case HDX_DOM_RETAINED: return check_dom_top_complete(r);
     case HDX_TYPE_OBJECTS: case HDX_TYPE_BYTES: return check_type_summary(r, id);
     case HDX_OBJ_MAP: return check_id_map_count(r);
     }

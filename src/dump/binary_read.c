@@ -152,9 +152,12 @@ static int check_gaps(reader *r, const hdx_header *h)
         if (next < at)
             return fail(r, next, "section %s at offset %llu overlaps the one before", sname(sorted[i]->id),
                         (unsigned long long)next);
-        for (uint64_t k = at; k < next; k++)
-            if (r->base[k])
+        for (uint64_t k = at; k < next; k++) {
+            for (uint64_t w; k % 8 == 0 && k + 8 <= next && (memcpy(&w, r->base + k, 8), w == 0);)
+                k += 8; /* a word at a time: a big section's padding is up to 64 KiB */
+            if (k < next && r->base[k])
                 return fail(r, k, "padding byte at offset %llu is not zero (corrupted)", (unsigned long long)k);
+        }
         if (i < n)
             at = next + sorted[i]->count * sorted[i]->elem_size;
     }
@@ -200,8 +203,12 @@ static int read_meta(reader *r)
     return HD_OK;
 }
 
-/* Sections whose values only hold whole (chains that must end) are verified whole. */
-static bool chunkable(uint32_t id) { return id != HDX_STACK_PARENT && id != HDX_DOM_IDOM; }
+/* Sections whose values only hold whole (chains that must end) are verified whole: STACK_PARENT,
+ * and DOM_IDOM without the reachability depths that prove its chains end element by element. */
+static bool chunkable(const reader *r, uint32_t id)
+{
+    return id != HDX_STACK_PARENT && (id != HDX_DOM_IDOM || r->used[HDX_REACH_DEPTH]);
+}
 
 static int checksum_mismatch(reader *r, uint32_t id, uint64_t at)
 {
@@ -454,6 +461,17 @@ static int read_analyses(reader *r, hd__index *ix)
         ((rc = section(r, HDX_TYPE_OBJECTS, m->ntypes, &ix->type_objects)) ||
          (rc = section(r, HDX_TYPE_BYTES, m->ntypes, &ix->type_bytes))))
         return rc;
+    if (r->at[HDX_DOM_TOP] && (!m->has_dom || r->at[HDX_DOM_TOP]->count > HDX_DOM_TOP_MAX ||
+                               r->at[HDX_DOM_TOP]->count > m->dom_reachable))
+        return hd__hdx_fail_in(r, HDX_DOM_TOP, 0, "%llu objects: more than %u or than DOM_IDOM's reachable ones",
+                               (unsigned long long)r->at[HDX_DOM_TOP]->count, HDX_DOM_TOP_MAX);
+    if (r->at[HDX_DOM_TOP] && (rc = section(r, HDX_DOM_TOP, r->at[HDX_DOM_TOP]->count, &ix->dom_top)))
+        return rc;
+    ix->ndom_top = ix->dom_top ? (uint32_t)r->at[HDX_DOM_TOP]->count : 0;
+    if ((r->at[HDX_REF_BLOCK] || r->at[HDX_REF_EDGE]) &&
+        ((rc = section(r, HDX_REF_BLOCK, hd__ref_blocks(n), &ix->ref_block)) ||
+         (rc = section(r, HDX_REF_EDGE, m->nedges, &ix->ref_edge))))
+        return rc;
     ix->nlive = (uint32_t)m->nlive;
     ix->nuncollectable = (uint32_t)m->nuncollectable;
     ix->nunreachable = (uint32_t)m->nunreachable;
@@ -496,7 +514,7 @@ static int read_chunk_sums(reader *r)
  * a page and its values hold chunk by chunk (chunkable). */
 static void plan_chunks(reader *r, uint32_t id, uint64_t page)
 {
-    if (!r->chunk || r->chunk % page || r->at[id]->offset % page || !chunkable(id))
+    if (!r->chunk || r->chunk % page || r->at[id]->offset % page || !chunkable(r, id))
         return;
     r->chunks_left[id] = nchunks(r, id);
     r->chunk_done[id] = calloc(r->chunks_left[id], 1);

@@ -365,13 +365,21 @@ static int writer_finish(index_writer *w, const hd_reach *reach, const hd_domina
         add(&w->l, HDX_TYPE_OBJECTS, types, d->ntypes);
         add(&w->l, HDX_TYPE_BYTES, types + d->ntypes, d->ntypes);
     }
+    publish(w, false);
+    uint32_t *top = dom ? malloc(HDX_DOM_TOP_MAX * sizeof *top) : NULL, *ref_edges = NULL, *ref_blocks = NULL;
+    if (top) /* DOM_TOP: the first of the ranking `top` and `show` ask for, so that they need not rank */
+        add(&w->l, HDX_DOM_TOP, top, hd_dominators_top(dom, HDX_DOM_TOP_MAX, top));
+    if (hd__referrer_sections(d, &ref_edges, &ref_blocks) == HD_OK) {
+        add(&w->l, HDX_REF_BLOCK, ref_blocks, hd__ref_blocks(d->nobjects));
+        add(&w->l, HDX_REF_EDGE, ref_edges, d->nedges);
+    }
     publish(w, true);
     if (thread)
         pthread_join(*thread, NULL);
     while (w->next < w->l.n)
         write_section(w, w->next++, true);
     int rc = HD_OK;
-    if (!types || w->oom) {
+    if (!types || (dom && !top) || !ref_edges || w->oom) {
         hd__atomic_abort(&w->a);
         rc = hd__error_oom(err, w->path);
     } else {
@@ -383,6 +391,8 @@ static int writer_finish(index_writer *w, const hd_reach *reach, const hd_domina
         rc = hd__atomic_commit(&w->a, false, err);
     }
     free(types);
+    free(top);
+    hd__big_free(ref_edges), hd__big_free(ref_blocks);
     writer_free(w);
     return rc;
 }

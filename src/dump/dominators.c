@@ -14,12 +14,15 @@
 #include "semidominators.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct hd_dominators {
     uint32_t nobjects, reachable;
     uint32_t *idom;     /* per object: object index, HD_DOM_ROOT, or HD_NONE (unreachable) */
     uint64_t *retained; /* per object; 0 when unreachable */
     bool borrowed;      /* the arrays are a binary index's (hd__dominators_from_index) */
+    const uint32_t *top; /* the index's first ntop of hd_dominators_top's ranking, or NULL */
+    uint32_t ntop;
 };
 
 const uint32_t *hd__dominators_idom(const hd_dominators *dom) { return dom->idom; }
@@ -33,10 +36,14 @@ static int from_index(const hd__index *ix, uint32_t nobjects, hd_dominators **ou
     if (!dom)
         return HD_ENOMEM;
     dom->nobjects = nobjects;
-    hd__index_need(ix, HDX_DOM_IDOM); /* the count holds against the array */
+    /* META's count, held against DOM_IDOM once that is read whole (as total_size against
+     * OBJ_SIZE): nothing here sizes memory by it, so a question about a few objects verifies
+     * only the chunks of DOM_IDOM it reads. */
     dom->reachable = ix->dom_reachable;
     dom->idom = (uint32_t *)(uintptr_t)ix->dom_idom;
     dom->retained = (uint64_t *)(uintptr_t)ix->dom_retained;
+    dom->top = ix->dom_top;
+    dom->ntop = ix->ndom_top;
     dom->borrowed = true;
     *out = dom;
     return HD_OK;
@@ -227,11 +234,9 @@ int hd_dominator_children(const hd_dominators *dom, uint32_t **first_out, uint32
 {
     uint32_t n = dom->nobjects, vroot = n;
     uint32_t *first = calloc((size_t)n + 2, sizeof *first);
-    uint32_t *child = malloc(((size_t)dom->reachable + 1) * sizeof *child);
     uint32_t *fill = malloc(((size_t)n + 1) * sizeof *fill);
-    if (!first || !child || !fill) {
+    if (!first || !fill) {
         free(first);
-        free(child);
         free(fill);
         return HD_ENOMEM;
     }
@@ -242,6 +247,14 @@ int hd_dominator_children(const hd_dominators *dom, uint32_t **first_out, uint32
     }
     for (uint32_t i = 0; i <= n; i++)
         first[i + 1] += first[i];
+    /* Sized by the count just made, not by dom->reachable (an index's META, not yet held
+     * against DOM_IDOM when only part of it has been read). */
+    uint32_t *child = malloc(((size_t)first[n + 1] + 1) * sizeof *child);
+    if (!child) {
+        free(first);
+        free(fill);
+        return HD_ENOMEM;
+    }
     for (uint32_t i = 0; i <= n; i++)
         fill[i] = first[i];
     for (uint32_t o = 0; o < n; o++) {
@@ -330,6 +343,10 @@ int hd_stats_retained_by_type(const hd_dump *d, const hd_dominators *dom, hd_typ
 /* The k objects that retain the most, by a min-heap of size k over all objects. */
 uint32_t hd_dominators_top(const hd_dominators *dom, uint32_t k, uint32_t *out)
 {
+    if (dom->top && k <= dom->ntop) { /* an index's ranking (binary_check.c holds its order) */
+        memcpy(out, dom->top, (size_t)k * sizeof *out);
+        return k;
+    }
     const uint64_t *r = dom->retained;
     uint32_t size = 0;
 #define LESS(a, b) (r[a] < r[b] || (r[a] == r[b] && (a) > (b)))

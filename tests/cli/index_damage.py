@@ -106,10 +106,61 @@ def reseal(data, chunks=True):
     return bytes(data)
 
 
+def u32s(data, by_id, sid):
+    at, length = by_id.get(sid, (0, 0))
+    return at, list(struct.unpack_from("<%dI" % (length // 4), data, at))
+
+
+def loop_dominators(blob, by_id):
+    """o's dominator x made dominated by o."""
+    at, idom = u32s(blob, by_id, 51)
+    for o, x in enumerate(idom):
+        if x < len(idom):
+            struct.pack_into("<I", blob, at + 4 * x, o)
+            return True
+    return False
+
+
+def referrer_block(blob, by_id):
+    """A block but the first with two referrers or more: (its number, its first entry), or None."""
+    _, blocks = u32s(blob, by_id, 57)
+    for b in range(1, len(blocks) - 1):
+        if blocks[b + 1] - blocks[b] >= 2:
+            return b, blocks[b]
+    return None
+
+
+def swap_referrers(blob, by_id):
+    found = referrer_block(blob, by_id)
+    if not found:
+        return False
+    at, edges = u32s(blob, by_id, 58)
+    j = found[1]
+    struct.pack_into("<II", blob, at + 4 * j, edges[j + 1], edges[j])
+    return True
+
+
+def start_block_late(blob, by_id):
+    found = referrer_block(blob, by_id)
+    if not found:
+        return False
+    struct.pack_into("<I", blob, by_id[57][0] + 4 * found[0], found[1] + 1)
+    return True
+
+
+def swap_top(blob, by_id):
+    at, top = u32s(blob, by_id, 56)
+    if len(top) < 2:
+        return False
+    struct.pack_into("<II", blob, at, top[1], top[0])
+    return True
+
+
 def main():
     heaptool = sys.argv[1]
     problems = []
     cases = 0
+    edited = set()
     with tempfile.TemporaryDirectory() as tmp:
         for dump in sys.argv[2:]:
             index = os.path.join(tmp, "whole.hdx")
@@ -177,6 +228,18 @@ def main():
                     struct.pack_into("<I", blob, idom_at + 4 * inner[0], NONE)
                     struct.pack_into("<Q", blob, reachable_at, sum(x != NONE for x in idom) - 1)
                     attempt("a dominator made unreachable", reseal(bytes(blob)), True)
+            # The stored analyses for `show` and `top`, edited in range: a dominator chain made to
+            # loop (the depths must fall along it), two referrers of a block swapped, a block of
+            # referrers starting one late (an entry in the wrong block), the best two retainers
+            # swapped.
+            for what, edit in (("a dominator chain made to loop", loop_dominators),
+                               ("two referrers swapped", swap_referrers),
+                               ("a referrer block starting late", start_block_late),
+                               ("the best two retainers swapped", swap_top)):
+                blob = bytearray(data)
+                if edit(blob, by_id):
+                    edited.add(what)
+                    attempt(what, reseal(bytes(blob)), True)
             # An id repeated, and an id map whose two slots are swapped: a lookup must never
             # answer with an object of another id (a diff of such a dump would overrun).
             OBJ_ID, OBJ_MAP = 11, 19
@@ -196,6 +259,8 @@ def main():
             blob = bytearray(data)
             struct.pack_into("<I", blob, 8, 99)
             attempt("version 99", bytes(blob))
+    if len(edited) < 4:
+        problems.append("edits of the stored analyses never made: %d of 4 were" % len(edited))
     for p in problems:
         print(p)
     print("index damage: %d damaged copies, %d problems" % (cases, len(problems)))

@@ -29,7 +29,7 @@ from index_damage import HEADER, ENTRY, reseal  # noqa: E402
 NAMES = {1: "META", 2: "STRINGS", 11: "OBJ_ID", 12: "OBJ_SIZE", 13: "OBJ_TYPE", 14: "OBJ_SITE", 15: "OBJ_LABEL",
          16: "OBJ_RC", 17: "OBJ_GEN", 18: "OBJ_FLAGS", 19: "OBJ_MAP", 20: "EDGE_OFFSET", 21: "EDGE_TARGET",
          22: "EDGE_NAME", 47: "REACH_STATE", 48: "REACH_DEPTH", 49: "REACH_PARENT", 50: "REACH_VIA",
-         51: "DOM_IDOM", 52: "DOM_RETAINED", 55: "CHUNK_SUM"}
+         51: "DOM_IDOM", 52: "DOM_RETAINED", 55: "CHUNK_SUM", 58: "REF_EDGE"}
 
 
 def write_dump(path, n, rng):
@@ -119,29 +119,47 @@ def main():
                 problems.append("%s: refused by %d commands, validate included" % (what, refused))
 
         # Sections are verified a chunk at a time: an object's record is flipped where `show` and
-        # `path` read it (object 12345 is number 12344; OBJ_MAP's ids are direct), others mid-way.
-        per_object = {11: 8, 12: 8, 13: 4, 14: 4, 15: 4, 16: 4, 17: 1, 18: 1, 19: 4}
+        # `path` read it (object 12345 is number 12344; OBJ_MAP's ids are direct), its referrers
+        # where `show` finds them (the first of its block of 4 in REF_EDGE), others mid-way.
+        per_object = {11: 8, 12: 8, 13: 4, 14: 4, 15: 4, 16: 4, 17: 1, 18: 1, 19: 4, 51: 4, 52: 8}
+        table = [struct.unpack_from("<IIQQQ", data, HEADER + ENTRY * i)[:3]
+                 for i in range(struct.unpack_from("<I", data, 12)[0])]
+        blocks_at = [off for sid, _, off in table if sid == 57]
         for sid, off, length in lazy:
             blob = bytearray(data)
-            blob[off + (per_object[sid] * 12344 if sid in per_object else length // 2)] ^= 0x08
+            at = per_object[sid] * 12344 if sid in per_object else length // 2
+            if sid == 58 and blocks_at:
+                at = min(4 * struct.unpack_from("<I", data, blocks_at[0] + 4 * (12344 // 4))[0], length - 1)
+            blob[off + at] ^= 0x08
             attempt("bit flipped in %s" % NAMES.get(sid, sid), bytes(blob), NAMES.get(sid, str(sid)))
         by_id = {sid: (off, length) for sid, off, length in lazy}
         edits = [(21, 0, 0x7FFFFFF0), (13, 4 * (n // 2), 77), (12, 8 * (n // 3), 1)]
-        if 51 in by_id:  # two reachable objects made each other's dominator: a loop
+        if 51 in by_id:  # object 12345's dominator made dominated by it: a loop on its chain
             idom = struct.unpack_from("<%dI" % n, data, by_id[51][0])
-            a, b = [o for o in range(n) if idom[o] < n][:2]
-            edits.append((51, 4 * a, b))
+            a = 12344 if idom[12344] < n else [o for o in range(n) if idom[o] < n][0]
+            b = idom[a]
+            edits.append((51, 4 * b, a))
         for sid, at, value in edits:
             if sid in by_id:
                 blob = bytearray(data)
                 struct.pack_into("<I" if sid != 12 else "<Q", blob, by_id[sid][0] + at, value)
-                if sid == 51:
-                    struct.pack_into("<I", blob, by_id[sid][0] + 4 * b, a)
                 # An object's size edited in range breaks only META's total, which holds of the
                 # whole section: no command reads all of OBJ_SIZE (stats reads TYPE_BYTES), so
                 # validate alone must refuse it, and the others answer as from the good index.
                 attempt("%s edited, checksums resealed" % NAMES[sid], reseal(bytes(blob)),
                         "META" if sid == 12 else NAMES[sid], 1 if sid == 12 else 2)
+
+        # Two referrers swapped in the block of 4 holding object 12345's, checksums resealed: the
+        # order is checked with the chunk of REF_EDGE that `show` reads.
+        if 58 in by_id and blocks_at:
+            first, end = struct.unpack_from("<II", data, blocks_at[0] + 4 * (12344 // 4))
+            if end - first < 2:
+                problems.append("object 12345's block has fewer than 2 referrers: pick another")
+            else:
+                blob = bytearray(data)
+                e0, e1 = struct.unpack_from("<II", data, by_id[58][0] + 4 * first)
+                struct.pack_into("<II", blob, by_id[58][0] + 4 * first, e1, e0)
+                attempt("REF_EDGE reordered, checksums resealed", reseal(bytes(blob)), "REF_EDGE")
 
         # Object 12345 (number 12344) made its own parent, checksums resealed: the forest is
         # checked a block of objects at a time, with the chunk of REACH_PARENT that `path` reads.
