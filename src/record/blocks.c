@@ -70,7 +70,7 @@ static inline shard *shard_of(uint64_t page)
 }
 static inline size_t home(unsigned unit, size_t cap) { return unit * cap >> 8; }
 
-bool rec_blocks_init(void)
+bool rec_table_init(void)
 {
     directory = rec_reserve(((size_t)1 << DIRECTORY_BITS) * sizeof *directory);
     return directory != NULL;
@@ -263,7 +263,7 @@ static inline rec_block unpack(uint64_t page, record r)
                        .stack = r.hi & 0xffffff};
 }
 
-void rec_blocks_prefetch(uintptr_t addr)
+void rec_table_prefetch(uintptr_t addr)
 {
     /* Without the lock: the bucket may move meanwhile, and a prefetch never faults. */
     _Atomic uint64_t *w = word_of(page_of(addr), false);
@@ -273,7 +273,7 @@ void rec_blocks_prefetch(uintptr_t addr)
     }
 }
 
-bool rec_blocks_insert(const rec_block *b)
+bool rec_table_insert(const rec_block *b)
 {
     uint64_t page = page_of(b->addr);
     _Atomic uint64_t *w = word_of(page, true);
@@ -326,7 +326,7 @@ static bool take_out(shard *s, _Atomic uint64_t *w, uintptr_t addr, rec_block *o
     return true;
 }
 
-bool rec_blocks_remove(uintptr_t addr, rec_block *out)
+bool rec_table_remove(uintptr_t addr, rec_block *out)
 {
     _Atomic uint64_t *w = word_of(page_of(addr), false);
     if (!w)
@@ -338,37 +338,38 @@ bool rec_blocks_remove(uintptr_t addr, rec_block *out)
     return found;
 }
 
-void rec_blocks_free(void *p, void (*release)(void *))
+bool rec_table_free(void *p, void (*release)(void *))
 {
     _Atomic uint64_t *w = word_of(page_of((uintptr_t)p), false);
-    if (!w) {
-        release(p);
-        return;
-    }
+    if (!w)
+        return false;
     shard *s = shard_of(page_of((uintptr_t)p));
     rec_lock_take(&s->lock);
     uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
-    __builtin_prefetch(bucket_of(v) + home(unit_of((uintptr_t)p), capacity[class_of(v)]), 1);
-    release(p); /* libc's work hides the bucket's cache miss */
-    take_out(s, w, (uintptr_t)p, NULL);
+    bool found = v && find(bucket_of(v), capacity[class_of(v)], unit_of((uintptr_t)p)) != capacity[class_of(v)];
+    if (found) {
+        release(p); /* libc's work hides the rest of the bucket's cache misses */
+        take_out(s, w, (uintptr_t)p, NULL);
+    }
     rec_lock_give(&s->lock);
+    return found;
 }
 
-void rec_blocks_lock_all(void)
+void rec_table_lock_all(void)
 {
     for (size_t i = 0; i < NSHARDS; i++)
         rec_lock_take(&shards[i].lock);
     rec_lock_take(&regions_lock);
 }
 
-void rec_blocks_unlock_all(void)
+void rec_table_unlock_all(void)
 {
     rec_lock_give(&regions_lock);
     for (size_t i = 0; i < NSHARDS; i++)
         rec_lock_give(&shards[i].lock);
 }
 
-size_t rec_blocks_count(void)
+size_t rec_table_count(void)
 {
     size_t n = 0;
     for (size_t i = 0; i < NSHARDS; i++)
@@ -400,7 +401,7 @@ static size_t copy_page(uint64_t page, uint64_t v, rec_block *out)
     return n;
 }
 
-size_t rec_blocks_sorted(rec_block *out, size_t cap)
+size_t rec_table_sorted(rec_block *out, size_t cap)
 {
     size_t nr = atomic_load(&nregions), n = 0;
     qsort(regions, nr, sizeof *regions, by_region); /* only with every lock held, or in a child */

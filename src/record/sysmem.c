@@ -9,8 +9,12 @@
 
 #define HUGE ((size_t)2 << 20)
 
-/* Tables of 2 MiB and more are whole, aligned huge pages where the system allows: a fork then
- * copies one page-table entry per 2 MiB of them instead of 512, which is most of a dump's pause. */
+/* Tables of 2 MiB and more are whole, aligned huge pages where the system allows, once the
+ * recorder holds HUGE_AFTER bytes: a fork then copies one page-table entry per 2 MiB of them
+ * instead of 512. Below that a fork copies few entries anyway, and a small program would pay for
+ * zeroing whole 2 MiB pages it barely uses (on a virtual machine, the dearest part of its run). */
+#define HUGE_AFTER ((size_t)32 << 20)
+static atomic_size_t mapped;
 static size_t rounded(size_t bytes) { return bytes >= HUGE ? (bytes + HUGE - 1) & ~(HUGE - 1) : bytes; }
 
 /* Every mapping of the recorder's own, so that a dump's scan of the program's anonymous
@@ -62,7 +66,8 @@ void *rec_map(size_t bytes)
             munmap(p, (size_t)(aligned - p));
         if (aligned + n < p + n + slack)
             munmap(aligned + n, (size_t)(p + n + slack - (aligned + n)));
-        madvise(aligned, n, MADV_HUGEPAGE);
+        if (atomic_fetch_add(&mapped, n) >= HUGE_AFTER)
+            madvise(aligned, n, MADV_HUGEPAGE);
         p = aligned;
     }
     return remember(p, (n + 4095) & ~(size_t)4095);

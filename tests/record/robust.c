@@ -6,8 +6,13 @@
  *   fork        the child allocates and exits on its own (its own dump); prints the pids too
  *   exec        allocates, then execs itself as "after", which allocates and exits
  *   dlopen      allocates through a library opened after start (libexpat)
- *   many N      allocates N blocks of 16 bytes and keeps them (out-of-memory and bench) */
+ *   many N      allocates N blocks of 16 bytes and keeps them (out-of-memory and bench)
+ *   handoff     threads allocate; main frees and reallocates half of their blocks while they
+ *               live (blocks still young in their thread, and blocks already moved on), they
+ *               free some of their own and end; one more thread keeps its blocks and runs on
+ *               at exit */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -123,6 +128,83 @@ static int dlopened(void)
     return 0;
 }
 
+#define PRODUCERS 4
+#define EACH 3000 /* more than a thread keeps young: some of its blocks have moved on */
+
+typedef struct handed {
+    void *p;
+    size_t size; /* 0: freed */
+} handed;
+static handed given[PRODUCERS][EACH];
+static pthread_barrier_t handed_over, taken;
+
+static NOINLINE void *shape_made(size_t n) { return malloc(n); } /* counted by main */
+static NOINLINE void *shape_grow(void *p, size_t n) { return realloc(p, n); }
+
+static void *produce(void *arg)
+{
+    handed *mine = arg;
+    for (size_t i = 0; i < EACH; i++) {
+        mine[i].size = 8 + i % 200;
+        mine[i].p = shape_made(mine[i].size);
+        memset(mine[i].p, 3, mine[i].size);
+    }
+    pthread_barrier_wait(&handed_over);
+    pthread_barrier_wait(&taken); /* main frees and grows some meanwhile */
+    for (size_t i = 1; i < EACH; i += 4)
+        if (mine[i].size) {
+            free(mine[i].p);
+            mine[i].size = 0;
+        }
+    return NULL;
+}
+
+static void *keep_running(void *arg)
+{
+    void **blocks = arg;
+    for (int i = 0; i < 50; i++)
+        blocks[i] = shape_block(40);
+    pthread_barrier_wait(&handed_over);
+    pause(); /* still running when the program exits */
+    return NULL;
+}
+
+/* The blocks left are counted here, by main, once the threads are done with them. */
+static int handoff(void)
+{
+    pthread_t t[PRODUCERS], runner;
+    static void *running_blocks[50];
+    pthread_barrier_init(&handed_over, NULL, PRODUCERS + 1);
+    pthread_barrier_init(&taken, NULL, PRODUCERS + 1);
+    for (int k = 0; k < PRODUCERS; k++)
+        pthread_create(&t[k], NULL, produce, given[k]);
+    pthread_barrier_wait(&handed_over);
+    for (int k = 0; k < PRODUCERS; k++)
+        for (size_t i = 0; i < EACH; i += 2) {
+            if (i % 6 == 0) {
+                free(given[k][i].p);
+                given[k][i].size = 0;
+            } else {
+                given[k][i].size += 100;
+                given[k][i].p = shape_grow(given[k][i].p, given[k][i].size);
+            }
+        }
+    pthread_barrier_wait(&taken);
+    for (int k = 0; k < PRODUCERS; k++)
+        pthread_join(t[k], NULL);
+    for (int k = 0; k < PRODUCERS; k++)
+        for (size_t i = 0; i < EACH; i++)
+            if (given[k][i].size) {
+                live_blocks++;
+                live_bytes += given[k][i].size;
+            }
+    pthread_barrier_init(&handed_over, NULL, 2);
+    pthread_create(&runner, NULL, keep_running, running_blocks);
+    pthread_barrier_wait(&handed_over);
+    report();
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -152,6 +234,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(mode, "dlopen"))
         return dlopened();
+    if (!strcmp(mode, "handoff"))
+        return handoff();
     if (!strcmp(mode, "many") && argc == 3) {
         size_t n = strtoul(argv[2], NULL, 10);
         g_many = malloc(n * sizeof *g_many);
@@ -161,6 +245,6 @@ int main(int argc, char **argv)
         report();
         return 0;
     }
-    fprintf(stderr, "usage: robust foreign|double|handler|fork|exec|dlopen|many N\n");
+    fprintf(stderr, "usage: robust foreign|double|handler|fork|exec|dlopen|handoff|many N\n");
     return 2;
 }

@@ -148,7 +148,7 @@ for m in foreign double; do
         bad "robust $m: status $status (native $native), stderr: $(cat "$tmp/err")"
     fi
 done
-for m in handler dlopen; do
+for m in handler dlopen handoff; do
     recorded "$tmp/$m.json" "$P/robust" $m
     [ "$status" = 0 ] && ok || bad "robust $m: exit status $status: $(cat "$tmp/err")"
     valid "robust $m" "$tmp/$m.json"
