@@ -198,7 +198,8 @@ void rec_threads_after_fork_child(void);
 #define REC_STOP_SIGNAL (SIGRTMAX - 2)
 void rec_stop_init(void);
 /* Stops every other registered thread, each with its registers saved in its slot; returns when
- * all have answered or after 50 ms. */
+ * all have answered, or after 50 ms when none of those left can answer (each blocks the signal
+ * or is stopped), or after 2 s. */
 void rec_stop_others(void);
 void rec_resume_others(void);
 

@@ -13,7 +13,11 @@
  * - a block freed by another thread is looked for in the shared table, then in every young
  *   table, then in the shared table again (its owner may have moved it meanwhile): never missed;
  * - a young table is never unmapped: a thread that ends moves its blocks to the shared table and
- *   leaves the table empty for the next thread. */
+ *   leaves the table empty for the next thread.
+ * A thread whose blocks mostly outlive their stay (more than half of a WINDOW of inserts pushed
+ * an older one out) bypasses its young table for the next BYPASS allocations, the table emptied:
+ * blocks pushed out arrive in the shared table out of address order, which costs it the locality
+ * it is built for (CPython building long-lived structures ran slower through the young table). */
 #include <stdlib.h>
 
 #include "record/record.h"
@@ -22,10 +26,14 @@
 #define NSETS (1u << SET_BITS)
 #define WAYS 4
 
+#define WINDOW 8192
+#define BYPASS 65536
+
 typedef struct young {
     rec_lock lock;
     bool in_use;              /* a running thread's (under list_lock) */
     size_t count;             /* blocks held */
+    unsigned inserts, evictions; /* in this window (the owner's alone) */
     struct young *next;       /* every young table made, newest first; never shortened */
     rec_block set[NSETS][WAYS]; /* addr 0: empty */
 } young;
@@ -34,6 +42,7 @@ static _Atomic(young *) all;
 static rec_lock list_lock;
 static REC_TLS young *mine;
 static REC_TLS bool none; /* the thread ended, or no memory: its blocks go to the shared table */
+static REC_TLS unsigned bypass_left; /* allocations still to bypass the (empty) young table */
 
 bool rec_blocks_init(void) { return rec_table_init(); }
 
@@ -70,11 +79,42 @@ void rec_blocks_prefetch(uintptr_t addr)
         __builtin_prefetch(set_of(mine, addr), 1);
 }
 
+/* Moves every block of y to the shared table, under y's lock. */
+static void empty(young *y)
+{
+    for (unsigned i = 0; i < NSETS; i++)
+        for (unsigned w = 0; w < WAYS; w++)
+            if (y->set[i][w].addr) {
+                if (!rec_table_insert(&y->set[i][w]))
+                    rec_out_of_memory();
+                y->set[i][w] = (rec_block){0};
+            }
+    y->count = 0;
+}
+
+/* Ends a window of y's inserts: bypass y for a while when most of them pushed an older block out. */
+static void window_end(young *y)
+{
+    if (y->evictions * 2 > y->inserts) {
+        rec_lock_take(&y->lock);
+        empty(y);
+        rec_lock_give(&y->lock);
+        bypass_left = BYPASS;
+    }
+    y->inserts = y->evictions = 0;
+}
+
 bool rec_blocks_insert(const rec_block *b)
 {
+    if (REC_UNLIKELY(bypass_left)) {
+        bypass_left--;
+        return rec_table_insert(b);
+    }
     young *y = my_young();
     if (!y)
         return rec_table_insert(b);
+    if (REC_UNLIKELY(++y->inserts == WINDOW))
+        window_end(y);
     bool ok = true;
     rec_lock_take(&y->lock);
     rec_block *set = set_of(y, b->addr), *slot = NULL;
@@ -94,6 +134,7 @@ bool rec_blocks_insert(const rec_block *b)
                 slot = &set[w];
         ok = rec_table_insert(slot);
         y->count -= ok;
+        y->evictions++;
     }
     if (ok) {
         *slot = *b;
@@ -101,6 +142,18 @@ bool rec_blocks_insert(const rec_block *b)
     }
     rec_lock_give(&y->lock);
     return ok;
+}
+
+/* addr is in the caller's own young table: read without the lock. Only the owner puts a block
+ * there, and a block being freed by its owner is taken out by no one else meanwhile, so the
+ * answer for addr cannot change under the read (other slots may). */
+static bool mine_has(uintptr_t addr)
+{
+    rec_block *set = set_of(mine, addr);
+    for (unsigned w = 0; w < WAYS; w++)
+        if (__atomic_load_n(&set[w].addr, __ATOMIC_RELAXED) == addr)
+            return true;
+    return false;
 }
 
 /* Takes addr out of y, copying it to *out when non-NULL; false when it is not there. */
@@ -133,14 +186,14 @@ static bool take_elsewhere(uintptr_t addr, rec_block *out)
 
 bool rec_blocks_remove(uintptr_t addr, rec_block *out)
 {
-    if (mine && take(mine, addr, out))
+    if (mine && !bypass_left && mine_has(addr) && take(mine, addr, out))
         return true;
     return rec_table_remove(addr, out) || take_elsewhere(addr, out);
 }
 
 void rec_blocks_free(void *p, void (*release)(void *))
 {
-    if (mine && take(mine, (uintptr_t)p, NULL)) {
+    if (mine && !bypass_left && mine_has((uintptr_t)p) && take(mine, (uintptr_t)p, NULL)) {
         release(p);
         return;
     }
@@ -158,14 +211,8 @@ void rec_blocks_thread_exit(void)
     if (!y)
         return;
     rec_lock_take(&y->lock);
-    for (unsigned i = 0; i < NSETS; i++)
-        for (unsigned w = 0; w < WAYS; w++)
-            if (y->set[i][w].addr) {
-                if (!rec_table_insert(&y->set[i][w]))
-                    rec_out_of_memory();
-                y->set[i][w] = (rec_block){0};
-            }
-    y->count = 0;
+    empty(y);
+    y->inserts = y->evictions = 0;
     rec_lock_give(&y->lock);
     rec_lock_take(&list_lock);
     y->in_use = false;

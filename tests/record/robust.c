@@ -10,7 +10,9 @@
  *   handoff     threads allocate; main frees and reallocates half of their blocks while they
  *               live (blocks still young in their thread, and blocks already moved on), they
  *               free some of their own and end; one more thread keeps its blocks and runs on
- *               at exit */
+ *               at exit
+ *   blocked     one thread blocks every signal, another sleeps: at exit the dump waits for the
+ *               sleeper's answer, not for the one that cannot answer */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
@@ -129,7 +131,8 @@ static int dlopened(void)
 }
 
 #define PRODUCERS 4
-#define EACH 3000 /* more than a thread keeps young: some of its blocks have moved on */
+#define EACH 20000 /* more than a thread keeps young: some of its blocks have moved on, and most
+                   * of them outlive their stay, so that later ones bypass the young blocks */
 
 typedef struct handed {
     void *p;
@@ -205,6 +208,37 @@ static int handoff(void)
     return 0;
 }
 
+static void *sleep_blocked(void *arg)
+{
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    *(void **)arg = shape_block(64);
+    pthread_barrier_wait(&handed_over);
+    pause(); /* never woken: every signal is blocked */
+    return NULL;
+}
+
+static void *sleep_open(void *arg)
+{
+    *(void **)arg = shape_block(32);
+    pthread_barrier_wait(&handed_over);
+    for (;;)
+        sleep(10);
+    return NULL;
+}
+
+static int blocked(void)
+{
+    pthread_t t;
+    pthread_barrier_init(&handed_over, NULL, 3);
+    pthread_create(&t, NULL, sleep_blocked, &kept[0]);
+    pthread_create(&t, NULL, sleep_open, &kept[1]);
+    pthread_barrier_wait(&handed_over);
+    report();
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -236,6 +270,8 @@ int main(int argc, char **argv)
         return dlopened();
     if (!strcmp(mode, "handoff"))
         return handoff();
+    if (!strcmp(mode, "blocked"))
+        return blocked();
     if (!strcmp(mode, "many") && argc == 3) {
         size_t n = strtoul(argv[2], NULL, 10);
         g_many = malloc(n * sizeof *g_many);
@@ -245,6 +281,6 @@ int main(int argc, char **argv)
         report();
         return 0;
     }
-    fprintf(stderr, "usage: robust foreign|double|handler|fork|exec|dlopen|handoff|many N\n");
+    fprintf(stderr, "usage: robust foreign|double|handler|fork|exec|dlopen|handoff|blocked|many N\n");
     return 2;
 }
