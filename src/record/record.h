@@ -108,10 +108,11 @@ typedef struct rec_block {
 bool rec_blocks_init(void);
 /* Starts loading addr's slot, for an insert a little later. */
 void rec_blocks_prefetch(uintptr_t addr);
-/* Records a new block, in place of a live one at its address (freed where the recorder could
- * not see it); false when the table could not grow (out of memory), or for an address at or
- * above 2^48, beyond the user space of x86-64 and arm64, which the table does not cover (taken
- * as out of memory). */
+/* Records a new block; false when the table could not grow (out of memory), or for an address
+ * at or above 2^48, beyond the user space of x86-64 and arm64, which the table does not cover
+ * (taken as out of memory). A block still recorded at its address (freed where the recorder
+ * could not see it) is replaced when both meet in one table, and left out of a dump that has
+ * both; one whose successor is freed while still young lives on in the record. */
 bool rec_blocks_insert(const rec_block *b);
 /* Forgets addr, copying what was known into *out when non-NULL; false when it was not live. */
 bool rec_blocks_remove(uintptr_t addr, rec_block *out);
@@ -131,7 +132,8 @@ size_t rec_blocks_sorted(rec_block *out, size_t cap);
 /* The calling thread ends: its young blocks go to the shared table. */
 void rec_blocks_thread_exit(void);
 
-/* blocks.c: the shared table, a radix tree over address pages; the same contracts as above. */
+/* blocks.c: the shared table, a radix tree over address pages; the same contracts as above
+ * (an insert replaces a block at its address). */
 bool rec_table_init(void);
 void rec_table_prefetch(uintptr_t addr);
 bool rec_table_insert(const rec_block *b);
