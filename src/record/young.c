@@ -113,8 +113,11 @@ bool rec_blocks_insert(const rec_block *b)
     young *y = my_young();
     if (!y)
         return rec_table_insert(b);
-    if (REC_UNLIKELY(++y->inserts == WINDOW))
+    if (REC_UNLIKELY(++y->inserts == WINDOW)) {
         window_end(y);
+        if (bypass_left)
+            return rec_table_insert(b); /* the young table stays empty while bypassed */
+    }
     bool ok = true;
     rec_lock_take(&y->lock);
     rec_block *set = set_of(y, b->addr), *slot = NULL;
