@@ -298,17 +298,22 @@ bool rec_table_insert(const rec_block *b)
     return ok;
 }
 
-/* Takes addr out of its page's bucket, the shard's lock held. */
-static bool take_out(shard *s, _Atomic uint64_t *w, uintptr_t addr, rec_block *out)
+/* The slot of addr in its page's bucket (page word v), or SIZE_MAX when it is not there. */
+static size_t slot_of(uint64_t v, uintptr_t addr)
+{
+    if (!v)
+        return SIZE_MAX;
+    size_t cap = capacity[class_of(v)], i = find(bucket_of(v), cap, unit_of(addr));
+    return i == cap ? SIZE_MAX : i;
+}
+
+/* Takes slot i (of addr) out of its page's bucket, the shard's lock held. */
+static void remove_at(shard *s, _Atomic uint64_t *w, uintptr_t addr, size_t i, rec_block *out)
 {
     uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
-    if (!v)
-        return false;
     record *b = bucket_of(v);
     unsigned cls = class_of(v);
-    size_t cap = capacity[cls], i = find(b, cap, unit_of(addr));
-    if (i == cap)
-        return false;
+    size_t cap = capacity[cls];
     if (out)
         *out = unpack(page_of(addr), b[i]);
     take_slot(b, cap, i);
@@ -317,13 +322,21 @@ static bool take_out(shard *s, _Atomic uint64_t *w, uintptr_t addr, rec_block *o
     if (!left) {
         bucket_free(s, b, cls);
         atomic_store_explicit(w, 0, memory_order_relaxed);
-        return true;
+        return;
     }
     atomic_store_explicit(w, v - (1ull << 48), memory_order_relaxed);
     /* A bucket down to a quarter of a class below goes there, so memory follows the live. */
     if (cls >= 2 && left * 4 < capacity[cls - 2])
         rehash(s, w, cls - 2); /* without memory for it, the bucket simply stays */
-    return true;
+}
+
+/* Takes addr out of its page's bucket, the shard's lock held. */
+static bool take_out(shard *s, _Atomic uint64_t *w, uintptr_t addr, rec_block *out)
+{
+    size_t i = slot_of(atomic_load_explicit(w, memory_order_relaxed), addr);
+    if (i != SIZE_MAX)
+        remove_at(s, w, addr, i, out);
+    return i != SIZE_MAX;
 }
 
 bool rec_table_remove(uintptr_t addr, rec_block *out)
@@ -345,14 +358,13 @@ bool rec_table_free(void *p, void (*release)(void *))
         return false;
     shard *s = shard_of(page_of((uintptr_t)p));
     rec_lock_take(&s->lock);
-    uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
-    bool found = v && find(bucket_of(v), capacity[class_of(v)], unit_of((uintptr_t)p)) != capacity[class_of(v)];
-    if (found) {
-        release(p); /* libc's work hides the rest of the bucket's cache misses */
-        take_out(s, w, (uintptr_t)p, NULL);
+    size_t i = slot_of(atomic_load_explicit(w, memory_order_relaxed), (uintptr_t)p);
+    if (i != SIZE_MAX) {
+        release(p);
+        remove_at(s, w, (uintptr_t)p, i, NULL);
     }
     rec_lock_give(&s->lock);
-    return found;
+    return i != SIZE_MAX;
 }
 
 void rec_table_lock_all(void)
