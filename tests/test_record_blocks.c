@@ -1,4 +1,4 @@
-/* test_record_blocks.c: the recorder's live-block table (src/record/blocks.c) against a
+/* test_record_blocks.c: the recorder's shared live-block table (src/record/blocks.c) against a
  * brute-force oracle: random inserts, removals and address reuse on pages filled sparsely and
  * densely (every 8-byte unit of a page, which fills the largest bucket and wraps its probes),
  * across regions, then the table's address-ordered copy compared with the oracle's; and threads
@@ -47,15 +47,15 @@ static void same_table(const oracle *o)
         if (o->block[i].addr)
             want[n++] = o->block[i];
     qsort(want, n, sizeof *want, by_addr);
-    cr_assert_eq(rec_blocks_count(), n);
-    cr_assert_eq(rec_blocks_sorted(got, SLOTS + 1), n);
+    cr_assert_eq(rec_table_count(), n);
+    cr_assert_eq(rec_table_sorted(got, SLOTS + 1), n);
     for (size_t i = 0; i < n; i++)
         same_block(&got[i], &want[i]);
 }
 
 Test(record_blocks, random_operations_agree_with_an_oracle)
 {
-    cr_assert(rec_blocks_init());
+    cr_assert(rec_table_init());
     static oracle o;
     uint64_t r = 18;
     /* Addresses: three dense pages (all 256 units), sparse ones spread over two regions. */
@@ -80,11 +80,11 @@ Test(record_blocks, random_operations_agree_with_an_oracle)
         if (op < 5 || (!b->addr && op < 8)) { /* allocate there: a live one is replaced */
             *b = (rec_block){.addr = o.addr[i], .size = below(&r, 5000), .thread = 1 + below(&r, 9),
                              .seq = seq++, .stack = below(&r, 1u << 24)};
-            cr_assert(rec_blocks_insert(b));
+            cr_assert(rec_table_insert(b));
         } else {
             rec_block got;
             bool live = b->addr != 0;
-            cr_assert_eq(rec_blocks_remove(o.addr[i], &got), live, "remove %#lx", (unsigned long)o.addr[i]);
+            cr_assert_eq(rec_table_remove(o.addr[i], &got), live, "remove %#lx", (unsigned long)o.addr[i]);
             if (live)
                 same_block(&got, b);
             b->addr = 0;
@@ -95,8 +95,8 @@ Test(record_blocks, random_operations_agree_with_an_oracle)
     same_table(&o);
     /* Beyond the address space the tree covers: refused, never recorded elsewhere. */
     rec_block far = {.addr = (uintptr_t)1 << 50, .size = 1, .seq = seq++};
-    cr_assert_not(rec_blocks_insert(&far));
-    cr_assert_not(rec_blocks_remove(far.addr, NULL));
+    cr_assert_not(rec_table_insert(&far));
+    cr_assert_not(rec_table_remove(far.addr, NULL));
     same_table(&o);
 }
 
@@ -111,38 +111,38 @@ static void *worker(void *arg)
         for (uintptr_t k = 0; k < PER_THREAD; k++) {
             rec_block b = {.addr = 0x40000000 + (k * THREADS + t) * 32, .size = k, .thread = (uint32_t)t + 1,
                            .seq = (round * PER_THREAD + k) * THREADS + t + 1};
-            cr_assert(rec_blocks_insert(&b));
+            cr_assert(rec_table_insert(&b));
         }
         for (uintptr_t k = 0; k < PER_THREAD; k += round + 1)
-            cr_assert(rec_blocks_remove(0x40000000 + (k * THREADS + t) * 32, NULL));
+            cr_assert(rec_table_remove(0x40000000 + (k * THREADS + t) * 32, NULL));
         for (uintptr_t k = 0; k < PER_THREAD; k++)
-            rec_blocks_remove(0x40000000 + (k * THREADS + t) * 32, NULL);
+            rec_table_remove(0x40000000 + (k * THREADS + t) * 32, NULL);
     }
     for (uintptr_t k = 0; k < PER_THREAD; k += 7) {
         rec_block b = {.addr = 0x40000000 + (k * THREADS + t) * 32, .size = k, .thread = (uint32_t)t + 1, .seq = k + 1};
-        cr_assert(rec_blocks_insert(&b));
+        cr_assert(rec_table_insert(&b));
     }
     return NULL;
 }
 
 Test(record_blocks, threads_sharing_pages)
 {
-    cr_assert(rec_blocks_init());
-    size_t before = rec_blocks_count();
+    cr_assert(rec_table_init());
+    size_t before = rec_table_count();
     pthread_t th[THREADS];
     for (uintptr_t t = 0; t < THREADS; t++)
         cr_assert_eq(pthread_create(&th[t], NULL, worker, (void *)t), 0);
     for (int t = 0; t < THREADS; t++)
         pthread_join(th[t], NULL);
     size_t per = (PER_THREAD + 6) / 7;
-    cr_assert_eq(rec_blocks_count() - before, per * THREADS);
+    cr_assert_eq(rec_table_count() - before, per * THREADS);
     for (uintptr_t t = 0; t < THREADS; t++)
         for (uintptr_t k = 0; k < PER_THREAD; k++) {
             rec_block got;
             bool live = k % 7 == 0;
-            cr_assert_eq(rec_blocks_remove(0x40000000 + (k * THREADS + t) * 32, &got), live);
+            cr_assert_eq(rec_table_remove(0x40000000 + (k * THREADS + t) * 32, &got), live);
             if (live)
                 cr_assert(got.size == k && got.thread == t + 1);
         }
-    cr_assert_eq(rec_blocks_count(), before);
+    cr_assert_eq(rec_table_count(), before);
 }

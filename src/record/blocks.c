@@ -70,7 +70,7 @@ static inline shard *shard_of(uint64_t page)
 }
 static inline size_t home(unsigned unit, size_t cap) { return unit * cap >> 8; }
 
-bool rec_blocks_init(void)
+bool rec_table_init(void)
 {
     directory = rec_reserve(((size_t)1 << DIRECTORY_BITS) * sizeof *directory);
     return directory != NULL;
@@ -263,7 +263,7 @@ static inline rec_block unpack(uint64_t page, record r)
                        .stack = r.hi & 0xffffff};
 }
 
-void rec_blocks_prefetch(uintptr_t addr)
+void rec_table_prefetch(uintptr_t addr)
 {
     /* Without the lock: the bucket may move meanwhile, and a prefetch never faults. */
     _Atomic uint64_t *w = word_of(page_of(addr), false);
@@ -273,7 +273,7 @@ void rec_blocks_prefetch(uintptr_t addr)
     }
 }
 
-bool rec_blocks_insert(const rec_block *b)
+bool rec_table_insert(const rec_block *b)
 {
     uint64_t page = page_of(b->addr);
     _Atomic uint64_t *w = word_of(page, true);
@@ -298,17 +298,22 @@ bool rec_blocks_insert(const rec_block *b)
     return ok;
 }
 
-/* Takes addr out of its page's bucket, the shard's lock held. */
-static bool take_out(shard *s, _Atomic uint64_t *w, uintptr_t addr, rec_block *out)
+/* The slot of addr in its page's bucket (page word v), or SIZE_MAX when it is not there. */
+static size_t slot_of(uint64_t v, uintptr_t addr)
+{
+    if (!v)
+        return SIZE_MAX;
+    size_t cap = capacity[class_of(v)], i = find(bucket_of(v), cap, unit_of(addr));
+    return i == cap ? SIZE_MAX : i;
+}
+
+/* Takes slot i (of addr) out of its page's bucket, the shard's lock held. */
+static void remove_at(shard *s, _Atomic uint64_t *w, uintptr_t addr, size_t i, rec_block *out)
 {
     uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
-    if (!v)
-        return false;
     record *b = bucket_of(v);
     unsigned cls = class_of(v);
-    size_t cap = capacity[cls], i = find(b, cap, unit_of(addr));
-    if (i == cap)
-        return false;
+    size_t cap = capacity[cls];
     if (out)
         *out = unpack(page_of(addr), b[i]);
     take_slot(b, cap, i);
@@ -317,16 +322,24 @@ static bool take_out(shard *s, _Atomic uint64_t *w, uintptr_t addr, rec_block *o
     if (!left) {
         bucket_free(s, b, cls);
         atomic_store_explicit(w, 0, memory_order_relaxed);
-        return true;
+        return;
     }
     atomic_store_explicit(w, v - (1ull << 48), memory_order_relaxed);
     /* A bucket down to a quarter of a class below goes there, so memory follows the live. */
     if (cls >= 2 && left * 4 < capacity[cls - 2])
         rehash(s, w, cls - 2); /* without memory for it, the bucket simply stays */
-    return true;
 }
 
-bool rec_blocks_remove(uintptr_t addr, rec_block *out)
+/* Takes addr out of its page's bucket, the shard's lock held. */
+static bool take_out(shard *s, _Atomic uint64_t *w, uintptr_t addr, rec_block *out)
+{
+    size_t i = slot_of(atomic_load_explicit(w, memory_order_relaxed), addr);
+    if (i != SIZE_MAX)
+        remove_at(s, w, addr, i, out);
+    return i != SIZE_MAX;
+}
+
+bool rec_table_remove(uintptr_t addr, rec_block *out)
 {
     _Atomic uint64_t *w = word_of(page_of(addr), false);
     if (!w)
@@ -338,37 +351,37 @@ bool rec_blocks_remove(uintptr_t addr, rec_block *out)
     return found;
 }
 
-void rec_blocks_free(void *p, void (*release)(void *))
+bool rec_table_free(void *p, void (*release)(void *))
 {
     _Atomic uint64_t *w = word_of(page_of((uintptr_t)p), false);
-    if (!w) {
-        release(p);
-        return;
-    }
+    if (!w)
+        return false;
     shard *s = shard_of(page_of((uintptr_t)p));
     rec_lock_take(&s->lock);
-    uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
-    __builtin_prefetch(bucket_of(v) + home(unit_of((uintptr_t)p), capacity[class_of(v)]), 1);
-    release(p); /* libc's work hides the bucket's cache miss */
-    take_out(s, w, (uintptr_t)p, NULL);
+    size_t i = slot_of(atomic_load_explicit(w, memory_order_relaxed), (uintptr_t)p);
+    if (i != SIZE_MAX) {
+        release(p);
+        remove_at(s, w, (uintptr_t)p, i, NULL);
+    }
     rec_lock_give(&s->lock);
+    return i != SIZE_MAX;
 }
 
-void rec_blocks_lock_all(void)
+void rec_table_lock_all(void)
 {
     for (size_t i = 0; i < NSHARDS; i++)
         rec_lock_take(&shards[i].lock);
     rec_lock_take(&regions_lock);
 }
 
-void rec_blocks_unlock_all(void)
+void rec_table_unlock_all(void)
 {
     rec_lock_give(&regions_lock);
     for (size_t i = 0; i < NSHARDS; i++)
         rec_lock_give(&shards[i].lock);
 }
 
-size_t rec_blocks_count(void)
+size_t rec_table_count(void)
 {
     size_t n = 0;
     for (size_t i = 0; i < NSHARDS; i++)
@@ -400,7 +413,7 @@ static size_t copy_page(uint64_t page, uint64_t v, rec_block *out)
     return n;
 }
 
-size_t rec_blocks_sorted(rec_block *out, size_t cap)
+size_t rec_table_sorted(rec_block *out, size_t cap)
 {
     size_t nr = atomic_load(&nregions), n = 0;
     qsort(regions, nr, sizeof *regions, by_region); /* only with every lock held, or in a child */

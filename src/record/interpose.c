@@ -3,8 +3,8 @@
  * - the program always gets exactly what libc gives it: the recorder only watches;
  * - a call made while the recorder is busy on this thread (rec_busy: a nested malloc from inside
  *   libc or libunwind, a signal handler that interrupted the recorder) passes straight through;
- * - a block leaves the table before its address can be recorded again: free holds the block's
- *   shard of the table while libc frees it, realloc takes it out first;
+ * - a block leaves the table before its address can be recorded again: free takes it out before
+ *   libc frees it (or, in the shared table, while holding its shard), realloc takes it out first;
  * - dlsym itself may call calloc: until the real functions are known, requests are served from a
  *   static buffer that is never freed;
  * - in a snapshot child, allocation comes from the recorder's own memory (child_heap) and never
@@ -117,6 +117,21 @@ static void *child_realloc(void *old, size_t n)
 
 static void init(void);
 
+/* Sequence numbers are taken from the shared counter SEQ_BATCH at a time, so that a malloc pays
+ * no atomic operation: a block's id stays unique and stable, ids rise in each thread's allocation
+ * order, and a thread that ends leaves the rest of its batch unused. */
+#define SEQ_BATCH 256
+static REC_TLS uint64_t seq_next, seq_end;
+
+static inline uint64_t next_seq(void)
+{
+    if (REC_UNLIKELY(seq_next == seq_end)) {
+        seq_next = atomic_fetch_add_explicit(&rec_next_seq, SEQ_BATCH, memory_order_relaxed);
+        seq_end = seq_next + SEQ_BATCH;
+    }
+    return seq_next++;
+}
+
 /* Everything a recorded block needs but its address and size. at: the slot of the allocator's
  * return address. */
 static void record(void *p, size_t n, uintptr_t at)
@@ -124,7 +139,7 @@ static void record(void *p, size_t n, uintptr_t at)
     if (rec_config.depth)
         rec_blocks_prefetch((uintptr_t)p); /* the table's cache miss overlaps the unwinding */
     uint32_t thread = rec_thread_number(), stack = rec_config.depth ? rec_stack_capture(at) : 0;
-    uint64_t seq = atomic_fetch_add_explicit(&rec_next_seq, 1, memory_order_relaxed);
+    uint64_t seq = next_seq();
     /* All fields at once: the words are built in registers, not by read-modify-writes. */
     rec_block b = {.addr = (uintptr_t)p, .size = n, .thread = thread, .seq = seq, .stack = stack};
     if (REC_UNLIKELY(!rec_blocks_insert(&b)))

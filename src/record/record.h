@@ -93,7 +93,7 @@ static inline void rec_leave(void)
 extern void *(*rec_real_malloc)(size_t);
 extern void (*rec_real_free)(void *);
 
-/* ---- blocks.c: live blocks, in a radix tree over address pages ---- */
+/* ---- live blocks: young.c in front of blocks.c ---- */
 typedef struct rec_block {
     uintptr_t addr;
     uint64_t size : 44;    /* bytes requested */
@@ -102,27 +102,48 @@ typedef struct rec_block {
     uint64_t stack : 24;   /* stack node + 1; 0: no stack */
 } rec_block;
 
+/* young.c: every live block, each in exactly one place: its thread's young blocks (the last
+ * ones it allocated, under a lock only another thread freeing one of them ever contends) or the
+ * shared table. These are what the rest of the recorder calls. */
 bool rec_blocks_init(void);
 /* Starts loading addr's slot, for an insert a little later. */
 void rec_blocks_prefetch(uintptr_t addr);
-/* Records a new block, in place of a live one at its address (freed where the recorder could
- * not see it); false when the table could not grow (out of memory), or for an address at or
- * above 2^48, beyond the user space of x86-64 and arm64, which the table does not cover (taken
- * as out of memory). */
+/* Records a new block; false when the table could not grow (out of memory), or for an address
+ * at or above 2^48, beyond the user space of x86-64 and arm64, which the table does not cover
+ * (taken as out of memory). A block still recorded at its address (freed where the recorder
+ * could not see it) is replaced when both meet in one table, and left out of a dump that has
+ * both; one whose successor is freed while still young lives on in the record. */
 bool rec_blocks_insert(const rec_block *b);
 /* Forgets addr, copying what was known into *out when non-NULL; false when it was not live. */
 bool rec_blocks_remove(uintptr_t addr, rec_block *out);
-/* Frees p with release and forgets it. The shard stays held throughout: a thread that gets p
- * back from malloc meanwhile records it only after the old block is gone. */
+/* Frees p with release and forgets it: the block leaves the table no later than libc frees it,
+ * so that a thread that gets p back from malloc meanwhile records it only after the old block is
+ * gone. */
 void rec_blocks_free(void *p, void (*release)(void *));
-/* Hold every shard (around fork, so the child sees whole tables) and let go. */
+/* Hold every lock (around fork, so the child sees whole tables) and let go. */
 void rec_blocks_lock_all(void);
 void rec_blocks_unlock_all(void);
+/* Live blocks: an upper bound while other threads run, exact with every lock held. */
 size_t rec_blocks_count(void);
 /* Copies at most cap live blocks to out, in address order (only in a snapshot child, or with
- * every shard held). A block's size is kept up to 2^40 - 1 bytes and its thread up to 65535:
+ * every lock held). A block's size is kept up to 2^40 - 1 bytes and its thread up to 65535:
  * larger ones read as those. */
 size_t rec_blocks_sorted(rec_block *out, size_t cap);
+/* The calling thread ends: its young blocks go to the shared table. */
+void rec_blocks_thread_exit(void);
+
+/* blocks.c: the shared table, a radix tree over address pages; the same contracts as above
+ * (an insert replaces a block at its address). */
+bool rec_table_init(void);
+void rec_table_prefetch(uintptr_t addr);
+bool rec_table_insert(const rec_block *b);
+bool rec_table_remove(uintptr_t addr, rec_block *out);
+/* When p is live here: frees it with release, forgets it and returns true; else does nothing. */
+bool rec_table_free(void *p, void (*release)(void *));
+void rec_table_lock_all(void);
+void rec_table_unlock_all(void);
+size_t rec_table_count(void);
+size_t rec_table_sorted(rec_block *out, size_t cap);
 /* A block and a key to sort it by (scan.c). */
 typedef struct rec_keyed {
     uint64_t key, index;
@@ -179,7 +200,8 @@ void rec_threads_after_fork_child(void);
 #define REC_STOP_SIGNAL (SIGRTMAX - 2)
 void rec_stop_init(void);
 /* Stops every other registered thread, each with its registers saved in its slot; returns when
- * all have answered or after 50 ms. */
+ * all have answered, or after 50 ms when none of those left can answer (each blocks the signal
+ * or is stopped), or after 2 s. */
 void rec_stop_others(void);
 void rec_resume_others(void);
 

@@ -18,6 +18,7 @@
  * The handler is SA_RESTART, but what the kernel never restarts (epoll_wait, nanosleep, poll)
  * returns EINTR to the stopped thread, as it would for any signal the program handles. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
@@ -28,7 +29,12 @@
 
 #include "record/record.h"
 
-#define ANSWER_WAIT_NS 50000000ull /* a thread that has not answered by then is left running */
+/* How long the threads have to answer: ANSWER_WAIT_NS, the usual case; after that, only while
+ * one that has not answered could still do so (it does not block the signal: on a loaded machine
+ * it may simply not have run yet), up to ANSWER_PATIENCE_NS. One that blocks it never answers. */
+#define ANSWER_WAIT_NS 50000000ull
+#define ANSWER_PATIENCE_NS 2000000000ull
+#define ANSWER_CHECK_NS 10000000ull
 
 REC_TLS int rec_stop_pending;
 static atomic_uint generation; /* bumped when the stopped threads may go on */
@@ -90,6 +96,42 @@ void rec_stop_init(void)
     installed = sigaction(REC_STOP_SIGNAL, &sa, NULL) == 0;
 }
 
+/* Thread tid exists, is not stopped (by a debugger, SIGSTOP) and does not block the stop signal:
+ * it will answer once it runs. A thread parked in the handler blocks every signal, so only those
+ * that have not answered count. Read from /proc with plain system calls and no formatting of
+ * libc's (no allocation: a stopped thread may hold malloc's lock). */
+static bool may_answer(int tid)
+{
+    char path[48] = "/proc/self/task/", digits[12], text[2048];
+    size_t at = strlen(path), nd = 0;
+    for (unsigned v = (unsigned)tid; nd == 0 || v; v /= 10)
+        digits[nd++] = (char)('0' + v % 10);
+    while (nd)
+        path[at++] = digits[--nd];
+    memcpy(path + at, "/status", sizeof "/status");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    text[n > 0 ? n : 0] = '\0';
+    const char *state = strstr(text, "\nState:\t"), *blocked = strstr(text, "\nSigBlk:\t");
+    if (!state || !blocked || strchr("TtZX", state[8]))
+        return false;
+    unsigned long long mask = 0;
+    for (const char *h = blocked + 9; *h && *h != '\n'; h++)
+        mask = mask << 4 | (unsigned)(*h <= '9' ? *h - '0' : (*h | 0x20) - 'a' + 10);
+    return !(mask >> (REC_STOP_SIGNAL - 1) & 1);
+}
+
+static bool any_may_answer(const int *tids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (may_answer(tids[i]))
+            return true;
+    return false;
+}
+
 void rec_stop_others(void)
 {
     static int tids[REC_MAX_THREADS];
@@ -104,8 +146,16 @@ void rec_stop_others(void)
     unsigned sent = 0;
     for (size_t i = 0; i < n; i++)
         sent += syscall(SYS_tgkill, getpid(), tids[i], REC_STOP_SIGNAL) == 0;
-    for (uint64_t t0 = rec_now_ns(); (uint32_t)atomic_load(&answered) < sent && rec_now_ns() - t0 < ANSWER_WAIT_NS;)
+    uint64_t start = rec_now_ns(), next_check = start + ANSWER_WAIT_NS;
+    while ((uint32_t)atomic_load(&answered) < sent) {
+        uint64_t t = rec_now_ns();
+        if (t >= next_check) {
+            if (t - start >= ANSWER_PATIENCE_NS || !any_may_answer(tids, n))
+                break;
+            next_check = t + ANSWER_CHECK_NS;
+        }
         sched_yield();
+    }
 }
 
 void rec_resume_others(void)

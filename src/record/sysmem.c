@@ -9,8 +9,13 @@
 
 #define HUGE ((size_t)2 << 20)
 
-/* Tables of 2 MiB and more are whole, aligned huge pages where the system allows: a fork then
- * copies one page-table entry per 2 MiB of them instead of 512, which is most of a dump's pause. */
+/* Tables of 2 MiB and more are whole, aligned huge pages where the system allows, once the
+ * recorder has mapped HUGE_AFTER bytes: a fork then copies one page-table entry per 2 MiB of them
+ * instead of 512, and the table's walks miss the TLB less. Below that a fork copies few entries
+ * anyway, and a small program would pay for zeroing whole 2 MiB pages it barely uses (on a
+ * virtual machine, a good part of its run). */
+#define HUGE_AFTER ((size_t)8 << 20)
+static atomic_size_t mapped;
 static size_t rounded(size_t bytes) { return bytes >= HUGE ? (bytes + HUGE - 1) & ~(HUGE - 1) : bytes; }
 
 /* Every mapping of the recorder's own, so that a dump's scan of the program's anonymous
@@ -52,7 +57,7 @@ const rec_range *rec_own_memory(size_t *n)
 
 void *rec_map(size_t bytes)
 {
-    size_t n = rounded(bytes), slack = n >= HUGE ? HUGE : 0;
+    size_t n = rounded(bytes), slack = n >= HUGE ? HUGE : 0, before = atomic_fetch_add(&mapped, n);
     char *p = mmap(NULL, n + slack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
@@ -62,7 +67,8 @@ void *rec_map(size_t bytes)
             munmap(p, (size_t)(aligned - p));
         if (aligned + n < p + n + slack)
             munmap(aligned + n, (size_t)(p + n + slack - (aligned + n)));
-        madvise(aligned, n, MADV_HUGEPAGE);
+        if (before >= HUGE_AFTER)
+            madvise(aligned, n, MADV_HUGEPAGE);
         p = aligned;
     }
     return remember(p, (n + 4095) & ~(size_t)4095);

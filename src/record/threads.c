@@ -38,6 +38,7 @@ static void forget(void *slot)
     rec_lock_give(&slots_lock);
     my_slot = NULL;
     rec_stacks_thread_exit();
+    rec_blocks_thread_exit();
     rec_leave();
 }
 
@@ -134,8 +135,10 @@ size_t rec_threads_prepare_stop(int *tids, size_t cap)
     size_t n = 0;
     rec_lock_take(&slots_lock);
     for (size_t i = 0; slots && i < REC_MAX_THREADS; i++) {
+        if (!slots[i].number)
+            continue; /* never written: an untouched page of the table stays unmapped */
         slots[i].has_regs = false;
-        if (slots[i].number && !slots[i].exited && &slots[i] != my_slot && n < cap)
+        if (!slots[i].exited && &slots[i] != my_slot && n < cap)
             tids[n++] = slots[i].tid;
     }
     rec_lock_give(&slots_lock);
@@ -146,7 +149,7 @@ void rec_threads_after_fork_child(void)
 {
     /* Only the forking thread goes on; the others' stacks are gone. */
     for (size_t i = 0; slots && i < REC_MAX_THREADS; i++)
-        if (&slots[i] != my_slot)
+        if (slots[i].number && &slots[i] != my_slot)
             slots[i].number = 0;
     rec_lock_give(&slots_lock);
 }

@@ -429,22 +429,26 @@ static int write_dump(out *o, const char *path, const rec_world *w, const rec_he
         err = ENOMEM;
     if (!err)
         err = name_stacks(&n, h, sym, rec_config.wrappers);
-    if (err)
-        return err;
-    t->names = since(t);
-    if (!o)
-        return rec_write_index(path, w, h, &n, sym, roots, nroots);
-    write_meta(o, w);
-    write_names(o, &n);
-    puts_(o, " \"objects\": [\n");
-    for (size_t i = 0; i < h->n; i++) {
-        if (i)
-            PUTL(o, ",\n");
-        write_object(o, h, &n, &h->blocks[h->by_id[i]]);
+    if (!err) {
+        t->names = since(t);
+        if (!o) {
+            err = rec_write_index(path, w, h, &n, sym, roots, nroots);
+        } else {
+            write_meta(o, w);
+            write_names(o, &n);
+            puts_(o, " \"objects\": [\n");
+            for (size_t i = 0; i < h->n; i++) {
+                if (i)
+                    PUTL(o, ",\n");
+                write_object(o, h, &n, &h->blocks[h->by_id[i]]);
+            }
+            write_roots(o, h, w, sym, roots, nroots);
+            flush(o);
+            err = o->err;
+        }
     }
-    write_roots(o, h, w, sym, roots, nroots);
-    flush(o);
-    return o->err;
+    rec_symbols_close(sym); /* its open ELF files, on every path */
+    return err;
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -462,9 +466,13 @@ static int write_json(const rec_world *w, const rec_heap *h, const char *path, c
     o->fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (o->fd < 0)
         return errno;
-    int err = 0;
-    if (ends_with(path, ".gz") && !(o->gz = gzdopen(dup(o->fd), "wb1")))
+    int err = 0, gz_fd = ends_with(path, ".gz") ? dup(o->fd) : -1;
+    if (gz_fd >= 0 && !(o->gz = gzdopen(gz_fd, "wb1"))) {
+        close(gz_fd);
         err = ENOMEM;
+    } else if (ends_with(path, ".gz") && gz_fd < 0) {
+        err = errno;
+    }
     if (!err)
         err = write_dump(o, path, w, h, t);
     if (o->gz && gzclose(o->gz) != Z_OK && !err)

@@ -6,8 +6,15 @@
  *   fork        the child allocates and exits on its own (its own dump); prints the pids too
  *   exec        allocates, then execs itself as "after", which allocates and exits
  *   dlopen      allocates through a library opened after start (libexpat)
- *   many N      allocates N blocks of 16 bytes and keeps them (out-of-memory and bench) */
+ *   many N      allocates N blocks of 16 bytes and keeps them (out-of-memory and bench)
+ *   handoff     threads allocate; main frees and reallocates half of their blocks while they
+ *               live (blocks still young in their thread, and blocks already moved on), they
+ *               free some of their own and end; one more thread keeps its blocks and runs on
+ *               at exit
+ *   blocked     one thread blocks every signal, another sleeps: at exit the dump waits for the
+ *               sleeper's answer, not for the one that cannot answer */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -123,6 +130,115 @@ static int dlopened(void)
     return 0;
 }
 
+#define PRODUCERS 4
+#define EACH 20000 /* more than a thread keeps young: some of its blocks have moved on, and most
+                   * of them outlive their stay, so that later ones bypass the young blocks */
+
+typedef struct handed {
+    void *p;
+    size_t size; /* 0: freed */
+} handed;
+static handed given[PRODUCERS][EACH];
+static pthread_barrier_t handed_over, taken;
+
+static NOINLINE void *shape_made(size_t n) { return malloc(n); } /* counted by main */
+static NOINLINE void *shape_grow(void *p, size_t n) { return realloc(p, n); }
+
+static void *produce(void *arg)
+{
+    handed *mine = arg;
+    for (size_t i = 0; i < EACH; i++) {
+        mine[i].size = 8 + i % 200;
+        mine[i].p = shape_made(mine[i].size);
+        memset(mine[i].p, 3, mine[i].size);
+    }
+    pthread_barrier_wait(&handed_over);
+    pthread_barrier_wait(&taken); /* main frees and grows some meanwhile */
+    for (size_t i = 1; i < EACH; i += 4)
+        if (mine[i].size) {
+            free(mine[i].p);
+            mine[i].size = 0;
+        }
+    return NULL;
+}
+
+static void *keep_running(void *arg)
+{
+    void **blocks = arg;
+    for (int i = 0; i < 50; i++)
+        blocks[i] = shape_block(40);
+    pthread_barrier_wait(&handed_over);
+    pause(); /* still running when the program exits */
+    return NULL;
+}
+
+/* The blocks left are counted here, by main, once the threads are done with them. */
+static int handoff(void)
+{
+    pthread_t t[PRODUCERS], runner;
+    static void *running_blocks[50];
+    pthread_barrier_init(&handed_over, NULL, PRODUCERS + 1);
+    pthread_barrier_init(&taken, NULL, PRODUCERS + 1);
+    for (int k = 0; k < PRODUCERS; k++)
+        pthread_create(&t[k], NULL, produce, given[k]);
+    pthread_barrier_wait(&handed_over);
+    for (int k = 0; k < PRODUCERS; k++)
+        for (size_t i = 0; i < EACH; i += 2) {
+            if (i % 6 == 0) {
+                free(given[k][i].p);
+                given[k][i].size = 0;
+            } else {
+                given[k][i].size += 100;
+                given[k][i].p = shape_grow(given[k][i].p, given[k][i].size);
+            }
+        }
+    pthread_barrier_wait(&taken);
+    for (int k = 0; k < PRODUCERS; k++)
+        pthread_join(t[k], NULL);
+    for (int k = 0; k < PRODUCERS; k++)
+        for (size_t i = 0; i < EACH; i++)
+            if (given[k][i].size) {
+                live_blocks++;
+                live_bytes += given[k][i].size;
+            }
+    pthread_barrier_init(&handed_over, NULL, 2);
+    pthread_create(&runner, NULL, keep_running, running_blocks);
+    pthread_barrier_wait(&handed_over);
+    report();
+    return 0;
+}
+
+static void *sleep_blocked(void *arg)
+{
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    *(void **)arg = shape_block(64);
+    pthread_barrier_wait(&handed_over);
+    pause(); /* never woken: every signal is blocked */
+    return NULL;
+}
+
+static void *sleep_open(void *arg)
+{
+    *(void **)arg = shape_block(32);
+    pthread_barrier_wait(&handed_over);
+    for (;;)
+        sleep(10);
+    return NULL;
+}
+
+static int blocked(void)
+{
+    pthread_t t;
+    pthread_barrier_init(&handed_over, NULL, 3);
+    pthread_create(&t, NULL, sleep_blocked, &kept[0]);
+    pthread_create(&t, NULL, sleep_open, &kept[1]);
+    pthread_barrier_wait(&handed_over);
+    report();
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -152,6 +268,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(mode, "dlopen"))
         return dlopened();
+    if (!strcmp(mode, "handoff"))
+        return handoff();
+    if (!strcmp(mode, "blocked"))
+        return blocked();
     if (!strcmp(mode, "many") && argc == 3) {
         size_t n = strtoul(argv[2], NULL, 10);
         g_many = malloc(n * sizeof *g_many);
@@ -161,6 +281,6 @@ int main(int argc, char **argv)
         report();
         return 0;
     }
-    fprintf(stderr, "usage: robust foreign|double|handler|fork|exec|dlopen|many N\n");
+    fprintf(stderr, "usage: robust foreign|double|handler|fork|exec|dlopen|handoff|blocked|many N\n");
     return 2;
 }

@@ -148,13 +148,20 @@ for m in foreign double; do
         bad "robust $m: status $status (native $native), stderr: $(cat "$tmp/err")"
     fi
 done
-for m in handler dlopen; do
+for m in handler dlopen handoff; do
     recorded "$tmp/$m.json" "$P/robust" $m
     [ "$status" = 0 ] && ok || bad "robust $m: exit status $status: $(cat "$tmp/err")"
     valid "robust $m" "$tmp/$m.json"
     check "robust $m" "$tmp/$m.json" --program "$(cat "$tmp/out")"
 done
 grep -q 'libexpat' "$tmp/dlopen.json" && ok || bad "dlopen: no frame in libexpat"
+# A thread that blocks the stop signal is waited for 50 ms, not the 2 s one that could still
+# answer gets; the sleeping one answers (its registers are roots).
+recorded "$tmp/blocked.json" env HEAPTOOL_VERBOSE=1 "$P/robust" blocked
+pause=$(sed -n 's/.*program paused \([0-9]*\)\..* ms.*/\1/p' "$tmp/err" | head -1)
+[ "$status" = 0 ] && [ -n "$pause" ] && [ "$pause" -lt 1000 ] && ok ||
+    bad "robust blocked: status $status, paused ${pause:-?} ms (< 1000 expected): $(cat "$tmp/err")"
+check "robust blocked" "$tmp/blocked.json" --program "$(cat "$tmp/out")"
 
 # fork: the child records on its own and writes its own dump (%p), with what it inherited.
 recorded "$tmp/fork.%p.json" "$P/robust" fork

@@ -1,0 +1,135 @@
+/* test_record_young.c: the recorder's live blocks through the threads' young tables
+ * (src/record/young.c) in front of the shared table, against a brute-force oracle: random
+ * allocations and frees of one thread (its young table filling, pushing blocks out, bypassed
+ * when most of them outlive their stay), then threads freeing each other's blocks, young or
+ * moved on, and ending (their young blocks move to the shared table). Each time the count and the
+ * address-ordered copy must be exactly the oracle's live blocks. Compiled with the tables and
+ * their memory: nothing else of the recorder. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "random_numbers.h"
+#include "record/blocks.c"
+#include "record/sysmem.c"
+#include "record/young.c"
+
+rec_settings rec_config;
+void rec_out_of_memory(void) { cr_assert_fail("out of memory"); }
+
+static uint64_t below(uint64_t *state, uint64_t n) { return splitmix64(state) % n; }
+
+#define SLOTS 20000
+
+static rec_block live[SLOTS]; /* the oracle; addr 0: not live */
+static uintptr_t where[SLOTS];
+
+static int by_addr(const void *a, const void *b)
+{
+    uintptr_t x = ((const rec_block *)a)->addr, y = ((const rec_block *)b)->addr;
+    return x < y ? -1 : x > y;
+}
+
+static void same_table(void)
+{
+    static rec_block want[SLOTS], got[SLOTS + 1];
+    size_t n = 0;
+    for (size_t i = 0; i < SLOTS; i++)
+        if (live[i].addr)
+            want[n++] = live[i];
+    qsort(want, n, sizeof *want, by_addr);
+    cr_assert_eq(rec_blocks_count(), n);
+    cr_assert_eq(rec_blocks_sorted(got, SLOTS + 1), n);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(got[i].addr, want[i].addr);
+        cr_assert_eq(got[i].seq, want[i].seq, "seq at %#lx", (unsigned long)want[i].addr);
+        cr_assert_eq(got[i].size, want[i].size);
+    }
+}
+
+static void free_block(void *p) { (void)p; }
+
+/* Like a program: a new block never lands on a live one. Phases of short-lived blocks (found
+ * young) and of long-lived ones (pushed out, then the young table bypassed). */
+Test(record_young, one_thread_agrees_with_an_oracle)
+{
+    cr_assert(rec_blocks_init());
+    uint64_t r = 19, seq = 1;
+    for (size_t i = 0; i < SLOTS; i++)
+        where[i] = 0x10000000 + i * 48;
+    for (int phase = 0; phase < 6; phase++) {
+        size_t span = phase % 2 ? SLOTS : 600; /* few live at once, or many */
+        for (int step = 0; step < 60000; step++) {
+            size_t i = below(&r, span);
+            if (!live[i].addr) {
+                live[i] = (rec_block){.addr = where[i], .size = 1 + below(&r, 40), .thread = 1, .seq = seq++};
+                cr_assert(rec_blocks_insert(&live[i]));
+            } else if (below(&r, 3) == 0) {
+                rec_block got;
+                cr_assert(rec_blocks_remove(where[i], &got));
+                cr_assert_eq(got.seq, live[i].seq);
+                live[i].addr = 0;
+            } else {
+                rec_blocks_free((void *)where[i], free_block);
+                live[i].addr = 0;
+            }
+        }
+        same_table();
+    }
+    cr_assert_not(rec_blocks_remove(0x10000000 + SLOTS * 48, NULL)); /* never live */
+    same_table();
+}
+
+#define THREADS 4
+#define PER_THREAD (SLOTS / THREADS)
+static pthread_barrier_t made, freed;
+
+/* Thread t allocates its share, frees a third of the next thread's blocks (young there, or moved
+ * on) and a third of its own, and ends. */
+static void *worker(void *arg)
+{
+    size_t t = (size_t)arg, next = (t + 1) % THREADS;
+    for (size_t k = 0; k < PER_THREAD; k++) {
+        size_t i = t * PER_THREAD + k;
+        live[i] = (rec_block){.addr = where[i], .size = k + 1, .thread = (uint32_t)t + 1, .seq = i + 1};
+        cr_assert(rec_blocks_insert(&live[i]));
+    }
+    pthread_barrier_wait(&made);
+    for (size_t k = 0; k < PER_THREAD; k += 3) {
+        size_t i = next * PER_THREAD + k;
+        rec_blocks_free((void *)where[i], free_block);
+        live[i].addr = 0;
+    }
+    for (size_t k = 1; k < PER_THREAD; k += 3) {
+        size_t i = t * PER_THREAD + k;
+        rec_block got;
+        cr_assert(rec_blocks_remove(where[i], &got));
+        cr_assert_eq(got.seq, i + 1);
+        live[i].addr = 0;
+    }
+    pthread_barrier_wait(&freed); /* all remote frees done before any thread's blocks move on */
+    if (t % 2)
+        rec_blocks_thread_exit();
+    return NULL;
+}
+
+Test(record_young, threads_free_each_others_blocks)
+{
+    cr_assert(rec_blocks_init());
+    for (size_t i = 0; i < SLOTS; i++)
+        where[i] = 0x40000000 + i * 32;
+    pthread_barrier_init(&made, NULL, THREADS);
+    pthread_barrier_init(&freed, NULL, THREADS);
+    pthread_t th[THREADS];
+    for (size_t t = 0; t < THREADS; t++)
+        cr_assert_eq(pthread_create(&th[t], NULL, worker, (void *)t), 0);
+    for (int t = 0; t < THREADS; t++)
+        pthread_join(th[t], NULL);
+    same_table();
+    for (size_t i = 0; i < SLOTS; i++) /* the rest, freed from here: no young table of its own */
+        if (live[i].addr && i % 2) {
+            rec_blocks_free((void *)where[i], free_block);
+            live[i].addr = 0;
+        }
+    same_table();
+}
