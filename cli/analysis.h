@@ -42,8 +42,9 @@ typedef struct chains {
     uint32_t ntexts, texts_room;  /* texts_room: a power of two, at least twice ntexts */
 } chains;
 /* Up to this many rows, each top's holders come from a walk back from it alone (a pass over
- * much of the heap each); past it, from one pass for every top (more memory, and time that does
- * not grow with the rows). Both give the same answers. */
+ * much of the heap each, over its referrers); past it, or when the referrers would not fit in
+ * memory, from one pass for every top (time that does not grow with the rows). Both give the
+ * same answers. */
 #define CHAINS_WALKED_ALONE 8
 /* rows: at most how many chains will be asked for (UINT32_MAX when not known). */
 void chains_init(chains *c, const hd_dump *d, const hd_dominators *dom, uint32_t rows);

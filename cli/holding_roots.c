@@ -6,8 +6,9 @@
  * that walk meets them: by distance, then by the sequence of referrer positions along the path
  * (the order a breadth-first search with ordered referrers produces). When the caller shows few
  * chains, that walk is done for each top asked about: it costs a pass over much of the heap per
- * top but nothing more. For many chains, it is done for every top at once, in one pass per root
- * instead, which takes memory in proportion to the heap and to the (top, root) pairs.
+ * top and the referrers (8 bytes a reference). For many chains, or a heap whose referrers do not
+ * fit, it is done for every top at once, in one pass per root instead, over the references
+ * forwards: some 32 bytes an object at its peak, and 16 for each (top, root) pair.
  *
  * Why one pass per root can: the dominator tree splits the reachable heap into the tops' subtrees, and a
  * reference into an object other than a top comes from the same subtree (else that object's
@@ -24,6 +25,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 typedef struct top_edge {
     uint32_t to, weight, slot; /* slot: the referrer's position among to's referrers */
@@ -259,7 +262,9 @@ static void find_all_holders(chains *c)
     find_tops(&f, scratch);
     find_depths(&f, scratch);
     link_tops(&f, best);
-    uint32_t *dist = f.depth; /* depths are in the edges now */
+    free(f.top); /* the tops are in the edges now, and the depths too */
+    f.top = NULL;
+    uint32_t *dist = f.depth;
     for (uint32_t o = 0; o < n; o++)
         dist[o] = best[o] = UINT32_MAX;
     queue q = {0};
@@ -289,7 +294,7 @@ static void find_all_holders(chains *c)
     for (size_t i = 0; i < f.nfound; i++)
         c->held[i] = c->root_of[c->held[i]];
     c->held_at = at;
-    free(f.top), free(f.found);
+    free(f.found);
 }
 
 /* A chain shown among few: the walk from x alone, its root records left at the head of queue. */
@@ -353,6 +358,19 @@ static void index_roots(chains *c)
     }
 }
 
+/* Whether a walk's referrers (8 bytes a reference and 4 an object, and up to 12 a reference while
+ * they are sorted) and its queue fit in half the memory this process may have (physical, or less
+ * under a data limit); the pass for every top needs none of them, and some 32 bytes an object. */
+static bool referrers_fit(const hd_dump *d)
+{
+    uint64_t need = 9 * (uint64_t)hd_object_count(d) + 20 * hd_edge_count(d);
+    uint64_t room = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+    struct rlimit data;
+    if (getrlimit(RLIMIT_DATA, &data) == 0 && data.rlim_cur != RLIM_INFINITY && data.rlim_cur < room)
+        room = data.rlim_cur;
+    return need <= room / 2;
+}
+
 uint32_t holding_roots(chains *c, uint32_t x, uint32_t *roots, uint32_t cap)
 {
     if (!c->root_of)
@@ -364,7 +382,7 @@ uint32_t holding_roots(chains *c, uint32_t x, uint32_t *roots, uint32_t cap)
     }
     const uint32_t *held;
     uint64_t n;
-    if (c->rows <= CHAINS_WALKED_ALONE) {
+    if (c->walk || (!c->held && c->rows <= CHAINS_WALKED_ALONE && referrers_fit(c->d))) {
         walk_back(c, x);
         held = c->walk->queue, n = c->walk->nfound;
     } else {
