@@ -261,9 +261,11 @@ static void find_all_holders(chains *c)
     uint32_t *scratch = xmalloc(((size_t)n + 1) * sizeof *scratch), *best = xmalloc(((size_t)n + 1) * sizeof *best);
     find_tops(&f, scratch);
     find_depths(&f, scratch);
+    free(scratch); /* the peak is the edges between tops: nothing else waits beside them */
     link_tops(&f, best);
     free(f.top); /* the tops are in the edges now, and the depths too */
     f.top = NULL;
+    scratch = xmalloc(((size_t)n + 1) * sizeof *scratch);
     uint32_t *dist = f.depth;
     for (uint32_t o = 0; o < n; o++)
         dist[o] = best[o] = UINT32_MAX;
