@@ -38,12 +38,13 @@ typedef struct chains {
     uint64_t *held_at;  /* per object + 1: where the roots holding it start in held (tops only) */
     uint32_t *held;     /* root records, nearest first; found for every top when first needed */
     struct walk *walk;  /* few rows: the roots holding the last top asked about, by a walk */
-    char **holders;     /* per chain top: what holds it, as text, once worked out */
-    uint32_t *worked, nworked, worked_room; /* the tops holders has text for (freed by those) */
+    struct holders_text *texts; /* the chain tops worked out so far: an open-addressed table */
+    uint32_t ntexts, texts_room;  /* texts_room: a power of two, at least twice ntexts */
 } chains;
 /* Up to this many rows, each top's holders come from a walk back from it alone (a pass over
- * much of the heap each); past it, from one pass for every top (more memory, and time that does
- * not grow with the rows). Both give the same answers. */
+ * much of the heap each, over its referrers); past it, or when the referrers would not fit in
+ * memory, from one pass for every top (time that does not grow with the rows). Both give the
+ * same answers. */
 #define CHAINS_WALKED_ALONE 8
 /* rows: at most how many chains will be asked for (UINT32_MAX when not known). */
 void chains_init(chains *c, const hd_dump *d, const hd_dominators *dom, uint32_t rows);

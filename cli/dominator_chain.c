@@ -12,21 +12,26 @@
 
 static char *work_out_holders(chains *c, uint32_t x);
 
+/* What holds a chain top, as text. A table keyed by top rather than an array over every object:
+ * a command shows few chains, and a big heap has no room to spare for 8 bytes an object. */
+struct holders_text {
+    uint32_t top; /* HD_NONE: a free slot */
+    char *text;
+};
+
 void chains_init(chains *c, const hd_dump *d, const hd_dominators *dom, uint32_t rows)
 {
-    *c = (chains){d, dom, rows, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0};
+    *c = (chains){d, dom, rows, NULL, NULL, NULL, NULL, NULL, 0, 0};
 }
 
 void chains_free(chains *c)
 {
     holding_roots_free(c);
-    for (uint32_t i = 0; i < c->nworked; i++) /* not a pass over every object: a few tops */
-        free(c->holders[c->worked[i]]);
-    free(c->holders);
-    free(c->worked);
-    c->holders = NULL;
-    c->worked = NULL;
-    c->nworked = c->worked_room = 0;
+    for (uint32_t i = 0; i < c->texts_room; i++)
+        free(c->texts[i].text);
+    free(c->texts);
+    c->texts = NULL;
+    c->ntexts = c->texts_room = 0;
 }
 
 uint32_t chain_top(const chains *c, uint32_t o)
@@ -37,20 +42,40 @@ uint32_t chain_top(const chains *c, uint32_t o)
     return x;
 }
 
+/* x's slot in a table of room slots: its own, or the free one where it belongs. */
+static struct holders_text *text_slot(struct holders_text *texts, uint32_t room, uint32_t x)
+{
+    uint32_t i = (uint32_t)(x * 2654435761u) & (room - 1);
+    while (texts[i].top != HD_NONE && texts[i].top != x)
+        i = (i + 1) & (room - 1);
+    return &texts[i];
+}
+
+static void grow_texts(chains *c)
+{
+    uint32_t room = c->texts_room ? 2 * c->texts_room : 16;
+    struct holders_text *texts = xmalloc((size_t)room * sizeof *texts);
+    for (uint32_t i = 0; i < room; i++)
+        texts[i] = (struct holders_text){HD_NONE, NULL};
+    for (uint32_t i = 0; i < c->texts_room; i++)
+        if (c->texts[i].top != HD_NONE)
+            *text_slot(texts, room, c->texts[i].top) = c->texts[i];
+    free(c->texts);
+    c->texts = texts;
+    c->texts_room = room;
+}
+
 /* "[named 'cache']", or "[2 roots: (GC roots), [named 'cache']]". */
 static char *holders_text(chains *c, uint32_t x)
 {
-    if (!c->holders) /* many chains share a top: each is walked back once */
-        c->holders = xcalloc((size_t)hd_object_count(c->d) + 1, sizeof *c->holders);
-    if (!c->holders[x]) {
-        if (c->nworked == c->worked_room) {
-            c->worked_room = c->worked_room ? 2 * c->worked_room : 16;
-            c->worked = xrealloc(c->worked, (size_t)c->worked_room * sizeof *c->worked);
-        }
-        c->worked[c->nworked++] = x;
-        c->holders[x] = work_out_holders(c, x);
+    if (2 * (c->ntexts + 1) > c->texts_room) /* many chains share a top: each is walked back once */
+        grow_texts(c);
+    struct holders_text *slot = text_slot(c->texts, c->texts_room, x);
+    if (slot->top == HD_NONE) {
+        *slot = (struct holders_text){x, work_out_holders(c, x)};
+        c->ntexts++;
     }
-    return xasprintf("%s", c->holders[x]);
+    return xasprintf("%s", slot->text);
 }
 
 static char *work_out_holders(chains *c, uint32_t x)

@@ -6,8 +6,9 @@
  * that walk meets them: by distance, then by the sequence of referrer positions along the path
  * (the order a breadth-first search with ordered referrers produces). When the caller shows few
  * chains, that walk is done for each top asked about: it costs a pass over much of the heap per
- * top but nothing more. For many chains, it is done for every top at once, in one pass per root
- * instead, which takes memory in proportion to the heap and to the (top, root) pairs.
+ * top and the referrers (8 bytes a reference). For many chains, or a heap whose referrers do not
+ * fit, it is done for every top at once, in one pass per root instead, over the references
+ * forwards: some 32 bytes an object at its peak, and 16 for each (top, root) pair.
  *
  * Why one pass per root can: the dominator tree splits the reachable heap into the tops' subtrees, and a
  * reference into an object other than a top comes from the same subtree (else that object's
@@ -24,6 +25,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 typedef struct top_edge {
     uint32_t to, weight, slot; /* slot: the referrer's position among to's referrers */
@@ -31,16 +34,16 @@ typedef struct top_edge {
 
 typedef struct holder {
     uint32_t top, root_object, distance, slot; /* slot of the first step back from top */
+    uint32_t via;                              /* the top that step leads to */
 } holder;
 
 typedef struct finder {
     const hd_dump *d;
     const hd_dominators *dom;
     const uint32_t *root_of;
-    hd_referrers *refs;
     uint32_t *top;      /* per object: the top of its dominator chain, HD_NONE if unreachable */
     uint32_t *depth;    /* per object: its distance from its top */
-    uint64_t *first;    /* per top + 1: its outgoing edges in edges */
+    uint32_t *first;    /* per top + 1: its outgoing edges in edges (fewer than the references) */
     top_edge *edges;
     holder *found;      /* (top, root) pairs, by top then root object */
     size_t nfound, capfound;
@@ -89,23 +92,29 @@ static void find_depths(finder *f, uint32_t *queue)
     }
 }
 
-/* The edges between tops, from each referrer of a top that is not a root (a root holds itself). */
-static void link_tops(finder *f)
+/* The edges between tops, from each referrer of a top that is not a root (a root holds itself),
+ * found forwards: the references in source order meet each object's referrers in the order
+ * hd_referrers_build lists them, so counting them (in seen) gives each referrer's slot. */
+static void link_tops(finder *f, uint32_t *seen)
 {
     uint32_t n = hd_object_count(f->d);
+    const uint32_t *off = hd_edge_offsets(f->d), *dst = hd_edge_targets(f->d);
     f->first = xcalloc((size_t)n + 2, sizeof *f->first);
     for (int pass = 0; pass < 2; pass++) {
-        for (uint32_t x = 0; x < n; x++) {
-            if (f->top[x] != x || is_root(f, x))
-                continue;
-            for (uint32_t k = f->refs->offsets[x]; k < f->refs->offsets[x + 1]; k++) {
-                uint32_t v = f->refs->sources[k], y = f->top[v];
-                if (y == HD_NONE || y == x)
-                    continue; /* garbage, or x's own subtree: neither leads to a root */
+        memset(seen, 0, (size_t)n * sizeof *seen);
+        for (uint32_t v = 0; v < n; v++) {
+            uint32_t y = f->top[v];
+            for (uint32_t e = off[v]; e < off[v + 1]; e++) {
+                uint32_t x = dst[e];
+                if (f->top[x] != x)
+                    continue;
+                uint32_t slot = seen[x]++;
+                if (is_root(f, x) || y == HD_NONE || y == x)
+                    continue; /* a root, garbage, or x's own subtree: none leads to a root */
                 if (pass == 0)
                     f->first[y + 2]++;
                 else
-                    f->edges[f->first[y + 1]++] = (top_edge){x, 1 + f->depth[v], k - f->refs->offsets[x]};
+                    f->edges[f->first[y + 1]++] = (top_edge){x, 1 + f->depth[v], slot};
             }
         }
         if (pass == 0) {
@@ -153,9 +162,26 @@ static uint64_t pop(queue *q)
     return min;
 }
 
-/* Dijkstra from root object r over the tops; among equal distances the smaller slot wins. Every
- * top it settles but r gets r as a holder. dist and slot are UINT32_MAX outside a pass. */
-static void from_root(finder *f, uint32_t r, uint32_t *dist, uint32_t *slot, queue *q, uint32_t *touched)
+enum { NO_EDGE = UINT32_MAX, SETTLED = UINT32_MAX - 1 };
+
+/* The top edge i leaves from: the one whose edges in first hold i. */
+static uint32_t edge_source(const finder *f, uint32_t i)
+{
+    uint32_t lo = 0, hi = hd_object_count(f->d); /* the last y with first[y] <= i */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo + 1) / 2;
+        if (f->first[mid] <= i)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+/* Dijkstra from root object r over the tops; among equal distances the edge of the smaller slot
+ * wins (best: per top, that edge, or NO_EDGE, or SETTLED). Every top it settles but r gets r as
+ * a holder. dist and best are UINT32_MAX outside a pass. */
+static void from_root(finder *f, uint32_t r, uint32_t *dist, uint32_t *best, queue *q, uint32_t *touched)
 {
     uint32_t ntouched = 0;
     dist[r] = 0;
@@ -164,29 +190,29 @@ static void from_root(finder *f, uint32_t r, uint32_t *dist, uint32_t *slot, que
     while (q->n) {
         uint64_t key = pop(q);
         uint32_t y = (uint32_t)key, d = (uint32_t)(key >> 32);
-        if (d != dist[y] || slot[y] == UINT32_MAX - 1)
+        if (d != dist[y] || best[y] == SETTLED)
             continue; /* settled already, or a stale entry */
         if (y != r) {
             if (f->nfound == f->capfound)
                 f->found = xrealloc(f->found, (f->capfound = f->capfound ? 2 * f->capfound : 4096) * sizeof *f->found);
-            f->found[f->nfound++] = (holder){y, r, d, slot[y]};
+            f->found[f->nfound++] = (holder){y, r, d, f->edges[best[y]].slot, edge_source(f, best[y])};
         }
-        slot[y] = UINT32_MAX - 1; /* settled */
-        for (uint64_t k = f->first[y]; k < f->first[y + 1]; k++) {
+        best[y] = SETTLED;
+        for (uint32_t k = f->first[y]; k < f->first[y + 1]; k++) {
             const top_edge *e = &f->edges[k];
-            uint32_t nd = d + e->weight;
-            if (slot[e->to] == UINT32_MAX - 1 || nd > dist[e->to] || (nd == dist[e->to] && e->slot >= slot[e->to]))
+            uint32_t nd = d + e->weight, was = best[e->to];
+            if (was == SETTLED || nd > dist[e->to] || (nd == dist[e->to] && e->slot >= f->edges[was].slot))
                 continue;
             if (dist[e->to] == UINT32_MAX)
                 touched[ntouched++] = e->to;
             if (nd < dist[e->to])
                 push(q, nd, e->to);
             dist[e->to] = nd;
-            slot[e->to] = e->slot;
+            best[e->to] = k;
         }
     }
     for (uint32_t i = 0; i < ntouched; i++)
-        dist[touched[i]] = slot[touched[i]] = UINT32_MAX;
+        dist[touched[i]] = best[touched[i]] = UINT32_MAX;
 }
 
 /* Top x's entry for root object r (x's entries are sorted by root object). */
@@ -221,7 +247,7 @@ static int nearer(const void *pa, const void *pb, void *ctx)
             return ea->distance < eb->distance ? -1 : 1;
         if (ea->slot != eb->slot)
             return ea->slot < eb->slot ? -1 : 1;
-        x = c->f->top[c->f->refs->sources[c->f->refs->offsets[x] + ea->slot]];
+        x = ea->via;
     }
     return 0;
 }
@@ -229,24 +255,26 @@ static int nearer(const void *pa, const void *pb, void *ctx)
 /* Fills held and held_at for every top. */
 static void find_all_holders(chains *c)
 {
-    int rc;
     uint32_t n = hd_object_count(c->d);
-    finder f = {c->d, c->dom, c->root_of, NULL, xmalloc(((size_t)n + 1) * sizeof *f.top),
+    finder f = {c->d, c->dom, c->root_of, xmalloc(((size_t)n + 1) * sizeof *f.top),
                 xmalloc(((size_t)n + 1) * sizeof *f.depth), NULL, NULL, NULL, 0, 0};
-    if ((rc = hd_referrers_build(c->d, &f.refs)))
-        exit(report_status("dominators", rc));
-    uint32_t *scratch = xmalloc(((size_t)n + 1) * sizeof *scratch), *slot = xmalloc(((size_t)n + 1) * sizeof *slot);
+    uint32_t *scratch = xmalloc(((size_t)n + 1) * sizeof *scratch), *best = xmalloc(((size_t)n + 1) * sizeof *best);
     find_tops(&f, scratch);
     find_depths(&f, scratch);
-    link_tops(&f);
-    uint32_t *dist = f.depth; /* depths are in the edges now */
+    free(scratch); /* the peak is the edges between tops: nothing else waits beside them */
+    link_tops(&f, best);
+    free(f.top); /* the tops are in the edges now, and the depths too */
+    f.top = NULL;
+    scratch = xmalloc(((size_t)n + 1) * sizeof *scratch);
+    uint32_t *dist = f.depth;
     for (uint32_t o = 0; o < n; o++)
-        dist[o] = slot[o] = UINT32_MAX;
+        dist[o] = best[o] = UINT32_MAX;
     queue q = {0};
     for (uint32_t r = 0; r < n; r++)
         if (is_root(&f, r))
-            from_root(&f, r, dist, slot, &q, scratch);
+            from_root(&f, r, dist, best, &q, scratch);
     free(q.v);
+    free(f.depth), free(f.first), free(f.edges), free(scratch), free(best);
     /* By top, keeping the root order of the passes (a stable counting sort). */
     uint64_t *at = xcalloc((size_t)n + 2, sizeof *at);
     for (size_t i = 0; i < f.nfound; i++)
@@ -268,8 +296,7 @@ static void find_all_holders(chains *c)
     for (size_t i = 0; i < f.nfound; i++)
         c->held[i] = c->root_of[c->held[i]];
     c->held_at = at;
-    hd_referrers_free(f.refs);
-    free(f.top), free(f.depth), free(f.first), free(f.edges), free(f.found), free(scratch), free(slot);
+    free(f.found);
 }
 
 /* A chain shown among few: the walk from x alone, its root records left at the head of queue. */
@@ -352,6 +379,19 @@ static uint32_t root_of(chains *c, uint32_t o)
     return shown;
 }
 
+/* Whether a walk's referrers (8 bytes a reference and 4 an object, and up to 12 a reference while
+ * they are sorted) and its queue fit in half the memory this process may have (physical, or less
+ * under a data limit); the pass for every top needs none of them, and some 32 bytes an object. */
+static bool referrers_fit(const hd_dump *d)
+{
+    uint64_t need = 9 * (uint64_t)hd_object_count(d) + 20 * hd_edge_count(d);
+    uint64_t room = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+    struct rlimit data;
+    if (getrlimit(RLIMIT_DATA, &data) == 0 && data.rlim_cur != RLIM_INFINITY && data.rlim_cur < room)
+        room = data.rlim_cur;
+    return need <= room / 2;
+}
+
 uint32_t holding_roots(chains *c, uint32_t x, uint32_t *roots, uint32_t cap)
 {
     uint32_t named = root_of(c, x);
@@ -364,7 +404,7 @@ uint32_t holding_roots(chains *c, uint32_t x, uint32_t *roots, uint32_t cap)
         index_roots(c);
     const uint32_t *held;
     uint64_t n;
-    if (c->rows <= CHAINS_WALKED_ALONE) {
+    if (c->walk || (!c->held && c->rows <= CHAINS_WALKED_ALONE && referrers_fit(c->d))) {
         walk_back(c, x);
         held = c->walk->queue, n = c->walk->nfound;
     } else {

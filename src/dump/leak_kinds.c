@@ -179,7 +179,9 @@ static int loss_records(const hd_dump *d, hd_leak_kinds *k)
     uint32_t *start = calloc((size_t)ngroups + 1, sizeof *start);
     uint32_t *order = malloc(((size_t)n + 1) * sizeof *order);
     uint64_t *indirect = calloc((size_t)n + 1, sizeof *indirect); /* per leader */
-    k->records = malloc(((size_t)n + 1) * sizeof *k->records);
+    /* A record per kind present in a group: never more than the objects, nor than that. */
+    uint64_t most = (uint64_t)ngroups * HD_LEAK_KINDS < n ? (uint64_t)ngroups * HD_LEAK_KINDS : n;
+    k->records = malloc(((size_t)most + 1) * sizeof *k->records);
     if (!start || !order || !indirect || !k->records) {
         free(start);
         free(order);
