@@ -39,7 +39,8 @@
     X(ROOT_OFFSET, 46, 8)                                                                         \
     X(REACH_STATE, 47, 1) X(REACH_DEPTH, 48, 4) X(REACH_PARENT, 49, 4) X(REACH_VIA, 50, 4)        \
     X(DOM_IDOM, 51, 4) X(DOM_RETAINED, 52, 8)                                                  \
-    X(TYPE_OBJECTS, 53, 8) X(TYPE_BYTES, 54, 8) X(CHUNK_SUM, 55, 8)
+    X(TYPE_OBJECTS, 53, 8) X(TYPE_BYTES, 54, 8) X(CHUNK_SUM, 55, 8)                              \
+    X(CYCLE_START, 59, 4) X(CYCLE_MEMBER, 60, 4) X(CYCLE_PATH_START, 61, 4) X(CYCLE_PATH, 62, 4)
 
 #define HDX_SECTION_ENUM_(name, id, size) HDX_##name = id,
 enum hdx_section { HDX_SECTION_MAP(HDX_SECTION_ENUM_) HDX_NSECTIONS };
@@ -114,6 +115,10 @@ typedef struct hd__index {
     bool has_total_size;
     uint64_t total_size; /* hd_total_size(), held against OBJ_SIZE when that is verified */
     const uint64_t *type_objects, *type_bytes; /* per type: objects and their shallow size, or NULL */
+    /* The cyclic components (hd_cycles_find's), or NULL: ncycles + 1 offsets into member and
+     * into path (a shortest cycle through the component's first member, as its edges). */
+    const uint32_t *cycle_start, *cycle_member, *cycle_path_start, *cycle_path;
+    uint32_t ncycles;
 } hd__index;
 
 /* The checksum of a section (and of the header): 64 bits, four lanes of multiply-rotate over

@@ -7,6 +7,7 @@
  */
 #include "analysis.h"
 #include "binary.h"
+#include "budget.h"
 #include "error.h"
 #include "native.h"
 
@@ -216,6 +217,34 @@ static uint64_t *type_summary(const hd_dump *d)
     return objects;
 }
 
+/* CYCLE_START, CYCLE_MEMBER, CYCLE_PATH_START and CYCLE_PATH (formats/heapdump-binary.md §4):
+ * the cyclic components as hd_cycles_find lists them, CSR offsets and members, then CSR offsets
+ * and each one's shortest cycle as its edges. Returns the one allocation behind the four, which
+ * the caller frees after the write; NULL when out of memory. */
+static uint32_t *add_cycles(layout *l, const hd_cycles *cy)
+{
+    uint64_t edges = 0, n = cy->count;
+    for (uint32_t k = 0; k < cy->count; k++)
+        edges += cy->cycles[k].length;
+    uint32_t *start = malloc((2 * (n + 1) + cy->in_cycles + edges) * sizeof *start);
+    if (!start)
+        return NULL;
+    uint32_t *member = start + n + 1, *path_start = member + cy->in_cycles, *path = path_start + n + 1;
+    start[0] = path_start[0] = 0;
+    for (uint32_t k = 0; k < cy->count; k++) {
+        const hd_cycle *c = &cy->cycles[k];
+        memcpy(member + start[k], c->members, c->nmembers * sizeof *member);
+        memcpy(path + path_start[k], c->edges, c->length * sizeof *path);
+        start[k + 1] = start[k] + c->nmembers;
+        path_start[k + 1] = path_start[k] + c->length;
+    }
+    add(l, HDX_CYCLE_START, start, n + 1);
+    add(l, HDX_CYCLE_MEMBER, member, cy->in_cycles);
+    add(l, HDX_CYCLE_PATH_START, path_start, n + 1);
+    add(l, HDX_CYCLE_PATH, path, edges);
+    return start;
+}
+
 static uint64_t align8(uint64_t x) { return (x + 7) & ~(uint64_t)7; }
 
 /* A big section gets pages of its own (formats/heapdump-binary.md §1): it starts and the next
@@ -307,10 +336,19 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
         add(&l, HDX_TYPE_OBJECTS, types, d->ntypes);
         add(&l, HDX_TYPE_BYTES, types + d->ntypes, d->ntypes);
     }
-    uint64_t *sums = types ? chunk_sums(&l, &nsums) : NULL;
+    /* The cycles are stored with the other analyses, but not out of core: Tarjan's walk at
+     * random wants some 22 bytes an object in memory, which the budget is there to spare. */
+    hd_cycles *cycles = NULL;
+    uint32_t *cycle_arrays = NULL;
+    bool with_cycles = reach && !hd__budget_on();
+    if (with_cycles && (rc = hd_cycles_find(d, reach, &cycles)) == HD_OK)
+        cycle_arrays = add_cycles(&l, cycles);
+    hd_cycles_free(cycles);
+    uint64_t *sums = types && (!with_cycles || cycle_arrays) ? chunk_sums(&l, &nsums) : NULL;
     if (!sums) {
         free(classes);
         free(types);
+        free(cycle_arrays);
         return hd__error_oom(err, path);
     }
     add(&l, HDX_CHUNK_SUM, sums, nsums);
@@ -327,6 +365,7 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
     rc = write_layout(&l, source, path, err);
     free(classes);
     free(types);
+    free(cycle_arrays);
     free(sums);
     return rc;
 }
