@@ -428,8 +428,9 @@ typedef struct hd_cycles {
     uint64_t in_cycles;    /* objects that are members of some cycle */
     uint32_t *storage;     /* backs the arrays of every hd_cycle */
 } hd_cycles;
-/* Tarjan's algorithm, iterative. reach may be NULL (it is then computed for the states). A
- * component of one object is a cycle only when the object refers to itself. */
+/* Tarjan's algorithm, iterative, or the components a binary index stores. reach may be NULL (it
+ * is then computed for the states). A component of one object is a cycle only when the object
+ * refers to itself. */
 int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out);
 void hd_cycles_free(hd_cycles *c);
 /* Per object, the 1-based position of its cycle in hd_cycles_find's order, or 0 in none: the

@@ -1,5 +1,6 @@
 /* cycles.c: strongly connected components of the strong-reference graph that contain a cycle,
- * by Tarjan's algorithm with an explicit call stack, and one shortest cycle through each.
+ * by Tarjan's algorithm with an explicit call stack, and one shortest cycle through each; or,
+ * from a binary index that stores them (heaptool index does), read from it (from_index).
  *
  * Invariant (Tarjan): the component stack holds exactly the visited objects whose component is
  * not finished; low[v] is the smallest visit index reachable from v's subtree through at most
