@@ -49,8 +49,10 @@ static int index_run(int argc, char **argv)
         rc = usage_error(&cmd_index, "index: '%s' is there and is not an index; name the output with -o", out);
     else if (a.memory && out_of_core(a.memory, out))
         rc = EXIT_IO;
-    else
+    else {
+        cli_index_cycles = !a.memory;
         rc = build_index("index", path, out, true, NULL);
+    }
     hd_memory_budget(0, NULL);
     free(out);
     return rc;

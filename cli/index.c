@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 enum index_mode cli_index_mode = INDEX_AUTO;
+bool cli_index_cycles = true;
 
 bool index_mode_from_env(void)
 {
@@ -73,13 +74,39 @@ static int unchanged(const char *cmd, index_job *j)
     return EXIT_OK;
 }
 
+/* The cycles, found on a thread of their own beside the dominators. */
+typedef struct cycles_job {
+    const hd_dump *d;
+    const hd_reach *reach;
+    hd_cycles *cycles;
+    int rc;
+} cycles_job;
+
+static void *find_cycles(void *arg)
+{
+    cycles_job *c = arg;
+    c->rc = hd_cycles_find(c->d, c->reach, &c->cycles);
+    return NULL;
+}
+
 static void *analyse_and_write(void *arg)
 {
     index_job *j = arg;
     hd_reach *reach = NULL;
     hd_dominators *dom = NULL;
-    if (!(j->analyses = hd_reach_compute(j->d, &reach)) && !(j->analyses = hd_dominators_compute(j->d, &dom)))
-        j->write = hd_index_write(j->d, reach, dom, &j->before, j->out, &j->err);
+    if (!(j->analyses = hd_reach_compute(j->d, &reach))) {
+        cycles_job c = {j->d, reach, NULL, HD_OK};
+        pthread_t thread;
+        bool threaded = cli_index_cycles && pthread_create(&thread, NULL, find_cycles, &c) == 0;
+        j->analyses = hd_dominators_compute(j->d, &dom);
+        if (threaded)
+            pthread_join(thread, NULL);
+        else if (cli_index_cycles && !j->analyses)
+            find_cycles(&c);
+        if (!j->analyses && !(j->analyses = c.rc))
+            j->write = hd_index_write_cycles(j->d, reach, dom, c.cycles, &j->before, j->out, &j->err);
+        hd_cycles_free(c.cycles);
+    }
     hd_reach_free(reach);
     hd_dominators_free(dom);
     return NULL;

@@ -112,6 +112,13 @@ int hd_index_source_of(const char *path, hd_index_source *out, hd_error *err);
  * source (NULL: all zero) is recorded in the header. HD_OK, HD_EIO, HD_ENOMEM or HD_EINVAL. */
 int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators *dom,
                    const hd_index_source *source, const char *path, hd_error *err);
+/* hd_index_write stores the reference cycles too when given reach (hd_cycles_find's, computed
+ * then), but not out of core (hd_memory_budget: Tarjan's walk wants some 22 bytes an object in
+ * memory). This one stores those given instead (hd_cycles_find's on d; NULL: none), so that a
+ * caller can compute them beside the dominators, on another thread. */
+typedef struct hd_cycles hd_cycles; /* below */
+int hd_index_write_cycles(const hd_dump *d, const hd_reach *reach, const hd_dominators *dom, const hd_cycles *cycles,
+                          const hd_index_source *source, const char *path, hd_error *err);
 /* Out of core, for indexing a heap bigger than memory: from now on the analyses keep their large
  * arrays in unnamed files in dir (mapped; the page cache holds what memory allows), indexes are
  * mapped without being read in at once, and a watcher thread keeps the process's resident set

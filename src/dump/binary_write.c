@@ -303,8 +303,8 @@ static int write_layout(const layout *l, const hd_index_source *source, const ch
     return hd__atomic_commit(&a, false, err);
 }
 
-int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators *dom,
-                   const hd_index_source *source, const char *path, hd_error *err)
+int hd_index_write_cycles(const hd_dump *d, const hd_reach *reach, const hd_dominators *dom, const hd_cycles *cycles,
+                          const hd_index_source *source, const char *path, hd_error *err)
 {
     if (!d || !path || (reach && reach->nobjects != d->nobjects)) {
         hd__error_set(err, HD_EINVAL, path, (hd__pos){0, 0, 0}, "no dump or no path");
@@ -336,15 +336,8 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
         add(&l, HDX_TYPE_OBJECTS, types, d->ntypes);
         add(&l, HDX_TYPE_BYTES, types + d->ntypes, d->ntypes);
     }
-    /* The cycles are stored with the other analyses, but not out of core: Tarjan's walk at
-     * random wants some 22 bytes an object in memory, which the budget is there to spare. */
-    hd_cycles *cycles = NULL;
-    uint32_t *cycle_arrays = NULL;
-    bool with_cycles = reach && !hd__budget_on();
-    if (with_cycles && (rc = hd_cycles_find(d, reach, &cycles)) == HD_OK)
-        cycle_arrays = add_cycles(&l, cycles);
-    hd_cycles_free(cycles);
-    uint64_t *sums = types && (!with_cycles || cycle_arrays) ? chunk_sums(&l, &nsums) : NULL;
+    uint32_t *cycle_arrays = cycles ? add_cycles(&l, cycles) : NULL;
+    uint64_t *sums = types && (!cycles || cycle_arrays) ? chunk_sums(&l, &nsums) : NULL;
     if (!sums) {
         free(classes);
         free(types);
@@ -367,5 +360,18 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
     free(types);
     free(cycle_arrays);
     free(sums);
+    return rc;
+}
+
+/* The cycles are stored with the other analyses, but not out of core: Tarjan's walk at random
+ * wants some 22 bytes an object in memory, which the budget is there to spare. */
+int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators *dom,
+                   const hd_index_source *source, const char *path, hd_error *err)
+{
+    hd_cycles *cycles = NULL;
+    if (d && reach && reach->nobjects == d->nobjects && !hd__budget_on() && hd_cycles_find(d, reach, &cycles))
+        return hd__error_oom(err, path);
+    int rc = hd_index_write_cycles(d, reach, dom, cycles, source, path, err);
+    hd_cycles_free(cycles);
     return rc;
 }
