@@ -14,7 +14,7 @@ bool index_mode_from_env(void);
 /* In auto mode a dump bigger than this gets an index the first time a command opens it. */
 #define AUTO_INDEX_FROM ((uint64_t)64 << 20)
 
-/* Loads the dump at path, computes reachability and dominators and writes the index to out
+/* Loads the dump at path, computes reachability, dominators and cycles and writes the index to out
  * (atomically). A dump that changes while being read is refused. *keep, when not NULL, takes
  * the loaded dump (else it is freed). Unless must_write, failing to write the index is no
  * failure (the dump is there to use). Prints what went wrong; returns an exit status. */

@@ -109,11 +109,14 @@ typedef struct hd_index_source {
 int hd_index_source_of(const char *path, hd_index_source *out, hd_error *err);
 /* Writes d as an index at path, through a temporary file renamed over path (never half-written).
  * reach and dom, when not NULL, are stored for the analyses to use instead of computing them;
+ * with reach, the reference cycles are found and stored too (hd_cycles_find's; not out of core,
+ * see hd_memory_budget, where Tarjan's walk would want some 22 bytes an object in memory);
  * source (NULL: all zero) is recorded in the header. HD_OK, HD_EIO, HD_ENOMEM or HD_EINVAL. */
 int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators *dom,
                    const hd_index_source *source, const char *path, hd_error *err);
-/* hd_index_write with d's reachability and dominators, computed here while a second thread
- * writes the graph's sections (one thread out of core: see hd_memory_budget). HD_OK, HD_EIO,
+/* hd_index_write with d's reachability, dominators and cycles, computed here (the cycles beside
+ * the dominators) while a second thread writes each section as it is made (one thread out of
+ * core: see hd_memory_budget). HD_OK, HD_EIO,
  * HD_ENOMEM, HD_EINVAL or an analysis' status, with err set. */
 int hd_index_build(const hd_dump *d, const hd_index_source *source, const char *path, hd_error *err);
 /* Out of core, for indexing a heap bigger than memory: from now on the analyses keep their large
@@ -432,8 +435,9 @@ typedef struct hd_cycles {
     uint64_t in_cycles;    /* objects that are members of some cycle */
     uint32_t *storage;     /* backs the arrays of every hd_cycle */
 } hd_cycles;
-/* Tarjan's algorithm, iterative. reach may be NULL (it is then computed for the states). A
- * component of one object is a cycle only when the object refers to itself. */
+/* Tarjan's algorithm, iterative, or the components a binary index stores. reach may be NULL (it
+ * is then computed for the states). A component of one object is a cycle only when the object
+ * refers to itself. */
 int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out);
 void hd_cycles_free(hd_cycles *c);
 /* Per object, the 1-based position of its cycle in hd_cycles_find's order, or 0 in none: the

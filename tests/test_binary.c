@@ -74,8 +74,36 @@ static void same_graph(const hd_dump *a, const hd_dump *b)
         cr_assert(hd_root_object(a, r) == hd_root_object(b, r) && hd_root_kind(a, r) == hd_root_kind(b, r));
 }
 
+/* The cycles of a and b (hd_cycles_find: Tarjan's from JSON, the stored ones from an index), and
+ * each object's cycle number. */
+static void same_cycles(const hd_dump *a, const hd_dump *b)
+{
+    hd_cycles *ca, *cb;
+    cr_assert_eq(hd_cycles_find(a, NULL, &ca), HD_OK);
+    cr_assert_eq(hd_cycles_find(b, NULL, &cb), HD_OK);
+    cr_assert(ca->count == cb->count && ca->in_cycles == cb->in_cycles);
+    for (uint32_t k = 0; k < ca->count; k++) {
+        const hd_cycle *x = &ca->cycles[k], *y = &cb->cycles[k];
+        cr_assert(x->nmembers == y->nmembers && x->size == y->size && x->state == y->state &&
+                  x->has_finalizer == y->has_finalizer && x->has_legacy_finalizer == y->has_legacy_finalizer &&
+                  x->length == y->length, "cycle %u", k);
+        cr_assert(!memcmp(x->members, y->members, x->nmembers * sizeof *x->members) &&
+                  !memcmp(x->objects, y->objects, (x->length + 1) * sizeof *x->objects) &&
+                  !memcmp(x->edges, y->edges, x->length * sizeof *x->edges), "cycle %u", k);
+    }
+    hd_cycles_free(ca);
+    hd_cycles_free(cb);
+    uint32_t *na, *nb;
+    cr_assert_eq(hd_cycle_numbers(a, &na), HD_OK);
+    cr_assert_eq(hd_cycle_numbers(b, &nb), HD_OK);
+    cr_assert(!memcmp(na, nb, hd_object_count(a) * sizeof *na));
+    free(na);
+    free(nb);
+}
+
 static void same_analyses(const hd_dump *a, const hd_dump *b)
 {
+    same_cycles(a, b);
     hd_dominators *da, *db;
     hd_reach *ra, *rb;
     cr_assert_eq(hd_dominators_compute(a, &da), HD_OK);
@@ -483,4 +511,108 @@ Test(binary, hand_edits_of_dominators_and_referrers_are_refused)
         cr_assert(named, "edit %d: %s", what, err.message);
     }
     free(data);
+}
+
+/* The table entry of section id in an index's bytes (fails the test when it has none). */
+static hdx_entry entry_of(const unsigned char *data, uint32_t id)
+{
+    uint32_t n;
+    memcpy(&n, data + 12, sizeof n);
+    for (uint32_t i = 0; i < n; i++) {
+        hdx_entry e;
+        memcpy(&e, data + HDX_HEADER_SIZE + i * HDX_ENTRY_SIZE, sizeof e);
+        if (e.id == id)
+            return e;
+    }
+    cr_assert_fail("no section %u", id);
+    return (hdx_entry){0};
+}
+
+/* Whether o is one of the objects component 0's stored cycle reaches. */
+static bool on_first_cycle(const unsigned char *data, uint32_t o)
+{
+    hdx_entry ps = entry_of(data, HDX_CYCLE_PATH_START), p = entry_of(data, HDX_CYCLE_PATH), t = entry_of(data, HDX_EDGE_TARGET);
+    const uint32_t *path_start = (const uint32_t *)(data + ps.offset), *path = (const uint32_t *)(data + p.offset);
+    const uint32_t *target = (const uint32_t *)(data + t.offset);
+    for (uint32_t i = path_start[0]; i < path_start[1]; i++)
+        if (target[path[i]] == o)
+            return true;
+    return false;
+}
+
+/* The cyclic components' whole checks, on sections verified chunk by chunk on first use: two
+ * members of a component swapped (every value in range, every checksum made right; two the
+ * stored cycle does not reach, which the open checks) is refused by every verification, as
+ * any whole-section failure. */
+Test(binary, components_out_of_order_are_refused_every_time)
+{
+    rd_graph g;
+    rd_random(&g, 7, 100000, 3, 50); /* one big component: CYCLE_MEMBER verified on first use */
+    hd_dump *json = rd_load(&g);
+    rd_free(&g);
+    size_t len;
+    unsigned char *data = (unsigned char *)index_of(json, &len);
+    hd_dump_free(json);
+    hdx_entry m = entry_of(data, HDX_CYCLE_MEMBER);
+    cr_assert_geq(m.count * m.elem_size, 256 << 10, "CYCLE_MEMBER too small to be lazy");
+    uint32_t *member = (uint32_t *)(data + m.offset), at = (uint32_t)m.count / 2;
+    while (on_first_cycle(data, member[at]) || on_first_cycle(data, member[at + 1]))
+        at++;
+    uint32_t t = member[at + 1];
+    member[at + 1] = member[at];
+    member[at] = t;
+    reseal(data, len);
+    char path[] = "/tmp/test_binary_XXXXXX";
+    to_temporary_file(data, len, path);
+    free(data);
+    hd_set_index_damage_handler(exit_on_damage);
+    hd_dump *d = NULL;
+    hd_error err;
+    int rc = hd_load(path, NULL, &d, &err);
+    unlink(path);
+    cr_assert_eq(rc, HD_OK, "%s", err.message);
+    for (int time = 0; time < 3; time++) {
+        cr_assert_eq(hd_index_verify(d, &err), HD_EFORMAT, "verification %d passed", time + 1);
+        cr_assert(strstr(err.message, "CYCLE_MEMBER") && strstr(err.message, "does not follow"), "%s", err.message);
+    }
+    hd_dump_free(d);
+}
+
+/* The components' order is not taken from the file (formats/heapdump-binary.md §7): stored last
+ * to first, with every checksum made right, they are listed as from the JSON. */
+Test(binary, the_components_order_is_made_again)
+{
+    hd_dump *json = NULL;
+    hd_error err;
+    cr_assert_eq(hd_load("samples/dumps/cycle.json", NULL, &json, &err), HD_OK);
+    size_t len;
+    unsigned char *data = (unsigned char *)index_of(json, &len);
+    hdx_entry es = entry_of(data, HDX_CYCLE_START), em = entry_of(data, HDX_CYCLE_MEMBER);
+    hdx_entry eps = entry_of(data, HDX_CYCLE_PATH_START), ep = entry_of(data, HDX_CYCLE_PATH);
+    uint32_t *start = (uint32_t *)(data + es.offset), *member = (uint32_t *)(data + em.offset);
+    uint32_t *path_start = (uint32_t *)(data + eps.offset), *path = (uint32_t *)(data + ep.offset);
+    uint32_t nc = (uint32_t)es.count - 1;
+    cr_assert_geq(nc, 2);
+    uint32_t *old = malloc((em.count + ep.count + 2 * es.count) * sizeof *old), *ns = old + em.count + ep.count;
+    cr_assert(old);
+    memcpy(old, member, em.count * sizeof *old);
+    memcpy(old + em.count, path, ep.count * sizeof *old);
+    memcpy(ns, start, es.count * sizeof *old);
+    memcpy(ns + es.count, path_start, es.count * sizeof *old);
+    for (uint32_t k = 0, at = 0, pat = 0; k < nc; k++) { /* component nc - 1 - k goes k-th */
+        uint32_t j = nc - 1 - k, *ps = ns + es.count;
+        memcpy(member + at, old + ns[j], (ns[j + 1] - ns[j]) * sizeof *old);
+        memcpy(path + pat, old + em.count + ps[j], (ps[j + 1] - ps[j]) * sizeof *old);
+        at += ns[j + 1] - ns[j];
+        pat += ps[j + 1] - ps[j];
+        start[k + 1] = at;
+        path_start[k + 1] = pat;
+    }
+    free(old);
+    reseal(data, len);
+    hd_dump *ix = open_index((const char *)data, len);
+    same_cycles(json, ix);
+    hd_dump_free(ix);
+    free(data);
+    hd_dump_free(json);
 }

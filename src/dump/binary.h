@@ -40,7 +40,8 @@
     X(REACH_STATE, 47, 1) X(REACH_DEPTH, 48, 4) X(REACH_PARENT, 49, 4) X(REACH_VIA, 50, 4)        \
     X(DOM_IDOM, 51, 4) X(DOM_RETAINED, 52, 8)                                                  \
     X(TYPE_OBJECTS, 53, 8) X(TYPE_BYTES, 54, 8) X(CHUNK_SUM, 55, 8)                               \
-    X(DOM_TOP, 56, 4) X(REF_BLOCK, 57, 4) X(REF_EDGE, 58, 4)
+    X(DOM_TOP, 56, 4) X(REF_BLOCK, 57, 4) X(REF_EDGE, 58, 4)                                      \
+    X(CYCLE_START, 59, 4) X(CYCLE_MEMBER, 60, 4) X(CYCLE_PATH_START, 61, 4) X(CYCLE_PATH, 62, 4)
 
 #define HDX_SECTION_ENUM_(name, id, size) HDX_##name = id,
 enum hdx_section { HDX_SECTION_MAP(HDX_SECTION_ENUM_) HDX_NSECTIONS };
@@ -124,6 +125,10 @@ typedef struct hd__index {
     const uint32_t *dom_top;  /* the first ndom_top of hd_dominators_top's ranking, or NULL */
     uint32_t ndom_top;
     const uint32_t *ref_block, *ref_edge; /* referrers by blocks of targets, or NULL */
+    /* The cyclic components (hd_cycles_find's), or NULL: ncycles + 1 offsets into member and
+     * into path (a shortest cycle through the component's first member, as its edges). */
+    const uint32_t *cycle_start, *cycle_member, *cycle_path_start, *cycle_path;
+    uint32_t ncycles;
 } hd__index;
 
 /* The checksum of a section (and of the header): 64 bits, four lanes of multiply-rotate over

@@ -326,6 +326,131 @@ static int check_dom_top_complete(reader *r)
     return HD_OK;
 }
 
+/* CYCLE_START's offsets (of the span) rise strictly from 0 to CYCLE_MEMBER's count: every
+ * component has a member. The one before is read as check_edge_offsets reads it. */
+static int check_cycle_start(reader *r, span s)
+{
+    const uint32_t *start = raw(r, HDX_CYCLE_START);
+    uint64_t last = r->at[HDX_CYCLE_START]->count - 1, members = r->at[HDX_CYCLE_MEMBER]->count;
+    for (uint64_t k = s.from; k < s.to; k++)
+        if ((k == 0 && start[0] != 0) || (k > 0 && start[k] <= start[k - 1]) || start[k] > members ||
+            (k == last && start[k] != members))
+            return hd__hdx_fail_in(r, HDX_CYCLE_START, k, "%u breaks the rising offsets from 0 to %llu", start[k],
+                                   (unsigned long long)members);
+    return HD_OK;
+}
+
+/* CYCLE_PATH_START's offsets rise strictly from 0 to CYCLE_PATH's count, and no component's
+ * cycle is longer than its members are many (CYCLE_START verified first: the bound is its). */
+static int check_cycle_path_start(reader *r, span s)
+{
+    int rc = hd__hdx_verify(r, HDX_CYCLE_START);
+    if (rc)
+        return rc;
+    const uint32_t *start = raw(r, HDX_CYCLE_START), *path = raw(r, HDX_CYCLE_PATH_START);
+    uint64_t last = r->at[HDX_CYCLE_PATH_START]->count - 1, edges = r->at[HDX_CYCLE_PATH]->count;
+    for (uint64_t k = s.from; k < s.to; k++)
+        if ((k == 0 && path[0] != 0) || (k > 0 && (path[k] <= path[k - 1] || path[k] - path[k - 1] > start[k] - start[k - 1])) ||
+            path[k] > edges || (k == last && path[k] != edges))
+            return hd__hdx_fail_in(r, HDX_CYCLE_PATH_START, k, "%u breaks the rising offsets from 0 to %llu, a cycle no longer than its component",
+                                   path[k], (unsigned long long)edges);
+    return HD_OK;
+}
+
+/* Each component's members rise (as hd_cycles_find lists them) and no object is in two. */
+static int check_cycle_members(reader *r)
+{
+    int rc = hd__hdx_verify(r, HDX_CYCLE_START);
+    if (rc)
+        return rc;
+    const uint32_t *start = raw(r, HDX_CYCLE_START), *member = raw(r, HDX_CYCLE_MEMBER);
+    uint64_t ncycles = r->at[HDX_CYCLE_START]->count - 1;
+    uint8_t *seen = calloc(r->m.nobjects / 8 + 1, 1);
+    if (!seen)
+        return hd__error_oom(r->err, r->name);
+    for (uint64_t k = 0; k < ncycles && !rc; k++)
+        for (uint32_t i = start[k]; i < start[k + 1] && !rc; i++) {
+            uint32_t o = member[i];
+            if (i > start[k] && o <= member[i - 1])
+                rc = hd__hdx_fail_in(r, HDX_CYCLE_MEMBER, i, "%u does not follow %u in its component", o, member[i - 1]);
+            else if (seen[o / 8] & (1u << (o % 8)))
+                rc = hd__hdx_fail_in(r, HDX_CYCLE_MEMBER, i, "object %u is in two components", o);
+            seen[o / 8] |= (uint8_t)(1u << (o % 8));
+        }
+    free(seen);
+    return rc;
+}
+
+/* Whether o is one of the n rising objects at member. */
+static bool among(const uint32_t *member, uint32_t n, uint32_t o)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (member[mid] < o)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && member[lo] == o;
+}
+
+/* Component k's cycle is one: from its first member, each edge leaves the object reached so far,
+ * every object it reaches is another member not met before, and the last edge comes back to the
+ * first. The members and the edges' offsets and targets are read as the file has them (§7.2 of
+ * the format), each bounded before it indexes, so that the check costs a few pages of them, not
+ * their verification (a small CYCLE_PATH is verified when the index is opened). A path that
+ * fails may be the fault of one of those instead: they are verified then, to blame the right
+ * section. seen (a bit an object) is clear on entry and on return. */
+static int check_one_cycle(reader *r, uint64_t k, uint8_t *seen)
+{
+    const uint32_t *start = raw(r, HDX_CYCLE_START), *member = raw(r, HDX_CYCLE_MEMBER);
+    const uint32_t *path_start = raw(r, HDX_CYCLE_PATH_START), *path = raw(r, HDX_CYCLE_PATH);
+    const uint32_t *off = raw(r, HDX_EDGE_OFFSET), *target = raw(r, HDX_EDGE_TARGET);
+    const uint32_t *members = member + start[k], nmembers = start[k + 1] - start[k];
+    uint64_t n = r->m.nobjects;
+    uint32_t first = members[0], at = first, i = path_start[k], to = HD_NONE;
+    bool ok = first < n;
+    for (; ok && i < path_start[k + 1]; i++) {
+        uint32_t e = path[i];
+        to = target[e];
+        bool last = i + 1 == path_start[k + 1];
+        ok = off[at] <= e && e < off[at + 1] && to < n &&
+             (last ? to == first : to != first && among(members, nmembers, to) && !(seen[to / 8] & (1u << (to % 8))));
+        if (ok)
+            seen[to / 8] |= (uint8_t)(1u << (to % 8));
+        at = to;
+    }
+    for (uint32_t j = path_start[k]; j < i; j++)
+        if (target[path[j]] < n)
+            seen[target[path[j]] / 8] = 0;
+    int rc;
+    if (ok)
+        return HD_OK;
+    if ((rc = hd__hdx_verify(r, HDX_CYCLE_MEMBER)) || (rc = hd__hdx_verify(r, HDX_EDGE_OFFSET)) ||
+        (rc = hd__hdx_verify(r, HDX_EDGE_TARGET)))
+        return rc;
+    return hd__hdx_fail_in(r, HDX_CYCLE_PATH, i - 1, "edge %u (to object %u) strays from a cycle through component %llu's members",
+                           path[i - 1], to, (unsigned long long)k);
+}
+
+/* Every component's cycle is a cycle of its members (the offsets verified first; they are no
+ * bigger than CYCLE_PATH, which has an edge a component at least). */
+static int check_cycle_paths(reader *r)
+{
+    int rc;
+    if ((rc = hd__hdx_verify(r, HDX_CYCLE_START)) || (rc = hd__hdx_verify(r, HDX_CYCLE_PATH_START)))
+        return rc;
+    uint64_t ncycles = r->at[HDX_CYCLE_START]->count - 1;
+    uint8_t *seen = calloc(r->m.nobjects / 8 + 1, 1);
+    if (!seen)
+        return hd__error_oom(r->err, r->name);
+    for (uint64_t k = 0; k < ncycles && !rc; k++)
+        rc = check_one_cycle(r, k, seen);
+    free(seen);
+    return rc;
+}
+
 /* What the elements of span s of a section must be, beyond its checksum: each check holds
  * element by element (or against the element before), so a chunk is checked on its own. */
 int hd__hdx_check_values(reader *r, uint32_t id, span s)
@@ -366,6 +491,10 @@ int hd__hdx_check_values(reader *r, uint32_t id, span s)
             return check_states(r, s);
         return check_reach_once(r, s);
     case HDX_REACH_DEPTH: case HDX_REACH_PARENT: case HDX_REACH_VIA: return check_reach_once(r, s);
+    case HDX_CYCLE_START: return check_cycle_start(r, s);
+    case HDX_CYCLE_PATH_START: return check_cycle_path_start(r, s);
+    case HDX_CYCLE_MEMBER: return below(r, id, s, m->nobjects, false);
+    case HDX_CYCLE_PATH: return below(r, id, s, m->nedges, false);
     }
     return HD_OK;
 }
@@ -396,6 +525,8 @@ int hd__hdx_check_whole(reader *r, uint32_t id)
     case HDX_DOM_RETAINED: return check_dom_top_complete(r);
     case HDX_TYPE_OBJECTS: case HDX_TYPE_BYTES: return check_type_summary(r, id);
     case HDX_OBJ_MAP: return check_id_map_count(r);
+    case HDX_CYCLE_MEMBER: return check_cycle_members(r);
+    case HDX_CYCLE_PATH: return check_cycle_paths(r);
     }
     return HD_OK;
 }

@@ -306,6 +306,8 @@ static int verify(reader *r, uint32_t id)
     return HD_OK;
 }
 
+int hd__hdx_verify(reader *r, uint32_t id) { return verify(r, id); }
+
 /* Verifies the part of a section that holds element i: its chunk, or the whole section. */
 int hd__hdx_verify_element(reader *r, uint32_t id, uint64_t i)
 {
@@ -443,6 +445,36 @@ static int read_native(reader *r, hd_dump *d)
     return HD_OK;
 }
 
+/* The cyclic components, when the file has them (all four sections or none): CYCLE_START and
+ * CYCLE_PATH_START have one more element than there are components, CYCLE_MEMBER at most one an
+ * object and CYCLE_PATH at most one a member (a shortest cycle visits a member once). What the
+ * offsets hold against the lists is their values' check (binary_check.c). */
+static int read_cycles(reader *r, hd__index *ix)
+{
+    const hdx_entry *start = r->at[HDX_CYCLE_START], *member = r->at[HDX_CYCLE_MEMBER];
+    const hdx_entry *path_start = r->at[HDX_CYCLE_PATH_START], *path = r->at[HDX_CYCLE_PATH];
+    if (!start && !member && !path_start && !path)
+        return HD_OK;
+    uint64_t ncycles = start ? start->count : 0, nmembers = member ? member->count : 0;
+    if (start && (ncycles == 0 || ncycles > r->m.nobjects + 1))
+        return hd__hdx_fail_in(r, HDX_CYCLE_START, 0, "%llu elements, not 1 to %llu", (unsigned long long)ncycles,
+                               (unsigned long long)r->m.nobjects + 1);
+    if (member && nmembers > r->m.nobjects)
+        return hd__hdx_fail_in(r, HDX_CYCLE_MEMBER, 0, "%llu members, more than the %llu objects",
+                               (unsigned long long)nmembers, (unsigned long long)r->m.nobjects);
+    if (path && path->count > nmembers)
+        return hd__hdx_fail_in(r, HDX_CYCLE_PATH, 0, "%llu edges, more than the %llu members",
+                               (unsigned long long)path->count, (unsigned long long)nmembers);
+    int rc;
+    if ((rc = section(r, HDX_CYCLE_START, ncycles, &ix->cycle_start)) ||
+        (rc = section(r, HDX_CYCLE_MEMBER, nmembers, &ix->cycle_member)) ||
+        (rc = section(r, HDX_CYCLE_PATH_START, ncycles, &ix->cycle_path_start)) ||
+        (rc = section(r, HDX_CYCLE_PATH, path ? path->count : 0, &ix->cycle_path)))
+        return rc;
+    ix->ncycles = (uint32_t)(ncycles - 1);
+    return HD_OK;
+}
+
 /* The precomputed analyses: their arrays, and their counts from META (which their checks hold
  * against the arrays before hd__index_need hands them out). */
 static int read_analyses(reader *r, hd__index *ix)
@@ -471,6 +503,8 @@ static int read_analyses(reader *r, hd__index *ix)
     if ((r->at[HDX_REF_BLOCK] || r->at[HDX_REF_EDGE]) &&
         ((rc = section(r, HDX_REF_BLOCK, hd__ref_blocks(n), &ix->ref_block)) ||
          (rc = section(r, HDX_REF_EDGE, m->nedges, &ix->ref_edge))))
+        return rc;
+    if ((rc = read_cycles(r, ix)))
         return rc;
     ix->nlive = (uint32_t)m->nlive;
     ix->nuncollectable = (uint32_t)m->nuncollectable;
@@ -588,10 +622,14 @@ static int read_all(reader *r, hd_dump *d, hd__index *ix)
     const hdx_meta *m = &r->m;
     ix->memory = (hd_memory){m->mem_objects, m->mem_references, m->mem_id_map, m->mem_strings, m->mem_other, m->mem_total};
     plan_lazy(r, &h);
+    /* Protected first: a check of a section verified now may verify a lazy one's chunk (a cycle
+     * reads the edges it takes), which then becomes readable and must stay so. */
+    if ((rc = protect_lazy(r)))
+        return rc;
     for (uint32_t id = 1; id < HDX_NSECTIONS; id++)
         if (!r->lazy[id] && (rc = verify(r, id)))
             return rc;
-    return protect_lazy(r);
+    return HD_OK;
 }
 
 int hd__binary_peek(const void *head, size_t n, uint64_t file_size, const char *name, hdx_header *h,

@@ -45,6 +45,8 @@ static inline const void *raw(const reader *r, uint32_t id) { return r->base + r
 
 /* A bad value in section id, element i: "section X at offset N (element i): ...", HD_EFORMAT. */
 int hd__hdx_fail_in(reader *r, uint32_t id, uint64_t i, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Verifies a whole section (its checksums and values), unless it was. */
+int hd__hdx_verify(reader *r, uint32_t id);
 /* Verifies the part of a section that holds element i: its chunk, or the whole section. */
 int hd__hdx_verify_element(reader *r, uint32_t id, uint64_t i);
 /* What a section's elements in s must be, each on its own or against the one before. */

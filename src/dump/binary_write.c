@@ -216,6 +216,34 @@ static uint64_t *type_summary(const hd_dump *d)
     return objects;
 }
 
+/* CYCLE_START, CYCLE_MEMBER, CYCLE_PATH_START and CYCLE_PATH (formats/heapdump-binary.md §4):
+ * the cyclic components as hd_cycles_find lists them, CSR offsets and members, then CSR offsets
+ * and each one's shortest cycle as its edges. Returns the one allocation behind the four, which
+ * the caller frees after the write; NULL when out of memory. */
+static uint32_t *add_cycles(layout *l, const hd_cycles *cy)
+{
+    uint64_t edges = 0, n = cy->count;
+    for (uint32_t k = 0; k < cy->count; k++)
+        edges += cy->cycles[k].length;
+    uint32_t *start = malloc((2 * (n + 1) + cy->in_cycles + edges) * sizeof *start);
+    if (!start)
+        return NULL;
+    uint32_t *member = start + n + 1, *path_start = member + cy->in_cycles, *path = path_start + n + 1;
+    start[0] = path_start[0] = 0;
+    for (uint32_t k = 0; k < cy->count; k++) {
+        const hd_cycle *c = &cy->cycles[k];
+        memcpy(member + start[k], c->members, c->nmembers * sizeof *member);
+        memcpy(path + path_start[k], c->edges, c->length * sizeof *path);
+        start[k + 1] = start[k] + c->nmembers;
+        path_start[k + 1] = path_start[k] + c->length;
+    }
+    add(l, HDX_CYCLE_START, start, n + 1);
+    add(l, HDX_CYCLE_MEMBER, member, cy->in_cycles);
+    add(l, HDX_CYCLE_PATH_START, path_start, n + 1);
+    add(l, HDX_CYCLE_PATH, path, edges);
+    return start;
+}
+
 /* An index being written (invariant above). Sections are written in table order, from 1 on,
  * by whoever writes (the thread of hd_index_build, or the caller): each once the caller has
  * published it (ready), by which time it has its data. META, section 0, is filled in and written
@@ -355,7 +383,7 @@ static void write_head(index_writer *w, const hd_index_source *source)
 
 /* Adds what follows the analyses, writes what is left (the writer thread, if any, is joined
  * after close), then CHUNK_SUM, META and the head; the file then takes its name. */
-static int writer_finish(index_writer *w, const hd_reach *reach, const hd_dominators *dom,
+static int writer_finish(index_writer *w, const hd_reach *reach, const hd_dominators *dom, const hd_cycles *cycles,
                          const hd_index_source *source, pthread_t *thread, hd_error *err)
 {
     const hd_dump *d = w->d;
@@ -373,13 +401,14 @@ static int writer_finish(index_writer *w, const hd_reach *reach, const hd_domina
         add(&w->l, HDX_REF_BLOCK, ref_blocks, hd__ref_blocks(d->nobjects));
         add(&w->l, HDX_REF_EDGE, ref_edges, d->nedges);
     }
+    uint32_t *cycle_arrays = cycles ? add_cycles(&w->l, cycles) : NULL;
     publish(w, true);
     if (thread)
         pthread_join(*thread, NULL);
     while (w->next < w->l.n)
         write_section(w, w->next++, true);
     int rc = HD_OK;
-    if (!types || (dom && !top) || !ref_edges || w->oom) {
+    if (!types || (dom && !top) || !ref_edges || (cycles && !cycle_arrays) || w->oom) {
         hd__atomic_abort(&w->a);
         rc = hd__error_oom(err, w->path);
     } else {
@@ -392,10 +421,15 @@ static int writer_finish(index_writer *w, const hd_reach *reach, const hd_domina
     }
     free(types);
     free(top);
+    free(cycle_arrays);
     hd__big_free(ref_edges), hd__big_free(ref_blocks);
     writer_free(w);
     return rc;
 }
+
+/* The cycles are stored with the other analyses, but not out of core: Tarjan's walk at random
+ * wants some 22 bytes an object in memory, which the budget is there to spare. */
+static bool cycles_stored(void) { return !hd__budget_on(); }
 
 int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators *dom,
                    const hd_index_source *source, const char *path, hd_error *err)
@@ -404,13 +438,48 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
         hd__error_set(err, HD_EINVAL, path, (hd__pos){0, 0, 0}, "no dump or no path");
         return HD_EINVAL;
     }
+    hd_cycles *cycles = NULL;
+    if (reach && cycles_stored() && hd_cycles_find(d, reach, &cycles))
+        return hd__error_oom(err, path);
     index_writer w;
     int rc = writer_begin(&w, d, path, err);
-    if (rc)
-        return rc;
-    add_reach(&w.l, d->nobjects, reach);
-    add_dominators(&w.l, d->nobjects, dom);
-    return writer_finish(&w, reach, dom, source, NULL, err);
+    if (!rc) {
+        add_reach(&w.l, d->nobjects, reach);
+        add_dominators(&w.l, d->nobjects, dom);
+        rc = writer_finish(&w, reach, dom, cycles, source, NULL, err);
+    }
+    hd_cycles_free(cycles);
+    return rc;
+}
+
+/* The cycles, found on a thread of their own beside the dominators. */
+typedef struct cycles_job {
+    const hd_dump *d;
+    const hd_reach *reach;
+    hd_cycles *cycles;
+    int rc;
+} cycles_job;
+
+static void *find_cycles(void *arg)
+{
+    cycles_job *c = arg;
+    c->rc = hd_cycles_find(c->d, c->reach, &c->cycles);
+    return NULL;
+}
+
+/* The dominators, and the cycles beside them when they are stored; the first failure. */
+static int dominators_and_cycles(const hd_dump *d, const hd_reach *reach, hd_dominators **dom, hd_cycles **cycles)
+{
+    cycles_job c = {d, reach, NULL, HD_OK};
+    pthread_t thread;
+    bool beside = cycles_stored() && pthread_create(&thread, NULL, find_cycles, &c) == 0;
+    int rc = hd_dominators_compute(d, dom);
+    if (beside)
+        pthread_join(thread, NULL);
+    else if (cycles_stored() && !rc)
+        find_cycles(&c);
+    *cycles = c.cycles;
+    return rc ? rc : c.rc;
 }
 
 int hd_index_build(const hd_dump *d, const hd_index_source *source, const char *path, hd_error *err)
@@ -428,16 +497,17 @@ int hd_index_build(const hd_dump *d, const hd_index_source *source, const char *
     bool beside = !hd__budget_on() && pthread_create(&thread, NULL, write_published, &w) == 0;
     hd_reach *reach = NULL;
     hd_dominators *dom = NULL;
+    hd_cycles *cycles = NULL;
     publish(&w, false);
     int analyses = hd_reach_compute(d, &reach);
     if (!analyses) {
         add_reach(&w.l, d->nobjects, reach);
         publish(&w, false);
-        analyses = hd_dominators_compute(d, &dom);
+        analyses = dominators_and_cycles(d, reach, &dom, &cycles);
     }
     if (!analyses) {
         add_dominators(&w.l, d->nobjects, dom);
-        rc = writer_finish(&w, reach, dom, source, beside ? &thread : NULL, err);
+        rc = writer_finish(&w, reach, dom, cycles, source, beside ? &thread : NULL, err);
     } else {
         publish(&w, true);
         if (beside)
@@ -449,5 +519,6 @@ int hd_index_build(const hd_dump *d, const hd_index_source *source, const char *
     }
     hd_reach_free(reach);
     hd_dominators_free(dom);
+    hd_cycles_free(cycles);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* cycles.c: strongly connected components of the strong-reference graph that contain a cycle,
- * by Tarjan's algorithm with an explicit call stack, and one shortest cycle through each.
+ * by Tarjan's algorithm with an explicit call stack, and one shortest cycle through each; or,
+ * from a binary index that stores them (heaptool index does), read from it (from_index).
  *
  * Invariant (Tarjan): the component stack holds exactly the visited objects whose component is
  * not finished; low[v] is the smallest visit index reachable from v's subtree through at most
@@ -8,6 +9,7 @@
  * by its component number, which is safe: it is never on the stack again, so no low reads it.
  */
 #include "analysis.h"
+#include "binary.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -180,6 +182,15 @@ static void *reach_job_run(void *arg)
     return NULL;
 }
 
+/* What a member adds to its cycle's size and finalizer flags. */
+static void add_member(const hd_dump *d, hd_cycle *cy, uint32_t v)
+{
+    cy->size = hd__add_sat(cy->size, hd_object_size(d, v));
+    unsigned flags = hd_type_flags(d, hd_object_type(d, v));
+    cy->has_finalizer |= !!(flags & HD_TYPE_FINALIZER);
+    cy->has_legacy_finalizer |= !!(flags & HD_TYPE_LEGACY_FINALIZER);
+}
+
 /* Numbers the cyclic components (slot[k], in order of their first member), sizes them, and lays
  * their members out contiguously in object order with a counting sort, into res->cycles and the
  * start of res->storage. slot and count are scratch (a component's and a cycle's each). Returns
@@ -220,12 +231,79 @@ static uint32_t *group_cycles(const hd_dump *d, hd_cycles *res, const uint32_t *
             continue;
         hd_cycle *cy = &res->cycles[slot[k]];
         cy->members[cy->nmembers++] = v;
-        cy->size = hd__add_sat(cy->size, hd_object_size(d, v));
-        unsigned flags = hd_type_flags(d, hd_object_type(d, v));
-        cy->has_finalizer |= !!(flags & HD_TYPE_FINALIZER);
-        cy->has_legacy_finalizer |= !!(flags & HD_TYPE_LEGACY_FINALIZER);
+        add_member(d, cy, v);
     }
     return p;
+}
+
+/* The cycles an index stores (formats/heapdump-binary.md §4, CYCLE_*): the components and one
+ * shortest cycle each, as edges from the first member; the rest (sizes, finalizers, states) is
+ * read off the members as group_cycles does, and the order is made again by compare_cycles
+ * rather than taken from the file, so that it is hd_cycles_find's whatever the file's. The four
+ * sections are verified whole first: their checks relate each to the others. */
+static int from_index(const hd_dump *d, const hd__index *ix, const hd_reach *reach, hd_cycles **out)
+{
+    for (uint32_t id = HDX_CYCLE_START; id <= HDX_CYCLE_PATH; id++)
+        hd__index_need(ix, id);
+    const uint32_t *start = ix->cycle_start, *path = ix->cycle_path_start, nc = ix->ncycles;
+    hd_cycles *res = calloc(1, sizeof *res);
+    hd_reach *own = NULL;
+    if (!res || (!reach && hd_reach_compute(d, &own)))
+        goto oom;
+    reach = reach ? reach : own;
+    uint64_t members = start[nc], edges = path[nc];
+    res->count = nc;
+    res->in_cycles = members;
+    res->cycles = calloc(nc ? nc : 1, sizeof *res->cycles);
+    /* members, then per cycle length + 1 objects and length edges */
+    res->storage = malloc((members + 2 * edges + nc + 1) * sizeof *res->storage);
+    if (!res->cycles || !res->storage)
+        goto oom;
+    memcpy(res->storage, ix->cycle_member, members * sizeof *res->storage);
+    uint32_t *p = res->storage + members;
+    for (uint32_t k = 0; k < nc; k++) {
+        hd_cycle *cy = &res->cycles[k];
+        cy->members = res->storage + start[k];
+        cy->nmembers = start[k + 1] - start[k];
+        for (uint32_t m = 0; m < cy->nmembers; m++)
+            add_member(d, cy, cy->members[m]);
+        cy->state = (enum hd_reach_state)reach->state[cy->members[0]];
+        cy->length = path[k + 1] - path[k];
+        cy->objects = p;
+        cy->edges = p + cy->length + 1;
+        cy->objects[0] = cy->members[0];
+        for (uint32_t i = 0; i < cy->length; i++) {
+            cy->edges[i] = ix->cycle_path[path[k] + i];
+            cy->objects[i + 1] = hd_edge_target(d, cy->edges[i]);
+        }
+        p += 2 * (size_t)cy->length + 1;
+    }
+    hd_reach_free(own);
+    qsort(res->cycles, res->count, sizeof *res->cycles, compare_cycles);
+    *out = res;
+    return HD_OK;
+oom:
+    hd_reach_free(own);
+    hd_cycles_free(res);
+    return HD_ENOMEM;
+}
+
+/* hd_cycle_numbers from the cycles an index stores. */
+static int index_numbers(const hd_dump *d, uint32_t n, uint32_t **out)
+{
+    hd_cycles *cy;
+    uint32_t *number = calloc(n ? n : 1, sizeof *number);
+    int rc = number ? hd_cycles_find(d, NULL, &cy) : HD_ENOMEM;
+    if (rc) {
+        free(number);
+        return rc;
+    }
+    for (uint32_t k = 0; k < cy->count; k++)
+        for (uint32_t m = 0; m < cy->cycles[k].nmembers; m++)
+            number[cy->cycles[k].members[m]] = k + 1;
+    hd_cycles_free(cy);
+    *out = number;
+    return HD_OK;
 }
 
 /* Tarjan's components numbered in hd_cycles_find's order, without the states and shortest
@@ -240,6 +318,9 @@ int hd_cycle_numbers(const hd_dump *d, uint32_t **out)
         return HD_EINVAL;
     uint32_t n = hd_object_count(d);
     size_t cells = n ? n : 1;
+    const hd__index *ix = hd__dump_index(d);
+    if (ix && ix->cycle_start)
+        return index_numbers(d, n, out);
     hd_cycles res = {0};
     scratch s = {0};
     uint32_t *comp = malloc(cells * sizeof *comp);
@@ -272,6 +353,9 @@ int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out)
     *out = NULL;
     if (!d || (reach && reach->nobjects != hd_object_count(d)))
         return HD_EINVAL;
+    const hd__index *ix = hd__dump_index(d);
+    if (ix && ix->cycle_start)
+        return from_index(d, ix, reach, out);
     uint32_t n = hd_object_count(d);
     size_t cells = n ? n : 1;
     hd_reach *own = NULL;

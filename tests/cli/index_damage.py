@@ -6,7 +6,8 @@
 For each DUMP, `heaptool index` writes an index; then copies of it are cut at every section
 boundary, inside every section and inside the header and table, and have one bit flipped in
 every section, in the header, the table and the padding between sections, and a few bytes
-rewritten by hand (version, counts, an edge target with its checksum fixed up). Every copy must
+rewritten by hand (version, counts, an edge target, the cyclic components, with the checksums
+fixed up). Every copy must
 make `heaptool stats` (and `show`) exit 3 with nothing on stdout and one line on stderr naming
 the file, the offset and, past the header, the section. Prints one line per failure; exits 1 if
 there is any.
@@ -156,6 +157,41 @@ def swap_top(blob, by_id):
     return True
 
 
+def cycle_edits(data, by_id):
+    """Hand edits of the cyclic components (CYCLE_*, ids 59-62) that their checks catch, as (what,
+    offset, uint32 value): a member out of range, offsets that fall, a component's members out
+    of order, an object in two components, a cycle's edge that does not leave the object it is
+    at. None when the index has no components."""
+    ids = (59, 60, 61, 62)
+    if not all(s in by_id for s in ids) or 1 not in by_id or 20 not in by_id:
+        return []
+    (s_at, s_len), (m_at, m_len), (ps_at, _), (p_at, p_len) = (by_id[s] for s in ids)
+    nobjects, nedges = struct.unpack_from("<QQ", data, by_id[1][0] + 8 * 8)
+    start = struct.unpack_from("<%dI" % (s_len // 4), data, s_at)
+    member = struct.unpack_from("<%dI" % (m_len // 4), data, m_at)
+    offsets = struct.unpack_from("<%dI" % (nobjects + 1), data, by_id[20][0])
+    comps = [member[start[k]:start[k + 1]] for k in range(len(start) - 1)]
+    edits = []
+    if comps:
+        edits += [("a cycle member out of range", m_at, nobjects), ("a cycle offset falling", s_at + 4, 0),
+                  ("a cycle's path offset falling", ps_at + 4, 0)]
+        first = comps[0][0]
+        away = [e for e in range(nedges) if not offsets[first] <= e < offsets[first + 1]]
+        if away:
+            edits.append(("a cycle's edge that does not leave its object", p_at, away[0]))
+    for k, c in enumerate(comps):
+        if len(c) >= 2:
+            edits.append(("a component's members out of order", m_at + 4 * start[k], c[1]))
+            break
+    for k, c in enumerate(comps[1:], 1):
+        # its first member replaced by one of component 0 that still keeps its members rising
+        taken = [x for x in comps[0] if len(c) == 1 or x < c[1]]
+        if taken:
+            edits.append(("an object in two components", m_at + 4 * start[k], taken[0]))
+            break
+    return edits
+
+
 def main():
     heaptool = sys.argv[1]
     problems = []
@@ -256,6 +292,10 @@ def main():
                     struct.pack_into("<I", blob, map_at + 4 * full[0], slots[full[1]])
                     struct.pack_into("<I", blob, map_at + 4 * full[1], slots[full[0]])
                     attempt("two id map slots swapped", reseal(bytes(blob)), True)
+            for what, at, value in cycle_edits(data, by_id):
+                blob = bytearray(data)
+                struct.pack_into("<I", blob, at, value)
+                attempt(what, reseal(bytes(blob)), True)
             blob = bytearray(data)
             struct.pack_into("<I", blob, 8, 99)
             attempt("version 99", bytes(blob))

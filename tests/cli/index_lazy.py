@@ -29,7 +29,8 @@ from index_damage import HEADER, ENTRY, reseal  # noqa: E402
 NAMES = {1: "META", 2: "STRINGS", 11: "OBJ_ID", 12: "OBJ_SIZE", 13: "OBJ_TYPE", 14: "OBJ_SITE", 15: "OBJ_LABEL",
          16: "OBJ_RC", 17: "OBJ_GEN", 18: "OBJ_FLAGS", 19: "OBJ_MAP", 20: "EDGE_OFFSET", 21: "EDGE_TARGET",
          22: "EDGE_NAME", 47: "REACH_STATE", 48: "REACH_DEPTH", 49: "REACH_PARENT", 50: "REACH_VIA",
-         51: "DOM_IDOM", 52: "DOM_RETAINED", 55: "CHUNK_SUM", 58: "REF_EDGE"}
+         51: "DOM_IDOM", 52: "DOM_RETAINED", 55: "CHUNK_SUM", 58: "REF_EDGE", 59: "CYCLE_START",
+         60: "CYCLE_MEMBER", 61: "CYCLE_PATH_START", 62: "CYCLE_PATH"}
 
 
 def write_dump(path, n, rng):
@@ -79,7 +80,7 @@ def main():
         if len(lazy) < 10:
             problems.append("only %d sections have pages of their own" % len(lazy))
         commands = [["stats"], ["stats", "--json"], ["top"], ["show", "{}", "12345"], ["path", "{}", "12345"],
-                    ["leaks"], ["show", "--json", "{}", "777"]]
+                    ["leaks"], ["show", "--json", "{}", "777"], ["cycles"], ["cycles", "--json"]]
 
         def argv(cmd, path):
             return [a.replace("{}", path) for a in cmd] + ([] if "{}" in cmd else [path])
@@ -93,7 +94,7 @@ def main():
             good[" ".join(cmd)] = got[1]
 
         bad = os.path.join(tmp, "bad.hdx")
-        damaged_commands = [["stats"], ["top"], ["show", "{}", "12345"], ["path", "{}", "12345"],
+        damaged_commands = [["stats"], ["top"], ["show", "{}", "12345"], ["path", "{}", "12345"], ["cycles"],
                             ["validate"]]
 
         def attempt(what, blob, section, need=2):
@@ -139,6 +140,8 @@ def main():
             a = 12344 if idom[12344] < n else [o for o in range(n) if idom[o] < n][0]
             b = idom[a]
             edits.append((51, 4 * b, a))
+        if 60 in by_id:  # a member of the big component out of range, mid-way
+            edits.append((60, by_id[60][1] // 8 * 4, n + 3))
         for sid, at, value in edits:
             if sid in by_id:
                 blob = bytearray(data)

@@ -106,6 +106,7 @@ def commands(ids, query):
     cmds = []
     for json_flag in ([], ["--json"]):
         cmds += [["stats", *json_flag], ["top", "-n", "0", *json_flag], ["cycles", *json_flag],
+                 ["cycles", "--top", "0", *json_flag], ["cycles", "--garbage-only", "--min-size", "2", *json_flag],
                  ["leaks", "--reachable", *json_flag], ["suspects", *json_flag]]
         for i in ids:
             cmds += [["path", *json_flag, None, str(i)], ["show", *json_flag, None, str(i)]]

@@ -1,8 +1,8 @@
 #!/bin/sh
 # out_of_core_cases.sh: `heaptool index --memory` (formats/heapdump-binary.md §9).
-# tests/cli/index_out_of_core.py: the out-of-core build writes the in-memory build's bytes on the
-# samples and random dumps, and completes tests/bench/gen_binary's unanalysed heaps so that every
-# analysis answers as the JSON path does. Then here: its refusals. INDEX_DUMPS: the random dumps
+# tests/cli/index_out_of_core.py: the out-of-core build writes the in-memory build's bytes (but
+# for the cyclic components, which it leaves out) on the samples and random dumps, and completes
+# tests/bench/gen_binary's unanalysed heaps so that every analysis answers as the JSON path does. Then here: its refusals. INDEX_DUMPS: the random dumps
 # drawn (default 20, half the oracle's); INDEX_ORACLE=0 skips the script (under valgrind).
 . "$(dirname "$0")/lib.sh"
 
