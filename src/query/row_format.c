@@ -8,6 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How many decimal digits u has: from its bit length (log10 2 ~ 1233 / 4096), less one when
+ * below the power of ten that length may reach. u | 1 has as many digits as u, and 0 has one. */
+static unsigned decimal_digits(uint64_t u)
+{
+    static const uint64_t powers[20] = {
+        1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u, 1000000000u,
+        10000000000u, 100000000000u, 1000000000000u, 10000000000000u, 100000000000000u,
+        1000000000000000u, 10000000000000000u, 100000000000000000u, 1000000000000000000u,
+        10000000000000000000u};
+    uint64_t v = u | 1;
+    unsigned t = (unsigned)(64 - __builtin_clzll(v)) * 1233 >> 12;
+    return t + 1 - (v < powers[t]);
+}
+
 /* The digits of u, two at a time, ending at end (n of them: u has n digits). */
 static void put_digits(char *end, uint64_t u, unsigned n)
 {
@@ -28,9 +42,7 @@ static void put_digits(char *end, uint64_t u, unsigned n)
 void hq_write_decimal(hq_sink *out, sqlite3_int64 v)
 {
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    unsigned digits = 1;
-    for (uint64_t bound = 10; digits < 20 && u >= bound; bound *= 10)
-        digits++;
+    unsigned digits = decimal_digits(u);
     size_t n = digits + (v < 0);
     char buf[24], *p = out->cap - out->len >= n ? out->buf + out->len : buf;
     if (v < 0)
