@@ -79,7 +79,7 @@ static bool write_row(hq_cursor *cur, const hq_table *t, uint64_t row, bool csv,
             if (!csv)
                 hq_puts(out, "null");
             break;
-        case HQ_CELL_INT: hq_write_decimal(out, cell.i); break;
+        case HQ_CELL_INT: hq_put_decimal(out, cell.i); break;
         case HQ_CELL_TEXT: write_text(out, csv, cell.text); break;
         default: return false;
         }

@@ -201,9 +201,8 @@ void hq_cursor_clear(hq_cursor *cur);
 /* The tables in the order of hq_table_at. */
 const hq_table *hq_table_def(size_t i);
 
-/* The writers of row_format.c, for the exports too: an integer in decimal; a text quoted as
+/* The writers of row_format.c, for the exports too (integers: hq_put_decimal): a text quoted as
  * RFC 4180 says (when it must be); a text as a JSON string. */
-void hq_write_decimal(hq_sink *out, sqlite3_int64 v);
 void hq_write_csv_text(hq_sink *out, const unsigned char *s, size_t len);
 void hq_write_json_text(hq_sink *out, const unsigned char *s, size_t len);
 /* Writes every row of table t, as SELECT 'dump name' AS dump, * FROM t would give them, as CSV
