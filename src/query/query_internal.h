@@ -145,6 +145,10 @@ typedef struct hq_table {
      * constraint given in value. SQLITE_OK or an error code. */
     int (*filter)(hq_cursor *cur, int how, sqlite3_value *value);
     void (*column)(hq_cursor *cur, uint64_t row, int col, hq_cell *out);
+    /* Optional, for the exports' scans: every column of a row at once, as column gives them
+     * and valid together, so that a table of tens of millions of rows costs one call a row
+     * rather than one a cell, each repeating its lookups. */
+    void (*row)(hq_cursor *cur, uint64_t row, hq_cell *cells);
     uint64_t (*count)(hq_context *c); /* rows in a full scan; functions have none */
     /* Optional: a column (number + 1) by which the table gives a full scan in order, ascending
      * by SQLite's BINARY collation, and that order (every row once); NULL when out of memory.
