@@ -33,10 +33,21 @@ int hd_root_distance(const hd_dump *d, uint32_t **out)
     }
     const uint32_t *off = hd_edge_offsets(d), *dst = hd_edge_targets(d);
     while (head < tail) {
-        uint32_t v = queue[head++];
+        /* In a big heap nearly every step is a cache miss: fetch ahead down the queue, first a
+         * vertex's edge range, then its targets, then (a few of) their distances. */
+        if (head + 16 < tail)
+            __builtin_prefetch(&off[queue[head + 16]]);
+        if (head + 8 < tail)
+            __builtin_prefetch(&dst[off[queue[head + 8]]]);
+        if (head + 4 < tail) {
+            uint32_t u = queue[head + 4];
+            for (uint32_t e = off[u]; e < off[u + 1] && e < off[u] + 16; e++)
+                __builtin_prefetch(&dist[dst[e]]);
+        }
+        uint32_t v = queue[head++], next = dist[v] + 1;
         for (uint32_t e = off[v]; e < off[v + 1]; e++)
             if (dist[dst[e]] == HD_NONE) {
-                dist[dst[e]] = dist[v] + 1;
+                dist[dst[e]] = next;
                 queue[tail++] = dst[e];
             }
     }

@@ -59,14 +59,16 @@ static bool has_garbage_root(const hd_dump *d)
 }
 
 /* Without garbage roots the reachability forest's depths are the distances less one (both are
- * breadth-first from every root object at once), and the forest serves scc and path_to_root
- * too: one search of the heap instead of two. Reachability visits garbage roots' objects last,
- * so with them the distances need a search of their own. */
+ * breadth-first from every root object at once): a forest already made (path_to_root's, or an
+ * index's) serves. Otherwise a search that keeps only the distances: the forest's parents and
+ * edges would cost three times the memory written, and reachability visits garbage roots'
+ * objects last, so with them its depths are not the distances. */
 const uint32_t *hq_distance(hq_context *c)
 {
-    if (c->distance || has_garbage_root(c->d)) {
-        if (!c->distance)
-            hd_root_distance(c->d, &c->distance);
+    if (c->distance)
+        return c->distance;
+    if (!(c->reach || hd_dump_is_index(c->d)) || has_garbage_root(c->d)) {
+        hd_root_distance(c->d, &c->distance);
         return c->distance;
     }
     const hd_reach *reach = hq_reach(c);
@@ -97,20 +99,22 @@ static void *dominators_run(void *arg)
     return NULL;
 }
 
-/* The dominators go to a second thread when the cycles are wanted too: neither reads the other,
- * and on two cores the statement waits for the longer alone. The breadth-first search comes
- * after both, so that at most two analyses' scratch is held at once (peak memory stays near
- * that of the dominators alone). */
+/* The dominators go to a second thread when the cycles or the distances are wanted too: none
+ * reads another, and on two cores the statement waits for the longest alone. The cycles and
+ * then the distances run one after the other beside them, so that at most two analyses'
+ * scratch is held at once (peak memory stays near that of the dominators alone). */
 bool hq_prepare(hq_context *c, unsigned analyses)
 {
     bool dom = (analyses & (HQ_DOMINATORS | HQ_TYPE_RETAINED)) && !c->dom;
     dominators_job job = {c->d, NULL};
     pthread_t thread;
-    bool threaded = dom && (analyses & HQ_SCC) && !c->scc &&
-                    pthread_create(&thread, NULL, dominators_run, &job) == 0;
+    bool beside = ((analyses & HQ_SCC) && !c->scc) || ((analyses & HQ_DISTANCE) && !c->distance);
+    bool threaded = dom && beside && pthread_create(&thread, NULL, dominators_run, &job) == 0;
     bool ok = true;
     if (analyses & HQ_SCC)
         ok &= hq_scc(c) != NULL;
+    if (analyses & HQ_DISTANCE)
+        ok &= hq_distance(c) != NULL;
     if (threaded) {
         pthread_join(thread, NULL);
         c->dom = job.dom;
@@ -119,8 +123,6 @@ bool hq_prepare(hq_context *c, unsigned analyses)
         ok &= hq_dominators(c) != NULL;
     if (analyses & HQ_TYPE_RETAINED)
         ok &= hq_type_retained(c) != NULL;
-    if (analyses & HQ_DISTANCE)
-        ok &= hq_distance(c) != NULL;
     return ok;
 }
 

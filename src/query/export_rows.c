@@ -57,35 +57,47 @@ static char *dump_cell(const char *name, bool csv, size_t *len)
     return cell.buf;
 }
 
-/* One row: the dump's name, then each column; false when a column ran out of memory. */
+/* One cell after its separator (CSV) or its name (JSON); false when it ran out of memory. */
+static bool write_cell(hq_sink *out, bool csv, const char *name, const hq_cell *cell)
+{
+    if (csv) {
+        hq_putc(out, ',');
+    } else {
+        hq_puts(out, ", \"");
+        hq_puts(out, name);
+        hq_puts(out, "\": ");
+    }
+    switch (cell->kind) {
+    case HQ_CELL_NULL:
+        if (!csv)
+            hq_puts(out, "null");
+        return true;
+    case HQ_CELL_INT: hq_put_decimal(out, cell->i); return true;
+    case HQ_CELL_TEXT: write_text(out, csv, cell->text); return true;
+    default: return false;
+    }
+}
+
+/* One row: the dump's name, then each column, from the table's row function when it has one
+ * (its cells are valid together), else cell by cell (each read before the next is asked for);
+ * false when a column ran out of memory. */
 static bool write_row(hq_cursor *cur, const hq_table *t, uint64_t row, bool csv, char names[][32],
                       int n, const char *dump, size_t dump_len, hq_sink *out)
 {
     if (!csv)
         hq_puts(out, "{\"dump\": ");
     hq_put(out, dump, dump_len);
-    for (int i = 0; i < n; i++) {
-        hq_cell cell;
-        t->column(cur, row, i, &cell);
-        if (csv) {
-            hq_putc(out, ',');
-        } else {
-            hq_puts(out, ", \"");
-            hq_puts(out, names[i]);
-            hq_puts(out, "\": ");
-        }
-        switch (cell.kind) {
-        case HQ_CELL_NULL:
-            if (!csv)
-                hq_puts(out, "null");
-            break;
-        case HQ_CELL_INT: hq_write_decimal(out, cell.i); break;
-        case HQ_CELL_TEXT: write_text(out, csv, cell.text); break;
-        default: return false;
-        }
+    hq_cell cells[MAX_COLUMNS];
+    if (t->row)
+        t->row(cur, row, cells);
+    bool ok = true;
+    for (int i = 0; i < n && ok; i++) {
+        if (!t->row)
+            t->column(cur, row, i, &cells[0]);
+        ok = write_cell(out, csv, names[i], &cells[t->row ? i : 0]);
     }
     hq_puts(out, csv ? "\r\n" : "}\n");
-    return true;
+    return ok;
 }
 
 int hq_export_rows(hq_context *c, const hq_table *t, bool csv, hq_sink *out)

@@ -145,6 +145,10 @@ typedef struct hq_table {
      * constraint given in value. SQLITE_OK or an error code. */
     int (*filter)(hq_cursor *cur, int how, sqlite3_value *value);
     void (*column)(hq_cursor *cur, uint64_t row, int col, hq_cell *out);
+    /* Optional, for the exports' scans: every column of a row at once, as column gives them
+     * and valid together, so that a table of tens of millions of rows costs one call a row
+     * rather than one a cell, each repeating its lookups. */
+    void (*row)(hq_cursor *cur, uint64_t row, hq_cell *cells);
     uint64_t (*count)(hq_context *c); /* rows in a full scan; functions have none */
     /* Optional: a column (number + 1) by which the table gives a full scan in order, ascending
      * by SQLite's BINARY collation, and that order (every row once); NULL when out of memory.
@@ -201,9 +205,8 @@ void hq_cursor_clear(hq_cursor *cur);
 /* The tables in the order of hq_table_at. */
 const hq_table *hq_table_def(size_t i);
 
-/* The writers of row_format.c, for the exports too: an integer in decimal; a text quoted as
+/* The writers of row_format.c, for the exports too (integers: hq_put_decimal): a text quoted as
  * RFC 4180 says (when it must be); a text as a JSON string. */
-void hq_write_decimal(hq_sink *out, sqlite3_int64 v);
 void hq_write_csv_text(hq_sink *out, const unsigned char *s, size_t len);
 void hq_write_json_text(hq_sink *out, const unsigned char *s, size_t len);
 /* Writes every row of table t, as SELECT 'dump name' AS dump, * FROM t would give them, as CSV

@@ -99,6 +99,33 @@ static void refs_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
     }
 }
 
+/* A strong reference's row: its source is the owner of the edge range holding it, which a
+ * scan finds where the last row's was (cur->hint) until the range ends; weak rows as columns. */
+static void refs_row(hq_cursor *cur, uint64_t row, hq_cell *cells)
+{
+    hq_context *c = cur->ctx;
+    const hd_dump *d = c->d;
+    if (row >= hd_edge_count(d)) {
+        for (int col = SRC; col <= WEAK; col++)
+            refs_column(cur, row, col, &cells[col]);
+        return;
+    }
+    const uint32_t *off = hd_edge_offsets(d);
+    uint32_t n = hd_object_count(d), src = cur->hint;
+    if (!(src < n && off[src] <= row && row < off[src + 1]))
+        src = edge_source(cur, row);
+    const uint64_t *ids = hq_object_ids(c);
+    uint32_t dst = hd_edge_targets(d)[row];
+    const char *name = hd_edge_name(d, row);
+    hq_cell_int(&cells[SRC], hq_id(ids[src]));
+    if (dst < n)
+        hq_cell_int(&cells[DST], hq_id(ids[dst]));
+    else
+        hq_cell_null(&cells[DST]);
+    hq_cell_text(&cells[NAME], name[0] ? name : NULL);
+    hq_cell_int(&cells[WEAK], 0);
+}
+
 /* The destination's id: edges point anywhere in the id array, so a scan waits for each. */
 static void refs_prefetch(hq_context *c, uint64_t row)
 {
@@ -112,6 +139,7 @@ const hq_table hq_refs_table = {
     .lookups = {SRC + 1, DST + 1, -1},
     .filter = refs_filter,
     .column = refs_column,
+    .row = refs_row,
     .count = refs_count,
     .prefetch = refs_prefetch,
 };

@@ -8,40 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The digits of u, two at a time, ending at end (n of them: u has n digits). */
-static void put_digits(char *end, uint64_t u, unsigned n)
-{
-    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-                                "8081828384858687888990919293949596979899";
-    for (; n >= 2; n -= 2, u /= 100) {
-        end -= 2;
-        memcpy(end, pairs + 2 * (u % 100), 2);
-    }
-    if (n)
-        end[-1] = (char)('0' + u);
-}
-
-/* Writes v in decimal: hundreds of millions of cells an export, so without printf or SQLite's
- * own text, and straight into the sink's buffer when it has room (no copy of a variable length,
- * which would be a call). */
-void hq_write_decimal(hq_sink *out, sqlite3_int64 v)
-{
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    unsigned digits = 1;
-    for (uint64_t bound = 10; digits < 20 && u >= bound; bound *= 10)
-        digits++;
-    size_t n = digits + (v < 0);
-    char buf[24], *p = out->cap - out->len >= n ? out->buf + out->len : buf;
-    if (v < 0)
-        p[0] = '-';
-    put_digits(p + n, u, digits);
-    if (p == buf)
-        hq_put(out, buf, n);
-    else
-        out->len += n;
-}
-
 /* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
@@ -113,7 +79,7 @@ static void write_json_value(sqlite3_stmt *st, int i, hq_sink *out)
 {
     switch (sqlite3_column_type(st, i)) {
     case SQLITE_NULL: hq_puts(out, "null"); break;
-    case SQLITE_INTEGER: hq_write_decimal(out, sqlite3_column_int64(st, i)); break;
+    case SQLITE_INTEGER: hq_put_decimal(out, sqlite3_column_int64(st, i)); break;
     case SQLITE_FLOAT: {
         double v = sqlite3_column_double(st, i);
         char buf[32];
@@ -203,7 +169,7 @@ static void csv_row(sqlite3_stmt *st, hq_sink *out)
         if (type == SQLITE_NULL)
             continue;
         if (type == SQLITE_INTEGER) {
-            hq_write_decimal(out, sqlite3_column_int64(st, i));
+            hq_put_decimal(out, sqlite3_column_int64(st, i));
             continue;
         }
         const unsigned char *s = sqlite3_column_text(st, i);

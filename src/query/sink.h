@@ -12,6 +12,7 @@
 #define HEAPTOOL_QUERY_SINK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,6 +53,52 @@ static inline void hq_putc(hq_sink *s, char c)
 }
 
 static inline void hq_puts(hq_sink *s, const char *text) { hq_put(s, text, strlen(text)); }
+
+/* How many decimal digits u has: from its bit length (log10 2 ~ 1233 / 4096), less one when
+ * below the power of ten that length may reach. u | 1 has as many digits as u, and 0 has one. */
+static inline unsigned hq_decimal_digits(uint64_t u)
+{
+    static const uint64_t powers[20] = {
+        1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u, 1000000000u,
+        10000000000u, 100000000000u, 1000000000000u, 10000000000000u, 100000000000000u,
+        1000000000000000u, 10000000000000000u, 100000000000000000u, 1000000000000000000u,
+        10000000000000000000u};
+    uint64_t v = u | 1;
+    unsigned t = (unsigned)(64 - __builtin_clzll(v)) * 1233 >> 12;
+    return t + 1 - (v < powers[t]);
+}
+
+/* The digits of u, two at a time, ending at end (n of them: u has n digits). */
+static inline void hq_put_digits(char *end, uint64_t u, unsigned n)
+{
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
+    for (; n >= 2; n -= 2, u /= 100) {
+        end -= 2;
+        memcpy(end, pairs + 2 * (u % 100), 2);
+    }
+    if (n)
+        end[-1] = (char)('0' + u);
+}
+
+/* Writes v in decimal: hundreds of millions of cells an export, so inline, without printf or
+ * SQLite's own text, and straight into the buffer when it has room (no copy of a variable
+ * length, which would be a call). */
+static inline void hq_put_decimal(hq_sink *out, int64_t v)
+{
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    unsigned digits = hq_decimal_digits(u);
+    size_t n = digits + (v < 0);
+    char buf[24], *p = out->cap - out->len >= n ? out->buf + out->len : buf;
+    if (v < 0)
+        p[0] = '-';
+    hq_put_digits(p + n, u, digits);
+    if (p == buf)
+        hq_put(out, buf, n);
+    else
+        out->len += n;
+}
 
 /* An export file at path (created, never there before): written by whole blocks with O_DIRECT
  * where the file system takes it, from a thread of its own while the caller fills the next

@@ -12,6 +12,9 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 QUERY_SIZES=${QUERY_SIZES:-"1000000 10000000"}
+# The load is of the JSON itself, as in run.sh: an automatic index would make it a mapping.
+HEAPTOOL_INDEX=${HEAPTOOL_INDEX:-never}
+export HEAPTOOL_INDEX
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
