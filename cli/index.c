@@ -80,12 +80,12 @@ static void *analyse_and_write(void *arg)
     return NULL;
 }
 
-/* What the job came to, printed; an exit status. An index that could not be written is no
- * failure when must_write is false (the command goes on from the loaded dump); anything else
- * that went wrong (the analyses, memory) is. */
+/* What the job came to, printed; an exit status. An index that could not be made is no
+ * failure when must_write is false: the command goes on from the loaded dump (and reports what
+ * its own analyses run into). */
 static int job_status(const index_job *j, bool must_write)
 {
-    if (!j->status || (j->status == HD_EIO && !must_write))
+    if (!j->status || !must_write)
         return EXIT_OK;
     print_load_error(&j->err);
     return exit_for_status(j->status);

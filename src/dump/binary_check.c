@@ -86,10 +86,13 @@ static int check_offsets(reader *r, uint32_t id, span s)
 }
 
 /* REF_EDGE's entries of each block of targets (REF_BLOCK) are edges to targets of that block,
- * in increasing (target, edge) order. So they are distinct edges (an edge has one target, in
- * one block), and as there are nedges of them, every edge is there exactly once: a chunk's
- * checks prove the referrers complete without a pass over the whole. Target and block are
- * read from the file's bytes; when they disagree, the element to blame is verified first. */
+ * in increasing (target, edge) order. So the entries of the verified chunks are distinct edges
+ * (an edge has one target, in one block), and once every chunk is verified, as there are nedges
+ * of them, every edge is there exactly once. A block's completeness is thus a fact about the
+ * whole section (a resealed edit can drop an entry and repeat another in a block not yet
+ * verified): until then the referrers are answered as the file has them, as DOM_TOP's ranking
+ * is. Target and block are read from the file's bytes; when they disagree, the element to blame
+ * is verified first. */
 static int check_ref_edges(reader *r, span s)
 {
     const uint32_t *edge = raw(r, HDX_REF_EDGE), *block = raw(r, HDX_REF_BLOCK), *dst = raw(r, HDX_EDGE_TARGET);
@@ -327,7 +330,7 @@ static int check_dom_top_complete(reader *r)
 }
 
 /* CYCLE_START's offsets (of the span) rise strictly from 0 to CYCLE_MEMBER's count: every
- * component has a member. The one before is read as check_edge_offsets reads it. */
+ * component has a member. The one before is read as check_offsets reads it. */
 static int check_cycle_start(reader *r, span s)
 {
     const uint32_t *start = raw(r, HDX_CYCLE_START);

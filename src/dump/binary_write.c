@@ -394,6 +394,7 @@ static int writer_finish(index_writer *w, const hd_reach *reach, const hd_domina
         add(&w->l, HDX_TYPE_BYTES, types + d->ntypes, d->ntypes);
     }
     publish(w, false);
+    /* What follows is optional: a section that cannot be made (memory) is left out. */
     uint32_t *top = dom ? malloc(HDX_DOM_TOP_MAX * sizeof *top) : NULL, *ref_edges = NULL, *ref_blocks = NULL;
     if (top) /* DOM_TOP: the first of the ranking `top` and `show` ask for, so that they need not rank */
         add(&w->l, HDX_DOM_TOP, top, hd_dominators_top(dom, HDX_DOM_TOP_MAX, top));
@@ -408,7 +409,7 @@ static int writer_finish(index_writer *w, const hd_reach *reach, const hd_domina
     while (w->next < w->l.n)
         write_section(w, w->next++, true);
     int rc = HD_OK;
-    if (!types || (dom && !top) || !ref_edges || (cycles && !cycle_arrays) || w->oom) {
+    if (!types || w->oom) {
         hd__atomic_abort(&w->a);
         rc = hd__error_oom(err, w->path);
     } else {
@@ -439,8 +440,10 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
         return HD_EINVAL;
     }
     hd_cycles *cycles = NULL;
-    if (reach && cycles_stored() && hd_cycles_find(d, reach, &cycles))
-        return hd__error_oom(err, path);
+    if (reach && cycles_stored() && hd_cycles_find(d, reach, &cycles)) {
+        hd_cycles_free(cycles); /* optional: an index without them is whole */
+        cycles = NULL;
+    }
     index_writer w;
     int rc = writer_begin(&w, d, path, err);
     if (!rc) {
@@ -467,7 +470,8 @@ static void *find_cycles(void *arg)
     return NULL;
 }
 
-/* The dominators, and the cycles beside them when they are stored; the first failure. */
+/* The dominators, and the cycles beside them when they are stored (none when they cannot be
+ * found); the dominators' status. */
 static int dominators_and_cycles(const hd_dump *d, const hd_reach *reach, hd_dominators **dom, hd_cycles **cycles)
 {
     cycles_job c = {d, reach, NULL, HD_OK};
@@ -478,8 +482,12 @@ static int dominators_and_cycles(const hd_dump *d, const hd_reach *reach, hd_dom
         pthread_join(thread, NULL);
     else if (cycles_stored() && !rc)
         find_cycles(&c);
+    if (c.rc) { /* optional: an index without them is whole */
+        hd_cycles_free(c.cycles);
+        c.cycles = NULL;
+    }
     *cycles = c.cycles;
-    return rc ? rc : c.rc;
+    return rc;
 }
 
 int hd_index_build(const hd_dump *d, const hd_index_source *source, const char *path, hd_error *err)

@@ -75,8 +75,10 @@ static young *my_young(void)
 
 void rec_blocks_prefetch(uintptr_t addr)
 {
-    if (mine)
+    if (mine && !bypass_left)
         __builtin_prefetch(set_of(mine, addr), 1);
+    else /* the block is in the shared table: its cache miss is the one to start early */
+        rec_table_prefetch(addr);
 }
 
 /* Moves every block of y to the shared table, under y's lock. */
@@ -87,7 +89,7 @@ static void empty(young *y)
             if (y->set[i][w].addr) {
                 if (!rec_table_insert(&y->set[i][w]))
                     rec_out_of_memory();
-                y->set[i][w] = (rec_block){0};
+                __atomic_store_n(&y->set[i][w].addr, (uintptr_t)0, __ATOMIC_RELAXED); /* mine_has reads it */
             }
     y->count = 0;
 }
@@ -170,7 +172,7 @@ static bool take(young *y, uintptr_t addr, rec_block *out)
     if (w < WAYS) {
         if (out)
             *out = set[w];
-        set[w] = (rec_block){0};
+        __atomic_store_n(&set[w].addr, (uintptr_t)0, __ATOMIC_RELAXED); /* mine_has reads it */
         y->count--;
     }
     rec_lock_give(&y->lock);
@@ -254,7 +256,8 @@ static int by_address(const void *a, const void *b)
 
 /* Merges the sorted young blocks into out[0..n), sorted, from the back; returns the new count.
  * Two blocks at one address (the shared table's was freed where the recorder could not see it):
- * the younger is kept. */
+ * the young table's is kept, the one placed after it here (ids, taken in batches by each thread,
+ * do not tell which is younger across threads). */
 static size_t merge(rec_block *out, size_t n, const rec_block *young_blocks, size_t m)
 {
     size_t k = n + m, i = n, j = m;
@@ -267,8 +270,7 @@ static size_t merge(rec_block *out, size_t n, const rec_block *young_blocks, siz
     size_t kept = 0;
     for (size_t r = 0; r < n + m; r++) {
         if (kept && out[kept - 1].addr == out[r].addr) {
-            if (out[r].seq > out[kept - 1].seq)
-                out[kept - 1] = out[r];
+            out[kept - 1] = out[r];
             continue;
         }
         out[kept++] = out[r];
