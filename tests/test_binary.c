@@ -49,6 +49,18 @@ static char *index_of(const hd_dump *d, size_t *len)
     return data;
 }
 
+/* The index of a random graph of n objects (seed 7, three references and 50 roots), as bytes. */
+static unsigned char *random_index(uint32_t n, size_t *len)
+{
+    rd_graph g;
+    rd_random(&g, 7, n, 3, 50);
+    hd_dump *json = rd_load(&g);
+    rd_free(&g);
+    unsigned char *data = (unsigned char *)index_of(json, len);
+    hd_dump_free(json);
+    return data;
+}
+
 static void same_graph(const hd_dump *a, const hd_dump *b)
 {
     cr_assert_eq(hd_object_count(a), hd_object_count(b));
@@ -275,13 +287,8 @@ Test(binary, every_cut_and_every_changed_byte_is_refused)
  * heaptool verifies only on first use, are verified whole at open for it. */
 Test(binary, without_a_damage_handler_an_index_file_is_verified_at_open)
 {
-    rd_graph g;
-    rd_random(&g, 7, 60000, 3, 50); /* big enough for sections verified on first use (§7.1) */
-    hd_dump *json = rd_load(&g);
-    rd_free(&g);
     size_t len;
-    char *data = index_of(json, &len);
-    hd_dump_free(json);
+    char *data = (char *)random_index(60000, &len); /* big enough for sections verified on first use (§7.1) */
     for (size_t part = 1; part < 16; part++) { /* past the header and table: in every section */
         char path[] = "/tmp/test_binary_XXXXXX";
         int fd = mkstemp(path);
@@ -323,13 +330,8 @@ static void exit_on_damage(const hd_error *err)
  * write's own fault, once on one a read verified first. */
 static void stray_write(bool read_first)
 {
-    rd_graph g;
-    rd_random(&g, 7, 60000, 3, 50);
-    hd_dump *json = rd_load(&g);
-    rd_free(&g);
     size_t len;
-    char *data = index_of(json, &len);
-    hd_dump_free(json);
+    char *data = (char *)random_index(60000, &len);
     char path[] = "/tmp/test_binary_XXXXXX";
     to_temporary_file(data, len, path);
     free(data);
@@ -354,13 +356,8 @@ Test(binary, a_stray_write_into_a_verified_section_is_a_fault, .signal = SIGSEGV
  * only, and its bytes never become readable. */
 Test(binary, a_section_failing_its_whole_check_is_refused_every_time)
 {
-    rd_graph g;
-    rd_random(&g, 7, 60000, 3, 50);
-    hd_dump *json = rd_load(&g);
-    rd_free(&g);
     size_t len;
-    unsigned char *data = (unsigned char *)index_of(json, &len);
-    hd_dump_free(json);
+    unsigned char *data = random_index(60000, &len);
     uint32_t n;
     memcpy(&n, data + 12, sizeof n);
     bool edited = false;
@@ -482,13 +479,8 @@ Test(binary, hand_edits_of_dominators_and_referrers_are_refused)
 {
     static const char *const names[NEDITS][2] = {{"DOM_IDOM", NULL}, {"REF_EDGE", NULL}, {"REF_EDGE", NULL},
                                                  {"REF_EDGE", "REF_BLOCK"}, {"DOM_TOP", NULL}, {"DOM_TOP", NULL}};
-    rd_graph g;
-    rd_random(&g, 7, 60000, 3, 50);
-    hd_dump *json = rd_load(&g);
-    rd_free(&g);
     size_t len;
-    unsigned char *data = (unsigned char *)index_of(json, &len);
-    hd_dump_free(json);
+    unsigned char *data = random_index(60000, &len);
     hd_set_index_damage_handler(exit_on_damage);
     for (int what = 0; what < NEDITS; what++) {
         unsigned char *copy = malloc(len);
@@ -546,13 +538,8 @@ static bool on_first_cycle(const unsigned char *data, uint32_t o)
  * any whole-section failure. */
 Test(binary, components_out_of_order_are_refused_every_time)
 {
-    rd_graph g;
-    rd_random(&g, 7, 100000, 3, 50); /* one big component: CYCLE_MEMBER verified on first use */
-    hd_dump *json = rd_load(&g);
-    rd_free(&g);
     size_t len;
-    unsigned char *data = (unsigned char *)index_of(json, &len);
-    hd_dump_free(json);
+    unsigned char *data = random_index(100000, &len); /* one big component: CYCLE_MEMBER verified on first use */
     hdx_entry m = entry_of(data, HDX_CYCLE_MEMBER);
     cr_assert_geq(m.count * m.elem_size, 256 << 10, "CYCLE_MEMBER too small to be lazy");
     uint32_t *member = (uint32_t *)(data + m.offset), at = (uint32_t)m.count / 2;

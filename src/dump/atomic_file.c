@@ -159,10 +159,11 @@ int hd__atomic_begin(hd__atomic *a, const char *file, hd_error *err)
     return HD_OK;
 }
 
-void hd__atomic_write(hd__atomic *a, const void *data, size_t len)
+/* Writes len bytes at offset, or appends them when offset is negative; keeps the first failure. */
+static void write_all(hd__atomic *a, int64_t offset, const void *data, size_t len)
 {
     for (const char *p = data; !a->error && len;) {
-        ssize_t w = write(a->fd, p, len);
+        ssize_t w = offset < 0 ? write(a->fd, p, len) : pwrite(a->fd, p, len, (off_t)offset);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0) {
@@ -171,23 +172,16 @@ void hd__atomic_write(hd__atomic *a, const void *data, size_t len)
         }
         p += w;
         len -= (size_t)w;
+        if (offset >= 0)
+            offset += w;
     }
 }
 
+void hd__atomic_write(hd__atomic *a, const void *data, size_t len) { write_all(a, -1, data, len); }
+
 void hd__atomic_write_at(hd__atomic *a, uint64_t offset, const void *data, size_t len)
 {
-    for (const char *p = data; !a->error && len;) {
-        ssize_t w = pwrite(a->fd, p, len, (off_t)offset);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            a->error = errno;
-            break;
-        }
-        p += w;
-        offset += (uint64_t)w;
-        len -= (size_t)w;
-    }
+    write_all(a, (int64_t)offset, data, len);
 }
 
 void hd__atomic_resize(hd__atomic *a, uint64_t size)

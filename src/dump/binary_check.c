@@ -69,6 +69,14 @@ static int check_id_map_count(reader *r)
     return HD_OK;
 }
 
+/* Whether off[k] breaks offsets that rise from 0 to end (strictly: no range is empty), where
+ * last is the last element; the one before is read as the file has it. */
+static bool breaks_offsets(const uint32_t *off, uint64_t k, uint64_t last, uint64_t end, bool strict)
+{
+    return (k == 0 && off[0] != 0) || (k > 0 && (off[k] < off[k - 1] || (strict && off[k] == off[k - 1]))) ||
+           off[k] > end || (k == last && off[k] != end);
+}
+
 /* Each offset of the span (EDGE_OFFSET, REF_BLOCK: CSR offsets into the edges) is at most
  * nedges and not below the one before it, which is read even when it lies in a chunk not yet
  * verified: the comparison is a fact about the file's bytes, and that chunk is verified before
@@ -78,8 +86,7 @@ static int check_offsets(reader *r, uint32_t id, span s)
     const uint32_t *off = raw(r, id);
     uint64_t last = r->at[id]->count - 1;
     for (uint64_t o = s.from; o < s.to; o++)
-        if ((o == 0 && off[0] != 0) || (o > 0 && off[o] < off[o - 1]) || off[o] > r->m.nedges ||
-            (o == last && off[o] != r->m.nedges))
+        if (breaks_offsets(off, o, last, r->m.nedges, false))
             return hd__hdx_fail_in(r, id, o, "%u breaks the increasing offsets from 0 to %llu", off[o],
                                    (unsigned long long)r->m.nedges);
     return HD_OK;
@@ -336,8 +343,7 @@ static int check_cycle_start(reader *r, span s)
     const uint32_t *start = raw(r, HDX_CYCLE_START);
     uint64_t last = r->at[HDX_CYCLE_START]->count - 1, members = r->at[HDX_CYCLE_MEMBER]->count;
     for (uint64_t k = s.from; k < s.to; k++)
-        if ((k == 0 && start[0] != 0) || (k > 0 && start[k] <= start[k - 1]) || start[k] > members ||
-            (k == last && start[k] != members))
+        if (breaks_offsets(start, k, last, members, true))
             return hd__hdx_fail_in(r, HDX_CYCLE_START, k, "%u breaks the rising offsets from 0 to %llu", start[k],
                                    (unsigned long long)members);
     return HD_OK;
@@ -353,8 +359,7 @@ static int check_cycle_path_start(reader *r, span s)
     const uint32_t *start = raw(r, HDX_CYCLE_START), *path = raw(r, HDX_CYCLE_PATH_START);
     uint64_t last = r->at[HDX_CYCLE_PATH_START]->count - 1, edges = r->at[HDX_CYCLE_PATH]->count;
     for (uint64_t k = s.from; k < s.to; k++)
-        if ((k == 0 && path[0] != 0) || (k > 0 && (path[k] <= path[k - 1] || path[k] - path[k - 1] > start[k] - start[k - 1])) ||
-            path[k] > edges || (k == last && path[k] != edges))
+        if (breaks_offsets(path, k, last, edges, true) || (k > 0 && path[k] - path[k - 1] > start[k] - start[k - 1]))
             return hd__hdx_fail_in(r, HDX_CYCLE_PATH_START, k, "%u breaks the rising offsets from 0 to %llu, a cycle no longer than its component",
                                    path[k], (unsigned long long)edges);
     return HD_OK;

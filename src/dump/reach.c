@@ -65,17 +65,7 @@ void hd__bfs(const hd_dump *d, uint32_t target, uint8_t *state, uint32_t *depth,
                 return;
         }
         while (head < tail) {
-            /* In a big heap nearly every step is a cache miss: fetch ahead down the queue, first
-             * a vertex's edge range, then its targets, then (a few of) their states. */
-            if (head + 16 < tail)
-                __builtin_prefetch(&off[queue[head + 16]]);
-            if (head + 8 < tail)
-                __builtin_prefetch(&dst[off[queue[head + 8]]]);
-            if (head + 4 < tail) {
-                uint32_t u = queue[head + 4];
-                for (uint32_t e = off[u]; e < off[u + 1] && e < off[u] + 16; e++)
-                    __builtin_prefetch(&state[dst[e]]);
-            }
+            hd__bfs_prefetch(queue, head, tail, off, dst, state, sizeof *state);
             uint32_t v = queue[head++];
             for (uint32_t e = off[v]; e < off[v + 1]; e++) {
                 uint32_t w = dst[e];

@@ -4,7 +4,7 @@
  * too), so an object's distance is the length of its shortest path from any root plus one: root
  * objects are at 1, the way DevTools puts the synthetic root at 0 and what it holds at 1.
  */
-#include "heapdump.h"
+#include "analysis.h"
 
 #include <stdlib.h>
 
@@ -33,17 +33,7 @@ int hd_root_distance(const hd_dump *d, uint32_t **out)
     }
     const uint32_t *off = hd_edge_offsets(d), *dst = hd_edge_targets(d);
     while (head < tail) {
-        /* In a big heap nearly every step is a cache miss: fetch ahead down the queue, first a
-         * vertex's edge range, then its targets, then (a few of) their distances. */
-        if (head + 16 < tail)
-            __builtin_prefetch(&off[queue[head + 16]]);
-        if (head + 8 < tail)
-            __builtin_prefetch(&dst[off[queue[head + 8]]]);
-        if (head + 4 < tail) {
-            uint32_t u = queue[head + 4];
-            for (uint32_t e = off[u]; e < off[u + 1] && e < off[u] + 16; e++)
-                __builtin_prefetch(&dist[dst[e]]);
-        }
+        hd__bfs_prefetch(queue, head, tail, off, dst, dist, sizeof *dist);
         uint32_t v = queue[head++], next = dist[v] + 1;
         for (uint32_t e = off[v]; e < off[v + 1]; e++)
             if (dist[dst[e]] == HD_NONE) {
