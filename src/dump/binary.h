@@ -41,7 +41,8 @@
     X(DOM_IDOM, 51, 4) X(DOM_RETAINED, 52, 8)                                                  \
     X(TYPE_OBJECTS, 53, 8) X(TYPE_BYTES, 54, 8) X(CHUNK_SUM, 55, 8)                               \
     X(DOM_TOP, 56, 4) X(REF_BLOCK, 57, 4) X(REF_EDGE, 58, 4)                                      \
-    X(CYCLE_START, 59, 4) X(CYCLE_MEMBER, 60, 4) X(CYCLE_PATH_START, 61, 4) X(CYCLE_PATH, 62, 4)
+    X(CYCLE_START, 59, 4) X(CYCLE_MEMBER, 60, 4) X(CYCLE_PATH_START, 61, 4) X(CYCLE_PATH, 62, 4) \
+    X(CYCLE_DENSE, 63, 8)
 
 #define HDX_SECTION_ENUM_(name, id, size) HDX_##name = id,
 enum hdx_section { HDX_SECTION_MAP(HDX_SECTION_ENUM_) HDX_NSECTIONS };
@@ -55,6 +56,10 @@ enum hdx_section { HDX_SECTION_MAP(HDX_SECTION_ENUM_) HDX_NSECTIONS };
 /* REF_BLOCK (optional): where the referrers of each block of this many consecutive objects
  * start in REF_EDGE. */
 #define HDX_REF_BLOCK_BITS 2
+/* CYCLE_DENSE (optional): the first component's members as a bitmap rather than a list, when
+ * that saves at least this many bytes (a component holding most of a big heap); below it the
+ * list, whose checks are the simpler, costs little. */
+#define HDX_CYCLE_DENSE_SAVING (1u << 20)
 
 /* META: one little-endian uint64 each, in this order. */
 #define HDX_META_MAP(X)                                                                           \
@@ -129,6 +134,7 @@ typedef struct hd__index {
      * into path (a shortest cycle through the component's first member, as its edges). */
     const uint32_t *cycle_start, *cycle_member, *cycle_path_start, *cycle_path;
     uint32_t ncycles;
+    const uint64_t *cycle_dense; /* component 0's members as a bitmap (then not in member), or NULL */
 } hd__index;
 
 /* The checksum of a section (and of the header): 64 bits, four lanes of multiply-rotate over

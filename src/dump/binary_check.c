@@ -336,46 +336,84 @@ static int check_dom_top_complete(reader *r)
     return HD_OK;
 }
 
+/* Whether object o is one of CYCLE_DENSE's (o below nobjects, so within it). */
+static bool dense_has(const uint64_t *bits, uint32_t o)
+{
+    return bits[o / 64] >> (o % 64) & 1;
+}
+
+/* How many members CYCLE_DENSE has, as the file has it. */
+static uint64_t dense_count(reader *r)
+{
+    const uint64_t *bits = raw(r, HDX_CYCLE_DENSE);
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < r->at[HDX_CYCLE_DENSE]->count; i++)
+        n += (uint64_t)__builtin_popcountll(bits[i]);
+    return n;
+}
+
+/* CYCLE_DENSE's bits are objects: none past the last object (in the last word). */
+static int check_dense_bits(reader *r, span s)
+{
+    const uint64_t *bits = raw(r, HDX_CYCLE_DENSE);
+    uint64_t last = r->at[HDX_CYCLE_DENSE]->count - 1;
+    unsigned used = r->m.nobjects % 64;
+    if (s.from <= last && last < s.to && used && bits[last] >> used)
+        return hd__hdx_fail_in(r, HDX_CYCLE_DENSE, last, "has members past the %llu objects",
+                               (unsigned long long)r->m.nobjects);
+    return HD_OK;
+}
+
 /* CYCLE_START's offsets (of the span) rise strictly from 0 to CYCLE_MEMBER's count: every
- * component has a member. The one before is read as check_offsets reads it. */
+ * component has a member. With CYCLE_DENSE, component 0's are there: its range is empty
+ * (CYCLE_START[1] = 0). The one before is read as check_offsets reads it. */
 static int check_cycle_start(reader *r, span s)
 {
     const uint32_t *start = raw(r, HDX_CYCLE_START);
     uint64_t last = r->at[HDX_CYCLE_START]->count - 1, members = r->at[HDX_CYCLE_MEMBER]->count;
+    bool dense = r->at[HDX_CYCLE_DENSE];
     for (uint64_t k = s.from; k < s.to; k++)
-        if (breaks_offsets(start, k, last, members, true))
+        if (dense && k == 1 ? start[1] != 0 || (last == 1 && members != 0)
+                            : breaks_offsets(start, k, last, members, true))
             return hd__hdx_fail_in(r, HDX_CYCLE_START, k, "%u breaks the rising offsets from 0 to %llu", start[k],
                                    (unsigned long long)members);
     return HD_OK;
 }
 
 /* CYCLE_PATH_START's offsets rise strictly from 0 to CYCLE_PATH's count, and no component's
- * cycle is longer than its members are many (CYCLE_START verified first: the bound is its). */
+ * cycle is longer than its members are many (CYCLE_START, and CYCLE_DENSE for component 0 when
+ * the file has it, verified first: the bound is theirs). */
 static int check_cycle_path_start(reader *r, span s)
 {
+    bool dense = r->at[HDX_CYCLE_DENSE] && s.from <= 1 && 1 < s.to;
     int rc = hd__hdx_verify(r, HDX_CYCLE_START);
-    if (rc)
+    if (rc || (dense && (rc = hd__hdx_verify(r, HDX_CYCLE_DENSE))))
         return rc;
     const uint32_t *start = raw(r, HDX_CYCLE_START), *path = raw(r, HDX_CYCLE_PATH_START);
     uint64_t last = r->at[HDX_CYCLE_PATH_START]->count - 1, edges = r->at[HDX_CYCLE_PATH]->count;
+    uint64_t first = dense ? dense_count(r) : 0;
     for (uint64_t k = s.from; k < s.to; k++)
-        if (breaks_offsets(path, k, last, edges, true) || (k > 0 && path[k] - path[k - 1] > start[k] - start[k - 1]))
+        if (breaks_offsets(path, k, last, edges, true) ||
+            (k > 0 && path[k] - path[k - 1] > start[k] - start[k - 1] + (k == 1 ? first : 0)))
             return hd__hdx_fail_in(r, HDX_CYCLE_PATH_START, k, "%u breaks the rising offsets from 0 to %llu, a cycle no longer than its component",
                                    path[k], (unsigned long long)edges);
     return HD_OK;
 }
 
-/* Each component's members rise (as hd_cycles_find lists them) and no object is in two. */
+/* Each component's members rise (as hd_cycles_find lists them) and no object is in two: nor in
+ * CYCLE_DENSE's component (verified first, its bits the first seen). */
 static int check_cycle_members(reader *r)
 {
     int rc = hd__hdx_verify(r, HDX_CYCLE_START);
-    if (rc)
+    if (rc || (r->at[HDX_CYCLE_DENSE] && (rc = hd__hdx_verify(r, HDX_CYCLE_DENSE))))
         return rc;
     const uint32_t *start = raw(r, HDX_CYCLE_START), *member = raw(r, HDX_CYCLE_MEMBER);
     uint64_t ncycles = r->at[HDX_CYCLE_START]->count - 1;
-    uint8_t *seen = calloc(r->m.nobjects / 8 + 1, 1);
+    uint8_t *seen = calloc(r->m.nobjects / 8 + 8, 1);
     if (!seen)
         return hd__error_oom(r->err, r->name);
+    if (r->at[HDX_CYCLE_DENSE]) /* little-endian, like the file: its words are the bytes of seen */
+        memcpy(seen, raw(r, HDX_CYCLE_DENSE), r->at[HDX_CYCLE_DENSE]->count * 8);
     for (uint64_t k = 0; k < ncycles && !rc; k++)
         for (uint32_t i = start[k]; i < start[k + 1] && !rc; i++) {
             uint32_t o = member[i];
@@ -416,15 +454,21 @@ static int check_one_cycle(reader *r, uint64_t k, uint8_t *seen)
     const uint32_t *path_start = raw(r, HDX_CYCLE_PATH_START), *path = raw(r, HDX_CYCLE_PATH);
     const uint32_t *off = raw(r, HDX_EDGE_OFFSET), *target = raw(r, HDX_EDGE_TARGET);
     const uint32_t *members = member + start[k], nmembers = start[k + 1] - start[k];
+    const uint64_t *bits = k == 0 && r->at[HDX_CYCLE_DENSE] ? raw(r, HDX_CYCLE_DENSE) : NULL;
     uint64_t n = r->m.nobjects;
-    uint32_t first = members[0], at = first, i = path_start[k], to = HD_NONE;
+    uint32_t first = nmembers ? members[0] : HD_NONE;
+    for (uint64_t w = 0; bits && first == HD_NONE && w < r->at[HDX_CYCLE_DENSE]->count; w++)
+        if (bits[w])
+            first = (uint32_t)(64 * w + (uint64_t)__builtin_ctzll(bits[w]));
+    uint32_t at = first, i = path_start[k], to = HD_NONE;
     bool ok = first < n;
     for (; ok && i < path_start[k + 1]; i++) {
         uint32_t e = path[i];
         to = target[e];
         bool last = i + 1 == path_start[k + 1];
+        bool in = to < n && (bits ? dense_has(bits, to) : among(members, nmembers, to));
         ok = off[at] <= e && e < off[at + 1] && to < n &&
-             (last ? to == first : to != first && among(members, nmembers, to) && !(seen[to / 8] & (1u << (to % 8))));
+             (last ? to == first : to != first && in && !(seen[to / 8] & (1u << (to % 8))));
         if (ok)
             seen[to / 8] |= (uint8_t)(1u << (to % 8));
         at = to;
@@ -436,7 +480,7 @@ static int check_one_cycle(reader *r, uint64_t k, uint8_t *seen)
     if (ok)
         return HD_OK;
     if ((rc = hd__hdx_verify(r, HDX_CYCLE_MEMBER)) || (rc = hd__hdx_verify(r, HDX_EDGE_OFFSET)) ||
-        (rc = hd__hdx_verify(r, HDX_EDGE_TARGET)))
+        (rc = hd__hdx_verify(r, HDX_EDGE_TARGET)) || (bits && (rc = hd__hdx_verify(r, HDX_CYCLE_DENSE))))
         return rc;
     return hd__hdx_fail_in(r, HDX_CYCLE_PATH, i - 1, "edge %u (to object %u) strays from a cycle through component %llu's members",
                            path[i - 1], to, (unsigned long long)k);
@@ -503,6 +547,7 @@ int hd__hdx_check_values(reader *r, uint32_t id, span s)
     case HDX_CYCLE_PATH_START: return check_cycle_path_start(r, s);
     case HDX_CYCLE_MEMBER: return below(r, id, s, m->nobjects, false);
     case HDX_CYCLE_PATH: return below(r, id, s, m->nedges, false);
+    case HDX_CYCLE_DENSE: return check_dense_bits(r, s);
     }
     return HD_OK;
 }
@@ -535,6 +580,8 @@ int hd__hdx_check_whole(reader *r, uint32_t id)
     case HDX_OBJ_MAP: return check_id_map_count(r);
     case HDX_CYCLE_MEMBER: return check_cycle_members(r);
     case HDX_CYCLE_PATH: return check_cycle_paths(r);
+    case HDX_CYCLE_DENSE: /* the component it holds has a member */
+        return dense_count(r) ? HD_OK : hd__hdx_fail_in(r, HDX_CYCLE_DENSE, 0, "has no member");
     }
     return HD_OK;
 }

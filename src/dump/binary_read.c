@@ -445,15 +445,18 @@ static int read_native(reader *r, hd_dump *d)
     return HD_OK;
 }
 
-/* The cyclic components, when the file has them (all four sections or none): CYCLE_START and
- * CYCLE_PATH_START have one more element than there are components, CYCLE_MEMBER at most one an
- * object and CYCLE_PATH at most one a member (a shortest cycle visits a member once). What the
- * offsets hold against the lists is their values' check (binary_check.c). */
+/* The cyclic components, when the file has them (all four sections or none, and CYCLE_DENSE
+ * only with them): CYCLE_START and CYCLE_PATH_START have one more element than there are
+ * components, CYCLE_MEMBER at most one an object, CYCLE_PATH at most one a member (a shortest
+ * cycle visits a member once: with CYCLE_DENSE, whose members are counted when it is verified,
+ * the bound here is the objects) and CYCLE_DENSE a bit an object. What the offsets hold against
+ * the lists is their values' check (binary_check.c). */
 static int read_cycles(reader *r, hd__index *ix)
 {
     const hdx_entry *start = r->at[HDX_CYCLE_START], *member = r->at[HDX_CYCLE_MEMBER];
     const hdx_entry *path_start = r->at[HDX_CYCLE_PATH_START], *path = r->at[HDX_CYCLE_PATH];
-    if (!start && !member && !path_start && !path)
+    const hdx_entry *dense = r->at[HDX_CYCLE_DENSE];
+    if (!start && !member && !path_start && !path && !dense)
         return HD_OK;
     uint64_t ncycles = start ? start->count : 0, nmembers = member ? member->count : 0;
     if (start && (ncycles == 0 || ncycles > r->m.nobjects + 1))
@@ -462,14 +465,16 @@ static int read_cycles(reader *r, hd__index *ix)
     if (member && nmembers > r->m.nobjects)
         return hd__hdx_fail_in(r, HDX_CYCLE_MEMBER, 0, "%llu members, more than the %llu objects",
                                (unsigned long long)nmembers, (unsigned long long)r->m.nobjects);
-    if (path && path->count > nmembers)
+    uint64_t bound = dense ? r->m.nobjects : nmembers;
+    if (path && path->count > bound)
         return hd__hdx_fail_in(r, HDX_CYCLE_PATH, 0, "%llu edges, more than the %llu members",
-                               (unsigned long long)path->count, (unsigned long long)nmembers);
+                               (unsigned long long)path->count, (unsigned long long)bound);
     int rc;
     if ((rc = section(r, HDX_CYCLE_START, ncycles, &ix->cycle_start)) ||
         (rc = section(r, HDX_CYCLE_MEMBER, nmembers, &ix->cycle_member)) ||
         (rc = section(r, HDX_CYCLE_PATH_START, ncycles, &ix->cycle_path_start)) ||
-        (rc = section(r, HDX_CYCLE_PATH, path ? path->count : 0, &ix->cycle_path)))
+        (rc = section(r, HDX_CYCLE_PATH, path ? path->count : 0, &ix->cycle_path)) ||
+        (dense && (rc = section(r, HDX_CYCLE_DENSE, (r->m.nobjects + 63) / 64, &ix->cycle_dense))))
         return rc;
     ix->ncycles = (uint32_t)(ncycles - 1);
     return HD_OK;

@@ -218,30 +218,42 @@ static uint64_t *type_summary(const hd_dump *d)
 
 /* CYCLE_START, CYCLE_MEMBER, CYCLE_PATH_START and CYCLE_PATH (formats/heapdump-binary.md §4):
  * the cyclic components as hd_cycles_find lists them, CSR offsets and members, then CSR offsets
- * and each one's shortest cycle as its edges. Returns the one allocation behind the four, which
- * the caller frees after the write; NULL when out of memory. */
-static uint32_t *add_cycles(layout *l, const hd_cycles *cy)
+ * and each one's shortest cycle as its edges; and CYCLE_DENSE, the first component's members as
+ * a bitmap (its CYCLE_MEMBER range then empty), when that saves HDX_CYCLE_DENSE_SAVING bytes.
+ * Returns the one allocation behind them, which the caller frees after the write; NULL when out
+ * of memory. */
+static void *add_cycles(layout *l, const hd_cycles *cy, uint32_t nobjects)
 {
-    uint64_t edges = 0, n = cy->count;
+    uint64_t edges = 0, n = cy->count, words = ((uint64_t)nobjects + 63) / 64;
     for (uint32_t k = 0; k < cy->count; k++)
         edges += cy->cycles[k].length;
-    uint32_t *start = malloc((2 * (n + 1) + cy->in_cycles + edges) * sizeof *start);
-    if (!start)
+    uint64_t first = n ? cy->cycles[0].nmembers : 0;
+    bool dense = 4 * first >= 8 * words + HDX_CYCLE_DENSE_SAVING;
+    uint64_t listed = cy->in_cycles - (dense ? first : 0);
+    uint64_t *bits = calloc((dense ? words : 0) + (2 * (n + 1) + listed + edges + 1) / 2, sizeof *bits);
+    if (!bits)
         return NULL;
-    uint32_t *member = start + n + 1, *path_start = member + cy->in_cycles, *path = path_start + n + 1;
+    uint32_t *start = (uint32_t *)(bits + (dense ? words : 0));
+    uint32_t *member = start + n + 1, *path_start = member + listed, *path = path_start + n + 1;
     start[0] = path_start[0] = 0;
     for (uint32_t k = 0; k < cy->count; k++) {
         const hd_cycle *c = &cy->cycles[k];
-        memcpy(member + start[k], c->members, c->nmembers * sizeof *member);
+        bool in_bits = dense && k == 0;
+        for (uint32_t i = 0; in_bits && i < c->nmembers; i++)
+            bits[c->members[i] / 64] |= 1ull << (c->members[i] % 64);
+        if (!in_bits)
+            memcpy(member + start[k], c->members, c->nmembers * sizeof *member);
         memcpy(path + path_start[k], c->edges, c->length * sizeof *path);
-        start[k + 1] = start[k] + c->nmembers;
+        start[k + 1] = start[k] + (in_bits ? 0 : c->nmembers);
         path_start[k + 1] = path_start[k] + c->length;
     }
     add(l, HDX_CYCLE_START, start, n + 1);
-    add(l, HDX_CYCLE_MEMBER, member, cy->in_cycles);
+    add(l, HDX_CYCLE_MEMBER, member, listed);
     add(l, HDX_CYCLE_PATH_START, path_start, n + 1);
     add(l, HDX_CYCLE_PATH, path, edges);
-    return start;
+    if (dense)
+        add(l, HDX_CYCLE_DENSE, bits, words);
+    return bits;
 }
 
 /* An index being written (invariant above). Sections are written in table order, from 1 on,
@@ -402,7 +414,7 @@ static int writer_finish(index_writer *w, const hd_reach *reach, const hd_domina
         add(&w->l, HDX_REF_BLOCK, ref_blocks, hd__ref_blocks(d->nobjects));
         add(&w->l, HDX_REF_EDGE, ref_edges, d->nedges);
     }
-    uint32_t *cycle_arrays = cycles ? add_cycles(&w->l, cycles) : NULL;
+    void *cycle_arrays = cycles ? add_cycles(&w->l, cycles, d->nobjects) : NULL;
     publish(w, true);
     if (thread)
         pthread_join(*thread, NULL);

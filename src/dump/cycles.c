@@ -239,11 +239,13 @@ static uint32_t *group_cycles(const hd_dump *d, hd_cycles *res, const uint32_t *
 /* The cycles an index stores (formats/heapdump-binary.md §4, CYCLE_*): the components and one
  * shortest cycle each, as edges from the first member; the rest (sizes, finalizers, states) is
  * read off the members as group_cycles does, and the order is made again by compare_cycles
- * rather than taken from the file, so that it is hd_cycles_find's whatever the file's. The four
- * sections are verified whole first: their checks relate each to the others. */
+ * rather than taken from the file, so that it is hd_cycles_find's whatever the file's. The
+ * sections are verified whole first: their checks relate each to the others. Component 0's
+ * members are CYCLE_DENSE's bits when the file has it (its CYCLE_MEMBER range is then empty):
+ * they go first in the storage, the listed ones after them. */
 static int from_index(const hd_dump *d, const hd__index *ix, const hd_reach *reach, hd_cycles **out)
 {
-    for (uint32_t id = HDX_CYCLE_START; id <= HDX_CYCLE_PATH; id++)
+    for (uint32_t id = HDX_CYCLE_START; id <= HDX_CYCLE_DENSE; id++)
         hd__index_need(ix, id);
     const uint32_t *start = ix->cycle_start, *path = ix->cycle_path_start, nc = ix->ncycles;
     hd_cycles *res = calloc(1, sizeof *res);
@@ -251,7 +253,10 @@ static int from_index(const hd_dump *d, const hd__index *ix, const hd_reach *rea
     if (!res || (!reach && hd_reach_compute(d, &own)))
         goto oom;
     reach = reach ? reach : own;
-    uint64_t members = start[nc], edges = path[nc];
+    uint64_t dense = 0, words = ix->cycle_dense ? ((uint64_t)hd_object_count(d) + 63) / 64 : 0;
+    for (uint64_t w = 0; w < words; w++)
+        dense += (uint64_t)__builtin_popcountll(ix->cycle_dense[w]);
+    uint64_t members = dense + start[nc], edges = path[nc];
     res->count = nc;
     res->in_cycles = members;
     res->cycles = calloc(nc ? nc : 1, sizeof *res->cycles);
@@ -259,12 +264,16 @@ static int from_index(const hd_dump *d, const hd__index *ix, const hd_reach *rea
     res->storage = malloc((members + 2 * edges + nc + 1) * sizeof *res->storage);
     if (!res->cycles || !res->storage)
         goto oom;
-    memcpy(res->storage, ix->cycle_member, members * sizeof *res->storage);
-    uint32_t *p = res->storage + members;
+    uint32_t *p = res->storage;
+    for (uint64_t w = 0; w < words; w++)
+        for (uint64_t bits = ix->cycle_dense[w]; bits; bits &= bits - 1)
+            *p++ = (uint32_t)(64 * w + (uint64_t)__builtin_ctzll(bits));
+    memcpy(p, ix->cycle_member, start[nc] * sizeof *res->storage);
+    p = res->storage + members;
     for (uint32_t k = 0; k < nc; k++) {
         hd_cycle *cy = &res->cycles[k];
-        cy->members = res->storage + start[k];
-        cy->nmembers = start[k + 1] - start[k];
+        cy->members = res->storage + (k ? dense : 0) + start[k];
+        cy->nmembers = start[k + 1] - start[k] + (uint32_t)(k ? 0 : dense);
         for (uint32_t m = 0; m < cy->nmembers; m++)
             add_member(d, cy, cy->members[m]);
         cy->state = (enum hd_reach_state)reach->state[cy->members[0]];
