@@ -603,3 +603,100 @@ Test(binary, the_components_order_is_made_again)
     free(data);
     hd_dump_free(json);
 }
+
+/* A random graph of n objects (seed) whose last 3,000 objects refer only within groups of 2, 3 or
+ * 5 (each to the next of its group, so a group is a cycle when every member has a reference):
+ * the giant component of the rest, and small ones beside it. */
+static hd_dump *giant_and_small(uint64_t seed, uint32_t n)
+{
+    rd_graph g;
+    rd_random(&g, seed, n, 3, 50);
+    for (uint32_t o = n - 3000, size = 2; o < n; o += size, size = size == 2 ? 3 : size == 3 ? 5 : 2)
+        for (uint32_t i = 0; i < size && o + i < n; i++)
+            for (uint32_t e = g.off[o + i]; e < g.off[o + i + 1]; e++)
+                g.dst[e] = o + (i + 1) % size < n ? o + (i + 1) % size : o;
+    hd_dump *d = rd_load(&g);
+    rd_free(&g);
+    return d;
+}
+
+/* CYCLE_DENSE (formats/heapdump-binary.md §4): a component holding most of a heap big enough
+ * that its bits save a MiB is stored as a bitmap, the small ones as lists; either way the
+ * components, their cycles and each object's cycle number are Tarjan's on the JSON (the oracle),
+ * with n not a multiple of 64 (a partial last word). */
+Test(binary, a_dense_component_is_stored_as_bits, .timeout = 120)
+{
+    static const uint32_t sizes[] = {400001, 450017};
+    for (int t = 0; t < 2; t++) {
+        uint32_t n = sizes[t];
+        hd_dump *json = giant_and_small(3 + (uint64_t)t, n);
+        hd_cycles *cy;
+        cr_assert_eq(hd_cycles_find(json, NULL, &cy), HD_OK);
+        cr_assert_geq(cy->count, 100, "small components are wanted beside the giant");
+        size_t len;
+        unsigned char *data = (unsigned char *)index_of(json, &len);
+        hdx_entry dense = entry_of(data, HDX_CYCLE_DENSE), member = entry_of(data, HDX_CYCLE_MEMBER);
+        cr_assert_eq(dense.count, (n + 63) / 64);
+        cr_assert_eq(member.count, cy->in_cycles - cy->cycles[0].nmembers, "the giant's members are not listed");
+        const uint64_t *bits = (const uint64_t *)(data + dense.offset);
+        for (uint32_t m = 0; m < cy->cycles[0].nmembers; m++)
+            cr_assert(bits[cy->cycles[0].members[m] / 64] >> (cy->cycles[0].members[m] % 64) & 1);
+        hd_cycles_free(cy);
+        hd_dump *ix = open_index((const char *)data, len);
+        same_cycles(json, ix);
+        hd_error err;
+        cr_assert_eq(hd_index_verify(ix, &err), HD_OK, "%s", err.message);
+        hd_dump_free(ix);
+        free(data);
+        hd_dump_free(json);
+    }
+}
+
+/* Hand edits of CYCLE_DENSE and what relates to it, checksums made right: each refused by
+ * verification with one line naming the section. */
+Test(binary, hand_edits_of_a_dense_component_are_refused, .timeout = 120)
+{
+    enum { PAST_END, IN_TWO, OFF_CYCLE, LISTED_TOO, EMPTY, NDENSE_EDITS };
+    static const char *const names[NDENSE_EDITS] = {"CYCLE_DENSE", "CYCLE_MEMBER", "CYCLE_PATH", "CYCLE_START", "CYCLE_DENSE"};
+    uint32_t n = 400001;
+    hd_dump *json = giant_and_small(3, n);
+    size_t len;
+    unsigned char *data = (unsigned char *)index_of(json, &len);
+    hd_dump_free(json);
+    hdx_entry dense = entry_of(data, HDX_CYCLE_DENSE), member = entry_of(data, HDX_CYCLE_MEMBER);
+    hdx_entry start = entry_of(data, HDX_CYCLE_START);
+    hd_set_index_damage_handler(exit_on_damage);
+    for (int what = 0; what < NDENSE_EDITS; what++) {
+        unsigned char *copy = malloc(len);
+        cr_assert(copy);
+        memcpy(copy, data, len);
+        uint64_t *bits = (uint64_t *)(copy + dense.offset);
+        uint32_t first_listed = u32_at(copy, &member, 0), o = 1;
+        switch (what) {
+        case PAST_END: bits[dense.count - 1] |= 1ull << 63; break;
+        case IN_TWO: bits[first_listed / 64] |= 1ull << (first_listed % 64); break;
+        case OFF_CYCLE: /* a member the stored cycle reaches, other than the first, left out */
+            while (!(bits[o / 64] >> (o % 64) & 1) || !on_first_cycle(copy, o) || o == (uint32_t)__builtin_ctzll(bits[0]))
+                o++;
+            bits[o / 64] &= ~(1ull << (o % 64));
+            break;
+        case LISTED_TOO: set_u32(copy, &start, 1, 1); break;
+        case EMPTY: memset(bits, 0, dense.count * 8); break;
+        }
+        reseal(copy, len);
+        char path[] = "/tmp/test_binary_XXXXXX";
+        to_temporary_file(copy, len, path);
+        free(copy);
+        hd_dump *d = NULL;
+        hd_error err;
+        int rc = hd_load(path, NULL, &d, &err);
+        unlink(path);
+        if (rc == HD_OK) {
+            rc = hd_index_verify(d, &err);
+            hd_dump_free(d);
+        }
+        cr_assert_eq(rc, HD_EFORMAT, "edit %d was not refused", what);
+        cr_assert(strstr(err.message, names[what]) && !strchr(err.message, '\n'), "edit %d: %s", what, err.message);
+    }
+    free(data);
+}
