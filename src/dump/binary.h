@@ -53,9 +53,11 @@ enum hdx_section { HDX_SECTION_MAP(HDX_SECTION_ENUM_) HDX_NSECTIONS };
 
 /* DOM_TOP (optional): the objects that retain the most, best first, at most this many. */
 #define HDX_DOM_TOP_MAX 256u
-/* REF_BLOCK (optional): where the referrers of each block of this many consecutive objects
- * start in REF_EDGE. */
-#define HDX_REF_BLOCK_BITS 2
+/* REF_BLOCK (optional): where the referrers of each block of 2^bits consecutive objects start
+ * in REF_EDGE. Writers use 8 (bits 3); the first files used 4 (bits 2), which REF_BLOCK's count
+ * tells apart (it is the same for both only when one block holds every object). */
+#define HDX_REF_BLOCK_BITS 3
+#define HDX_REF_BLOCK_BITS_FIRST 2
 /* CYCLE_DENSE (optional): the first component's members as a bitmap rather than a list, when
  * that saves at least this many bytes (a component holding most of a big heap); below it the
  * list, whose checks are the simpler, costs little. */
@@ -130,6 +132,7 @@ typedef struct hd__index {
     const uint32_t *dom_top;  /* the first ndom_top of hd_dominators_top's ranking, or NULL */
     uint32_t ndom_top;
     const uint32_t *ref_block, *ref_edge; /* referrers by blocks of targets, or NULL */
+    unsigned ref_block_bits;              /* a block holds 2^ref_block_bits objects */
     /* The cyclic components (hd_cycles_find's), or NULL: ncycles + 1 offsets into member and
      * into path (a shortest cycle through the component's first member, as its edges). */
     const uint32_t *cycle_start, *cycle_member, *cycle_path_start, *cycle_path;
@@ -187,9 +190,9 @@ const uint64_t *hd__dominators_retained(const hd_dominators *dom);
 /* REF_EDGE and REF_BLOCK for the writer (referrers.c): every edge by target, each target's in
  * increasing edge order, and where each block of targets starts; hd__big_free both. */
 int hd__referrer_sections(const hd_dump *d, uint32_t **edges, uint32_t **blocks);
-static inline uint64_t hd__ref_blocks(uint64_t nobjects)
+static inline uint64_t hd__ref_blocks(uint64_t nobjects, unsigned bits)
 {
-    return ((nobjects + (1u << HDX_REF_BLOCK_BITS) - 1) >> HDX_REF_BLOCK_BITS) + 1;
+    return ((nobjects + (1u << bits) - 1) >> bits) + 1;
 }
 
 #endif

@@ -113,8 +113,8 @@ static int check_ref_edges(reader *r, span s)
         while (b + 1 < nblocks && block[b + 1] <= j)
             b++;
         uint32_t e = edge[j], pe = j ? edge[j - 1] : 0;
-        uint64_t t0 = b << HDX_REF_BLOCK_BITS;
-        bool ok = e < m && block[b] <= j && j < block[b + 1] && dst[e] >= t0 && dst[e] - t0 < (1u << HDX_REF_BLOCK_BITS);
+        uint64_t t0 = b << r->ref_block_bits;
+        bool ok = e < m && block[b] <= j && j < block[b + 1] && dst[e] >= t0 && dst[e] - t0 < (1u << r->ref_block_bits);
         if (ok && j > block[b]) /* after the entry before it, by target then edge */
             ok = pe < m && (dst[pe] < dst[e] || (dst[pe] == dst[e] && pe < e));
         if (ok)

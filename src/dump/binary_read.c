@@ -505,8 +505,11 @@ static int read_analyses(reader *r, hd__index *ix)
     if (r->at[HDX_DOM_TOP] && (rc = section(r, HDX_DOM_TOP, r->at[HDX_DOM_TOP]->count, &ix->dom_top)))
         return rc;
     ix->ndom_top = ix->dom_top ? (uint32_t)r->at[HDX_DOM_TOP]->count : 0;
+    /* REF_BLOCK's count gives its block size: the writers' or the first files' */
+    bool first = r->at[HDX_REF_BLOCK] && r->at[HDX_REF_BLOCK]->count == hd__ref_blocks(n, HDX_REF_BLOCK_BITS_FIRST);
+    ix->ref_block_bits = r->ref_block_bits = first ? HDX_REF_BLOCK_BITS_FIRST : HDX_REF_BLOCK_BITS;
     if ((r->at[HDX_REF_BLOCK] || r->at[HDX_REF_EDGE]) &&
-        ((rc = section(r, HDX_REF_BLOCK, hd__ref_blocks(n), &ix->ref_block)) ||
+        ((rc = section(r, HDX_REF_BLOCK, hd__ref_blocks(n, r->ref_block_bits), &ix->ref_block)) ||
          (rc = section(r, HDX_REF_EDGE, m->nedges, &ix->ref_edge))))
         return rc;
     if ((rc = read_cycles(r, ix)))

@@ -23,6 +23,7 @@ typedef struct hdx_reader {
     bool checked[HDX_NSECTIONS];
     uint64_t page_from[HDX_NSECTIONS], page_to[HDX_NSECTIONS]; /* a lazy section's pages in view */
     bool has_total_size;                /* META has the field */
+    unsigned ref_block_bits;            /* REF_BLOCK's block size, 2^bits objects (when present) */
     uint64_t chunk;                     /* CHUNK_SUM's chunk size in bytes, 0 without it */
     const uint64_t *chunk_sum[HDX_NSECTIONS]; /* a section's chunk checksums, in base */
     uint8_t *chunk_done[HDX_NSECTIONS]; /* a lazy section verified chunk by chunk: which are */

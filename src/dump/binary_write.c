@@ -411,7 +411,7 @@ static int writer_finish(index_writer *w, const hd_reach *reach, const hd_domina
     if (top) /* DOM_TOP: the first of the ranking `top` and `show` ask for, so that they need not rank */
         add(&w->l, HDX_DOM_TOP, top, hd_dominators_top(dom, HDX_DOM_TOP_MAX, top));
     if (hd__referrer_sections(d, &ref_edges, &ref_blocks) == HD_OK) {
-        add(&w->l, HDX_REF_BLOCK, ref_blocks, hd__ref_blocks(d->nobjects));
+        add(&w->l, HDX_REF_BLOCK, ref_blocks, hd__ref_blocks(d->nobjects, HDX_REF_BLOCK_BITS));
         add(&w->l, HDX_REF_EDGE, ref_edges, d->nedges);
     }
     void *cycle_arrays = cycles ? add_cycles(&w->l, cycles, d->nobjects) : NULL;

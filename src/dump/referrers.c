@@ -151,7 +151,7 @@ static uint64_t referrers_from_index(const hd_dump *d, const hd__index *ix, uint
                                      uint64_t room)
 {
     const uint32_t *dst = hd_edge_targets(d);
-    uint32_t b = o >> HDX_REF_BLOCK_BITS;
+    uint32_t b = o >> ix->ref_block_bits;
     uint64_t count = 0;
     for (uint32_t j = ix->ref_block[b]; j < ix->ref_block[b + 1]; j++) {
         uint32_t e = ix->ref_edge[j];
@@ -224,7 +224,7 @@ int hd__referrer_sections(const hd_dump *d, uint32_t **edges_out, uint32_t **blo
     uint64_t *fill = malloc(((size_t)nbuckets + 1) * sizeof *fill);
     uint32_t *edges = hd__big_alloc((m ? m : 1) * sizeof *edges);
     uint16_t *place = hd__big_alloc((m ? m : 1) * sizeof *place);
-    uint32_t *blocks = hd__big_alloc(hd__ref_blocks(n) * sizeof *blocks);
+    uint32_t *blocks = hd__big_alloc(hd__ref_blocks(n, HDX_REF_BLOCK_BITS) * sizeof *blocks);
     uint32_t *scratch = start ? malloc((count_buckets(d, start, nbuckets) + BUCKET) * sizeof *scratch) : NULL;
     if (!start || !fill || !edges || !place || !blocks || !scratch) {
         free(start), free(fill), free(scratch);
@@ -256,7 +256,7 @@ int hd__referrer_sections(const hd_dump *d, uint32_t **edges_out, uint32_t **blo
         for (uint64_t i = 0; i < k; i++)
             edges[first + count[place[first + i]]++] = bucket[i];
     }
-    blocks[hd__ref_blocks(n) - 1] = (uint32_t)m;
+    blocks[hd__ref_blocks(n, HDX_REF_BLOCK_BITS) - 1] = (uint32_t)m;
     free(start), free(fill), free(scratch);
     hd__big_free(place);
     *edges_out = edges;
