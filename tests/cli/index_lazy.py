@@ -121,16 +121,18 @@ def main():
 
         # Sections are verified a chunk at a time: an object's record is flipped where `show` and
         # `path` read it (object 12345 is number 12344; OBJ_MAP's ids are direct), its referrers
-        # where `show` finds them (the first of its block of 4 in REF_EDGE), others mid-way.
+        # where `show` finds them (the first of its block of 8 in REF_EDGE), others mid-way.
         per_object = {11: 8, 12: 8, 13: 4, 14: 4, 15: 4, 16: 4, 17: 1, 18: 1, 19: 4, 51: 4, 52: 8}
-        table = [struct.unpack_from("<IIQQQ", data, HEADER + ENTRY * i)[:3]
+        table = [struct.unpack_from("<IIQQQ", data, HEADER + ENTRY * i)[:4]
                  for i in range(struct.unpack_from("<I", data, 12)[0])]
-        blocks_at = [off for sid, _, off in table if sid == 57]
+        blocks_at = [off for sid, _, off, count in table if sid == 57]
+        assert [count for sid, _, _, count in table if sid == 57] in ([], [(n + 7) // 8 + 1]), "blocks of 8 objects"
+        block = 4 * (12344 // 8)  # object 12345's block in REF_BLOCK
         for sid, off, length in lazy:
             blob = bytearray(data)
             at = per_object[sid] * 12344 if sid in per_object else length // 2
             if sid == 58 and blocks_at:
-                at = min(4 * struct.unpack_from("<I", data, blocks_at[0] + 4 * (12344 // 4))[0], length - 1)
+                at = min(4 * struct.unpack_from("<I", data, blocks_at[0] + block)[0], length - 1)
             blob[off + at] ^= 0x08
             attempt("bit flipped in %s" % NAMES.get(sid, sid), bytes(blob), NAMES.get(sid, str(sid)))
         by_id = {sid: (off, length) for sid, off, length in lazy}
@@ -152,10 +154,10 @@ def main():
                 attempt("%s edited, checksums resealed" % NAMES[sid], reseal(bytes(blob)),
                         "META" if sid == 12 else NAMES[sid], 1 if sid == 12 else 2)
 
-        # Two referrers swapped in the block of 4 holding object 12345's, checksums resealed: the
+        # Two referrers swapped in the block of 8 holding object 12345's, checksums resealed: the
         # order is checked with the chunk of REF_EDGE that `show` reads.
         if 58 in by_id and blocks_at:
-            first, end = struct.unpack_from("<II", data, blocks_at[0] + 4 * (12344 // 4))
+            first, end = struct.unpack_from("<II", data, blocks_at[0] + block)
             if end - first < 2:
                 problems.append("object 12345's block has fewer than 2 referrers: pick another")
             else:
