@@ -41,8 +41,8 @@
     X(DOM_IDOM, 51, 4) X(DOM_RETAINED, 52, 8)                                                  \
     X(TYPE_OBJECTS, 53, 8) X(TYPE_BYTES, 54, 8) X(CHUNK_SUM, 55, 8)                               \
     X(DOM_TOP, 56, 4) X(REF_BLOCK, 57, 4) X(REF_EDGE, 58, 4)                                      \
-    X(CYCLE_START, 59, 4) X(CYCLE_MEMBER, 60, 4) X(CYCLE_PATH_START, 61, 4) X(CYCLE_PATH, 62, 4) \
-    X(CYCLE_DENSE, 63, 8)
+    X(CYCLE_START, 59, 4) X(CYCLE_MEMBER, 60, 4) X(CYCLE_PATH_START, 61, 4)                       \
+    X(CYCLE_PATH, 62, 4) X(CYCLE_DENSE, 63, 8)
 
 #define HDX_SECTION_ENUM_(name, id, size) HDX_##name = id,
 enum hdx_section { HDX_SECTION_MAP(HDX_SECTION_ENUM_) HDX_NSECTIONS };
