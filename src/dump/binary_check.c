@@ -381,45 +381,48 @@ static int check_cycle_start(reader *r, span s)
 }
 
 /* CYCLE_PATH_START's offsets rise strictly from 0 to CYCLE_PATH's count, and no component's
- * cycle is longer than its members are many (CYCLE_START, and CYCLE_DENSE for component 0 when
- * the file has it, verified first: the bound is theirs). */
+ * cycle is longer than its members are many (CYCLE_START verified first: the bound is its). For
+ * CYCLE_DENSE's component the bound is left to the cycle's check, which finds each object it
+ * reaches a member not met before: counting the bits here would verify CYCLE_DENSE whenever the
+ * index is opened. */
 static int check_cycle_path_start(reader *r, span s)
 {
-    bool dense = r->at[HDX_CYCLE_DENSE] && s.from <= 1 && 1 < s.to;
     int rc = hd__hdx_verify(r, HDX_CYCLE_START);
-    if (rc || (dense && (rc = hd__hdx_verify(r, HDX_CYCLE_DENSE))))
+    if (rc)
         return rc;
     const uint32_t *start = raw(r, HDX_CYCLE_START), *path = raw(r, HDX_CYCLE_PATH_START);
     uint64_t last = r->at[HDX_CYCLE_PATH_START]->count - 1, edges = r->at[HDX_CYCLE_PATH]->count;
-    uint64_t first = dense ? dense_count(r) : 0;
+    bool dense = r->at[HDX_CYCLE_DENSE];
     for (uint64_t k = s.from; k < s.to; k++)
         if (breaks_offsets(path, k, last, edges, true) ||
-            (k > 0 && path[k] - path[k - 1] > start[k] - start[k - 1] + (k == 1 ? first : 0)))
+            (k > 0 && !(dense && k == 1) && path[k] - path[k - 1] > start[k] - start[k - 1]))
             return hd__hdx_fail_in(r, HDX_CYCLE_PATH_START, k, "%u breaks the rising offsets from 0 to %llu, a cycle no longer than its component",
                                    path[k], (unsigned long long)edges);
     return HD_OK;
 }
 
 /* Each component's members rise (as hd_cycles_find lists them) and no object is in two: nor in
- * CYCLE_DENSE's component (verified first, its bits the first seen). */
+ * CYCLE_DENSE's component, whose bits are read as the file has them (a page for each listed
+ * member's), and verified only to blame it when one is set: so that an index whose CYCLE_MEMBER
+ * is small, verified when it is opened, does not verify CYCLE_DENSE then too. */
 static int check_cycle_members(reader *r)
 {
     int rc = hd__hdx_verify(r, HDX_CYCLE_START);
-    if (rc || (r->at[HDX_CYCLE_DENSE] && (rc = hd__hdx_verify(r, HDX_CYCLE_DENSE))))
+    if (rc)
         return rc;
     const uint32_t *start = raw(r, HDX_CYCLE_START), *member = raw(r, HDX_CYCLE_MEMBER);
+    const uint64_t *dense = r->at[HDX_CYCLE_DENSE] ? raw(r, HDX_CYCLE_DENSE) : NULL;
     uint64_t ncycles = r->at[HDX_CYCLE_START]->count - 1;
-    uint8_t *seen = calloc(r->m.nobjects / 8 + 8, 1);
+    uint8_t *seen = calloc(r->m.nobjects / 8 + 1, 1);
     if (!seen)
         return hd__error_oom(r->err, r->name);
-    if (r->at[HDX_CYCLE_DENSE]) /* little-endian, like the file: its words are the bytes of seen */
-        memcpy(seen, raw(r, HDX_CYCLE_DENSE), r->at[HDX_CYCLE_DENSE]->count * 8);
     for (uint64_t k = 0; k < ncycles && !rc; k++)
         for (uint32_t i = start[k]; i < start[k + 1] && !rc; i++) {
             uint32_t o = member[i];
             if (i > start[k] && o <= member[i - 1])
                 rc = hd__hdx_fail_in(r, HDX_CYCLE_MEMBER, i, "%u does not follow %u in its component", o, member[i - 1]);
-            else if (seen[o / 8] & (1u << (o % 8)))
+            else if ((seen[o / 8] & (1u << (o % 8))) ||
+                     (dense && dense_has(dense, o) && !(rc = hd__hdx_verify(r, HDX_CYCLE_DENSE))))
                 rc = hd__hdx_fail_in(r, HDX_CYCLE_MEMBER, i, "object %u is in two components", o);
             seen[o / 8] |= (uint8_t)(1u << (o % 8));
         }
