@@ -465,6 +465,8 @@ static int read_cycles(reader *r, hd__index *ix)
     if (member && nmembers > r->m.nobjects)
         return hd__hdx_fail_in(r, HDX_CYCLE_MEMBER, 0, "%llu members, more than the %llu objects",
                                (unsigned long long)nmembers, (unsigned long long)r->m.nobjects);
+    if (dense && ncycles < 2) /* its members are component 0's: there must be one */
+        return hd__hdx_fail_in(r, HDX_CYCLE_DENSE, 0, "holds the members of a component CYCLE_START does not have");
     uint64_t bound = dense ? r->m.nobjects : nmembers;
     if (path && path->count > bound)
         return hd__hdx_fail_in(r, HDX_CYCLE_PATH, 0, "%llu edges, more than the %llu members",
