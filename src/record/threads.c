@@ -9,7 +9,7 @@
 
 #include "record/record.h"
 
-static REC_TLS uint32_t my_number;
+REC_TLS uint32_t rec_my_number;
 static REC_TLS rec_thread *my_slot;
 static atomic_uint next_number = 1;
 static rec_thread *slots; /* REC_MAX_THREADS, in sysmem */
@@ -17,12 +17,7 @@ static rec_lock slots_lock;
 static pthread_key_t exit_key;
 static int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
-uint32_t rec_thread_number(void)
-{
-    if (REC_UNLIKELY(!my_number))
-        my_number = atomic_fetch_add(&next_number, 1);
-    return my_number;
-}
+uint32_t rec_thread_number_new(void) { return rec_my_number = atomic_fetch_add(&next_number, 1); }
 
 uint32_t rec_thread_registered(void) { return my_slot ? my_slot->number : 0; }
 

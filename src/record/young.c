@@ -3,36 +3,44 @@
  * table, whose radix walk, buckets and growth are most of a malloc's cost at depth 0. A thread
  * keeps its last blocks in a small set-associative table of its own (NSETS sets of WAYS records,
  * by address); a new block that finds its set full moves the set's oldest to the shared table.
+ * The owner's own malloc and free take no lock and make no atomic read-modify-write (a locked
+ * instruction was most of their cost): only the owner ever fills a slot, and another thread only
+ * ever empties one, with a compare-and-swap of its address word, to free a block it was given.
  * Invariants:
- * - a live block is in exactly one place: a thread's young blocks or the shared table; it only
- *   ever moves from the first to the second, under its young table's lock, inserted there before
- *   it leaves the young table;
- * - a young table's lock is taken by its owner on each malloc and free, and by another thread
- *   only to free one of its blocks or for a dump: uncontended, it costs one atomic exchange;
- * - lock order: the list's lock, then young tables' locks, then the shared table's;
+ * - a live block is in exactly one place: a thread's young blocks or the shared table, except
+ *   while it moves from the first to the second: the owner marks its slot (address | MOVING,
+ *   one atomic exchange), inserts it in the shared table, then empties the slot; a thread freeing
+ *   that block waits for the move to end;
+ * - a slot's address word is written last (release) when the owner fills it: whoever reads the
+ *   address reads the whole record;
  * - a block freed by another thread is looked for in the shared table, then in every young
  *   table, then in the shared table again (its owner may have moved it meanwhile): never missed;
+ * - lock order: the list's lock, then the shared table's;
  * - a young table is never unmapped: a thread that ends moves its blocks to the shared table and
  *   leaves the table empty for the next thread.
+ * A fork (a snapshot's, the program's) may copy a table while its owner works on it, when the
+ * owner was not stopped: a block moving then is in both tables (a dump keeps one), a block being
+ * freed by its owner is already gone.
  * A thread whose blocks mostly outlive their stay (more than half of a WINDOW of inserts pushed
  * an older one out) bypasses its young table for the next BYPASS allocations, the table emptied:
  * blocks pushed out arrive in the shared table out of address order, which costs it the locality
  * it is built for (CPython building long-lived structures ran slower through the young table). */
+#include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "record/record.h"
 
 #define SET_BITS 9
 #define NSETS (1u << SET_BITS)
 #define WAYS 4
+#define MOVING ((uintptr_t)1) /* in a slot's address: the block is on its way to the shared table */
 
 #define WINDOW 8192
 #define BYPASS 65536
 
 typedef struct young {
-    rec_lock lock;
     bool in_use;              /* a running thread's (under list_lock) */
-    size_t count;             /* blocks held */
     unsigned inserts, evictions; /* in this window (the owner's alone) */
     struct young *next;       /* every young table made, newest first; never shortened */
     rec_block set[NSETS][WAYS]; /* addr 0: empty */
@@ -45,6 +53,8 @@ static REC_TLS bool none; /* the thread ended, or no memory: its blocks go to th
 static REC_TLS unsigned bypass_left; /* allocations still to bypass the (empty) young table */
 
 bool rec_blocks_init(void) { return rec_table_init(); }
+
+static inline uintptr_t addr_of(const rec_block *slot) { return __atomic_load_n(&slot->addr, __ATOMIC_ACQUIRE); }
 
 /* Spreads neighbouring blocks over neighbouring sets, and strided ones (page-aligned buffers)
  * over all of them. */
@@ -81,26 +91,35 @@ void rec_blocks_prefetch(uintptr_t addr)
         rec_table_prefetch(addr);
 }
 
-/* Moves every block of y to the shared table, under y's lock. */
+/* The owner moves its slot's block to the shared table; false when that has no memory (the
+ * block then stays). Another thread may empty the slot first: then there is nothing to move. */
+static bool evict(rec_block *slot)
+{
+    uintptr_t a = addr_of(slot);
+    if (!a || !__atomic_compare_exchange_n(&slot->addr, &a, a | MOVING, false, __ATOMIC_ACQ_REL,
+                                           __ATOMIC_ACQUIRE))
+        return true;
+    rec_block b = *slot;
+    b.addr = a;
+    bool ok = rec_table_insert(&b);
+    __atomic_store_n(&slot->addr, ok ? 0 : a, __ATOMIC_RELEASE);
+    return ok;
+}
+
+/* Moves every block of the caller's table y to the shared table. */
 static void empty(young *y)
 {
     for (unsigned i = 0; i < NSETS; i++)
         for (unsigned w = 0; w < WAYS; w++)
-            if (y->set[i][w].addr) {
-                if (!rec_table_insert(&y->set[i][w]))
-                    rec_out_of_memory();
-                __atomic_store_n(&y->set[i][w].addr, (uintptr_t)0, __ATOMIC_RELAXED); /* mine_has reads it */
-            }
-    y->count = 0;
+            if (!evict(&y->set[i][w]))
+                rec_out_of_memory();
 }
 
 /* Ends a window of y's inserts: bypass y for a while when most of them pushed an older block out. */
 static void window_end(young *y)
 {
     if (y->evictions * 2 > y->inserts) {
-        rec_lock_take(&y->lock);
         empty(y);
-        rec_lock_give(&y->lock);
         bypass_left = BYPASS;
     }
     y->inserts = y->evictions = 0;
@@ -113,70 +132,78 @@ bool rec_blocks_insert(const rec_block *b)
         return rec_table_insert(b);
     }
     young *y = my_young();
-    if (!y)
+    if (REC_UNLIKELY(!y))
         return rec_table_insert(b);
     if (REC_UNLIKELY(++y->inserts == WINDOW)) {
         window_end(y);
         if (bypass_left)
             return rec_table_insert(b); /* the young table stays empty while bypassed */
     }
-    bool ok = true;
-    rec_lock_take(&y->lock);
     rec_block *set = set_of(y, b->addr), *slot = NULL;
     for (unsigned w = 0; w < WAYS; w++) {
-        if (set[w].addr == b->addr) { /* freed where the recorder could not see it */
+        uintptr_t a = __atomic_load_n(&set[w].addr, __ATOMIC_RELAXED);
+        if (a == b->addr) { /* freed where the recorder could not see it: no one else looks for it */
             slot = &set[w];
-            y->count--;
             break;
         }
-        if (!set[w].addr && !slot)
+        if (!a && !slot)
             slot = &set[w];
     }
-    if (!slot) { /* the set is full: its oldest goes to the shared table */
+    if (REC_UNLIKELY(!slot)) { /* the set is full: its oldest goes to the shared table */
         slot = &set[0];
         for (unsigned w = 1; w < WAYS; w++)
             if (set[w].seq < slot->seq)
                 slot = &set[w];
-        ok = rec_table_insert(slot);
-        y->count -= ok;
+        if (!evict(slot))
+            return false;
         y->evictions++;
     }
-    if (ok) {
-        *slot = *b;
-        y->count++;
-    }
-    rec_lock_give(&y->lock);
-    return ok;
+    /* The address last: a slot is whole once another thread can see it. The other fields are
+     * copied as words (a copy of the record with its address zeroed would stall the load on the
+     * store to the stack). */
+    memcpy((char *)slot + sizeof slot->addr, (const char *)b + sizeof b->addr, sizeof *b - sizeof b->addr);
+    __atomic_store_n(&slot->addr, b->addr, __ATOMIC_RELEASE);
+    return true;
 }
 
-/* addr is in the caller's own young table: read without the lock. Only the owner puts a block
- * there, and a block being freed by its owner is taken out by no one else meanwhile, so the
- * answer for addr cannot change under the read (other slots may). */
-static bool mine_has(uintptr_t addr)
+/* The caller's slot of addr in its own table, or NULL. Only the owner fills a slot, and a block
+ * being freed by its owner is taken out by no one else meanwhile, so the answer for addr cannot
+ * change under the read (other slots may). */
+static inline rec_block *mine_of(uintptr_t addr)
 {
     rec_block *set = set_of(mine, addr);
     for (unsigned w = 0; w < WAYS; w++)
         if (__atomic_load_n(&set[w].addr, __ATOMIC_RELAXED) == addr)
-            return true;
-    return false;
+            return &set[w];
+    return NULL;
 }
 
-/* Takes addr out of y, copying it to *out when non-NULL; false when it is not there. */
+/* Another thread's block addr, taken out of y, copied to *out when non-NULL; false when it is not
+ * there. Waits while its owner moves it to the shared table. */
 static bool take(young *y, uintptr_t addr, rec_block *out)
 {
-    rec_lock_take(&y->lock);
     rec_block *set = set_of(y, addr);
-    unsigned w = 0;
-    while (w < WAYS && set[w].addr != addr)
-        w++;
-    if (w < WAYS) {
-        if (out)
-            *out = set[w];
-        __atomic_store_n(&set[w].addr, (uintptr_t)0, __ATOMIC_RELAXED); /* mine_has reads it */
-        y->count--;
+    for (unsigned w = 0; w < WAYS; w++) {
+        for (unsigned spins = 0;; spins++) {
+            uintptr_t a = addr_of(&set[w]);
+            if (a == (addr | MOVING)) {
+                if (spins >= 64)
+                    sched_yield(); /* the owner may have been preempted mid-move */
+                continue;
+            }
+            if (a != addr)
+                break;
+            rec_block copy = set[w]; /* whole: the owner changes no field while addr is there */
+            if (__atomic_compare_exchange_n(&set[w].addr, &a, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+                if (out) {
+                    *out = copy;
+                    out->addr = addr;
+                }
+                return true;
+            }
+        }
     }
-    rec_lock_give(&y->lock);
-    return w < WAYS;
+    return false;
 }
 
 /* A block that is neither the caller's young one nor in the shared table a moment ago: another
@@ -191,14 +218,21 @@ static bool take_elsewhere(uintptr_t addr, rec_block *out)
 
 bool rec_blocks_remove(uintptr_t addr, rec_block *out)
 {
-    if (mine && !bypass_left && mine_has(addr) && take(mine, addr, out))
+    rec_block *slot;
+    if (mine && !bypass_left && (slot = mine_of(addr))) {
+        if (out)
+            *out = *slot;
+        __atomic_store_n(&slot->addr, (uintptr_t)0, __ATOMIC_RELAXED);
         return true;
+    }
     return rec_table_remove(addr, out) || take_elsewhere(addr, out);
 }
 
 void rec_blocks_free(void *p, void (*release)(void *))
 {
-    if (mine && !bypass_left && mine_has((uintptr_t)p) && take(mine, (uintptr_t)p, NULL)) {
+    rec_block *slot;
+    if (REC_LIKELY(mine && !bypass_left) && (slot = mine_of((uintptr_t)p))) {
+        __atomic_store_n(&slot->addr, (uintptr_t)0, __ATOMIC_RELAXED);
         release(p);
         return;
     }
@@ -215,38 +249,51 @@ void rec_blocks_thread_exit(void)
     mine = NULL;
     if (!y)
         return;
-    rec_lock_take(&y->lock);
     empty(y);
     y->inserts = y->evictions = 0;
-    rec_lock_give(&y->lock);
     rec_lock_take(&list_lock);
     y->in_use = false;
     rec_lock_give(&list_lock);
 }
 
+void rec_blocks_after_fork_child(void)
+{
+    /* A move the fork cut short (its thread is gone) is undone: the block stays young. */
+    for (young *y = atomic_load(&all); y; y = y->next)
+        for (unsigned i = 0; i < NSETS; i++)
+            for (unsigned w = 0; w < WAYS; w++) {
+                uintptr_t a = addr_of(&y->set[i][w]);
+                if (a & MOVING) {
+                    rec_table_remove(a & ~MOVING, NULL);
+                    __atomic_store_n(&y->set[i][w].addr, a & ~MOVING, __ATOMIC_RELEASE);
+                }
+            }
+}
+
 void rec_blocks_lock_all(void)
 {
     rec_lock_take(&list_lock);
-    for (young *y = atomic_load(&all); y; y = y->next)
-        rec_lock_take(&y->lock);
     rec_table_lock_all();
 }
 
 void rec_blocks_unlock_all(void)
 {
     rec_table_unlock_all();
-    for (young *y = atomic_load(&all); y; y = y->next)
-        rec_lock_give(&y->lock);
     rec_lock_give(&list_lock);
 }
 
-size_t rec_blocks_count(void)
+/* The blocks in the young tables (a moving one counted here too). */
+static size_t young_count(void)
 {
-    size_t n = rec_table_count();
+    size_t n = 0;
     for (young *y = atomic_load(&all); y; y = y->next)
-        n += y->count;
+        for (unsigned i = 0; i < NSETS; i++)
+            for (unsigned w = 0; w < WAYS; w++)
+                n += addr_of(&y->set[i][w]) != 0;
     return n;
 }
+
+size_t rec_blocks_count(void) { return rec_table_count() + young_count(); }
 
 static int by_address(const void *a, const void *b)
 {
@@ -280,9 +327,7 @@ static size_t merge(rec_block *out, size_t n, const rec_block *young_blocks, siz
 
 size_t rec_blocks_sorted(rec_block *out, size_t cap)
 {
-    size_t m = 0;
-    for (young *y = atomic_load(&all); y; y = y->next)
-        m += y->count;
+    size_t m = young_count();
     size_t n = rec_table_sorted(out, cap > m ? cap - m : 0);
     if (!m)
         return n;
@@ -293,8 +338,10 @@ size_t rec_blocks_sorted(rec_block *out, size_t cap)
     for (young *y = atomic_load(&all); y; y = y->next)
         for (unsigned i = 0; i < NSETS; i++)
             for (unsigned w = 0; w < WAYS && got < m; w++)
-                if (y->set[i][w].addr)
-                    young_blocks[got++] = y->set[i][w];
+                if (y->set[i][w].addr) { /* a moving one is also in the shared table: merged */
+                    young_blocks[got] = y->set[i][w];
+                    young_blocks[got++].addr &= ~MOVING;
+                }
     qsort(young_blocks, got, sizeof *young_blocks, by_address);
     n = merge(out, n, young_blocks, got);
     free(young_blocks);
