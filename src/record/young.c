@@ -39,12 +39,17 @@
 #define WINDOW 8192
 #define BYPASS 65536
 
+/* A slot's address and the rest of its record apart: a free reads only addresses, a set's in
+ * half a cache line, and neighbouring blocks (32 bytes apart at least, malloc's smallest chunk)
+ * fall in neighbouring sets. */
 typedef struct young {
     bool in_use;              /* a running thread's (under list_lock) */
     unsigned inserts, evictions; /* in this window (the owner's alone) */
     struct young *next;       /* every young table made, newest first; never shortened */
-    rec_block set[NSETS][WAYS]; /* addr 0: empty */
+    uintptr_t addr[NSETS * WAYS]; /* a set's WAYS slots side by side; 0: empty */
+    uint64_t rest[NSETS * WAYS][2]; /* the record but its address */
 } young;
+_Static_assert(sizeof(rec_block) == sizeof(uintptr_t) + 2 * sizeof(uint64_t), "a record is its address and two words");
 
 static _Atomic(young *) all;
 static rec_lock list_lock;
@@ -54,13 +59,26 @@ static REC_TLS unsigned bypass_left; /* allocations still to bypass the (empty) 
 
 bool rec_blocks_init(void) { return rec_table_init(); }
 
-static inline uintptr_t addr_of(const rec_block *slot) { return __atomic_load_n(&slot->addr, __ATOMIC_ACQUIRE); }
+static inline uintptr_t addr_at(const young *y, size_t k) { return __atomic_load_n(&y->addr[k], __ATOMIC_ACQUIRE); }
 
-/* Spreads neighbouring blocks over neighbouring sets, and strided ones (page-aligned buffers)
- * over all of them. */
-static inline rec_block *set_of(young *y, uintptr_t a)
+/* The first slot of a's set. Strided blocks (page-aligned buffers) spread over all sets too. */
+static inline size_t set_of(uintptr_t a) { return (((a >> 5) ^ (a >> 14)) & (NSETS - 1)) * WAYS; }
+
+/* Slot k's record, at address a. */
+static inline rec_block read_slot(const young *y, size_t k, uintptr_t a)
 {
-    return y->set[((a >> 4) ^ (a >> 13)) & (NSETS - 1)];
+    rec_block b;
+    memcpy((char *)&b + sizeof b.addr, y->rest[k], sizeof y->rest[k]);
+    b.addr = a;
+    return b;
+}
+
+/* The owner fills slot k: the address last, so that a slot is whole once another thread can
+ * see it. */
+static inline void fill(young *y, size_t k, const rec_block *b)
+{
+    memcpy(y->rest[k], (const char *)b + sizeof b->addr, sizeof y->rest[k]);
+    __atomic_store_n(&y->addr[k], b->addr, __ATOMIC_RELEASE);
 }
 
 /* The calling thread's young table: an ended thread's, or a new one. NULL: use the shared table. */
@@ -85,34 +103,35 @@ static young *my_young(void)
 
 void rec_blocks_prefetch(uintptr_t addr)
 {
-    if (mine && !bypass_left)
-        __builtin_prefetch(set_of(mine, addr), 1);
-    else /* the block is in the shared table: its cache miss is the one to start early */
+    if (mine && !bypass_left) {
+        size_t k = set_of(addr);
+        __builtin_prefetch(&mine->addr[k], 1);
+        __builtin_prefetch(&mine->rest[k], 1);
+    } else { /* the block is in the shared table: its cache miss is the one to start early */
         rec_table_prefetch(addr);
+    }
 }
 
-/* The owner moves its slot's block to the shared table; false when that has no memory (the
- * block then stays). Another thread may empty the slot first: then there is nothing to move. */
-static bool evict(rec_block *slot)
+/* The owner moves slot k's block to the shared table; false when that has no memory (the block
+ * then stays). Another thread may empty the slot first: then there is nothing to move. */
+static bool evict(young *y, size_t k)
 {
-    uintptr_t a = addr_of(slot);
-    if (!a || !__atomic_compare_exchange_n(&slot->addr, &a, a | MOVING, false, __ATOMIC_ACQ_REL,
+    uintptr_t a = addr_at(y, k);
+    if (!a || !__atomic_compare_exchange_n(&y->addr[k], &a, a | MOVING, false, __ATOMIC_ACQ_REL,
                                            __ATOMIC_ACQUIRE))
         return true;
-    rec_block b = *slot;
-    b.addr = a;
+    rec_block b = read_slot(y, k, a);
     bool ok = rec_table_insert(&b);
-    __atomic_store_n(&slot->addr, ok ? 0 : a, __ATOMIC_RELEASE);
+    __atomic_store_n(&y->addr[k], ok ? 0 : a, __ATOMIC_RELEASE);
     return ok;
 }
 
 /* Moves every block of the caller's table y to the shared table. */
 static void empty(young *y)
 {
-    for (unsigned i = 0; i < NSETS; i++)
-        for (unsigned w = 0; w < WAYS; w++)
-            if (!evict(&y->set[i][w]))
-                rec_out_of_memory();
+    for (size_t k = 0; k < NSETS * WAYS; k++)
+        if (!evict(y, k))
+            rec_out_of_memory();
 }
 
 /* Ends a window of y's inserts: bypass y for a while when most of them pushed an older block out. */
@@ -139,53 +158,49 @@ bool rec_blocks_insert(const rec_block *b)
         if (bypass_left)
             return rec_table_insert(b); /* the young table stays empty while bypassed */
     }
-    rec_block *set = set_of(y, b->addr), *slot = NULL;
-    for (unsigned w = 0; w < WAYS; w++) {
-        uintptr_t a = __atomic_load_n(&set[w].addr, __ATOMIC_RELAXED);
+    size_t set = set_of(b->addr), k = SIZE_MAX;
+    for (size_t w = set; w < set + WAYS; w++) {
+        uintptr_t a = __atomic_load_n(&y->addr[w], __ATOMIC_RELAXED);
         if (a == b->addr) { /* freed where the recorder could not see it: no one else looks for it */
-            slot = &set[w];
+            k = w;
             break;
         }
-        if (!a && !slot)
-            slot = &set[w];
+        if (!a && k == SIZE_MAX)
+            k = w;
     }
-    if (REC_UNLIKELY(!slot)) { /* the set is full: its oldest goes to the shared table */
-        slot = &set[0];
-        for (unsigned w = 1; w < WAYS; w++)
-            if (set[w].seq < slot->seq)
-                slot = &set[w];
-        if (!evict(slot))
+    if (REC_UNLIKELY(k == SIZE_MAX)) { /* the set is full: its oldest goes to the shared table */
+        k = set;
+        for (size_t w = set + 1; w < set + WAYS; w++)
+            if (read_slot(y, w, 0).seq < read_slot(y, k, 0).seq)
+                k = w;
+        if (!evict(y, k))
             return false;
         y->evictions++;
     }
-    /* The address last: a slot is whole once another thread can see it. The other fields are
-     * copied as words (a copy of the record with its address zeroed would stall the load on the
-     * store to the stack). */
-    memcpy((char *)slot + sizeof slot->addr, (const char *)b + sizeof b->addr, sizeof *b - sizeof b->addr);
-    __atomic_store_n(&slot->addr, b->addr, __ATOMIC_RELEASE);
+    fill(y, k, b);
     return true;
 }
 
-/* The caller's slot of addr in its own table, or NULL. Only the owner fills a slot, and a block
- * being freed by its owner is taken out by no one else meanwhile, so the answer for addr cannot
- * change under the read (other slots may). */
-static inline rec_block *mine_of(uintptr_t addr)
+/* The caller's slot of addr in its own table, or SIZE_MAX. Only the owner fills a slot, and a
+ * block being freed by its owner is taken out by no one else meanwhile, so the answer for addr
+ * cannot change under the read (other slots may). */
+static inline size_t mine_of(uintptr_t addr)
 {
-    rec_block *set = set_of(mine, addr);
-    for (unsigned w = 0; w < WAYS; w++)
-        if (__atomic_load_n(&set[w].addr, __ATOMIC_RELAXED) == addr)
-            return &set[w];
-    return NULL;
+    size_t set = set_of(addr);
+    for (size_t k = set; k < set + WAYS; k++)
+        if (__atomic_load_n(&mine->addr[k], __ATOMIC_RELAXED) == addr)
+            return k;
+    return SIZE_MAX;
 }
 
 /* Another thread's block addr, taken out of y, copied to *out when non-NULL; false when it is not
  * there. Waits while its owner moves it to the shared table. */
 static bool take(young *y, uintptr_t addr, rec_block *out)
 {
-    rec_block *set = set_of(y, addr);
-    for (unsigned w = 0; w < WAYS; w++) {
+    size_t set = set_of(addr);
+    for (size_t k = set; k < set + WAYS; k++) {
         for (unsigned spins = 0;; spins++) {
-            uintptr_t a = addr_of(&set[w]);
+            uintptr_t a = addr_at(y, k);
             if (a == (addr | MOVING)) {
                 if (spins >= 64)
                     sched_yield(); /* the owner may have been preempted mid-move */
@@ -193,12 +208,10 @@ static bool take(young *y, uintptr_t addr, rec_block *out)
             }
             if (a != addr)
                 break;
-            rec_block copy = set[w]; /* whole: the owner changes no field while addr is there */
-            if (__atomic_compare_exchange_n(&set[w].addr, &a, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-                if (out) {
+            rec_block copy = read_slot(y, k, addr); /* whole: the owner changes nothing while addr is there */
+            if (__atomic_compare_exchange_n(&y->addr[k], &a, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+                if (out)
                     *out = copy;
-                    out->addr = addr;
-                }
                 return true;
             }
         }
@@ -218,11 +231,11 @@ static bool take_elsewhere(uintptr_t addr, rec_block *out)
 
 bool rec_blocks_remove(uintptr_t addr, rec_block *out)
 {
-    rec_block *slot;
-    if (mine && !bypass_left && (slot = mine_of(addr))) {
+    size_t k;
+    if (mine && !bypass_left && (k = mine_of(addr)) != SIZE_MAX) {
         if (out)
-            *out = *slot;
-        __atomic_store_n(&slot->addr, (uintptr_t)0, __ATOMIC_RELAXED);
+            *out = read_slot(mine, k, addr);
+        __atomic_store_n(&mine->addr[k], (uintptr_t)0, __ATOMIC_RELAXED);
         return true;
     }
     return rec_table_remove(addr, out) || take_elsewhere(addr, out);
@@ -230,9 +243,9 @@ bool rec_blocks_remove(uintptr_t addr, rec_block *out)
 
 void rec_blocks_free(void *p, void (*release)(void *))
 {
-    rec_block *slot;
-    if (REC_LIKELY(mine && !bypass_left) && (slot = mine_of((uintptr_t)p))) {
-        __atomic_store_n(&slot->addr, (uintptr_t)0, __ATOMIC_RELAXED);
+    size_t k;
+    if (REC_LIKELY(mine && !bypass_left) && (k = mine_of((uintptr_t)p)) != SIZE_MAX) {
+        __atomic_store_n(&mine->addr[k], (uintptr_t)0, __ATOMIC_RELAXED);
         release(p);
         return;
     }
@@ -260,14 +273,13 @@ void rec_blocks_after_fork_child(void)
 {
     /* A move the fork cut short (its thread is gone) is undone: the block stays young. */
     for (young *y = atomic_load(&all); y; y = y->next)
-        for (unsigned i = 0; i < NSETS; i++)
-            for (unsigned w = 0; w < WAYS; w++) {
-                uintptr_t a = addr_of(&y->set[i][w]);
-                if (a & MOVING) {
-                    rec_table_remove(a & ~MOVING, NULL);
-                    __atomic_store_n(&y->set[i][w].addr, a & ~MOVING, __ATOMIC_RELEASE);
-                }
+        for (size_t k = 0; k < NSETS * WAYS; k++) {
+            uintptr_t a = addr_at(y, k);
+            if (a & MOVING) {
+                rec_table_remove(a & ~MOVING, NULL);
+                __atomic_store_n(&y->addr[k], a & ~MOVING, __ATOMIC_RELEASE);
             }
+        }
 }
 
 void rec_blocks_lock_all(void)
@@ -287,9 +299,8 @@ static size_t young_count(void)
 {
     size_t n = 0;
     for (young *y = atomic_load(&all); y; y = y->next)
-        for (unsigned i = 0; i < NSETS; i++)
-            for (unsigned w = 0; w < WAYS; w++)
-                n += addr_of(&y->set[i][w]) != 0;
+        for (size_t k = 0; k < NSETS * WAYS; k++)
+            n += addr_at(y, k) != 0;
     return n;
 }
 
@@ -336,12 +347,9 @@ size_t rec_blocks_sorted(rec_block *out, size_t cap)
         return n;
     size_t got = 0;
     for (young *y = atomic_load(&all); y; y = y->next)
-        for (unsigned i = 0; i < NSETS; i++)
-            for (unsigned w = 0; w < WAYS && got < m; w++)
-                if (y->set[i][w].addr) { /* a moving one is also in the shared table: merged */
-                    young_blocks[got] = y->set[i][w];
-                    young_blocks[got++].addr &= ~MOVING;
-                }
+        for (size_t k = 0; k < NSETS * WAYS && got < m; k++)
+            if (y->addr[k]) /* a moving one is also in the shared table: merged */
+                young_blocks[got++] = read_slot(y, k, y->addr[k] & ~MOVING);
     qsort(young_blocks, got, sizeof *young_blocks, by_address);
     n = merge(out, n, young_blocks, got);
     free(young_blocks);
