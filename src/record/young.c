@@ -160,7 +160,7 @@ bool rec_blocks_insert(const rec_block *b)
     }
     size_t set = set_of(b->addr), k = SIZE_MAX;
     for (size_t w = set; w < set + WAYS; w++) {
-        uintptr_t a = __atomic_load_n(&y->addr[w], __ATOMIC_RELAXED);
+        uintptr_t a = addr_at(y, w); /* acquire: a slot another thread emptied is done being read */
         if (a == b->addr) { /* freed where the recorder could not see it: no one else looks for it */
             k = w;
             break;
