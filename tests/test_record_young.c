@@ -133,3 +133,59 @@ Test(record_young, threads_free_each_others_blocks)
         }
     same_table();
 }
+
+/* One thread allocates while another frees (or takes out) its blocks a little behind it: each of
+ * them young there, or being moved to the shared table at that very moment (its set full), or
+ * moved on; the owner's young table also bypassed and emptied meanwhile. The blocks are 32 bytes
+ * apart: the owner's 2048th block after one pushes it out. */
+static atomic_size_t made_upto, freed_upto;
+#define LEAD 2060 /* the owner's most blocks ahead of the chaser */
+
+static void *owner(void *arg)
+{
+    (void)arg;
+    for (size_t i = 0; i < SLOTS; i++) {
+        while (atomic_load_explicit(&freed_upto, memory_order_acquire) + LEAD < i)
+            ;
+        live[i] = (rec_block){.addr = where[i], .size = i % 500 + 1, .thread = 1, .seq = i + 1};
+        cr_assert(rec_blocks_insert(&live[i]));
+        atomic_store_explicit(&made_upto, i + 1, memory_order_release);
+    }
+    return NULL;
+}
+
+static void *chaser(void *arg)
+{
+    (void)arg;
+    uint64_t r = 7;
+    for (size_t i = 0; i < SLOTS; i++) {
+        /* Mostly about when the owner's young table, 2048 blocks, is full and pushes it out. */
+        size_t lag = below(&r, 4) ? 2040 + below(&r, 16) : below(&r, LEAD);
+        while (atomic_load_explicit(&made_upto, memory_order_acquire) < (i + lag < SLOTS ? i + lag : SLOTS))
+            ;
+        if (i % 3 == 0) {
+            rec_block got;
+            cr_assert(rec_blocks_remove(where[i], &got), "block %zu", i);
+            cr_assert_eq(got.seq, i + 1);
+            cr_assert_eq(got.size, i % 500 + 1);
+        } else {
+            rec_blocks_free((void *)where[i], free_block);
+        }
+        live[i].addr = 0;
+        atomic_store_explicit(&freed_upto, i + 1, memory_order_release);
+    }
+    return NULL;
+}
+
+Test(record_young, frees_race_the_owners_moves)
+{
+    cr_assert(rec_blocks_init());
+    for (size_t i = 0; i < SLOTS; i++)
+        where[i] = 0x80000000 + i * 32;
+    pthread_t a, b;
+    cr_assert_eq(pthread_create(&a, NULL, owner, NULL), 0);
+    cr_assert_eq(pthread_create(&b, NULL, chaser, NULL), 0);
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    same_table();
+}

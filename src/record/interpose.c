@@ -198,10 +198,8 @@ REC_EXPORT void *calloc(size_t k, size_t n)
     if (__builtin_mul_overflow(k, n, &total))
         total = SIZE_MAX;
     ENTER(bootstrap_alloc(total));
-    if (REC_UNLIKELY(rec_in_snapshot_child)) {
-        void *p = total == SIZE_MAX ? NULL : child_alloc(total, 16);
-        return p ? memset(p, 0, total) : NULL;
-    }
+    if (REC_UNLIKELY(rec_in_snapshot_child)) /* never handed out before: still zero */
+        return total == SIZE_MAX ? NULL : child_alloc(total, 16);
     if (!watching())
         return real_calloc(k, n);
     rec_busy++;

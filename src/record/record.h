@@ -103,8 +103,8 @@ typedef struct rec_block {
 } rec_block;
 
 /* young.c: every live block, each in exactly one place: its thread's young blocks (the last
- * ones it allocated, under a lock only another thread freeing one of them ever contends) or the
- * shared table. These are what the rest of the recorder calls. */
+ * ones it allocated, which its owner reaches without a lock or an atomic read-modify-write) or
+ * the shared table. These are what the rest of the recorder calls. */
 bool rec_blocks_init(void);
 /* Starts loading addr's slot, for an insert a little later. */
 void rec_blocks_prefetch(uintptr_t addr);
@@ -120,9 +120,13 @@ bool rec_blocks_remove(uintptr_t addr, rec_block *out);
  * so that a thread that gets p back from malloc meanwhile records it only after the old block is
  * gone. */
 void rec_blocks_free(void *p, void (*release)(void *));
-/* Hold every lock (around fork, so the child sees whole tables) and let go. */
+/* Hold every lock (around fork, so the child sees whole tables; a young table's owner takes
+ * none: see young.c) and let go. */
 void rec_blocks_lock_all(void);
 void rec_blocks_unlock_all(void);
+/* After the program's fork, in the child, its locks let go: the other threads' young tables made
+ * whole. */
+void rec_blocks_after_fork_child(void);
 /* Live blocks: an upper bound while other threads run, exact with every lock held. */
 size_t rec_blocks_count(void);
 /* Copies at most cap live blocks to out, in address order (only in a snapshot child, or with
@@ -181,8 +185,13 @@ typedef struct rec_thread {
 } rec_thread;
 extern size_t rec_tcb_size;    /* bytes of glibc's thread control block; 0: unknown */
 #define REC_MAX_THREADS 4096
-/* The calling thread's number, assigned on first use. */
-uint32_t rec_thread_number(void);
+/* The calling thread's number, assigned on first use (inline: every malloc asks). */
+extern REC_TLS uint32_t rec_my_number;
+uint32_t rec_thread_number_new(void);
+static inline uint32_t rec_thread_number(void)
+{
+    return REC_LIKELY(rec_my_number) ? rec_my_number : rec_thread_number_new();
+}
 /* The calling thread's number when it is a registered program thread, else 0. */
 uint32_t rec_thread_registered(void);
 void rec_threads_init(void);

@@ -9,20 +9,16 @@
 
 #include "record/record.h"
 
-static REC_TLS uint32_t my_number;
+REC_TLS uint32_t rec_my_number;
 static REC_TLS rec_thread *my_slot;
 static atomic_uint next_number = 1;
 static rec_thread *slots; /* REC_MAX_THREADS, in sysmem */
+static size_t slots_used; /* slots ever taken: the walks stop there (the rest never touched) */
 static rec_lock slots_lock;
 static pthread_key_t exit_key;
 static int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
-uint32_t rec_thread_number(void)
-{
-    if (REC_UNLIKELY(!my_number))
-        my_number = atomic_fetch_add(&next_number, 1);
-    return my_number;
-}
+uint32_t rec_thread_number_new(void) { return rec_my_number = atomic_fetch_add(&next_number, 1); }
 
 uint32_t rec_thread_registered(void) { return my_slot ? my_slot->number : 0; }
 
@@ -58,7 +54,7 @@ static void enroll(void)
     }
     rec_lock_take(&slots_lock);
     rec_thread *free_slot = NULL, *oldest_exited = NULL;
-    for (size_t i = 0; slots && i < REC_MAX_THREADS; i++) {
+    for (size_t i = 0; slots && i < REC_MAX_THREADS && i <= slots_used; i++) {
         rec_thread *s = &slots[i];
         if (s->number && s->exited && s->tp == t.tp)
             s->number = 0; /* a cached stack, reused by this thread */
@@ -68,8 +64,11 @@ static void enroll(void)
             oldest_exited = s;
     }
     my_slot = free_slot ? free_slot : oldest_exited;
-    if (my_slot)
+    if (my_slot) {
         *my_slot = t;
+        if ((size_t)(my_slot - slots) >= slots_used)
+            slots_used = (size_t)(my_slot - slots) + 1;
+    }
     rec_lock_give(&slots_lock);
     if (my_slot)
         pthread_setspecific(exit_key, my_slot);
@@ -123,7 +122,7 @@ size_t rec_threads_copy(rec_thread *out, size_t cap)
 {
     size_t n = 0;
     rec_lock_take(&slots_lock);
-    for (size_t i = 0; slots && i < REC_MAX_THREADS && n < cap; i++)
+    for (size_t i = 0; slots && i < slots_used && n < cap; i++)
         if (slots[i].number)
             out[n++] = slots[i];
     rec_lock_give(&slots_lock);
@@ -134,7 +133,7 @@ size_t rec_threads_prepare_stop(int *tids, size_t cap)
 {
     size_t n = 0;
     rec_lock_take(&slots_lock);
-    for (size_t i = 0; slots && i < REC_MAX_THREADS; i++) {
+    for (size_t i = 0; slots && i < slots_used; i++) {
         if (!slots[i].number)
             continue; /* never written: an untouched page of the table stays unmapped */
         slots[i].has_regs = false;
@@ -148,7 +147,7 @@ size_t rec_threads_prepare_stop(int *tids, size_t cap)
 void rec_threads_after_fork_child(void)
 {
     /* Only the forking thread goes on; the others' stacks are gone. */
-    for (size_t i = 0; slots && i < REC_MAX_THREADS; i++)
+    for (size_t i = 0; slots && i < slots_used; i++)
         if (slots[i].number && &slots[i] != my_slot)
             slots[i].number = 0;
     rec_lock_give(&slots_lock);

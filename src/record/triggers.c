@@ -145,6 +145,7 @@ static void fork_child(void)
 {
     fork_parent();
     rec_threads_after_fork_child();
+    rec_blocks_after_fork_child();
 }
 
 /* From the constructor, on the main thread, with rec_busy held. */

@@ -3,40 +3,53 @@
  * table, whose radix walk, buckets and growth are most of a malloc's cost at depth 0. A thread
  * keeps its last blocks in a small set-associative table of its own (NSETS sets of WAYS records,
  * by address); a new block that finds its set full moves the set's oldest to the shared table.
+ * The owner's own malloc and free take no lock and make no atomic read-modify-write (a locked
+ * instruction was most of their cost): only the owner ever fills a slot, and another thread only
+ * ever empties one, with a compare-and-swap of its address word, to free a block it was given.
  * Invariants:
- * - a live block is in exactly one place: a thread's young blocks or the shared table; it only
- *   ever moves from the first to the second, under its young table's lock, inserted there before
- *   it leaves the young table;
- * - a young table's lock is taken by its owner on each malloc and free, and by another thread
- *   only to free one of its blocks or for a dump: uncontended, it costs one atomic exchange;
- * - lock order: the list's lock, then young tables' locks, then the shared table's;
+ * - a live block is in exactly one place: a thread's young blocks or the shared table, except
+ *   while it moves from the first to the second: the owner marks its slot (address | MOVING,
+ *   one atomic exchange), inserts it in the shared table, then empties the slot; a thread freeing
+ *   that block waits for the move to end;
+ * - a slot's address word is written last (release) when the owner fills it: whoever reads the
+ *   address reads the whole record;
  * - a block freed by another thread is looked for in the shared table, then in every young
  *   table, then in the shared table again (its owner may have moved it meanwhile): never missed;
+ * - lock order: the list's lock, then the shared table's;
  * - a young table is never unmapped: a thread that ends moves its blocks to the shared table and
  *   leaves the table empty for the next thread.
+ * A fork (a snapshot's, the program's) may copy a table while its owner works on it, when the
+ * owner was not stopped: a block moving then is in both tables (a dump keeps one), a block being
+ * freed by its owner is already gone.
  * A thread whose blocks mostly outlive their stay (more than half of a WINDOW of inserts pushed
  * an older one out) bypasses its young table for the next BYPASS allocations, the table emptied:
  * blocks pushed out arrive in the shared table out of address order, which costs it the locality
  * it is built for (CPython building long-lived structures ran slower through the young table). */
+#include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "record/record.h"
 
 #define SET_BITS 9
 #define NSETS (1u << SET_BITS)
 #define WAYS 4
+#define MOVING ((uintptr_t)1) /* in a slot's address: the block is on its way to the shared table */
 
 #define WINDOW 8192
 #define BYPASS 65536
 
+/* A slot's address and the rest of its record apart: a free reads only addresses, a set's in
+ * half a cache line, and neighbouring blocks (32 bytes apart at least, malloc's smallest chunk)
+ * fall in neighbouring sets. */
 typedef struct young {
-    rec_lock lock;
     bool in_use;              /* a running thread's (under list_lock) */
-    size_t count;             /* blocks held */
     unsigned inserts, evictions; /* in this window (the owner's alone) */
     struct young *next;       /* every young table made, newest first; never shortened */
-    rec_block set[NSETS][WAYS]; /* addr 0: empty */
+    uintptr_t addr[NSETS * WAYS]; /* a set's WAYS slots side by side; 0: empty */
+    uint64_t rest[NSETS * WAYS][2]; /* the record but its address */
 } young;
+_Static_assert(sizeof(rec_block) == sizeof(uintptr_t) + 2 * sizeof(uint64_t), "a record is its address and two words");
 
 static _Atomic(young *) all;
 static rec_lock list_lock;
@@ -46,11 +59,26 @@ static REC_TLS unsigned bypass_left; /* allocations still to bypass the (empty) 
 
 bool rec_blocks_init(void) { return rec_table_init(); }
 
-/* Spreads neighbouring blocks over neighbouring sets, and strided ones (page-aligned buffers)
- * over all of them. */
-static inline rec_block *set_of(young *y, uintptr_t a)
+static inline uintptr_t addr_at(const young *y, size_t k) { return __atomic_load_n(&y->addr[k], __ATOMIC_ACQUIRE); }
+
+/* The first slot of a's set. Strided blocks (page-aligned buffers) spread over all sets too. */
+static inline size_t set_of(uintptr_t a) { return (((a >> 5) ^ (a >> 14)) & (NSETS - 1)) * WAYS; }
+
+/* Slot k's record, at address a. */
+static inline rec_block read_slot(const young *y, size_t k, uintptr_t a)
 {
-    return y->set[((a >> 4) ^ (a >> 13)) & (NSETS - 1)];
+    rec_block b;
+    memcpy((char *)&b + sizeof b.addr, y->rest[k], sizeof y->rest[k]);
+    b.addr = a;
+    return b;
+}
+
+/* The owner fills slot k: the address last, so that a slot is whole once another thread can
+ * see it. */
+static inline void fill(young *y, size_t k, const rec_block *b)
+{
+    memcpy(y->rest[k], (const char *)b + sizeof b->addr, sizeof y->rest[k]);
+    __atomic_store_n(&y->addr[k], b->addr, __ATOMIC_RELEASE);
 }
 
 /* The calling thread's young table: an ended thread's, or a new one. NULL: use the shared table. */
@@ -75,32 +103,42 @@ static young *my_young(void)
 
 void rec_blocks_prefetch(uintptr_t addr)
 {
-    if (mine && !bypass_left)
-        __builtin_prefetch(set_of(mine, addr), 1);
-    else /* the block is in the shared table: its cache miss is the one to start early */
+    if (mine && !bypass_left) {
+        size_t k = set_of(addr);
+        __builtin_prefetch(&mine->addr[k], 1);
+        __builtin_prefetch(&mine->rest[k], 1);
+    } else { /* the block is in the shared table: its cache miss is the one to start early */
         rec_table_prefetch(addr);
+    }
 }
 
-/* Moves every block of y to the shared table, under y's lock. */
+/* The owner moves slot k's block to the shared table; false when that has no memory (the block
+ * then stays). Another thread may empty the slot first: then there is nothing to move. */
+static bool evict(young *y, size_t k)
+{
+    uintptr_t a = addr_at(y, k);
+    if (!a || !__atomic_compare_exchange_n(&y->addr[k], &a, a | MOVING, false, __ATOMIC_ACQ_REL,
+                                           __ATOMIC_ACQUIRE))
+        return true;
+    rec_block b = read_slot(y, k, a);
+    bool ok = rec_table_insert(&b);
+    __atomic_store_n(&y->addr[k], ok ? 0 : a, __ATOMIC_RELEASE);
+    return ok;
+}
+
+/* Moves every block of the caller's table y to the shared table. */
 static void empty(young *y)
 {
-    for (unsigned i = 0; i < NSETS; i++)
-        for (unsigned w = 0; w < WAYS; w++)
-            if (y->set[i][w].addr) {
-                if (!rec_table_insert(&y->set[i][w]))
-                    rec_out_of_memory();
-                __atomic_store_n(&y->set[i][w].addr, (uintptr_t)0, __ATOMIC_RELAXED); /* mine_has reads it */
-            }
-    y->count = 0;
+    for (size_t k = 0; k < NSETS * WAYS; k++)
+        if (!evict(y, k))
+            rec_out_of_memory();
 }
 
 /* Ends a window of y's inserts: bypass y for a while when most of them pushed an older block out. */
 static void window_end(young *y)
 {
     if (y->evictions * 2 > y->inserts) {
-        rec_lock_take(&y->lock);
         empty(y);
-        rec_lock_give(&y->lock);
         bypass_left = BYPASS;
     }
     y->inserts = y->evictions = 0;
@@ -113,70 +151,72 @@ bool rec_blocks_insert(const rec_block *b)
         return rec_table_insert(b);
     }
     young *y = my_young();
-    if (!y)
+    if (REC_UNLIKELY(!y))
         return rec_table_insert(b);
     if (REC_UNLIKELY(++y->inserts == WINDOW)) {
         window_end(y);
         if (bypass_left)
             return rec_table_insert(b); /* the young table stays empty while bypassed */
     }
-    bool ok = true;
-    rec_lock_take(&y->lock);
-    rec_block *set = set_of(y, b->addr), *slot = NULL;
-    for (unsigned w = 0; w < WAYS; w++) {
-        if (set[w].addr == b->addr) { /* freed where the recorder could not see it */
-            slot = &set[w];
-            y->count--;
+    size_t set = set_of(b->addr), k = SIZE_MAX;
+    for (size_t w = set; w < set + WAYS; w++) {
+        uintptr_t a = addr_at(y, w); /* acquire: a slot another thread emptied is done being read */
+        if (a == b->addr) { /* freed where the recorder could not see it: no one else looks for it */
+            k = w;
             break;
         }
-        if (!set[w].addr && !slot)
-            slot = &set[w];
+        if (!a && k == SIZE_MAX)
+            k = w;
     }
-    if (!slot) { /* the set is full: its oldest goes to the shared table */
-        slot = &set[0];
-        for (unsigned w = 1; w < WAYS; w++)
-            if (set[w].seq < slot->seq)
-                slot = &set[w];
-        ok = rec_table_insert(slot);
-        y->count -= ok;
+    if (REC_UNLIKELY(k == SIZE_MAX)) { /* the set is full: its oldest goes to the shared table */
+        k = set;
+        for (size_t w = set + 1; w < set + WAYS; w++)
+            if (read_slot(y, w, 0).seq < read_slot(y, k, 0).seq)
+                k = w;
+        if (!evict(y, k))
+            return false;
         y->evictions++;
     }
-    if (ok) {
-        *slot = *b;
-        y->count++;
-    }
-    rec_lock_give(&y->lock);
-    return ok;
+    fill(y, k, b);
+    return true;
 }
 
-/* addr is in the caller's own young table: read without the lock. Only the owner puts a block
- * there, and a block being freed by its owner is taken out by no one else meanwhile, so the
- * answer for addr cannot change under the read (other slots may). */
-static bool mine_has(uintptr_t addr)
+/* The caller's slot of addr in its own table, or SIZE_MAX. Only the owner fills a slot, and a
+ * block being freed by its owner is taken out by no one else meanwhile, so the answer for addr
+ * cannot change under the read (other slots may). */
+static inline size_t mine_of(uintptr_t addr)
 {
-    rec_block *set = set_of(mine, addr);
-    for (unsigned w = 0; w < WAYS; w++)
-        if (__atomic_load_n(&set[w].addr, __ATOMIC_RELAXED) == addr)
-            return true;
-    return false;
+    size_t set = set_of(addr);
+    for (size_t k = set; k < set + WAYS; k++)
+        if (__atomic_load_n(&mine->addr[k], __ATOMIC_RELAXED) == addr)
+            return k;
+    return SIZE_MAX;
 }
 
-/* Takes addr out of y, copying it to *out when non-NULL; false when it is not there. */
+/* Another thread's block addr, taken out of y, copied to *out when non-NULL; false when it is not
+ * there. Waits while its owner moves it to the shared table. */
 static bool take(young *y, uintptr_t addr, rec_block *out)
 {
-    rec_lock_take(&y->lock);
-    rec_block *set = set_of(y, addr);
-    unsigned w = 0;
-    while (w < WAYS && set[w].addr != addr)
-        w++;
-    if (w < WAYS) {
-        if (out)
-            *out = set[w];
-        __atomic_store_n(&set[w].addr, (uintptr_t)0, __ATOMIC_RELAXED); /* mine_has reads it */
-        y->count--;
+    size_t set = set_of(addr);
+    for (size_t k = set; k < set + WAYS; k++) {
+        for (unsigned spins = 0;; spins++) {
+            uintptr_t a = addr_at(y, k);
+            if (a == (addr | MOVING)) {
+                if (spins >= 64)
+                    sched_yield(); /* the owner may have been preempted mid-move */
+                continue;
+            }
+            if (a != addr)
+                break;
+            rec_block copy = read_slot(y, k, addr); /* whole: the owner changes nothing while addr is there */
+            if (__atomic_compare_exchange_n(&y->addr[k], &a, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+                if (out)
+                    *out = copy;
+                return true;
+            }
+        }
     }
-    rec_lock_give(&y->lock);
-    return w < WAYS;
+    return false;
 }
 
 /* A block that is neither the caller's young one nor in the shared table a moment ago: another
@@ -191,14 +231,21 @@ static bool take_elsewhere(uintptr_t addr, rec_block *out)
 
 bool rec_blocks_remove(uintptr_t addr, rec_block *out)
 {
-    if (mine && !bypass_left && mine_has(addr) && take(mine, addr, out))
+    size_t k;
+    if (mine && !bypass_left && (k = mine_of(addr)) != SIZE_MAX) {
+        if (out)
+            *out = read_slot(mine, k, addr);
+        __atomic_store_n(&mine->addr[k], (uintptr_t)0, __ATOMIC_RELAXED);
         return true;
+    }
     return rec_table_remove(addr, out) || take_elsewhere(addr, out);
 }
 
 void rec_blocks_free(void *p, void (*release)(void *))
 {
-    if (mine && !bypass_left && mine_has((uintptr_t)p) && take(mine, (uintptr_t)p, NULL)) {
+    size_t k;
+    if (REC_LIKELY(mine && !bypass_left) && (k = mine_of((uintptr_t)p)) != SIZE_MAX) {
+        __atomic_store_n(&mine->addr[k], (uintptr_t)0, __ATOMIC_RELAXED);
         release(p);
         return;
     }
@@ -215,38 +262,49 @@ void rec_blocks_thread_exit(void)
     mine = NULL;
     if (!y)
         return;
-    rec_lock_take(&y->lock);
     empty(y);
     y->inserts = y->evictions = 0;
-    rec_lock_give(&y->lock);
     rec_lock_take(&list_lock);
     y->in_use = false;
     rec_lock_give(&list_lock);
 }
 
+void rec_blocks_after_fork_child(void)
+{
+    /* A move the fork cut short (its thread is gone) is undone: the block stays young. */
+    for (young *y = atomic_load(&all); y; y = y->next)
+        for (size_t k = 0; k < NSETS * WAYS; k++) {
+            uintptr_t a = addr_at(y, k);
+            if (a & MOVING) {
+                rec_table_remove(a & ~MOVING, NULL);
+                __atomic_store_n(&y->addr[k], a & ~MOVING, __ATOMIC_RELEASE);
+            }
+        }
+}
+
 void rec_blocks_lock_all(void)
 {
     rec_lock_take(&list_lock);
-    for (young *y = atomic_load(&all); y; y = y->next)
-        rec_lock_take(&y->lock);
     rec_table_lock_all();
 }
 
 void rec_blocks_unlock_all(void)
 {
     rec_table_unlock_all();
-    for (young *y = atomic_load(&all); y; y = y->next)
-        rec_lock_give(&y->lock);
     rec_lock_give(&list_lock);
 }
 
-size_t rec_blocks_count(void)
+/* The blocks in the young tables (a moving one counted here too). */
+static size_t young_count(void)
 {
-    size_t n = rec_table_count();
+    size_t n = 0;
     for (young *y = atomic_load(&all); y; y = y->next)
-        n += y->count;
+        for (size_t k = 0; k < NSETS * WAYS; k++)
+            n += addr_at(y, k) != 0;
     return n;
 }
+
+size_t rec_blocks_count(void) { return rec_table_count() + young_count(); }
 
 static int by_address(const void *a, const void *b)
 {
@@ -280,9 +338,7 @@ static size_t merge(rec_block *out, size_t n, const rec_block *young_blocks, siz
 
 size_t rec_blocks_sorted(rec_block *out, size_t cap)
 {
-    size_t m = 0;
-    for (young *y = atomic_load(&all); y; y = y->next)
-        m += y->count;
+    size_t m = young_count();
     size_t n = rec_table_sorted(out, cap > m ? cap - m : 0);
     if (!m)
         return n;
@@ -291,10 +347,9 @@ size_t rec_blocks_sorted(rec_block *out, size_t cap)
         return n;
     size_t got = 0;
     for (young *y = atomic_load(&all); y; y = y->next)
-        for (unsigned i = 0; i < NSETS; i++)
-            for (unsigned w = 0; w < WAYS && got < m; w++)
-                if (y->set[i][w].addr)
-                    young_blocks[got++] = y->set[i][w];
+        for (size_t k = 0; k < NSETS * WAYS && got < m; k++)
+            if (y->addr[k]) /* a moving one is also in the shared table: merged */
+                young_blocks[got++] = read_slot(y, k, y->addr[k] & ~MOVING);
     qsort(young_blocks, got, sizeof *young_blocks, by_address);
     n = merge(out, n, young_blocks, got);
     free(young_blocks);
