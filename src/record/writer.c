@@ -7,10 +7,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -29,11 +31,11 @@
  * may have held libc's locks at the fork, and the writer makes no call that takes one. */
 #define OUT_BUF ((size_t)1 << 20)
 #define NRING 4
+#define DONE_BIT (1u << 31) /* in filled: no more buffers (a change the writer's futex sees) */
 
 typedef struct ring {
-    _Atomic uint32_t filled, drained; /* buffers handed over, buffers written */
+    _Atomic uint32_t filled, drained; /* buffers handed over (| DONE_BIT), buffers written */
     _Atomic int err;                  /* the writer's first error */
-    atomic_bool done;                 /* no more buffers: finish the file and exit */
     size_t len[NRING];
     char buf[NRING][OUT_BUF];
 } ring;
@@ -45,12 +47,14 @@ typedef struct out {
     size_t len;
     char *buf;     /* OUT_BUF bytes: a ring slot, or own when there is no writer */
     ring *r;       /* NULL: written here */
-    long writer;   /* the writer's pid */
+    long writer;   /* the writer's pid, 0 once it is gone */
 } out;
 
+/* Waits while *word is value, at most a tenth of a second. */
 static void futex_wait(_Atomic uint32_t *word, uint32_t value)
 {
-    syscall(SYS_futex, word, FUTEX_WAIT, value, NULL, NULL, 0);
+    struct timespec tenth = {0, 100000000};
+    syscall(SYS_futex, word, FUTEX_WAIT, value, &tenth, NULL, 0);
 }
 
 static void futex_wake(_Atomic uint32_t *word) { syscall(SYS_futex, word, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0); }
@@ -71,16 +75,20 @@ static int write_out(int fd, gzFile gz, const char *buf, size_t n)
     return 0;
 }
 
-/* The writer process: drains the ring until told it is done, then closes the gzip stream. */
-static _Noreturn void writer_main(out *o)
+/* The writer process: drains the ring until told it is done, then closes the gzip stream. It
+ * dies with the snapshot child, which it would otherwise wait for forever. */
+static _Noreturn void writer_main(out *o, pid_t child)
 {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != child)
+        _exit(1);
     ring *r = o->r;
     int err = 0;
     for (uint32_t next = 0;; next++) {
         uint32_t filled;
-        while ((filled = atomic_load(&r->filled)) == next && !atomic_load(&r->done))
+        while ((filled = atomic_load(&r->filled)) == next)
             futex_wait(&r->filled, next);
-        if (filled == next)
+        if ((filled & ~DONE_BIT) == next)
             break; /* done, and every buffer written */
         if (!err)
             err = write_out(o->fd, o->gz, r->buf[next % NRING], r->len[next % NRING]);
@@ -102,9 +110,10 @@ static void out_start(out *o, char *own)
     if (r == MAP_FAILED)
         return;
     o->r = r;
+    pid_t child = getpid();
     long pid = syscall(SYS_clone, 0L /* no flags, no exit signal */, NULL, NULL, NULL, NULL);
     if (pid == 0)
-        writer_main(o);
+        writer_main(o, child);
     if (pid < 0) {
         munmap(r, sizeof *r);
         o->r = NULL;
@@ -112,6 +121,15 @@ static void out_start(out *o, char *own)
     }
     o->writer = pid;
     o->buf = r->buf[0];
+}
+
+/* The writer has exited (killed: it exits on its own only when told it is done). */
+static bool writer_gone(out *o)
+{
+    int status;
+    if (o->writer && waitpid((pid_t)o->writer, &status, __WALL | WNOHANG) == o->writer)
+        o->writer = 0;
+    return !o->writer;
 }
 
 /* Hands the buffer to the writer (waiting for a free slot), or writes it. */
@@ -131,11 +149,16 @@ static void flush(out *o)
     r->len[filled % NRING] = o->len;
     atomic_store(&r->filled, filled + 1);
     futex_wake(&r->filled);
-    while (filled + 1 - (drained = atomic_load(&r->drained)) >= NRING)
+    o->len = 0;
+    while (filled + 1 - (drained = atomic_load(&r->drained)) >= NRING) {
         futex_wait(&r->drained, drained);
+        if (atomic_load(&r->drained) == drained && writer_gone(o)) {
+            o->err = EIO;
+            return;
+        }
+    }
     o->err = atomic_load(&r->err);
     o->buf = r->buf[(filled + 1) % NRING];
-    o->len = 0;
 }
 
 /* Flushes, lets the writer finish the file and waits for it; closes the gzip stream when it is
@@ -149,12 +172,14 @@ static int out_finish(out *o)
             o->err = EIO;
         return o->err;
     }
-    atomic_store(&r->done, true);
+    atomic_fetch_or(&r->filled, DONE_BIT);
     futex_wake(&r->filled);
-    int status;
-    while (waitpid((pid_t)o->writer, &status, __WALL) < 0 && errno == EINTR)
+    int status = -1;
+    while (o->writer && waitpid((pid_t)o->writer, &status, __WALL) < 0 && errno == EINTR)
         ;
     int err = o->err ? o->err : atomic_load(&r->err);
+    if (!err && (!o->writer || !WIFEXITED(status) || WEXITSTATUS(status) != 0))
+        err = EIO; /* killed before it finished the file */
     munmap(r, sizeof *r);
     return err;
 }
