@@ -21,7 +21,10 @@
 typedef struct record_args {
     const char *output, *signal, *wrappers;
     uint64_t depth, interval;
+    int huge_pages; /* index in huge_words */
 } record_args;
+
+static const char *const huge_words[] = {"yes", "no", NULL};
 
 static const option_spec record_options[] = {
     {"output", 'o', OPT_STRING, offsetof(record_args, output), "FILE",
@@ -34,6 +37,9 @@ static const option_spec record_options[] = {
      "also dump every N seconds; numbered files", NULL, 0, NULL},
     {"wrappers", 'w', OPT_STRING, offsetof(record_args, wrappers), "LIST",
      "more allocation wrappers, comma-separated, * ends a prefix", NULL, 0, NULL},
+    {"huge-pages", 0, OPT_CHOICE, offsetof(record_args, huge_pages), "WHEN",
+     "'yes' (default): glibc's malloc puts the heap in 2 MiB\nhuge pages (glibc.malloc.hugetlb=1), so that a dump\n"
+     "pauses the program less; 'no': its own layout", NULL, 0, huge_words},
     OPT_END,
 };
 
@@ -113,6 +119,26 @@ static int run_program(char **argv, const char *output)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* glibc.malloc.hugetlb=1 added to the program's GLIBC_TUNABLES, unless it sets that tunable
+ * itself: a dump's pause is mostly the fork copying one page-table entry per 4 KiB page of the
+ * heap, and in huge pages there is one per 2 MiB. Only the heap's layout changes (and its RSS,
+ * counted in whole huge pages), never what the program computes. */
+static int prefer_huge_pages(void)
+{
+    const char *tunables = getenv("GLIBC_TUNABLES"), *mine = "glibc.malloc.hugetlb=1";
+    if (tunables && strstr(tunables, "glibc.malloc.hugetlb="))
+        return 0;
+    char *both = malloc(strlen(mine) + (tunables ? strlen(tunables) : 0) + 2);
+    if (!both)
+        return EXIT_NOMEM;
+    strcpy(both, mine);
+    if (tunables && *tunables)
+        strcat(strcat(both, ":"), tunables);
+    setenv("GLIBC_TUNABLES", both, 1);
+    free(both);
+    return 0;
+}
+
 static int record_run(int argc, char **argv)
 {
     record_args a = {.depth = 32};
@@ -164,6 +190,8 @@ static int record_run(int argc, char **argv)
     }
     if (wrappers)
         setenv("HEAPTOOL_WRAPPERS", wrappers, 1);
+    if (a.huge_pages == 0 && (rc = prefer_huge_pages()) != 0)
+        return rc;
     return run_program(ops.v, output);
 }
 
@@ -175,7 +203,8 @@ const command cmd_record = {
     "with '-'.\n",
     record_options,
     "The same settings work without heaptool: LD_PRELOAD=.../" RECORDER " with\n"
-    "HEAPTOOL_OUTPUT, HEAPTOOL_DEPTH, HEAPTOOL_SIGNAL, HEAPTOOL_INTERVAL, HEAPTOOL_WRAPPERS.\n"
+    "HEAPTOOL_OUTPUT, HEAPTOOL_DEPTH, HEAPTOOL_SIGNAL, HEAPTOOL_INTERVAL, HEAPTOOL_WRAPPERS\n"
+    "(--huge-pages yes is GLIBC_TUNABLES=glibc.malloc.hugetlb=1).\n"
     "A program calls heaptool_record_dump(path) (heaptool_record.h) for a dump of its own.\n",
     record_run,
 };

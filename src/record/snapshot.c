@@ -151,11 +151,14 @@ int rec_snapshot(const char *path, const char *name, bool wait, uintptr_t stack_
         w.current_thread = 0;
     uint64_t t0 = rec_now_ns();
     rec_stop_others();
+    uint64_t t_stopped = rec_now_ns();
     w.nthreads = rec_threads_copy(threads, REC_MAX_THREADS);
     getcontext(registers);
     rec_stacks_lock_all();
     rec_blocks_lock_all();
+    uint64_t t_locked = rec_now_ns();
     long pid = syscall(SYS_clone, 0L /* no flags, no exit signal */, NULL, NULL, NULL, NULL);
+    uint64_t t_forked = rec_now_ns();
     if (pid == 0) {
         rec_in_snapshot_child = true;
         atomic_store(&rec_tracing, false);
@@ -173,8 +176,10 @@ int rec_snapshot(const char *path, const char *name, bool wait, uintptr_t stack_
     if (getenv("HEAPTOOL_VERBOSE")) {
         struct rusage self;
         getrusage(RUSAGE_SELF, &self); /* the program's own peak, dump children apart */
-        fprintf(stderr, "heaptool: dump %s: program paused %.3f ms; %zu live blocks; program peak RSS %ld MiB\n",
-                path, rec_last_pause_ns / 1e6, rec_blocks_count(), self.ru_maxrss / 1024);
+        fprintf(stderr, "heaptool: dump %s: program paused %.3f ms (threads stopped in %.3f, tables held in %.3f, "
+                "fork %.3f); %zu live blocks; program peak RSS %ld MiB\n", path, rec_last_pause_ns / 1e6,
+                (t_stopped - t0) / 1e6, (t_locked - t_stopped) / 1e6, (t_forked - t_locked) / 1e6,
+                rec_blocks_count(), self.ru_maxrss / 1024);
     }
     if (wait) {
         int r = reap((pid_t)pid);

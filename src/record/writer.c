@@ -6,10 +6,16 @@
  * its function, else by module and offset); its site is its whole stack. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -18,40 +24,170 @@
 
 /* ---- the output ---- */
 
+/* The JSON is made in one process and written (or compressed) by another, its own child, so that
+ * the kernel's copy into the page cache (or zlib) runs on a second core beside the formatting:
+ * buffers pass through a ring in shared memory, counted by two futex words. A process rather
+ * than a thread: the snapshot child is a raw clone of a thread of a program whose other threads
+ * may have held libc's locks at the fork, and the writer makes no call that takes one. */
+#define OUT_BUF ((size_t)1 << 20)
+#define NRING 4
+#define DONE_BIT (1u << 31) /* in filled: no more buffers (a change the writer's futex sees) */
+
+typedef struct ring {
+    _Atomic uint32_t filled, drained; /* buffers handed over (| DONE_BIT), buffers written */
+    _Atomic int err;                  /* the writer's first error */
+    size_t len[NRING];
+    char buf[NRING][OUT_BUF];
+} ring;
+
 typedef struct out {
     int fd;
     gzFile gz;
     int err;
     size_t len;
-    char buf[1 << 20];
+    char *buf;     /* OUT_BUF bytes: a ring slot, or own when there is no writer */
+    ring *r;       /* NULL: written here */
+    long writer;   /* the writer's pid, 0 once it is gone */
 } out;
 
+/* Waits while *word is value, at most a tenth of a second. */
+static void futex_wait(_Atomic uint32_t *word, uint32_t value)
+{
+    struct timespec tenth = {0, 100000000};
+    syscall(SYS_futex, word, FUTEX_WAIT, value, &tenth, NULL, 0);
+}
+
+static void futex_wake(_Atomic uint32_t *word) { syscall(SYS_futex, word, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0); }
+
+/* Writes n bytes to the file (through zlib when gz); an errno value, or 0. */
+static int write_out(int fd, gzFile gz, const char *buf, size_t n)
+{
+    if (gz)
+        return n && gzwrite(gz, buf, (unsigned)n) != (int)n ? EIO : 0;
+    for (size_t done = 0; done < n;) {
+        ssize_t k = write(fd, buf + done, n - done);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return k < 0 ? errno : EIO;
+        done += (size_t)k;
+    }
+    return 0;
+}
+
+/* The writer process: drains the ring until told it is done, then closes the gzip stream. It
+ * dies with the snapshot child, which it would otherwise wait for forever. */
+static _Noreturn void writer_main(out *o, pid_t child)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != child)
+        _exit(1);
+    ring *r = o->r;
+    int err = 0;
+    for (uint32_t next = 0;; next++) {
+        uint32_t filled;
+        while ((filled = atomic_load(&r->filled)) == next)
+            futex_wait(&r->filled, next);
+        if ((filled & ~DONE_BIT) == next)
+            break; /* done, and every buffer written */
+        if (!err)
+            err = write_out(o->fd, o->gz, r->buf[next % NRING], r->len[next % NRING]);
+        if (err)
+            atomic_store(&r->err, err);
+        atomic_store(&r->drained, next + 1);
+        futex_wake(&r->drained);
+    }
+    if (o->gz && gzclose(o->gz) != Z_OK && !err)
+        atomic_store(&r->err, EIO);
+    _exit(0);
+}
+
+/* Starts the writer; without one (no shared memory, no process), the output is written here. */
+static void out_start(out *o, char *own)
+{
+    o->buf = own;
+    ring *r = mmap(NULL, sizeof *r, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (r == MAP_FAILED)
+        return;
+    o->r = r;
+    pid_t child = getpid();
+    long pid = syscall(SYS_clone, 0L /* no flags, no exit signal */, NULL, NULL, NULL, NULL);
+    if (pid == 0)
+        writer_main(o, child);
+    if (pid < 0) {
+        munmap(r, sizeof *r);
+        o->r = NULL;
+        return;
+    }
+    o->writer = pid;
+    o->buf = r->buf[0];
+}
+
+/* The writer has exited (killed: it exits on its own only when told it is done). */
+static bool writer_gone(out *o)
+{
+    int status;
+    if (o->writer && waitpid((pid_t)o->writer, &status, __WALL | WNOHANG) == o->writer)
+        o->writer = 0;
+    return !o->writer;
+}
+
+/* Hands the buffer to the writer (waiting for a free slot), or writes it. */
 static void flush(out *o)
 {
-    if (o->err || !o->len)
+    if (o->err)
+        o->len = 0; /* what follows an error is dropped, and the buffer never overflows */
+    if (!o->len)
         return;
-    if (o->gz) {
-        if (gzwrite(o->gz, o->buf, (unsigned)o->len) != (int)o->len)
+    ring *r = o->r;
+    if (!r) {
+        o->err = write_out(o->fd, o->gz, o->buf, o->len);
+        o->len = 0;
+        return;
+    }
+    uint32_t filled = atomic_load(&r->filled), drained;
+    r->len[filled % NRING] = o->len;
+    atomic_store(&r->filled, filled + 1);
+    futex_wake(&r->filled);
+    o->len = 0;
+    while (filled + 1 - (drained = atomic_load(&r->drained)) >= NRING) {
+        futex_wait(&r->drained, drained);
+        if (atomic_load(&r->drained) == drained && writer_gone(o)) {
             o->err = EIO;
-    } else {
-        for (size_t done = 0; done < o->len;) {
-            ssize_t k = write(o->fd, o->buf + done, o->len - done);
-            if (k < 0 && errno == EINTR)
-                continue;
-            if (k <= 0) {
-                o->err = k < 0 ? errno : EIO;
-                break;
-            }
-            done += (size_t)k;
+            return;
         }
     }
-    o->len = 0;
+    o->err = atomic_load(&r->err);
+    o->buf = r->buf[(filled + 1) % NRING];
+}
+
+/* Flushes, lets the writer finish the file and waits for it; closes the gzip stream when it is
+ * written here. An errno value, or 0. */
+static int out_finish(out *o)
+{
+    flush(o);
+    ring *r = o->r;
+    if (!r) {
+        if (o->gz && gzclose(o->gz) != Z_OK && !o->err)
+            o->err = EIO;
+        return o->err;
+    }
+    atomic_fetch_or(&r->filled, DONE_BIT);
+    futex_wake(&r->filled);
+    int status = -1;
+    while (o->writer && waitpid((pid_t)o->writer, &status, __WALL) < 0 && errno == EINTR)
+        ;
+    int err = o->err ? o->err : atomic_load(&r->err);
+    if (!err && (!o->writer || !WIFEXITED(status) || WEXITSTATUS(status) != 0))
+        err = EIO; /* killed before it finished the file */
+    munmap(r, sizeof *r);
+    return err;
 }
 
 static void put_slow(out *o, const char *s, size_t n)
 {
     flush(o);
-    if (n > sizeof o->buf) {
+    if (n > OUT_BUF) {
         o->err = o->err ? o->err : E2BIG;
         return;
     }
@@ -62,7 +198,7 @@ static void put_slow(out *o, const char *s, size_t n)
 /* Inline, so that a literal's copy is a few moves: a dump of 10M blocks makes 100M calls. */
 static inline void put(out *o, const char *s, size_t n)
 {
-    if (REC_UNLIKELY(sizeof o->buf - o->len < n)) {
+    if (REC_UNLIKELY(OUT_BUF - o->len < n)) {
         put_slow(o, s, n);
         return;
     }
@@ -84,7 +220,7 @@ static const char digit_pairs[] =
 
 static inline void put_u64(out *o, uint64_t v)
 {
-    if (REC_UNLIKELY(sizeof o->buf - o->len < 20))
+    if (REC_UNLIKELY(OUT_BUF - o->len < 20))
         flush(o);
     char tmp[20], *p = tmp + sizeof tmp;
     for (; v >= 100; v /= 100)
@@ -443,7 +579,6 @@ static int write_dump(out *o, const char *path, const rec_world *w, const rec_he
                 write_object(o, h, &n, &h->blocks[h->by_id[i]]);
             }
             write_roots(o, h, w, sym, roots, nroots);
-            flush(o);
             err = o->err;
         }
     }
@@ -460,7 +595,7 @@ static bool ends_with(const char *s, const char *suffix)
 /* The JSON form: written beside path, renamed into place by the caller. */
 static int write_json(const rec_world *w, const rec_heap *h, const char *path, const char *tmp, phases *t)
 {
-    out *o = calloc(1, sizeof *o);
+    out *o = calloc(1, sizeof *o + OUT_BUF); /* the buffer after it, when there is no writer */
     if (!o)
         return ENOMEM;
     o->fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
@@ -473,10 +608,12 @@ static int write_json(const rec_world *w, const rec_heap *h, const char *path, c
     } else if (ends_with(path, ".gz") && gz_fd < 0) {
         err = errno;
     }
-    if (!err)
+    if (!err) {
+        out_start(o, (char *)(o + 1));
         err = write_dump(o, path, w, h, t);
-    if (o->gz && gzclose(o->gz) != Z_OK && !err)
-        err = EIO;
+        int finished = out_finish(o);
+        err = err ? err : finished;
+    }
     if (close(o->fd) != 0 && !err)
         err = errno;
     if (!err && rename(tmp, path) != 0)

@@ -69,7 +69,8 @@ END {
 # The pause is mostly the kernel copying page tables at the fork: the same heap's fork without
 # the recorder (record_alloc fork, median of 5) is the program's own part of it. With glibc's
 # glibc.malloc.hugetlb=1 tunable the program's heap lies in huge pages where the kernel has them
-# to give (THP "madvise" mode), and its part shrinks to almost nothing.
+# to give (THP "madvise" mode), and its part shrinks to almost nothing (`heaptool record` sets it
+# unless --huge-pages no). HEAPTOOL_VERBOSE splits the pause: threads stopped, tables held, fork.
 echo "== $LIVE live blocks, dumped at exit (depth 0 and 32)"
 live_dump() { # label, then environment assignments for the run
     label=$1

@@ -218,7 +218,16 @@ n=$(ls "$tmp"/heaptool.robust.*.json.gz 2>/dev/null | wc -l)
 [ $? = 3 ] && ok || bad "record: the program's exit status is not passed on"
 "$HEAPTOOL" record -o "$tmp/r.json" -- sh -c 'kill -TERM $$' 2>/dev/null
 [ $? = 143 ] && ok || bad "record: a program killed by SIGTERM does not give 143"
-for args in "--depth 300 -- true" "--signal KILL -- true" "--interval 0 -- true" "--depth"; do
+# --huge-pages: glibc.malloc.hugetlb=1 joins the program's own tunables by default, one the
+# program sets itself wins, and "no" adds nothing.
+tunables() { "$HEAPTOOL" record -o "$tmp/r.json" "$@" -- sh -c 'printf "%s\n" "${GLIBC_TUNABLES-unset}"' 2>/dev/null; }
+[ "$(tunables)" = glibc.malloc.hugetlb=1 ] && ok || bad "record: default tunables: $(tunables)"
+[ "$(GLIBC_TUNABLES=glibc.malloc.arena_max=2 tunables)" = glibc.malloc.hugetlb=1:glibc.malloc.arena_max=2 ] && ok ||
+    bad "record: tunables with the program's own: $(GLIBC_TUNABLES=glibc.malloc.arena_max=2 tunables)"
+[ "$(GLIBC_TUNABLES=glibc.malloc.hugetlb=0 tunables)" = glibc.malloc.hugetlb=0 ] && ok ||
+    bad "record: the program's own hugetlb overridden: $(GLIBC_TUNABLES=glibc.malloc.hugetlb=0 tunables)"
+[ "$(tunables --huge-pages no)" = unset ] && ok || bad "record --huge-pages no: $(tunables --huge-pages no)"
+for args in "--depth 300 -- true" "--signal KILL -- true" "--interval 0 -- true" "--depth" "--huge-pages maybe -- true"; do
     "$HEAPTOOL" record $args >/dev/null 2>&1
     [ $? = 2 ] && ok || bad "record $args: not a usage error"
 done
