@@ -14,16 +14,19 @@ void hd__bfs(const hd_dump *d, uint32_t target, uint8_t *state, uint32_t *depth,
 
 /* In a big heap nearly every step of a breadth-first search is a cache miss: fetches ahead
  * down queue[head, tail), first a vertex's edge range, then its targets, then (a few of) their
- * marks, elem bytes each at mark (a state or a distance). */
+ * marks, elem bytes each at mark (a state or a distance). A step takes a few nanoseconds and a
+ * miss (with its page walk, in a virtual machine) a hundred or more: on a 10M-object heap
+ * fetching 64, 32 and 16 vertices ahead took the distances' search from 1.1 s to 0.7 s, where
+ * 16, 8 and 4 left it waiting. */
 static inline void hd__bfs_prefetch(const uint32_t *queue, uint32_t head, uint32_t tail, const uint32_t *off,
                                     const uint32_t *dst, const void *mark, size_t elem)
 {
-    if (head + 16 < tail)
-        __builtin_prefetch(&off[queue[head + 16]]);
-    if (head + 8 < tail)
-        __builtin_prefetch(&dst[off[queue[head + 8]]]);
-    if (head + 4 < tail) {
-        uint32_t u = queue[head + 4];
+    if (head + 64 < tail)
+        __builtin_prefetch(&off[queue[head + 64]]);
+    if (head + 32 < tail)
+        __builtin_prefetch(&dst[off[queue[head + 32]]]);
+    if (head + 16 < tail) {
+        uint32_t u = queue[head + 16];
         for (uint32_t e = off[u]; e < off[u + 1] && e < off[u] + 16; e++)
             __builtin_prefetch((const char *)mark + (size_t)dst[e] * elem);
     }

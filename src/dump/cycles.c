@@ -42,13 +42,15 @@ typedef struct scratch {
     uint8_t *onstack, *cyclic;
 } scratch;
 
+/* In huge pages (hd__ram_alloc, which free() releases): Tarjan's arrays are walked at random,
+ * and on a 10M-object heap faulting them in 4 KiB pages was a good part of its time. */
 static bool scratch_alloc(scratch *s, size_t cells)
 {
-    s->low = malloc(cells * sizeof *s->low);
-    s->stack = malloc(cells * sizeof *s->stack);
-    s->cs_node = malloc(cells * sizeof *s->cs_node);
-    s->cs_edge = malloc(cells * sizeof *s->cs_edge);
-    s->onstack = calloc(cells, 1);
+    s->low = hd__ram_alloc(cells * sizeof *s->low);
+    s->stack = hd__ram_alloc(cells * sizeof *s->stack);
+    s->cs_node = hd__ram_alloc(cells * sizeof *s->cs_node);
+    s->cs_edge = hd__ram_alloc(cells * sizeof *s->cs_edge);
+    s->onstack = hd__ram_calloc(cells, 1);
     s->cyclic = malloc(cells);
     return s->low && s->stack && s->cs_node && s->cs_edge && s->onstack && s->cyclic;
 }
@@ -332,7 +334,7 @@ int hd_cycle_numbers(const hd_dump *d, uint32_t **out)
         return index_numbers(d, n, out);
     hd_cycles res = {0};
     scratch s = {0};
-    uint32_t *comp = malloc(cells * sizeof *comp);
+    uint32_t *comp = hd__ram_alloc(cells * sizeof *comp);
     int rc = HD_ENOMEM;
     if (scratch_alloc(&s, cells) && comp) {
         uint32_t ncomp = tarjan(d, comp, &s);
@@ -370,7 +372,7 @@ int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out)
     hd_reach *own = NULL;
     hd_cycles *res = calloc(1, sizeof *res);
     scratch s = {0};
-    uint32_t *comp = malloc(cells * sizeof *comp);
+    uint32_t *comp = hd__ram_alloc(cells * sizeof *comp);
     int rc = HD_ENOMEM;
     if (!scratch_alloc(&s, cells) || !res || !comp)
         goto done;

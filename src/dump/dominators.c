@@ -233,8 +233,9 @@ uint32_t hd_dominators_reachable(const hd_dominators *dom) { return dom->reachab
 int hd_dominator_children(const hd_dominators *dom, uint32_t **first_out, uint32_t **child_out)
 {
     uint32_t n = dom->nobjects, vroot = n;
-    uint32_t *first = calloc((size_t)n + 2, sizeof *first);
-    uint32_t *fill = malloc(((size_t)n + 1) * sizeof *fill);
+    /* In huge pages (which free() releases): 4 KiB pages faulted in cost more than the counting. */
+    uint32_t *first = hd__ram_calloc((size_t)n + 2, sizeof *first);
+    uint32_t *fill = hd__ram_alloc(((size_t)n + 1) * sizeof *fill);
     if (!first || !fill) {
         free(first);
         free(fill);
@@ -249,7 +250,7 @@ int hd_dominator_children(const hd_dominators *dom, uint32_t **first_out, uint32
         first[i + 1] += first[i];
     /* Sized by the count just made, not by dom->reachable (an index's META, not yet held
      * against DOM_IDOM when only part of it has been read). */
-    uint32_t *child = malloc(((size_t)first[n + 1] + 1) * sizeof *child);
+    uint32_t *child = hd__ram_alloc(((size_t)first[n + 1] + 1) * sizeof *child);
     if (!child) {
         free(first);
         free(fill);
@@ -274,8 +275,8 @@ int hd__dominator_walk_types(const hd_dump *d, const uint32_t *first, const uint
     uint32_t n = d->nobjects;
     /* active[t]: objects of type t on the current tree path at min_depth or deeper. */
     uint32_t *active = calloc((size_t)d->ntypes + 1, sizeof *active);
-    uint32_t *stack = malloc(((size_t)n + 1) * sizeof *stack);
-    uint32_t *cursor = malloc(((size_t)n + 1) * sizeof *cursor);
+    uint32_t *stack = hd__ram_alloc(((size_t)n + 1) * sizeof *stack);
+    uint32_t *cursor = hd__ram_alloc(((size_t)n + 1) * sizeof *cursor);
     if (!active || !stack || !cursor) {
         free(active), free(stack), free(cursor);
         return HD_ENOMEM;

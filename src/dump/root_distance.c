@@ -5,6 +5,7 @@
  * objects are at 1, the way DevTools puts the synthetic root at 0 and what it holds at 1.
  */
 #include "analysis.h"
+#include "dump_internal.h"
 
 #include <stdlib.h>
 
@@ -14,8 +15,9 @@ int hd_root_distance(const hd_dump *d, uint32_t **out)
         return HD_EINVAL;
     *out = NULL;
     uint32_t n = hd_object_count(d), nroots = hd_root_count(d);
-    uint32_t *dist = malloc(((size_t)n + 1) * sizeof *dist);
-    uint32_t *queue = malloc(((size_t)n + 1) * sizeof *queue);
+    /* In huge pages: on a 10M-object heap faulting in 4 KiB pages cost as much as the search. */
+    uint32_t *dist = hd__ram_alloc(((size_t)n + 1) * sizeof *dist);
+    uint32_t *queue = hd__ram_alloc(((size_t)n + 1) * sizeof *queue);
     if (!dist || !queue) {
         free(dist);
         free(queue);

@@ -116,7 +116,9 @@ int hq_export_rows(hq_context *c, const hq_table *t, bool csv, hq_sink *out)
     int rc = SQLITE_OK;
     write_header(out, csv, names, n);
     for (uint64_t row = 0; row < rows && rc == SQLITE_OK && !out->failed; row++) {
-        if (t->prefetch && row + HQ_PREFETCH_AHEAD < rows)
+        if (t->stage && row % HQ_STAGE_ROWS == 0)
+            t->stage(&cur, row, rows - row < HQ_STAGE_ROWS ? rows : row + HQ_STAGE_ROWS);
+        else if (!t->stage && t->prefetch && row + HQ_PREFETCH_AHEAD < rows)
             t->prefetch(c, row + HQ_PREFETCH_AHEAD);
         if (!write_row(&cur, t, row, csv, names, n, dump, dump_len, out))
             rc = SQLITE_NOMEM;

@@ -161,7 +161,14 @@ typedef struct hq_table {
     /* Optional: hints the cache about what the row's columns will read at random (the ids of
      * other objects), for scans that run this many rows ahead of their reading. */
     void (*prefetch)(hq_context *c, uint64_t row);
+    /* Optional, for the exports' scans, in place of prefetch: reads into the cursor, in one
+     * tight loop, what rows [row, end) will look up at random, so that row() finds it there.
+     * A loop that does nothing else keeps many misses in flight where a row at a time, between
+     * formatting, waits for each. false when out of memory (row() then looks up itself). */
+    bool (*stage)(hq_cursor *cur, uint64_t row, uint64_t end);
 } hq_table;
+
+#define HQ_STAGE_ROWS 4096 /* rows staged at once: their lookups fit in L1 and L2 */
 
 #define HQ_PREFETCH_AHEAD 16
 

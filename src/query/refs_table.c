@@ -99,6 +99,12 @@ static void refs_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
     }
 }
 
+/* An export's destination ids, rows [first, first + n) (refs_stage). */
+typedef struct staged_ids {
+    uint64_t first, n;
+    uint64_t id[HQ_STAGE_ROWS];
+} staged_ids;
+
 /* A strong reference's row: its source is the owner of the edge range holding it, which a
  * scan finds where the last row's was (cur->hint) until the range ends; weak rows as columns. */
 static void refs_row(hq_cursor *cur, uint64_t row, hq_cell *cells)
@@ -117,8 +123,11 @@ static void refs_row(hq_cursor *cur, uint64_t row, hq_cell *cells)
     const uint64_t *ids = hq_object_ids(c);
     uint32_t dst = hd_edge_targets(d)[row];
     const char *name = hd_edge_name(d, row);
+    const staged_ids *staged = cur->data; /* only refs_stage sets it */
     hq_cell_int(&cells[SRC], hq_id(ids[src]));
-    if (dst < n)
+    if (dst < n && staged && row - staged->first < staged->n)
+        hq_cell_int(&cells[DST], hq_id(staged->id[row - staged->first]));
+    else if (dst < n)
         hq_cell_int(&cells[DST], hq_id(ids[dst]));
     else
         hq_cell_null(&cells[DST]);
@@ -133,6 +142,35 @@ static void refs_prefetch(hq_context *c, uint64_t row)
         __builtin_prefetch(&hq_object_ids(c)[hd_edge_targets(c->d)[row]]);
 }
 
+/* The destination ids of the strong references among rows [row, end), fetched a few dozen
+ * ahead: on a 10M-object dump the prefetch a row (refs_prefetch) still waited out most of a
+ * miss per row, a third of writing refs. The cursor of an export is its own: its data holds
+ * them (freed with it). */
+static bool refs_stage(hq_cursor *cur, uint64_t row, uint64_t end)
+{
+    hq_context *c = cur->ctx;
+    uint64_t edges = hd_edge_count(c->d);
+    if (!cur->data) {
+        cur->data = malloc(sizeof(staged_ids));
+        cur->free_data = cur->data ? free : NULL;
+    }
+    staged_ids *staged = cur->data;
+    if (!staged)
+        return false;
+    end = end < edges ? end : edges;
+    staged->first = row;
+    staged->n = row < end ? end - row : 0;
+    const uint64_t *ids = hq_object_ids(c);
+    const uint32_t *targets = hd_edge_targets(c->d);
+    uint32_t n = hd_object_count(c->d);
+    for (uint64_t e = row; e < end; e++) {
+        if (e + 32 < end && targets[e + 32] < n)
+            __builtin_prefetch(&ids[targets[e + 32]]);
+        staged->id[e - row] = targets[e] < n ? ids[targets[e]] : 0; /* else not read */
+    }
+    return true;
+}
+
 const hq_table hq_refs_table = {
     .name = "refs",
     .columns = "src INTEGER, dst INTEGER, name TEXT, weak INTEGER",
@@ -142,4 +180,5 @@ const hq_table hq_refs_table = {
     .row = refs_row,
     .count = refs_count,
     .prefetch = refs_prefetch,
+    .stage = refs_stage,
 };

@@ -665,14 +665,16 @@ class QueryTest(unittest.TestCase):
 
     def test_big_exports_written_direct_are_the_same_bytes(self):
         """Files of many 4 MiB buffers: the whole blocks go past the page cache, the last
-        partial one through it; the bytes are still query --csv's and --json's."""
+        partial one through it; refs of many staged batches of destination ids, then weak
+        rows; the bytes are still query --csv's and --json's."""
         rnd = random.Random(7)
         n = 40000
         doc = {"format": "heapdump", "version": 1, "meta": {"producer": "test_query.py"}, "types": [{"id": 1, "name": "Node", "size": 16}, {"id": 2, "name": "str", "size": 0}],
                "objects": [{"id": i + 1, "type": 1 + i % 2, "size": i % 97,
                             "label": rnd.choice(HOSTILE) * rnd.randrange(1, 50) + str(i),
                             "refs": [[1 + rnd.randrange(n), "next"] for _ in range(i % 4)]} for i in range(n)],
-               "roots": [{"id": 1, "kind": "global", "name": "main"}]}
+               "roots": [{"id": 1, "kind": "global", "name": "main"}],
+               "weakrefs": [{"id": 1 + 7 * k, "referent": 1 + rnd.randrange(n)} for k in range(50)]}
         path = os.path.join(self.tmp.name, "big.json")
         with open(path, "w", encoding="utf-8") as f:
             json.dump(doc, f)
