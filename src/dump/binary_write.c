@@ -366,6 +366,8 @@ static int writer_begin(index_writer *w, const hd_dump *d, const char *path, hd_
     add_native(&w->l, d->native);
     if ((rc = hd__atomic_begin(&w->a, path, err)))
         writer_free(w);
+    else
+        hd__atomic_direct(&w->a);
     return rc;
 }
 
