@@ -624,7 +624,7 @@ static hd_dump *giant_and_small(uint64_t seed, uint32_t n)
  * that its bits save a MiB is stored as a bitmap, the small ones as lists; either way the
  * components, their cycles and each object's cycle number are Tarjan's on the JSON (the oracle),
  * with n not a multiple of 64 (a partial last word). */
-Test(binary, a_dense_component_is_stored_as_bits, .timeout = 120)
+Test(binary, a_dense_component_is_stored_as_bits)
 {
     static const uint32_t sizes[] = {400001, 450017};
     for (int t = 0; t < 2; t++) {
@@ -654,7 +654,7 @@ Test(binary, a_dense_component_is_stored_as_bits, .timeout = 120)
 
 /* Hand edits of CYCLE_DENSE and what relates to it, checksums made right: each refused by
  * verification with one line naming the section. */
-Test(binary, hand_edits_of_a_dense_component_are_refused, .timeout = 120)
+Test(binary, hand_edits_of_a_dense_component_are_refused)
 {
     enum { PAST_END, IN_TWO, OFF_CYCLE, LISTED_TOO, EMPTY, NDENSE_EDITS };
     static const char *const names[NDENSE_EDITS] = {"CYCLE_DENSE", "CYCLE_MEMBER", "CYCLE_PATH", "CYCLE_START", "CYCLE_DENSE"};

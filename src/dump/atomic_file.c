@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
@@ -167,8 +168,8 @@ static void write_all(hd__atomic *a, int64_t offset, const void *data, size_t le
         ssize_t w = offset < 0 ? write(a->fd, p, len) : pwrite(a->fd, p, len, (off_t)offset);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w < 0) {
-            a->error = errno;
+        if (w <= 0) { /* nothing written and no error: it would never end */
+            a->error = w < 0 ? errno : EIO;
             break;
         }
         p += w;
@@ -190,7 +191,11 @@ void hd__atomic_direct(hd__atomic *a)
 {
     if (a->direct_fd >= 0 || !a->tmp || posix_memalign(&a->bounce, DIRECT_BLOCK, BOUNCE) != 0)
         return;
-    if ((a->direct_fd = open(a->tmp, O_WRONLY | O_DIRECT | O_CLOEXEC)) < 0) {
+    /* The same open file, not the name: the name may be another file by now, and the mode
+     * mkstemp gave may have been narrowed since. */
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", a->fd);
+    if ((a->direct_fd = open(self, O_WRONLY | O_DIRECT | O_CLOEXEC)) < 0) {
         free(a->bounce);
         a->bounce = NULL;
     }
@@ -221,8 +226,8 @@ static bool write_direct(hd__atomic *a, uint64_t offset, const char *p, size_t l
             direct_end(a);
             return false;
         }
-        if (w < 0) {
-            a->error = errno;
+        if (w <= 0) {
+            a->error = w < 0 ? errno : EIO;
             break;
         }
         p += w;

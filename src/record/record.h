@@ -127,10 +127,10 @@ void rec_blocks_unlock_all(void);
 /* After the program's fork, in the child, its locks let go: the other threads' young tables made
  * whole. */
 void rec_blocks_after_fork_child(void);
-/* Live blocks: an upper bound while other threads run, exact with every lock held. */
+/* Live blocks: an upper bound while other threads run, exact in a snapshot child. */
 size_t rec_blocks_count(void);
-/* Copies at most cap live blocks to out, in address order (only in a snapshot child, or with
- * every lock held). A block's size is kept up to 2^40 - 1 bytes and its thread up to 65535:
+/* Copies at most cap live blocks to out, in address order (only in a snapshot child: no lock
+ * keeps a young table's owner out). A block's size is kept up to 2^40 - 1 bytes and its thread up to 65535:
  * larger ones read as those. */
 size_t rec_blocks_sorted(rec_block *out, size_t cap);
 /* The calling thread ends: its young blocks go to the shared table. */

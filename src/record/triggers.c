@@ -129,23 +129,35 @@ static void start_trigger_thread(void)
     }
 }
 
+/* The forking thread holds every recorder lock from prepare to the parent's (or child's)
+ * handler: a snapshot's stop request meanwhile must wait (rec_busy) until they are released, or
+ * the thread would park holding them and the snapshot wait on them for ever. */
 static void fork_prepare(void)
 {
+    rec_busy++;
     rec_stacks_lock_all();
     rec_blocks_lock_all();
 }
 
-static void fork_parent(void)
+static void unlock_all(void)
 {
     rec_blocks_unlock_all();
     rec_stacks_unlock_all();
 }
 
+static void fork_parent(void)
+{
+    unlock_all();
+    rec_leave();
+}
+
 static void fork_child(void)
 {
-    fork_parent();
+    unlock_all();
     rec_threads_after_fork_child();
     rec_blocks_after_fork_child();
+    rec_stop_pending = 0; /* the parent's snapshot asked, not one of the child's */
+    rec_busy--;
 }
 
 /* From the constructor, on the main thread, with rec_busy held. */

@@ -20,7 +20,7 @@
  *   leaves the table empty for the next thread.
  * A fork (a snapshot's, the program's) may copy a table while its owner works on it, when the
  * owner was not stopped: a block moving then is in both tables (a dump keeps one), a block being
- * freed by its owner is already gone.
+ * freed by its owner may be in the copy or not.
  * A thread whose blocks mostly outlive their stay (more than half of a WINDOW of inserts pushed
  * an older one out) bypasses its young table for the next BYPASS allocations, the table emptied:
  * blocks pushed out arrive in the shared table out of address order, which costs it the locality

@@ -12,7 +12,12 @@
  *               free some of their own and end; one more thread keeps its blocks and runs on
  *               at exit
  *   blocked     one thread blocks every signal, another sleeps: at exit the dump waits for the
- *               sleeper's answer, not for the one that cannot answer */
+ *               sleeper's answer, not for the one that cannot answer
+ *   forkstorm D two threads malloc and free each other's blocks and a third takes dumps to D
+ *               (heaptool_record_dump) while main forks again and again: a snapshot's stop
+ *               landing inside fork, every recorder lock held, must not hang the program */
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
@@ -239,6 +244,51 @@ static int blocked(void)
     return 0;
 }
 
+enum { STORM_SLOTS = 4096, STORM_FORKS = 500 };
+static _Atomic(void *) storm_slot[STORM_SLOTS];
+static atomic_bool storm_over;
+
+static void *storm_churn(void *arg)
+{
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    while (!atomic_load(&storm_over))
+        free(atomic_exchange(&storm_slot[rand_r(&seed) % STORM_SLOTS], malloc(16 + rand_r(&seed) % 200)));
+    return NULL;
+}
+
+static void *storm_dumps(void *dir)
+{
+    int (*dump)(const char *) = (int (*)(const char *))dlsym(RTLD_DEFAULT, "heaptool_record_dump");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/storm.json", (const char *)dir);
+    while (dump && !atomic_load(&storm_over))
+        dump(path);
+    return NULL;
+}
+
+static int forkstorm(char *dir)
+{
+    pthread_t t[3];
+    pthread_create(&t[0], NULL, storm_churn, (void *)1);
+    pthread_create(&t[1], NULL, storm_churn, (void *)2);
+    pthread_create(&t[2], NULL, storm_dumps, dir);
+    for (int i = 0; i < STORM_FORKS; i++) {
+        pid_t child = fork();
+        if (child == 0) {
+            free(malloc(64));
+            _exit(0);
+        }
+        waitpid(child, NULL, 0);
+    }
+    atomic_store(&storm_over, true);
+    for (int k = 0; k < 3; k++)
+        pthread_join(t[k], NULL);
+    for (int i = 0; i < STORM_SLOTS; i++)
+        free(atomic_exchange(&storm_slot[i], NULL));
+    report();
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -281,6 +331,8 @@ int main(int argc, char **argv)
         report();
         return 0;
     }
-    fprintf(stderr, "usage: robust foreign|double|handler|fork|exec|dlopen|handoff|blocked|many N\n");
+    if (!strcmp(mode, "forkstorm") && argc == 3)
+        return forkstorm(argv[2]);
+    fprintf(stderr, "usage: robust foreign|double|handler|fork|exec|dlopen|handoff|blocked|many N|forkstorm DIR\n");
     return 2;
 }

@@ -155,6 +155,12 @@ for m in handler dlopen handoff; do
     check "robust $m" "$tmp/$m.json" --program "$(cat "$tmp/out")"
 done
 grep -q 'libexpat' "$tmp/dlopen.json" && ok || bad "dlopen: no frame in libexpat"
+# A snapshot's stop request landing inside the program's fork, every recorder lock held, waits
+# for the fork to end (it hung before: 124 is timeout's status).
+HEAPTOOL_OUTPUT="$tmp/storm.json" timeout 120 env LD_PRELOAD="$LIB" "$P/robust" forkstorm "$tmp" >"$tmp/out" 2>"$tmp/err"
+status=$?
+[ "$status" = 0 ] && ok || bad "robust forkstorm: exit status $status: $(cat "$tmp/err")"
+valid "robust forkstorm" "$tmp/storm.json"
 # A thread that blocks the stop signal is waited for 50 ms, not the 2 s one that could still
 # answer gets; the sleeping one answers (its registers are roots).
 recorded "$tmp/blocked.json" env HEAPTOOL_VERBOSE=1 "$P/robust" blocked
