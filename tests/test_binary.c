@@ -472,6 +472,24 @@ static bool make_edit(unsigned char *data, enum edit what)
     return false;
 }
 
+/* A hand-edited index (copy, freed here) with its checksums made right, opened from a file and
+ * verified whole: what hd_load or hd_index_verify says of it. */
+static int reseal_open_and_verify(unsigned char *copy, size_t len, hd_error *err)
+{
+    reseal(copy, len);
+    char path[] = "/tmp/test_binary_XXXXXX";
+    to_temporary_file(copy, len, path);
+    free(copy);
+    hd_dump *d = NULL;
+    int rc = hd_load(path, NULL, &d, err);
+    unlink(path);
+    if (rc == HD_OK) {
+        rc = hd_index_verify(d, err);
+        hd_dump_free(d);
+    }
+    return rc;
+}
+
 /* Each edit, resealed, on an index big enough for its sections to be verified chunk by chunk
  * on first use: refused by hd_load or by verifying the rest (`heaptool validate`), naming the
  * section it broke. */
@@ -486,18 +504,8 @@ Test(binary, hand_edits_of_dominators_and_referrers_are_refused)
         unsigned char *copy = malloc(len);
         memcpy(copy, data, len);
         cr_assert(make_edit(copy, (enum edit)what), "edit %d found nothing to edit", what);
-        reseal(copy, len);
-        char path[] = "/tmp/test_binary_XXXXXX";
-        to_temporary_file(copy, len, path);
-        free(copy);
-        hd_dump *d = NULL;
         hd_error err;
-        int rc = hd_load(path, NULL, &d, &err);
-        unlink(path);
-        if (rc == HD_OK) {
-            rc = hd_index_verify(d, &err);
-            hd_dump_free(d);
-        }
+        int rc = reseal_open_and_verify(copy, len, &err);
         cr_assert_eq(rc, HD_EFORMAT, "edit %d was not refused", what);
         bool named = strstr(err.message, names[what][0]) || (names[what][1] && strstr(err.message, names[what][1]));
         cr_assert(named, "edit %d: %s", what, err.message);
@@ -683,18 +691,8 @@ Test(binary, hand_edits_of_a_dense_component_are_refused)
         case LISTED_TOO: set_u32(copy, &start, 1, 1); break;
         case EMPTY: memset(bits, 0, dense.count * 8); break;
         }
-        reseal(copy, len);
-        char path[] = "/tmp/test_binary_XXXXXX";
-        to_temporary_file(copy, len, path);
-        free(copy);
-        hd_dump *d = NULL;
         hd_error err;
-        int rc = hd_load(path, NULL, &d, &err);
-        unlink(path);
-        if (rc == HD_OK) {
-            rc = hd_index_verify(d, &err);
-            hd_dump_free(d);
-        }
+        int rc = reseal_open_and_verify(copy, len, &err);
         cr_assert_eq(rc, HD_EFORMAT, "edit %d was not refused", what);
         cr_assert(strstr(err.message, names[what]) && !strchr(err.message, '\n'), "edit %d: %s", what, err.message);
     }
