@@ -395,10 +395,19 @@ static void write_head(index_writer *w, const hd_index_source *source)
     hd__atomic_resize(&w->a, h.file_size);
 }
 
-/* Adds what follows the analyses, writes what is left (the writer thread, if any, is joined
- * after close), then CHUNK_SUM, META and the head; the file then takes its name. */
+/* REF_EDGE and REF_BLOCK's arrays, both NULL when they cannot be made (memory: they are optional). */
+static void referrers(const hd_dump *d, uint32_t **edges, uint32_t **blocks)
+{
+    *edges = *blocks = NULL;
+    hd__referrer_sections(d, edges, blocks);
+}
+
+/* Adds what follows the analyses (with the referrer arrays, when made; it frees them), writes
+ * what is left (the writer thread, if any, is joined after close), then CHUNK_SUM, META and the
+ * head; the file then takes its name. */
 static int writer_finish(index_writer *w, const hd_reach *reach, const hd_dominators *dom, const hd_cycles *cycles,
-                         const hd_index_source *source, pthread_t *thread, hd_error *err)
+                         uint32_t *ref_edges, uint32_t *ref_blocks, const hd_index_source *source, pthread_t *thread,
+                         hd_error *err)
 {
     const hd_dump *d = w->d;
     fill_meta(&w->meta, d, reach, dom);
@@ -409,10 +418,10 @@ static int writer_finish(index_writer *w, const hd_reach *reach, const hd_domina
     }
     publish(w, false);
     /* What follows is optional: a section that cannot be made (memory) is left out. */
-    uint32_t *top = dom ? malloc(HDX_DOM_TOP_MAX * sizeof *top) : NULL, *ref_edges = NULL, *ref_blocks = NULL;
+    uint32_t *top = dom ? malloc(HDX_DOM_TOP_MAX * sizeof *top) : NULL;
     if (top) /* DOM_TOP: the first of the ranking `top` and `show` ask for, so that they need not rank */
         add(&w->l, HDX_DOM_TOP, top, hd_dominators_top(dom, HDX_DOM_TOP_MAX, top));
-    if (hd__referrer_sections(d, &ref_edges, &ref_blocks) == HD_OK) {
+    if (ref_edges) {
         add(&w->l, HDX_REF_BLOCK, ref_blocks, hd__ref_blocks(d->nobjects, HDX_REF_BLOCK_BITS));
         add(&w->l, HDX_REF_EDGE, ref_edges, d->nedges);
     }
@@ -462,46 +471,44 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
     int rc = writer_begin(&w, d, path, err);
     if (!rc) {
         add_reach(&w.l, d->nobjects, reach);
+        uint32_t *ref_edges, *ref_blocks;
+        referrers(d, &ref_edges, &ref_blocks);
         add_dominators(&w.l, d->nobjects, dom);
-        rc = writer_finish(&w, reach, dom, cycles, source, NULL, err);
+        rc = writer_finish(&w, reach, dom, cycles, ref_edges, ref_blocks, source, NULL, err);
     }
     hd_cycles_free(cycles);
     return rc;
 }
 
-/* The cycles, found on a thread of their own beside the dominators. */
-typedef struct cycles_job {
-    const hd_dump *d;
-    const hd_reach *reach;
+/* What goes beside the dominators, on a thread of its own in memory: the reachability, whose
+ * sections the writer then has at once, the cycles, which need it, and the referrer arrays.
+ * Until it ends, it alone adds to the layout (the dominators' sections come after the
+ * reachability's). Out of core it runs alone, before the dominators, and leaves the referrers
+ * to after them. */
+typedef struct reach_job {
+    index_writer *w;
+    hd_reach *reach;
     hd_cycles *cycles;
-    int rc;
-} cycles_job;
+    uint32_t *ref_edges, *ref_blocks;
+    bool apart; /* on a thread of its own */
+    int rc;     /* the reachability's */
+} reach_job;
 
-static void *find_cycles(void *arg)
+static void *reach_and_cycles(void *arg)
 {
-    cycles_job *c = arg;
-    c->rc = hd_cycles_find(c->d, c->reach, &c->cycles);
-    return NULL;
-}
-
-/* The dominators, and the cycles beside them when they are stored (none when they cannot be
- * found); the dominators' status. */
-static int dominators_and_cycles(const hd_dump *d, const hd_reach *reach, hd_dominators **dom, hd_cycles **cycles)
-{
-    cycles_job c = {d, reach, NULL, HD_OK};
-    pthread_t thread;
-    bool beside = cycles_stored() && pthread_create(&thread, NULL, find_cycles, &c) == 0;
-    int rc = hd_dominators_compute(d, dom);
-    if (beside)
-        pthread_join(thread, NULL);
-    else if (cycles_stored() && !rc)
-        find_cycles(&c);
-    if (c.rc) { /* optional: an index without them is whole */
-        hd_cycles_free(c.cycles);
-        c.cycles = NULL;
+    reach_job *j = arg;
+    const hd_dump *d = j->w->d;
+    if ((j->rc = hd_reach_compute(d, &j->reach)))
+        return NULL;
+    add_reach(&j->w->l, d->nobjects, j->reach);
+    publish(j->w, false);
+    if (cycles_stored() && hd_cycles_find(d, j->reach, &j->cycles)) {
+        hd_cycles_free(j->cycles); /* optional: an index without them is whole */
+        j->cycles = NULL;
     }
-    *cycles = c.cycles;
-    return rc;
+    if (j->apart)
+        referrers(d, &j->ref_edges, &j->ref_blocks);
+    return NULL;
 }
 
 int hd_index_build(const hd_dump *d, const hd_index_source *source, const char *path, hd_error *err)
@@ -514,33 +521,40 @@ int hd_index_build(const hd_dump *d, const hd_index_source *source, const char *
     int rc = writer_begin(&w, d, path, err);
     if (rc)
         return rc;
-    /* Out of core the page cache is the analyses' working memory: everything is written after. */
-    pthread_t thread;
-    bool beside = !hd__budget_on() && pthread_create(&thread, NULL, write_published, &w) == 0;
-    hd_reach *reach = NULL;
-    hd_dominators *dom = NULL;
-    hd_cycles *cycles = NULL;
+    /* Out of core the page cache is the analyses' working memory: everything is written after,
+     * and the analyses run one after the other. */
+    pthread_t writer, job;
+    bool beside = !hd__budget_on() && pthread_create(&writer, NULL, write_published, &w) == 0;
     publish(&w, false);
-    int analyses = hd_reach_compute(d, &reach);
-    if (!analyses) {
-        add_reach(&w.l, d->nobjects, reach);
-        publish(&w, false);
-        analyses = dominators_and_cycles(d, reach, &dom, &cycles);
+    reach_job j = {&w, NULL, NULL, NULL, NULL, !hd__budget_on(), HD_OK};
+    bool apart = j.apart && pthread_create(&job, NULL, reach_and_cycles, &j) == 0;
+    if (!apart) {
+        j.apart = false;
+        reach_and_cycles(&j);
     }
+    hd_dominators *dom = NULL;
+    int analyses = apart || !j.rc ? hd_dominators_compute(d, &dom) : j.rc;
+    if (apart)
+        pthread_join(job, NULL);
+    analyses = j.rc ? j.rc : analyses;
     if (!analyses) {
+        if (!apart)
+            referrers(d, &j.ref_edges, &j.ref_blocks);
         add_dominators(&w.l, d->nobjects, dom);
-        rc = writer_finish(&w, reach, dom, cycles, source, beside ? &thread : NULL, err);
+        rc = writer_finish(&w, j.reach, dom, j.cycles, j.ref_edges, j.ref_blocks, source, beside ? &writer : NULL,
+                           err);
     } else {
+        hd__big_free(j.ref_edges), hd__big_free(j.ref_blocks);
         publish(&w, true);
         if (beside)
-            pthread_join(thread, NULL);
+            pthread_join(writer, NULL);
         hd__atomic_abort(&w.a);
         writer_free(&w);
         hd__error_set(err, analyses, path, (hd__pos){0, 0, 0}, "%s", hd_status_message(analyses));
         rc = analyses;
     }
-    hd_reach_free(reach);
+    hd_reach_free(j.reach);
     hd_dominators_free(dom);
-    hd_cycles_free(cycles);
+    hd_cycles_free(j.cycles);
     return rc;
 }
