@@ -698,3 +698,26 @@ Test(binary, hand_edits_of_a_dense_component_are_refused)
     }
     free(data);
 }
+
+/* The one-pass sums are the section's checksum and its chunks' as hd__hdx_checksum takes them
+ * one by one: at lengths around the 32-byte blocks and the chunks. */
+Test(binary, one_pass_chunk_sums_are_the_piecewise_checksums)
+{
+    enum { CHUNK = 96, MOST = 5 * CHUNK + 40 };
+    unsigned char data[MOST];
+    for (size_t i = 0; i < MOST; i++)
+        data[i] = (unsigned char)(i * 131 + 7);
+    for (size_t len = 0; len <= MOST; len++) {
+        uint64_t sums[6] = {0};
+        uint64_t whole = hd__hdx_checksum_chunks(data, len, CHUNK, sums);
+        cr_assert_eq(whole, hd__hdx_checksum(data, len), "length %zu", len);
+        size_t k = 0;
+        for (size_t at = 0; at < len; at += CHUNK, k++) {
+            size_t piece = len - at < CHUNK ? len - at : CHUNK;
+            cr_assert_eq(sums[k], hd__hdx_checksum(data + at, piece), "length %zu chunk %zu", len, k);
+        }
+        cr_assert_eq(k, (len + CHUNK - 1) / CHUNK);
+        for (; k < 6; k++)
+            cr_assert_eq(sums[k], 0, "length %zu: nothing past its chunks", len);
+    }
+}

@@ -143,6 +143,9 @@ typedef struct hd__index {
 /* The checksum of a section (and of the header): 64 bits, four lanes of multiply-rotate over
  * little-endian words, then the length. */
 uint64_t hd__hdx_checksum(const void *data, size_t len);
+/* The same, and in one pass each chunk-byte piece's into sums (ceil(len / chunk) of them; chunk
+ * a multiple of 32), as CHUNK_SUM lists them. */
+uint64_t hd__hdx_checksum_chunks(const void *data, size_t len, size_t chunk, uint64_t *sums);
 const char *hd__hdx_section_name(uint32_t id); /* "edge_target"; NULL for an unknown id */
 uint32_t hd__hdx_elem_size(uint32_t id);
 

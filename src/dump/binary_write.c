@@ -282,7 +282,6 @@ static void write_section(index_writer *w, uint32_t i, bool summed)
     hdx_entry *e = &w->l.entries[i];
     const unsigned char *p = w->l.data[i];
     uint64_t bytes = e->count * e->elem_size, chunks = (bytes + HDX_CHUNK_SIZE - 1) / HDX_CHUNK_SIZE;
-    e->checksum = hd__hdx_checksum(p, bytes);
     if (summed && w->nsums + chunks > w->cap) {
         uint64_t cap = 2 * (w->nsums + chunks);
         uint64_t *more = realloc(w->sums, cap * sizeof *more);
@@ -293,8 +292,12 @@ static void write_section(index_writer *w, uint32_t i, bool summed)
         w->sums = more;
         w->cap = cap;
     }
-    for (uint64_t at = 0; summed && at < bytes; at += HDX_CHUNK_SIZE)
-        w->sums[w->nsums++] = hd__hdx_checksum(p + at, bytes - at < HDX_CHUNK_SIZE ? bytes - at : HDX_CHUNK_SIZE);
+    if (summed) {
+        e->checksum = hd__hdx_checksum_chunks(p, bytes, HDX_CHUNK_SIZE, w->sums + w->nsums);
+        w->nsums += chunks;
+    } else {
+        e->checksum = hd__hdx_checksum(p, bytes);
+    }
     hd__atomic_write_at(&w->a, e->offset, p, bytes);
 }
 
