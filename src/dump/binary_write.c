@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -484,18 +485,25 @@ int hd_index_write(const hd_dump *d, const hd_reach *reach, const hd_dominators 
 }
 
 /* What goes beside the dominators, on a thread of its own in memory: the reachability, whose
- * sections the writer then has at once, the cycles, which need it, and the referrer arrays.
- * Until it ends, it alone adds to the layout (the dominators' sections come after the
- * reachability's). Out of core it runs alone, before the dominators, and leaves the referrers
- * to after them. */
+ * sections the writer then has at once, the cycles, which need it, and the referrer arrays
+ * unless the dominators' thread comes to them first. Until it ends, it alone adds to the layout
+ * (the dominators' sections come after the reachability's). Out of core it runs alone, before
+ * the dominators, which the referrers then follow. */
 typedef struct reach_job {
     index_writer *w;
     hd_reach *reach;
     hd_cycles *cycles;
     uint32_t *ref_edges, *ref_blocks;
-    bool apart; /* on a thread of its own */
-    int rc;     /* the reachability's */
+    atomic_flag ref_taken; /* by whichever thread makes the referrer arrays */
+    bool apart;            /* on a thread of its own */
+    int rc;                /* the reachability's */
 } reach_job;
+
+static void referrers_once(reach_job *j)
+{
+    if (!atomic_flag_test_and_set(&j->ref_taken))
+        referrers(j->w->d, &j->ref_edges, &j->ref_blocks);
+}
 
 static void *reach_and_cycles(void *arg)
 {
@@ -510,7 +518,7 @@ static void *reach_and_cycles(void *arg)
         j->cycles = NULL;
     }
     if (j->apart)
-        referrers(d, &j->ref_edges, &j->ref_blocks);
+        referrers_once(j);
     return NULL;
 }
 
@@ -529,7 +537,7 @@ int hd_index_build(const hd_dump *d, const hd_index_source *source, const char *
     pthread_t writer, job;
     bool beside = !hd__budget_on() && pthread_create(&writer, NULL, write_published, &w) == 0;
     publish(&w, false);
-    reach_job j = {&w, NULL, NULL, NULL, NULL, !hd__budget_on(), HD_OK};
+    reach_job j = {&w, NULL, NULL, NULL, NULL, ATOMIC_FLAG_INIT, !hd__budget_on(), HD_OK};
     bool apart = j.apart && pthread_create(&job, NULL, reach_and_cycles, &j) == 0;
     if (!apart) {
         j.apart = false;
@@ -537,12 +545,12 @@ int hd_index_build(const hd_dump *d, const hd_index_source *source, const char *
     }
     hd_dominators *dom = NULL;
     int analyses = apart || !j.rc ? hd_dominators_compute(d, &dom) : j.rc;
+    if (!analyses)
+        referrers_once(&j);
     if (apart)
         pthread_join(job, NULL);
     analyses = j.rc ? j.rc : analyses;
     if (!analyses) {
-        if (!apart)
-            referrers(d, &j.ref_edges, &j.ref_blocks);
         add_dominators(&w.l, d->nobjects, dom);
         rc = writer_finish(&w, j.reach, dom, j.cycles, j.ref_edges, j.ref_blocks, source, beside ? &writer : NULL,
                            err);
