@@ -5,6 +5,7 @@
 # node), a PDF, hostile labels rendered back through Graphviz, and the output rules (-o never
 # the dump, nothing half-written).
 . "$(dirname "$0")/lib.sh"
+uses_graphviz
 
 # Hostile text from a dump: quotes, backslashes, newlines, <>{}|, ESC, Graphviz escapes (\N,
 # \G), entities, attribute and statement injection, in labels, type, edge and root names.

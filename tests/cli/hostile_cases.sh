@@ -5,6 +5,7 @@
 # DOT and SVG output and every diagnostic must show them escaped and never pass one through:
 # no control character but newline, nothing that is not UTF-8. Exits 1 when a case fails.
 . "$(dirname "$0")/lib.sh"
+uses_graphviz
 
 # In JSON: clear screen, set the window title (OSC ... BEL), C1 CSI, NEL, DEL, backspace, CR.
 E='\u001b[2J\u001b]0;pwned\u0007\u009b31m\u0085\u007f\b\r'

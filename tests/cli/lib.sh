@@ -10,6 +10,7 @@
 #   pass / fail WHAT            count a check made some other way (fail says what failed).
 #   finish                      prints "SUITE: N passed, M failed" (SUITE: the script's name
 #                               without _cases.sh) and exits 1 on a failure.
+#   uses_graphviz               the suite lays graphs out with Graphviz (below).
 #
 # UPDATE=1 (or --update as a script's first argument) rewrites the golden files instead.
 # Golden files are named COMMAND_WHAT.out (or SUITE_WHAT.out for a suite about one topic).
@@ -26,6 +27,13 @@ docdir=${DOCDIR:-/usr/local/share/doc/heaptool}
 # Under SANITIZE=address, Graphviz's font libraries keep caches LeakSanitizer would report.
 LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$repo/tests/lsan.supp:print_suppressions=0}
 export LSAN_OPTIONS
+# Graphviz's own leaks, which tests/lsan.supp names by function, show under ASan only with the
+# slow unwinder (libgvc has no frame pointers); it makes every malloc far slower, so only the
+# suites that render ask for it.
+uses_graphviz() {
+    ASAN_OPTIONS=${ASAN_OPTIONS:-fast_unwind_on_malloc=0}
+    export ASAN_OPTIONS
+}
 # The golden cases read the dumps themselves, whatever the caller's environment says about
 # binary indexes (index_cases.sh tests those, each case setting its own mode).
 HEAPTOOL_INDEX=never

@@ -9,6 +9,7 @@
 # the dump with stacks against `heaptool flame`.
 set -u
 . "$(dirname "$0")/lib.sh"
+uses_graphviz
 
 python3 tests/cli/report_dumps.py "$tmp" || exit 1
 page=$tmp/report.html
