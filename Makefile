@@ -83,7 +83,7 @@ FUZZERS  := reader cli v8 binary
 REPLAYS  := $(FUZZERS:%=$(BUILD)/fuzz/replay_%)
 
 .SECONDARY:
-.PHONY: FORCE all deps test check-tests check fuzz fuzz-run demo bench bench-build install uninstall clean help
+.PHONY: FORCE all deps test check-tests check check-asan check-valgrind fuzz fuzz-run demo bench bench-build install uninstall clean help
 .DEFAULT_GOAL := all
 
 all: $(HEAPTOOL) $(LIBHD) $(LIBHM) $(SAMPLES) $(RECORDER)
@@ -213,16 +213,22 @@ check-tests: all $(TESTS) $(REPLAYS) $(RECORD_TESTS) $(BUILD)/bench/gen_binary
 	@echo "== tests/readme_examples.py" && CC="$(CC)" BUILD=$(BUILD) LDLIBS="$(LDLIBS_ALL)" HEAPTOOL=$(HEAPTOOL) \
 	  python3 tests/readme_examples.py
 
-# make check: the whole suite under ASan+UBSan, then every CLI golden case and every sample
-# program under valgrind. The index oracle draws fewer random dumps under ASan and does not run
-# under valgrind, and neither runs its damaged copies (make test runs them all; under ASan
-# test_binary refuses every cut and changed byte, and fuzz_binary reseals checksums).
+# make check: the whole suite under ASan+UBSan and, side by side with it (each line labelled
+# asan| or valgrind|; both are mostly one process at a time), every CLI golden case and every
+# sample program under valgrind. The index oracle draws fewer random dumps under ASan and does
+# not run under valgrind, and neither runs its damaged copies (make test runs them all; under
+# ASan test_binary refuses every cut and changed byte, and fuzz_binary reseals checksums).
 check:
 	@tests/ensure-deps.sh valgrind
-	@INDEX_DUMPS=10 INDEX_DAMAGE=0 $(MAKE) --no-print-directory SANITIZE=address,undefined test
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j2 check-asan check-valgrind
+
+check-asan:
+	@INDEX_DUMPS=10 INDEX_DAMAGE=0 tests/labelled.sh asan $(MAKE) --no-print-directory SANITIZE=address,undefined test
+
+check-valgrind:
 	@ORACLE_DUMPS=15 INDEX_ORACLE=0 INDEX_DAMAGE=0 HEAPTOOL=tests/valgrind-heaptool.sh SAMPLE_RUN="$(CURDIR)/tests/valgrind-run.sh" \
-	  DOCDIR=$(DOCDIR) tests/cli/run.sh
+	  DOCDIR=$(DOCDIR) tests/labelled.sh valgrind tests/cli/run.sh
 
 # make fuzz: each libFuzzer harness (clang) for FUZZ_SECONDS, on a corpus in build-fuzz/ seeded
 # with the sample dumps (reader), the V8 snapshots of tests/data/v8 and tests/fuzz/seeds/v8 (v8),

@@ -5,7 +5,7 @@
 # stacks it stays as small however many stacks there are; then, where Chromium
 # and node are installed (always in CI), the page in a real browser (tests/browser/report_test.mjs,
 # with playwright-core installed from npm into tests/browser/node_modules when missing), which
-# also writes a screenshot of each section to build/report-shots/ and checks the flame graph of
+# also writes a screenshot of each section to $BUILD/report-shots/ and checks the flame graph of
 # the dump with stacks against `heaptool flame`.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -41,7 +41,7 @@ if [ -x /usr/bin/chromium ] && command -v node >/dev/null 2>&1; then
         (cd tests/browser && npm install --no-save --no-audit --no-fund --prefix . playwright-core >/dev/null 2>&1) ||
             fail "npm install playwright-core"
     fi
-    if node tests/browser/report_test.mjs "$page" "$tmp/suspects.json" build/report-shots \
+    if node tests/browser/report_test.mjs "$page" "$tmp/suspects.json" "${BUILD:-build}/report-shots" \
         "$tmp/stacks.html" "$tmp/stacks.folded"; then pass; else fail "browser"; fi
 elif [ "${CI:-}" = true ]; then
     fail "CI has no /usr/bin/chromium or node for the browser test"
