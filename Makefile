@@ -192,7 +192,8 @@ export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions
 # Graphviz's own leaks, which tests/lsan.supp names by function, show only with ASan's slow
 # unwinder (libgvc has no frame pointers). It unwinds every malloc with DWARF, ten times slower
 # (test_truncation: 10 minutes instead of 1), so only what lays graphs out asks for it:
-# test_graph.c itself, and the CLI suites that render (tests/cli/lib.sh's uses_graphviz).
+# test_graph.c and fuzz_cli.c themselves, and the CLI suites that render (tests/cli/lib.sh's
+# uses_graphviz).
 
 # `make test` first makes sure the Debian packages are there, then builds and runs everything.
 test: deps
@@ -239,9 +240,6 @@ FUZZ_SECONDS ?= 60
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude -Isrc -Icli -DHT_VERSION='"$(VERSION)"' \
              -DHT_DOCDIR='"$(DOCDIR)"' \
              $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-# The CLI reaches Graphviz's layout, whose known leaks tests/lsan.supp names by function: those
-# frames are only seen with the slow unwinder (libgvc has no frame pointers), at a third of the speed.
-FUZZ_CLI_ASAN = fast_unwind_on_malloc=0
 fuzz:
 	@tests/ensure-deps.sh clang libclang-rt-dev
 	@$(MAKE) --no-print-directory fuzz-run
@@ -260,14 +258,14 @@ fuzz-run: $(REPORT_ASSETS)
 	@cp tests/fuzz/seeds/cli/* build-fuzz/corpus/cli/
 	@cp tests/fuzz/seeds/binary/* build-fuzz/corpus/binary/
 	@set -e; for f in $(FUZZERS); do if ls tests/fuzz/regressions/$$f/* >/dev/null 2>&1; then \
-	  ASAN_OPTIONS=$(FUZZ_CLI_ASAN) build-fuzz/fuzz_$$f tests/fuzz/regressions/$$f/*; fi; done
+	  build-fuzz/fuzz_$$f tests/fuzz/regressions/$$f/*; fi; done
 	build-fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	  -dict=tests/fuzz/heapdump.dict -artifact_prefix=$(CURDIR)/build-fuzz/reader- build-fuzz/corpus/reader
 	build-fuzz/fuzz_v8 -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	  -dict=tests/fuzz/heapsnapshot.dict -artifact_prefix=$(CURDIR)/build-fuzz/v8- build-fuzz/corpus/v8
 	build-fuzz/fuzz_binary -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	  -artifact_prefix=$(CURDIR)/build-fuzz/binary- build-fuzz/corpus/binary
-	ASAN_OPTIONS=$(FUZZ_CLI_ASAN) build-fuzz/fuzz_cli -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -timeout=10 -close_fd_mask=2 \
+	build-fuzz/fuzz_cli -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -timeout=10 -close_fd_mask=2 \
 	  -dict=tests/fuzz/cli.dict -artifact_prefix=$(CURDIR)/build-fuzz/cli- $(CURDIR)/build-fuzz/corpus/cli
 
 demo: deps

@@ -20,6 +20,15 @@
 #endif
 #define MAX_ARGS 64
 
+/* Under ASan (make fuzz, and make check's replay): graph and report lay graphs out with Graphviz,
+ * whose own leaks tests/lsan.supp names by function; those frames show only with the slow
+ * unwinder (libgvc has no frame pointers). */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "fast_unwind_on_malloc=0";
+}
+
 /* Text from a dump that a terminal would act on, in every string the CLI prints somewhere. */
 #define HOSTILE "\\u001b[2J\\u001b]0;owned\\u0007\\u009b31m\\u0085\\u0000x\\ud800\\u007f"
 static const char hostile_dump[] =
