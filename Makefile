@@ -189,11 +189,7 @@ export PCFILE
 # Graphviz's font stack (fontconfig, pango, cairo, glib) keeps caches for the process's life;
 # LeakSanitizer is told about those libraries only, so our leaks and libgvc's still count.
 export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
-# Graphviz's own leaks, which tests/lsan.supp names by function, show only with ASan's slow
-# unwinder (libgvc has no frame pointers). It unwinds every malloc with DWARF, ten times slower
-# (test_truncation: 10 minutes instead of 1), so only what lays graphs out asks for it:
-# test_graph.c and fuzz_cli.c themselves, and the CLI suites that render (tests/cli/lib.sh's
-# uses_graphviz).
+# ASan's slow unwinder is asked for only by what lays graphs out: see tests/lsan.supp.
 
 # `make test` first makes sure the Debian packages are there, then builds and runs everything.
 test: deps

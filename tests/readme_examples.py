@@ -132,8 +132,7 @@ def main():
     build = os.path.join(ROOT, os.environ.get("BUILD", "build"))
     heaptool = os.path.abspath(os.environ.get("HEAPTOOL", os.path.join(build, "heaptool")))
     ldlibs = shlex.split(os.environ.get("LDLIBS", "-lcjson -lgvc -lcgraph -lcdt -lz -lm -lpthread"))
-    # The README draws graphs: under ASan, Graphviz's leaks that tests/lsan.supp names by
-    # function show only with the slow unwinder (libgvc has no frame pointers).
+    # The README draws graphs: under ASan, the slow unwinder (why: tests/lsan.supp).
     os.environ.setdefault("ASAN_OPTIONS", "fast_unwind_on_malloc=0")
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
         text = f.read()

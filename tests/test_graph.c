@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Under ASan: this suite renders through Graphviz, whose own leaks tests/lsan.supp names by
- * function; those frames show only with the slow unwinder (libgvc has no frame pointers). */
+/* Under ASan: this suite renders through Graphviz, so it asks for the slow unwinder (why:
+ * tests/lsan.supp). */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {

@@ -27,9 +27,7 @@ docdir=${DOCDIR:-/usr/local/share/doc/heaptool}
 # Under SANITIZE=address, Graphviz's font libraries keep caches LeakSanitizer would report.
 LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$repo/tests/lsan.supp:print_suppressions=0}
 export LSAN_OPTIONS
-# Graphviz's own leaks, which tests/lsan.supp names by function, show under ASan only with the
-# slow unwinder (libgvc has no frame pointers); it makes every malloc far slower, so only the
-# suites that render ask for it.
+# The suites that render ask for ASan's slow unwinder (why: tests/lsan.supp).
 uses_graphviz() {
     ASAN_OPTIONS=${ASAN_OPTIONS:-fast_unwind_on_malloc=0}
     export ASAN_OPTIONS

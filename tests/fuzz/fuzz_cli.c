@@ -20,9 +20,8 @@
 #endif
 #define MAX_ARGS 64
 
-/* Under ASan (make fuzz, and make check's replay): graph and report lay graphs out with Graphviz,
- * whose own leaks tests/lsan.supp names by function; those frames show only with the slow
- * unwinder (libgvc has no frame pointers). */
+/* Under ASan (make fuzz, and make check's replay): graph and report render through Graphviz, so
+ * this asks for the slow unwinder (why: tests/lsan.supp). */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
