@@ -4,8 +4,8 @@
  * sit side by side in the heap sit side by side here, so a malloc or free mostly finds its
  * record in a cache line the heap's neighbouring calls already brought in; and a block costs its
  * 16 bytes at a bucket load of 0.7 to 7/8 while its page fills (buckets grow by about 1.25, and
- * shrink when down to a quarter), plus 8 bytes a page: about 19 bytes a block on CPython. A dump
- * walks the tree in address order: no sort.
+ * shrink when down to a quarter, to no fewer than 32 records), plus 8 bytes a page: about 19
+ * bytes a block on CPython. A dump walks the tree in address order: no sort.
  * A bucket is an open-addressing table over the block's 8-byte unit in the page with an
  * order-keeping home slot (unit * capacity / 256) and linear probing, deleted by backward shift.
  * Invariants: a record is empty exactly when its hi word is 0 (sequence numbers start at 1);
@@ -24,6 +24,7 @@
 #define DIRECTORY_BITS (ADDRESS_BITS - PAGE_SHIFT - REGION_BITS)
 #define MAX_REGIONS 16384             /* 4 TiB of address space holding blocks */
 #define NSHARDS 64
+#define FLOOR_CLASS 14                /* capacity 32: a bucket shrinks no further but to nothing */
 
 /* lo: unit (8 bits) | thread (16) | size (40); hi: seq (40) | stack (24). */
 typedef struct record {
@@ -76,28 +77,31 @@ bool rec_table_init(void)
     return directory != NULL;
 }
 
-/* The page word of page, or NULL when its region was never made (make: make it). */
-static _Atomic uint64_t *word_of(uint64_t page, bool make)
+/* Region r's page words, made now; NULL without memory. Out of line: it runs once a region. */
+static __attribute__((noinline)) uint64_t *region_new(uint64_t r)
+{
+    rec_lock_take(&regions_lock);
+    uint64_t *words = atomic_load_explicit(&directory[r], memory_order_acquire);
+    if (!words && atomic_load(&nregions) < MAX_REGIONS &&
+        (words = rec_reserve(((size_t)1 << REGION_BITS) * sizeof *words))) {
+        regions[atomic_load(&nregions)] = (uint32_t)r;
+        atomic_store_explicit(&directory[r], words, memory_order_release);
+        atomic_fetch_add(&nregions, 1);
+    }
+    rec_lock_give(&regions_lock);
+    return words;
+}
+
+/* The page word of page, or NULL when its region was never made (make: make it). Inline: every
+ * insert and free in the shared table starts here. */
+static inline __attribute__((always_inline)) _Atomic uint64_t *word_of(uint64_t page, bool make)
 {
     uint64_t r = page >> REGION_BITS;
     if (REC_UNLIKELY(r >> DIRECTORY_BITS))
         return NULL; /* beyond the address space the tree covers: not recorded */
     uint64_t *words = atomic_load_explicit(&directory[r], memory_order_acquire);
-    if (REC_UNLIKELY(!words)) {
-        if (!make)
-            return NULL;
-        rec_lock_take(&regions_lock);
-        words = atomic_load_explicit(&directory[r], memory_order_acquire);
-        if (!words && atomic_load(&nregions) < MAX_REGIONS &&
-            (words = rec_reserve(((size_t)1 << REGION_BITS) * sizeof *words))) {
-            regions[atomic_load(&nregions)] = (uint32_t)r;
-            atomic_store_explicit(&directory[r], words, memory_order_release);
-            atomic_fetch_add(&nregions, 1);
-        }
-        rec_lock_give(&regions_lock);
-        if (!words)
-            return NULL;
-    }
+    if (REC_UNLIKELY(!words) && (!make || !(words = region_new(r))))
+        return NULL;
     return (_Atomic uint64_t *)&words[page & ((1u << REGION_BITS) - 1)];
 }
 
@@ -325,8 +329,11 @@ static void remove_at(shard *s, _Atomic uint64_t *w, uintptr_t addr, size_t i, r
         return;
     }
     atomic_store_explicit(w, v - (1ull << 48), memory_order_relaxed);
-    /* A bucket down to a quarter of a class below goes there, so memory follows the live. */
-    if (cls >= 2 && left * 4 < capacity[cls - 2])
+    /* A bucket down to a quarter of a class below goes there, so memory follows the live; not
+     * below FLOOR_CLASS: a page that empties (most do) would shrink at every step on its way
+     * down and grow step by step when refilled, rehashing each time (on CPython 870k rehashes
+     * were 13% of the recorder's instructions; with the floor, 220k, and the same peak RSS). */
+    if (cls >= FLOOR_CLASS + 2 && left * 4 < capacity[cls - 2])
         rehash(s, w, cls - 2); /* without memory for it, the bucket simply stays */
 }
 

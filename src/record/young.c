@@ -51,6 +51,9 @@ typedef struct young {
 } young;
 _Static_assert(sizeof(rec_block) == sizeof(uintptr_t) + 2 * sizeof(uint64_t), "a record is its address and two words");
 
+/* rest[k][1] holds the record's second word: seq in its low 40 bits (rec_block's layout). */
+#define SEQ_MASK ((1ull << 40) - 1)
+
 static _Atomic(young *) all;
 static rec_lock list_lock;
 static REC_TLS young *mine;
@@ -72,6 +75,9 @@ static inline rec_block read_slot(const young *y, size_t k, uintptr_t a)
     b.addr = a;
     return b;
 }
+
+/* Slot k's sequence number, read from its word alone (choosing a set's oldest reads four). */
+static inline uint64_t seq_at(const young *y, size_t k) { return y->rest[k][1] & SEQ_MASK; }
 
 /* The owner fills slot k: the address last, so that a slot is whole once another thread can
  * see it. */
@@ -171,7 +177,7 @@ bool rec_blocks_insert(const rec_block *b)
     if (REC_UNLIKELY(k == SIZE_MAX)) { /* the set is full: its oldest goes to the shared table */
         k = set;
         for (size_t w = set + 1; w < set + WAYS; w++)
-            if (read_slot(y, w, 0).seq < read_slot(y, k, 0).seq)
+            if (seq_at(y, w) < seq_at(y, k))
                 k = w;
         if (!evict(y, k))
             return false;
