@@ -166,7 +166,7 @@ static void bucket_free(shard *s, record *b, unsigned cls)
 /* Places r in b (capacity cap): in its unit's slot when that unit is there already (a block
  * freed where the recorder could not see it, its address given out again), else in the first
  * empty slot from home. Returns true when a record was added, false when one was replaced. */
-static bool place(record *b, size_t cap, record r)
+static inline __attribute__((always_inline)) bool place(record *b, size_t cap, record r)
 {
     unsigned unit = (unsigned)(r.lo >> 56);
     size_t i = home(unit, cap);
@@ -184,7 +184,7 @@ static bool place(record *b, size_t cap, record r)
 }
 
 /* The slot of unit in b, or cap when it is not there. */
-static size_t find(const record *b, size_t cap, unsigned unit)
+static inline __attribute__((always_inline)) size_t find(const record *b, size_t cap, unsigned unit)
 {
     size_t i = home(unit, cap);
     for (size_t probes = 0; probes < cap && b[i].hi; probes++, i = i + 1 == cap ? 0 : i + 1)
@@ -194,7 +194,7 @@ static size_t find(const record *b, size_t cap, unsigned unit)
 }
 
 /* Empties slot i of b, pulling later members of its run back when their home allows. */
-static void take_slot(record *b, size_t cap, size_t i)
+static inline __attribute__((always_inline)) void take_slot(record *b, size_t cap, size_t i)
 {
     size_t j = i;
     for (size_t probes = 1; probes < cap; probes++) {
@@ -213,7 +213,7 @@ static void take_slot(record *b, size_t cap, size_t i)
 }
 
 /* Moves the bucket of page word *w to class cls; false when there is no memory for it. */
-static bool rehash(shard *s, _Atomic uint64_t *w, unsigned cls)
+static __attribute__((noinline)) bool rehash(shard *s, _Atomic uint64_t *w, unsigned cls)
 {
     uint64_t old = atomic_load_explicit(w, memory_order_relaxed);
     record *from = bucket_of(old), *to = bucket_new(s, cls);
@@ -229,12 +229,12 @@ static bool rehash(shard *s, _Atomic uint64_t *w, unsigned cls)
     return true;
 }
 
-/* Records a bucket may hold before it grows: all of them while small, 7/8 beyond. */
-static inline size_t room(unsigned cls)
-{
-    size_t cap = capacity[cls];
-    return cap <= 8 || cls + 1 == NCLASSES ? cap : cap - cap / 8;
-}
+/* Records a bucket may hold before it grows: all of them while small, 7/8 beyond (capacity
+ * less an eighth, rounded down; the largest class all of them). */
+static const uint16_t rooms[] = {1,  2,  3,  4,  5,  6,  8,  9,  11,  13,  14,  18,  21, 25,
+                                 28, 35, 42, 49, 56, 70, 84, 98, 112, 140, 168, 196, 256};
+_Static_assert(sizeof rooms == sizeof capacity, "a room for every class");
+static inline size_t room(unsigned cls) { return rooms[cls]; }
 
 /* A new page's bucket: room for as many blocks of this size as the page holds (with malloc's
  * 16-byte header), since neighbours are often alike; growing a bucket step by step costs more
@@ -303,7 +303,7 @@ bool rec_table_insert(const rec_block *b)
 }
 
 /* The slot of addr in its page's bucket (page word v), or SIZE_MAX when it is not there. */
-static size_t slot_of(uint64_t v, uintptr_t addr)
+static inline __attribute__((always_inline)) size_t slot_of(uint64_t v, uintptr_t addr)
 {
     if (!v)
         return SIZE_MAX;
@@ -312,7 +312,7 @@ static size_t slot_of(uint64_t v, uintptr_t addr)
 }
 
 /* Takes slot i (of addr) out of its page's bucket, the shard's lock held. */
-static void remove_at(shard *s, _Atomic uint64_t *w, uintptr_t addr, size_t i, rec_block *out)
+static inline __attribute__((always_inline)) void remove_at(shard *s, _Atomic uint64_t *w, uintptr_t addr, size_t i, rec_block *out)
 {
     uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
     record *b = bucket_of(v);
