@@ -80,6 +80,60 @@ Test(record_young, one_thread_agrees_with_an_oracle)
     same_table();
 }
 
+/* A block recorded at the address of one still young (freed where the recorder could not see
+ * it) takes that one's slot, whichever way of its set it sits in; a new address in a full set
+ * pushes the set's oldest block out to the shared table. Addresses 8 MiB apart share a set. */
+Test(record_young, a_set_replaces_a_live_address_and_pushes_out_its_oldest)
+{
+    cr_assert(rec_blocks_init());
+    uint64_t seq = 1;
+    for (size_t i = 0; i < 6; i++)
+        where[i] = 0x20000000 + i * ((size_t)1 << 23);
+    for (size_t i = 0; i < 4; i++) {
+        live[i] = (rec_block){.addr = where[i], .size = 16, .thread = 1, .seq = seq++};
+        cr_assert(rec_blocks_insert(&live[i]));
+    }
+    static const size_t order[] = {2, 0, 3, 1, 1, 3};
+    for (size_t k = 0; k < sizeof order / sizeof *order; k++) {
+        size_t i = order[k];
+        live[i] = (rec_block){.addr = where[i], .size = 100 + k, .thread = 1, .seq = seq++};
+        cr_assert(rec_blocks_insert(&live[i]));
+        same_table();
+        cr_assert_eq(rec_table_count(), 0, "replaced in its slot, nothing pushed out");
+    }
+    /* Oldest now: where[2] (replaced first), then where[0] (second): pushed out in that order. */
+    for (size_t i = 4; i < 6; i++) {
+        live[i] = (rec_block){.addr = where[i], .size = 16, .thread = 1, .seq = seq++};
+        cr_assert(rec_blocks_insert(&live[i]));
+        same_table();
+    }
+    rec_block moved[3];
+    cr_assert_eq(rec_table_sorted(moved, 3), 2);
+    cr_assert_eq(moved[0].addr, where[0]);
+    cr_assert_eq(moved[0].seq, live[0].seq);
+    cr_assert_eq(moved[1].addr, where[2]);
+    cr_assert_eq(moved[1].seq, live[2].seq);
+}
+
+/* rec_block_make lays the words out as the compiler lays out rec_block's bit-fields: each field
+ * reads back what was given, cut to its width. */
+Test(record_young, a_record_made_word_by_word_reads_back_through_its_fields)
+{
+    static const uint64_t sizes[] = {0, 1, 48, (1ull << 44) - 1, (1ull << 44) + 9};
+    static const uint64_t threads[] = {1, 31, 0xfffff, 0x100000, 0x123456};
+    static const uint64_t seqs[] = {1, 2, (1ull << 40) - 1, 1ull << 40, (1ull << 41) + 7};
+    static const uint64_t stacks[] = {0, 1, 0xffffff, 0x1000000, 0x1234567};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        uint64_t thread = threads[k], seq = seqs[k], stack = stacks[k];
+        rec_block b = rec_block_make(0x7f0012345670, sizes[k], thread, seq, stack);
+        cr_assert_eq(b.addr, 0x7f0012345670);
+        cr_assert_eq(b.size, sizes[k] & ((1ull << 44) - 1));
+        cr_assert_eq(b.thread, thread & 0xfffff);
+        cr_assert_eq(b.seq, seq & ((1ull << 40) - 1));
+        cr_assert_eq(b.stack, stack & 0xffffff);
+    }
+}
+
 #define THREADS 4
 #define PER_THREAD (SLOTS / THREADS)
 static pthread_barrier_t made, freed;

@@ -4,8 +4,8 @@
  * sit side by side in the heap sit side by side here, so a malloc or free mostly finds its
  * record in a cache line the heap's neighbouring calls already brought in; and a block costs its
  * 16 bytes at a bucket load of 0.7 to 7/8 while its page fills (buckets grow by about 1.25, and
- * shrink when down to a quarter), plus 8 bytes a page: about 19 bytes a block on CPython. A dump
- * walks the tree in address order: no sort.
+ * shrink when down to a quarter, to no fewer than 32 records), plus 8 bytes a page: about 19
+ * bytes a block on CPython. A dump walks the tree in address order: no sort.
  * A bucket is an open-addressing table over the block's 8-byte unit in the page with an
  * order-keeping home slot (unit * capacity / 256) and linear probing, deleted by backward shift.
  * Invariants: a record is empty exactly when its hi word is 0 (sequence numbers start at 1);
@@ -24,6 +24,7 @@
 #define DIRECTORY_BITS (ADDRESS_BITS - PAGE_SHIFT - REGION_BITS)
 #define MAX_REGIONS 16384             /* 4 TiB of address space holding blocks */
 #define NSHARDS 64
+#define FLOOR_CLASS 14                /* capacity 32: a bucket shrinks no further but to nothing */
 
 /* lo: unit (8 bits) | thread (16) | size (40); hi: seq (40) | stack (24). */
 typedef struct record {
@@ -76,28 +77,31 @@ bool rec_table_init(void)
     return directory != NULL;
 }
 
-/* The page word of page, or NULL when its region was never made (make: make it). */
-static _Atomic uint64_t *word_of(uint64_t page, bool make)
+/* Region r's page words, made now; NULL without memory. Out of line: it runs once a region. */
+static __attribute__((noinline)) uint64_t *region_new(uint64_t r)
+{
+    rec_lock_take(&regions_lock);
+    uint64_t *words = atomic_load_explicit(&directory[r], memory_order_acquire);
+    if (!words && atomic_load(&nregions) < MAX_REGIONS &&
+        (words = rec_reserve(((size_t)1 << REGION_BITS) * sizeof *words))) {
+        regions[atomic_load(&nregions)] = (uint32_t)r;
+        atomic_store_explicit(&directory[r], words, memory_order_release);
+        atomic_fetch_add(&nregions, 1);
+    }
+    rec_lock_give(&regions_lock);
+    return words;
+}
+
+/* The page word of page, or NULL when its region was never made (make: make it). Inline: every
+ * insert and free in the shared table starts here. */
+static inline __attribute__((always_inline)) _Atomic uint64_t *word_of(uint64_t page, bool make)
 {
     uint64_t r = page >> REGION_BITS;
     if (REC_UNLIKELY(r >> DIRECTORY_BITS))
         return NULL; /* beyond the address space the tree covers: not recorded */
     uint64_t *words = atomic_load_explicit(&directory[r], memory_order_acquire);
-    if (REC_UNLIKELY(!words)) {
-        if (!make)
-            return NULL;
-        rec_lock_take(&regions_lock);
-        words = atomic_load_explicit(&directory[r], memory_order_acquire);
-        if (!words && atomic_load(&nregions) < MAX_REGIONS &&
-            (words = rec_reserve(((size_t)1 << REGION_BITS) * sizeof *words))) {
-            regions[atomic_load(&nregions)] = (uint32_t)r;
-            atomic_store_explicit(&directory[r], words, memory_order_release);
-            atomic_fetch_add(&nregions, 1);
-        }
-        rec_lock_give(&regions_lock);
-        if (!words)
-            return NULL;
-    }
+    if (REC_UNLIKELY(!words) && (!make || !(words = region_new(r))))
+        return NULL;
     return (_Atomic uint64_t *)&words[page & ((1u << REGION_BITS) - 1)];
 }
 
@@ -162,7 +166,7 @@ static void bucket_free(shard *s, record *b, unsigned cls)
 /* Places r in b (capacity cap): in its unit's slot when that unit is there already (a block
  * freed where the recorder could not see it, its address given out again), else in the first
  * empty slot from home. Returns true when a record was added, false when one was replaced. */
-static bool place(record *b, size_t cap, record r)
+static inline __attribute__((always_inline)) bool place(record *b, size_t cap, record r)
 {
     unsigned unit = (unsigned)(r.lo >> 56);
     size_t i = home(unit, cap);
@@ -180,7 +184,7 @@ static bool place(record *b, size_t cap, record r)
 }
 
 /* The slot of unit in b, or cap when it is not there. */
-static size_t find(const record *b, size_t cap, unsigned unit)
+static inline __attribute__((always_inline)) size_t find(const record *b, size_t cap, unsigned unit)
 {
     size_t i = home(unit, cap);
     for (size_t probes = 0; probes < cap && b[i].hi; probes++, i = i + 1 == cap ? 0 : i + 1)
@@ -190,7 +194,7 @@ static size_t find(const record *b, size_t cap, unsigned unit)
 }
 
 /* Empties slot i of b, pulling later members of its run back when their home allows. */
-static void take_slot(record *b, size_t cap, size_t i)
+static inline __attribute__((always_inline)) void take_slot(record *b, size_t cap, size_t i)
 {
     size_t j = i;
     for (size_t probes = 1; probes < cap; probes++) {
@@ -209,7 +213,7 @@ static void take_slot(record *b, size_t cap, size_t i)
 }
 
 /* Moves the bucket of page word *w to class cls; false when there is no memory for it. */
-static bool rehash(shard *s, _Atomic uint64_t *w, unsigned cls)
+static __attribute__((noinline)) bool rehash(shard *s, _Atomic uint64_t *w, unsigned cls)
 {
     uint64_t old = atomic_load_explicit(w, memory_order_relaxed);
     record *from = bucket_of(old), *to = bucket_new(s, cls);
@@ -225,12 +229,12 @@ static bool rehash(shard *s, _Atomic uint64_t *w, unsigned cls)
     return true;
 }
 
-/* Records a bucket may hold before it grows: all of them while small, 7/8 beyond. */
-static inline size_t room(unsigned cls)
-{
-    size_t cap = capacity[cls];
-    return cap <= 8 || cls + 1 == NCLASSES ? cap : cap - cap / 8;
-}
+/* Records a bucket may hold before it grows: all of them while small, 7/8 beyond (capacity
+ * less an eighth, rounded down; the largest class all of them). */
+static const uint16_t rooms[] = {1,  2,  3,  4,  5,  6,  8,  9,  11,  13,  14,  18,  21, 25,
+                                 28, 35, 42, 49, 56, 70, 84, 98, 112, 140, 168, 196, 256};
+_Static_assert(sizeof rooms == sizeof capacity, "a room for every class");
+static inline size_t room(unsigned cls) { return rooms[cls]; }
 
 /* A new page's bucket: room for as many blocks of this size as the page holds (with malloc's
  * 16-byte header), since neighbours are often alike; growing a bucket step by step costs more
@@ -299,7 +303,7 @@ bool rec_table_insert(const rec_block *b)
 }
 
 /* The slot of addr in its page's bucket (page word v), or SIZE_MAX when it is not there. */
-static size_t slot_of(uint64_t v, uintptr_t addr)
+static inline __attribute__((always_inline)) size_t slot_of(uint64_t v, uintptr_t addr)
 {
     if (!v)
         return SIZE_MAX;
@@ -308,7 +312,7 @@ static size_t slot_of(uint64_t v, uintptr_t addr)
 }
 
 /* Takes slot i (of addr) out of its page's bucket, the shard's lock held. */
-static void remove_at(shard *s, _Atomic uint64_t *w, uintptr_t addr, size_t i, rec_block *out)
+static inline __attribute__((always_inline)) void remove_at(shard *s, _Atomic uint64_t *w, uintptr_t addr, size_t i, rec_block *out)
 {
     uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
     record *b = bucket_of(v);
@@ -325,8 +329,11 @@ static void remove_at(shard *s, _Atomic uint64_t *w, uintptr_t addr, size_t i, r
         return;
     }
     atomic_store_explicit(w, v - (1ull << 48), memory_order_relaxed);
-    /* A bucket down to a quarter of a class below goes there, so memory follows the live. */
-    if (cls >= 2 && left * 4 < capacity[cls - 2])
+    /* A bucket down to a quarter of a class below goes there, so memory follows the live; not
+     * below FLOOR_CLASS: a page that empties (most do) would shrink at every step on its way
+     * down and grow step by step when refilled, rehashing each time (on CPython 870k rehashes
+     * were 13% of the recorder's instructions; with the floor, 220k, and the same peak RSS). */
+    if (cls >= FLOOR_CLASS + 2 && left * 4 < capacity[cls - 2])
         rehash(s, w, cls - 2); /* without memory for it, the bucket simply stays */
 }
 

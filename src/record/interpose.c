@@ -141,16 +141,25 @@ static inline uint64_t next_seq(void)
     return seq_next++;
 }
 
-/* Everything a recorded block needs but its address and size. at: the slot of the allocator's
- * return address. */
-static void record(void *p, size_t n, uintptr_t at)
+/* Records block p of n bytes with its stack. at: the slot of the allocator's return address. */
+static __attribute__((noinline)) void record_stack(void *p, size_t n, uintptr_t at)
 {
-    if (rec_config.depth)
-        rec_blocks_prefetch((uintptr_t)p); /* the table's cache miss overlaps the unwinding */
-    uint32_t thread = rec_thread_number(), stack = rec_config.depth ? rec_stack_capture(at) : 0;
-    uint64_t seq = next_seq();
-    /* All fields at once: the words are built in registers, not by read-modify-writes. */
-    rec_block b = {.addr = (uintptr_t)p, .size = n, .thread = thread, .seq = seq, .stack = stack};
+    rec_blocks_prefetch((uintptr_t)p); /* the table's cache miss overlaps the unwinding */
+    uint32_t stack = rec_stack_capture(at);
+    rec_block b = rec_block_make((uintptr_t)p, n, rec_thread_number(), next_seq(), stack);
+    if (REC_UNLIKELY(!rec_blocks_insert(&b)))
+        rec_out_of_memory();
+}
+
+/* Everything a recorded block needs but its address and size. Inline, the stack's capture out of
+ * line: at depth 0 this is most of what a malloc adds. */
+static inline void record(void *p, size_t n, uintptr_t at)
+{
+    if (REC_UNLIKELY(rec_config.depth)) {
+        record_stack(p, n, at);
+        return;
+    }
+    rec_block b = rec_block_make((uintptr_t)p, n, rec_thread_number(), next_seq(), 0);
     if (REC_UNLIKELY(!rec_blocks_insert(&b)))
         rec_out_of_memory();
 }
@@ -172,13 +181,37 @@ static inline bool watching(void)
     return !rec_busy && atomic_load_explicit(&rec_tracing, memory_order_relaxed);
 }
 
-REC_EXPORT void *malloc(size_t n)
+/* The calls the recorder does not watch: before setup, in a snapshot child, while busy. Out of
+ * line, so that a watched call saves few registers. Tracing on says that setup is done and that
+ * this is no snapshot child. */
+static __attribute__((noinline)) void *malloc_unwatched(size_t n)
 {
     ENTER(bootstrap_alloc(n));
     if (REC_UNLIKELY(rec_in_snapshot_child))
         return child_alloc(n, 16);
-    if (!watching())
-        return rec_real_malloc(n);
+    return rec_real_malloc(n);
+}
+
+static __attribute__((noinline)) void free_unwatched(void *p)
+{
+    if (!p || from_bootstrap(p) || REC_UNLIKELY(rec_in_snapshot_child))
+        return;
+    ENTER((void)0);
+    rec_real_free(p);
+}
+
+static __attribute__((noinline)) void *calloc_unwatched(size_t k, size_t n, size_t total)
+{
+    ENTER(bootstrap_alloc(total));
+    if (REC_UNLIKELY(rec_in_snapshot_child)) /* never handed out before: still zero */
+        return total == SIZE_MAX ? NULL : child_alloc(total, 16);
+    return real_calloc(k, n);
+}
+
+REC_EXPORT void *malloc(size_t n)
+{
+    if (REC_UNLIKELY(!watching()))
+        return malloc_unwatched(n);
     rec_busy++;
     void *p = rec_real_malloc(n);
     if (p)
@@ -189,11 +222,8 @@ REC_EXPORT void *malloc(size_t n)
 
 REC_EXPORT void free(void *p)
 {
-    if (!p || from_bootstrap(p) || REC_UNLIKELY(rec_in_snapshot_child))
-        return;
-    ENTER((void)0);
-    if (!watching()) {
-        rec_real_free(p);
+    if (REC_UNLIKELY(!watching() || !p || from_bootstrap(p))) {
+        free_unwatched(p);
         return;
     }
     rec_busy++;
@@ -206,11 +236,8 @@ REC_EXPORT void *calloc(size_t k, size_t n)
     size_t total;
     if (__builtin_mul_overflow(k, n, &total))
         total = SIZE_MAX;
-    ENTER(bootstrap_alloc(total));
-    if (REC_UNLIKELY(rec_in_snapshot_child)) /* never handed out before: still zero */
-        return total == SIZE_MAX ? NULL : child_alloc(total, 16);
-    if (!watching())
-        return real_calloc(k, n);
+    if (REC_UNLIKELY(!watching()))
+        return calloc_unwatched(k, n, total);
     rec_busy++;
     void *p = real_calloc(k, n);
     if (p)

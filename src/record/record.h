@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/ucontext.h>
 #include <time.h>
 
@@ -101,6 +102,20 @@ typedef struct rec_block {
     uint64_t seq : 40;     /* the block's id: a per-process sequence number from 1 */
     uint64_t stack : 24;   /* stack node + 1; 0: no stack */
 } rec_block;
+/* rec_block's words after its address, as the x86-64 and arm64 ABIs lay its bit-fields out (from
+ * the low bits): size | thread << 44, and seq | stack << 40. */
+#define REC_SIZE_BITS 44
+#define REC_SEQ_BITS 40
+_Static_assert(sizeof(rec_block) == 3 * sizeof(uint64_t), "a block's record is three words");
+/* A block's record built word by word: the bit-fields' assignments read and merged the words. */
+static inline rec_block rec_block_make(uintptr_t addr, uint64_t size, uint64_t thread, uint64_t seq, uint64_t stack)
+{
+    uint64_t w[3] = {addr, (size & ((1ull << REC_SIZE_BITS) - 1)) | thread << REC_SIZE_BITS,
+                     (seq & ((1ull << REC_SEQ_BITS) - 1)) | stack << REC_SEQ_BITS};
+    rec_block b;
+    memcpy(&b, w, sizeof b);
+    return b;
+}
 
 /* young.c: every live block, each in exactly one place: its thread's young blocks (the last
  * ones it allocated, which its owner reaches without a lock or an atomic read-modify-write) or

@@ -51,6 +51,9 @@ typedef struct young {
 } young;
 _Static_assert(sizeof(rec_block) == sizeof(uintptr_t) + 2 * sizeof(uint64_t), "a record is its address and two words");
 
+/* rest[k][1] holds the record's last word: seq in its low bits (rec_block_make). */
+#define SEQ_MASK ((1ull << REC_SEQ_BITS) - 1)
+
 static _Atomic(young *) all;
 static rec_lock list_lock;
 static REC_TLS young *mine;
@@ -72,6 +75,9 @@ static inline rec_block read_slot(const young *y, size_t k, uintptr_t a)
     b.addr = a;
     return b;
 }
+
+/* Slot k's sequence number, read from its word alone (choosing a set's oldest reads four). */
+static inline uint64_t seq_at(const young *y, size_t k) { return y->rest[k][1] & SEQ_MASK; }
 
 /* The owner fills slot k: the address last, so that a slot is whole once another thread can
  * see it. */
@@ -144,41 +150,82 @@ static void window_end(young *y)
     y->inserts = y->evictions = 0;
 }
 
-bool rec_blocks_insert(const rec_block *b)
+/* The set of a full young set's oldest block goes to the shared table, b takes its slot. Out
+ * of line, as every path but the common one: the common one then needs no saved registers. */
+static __attribute__((noinline)) bool insert_evicting(young *y, size_t set, const rec_block *b)
 {
-    if (REC_UNLIKELY(bypass_left)) {
+    size_t k = set;
+    for (size_t w = set + 1; w < set + WAYS; w++)
+        if (seq_at(y, w) < seq_at(y, k))
+            k = w;
+    if (!evict(y, k))
+        return false;
+    y->evictions++;
+    fill(y, k, b);
+    return true;
+}
+
+/* Puts b in y, the caller's young table. */
+static inline bool insert_young(young *y, const rec_block *b)
+{
+    uintptr_t addr = b->addr;
+    size_t set = set_of(addr);
+    const uintptr_t *a = &y->addr[set];
+    /* acquire: a slot another thread emptied is done being read */
+    uintptr_t a0 = __atomic_load_n(&a[0], __ATOMIC_ACQUIRE), a1 = __atomic_load_n(&a[1], __ATOMIC_ACQUIRE),
+              a2 = __atomic_load_n(&a[2], __ATOMIC_ACQUIRE), a3 = __atomic_load_n(&a[3], __ATOMIC_ACQUIRE);
+    size_t k;
+    _Static_assert(WAYS == 4, "a set's ways are read one by one");
+    /* An address still there was freed where the recorder could not see it: its slot is taken
+     * again (no one else looks for it). Else the first empty slot. */
+    if (a0 == addr)
+        k = 0;
+    else if (a1 == addr)
+        k = 1;
+    else if (a2 == addr)
+        k = 2;
+    else if (a3 == addr)
+        k = 3;
+    else if (!a0)
+        k = 0;
+    else if (!a1)
+        k = 1;
+    else if (!a2)
+        k = 2;
+    else if (!a3)
+        k = 3;
+    else
+        return insert_evicting(y, set, b);
+    fill(y, set + k, b);
+    return true;
+}
+
+/* Every insert but one into the caller's own young table, not bypassed, within a window. */
+static __attribute__((noinline)) bool insert_slow(const rec_block *b)
+{
+    if (bypass_left) {
         bypass_left--;
         return rec_table_insert(b);
     }
     young *y = my_young();
     if (REC_UNLIKELY(!y))
         return rec_table_insert(b);
-    if (REC_UNLIKELY(++y->inserts == WINDOW)) {
+    if (++y->inserts == WINDOW) {
         window_end(y);
         if (bypass_left)
             return rec_table_insert(b); /* the young table stays empty while bypassed */
     }
-    size_t set = set_of(b->addr), k = SIZE_MAX;
-    for (size_t w = set; w < set + WAYS; w++) {
-        uintptr_t a = addr_at(y, w); /* acquire: a slot another thread emptied is done being read */
-        if (a == b->addr) { /* freed where the recorder could not see it: no one else looks for it */
-            k = w;
-            break;
-        }
-        if (!a && k == SIZE_MAX)
-            k = w;
+    return insert_young(y, b);
+}
+
+bool rec_blocks_insert(const rec_block *b)
+{
+    young *y = mine;
+    if (REC_LIKELY(y && !bypass_left && y->inserts + 1 < WINDOW)) {
+        y->inserts++;
+        return insert_young(y, b);
     }
-    if (REC_UNLIKELY(k == SIZE_MAX)) { /* the set is full: its oldest goes to the shared table */
-        k = set;
-        for (size_t w = set + 1; w < set + WAYS; w++)
-            if (read_slot(y, w, 0).seq < read_slot(y, k, 0).seq)
-                k = w;
-        if (!evict(y, k))
-            return false;
-        y->evictions++;
-    }
-    fill(y, k, b);
-    return true;
+    return insert_slow(b);
 }
 
 /* The caller's slot of addr in its own table, or SIZE_MAX. Only the owner fills a slot, and a
@@ -187,9 +234,15 @@ bool rec_blocks_insert(const rec_block *b)
 static inline size_t mine_of(uintptr_t addr)
 {
     size_t set = set_of(addr);
-    for (size_t k = set; k < set + WAYS; k++)
-        if (__atomic_load_n(&mine->addr[k], __ATOMIC_RELAXED) == addr)
-            return k;
+    const uintptr_t *a = &mine->addr[set];
+    if (__atomic_load_n(&a[0], __ATOMIC_RELAXED) == addr)
+        return set;
+    if (__atomic_load_n(&a[1], __ATOMIC_RELAXED) == addr)
+        return set + 1;
+    if (__atomic_load_n(&a[2], __ATOMIC_RELAXED) == addr)
+        return set + 2;
+    if (__atomic_load_n(&a[3], __ATOMIC_RELAXED) == addr)
+        return set + 3;
     return SIZE_MAX;
 }
 
@@ -241,6 +294,15 @@ bool rec_blocks_remove(uintptr_t addr, rec_block *out)
     return rec_table_remove(addr, out) || take_elsewhere(addr, out);
 }
 
+/* A block that is not the caller's young one. */
+static __attribute__((noinline)) void free_elsewhere(void *p, void (*release)(void *))
+{
+    if (rec_table_free(p, release))
+        return;
+    take_elsewhere((uintptr_t)p, NULL);
+    release(p);
+}
+
 void rec_blocks_free(void *p, void (*release)(void *))
 {
     size_t k;
@@ -249,10 +311,7 @@ void rec_blocks_free(void *p, void (*release)(void *))
         release(p);
         return;
     }
-    if (rec_table_free(p, release))
-        return;
-    take_elsewhere((uintptr_t)p, NULL);
-    release(p);
+    free_elsewhere(p, release);
 }
 
 void rec_blocks_thread_exit(void)
