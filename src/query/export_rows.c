@@ -78,18 +78,52 @@ static bool write_cell(hq_sink *out, bool csv, const char *name, const hq_cell *
     }
 }
 
+/* A CSV row from the row function's cells, written straight into the buffer when it surely
+ * fits (a decimal takes at most 20 bytes, a text at most twice its length and two quotes): one
+ * check a row rather than one a piece. false, with nothing written, when it may not fit or a
+ * cell ran out of memory. */
+static bool csv_row_at(hq_sink *out, const hq_cell *cells, int n, const char *dump, size_t dump_len)
+{
+    size_t need = dump_len + 2, len[MAX_COLUMNS];
+    for (int i = 0; i < n; i++) {
+        if (cells[i].kind == HQ_CELL_NOMEM)
+            return false;
+        len[i] = cells[i].kind == HQ_CELL_TEXT ? strlen(cells[i].text) : 0;
+        need += 1 + (cells[i].kind == HQ_CELL_TEXT ? 2 * len[i] + 2 : 20);
+    }
+    if (out->cap - out->len < need)
+        return false;
+    char *p = out->buf + out->len;
+    memcpy(p, dump, dump_len);
+    p += dump_len;
+    for (int i = 0; i < n; i++) {
+        *p++ = ',';
+        if (cells[i].kind == HQ_CELL_INT)
+            p = hq_decimal_at(p, cells[i].i);
+        else if (cells[i].kind == HQ_CELL_TEXT)
+            p = hq_csv_text_at(p, (const unsigned char *)cells[i].text, len[i]);
+    }
+    *p++ = '\r';
+    *p++ = '\n';
+    out->len = (size_t)(p - out->buf);
+    return true;
+}
+
 /* One row: the dump's name, then each column, from the table's row function when it has one
  * (its cells are valid together), else cell by cell (each read before the next is asked for);
  * false when a column ran out of memory. */
 static bool write_row(hq_cursor *cur, const hq_table *t, uint64_t row, bool csv, char names[][32],
                       int n, const char *dump, size_t dump_len, hq_sink *out)
 {
+    hq_cell cells[MAX_COLUMNS];
+    if (t->row) {
+        t->row(cur, row, cells);
+        if (csv && csv_row_at(out, cells, n, dump, dump_len))
+            return true;
+    }
     if (!csv)
         hq_puts(out, "{\"dump\": ");
     hq_put(out, dump, dump_len);
-    hq_cell cells[MAX_COLUMNS];
-    if (t->row)
-        t->row(cur, row, cells);
     bool ok = true;
     for (int i = 0; i < n && ok; i++) {
         if (!t->row)

@@ -82,22 +82,29 @@ static inline void hq_put_digits(char *end, uint64_t u, unsigned n)
         end[-1] = (char)('0' + u);
 }
 
+/* v in decimal at p, which has room for 20 characters; returns the end. */
+static inline char *hq_decimal_at(char *p, int64_t v)
+{
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    unsigned digits = hq_decimal_digits(u);
+    size_t n = digits + (v < 0);
+    if (v < 0)
+        p[0] = '-';
+    hq_put_digits(p + n, u, digits);
+    return p + n;
+}
+
 /* Writes v in decimal: hundreds of millions of cells an export, so inline, without printf or
  * SQLite's own text, and straight into the buffer when it has room (no copy of a variable
  * length, which would be a call). */
 static inline void hq_put_decimal(hq_sink *out, int64_t v)
 {
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    unsigned digits = hq_decimal_digits(u);
-    size_t n = digits + (v < 0);
-    char buf[24], *p = out->cap - out->len >= n ? out->buf + out->len : buf;
-    if (v < 0)
-        p[0] = '-';
-    hq_put_digits(p + n, u, digits);
-    if (p == buf)
-        hq_put(out, buf, n);
-    else
-        out->len += n;
+    if (out->cap - out->len >= 20) {
+        out->len = (size_t)(hq_decimal_at(out->buf + out->len, v) - out->buf);
+    } else {
+        char buf[24];
+        hq_put(out, buf, (size_t)(hq_decimal_at(buf, v) - buf));
+    }
 }
 
 /* An export file at path (created, never there before): written by whole blocks with O_DIRECT
