@@ -78,30 +78,31 @@ static bool write_cell(hq_sink *out, bool csv, const char *name, const hq_cell *
     }
 }
 
-/* A CSV row from the row function's cells, written straight into the buffer when it surely
- * fits (a decimal takes at most 20 bytes, a text at most twice its length and two quotes): one
- * check a row rather than one a piece. false, with nothing written, when it may not fit or a
- * cell ran out of memory. */
+/* A CSV row from the row function's cells, written straight into the buffer while it surely
+ * has room (a decimal takes at most 20 bytes, a text at most twice its length and two quotes):
+ * one check a cell rather than one a piece. false, with nothing written (the buffer's length
+ * untouched), when the room may run out or a cell ran out of memory. */
 static bool csv_row_at(hq_sink *out, const hq_cell *cells, int n, const char *dump, size_t dump_len)
 {
-    size_t need = dump_len + 2, len[MAX_COLUMNS];
-    for (int i = 0; i < n; i++) {
-        if (cells[i].kind == HQ_CELL_NOMEM)
-            return false;
-        len[i] = cells[i].kind == HQ_CELL_TEXT ? strlen(cells[i].text) : 0;
-        need += 1 + (cells[i].kind == HQ_CELL_TEXT ? 2 * len[i] + 2 : 20);
-    }
-    if (out->cap - out->len < need)
+    char *p = out->buf + out->len, *end = out->buf + out->cap;
+    if ((size_t)(end - p) < dump_len + 2)
         return false;
-    char *p = out->buf + out->len;
     memcpy(p, dump, dump_len);
     p += dump_len;
     for (int i = 0; i < n; i++) {
+        if (end - p < 22) /* the separator, a decimal, or the row's end */
+            return false;
         *p++ = ',';
-        if (cells[i].kind == HQ_CELL_INT)
+        if (cells[i].kind == HQ_CELL_INT) {
             p = hq_decimal_at(p, cells[i].i);
-        else if (cells[i].kind == HQ_CELL_TEXT)
-            p = hq_csv_text_at(p, (const unsigned char *)cells[i].text, len[i]);
+        } else if (cells[i].kind == HQ_CELL_TEXT) {
+            size_t len = strlen(cells[i].text);
+            if ((size_t)(end - p) < 2 * len + 4)
+                return false;
+            p = hq_csv_text_at(p, (const unsigned char *)cells[i].text, len);
+        } else if (cells[i].kind != HQ_CELL_NULL) {
+            return false;
+        }
     }
     *p++ = '\r';
     *p++ = '\n';
