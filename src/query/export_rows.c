@@ -45,12 +45,15 @@ static void write_text(hq_sink *out, bool csv, const char *s)
         hq_write_json_text(out, (const unsigned char *)s, strlen(s));
 }
 
+#define DUMP_COPY 32 /* a dump cell this long or shorter is copied by a fixed-size copy */
+
 /* The dump column's cell as written, quoted or escaped once for every row: into a sink over
- * a buffer big enough for any escaping (JSON's six bytes a byte at most), never flushed. */
+ * a buffer big enough for any escaping (JSON's six bytes a byte at most), never flushed, and
+ * at least DUMP_COPY long (zeroed past the cell). */
 static char *dump_cell(const char *name, bool csv, size_t *len)
 {
-    hq_sink cell = {.cap = 6 * strlen(name) + 16};
-    if (!(cell.buf = malloc(cell.cap)))
+    hq_sink cell = {.cap = 6 * strlen(name) + DUMP_COPY};
+    if (!(cell.buf = calloc(1, cell.cap)))
         return NULL;
     write_text(&cell, csv, name);
     *len = cell.len;
@@ -85,9 +88,12 @@ static bool write_cell(hq_sink *out, bool csv, const char *name, const hq_cell *
 static bool csv_row_at(hq_sink *out, const hq_cell *cells, int n, const char *dump, size_t dump_len)
 {
     char *p = out->buf + out->len, *end = out->buf + out->cap;
-    if ((size_t)(end - p) < dump_len + 2)
+    if ((size_t)(end - p) < DUMP_COPY + dump_len + 2)
         return false;
-    memcpy(p, dump, dump_len);
+    if (dump_len <= DUMP_COPY) /* a copy of constant size is a few moves, not a call */
+        memcpy(p, dump, DUMP_COPY);
+    else
+        memcpy(p, dump, dump_len);
     p += dump_len;
     for (int i = 0; i < n; i++) {
         if (end - p < 22) /* the separator, a decimal, or the row's end */
