@@ -663,10 +663,13 @@ class QueryTest(unittest.TestCase):
         tables = ("objects", "refs", "types", "sites", "roots", "weakrefs", "frames", "stack_frames")
         for k, (path, o) in enumerate(self.each()):
             base = os.path.join(self.tmp.name, f"bytes{k}")
+            # a short name and one past the 32 bytes the writer copies at once (every other dump)
+            name = 'd,"1"' if k % 2 else 'a dump name, "quoted", past thirty-two bytes'
             for fmt in ("csv", "jsonl"):
-                heaptool("export", path, "--format", fmt, "--name", 'd,"1"', "-o", f"{base}.{fmt}")
+                heaptool("export", path, "--format", fmt, "--name", name, "-o", f"{base}.{fmt}")
             for table in tables:
-                sql = f"SELECT 'd,\"1\"' AS dump, * FROM {table}"
+                quoted = name.replace("'", "''")
+                sql = f"SELECT '{quoted}' AS dump, * FROM {table}"
                 with open(f"{base}.csv/{table}.csv", "rb") as f:
                     self.assertEqual(f.read(), heaptool("query", "--csv", path, sql).stdout, table)
                 array = heaptool("query", "--json", path, sql).stdout
