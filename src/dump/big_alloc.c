@@ -6,17 +6,76 @@
 #include "budget.h"
 #include "dump_internal.h"
 
+#include <malloc.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #define HUGE_PAGE (2u << 20)
+#define SMALL (4 * (size_t)HUGE_PAGE) /* below this, arrays gain nothing from huge pages */
+
+/* Freed huge-page arrays, kept for the next request they fit. The analyses (and the query's
+ * export, which runs them one after another and side by side) each free hundreds of MB of
+ * scratch and then ask for as much again: a fresh page costs a fault and the kernel's zeroing
+ * (in a virtual machine, a good part of an export), a kept one nothing. A request that no kept
+ * array fits releases them all first, so the resident set grows no more than without the
+ * cache. Out of core (budget.h) nothing is kept: the watcher's budget counts resident memory. */
+#define KEPT 16
+static struct {
+    pthread_mutex_t lock;
+    void *p[KEPT];
+    size_t size[KEPT];
+    unsigned n;
+} kept = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* The smallest kept array of at least size bytes, taken out of the cache; else NULL, the cache
+ * emptied. */
+static void *take_kept(size_t size)
+{
+    pthread_mutex_lock(&kept.lock);
+    unsigned best = kept.n;
+    for (unsigned i = 0; i < kept.n; i++)
+        if (kept.size[i] >= size && (best == kept.n || kept.size[i] < kept.size[best]))
+            best = i;
+    void *p = NULL;
+    if (best < kept.n) {
+        p = kept.p[best];
+        kept.n--;
+        kept.p[best] = kept.p[kept.n];
+        kept.size[best] = kept.size[kept.n];
+    } else {
+        for (unsigned i = 0; i < kept.n; i++)
+            free(kept.p[i]);
+        kept.n = 0;
+    }
+    pthread_mutex_unlock(&kept.lock);
+    return p;
+}
+
+/* Keeps p when it is a huge-page array (aligned, big) and there is room; else frees it. */
+static void keep_or_free(void *p)
+{
+    size_t size = p && !((uintptr_t)p & (HUGE_PAGE - 1)) ? malloc_usable_size(p) : 0;
+    if (size >= SMALL && !hd__budget_on()) {
+        pthread_mutex_lock(&kept.lock);
+        if (kept.n < KEPT) {
+            kept.p[kept.n] = p;
+            kept.size[kept.n++] = size;
+            p = NULL;
+        }
+        pthread_mutex_unlock(&kept.lock);
+    }
+    free(p);
+}
 
 void *hd__ram_alloc(size_t size)
 {
-    if (size < 4 * (size_t)HUGE_PAGE) /* small arrays gain nothing */
+    if (size < SMALL)
         return malloc(size ? size : 1);
-    void *p = NULL;
+    void *p = take_kept(size);
+    if (p)
+        return p; /* advised when it was first made */
     if (posix_memalign(&p, HUGE_PAGE, size) != 0)
         return NULL;
 #ifdef MADV_HUGEPAGE
@@ -66,5 +125,5 @@ void *hd__spill(void *p, size_t size)
 void hd__big_free(void *p)
 {
     if (!hd__scratch_free(p))
-        free(p);
+        keep_or_free(p);
 }

@@ -42,7 +42,8 @@ typedef struct scratch {
     uint8_t *onstack, *cyclic;
 } scratch;
 
-/* In huge pages (hd__ram_alloc, which free() releases): Tarjan's arrays are walked at random,
+/* In huge pages (hd__ram_alloc; scratch released by hd__big_free, which keeps it for the next
+ * analysis): Tarjan's arrays are walked at random,
  * and on a 10M-object heap faulting them in 4 KiB pages was a good part of its time. */
 static bool scratch_alloc(scratch *s, size_t cells)
 {
@@ -57,11 +58,11 @@ static bool scratch_alloc(scratch *s, size_t cells)
 
 static void scratch_free(scratch *s)
 {
-    free(s->low);
-    free(s->stack);
-    free(s->cs_node);
-    free(s->cs_edge);
-    free(s->onstack);
+    hd__big_free(s->low);
+    hd__big_free(s->stack);
+    hd__big_free(s->cs_node);
+    hd__big_free(s->cs_edge);
+    hd__big_free(s->onstack);
     free(s->cyclic);
 }
 
@@ -380,7 +381,7 @@ int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out)
     pthread_t thread;
     bool threaded = !reach && pthread_create(&thread, NULL, reach_job_run, &job) == 0;
     uint32_t ncomp = tarjan(d, comp, &s);
-    free(s.onstack);
+    hd__big_free(s.onstack);
     s.onstack = NULL;
     if (threaded)
         pthread_join(thread, NULL);
@@ -411,7 +412,7 @@ int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out)
     }
     rc = HD_OK;
 done:
-    free(comp);
+    hd__big_free(comp);
     scratch_free(&s);
     hd_reach_free(own);
     if (rc) {

@@ -263,7 +263,7 @@ int hd_dominator_children(const hd_dominators *dom, uint32_t **first_out, uint32
         if (p != HD_NONE)
             child[fill[p == HD_DOM_ROOT ? vroot : p]++] = o;
     }
-    free(fill);
+    hd__big_free(fill);
     *first_out = first;
     *child_out = child;
     return HD_OK;
@@ -301,7 +301,7 @@ int hd__dominator_walk_types(const hd_dump *d, const uint32_t *first, const uint
         stack[top] = c;
         cursor[top] = first[c];
     }
-    free(active), free(stack), free(cursor);
+    free(active), hd__big_free(stack), hd__big_free(cursor);
     return HD_OK;
 }
 
@@ -336,8 +336,8 @@ int hd_stats_retained_by_type(const hd_dump *d, const hd_dominators *dom, hd_typ
     }
     *count = ntotal;
     free(r.by_type);
-    free(first);
-    free(child);
+    hd__big_free(first); /* kept for the next analysis */
+    hd__big_free(child);
     return rc;
 }
 

@@ -88,7 +88,9 @@ void *hd__ram_calloc(size_t n, size_t size);
 /* Out of core, p (size bytes, from hd__ram_alloc) copied into a scratch file and freed: a
  * result kept for later, written once in order. Otherwise (or when that fails) p itself. */
 void *hd__spill(void *p, size_t size);
-void hd__big_free(void *p); /* what any of these gave, or NULL */
+/* What any of these gave, or NULL. An array in memory may be kept for a later request of the
+ * same functions (big_alloc.c), so scratch is released here, not with free(). */
+void hd__big_free(void *p);
 
 /* A file written atomically (atomic_file.c): begin makes a unique temporary file beside file,
  * write appends (the first failure is kept), commit renames it over file (after fsync when

@@ -43,7 +43,7 @@ int hd_root_distance(const hd_dump *d, uint32_t **out)
                 queue[tail++] = dst[e];
             }
     }
-    free(queue);
+    hd__big_free(queue);
     *out = dist;
     return HD_OK;
 }

@@ -45,12 +45,15 @@ static void write_text(hq_sink *out, bool csv, const char *s)
         hq_write_json_text(out, (const unsigned char *)s, strlen(s));
 }
 
+#define DUMP_COPY 32 /* a dump cell this long or shorter is copied by a fixed-size copy */
+
 /* The dump column's cell as written, quoted or escaped once for every row: into a sink over
- * a buffer big enough for any escaping (JSON's six bytes a byte at most), never flushed. */
+ * a buffer big enough for any escaping (JSON's six bytes a byte at most), never flushed, and
+ * at least DUMP_COPY long (zeroed past the cell). */
 static char *dump_cell(const char *name, bool csv, size_t *len)
 {
-    hq_sink cell = {.cap = 6 * strlen(name) + 16};
-    if (!(cell.buf = malloc(cell.cap)))
+    hq_sink cell = {.cap = 6 * strlen(name) + DUMP_COPY};
+    if (!(cell.buf = calloc(1, cell.cap)))
         return NULL;
     write_text(&cell, csv, name);
     *len = cell.len;
@@ -78,18 +81,56 @@ static bool write_cell(hq_sink *out, bool csv, const char *name, const hq_cell *
     }
 }
 
+/* A CSV row from the row function's cells, written straight into the buffer while it surely
+ * has room (a decimal takes at most 20 bytes, a text at most twice its length and two quotes):
+ * one check a cell rather than one a piece. false, with nothing written (the buffer's length
+ * untouched), when the room may run out or a cell ran out of memory. */
+static bool csv_row_at(hq_sink *out, const hq_cell *cells, int n, const char *dump, size_t dump_len)
+{
+    char *p = out->buf + out->len, *end = out->buf + out->cap;
+    if ((size_t)(end - p) < DUMP_COPY + dump_len + 2)
+        return false;
+    if (dump_len <= DUMP_COPY) /* a copy of constant size is a few moves, not a call */
+        memcpy(p, dump, DUMP_COPY);
+    else
+        memcpy(p, dump, dump_len);
+    p += dump_len;
+    for (int i = 0; i < n; i++) {
+        if (end - p < 22) /* the separator, a decimal, or the row's end */
+            return false;
+        *p++ = ',';
+        if (cells[i].kind == HQ_CELL_INT) {
+            p = hq_decimal_at(p, cells[i].i);
+        } else if (cells[i].kind == HQ_CELL_TEXT) {
+            size_t len = strlen(cells[i].text);
+            if ((size_t)(end - p) < 2 * len + 4)
+                return false;
+            p = hq_csv_text_at(p, (const unsigned char *)cells[i].text, len);
+        } else if (cells[i].kind != HQ_CELL_NULL) {
+            return false;
+        }
+    }
+    *p++ = '\r';
+    *p++ = '\n';
+    out->len = (size_t)(p - out->buf);
+    return true;
+}
+
 /* One row: the dump's name, then each column, from the table's row function when it has one
  * (its cells are valid together), else cell by cell (each read before the next is asked for);
  * false when a column ran out of memory. */
 static bool write_row(hq_cursor *cur, const hq_table *t, uint64_t row, bool csv, char names[][32],
                       int n, const char *dump, size_t dump_len, hq_sink *out)
 {
+    hq_cell cells[MAX_COLUMNS];
+    if (t->row) {
+        t->row(cur, row, cells);
+        if (csv && csv_row_at(out, cells, n, dump, dump_len))
+            return true;
+    }
     if (!csv)
         hq_puts(out, "{\"dump\": ");
     hq_put(out, dump, dump_len);
-    hq_cell cells[MAX_COLUMNS];
-    if (t->row)
-        t->row(cur, row, cells);
     bool ok = true;
     for (int i = 0; i < n && ok; i++) {
         if (!t->row)

@@ -139,6 +139,61 @@ static void objects_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
     }
 }
 
+/* Every column of a row at once, for the exports (which prepare every analysis before their
+ * first row): each analysis looked up once a row rather than once a cell, no flags spelled out
+ * for the objects that have none. */
+static void objects_row(hq_cursor *cur, uint64_t row, hq_cell *cells)
+{
+    hq_context *c = cur->ctx;
+    const hd_dump *d = c->d;
+    uint32_t o = (uint32_t)row, n = hd_object_count(d), type = hd_object_type(d, o);
+    uint32_t rc = hd_object_rc(d, o), site = hd_object_site(d, o);
+    unsigned gen = hd_object_gen(d, o), flags = hd_object_flags(d, o);
+    hq_cell_int(&cells[ID], hq_id(hq_object_ids(c)[o]));
+    hq_cell_text(&cells[TYPE], hd_type_name(d, type));
+    hq_cell_int(&cells[TYPE_ID], hq_id(hd_type_id(d, type)));
+    hq_cell_int(&cells[SIZE], (sqlite3_int64)hd_object_size(d, o));
+    if (rc == HD_RC_UNKNOWN)
+        hq_cell_null(&cells[RC]);
+    else
+        hq_cell_int(&cells[RC], rc);
+    if (gen == HD_GEN_UNKNOWN)
+        hq_cell_null(&cells[GEN]);
+    else
+        hq_cell_int(&cells[GEN], (int)gen);
+    if (flags)
+        flags_cell(&cells[FLAGS], flags);
+    else
+        hq_cell_text(&cells[FLAGS], "");
+    if (site == HD_NONE)
+        hq_cell_null(&cells[SITE]);
+    else
+        hq_cell_int(&cells[SITE], hq_id(hd_site_id(d, site)));
+    hq_cell_text(&cells[LABEL], hd_object_label(d, o));
+    const hd_dominators *dom = hq_dominators(c);
+    const uint32_t *dist = hq_distance(c), *scc = hq_scc(c);
+    if (!dom || !dist || !scc) {
+        for (int col = RETAINED; col <= SCC; col++)
+            computed_column(cur, o, col, &cells[col]);
+        return;
+    }
+    uint32_t idom = hd_dominator_of(dom, o);
+    hq_cell_int(&cells[RETAINED], (sqlite3_int64)hd_retained_size(dom, o));
+    if (idom < n)
+        hq_cell_int(&cells[IDOM], hq_id(hq_object_ids(c)[idom]));
+    else
+        hq_cell_null(&cells[IDOM]);
+    hq_cell_int(&cells[REACHABLE], dist[o] != HD_NONE);
+    if (dist[o] == HD_NONE)
+        hq_cell_null(&cells[DISTANCE]);
+    else
+        hq_cell_int(&cells[DISTANCE], dist[o]);
+    if (scc[o])
+        hq_cell_int(&cells[SCC], scc[o]);
+    else
+        hq_cell_null(&cells[SCC]);
+}
+
 /* The immediate dominator's id, once the dominators are known (before, no column reads it). */
 static void objects_prefetch(hq_context *c, uint64_t row)
 {
@@ -160,6 +215,7 @@ const hq_table hq_objects_table = {
     .lookups = {ID + 1, TYPE + 1, TYPE_ID + 1, -1},
     .filter = objects_filter,
     .column = objects_column,
+    .row = objects_row,
     .count = objects_count,
     .ordered_by = TYPE + 1,
     .order = hq_objects_by_type_name,

@@ -215,6 +215,8 @@ const hq_table *hq_table_def(size_t i);
 /* The writers of row_format.c, for the exports too (integers: hq_put_decimal): a text quoted as
  * RFC 4180 says (when it must be); a text as a JSON string. */
 void hq_write_csv_text(hq_sink *out, const unsigned char *s, size_t len);
+/* The same at p, which has room for 2 * len + 2 bytes (the most it takes); returns the end. */
+char *hq_csv_text_at(char *p, const unsigned char *s, size_t len);
 void hq_write_json_text(hq_sink *out, const unsigned char *s, size_t len);
 /* Writes every row of table t, as SELECT 'dump name' AS dump, * FROM t would give them, as CSV
  * with a header line or as JSON lines, straight from the dump (export_rows.c), into out (not

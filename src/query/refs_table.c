@@ -99,16 +99,32 @@ static void refs_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
     }
 }
 
-/* An export's destination ids, rows [first, first + n) (refs_stage). */
-typedef struct staged_ids {
+/* An export's rows [first, first + n) of strong references, their cells gathered by refs_stage:
+ * the destination ids (NULL where the target is no object), the source ids and the names. */
+typedef struct staged_rows {
     uint64_t first, n;
-    uint64_t id[HQ_STAGE_ROWS];
-} staged_ids;
+    bool dst_null[HQ_STAGE_ROWS];
+    uint64_t dst[HQ_STAGE_ROWS], src[HQ_STAGE_ROWS];
+    const char *name[HQ_STAGE_ROWS];
+} staged_rows;
 
 /* A strong reference's row: its source is the owner of the edge range holding it, which a
- * scan finds where the last row's was (cur->hint) until the range ends; weak rows as columns. */
+ * scan finds where the last row's was (cur->hint) until the range ends; weak rows as columns.
+ * An export's rows come staged. */
 static void refs_row(hq_cursor *cur, uint64_t row, hq_cell *cells)
 {
+    const staged_rows *staged = cur->data; /* only refs_stage sets it */
+    if (staged && row - staged->first < staged->n) {
+        uint64_t k = row - staged->first;
+        hq_cell_int(&cells[SRC], hq_id(staged->src[k]));
+        if (staged->dst_null[k])
+            hq_cell_null(&cells[DST]);
+        else
+            hq_cell_int(&cells[DST], hq_id(staged->dst[k]));
+        hq_cell_text(&cells[NAME], staged->name[k][0] ? staged->name[k] : NULL);
+        hq_cell_int(&cells[WEAK], 0);
+        return;
+    }
     hq_context *c = cur->ctx;
     const hd_dump *d = c->d;
     if (row >= hd_edge_count(d)) {
@@ -123,11 +139,8 @@ static void refs_row(hq_cursor *cur, uint64_t row, hq_cell *cells)
     const uint64_t *ids = hq_object_ids(c);
     uint32_t dst = hd_edge_targets(d)[row];
     const char *name = hd_edge_name(d, row);
-    const staged_ids *staged = cur->data; /* only refs_stage sets it */
     hq_cell_int(&cells[SRC], hq_id(ids[src]));
-    if (dst < n && staged && row - staged->first < staged->n)
-        hq_cell_int(&cells[DST], hq_id(staged->id[row - staged->first]));
-    else if (dst < n)
+    if (dst < n)
         hq_cell_int(&cells[DST], hq_id(ids[dst]));
     else
         hq_cell_null(&cells[DST]);
@@ -142,31 +155,41 @@ static void refs_prefetch(hq_context *c, uint64_t row)
         __builtin_prefetch(&hq_object_ids(c)[hd_edge_targets(c->d)[row]]);
 }
 
-/* The destination ids of the strong references among rows [row, end), fetched a few dozen
- * ahead: on a 10M-object dump the prefetch a row (refs_prefetch) still waited out most of a
- * miss per row, a third of writing refs. The cursor of an export is its own: its data holds
- * them (freed with it). */
+/* The cells of the strong references among rows [row, end), in tight loops: the destination
+ * ids fetched a few dozen ahead (on a 10M-object dump the prefetch a row, refs_prefetch, still
+ * waited out most of a miss per row, a third of writing refs), the sources by walking the edge
+ * ranges, which a row at a time cost a range check and a few calls each. The cursor of an
+ * export is its own: its data holds them (freed with it). */
 static bool refs_stage(hq_cursor *cur, uint64_t row, uint64_t end)
 {
     hq_context *c = cur->ctx;
-    uint64_t edges = hd_edge_count(c->d);
+    const hd_dump *d = c->d;
+    uint64_t edges = hd_edge_count(d);
     if (!cur->data) {
-        cur->data = malloc(sizeof(staged_ids));
+        cur->data = malloc(sizeof(staged_rows));
         cur->free_data = cur->data ? free : NULL;
     }
-    staged_ids *staged = cur->data;
+    staged_rows *staged = cur->data;
     if (!staged)
         return false;
     end = end < edges ? end : edges;
     staged->first = row;
     staged->n = row < end ? end - row : 0;
     const uint64_t *ids = hq_object_ids(c);
-    const uint32_t *targets = hd_edge_targets(c->d);
-    uint32_t n = hd_object_count(c->d);
+    const uint32_t *targets = hd_edge_targets(d), *off = hd_edge_offsets(d);
+    uint32_t n = hd_object_count(d);
     for (uint64_t e = row; e < end; e++) {
         if (e + 32 < end && targets[e + 32] < n)
             __builtin_prefetch(&ids[targets[e + 32]]);
-        staged->id[e - row] = targets[e] < n ? ids[targets[e]] : 0; /* else not read */
+        staged->dst_null[e - row] = targets[e] >= n;
+        staged->dst[e - row] = targets[e] < n ? ids[targets[e]] : 0;
+    }
+    uint32_t src = row < end ? edge_source(cur, row) : 0;
+    for (uint64_t e = row; e < end; e++) {
+        while (off[src + 1] <= e) /* the next range that is not empty */
+            src++;
+        staged->src[e - row] = ids[src];
+        staged->name[e - row] = hd_edge_name(d, e);
     }
     return true;
 }

@@ -68,18 +68,36 @@ static inline unsigned hq_decimal_digits(uint64_t u)
     return t + 1 - (v < powers[t]);
 }
 
-/* The digits of u, two at a time, ending at end (n of them: u has n digits). */
+/* The digits of u, two at a time, ending at end (n of them: u has n digits). Below 2^32, as
+ * nearly every cell is, in 32-bit arithmetic: a division by 100 is then a shorter multiply. */
 static inline void hq_put_digits(char *end, uint64_t u, unsigned n)
 {
     static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
                                 "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
                                 "8081828384858687888990919293949596979899";
-    for (; n >= 2; n -= 2, u /= 100) {
+    for (; u > UINT32_MAX; n -= 2, u /= 100) {
         end -= 2;
         memcpy(end, pairs + 2 * (u % 100), 2);
     }
+    uint32_t v = (uint32_t)u;
+    for (; n >= 2; n -= 2, v /= 100) {
+        end -= 2;
+        memcpy(end, pairs + 2 * (v % 100), 2);
+    }
     if (n)
-        end[-1] = (char)('0' + u);
+        end[-1] = (char)('0' + v);
+}
+
+/* v in decimal at p, which has room for 20 characters; returns the end. */
+static inline char *hq_decimal_at(char *p, int64_t v)
+{
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    unsigned digits = hq_decimal_digits(u);
+    size_t n = digits + (v < 0);
+    if (v < 0)
+        p[0] = '-';
+    hq_put_digits(p + n, u, digits);
+    return p + n;
 }
 
 /* Writes v in decimal: hundreds of millions of cells an export, so inline, without printf or
@@ -87,17 +105,12 @@ static inline void hq_put_digits(char *end, uint64_t u, unsigned n)
  * length, which would be a call). */
 static inline void hq_put_decimal(hq_sink *out, int64_t v)
 {
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    unsigned digits = hq_decimal_digits(u);
-    size_t n = digits + (v < 0);
-    char buf[24], *p = out->cap - out->len >= n ? out->buf + out->len : buf;
-    if (v < 0)
-        p[0] = '-';
-    hq_put_digits(p + n, u, digits);
-    if (p == buf)
-        hq_put(out, buf, n);
-    else
-        out->len += n;
+    if (out->cap - out->len >= 20) {
+        out->len = (size_t)(hq_decimal_at(out->buf + out->len, v) - out->buf);
+    } else {
+        char buf[24];
+        hq_put(out, buf, (size_t)(hq_decimal_at(buf, v) - buf));
+    }
 }
 
 /* An export file at path (created, never there before): written by whole blocks with O_DIRECT

@@ -529,6 +529,18 @@ class QueryTest(unittest.TestCase):
         self.assertEqual(heaptool("query", "--csv", path, "SELECT id, size FROM objects WHERE id = 8").stdout,
                          b"id,size\r\n8,192\r\n")
 
+    def test_integers_at_every_width_in_csv_and_json(self):
+        """Decimals are written without printf: every digit count, both sides of 2^32 (where
+        the writer changes arithmetic) and the ends of a 64-bit integer, against Python's."""
+        path = os.path.join(ROOT, "samples", "dumps", "cycle.json")
+        values = sorted({s * v for v in [0, 1, 9, 99, 100, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 63 - 1]
+                         + [10 ** k + d for k in range(1, 19) for d in (-1, 0, 1)] for s in (1, -1)}) + [-2 ** 63]
+        sql = "SELECT " + ", ".join(f"{v} AS c{i}" if v != -2 ** 63 else f"-9223372036854775807 - 1 AS c{i}"
+                                    for i, v in enumerate(values))
+        csv_row = heaptool("query", "--csv", path, sql).stdout.split(b"\r\n")[1]
+        self.assertEqual(csv_row, ",".join(str(v) for v in values).encode())
+        self.assertEqual(list(query(path, sql)[0].values()), values)
+
     def test_hostile_labels_round_trip(self):
         path = self.dumps[-1]
         o = self.oracles[path]
@@ -651,10 +663,13 @@ class QueryTest(unittest.TestCase):
         tables = ("objects", "refs", "types", "sites", "roots", "weakrefs", "frames", "stack_frames")
         for k, (path, o) in enumerate(self.each()):
             base = os.path.join(self.tmp.name, f"bytes{k}")
+            # a short name and one past the 32 bytes the writer copies at once (every other dump)
+            name = 'd,"1"' if k % 2 else 'a dump name, "quoted", past thirty-two bytes'
             for fmt in ("csv", "jsonl"):
-                heaptool("export", path, "--format", fmt, "--name", 'd,"1"', "-o", f"{base}.{fmt}")
+                heaptool("export", path, "--format", fmt, "--name", name, "-o", f"{base}.{fmt}")
             for table in tables:
-                sql = f"SELECT 'd,\"1\"' AS dump, * FROM {table}"
+                quoted = name.replace("'", "''")
+                sql = f"SELECT '{quoted}' AS dump, * FROM {table}"
                 with open(f"{base}.csv/{table}.csv", "rb") as f:
                     self.assertEqual(f.read(), heaptool("query", "--csv", path, sql).stdout, table)
                 array = heaptool("query", "--json", path, sql).stdout

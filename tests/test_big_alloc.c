@@ -1,0 +1,88 @@
+/* test_big_alloc.c: the analyses' large arrays (big_alloc.c): a freed huge-page array is kept
+ * and handed back for the next request it fits, the smallest that fits first; calloc's zeros
+ * hold on a kept array too; threads that take and give back at once never share one. */
+#include "dump/dump_internal.h"
+
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+#define MIB ((size_t)1 << 20)
+
+Test(big_alloc, a_freed_array_serves_the_next_request_it_fits)
+{
+    char *p = hd__ram_alloc(16 * MIB);
+    cr_assert_not_null(p);
+    memset(p, 7, 16 * MIB);
+    hd__big_free(p);
+    char *q = hd__ram_alloc(12 * MIB);
+    cr_assert_eq(q, p, "a kept array is handed back rather than a fresh one");
+    hd__big_free(q);
+}
+
+Test(big_alloc, the_smallest_kept_array_that_fits)
+{
+    char *big = hd__ram_alloc(40 * MIB), *small = hd__ram_alloc(16 * MIB);
+    cr_assert(big && small);
+    hd__big_free(big);
+    hd__big_free(small);
+    char *a = hd__ram_alloc(12 * MIB), *b = hd__ram_alloc(20 * MIB);
+    cr_assert_eq(a, small);
+    cr_assert_eq(b, big, "the 16 MiB one is taken: the 40 MiB one fits 20 MiB");
+    hd__big_free(a);
+    hd__big_free(b);
+}
+
+Test(big_alloc, calloc_zeroes_a_kept_array)
+{
+    unsigned char *p = hd__ram_alloc(16 * MIB);
+    cr_assert_not_null(p);
+    memset(p, 0xAB, 16 * MIB);
+    hd__big_free(p);
+    uint32_t *z = hd__ram_calloc(4 * MIB, sizeof *z);
+    cr_assert_eq((void *)z, (void *)p);
+    for (size_t i = 0; i < 4 * MIB; i++)
+        if (z[i])
+            cr_assert_fail("word %zu is %u", i, z[i]);
+    hd__big_free(z);
+}
+
+Test(big_alloc, small_arrays_come_from_malloc_and_are_freed)
+{
+    char *p = hd__ram_alloc(1 * MIB);
+    cr_assert_not_null(p);
+    memset(p, 1, MIB);
+    hd__big_free(p); /* freed, not kept: valgrind and ASan see no leak either way */
+}
+
+/* Each thread fills every array it holds with its own mark and checks it before giving it
+ * back: two threads handed the same array would overwrite each other's marks. */
+static void *churn(void *arg)
+{
+    unsigned char mark = (unsigned char)(uintptr_t)arg;
+    for (int round = 0; round < 60; round++) {
+        size_t size = (8 + (size_t)(round * 7 + mark) % 17) * MIB;
+        unsigned char *p = hd__ram_alloc(size);
+        if (!p)
+            return (void *)1;
+        memset(p, mark, size);
+        for (size_t i = 0; i < size; i += 4096)
+            if (p[i] != mark)
+                return (void *)1;
+        hd__big_free(p);
+    }
+    return NULL;
+}
+
+Test(big_alloc, threads_never_share_an_array)
+{
+    pthread_t t[3];
+    for (uintptr_t i = 0; i < 3; i++)
+        cr_assert_eq(pthread_create(&t[i], NULL, churn, (void *)(i + 1)), 0);
+    for (int i = 0; i < 3; i++) {
+        void *failed;
+        pthread_join(t[i], &failed);
+        cr_assert_null(failed);
+    }
+}
