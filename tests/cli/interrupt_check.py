@@ -68,7 +68,9 @@ def wait(pid, flags=0):
 def interrupt_mid_write(argv, env, folder, caught, sig, ignore=False):
     """Runs argv, delivers sig once its temporary file is there; the wait status, or None when the
     run ended before it was caught writing."""
-    pre = (lambda: signal.signal(sig, signal.SIG_IGN)) if ignore else None
+    # Set either way: a job a shell without job control starts in the background inherits
+    # SIGINT ignored, and heaptool rightly keeps an ignored SIGINT ignored.
+    pre = lambda: signal.signal(sig, signal.SIG_IGN if ignore else signal.SIG_DFL)
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=pre)
     while True:
         os.kill(proc.pid, signal.SIGSTOP)
