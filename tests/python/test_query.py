@@ -707,6 +707,25 @@ class QueryTest(unittest.TestCase):
             self.assertEqual(b"[\n" + lines.replace(b"}\n{", b"},\n{") + b"]\n",
                              heaptool("query", "--json", path, sql).stdout, table)
 
+    def test_export_to_a_full_file_system(self):
+        """A write that fails while the tables are written on two threads (the file system fills
+        up under refs and objects) gives one line naming the file, exit 4, and leaves nothing:
+        neither the directory nor its temporary."""
+        mnt = os.path.join(self.tmp.name, "full_fs")
+        os.mkdir(mnt)
+        path = os.path.join(self.tmp.name, "full.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(random_dump(12, n=60000), f)
+        script = ('mount -t tmpfs -o size=2m none "$1" || exit 99; "$2" export "$3" --format csv -o "$1/out"; '
+                  'echo "exit $?"; ls -A "$1"')
+        r = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", mnt, HEAPTOOL, path], capture_output=True,
+                           timeout=120)
+        if r.returncode == 99:
+            self.skipTest("cannot mount a tmpfs here: " + r.stderr.decode().strip())
+        self.assertRegex(r.stderr.decode(),
+                         r"\Aheaptool: export: cannot write '[^']*/(refs|objects)\.csv': No space left on device\n\Z")
+        self.assertEqual(r.stdout.decode(), "exit 4\n")  # nothing left on the file system
+
     def test_export_on_a_file_system_without_direct_io(self):
         """ramfs refuses O_DIRECT (an open asking for it creates the file, then fails): the
         export goes through the page cache there, with the bytes query --csv gives."""
