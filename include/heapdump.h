@@ -126,6 +126,10 @@ int hd_index_build(const hd_dump *d, const hd_index_source *source, const char *
  * turns it off (arrays made meanwhile stay where they are). HD_OK, HD_EIO when dir cannot hold
  * unnamed files (O_TMPFILE), HD_ENOMEM. */
 int hd_memory_budget(uint64_t budget, const char *dir);
+/* The analyses keep the large scratch arrays they free for the next one to reuse (a fresh page
+ * costs more than its zeroing); this releases them, once a run of analyses is done. hd_dump_free
+ * does it too. */
+void hd_release_scratch(void);
 /* 1 when the file at path starts with an index's magic bytes, else 0 (unreadable files too). */
 int hd_is_index(const char *path);
 /* Reads and checks an index's header and section table only (magic, version, checksum, size):

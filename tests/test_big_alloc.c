@@ -1,6 +1,7 @@
 /* test_big_alloc.c: the analyses' large arrays (big_alloc.c): a freed huge-page array is kept
- * and handed back for the next request it fits, the smallest that fits first; calloc's zeros
- * hold on a kept array too; threads that take and give back at once never share one. */
+ * and handed back for the next request it fits (up to twice its size), the smallest that fits
+ * first, until hd_release_scratch; calloc's zeros hold on a kept array too; threads that take
+ * and give back at once never share one. */
 #include "dump/dump_internal.h"
 
 #include <criterion/criterion.h>
@@ -27,9 +28,9 @@ Test(big_alloc, the_smallest_kept_array_that_fits)
     cr_assert(big && small);
     hd__big_free(big);
     hd__big_free(small);
-    char *a = hd__ram_alloc(12 * MIB), *b = hd__ram_alloc(20 * MIB);
+    char *a = hd__ram_alloc(12 * MIB), *b = hd__ram_alloc(24 * MIB);
     cr_assert_eq(a, small);
-    cr_assert_eq(b, big, "the 16 MiB one is taken: the 40 MiB one fits 20 MiB");
+    cr_assert_eq(b, big, "the 16 MiB one is taken: the 40 MiB one fits 24 MiB");
     hd__big_free(a);
     hd__big_free(b);
 }
@@ -48,12 +49,31 @@ Test(big_alloc, calloc_zeroes_a_kept_array)
     hd__big_free(z);
 }
 
-Test(big_alloc, small_arrays_come_from_malloc_and_are_freed)
+/* Fresh memory from the system reads zero (each test runs in a process of its own): a request
+ * that finds 0xAB was handed a kept array. */
+Test(big_alloc, an_array_more_than_twice_the_request_is_not_handed_out)
 {
-    char *p = hd__ram_alloc(1 * MIB);
+    unsigned char *big = hd__ram_alloc(64 * MIB);
+    cr_assert_not_null(big);
+    memset(big, 0xAB, 64 * MIB);
+    hd__big_free(big);
+    unsigned char *p = hd__ram_alloc(9 * MIB);
     cr_assert_not_null(p);
-    memset(p, 1, MIB);
-    hd__big_free(p); /* freed, not kept: valgrind and ASan see no leak either way */
+    cr_assert_neq(p[0], 0xAB, "a 64 MiB array served 9 MiB: resident memory would outgrow the requests");
+    hd__big_free(p);
+}
+
+Test(big_alloc, release_scratch_empties_the_cache)
+{
+    unsigned char *p = hd__ram_alloc(16 * MIB);
+    cr_assert_not_null(p);
+    memset(p, 0xAB, 16 * MIB);
+    hd__big_free(p);
+    hd_release_scratch();
+    unsigned char *q = hd__ram_alloc(12 * MIB);
+    cr_assert_not_null(q);
+    cr_assert_neq(q[0], 0xAB, "a kept array outlived hd_release_scratch");
+    hd__big_free(q);
 }
 
 /* Each thread fills every array it holds with its own mark and checks it before giving it

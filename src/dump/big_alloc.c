@@ -18,9 +18,11 @@
 /* Freed huge-page arrays, kept for the next request they fit. The analyses (and the query's
  * export, which runs them one after another and side by side) each free hundreds of MB of
  * scratch and then ask for as much again: a fresh page costs a fault and the kernel's zeroing
- * (in a virtual machine, a good part of an export), a kept one nothing. A request that no kept
- * array fits releases them all first, so the resident set grows no more than without the
- * cache. Out of core (budget.h) nothing is kept: the watcher's budget counts resident memory. */
+ * (in a virtual machine, a good part of an export), a kept one nothing. A kept array serves
+ * only a request of at least half its size, and a request that none serves releases them all
+ * first, so what is resident beyond the live requests is less than they asked for; the cache
+ * is emptied once the analyses are done (hd_release_scratch). Out of core (budget.h) nothing is
+ * kept: the watcher's budget counts resident memory. */
 #define KEPT 16
 static struct {
     pthread_mutex_t lock;
@@ -29,14 +31,22 @@ static struct {
     unsigned n;
 } kept = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* The smallest kept array of at least size bytes, taken out of the cache; else NULL, the cache
- * emptied. */
+/* Frees every kept array; the lock held. */
+static void release_kept(void)
+{
+    for (unsigned i = 0; i < kept.n; i++)
+        free(kept.p[i]);
+    kept.n = 0;
+}
+
+/* The smallest kept array of size to 2 * size bytes, taken out of the cache; else NULL, the
+ * cache emptied. */
 static void *take_kept(size_t size)
 {
     pthread_mutex_lock(&kept.lock);
     unsigned best = kept.n;
     for (unsigned i = 0; i < kept.n; i++)
-        if (kept.size[i] >= size && (best == kept.n || kept.size[i] < kept.size[best]))
+        if (kept.size[i] >= size && kept.size[i] / 2 <= size && (best == kept.n || kept.size[i] < kept.size[best]))
             best = i;
     void *p = NULL;
     if (best < kept.n) {
@@ -45,9 +55,7 @@ static void *take_kept(size_t size)
         kept.p[best] = kept.p[kept.n];
         kept.size[best] = kept.size[kept.n];
     } else {
-        for (unsigned i = 0; i < kept.n; i++)
-            free(kept.p[i]);
-        kept.n = 0;
+        release_kept();
     }
     pthread_mutex_unlock(&kept.lock);
     return p;
@@ -126,4 +134,11 @@ void hd__big_free(void *p)
 {
     if (!hd__scratch_free(p))
         keep_or_free(p);
+}
+
+void hd_release_scratch(void)
+{
+    pthread_mutex_lock(&kept.lock);
+    release_kept();
+    pthread_mutex_unlock(&kept.lock);
 }

@@ -43,8 +43,8 @@ typedef struct scratch {
 } scratch;
 
 /* In huge pages (hd__ram_alloc; scratch released by hd__big_free, which keeps it for the next
- * analysis): Tarjan's arrays are walked at random,
- * and on a 10M-object heap faulting them in 4 KiB pages was a good part of its time. */
+ * analysis): Tarjan's arrays are walked at random, and on a 10M-object heap faulting them in
+ * 4 KiB pages was a good part of its time. */
 static bool scratch_alloc(scratch *s, size_t cells)
 {
     s->low = hd__ram_alloc(cells * sizeof *s->low);

@@ -9,6 +9,7 @@ void hd_dump_free(hd_dump *d)
 {
     if (!d)
         return;
+    hd_release_scratch();
     if (d->index) { /* the arrays are the index's mapping */
         free(d->native);
         hd__index_close(d->index);

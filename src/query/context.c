@@ -123,6 +123,7 @@ bool hq_prepare(hq_context *c, unsigned analyses)
         ok &= hq_dominators(c) != NULL;
     if (analyses & HQ_TYPE_RETAINED)
         ok &= hq_type_retained(c) != NULL;
+    hd_release_scratch(); /* the analyses' scratch is done with */
     return ok;
 }
 

@@ -66,7 +66,7 @@ static int export_sqlite(hq_db *q, const char *tmp, char *msg, size_t len)
         const hq_table_info *t = hq_table_at(i);
         char *create = sqlite3_mprintf("CREATE TABLE out.%s(dump TEXT, %s)", t->name, t->columns);
         char *insert = sqlite3_mprintf("INSERT INTO out.%s SELECT ?1, * FROM main.%s", t->name, t->name);
-        rc = create && insert ? run(db, create, NULL, msg, len) : SQLITE_NOMEM;
+        rc = create && insert ? run(db, create, NULL, msg, len) : fail(msg, len, SQLITE_NOMEM, "out of memory");
         if (rc == SQLITE_OK)
             rc = run(db, insert, q->ctx->dump_name, msg, len);
         sqlite3_free(create);
@@ -138,7 +138,7 @@ static int export_directory(hq_db *q, enum hq_export_format format, const char *
             char *file = table_file(dir, i, format);
             if (file)
                 handles[i] = hd_unfinished_name(file);
-            rc = file ? export_table_file(q, t, format, file, msg, len) : SQLITE_NOMEM;
+            rc = file ? export_table_file(q, t, format, file, msg, len) : fail(msg, len, SQLITE_NOMEM, "out of memory");
             sqlite3_free(file);
         }
     }

@@ -83,8 +83,9 @@ static bool write_cell(hq_sink *out, bool csv, const char *name, const hq_cell *
 
 /* A CSV row from the row function's cells, written straight into the buffer while it surely
  * has room (a decimal takes at most 20 bytes, a text at most twice its length and two quotes):
- * one check a cell rather than one a piece. false, with nothing written (the buffer's length
- * untouched), when the room may run out or a cell ran out of memory. */
+ * one check a cell rather than one a piece. false, with nothing kept (bytes past the buffer's
+ * length may be written, its length is untouched), when the room may run out or a cell ran out
+ * of memory. */
 static bool csv_row_at(hq_sink *out, const hq_cell *cells, int n, const char *dump, size_t dump_len)
 {
     char *p = out->buf + out->len, *end = out->buf + out->cap;
@@ -96,7 +97,7 @@ static bool csv_row_at(hq_sink *out, const hq_cell *cells, int n, const char *du
         memcpy(p, dump, dump_len);
     p += dump_len;
     for (int i = 0; i < n; i++) {
-        if (end - p < 22) /* the separator, a decimal, or the row's end */
+        if (end - p < 23) /* the separator, then a decimal and the row's end */
             return false;
         *p++ = ',';
         if (cells[i].kind == HQ_CELL_INT) {

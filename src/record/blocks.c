@@ -312,7 +312,8 @@ static inline __attribute__((always_inline)) size_t slot_of(uint64_t v, uintptr_
 }
 
 /* Takes slot i (of addr) out of its page's bucket, the shard's lock held. */
-static inline __attribute__((always_inline)) void remove_at(shard *s, _Atomic uint64_t *w, uintptr_t addr, size_t i, rec_block *out)
+static inline __attribute__((always_inline)) void remove_at(shard *s, _Atomic uint64_t *w, uintptr_t addr, size_t i,
+                                                            rec_block *out)
 {
     uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
     record *b = bucket_of(v);

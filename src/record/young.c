@@ -200,7 +200,7 @@ static inline bool insert_young(young *y, const rec_block *b)
     return true;
 }
 
-/* Every insert but one into the caller's own young table, not bypassed, within a window. */
+/* The inserts the common path does not take: bypassed, no young table yet, or ending a window. */
 static __attribute__((noinline)) bool insert_slow(const rec_block *b)
 {
     if (bypass_left) {
