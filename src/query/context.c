@@ -106,9 +106,12 @@ static void *dominators_run(void *arg)
 bool hq_prepare(hq_context *c, unsigned analyses)
 {
     bool dom = (analyses & (HQ_DOMINATORS | HQ_TYPE_RETAINED)) && !c->dom;
+    bool beside = ((analyses & HQ_SCC) && !c->scc) || ((analyses & HQ_DISTANCE) && !c->distance);
+    /* A join's lookups call this for every outer row, mostly with all made already. */
+    if (!dom && !beside && !((analyses & HQ_TYPE_RETAINED) && !c->type_retained))
+        return true;
     dominators_job job = {c->d, NULL};
     pthread_t thread;
-    bool beside = ((analyses & HQ_SCC) && !c->scc) || ((analyses & HQ_DISTANCE) && !c->distance);
     bool threaded = dom && beside && pthread_create(&thread, NULL, dominators_run, &job) == 0;
     bool ok = true;
     if (analyses & HQ_SCC)
