@@ -1,10 +1,14 @@
 /* interpose.c: the malloc family, replaced by LD_PRELOAD. Each function calls the real one (found
  * with dlsym(RTLD_NEXT)) and records what it did. Invariants:
- * - the program always gets exactly what libc gives it: the recorder only watches;
+ * - a watched malloc, calloc or realloc gives the program libc's block of REC_HEAD more bytes,
+ *   past the record in front (headed.c); the aligned family's blocks are libc's own, recorded in
+ *   the shared table; every other block is libc's, untouched. Either way the program's bytes are
+ *   what libc would hold, and a headed block goes back to libc from its true start;
  * - a call made while the recorder is busy on this thread (rec_busy: a nested malloc from inside
  *   libc or libunwind, a signal handler that interrupted the recorder) passes straight through;
- * - a block leaves the table before its address can be recorded again: free takes it out before
- *   libc frees it (or, in the shared table, while holding its shard), realloc takes it out first;
+ * - a block leaves the bitmap or the table before its address can be recorded again: free takes
+ *   it out before libc frees it (or, in the shared table, while holding its shard), realloc
+ *   takes it out first;
  * - dlsym itself may call calloc: until the real functions are known, requests are served from a
  *   static buffer that is never freed;
  * - in a snapshot child, allocation comes from the recorder's own memory (child_heap) and never
@@ -29,6 +33,7 @@ static void *(*real_aligned_alloc)(size_t, size_t);
 static void *(*real_memalign)(size_t, size_t);
 static void *(*real_valloc)(size_t);
 static void *(*real_pvalloc)(size_t);
+static size_t (*real_usable_size)(void *);
 
 REC_TLS int rec_busy;
 atomic_bool rec_tracing;
@@ -67,6 +72,7 @@ static void resolve(void)
     real_memalign = dlsym(RTLD_NEXT, "memalign");
     real_valloc = dlsym(RTLD_NEXT, "valloc");
     real_pvalloc = dlsym(RTLD_NEXT, "pvalloc");
+    real_usable_size = dlsym(RTLD_NEXT, "malloc_usable_size");
     void *(*m)(size_t) = dlsym(RTLD_NEXT, "malloc");
     resolving = 0;
     rec_real_malloc = m; /* last: it says the others are ready */
@@ -141,27 +147,36 @@ static inline uint64_t next_seq(void)
     return seq_next++;
 }
 
-/* Records block p of n bytes with its stack. at: the slot of the allocator's return address. */
-static __attribute__((noinline)) void record_stack(void *p, size_t n, uintptr_t at)
+/* Records block p of n bytes, from the aligned family, in the shared table. at: the stack slot of
+ * the allocator's return address. */
+static void record(void *p, size_t n, uintptr_t at)
 {
-    rec_blocks_prefetch((uintptr_t)p); /* the table's cache miss overlaps the unwinding */
-    uint32_t stack = rec_stack_capture(at);
+    uint32_t stack = rec_config.depth ? rec_stack_capture(at) : 0;
     rec_block b = rec_block_make((uintptr_t)p, n, rec_thread_number(), next_seq(), stack);
-    if (REC_UNLIKELY(!rec_blocks_insert(&b)))
+    if (REC_UNLIKELY(!rec_table_insert(&b)))
         rec_out_of_memory();
 }
 
-/* Everything a recorded block needs but its address and size. Inline, the stack's capture out of
- * line: at depth 0 this is most of what a malloc adds. */
-static inline void record(void *p, size_t n, uintptr_t at)
+/* The bitmap had no memory for raw's block: tracing stops and raw goes back as a block of libc's
+ * own, its first keep bytes moved down to it. */
+static __attribute__((noinline, cold)) void *unheaded(char *raw, size_t keep)
 {
-    if (REC_UNLIKELY(rec_config.depth)) {
-        record_stack(p, n, at);
-        return;
-    }
-    rec_block b = rec_block_make((uintptr_t)p, n, rec_thread_number(), next_seq(), 0);
-    if (REC_UNLIKELY(!rec_blocks_insert(&b)))
-        rec_out_of_memory();
+    memmove(raw, raw + REC_HEAD, keep);
+    rec_out_of_memory();
+    return raw;
+}
+
+/* The program's block of n bytes in libc's block raw of n + REC_HEAD: its record written in front
+ * and its bit set (else unheaded). Inline: at depth 0 this is what a malloc adds. */
+static inline __attribute__((always_inline)) void *headed(char *raw, size_t n, uintptr_t at, size_t keep)
+{
+    uint32_t stack = REC_UNLIKELY(rec_config.depth) ? rec_stack_capture(at) : 0;
+    uint64_t words[2];
+    rec_block_words(words, n, rec_thread_number(), next_seq(), stack);
+    memcpy(raw, words, REC_HEAD);
+    if (REC_LIKELY(rec_headed_mark(raw + REC_HEAD)))
+        return raw + REC_HEAD;
+    return unheaded(raw, keep);
 }
 
 /* The stack slot of the exported function's return address: just above its frame pointer. */
@@ -208,26 +223,39 @@ static __attribute__((noinline)) void *calloc_unwatched(size_t k, size_t n, size
     return real_calloc(k, n);
 }
 
-REC_EXPORT void *malloc(size_t n)
+static inline __attribute__((always_inline)) void *allocate(size_t n, uintptr_t at)
 {
     if (REC_UNLIKELY(!watching()))
         return malloc_unwatched(n);
+    if (REC_UNLIKELY(n > SIZE_MAX - REC_HEAD)) {
+        errno = ENOMEM;
+        return NULL;
+    }
     rec_busy++;
-    void *p = rec_real_malloc(n);
-    if (p)
-        record(p, n, CALLER);
+    char *raw = rec_real_malloc(n + REC_HEAD);
+    void *p = raw ? headed(raw, n, at, 0) : NULL;
     rec_leave();
     return p;
 }
 
+REC_EXPORT void *malloc(size_t n) { return allocate(n, CALLER); }
+
+/* A headed block goes back to libc whoever asks, watched or not (a signal handler, tracing
+ * stopped): libc never saw its address. */
 REC_EXPORT void free(void *p)
 {
+    if (REC_LIKELY(rec_headed_take(p))) {
+        if (REC_LIKELY(!rec_in_snapshot_child))
+            rec_real_free((char *)p - REC_HEAD);
+        return;
+    }
     if (REC_UNLIKELY(!watching() || !p || from_bootstrap(p))) {
         free_unwatched(p);
         return;
     }
     rec_busy++;
-    rec_blocks_free(p, rec_real_free);
+    if (!rec_table_free(p, rec_real_free))
+        rec_real_free(p);
     rec_leave();
 }
 
@@ -236,32 +264,74 @@ REC_EXPORT void *calloc(size_t k, size_t n)
     size_t total;
     if (__builtin_mul_overflow(k, n, &total))
         total = SIZE_MAX;
-    if (REC_UNLIKELY(!watching()))
+    if (REC_UNLIKELY(!watching()) || total > SIZE_MAX - REC_HEAD)
         return calloc_unwatched(k, n, total);
     rec_busy++;
-    void *p = real_calloc(k, n);
-    if (p)
-        record(p, total, CALLER);
+    char *raw = real_calloc(1, total + REC_HEAD);
+    void *p = raw ? headed(raw, total, CALLER, total) : NULL;
     rec_leave();
     return p;
 }
 
-/* realloc and reallocarray: the old block leaves the table first (another thread may get its
- * address the moment libc frees it) and comes back as it was when libc keeps it. */
+/* realloc of headed block p to total bytes, as glibc's: 0 frees it; NULL leaves it as it was.
+ * The block leaves the bitmap first (another thread may get its address the moment libc lets it
+ * go) and comes back when libc keeps it. A watched call makes a new block (a new id and stack);
+ * an unwatched one leaves libc's own block. */
+static void *resize_headed(char *p, size_t total, uintptr_t at)
+{
+    if (total == 0) {
+        free(p);
+        return NULL;
+    }
+    if (total > SIZE_MAX - REC_HEAD) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    bool watched = watching();
+    rec_busy++;
+    rec_block old;
+    memcpy((char *)&old + sizeof old.addr, p - REC_HEAD, REC_HEAD);
+    size_t keep = old.size < total ? old.size : total;
+    rec_headed_take(p);
+    char *raw = real_realloc(p - REC_HEAD, total + REC_HEAD);
+    void *q = raw;
+    if (!raw) {
+        if (!rec_headed_mark(p)) /* only past the memory limit: the bytes it had were given back */
+            rec_out_of_memory();
+        q = NULL;
+    } else if (watched) {
+        q = headed(raw, total, at, keep);
+    } else {
+        memmove(raw, raw + REC_HEAD, keep);
+    }
+    rec_leave();
+    return q;
+}
+
+/* realloc and reallocarray of a block without a header: a block of the shared table leaves it
+ * first and comes back as it was when libc keeps it. */
 static void *resize(void *p, size_t k, size_t n, bool array, uintptr_t at)
 {
     size_t total;
-    if (__builtin_mul_overflow(k, n, &total))
-        total = SIZE_MAX;
+    bool overflow = __builtin_mul_overflow(k, n, &total);
+    if (rec_headed_is(p)) {
+        if (overflow) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return resize_headed(p, total, at);
+    }
+    if (!p)
+        return overflow ? (errno = ENOMEM, NULL) : allocate(total, at);
     if (!watching())
         return array ? real_reallocarray(p, k, n) : real_realloc(p, n);
     rec_busy++;
     rec_block old;
-    bool had = p && rec_blocks_remove((uintptr_t)p, &old);
+    bool had = rec_table_remove((uintptr_t)p, &old);
     void *q = array ? real_reallocarray(p, k, n) : real_realloc(p, n);
     if (q)
         record(q, total, at);
-    else if (had && total != 0 && !rec_blocks_insert(&old))
+    else if (had && total != 0 && !rec_table_insert(&old))
         rec_out_of_memory();
     rec_leave();
     return q;
@@ -293,6 +363,17 @@ REC_EXPORT void *reallocarray(void *p, size_t k, size_t n)
     }
     ENTER(NULL);
     return resize(p, k, n, true, CALLER);
+}
+
+/* Whatever libc would say, less the header of a headed block. */
+REC_EXPORT size_t malloc_usable_size(void *p)
+{
+    if (from_bootstrap(p))
+        return bootstrap_room(p);
+    if (REC_UNLIKELY(rec_in_snapshot_child))
+        return p ? ((child_chunk *)p)[-1].size : 0;
+    ENTER(0);
+    return rec_headed_is(p) ? real_usable_size((char *)p - REC_HEAD) - REC_HEAD : real_usable_size(p);
 }
 
 /* The aligned family: one shape, the real call passed in. */

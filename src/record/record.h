@@ -107,52 +107,108 @@ typedef struct rec_block {
 #define REC_SIZE_BITS 44
 #define REC_SEQ_BITS 40
 _Static_assert(sizeof(rec_block) == 3 * sizeof(uint64_t), "a block's record is three words");
-/* A block's record built word by word: the bit-fields' assignments read and merged the words. */
+/* A block's record but its address, as its two words: the bit-fields' assignments would read and
+ * merge the words. */
+static inline void rec_block_words(uint64_t w[2], uint64_t size, uint64_t thread, uint64_t seq, uint64_t stack)
+{
+    w[0] = (size & ((1ull << REC_SIZE_BITS) - 1)) | thread << REC_SIZE_BITS;
+    w[1] = (seq & ((1ull << REC_SEQ_BITS) - 1)) | stack << REC_SEQ_BITS;
+}
 static inline rec_block rec_block_make(uintptr_t addr, uint64_t size, uint64_t thread, uint64_t seq, uint64_t stack)
 {
-    uint64_t w[3] = {addr, (size & ((1ull << REC_SIZE_BITS) - 1)) | thread << REC_SIZE_BITS,
-                     (seq & ((1ull << REC_SEQ_BITS) - 1)) | stack << REC_SEQ_BITS};
+    uint64_t w[3] = {addr};
+    rec_block_words(w + 1, size, thread, seq, stack);
     rec_block b;
     memcpy(&b, w, sizeof b);
     return b;
 }
 
-/* young.c: every live block, each in exactly one place: its thread's young blocks (the last
- * ones it allocated, which its owner reaches without a lock or an atomic read-modify-write) or
- * the shared table. These are what the rest of the recorder calls. */
+/* live.c: every live block the recorder knows: the headed ones and the rest, in the shared table. */
 bool rec_blocks_init(void);
-/* Starts loading addr's slot, for an insert a little later. */
-void rec_blocks_prefetch(uintptr_t addr);
-/* Records a new block; false when the table could not grow (out of memory), or for an address
- * at or above 2^48, beyond the user space of x86-64 and arm64, which the table does not cover
- * (taken as out of memory). A block still recorded at its address (freed where the recorder
- * could not see it) is replaced when both meet in one table, and left out of a dump that has
- * both; one whose successor is freed while still young lives on in the record. */
-bool rec_blocks_insert(const rec_block *b);
-/* Forgets addr, copying what was known into *out when non-NULL; false when it was not live. */
-bool rec_blocks_remove(uintptr_t addr, rec_block *out);
-/* Frees p with release and forgets it: the block leaves the table no later than libc frees it,
- * so that a thread that gets p back from malloc meanwhile records it only after the old block is
- * gone. */
-void rec_blocks_free(void *p, void (*release)(void *));
-/* Hold every lock (around fork, so the child sees whole tables; a young table's owner takes
- * none: see young.c) and let go. */
+/* Hold every lock (around fork, so the child sees whole tables) and let go. */
 void rec_blocks_lock_all(void);
 void rec_blocks_unlock_all(void);
-/* After the program's fork, in the child, its locks let go: the other threads' young tables made
- * whole. */
-void rec_blocks_after_fork_child(void);
-/* Live blocks: an upper bound while other threads run, exact in a snapshot child. */
+/* Live blocks: about as many while other threads run, exact in a snapshot child. */
 size_t rec_blocks_count(void);
-/* Copies at most cap live blocks to out, in address order (only in a snapshot child: no lock
- * keeps a young table's owner out). A block's size is kept up to 2^40 - 1 bytes and its thread up to 65535:
- * larger ones read as those. */
+/* Copies at most cap live blocks to out, in address order (only in a snapshot child). A block's
+ * size is kept up to 2^40 - 1 bytes and its thread up to 65535 in the shared table: larger ones
+ * read as those. */
 size_t rec_blocks_sorted(rec_block *out, size_t cap);
-/* The calling thread ends: its young blocks go to the shared table. */
-void rec_blocks_thread_exit(void);
 
-/* blocks.c: the shared table, a radix tree over address pages; the same contracts as above
- * (an insert replaces a block at its address). */
+/* headed.c: the blocks from malloc, calloc, realloc and reallocarray, each libc's block of
+ * REC_HEAD more bytes that holds the block's record (rec_block's words after its address) in
+ * front of what the program gets; a bitmap over user space, a bit for every 16 bytes, in regions
+ * of 2^REC_REGION_SHIFT bytes, says where such blocks start. */
+#define REC_HEAD 16
+#define REC_REGION_SHIFT 30
+#define REC_REGIONS ((size_t)1 << (48 - REC_REGION_SHIFT))
+#define REC_SUMMARY 4096 /* bytes before a region's bitmap: one for each 4 KiB of it, set once touched */
+extern _Atomic(uint64_t *) rec_headed_directory[REC_REGIONS];
+extern atomic_size_t rec_headed_bytes;
+/* The bitmap of a's region (its words), made now; NULL without memory or at or above 2^48. */
+uint64_t *rec_headed_region_new(uintptr_t a);
+/* Counts a header against rec_config.memory_limit: true, and not counted, when it would pass it. */
+bool rec_headed_over_limit(void);
+size_t rec_headed_count(void);
+/* As rec_blocks_sorted, the headed blocks alone. */
+size_t rec_headed_sorted(rec_block *out, size_t cap);
+
+#define REC_REGION_WORDS ((size_t)1 << (REC_REGION_SHIFT - 10)) /* a word covers 1 KiB */
+
+/* The bitmap of a's region; NULL when none was made. */
+static inline uint64_t *rec_headed_region(uintptr_t a)
+{
+    size_t r = a >> REC_REGION_SHIFT;
+    return REC_LIKELY(r < REC_REGIONS) ? atomic_load_explicit(&rec_headed_directory[r], memory_order_acquire) : NULL;
+}
+static inline size_t rec_headed_index(uintptr_t a) { return (a >> 10) & (REC_REGION_WORDS - 1); }
+static inline uint64_t rec_headed_bit(uintptr_t a) { return 1ull << ((a >> 4) & 63); }
+
+/* Says that the headed block p starts, its record written first; false without memory (or past
+ * the memory limit): p is then not headed. */
+static inline bool rec_headed_mark(const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    uint64_t *words = rec_headed_region(a);
+    if (REC_UNLIKELY(!words) && !(words = rec_headed_region_new(a)))
+        return false;
+    if (REC_UNLIKELY(rec_config.memory_limit) && rec_headed_over_limit())
+        return false;
+    size_t i = rec_headed_index(a);
+    uint8_t *touched = (uint8_t *)words - REC_SUMMARY + i / 512;
+    if (REC_UNLIKELY(!*touched))
+        *touched = 1;
+    atomic_fetch_or_explicit((_Atomic uint64_t *)&words[i], rec_headed_bit(a), memory_order_release);
+    return true;
+}
+
+/* p starts a live headed block. */
+static inline bool rec_headed_is(const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    uint64_t *words = rec_headed_region(a);
+    return words && !(a & 15) &&
+           (atomic_load_explicit((_Atomic uint64_t *)&words[rec_headed_index(a)], memory_order_relaxed) & rec_headed_bit(a));
+}
+
+/* When p starts a live headed block: forgets it, and returns true (libc's block, at
+ * p - REC_HEAD, is then the caller's to give back). A clear bit cleared again costs nothing, and
+ * a free that finds it clear was another thread's, first, of the same block. */
+static inline bool rec_headed_take(const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    uint64_t *words = rec_headed_region(a), bit = rec_headed_bit(a);
+    if (!words || (a & 15) ||
+        !(atomic_fetch_and_explicit((_Atomic uint64_t *)&words[rec_headed_index(a)], ~bit, memory_order_acq_rel) & bit))
+        return false;
+    if (REC_UNLIKELY(rec_config.memory_limit))
+        atomic_fetch_sub_explicit(&rec_headed_bytes, REC_HEAD, memory_order_relaxed);
+    return true;
+}
+
+/* blocks.c: the shared table, a radix tree over address pages, for the blocks without a header
+ * (the aligned family's, and realloc's of a block the recorder did not make). An insert replaces
+ * a block still recorded at its address (freed where the recorder could not see it). */
 bool rec_table_init(void);
 void rec_table_prefetch(uintptr_t addr);
 bool rec_table_insert(const rec_block *b);

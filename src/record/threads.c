@@ -34,7 +34,6 @@ static void forget(void *slot)
     rec_lock_give(&slots_lock);
     my_slot = NULL;
     rec_stacks_thread_exit();
-    rec_blocks_thread_exit();
     rec_leave();
 }
 

@@ -155,7 +155,6 @@ static void fork_child(void)
 {
     unlock_all();
     rec_threads_after_fork_child();
-    rec_blocks_after_fork_child();
     rec_stop_pending = 0; /* the parent's snapshot asked, not one of the child's */
     rec_busy--;
 }
