@@ -207,12 +207,44 @@ static __attribute__((noinline)) void *malloc_unwatched(size_t n)
     return rec_real_malloc(n);
 }
 
+/* glibc's tcache key, which its free writes into a block's second word as it keeps the block in
+ * its tcache; 0: unknown. */
+static uint64_t tcache_key;
+
+/* Learns the key from a block of libc's own, freed: a random value since glibc 2.34. Anything
+ * below 2^48 could be a chunk's size or a pointer, and is not taken for it. */
+static void learn_tcache_key(void)
+{
+    uint64_t *probe = rec_real_malloc(2 * sizeof *probe);
+    if (!probe)
+        return;
+    rec_real_free(probe);
+    uint64_t key;
+    memcpy(&key, (const char *)probe + sizeof key, sizeof key); /* freed: libc's bytes now */
+    tcache_key = key >> 48 ? key : 0;
+}
+
+/* Gives libc a block the recorder does not know. A headed block already freed (a double free)
+ * lies in libc's tcache from REC_HEAD bytes before p, the key in its second word, where no chunk
+ * size (below 2^48) can be: libc gets that address, and reports the double free as it would
+ * without the recorder. Any other pointer goes as it is. */
+static void free_foreign(void *p)
+{
+    if (tcache_key && !((uintptr_t)p & 15)) {
+        uint64_t before;
+        memcpy(&before, (char *)p - sizeof before, sizeof before);
+        if (before == tcache_key)
+            p = (char *)p - REC_HEAD;
+    }
+    rec_real_free(p);
+}
+
 static __attribute__((noinline)) void free_unwatched(void *p)
 {
     if (!p || from_bootstrap(p) || REC_UNLIKELY(rec_in_snapshot_child))
         return;
     ENTER((void)0);
-    rec_real_free(p);
+    free_foreign(p);
 }
 
 static __attribute__((noinline)) void *calloc_unwatched(size_t k, size_t n, size_t total)
@@ -245,6 +277,9 @@ REC_EXPORT void *malloc(size_t n) { return allocate(n, CALLER); }
 REC_EXPORT void free(void *p)
 {
     if (REC_LIKELY(rec_headed_take(p))) {
+        /* A chunk size of 0 where the record's second word was: a second free of p finds no
+         * chunk there that libc could take, whichever of its lists keeps the block. */
+        memset((char *)p - sizeof(uint64_t), 0, sizeof(uint64_t));
         if (REC_LIKELY(!rec_in_snapshot_child))
             rec_real_free((char *)p - REC_HEAD);
         return;
@@ -255,7 +290,7 @@ REC_EXPORT void free(void *p)
     }
     rec_busy++;
     if (!rec_table_free(p, rec_real_free))
-        rec_real_free(p);
+        free_foreign(p);
     rec_leave();
 }
 
@@ -420,6 +455,7 @@ static void init(void)
 {
     rec_busy++;
     resolve();
+    learn_tcache_key();
     rec_leave();
 }
 
