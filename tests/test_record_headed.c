@@ -1,0 +1,187 @@
+/* test_record_headed.c: the recorder's headed blocks (src/record/headed.c and record.h): the
+ * bitmap of block starts and the records in front of the blocks, against a brute-force oracle.
+ * Random marks and takes over a buffer standing in for the heap, in two regions, then the
+ * address-ordered copy and the count compared with the oracle's; pointers that are no block
+ * start; threads marking and taking blocks whose bits share words; the memory limit. The bitmap
+ * is compiled into the test with its memory (sysmem.c): it needs nothing else of the recorder. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "random_numbers.h"
+#include "record/headed.c"
+#include "record/sysmem.c"
+
+rec_settings rec_config;
+
+#define HEAP ((size_t)4 << 20)
+#define GRANULES (HEAP / 16)
+
+/* A stand-in heap in its own 1 GiB region (the bitmap's unit), found by trying hints. */
+static char *heap_in_own_region(void)
+{
+    for (uintptr_t hint = (uintptr_t)0x300000000000; hint < (uintptr_t)0x380000000000; hint += (uintptr_t)1 << 32) {
+        void *p = mmap((void *)hint, HEAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+                       -1, 0);
+        if (p != MAP_FAILED && rec_headed_region((uintptr_t)p) == NULL &&
+            ((uintptr_t)p >> REC_REGION_SHIFT) == (((uintptr_t)p + HEAP - 1) >> REC_REGION_SHIFT))
+            return p;
+        if (p != MAP_FAILED)
+            munmap(p, HEAP);
+    }
+    cr_assert_fail("no free 1 GiB region for the test heap");
+    return NULL;
+}
+
+/* Writes the record of a block at p (as interpose.c does), then marks it. */
+static bool make_block(char *p, uint64_t size, uint64_t thread, uint64_t seq)
+{
+    uint64_t w[2];
+    rec_block_words(w, size, thread, seq, seq % 7);
+    memcpy(p - REC_HEAD, w, sizeof w);
+    return rec_headed_mark(p);
+}
+
+typedef struct oracle {
+    char *heap[2];
+    rec_block live[2][GRANULES]; /* live[h][g].addr: 0 when granule g of heap h starts no block */
+} oracle;
+
+static int by_addr(const void *a, const void *b)
+{
+    uintptr_t x = ((const rec_block *)a)->addr, y = ((const rec_block *)b)->addr;
+    return x < y ? -1 : x > y;
+}
+
+static void same_blocks(const oracle *o)
+{
+    static rec_block want[2 * GRANULES], got[2 * GRANULES];
+    size_t n = 0;
+    for (int h = 0; h < 2; h++)
+        for (size_t g = 0; g < GRANULES; g++)
+            if (o->live[h][g].addr)
+                want[n++] = o->live[h][g];
+    qsort(want, n, sizeof *want, by_addr);
+    cr_assert_eq(rec_headed_count(), n);
+    cr_assert_eq(rec_headed_sorted(got, 2 * GRANULES), n);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(got[i].addr, want[i].addr, "block %zu", i);
+        cr_assert_eq(got[i].size, want[i].size);
+        cr_assert_eq(got[i].thread, want[i].thread);
+        cr_assert_eq(got[i].seq, want[i].seq);
+        cr_assert_eq(got[i].stack, want[i].stack);
+    }
+    if (n > 2) /* a short copy stops at cap, still in order */
+        cr_assert_eq(rec_headed_sorted(got, n / 2), n / 2);
+}
+
+Test(record_headed, random_marks_and_takes_agree_with_an_oracle)
+{
+    static oracle o;
+    o.heap[0] = heap_in_own_region();
+    o.heap[1] = heap_in_own_region();
+    uint64_t state = 42, seq = 1;
+    for (int round = 0; round < 4; round++) {
+        for (int k = 0; k < 200000; k++) {
+            int h = (int)(splitmix64(&state) & 1);
+            /* Dense in the first 64 KiB (neighbours share a word), sparse elsewhere. */
+            size_t g = 1 + splitmix64(&state) % (k & 1 ? 4095 : GRANULES - 1);
+            char *p = o.heap[h] + g * 16;
+            rec_block *want = &o.live[h][g];
+            cr_assert_eq(rec_headed_is(p), want->addr != 0);
+            if (want->addr) {
+                cr_assert(rec_headed_take(p));
+                cr_assert_not(rec_headed_take(p), "a second take finds the bit clear");
+                want->addr = 0;
+            } else {
+                uint64_t size = splitmix64(&state) % 100000, thread = 1 + k % 9;
+                cr_assert(make_block(p, size, thread, seq));
+                *want = rec_block_make((uintptr_t)p, size, thread, seq, seq % 7);
+                seq++;
+            }
+        }
+        same_blocks(&o);
+    }
+}
+
+Test(record_headed, only_a_block_start_is_headed)
+{
+    char *heap = heap_in_own_region();
+    char *p = heap + 4096;
+    cr_assert(make_block(p, 100, 1, 1));
+    for (int off = 1; off < 16; off++) {
+        cr_assert_not(rec_headed_is(p + off), "%d bytes in", off);
+        cr_assert_not(rec_headed_take(p + off), "%d bytes in", off);
+    }
+    cr_assert_not(rec_headed_take(p + 16));
+    cr_assert_not(rec_headed_take(heap + ((size_t)2 << 20)), "a page of the bitmap never touched");
+    cr_assert_not(rec_headed_take((void *)((uintptr_t)1 << 50)), "beyond 2^48");
+    cr_assert_not(rec_headed_mark((void *)((uintptr_t)1 << 50)), "beyond 2^48: no bitmap");
+    cr_assert(rec_headed_is(p));
+    cr_assert(rec_headed_take(p));
+}
+
+#define THREADS 4
+#define PER 20000
+
+typedef struct worker {
+    char *heap;
+    int t;
+} worker;
+
+static char mark_failed[] = "mark", take_failed[] = "take";
+
+/* Thread t owns every THREADS-th granule, so that all threads' bits share each word. */
+static void *churn(void *arg)
+{
+    const worker *w = arg;
+    for (int round = 0; round < 20; round++)
+        for (size_t k = 0; k < PER; k++) {
+            char *p = w->heap + 16 + (k * THREADS + (size_t)w->t) * 16;
+            if (round % 2 == 0) {
+                if (!make_block(p, k, (uint64_t)w->t + 1, k + 1))
+                    return mark_failed;
+            } else if (!rec_headed_take(p)) {
+                return take_failed;
+            }
+        }
+    for (size_t k = 0; k < PER; k += 2) /* half of each thread's blocks stay */
+        if (!make_block(w->heap + 16 + (k * THREADS + (size_t)w->t) * 16, k, (uint64_t)w->t + 1, k + 1))
+            return mark_failed;
+    return NULL;
+}
+
+Test(record_headed, threads_sharing_words_lose_no_bit)
+{
+    char *heap = heap_in_own_region();
+    size_t before = rec_headed_count();
+    pthread_t th[THREADS];
+    worker w[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        w[t] = (worker){heap, t};
+        pthread_create(&th[t], NULL, churn, &w[t]);
+    }
+    for (int t = 0; t < THREADS; t++) {
+        void *failed;
+        pthread_join(th[t], &failed);
+        cr_assert_null(failed, "thread %d: a %s failed", t, (const char *)failed);
+    }
+    cr_assert_eq(rec_headed_count() - before, THREADS * PER / 2);
+    for (size_t k = 0; k < PER; k++)
+        for (int t = 0; t < THREADS; t++)
+            cr_assert_eq(rec_headed_is(heap + 16 + (k * THREADS + (size_t)t) * 16), k % 2 == 0, "block %zu of %d", k, t);
+}
+
+Test(record_headed, the_memory_limit_counts_headers)
+{
+    char *heap = heap_in_own_region();
+    rec_config.memory_limit = 10 * REC_HEAD;
+    for (int i = 0; i < 10; i++)
+        cr_assert(make_block(heap + 32 * (i + 1), 8, 1, (uint64_t)i + 1));
+    cr_assert_not(make_block(heap + 32 * 11, 8, 1, 11), "past the limit");
+    cr_assert_not(rec_headed_is(heap + 32 * 11));
+    cr_assert(rec_headed_take(heap + 32));
+    cr_assert(make_block(heap + 32 * 11, 8, 1, 11), "a take gives its bytes back");
+    rec_config.memory_limit = 0;
+}
