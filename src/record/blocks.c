@@ -1,5 +1,6 @@
-/* blocks.c: the live blocks, keyed by address, in a radix tree over 2 KiB pages of the address
- * space: a directory of regions (256 MiB each), a region of page words, and for each page that
+/* blocks.c: the live blocks without a record in front (headed.c: the aligned family's, and
+ * realloc's of a block the recorder did not make), keyed by address, in a radix tree over 2 KiB
+ * pages of the address space: a directory of regions (256 MiB each), a region of page words, and for each page that
  * holds a block's start a bucket of 16-byte records, one per block starting there. Blocks that
  * sit side by side in the heap sit side by side here, so a malloc or free mostly finds its
  * record in a cache line the heap's neighbouring calls already brought in; and a block costs its
