@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/single_threaded.h>
 #include <sys/ucontext.h>
 #include <time.h>
 
@@ -162,7 +163,37 @@ static inline uint64_t *rec_headed_region(uintptr_t a)
     return REC_LIKELY(r < REC_REGIONS) ? atomic_load_explicit(&rec_headed_directory[r], memory_order_acquire) : NULL;
 }
 static inline size_t rec_headed_index(uintptr_t a) { return (a >> 10) & (REC_REGION_WORDS - 1); }
-static inline uint64_t rec_headed_bit(uintptr_t a) { return 1ull << ((a >> 4) & 63); }
+static inline unsigned rec_headed_bit_index(uintptr_t a) { return (unsigned)(a >> 4) & 63; }
+static inline uint64_t rec_headed_bit(uintptr_t a) { return 1ull << rec_headed_bit_index(a); }
+
+/* A bitmap word's read-modify-writes. While the process has one thread (glibc's
+ * __libc_single_threaded, false from before a second thread starts), one instruction without a
+ * lock prefix does, on x86-64: only a signal handler could come between, and it cannot come
+ * inside an instruction. Otherwise an atomic one (a locked instruction was most of a malloc's
+ * cost after libc's). */
+static inline void rec_bit_set(uint64_t *w, unsigned index)
+{
+#if defined(__x86_64__)
+    if (__libc_single_threaded) {
+        __asm__ volatile("btsq %q1, %0" : "+m"(*w) : "r"((uint64_t)index) : "cc");
+        return;
+    }
+#endif
+    atomic_fetch_or_explicit((_Atomic uint64_t *)w, 1ull << index, memory_order_release);
+}
+
+/* Clears the bit; says whether it was set. */
+static inline bool rec_bit_clear(uint64_t *w, unsigned index)
+{
+#if defined(__x86_64__)
+    if (__libc_single_threaded) {
+        bool was;
+        __asm__ volatile("btrq %q2, %0" : "+m"(*w), "=@ccc"(was) : "r"((uint64_t)index));
+        return was;
+    }
+#endif
+    return atomic_fetch_and_explicit((_Atomic uint64_t *)w, ~(1ull << index), memory_order_acq_rel) >> index & 1;
+}
 
 /* Says that the headed block p starts, its record written first; false without memory (or past
  * the memory limit): p is then not headed. */
@@ -178,7 +209,7 @@ static inline bool rec_headed_mark(const void *p)
     uint8_t *touched = (uint8_t *)words - REC_SUMMARY + i / 512;
     if (REC_UNLIKELY(!*touched))
         *touched = 1;
-    atomic_fetch_or_explicit((_Atomic uint64_t *)&words[i], rec_headed_bit(a), memory_order_release);
+    rec_bit_set(&words[i], rec_headed_bit_index(a));
     return true;
 }
 
@@ -197,9 +228,8 @@ static inline bool rec_headed_is(const void *p)
 static inline bool rec_headed_take(const void *p)
 {
     uintptr_t a = (uintptr_t)p;
-    uint64_t *words = rec_headed_region(a), bit = rec_headed_bit(a);
-    if (!words || (a & 15) ||
-        !(atomic_fetch_and_explicit((_Atomic uint64_t *)&words[rec_headed_index(a)], ~bit, memory_order_acq_rel) & bit))
+    uint64_t *words = rec_headed_region(a);
+    if (!words || (a & 15) || !rec_bit_clear(&words[rec_headed_index(a)], rec_headed_bit_index(a)))
         return false;
     if (REC_UNLIKELY(rec_config.memory_limit))
         atomic_fetch_sub_explicit(&rec_headed_bytes, REC_HEAD, memory_order_relaxed);
