@@ -14,6 +14,14 @@
 #include "record/sysmem.c"
 
 rec_settings rec_config;
+/* What headed.c asks of the rest of the recorder: ids given out so far, stacks, the table. */
+atomic_uint_fast64_t rec_next_seq = (uint64_t)1 << 39;
+const rec_stack_node *rec_stack_nodes(size_t *count)
+{
+    *count = 7;
+    return NULL;
+}
+size_t rec_table_bytes(void) { return 0; }
 
 #define HEAP ((size_t)4 << 20)
 #define GRANULES (HEAP / 16)
@@ -34,10 +42,17 @@ static char *heap_in_own_region(void)
     return NULL;
 }
 
-/* Writes the record of a block at p (as interpose.c does), then marks it. */
+/* Blocks here are 64 bytes apart, each in front of it the chunk size glibc would keep for 64 bytes
+ * (in use before: 1), so that a record's size may be up to ROOM. */
+#define CHUNK 64
+#define ROOM (CHUNK - 8 - REC_HEAD)
+
+/* Writes the chunk size and the record of a block at p (as libc and interpose.c do), then marks
+ * it. */
 static bool make_block(char *p, uint64_t size, uint64_t thread, uint64_t seq)
 {
-    uint64_t w[2];
+    uint64_t chunk = CHUNK | 1, w[2];
+    memcpy(p - REC_HEAD - sizeof chunk, &chunk, sizeof chunk);
     rec_block_words(w, size, thread, seq, seq % 7);
     memcpy(p - REC_HEAD, w, sizeof w);
     return rec_headed_mark(p);
@@ -85,8 +100,9 @@ Test(record_headed, random_marks_and_takes_agree_with_an_oracle)
     for (int round = 0; round < 4; round++) {
         for (int k = 0; k < 200000; k++) {
             int h = (int)(splitmix64(&state) & 1);
-            /* Dense in the first 64 KiB (neighbours share a word), sparse elsewhere. */
-            size_t g = 1 + splitmix64(&state) % (k & 1 ? 4095 : GRANULES - 1);
+            /* Dense in the first 64 KiB (neighbours share a word), sparse elsewhere; every fourth
+             * granule, so that blocks are CHUNK bytes apart. */
+            size_t g = 2 + 4 * (splitmix64(&state) % (k & 1 ? 1023 : GRANULES / 4 - 1));
             char *p = o.heap[h] + g * 16;
             rec_block *want = &o.live[h][g];
             cr_assert_eq(rec_headed_is(p), want->addr != 0);
@@ -95,7 +111,7 @@ Test(record_headed, random_marks_and_takes_agree_with_an_oracle)
                 cr_assert_not(rec_headed_take(p), "a second take finds the bit clear");
                 want->addr = 0;
             } else {
-                uint64_t size = splitmix64(&state) % 100000, thread = 1 + k % 9;
+                uint64_t size = splitmix64(&state) % (ROOM + 1), thread = 1 + k % 9;
                 cr_assert(make_block(p, size, thread, seq));
                 *want = rec_block_make((uintptr_t)p, size, thread, seq, seq % 7);
                 seq++;
@@ -123,7 +139,7 @@ Test(record_headed, only_a_block_start_is_headed)
 }
 
 #define THREADS 4
-#define PER 20000
+#define PER 15000
 
 typedef struct worker {
     char *heap;
@@ -132,22 +148,22 @@ typedef struct worker {
 
 static char mark_failed[] = "mark", take_failed[] = "take";
 
-/* Thread t owns every THREADS-th granule, so that all threads' bits share each word. */
+/* Thread t owns every THREADS-th block, so that all threads' bits share each word. */
 static void *churn(void *arg)
 {
     const worker *w = arg;
     for (int round = 0; round < 20; round++)
         for (size_t k = 0; k < PER; k++) {
-            char *p = w->heap + 16 + (k * THREADS + (size_t)w->t) * 16;
+            char *p = w->heap + 32 + (k * THREADS + (size_t)w->t) * CHUNK;
             if (round % 2 == 0) {
-                if (!make_block(p, k, (uint64_t)w->t + 1, k + 1))
+                if (!make_block(p, k % ROOM, (uint64_t)w->t + 1, k + 1))
                     return mark_failed;
             } else if (!rec_headed_take(p)) {
                 return take_failed;
             }
         }
     for (size_t k = 0; k < PER; k += 2) /* half of each thread's blocks stay */
-        if (!make_block(w->heap + 16 + (k * THREADS + (size_t)w->t) * 16, k, (uint64_t)w->t + 1, k + 1))
+        if (!make_block(w->heap + 32 + (k * THREADS + (size_t)w->t) * CHUNK, k % ROOM, (uint64_t)w->t + 1, k + 1))
             return mark_failed;
     return NULL;
 }
@@ -170,7 +186,8 @@ Test(record_headed, threads_sharing_words_lose_no_bit)
     cr_assert_eq(rec_headed_count() - before, THREADS * PER / 2);
     for (size_t k = 0; k < PER; k++)
         for (int t = 0; t < THREADS; t++)
-            cr_assert_eq(rec_headed_is(heap + 16 + (k * THREADS + (size_t)t) * 16), k % 2 == 0, "block %zu of %d", k, t);
+            cr_assert_eq(rec_headed_is(heap + 32 + (k * THREADS + (size_t)t) * CHUNK), k % 2 == 0, "block %zu of %d", k,
+                         t);
 }
 
 Test(record_headed, the_memory_limit_counts_headers)
@@ -178,10 +195,39 @@ Test(record_headed, the_memory_limit_counts_headers)
     char *heap = heap_in_own_region();
     rec_config.memory_limit = 10 * REC_HEAD;
     for (int i = 0; i < 10; i++)
-        cr_assert(make_block(heap + 32 * (i + 1), 8, 1, (uint64_t)i + 1));
-    cr_assert_not(make_block(heap + 32 * 11, 8, 1, 11), "past the limit");
-    cr_assert_not(rec_headed_is(heap + 32 * 11));
-    cr_assert(rec_headed_take(heap + 32));
-    cr_assert(make_block(heap + 32 * 11, 8, 1, 11), "a take gives its bytes back");
+        cr_assert(make_block(heap + CHUNK * (i + 1), 8, 1, (uint64_t)i + 1));
+    cr_assert_not(make_block(heap + CHUNK * 11, 8, 1, 11), "past the limit");
+    cr_assert_not(rec_headed_is(heap + CHUNK * 11));
+    cr_assert(rec_headed_take(heap + CHUNK));
+    cr_assert(make_block(heap + CHUNK * 11, 8, 1, 11), "a take gives its bytes back");
+    cr_assert(rec_headed_mark_as(heap + CHUNK * 12, false), "unlimited: a block marked again after a failed realloc");
+    cr_assert_not(make_block(heap + CHUNK * 13, 8, 1, 13), "which counts");
     rec_config.memory_limit = 0;
+}
+
+/* A program that writes before a block's start, or past the end of the block before, overwrites
+ * a record: the copy keeps every block, none reaching past libc's block, with an id no other has. */
+Test(record_headed, overwritten_records_are_cut_to_what_libc_holds)
+{
+    char *heap = heap_in_own_region();
+    char *a = heap + 2 * CHUNK, *b = a + CHUNK, *c = b + CHUNK, *d = c + CHUNK;
+    cr_assert(make_block(a, ROOM, 1, 100));
+    cr_assert(make_block(b, 10, 1, 101));
+    cr_assert(make_block(c, 10, 1, 102));
+    cr_assert(make_block(d, 10, 1, 103));
+    memset(b - REC_HEAD, 0xff, REC_HEAD);          /* b's record: an id never given, a huge size */
+    memset(c - REC_HEAD - 8, 0x41, REC_HEAD + 8); /* c's chunk size and record: text */
+    uint64_t first_new = atomic_load(&rec_next_seq);
+    rec_block got[4];
+    cr_assert_eq(rec_headed_sorted(got, 4), 4);
+    cr_assert_eq(rec_damaged_records, 2);
+    cr_assert_eq(got[0].seq, 100);
+    cr_assert_eq(got[0].size, ROOM, "a block that fills libc's block is whole");
+    cr_assert_eq(got[1].size, ROOM, "b: what its chunk holds");
+    cr_assert_eq(got[1].stack, 0);
+    cr_assert_geq(got[1].seq, first_new);
+    cr_assert_eq(got[2].size, 0, "c: its chunk size is no size either");
+    cr_assert_geq(got[2].seq, first_new);
+    cr_assert_neq(got[1].seq, got[2].seq);
+    cr_assert_eq(got[3].seq, 103);
 }

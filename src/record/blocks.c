@@ -118,7 +118,8 @@ static rec_lock pool_lock;        /* taken with a shard's lock held, never the o
  * of a dump's pause), and a shard leaves at most one piece's tail unused. */
 static char *piece(void)
 {
-    if (rec_config.memory_limit && atomic_load(&table_bytes) + PIECE > rec_config.memory_limit)
+    if (rec_config.memory_limit &&
+        atomic_load(&table_bytes) + PIECE + atomic_load(&rec_headed_bytes) > rec_config.memory_limit)
         return NULL;
     rec_lock_take(&pool_lock);
     if (pool_cur == pool_end && (pool_cur = rec_map(POOL_CHUNK)))
@@ -268,16 +269,6 @@ static inline rec_block unpack(uint64_t page, record r)
                        .stack = r.hi & 0xffffff};
 }
 
-void rec_table_prefetch(uintptr_t addr)
-{
-    /* Without the lock: the bucket may move meanwhile, and a prefetch never faults. */
-    _Atomic uint64_t *w = word_of(page_of(addr), false);
-    if (w) {
-        uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
-        __builtin_prefetch(bucket_of(v) + home(unit_of(addr), capacity[class_of(v)]), 1);
-    }
-}
-
 bool rec_table_insert(const rec_block *b)
 {
     uint64_t page = page_of(b->addr);
@@ -389,6 +380,8 @@ void rec_table_unlock_all(void)
     for (size_t i = 0; i < NSHARDS; i++)
         rec_lock_give(&shards[i].lock);
 }
+
+size_t rec_table_bytes(void) { return atomic_load(&table_bytes); }
 
 size_t rec_table_count(void)
 {

@@ -27,6 +27,11 @@ static uint32_t regions[MAX_REGIONS]; /* the regions made, in the order made */
 static atomic_size_t nregions;
 static rec_lock regions_lock;
 atomic_size_t rec_headed_bytes; /* headers' bytes, counted only under a memory limit */
+size_t rec_damaged_records;     /* in a snapshot child: records found overwritten */
+
+/* Around the program's fork: a child must not inherit the lock held by a thread it lacks. */
+void rec_headed_lock(void) { rec_lock_take(&regions_lock); }
+void rec_headed_unlock(void) { rec_lock_give(&regions_lock); }
 
 uint64_t *rec_headed_region_new(uintptr_t a)
 {
@@ -48,7 +53,8 @@ uint64_t *rec_headed_region_new(uintptr_t a)
 
 bool rec_headed_over_limit(void)
 {
-    if (atomic_fetch_add_explicit(&rec_headed_bytes, REC_HEAD, memory_order_relaxed) + REC_HEAD <= rec_config.memory_limit)
+    size_t had = atomic_fetch_add_explicit(&rec_headed_bytes, REC_HEAD, memory_order_relaxed);
+    if (had + REC_HEAD + rec_table_bytes() <= rec_config.memory_limit)
         return false;
     atomic_fetch_sub_explicit(&rec_headed_bytes, REC_HEAD, memory_order_relaxed);
     return true;
@@ -82,8 +88,10 @@ static size_t walk(rec_block *out, size_t cap)
                 continue;
             }
             /* The word's blocks lie in 1 KiB of heap: their records are fetched at once. */
-            for (uint64_t ahead = bits; ahead; ahead &= ahead - 1)
-                __builtin_prefetch((const char *)base + (w << 10) + ((uintptr_t)__builtin_ctzll(ahead) << 4) - REC_HEAD);
+            for (uint64_t ahead = bits; ahead; ahead &= ahead - 1) {
+                uintptr_t a = base + (w << 10) + ((uintptr_t)__builtin_ctzll(ahead) << 4);
+                __builtin_prefetch((const char *)a - REC_HEAD);
+            }
             for (; bits && n < cap; bits &= bits - 1) {
                 rec_block b;
                 b.addr = base + (w << 10) + ((uintptr_t)__builtin_ctzll(bits) << 4);
@@ -96,4 +104,44 @@ static size_t walk(rec_block *out, size_t cap)
 }
 
 size_t rec_headed_count(void) { return walk(NULL, 0); }
-size_t rec_headed_sorted(rec_block *out, size_t cap) { return walk(out, cap); }
+
+/* The bytes libc's block in front of b can hold after the record: glibc keeps the block's chunk
+ * size (flags in its low 3 bits, 2: mapped on its own) in the word before it. 0 when that word is
+ * no chunk size either. */
+static uint64_t room_of(const rec_block *b)
+{
+    uint64_t chunk;
+    memcpy(&chunk, (const char *)b->addr - REC_HEAD - sizeof chunk, sizeof chunk);
+    uint64_t bytes = chunk & ~(uint64_t)7, overhead = (chunk & 2 ? 16 : 8) + REC_HEAD;
+    return bytes % 16 || bytes <= overhead || bytes >> 44 ? 0 : bytes - overhead;
+}
+
+/* A record lies in the program's heap, where a write before a block's start, or past the end of
+ * the block before, lands on it, and a dump reads the block by its size: a record is taken as it
+ * is when its id was given out, its stack exists and the block fits in libc's block and before the
+ * next one. Else the block gets the bytes libc's block holds for it (none when that is unknown),
+ * no stack and an id no block has, and the dump says how many were so. */
+#define NEXT_HEAD (REC_HEAD + 8) /* the next block's record and chunk size: not this block's */
+static void check_records(rec_block *b, size_t n)
+{
+    size_t nstacks;
+    rec_stack_nodes(&nstacks);
+    uint64_t next_seq = atomic_load(&rec_next_seq);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t room = room_of(&b[i]);
+        uint64_t gap = i + 1 < n ? b[i + 1].addr - b[i].addr : UINT64_MAX; /* to the next record */
+        if (gap < room + NEXT_HEAD)
+            room = gap < NEXT_HEAD ? 0 : gap - NEXT_HEAD;
+        if (b[i].seq && b[i].seq < next_seq && b[i].stack <= nstacks && b[i].size <= room)
+            continue;
+        b[i] = rec_block_make(b[i].addr, room, b[i].thread, atomic_fetch_add(&rec_next_seq, 1), 0);
+        rec_damaged_records++;
+    }
+}
+
+size_t rec_headed_sorted(rec_block *out, size_t cap)
+{
+    size_t n = walk(out, cap);
+    check_records(out, n);
+    return n;
+}

@@ -118,11 +118,24 @@ static void *child_alloc(size_t n, size_t align)
 /* Bytes a bootstrap block may hold: its size is not kept, the buffer's end bounds it. */
 static size_t bootstrap_room(const void *p) { return (size_t)(bootstrap + sizeof bootstrap - (const char *)p); }
 
+/* Bytes a block holds in a snapshot child: one of the child's own, or of the program's. */
+static size_t child_room(const void *p)
+{
+    if (from_bootstrap(p))
+        return bootstrap_room(p);
+    if (rec_headed_is(p)) {
+        uint64_t w;
+        memcpy(&w, (const char *)p - REC_HEAD, sizeof w);
+        return w & ((1ull << REC_SIZE_BITS) - 1);
+    }
+    return ((const child_chunk *)p)[-1].size;
+}
+
 static void *child_realloc(void *old, size_t n)
 {
     void *p = child_alloc(n, 16);
     if (p && old) {
-        size_t had = from_bootstrap(old) ? bootstrap_room(old) : ((child_chunk *)old)[-1].size;
+        size_t had = child_room(old);
         memcpy(p, old, had < n ? had : n);
     }
     return p;
@@ -276,12 +289,18 @@ REC_EXPORT void *malloc(size_t n) { return allocate(n, CALLER); }
  * stopped): libc never saw its address. */
 REC_EXPORT void free(void *p)
 {
+    if (REC_UNLIKELY(rec_in_snapshot_child)) /* the program's blocks stay as they were at the fork */
+        return;
     if (REC_LIKELY(rec_headed_take(p))) {
-        /* A chunk size of 0 where the record's second word was: a second free of p finds no
-         * chunk there that libc could take, whichever of its lists keeps the block. */
+        /* A chunk size of 0 where the record's second word was: a second free of p that libc
+         * keeps in a fast bin finds no chunk there (in its tcache it finds the key, free_foreign;
+         * in its other bins a list pointer, which it refuses too). */
         memset((char *)p - sizeof(uint64_t), 0, sizeof(uint64_t));
-        if (REC_LIKELY(!rec_in_snapshot_child))
-            rec_real_free((char *)p - REC_HEAD);
+        /* Busy across libc's free: a snapshot must not stop this thread holding an arena's
+         * lock, which the program's fork on another thread would then wait for. */
+        rec_busy++;
+        rec_real_free((char *)p - REC_HEAD);
+        rec_leave();
         return;
     }
     if (REC_UNLIKELY(!watching() || !p || from_bootstrap(p))) {
@@ -308,7 +327,8 @@ REC_EXPORT void *calloc(size_t k, size_t n)
     return p;
 }
 
-/* realloc of headed block p to total bytes, as glibc's: 0 frees it; NULL leaves it as it was.
+/* realloc of headed block p to total bytes, as glibc's: 0 frees it; NULL leaves it as it was; the
+ * bytes kept are all that libc's block held for the program (malloc_usable_size's), as libc's.
  * The block leaves the bitmap first (another thread may get its address the moment libc lets it
  * go) and comes back when libc keeps it. A watched call makes a new block (a new id and stack);
  * an unwatched one leaves libc's own block. */
@@ -324,15 +344,14 @@ static void *resize_headed(char *p, size_t total, uintptr_t at)
     }
     bool watched = watching();
     rec_busy++;
-    rec_block old;
-    memcpy((char *)&old + sizeof old.addr, p - REC_HEAD, REC_HEAD);
-    size_t keep = old.size < total ? old.size : total;
+    size_t usable = real_usable_size(p - REC_HEAD) - REC_HEAD;
+    size_t keep = usable < total ? usable : total;
     rec_headed_take(p);
     char *raw = real_realloc(p - REC_HEAD, total + REC_HEAD);
     void *q = raw;
     if (!raw) {
-        if (!rec_headed_mark(p)) /* only past the memory limit: the bytes it had were given back */
-            rec_out_of_memory();
+        /* Still the program's, headed: marked again whatever the limit (its region exists). */
+        rec_headed_mark_as(p, false);
         q = NULL;
     } else if (watched) {
         q = headed(raw, total, at, keep);
@@ -366,7 +385,7 @@ static void *resize(void *p, size_t k, size_t n, bool array, uintptr_t at)
     void *q = array ? real_reallocarray(p, k, n) : real_realloc(p, n);
     if (q)
         record(q, total, at);
-    else if (had && total != 0 && !rec_table_insert(&old))
+    else if (had && !overflow && total != 0 && !rec_table_insert(&old))
         rec_out_of_memory();
     rec_leave();
     return q;
@@ -406,7 +425,7 @@ REC_EXPORT size_t malloc_usable_size(void *p)
     if (from_bootstrap(p))
         return bootstrap_room(p);
     if (REC_UNLIKELY(rec_in_snapshot_child))
-        return p ? ((child_chunk *)p)[-1].size : 0;
+        return p ? child_room(p) : 0;
     ENTER(0);
     return rec_headed_is(p) ? real_usable_size((char *)p - REC_HEAD) - REC_HEAD : real_usable_size(p);
 }

@@ -6,10 +6,19 @@
 
 bool rec_blocks_init(void) { return rec_table_init(); }
 
-/* The bitmap takes no lock: a snapshot holds the program's threads outside the recorder, and a
- * fork of the program's own copies a bit set or cleared whole. */
-void rec_blocks_lock_all(void) { rec_table_lock_all(); }
-void rec_blocks_unlock_all(void) { rec_table_unlock_all(); }
+/* The bitmap's bits take no lock (a snapshot holds the program's threads outside the recorder, and
+ * a fork of the program's own copies a bit set or cleared whole); only making a region does. */
+void rec_blocks_lock_all(void)
+{
+    rec_headed_lock();
+    rec_table_lock_all();
+}
+
+void rec_blocks_unlock_all(void)
+{
+    rec_table_unlock_all();
+    rec_headed_unlock();
+}
 
 size_t rec_blocks_count(void) { return rec_headed_count() + rec_table_count(); }
 
@@ -37,7 +46,9 @@ static size_t merge(rec_block *out, size_t n, const rec_block *others, size_t m)
 size_t rec_blocks_sorted(rec_block *out, size_t cap)
 {
     size_t m = rec_table_count();
-    size_t n = rec_headed_sorted(out, cap > m ? cap - m : 0);
+    if (m > cap)
+        m = cap;
+    size_t n = rec_headed_sorted(out, cap - m);
     if (!m)
         return n;
     rec_block *others = malloc(m * sizeof *others); /* in a snapshot child: its own heap */

@@ -60,7 +60,7 @@ typedef struct rec_settings {
     int signo;          /* dump on this signal; 0: none */
     unsigned interval;  /* dump every this many seconds; 0: never */
     const char *wrappers; /* HEAPTOOL_WRAPPERS, comma-separated, '*' at the end for a prefix */
-    size_t memory_limit;  /* bytes the block table may take; 0: what the system gives */
+    size_t memory_limit;  /* bytes the records may take; 0: what the system gives */
     bool quiet_failures;  /* the output was found unwritable at start: said once, not again */
 } rec_settings;
 extern rec_settings rec_config;
@@ -95,7 +95,7 @@ static inline void rec_leave(void)
 extern void *(*rec_real_malloc)(size_t);
 extern void (*rec_real_free)(void *);
 
-/* ---- live blocks: young.c in front of blocks.c ---- */
+/* ---- live blocks: headed.c and blocks.c ---- */
 typedef struct rec_block {
     uintptr_t addr;
     uint64_t size : 44;    /* bytes requested */
@@ -148,8 +148,14 @@ extern _Atomic(uint64_t *) rec_headed_directory[REC_REGIONS];
 extern atomic_size_t rec_headed_bytes;
 /* The bitmap of a's region (its words), made now; NULL without memory or at or above 2^48. */
 uint64_t *rec_headed_region_new(uintptr_t a);
-/* Counts a header against rec_config.memory_limit: true, and not counted, when it would pass it. */
+/* Counts a header against rec_config.memory_limit (with the table's bytes): true, and not
+ * counted, when it would pass it. */
 bool rec_headed_over_limit(void);
+/* Hold the bitmap's lock (it makes regions) and let go: around the program's fork. */
+void rec_headed_lock(void);
+void rec_headed_unlock(void);
+/* Records a snapshot child found overwritten by the program (rec_headed_sorted): a dump says so. */
+extern size_t rec_damaged_records;
 size_t rec_headed_count(void);
 /* As rec_blocks_sorted, the headed blocks alone. */
 size_t rec_headed_sorted(rec_block *out, size_t cap);
@@ -196,15 +202,19 @@ static inline bool rec_bit_clear(uint64_t *w, unsigned index)
 }
 
 /* Says that the headed block p starts, its record written first; false without memory (or past
- * the memory limit): p is then not headed. */
-static inline bool rec_headed_mark(const void *p)
+ * the memory limit, when limited): p is then not headed. */
+static inline bool rec_headed_mark_as(const void *p, bool limited)
 {
     uintptr_t a = (uintptr_t)p;
     uint64_t *words = rec_headed_region(a);
     if (REC_UNLIKELY(!words) && !(words = rec_headed_region_new(a)))
         return false;
-    if (REC_UNLIKELY(rec_config.memory_limit) && rec_headed_over_limit())
-        return false;
+    if (REC_UNLIKELY(rec_config.memory_limit)) {
+        if (limited && rec_headed_over_limit())
+            return false;
+        if (!limited)
+            atomic_fetch_add_explicit(&rec_headed_bytes, REC_HEAD, memory_order_relaxed);
+    }
     size_t i = rec_headed_index(a);
     uint8_t *touched = (uint8_t *)words - REC_SUMMARY + i / 512;
     if (REC_UNLIKELY(!*touched))
@@ -212,24 +222,27 @@ static inline bool rec_headed_mark(const void *p)
     rec_bit_set(&words[i], rec_headed_bit_index(a));
     return true;
 }
+static inline bool rec_headed_mark(const void *p) { return rec_headed_mark_as(p, true); }
 
 /* p starts a live headed block. */
 static inline bool rec_headed_is(const void *p)
 {
     uintptr_t a = (uintptr_t)p;
     uint64_t *words = rec_headed_region(a);
-    return words && !(a & 15) &&
-           (atomic_load_explicit((_Atomic uint64_t *)&words[rec_headed_index(a)], memory_order_relaxed) & rec_headed_bit(a));
+    return words && !(a & 15) && (atomic_load_explicit((_Atomic uint64_t *)&words[rec_headed_index(a)],
+                                                       memory_order_relaxed) & rec_headed_bit(a));
 }
 
 /* When p starts a live headed block: forgets it, and returns true (libc's block, at
- * p - REC_HEAD, is then the caller's to give back). A clear bit cleared again costs nothing, and
- * a free that finds it clear was another thread's, first, of the same block. */
+ * p - REC_HEAD, is then the caller's to give back). A plain read first: a pointer that is no
+ * such block (NULL, a foreign one) writes nothing; a free that finds the bit cleared meanwhile
+ * was another thread's, first, of the same block. */
 static inline bool rec_headed_take(const void *p)
 {
+    if (!rec_headed_is(p))
+        return false;
     uintptr_t a = (uintptr_t)p;
-    uint64_t *words = rec_headed_region(a);
-    if (!words || (a & 15) || !rec_bit_clear(&words[rec_headed_index(a)], rec_headed_bit_index(a)))
+    if (!rec_bit_clear(&rec_headed_region(a)[rec_headed_index(a)], rec_headed_bit_index(a)))
         return false;
     if (REC_UNLIKELY(rec_config.memory_limit))
         atomic_fetch_sub_explicit(&rec_headed_bytes, REC_HEAD, memory_order_relaxed);
@@ -240,7 +253,6 @@ static inline bool rec_headed_take(const void *p)
  * (the aligned family's, and realloc's of a block the recorder did not make). An insert replaces
  * a block still recorded at its address (freed where the recorder could not see it). */
 bool rec_table_init(void);
-void rec_table_prefetch(uintptr_t addr);
 bool rec_table_insert(const rec_block *b);
 bool rec_table_remove(uintptr_t addr, rec_block *out);
 /* When p is live here: frees it with release, forgets it and returns true; else does nothing. */
@@ -248,6 +260,8 @@ bool rec_table_free(void *p, void (*release)(void *));
 void rec_table_lock_all(void);
 void rec_table_unlock_all(void);
 size_t rec_table_count(void);
+/* Bytes the table has taken, against rec_config.memory_limit with the headers'. */
+size_t rec_table_bytes(void);
 size_t rec_table_sorted(rec_block *out, size_t cap);
 /* A block and a key to sort it by (scan.c). */
 typedef struct rec_keyed {

@@ -11,7 +11,7 @@
 
 #include "record/record.h"
 
-#define MAX_NODES (1u << 24) /* the block table keeps a node in 24 bits */
+#define MAX_NODES (1u << 24) /* a record keeps a node in 24 bits */
 #define THREAD_CACHE 512
 
 static rec_stack_node *nodes;

@@ -380,9 +380,19 @@ static void write_meta(out *o, const rec_world *w)
         puts_(o, ", \"name\": ");
         put_string(o, w->name);
     }
-    if (atomic_load(&rec_dropped))
-        puts_(o, ", \"incomplete\": \"the recorder ran out of memory and stopped recording: "
-                 "blocks allocated after that are missing\"");
+    bool dropped = atomic_load(&rec_dropped);
+    if (dropped || rec_damaged_records) {
+        char why[320] = "";
+        if (dropped)
+            strcpy(why, "the recorder ran out of memory and stopped recording: blocks allocated after that are missing");
+        if (rec_damaged_records)
+            snprintf(why + strlen(why), sizeof why - strlen(why),
+                     "%sthe program overwrote the records in front of %zu blocks (a write before a block's start, "
+                     "or past the end of the block before): their sizes are what libc holds for them, their "
+                     "stacks unknown", dropped ? "; " : "", rec_damaged_records);
+        puts_(o, ", \"incomplete\": ");
+        put_string(o, why);
+    }
     puts_(o, "},\n");
 }
 

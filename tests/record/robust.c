@@ -8,9 +8,11 @@
  *   dlopen      allocates through a library opened after start (libexpat)
  *   many N      allocates N blocks of 16 bytes and keeps them (out-of-memory and bench)
  *   handoff     threads allocate; main frees and reallocates half of their blocks while they
- *               live (blocks still young in their thread, and blocks already moved on), they
- *               free some of their own and end; one more thread keeps its blocks and runs on
+ *               live, they free some of their own and end; one more thread keeps its blocks and runs on
  *               at exit
+ *   overwrite   writes 16 bytes before a block's start, and past the end of another block up
+ *               to the one after it (the records the recorder keeps in front of blocks): the
+ *               dump must still be written, all three blocks in it
  *   blocked     one thread blocks every signal, another sleeps: at exit the dump waits for the
  *               sleeper's answer, not for the one that cannot answer
  *   forkstorm D two threads malloc and free each other's blocks and a third takes dumps to D
@@ -136,8 +138,7 @@ static int dlopened(void)
 }
 
 #define PRODUCERS 4
-#define EACH 20000 /* more than a thread keeps young: some of its blocks have moved on, and most
-                   * of them outlive their stay, so that later ones bypass the young blocks */
+#define EACH 20000 /* blocks a thread allocates */
 
 typedef struct handed {
     void *p;
@@ -320,6 +321,21 @@ int main(int argc, char **argv)
         return dlopened();
     if (!strcmp(mode, "handoff"))
         return handoff();
+    if (!strcmp(mode, "overwrite")) {
+        static char *keep[3];
+        keep[0] = malloc(64);
+        char *volatile before = keep[0] - 16; /* hidden from the compiler's own check */
+        memset(before, 0xff, 16);
+        for (int tries = 0; tries < 1000; tries++) { /* two blocks side by side, as malloc gives them */
+            keep[1] = malloc(24);
+            keep[2] = malloc(24);
+            if (keep[2] > keep[1] && keep[2] - keep[1] <= 64)
+                break;
+        }
+        memset(keep[1], 'x', (size_t)(keep[2] - keep[1]));
+        printf("{\"blocks\": 3}\n");
+        return 0;
+    }
     if (!strcmp(mode, "blocked"))
         return blocked();
     if (!strcmp(mode, "many") && argc == 3) {
@@ -333,6 +349,6 @@ int main(int argc, char **argv)
     }
     if (!strcmp(mode, "forkstorm") && argc == 3)
         return forkstorm(argv[2]);
-    fprintf(stderr, "usage: robust foreign|double|handler|fork|exec|dlopen|handoff|blocked|many N|forkstorm DIR\n");
+    fprintf(stderr, "usage: robust foreign|double|handler|fork|exec|dlopen|handoff|overwrite|blocked|many N|forkstorm DIR\n");
     return 2;
 }

@@ -189,6 +189,15 @@ recorded "$tmp/oom.json" env HEAPTOOL_MEMORY_LIMIT=1 "$P/robust" many 300000
 valid "oom" "$tmp/oom.json" big
 grep -q '"incomplete":' "$tmp/oom.json" && ok || bad "oom: the dump's meta does not say it is incomplete"
 
+# A program that overwrites the records in front of blocks: the dump is still written, every
+# block in it, and its meta says so.
+recorded "$tmp/overwrite.json" "$P/robust" overwrite
+valid "overwrite" "$tmp/overwrite.json"
+if [ "$status" = 0 ] && grep -q '"incomplete": "the program overwrote the records in front of 2 blocks' "$tmp/overwrite.json" &&
+    "$HEAPTOOL" stats "$tmp/overwrite.json" | grep -q "^(no stack) *2 "; then ok; else
+    bad "overwrite: status $status, meta: $(grep -o '"incomplete": "[^"]*"' "$tmp/overwrite.json"), stderr: $(cat "$tmp/err")"
+fi
+
 # An unwritable dump path: said once, before the program runs; the program's status is kept.
 recorded "$tmp/no/such/dir/x.json" "$P/robust" many 3
 if [ "$status" = 0 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q "^heaptool: cannot write the dump $tmp/no/such/dir/x.json: No such file or directory$" "$tmp/err"; then ok; else
