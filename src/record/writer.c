@@ -384,7 +384,8 @@ static void write_meta(out *o, const rec_world *w)
     if (dropped || rec_damaged_records) {
         char why[320] = "";
         if (dropped)
-            strcpy(why, "the recorder ran out of memory and stopped recording: blocks allocated after that are missing");
+            strcpy(why, "the recorder ran out of memory and stopped recording: "
+                        "blocks allocated after that are missing");
         if (rec_damaged_records)
             snprintf(why + strlen(why), sizeof why - strlen(why),
                      "%sthe program overwrote the records in front of %zu blocks (a write before a block's start, "
