@@ -362,8 +362,9 @@ static void *resize_headed(char *p, size_t total, uintptr_t at)
     return q;
 }
 
-/* realloc and reallocarray of a block without a header: a block of the shared table leaves it
- * first and comes back as it was when libc keeps it. */
+/* realloc and reallocarray: a headed block to resize_headed, NULL to malloc's path; any other
+ * block, of the shared table or libc's own, leaves the table first and comes back as it was when
+ * libc keeps it. */
 static void *resize(void *p, size_t k, size_t n, bool array, uintptr_t at)
 {
     size_t total;

@@ -239,10 +239,13 @@ static inline bool rec_headed_is(const void *p)
  * was another thread's, first, of the same block. */
 static inline bool rec_headed_take(const void *p)
 {
-    if (!rec_headed_is(p))
-        return false;
     uintptr_t a = (uintptr_t)p;
-    if (!rec_bit_clear(&rec_headed_region(a)[rec_headed_index(a)], rec_headed_bit_index(a)))
+    uint64_t *words = rec_headed_region(a);
+    if (!words || (a & 15))
+        return false;
+    uint64_t *w = &words[rec_headed_index(a)];
+    if (!(atomic_load_explicit((_Atomic uint64_t *)w, memory_order_relaxed) & rec_headed_bit(a)) ||
+        !rec_bit_clear(w, rec_headed_bit_index(a)))
         return false;
     if (REC_UNLIKELY(rec_config.memory_limit))
         atomic_fetch_sub_explicit(&rec_headed_bytes, REC_HEAD, memory_order_relaxed);
