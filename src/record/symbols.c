@@ -13,9 +13,14 @@
 #include "record/symbols.h"
 
 static char *debuginfo_path;
+/* Separate debug files are found by build ID under the debug path (/usr/lib/debug/.build-id, as
+ * Debian's -dbgsym packages install them), never through debuginfod: libdw's standard lookup
+ * would dlopen libdebuginfod, and with it curl and TLS, in the snapshot child (30 ms, and a
+ * dlopen there could wait on a loader lock that another thread held at the fork), and with
+ * DEBUGINFOD_URLS set it would fetch files over the network while the dump waits. */
 static const Dwfl_Callbacks callbacks = {
     .find_elf = dwfl_linux_proc_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .find_debuginfo = dwfl_build_id_find_debuginfo,
     .debuginfo_path = &debuginfo_path,
 };
 
