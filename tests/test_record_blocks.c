@@ -13,7 +13,7 @@
 #include "record/sysmem.c"
 
 rec_settings rec_config;
-atomic_size_t rec_headed_bytes; /* headed.c's, counted with the table's against the memory limit */
+atomic_size_t rec_tailed_bytes; /* tailed.c's, counted with the table's against the memory limit */
 
 static uint64_t below(uint64_t *state, uint64_t n) { return splitmix64(state) % n; }
 

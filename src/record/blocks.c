@@ -1,4 +1,4 @@
-/* blocks.c: the live blocks without a record in front (headed.c: the aligned family's, and
+/* blocks.c: the live blocks without a record in front (tailed.c: the aligned family's, and
  * realloc's of a block the recorder did not make), keyed by address, in a radix tree over 2 KiB
  * pages of the address space: a directory of regions (256 MiB each), a region of page words, and for each page that
  * holds a block's start a bucket of 16-byte records, one per block starting there. Blocks that
@@ -119,7 +119,7 @@ static rec_lock pool_lock;        /* taken with a shard's lock held, never the o
 static char *piece(void)
 {
     if (rec_config.memory_limit &&
-        atomic_load(&table_bytes) + PIECE + atomic_load(&rec_headed_bytes) > rec_config.memory_limit)
+        atomic_load(&table_bytes) + PIECE + atomic_load(&rec_tailed_bytes) > rec_config.memory_limit)
         return NULL;
     rec_lock_take(&pool_lock);
     if (pool_cur == pool_end && (pool_cur = rec_map(POOL_CHUNK)))

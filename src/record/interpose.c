@@ -1,14 +1,15 @@
 /* interpose.c: the malloc family, replaced by LD_PRELOAD. Each function calls the real one (found
  * with dlsym(RTLD_NEXT)) and records what it did. Invariants:
- * - a watched malloc, calloc or realloc gives the program libc's block of REC_HEAD more bytes,
- *   past the record in front (headed.c); the aligned family's blocks are libc's own, recorded in
- *   the shared table; every other block is libc's, untouched. Either way the program's bytes are
- *   what libc would hold, and a headed block goes back to libc from its true start;
+ * - every block is libc's, at libc's address: a watched malloc, calloc or realloc asks for the
+ *   record's bytes more when the block's slack cannot hold them, and writes the record in the
+ *   block's tail (tailed.c); the aligned family's blocks, and a block whose record does not fit
+ *   its tail, are recorded in the shared table;
  * - a call made while the recorder is busy on this thread (rec_busy: a nested malloc from inside
  *   libc or libunwind, a signal handler that interrupted the recorder) passes straight through;
  * - a block leaves the bitmap or the table before its address can be recorded again: free takes
  *   it out before libc frees it (or, in the shared table, while holding its shard), realloc
  *   takes it out first;
+ * - the program never sees the record: malloc_usable_size ends before it;
  * - dlsym itself may call calloc: until the real functions are known, requests are served from a
  *   static buffer that is never freed;
  * - in a snapshot child, allocation comes from the recorder's own memory (child_heap) and never
@@ -123,11 +124,8 @@ static size_t child_room(const void *p)
 {
     if (from_bootstrap(p))
         return bootstrap_room(p);
-    if (rec_headed_is(p)) {
-        uint64_t w;
-        memcpy(&w, (const char *)p - REC_HEAD, sizeof w);
-        return w & ((1ull << REC_SIZE_BITS) - 1);
-    }
+    if (rec_tailed_is(p))
+        return rec_libc_usable(p) - rec_tail;
     return ((const child_chunk *)p)[-1].size;
 }
 
@@ -160,37 +158,49 @@ static inline uint64_t next_seq(void)
     return seq_next++;
 }
 
+/* Records block p in the shared table. */
+static void record_in_table(void *p, size_t n, uint32_t thread, uint64_t seq, uint32_t stack)
+{
+    rec_block b = rec_block_make((uintptr_t)p, n, thread, seq, stack);
+    if (REC_UNLIKELY(!rec_table_insert(&b)))
+        rec_out_of_memory();
+}
+
 /* Records block p of n bytes, from the aligned family, in the shared table. at: the stack slot of
  * the allocator's return address. */
 static void record(void *p, size_t n, uintptr_t at)
 {
     uint32_t stack = rec_config.depth ? rec_stack_capture(at) : 0;
-    rec_block b = rec_block_make((uintptr_t)p, n, rec_thread_number(), next_seq(), stack);
-    if (REC_UNLIKELY(!rec_table_insert(&b)))
-        rec_out_of_memory();
+    record_in_table(p, n, rec_thread_number(), next_seq(), stack);
 }
 
-/* The bitmap had no memory for raw's block: tracing stops and raw goes back as a block of libc's
- * own, its first keep bytes moved down to it. */
-static __attribute__((noinline, cold)) void *unheaded(char *raw, size_t keep)
+/* Block p's record could not go in its tail (written false), or the bitmap had no memory for its
+ * bit: the table takes it, or tracing stops. */
+static __attribute__((noinline, cold)) void untailed(void *p, size_t n, uint32_t thread, uint64_t seq,
+                                                     uint32_t stack, bool written)
 {
-    memmove(raw, raw + REC_HEAD, keep);
-    rec_out_of_memory();
-    return raw;
+    if (written)
+        rec_out_of_memory();
+    else
+        record_in_table(p, n, thread, seq, stack);
 }
 
-/* The program's block of n bytes in libc's block raw of n + REC_HEAD: its record written in front
- * and its bit set (else unheaded). Inline: at depth 0 this is what a malloc adds. */
-static inline __attribute__((always_inline)) void *headed(char *raw, size_t n, uintptr_t at, size_t keep)
+/* Records libc's block p, n bytes of it the program's, asked for with rec_tail_request: its
+ * record in its tail and its bit set (else untailed). Inline: at depth 0 this is what a malloc
+ * adds. */
+static inline __attribute__((always_inline)) void tailed(void *p, size_t n, uintptr_t at)
 {
     uint32_t stack = REC_UNLIKELY(rec_config.depth) ? rec_stack_capture(at) : 0;
-    uint64_t words[2];
-    rec_block_words(words, n, rec_thread_number(), next_seq(), stack);
-    memcpy(raw, words, REC_HEAD);
-    if (REC_LIKELY(rec_headed_mark(raw + REC_HEAD)))
-        return raw + REC_HEAD;
-    return unheaded(raw, keep);
+    uint32_t thread = rec_thread_number();
+    uint64_t seq = next_seq();
+    bool written = REC_LIKELY(rec_tail) && rec_tail_write(p, n, thread, seq, stack);
+    if (REC_UNLIKELY(!written || !rec_tailed_mark(p)))
+        untailed(p, n, thread, seq, stack, written);
 }
+
+/* Requests beyond this fail as libc's would (glibc refuses any above PTRDIFF_MAX): below it, the
+ * record's bytes more cannot overflow. */
+#define MAX_REQUEST (SIZE_MAX / 2)
 
 /* The stack slot of the exported function's return address: just above its frame pointer. */
 #define CALLER ((uintptr_t)__builtin_frame_address(0) + sizeof(void *))
@@ -220,44 +230,12 @@ static __attribute__((noinline)) void *malloc_unwatched(size_t n)
     return rec_real_malloc(n);
 }
 
-/* glibc's tcache key, which its free writes into a block's second word as it keeps the block in
- * its tcache; 0: unknown. */
-static uint64_t tcache_key;
-
-/* Learns the key from a block of libc's own, freed: a random value since glibc 2.34. Anything
- * below 2^48 could be a chunk's size or a pointer, and is not taken for it. */
-static void learn_tcache_key(void)
-{
-    uint64_t *probe = rec_real_malloc(2 * sizeof *probe);
-    if (!probe)
-        return;
-    rec_real_free(probe);
-    uint64_t key;
-    memcpy(&key, (const char *)probe + sizeof key, sizeof key); /* freed: libc's bytes now */
-    tcache_key = key >> 48 ? key : 0;
-}
-
-/* Gives libc a block the recorder does not know. A headed block already freed (a double free)
- * lies in libc's tcache from REC_HEAD bytes before p, the key in its second word, where no chunk
- * size (below 2^48) can be: libc gets that address, and reports the double free as it would
- * without the recorder. Any other pointer goes as it is. */
-static void free_foreign(void *p)
-{
-    if (tcache_key && !((uintptr_t)p & 15)) {
-        uint64_t before;
-        memcpy(&before, (char *)p - sizeof before, sizeof before);
-        if (before == tcache_key)
-            p = (char *)p - REC_HEAD;
-    }
-    rec_real_free(p);
-}
-
 static __attribute__((noinline)) void free_unwatched(void *p)
 {
     if (!p || from_bootstrap(p) || REC_UNLIKELY(rec_in_snapshot_child))
         return;
     ENTER((void)0);
-    free_foreign(p);
+    rec_real_free(p);
 }
 
 static __attribute__((noinline)) void *calloc_unwatched(size_t k, size_t n, size_t total)
@@ -272,34 +250,32 @@ static inline __attribute__((always_inline)) void *allocate(size_t n, uintptr_t 
 {
     if (REC_UNLIKELY(!watching()))
         return malloc_unwatched(n);
-    if (REC_UNLIKELY(n > SIZE_MAX - REC_HEAD)) {
+    if (REC_UNLIKELY(n > MAX_REQUEST)) {
         errno = ENOMEM;
         return NULL;
     }
     rec_busy++;
-    char *raw = rec_real_malloc(n + REC_HEAD);
-    void *p = raw ? headed(raw, n, at, 0) : NULL;
+    void *p = rec_real_malloc(rec_tail_request(n, rec_tail));
+    if (p)
+        tailed(p, n, at);
     rec_leave();
     return p;
 }
 
 REC_EXPORT void *malloc(size_t n) { return allocate(n, CALLER); }
 
-/* A headed block goes back to libc whoever asks, watched or not (a signal handler, tracing
- * stopped): libc never saw its address. */
+/* A tailed block leaves the bitmap whoever frees it, watched or not (a signal handler, tracing
+ * stopped): its address may be recorded again. A second free of it finds no bit and reaches libc,
+ * which reports it as without the recorder. */
 REC_EXPORT void free(void *p)
 {
     if (REC_UNLIKELY(rec_in_snapshot_child)) /* the program's blocks stay as they were at the fork */
         return;
-    if (REC_LIKELY(rec_headed_take(p))) {
-        /* A chunk size of 0 where the record's second word was: a second free of p that libc
-         * keeps in a fast bin finds no chunk there (in its tcache it finds the key, free_foreign;
-         * in its other bins a list pointer, which it refuses too). */
-        memset((char *)p - sizeof(uint64_t), 0, sizeof(uint64_t));
+    if (REC_LIKELY(rec_tailed_take(p))) {
         /* Busy across libc's free: a snapshot must not stop this thread holding an arena's
          * lock, which the program's fork on another thread would then wait for. */
         rec_busy++;
-        rec_real_free((char *)p - REC_HEAD);
+        rec_real_free(p);
         rec_leave();
         return;
     }
@@ -309,7 +285,7 @@ REC_EXPORT void free(void *p)
     }
     rec_busy++;
     if (!rec_table_free(p, rec_real_free))
-        free_foreign(p);
+        rec_real_free(p);
     rec_leave();
 }
 
@@ -318,63 +294,55 @@ REC_EXPORT void *calloc(size_t k, size_t n)
     size_t total;
     if (__builtin_mul_overflow(k, n, &total))
         total = SIZE_MAX;
-    if (REC_UNLIKELY(!watching()) || total > SIZE_MAX - REC_HEAD)
+    if (REC_UNLIKELY(!watching()) || total > MAX_REQUEST)
         return calloc_unwatched(k, n, total);
     rec_busy++;
-    char *raw = real_calloc(1, total + REC_HEAD);
-    void *p = raw ? headed(raw, total, CALLER, total) : NULL;
+    void *p = real_calloc(1, rec_tail_request(total, rec_tail));
+    if (p)
+        tailed(p, total, CALLER);
     rec_leave();
     return p;
 }
 
-/* realloc of headed block p to total bytes, as glibc's: 0 frees it; NULL leaves it as it was; the
- * bytes kept are all that libc's block held for the program (malloc_usable_size's), as libc's.
- * The block leaves the bitmap first (another thread may get its address the moment libc lets it
- * go) and comes back when libc keeps it. A watched call makes a new block (a new id and stack);
- * an unwatched one leaves libc's own block. */
-static void *resize_headed(char *p, size_t total, uintptr_t at)
+/* realloc of tailed block p to total bytes, as glibc's: 0 frees it; NULL leaves it as it was,
+ * record and all. The block leaves the bitmap first (another thread may get its address the
+ * moment libc lets it go) and comes back when libc keeps it. A watched call makes a new block (a
+ * new id and stack); an unwatched one leaves libc's own block. */
+static void *resize_tailed(void *p, size_t total, uintptr_t at)
 {
     if (total == 0) {
         free(p);
         return NULL;
     }
-    if (total > SIZE_MAX - REC_HEAD) {
+    if (total > MAX_REQUEST) {
         errno = ENOMEM;
         return NULL;
     }
     bool watched = watching();
     rec_busy++;
-    size_t usable = real_usable_size(p - REC_HEAD) - REC_HEAD;
-    size_t keep = usable < total ? usable : total;
-    rec_headed_take(p);
-    char *raw = real_realloc(p - REC_HEAD, total + REC_HEAD);
-    void *q = raw;
-    if (!raw) {
-        /* Still the program's, headed: marked again whatever the limit (its region exists). */
-        rec_headed_mark_as(p, false);
-        q = NULL;
-    } else if (watched) {
-        q = headed(raw, total, at, keep);
-    } else {
-        memmove(raw, raw + REC_HEAD, keep);
-    }
+    rec_tailed_take(p);
+    void *q = real_realloc(p, watched ? rec_tail_request(total, rec_tail) : total);
+    if (!q)
+        rec_tailed_mark_as(p, false); /* still the program's: marked again whatever the limit */
+    else if (watched)
+        tailed(q, total, at);
     rec_leave();
     return q;
 }
 
-/* realloc and reallocarray: a headed block to resize_headed, NULL to malloc's path; any other
+/* realloc and reallocarray: a tailed block to resize_tailed, NULL to malloc's path; any other
  * block, of the shared table or libc's own, leaves the table first and comes back as it was when
  * libc keeps it. */
 static void *resize(void *p, size_t k, size_t n, bool array, uintptr_t at)
 {
     size_t total;
     bool overflow = __builtin_mul_overflow(k, n, &total);
-    if (rec_headed_is(p)) {
+    if (rec_tailed_is(p)) {
         if (overflow) {
             errno = ENOMEM;
             return NULL;
         }
-        return resize_headed(p, total, at);
+        return resize_tailed(p, total, at);
     }
     if (!p)
         return overflow ? (errno = ENOMEM, NULL) : allocate(total, at);
@@ -420,7 +388,7 @@ REC_EXPORT void *reallocarray(void *p, size_t k, size_t n)
     return resize(p, k, n, true, CALLER);
 }
 
-/* Whatever libc would say, less the header of a headed block. */
+/* Whatever libc would say, less the record of a tailed block. */
 REC_EXPORT size_t malloc_usable_size(void *p)
 {
     if (from_bootstrap(p))
@@ -428,7 +396,7 @@ REC_EXPORT size_t malloc_usable_size(void *p)
     if (REC_UNLIKELY(rec_in_snapshot_child))
         return p ? child_room(p) : 0;
     ENTER(0);
-    return rec_headed_is(p) ? real_usable_size((char *)p - REC_HEAD) - REC_HEAD : real_usable_size(p);
+    return rec_tailed_is(p) ? rec_libc_usable(p) - rec_tail : real_usable_size(p);
 }
 
 /* The aligned family: one shape, the real call passed in. */
@@ -475,8 +443,15 @@ static void init(void)
 {
     rec_busy++;
     resolve();
-    learn_tcache_key();
     rec_leave();
+}
+
+/* Tails are written where glibc's chunk size says a block ends: only over glibc's malloc (not
+ * over another allocator preloaded before the recorder). */
+bool rec_libc_heap(void)
+{
+    Dl_info info;
+    return dladdr((void *)rec_real_malloc, &info) && info.dli_fname && strstr(info.dli_fname, "/libc.so");
 }
 
 __attribute__((constructor)) static void construct(void)

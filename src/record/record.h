@@ -94,8 +94,10 @@ static inline void rec_leave(void)
 /* The real allocator, found with dlsym(RTLD_NEXT). */
 extern void *(*rec_real_malloc)(size_t);
 extern void (*rec_real_free)(void *);
+/* The real allocator is glibc's (interpose.c). */
+bool rec_libc_heap(void);
 
-/* ---- live blocks: headed.c and blocks.c ---- */
+/* ---- live blocks: tailed.c and blocks.c ---- */
 typedef struct rec_block {
     uintptr_t addr;
     uint64_t size : 44;    /* bytes requested */
@@ -124,7 +126,7 @@ static inline rec_block rec_block_make(uintptr_t addr, uint64_t size, uint64_t t
     return b;
 }
 
-/* live.c: every live block the recorder knows: the headed ones and the rest, in the shared table. */
+/* live.c: every live block the recorder knows: the tailed ones and the rest, in the shared table. */
 bool rec_blocks_init(void);
 /* Hold every lock (around fork, so the child sees whole tables) and let go. */
 void rec_blocks_lock_all(void);
@@ -136,41 +138,94 @@ size_t rec_blocks_count(void);
  * read as those. */
 size_t rec_blocks_sorted(rec_block *out, size_t cap);
 
-/* headed.c: the blocks from malloc, calloc, realloc and reallocarray, each libc's block of
- * REC_HEAD more bytes that holds the block's record (rec_block's words after its address) in
- * front of what the program gets; a bitmap over user space, a bit for every 16 bytes, in regions
- * of 2^REC_REGION_SHIFT bytes, says where such blocks start. */
-#define REC_HEAD 16
+/* tailed.c: the blocks from malloc, calloc, realloc and reallocarray. Each is libc's own block,
+ * at the address libc gave, and its record lies in the last bytes of it, past the program's:
+ * rec_tail of them, 8 without stacks, 16 with. A block asks libc for those bytes more only when
+ * glibc's chunk for the program's size has too few spare (about half the time without stacks).
+ * A bitmap over user space, a bit for every 16 bytes, in regions of 2^REC_REGION_SHIFT bytes,
+ * says where such blocks start. */
+#define REC_TAIL_SHORT 8 /* id | slack << 40 | thread << 46: the slack is the bytes between */
+#define REC_TAIL_LONG 16 /* rec_block's two words after its address */
+#define REC_SLACK_BITS 6
+#define REC_SHORT_THREAD_MAX ((1u << 18) - 1)
+/* The record's bytes (0: no tails, the allocator is not glibc's: every block is in the table). */
+extern size_t rec_tail;
+
+/* glibc keeps a block's chunk size in the word before it (flags in its low 3 bits; 2: mapped on
+ * its own), and the block holds the chunk less that word, and less a second header word when
+ * mapped: malloc_usable_size's answer without its call, which reads the next chunk too. */
+static inline size_t rec_libc_usable(const void *p)
+{
+    uint64_t chunk;
+    memcpy(&chunk, (const char *)p - sizeof chunk, sizeof chunk);
+    return (size_t)(chunk & ~(uint64_t)7) - (chunk & 2 ? 16 : 8);
+}
+
+/* What to ask libc for n bytes and a record of t: n when glibc's chunk for n (n and its size
+ * word, rounded up to 16, at least 32) leaves t bytes spare, else n + t. n <= SIZE_MAX - 64. */
+static inline size_t rec_tail_request(size_t n, size_t t)
+{
+    size_t chunk = (n + 8 + 15) & ~(size_t)15;
+    if (chunk < 32)
+        chunk = 32;
+    return chunk - 8 - n >= t ? n : n + t;
+}
+
+/* Writes the record of block p, n bytes of the program's, in its tail. False when it cannot:
+ * libc's block is too small for it (never with glibc), or the short record cannot say its slack
+ * (a block mapped on its own may leave a page spare): such a block goes to the table. */
+static inline bool rec_tail_write(void *p, size_t n, uint32_t thread, uint64_t seq, uint32_t stack)
+{
+    size_t usable = rec_libc_usable(p), tail = rec_tail;
+    if (REC_UNLIKELY(usable < n + tail))
+        return false;
+    char *at = (char *)p + usable - tail;
+    if (REC_LIKELY(tail == REC_TAIL_SHORT)) {
+        uint64_t slack = usable - tail - n;
+        if (REC_UNLIKELY(slack >> REC_SLACK_BITS))
+            return false;
+        uint64_t t = thread < REC_SHORT_THREAD_MAX ? thread : REC_SHORT_THREAD_MAX;
+        uint64_t w = (seq & ((1ull << REC_SEQ_BITS) - 1)) | slack << REC_SEQ_BITS |
+                     t << (REC_SEQ_BITS + REC_SLACK_BITS);
+        memcpy(at, &w, sizeof w);
+    } else {
+        uint64_t w[2];
+        rec_block_words(w, n, thread, seq, stack);
+        memcpy(at, w, sizeof w);
+    }
+    return true;
+}
+
 #define REC_REGION_SHIFT 30
 #define REC_REGIONS ((size_t)1 << (48 - REC_REGION_SHIFT))
 #define REC_SUMMARY 4096 /* bytes before a region's bitmap: one for each 4 KiB of it, set once touched */
-extern _Atomic(uint64_t *) rec_headed_directory[REC_REGIONS];
-extern atomic_size_t rec_headed_bytes;
+extern _Atomic(uint64_t *) rec_tailed_directory[REC_REGIONS];
+extern atomic_size_t rec_tailed_bytes;
 /* The bitmap of a's region (its words), made now; NULL without memory or at or above 2^48. */
-uint64_t *rec_headed_region_new(uintptr_t a);
-/* Counts a header against rec_config.memory_limit (with the table's bytes): true, and not
+uint64_t *rec_tailed_region_new(uintptr_t a);
+/* Counts a record against rec_config.memory_limit (with the table's bytes): true, and not
  * counted, when it would pass it. */
-bool rec_headed_over_limit(void);
+bool rec_tailed_over_limit(void);
 /* Hold the bitmap's lock (it makes regions) and let go: around the program's fork. */
-void rec_headed_lock(void);
-void rec_headed_unlock(void);
-/* Records a snapshot child found overwritten by the program (rec_headed_sorted): a dump says so. */
+void rec_tailed_lock(void);
+void rec_tailed_unlock(void);
+/* Records a snapshot child found overwritten by the program (rec_tailed_sorted): a dump says so. */
 extern size_t rec_damaged_records;
-size_t rec_headed_count(void);
-/* As rec_blocks_sorted, the headed blocks alone. */
-size_t rec_headed_sorted(rec_block *out, size_t cap);
+size_t rec_tailed_count(void);
+/* As rec_blocks_sorted, the tailed blocks alone. */
+size_t rec_tailed_sorted(rec_block *out, size_t cap);
 
 #define REC_REGION_WORDS ((size_t)1 << (REC_REGION_SHIFT - 10)) /* a word covers 1 KiB */
 
 /* The bitmap of a's region; NULL when none was made. */
-static inline uint64_t *rec_headed_region(uintptr_t a)
+static inline uint64_t *rec_tailed_region(uintptr_t a)
 {
     size_t r = a >> REC_REGION_SHIFT;
-    return REC_LIKELY(r < REC_REGIONS) ? atomic_load_explicit(&rec_headed_directory[r], memory_order_acquire) : NULL;
+    return REC_LIKELY(r < REC_REGIONS) ? atomic_load_explicit(&rec_tailed_directory[r], memory_order_acquire) : NULL;
 }
-static inline size_t rec_headed_index(uintptr_t a) { return (a >> 10) & (REC_REGION_WORDS - 1); }
-static inline unsigned rec_headed_bit_index(uintptr_t a) { return (unsigned)(a >> 4) & 63; }
-static inline uint64_t rec_headed_bit(uintptr_t a) { return 1ull << rec_headed_bit_index(a); }
+static inline size_t rec_tailed_index(uintptr_t a) { return (a >> 10) & (REC_REGION_WORDS - 1); }
+static inline unsigned rec_tailed_bit_index(uintptr_t a) { return (unsigned)(a >> 4) & 63; }
+static inline uint64_t rec_tailed_bit(uintptr_t a) { return 1ull << rec_tailed_bit_index(a); }
 
 /* A bitmap word's read-modify-writes. While the process has one thread (glibc's
  * __libc_single_threaded, false from before a second thread starts), one instruction without a
@@ -201,54 +256,55 @@ static inline bool rec_bit_clear(uint64_t *w, unsigned index)
     return atomic_fetch_and_explicit((_Atomic uint64_t *)w, ~(1ull << index), memory_order_acq_rel) >> index & 1;
 }
 
-/* Says that the headed block p starts, its record written first; false without memory (or past
- * the memory limit, when limited): p is then not headed. */
-static inline bool rec_headed_mark_as(const void *p, bool limited)
+/* Says that the tailed block p starts, its record written first; false without memory (or past
+ * the memory limit, when limited): p is then libc's own block. */
+static inline bool rec_tailed_mark_as(const void *p, bool limited)
 {
     uintptr_t a = (uintptr_t)p;
-    uint64_t *words = rec_headed_region(a);
-    if (REC_UNLIKELY(!words) && !(words = rec_headed_region_new(a)))
+    uint64_t *words = rec_tailed_region(a);
+    if (REC_UNLIKELY(!words) && !(words = rec_tailed_region_new(a)))
         return false;
     if (REC_UNLIKELY(rec_config.memory_limit)) {
-        if (limited && rec_headed_over_limit())
+        if (limited && rec_tailed_over_limit())
             return false;
         if (!limited)
-            atomic_fetch_add_explicit(&rec_headed_bytes, REC_HEAD, memory_order_relaxed);
+            atomic_fetch_add_explicit(&rec_tailed_bytes, rec_tail, memory_order_relaxed);
     }
-    size_t i = rec_headed_index(a);
+    size_t i = rec_tailed_index(a);
+    /* A word with a bit set lies in a page already touched: only an empty one asks. */
     uint8_t *touched = (uint8_t *)words - REC_SUMMARY + i / 512;
-    if (REC_UNLIKELY(!*touched))
+    if (REC_UNLIKELY(!atomic_load_explicit((_Atomic uint64_t *)&words[i], memory_order_relaxed)) && !*touched)
         *touched = 1;
-    rec_bit_set(&words[i], rec_headed_bit_index(a));
+    rec_bit_set(&words[i], rec_tailed_bit_index(a));
     return true;
 }
-static inline bool rec_headed_mark(const void *p) { return rec_headed_mark_as(p, true); }
+static inline bool rec_tailed_mark(const void *p) { return rec_tailed_mark_as(p, true); }
 
-/* p starts a live headed block. */
-static inline bool rec_headed_is(const void *p)
+/* p starts a live tailed block. */
+static inline bool rec_tailed_is(const void *p)
 {
     uintptr_t a = (uintptr_t)p;
-    uint64_t *words = rec_headed_region(a);
-    return words && !(a & 15) && (atomic_load_explicit((_Atomic uint64_t *)&words[rec_headed_index(a)],
-                                                       memory_order_relaxed) & rec_headed_bit(a));
+    uint64_t *words = rec_tailed_region(a);
+    return words && !(a & 15) && (atomic_load_explicit((_Atomic uint64_t *)&words[rec_tailed_index(a)],
+                                                       memory_order_relaxed) & rec_tailed_bit(a));
 }
 
-/* When p starts a live headed block: forgets it, and returns true (libc's block, at
- * p - REC_HEAD, is then the caller's to give back). A plain read first: a pointer that is no
+/* When p starts a live tailed block: forgets it, and returns true (the block is then the
+ * caller's to give back to libc). A plain read first: a pointer that is no
  * such block (NULL, a foreign one) writes nothing; a free that finds the bit cleared meanwhile
  * was another thread's, first, of the same block. */
-static inline bool rec_headed_take(const void *p)
+static inline bool rec_tailed_take(const void *p)
 {
     uintptr_t a = (uintptr_t)p;
-    uint64_t *words = rec_headed_region(a);
+    uint64_t *words = rec_tailed_region(a);
     if (!words || (a & 15))
         return false;
-    uint64_t *w = &words[rec_headed_index(a)];
-    if (!(atomic_load_explicit((_Atomic uint64_t *)w, memory_order_relaxed) & rec_headed_bit(a)) ||
-        !rec_bit_clear(w, rec_headed_bit_index(a)))
+    uint64_t *w = &words[rec_tailed_index(a)];
+    if (!(atomic_load_explicit((_Atomic uint64_t *)w, memory_order_relaxed) & rec_tailed_bit(a)) ||
+        !rec_bit_clear(w, rec_tailed_bit_index(a)))
         return false;
     if (REC_UNLIKELY(rec_config.memory_limit))
-        atomic_fetch_sub_explicit(&rec_headed_bytes, REC_HEAD, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&rec_tailed_bytes, rec_tail, memory_order_relaxed);
     return true;
 }
 

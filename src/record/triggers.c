@@ -175,6 +175,7 @@ void rec_start(void)
     rec_check_output();
     if (rec_config.signo || rec_config.interval)
         start_trigger_thread();
+    rec_tail = !rec_libc_heap() ? 0 : rec_config.depth ? REC_TAIL_LONG : REC_TAIL_SHORT;
     atomic_store(&rec_tracing, true);
 }
 

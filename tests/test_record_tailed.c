@@ -1,4 +1,4 @@
-/* test_record_headed.c: the recorder's headed blocks (src/record/headed.c and record.h): the
+/* test_record_tailed.c: the recorder's headed blocks (src/record/tailed.c and record.h): the
  * bitmap of block starts and the records in front of the blocks, against a brute-force oracle.
  * Random marks and takes over a buffer standing in for the heap, in two regions, then the
  * address-ordered copy and the count compared with the oracle's; pointers that are no block
@@ -10,11 +10,11 @@
 #include <sys/mman.h>
 
 #include "random_numbers.h"
-#include "record/headed.c"
+#include "record/tailed.c"
 #include "record/sysmem.c"
 
 rec_settings rec_config;
-/* What headed.c asks of the rest of the recorder: ids given out so far, stacks, the table. */
+/* What tailed.c asks of the rest of the recorder: ids given out so far, stacks, the table. */
 atomic_uint_fast64_t rec_next_seq = (uint64_t)1 << 39;
 const rec_stack_node *rec_stack_nodes(size_t *count)
 {
@@ -32,7 +32,7 @@ static char *heap_in_own_region(void)
     for (uintptr_t hint = (uintptr_t)0x300000000000; hint < (uintptr_t)0x380000000000; hint += (uintptr_t)1 << 32) {
         void *p = mmap((void *)hint, HEAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
                        -1, 0);
-        if (p != MAP_FAILED && rec_headed_region((uintptr_t)p) == NULL &&
+        if (p != MAP_FAILED && rec_tailed_region((uintptr_t)p) == NULL &&
             ((uintptr_t)p >> REC_REGION_SHIFT) == (((uintptr_t)p + HEAP - 1) >> REC_REGION_SHIFT))
             return p;
         if (p != MAP_FAILED)
@@ -55,7 +55,7 @@ static bool make_block(char *p, uint64_t size, uint64_t thread, uint64_t seq)
     memcpy(p - REC_HEAD - sizeof chunk, &chunk, sizeof chunk);
     rec_block_words(w, size, thread, seq, seq % 7);
     memcpy(p - REC_HEAD, w, sizeof w);
-    return rec_headed_mark(p);
+    return rec_tailed_mark(p);
 }
 
 typedef struct oracle {
@@ -78,8 +78,8 @@ static void same_blocks(const oracle *o)
             if (o->live[h][g].addr)
                 want[n++] = o->live[h][g];
     qsort(want, n, sizeof *want, by_addr);
-    cr_assert_eq(rec_headed_count(), n);
-    cr_assert_eq(rec_headed_sorted(got, 2 * GRANULES), n);
+    cr_assert_eq(rec_tailed_count(), n);
+    cr_assert_eq(rec_tailed_sorted(got, 2 * GRANULES), n);
     for (size_t i = 0; i < n; i++) {
         cr_assert_eq(got[i].addr, want[i].addr, "block %zu", i);
         cr_assert_eq(got[i].size, want[i].size);
@@ -88,7 +88,7 @@ static void same_blocks(const oracle *o)
         cr_assert_eq(got[i].stack, want[i].stack);
     }
     if (n > 2) /* a short copy stops at cap, still in order */
-        cr_assert_eq(rec_headed_sorted(got, n / 2), n / 2);
+        cr_assert_eq(rec_tailed_sorted(got, n / 2), n / 2);
 }
 
 Test(record_headed, random_marks_and_takes_agree_with_an_oracle)
@@ -105,10 +105,10 @@ Test(record_headed, random_marks_and_takes_agree_with_an_oracle)
             size_t g = 2 + 4 * (splitmix64(&state) % (k & 1 ? 1023 : GRANULES / 4 - 1));
             char *p = o.heap[h] + g * 16;
             rec_block *want = &o.live[h][g];
-            cr_assert_eq(rec_headed_is(p), want->addr != 0);
+            cr_assert_eq(rec_tailed_is(p), want->addr != 0);
             if (want->addr) {
-                cr_assert(rec_headed_take(p));
-                cr_assert_not(rec_headed_take(p), "a second take finds the bit clear");
+                cr_assert(rec_tailed_take(p));
+                cr_assert_not(rec_tailed_take(p), "a second take finds the bit clear");
                 want->addr = 0;
             } else {
                 uint64_t size = splitmix64(&state) % (ROOM + 1), thread = 1 + k % 9;
@@ -127,15 +127,15 @@ Test(record_headed, only_a_block_start_is_headed)
     char *p = heap + 4096;
     cr_assert(make_block(p, 100, 1, 1));
     for (int off = 1; off < 16; off++) {
-        cr_assert_not(rec_headed_is(p + off), "%d bytes in", off);
-        cr_assert_not(rec_headed_take(p + off), "%d bytes in", off);
+        cr_assert_not(rec_tailed_is(p + off), "%d bytes in", off);
+        cr_assert_not(rec_tailed_take(p + off), "%d bytes in", off);
     }
-    cr_assert_not(rec_headed_take(p + 16));
-    cr_assert_not(rec_headed_take(heap + ((size_t)2 << 20)), "a page of the bitmap never touched");
-    cr_assert_not(rec_headed_take((void *)((uintptr_t)1 << 50)), "beyond 2^48");
-    cr_assert_not(rec_headed_mark((void *)((uintptr_t)1 << 50)), "beyond 2^48: no bitmap");
-    cr_assert(rec_headed_is(p));
-    cr_assert(rec_headed_take(p));
+    cr_assert_not(rec_tailed_take(p + 16));
+    cr_assert_not(rec_tailed_take(heap + ((size_t)2 << 20)), "a page of the bitmap never touched");
+    cr_assert_not(rec_tailed_take((void *)((uintptr_t)1 << 50)), "beyond 2^48");
+    cr_assert_not(rec_tailed_mark((void *)((uintptr_t)1 << 50)), "beyond 2^48: no bitmap");
+    cr_assert(rec_tailed_is(p));
+    cr_assert(rec_tailed_take(p));
 }
 
 #define THREADS 4
@@ -158,7 +158,7 @@ static void *churn(void *arg)
             if (round % 2 == 0) {
                 if (!make_block(p, k % ROOM, (uint64_t)w->t + 1, k + 1))
                     return mark_failed;
-            } else if (!rec_headed_take(p)) {
+            } else if (!rec_tailed_take(p)) {
                 return take_failed;
             }
         }
@@ -171,7 +171,7 @@ static void *churn(void *arg)
 Test(record_headed, threads_sharing_words_lose_no_bit)
 {
     char *heap = heap_in_own_region();
-    size_t before = rec_headed_count();
+    size_t before = rec_tailed_count();
     pthread_t th[THREADS];
     worker w[THREADS];
     for (int t = 0; t < THREADS; t++) {
@@ -183,10 +183,10 @@ Test(record_headed, threads_sharing_words_lose_no_bit)
         pthread_join(th[t], &failed);
         cr_assert_null(failed, "thread %d: a %s failed", t, (const char *)failed);
     }
-    cr_assert_eq(rec_headed_count() - before, THREADS * PER / 2);
+    cr_assert_eq(rec_tailed_count() - before, THREADS * PER / 2);
     for (size_t k = 0; k < PER; k++)
         for (int t = 0; t < THREADS; t++)
-            cr_assert_eq(rec_headed_is(heap + 32 + (k * THREADS + (size_t)t) * CHUNK), k % 2 == 0, "block %zu of %d", k,
+            cr_assert_eq(rec_tailed_is(heap + 32 + (k * THREADS + (size_t)t) * CHUNK), k % 2 == 0, "block %zu of %d", k,
                          t);
 }
 
@@ -197,10 +197,10 @@ Test(record_headed, the_memory_limit_counts_headers)
     for (int i = 0; i < 10; i++)
         cr_assert(make_block(heap + CHUNK * (i + 1), 8, 1, (uint64_t)i + 1));
     cr_assert_not(make_block(heap + CHUNK * 11, 8, 1, 11), "past the limit");
-    cr_assert_not(rec_headed_is(heap + CHUNK * 11));
-    cr_assert(rec_headed_take(heap + CHUNK));
+    cr_assert_not(rec_tailed_is(heap + CHUNK * 11));
+    cr_assert(rec_tailed_take(heap + CHUNK));
     cr_assert(make_block(heap + CHUNK * 11, 8, 1, 11), "a take gives its bytes back");
-    cr_assert(rec_headed_mark_as(heap + CHUNK * 12, false), "unlimited: a block marked again after a failed realloc");
+    cr_assert(rec_tailed_mark_as(heap + CHUNK * 12, false), "unlimited: a block marked again after a failed realloc");
     cr_assert_not(make_block(heap + CHUNK * 13, 8, 1, 13), "which counts");
     rec_config.memory_limit = 0;
 }
@@ -219,7 +219,7 @@ Test(record_headed, overwritten_records_are_cut_to_what_libc_holds)
     memset(c - REC_HEAD - 8, 0x41, REC_HEAD + 8); /* c's chunk size and record: text */
     uint64_t first_new = atomic_load(&rec_next_seq);
     rec_block got[4];
-    cr_assert_eq(rec_headed_sorted(got, 4), 4);
+    cr_assert_eq(rec_tailed_sorted(got, 4), 4);
     cr_assert_eq(rec_damaged_records, 2);
     cr_assert_eq(got[0].seq, 100);
     cr_assert_eq(got[0].size, ROOM, "a block that fills libc's block is whole");
