@@ -1,11 +1,14 @@
-/* test_record_tailed.c: the recorder's headed blocks (src/record/tailed.c and record.h): the
- * bitmap of block starts and the records in front of the blocks, against a brute-force oracle.
+/* test_record_tailed.c: the recorder's tailed blocks (src/record/tailed.c and record.h): the
+ * bitmap of block starts and the records in the blocks' tails, against a brute-force oracle.
  * Random marks and takes over a buffer standing in for the heap, in two regions, then the
- * address-ordered copy and the count compared with the oracle's; pointers that are no block
- * start; threads marking and taking blocks whose bits share words; the memory limit. The bitmap
- * is compiled into the test with its memory (sysmem.c): it needs nothing else of the recorder. */
+ * address-ordered copy and the count compared with the oracle's, for records without stacks (8
+ * bytes) and with (16); pointers that are no block start; threads marking and taking blocks
+ * whose bits share words; the memory limit; records and chunk sizes the program overwrote; what
+ * malloc asks libc for, against glibc. The bitmap is compiled into the test with its memory
+ * (sysmem.c): it needs nothing else of the recorder. */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -42,20 +45,24 @@ static char *heap_in_own_region(void)
     return NULL;
 }
 
-/* Blocks here are 64 bytes apart, each in front of it the chunk size glibc would keep for 64 bytes
- * (in use before: 1), so that a record's size may be up to ROOM. */
+/* Blocks here are 64 bytes apart, each with the chunk size glibc would keep for 64 bytes (in use
+ * before: 1) in the word in front, so that a block's size may be up to ROOM. */
 #define CHUNK 64
-#define ROOM (CHUNK - 8 - REC_HEAD)
+#define ROOM (CHUNK - 8 - rec_tail)
+
+/* The stack a record keeps: none in a short one. */
+static uint64_t stack_of(uint64_t seq) { return rec_tail == REC_TAIL_LONG ? seq % 7 : 0; }
 
 /* Writes the chunk size and the record of a block at p (as libc and interpose.c do), then marks
  * it. */
+static bool make_block_of(char *p, uint64_t chunk, uint64_t size, uint64_t thread, uint64_t seq)
+{
+    memcpy(p - sizeof chunk, &chunk, sizeof chunk);
+    return rec_tail_write(p, size, (uint32_t)thread, seq, (uint32_t)stack_of(seq)) && rec_tailed_mark(p);
+}
 static bool make_block(char *p, uint64_t size, uint64_t thread, uint64_t seq)
 {
-    uint64_t chunk = CHUNK | 1, w[2];
-    memcpy(p - REC_HEAD - sizeof chunk, &chunk, sizeof chunk);
-    rec_block_words(w, size, thread, seq, seq % 7);
-    memcpy(p - REC_HEAD, w, sizeof w);
-    return rec_tailed_mark(p);
+    return make_block_of(p, CHUNK | 1, size, thread, seq);
 }
 
 typedef struct oracle {
@@ -91,8 +98,9 @@ static void same_blocks(const oracle *o)
         cr_assert_eq(rec_tailed_sorted(got, n / 2), n / 2);
 }
 
-Test(record_headed, random_marks_and_takes_agree_with_an_oracle)
+static void random_marks_and_takes(size_t tail)
 {
+    rec_tail = tail;
     static oracle o;
     o.heap[0] = heap_in_own_region();
     o.heap[1] = heap_in_own_region();
@@ -113,7 +121,7 @@ Test(record_headed, random_marks_and_takes_agree_with_an_oracle)
             } else {
                 uint64_t size = splitmix64(&state) % (ROOM + 1), thread = 1 + k % 9;
                 cr_assert(make_block(p, size, thread, seq));
-                *want = rec_block_make((uintptr_t)p, size, thread, seq, seq % 7);
+                *want = rec_block_make((uintptr_t)p, size, thread, seq, stack_of(seq));
                 seq++;
             }
         }
@@ -121,11 +129,15 @@ Test(record_headed, random_marks_and_takes_agree_with_an_oracle)
     }
 }
 
-Test(record_headed, only_a_block_start_is_headed)
+Test(record_tailed, short_records_agree_with_an_oracle) { random_marks_and_takes(REC_TAIL_SHORT); }
+Test(record_tailed, long_records_agree_with_an_oracle) { random_marks_and_takes(REC_TAIL_LONG); }
+
+Test(record_tailed, only_a_block_start_is_tailed)
 {
+    rec_tail = REC_TAIL_SHORT;
     char *heap = heap_in_own_region();
     char *p = heap + 4096;
-    cr_assert(make_block(p, 100, 1, 1));
+    cr_assert(make_block(p, 10, 1, 1));
     for (int off = 1; off < 16; off++) {
         cr_assert_not(rec_tailed_is(p + off), "%d bytes in", off);
         cr_assert_not(rec_tailed_take(p + off), "%d bytes in", off);
@@ -168,8 +180,9 @@ static void *churn(void *arg)
     return NULL;
 }
 
-Test(record_headed, threads_sharing_words_lose_no_bit)
+Test(record_tailed, threads_sharing_words_lose_no_bit)
 {
+    rec_tail = REC_TAIL_LONG;
     char *heap = heap_in_own_region();
     size_t before = rec_tailed_count();
     pthread_t th[THREADS];
@@ -190,10 +203,11 @@ Test(record_headed, threads_sharing_words_lose_no_bit)
                          t);
 }
 
-Test(record_headed, the_memory_limit_counts_headers)
+Test(record_tailed, the_memory_limit_counts_records)
 {
     char *heap = heap_in_own_region();
-    rec_config.memory_limit = 10 * REC_HEAD;
+    rec_tail = REC_TAIL_LONG;
+    rec_config.memory_limit = 10 * REC_TAIL_LONG;
     for (int i = 0; i < 10; i++)
         cr_assert(make_block(heap + CHUNK * (i + 1), 8, 1, (uint64_t)i + 1));
     cr_assert_not(make_block(heap + CHUNK * 11, 8, 1, 11), "past the limit");
@@ -205,29 +219,67 @@ Test(record_headed, the_memory_limit_counts_headers)
     rec_config.memory_limit = 0;
 }
 
-/* A program that writes before a block's start, or past the end of the block before, overwrites
- * a record: the copy keeps every block, none reaching past libc's block, with an id no other has. */
-Test(record_headed, overwritten_records_are_cut_to_what_libc_holds)
+/* A program that writes past the end of a block overwrites its record, or the chunk size of the
+ * block after: the copy keeps every block, none reaching past libc's block or into memory not
+ * mapped, with an id no other has. */
+static void overwritten(size_t tail)
 {
+    rec_tail = tail;
+    rec_damaged_records = 0;
     char *heap = heap_in_own_region();
     char *a = heap + 2 * CHUNK, *b = a + CHUNK, *c = b + CHUNK, *d = c + CHUNK;
+    /* e: a large block, its record 3 pages on (read guarded, and found); z: the last block, its
+     * chunk size overwritten to reach into a page not mapped. */
+    char *e = heap + ((size_t)1 << 20), *z = heap + HEAP - 2 * 4096;
     cr_assert(make_block(a, ROOM, 1, 100));
     cr_assert(make_block(b, 10, 1, 101));
     cr_assert(make_block(c, 10, 1, 102));
     cr_assert(make_block(d, 10, 1, 103));
-    memset(b - REC_HEAD, 0xff, REC_HEAD);          /* b's record: an id never given, a huge size */
-    memset(c - REC_HEAD - 8, 0x41, REC_HEAD + 8); /* c's chunk size and record: text */
+    cr_assert(make_block_of(e, (3 * 4096 + 64) | 1, 3 * 4096, 2, 104));
+    cr_assert(make_block(z, 10, 1, 105));
+    cr_assert_eq(mprotect(heap + HEAP - 4096, 4096, PROT_NONE), 0);
+    memset(b + ROOM, 0xff, tail);  /* b's record: an id never given, a huge size */
+    memset(c - 8, 0x41, 8);        /* c's chunk size: text */
+    uint64_t far = (2 * 4096) | 1; /* z's: a chunk that would end in the page not mapped */
+    memcpy(z - 8, &far, sizeof far);
     uint64_t first_new = atomic_load(&rec_next_seq);
-    rec_block got[4];
-    cr_assert_eq(rec_tailed_sorted(got, 4), 4);
-    cr_assert_eq(rec_damaged_records, 2);
+    rec_block got[6];
+    cr_assert_eq(rec_tailed_sorted(got, 6), 6);
+    cr_assert_eq(rec_damaged_records, 3);
     cr_assert_eq(got[0].seq, 100);
     cr_assert_eq(got[0].size, ROOM, "a block that fills libc's block is whole");
     cr_assert_eq(got[1].size, ROOM, "b: what its chunk holds");
     cr_assert_eq(got[1].stack, 0);
+    cr_assert_eq(got[1].thread, 0, "b: its thread unknown");
     cr_assert_geq(got[1].seq, first_new);
-    cr_assert_eq(got[2].size, 0, "c: its chunk size is no size either");
+    cr_assert_eq(got[2].size, 0, "c: its chunk size is no size");
     cr_assert_geq(got[2].seq, first_new);
     cr_assert_neq(got[1].seq, got[2].seq);
     cr_assert_eq(got[3].seq, 103);
+    cr_assert_eq(got[4].seq, 104, "e: read guarded");
+    cr_assert_eq(got[4].size, 3 * 4096);
+    cr_assert_eq(got[4].thread, 2);
+    cr_assert_eq(got[5].size, 0, "z: its record unreadable");
+    cr_assert_geq(got[5].seq, first_new);
+    mprotect(heap + HEAP - 4096, 4096, PROT_READ | PROT_WRITE);
+}
+
+Test(record_tailed, overwritten_short_records_are_cut_to_what_libc_holds) { overwritten(REC_TAIL_SHORT); }
+Test(record_tailed, overwritten_long_records_are_cut_to_what_libc_holds) { overwritten(REC_TAIL_LONG); }
+
+/* What malloc asks libc for leaves the record's bytes spare in glibc's chunk, and asks for them
+ * more only when it must: checked against glibc itself. */
+Test(record_tailed, requests_leave_room_for_the_record)
+{
+    for (size_t tail = REC_TAIL_SHORT; tail <= REC_TAIL_LONG; tail *= 2)
+        for (size_t n = 0; n < 2000; n++) {
+            size_t ask = rec_tail_request(n, tail);
+            void *p = malloc(ask), *q = malloc(n);
+            __asm__("" : "+r"(p)); /* libc's block, whose chunk size lies in front: not an array */
+            cr_assert_geq(malloc_usable_size(p), n + tail, "n %zu tail %zu", n, tail);
+            cr_assert_eq(rec_libc_usable(p), malloc_usable_size(p));
+            if (ask != n)
+                cr_assert_lt(malloc_usable_size(q), n + tail, "n %zu: asked %zu more for nothing", n, tail);
+            free(p), free(q);
+        }
 }

@@ -115,12 +115,11 @@ static bool read_guarded(int fds[2], const void *src, void *dst, size_t len)
 
 /* A record lies in the program's heap, where a write past the end of a block lands on it, and a
  * dump reads the block by its size: a record is taken as it is when libc's chunk size in front
- * of the block is one, the record lies before the next block's chunk size, its id was given out,
- * its stack exists and its size fits. Else the block gets the bytes libc's block holds for it (as
- * many as fit before the next block; none when that is unknown), no stack and an id no block
- * has, and the dump says how many were so. A record is read directly where it lies on a page
- * known mapped (the block's first, or the next block's), else guarded: a chunk size the program
- * overwrote may point anywhere. */
+ * of the block is one and ends before the next block, its id was given out, its stack exists and
+ * its size fits. Else the block gets the bytes libc's block holds for it (none when its chunk size
+ * is no size), no stack and an id no block has, and the dump says how many were so. A record is
+ * read directly where it lies on a page known mapped (the block's first, or the next block's),
+ * else guarded: a chunk size the program overwrote may point anywhere. */
 static void read_records(rec_block *b, size_t n)
 {
     size_t nstacks, tail = rec_tail;
@@ -134,32 +133,32 @@ static void read_records(rec_block *b, size_t n)
         uint64_t chunk;
         memcpy(&chunk, (const char *)p - sizeof chunk, sizeof chunk); /* the block's: mapped */
         uint64_t bytes = chunk & ~(uint64_t)7, usable = bytes - (chunk & 2 ? 16 : 8);
-        uint64_t limit = next - 8 - p; /* the bytes before the next block's chunk size */
-        bool sane = bytes % 16 == 0 && bytes >= 32 && !(bytes >> 44) && usable >= tail && usable <= limit;
-        uint64_t room = sane ? usable - tail : 0, w[2] = {0, 0};
-        if (sane) {
-            uintptr_t r = p + usable - tail, first = PAGE_OF(p - 8), last = PAGE_OF(next - 8);
-            bool mapped = (PAGE_OF(r) == first || PAGE_OF(r) == last) &&
-                          (PAGE_OF(r + tail - 1) == first || PAGE_OF(r + tail - 1) == last);
-            if (mapped)
+        uint64_t room = 0, w[2] = {0, 0};
+        bool read = false;
+        /* Up to the next block's chunk size, which this block's last word may be before it. */
+        if (bytes % 16 == 0 && bytes >= 32 && !(bytes >> 44) && usable >= tail && usable <= next - 8 - p) {
+            room = usable - tail;
+            uintptr_t r = p + room, first = PAGE_OF(p - 8), last = PAGE_OF(next - 8);
+            if ((PAGE_OF(r) == first || PAGE_OF(r) == last) &&
+                (PAGE_OF(r + tail - 1) == first || PAGE_OF(r + tail - 1) == last)) {
                 memcpy(w, (const void *)r, tail);
-            else
-                sane = read_guarded(fds, (const void *)r, w, tail);
+                read = true;
+            } else if (!(read = read_guarded(fds, (const void *)r, w, tail))) {
+                room = 0;
+            }
         }
         rec_block got = {.addr = p};
         if (tail == REC_TAIL_SHORT) {
             uint64_t slack = w[0] >> REC_SEQ_BITS & ((1u << REC_SLACK_BITS) - 1);
+            read = read && slack <= room;
             got = rec_block_make(p, room - slack, w[0] >> (REC_SEQ_BITS + REC_SLACK_BITS), w[0], 0);
-            sane = sane && slack <= room;
         } else {
             memcpy((char *)&got + sizeof got.addr, w, sizeof w);
         }
-        if (sane && got.seq && got.seq < next_seq && got.stack <= nstacks && got.size <= room) {
+        if (read && got.seq && got.seq < next_seq && got.stack <= nstacks && got.size <= room) {
             b[i] = got;
             continue;
         }
-        if (room > limit)
-            room = limit;
         b[i] = rec_block_make(p, room, 0, atomic_fetch_add(&rec_next_seq, 1), 0);
         rec_damaged_records++;
     }

@@ -388,9 +388,9 @@ static void write_meta(out *o, const rec_world *w)
                         "blocks allocated after that are missing");
         if (rec_damaged_records)
             snprintf(why + strlen(why), sizeof why - strlen(why),
-                     "%sthe program overwrote the records in front of %zu blocks (a write before a block's start, "
-                     "or past the end of the block before): their sizes are what libc holds for them, their "
-                     "stacks unknown", dropped ? "; " : "", rec_damaged_records);
+                     "%sthe program overwrote the records in the tails of %zu blocks (a write past a block's end): "
+                     "their sizes are what libc holds for them, their stacks and threads unknown",
+                     dropped ? "; " : "", rec_damaged_records);
         puts_(o, ", \"incomplete\": ");
         put_string(o, why);
     }
@@ -477,7 +477,8 @@ static void write_object(out *o, const rec_heap *h, const rec_naming *n, const r
     if (b->stack)
         PUTL(o, ", \"site\": "), put_u64(o, b->stack - 1);
     PUTL(o, ", \"address\": "), put_u64(o, b->addr);
-    PUTL(o, ", \"thread\": "), put_u64(o, b->thread);
+    if (b->thread) /* 0: its record was overwritten */
+        PUTL(o, ", \"thread\": "), put_u64(o, b->thread);
     /* Interior references are listed after the refs: remembered here. */
     static uint64_t (*interior)[2];
     static size_t cap;

@@ -10,9 +10,9 @@
  *   handoff     threads allocate; main frees and reallocates half of their blocks while they
  *               live, they free some of their own and end; one more thread keeps its blocks and runs on
  *               at exit
- *   overwrite   writes 16 bytes before a block's start, and past the end of another block up
- *               to the one after it (the records the recorder keeps in front of blocks): the
- *               dump must still be written, all three blocks in it
+ *   overwrite   writes 16 bytes before a block's start (libc's chunk size), and past the end of
+ *               another block up to the one after it (its record, in its tail, and the next
+ *               one's chunk size): the dump must still be written, all three blocks in it
  *   blocked     one thread blocks every signal, another sleeps: at exit the dump waits for the
  *               sleeper's answer, not for the one that cannot answer
  *   forkstorm D two threads malloc and free each other's blocks and a third takes dumps to D
