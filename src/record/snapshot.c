@@ -131,7 +131,23 @@ static void reap_finished(bool block)
 
 void rec_snapshot_wait_all(void) { reap_finished(true); }
 
-int rec_snapshot(const char *path, const char *name, bool wait, uintptr_t stack_from)
+/* The program's last dump, of a program with one thread (glibc's __libc_single_threaded: no
+ * thread was ever made): nothing else runs, so it is written here, as a snapshot child would, and
+ * the fork's copy of the page tables and the child's start are saved. */
+static int dump_in_place(rec_world *w, const char *path)
+{
+    rec_in_snapshot_child = true; /* the recorder's memory from here on; the program's stays */
+    atomic_store(&rec_tracing, false);
+    getcontext(registers);
+    uint64_t t0 = rec_now_ns();
+    int err = rec_child_dump(w, path);
+    rec_last_pause_ns = rec_now_ns() - t0;
+    if (getenv("HEAPTOOL_VERBOSE"))
+        fprintf(stderr, "heaptool: dump %s: written in place at exit in %.3f s\n", path, rec_last_pause_ns / 1e9);
+    return err ? -1 : 0;
+}
+
+int rec_snapshot(const char *path, const char *name, bool wait, bool last, uintptr_t stack_from)
 {
     if (!modules || !threads || !registers)
         return -1;
@@ -149,6 +165,12 @@ int rec_snapshot(const char *path, const char *name, bool wait, uintptr_t stack_
     w.current_sp = stack_from;
     if (!stack_from)
         w.current_thread = 0;
+    if (last && __libc_single_threaded) {
+        w.nthreads = rec_threads_copy(threads, REC_MAX_THREADS);
+        int r = dump_in_place(&w, path);
+        rec_lock_give(&one_at_a_time);
+        return r;
+    }
     uint64_t t0 = rec_now_ns();
     rec_stop_others();
     uint64_t t_stopped = rec_now_ns();

@@ -39,7 +39,7 @@ static void dump_numbered(void)
 {
     char path[4096];
     if (rec_expand_path(path, sizeof path, atomic_fetch_add(&dump_number, 1) + 1, true))
-        rec_snapshot(path, NULL, false, 0);
+        rec_snapshot(path, NULL, false, false, 0);
 }
 
 /* Where the program's own frames begin at exit: the stack pointer in the caller of exit() (for
@@ -73,7 +73,7 @@ static void at_exit(void)
     rec_busy++;
     char path[4096];
     if (rec_expand_path(path, sizeof path, atomic_load(&dump_number) + 1, false))
-        rec_snapshot(path, "exit", true, program_stack_at_exit());
+        rec_snapshot(path, "exit", true, true, program_stack_at_exit());
     rec_snapshot_wait_all();
     atomic_store(&rec_tracing, false); /* what libc frees after this is not the program's */
     rec_leave();
@@ -184,7 +184,7 @@ REC_EXPORT int heaptool_record_dump(const char *path)
     if (!rec_real_malloc || !path || !*path)
         return -1;
     rec_busy++;
-    int r = rec_snapshot(path, NULL, true, (uintptr_t)__builtin_frame_address(0));
+    int r = rec_snapshot(path, NULL, true, false, (uintptr_t)__builtin_frame_address(0));
     rec_leave();
     return r;
 }

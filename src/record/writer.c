@@ -102,6 +102,10 @@ static _Noreturn void writer_main(out *o, pid_t child)
     _exit(0);
 }
 
+/* A writer is a clone of the process, which copies its page tables (as long as the snapshot's own
+ * fork): worth it only for a dump whose writing takes longer, one of many blocks. */
+#define WRITER_MIN_BLOCKS 100000
+
 /* Starts the writer; without one (no shared memory, no process), the output is written here. */
 static void out_start(out *o, char *own)
 {
@@ -621,7 +625,10 @@ static int write_json(const rec_world *w, const rec_heap *h, const char *path, c
         err = errno;
     }
     if (!err) {
-        out_start(o, (char *)(o + 1));
+        if (h->n >= WRITER_MIN_BLOCKS)
+            out_start(o, (char *)(o + 1));
+        else
+            o->buf = (char *)(o + 1);
         err = write_dump(o, path, w, h, t);
         int finished = out_finish(o);
         err = err ? err : finished;
