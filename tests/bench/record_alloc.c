@@ -2,6 +2,9 @@
  *   record_alloc churn N   N rounds of a small workload: a binary tree of 1023 nodes built and
  *                          freed, strings duplicated, a vector grown by realloc; deterministic
  *   record_alloc live N    keeps N blocks of 16 bytes live, then exits (the dump's worst case)
+ *   record_alloc snap N    keeps N blocks of 16 bytes live, asks the recorder for a dump to
+ *                          $HEAPTOOL_OUTPUT (heaptool_record_dump), taken while the program
+ *                          runs, and ends without the one at exit
  *   record_alloc fork N    keeps N blocks of 16 bytes live and forks 5 times: prints the median
  *                          time fork took, the part of a dump's pause that is the program's own
  *                          (the kernel copying its page tables), without the recorder
@@ -13,6 +16,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "heaptool_record.h"
 
 typedef struct tree {
     struct tree *left, *right;
@@ -93,8 +98,9 @@ static double fork_ms(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3 || (strcmp(argv[1], "churn") && strcmp(argv[1], "live") && strcmp(argv[1], "fork"))) {
-        fprintf(stderr, "usage: record_alloc churn|live|fork N\n");
+    if (argc != 3 || (strcmp(argv[1], "churn") && strcmp(argv[1], "live") && strcmp(argv[1], "fork") &&
+                      strcmp(argv[1], "snap"))) {
+        fprintf(stderr, "usage: record_alloc churn|live|snap|fork N\n");
         return 2;
     }
     long n = atol(argv[2]);
@@ -111,5 +117,10 @@ int main(int argc, char **argv)
         return ms < 0;
     }
     printf("%ld\n", n);
+    if (!strcmp(argv[1], "snap")) {
+        const char *path = getenv("HEAPTOOL_OUTPUT");
+        fflush(stdout);
+        _exit(path && heaptool_record_dump(path) == 0 ? 0 : 1);
+    }
     return 0;
 }
