@@ -4,7 +4,7 @@
  *   record's bytes more when the block's slack cannot hold them, and writes the record in the
  *   block's tail (tailed.c); the aligned family's blocks, and a block whose record does not fit
  *   its tail, are recorded in the shared table;
- * - a call made while the recorder is busy on this thread (rec_busy: a nested malloc from inside
+ * - a call made while the recorder is busy on this thread (rec_me.busy: a nested malloc from inside
  *   libc or libunwind, a signal handler that interrupted the recorder) passes straight through;
  * - a block leaves the bitmap or the table before its address can be recorded again: free takes
  *   it out before libc frees it (or, in the shared table, while holding its shard), realloc
@@ -36,7 +36,6 @@ static void *(*real_valloc)(size_t);
 static void *(*real_pvalloc)(size_t);
 static size_t (*real_usable_size)(void *);
 
-REC_TLS int rec_busy;
 atomic_bool rec_tracing;
 bool rec_in_snapshot_child;
 
@@ -147,15 +146,14 @@ static void init(void);
  * no atomic operation: a block's id stays unique and stable, ids rise in each thread's allocation
  * order, and a thread that ends leaves the rest of its batch unused. */
 #define SEQ_BATCH 256
-static REC_TLS uint64_t seq_next, seq_end;
 
 static inline uint64_t next_seq(void)
 {
-    if (REC_UNLIKELY(seq_next == seq_end)) {
-        seq_next = atomic_fetch_add_explicit(&rec_next_seq, SEQ_BATCH, memory_order_relaxed);
-        seq_end = seq_next + SEQ_BATCH;
+    if (REC_UNLIKELY(rec_me.seq_next == rec_me.seq_end)) {
+        rec_me.seq_next = atomic_fetch_add_explicit(&rec_next_seq, SEQ_BATCH, memory_order_relaxed);
+        rec_me.seq_end = rec_me.seq_next + SEQ_BATCH;
     }
-    return seq_next++;
+    return rec_me.seq_next++;
 }
 
 /* Records block p in the shared table. */
@@ -216,7 +214,7 @@ static inline __attribute__((always_inline)) void tailed(void *p, size_t n, uint
 
 static inline bool watching(void)
 {
-    return !rec_busy && atomic_load_explicit(&rec_tracing, memory_order_relaxed);
+    return !rec_me.busy && atomic_load_explicit(&rec_tracing, memory_order_relaxed);
 }
 
 /* The calls the recorder does not watch: before setup, in a snapshot child, while busy. Out of
@@ -254,7 +252,7 @@ static inline __attribute__((always_inline)) void *allocate(size_t n, uintptr_t 
         errno = ENOMEM;
         return NULL;
     }
-    rec_busy++;
+    rec_me.busy++;
     void *p = rec_real_malloc(rec_tail_request(n, rec_tail));
     if (p)
         tailed(p, n, at);
@@ -274,7 +272,7 @@ REC_EXPORT void free(void *p)
     if (REC_LIKELY(rec_tailed_take(p))) {
         /* Busy across libc's free: a snapshot must not stop this thread holding an arena's
          * lock, which the program's fork on another thread would then wait for. */
-        rec_busy++;
+        rec_me.busy++;
         rec_real_free(p);
         rec_leave();
         return;
@@ -283,7 +281,7 @@ REC_EXPORT void free(void *p)
         free_unwatched(p);
         return;
     }
-    rec_busy++;
+    rec_me.busy++;
     if (!rec_table_free(p, rec_real_free))
         rec_real_free(p);
     rec_leave();
@@ -296,7 +294,7 @@ REC_EXPORT void *calloc(size_t k, size_t n)
         total = SIZE_MAX;
     if (REC_UNLIKELY(!watching()) || total > MAX_REQUEST)
         return calloc_unwatched(k, n, total);
-    rec_busy++;
+    rec_me.busy++;
     void *p = real_calloc(1, rec_tail_request(total, rec_tail));
     if (p)
         tailed(p, total, CALLER);
@@ -319,7 +317,7 @@ static void *resize_tailed(void *p, size_t total, uintptr_t at)
         return NULL;
     }
     bool watched = watching();
-    rec_busy++;
+    rec_me.busy++;
     rec_tailed_take(p);
     void *q = real_realloc(p, watched ? rec_tail_request(total, rec_tail) : total);
     if (!q)
@@ -348,7 +346,7 @@ static void *resize(void *p, size_t k, size_t n, bool array, uintptr_t at)
         return overflow ? (errno = ENOMEM, NULL) : allocate(total, at);
     if (!watching())
         return array ? real_reallocarray(p, k, n) : real_realloc(p, n);
-    rec_busy++;
+    rec_me.busy++;
     rec_block old;
     bool had = rec_table_remove((uintptr_t)p, &old);
     void *q = array ? real_reallocarray(p, k, n) : real_realloc(p, n);
@@ -407,7 +405,7 @@ REC_EXPORT size_t malloc_usable_size(void *p)
             return child_alloc(n, align);                                                         \
         if (!watching())                                                                          \
             return call;                                                                          \
-        rec_busy++;                                                                               \
+        rec_me.busy++;                                                                               \
         void *q = call;                                                                           \
         if (q)                                                                                    \
             record(q, n, CALLER);                                                                 \
@@ -429,7 +427,7 @@ REC_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     }
     if (!watching())
         return real_posix_memalign(out, align, n);
-    rec_busy++;
+    rec_me.busy++;
     int r = real_posix_memalign(out, align, n);
     if (r == 0)
         record(*out, n, CALLER);
@@ -441,7 +439,7 @@ REC_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 
 static void init(void)
 {
-    rec_busy++;
+    rec_me.busy++;
     resolve();
     rec_leave();
 }
@@ -458,7 +456,7 @@ __attribute__((constructor)) static void construct(void)
 {
     if (!rec_real_malloc)
         init();
-    rec_busy++;
+    rec_me.busy++;
     rec_start();
     rec_leave();
 }

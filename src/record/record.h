@@ -80,15 +80,23 @@ extern bool rec_in_snapshot_child;
 /* Once, on stderr: the recorder ran out of memory and stopped tracing. */
 void rec_out_of_memory(void);
 extern atomic_bool rec_dropped; /* tracing was dropped: said in the dump's meta */
-/* The thread-local reentrancy guard: set while the recorder works on this thread, so that a
- * nested malloc (from libunwind, a signal handler, glibc inside the recorder) passes through. */
-extern REC_TLS int rec_busy;
+/* The recorder's state of the calling thread, in one block: a shared library finds each of its
+ * thread-local variables through a GOT entry of its own, so that one block is one lookup for a
+ * malloc instead of five. */
+typedef struct rec_thread_state {
+    /* The reentrancy guard: set while the recorder works on this thread, so that a nested malloc
+     * (from libunwind, a signal handler, glibc inside the recorder) passes through. */
+    int busy;
+    int stop_pending;           /* a snapshot asked this thread to stop while it was busy (stop.c) */
+    uint32_t number;            /* the thread's number (threads.c), 0 until first asked */
+    uint64_t seq_next, seq_end; /* the ids left in the thread's batch (interpose.c) */
+} rec_thread_state;
+extern REC_TLS rec_thread_state rec_me;
 /* Leaves the recorder: a request to stop that came meanwhile (stop.c) is answered now. */
-extern REC_TLS int rec_stop_pending;
 void rec_stop_deferred(void);
 static inline void rec_leave(void)
 {
-    if (--rec_busy == 0 && REC_UNLIKELY(rec_stop_pending))
+    if (--rec_me.busy == 0 && REC_UNLIKELY(rec_me.stop_pending))
         rec_stop_deferred();
 }
 /* The real allocator, found with dlsym(RTLD_NEXT). */
@@ -360,11 +368,10 @@ typedef struct rec_thread {
 extern size_t rec_tcb_size;    /* bytes of glibc's thread control block; 0: unknown */
 #define REC_MAX_THREADS 4096
 /* The calling thread's number, assigned on first use (inline: every malloc asks). */
-extern REC_TLS uint32_t rec_my_number;
 uint32_t rec_thread_number_new(void);
 static inline uint32_t rec_thread_number(void)
 {
-    return REC_LIKELY(rec_my_number) ? rec_my_number : rec_thread_number_new();
+    return REC_LIKELY(rec_me.number) ? rec_me.number : rec_thread_number_new();
 }
 /* The calling thread's number when it is a registered program thread, else 0. */
 uint32_t rec_thread_registered(void);
@@ -388,7 +395,7 @@ void rec_stop_init(void);
 void rec_stop_others(void);
 void rec_resume_others(void);
 
-/* ---- triggers.c: setup, from the constructor with rec_busy held ---- */
+/* ---- triggers.c: setup, from the constructor with rec_me.busy held ---- */
 void rec_start(void);
 
 /* ---- snapshot.c: taking a dump ---- */

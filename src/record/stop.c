@@ -4,7 +4,7 @@
  * saves the interrupted registers in the thread's slot, says so, and waits until the snapshot's
  * fork is done. Invariants:
  * - a thread never waits while it holds a lock of the recorder: a thread inside the recorder
- *   (rec_busy) only notes the request, and waits when it leaves the recorder (rec_leave);
+ *   (rec_me.busy) only notes the request, and waits when it leaves the recorder (rec_leave);
  * - the thread that stops the others takes no lock a stopped thread may hold (the loader's, libc's
  *   heap locks) until it lets them go: modules are listed before the others are stopped;
  * - a thread that does not answer in time (the signal blocked) is not waited for, and when the
@@ -36,7 +36,6 @@
 #define ANSWER_PATIENCE_NS 2000000000ull
 #define ANSWER_CHECK_NS 10000000ull
 
-REC_TLS int rec_stop_pending;
 static atomic_uint generation; /* bumped when the stopped threads may go on */
 static atomic_bool stopping;
 static _Atomic uint64_t answered; /* the generation stopped (high half), and how many answered */
@@ -76,8 +75,8 @@ static void on_stop(int signo, siginfo_t *info, void *context)
     if (info->si_code != SI_TKILL || info->si_pid != getpid())
         return; /* not the recorder's request */
     int saved = errno;
-    if (rec_busy)
-        rec_stop_pending = 1; /* rec_leave asks again once this thread holds nothing */
+    if (rec_me.busy)
+        rec_me.stop_pending = 1; /* rec_leave asks again once this thread holds nothing */
     else
         park(context);
     errno = saved;
@@ -85,7 +84,7 @@ static void on_stop(int signo, siginfo_t *info, void *context)
 
 void rec_stop_deferred(void)
 {
-    rec_stop_pending = 0;
+    rec_me.stop_pending = 0;
     syscall(SYS_tgkill, getpid(), gettid(), REC_STOP_SIGNAL);
 }
 

@@ -9,7 +9,7 @@
 
 #include "record/record.h"
 
-REC_TLS uint32_t rec_my_number;
+REC_TLS rec_thread_state rec_me;
 static REC_TLS rec_thread *my_slot;
 static atomic_uint next_number = 1;
 static rec_thread *slots; /* REC_MAX_THREADS, in sysmem */
@@ -18,7 +18,7 @@ static rec_lock slots_lock;
 static pthread_key_t exit_key;
 static int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
-uint32_t rec_thread_number_new(void) { return rec_my_number = atomic_fetch_add(&next_number, 1); }
+uint32_t rec_thread_number_new(void) { return rec_me.number = atomic_fetch_add(&next_number, 1); }
 
 uint32_t rec_thread_registered(void) { return my_slot ? my_slot->number : 0; }
 
@@ -28,7 +28,7 @@ rec_thread *rec_thread_slot(void) { return my_slot; }
  * in a cache, thread control block and all, and the DTV that block points to stays allocated. */
 static void forget(void *slot)
 {
-    rec_busy++; /* a snapshot must not stop this thread while it holds the lock */
+    rec_me.busy++; /* a snapshot must not stop this thread while it holds the lock */
     rec_lock_take(&slots_lock);
     ((rec_thread *)slot)->exited = true;
     rec_lock_give(&slots_lock);
@@ -37,7 +37,7 @@ static void forget(void *slot)
     rec_leave();
 }
 
-/* Registers the calling thread. pthread_getattr_np allocates: the caller holds rec_busy. */
+/* Registers the calling thread. pthread_getattr_np allocates: the caller holds rec_me.busy. */
 static void enroll(void)
 {
     rec_thread t = {.number = rec_thread_number(), .tp = (uintptr_t)pthread_self(), .tid = gettid()};
@@ -94,7 +94,7 @@ typedef struct start {
 static void *run(void *arg)
 {
     start s = *(start *)arg;
-    rec_busy++;
+    rec_me.busy++;
     rec_real_free(arg);
     enroll();
     rec_leave();
@@ -105,7 +105,7 @@ REC_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr, voi
 {
     if (!real_create)
         real_create = dlsym(RTLD_NEXT, "pthread_create");
-    rec_busy++;
+    rec_me.busy++;
     start *s = rec_real_malloc ? rec_real_malloc(sizeof *s) : NULL;
     rec_leave();
     if (!s)

@@ -70,7 +70,7 @@ static void at_exit(void)
 {
     if (!atomic_load(&rec_tracing) && !atomic_load(&rec_dropped))
         return;
-    rec_busy++;
+    rec_me.busy++;
     char path[4096];
     if (rec_expand_path(path, sizeof path, atomic_load(&dump_number) + 1, false))
         rec_snapshot(path, "exit", true, true, program_stack_at_exit());
@@ -93,7 +93,7 @@ static void on_signal(int signo)
 static void *trigger_thread(void *unused)
 {
     (void)unused;
-    rec_busy++; /* nothing this thread allocates is the program's */
+    rec_me.busy++; /* nothing this thread allocates is the program's */
     int timeout = rec_config.interval ? (int)rec_config.interval * 1000 : -1;
     for (;;) {
         struct pollfd p = {.fd = wake_pipe[0], .events = POLLIN};
@@ -130,11 +130,11 @@ static void start_trigger_thread(void)
 }
 
 /* The forking thread holds every recorder lock from prepare to the parent's (or child's)
- * handler: a snapshot's stop request meanwhile must wait (rec_busy) until they are released, or
+ * handler: a snapshot's stop request meanwhile must wait (rec_me.busy) until they are released, or
  * the thread would park holding them and the snapshot wait on them for ever. */
 static void fork_prepare(void)
 {
-    rec_busy++;
+    rec_me.busy++;
     rec_stacks_lock_all();
     rec_blocks_lock_all();
 }
@@ -155,11 +155,11 @@ static void fork_child(void)
 {
     unlock_all();
     rec_threads_after_fork_child();
-    rec_stop_pending = 0; /* the parent's snapshot asked, not one of the child's */
-    rec_busy--;
+    rec_me.stop_pending = 0; /* the parent's snapshot asked, not one of the child's */
+    rec_me.busy--;
 }
 
-/* From the constructor, on the main thread, with rec_busy held. */
+/* From the constructor, on the main thread, with rec_me.busy held. */
 void rec_start(void)
 {
     rec_settings_read();
@@ -183,7 +183,7 @@ REC_EXPORT int heaptool_record_dump(const char *path)
 {
     if (!rec_real_malloc || !path || !*path)
         return -1;
-    rec_busy++;
+    rec_me.busy++;
     int r = rec_snapshot(path, NULL, true, false, (uintptr_t)__builtin_frame_address(0));
     rec_leave();
     return r;
