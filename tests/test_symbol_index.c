@@ -159,8 +159,10 @@ static Elf_Scn *add_section(Elf *elf, GElf_Shdr shdr, void *data, size_t size, E
 
 /* A shared object at path whose .symtab has nsyms random symbols over its one loaded section,
  * .text, at [TEXT_ADDR, TEXT_ADDR + TEXT_SIZE). The first nlocals (sh_info) are "locals" to
- * libdw whatever their binding: libdw goes by the position, and so must the index. */
-static void write_random_module(const char *path, uint64_t *seed, size_t nsyms, size_t nlocals)
+ * libdw whatever their binding: libdw goes by the position, and so must the index. With huge,
+ * the first symbol is 5 GiB long: too big for the index, which leaves the module to libdw. */
+static void write_random_module(const char *path, uint64_t *seed, size_t nsyms, size_t nlocals,
+                                bool huge)
 {
     static const unsigned char bindings[] = {STB_LOCAL, STB_GLOBAL, STB_WEAK, STB_GNU_UNIQUE};
     static const unsigned char types[] = {STT_FUNC, STT_OBJECT, STT_NOTYPE, STT_GNU_IFUNC,
@@ -198,6 +200,8 @@ static void write_random_module(const char *path, uint64_t *seed, size_t nsyms, 
             .st_size = size,
         };
     }
+    if (huge)
+        syms[1].st_size = (GElf_Xword)5 << 30;
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     cr_assert_geq(fd, 0);
     Elf *elf = elf_begin(fd, ELF_C_WRITE, NULL);
@@ -244,7 +248,7 @@ Test(symbol_index, answers_as_libdw_does_on_random_tables, .timeout = 300)
     for (int round = 0; round < 400; round++) {
         size_t nsyms = 1 + splitmix64(&seed) % 64;
         size_t nlocals = splitmix64(&seed) % (nsyms + 2); /* 0 and 1: one pass over everything */
-        write_random_module(path, &seed, nsyms, nlocals);
+        write_random_module(path, &seed, nsyms, nlocals, round % 50 == 49);
         Dwfl *dwfl = dwfl_begin(&callbacks);
         cr_assert(dwfl);
         dwfl_report_begin(dwfl);

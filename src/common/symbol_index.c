@@ -27,14 +27,13 @@
 
 enum { NO_SYMBOL = UINT32_MAX };
 
-/* A symbol libdw's scan considers. */
+/* A symbol libdw's scan considers; 24 bytes, the index's main cost. */
 typedef struct candidate {
     uintptr_t start;
-    uintptr_t last;         /* its last byte (start for a sizeless one); the top if it wraps */
-    const char *name;       /* libdw's */
-    bool sized;
-    bool local;             /* among the locals, read only when the globals gave nothing */
-    unsigned char strength; /* its binding as libdw ranks it: higher takes over */
+    const char *name; /* libdw's */
+    uint32_t size;    /* a module with a bigger symbol is not indexed */
+    bool local;       /* among the locals, read only when the globals gave nothing */
+    uint8_t strength; /* its binding as libdw ranks it: higher takes over */
 } candidate;
 
 /* From start on (up to the next span), or at start only (a sizeless symbol's address): the
@@ -54,8 +53,18 @@ typedef struct symbol_index {
     size_t nlabels;
 } symbol_index;
 
-/* A module's userdata when its index could not be allocated: lookups scan with libdw. */
-static char unbuildable;
+/* A module's userdata when it has no index (no room, or a symbol of 4 GiB or more): lookups
+ * scan with libdw. */
+static char scan_instead;
+
+/* c's last byte (a sizeless symbol's is its start); the top of the address space if it wraps,
+ * as libdw's test (addr - start < size) has it. */
+static uintptr_t last_byte(const candidate *c)
+{
+    if (!c->size)
+        return c->start;
+    return c->size - 1 > UINTPTR_MAX - c->start ? UINTPTR_MAX : c->start + c->size - 1;
+}
 
 static unsigned char binding_strength(unsigned char binding)
 {
@@ -67,9 +76,10 @@ static unsigned char binding_strength(unsigned char binding)
     }
 }
 
-static size_t read_candidates(Dwfl_Module *m, int n, int first_global, candidate *out)
+/* The candidates of m's table in table order into out; false if one is too big to keep. */
+static bool read_candidates(Dwfl_Module *m, int n, int first_global, candidate *out, size_t *count)
 {
-    size_t count = 0;
+    *count = 0;
     for (int i = 1; i < n; i++) {
         GElf_Sym sym;
         GElf_Addr value;
@@ -80,17 +90,17 @@ static size_t read_candidates(Dwfl_Module *m, int n, int first_global, candidate
         int type = GELF_ST_TYPE(sym.st_info);
         if (type == STT_SECTION || type == STT_FILE || type == STT_TLS)
             continue;
-        bool wraps = sym.st_size && sym.st_size - 1 > UINTPTR_MAX - value;
-        out[count++] = (candidate){
+        if (sym.st_size > UINT32_MAX)
+            return false;
+        out[(*count)++] = (candidate){
             .start = value,
-            .last = !sym.st_size ? value : wraps ? UINTPTR_MAX : value + sym.st_size - 1,
             .name = name,
-            .sized = sym.st_size != 0,
+            .size = (uint32_t)sym.st_size,
             .local = first_global > 1 && i < first_global,
             .strength = binding_strength(GELF_ST_BIND(sym.st_info)),
         };
     }
-    return count;
+    return true;
 }
 
 /* Whether the scan, holding best, keeps later (met after it, both containing the address). */
@@ -98,7 +108,7 @@ static bool takes_over(const candidate *best, const candidate *later)
 {
     if (best->start < later->start || best->strength < later->strength)
         return true;
-    return best->start == later->start && later->last < best->last
+    return best->start == later->start && later->size < best->size
            && best->strength <= later->strength;
 }
 
@@ -132,35 +142,25 @@ static uint32_t *sorted(candidate *c, size_t n, bool sized, size_t *count)
         return NULL;
     *count = 0;
     for (size_t i = 0; i < n; i++)
-        if (c[i].sized == sized)
+        if ((c[i].size != 0) == sized)
             order[(*count)++] = (uint32_t)i;
     qsort_r(order, *count, sizeof *order, by_start_then_table_order, c);
     return order;
 }
 
-static void add_span(symbol_index *x, span s)
+/* Sweeps the sized symbols (order: by start) by address, keeping those that contain the current
+ * place in active, in table order: a span starts wherever one starts or the place after one's
+ * last byte, and is kept when its answer differs from the one before. Returns the spans' count,
+ * written to out unless it is NULL. */
+static size_t sweep(const candidate *c, const uint32_t *order, size_t n, uint32_t *active, span *out)
 {
-    const span *prev = x->nspans ? &x->spans[x->nspans - 1] : NULL;
-    if (!prev ? s.symbol != NO_SYMBOL : prev->symbol != s.symbol || prev->local != s.local)
-        x->spans[x->nspans++] = s;
-}
-
-/* Sweeps the sized symbols by address, keeping those that contain the current place in table
- * order: a span starts wherever one starts or the place after one's last byte. */
-static bool cut_spans(symbol_index *x, size_t ncandidates)
-{
-    const candidate *c = x->candidates;
-    size_t n;
-    uint32_t *order = sorted(x->candidates, ncandidates, true, &n);
-    uint32_t *active = malloc((n ? n : 1) * sizeof *active);
-    x->spans = malloc((2 * n + 1) * sizeof *x->spans);
-    bool ok = order && active && x->spans;
-    size_t next = 0, nactive = 0;
-    uintptr_t at = ok && n ? c[order[0]].start : 0;
-    while (ok && (next < n || nactive)) {
+    size_t count = 0, next = 0, nactive = 0;
+    span prev = {0, NO_SYMBOL, false};
+    uintptr_t at = n ? c[order[0]].start : 0;
+    while (next < n || nactive) {
         size_t kept = 0;
         for (size_t i = 0; i < nactive; i++)
-            if (c[active[i]].last >= at)
+            if (last_byte(&c[active[i]]) >= at)
                 active[kept++] = active[i];
         nactive = kept;
         for (; next < n && c[order[next]].start == at; next++) {
@@ -169,17 +169,40 @@ static bool cut_spans(symbol_index *x, size_t ncandidates)
                 active[j] = active[j - 1];
             active[j] = order[next];
         }
-        add_span(x, covering(c, active, nactive, at));
+        span s = covering(c, active, nactive, at);
+        if (s.symbol != prev.symbol) { /* a symbol is local or not for good */
+            if (out)
+                out[count] = s;
+            count++;
+            prev = s;
+        }
         bool more = next < n;
         uintptr_t following = more ? c[order[next]].start : 0;
-        for (size_t i = 0; i < nactive; i++)
-            if (c[active[i]].last != UINTPTR_MAX && (!more || c[active[i]].last + 1 < following)) {
-                following = c[active[i]].last + 1;
+        for (size_t i = 0; i < nactive; i++) {
+            uintptr_t last = last_byte(&c[active[i]]);
+            if (last != UINTPTR_MAX && (!more || last + 1 < following)) {
+                following = last + 1;
                 more = true;
             }
+        }
         if (!more)
             break;
         at = following;
+    }
+    return count;
+}
+
+/* Two sweeps: one to count the spans, so that the index holds no spare room. */
+static bool cut_spans(symbol_index *x, size_t ncandidates)
+{
+    size_t n;
+    uint32_t *order = sorted(x->candidates, ncandidates, true, &n);
+    uint32_t *active = malloc((n ? n : 1) * sizeof *active);
+    bool ok = order && active;
+    if (ok) {
+        x->nspans = sweep(x->candidates, order, n, active, NULL);
+        x->spans = malloc((x->nspans ? x->nspans : 1) * sizeof *x->spans);
+        ok = x->spans && sweep(x->candidates, order, n, active, x->spans) == x->nspans;
     }
     free(order);
     free(active);
@@ -233,8 +256,9 @@ static symbol_index *index_build(Dwfl_Module *m)
         index_free(x);
         return NULL;
     }
-    size_t count = read_candidates(m, n, first_global, x->candidates);
-    if (!cut_spans(x, count) || !index_labels(x, count)) {
+    size_t count;
+    if (!read_candidates(m, n, first_global, x->candidates, &count) || !cut_spans(x, count)
+        || !index_labels(x, count)) {
         index_free(x);
         return NULL;
     }
@@ -247,9 +271,9 @@ static const symbol_index *index_of(Dwfl_Module *m)
     dwfl_module_info(m, &slot, NULL, NULL, NULL, NULL, NULL, NULL);
     if (!*slot) {
         symbol_index *x = index_build(m);
-        *slot = x ? (void *)x : &unbuildable;
+        *slot = x ? (void *)x : &scan_instead;
     }
-    return *slot == &unbuildable ? NULL : *slot;
+    return *slot == &scan_instead ? NULL : *slot;
 }
 
 /* The last of a[0..n) (sorted by start) that starts at or below addr, or NULL. */
@@ -293,7 +317,7 @@ static int free_module_index(Dwfl_Module *m, void **userdata, const char *name, 
                              void *arg)
 {
     (void)m, (void)name, (void)start, (void)arg;
-    if (*userdata != &unbuildable)
+    if (*userdata != &scan_instead)
         index_free(*userdata);
     *userdata = NULL;
     return DWARF_CB_OK;
