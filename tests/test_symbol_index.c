@@ -192,9 +192,11 @@ static void write_random_module(const char *path, uint64_t *seed, size_t nsyms, 
             shndx = SHN_ABS;
         else if (kind == 2)
             shndx = 3; /* .strtab: not loaded */
+        /* mostly what the scan considers; now and then a section, file or TLS symbol */
+        size_t type = (r >> 50) % 10 < 7 ? (r >> 50) % 4 : 4 + (r >> 54) % 3;
         syms[i] = (GElf_Sym){
             .st_name = (GElf_Word)name,
-            .st_info = GELF_ST_INFO(bindings[(r >> 45) % 4], types[(r >> 50) % 7 < 4 ? (r >> 50) % 7 % 4 : (r >> 50) % 7]),
+            .st_info = GELF_ST_INFO(bindings[(r >> 45) % 4], types[type]),
             .st_shndx = shndx,
             .st_value = start,
             .st_size = size,

@@ -36,9 +36,8 @@ typedef struct candidate {
     uint8_t strength; /* its binding as libdw ranks it: higher takes over */
 } candidate;
 
-/* From start on (up to the next span), or at start only (a sizeless symbol's address): the
- * symbol the scan keeps, unless something of the globals comes before one found among the
- * locals. */
+/* The symbol the scan keeps from start on (a span: up to the next one) or at start only (a
+ * label), unless what the globals give comes first: a local one is only found after them. */
 typedef struct span {
     uintptr_t start;
     uint32_t symbol; /* into candidates; NO_SYMBOL where no sized symbol covers */
@@ -83,7 +82,7 @@ static bool read_candidates(Dwfl_Module *m, int n, int first_global, candidate *
     for (int i = 1; i < n; i++) {
         GElf_Sym sym;
         GElf_Addr value;
-        GElf_Word shndx;
+        GElf_Word shndx; /* asked for as libdw's scan asks, so that both read the table alike */
         const char *name = dwfl_module_getsym_info(m, i, &sym, &value, &shndx, NULL, NULL);
         if (!name || !*name || sym.st_shndx == SHN_UNDEF)
             continue;
@@ -152,7 +151,8 @@ static uint32_t *sorted(candidate *c, size_t n, bool sized, size_t *count)
  * place in active, in table order: a span starts wherever one starts or the place after one's
  * last byte, and is kept when its answer differs from the one before. Returns the spans' count,
  * written to out unless it is NULL. */
-static size_t sweep(const candidate *c, const uint32_t *order, size_t n, uint32_t *active, span *out)
+static size_t sweep(const candidate *c, const uint32_t *order, size_t n, uint32_t *active,
+                    span *out)
 {
     size_t count = 0, next = 0, nactive = 0;
     span prev = {0, NO_SYMBOL, false};
