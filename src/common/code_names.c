@@ -1,5 +1,6 @@
 /* code_names.c: see code_names.h. */
 #include "common/code_names.h"
+#include "common/symbol_index.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ void ht_code_names_of(Dwfl_Module *m, uintptr_t pc, ht_demangle_fn *demangle, ht
     *out = (ht_code_names){0};
     uintptr_t at = pc - 1; /* a return address: the call is the instruction before it */
     GElf_Off off;
-    const char *name = ht_covering_symbol(m, at, &off);
+    const char *name = ht_indexed_covering_symbol(m, at, &off);
     if (name) {
         int status = -1;
         bool mangled = demangle && name[0] == '_' && name[1] == 'Z';

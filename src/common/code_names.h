@@ -12,7 +12,9 @@ typedef char *ht_demangle_fn(const char *mangled, char *buf, size_t *len, int *s
 
 /* The symbol covering addr in m (a size-0 symbol covers only its own address), with addr's
  * offset from it in *off; NULL when none does. A stripped library's static function is not
- * passed off as the exported one before it. */
+ * passed off as the exported one before it. Reads m's whole symbol table (libdw's
+ * dwfl_module_addrinfo): lookups go through ht_indexed_covering_symbol (symbol_index.h), which
+ * answers the same, and this stays as its definition and its tests' oracle. */
 const char *ht_covering_symbol(Dwfl_Module *m, uintptr_t addr, GElf_Off *off);
 
 typedef struct ht_code_names {
@@ -20,7 +22,8 @@ typedef struct ht_code_names {
     char *file;     /* malloc'd; NULL without line information */
     uint32_t line;
 } ht_code_names;
-/* The names of the call that return address pc (in m) comes back to: the instruction before. */
+/* The names of the call that return address pc (in m) comes back to: the instruction before.
+ * Builds m's symbol index: m's Dwfl ends with ht_dwfl_end. */
 void ht_code_names_of(Dwfl_Module *m, uintptr_t pc, ht_demangle_fn *demangle, ht_code_names *out);
 
 #endif

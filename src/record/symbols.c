@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/code_names.h"
+#include "common/symbol_index.h"
 #include "record/symbols.h"
 
 static char *debuginfo_path;
@@ -51,7 +52,7 @@ rec_symbols *rec_symbols_open(const rec_world *w)
 void rec_symbols_close(rec_symbols *s)
 {
     if (s)
-        dwfl_end(s->dwfl);
+        ht_dwfl_end(s->dwfl);
     free(s);
 }
 
@@ -97,7 +98,7 @@ void rec_global_name(rec_symbols *s, int module, uintptr_t where, char *buf, siz
     bool main_program = module == 0;
     Dwfl_Module *m = dwfl_addrmodule(s->dwfl, where);
     GElf_Off off = 0;
-    const char *name = m ? ht_covering_symbol(m, where, &off) : NULL;
+    const char *name = m ? ht_indexed_covering_symbol(m, where, &off) : NULL;
     const char *prefix = main_program ? "" : basename_of(mod->path);
     const char *colon = main_program ? "" : ":";
     if (name && off)

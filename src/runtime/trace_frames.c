@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/code_names.h"
+#include "common/symbol_index.h"
 #include "runtime/internal.h"
 #include "runtime/snapshot_out.h"
 
@@ -74,8 +75,7 @@ uint32_t hm__frames_index(const hm__frames *f, uintptr_t pc)
 
 void hm__frames_close(hm__frames *f)
 {
-    if (f->dwfl)
-        dwfl_end(f->dwfl);
+    ht_dwfl_end(f->dwfl);
     free(f->pcs);
     memset(f, 0, sizeof *f);
 }
