@@ -268,11 +268,18 @@ Test(record_tailed, overwritten_short_records_are_cut_to_what_libc_holds) { over
 Test(record_tailed, overwritten_long_records_are_cut_to_what_libc_holds) { overwritten(REC_TAIL_LONG); }
 
 /* What malloc asks libc for leaves the record's bytes spare in glibc's chunk, and asks for them
- * more only when it must: checked against glibc itself. */
-Test(record_tailed, requests_leave_room_for_the_record)
+ * more only when it must: checked against glibc itself (not under AddressSanitizer, whose malloc
+ * is its own). */
+#if defined(__SANITIZE_ADDRESS__)
+#define GLIBC_MALLOC false
+#else
+#define GLIBC_MALLOC true
+#endif
+Test(record_tailed, requests_leave_room_for_the_record, .disabled = !GLIBC_MALLOC)
 {
-    for (size_t tail = REC_TAIL_SHORT; tail <= REC_TAIL_LONG; tail *= 2)
-        for (size_t n = 0; n < 2000; n++) {
+    static const size_t tails[] = {REC_TAIL_SHORT, REC_TAIL_LONG};
+    for (int k = 0; k < 2; k++)
+        for (size_t n = 0, tail = tails[k]; n < 2000; n++) {
             size_t ask = rec_tail_request(n, tail);
             void *p = malloc(ask), *q = malloc(n);
             __asm__("" : "+r"(p)); /* libc's block, whose chunk size lies in front: not an array */

@@ -148,14 +148,16 @@ size_t rec_blocks_sorted(rec_block *out, size_t cap);
 
 /* tailed.c: the blocks from malloc, calloc, realloc and reallocarray. Each is libc's own block,
  * at the address libc gave, and its record lies in the last bytes of it, past the program's:
- * rec_tail of them, 8 without stacks, 16 with. A block asks libc for those bytes more only when
+ * rec_tail of them, 8 without stacks, 12 with. A block asks libc for those bytes more only when
  * glibc's chunk for the program's size has too few spare (about half the time without stacks).
  * A bitmap over user space, a bit for every 16 bytes, in regions of 2^REC_REGION_SHIFT bytes,
  * says where such blocks start. */
-#define REC_TAIL_SHORT 8 /* id | slack << 40 | thread << 46: the slack is the bytes between */
-#define REC_TAIL_LONG 16 /* rec_block's two words after its address */
+/* A record's last 8 bytes: id | slack << 40 | thread << 46, the slack being the bytes between the
+ * program's end and the record; a long record has the stack (node + 1, 32 bits) before them. */
+#define REC_TAIL_SHORT 8
+#define REC_TAIL_LONG 12
 #define REC_SLACK_BITS 6
-#define REC_SHORT_THREAD_MAX ((1u << 18) - 1)
+#define REC_TAIL_THREAD_MAX ((1u << 18) - 1)
 /* The record's bytes (0: no tails, the allocator is not glibc's: every block is in the table). */
 extern size_t rec_tail;
 
@@ -180,27 +182,23 @@ static inline size_t rec_tail_request(size_t n, size_t t)
 }
 
 /* Writes the record of block p, n bytes of the program's, in its tail. False when it cannot:
- * libc's block is too small for it (never with glibc), or the short record cannot say its slack
- * (a block mapped on its own may leave a page spare): such a block goes to the table. */
+ * libc's block is too small for it (never with glibc), or the record cannot say its slack (a
+ * block mapped on its own may leave a page spare): such a block goes to the table. A thread past
+ * REC_TAIL_THREAD_MAX is recorded as that one. */
 static inline bool rec_tail_write(void *p, size_t n, uint32_t thread, uint64_t seq, uint32_t stack)
 {
     size_t usable = rec_libc_usable(p), tail = rec_tail;
     if (REC_UNLIKELY(usable < n + tail))
         return false;
-    char *at = (char *)p + usable - tail;
-    if (REC_LIKELY(tail == REC_TAIL_SHORT)) {
-        uint64_t slack = usable - tail - n;
-        if (REC_UNLIKELY(slack >> REC_SLACK_BITS))
-            return false;
-        uint64_t t = thread < REC_SHORT_THREAD_MAX ? thread : REC_SHORT_THREAD_MAX;
-        uint64_t w = (seq & ((1ull << REC_SEQ_BITS) - 1)) | slack << REC_SEQ_BITS |
-                     t << (REC_SEQ_BITS + REC_SLACK_BITS);
-        memcpy(at, &w, sizeof w);
-    } else {
-        uint64_t w[2];
-        rec_block_words(w, n, thread, seq, stack);
-        memcpy(at, w, sizeof w);
-    }
+    uint64_t slack = usable - tail - n;
+    if (REC_UNLIKELY(slack >> REC_SLACK_BITS))
+        return false;
+    uint64_t t = thread < REC_TAIL_THREAD_MAX ? thread : REC_TAIL_THREAD_MAX;
+    uint64_t w = (seq & ((1ull << REC_SEQ_BITS) - 1)) | slack << REC_SEQ_BITS | t << (REC_SEQ_BITS + REC_SLACK_BITS);
+    char *end = (char *)p + usable;
+    memcpy(end - sizeof w, &w, sizeof w);
+    if (tail == REC_TAIL_LONG)
+        memcpy(end - REC_TAIL_LONG, &stack, sizeof stack);
     return true;
 }
 

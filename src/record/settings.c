@@ -6,7 +6,7 @@
  *   HEAPTOOL_SIGNAL    dump when this signal arrives (a name like USR2, or a number)
  *   HEAPTOOL_INTERVAL  dump every N seconds, numbered files
  *   HEAPTOOL_WRAPPERS  more allocation wrappers, comma-separated ("my_alloc,pool_*")
- *   HEAPTOOL_MEMORY_LIMIT  MiB the recorder's records may take: 8 or 16 bytes a block and the table (past it, tracing stops)
+ *   HEAPTOOL_MEMORY_LIMIT  MiB the recorder's records may take: 8 or 12 bytes a block and the table (past it, tracing stops)
  *   HEAPTOOL_VERBOSE   say on stderr how long each dump paused the program
  * Runs in the constructor, before anything may allocate through the recorder: no malloc here. */
 #include <errno.h>

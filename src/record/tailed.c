@@ -147,15 +147,14 @@ static void read_records(rec_block *b, size_t n)
                 room = 0;
             }
         }
-        rec_block got = {.addr = p};
-        if (tail == REC_TAIL_SHORT) {
-            uint64_t slack = w[0] >> REC_SEQ_BITS & ((1u << REC_SLACK_BITS) - 1);
-            read = read && slack <= room;
-            got = rec_block_make(p, room - slack, w[0] >> (REC_SEQ_BITS + REC_SLACK_BITS), w[0], 0);
-        } else {
-            memcpy((char *)&got + sizeof got.addr, w, sizeof w);
-        }
-        if (read && got.seq && got.seq < next_seq && got.stack <= nstacks && got.size <= room) {
+        uint64_t word;
+        uint32_t stack = 0;
+        memcpy(&word, (const char *)w + tail - sizeof word, sizeof word);
+        if (tail == REC_TAIL_LONG)
+            memcpy(&stack, w, sizeof stack);
+        uint64_t slack = word >> REC_SEQ_BITS & ((1u << REC_SLACK_BITS) - 1);
+        rec_block got = rec_block_make(p, room - slack, word >> (REC_SEQ_BITS + REC_SLACK_BITS), word, stack);
+        if (read && slack <= room && got.seq && got.seq < next_seq && stack <= nstacks) {
             b[i] = got;
             continue;
         }
