@@ -399,8 +399,7 @@ void rec_start(void);
 /* ---- snapshot.c: taking a dump ---- */
 /* Forks a child that scans and writes path; the parent goes on. wait: return once the file is
  * written. last: the program ends after this dump (at exit), and with one thread it is written in
- * place, without the fork; the recorder then serves malloc from its own memory, as a snapshot
- * child's. The calling thread's stack is scanned from stack_from up (the frame of the program's
+ * place, without the fork, tracing stopped. The calling thread's stack is scanned from stack_from up (the frame of the program's
  * code that asked: the recorder's own frames below hold only stale words); 0 when the caller is
  * not a program thread. Returns 0, or -1 with a message already printed. */
 int rec_snapshot(const char *path, const char *name, bool wait, bool last, uintptr_t stack_from);

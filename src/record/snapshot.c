@@ -133,10 +133,11 @@ void rec_snapshot_wait_all(void) { reap_finished(true); }
 
 /* The program's last dump, of a program with one thread (glibc's __libc_single_threaded: no
  * thread was ever made): nothing else runs, so it is written here, as a snapshot child would, and
- * the fork's copy of the page tables and the child's start are saved. */
+ * the fork's copy of the page tables and the child's start are saved. Tracing stops first: the
+ * dump's own memory comes from libc, unrecorded, and so does what the program's exit allocates
+ * after it (libc's locks are free: no other thread). */
 static int dump_in_place(rec_world *w, const char *path)
 {
-    rec_in_snapshot_child = true; /* the recorder's memory from here on; the program's stays */
     atomic_store(&rec_tracing, false);
     getcontext(registers);
     uint64_t t0 = rec_now_ns();
