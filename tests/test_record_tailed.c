@@ -13,8 +13,9 @@
 #include <sys/mman.h>
 
 #include "random_numbers.h"
-#include "record/tailed.c"
+#include "record/maps.c"
 #include "record/sysmem.c"
+#include "record/tailed.c"
 
 rec_settings rec_config;
 /* What tailed.c asks of the rest of the recorder: ids given out so far, stacks, the table. */
@@ -25,6 +26,7 @@ const rec_stack_node *rec_stack_nodes(size_t *count)
     return NULL;
 }
 size_t rec_table_bytes(void) { return 0; }
+uint32_t rec_threads_numbered(void) { return 1000; }
 
 #define HEAP ((size_t)4 << 20)
 #define GRANULES (HEAP / 16)
@@ -228,24 +230,30 @@ static void overwritten(size_t tail)
     rec_damaged_records = 0;
     char *heap = heap_in_own_region();
     char *a = heap + 2 * CHUNK, *b = a + CHUNK, *c = b + CHUNK, *d = c + CHUNK;
-    /* e: a large block, its record 3 pages on (read guarded, and found); z: the last block, its
-     * chunk size overwritten to reach into a page not mapped. */
-    char *e = heap + ((size_t)1 << 20), *z = heap + HEAP - 2 * 4096;
+    /* e: a large block, its record 3 pages on (looked up in the mappings, and found); f: a thread
+     * never numbered; z: the last block, its chunk size overwritten to reach past the heap's
+     * last page (not readable) and a gap, to a page holding a record that looks right. */
+    char *e = heap + ((size_t)1 << 20), *f = e + 4 * 4096, *z = heap + HEAP - 2 * 4096;
     cr_assert(make_block(a, ROOM, 1, 100));
     cr_assert(make_block(b, 10, 1, 101));
     cr_assert(make_block(c, 10, 1, 102));
     cr_assert(make_block(d, 10, 1, 103));
     cr_assert(make_block_of(e, (3 * 4096 + 64) | 1, 3 * 4096, 2, 104));
-    cr_assert(make_block(z, 10, 1, 105));
+    cr_assert(make_block(f, 10, 5000, 105));
+    cr_assert(make_block(z, 10, 1, 106));
     cr_assert_eq(mprotect(heap + HEAP - 4096, 4096, PROT_NONE), 0);
-    memset(b + ROOM, 0xff, tail);  /* b's record: an id never given, a huge size */
-    memset(c - 8, 0x41, 8);        /* c's chunk size: text */
-    uint64_t far = (2 * 4096) | 1; /* z's: a chunk that would end in the page not mapped */
-    memcpy(z - 8, &far, sizeof far);
+    memset(b + ROOM, 0xff, tail); /* b's record: an id never given, a huge size */
+    memset(c - 8, 0x41, 8);       /* c's chunk size: text */
+    char *far = heap + HEAP + ((size_t)64 << 20);
+    cr_assert_eq(mmap(far, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0),
+                 far);
+    uint64_t reach = (uint64_t)(far + 4096 - z) + 8; /* z's chunk: its record at far's end */
+    memcpy(z - 8, &reach, sizeof reach);
+    cr_assert(rec_tail_write(z, reach - 8 - tail, 1, 106, (uint32_t)stack_of(106)));
     uint64_t first_new = atomic_load(&rec_next_seq);
-    rec_block got[6];
-    cr_assert_eq(rec_tailed_sorted(got, 6), 6);
-    cr_assert_eq(rec_damaged_records, 3);
+    rec_block got[7];
+    cr_assert_eq(rec_tailed_sorted(got, 7), 7);
+    cr_assert_eq(rec_damaged_records, 4);
     cr_assert_eq(got[0].seq, 100);
     cr_assert_eq(got[0].size, ROOM, "a block that fills libc's block is whole");
     cr_assert_eq(got[1].size, ROOM, "b: what its chunk holds");
@@ -256,12 +264,14 @@ static void overwritten(size_t tail)
     cr_assert_geq(got[2].seq, first_new);
     cr_assert_neq(got[1].seq, got[2].seq);
     cr_assert_eq(got[3].seq, 103);
-    cr_assert_eq(got[4].seq, 104, "e: read guarded");
+    cr_assert_eq(got[4].seq, 104, "e: its record found");
     cr_assert_eq(got[4].size, 3 * 4096);
     cr_assert_eq(got[4].thread, 2);
-    cr_assert_eq(got[5].size, 0, "z: its record unreadable");
-    cr_assert_geq(got[5].seq, first_new);
+    cr_assert_geq(got[5].seq, first_new, "f: a thread never numbered");
+    cr_assert_eq(got[6].size, 0, "z: it does not lie in memory mapped readable");
+    cr_assert_geq(got[6].seq, first_new);
     mprotect(heap + HEAP - 4096, 4096, PROT_READ | PROT_WRITE);
+    munmap(far, 4096);
 }
 
 Test(record_tailed, overwritten_short_records_are_cut_to_what_libc_holds) { overwritten(REC_TAIL_SHORT); }

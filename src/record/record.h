@@ -182,9 +182,9 @@ static inline size_t rec_tail_request(size_t n, size_t t)
 }
 
 /* Writes the record of block p, n bytes of the program's, in its tail. False when it cannot:
- * libc's block is too small for it (never with glibc), or the record cannot say its slack (a
- * block mapped on its own may leave a page spare): such a block goes to the table. A thread past
- * REC_TAIL_THREAD_MAX is recorded as that one. */
+ * libc's block is too small for it (never with glibc), the record cannot say its slack (a block
+ * mapped on its own may leave a page spare) or its thread (past REC_TAIL_THREAD_MAX): such a block
+ * goes to the table. */
 static inline bool rec_tail_write(void *p, size_t n, uint32_t thread, uint64_t seq, uint32_t stack)
 {
     size_t usable = rec_libc_usable(p), tail = rec_tail;
@@ -193,8 +193,10 @@ static inline bool rec_tail_write(void *p, size_t n, uint32_t thread, uint64_t s
     uint64_t slack = usable - tail - n;
     if (REC_UNLIKELY(slack >> REC_SLACK_BITS))
         return false;
-    uint64_t t = thread < REC_TAIL_THREAD_MAX ? thread : REC_TAIL_THREAD_MAX;
-    uint64_t w = (seq & ((1ull << REC_SEQ_BITS) - 1)) | slack << REC_SEQ_BITS | t << (REC_SEQ_BITS + REC_SLACK_BITS);
+    if (REC_UNLIKELY(thread > REC_TAIL_THREAD_MAX))
+        return false;
+    uint64_t w = (seq & ((1ull << REC_SEQ_BITS) - 1)) | slack << REC_SEQ_BITS |
+                 (uint64_t)thread << (REC_SEQ_BITS + REC_SLACK_BITS);
     char *end = (char *)p + usable;
     memcpy(end - sizeof w, &w, sizeof w);
     if (tail == REC_TAIL_LONG)
@@ -334,6 +336,17 @@ typedef struct rec_keyed {
 } rec_keyed;
 extern atomic_uint_fast64_t rec_next_seq;
 
+/* ---- maps.c: the process's mappings (in a snapshot child) ---- */
+typedef struct rec_maps {
+    rec_range *readable;  /* in address order */
+    size_t nreadable;
+    rec_range *anonymous; /* the private writable anonymous mappings among them */
+    size_t nanonymous;
+} rec_maps;
+int rec_maps_read(rec_maps *m);
+/* [lo, hi) lies in readable mappings, one or adjacent ones. */
+bool rec_maps_readable(const rec_maps *m, uintptr_t lo, uintptr_t hi);
+
 /* ---- stacks.c: call stacks, captured and shared in a tree ---- */
 typedef struct rec_stack_node {
     uintptr_t pc;    /* a return address */
@@ -367,6 +380,8 @@ extern size_t rec_tcb_size;    /* bytes of glibc's thread control block; 0: unkn
 #define REC_MAX_THREADS 4096
 /* The calling thread's number, assigned on first use (inline: every malloc asks). */
 uint32_t rec_thread_number_new(void);
+/* How many threads were numbered so far. */
+uint32_t rec_threads_numbered(void);
 static inline uint32_t rec_thread_number(void)
 {
     return REC_LIKELY(rec_me.number) ? rec_me.number : rec_thread_number_new();
@@ -399,7 +414,7 @@ void rec_start(void);
 /* ---- snapshot.c: taking a dump ---- */
 /* Forks a child that scans and writes path; the parent goes on. wait: return once the file is
  * written. last: the program ends after this dump (at exit), and with one thread it is written in
- * place, without the fork, tracing stopped. The calling thread's stack is scanned from stack_from up (the frame of the program's
+ * place, without the fork; tracing stops. The calling thread's stack is scanned from stack_from up (the frame of the program's
  * code that asked: the recorder's own frames below hold only stale words); 0 when the caller is
  * not a program thread. Returns 0, or -1 with a message already printed. */
 int rec_snapshot(const char *path, const char *name, bool wait, bool last, uintptr_t stack_from);

@@ -87,12 +87,22 @@ static int index_pages(rec_heap *h)
     return 0;
 }
 
-/* by_id: the blocks' indices in id order. Ids are unique: when they span at most 4 times as many
- * numbers as there are blocks (a heap built up front), each index goes straight to its id's place
- * in a table over the span, in a quarter of a radix sort's memory; otherwise the radix sort. */
+/* Gives block i an id no block has: its record claimed one another block has (the program
+ * overwrote a record with one that passed for real). Fresh ids follow every id given out. */
+static void fresh_id(rec_heap *h, size_t i)
+{
+    rec_block *b = &h->blocks[i];
+    *b = rec_block_make(b->addr, b->size, 0, atomic_fetch_add(&rec_next_seq, 1), 0);
+    rec_damaged_records++;
+}
+
+/* by_id: the blocks' indices in id order. Ids are unique (fresh_id): when they span at most 4
+ * times as many numbers as there are blocks (a heap built up front), each index goes straight to
+ * its id's place in a table over the span, in a quarter of a radix sort's memory; otherwise the
+ * radix sort. */
 static int order_by_id(rec_heap *h)
 {
-    size_t n = h->n;
+    size_t n = h->n, k = 0;
     uint64_t lo = UINT64_MAX, hi = 0;
     for (size_t i = 0; i < n; i++) {
         lo = h->blocks[i].seq < lo ? h->blocks[i].seq : lo;
@@ -102,24 +112,40 @@ static int order_by_id(rec_heap *h)
         uint32_t *at = calloc(hi - lo + 1, sizeof *at); /* index + 1; 0: no block has that id */
         if (!at)
             return ENOMEM;
-        for (size_t i = 0; i < n; i++)
-            at[h->blocks[i].seq - lo] = (uint32_t)i + 1;
-        for (size_t id = 0, k = 0; id <= hi - lo; id++)
+        for (size_t i = 0; i < n; i++) {
+            if (at[h->blocks[i].seq - lo])
+                fresh_id(h, i); /* past hi: placed after the others */
+            else
+                at[h->blocks[i].seq - lo] = (uint32_t)i + 1;
+        }
+        for (size_t id = 0; id <= hi - lo; id++)
             if (at[id])
                 h->by_id[k++] = at[id] - 1;
+        for (size_t i = 0; i < n; i++)
+            if (h->blocks[i].seq > hi)
+                h->by_id[k++] = (uint32_t)i;
         free(at);
         return 0;
     }
-    rec_keyed *k = malloc(n * sizeof *k + 1), *tmp = malloc(n * sizeof *tmp + 1);
+    rec_keyed *sorted = malloc(n * sizeof *sorted + 1), *tmp = malloc(n * sizeof *tmp + 1);
     size_t *count = malloc(65536 * sizeof *count);
-    if (!k || !tmp || !count)
+    if (!sorted || !tmp || !count)
         return ENOMEM;
     for (size_t i = 0; i < n; i++)
-        k[i] = (rec_keyed){.key = h->blocks[i].seq, .index = i};
-    radix_sort(k, tmp, count, n);
-    for (size_t i = 0; i < n; i++)
-        h->by_id[i] = (uint32_t)k[i].index;
-    free(k), free(tmp), free(count);
+        sorted[i] = (rec_keyed){.key = h->blocks[i].seq, .index = i};
+    radix_sort(sorted, tmp, count, n);
+    size_t ndup = 0; /* the blocks given fresh ids, in tmp: placed after the others */
+    for (size_t i = 0; i < n; i++) {
+        if (i && sorted[i].key == sorted[i - 1].key) {
+            fresh_id(h, sorted[i].index);
+            tmp[ndup++].index = sorted[i].index;
+        } else {
+            h->by_id[k++] = (uint32_t)sorted[i].index;
+        }
+    }
+    for (size_t i = 0; i < ndup; i++)
+        h->by_id[k++] = (uint32_t)tmp[i].index;
+    free(sorted), free(tmp), free(count);
     return 0;
 }
 
@@ -186,10 +212,7 @@ typedef struct roots {
     rec_root *a;
     size_t n, cap;
     const rec_heap *heap;
-    uintptr_t *readable; /* [lo, hi) pairs from /proc/self/maps */
-    size_t nreadable;
-    rec_range *anonymous; /* the private writable anonymous mappings among them */
-    size_t nanonymous;
+    rec_maps maps;
 } roots;
 
 static int push(roots *r, rec_root root)
@@ -228,9 +251,9 @@ static int scan_words(roots *r, uintptr_t lo, uintptr_t hi, rec_root proto, bool
 static int scan_range(roots *r, uintptr_t lo, uintptr_t hi, uintptr_t skip_lo, uintptr_t skip_hi,
                       rec_root proto, bool start_only)
 {
-    for (size_t m = 0; m < r->nreadable; m++) {
-        uintptr_t a = lo > r->readable[2 * m] ? lo : r->readable[2 * m];
-        uintptr_t b = hi < r->readable[2 * m + 1] ? hi : r->readable[2 * m + 1];
+    for (size_t m = 0; m < r->maps.nreadable; m++) {
+        uintptr_t a = lo > r->maps.readable[m].lo ? lo : r->maps.readable[m].lo;
+        uintptr_t b = hi < r->maps.readable[m].hi ? hi : r->maps.readable[m].hi;
         if (a >= b)
             continue;
         if (skip_lo < b && skip_hi > a) {
@@ -240,50 +263,6 @@ static int scan_range(roots *r, uintptr_t lo, uintptr_t hi, uintptr_t skip_lo, u
         } else if (scan_words(r, a, b, proto, start_only)) {
             return ENOMEM;
         }
-    }
-    return 0;
-}
-
-static int read_maps(roots *r)
-{
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno;
-    size_t len = 0, cap = 1 << 16;
-    char *text = malloc(cap);
-    for (ssize_t k; text && (k = read(fd, text + len, cap - len - 1)) > 0;) {
-        len += (size_t)k;
-        if (cap - len < 4096)
-            text = realloc(text, cap *= 2);
-    }
-    close(fd);
-    if (!text)
-        return ENOMEM;
-    text[len] = '\0';
-    r->readable = malloc((len / 20 + 1) * 2 * sizeof *r->readable);
-    r->anonymous = malloc((len / 20 + 1) * sizeof *r->anonymous);
-    if (!r->readable || !r->anonymous)
-        return ENOMEM;
-    for (char *line = text; *line;) {
-        char *nl = strchr(line, '\n'), *end;
-        if (nl)
-            *nl = '\0';
-        /* start-end perms offset dev inode [path] */
-        uintptr_t a = strtoull(line, &end, 16), b = strtoull(end + 1, &end, 16);
-        const char *perms = end + 1;
-        if (perms[0] == 'r' && !strstr(end, "[vvar]")) { /* vvar may fault when read */
-            r->readable[2 * r->nreadable] = a;
-            r->readable[2 * r->nreadable++ + 1] = b;
-        }
-        char *field = end + 5;
-        for (int i = 0; i < 3 && field; i++) /* to the path, past offset, device and inode */
-            field = strchr(field + 1, ' ');
-        while (field && *field == ' ')
-            field++;
-        bool anonymous = !field || !*field || !strncmp(field, "[anon:", 6);
-        if (!strncmp(perms, "rw-p", 4) && anonymous)
-            r->anonymous[r->nanonymous++] = (rec_range){a, b};
-        line = nl ? nl + 1 : line + strlen(line);
     }
     return 0;
 }
@@ -362,8 +341,8 @@ static int scan_mappings(roots *r, const rec_world *w)
     if (nown == SIZE_MAX)
         return 0; /* the recorder's memory cannot be told apart: no mapping is trusted */
     size_t cap = nown + w->nmodules * 4 + w->nthreads, n = 0;
-    for (size_t i = 0; i < r->nanonymous; i++) /* room for an arena heap at each aligned address */
-        cap += (r->anonymous[i].hi - r->anonymous[i].lo) / ARENA_HEAP_MAX + 1;
+    for (size_t i = 0; i < r->maps.nanonymous; i++) /* room for an arena heap at each aligned address */
+        cap += (r->maps.anonymous[i].hi - r->maps.anonymous[i].lo) / ARENA_HEAP_MAX + 1;
     rec_range *skip = malloc(cap * sizeof *skip);
     if (!skip)
         return ENOMEM;
@@ -376,8 +355,8 @@ static int scan_mappings(roots *r, const rec_world *w)
         skip[n++] = (rec_range){w->threads[t].stack_lo, w->threads[t].stack_hi};
     size_t fixed = n;
     int err = 0;
-    for (size_t i = 0; !err && i < r->nanonymous; i++) {
-        rec_range m = r->anonymous[i];
+    for (size_t i = 0; !err && i < r->maps.nanonymous; i++) {
+        rec_range m = r->maps.anonymous[i];
         n = fixed;
         for (uintptr_t at = (m.lo + ARENA_HEAP_MAX - 1) & ~(ARENA_HEAP_MAX - 1); at < m.hi && at >= m.lo;
              at += ARENA_HEAP_MAX) {
@@ -453,7 +432,7 @@ static int by_block_id(const void *a, const void *b)
 int rec_scan_roots(const rec_heap *h, const rec_world *w, rec_root **out, size_t *n)
 {
     roots r = {.heap = h};
-    int err = read_maps(&r);
+    int err = rec_maps_read(&r.maps);
     for (size_t m = 0; !err && m < w->nmodules; m++) {
         const rec_module *mod = &w->modules[m];
         rec_root proto = {.kind = ROOT_GLOBAL, .module = (int16_t)m};

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -43,8 +44,13 @@ static rec_lock pending_lock;
 
 static size_t rec_modules_refresh(void);
 
+/* C++'s demangler when the program has one, found at start: dlsym may allocate, and a snapshot
+ * may come from a signal handler that interrupted malloc. */
+static char *(*demangle)(const char *, char *, size_t *, int *);
+
 void rec_snapshot_init(void)
 {
+    demangle = (char *(*)(const char *, char *, size_t *, int *))dlsym(RTLD_DEFAULT, "__cxa_demangle");
     modules = rec_map(MAX_MODULES * sizeof *modules);
     threads = rec_map(REC_MAX_THREADS * sizeof *threads);
     registers = rec_map(sizeof *registers);
@@ -133,19 +139,40 @@ void rec_snapshot_wait_all(void) { reap_finished(true); }
 
 /* The program's last dump, of a program with one thread (glibc's __libc_single_threaded: no
  * thread was ever made): nothing else runs, so it is written here, as a snapshot child would, and
- * the fork's copy of the page tables and the child's start are saved. Tracing stops first: the
- * dump's own memory comes from libc, unrecorded, and so does what the program's exit allocates
- * after it (libc's locks are free: no other thread). */
+ * the fork's copy of the page tables and the child's start are saved. As in a snapshot child, the
+ * dump's memory is the recorder's own (libc's would be a mapping the scan takes for a root), on a
+ * stack of the recorder's own (exit may come on a signal's small alternate stack, or a
+ * coroutine's); after it, tracing stays off and what the program's exit allocates is libc's. */
+#define IN_PLACE_STACK ((size_t)8 << 20)
+static struct {
+    rec_world *w;
+    const char *path;
+    int err;
+    ucontext_t back, dump;
+} in_place;
+
+static void run_in_place(void) { in_place.err = rec_child_dump(in_place.w, in_place.path); }
+
 static int dump_in_place(rec_world *w, const char *path)
 {
     atomic_store(&rec_tracing, false);
     getcontext(registers);
     uint64_t t0 = rec_now_ns();
-    int err = rec_child_dump(w, path);
+    char *stack = rec_map(IN_PLACE_STACK);
+    if (!stack || mprotect(stack, 4096, PROT_NONE) != 0 || getcontext(&in_place.dump) != 0)
+        return -1;
+    in_place.w = w, in_place.path = path, in_place.err = -1;
+    in_place.dump.uc_stack.ss_sp = stack;
+    in_place.dump.uc_stack.ss_size = IN_PLACE_STACK;
+    in_place.dump.uc_link = &in_place.back;
+    makecontext(&in_place.dump, run_in_place, 0);
+    rec_in_snapshot_child = true;
+    swapcontext(&in_place.back, &in_place.dump);
+    rec_in_snapshot_child = false;
     rec_last_pause_ns = rec_now_ns() - t0;
     if (getenv("HEAPTOOL_VERBOSE"))
         fprintf(stderr, "heaptool: dump %s: written in place at exit in %.3f s\n", path, rec_last_pause_ns / 1e9);
-    return err ? -1 : 0;
+    return in_place.err ? -1 : 0;
 }
 
 int rec_snapshot(const char *path, const char *name, bool wait, bool last, uintptr_t stack_from)
@@ -157,7 +184,7 @@ int rec_snapshot(const char *path, const char *name, bool wait, bool last, uintp
     rec_world w = {.modules = modules, .threads = threads, .name = name};
     /* What takes the loader's lock comes before the other threads stop: one may hold it. */
     w.nmodules = rec_modules_refresh();
-    w.demangle = dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    w.demangle = demangle;
     w.current_thread = rec_thread_registered();
     w.regs = registers;
     w.regs_size = sizeof *registers;

@@ -16,9 +16,7 @@
  * - in front of a region's bitmap, a byte for each of its pages is set before a bit of the page
  *   is (rec_tailed_mark), so that a dump reads only the pages that may hold a bit: reading the
  *   rest would fault in 2048 zero pages a region. */
-#include <fcntl.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "record/record.h"
 
@@ -102,30 +100,24 @@ static size_t walk(rec_block *out, size_t cap)
 
 size_t rec_tailed_count(void) { return walk(NULL, 0); }
 
-/* Reads len bytes at src that may not be mapped: through a pipe, whose write says EFAULT where a
- * load would fault. fds: the pipe, made on first use. */
-static bool read_guarded(int fds[2], const void *src, void *dst, size_t len)
-{
-    if (fds[0] < 0 && pipe2(fds, O_CLOEXEC) != 0)
-        return false;
-    return write(fds[1], src, len) == (ssize_t)len && read(fds[0], dst, len) == (ssize_t)len;
-}
-
 #define PAGE_OF(a) ((uintptr_t)(a) >> 12)
 
 /* A record lies in the program's heap, where a write past the end of a block lands on it, and a
  * dump reads the block by its size: a record is taken as it is when libc's chunk size in front
- * of the block is one and ends before the next block, its id was given out, its stack exists and
- * its size fits. Else the block gets the bytes libc's block holds for it (none when its chunk size
- * is no size), no stack and an id no block has, and the dump says how many were so. A record is
- * read directly where it lies on a page known mapped (the block's first, or the next block's),
- * else guarded: a chunk size the program overwrote may point anywhere. */
+ * of the block is one and ends before the next block, in memory mapped readable, its id was
+ * given out, its thread numbered, its stack exists and its size fits. Else the block gets the
+ * bytes libc's block holds for it (none when its chunk size is no size), no stack, no thread and
+ * an id no block has, and the dump says how many were so. A block that ends on the page where it
+ * starts is mapped; any other is looked up in the process's mappings (a chunk size the program
+ * overwrote may point anywhere). */
 static void read_records(rec_block *b, size_t n)
 {
     size_t nstacks, tail = rec_tail;
     rec_stack_nodes(&nstacks);
     uint64_t next_seq = atomic_load(&rec_next_seq);
-    int fds[2] = {-1, -1};
+    uint32_t threads = rec_threads_numbered();
+    rec_maps maps;
+    bool maps_tried = false, have_maps = false;
     for (size_t i = 0; i < n; i++) {
         if (i + 16 < n)
             __builtin_prefetch((const char *)b[i + 16].addr - 8);
@@ -137,14 +129,15 @@ static void read_records(rec_block *b, size_t n)
         bool read = false;
         /* Up to the next block's chunk size, which this block's last word may be before it. */
         if (bytes % 16 == 0 && bytes >= 32 && !(bytes >> 44) && usable >= tail && usable <= next - 8 - p) {
-            room = usable - tail;
-            uintptr_t r = p + room, first = PAGE_OF(p - 8), last = PAGE_OF(next - 8);
-            if ((PAGE_OF(r) == first || PAGE_OF(r) == last) &&
-                (PAGE_OF(r + tail - 1) == first || PAGE_OF(r + tail - 1) == last)) {
-                memcpy(w, (const void *)r, tail);
+            bool one_page = PAGE_OF(p - 8) == PAGE_OF(p + usable - 1);
+            if (!one_page && !maps_tried) {
+                maps_tried = true;
+                have_maps = rec_maps_read(&maps) == 0;
+            }
+            if (one_page || (have_maps && rec_maps_readable(&maps, p - 8, p + usable))) {
+                room = usable - tail;
+                memcpy(w, (const void *)(p + room), tail);
                 read = true;
-            } else if (!(read = read_guarded(fds, (const void *)r, w, tail))) {
-                room = 0;
             }
         }
         uint64_t word;
@@ -154,15 +147,16 @@ static void read_records(rec_block *b, size_t n)
             memcpy(&stack, w, sizeof stack);
         uint64_t slack = word >> REC_SEQ_BITS & ((1u << REC_SLACK_BITS) - 1);
         rec_block got = rec_block_make(p, room - slack, word >> (REC_SEQ_BITS + REC_SLACK_BITS), word, stack);
-        if (read && slack <= room && got.seq && got.seq < next_seq && stack <= nstacks) {
+        if (read && slack <= room && got.seq && got.seq < next_seq && got.thread && got.thread <= threads &&
+            stack <= nstacks) {
             b[i] = got;
             continue;
         }
         b[i] = rec_block_make(p, room, 0, atomic_fetch_add(&rec_next_seq, 1), 0);
         rec_damaged_records++;
     }
-    if (fds[0] >= 0)
-        close(fds[0]), close(fds[1]);
+    if (have_maps)
+        free(maps.readable), free(maps.anonymous);
 }
 
 size_t rec_tailed_sorted(rec_block *out, size_t cap)

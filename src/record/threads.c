@@ -20,6 +20,8 @@ static int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *)
 
 uint32_t rec_thread_number_new(void) { return rec_me.number = atomic_fetch_add(&next_number, 1); }
 
+uint32_t rec_threads_numbered(void) { return atomic_load(&next_number) - 1; }
+
 uint32_t rec_thread_registered(void) { return my_slot ? my_slot->number : 0; }
 
 rec_thread *rec_thread_slot(void) { return my_slot; }

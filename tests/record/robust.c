@@ -10,6 +10,11 @@
  *   handoff     threads allocate; main frees and reallocates half of their blocks while they
  *               live, they free some of their own and end; one more thread keeps its blocks and runs on
  *               at exit
+ *   drop N      allocates N blocks of 32 bytes and keeps none: the dump at exit, written in
+ *               place (one thread), must find every one lost
+ *   altexit     exits from a signal handler running on a 16 KiB alternate stack
+ *   claims      writes past blocks' ends over the next blocks' chunk sizes, so that the records
+ *               found there claim ids other blocks have: the dump must still give unique ids
  *   overwrite   writes 16 bytes before a block's start (libc's chunk size), and past the end of
  *               another block up to the one after it (its record, in its tail, and the next
  *               one's chunk size): the dump must still be written, all three blocks in it
@@ -290,9 +295,51 @@ static int forkstorm(char *dir)
     return 0;
 }
 
+static void exit_from_handler(int sig)
+{
+    (void)sig;
+    exit(0);
+}
+
+/* 300 pairs: a's end is 8 bytes before b's chunk size, which gets the chunk size of 48 bytes, so
+ * that b's record is read from b's fifth word, where b keeps a record-shaped value (thread 1 and
+ * an id of 1 to 3, given out long before). */
+static void *claims[600];
+static int claim_ids(void)
+{
+    for (int i = 0; i < 300; i++) {
+        uint64_t *a = malloc(24), *b = malloc(40);
+        memset(b, 0, 40);
+        b[4] = (uint64_t)1 << 46 | (uint64_t)(i % 3 + 1);
+        uint64_t chunk = 0x31;
+        memcpy((char *)b - 8, &chunk, sizeof chunk);
+        claims[2 * i] = a, claims[2 * i + 1] = b;
+    }
+    printf("{\"claims\": 300}\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
+    if (!strcmp(mode, "drop") && argc == 3) {
+        for (long i = atol(argv[2]); i > 0; i--) {
+            char *volatile p = malloc(32);
+            memset(p, 0, 32);
+        }
+        return 0;
+    }
+    if (!strcmp(mode, "altexit")) {
+        stack_t alt = {.ss_sp = malloc(16384), .ss_size = 16384};
+        struct sigaction sa = {.sa_handler = exit_from_handler, .sa_flags = SA_ONSTACK};
+        if (!alt.ss_sp || sigaltstack(&alt, NULL) != 0 || sigaction(SIGUSR1, &sa, NULL) != 0)
+            return 1;
+        shape_block(100);
+        raise(SIGUSR1);
+        return 1;
+    }
+    if (!strcmp(mode, "claims"))
+        return claim_ids();
     if (!strcmp(mode, "foreign")) {
         static char not_malloced[64];
         char *volatile foreign = not_malloced + 16; /* hidden from the compiler's own check */
@@ -349,6 +396,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(mode, "forkstorm") && argc == 3)
         return forkstorm(argv[2]);
-    fprintf(stderr, "usage: robust foreign|double|handler|fork|exec|dlopen|handoff|overwrite|blocked|many N|forkstorm DIR\n");
+    fprintf(stderr, "usage: robust foreign|double|handler|fork|exec|dlopen|handoff|overwrite|blocked|many N|drop N|altexit|"
+                    "claims|forkstorm DIR\n");
     return 2;
 }

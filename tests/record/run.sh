@@ -198,6 +198,23 @@ if [ "$status" = 0 ] && grep -q '"incomplete": "the program overwrote the record
     bad "overwrite: status $status, meta: $(grep -o '"incomplete": "[^"]*"' "$tmp/overwrite.json"), stderr: $(cat "$tmp/err")"
 fi
 
+# The dump at exit of a program with one thread is written in place: its own memory must not pass
+# for the program's (a root keeping every lost block alive), and it must not run on the stack exit
+# was called from (a signal's small alternate stack).
+recorded "$tmp/drop.json" "$P/robust" drop 20000
+if [ "$status" = 0 ] && "$HEAPTOOL" leaks "$tmp/drop.json" | grep -q "definitely lost: 640000 bytes in 20000 blocks"; then ok; else
+    bad "drop: status $status, $("$HEAPTOOL" leaks "$tmp/drop.json" | grep "definitely lost:")"
+fi
+recorded "$tmp/altexit.json" "$P/robust" altexit
+[ "$status" = 0 ] && ok || bad "altexit: status $status: $(cat "$tmp/err")"
+valid "altexit" "$tmp/altexit.json"
+# Records read from where the program overwrote chunk sizes claim ids other blocks have: each
+# block still gets an id of its own, and the meta says how many were not what they seemed.
+recorded "$tmp/claims.json" "$P/robust" claims
+valid "claims" "$tmp/claims.json"
+grep -q '"incomplete": "the program overwrote the records in the tails of [0-9]* blocks' "$tmp/claims.json" && ok ||
+    bad "claims: no incomplete in the meta"
+
 # An unwritable dump path: said once, before the program runs; the program's status is kept.
 recorded "$tmp/no/such/dir/x.json" "$P/robust" many 3
 if [ "$status" = 0 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q "^heaptool: cannot write the dump $tmp/no/such/dir/x.json: No such file or directory$" "$tmp/err"; then ok; else
