@@ -1,27 +1,76 @@
 /* symbols.c: in the snapshot child, code addresses and data addresses to names, with elfutils'
- * libdw: function, source file and line where DWARF allows (separate debug files are found the
- * standard way), module and offset always. A symbol only names an address it covers: a stripped
+ * libdw: function, source file and line where DWARF allows (separate debug files by build ID or
+ * .gnu_debuglink), module and offset always. A symbol only names an address it covers: a stripped
  * library's static function is not passed off as the exported one before it. The modules are the
  * ones the parent listed before the fork (no /proc reading, no loader lock here). Also: which
  * functions are allocation wrappers, so that a block's type is its innermost other function. */
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include "common/code_names.h"
 #include "common/symbol_index.h"
 #include "record/symbols.h"
 
-static char *debuginfo_path;
+/* The CRC-32 of the file is crc (zlib's is the one .gnu_debuglink keeps); fd is left at its start. */
+static bool crc_matches(int fd, GElf_Word crc)
+{
+    enum { CHUNK = 1 << 16 };
+    unsigned char *buf = malloc(CHUNK);
+    uLong sum = crc32(0, NULL, 0);
+    ssize_t k = 0;
+    while (buf && (k = read(fd, buf, CHUNK)) > 0)
+        sum = crc32(sum, buf, (uInt)k);
+    free(buf);
+    return buf && k == 0 && sum == crc && lseek(fd, 0, SEEK_SET) == 0;
+}
+
+/* A debug file the binary names in its .gnu_debuglink, where gdb looks for it: beside the binary,
+ * in its .debug directory, and under /usr/lib/debug by the binary's directory. */
+static int find_debuglink(const char *file_name, const char *debuglink, GElf_Word crc, char **found)
+{
+    if (!file_name || !debuglink || strchr(debuglink, '/'))
+        return -1;
+    const char *slash = strrchr(file_name, '/');
+    int dirlen = slash ? (int)(slash - file_name) : 0;
+    for (int place = 0; place < 3; place++) {
+        char path[4096];
+        if (place == 0)
+            snprintf(path, sizeof path, "%.*s/%s", dirlen, file_name, debuglink);
+        else if (place == 1)
+            snprintf(path, sizeof path, "%.*s/.debug/%s", dirlen, file_name, debuglink);
+        else
+            snprintf(path, sizeof path, "/usr/lib/debug%.*s/%s", dirlen, file_name, debuglink);
+        int fd = strcmp(path, file_name) ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+        if (fd >= 0 && crc_matches(fd, crc) && (*found = strdup(path)))
+            return fd;
+        if (fd >= 0)
+            close(fd);
+    }
+    return -1;
+}
+
 /* Separate debug files are found by build ID under the debug path (/usr/lib/debug/.build-id, as
- * Debian's -dbgsym packages install them), never through debuginfod: libdw's standard lookup
- * would dlopen libdebuginfod, and with it curl and TLS, in the snapshot child (30 ms, and a
- * dlopen there could wait on a loader lock that another thread held at the fork), and with
- * DEBUGINFOD_URLS set it would fetch files over the network while the dump waits. */
+ * Debian's -dbgsym packages install them), then by .gnu_debuglink; never through debuginfod:
+ * libdw's standard lookup would dlopen libdebuginfod, and with it curl and TLS, in the snapshot
+ * child (30 ms, and a dlopen there could wait on a loader lock that another thread held at the
+ * fork), and with DEBUGINFOD_URLS set it would fetch files over the network while the dump
+ * waits. */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+                          const char *file_name, const char *debuglink, GElf_Word crc, char **found)
+{
+    int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name, debuglink, crc, found);
+    return fd >= 0 ? fd : find_debuglink(file_name, debuglink, crc, found);
+}
+
+static char *debuginfo_path;
 static const Dwfl_Callbacks callbacks = {
     .find_elf = dwfl_linux_proc_find_elf,
-    .find_debuginfo = dwfl_build_id_find_debuginfo,
+    .find_debuginfo = find_debuginfo,
     .debuginfo_path = &debuginfo_path,
 };
 

@@ -215,6 +215,18 @@ valid "claims" "$tmp/claims.json"
 grep -q '"incomplete": "the program overwrote the records in the tails of [0-9]* blocks' "$tmp/claims.json" && ok ||
     bad "claims: no incomplete in the meta"
 
+# Debug information split off with a .gnu_debuglink (objcopy, as some distributions ship it) is
+# found: frames still name their files.
+mkdir "$tmp/debuglink"
+cp "$P/shapes" "$tmp/debuglink/shapes"
+if objcopy --only-keep-debug "$tmp/debuglink/shapes" "$tmp/debuglink/shapes.debug" &&
+    objcopy --strip-debug --add-gnu-debuglink="$tmp/debuglink/shapes.debug" "$tmp/debuglink/shapes"; then
+    recorded "$tmp/debuglink.json" "$tmp/debuglink/shapes" list
+    grep -q '"file": "[^"]*shapes.c"' "$tmp/debuglink.json" && ok || bad "debuglink: no frame names a file"
+else
+    bad "debuglink: objcopy failed"
+fi
+
 # An unwritable dump path: said once, before the program runs; the program's status is kept.
 recorded "$tmp/no/such/dir/x.json" "$P/robust" many 3
 if [ "$status" = 0 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q "^heaptool: cannot write the dump $tmp/no/such/dir/x.json: No such file or directory$" "$tmp/err"; then ok; else
