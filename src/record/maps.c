@@ -28,8 +28,10 @@ int rec_maps_read(rec_maps *m)
     text[len] = '\0';
     m->readable = malloc((len / 20 + 1) * sizeof *m->readable);
     m->anonymous = malloc((len / 20 + 1) * sizeof *m->anonymous);
-    if (!m->readable || !m->anonymous)
+    if (!m->readable || !m->anonymous) {
+        free(text);
         return ENOMEM;
+    }
     for (char *line = text; *line;) {
         char *nl = strchr(line, '\n'), *end;
         if (nl)
@@ -49,6 +51,7 @@ int rec_maps_read(rec_maps *m)
             m->anonymous[m->nanonymous++] = (rec_range){a, b};
         line = nl ? nl + 1 : line + strlen(line);
     }
+    free(text);
     return 0;
 }
 
