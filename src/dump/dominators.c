@@ -50,71 +50,63 @@ static int from_index(const hd__index *ix, uint32_t nobjects, hd_dominators **ou
 }
 
 
-/* The in-memory DFS records succ[e], the number of edge e's target, as the edge is walked, so
- * that no later pass looks it up again. */
-static void record_successor(void *succ, uint32_t e, uint32_t from, uint32_t to)
+/* The late predecessors as the DFS walks them: (to, from) number pairs, appended. */
+typedef struct late_pairs {
+    uint32_t (*pair)[2];
+    uint64_t count;
+} late_pairs;
+
+static void append_late(void *ctx, uint32_t from, uint32_t to)
 {
-    (void)from;
-    if (e != HD_NONE)
-        ((uint32_t *)succ)[e] = to;
+    late_pairs *late = ctx;
+    late->pair[late->count][0] = to;
+    late->pair[late->count][1] = from;
+    late->count++;
 }
 
-/* Predecessor lists in number space (CSR), the virtual root included for root objects. */
-static int build_predecessors(const hd_dump *d, const uint32_t *number, const uint32_t *vertex,
-                              const uint32_t *succ, uint32_t n, uint32_t **pred_off_out,
-                              uint32_t **preds_out)
+/* The late predecessors grouped by target (CSR in number space, a counting sort): pred_off[w]
+ * .. pred_off[w + 1] in preds for node w. */
+static int group_late(const late_pairs *late, uint32_t n, uint32_t **pred_off_out, uint32_t **preds_out)
 {
-    const uint32_t *off = d->edge_offset;
     uint32_t *pred_off = hd__big_calloc((size_t)n + 2, sizeof *pred_off);
-    if (!pred_off)
+    uint32_t *preds = hd__big_alloc((late->count ? late->count : 1) * sizeof *preds);
+    if (!pred_off || !preds) {
+        hd__big_free(pred_off);
+        hd__big_free(preds);
         return HD_ENOMEM;
-    /* Counting sort: counts land two slots up, so that after the prefix sum pred_off[x + 1] is
-     * x's start and serves as its fill cursor, ending as x's end = (x + 1)'s start. */
-    uint64_t total = 0;
-    for (uint32_t r = 0; r < d->nroots; r++, total++)
-        pred_off[number[d->root_object[r]] + 2]++;
-    for (uint32_t k = 1; k < n; k++) {
-        uint32_t v = vertex[k];
-        for (uint32_t e = off[v]; e < off[v + 1]; e++, total++)
-            pred_off[succ[e] + 2]++; /* every target of a numbered node is numbered */
     }
+    /* Counts land two slots up, so that after the prefix sum pred_off[x + 1] is x's start and
+     * serves as its fill cursor, ending as x's end = (x + 1)'s start. */
+    for (uint64_t i = 0; i < late->count; i++)
+        pred_off[late->pair[i][0] + 2]++;
     for (uint32_t k = 2; k <= n; k++)
         pred_off[k] += pred_off[k - 1];
-    uint32_t *preds = hd__big_alloc((total ? total : 1) * sizeof *preds);
-    if (!preds) {
-        hd__big_free(pred_off);
-        return HD_ENOMEM;
-    }
-    for (uint32_t r = 0; r < d->nroots; r++)
-        preds[pred_off[number[d->root_object[r]] + 1]++] = 0;
-    for (uint32_t k = 1; k < n; k++) {
-        uint32_t v = vertex[k];
-        for (uint32_t e = off[v]; e < off[v + 1]; e++)
-            preds[pred_off[succ[e] + 1]++] = k;
-    }
+    for (uint64_t i = 0; i < late->count; i++)
+        preds[pred_off[late->pair[i][0] + 1]++] = late->pair[i][1];
     *pred_off_out = pred_off;
     *preds_out = preds;
     return HD_OK;
 }
 
 /* In memory: numbers the nodes (vertex, nodes[].parent, *n) and runs the semidominator pass
- * over a predecessor CSR made by a counting sort. */
+ * over the late predecessors, grouped by a counting sort. */
 static int semidominators_in_memory(const hd_dump *d, hd__dom_node *nodes, uint32_t *vertex, uint32_t *n)
 {
     size_t cap = (size_t)d->nobjects + 1;
     uint32_t *number = hd__big_alloc(cap * sizeof *number);
-    uint32_t *succ = hd__big_alloc((d->nedges ? d->nedges : 1) * sizeof *succ);
+    /* At most one pair a reference or root entry; only the late ones are touched. */
+    late_pairs late = {hd__big_alloc((d->nedges + d->nroots + 1) * sizeof *late.pair), 0};
     hd__dfs_frame *stack = hd__big_alloc(cap * sizeof *stack);
     uint32_t *pred_off = NULL, *preds = NULL;
     int rc = HD_ENOMEM;
-    if (number && succ && stack) {
-        *n = hd__dfs_number(d, number, vertex, nodes, stack, record_successor, succ);
+    if (number && late.pair && stack) {
+        *n = hd__dfs_number(d, number, vertex, nodes, stack, append_late, &late);
         hd__big_free(stack);
         stack = NULL;
-        rc = build_predecessors(d, number, vertex, succ, *n, &pred_off, &preds);
+        rc = group_late(&late, *n, &pred_off, &preds);
     }
     hd__big_free(stack);
-    hd__big_free(succ);
+    hd__big_free(late.pair);
     if (rc == HD_OK) {
         hd__semi_init(nodes, *n);
         for (uint32_t w = *n - 1; w >= 1; w--)

@@ -4,6 +4,20 @@
 #include "semidominators.h"
 #include "dump_internal.h"
 
+#define PREFETCH_FRAMES 8 /* how far below the top the DFS fetches a frame's next target */
+
+/* A reference from number from to the numbered node to: a candidate for its semidominator when
+ * from is smaller, else a late predecessor for the pass (a self-reference is neither). */
+static inline void walk(hd__dom_node *nodes, uint32_t from, uint32_t to, hd__dfs_walked *walked, void *ctx)
+{
+    if (from < to) {
+        if (from < nodes[to].semi)
+            nodes[to].semi = from;
+    } else if (from > to) {
+        walked(ctx, from, to);
+    }
+}
+
 uint32_t hd__dfs_number(const hd_dump *d, uint32_t *number, uint32_t *vertex, hd__dom_node *nodes,
                         hd__dfs_frame *stack, hd__dfs_walked *walked, void *ctx)
 {
@@ -12,16 +26,17 @@ uint32_t hd__dfs_number(const hd_dump *d, uint32_t *number, uint32_t *vertex, hd
         number[o] = HD__NOT_SEEN;
     uint32_t n = 1;
     nodes[0].parent = 0;
+    nodes[0].semi = 0;
     for (uint32_t r = 0; r < d->nroots; r++) {
         uint32_t start = d->root_object[r];
         if (number[start] != HD__NOT_SEEN) {
-            walked(ctx, HD_NONE, 0, number[start]);
+            walk(nodes, 0, number[start], walked, ctx);
             continue;
         }
         number[start] = n;
         vertex[n] = start;
         nodes[n].parent = 0;
-        walked(ctx, HD_NONE, 0, n);
+        nodes[n].semi = 0;
         n++;
         uint32_t top = 0;
         stack[0] = (hd__dfs_frame){start, off[start]};
@@ -31,17 +46,21 @@ uint32_t hd__dfs_number(const hd_dump *d, uint32_t *number, uint32_t *vertex, hd
                 if (top == 0)
                     break;
                 top--;
+                /* Heaps make deep DFS trees whose frames are finished on the way back up: the
+                 * targets their next references will look up are fetched a few frames ahead. */
+                if (top >= PREFETCH_FRAMES && stack[top - PREFETCH_FRAMES].edge < d->nedges)
+                    __builtin_prefetch(&number[tgt[stack[top - PREFETCH_FRAMES].edge]]);
                 continue;
             }
             uint32_t e = f->edge++, w = tgt[e], from = number[f->object];
             if (number[w] != HD__NOT_SEEN) {
-                walked(ctx, e, from, number[w]);
+                walk(nodes, from, number[w], walked, ctx);
                 continue;
             }
             number[w] = n;
             vertex[n] = w;
             nodes[n].parent = from;
-            walked(ctx, e, from, n);
+            nodes[n].semi = from;
             n++;
             stack[++top] = (hd__dfs_frame){w, off[w]};
         }
@@ -52,7 +71,7 @@ uint32_t hd__dfs_number(const hd_dump *d, uint32_t *number, uint32_t *vertex, hd
 /* The link-eval forest: index n (one past the nodes) is the sentinel, with size 0 and semi 0.
  * eval(v) is the node of smallest semi on v's forest path, found with path compression done
  * without recursion (the path is collected on an explicit stack). */
-static uint32_t eval(uint32_t v, hd__dom_node *nodes, uint32_t *path)
+static uint32_t eval(uint32_t v, uint32_t w, hd__dom_node *nodes, uint32_t *path)
 {
     if (nodes[v].ancestor == HD__NOT_SEEN)
         return nodes[v].label;
@@ -65,9 +84,13 @@ static uint32_t eval(uint32_t v, hd__dom_node *nodes, uint32_t *path)
             x->label = a->label;
         x->ancestor = a->ancestor;
     }
+    /* v's ancestor is now its tree's root. Its label may be a node the pass has not reached
+     * (below w): that node's candidate is its own number (its semi field holds the DFS's early
+     * candidate, kept for its own turn). */
     hd__dom_node *nv = &nodes[v];
     uint32_t la = nodes[nv->ancestor].label;
-    return nodes[la].semi >= nodes[nv->label].semi ? nv->label : la;
+    uint32_t semi_la = la < w ? la : nodes[la].semi;
+    return semi_la >= nodes[nv->label].semi ? nv->label : la;
 }
 
 static void link(uint32_t v, uint32_t w, hd__dom_node *nodes, uint32_t none)
@@ -100,7 +123,6 @@ void hd__semi_init(hd__dom_node *nodes, uint32_t n)
 {
     uint32_t none = n;
     for (uint32_t k = 0; k <= n; k++) {
-        nodes[k].semi = k;
         nodes[k].label = k;
         nodes[k].ancestor = HD__NOT_SEEN;
         nodes[k].child = none;
@@ -119,7 +141,7 @@ void hd__semi_step(hd__dom_node *nodes, uint32_t n, uint32_t w, const uint32_t *
     for (uint64_t i = end; i-- > begin;) {
         if (i >= 8)
             __builtin_prefetch(&nodes[preds[i - 8]]);
-        uint32_t u = eval(preds[i], nodes, path);
+        uint32_t u = eval(preds[i], w, nodes, path);
         if (nodes[u].semi < semi)
             semi = nodes[u].semi;
     }

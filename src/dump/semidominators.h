@@ -23,22 +23,28 @@ typedef struct hd__dfs_frame {
     uint32_t object, edge;
 } hd__dfs_frame;
 
-/* Told of every reference the DFS walks, with the numbers of its two ends (both numbered by
- * then), and of every root entry, as from the virtual root (from 0, edge HD_NONE). */
-typedef void hd__dfs_walked(void *ctx, uint32_t edge, uint32_t from, uint32_t to);
+/* Told of the references the DFS walks from a node numbered after their target (both numbered
+ * by then): the late predecessors, whose part in the target's semidominator needs the link-eval
+ * forest. A reference from a smaller number (a tree edge, a forward edge, or a root entry, from
+ * the virtual root 0) gives the target that number as a candidate outright: such a source is not
+ * yet linked when the target's turn comes, so its evaluation is itself. The DFS keeps the least
+ * of those candidates in nodes[].semi, and walks no other array for them. */
+typedef void hd__dfs_walked(void *ctx, uint32_t from, uint32_t to);
 
 /* DFS preorder from the virtual root: vertex[k] is the object numbered k (vertex[0] unused),
  * number[o] the number of object o (HD__NOT_SEEN when unreachable), nodes[k].parent its DFS tree
- * parent; stack holds as many frames as the DFS gets deep (up to nobjects). Returns the count of
- * numbered nodes, the root included. */
+ * parent, nodes[k].semi the least number among its predecessors numbered before it; stack holds
+ * as many frames as the DFS gets deep (up to nobjects). Returns the count of numbered nodes, the
+ * root included. */
 uint32_t hd__dfs_number(const hd_dump *d, uint32_t *number, uint32_t *vertex, hd__dom_node *nodes,
                         hd__dfs_frame *stack, hd__dfs_walked *walked, void *ctx);
 
-/* Readies nodes[0..n] (nodes[n] the forest's sentinel) for the pass. */
+/* Readies nodes[0..n] (nodes[n] the forest's sentinel) for the pass; keeps the DFS's parents
+ * and early semidominator candidates. */
 void hd__semi_init(hd__dom_node *nodes, uint32_t n);
-/* Node w's semidominator from its predecessors preds[begin..end) (numbers), then w linked into
- * the forest. Called for w = n - 1 down to 1; preds[0..end) must be readable (it is read ahead).
- * path: scratch of n entries. */
+/* Node w's semidominator from its DFS candidate and its late predecessors preds[begin..end)
+ * (numbers, each greater than w), then w linked into the forest. Called for w = n - 1 down
+ * to 1; preds[0..end) must be readable (it is read ahead). path: scratch of n entries. */
 void hd__semi_step(hd__dom_node *nodes, uint32_t n, uint32_t w, const uint32_t *preds, uint64_t begin,
                    uint64_t end, uint32_t *path);
 

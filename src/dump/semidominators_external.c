@@ -1,7 +1,7 @@
 /* semidominators_external.c: the semidominator pass out of core (budget.h), its predecessor
  * lists made by an external bucket sort instead of a CSR built at random.
  *
- * Invariant: bucket b holds the (to, from) number pairs of the references walked by the DFS
+ * Invariant: bucket b holds the (to, from) number pairs of the late predecessors the DFS walks
  * whose target is numbered in [b * width, (b + 1) * width), in the order they were walked;
  * the pass reads the buckets last to first, each twice in order, and counting-sorts it into
  * that range's predecessor lists, in memory. So the only randomly accessed arrays are the DFS's
@@ -61,9 +61,8 @@ static void flush(buckets *b, uint32_t i)
     b->buffered[i] = 0;
 }
 
-static void append(void *ctx, uint32_t e, uint32_t from, uint32_t to)
+static void append(void *ctx, uint32_t from, uint32_t to)
 {
-    (void)e;
     buckets *b = ctx;
     uint32_t i = to / b->width;
     b->buffer[(size_t)i * BUFFERED_PAIRS + b->buffered[i]++] = (pair){to, from};
