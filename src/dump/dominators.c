@@ -93,26 +93,26 @@ static int group_late(const late_pairs *late, uint32_t n, uint32_t **pred_off_ou
 static int semidominators_in_memory(const hd_dump *d, hd__dom_node *nodes, uint32_t *vertex, uint32_t *n)
 {
     size_t cap = (size_t)d->nobjects + 1;
-    uint32_t *number = hd__big_alloc(cap * sizeof *number);
+    hd__dfs_mark *mark = hd__big_alloc(cap * sizeof *mark);
     /* At most one pair a reference or root entry; only the late ones are touched. */
     late_pairs late = {hd__big_alloc((d->nedges + d->nroots + 1) * sizeof *late.pair), 0};
     hd__dfs_frame *stack = hd__big_alloc(cap * sizeof *stack);
     uint32_t *pred_off = NULL, *preds = NULL;
     int rc = HD_ENOMEM;
-    if (number && late.pair && stack) {
-        *n = hd__dfs_number(d, number, vertex, nodes, stack, append_late, &late);
+    if (mark && late.pair && stack) {
+        *n = hd__dfs_number(d, mark, vertex, nodes, stack, append_late, &late);
         hd__big_free(stack);
         stack = NULL;
         rc = group_late(&late, *n, &pred_off, &preds);
     }
     hd__big_free(stack);
     hd__big_free(late.pair);
-    if (rc == HD_OK) {
+    if (rc == HD_OK) { /* the marks, done with, serve as the pass's path scratch */
         hd__semi_init(nodes, *n);
         for (uint32_t w = *n - 1; w >= 1; w--)
-            hd__semi_step(nodes, *n, w, preds, pred_off[w], pred_off[w + 1], number);
+            hd__semi_step(nodes, *n, w, preds, pred_off[w], pred_off[w + 1], (uint32_t *)mark);
     }
-    hd__big_free(number);
+    hd__big_free(mark);
     hd__big_free(pred_off);
     hd__big_free(preds);
     return rc;

@@ -5,38 +5,39 @@
 #include "dump_internal.h"
 
 #define PREFETCH_FRAMES 8 /* how far below the top the DFS fetches a frame's next target */
+#define PREFETCH_NODES 16 /* how far ahead the early candidates' copy fetches its objects */
 
-/* A reference from number from to the numbered node to: a candidate for its semidominator when
- * from is smaller, else a late predecessor for the pass (a self-reference is neither). */
-static inline void walk(hd__dom_node *nodes, uint32_t from, uint32_t to, hd__dfs_walked *walked, void *ctx)
+/* A reference from number from to object w, numbered already: a candidate for its
+ * semidominator when from is smaller, else a late predecessor for the pass (a reference to
+ * itself is neither). */
+static inline void walk(hd__dfs_mark *m, uint32_t from, hd__dfs_walked *walked, void *ctx)
 {
-    if (from < to) {
-        if (from < nodes[to].semi)
-            nodes[to].semi = from;
-    } else if (from > to) {
-        walked(ctx, from, to);
+    if (from < m->number) {
+        if (from < m->early)
+            m->early = from;
+    } else if (from > m->number) {
+        walked(ctx, from, m->number);
     }
 }
 
-uint32_t hd__dfs_number(const hd_dump *d, uint32_t *number, uint32_t *vertex, hd__dom_node *nodes,
+uint32_t hd__dfs_number(const hd_dump *d, hd__dfs_mark *mark, uint32_t *vertex, hd__dom_node *nodes,
                         hd__dfs_frame *stack, hd__dfs_walked *walked, void *ctx)
 {
     const uint32_t *off = d->edge_offset, *tgt = d->edge_target;
     for (uint32_t o = 0; o < d->nobjects; o++)
-        number[o] = HD__NOT_SEEN;
+        mark[o].number = HD__NOT_SEEN;
     uint32_t n = 1;
     nodes[0].parent = 0;
     nodes[0].semi = 0;
     for (uint32_t r = 0; r < d->nroots; r++) {
         uint32_t start = d->root_object[r];
-        if (number[start] != HD__NOT_SEEN) {
-            walk(nodes, 0, number[start], walked, ctx);
+        if (mark[start].number != HD__NOT_SEEN) {
+            walk(&mark[start], 0, walked, ctx);
             continue;
         }
-        number[start] = n;
+        mark[start] = (hd__dfs_mark){n, 0};
         vertex[n] = start;
         nodes[n].parent = 0;
-        nodes[n].semi = 0;
         n++;
         uint32_t top = 0;
         stack[0] = (hd__dfs_frame){start, off[start]};
@@ -49,21 +50,25 @@ uint32_t hd__dfs_number(const hd_dump *d, uint32_t *number, uint32_t *vertex, hd
                 /* Heaps make deep DFS trees whose frames are finished on the way back up: the
                  * targets their next references will look up are fetched a few frames ahead. */
                 if (top >= PREFETCH_FRAMES && stack[top - PREFETCH_FRAMES].edge < d->nedges)
-                    __builtin_prefetch(&number[tgt[stack[top - PREFETCH_FRAMES].edge]]);
+                    __builtin_prefetch(&mark[tgt[stack[top - PREFETCH_FRAMES].edge]]);
                 continue;
             }
-            uint32_t e = f->edge++, w = tgt[e], from = number[f->object];
-            if (number[w] != HD__NOT_SEEN) {
-                walk(nodes, from, number[w], walked, ctx);
+            uint32_t e = f->edge++, w = tgt[e], from = mark[f->object].number;
+            if (mark[w].number != HD__NOT_SEEN) {
+                walk(&mark[w], from, walked, ctx);
                 continue;
             }
-            number[w] = n;
+            mark[w] = (hd__dfs_mark){n, from};
             vertex[n] = w;
             nodes[n].parent = from;
-            nodes[n].semi = from;
             n++;
             stack[++top] = (hd__dfs_frame){w, off[w]};
         }
+    }
+    for (uint32_t k = 1; k < n; k++) {
+        if (k + PREFETCH_NODES < n)
+            __builtin_prefetch(&mark[vertex[k + PREFETCH_NODES]]);
+        nodes[k].semi = mark[vertex[k]].early;
     }
     return n;
 }

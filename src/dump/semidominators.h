@@ -23,20 +23,25 @@ typedef struct hd__dfs_frame {
     uint32_t object, edge;
 } hd__dfs_frame;
 
+/* Per object, what the DFS reads and writes together for every reference to it: its number
+ * (HD__NOT_SEEN while unreached) and the least number among its predecessors numbered before it
+ * (its parent's, or a smaller one through a forward reference). */
+typedef struct hd__dfs_mark {
+    uint32_t number, early;
+} hd__dfs_mark;
+
 /* Told of the references the DFS walks from a node numbered after their target (both numbered
  * by then): the late predecessors, whose part in the target's semidominator needs the link-eval
  * forest. A reference from a smaller number (a tree edge, a forward edge, or a root entry, from
  * the virtual root 0) gives the target that number as a candidate outright: such a source is not
- * yet linked when the target's turn comes, so its evaluation is itself. The DFS keeps the least
- * of those candidates in nodes[].semi, and walks no other array for them. */
+ * yet linked when the target's turn comes, so its evaluation is itself. */
 typedef void hd__dfs_walked(void *ctx, uint32_t from, uint32_t to);
 
 /* DFS preorder from the virtual root: vertex[k] is the object numbered k (vertex[0] unused),
- * number[o] the number of object o (HD__NOT_SEEN when unreachable), nodes[k].parent its DFS tree
- * parent, nodes[k].semi the least number among its predecessors numbered before it; stack holds
- * as many frames as the DFS gets deep (up to nobjects). Returns the count of numbered nodes, the
- * root included. */
-uint32_t hd__dfs_number(const hd_dump *d, uint32_t *number, uint32_t *vertex, hd__dom_node *nodes,
+ * mark[o] object o's number and early candidate, nodes[k].parent its DFS tree parent and
+ * nodes[k].semi that early candidate; stack holds as many frames as the DFS gets deep (up to
+ * nobjects). Returns the count of numbered nodes, the root included. */
+uint32_t hd__dfs_number(const hd_dump *d, hd__dfs_mark *mark, uint32_t *vertex, hd__dom_node *nodes,
                         hd__dfs_frame *stack, hd__dfs_walked *walked, void *ctx);
 
 /* Readies nodes[0..n] (nodes[n] the forest's sentinel) for the pass; keeps the DFS's parents

@@ -5,7 +5,7 @@
  * whose target is numbered in [b * width, (b + 1) * width), in the order they were walked;
  * the pass reads the buckets last to first, each twice in order, and counting-sorts it into
  * that range's predecessor lists, in memory. So the only randomly accessed arrays are the DFS's
- * number[] and the forest's nodes, both in memory; everything else is written and read in
+ * marks and the forest's nodes, both in memory; everything else is written and read in
  * order: the pairs appended to their bucket's file, the DFS stack a scratch file. */
 #include "budget.h"
 #include "dump_internal.h"
@@ -111,16 +111,16 @@ static int number_into_buckets(const hd_dump *d, hd__dom_node *nodes, uint32_t *
                                buckets *b)
 {
     size_t cap = (size_t)d->nobjects + 1;
-    uint32_t *number = hd__ram_alloc(cap * sizeof *number);
+    hd__dfs_mark *mark = hd__ram_alloc(cap * sizeof *mark);
     hd__dfs_frame *stack = hd__big_alloc(cap * sizeof *stack);
     int rc = HD_ENOMEM;
-    if (number && stack) {
-        *n = hd__dfs_number(d, number, vertex, nodes, stack, append, b);
+    if (mark && stack) {
+        *n = hd__dfs_number(d, mark, vertex, nodes, stack, append, b);
         for (uint32_t i = 0; i < b->count; i++)
             flush(b, i);
         rc = b->status;
     }
-    hd__big_free(number);
+    hd__big_free(mark);
     hd__big_free(stack);
     return rc;
 }
