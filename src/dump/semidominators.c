@@ -49,8 +49,11 @@ uint32_t hd__dfs_number(const hd_dump *d, hd__dfs_mark *mark, uint32_t *vertex, 
                 top--;
                 /* Heaps make deep DFS trees whose frames are finished on the way back up: the
                  * targets their next references will look up are fetched a few frames ahead. */
-                if (top >= PREFETCH_FRAMES && stack[top - PREFETCH_FRAMES].edge < d->nedges)
-                    __builtin_prefetch(&mark[tgt[stack[top - PREFETCH_FRAMES].edge]]);
+                if (top >= PREFETCH_FRAMES) {
+                    const hd__dfs_frame *ahead = &stack[top - PREFETCH_FRAMES];
+                    for (uint32_t e = ahead->edge; e < ahead->edge + 2 && e < d->nedges; e++)
+                        __builtin_prefetch(&mark[tgt[e]]);
+                }
                 continue;
             }
             uint32_t e = f->edge++, w = tgt[e], from = mark[f->object].number;
