@@ -2,11 +2,13 @@
  * by Tarjan's algorithm with an explicit call stack, and one shortest cycle through each; or,
  * from a binary index that stores them (heaptool index does), read from it (from_index).
  *
- * Invariant (Tarjan): the component stack holds exactly the visited objects whose component is
- * not finished; low[v] is the smallest visit index reachable from v's subtree through at most
- * one edge back into that stack; v roots a component iff low[v] == index[v] when v finishes, and
- * its component is then the top of the stack down to v. A finished object's index is replaced
- * by its component number, which is safe: it is never on the stack again, so no low reads it.
+ * Invariant (Tarjan, in Pearce's one-array form): the component stack holds exactly the visited
+ * objects whose component is not finished; rindex[v] is, until v's component finishes, the
+ * smallest visit index reachable from v's subtree through at most one edge back into that stack;
+ * v roots a component iff rindex[v] is still its own visit index when v finishes, and its
+ * component is then v and the stack's top down to the first object of smaller rindex. A finished
+ * object's rindex becomes its component's number counted down from n - 1, which is greater than
+ * every visit index in use, so it never lowers one.
  */
 #include "analysis.h"
 #include "binary.h"
@@ -39,7 +41,7 @@ static int compare_cycles(const void *pa, const void *pb)
  * shortest_cycle), which say what they use them for. */
 typedef struct scratch {
     uint32_t *low, *stack, *cs_node, *cs_edge;
-    uint8_t *onstack, *cyclic;
+    uint8_t *cyclic;
 } scratch;
 
 /* In huge pages (hd__ram_alloc; scratch released by hd__big_free, which keeps it for the next
@@ -51,9 +53,8 @@ static bool scratch_alloc(scratch *s, size_t cells)
     s->stack = hd__ram_alloc(cells * sizeof *s->stack);
     s->cs_node = hd__ram_alloc(cells * sizeof *s->cs_node);
     s->cs_edge = hd__ram_alloc(cells * sizeof *s->cs_edge);
-    s->onstack = hd__ram_calloc(cells, 1);
     s->cyclic = malloc(cells);
-    return s->low && s->stack && s->cs_node && s->cs_edge && s->onstack && s->cyclic;
+    return s->low && s->stack && s->cs_node && s->cs_edge && s->cyclic;
 }
 
 static void scratch_free(scratch *s)
@@ -62,29 +63,34 @@ static void scratch_free(scratch *s)
     hd__big_free(s->stack);
     hd__big_free(s->cs_node);
     hd__big_free(s->cs_edge);
-    hd__big_free(s->onstack);
     free(s->cyclic);
 }
 
-/* Tarjan over all objects. On return comp[v] is v's component number and scr->cyclic[c] says
- * whether component c holds a cycle; returns the number of components. */
+#define PREFETCH_FRAMES 8 /* how far below the top the search fetches a frame's next targets */
+
+/* Tarjan's components over all objects, in Pearce's space-saving form: one array, rindex
+ * (comp, until the end), holds each object's visit index while it is being searched or waits
+ * on the component stack, and its component's number counted down from n - 1 once that is
+ * finished, so every reference costs one random read. A finished number is greater than any
+ * visit index then in use (Pearce 2016), so it never lowers one. On return comp[v] is v's
+ * component number (in the order components finish) and scr->cyclic[c] says whether component
+ * c holds a cycle; returns the number of components. Scratch: stack (the component stack),
+ * cs_node and cs_edge (the call stack), low (each call's own visit index). */
 static uint32_t tarjan(const hd_dump *d, uint32_t *comp, scratch *scr)
 {
-    uint32_t *low = scr->low, *stack = scr->stack, *cs_node = scr->cs_node, *cs_edge = scr->cs_edge;
-    uint8_t *onstack = scr->onstack, *cyclic = scr->cyclic;
-    uint32_t n = hd_object_count(d);
+    uint32_t *stack = scr->stack, *cs_node = scr->cs_node, *cs_edge = scr->cs_edge, *cs_index = scr->low;
+    uint8_t *cyclic = scr->cyclic;
+    uint32_t n = hd_object_count(d), nedges = (uint32_t)hd_edge_count(d);
     const uint32_t *off = hd_edge_offsets(d), *dst = hd_edge_targets(d);
-    uint32_t *index = comp; /* visit index until finished, then the component number */
+    uint32_t *rindex = comp;
     for (uint32_t v = 0; v < n; v++)
-        index[v] = HD_NONE;
-    uint32_t counter = 0, sp = 0, ncomp = 0;
+        rindex[v] = 0; /* not visited */
+    uint32_t index = 1, c = n - 1, sp = 0;
     for (uint32_t s = 0; s < n; s++) {
-        if (index[s] != HD_NONE)
+        if (rindex[s])
             continue;
         uint32_t csp = 0;
-        index[s] = low[s] = counter++;
-        stack[sp++] = s;
-        onstack[s] = 1;
+        rindex[s] = cs_index[csp] = index++;
         cs_node[csp] = s;
         cs_edge[csp++] = off[s];
         while (csp) {
@@ -93,39 +99,45 @@ static uint32_t tarjan(const hd_dump *d, uint32_t *comp, scratch *scr)
             if (e < off[v + 1]) {
                 cs_edge[csp - 1] = e + 1;
                 uint32_t w = dst[e];
-                if (index[w] == HD_NONE) {
-                    index[w] = low[w] = counter++;
-                    stack[sp++] = w;
-                    onstack[w] = 1;
+                if (!rindex[w]) {
+                    rindex[w] = cs_index[csp] = index++;
                     cs_node[csp] = w;
                     cs_edge[csp++] = off[w];
-                } else if (onstack[w] && index[w] < low[v]) {
-                    low[v] = index[w];
+                } else if (rindex[w] < rindex[v]) {
+                    rindex[v] = rindex[w];
                 }
                 continue;
             }
             csp--;
-            if (csp) {
-                uint32_t u = cs_node[csp - 1];
-                if (low[v] < low[u])
-                    low[u] = low[v];
+            /* Deep searches finish their calls on the way back up: the targets the next calls
+             * down will read are fetched a few calls ahead. */
+            if (csp >= PREFETCH_FRAMES)
+                for (uint32_t f = cs_edge[csp - PREFETCH_FRAMES], k = 0; k < 2 && f < nedges; k++, f++)
+                    __builtin_prefetch(&rindex[dst[f]]);
+            if (rindex[v] == cs_index[csp]) { /* v roots a component: it and what waits above it */
+                uint32_t size = 1;
+                index--;
+                while (sp && rindex[v] <= rindex[stack[sp - 1]]) {
+                    rindex[stack[--sp]] = c;
+                    index--;
+                    size++;
+                }
+                rindex[v] = c;
+                uint8_t cyc = size > 1;
+                for (uint32_t f = off[v]; !cyc && f < off[v + 1]; f++)
+                    cyc = dst[f] == v;
+                cyclic[n - 1 - c] = cyc;
+                c--;
+            } else {
+                stack[sp++] = v;
             }
-            if (low[v] != index[v])
-                continue;
-            uint32_t size = 0, w;
-            do {
-                w = stack[--sp];
-                onstack[w] = 0;
-                index[w] = ncomp;
-                size++;
-            } while (w != v);
-            uint8_t cyc = size > 1;
-            for (uint32_t f = off[v]; !cyc && f < off[v + 1]; f++)
-                cyc = dst[f] == v;
-            cyclic[ncomp++] = cyc;
+            if (csp && rindex[v] < rindex[cs_node[csp - 1]])
+                rindex[cs_node[csp - 1]] = rindex[v];
         }
     }
-    return ncomp;
+    for (uint32_t v = 0; v < n; v++)
+        comp[v] = n - 1 - rindex[v];
+    return n - 1 - c;
 }
 
 /* A shortest cycle through c->members[0], by a breadth-first search inside the component
@@ -381,8 +393,6 @@ int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out)
     pthread_t thread;
     bool threaded = !reach && pthread_create(&thread, NULL, reach_job_run, &job) == 0;
     uint32_t ncomp = tarjan(d, comp, &s);
-    hd__big_free(s.onstack);
-    s.onstack = NULL;
     if (threaded)
         pthread_join(thread, NULL);
     else if (!reach)
