@@ -98,8 +98,10 @@ static int export_table_file(hq_db *q, const hq_table *t, enum hq_export_format 
     return SQLITE_OK;
 }
 
-/* The analyses of the computed columns, on a thread of their own while the tables that need
- * none are written (they touch none of the context's analyses). */
+/* The dominators (and what derives from them) on a thread of their own while the tables that
+ * need no analysis are written, then the cycles and the distances after them: two threads on
+ * the two cores of a small machine, where a third memory-bound one (the cycles beside the
+ * dominators and the rows) slowed all three. None reads another's results. */
 typedef struct analyses_job {
     hq_context *c;
     unsigned analyses;
@@ -121,16 +123,21 @@ static char *table_file(const char *dir, size_t table, enum hq_export_format for
 static int export_directory(hq_db *q, enum hq_export_format format, const char *dir, int *handles,
                             char *msg, size_t len)
 {
-    analyses_job job = {q->ctx, 0};
+    unsigned analyses = 0;
     for (size_t i = 0; i < hq_table_count(); i++)
-        job.analyses |= hq_table_analyses(hq_table_def(i), UINT64_MAX);
+        analyses |= hq_table_analyses(hq_table_def(i), UINT64_MAX);
+    analyses_job job = {q->ctx, analyses & (HQ_DOMINATORS | HQ_TYPE_RETAINED)};
     pthread_t thread;
     bool threaded = pthread_create(&thread, NULL, analyses_run, &job) == 0;
     int rc = SQLITE_OK;
     /* First the tables without computed columns, then (the analyses done) those with them. */
     for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1 && threaded)
-            pthread_join(thread, NULL);
+        if (pass == 1) {
+            if (rc == SQLITE_OK) /* a failure shows as the table's out of memory */
+                hq_prepare(q->ctx, analyses & (HQ_SCC | HQ_DISTANCE));
+            if (threaded)
+                pthread_join(thread, NULL);
+        }
         for (size_t i = 0; rc == SQLITE_OK && i < hq_table_count(); i++) {
             const hq_table *t = hq_table_def(i);
             if ((hq_table_analyses(t, UINT64_MAX) != 0) != (pass == 1))
