@@ -1,5 +1,6 @@
-/* test_paths.c: hd_reach_compute, hd_path_find and hd_path_from_reach against reachability by
- * repeated search and distances by relaxation on random graphs; a million-hop path. */
+/* test_paths.c: hd_reach_compute, hd_path_find, hd_path_from_reach and hd_root_distance against
+ * reachability by repeated search and distances by relaxation on random graphs; a million-hop
+ * path. */
 #include "random_dump.h"
 
 #include <time.h>
@@ -81,6 +82,42 @@ Test(paths, larger_graphs)
 {
     for (uint64_t seed = 7000; seed < 7010; seed++)
         check_random(seed, 400, 1 + (uint32_t)(seed % 3), 8);
+}
+
+/* hd_root_distance against relaxation from every root at once (garbage roots too, unlike the
+ * reachability's phases), on graphs small enough that each level is put in object order and
+ * large enough that most are not. */
+Test(paths, root_distance_against_relaxation)
+{
+    for (uint64_t seed = 1; seed <= 120; seed++) {
+        uint64_t s = seed * 7919;
+        uint32_t n = 1 + rd_below(&s, seed % 4 ? 80 : 4000);
+        rd_graph g;
+        rd_random(&g, seed, n, rd_below(&s, 4), rd_below(&s, 6));
+        hd_dump *d = rd_load(&g);
+        uint32_t *want = rd_alloc(n * sizeof *want), *got = NULL;
+        for (uint32_t o = 0; o < n; o++)
+            want[o] = HD_NONE;
+        for (uint32_t r = 0; r < g.nroots; r++)
+            want[g.root_obj[r]] = 1;
+        for (bool changed = true; changed;) {
+            changed = false;
+            for (uint32_t u = 0; u < n; u++)
+                for (uint32_t e = g.off[u]; want[u] != HD_NONE && e < g.off[u + 1]; e++)
+                    if (want[u] + 1 < want[g.dst[e]]) {
+                        want[g.dst[e]] = want[u] + 1;
+                        changed = true;
+                    }
+        }
+        cr_assert_eq(hd_root_distance(d, &got), HD_OK);
+        for (uint32_t o = 0; o < n; o++)
+            cr_assert_eq(got[o], want[o], "seed %llu object %u: distance %u, want %u",
+                         (unsigned long long)seed, o, got[o], want[o]);
+        free(got);
+        free(want);
+        hd_dump_free(d);
+        rd_free(&g);
+    }
 }
 
 Test(paths, bad_arguments)
