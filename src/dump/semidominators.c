@@ -93,8 +93,10 @@ static uint32_t eval(uint32_t v, uint32_t w, hd__dom_node *nodes, uint32_t *path
         x->ancestor = a->ancestor;
     }
     /* v's ancestor is now its tree's root. Its label may be a node the pass has not reached
-     * (below w): that node's candidate is its own number (its semi field holds the DFS's early
-     * candidate, kept for its own turn). */
+     * (below w), whose candidate is its own number: its semi field still holds the DFS's early
+     * candidate, kept for its own turn. Such a label is never returned (the tree path below it
+     * starts at a child whose candidate is at most its number), so the pass reads only the
+     * semis of nodes it has reached. */
     hd__dom_node *nv = &nodes[v];
     uint32_t la = nodes[nv->ancestor].label;
     uint32_t semi_la = la < w ? la : nodes[la].semi;
