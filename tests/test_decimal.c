@@ -27,11 +27,14 @@ Test(decimal, small_values_all)
 Test(decimal, powers_of_ten_and_extremes)
 {
     int64_t p = 1;
-    for (int k = 0; k < 19; k++, p *= 10)
+    for (int k = 0; k < 19; k++) {
         for (int64_t d = -2; d <= 2; d++) {
             check(p + d);
             check(-(p + d));
         }
+        if (k < 18)
+            p *= 10; /* 10^18 is the last power of ten an int64_t holds */
+    }
     check(INT64_MAX);
     check(INT64_MIN);
     check(INT64_MIN + 1);
