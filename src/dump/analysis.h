@@ -16,8 +16,9 @@ void hd__bfs(const hd_dump *d, uint32_t target, uint8_t *state, uint32_t *depth,
  * down queue[head, tail), first a vertex's edge range, then its targets, then (a few of) their
  * marks, elem bytes each at mark (a state or a distance). A step takes a few nanoseconds and a
  * miss (with its page walk, in a virtual machine) a hundred or more: on a 10M-object heap
- * fetching 64, 32 and 16 vertices ahead took the distances' search from 1.1 s to 0.7 s, where
- * 16, 8 and 4 left it waiting. */
+ * fetching 64, 32 and 16 vertices ahead took a search from 1.1 s to 0.7 s, where 16, 8 and 4
+ * left it waiting. (The distances' search, root_distance.c, now keeps its marks in a bitmap
+ * that stays in cache instead.) */
 static inline void hd__bfs_prefetch(const uint32_t *queue, uint32_t head, uint32_t tail, const uint32_t *off,
                                     const uint32_t *dst, const void *mark, size_t elem)
 {
@@ -30,6 +31,18 @@ static inline void hd__bfs_prefetch(const uint32_t *queue, uint32_t head, uint32
         for (uint32_t e = off[u]; e < off[u + 1] && e < off[u] + 16; e++)
             __builtin_prefetch((const char *)mark + (size_t)dst[e] * elem);
     }
+}
+
+/* A depth-first search of a heap goes deep and finishes most of its frames on the way back up,
+ * each then reading its next targets' marks at random: the frame HD__DFS_AHEAD below the top,
+ * whose next edge is edge, has the marks (elem bytes each at mark) of its next two targets
+ * fetched. */
+#define HD__DFS_AHEAD 8
+static inline void hd__dfs_prefetch(const uint32_t *dst, uint64_t edge, uint64_t nedges, const void *mark,
+                                    size_t elem)
+{
+    for (uint64_t e = edge; e < edge + 2 && e < nedges; e++)
+        __builtin_prefetch((const char *)mark + (size_t)dst[e] * elem);
 }
 
 /* Sets HD_GNODE_CYCLE and in_cycle in a whole graph of d: the cycles through its start objects

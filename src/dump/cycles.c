@@ -40,7 +40,7 @@ static int compare_cycles(const void *pa, const void *pb)
 /* Tarjan's scratch, n entries each; its arrays serve the later passes too (group_cycles,
  * shortest_cycle), which say what they use them for. */
 typedef struct scratch {
-    uint32_t *low, *stack, *cs_node, *cs_edge;
+    uint32_t *cs_index, *stack, *cs_node, *cs_edge;
     uint8_t *cyclic;
 } scratch;
 
@@ -49,24 +49,22 @@ typedef struct scratch {
  * 4 KiB pages was a good part of its time. */
 static bool scratch_alloc(scratch *s, size_t cells)
 {
-    s->low = hd__ram_alloc(cells * sizeof *s->low);
+    s->cs_index = hd__ram_alloc(cells * sizeof *s->cs_index);
     s->stack = hd__ram_alloc(cells * sizeof *s->stack);
     s->cs_node = hd__ram_alloc(cells * sizeof *s->cs_node);
     s->cs_edge = hd__ram_alloc(cells * sizeof *s->cs_edge);
     s->cyclic = malloc(cells);
-    return s->low && s->stack && s->cs_node && s->cs_edge && s->cyclic;
+    return s->cs_index && s->stack && s->cs_node && s->cs_edge && s->cyclic;
 }
 
 static void scratch_free(scratch *s)
 {
-    hd__big_free(s->low);
+    hd__big_free(s->cs_index);
     hd__big_free(s->stack);
     hd__big_free(s->cs_node);
     hd__big_free(s->cs_edge);
     free(s->cyclic);
 }
-
-#define PREFETCH_FRAMES 8 /* how far below the top the search fetches a frame's next targets */
 
 /* Tarjan's components over all objects, in Pearce's space-saving form: one array, rindex
  * (comp, until the end), holds each object's visit index while it is being searched or waits
@@ -75,12 +73,13 @@ static void scratch_free(scratch *s)
  * visit index then in use (Pearce 2016), so it never lowers one. On return comp[v] is v's
  * component number (in the order components finish) and scr->cyclic[c] says whether component
  * c holds a cycle; returns the number of components. Scratch: stack (the component stack),
- * cs_node and cs_edge (the call stack), low (each call's own visit index). */
+ * cs_node, cs_edge and cs_index (the call stack: each call's object, next edge and own visit
+ * index). */
 static uint32_t tarjan(const hd_dump *d, uint32_t *comp, scratch *scr)
 {
-    uint32_t *stack = scr->stack, *cs_node = scr->cs_node, *cs_edge = scr->cs_edge, *cs_index = scr->low;
+    uint32_t *stack = scr->stack, *cs_node = scr->cs_node, *cs_edge = scr->cs_edge, *cs_index = scr->cs_index;
     uint8_t *cyclic = scr->cyclic;
-    uint32_t n = hd_object_count(d), nedges = (uint32_t)hd_edge_count(d);
+    uint32_t n = hd_object_count(d);
     const uint32_t *off = hd_edge_offsets(d), *dst = hd_edge_targets(d);
     uint32_t *rindex = comp;
     for (uint32_t v = 0; v < n; v++)
@@ -109,11 +108,8 @@ static uint32_t tarjan(const hd_dump *d, uint32_t *comp, scratch *scr)
                 continue;
             }
             csp--;
-            /* Deep searches finish their calls on the way back up: the targets the next calls
-             * down will read are fetched a few calls ahead. */
-            if (csp >= PREFETCH_FRAMES)
-                for (uint32_t f = cs_edge[csp - PREFETCH_FRAMES], k = 0; k < 2 && f < nedges; k++, f++)
-                    __builtin_prefetch(&rindex[dst[f]]);
+            if (csp >= HD__DFS_AHEAD)
+                hd__dfs_prefetch(dst, cs_edge[csp - HD__DFS_AHEAD], hd_edge_count(d), rindex, sizeof *rindex);
             if (rindex[v] == cs_index[csp]) { /* v roots a component: it and what waits above it */
                 uint32_t size = 1;
                 index--;
@@ -351,7 +347,7 @@ int hd_cycle_numbers(const hd_dump *d, uint32_t **out)
     int rc = HD_ENOMEM;
     if (scratch_alloc(&s, cells) && comp) {
         uint32_t ncomp = tarjan(d, comp, &s);
-        if (group_cycles(d, &res, comp, ncomp, s.cyclic, s.low, s.stack)) {
+        if (group_cycles(d, &res, comp, ncomp, s.cyclic, s.cs_index, s.stack)) {
             qsort(res.cycles, res.count, sizeof *res.cycles, compare_cycles);
             memset(comp, 0, cells * sizeof *comp);
             for (uint32_t k = 0; k < res.count; k++)
@@ -405,12 +401,12 @@ int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out)
         rc = HD_ENOMEM;
     }
 
-    uint32_t *p = group_cycles(d, res, comp, ncomp, s.cyclic, s.low, s.stack);
+    uint32_t *p = group_cycles(d, res, comp, ncomp, s.cyclic, s.cs_index, s.stack);
     if (!p)
         goto done;
-    /* Scratch reuse: low and stack (group_cycles' slot and count) are done with, and so are
-     * Tarjan's call stack arrays. */
-    uint32_t *seen = s.low, *parent = s.stack, *via = s.cs_node, *queue = s.cs_edge;
+    /* Scratch reuse: Tarjan's arrays are done with, and so are cs_index and stack as
+     * group_cycles' slot and count. */
+    uint32_t *seen = s.cs_index, *parent = s.stack, *via = s.cs_node, *queue = s.cs_edge;
     for (uint32_t v = 0; v < n; v++)
         seen[v] = 0;
     for (uint32_t i = 0; i < res->count; i++) {

@@ -76,7 +76,7 @@ int hd_root_distance(const hd_dump *d, uint32_t **out)
                 __builtin_prefetch(&dst[off[queue[i + FETCH_AHEAD / 2]]]);
             uint32_t v = queue[i];
             for (uint32_t e = off[v]; e < off[v + 1]; e++)
-                if (dst[e] < n && !seen_before(seen, dst[e])) {
+                if (!seen_before(seen, dst[e])) {
                     dist[dst[e]] = level;
                     queue[tail++] = dst[e];
                 }

@@ -2,9 +2,9 @@
  * The link-eval forest is balanced (Lengauer-Tarjan's sophisticated link) so evaluations stay
  * short on the very deep DFS trees of heaps. No recursion anywhere: a 10M-long chain is fine. */
 #include "semidominators.h"
+#include "analysis.h"
 #include "dump_internal.h"
 
-#define PREFETCH_FRAMES 8 /* how far below the top the DFS fetches a frame's next target */
 #define PREFETCH_NODES 16 /* how far ahead the early candidates' copy fetches its objects */
 
 /* A reference from number from to object w, numbered already: a candidate for its
@@ -47,13 +47,8 @@ uint32_t hd__dfs_number(const hd_dump *d, hd__dfs_mark *mark, uint32_t *vertex, 
                 if (top == 0)
                     break;
                 top--;
-                /* Heaps make deep DFS trees whose frames are finished on the way back up: the
-                 * targets their next references will look up are fetched a few frames ahead. */
-                if (top >= PREFETCH_FRAMES) {
-                    const hd__dfs_frame *ahead = &stack[top - PREFETCH_FRAMES];
-                    for (uint32_t e = ahead->edge; e < ahead->edge + 2 && e < d->nedges; e++)
-                        __builtin_prefetch(&mark[tgt[e]]);
-                }
+                if (top >= HD__DFS_AHEAD)
+                    hd__dfs_prefetch(tgt, stack[top - HD__DFS_AHEAD].edge, d->nedges, mark, sizeof *mark);
                 continue;
             }
             uint32_t e = f->edge++, w = tgt[e], from = mark[f->object].number;
