@@ -1,13 +1,16 @@
 /* test_big_alloc.c: the analyses' large arrays (big_alloc.c): a freed huge-page array is kept
- * and handed back for the next request it fits (up to twice its size), the smallest that fits
- * first, until hd_release_scratch; calloc's zeros hold on a kept array too; threads that take
- * and give back at once never share one. */
+ * and handed back for the next request it holds, the smallest first, its pages past the request
+ * given back, until hd_release_scratch; calloc's zeros hold on a kept array too; threads that
+ * take and give back at once never share one. */
 #include "dump/dump_internal.h"
 
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define MIB ((size_t)1 << 20)
 
@@ -49,17 +52,27 @@ Test(big_alloc, calloc_zeroes_a_kept_array)
     hd__big_free(z);
 }
 
-/* Fresh memory from the system reads zero (each test runs in a process of its own): a request
- * that finds 0xAB was handed a kept array. */
-Test(big_alloc, an_array_more_than_twice_the_request_is_not_handed_out)
+/* A kept array much bigger than the request serves it, but its pages past the request (in whole
+ * huge pages) go back to the system: resident memory stays within what the requests ask for. */
+Test(big_alloc, a_bigger_array_serves_and_gives_back_what_the_request_leaves)
 {
     unsigned char *big = hd__ram_alloc(64 * MIB);
     cr_assert_not_null(big);
     memset(big, 0xAB, 64 * MIB);
     hd__big_free(big);
     unsigned char *p = hd__ram_alloc(9 * MIB);
-    cr_assert_not_null(p);
-    cr_assert_neq(p[0], 0xAB, "a 64 MiB array served 9 MiB: resident memory would outgrow the requests");
+    cr_assert_eq(p, big, "the kept array serves the smaller request");
+    cr_assert_eq(p[9 * MIB - 1], 0xAB, "the part asked for is kept as it was");
+    long page = sysconf(_SC_PAGESIZE);
+    size_t from = 10 * MIB, pages = (64 * MIB - from) / (size_t)page; /* 9 MiB rounded up to 2 MiB */
+    unsigned char *resident = malloc(pages);
+    cr_assert_not_null(resident);
+    cr_assert_eq(mincore(p + from, pages * (size_t)page, resident), 0);
+    for (size_t i = 0; i < pages; i++)
+        if (resident[i] & 1)
+            cr_assert_fail("page %zu past the request is still resident", i);
+    cr_assert_eq(p[from], 0, "a page given back reads zero when touched again");
+    free(resident);
     hd__big_free(p);
 }
 

@@ -15,14 +15,15 @@
 #define HUGE_PAGE (2u << 20)
 #define SMALL (4 * (size_t)HUGE_PAGE) /* below this, arrays gain nothing from huge pages */
 
-/* Freed huge-page arrays, kept for the next request they fit. The analyses (and the query's
+/* Freed huge-page arrays, kept for the next request they hold. The analyses (and the query's
  * export, which runs them one after another and side by side) each free hundreds of MB of
  * scratch and then ask for as much again: a fresh page costs a fault and the kernel's zeroing
- * (in a virtual machine, a good part of an export), a kept one nothing. A kept array serves
- * only a request of at least half its size, and a request that none serves releases them all
- * first, so what is resident beyond the live requests is less than they asked for; the cache
- * is emptied once the analyses are done (hd_release_scratch). Out of core (budget.h) nothing is
- * kept: the watcher's budget counts resident memory. */
+ * (in a virtual machine, a good part of an export), a kept one nothing. A request takes the
+ * smallest kept array that holds it; the pages past what it asked for (in whole huge pages) are
+ * given back to the system, and a request that none holds releases them all first, so what is
+ * resident beyond the live requests stays below what they asked for. The cache is emptied once
+ * the analyses are done (hd_release_scratch). Out of core (budget.h) nothing is kept: the
+ * watcher's budget counts resident memory. */
 #define KEPT 16
 static struct {
     pthread_mutex_t lock;
@@ -39,18 +40,20 @@ static void release_kept(void)
     kept.n = 0;
 }
 
-/* The smallest kept array of size to 2 * size bytes, taken out of the cache; else NULL, the
- * cache emptied. */
+/* The smallest kept array of at least size bytes, taken out of the cache, its resident pages
+ * past size dropped; else NULL, the cache emptied. */
 static void *take_kept(size_t size)
 {
     pthread_mutex_lock(&kept.lock);
     unsigned best = kept.n;
     for (unsigned i = 0; i < kept.n; i++)
-        if (kept.size[i] >= size && kept.size[i] / 2 <= size && (best == kept.n || kept.size[i] < kept.size[best]))
+        if (kept.size[i] >= size && (best == kept.n || kept.size[i] < kept.size[best]))
             best = i;
-    void *p = NULL;
+    char *p = NULL;
+    size_t have = 0;
     if (best < kept.n) {
         p = kept.p[best];
+        have = kept.size[best];
         kept.n--;
         kept.p[best] = kept.p[kept.n];
         kept.size[best] = kept.size[kept.n];
@@ -58,6 +61,9 @@ static void *take_kept(size_t size)
         release_kept();
     }
     pthread_mutex_unlock(&kept.lock);
+    size_t used = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+    if (p && have >= used + HUGE_PAGE) /* the array stays whole: untouched pages cost nothing */
+        madvise(p + used, (have - used) & ~(size_t)(HUGE_PAGE - 1), MADV_DONTNEED);
     return p;
 }
 

@@ -99,16 +99,23 @@ static void *dominators_run(void *arg)
     return NULL;
 }
 
+/* Whether an analysis of the set is not made yet; reads only what the set names (an export's
+ * thread may be writing the others). */
+static bool any_unknown(const hq_context *c, unsigned analyses)
+{
+    return ((analyses & HQ_DOMINATORS) && !c->dom) || ((analyses & HQ_DISTANCE) && !c->distance) ||
+           ((analyses & HQ_SCC) && !c->scc) || ((analyses & HQ_TYPE_RETAINED) && !c->type_retained);
+}
+
 /* The dominators go to a second thread when the cycles or the distances are wanted too: none
  * reads another, and on two cores the statement waits for the longest alone. The cycles and
  * then the distances run one after the other beside them, so that at most two analyses'
  * scratch is held at once (peak memory stays near that of the dominators alone). */
-bool hq_prepare(hq_context *c, unsigned analyses)
+bool hq_compute(hq_context *c, unsigned analyses)
 {
     bool dom = (analyses & (HQ_DOMINATORS | HQ_TYPE_RETAINED)) && !c->dom;
     bool beside = ((analyses & HQ_SCC) && !c->scc) || ((analyses & HQ_DISTANCE) && !c->distance);
-    /* A join's lookups call this for every outer row, mostly with all made already. */
-    if (!dom && !beside && !((analyses & HQ_TYPE_RETAINED) && !c->type_retained))
+    if (!any_unknown(c, analyses))
         return true;
     dominators_job job = {c->d, NULL};
     pthread_t thread;
@@ -126,6 +133,17 @@ bool hq_prepare(hq_context *c, unsigned analyses)
         ok &= hq_dominators(c) != NULL;
     if (analyses & HQ_TYPE_RETAINED)
         ok &= hq_type_retained(c) != NULL;
+    return ok;
+}
+
+bool hq_prepare(hq_context *c, unsigned analyses)
+{
+    /* A join's lookups call this for every outer row, mostly with all made already; and an
+     * export's tables without computed columns while a thread of its own computes the rest,
+     * whose kept scratch must stay. */
+    if (!any_unknown(c, analyses))
+        return true;
+    bool ok = hq_compute(c, analyses);
     hd_release_scratch(); /* the analyses' scratch is done with */
     return ok;
 }

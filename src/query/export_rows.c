@@ -2,7 +2,8 @@
  * query --csv would print SELECT 'dump name' AS dump, * FROM table, without SQLite between: an
  * export writes hundreds of millions of cells, and each through SQLite's virtual machine cost
  * several times writing it. The cells come from the table's own column function and go through
- * row_format.c's writers, so the files are those a statement would give, byte for byte.
+ * row_format.c's writers, so the files are those a statement would give, byte for byte; a table
+ * may write its CSV rows itself (csv_row), the same bytes (test_query.py holds them to it).
  */
 #include "query_internal.h"
 
@@ -45,19 +46,18 @@ static void write_text(hq_sink *out, bool csv, const char *s)
         hq_write_json_text(out, (const unsigned char *)s, strlen(s));
 }
 
-#define DUMP_COPY 32 /* a dump cell this long or shorter is copied by a fixed-size copy */
-
 /* The dump column's cell as written, quoted or escaped once for every row: into a sink over
  * a buffer big enough for any escaping (JSON's six bytes a byte at most), never flushed, and
- * at least DUMP_COPY long (zeroed past the cell). */
-static char *dump_cell(const char *name, bool csv, size_t *len)
+ * at least HQ_CELL_COPY long (zeroed past the cell). */
+static bool dump_cell(const char *name, bool csv, hq_dump_cell *out)
 {
-    hq_sink cell = {.cap = 6 * strlen(name) + DUMP_COPY};
+    hq_sink cell = {.cap = 6 * strlen(name) + HQ_CELL_COPY};
     if (!(cell.buf = calloc(1, cell.cap)))
-        return NULL;
+        return false;
     write_text(&cell, csv, name);
-    *len = cell.len;
-    return cell.buf;
+    out->text = cell.buf;
+    out->len = cell.len;
+    return true;
 }
 
 /* One cell after its separator (CSV) or its name (JSON); false when it ran out of memory. */
@@ -86,16 +86,12 @@ static bool write_cell(hq_sink *out, bool csv, const char *name, const hq_cell *
  * one check a cell rather than one a piece. false, with nothing kept (bytes past the buffer's
  * length may be written, its length is untouched), when the room may run out or a cell ran out
  * of memory. */
-static bool csv_row_at(hq_sink *out, const hq_cell *cells, int n, const char *dump, size_t dump_len)
+static bool csv_row_at(hq_sink *out, const hq_cell *cells, int n, const hq_dump_cell *dump)
 {
     char *p = out->buf + out->len, *end = out->buf + out->cap;
-    if ((size_t)(end - p) < DUMP_COPY + dump_len + 2)
+    if ((size_t)(end - p) < HQ_CELL_COPY + dump->len + 2)
         return false;
-    if (dump_len <= DUMP_COPY) /* a copy of constant size is a few moves, not a call */
-        memcpy(p, dump, DUMP_COPY);
-    else
-        memcpy(p, dump, dump_len);
-    p += dump_len;
+    p = hq_dump_cell_at(p, dump);
     for (int i = 0; i < n; i++) {
         if (end - p < 23) /* the separator, then a decimal and the row's end */
             return false;
@@ -121,17 +117,19 @@ static bool csv_row_at(hq_sink *out, const hq_cell *cells, int n, const char *du
  * (its cells are valid together), else cell by cell (each read before the next is asked for);
  * false when a column ran out of memory. */
 static bool write_row(hq_cursor *cur, const hq_table *t, uint64_t row, bool csv, char names[][32],
-                      int n, const char *dump, size_t dump_len, hq_sink *out)
+                      int n, const hq_dump_cell *dump, hq_sink *out)
 {
+    if (csv && t->csv_row && t->csv_row(cur, row, dump, out))
+        return true;
     hq_cell cells[MAX_COLUMNS];
     if (t->row) {
         t->row(cur, row, cells);
-        if (csv && csv_row_at(out, cells, n, dump, dump_len))
+        if (csv && csv_row_at(out, cells, n, dump))
             return true;
     }
     if (!csv)
         hq_puts(out, "{\"dump\": ");
-    hq_put(out, dump, dump_len);
+    hq_put(out, dump->text, dump->len);
     bool ok = true;
     for (int i = 0; i < n && ok; i++) {
         if (!t->row)
@@ -146,10 +144,9 @@ int hq_export_rows(hq_context *c, const hq_table *t, bool csv, hq_sink *out)
 {
     char names[MAX_COLUMNS][32];
     int n = column_names(t->columns, names);
-    size_t dump_len;
-    char *dump = dump_cell(c->dump_name, csv, &dump_len);
-    if (!dump || !hq_prepare(c, hq_table_analyses(t, UINT64_MAX))) {
-        free(dump);
+    hq_dump_cell dump = {NULL, 0};
+    if (!dump_cell(c->dump_name, csv, &dump) || !hq_prepare(c, hq_table_analyses(t, UINT64_MAX))) {
+        free(dump.text);
         return SQLITE_NOMEM;
     }
     hq_cursor cur;
@@ -162,10 +159,10 @@ int hq_export_rows(hq_context *c, const hq_table *t, bool csv, hq_sink *out)
             t->stage(&cur, row, rows - row < HQ_STAGE_ROWS ? rows : row + HQ_STAGE_ROWS);
         else if (!t->stage && t->prefetch && row + HQ_PREFETCH_AHEAD < rows)
             t->prefetch(c, row + HQ_PREFETCH_AHEAD);
-        if (!write_row(&cur, t, row, csv, names, n, dump, dump_len, out))
+        if (!write_row(&cur, t, row, csv, names, n, &dump, out))
             rc = SQLITE_NOMEM;
     }
     hq_cursor_clear(&cur);
-    free(dump);
+    free(dump.text);
     return rc == SQLITE_OK && out->failed ? SQLITE_IOERR : rc;
 }

@@ -55,6 +55,9 @@ enum hq_analysis {
 /* Computes the analyses not yet known; false when memory ran out (the accessors then say
  * which by returning NULL). */
 bool hq_prepare(hq_context *c, unsigned analyses);
+/* The same, but the scratch the analyses freed stays kept for analyses to come (big_alloc.c),
+ * until hd_release_scratch. */
+bool hq_compute(hq_context *c, unsigned analyses);
 const hd_reach *hq_reach(hq_context *c);
 /* The object ids by index: the copy hq_object_ids_copy made, else the dump's own array. */
 static inline const uint64_t *hq_object_ids(const hq_context *c)
@@ -133,6 +136,37 @@ static inline void hq_cell_text(hq_cell *c, const char *s) /* NULL stays NULL */
     c->text = s;
 }
 
+/* The writers of row_format.c, for the exports too (integers: hq_put_decimal): a text quoted as
+ * RFC 4180 says (when it must be); a text as a JSON string. */
+void hq_write_csv_text(hq_sink *out, const unsigned char *s, size_t len);
+/* The same at p, which has room for 2 * len + 2 bytes (the most it takes); returns the end. */
+char *hq_csv_text_at(char *p, const unsigned char *s, size_t len);
+/* The bytes a CSV field must be quoted for: none above ',', so most bytes cost one test. */
+static inline bool hq_csv_special(unsigned char ch)
+{
+    return ch <= ',' && (ch == ',' || ch == '"' || ch == '\n' || ch == '\r');
+}
+void hq_write_json_text(hq_sink *out, const unsigned char *s, size_t len);
+
+#define HQ_CELL_COPY 32 /* a cell this long or shorter is copied from a padded buffer by a fixed-size copy */
+
+/* An export's dump column, the first cell of every row: quoted or escaped once, in a buffer
+ * at least HQ_CELL_COPY long (zeroed past the cell). */
+typedef struct hq_dump_cell {
+    char *text;
+    size_t len;
+} hq_dump_cell;
+
+/* Copies the dump's cell to p; returns its end. p has room for HQ_CELL_COPY bytes or the cell. */
+static inline char *hq_dump_cell_at(char *p, const hq_dump_cell *dump)
+{
+    if (dump->len <= HQ_CELL_COPY) /* a copy of constant size is a few moves, not a call */
+        memcpy(p, dump->text, HQ_CELL_COPY);
+    else
+        memcpy(p, dump->text, dump->len);
+    return p + dump->len;
+}
+
 /* One table: its columns, how to pick an index and filter, and its values. */
 typedef struct hq_table {
     const char *name;
@@ -166,6 +200,10 @@ typedef struct hq_table {
      * A loop that does nothing else keeps many misses in flight where a row at a time, between
      * formatting, waits for each. false when out of memory (row() then looks up itself). */
     bool (*stage)(hq_cursor *cur, uint64_t row, uint64_t end);
+    /* Optional, for the CSV export in place of row(): writes the row, the dump's cell first,
+     * straight into the sink's buffer, the bytes export_rows.c would write from row()'s cells.
+     * false, with nothing written, when the buffer may lack room or the row is not staged. */
+    bool (*csv_row)(hq_cursor *cur, uint64_t row, const hq_dump_cell *dump, hq_sink *out);
 } hq_table;
 
 #define HQ_STAGE_ROWS 4096 /* rows staged at once: their lookups fit in L1 and L2 */
@@ -212,12 +250,6 @@ void hq_cursor_clear(hq_cursor *cur);
 /* The tables in the order of hq_table_at. */
 const hq_table *hq_table_def(size_t i);
 
-/* The writers of row_format.c, for the exports too (integers: hq_put_decimal): a text quoted as
- * RFC 4180 says (when it must be); a text as a JSON string. */
-void hq_write_csv_text(hq_sink *out, const unsigned char *s, size_t len);
-/* The same at p, which has room for 2 * len + 2 bytes (the most it takes); returns the end. */
-char *hq_csv_text_at(char *p, const unsigned char *s, size_t len);
-void hq_write_json_text(hq_sink *out, const unsigned char *s, size_t len);
 /* Writes every row of table t, as SELECT 'dump name' AS dump, * FROM t would give them, as CSV
  * with a header line or as JSON lines, straight from the dump (export_rows.c), into out (not
  * flushed). SQLITE_OK, SQLITE_NOMEM or SQLITE_IOERR. */

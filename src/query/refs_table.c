@@ -8,6 +8,7 @@
 #include "query_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 enum { SRC, DST, NAME, WEAK };
 
@@ -99,13 +100,29 @@ static void refs_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
     }
 }
 
+/* A name's CSV cell, kept for the next references of that name: a dump has few field names,
+ * met again and again. Plain: the text needs no quotes and fits the padded copy. */
+typedef struct name_cell {
+    const char *name; /* NULL: the slot is empty */
+    size_t len;
+    bool plain;
+    char text[HQ_CELL_COPY];
+} name_cell;
+
+#define NAME_CELLS 64 /* direct-mapped by the name's address */
+
 /* An export's rows [first, first + n) of strong references, their cells gathered by refs_stage:
- * the destination ids (NULL where the target is no object), the source ids and the names. */
+ * the destination ids (NULL where the target is no object), the source ids and the names; and
+ * for refs_csv_row, the last source's id with its cell, and the names' cells. */
 typedef struct staged_rows {
     uint64_t first, n;
     bool dst_null[HQ_STAGE_ROWS];
     uint64_t dst[HQ_STAGE_ROWS], src[HQ_STAGE_ROWS];
     const char *name[HQ_STAGE_ROWS];
+    uint64_t src_id;
+    size_t src_len; /* 0: no source's cell yet */
+    char src_cell[HQ_CELL_COPY];
+    name_cell names[NAME_CELLS];
 } staged_rows;
 
 /* A strong reference's row: its source is the owner of the edge range holding it, which a
@@ -166,7 +183,7 @@ static bool refs_stage(hq_cursor *cur, uint64_t row, uint64_t end)
     const hd_dump *d = c->d;
     uint64_t edges = hd_edge_count(d);
     if (!cur->data) {
-        cur->data = malloc(sizeof(staged_rows));
+        cur->data = calloc(1, sizeof(staged_rows));
         cur->free_data = cur->data ? free : NULL;
     }
     staged_rows *staged = cur->data;
@@ -194,6 +211,57 @@ static bool refs_stage(hq_cursor *cur, uint64_t row, uint64_t end)
     return true;
 }
 
+/* The name's cell slot, filled when it held another name. */
+static const name_cell *name_cell_of(staged_rows *staged, const char *name)
+{
+    name_cell *c = &staged->names[((uintptr_t)name >> 2) % NAME_CELLS];
+    if (c->name != name) {
+        c->name = name;
+        c->len = strlen(name);
+        c->plain = c->len <= HQ_CELL_COPY;
+        for (size_t i = 0; c->plain && i < c->len; i++)
+            c->plain = !hq_csv_special((unsigned char)name[i]);
+        if (c->plain)
+            memcpy(c->text, name, c->len);
+    }
+    return c;
+}
+
+/* A staged row as CSV: "dump,src,dst,name,0". The source's cell is formatted once for all its
+ * references (they are consecutive), the names' cells once for the scan. */
+static bool refs_csv_row(hq_cursor *cur, uint64_t row, const hq_dump_cell *dump, hq_sink *out)
+{
+    staged_rows *staged = cur->data;
+    if (!staged || row - staged->first >= staged->n)
+        return false;
+    uint64_t k = row - staged->first;
+    const name_cell *name = name_cell_of(staged, staged->name[k]);
+    /* each padded copy may write HQ_CELL_COPY bytes; the destination's separator and id take 21
+     * at most, the name quoted twice its length and two, the row's end 4 */
+    size_t room = (dump->len > HQ_CELL_COPY ? dump->len : HQ_CELL_COPY) + 3 * HQ_CELL_COPY + 2 * name->len + 32;
+    if (out->cap - out->len < room)
+        return false;
+    if (staged->src[k] != staged->src_id || !staged->src_len) {
+        staged->src_cell[0] = ',';
+        staged->src_id = staged->src[k];
+        staged->src_len = (size_t)(hq_decimal_at(staged->src_cell + 1, hq_id(staged->src_id)) - staged->src_cell);
+    }
+    char *p = hq_dump_cell_at(out->buf + out->len, dump);
+    memcpy(p, staged->src_cell, HQ_CELL_COPY);
+    p += staged->src_len;
+    *p++ = ',';
+    if (!staged->dst_null[k])
+        p = hq_decimal_at(p, hq_id(staged->dst[k]));
+    *p++ = ',';
+    if (name->plain)
+        memcpy(p, name->text, HQ_CELL_COPY), p += name->len;
+    else
+        p = hq_csv_text_at(p, (const unsigned char *)name->name, name->len);
+    memcpy(p, ",0\r\n", 4);
+    out->len = (size_t)(p + 4 - out->buf);
+    return true;
+}
+
 const hq_table hq_refs_table = {
     .name = "refs",
     .columns = "src INTEGER, dst INTEGER, name TEXT, weak INTEGER",
@@ -204,4 +272,5 @@ const hq_table hq_refs_table = {
     .count = refs_count,
     .prefetch = refs_prefetch,
     .stage = refs_stage,
+    .csv_row = refs_csv_row,
 };

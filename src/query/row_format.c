@@ -136,18 +136,13 @@ int hq_write_json_array(sqlite3_stmt *st, FILE *file)
     return finish(out, rc);
 }
 
-/* The bytes a CSV field must be quoted for: none above ',', so most bytes cost one test. */
-static bool csv_special(unsigned char ch)
-{
-    return ch <= ',' && (ch == ',' || ch == '"' || ch == '\n' || ch == '\r');
-}
 
 /* Copies while it scans: most texts are short names and labels with nothing to quote, which a
  * scan, then a call to memcpy, would read twice. */
 char *hq_csv_text_at(char *p, const unsigned char *s, size_t len)
 {
     size_t plain = 0;
-    while (plain < len && !csv_special(s[plain])) {
+    while (plain < len && !hq_csv_special(s[plain])) {
         p[plain] = (char)s[plain];
         plain++;
     }
@@ -172,7 +167,7 @@ void hq_write_csv_text(hq_sink *out, const unsigned char *s, size_t len)
         return;
     }
     size_t plain = 0;
-    while (plain < len && !csv_special(s[plain]))
+    while (plain < len && !hq_csv_special(s[plain]))
         plain++;
     if (len && plain == len) {
         hq_put(out, s, len);

@@ -681,15 +681,19 @@ class QueryTest(unittest.TestCase):
     def test_big_exports_written_direct_are_the_same_bytes(self):
         """Files of many 4 MiB buffers: the whole blocks go past the page cache, the last
         partial one through it; refs of many staged batches of destination ids, then weak
-        rows; the bytes are still query --csv's and --json's."""
+        rows, their names hundreds (more than the writer keeps cells for), some to quote, some
+        longer than it copies at once; the bytes are still query --csv's and --json's."""
         rnd = random.Random(7)
         n = 40000
+        names = ["next", "", "a,b", 'say "hi"', "x\ny", "a field name past the thirty-two bytes copied at once",
+                 "a field name, quoted, past the thirty-two bytes"] + [f"f{k}" for k in range(300)]
         doc = {"format": "heapdump", "version": 1, "meta": {"producer": "test_query.py"}, "types": [{"id": 1, "name": "Node", "size": 16}, {"id": 2, "name": "str", "size": 0}],
-               "objects": [{"id": i + 1, "type": 1 + i % 2, "size": i % 97,
+               # id 0 first, with references: the source the writer formats first
+               "objects": [{"id": i, "type": 1 + i % 2, "size": i % 97,
                             "label": rnd.choice(HOSTILE) * rnd.randrange(1, 50) + str(i),
-                            "refs": [[1 + rnd.randrange(n), "next"] for _ in range(i % 4)]} for i in range(n)],
-               "roots": [{"id": 1, "kind": "global", "name": "main"}],
-               "weakrefs": [{"id": 1 + 7 * k, "referent": 1 + rnd.randrange(n)} for k in range(50)]}
+                            "refs": [[rnd.randrange(n), rnd.choice(names)] for _ in range((i + 1) % 4)]} for i in range(n)],
+               "roots": [{"id": 0, "kind": "global", "name": "main"}],
+               "weakrefs": [{"id": 7 * k, "referent": rnd.randrange(n)} for k in range(50)]}
         path = os.path.join(self.tmp.name, "big.json")
         with open(path, "w", encoding="utf-8") as f:
             json.dump(doc, f)
