@@ -194,6 +194,124 @@ static void objects_row(hq_cursor *cur, uint64_t row, hq_cell *cells)
         hq_cell_null(&cells[SCC]);
 }
 
+/* A type's cells, "name,id", kept for the next objects of that type: a dump has few types, met
+ * again and again. Plain: the name needs no quotes and the text fits the padded copy. */
+typedef struct type_cells {
+    uint32_t type; /* HD_NONE: the slot is empty */
+    size_t len;
+    bool plain;
+    char text[2 * HQ_CELL_COPY];
+} type_cells;
+
+#define TYPE_CELLS 64 /* direct-mapped by type */
+
+/* The type's cells slot, filled when it held another type; NULL when out of memory. The CSV
+ * writer's cursor holds the slots (objects have no staged rows). */
+static const type_cells *type_cells_of(hq_cursor *cur, uint32_t type)
+{
+    if (!cur->data) {
+        type_cells *slots = malloc(TYPE_CELLS * sizeof *slots);
+        for (int i = 0; slots && i < TYPE_CELLS; i++)
+            slots[i].type = HD_NONE;
+        cur->data = slots;
+        cur->free_data = slots ? free : NULL;
+    }
+    type_cells *t = cur->data ? &((type_cells *)cur->data)[type % TYPE_CELLS] : NULL;
+    if (t && t->type != type) {
+        const hd_dump *d = cur->ctx->d;
+        const char *name = hd_type_name(d, type);
+        size_t len = strlen(name);
+        t->type = type;
+        t->plain = len <= HQ_CELL_COPY;
+        for (size_t i = 0; t->plain && i < len; i++)
+            t->plain = !hq_csv_special((unsigned char)name[i]);
+        if (t->plain) {
+            memcpy(t->text, name, len);
+            t->text[len] = ',';
+            t->len = (size_t)(hq_decimal_at(t->text + len + 1, hq_id(hd_type_id(d, type))) - t->text);
+        }
+    }
+    return t;
+}
+
+/* The row as CSV, the cells of objects_row written by code of their own: each column's decimal
+ * then branches on its own history (an id's length, a distance's), where one loop over all
+ * cells mispredicted its way through them, and a type's cells are formatted once. */
+static bool objects_csv_row(hq_cursor *cur, uint64_t row, const hq_dump_cell *dump, hq_sink *out)
+{
+    hq_context *c = cur->ctx;
+    const hd_dump *d = c->d;
+    const hd_dominators *dom = c->dom;
+    const uint32_t *dist = c->distance, *scc = c->scc;
+    uint32_t o = (uint32_t)row, n = hd_object_count(d), type = hd_object_type(d, o);
+    const type_cells *tc = type_cells_of(cur, type);
+    if (!dom || !dist || !scc || !tc) /* the cells say which ran out of memory */
+        return false;
+    const char *label = hd_object_label(d, o), *type_name = tc->plain ? NULL : hd_type_name(d, type);
+    size_t label_len = label ? strlen(label) : 0, type_len = type_name ? strlen(type_name) : 0;
+    /* the padded copies, 13 numbers of 20 bytes at most with their separators, the flags and the
+     * texts quoted, the row's end */
+    size_t room = (dump->len > HQ_CELL_COPY ? dump->len : HQ_CELL_COPY) + 2 * HQ_CELL_COPY + 13 * 21 +
+                  2 * sizeof ((hq_cell *)0)->buf + 2 * (label_len + type_len) + 16;
+    if (out->cap - out->len < room)
+        return false;
+    uint32_t rc = hd_object_rc(d, o), site = hd_object_site(d, o), idom = hd_dominator_of(dom, o);
+    unsigned gen = hd_object_gen(d, o), flags = hd_object_flags(d, o);
+    const uint64_t *ids = hq_object_ids(c);
+    char *p = hq_dump_cell_at(out->buf + out->len, dump);
+    *p++ = ',';
+    p = hq_decimal_at(p, hq_id(ids[o]));
+    *p++ = ',';
+    if (tc->plain) {
+        memcpy(p, tc->text, sizeof tc->text);
+        p += tc->len;
+    } else {
+        p = hq_csv_text_at(p, (const unsigned char *)type_name, type_len);
+        *p++ = ',';
+        p = hq_decimal_at(p, hq_id(hd_type_id(d, type)));
+    }
+    *p++ = ',';
+    p = hq_decimal_at(p, (sqlite3_int64)hd_object_size(d, o));
+    *p++ = ',';
+    if (rc != HD_RC_UNKNOWN)
+        p = hq_decimal_at(p, rc);
+    *p++ = ',';
+    if (gen != HD_GEN_UNKNOWN)
+        p = hq_decimal_at(p, (int)gen);
+    *p++ = ',';
+    if (flags) {
+        hq_cell cell;
+        flags_cell(&cell, flags);
+        p = hq_csv_text_at(p, (const unsigned char *)cell.text, strlen(cell.text));
+    } else {
+        memcpy(p, "\"\"", 2); /* an empty text, not NULL */
+        p += 2;
+    }
+    *p++ = ',';
+    if (site != HD_NONE)
+        p = hq_decimal_at(p, hq_id(hd_site_id(d, site)));
+    *p++ = ',';
+    if (label)
+        p = hq_csv_text_at(p, (const unsigned char *)label, label_len);
+    *p++ = ',';
+    p = hq_decimal_at(p, (sqlite3_int64)hd_retained_size(dom, o));
+    *p++ = ',';
+    if (idom < n)
+        p = hq_decimal_at(p, hq_id(ids[idom]));
+    *p++ = ',';
+    *p++ = dist[o] != HD_NONE ? '1' : '0';
+    *p++ = ',';
+    if (dist[o] != HD_NONE)
+        p = hq_decimal_at(p, dist[o]);
+    *p++ = ',';
+    if (scc[o])
+        p = hq_decimal_at(p, scc[o]);
+    *p++ = '\r';
+    *p++ = '\n';
+    out->len = (size_t)(p - out->buf);
+    return true;
+}
+
 /* The immediate dominator's id, once the dominators are known (before, no column reads it). */
 static void objects_prefetch(hq_context *c, uint64_t row)
 {
@@ -221,4 +339,5 @@ const hq_table hq_objects_table = {
     .order = hq_objects_by_type_name,
     .column_analyses = objects_analyses,
     .prefetch = objects_prefetch,
+    .csv_row = objects_csv_row,
 };

@@ -687,9 +687,13 @@ class QueryTest(unittest.TestCase):
         n = 40000
         names = ["next", "", "a,b", 'say "hi"', "x\ny", "a field name past the thirty-two bytes copied at once",
                  "a field name, quoted, past the thirty-two bytes"] + [f"f{k}" for k in range(300)]
-        doc = {"format": "heapdump", "version": 1, "meta": {"producer": "test_query.py"}, "types": [{"id": 1, "name": "Node", "size": 16}, {"id": 2, "name": "str", "size": 0}],
+        # types too: more than the writer keeps cells for, some to quote, some long
+        type_names = ["Node", "str", 'a "quoted", type', "type\nname", "a type name past the thirty-two bytes",
+                      "std::map<std::string, std::vector<int>>"] + [f"T{k}" for k in range(100)]
+        types = [{"id": 1 + k, "name": name, "size": 16} for k, name in enumerate(type_names)]
+        doc = {"format": "heapdump", "version": 1, "meta": {"producer": "test_query.py"}, "types": types,
                # id 0 first, with references: the source the writer formats first
-               "objects": [{"id": i, "type": 1 + i % 2, "size": i % 97,
+               "objects": [{"id": i, "type": rnd.choice(types)["id"], "size": i % 97,
                             "label": rnd.choice(HOSTILE) * rnd.randrange(1, 50) + str(i),
                             "refs": [[rnd.randrange(n), rnd.choice(names)] for _ in range((i + 1) % 4)]} for i in range(n)],
                "roots": [{"id": 0, "kind": "global", "name": "main"}],
