@@ -20,10 +20,11 @@
  * scratch and then ask for as much again: a fresh page costs a fault and the kernel's zeroing
  * (in a virtual machine, a good part of an export), a kept one nothing. A request takes the
  * smallest kept array that holds it; the pages past what it asked for (in whole huge pages) are
- * given back to the system, and a request that none holds releases them all first, so what is
- * resident beyond the live requests stays below what they asked for. The cache is emptied once
- * the analyses are done (hd_release_scratch). Out of core (budget.h) nothing is kept: the
- * watcher's budget counts resident memory. */
+ * given back to the system, and a request that none holds releases them all first: a request
+ * never holds more resident memory than it asked for, and the kept arrays together never more
+ * than the analyses before had in use at once. The cache is emptied once the analyses are done
+ * (hd_release_scratch). Out of core (budget.h) nothing is kept: the watcher's budget counts
+ * resident memory. */
 #define KEPT 16
 static struct {
     pthread_mutex_t lock;

@@ -195,7 +195,8 @@ static void objects_row(hq_cursor *cur, uint64_t row, hq_cell *cells)
 }
 
 /* A type's cells, "name,id", kept for the next objects of that type: a dump has few types, met
- * again and again. Plain: the name needs no quotes and the text fits the padded copy. */
+ * again and again. Plain: the name is not empty (an empty text is written "", not as NULL),
+ * needs no quotes and fits the padded copy; other names are written anew each row. */
 typedef struct type_cells {
     uint32_t type; /* HD_NONE: the slot is empty */
     size_t len;
@@ -222,7 +223,7 @@ static const type_cells *type_cells_of(hq_cursor *cur, uint32_t type)
         const char *name = hd_type_name(d, type);
         size_t len = strlen(name);
         t->type = type;
-        t->plain = len <= HQ_CELL_COPY;
+        t->plain = len && len <= HQ_CELL_COPY;
         for (size_t i = 0; t->plain && i < len; i++)
             t->plain = !hq_csv_special((unsigned char)name[i]);
         if (t->plain) {

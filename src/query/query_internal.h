@@ -202,7 +202,8 @@ typedef struct hq_table {
     bool (*stage)(hq_cursor *cur, uint64_t row, uint64_t end);
     /* Optional, for the CSV export in place of row(): writes the row, the dump's cell first,
      * straight into the sink's buffer, the bytes export_rows.c would write from row()'s cells.
-     * false, with nothing written, when the buffer may lack room or the row is not staged. */
+     * false, with nothing written, when it cannot (the buffer may lack room, the row is not
+     * staged, an analysis or memory is missing): the cells then write the row. */
     bool (*csv_row)(hq_cursor *cur, uint64_t row, const hq_dump_cell *dump, hq_sink *out);
 } hq_table;
 

@@ -101,7 +101,8 @@ static void refs_column(hq_cursor *cur, uint64_t row, int col, hq_cell *out)
 }
 
 /* A name's CSV cell, kept for the next references of that name: a dump has few field names,
- * met again and again. Plain: the text needs no quotes and fits the padded copy. */
+ * met again and again. Plain: the text needs no quotes and fits the padded copy (other names are
+ * quoted anew each row). An empty name is plain and writes nothing: refs.name is NULL then. */
 typedef struct name_cell {
     const char *name; /* NULL: the slot is empty */
     size_t len;

@@ -687,8 +687,9 @@ class QueryTest(unittest.TestCase):
         n = 40000
         names = ["next", "", "a,b", 'say "hi"', "x\ny", "a field name past the thirty-two bytes copied at once",
                  "a field name, quoted, past the thirty-two bytes"] + [f"f{k}" for k in range(300)]
-        # types too: more than the writer keeps cells for, some to quote, some long
-        type_names = ["Node", "str", 'a "quoted", type', "type\nname", "a type name past the thirty-two bytes",
+        # types too: more than the writer keeps cells for, one empty (an empty text, not NULL),
+        # some to quote, some long
+        type_names = ["Node", "str", "", 'a "quoted", type', "type\nname", "a type name past the thirty-two bytes",
                       "std::map<std::string, std::vector<int>>"] + [f"T{k}" for k in range(100)]
         types = [{"id": 1 + k, "name": name, "size": 16} for k, name in enumerate(type_names)]
         doc = {"format": "heapdump", "version": 1, "meta": {"producer": "test_query.py"}, "types": types,
