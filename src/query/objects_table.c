@@ -223,9 +223,7 @@ static const type_cells *type_cells_of(hq_cursor *cur, uint32_t type)
         const char *name = hd_type_name(d, type);
         size_t len = strlen(name);
         t->type = type;
-        t->plain = len && len <= HQ_CELL_COPY;
-        for (size_t i = 0; t->plain && i < len; i++)
-            t->plain = !hq_csv_special((unsigned char)name[i]);
+        t->plain = len && hq_csv_plain_short(name, len);
         if (t->plain) {
             memcpy(t->text, name, len);
             t->text[len] = ',';

@@ -150,6 +150,18 @@ void hq_write_json_text(hq_sink *out, const unsigned char *s, size_t len);
 
 #define HQ_CELL_COPY 32 /* a cell this long or shorter is copied from a padded buffer by a fixed-size copy */
 
+/* Whether CSV writes s[0..len) as it is (nothing to quote) and it fits a padded copy: the texts
+ * the exports' writers keep formatted for the rows that repeat them. */
+static inline bool hq_csv_plain_short(const char *s, size_t len)
+{
+    if (len > HQ_CELL_COPY)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (hq_csv_special((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
 /* An export's dump column, the first cell of every row: quoted or escaped once, in a buffer
  * at least HQ_CELL_COPY long (zeroed past the cell). */
 typedef struct hq_dump_cell {

@@ -219,9 +219,7 @@ static const name_cell *name_cell_of(staged_rows *staged, const char *name)
     if (c->name != name) {
         c->name = name;
         c->len = strlen(name);
-        c->plain = c->len <= HQ_CELL_COPY;
-        for (size_t i = 0; c->plain && i < c->len; i++)
-            c->plain = !hq_csv_special((unsigned char)name[i]);
+        c->plain = hq_csv_plain_short(name, c->len);
         if (c->plain)
             memcpy(c->text, name, c->len);
     }

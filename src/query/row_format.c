@@ -136,7 +136,6 @@ int hq_write_json_array(sqlite3_stmt *st, FILE *file)
     return finish(out, rc);
 }
 
-
 /* Copies while it scans: most texts are short names and labels with nothing to quote, which a
  * scan, then a call to memcpy, would read twice. */
 char *hq_csv_text_at(char *p, const unsigned char *s, size_t len)
