@@ -182,6 +182,26 @@ Test(dominators, match_brute_force_on_random_graphs)
                 cr_assert_geq(st[i - 1].retained, st[i].retained, "sorted by retained");
         }
 
+        /* The children lists: each reachable object once, in its immediate dominator's list (the
+         * virtual root's for HD_DOM_ROOT), each list in increasing object order. */
+        uint32_t *first, *child, n = hd_object_count(d);
+        cr_assert_eq(hd_dominator_children(dom, &first, &child), HD_OK);
+        cr_assert_eq(first[0], 0);
+        cr_assert_eq(first[n + 1], nreach, "seed %llu: %u children, want %u", (unsigned long long)seed,
+                     first[n + 1], nreach);
+        for (uint32_t p = 0; p <= n; p++) {
+            cr_assert_leq(first[p], first[p + 1]);
+            for (uint32_t i = first[p]; i < first[p + 1]; i++) {
+                uint32_t c = child[i], want = hd_dominator_of(dom, c);
+                cr_assert_eq(want == HD_DOM_ROOT ? n : want, p, "seed %llu: %u listed under %u",
+                             (unsigned long long)seed, c, p);
+                if (i > first[p])
+                    cr_assert_lt(child[i - 1], c);
+            }
+        }
+        free(first);
+        free(child);
+
         /* Top retainers: the largest retained sizes, in order. */
         uint32_t top[MAXN];
         uint32_t k = hd_dominators_top(dom, 5, top);

@@ -44,27 +44,24 @@ typedef struct scratch {
     uint8_t *cyclic;
 } scratch;
 
-/* In huge pages (hd__ram_alloc; scratch released by hd__big_free, which keeps it for the next
+/* One block in huge pages (hd__ram_alloc; released by hd__big_free, which keeps it for the next
  * analysis): Tarjan's arrays are walked at random, and on a 10M-object heap faulting them in
- * 4 KiB pages was a good part of its time. */
+ * 4 KiB pages was a good part of its time. One block, so that it takes a large array another
+ * analysis freed whole, where four of a quarter the size would leave most of its pages unused. */
 static bool scratch_alloc(scratch *s, size_t cells)
 {
-    s->cs_index = hd__ram_alloc(cells * sizeof *s->cs_index);
-    s->stack = hd__ram_alloc(cells * sizeof *s->stack);
-    s->cs_node = hd__ram_alloc(cells * sizeof *s->cs_node);
-    s->cs_edge = hd__ram_alloc(cells * sizeof *s->cs_edge);
-    s->cyclic = malloc(cells);
-    return s->cs_index && s->stack && s->cs_node && s->cs_edge && s->cyclic;
+    uint32_t *block = hd__ram_alloc(cells * (4 * sizeof *block + sizeof *s->cyclic));
+    if (!block)
+        return false;
+    s->cs_index = block;
+    s->stack = block + cells;
+    s->cs_node = block + 2 * cells;
+    s->cs_edge = block + 3 * cells;
+    s->cyclic = (uint8_t *)(block + 4 * cells);
+    return true;
 }
 
-static void scratch_free(scratch *s)
-{
-    hd__big_free(s->cs_index);
-    hd__big_free(s->stack);
-    hd__big_free(s->cs_node);
-    hd__big_free(s->cs_edge);
-    free(s->cyclic);
-}
+static void scratch_free(scratch *s) { hd__big_free(s->cs_index); }
 
 /* Tarjan's components over all objects, in Pearce's space-saving form: one array, rindex
  * (comp, until the end), holds each object's visit index while it is being searched or waits
@@ -204,10 +201,12 @@ static void add_member(const hd_dump *d, hd_cycle *cy, uint32_t v)
 
 /* Numbers the cyclic components (slot[k], in order of their first member), sizes them, and lays
  * their members out contiguously in object order with a counting sort, into res->cycles and the
- * start of res->storage. slot and count are scratch (a component's and a cycle's each). Returns
- * where the rest of storage starts, or NULL when out of memory. */
+ * start of res->storage, which has room past them for the shortest cycles when shortest is set.
+ * slot and count are scratch (a component's and a cycle's each). Returns where the rest of
+ * storage starts, or NULL when out of memory. */
 static uint32_t *group_cycles(const hd_dump *d, hd_cycles *res, const uint32_t *comp,
-                              uint32_t ncomp, const uint8_t *cyclic, uint32_t *slot, uint32_t *count)
+                              uint32_t ncomp, const uint8_t *cyclic, uint32_t *slot, uint32_t *count,
+                              bool shortest)
 {
     uint32_t n = hd_object_count(d), ncycles = 0;
     for (uint32_t k = 0; k < ncomp; k++)
@@ -227,8 +226,9 @@ static uint32_t *group_cycles(const hd_dump *d, hd_cycles *res, const uint32_t *
     res->count = ncycles;
     res->in_cycles = members;
     res->cycles = calloc(ncycles ? ncycles : 1, sizeof *res->cycles);
-    /* members, then per cycle length + 1 objects and length edges, length <= members */
-    res->storage = malloc((3 * members + ncycles + 1) * sizeof *res->storage);
+    /* members, then (for the shortest cycles) per cycle length + 1 objects and length edges,
+     * length <= members */
+    res->storage = hd__ram_alloc(((shortest ? 3 : 1) * members + ncycles + 1) * sizeof *res->storage);
     if (!res->cycles || !res->storage)
         return NULL;
     uint32_t *p = res->storage;
@@ -347,7 +347,7 @@ int hd_cycle_numbers(const hd_dump *d, uint32_t **out)
     int rc = HD_ENOMEM;
     if (scratch_alloc(&s, cells) && comp) {
         uint32_t ncomp = tarjan(d, comp, &s);
-        if (group_cycles(d, &res, comp, ncomp, s.cyclic, s.cs_index, s.stack)) {
+        if (group_cycles(d, &res, comp, ncomp, s.cyclic, s.cs_index, s.stack, false)) {
             qsort(res.cycles, res.count, sizeof *res.cycles, compare_cycles);
             memset(comp, 0, cells * sizeof *comp);
             for (uint32_t k = 0; k < res.count; k++)
@@ -357,7 +357,7 @@ int hd_cycle_numbers(const hd_dump *d, uint32_t **out)
         }
     }
     free(res.cycles);
-    free(res.storage);
+    hd__big_free(res.storage);
     scratch_free(&s);
     if (rc)
         free(comp);
@@ -401,7 +401,7 @@ int hd_cycles_find(const hd_dump *d, const hd_reach *reach, hd_cycles **out)
         rc = HD_ENOMEM;
     }
 
-    uint32_t *p = group_cycles(d, res, comp, ncomp, s.cyclic, s.cs_index, s.stack);
+    uint32_t *p = group_cycles(d, res, comp, ncomp, s.cyclic, s.cs_index, s.stack, true);
     if (!p)
         goto done;
     /* Scratch reuse: Tarjan's arrays are done with, and so are cs_index and stack as

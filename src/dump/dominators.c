@@ -88,30 +88,37 @@ static int group_late(const late_pairs *late, uint32_t n, uint32_t **pred_off_ou
     return HD_OK;
 }
 
-/* In memory: numbers the nodes (vertex, nodes[].parent, *n) and runs the semidominator pass
- * over the late predecessors, grouped by a counting sort. */
-static int semidominators_in_memory(const hd_dump *d, hd__dom_node *nodes, uint32_t *vertex, uint32_t *n)
+/* In memory: numbers the nodes (vertex, *n), makes *nodes (n + 1 of them) and runs the
+ * semidominator pass over the late predecessors, grouped by a counting sort. The nodes are made
+ * once the DFS's stack and pairs are done with, so that they take those arrays' pages. */
+static int semidominators_in_memory(const hd_dump *d, hd__dom_node **nodes, uint32_t *vertex, uint32_t *n)
 {
     size_t cap = (size_t)d->nobjects + 1;
     hd__dfs_mark *mark = hd__big_alloc(cap * sizeof *mark);
+    uint32_t *parent = hd__big_alloc(cap * sizeof *parent);
     /* At most one pair a reference or root entry; only the late ones are touched. */
     late_pairs late = {hd__big_alloc((d->nedges + d->nroots + 1) * sizeof *late.pair), 0};
-    hd__dfs_frame *stack = hd__big_alloc(cap * sizeof *stack);
+    uint32_t *stack = hd__big_alloc(cap * sizeof *stack);
     uint32_t *pred_off = NULL, *preds = NULL;
     int rc = HD_ENOMEM;
-    if (mark && late.pair && stack) {
-        *n = hd__dfs_number(d, mark, vertex, nodes, stack, append_late, &late);
+    if (mark && parent && late.pair && stack) {
+        *n = hd__dfs_number(d, mark, vertex, parent, stack, append_late, &late);
         hd__big_free(stack);
         stack = NULL;
         rc = group_late(&late, *n, &pred_off, &preds);
     }
     hd__big_free(stack);
     hd__big_free(late.pair);
+    if (rc == HD_OK && !(*nodes = hd__ram_alloc(((size_t)*n + 1) * sizeof **nodes))) /* + the sentinel */
+        rc = HD_ENOMEM;
     if (rc == HD_OK) { /* the marks, done with, serve as the pass's path scratch */
-        hd__semi_init(nodes, *n);
+        hd__semi_init(*nodes, *n, parent, mark, vertex);
+        hd__big_free(parent);
+        parent = NULL;
         for (uint32_t w = *n - 1; w >= 1; w--)
-            hd__semi_step(nodes, *n, w, preds, pred_off[w], pred_off[w + 1], (uint32_t *)mark);
+            hd__semi_step(*nodes, *n, w, preds, pred_off[w], pred_off[w + 1], (uint32_t *)mark);
     }
+    hd__big_free(parent);
     hd__big_free(mark);
     hd__big_free(pred_off);
     hd__big_free(preds);
@@ -138,10 +145,14 @@ static int dominators_from_semi(const hd_dump *d, hd__dom_node *nodes, const uin
             x = idom[x];
         idom[w] = x;
     }
-    hd__big_free(nodes);
+    /* The results before the nodes go back to the kept arrays (big_alloc.c): one of these would
+     * take the nodes' array and give back the rest of its pages, where whole it serves the next
+     * analysis's scratch. */
     by_number = hd__ram_calloc(n, sizeof *by_number);
     dom->idom = hd__ram_alloc(((size_t)nobj + 1) * sizeof *dom->idom);
-    if (!by_number || !dom->idom) {
+    dom->retained = hd__ram_calloc((size_t)nobj + 1, sizeof *dom->retained);
+    hd__big_free(nodes);
+    if (!by_number || !dom->idom || !dom->retained) {
         hd__big_free(idom);
         hd__big_free(by_number);
         return HD_ENOMEM;
@@ -155,11 +166,6 @@ static int dominators_from_semi(const hd_dump *d, hd__dom_node *nodes, const uin
     for (uint32_t k = 1; k < n; k++)
         dom->idom[vertex[k]] = idom[k] == 0 ? HD_DOM_ROOT : vertex[idom[k]];
     hd__big_free(idom);
-    dom->retained = hd__ram_calloc((size_t)nobj + 1, sizeof *dom->retained);
-    if (!dom->retained) {
-        hd__big_free(by_number);
-        return HD_ENOMEM;
-    }
     for (uint32_t k = 1; k < n; k++)
         dom->retained[vertex[k]] = by_number[k];
     hd__big_free(by_number);
@@ -177,25 +183,21 @@ int hd_dominators_compute(const hd_dump *d, hd_dominators **out)
     const hd__index *ix = hd__dump_index(d);
     if (ix && ix->dom_idom)
         return from_index(ix, d->nobjects, out);
-    size_t cap = (size_t)d->nobjects + 1;
     hd_dominators *dom = calloc(1, sizeof *dom);
-    /* The nodes are walked at random: in memory even out of core. vertex is written in order. */
-    hd__dom_node *nodes = hd__ram_alloc((cap + 1) * sizeof *nodes); /* + the sentinel */
-    uint32_t *vertex = hd__big_alloc(cap * sizeof *vertex);
+    uint32_t *vertex = hd__big_alloc(((size_t)d->nobjects + 1) * sizeof *vertex);
+    hd__dom_node *nodes = NULL; /* walked at random: in memory even out of core */
     int rc = HD_ENOMEM;
-    if (dom && nodes && vertex) {
+    if (dom && vertex) {
         dom->nobjects = d->nobjects;
         uint32_t n = 0;
-        rc = hd__budget_on() ? hd__semidominators_external(d, nodes, vertex, &n)
-                             : semidominators_in_memory(d, nodes, vertex, &n);
+        rc = hd__budget_on() ? hd__semidominators_external(d, &nodes, vertex, &n)
+                             : semidominators_in_memory(d, &nodes, vertex, &n);
         dom->reachable = n - 1;
         if (rc == HD_OK)
             rc = dominators_from_semi(d, nodes, vertex, n, dom);
         else
             hd__big_free(nodes);
-        nodes = NULL;
     }
-    hd__big_free(nodes);
     hd__big_free(vertex);
     if (rc != HD_OK) {
         hd_dominators_free(dom);
@@ -225,37 +227,32 @@ uint32_t hd_dominators_reachable(const hd_dominators *dom) { return dom->reachab
 int hd_dominator_children(const hd_dominators *dom, uint32_t **first_out, uint32_t **child_out)
 {
     uint32_t n = dom->nobjects, vroot = n;
-    /* In huge pages (which free() releases): 4 KiB pages faulted in cost more than the counting. */
-    uint32_t *first = hd__ram_calloc((size_t)n + 2, sizeof *first);
-    uint32_t *fill = hd__ram_alloc(((size_t)n + 1) * sizeof *fill);
-    if (!first || !fill) {
-        free(first);
-        free(fill);
+    /* In huge pages (which free() releases): 4 KiB pages faulted in cost more than the counting.
+     * One entry more than the nobjects + 2 the lists use: counts land two slots up, so that after
+     * the prefix sum first[p + 1] is p's start and serves as its fill cursor, ending as p's end =
+     * (p + 1)'s start. */
+    uint32_t *first = hd__ram_calloc((size_t)n + 3, sizeof *first);
+    if (!first)
         return HD_ENOMEM;
-    }
     for (uint32_t o = 0; o < n; o++) {
         uint32_t p = dom->idom[o];
         if (p != HD_NONE)
-            first[(p == HD_DOM_ROOT ? vroot : p) + 1]++;
+            first[(p == HD_DOM_ROOT ? vroot : p) + 2]++;
     }
-    for (uint32_t i = 0; i <= n; i++)
-        first[i + 1] += first[i];
+    for (uint32_t i = 2; i <= n + 2; i++)
+        first[i] += first[i - 1];
     /* Sized by the count just made, not by dom->reachable (an index's META, not yet held
      * against DOM_IDOM when only part of it has been read). */
-    uint32_t *child = hd__ram_alloc(((size_t)first[n + 1] + 1) * sizeof *child);
+    uint32_t *child = hd__ram_alloc(((size_t)first[n + 2] + 1) * sizeof *child);
     if (!child) {
         free(first);
-        free(fill);
         return HD_ENOMEM;
     }
-    for (uint32_t i = 0; i <= n; i++)
-        fill[i] = first[i];
     for (uint32_t o = 0; o < n; o++) {
         uint32_t p = dom->idom[o];
         if (p != HD_NONE)
-            child[fill[p == HD_DOM_ROOT ? vroot : p]++] = o;
+            child[first[(p == HD_DOM_ROOT ? vroot : p) + 1]++] = o;
     }
-    hd__big_free(fill);
     *first_out = first;
     *child_out = child;
     return HD_OK;
@@ -267,10 +264,11 @@ int hd__dominator_walk_types(const hd_dump *d, const uint32_t *first, const uint
     uint32_t n = d->nobjects;
     /* active[t]: objects of type t on the current tree path at min_depth or deeper. */
     uint32_t *active = calloc((size_t)d->ntypes + 1, sizeof *active);
-    uint32_t *stack = hd__ram_alloc(((size_t)n + 1) * sizeof *stack);
-    uint32_t *cursor = hd__ram_alloc(((size_t)n + 1) * sizeof *cursor);
-    if (!active || !stack || !cursor) {
-        free(active), free(stack), free(cursor);
+    /* The stack and its cursors in one block: one kept array of the size (big_alloc.c). */
+    uint32_t *stack = hd__ram_alloc(2 * ((size_t)n + 1) * sizeof *stack);
+    uint32_t *cursor = stack + n + 1;
+    if (!active || !stack) {
+        free(active), free(stack);
         return HD_ENOMEM;
     }
     uint32_t top = 0; /* the depth of stack[top]: the virtual root is at 0 */
@@ -293,7 +291,7 @@ int hd__dominator_walk_types(const hd_dump *d, const uint32_t *first, const uint
         stack[top] = c;
         cursor[top] = first[c];
     }
-    free(active), hd__big_free(stack), hd__big_free(cursor);
+    free(active), hd__big_free(stack);
     return HD_OK;
 }
 

@@ -20,53 +20,57 @@ static inline void walk(hd__dfs_mark *m, uint32_t from, hd__dfs_walked *walked, 
     }
 }
 
-uint32_t hd__dfs_number(const hd_dump *d, hd__dfs_mark *mark, uint32_t *vertex, hd__dom_node *nodes,
-                        hd__dfs_frame *stack, hd__dfs_walked *walked, void *ctx)
+/* The frame at the top of the stack lives in registers: its object v, number from, and next
+ * edge e. Deeper frames keep their next edge in their mark's early field, free while an object
+ * is on the stack: the references walked meanwhile come from it or its descendants, all
+ * numbered after it, so none is an early candidate. Popped, an object gets back its first
+ * candidate, its parent's number. */
+uint32_t hd__dfs_number(const hd_dump *d, hd__dfs_mark *mark, uint32_t *vertex, uint32_t *parent,
+                        uint32_t *stack, hd__dfs_walked *walked, void *ctx)
 {
     const uint32_t *off = d->edge_offset, *tgt = d->edge_target;
     for (uint32_t o = 0; o < d->nobjects; o++)
         mark[o].number = HD__NOT_SEEN;
     uint32_t n = 1;
-    nodes[0].parent = 0;
-    nodes[0].semi = 0;
+    parent[0] = 0;
     for (uint32_t r = 0; r < d->nroots; r++) {
-        uint32_t start = d->root_object[r];
-        if (mark[start].number != HD__NOT_SEEN) {
-            walk(&mark[start], 0, walked, ctx);
+        uint32_t v = d->root_object[r];
+        if (mark[v].number != HD__NOT_SEEN) {
+            walk(&mark[v], 0, walked, ctx);
             continue;
         }
-        mark[start] = (hd__dfs_mark){n, 0};
-        vertex[n] = start;
-        nodes[n].parent = 0;
-        n++;
-        uint32_t top = 0;
-        stack[0] = (hd__dfs_frame){start, off[start]};
+        mark[v] = (hd__dfs_mark){n, 0};
+        vertex[n] = v;
+        parent[n] = 0;
+        uint32_t top = 0, from = n++, e = off[v], end = off[v + 1];
+        stack[0] = v;
         for (;;) {
-            hd__dfs_frame *f = &stack[top];
-            if (f->edge == off[f->object + 1]) {
+            if (e == end) {
                 if (top == 0)
                     break;
-                top--;
-                if (top >= HD__DFS_AHEAD)
-                    hd__dfs_prefetch(tgt, stack[top - HD__DFS_AHEAD].edge, d->nedges, mark, sizeof *mark);
+                uint32_t up = stack[--top];
+                if (top >= HD__DFS_AHEAD) {
+                    __builtin_prefetch(&mark[stack[top - HD__DFS_AHEAD]]);
+                    hd__dfs_prefetch(tgt, mark[stack[top - HD__DFS_AHEAD / 2]].early, d->nedges, mark,
+                                     sizeof *mark);
+                }
+                mark[v].early = mark[up].number;
+                v = up, from = mark[up].number, e = mark[up].early, end = off[up + 1];
                 continue;
             }
-            uint32_t e = f->edge++, w = tgt[e], from = mark[f->object].number;
+            uint32_t w = tgt[e++];
             if (mark[w].number != HD__NOT_SEEN) {
                 walk(&mark[w], from, walked, ctx);
                 continue;
             }
+            mark[v].early = e;
             mark[w] = (hd__dfs_mark){n, from};
             vertex[n] = w;
-            nodes[n].parent = from;
-            n++;
-            stack[++top] = (hd__dfs_frame){w, off[w]};
+            parent[n] = from;
+            stack[++top] = w;
+            v = w, from = n++, e = off[w], end = off[w + 1];
         }
-    }
-    for (uint32_t k = 1; k < n; k++) {
-        if (k + PREFETCH_NODES < n)
-            __builtin_prefetch(&mark[vertex[k + PREFETCH_NODES]]);
-        nodes[k].semi = mark[vertex[k]].early;
+        mark[v].early = 0; /* a root's candidate: the virtual root */
     }
     return n;
 }
@@ -124,17 +128,18 @@ static void link(uint32_t v, uint32_t w, hd__dom_node *nodes, uint32_t none)
         nodes[s].ancestor = v;
 }
 
-void hd__semi_init(hd__dom_node *nodes, uint32_t n)
+void hd__semi_init(hd__dom_node *nodes, uint32_t n, const uint32_t *parent, const hd__dfs_mark *mark,
+                   const uint32_t *vertex)
 {
     uint32_t none = n;
-    for (uint32_t k = 0; k <= n; k++) {
-        nodes[k].label = k;
-        nodes[k].ancestor = HD__NOT_SEEN;
-        nodes[k].child = none;
-        nodes[k].size = 1;
+    nodes[0] = (hd__dom_node){.ancestor = HD__NOT_SEEN, .label = 0, .child = none, .size = 1};
+    for (uint32_t k = 1; k < n; k++) {
+        if (k + PREFETCH_NODES < n)
+            __builtin_prefetch(&mark[vertex[k + PREFETCH_NODES]]);
+        nodes[k] = (hd__dom_node){.parent = parent[k], .semi = mark[vertex[k]].early, .ancestor = HD__NOT_SEEN,
+                                  .label = k, .child = none, .size = 1};
     }
-    nodes[none].semi = 0;
-    nodes[none].size = 0;
+    nodes[none] = (hd__dom_node){.semi = 0, .ancestor = HD__NOT_SEEN, .label = none, .child = none, .size = 0};
 }
 
 void hd__semi_step(hd__dom_node *nodes, uint32_t n, uint32_t w, const uint32_t *preds, uint64_t begin,

@@ -19,13 +19,10 @@ typedef struct hd__dom_node {
     uint32_t child, size; /* the balanced link-eval forest's bookkeeping (Lengauer-Tarjan) */
 } hd__dom_node;
 
-typedef struct hd__dfs_frame {
-    uint32_t object, edge;
-} hd__dfs_frame;
-
 /* Per object, what the DFS reads and writes together for every reference to it: its number
  * (HD__NOT_SEEN while unreached) and the least number among its predecessors numbered before it
- * (its parent's, or a smaller one through a forward reference). */
+ * (its parent's, or a smaller one through a forward reference). While the object waits on the
+ * DFS's stack under a child, early holds its next reference instead (semidominators.c). */
 typedef struct hd__dfs_mark {
     uint32_t number, early;
 } hd__dfs_mark;
@@ -38,24 +35,25 @@ typedef struct hd__dfs_mark {
 typedef void hd__dfs_walked(void *ctx, uint32_t from, uint32_t to);
 
 /* DFS preorder from the virtual root: vertex[k] is the object numbered k (vertex[0] unused),
- * mark[o] object o's number and early candidate, nodes[k].parent its DFS tree parent and
- * nodes[k].semi that early candidate; stack holds as many frames as the DFS gets deep (up to
- * nobjects). Returns the count of numbered nodes, the root included. */
-uint32_t hd__dfs_number(const hd_dump *d, hd__dfs_mark *mark, uint32_t *vertex, hd__dom_node *nodes,
-                        hd__dfs_frame *stack, hd__dfs_walked *walked, void *ctx);
+ * parent[k] its DFS tree parent's number, mark[o] object o's number and early candidate; stack
+ * holds as many objects as the DFS gets deep (up to nobjects). Returns the count of numbered
+ * nodes, the root included. */
+uint32_t hd__dfs_number(const hd_dump *d, hd__dfs_mark *mark, uint32_t *vertex, uint32_t *parent,
+                        uint32_t *stack, hd__dfs_walked *walked, void *ctx);
 
-/* Readies nodes[0..n] (nodes[n] the forest's sentinel) for the pass; keeps the DFS's parents
- * and early semidominator candidates. */
-void hd__semi_init(hd__dom_node *nodes, uint32_t n);
+/* Readies nodes[0..n] (nodes[n] the forest's sentinel) for the pass from the DFS's parents and
+ * early semidominator candidates. */
+void hd__semi_init(hd__dom_node *nodes, uint32_t n, const uint32_t *parent, const hd__dfs_mark *mark,
+                   const uint32_t *vertex);
 /* Node w's semidominator from its DFS candidate and its late predecessors preds[begin..end)
  * (numbers, each greater than w), then w linked into the forest. Called for w = n - 1 down
  * to 1; preds[0..end) must be readable (it is read ahead). path: scratch of n entries. */
 void hd__semi_step(hd__dom_node *nodes, uint32_t n, uint32_t w, const uint32_t *preds, uint64_t begin,
                    uint64_t end, uint32_t *path);
 
-/* Out of core (budget.h): numbers the nodes (vertex, nodes[].parent, *n as hd__dfs_number) and
- * runs the whole semidominator pass, the predecessors made by an external bucket sort. HD_OK,
- * HD_ENOMEM or HD_EIO. */
-int hd__semidominators_external(const hd_dump *d, hd__dom_node *nodes, uint32_t *vertex, uint32_t *n);
+/* Out of core (budget.h): numbers the nodes (vertex, *n as hd__dfs_number), makes *nodes (n + 1
+ * of them, in memory: walked at random) and runs the whole semidominator pass, the predecessors
+ * made by an external bucket sort. HD_OK, HD_ENOMEM or HD_EIO. */
+int hd__semidominators_external(const hd_dump *d, hd__dom_node **nodes, uint32_t *vertex, uint32_t *n);
 
 #endif

@@ -106,22 +106,31 @@ static int open_buckets(buckets *b, const hd_dump *d)
     return HD_OK;
 }
 
-/* The DFS, its walked references appended to the buckets. */
-static int number_into_buckets(const hd_dump *d, hd__dom_node *nodes, uint32_t *vertex, uint32_t *n,
+/* The DFS, its walked references appended to the buckets; then the nodes made from it. */
+static int number_into_buckets(const hd_dump *d, hd__dom_node **nodes, uint32_t *vertex, uint32_t *n,
                                buckets *b)
 {
     size_t cap = (size_t)d->nobjects + 1;
     hd__dfs_mark *mark = hd__ram_alloc(cap * sizeof *mark);
-    hd__dfs_frame *stack = hd__big_alloc(cap * sizeof *stack);
+    uint32_t *parent = hd__big_alloc(cap * sizeof *parent);
+    uint32_t *stack = hd__big_alloc(cap * sizeof *stack);
     int rc = HD_ENOMEM;
-    if (mark && stack) {
-        *n = hd__dfs_number(d, mark, vertex, nodes, stack, append, b);
+    if (mark && parent && stack) {
+        *n = hd__dfs_number(d, mark, vertex, parent, stack, append, b);
         for (uint32_t i = 0; i < b->count; i++)
             flush(b, i);
         rc = b->status;
     }
-    hd__big_free(mark);
     hd__big_free(stack);
+    if (rc == HD_OK) {
+        *nodes = hd__ram_alloc(((size_t)*n + 1) * sizeof **nodes); /* + the sentinel */
+        if (*nodes)
+            hd__semi_init(*nodes, *n, parent, mark, vertex);
+        else
+            rc = HD_ENOMEM;
+    }
+    hd__big_free(mark);
+    hd__big_free(parent);
     return rc;
 }
 
@@ -163,7 +172,6 @@ static int semidominators_from_buckets(const buckets *b, hd__dom_node *nodes, ui
     uint32_t *from = hd__ram_alloc(most * sizeof *from);
     uint64_t *first = hd__ram_alloc(((size_t)b->width + 2) * sizeof *first);
     int rc = buffer && from && first ? HD_OK : HD_ENOMEM;
-    hd__semi_init(nodes, n);
     for (uint32_t i = b->count; rc == HD_OK && i-- > 0;) {
         uint32_t lo = i * b->width;
         if (lo >= n)
@@ -179,7 +187,7 @@ static int semidominators_from_buckets(const buckets *b, hd__dom_node *nodes, ui
     return rc;
 }
 
-int hd__semidominators_external(const hd_dump *d, hd__dom_node *nodes, uint32_t *vertex, uint32_t *n)
+int hd__semidominators_external(const hd_dump *d, hd__dom_node **nodes, uint32_t *vertex, uint32_t *n)
 {
     buckets b = {0};
     int rc = open_buckets(&b, d);
@@ -187,7 +195,7 @@ int hd__semidominators_external(const hd_dump *d, hd__dom_node *nodes, uint32_t 
         rc = number_into_buckets(d, nodes, vertex, n, &b);
     if (rc == HD_OK) {
         uint32_t *path = hd__big_alloc(((size_t)*n + 1) * sizeof *path); /* as deep as a forest path */
-        rc = path ? semidominators_from_buckets(&b, nodes, *n, path) : HD_ENOMEM;
+        rc = path ? semidominators_from_buckets(&b, *nodes, *n, path) : HD_ENOMEM;
         hd__big_free(path);
     }
     close_buckets(&b);

@@ -98,12 +98,12 @@ static int export_table_file(hq_db *q, const hq_table *t, enum hq_export_format 
     return SQLITE_OK;
 }
 
-/* The dominators (and what derives from them) and then the cycles on a thread of their own
- * while the tables that need no analysis are written, then the distances on the main thread:
- * two threads on the two cores of a small machine, where a third memory-bound one slowed all
- * three. None reads another's results. The cycles follow the dominators on one thread so that
- * they reuse the scratch the dominators freed (hq_compute keeps it): beside them, they took
- * fresh pages, which in a virtual machine cost more than the search itself. */
+/* The analyses on two threads, on the two cores of a small machine (a third memory-bound one
+ * slowed all three), in two rounds: the dominators (and what derives from them) while the main
+ * thread writes the tables that need no analysis; then the cycles beside the distances. None
+ * reads another's results. The second round takes the scratch the dominators freed
+ * (hq_compute keeps it): beside them, the others took fresh pages, which in a virtual machine
+ * cost more than their searches. */
 typedef struct analyses_job {
     hq_context *c;
     unsigned analyses;
@@ -112,8 +112,7 @@ typedef struct analyses_job {
 static void *analyses_run(void *arg)
 {
     analyses_job *j = arg; /* a failure shows as the table's out of memory */
-    hq_compute(j->c, j->analyses & (HQ_DOMINATORS | HQ_TYPE_RETAINED));
-    hq_compute(j->c, j->analyses & HQ_SCC);
+    hq_compute(j->c, j->analyses);
     return NULL;
 }
 
@@ -129,19 +128,26 @@ static int export_directory(hq_db *q, enum hq_export_format format, const char *
     unsigned analyses = 0;
     for (size_t i = 0; i < hq_table_count(); i++)
         analyses |= hq_table_analyses(hq_table_def(i), UINT64_MAX);
-    analyses_job job = {q->ctx, analyses};
+    analyses_job dominators = {q->ctx, analyses & (HQ_DOMINATORS | HQ_TYPE_RETAINED)};
+    analyses_job cycles = {q->ctx, analyses & HQ_SCC};
     pthread_t thread;
-    bool threaded = pthread_create(&thread, NULL, analyses_run, &job) == 0;
+    bool threaded = pthread_create(&thread, NULL, analyses_run, &dominators) == 0;
     int rc = SQLITE_OK;
     /* First the tables without computed columns, then (the analyses done) those with them. */
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1) {
-            if (rc == SQLITE_OK) /* a failure shows as the table's out of memory */
-                hq_compute(q->ctx, analyses & HQ_DISTANCE);
             if (threaded)
                 pthread_join(thread, NULL);
             else if (rc == SQLITE_OK)
-                analyses_run(&job);
+                analyses_run(&dominators);
+            if (rc == SQLITE_OK) {
+                threaded = pthread_create(&thread, NULL, analyses_run, &cycles) == 0;
+                hq_compute(q->ctx, analyses & HQ_DISTANCE);
+                if (threaded)
+                    pthread_join(thread, NULL);
+                else
+                    analyses_run(&cycles);
+            }
             hd_release_scratch();
         }
         for (size_t i = 0; rc == SQLITE_OK && i < hq_table_count(); i++) {
