@@ -33,6 +33,18 @@ HOSTILE = ["a,b", 'say "hi"', "line\nbreak", "cr\rlf\r\n", "tab\there", "back\\s
            '""', "=1+2", "null"]
 
 
+def big_label(rnd, i):
+    """A label for object i of the big exports: hostile ones of every length, none, empty (an
+    empty text, not NULL), and plain ones past the 32 bytes of a padded copy."""
+    if i % 10 == 3:
+        return {}
+    if i % 10 == 7:
+        return {"label": ""}
+    if i % 10 == 9:
+        return {"label": "p" * (28 + i % 8)}
+    return {"label": rnd.choice(HOSTILE) * rnd.randrange(1, 50) + str(i)}
+
+
 def random_dump(seed, n=120):
     rnd = random.Random(seed)
     types = [{"id": 10 + t, "name": ["Node", "dict", "list", "str", "Node"][t], "size": 8 * t}
@@ -684,7 +696,7 @@ class QueryTest(unittest.TestCase):
         rows, their names hundreds (more than the writer keeps cells for), some to quote, some
         longer than it copies at once; the bytes are still query --csv's and --json's."""
         rnd = random.Random(7)
-        n = 40000
+        n = 50000
         names = ["next", "", "a,b", 'say "hi"', "x\ny", "a field name past the thirty-two bytes copied at once",
                  "a field name, quoted, past the thirty-two bytes"] + [f"f{k}" for k in range(300)]
         # types too: more than the writer keeps cells for, one empty (an empty text, not NULL),
@@ -694,9 +706,9 @@ class QueryTest(unittest.TestCase):
         types = [{"id": 1 + k, "name": name, "size": 16} for k, name in enumerate(type_names)]
         doc = {"format": "heapdump", "version": 1, "meta": {"producer": "test_query.py"}, "types": types,
                # id 0 first, with references: the source the writer formats first
-               "objects": [{"id": i, "type": rnd.choice(types)["id"], "size": i % 97,
-                            "label": rnd.choice(HOSTILE) * rnd.randrange(1, 50) + str(i),
-                            "refs": [[rnd.randrange(n), rnd.choice(names)] for _ in range((i + 1) % 4)]} for i in range(n)],
+               "objects": [dict({"id": i, "type": rnd.choice(types)["id"], "size": i % 97,
+                                 "refs": [[rnd.randrange(n), rnd.choice(names)] for _ in range((i + 1) % 4)]},
+                                **big_label(rnd, i)) for i in range(n)],
                "roots": [{"id": 0, "kind": "global", "name": "main"}],
                "weakrefs": [{"id": 7 * k, "referent": rnd.randrange(n)} for k in range(50)]}
         path = os.path.join(self.tmp.name, "big.json")
