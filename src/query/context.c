@@ -16,12 +16,12 @@ const hd_dominators *hq_dominators(hq_context *c)
 
 #define HUGE_PAGE (2u << 20)
 
-/* An export reads an id at random for every row of refs. In the dump's own array, of 4 KiB
- * pages, nearly every such read misses the TLB, and a miss walks the page tables (in a virtual
- * machine, two sets of them) before the prefetch can even start: most of writing refs' rows. A
- * copy in 2 MiB pages, where the kernel grants them, leaves only the cache miss, which the
- * prefetch hides. Statements keep the dump's array: they read few ids, and the copy's memory
- * would count against their peak. */
+/* The SQLite export reads an id at random for every row of refs, through SQLite. In the dump's
+ * own array, of 4 KiB pages, nearly every such read misses the TLB, and a miss walks the page
+ * tables (in a virtual machine, two sets of them). A copy in 2 MiB pages, where the kernel
+ * grants them, leaves only the cache miss. Statements keep the dump's array: they read few ids,
+ * and the copy's memory would count against their peak. (The directory export's own writers
+ * prefetch the ids far enough ahead not to need it.) */
 void hq_object_ids_copy(hq_context *c)
 {
     size_t used = (size_t)hd_object_count(c->d) * sizeof *c->own_ids;
