@@ -34,9 +34,10 @@ static inline void hd__bfs_prefetch(const uint32_t *queue, uint32_t head, uint32
 }
 
 /* A depth-first search of a heap goes deep and finishes most of its frames on the way back up,
- * each then reading its next targets' marks at random: the frame HD__DFS_AHEAD below the top,
- * whose next edge is edge, has the marks (elem bytes each at mark) of its next two targets
- * fetched. */
+ * each then reading its next targets' marks at random: a frame below the top (HD__DFS_AHEAD
+ * below in cycles.c; half that in semidominators.c, whose frames keep their next edge in their
+ * marks, fetched HD__DFS_AHEAD below), whose next edge is edge, has the marks (elem bytes each
+ * at mark) of its next two targets fetched. */
 #define HD__DFS_AHEAD 8
 static inline void hd__dfs_prefetch(const uint32_t *dst, uint64_t edge, uint64_t nedges, const void *mark,
                                     size_t elem)

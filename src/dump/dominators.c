@@ -145,9 +145,14 @@ static int dominators_from_semi(const hd_dump *d, hd__dom_node *nodes, const uin
             x = idom[x];
         idom[w] = x;
     }
-    /* The results before the nodes go back to the kept arrays (big_alloc.c): one of these would
-     * take the nodes' array and give back the rest of its pages, where whole it serves the next
-     * analysis's scratch. */
+    /* In memory the results are made before the nodes go back to the kept arrays (big_alloc.c):
+     * one of them would take the nodes' array and give back the rest of its pages, where whole
+     * it serves the next analysis's scratch. Out of core nothing is kept, and the budget counts
+     * resident memory: the nodes go first. */
+    if (hd__budget_on()) {
+        hd__big_free(nodes);
+        nodes = NULL;
+    }
     by_number = hd__ram_calloc(n, sizeof *by_number);
     dom->idom = hd__ram_alloc(((size_t)nobj + 1) * sizeof *dom->idom);
     dom->retained = hd__ram_calloc((size_t)nobj + 1, sizeof *dom->retained);
@@ -237,13 +242,13 @@ int hd_dominator_children(const hd_dominators *dom, uint32_t **first_out, uint32
     for (uint32_t o = 0; o < n; o++) {
         uint32_t p = dom->idom[o];
         if (p != HD_NONE)
-            first[(p == HD_DOM_ROOT ? vroot : p) + 2]++;
+            first[(size_t)(p == HD_DOM_ROOT ? vroot : p) + 2]++;
     }
-    for (uint32_t i = 2; i <= n + 2; i++)
+    for (size_t i = 2; i <= (size_t)n + 2; i++)
         first[i] += first[i - 1];
     /* Sized by the count just made, not by dom->reachable (an index's META, not yet held
      * against DOM_IDOM when only part of it has been read). */
-    uint32_t *child = hd__ram_alloc(((size_t)first[n + 2] + 1) * sizeof *child);
+    uint32_t *child = hd__ram_alloc(((size_t)first[(size_t)n + 2] + 1) * sizeof *child);
     if (!child) {
         free(first);
         return HD_ENOMEM;
@@ -251,7 +256,7 @@ int hd_dominator_children(const hd_dominators *dom, uint32_t **first_out, uint32
     for (uint32_t o = 0; o < n; o++) {
         uint32_t p = dom->idom[o];
         if (p != HD_NONE)
-            child[first[(p == HD_DOM_ROOT ? vroot : p) + 1]++] = o;
+            child[first[(size_t)(p == HD_DOM_ROOT ? vroot : p) + 1]++] = o;
     }
     *first_out = first;
     *child_out = child;
@@ -266,11 +271,11 @@ int hd__dominator_walk_types(const hd_dump *d, const uint32_t *first, const uint
     uint32_t *active = calloc((size_t)d->ntypes + 1, sizeof *active);
     /* The stack and its cursors in one block: one kept array of the size (big_alloc.c). */
     uint32_t *stack = hd__ram_alloc(2 * ((size_t)n + 1) * sizeof *stack);
-    uint32_t *cursor = stack + n + 1;
     if (!active || !stack) {
         free(active), free(stack);
         return HD_ENOMEM;
     }
+    uint32_t *cursor = stack + n + 1;
     uint32_t top = 0; /* the depth of stack[top]: the virtual root is at 0 */
     stack[0] = n;
     cursor[0] = first[n];
