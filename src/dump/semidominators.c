@@ -54,8 +54,9 @@ uint32_t hd__dfs_number(const hd_dump *d, hd__dfs_mark *mark, uint32_t *vertex, 
                     hd__dfs_prefetch(tgt, mark[stack[top - HD__DFS_AHEAD / 2]].early, d->nedges, mark,
                                      sizeof *mark);
                 }
-                mark[v].early = mark[up].number;
-                v = up, from = mark[up].number, e = mark[up].early, end = off[up + 1];
+                from = mark[up].number;
+                mark[v].early = from;
+                v = up, e = mark[up].early, end = off[up + 1];
                 continue;
             }
             uint32_t w = tgt[e++];
@@ -136,10 +137,10 @@ void hd__semi_init(hd__dom_node *nodes, uint32_t n, const uint32_t *parent, cons
     for (uint32_t k = 1; k < n; k++) {
         if (k + PREFETCH_NODES < n)
             __builtin_prefetch(&mark[vertex[k + PREFETCH_NODES]]);
-        nodes[k] = (hd__dom_node){.parent = parent[k], .semi = mark[vertex[k]].early, .ancestor = HD__NOT_SEEN,
-                                  .label = k, .child = none, .size = 1};
+        nodes[k] = (hd__dom_node){.parent = parent[k], .semi = mark[vertex[k]].early,
+                                  .ancestor = HD__NOT_SEEN, .label = k, .child = none, .size = 1};
     }
-    nodes[none] = (hd__dom_node){.semi = 0, .ancestor = HD__NOT_SEEN, .label = none, .child = none, .size = 0};
+    nodes[none] = (hd__dom_node){.ancestor = HD__NOT_SEEN, .label = none, .child = none}; /* semi, size 0 */
 }
 
 void hd__semi_step(hd__dom_node *nodes, uint32_t n, uint32_t w, const uint32_t *preds, uint64_t begin,
