@@ -127,55 +127,41 @@ static int semidominators_in_memory(const hd_dump *d, hd__dom_node **nodes, uint
 
 /* Semi-NCA's second half from the semidominators: each idom the nearest ancestor on the DFS
  * tree path at or above the semidominator; then retained sizes folded up in decreasing number
- * (an idom always has a smaller one), and both scattered to object order into dom. Frees nodes. */
+ * (an idom always has a smaller one), and both scattered to object order into dom. Both are
+ * made in the nodes (semidominators.h): a node's parent and semi are read before its idom is
+ * written, and every idom is written before the first retained size. Frees nodes. */
 static int dominators_from_semi(const hd_dump *d, hd__dom_node *nodes, const uint32_t *vertex, uint32_t n,
                                 hd_dominators *dom)
 {
     uint32_t nobj = d->nobjects;
-    uint32_t *idom = hd__ram_alloc((size_t)n * sizeof *idom);
-    uint64_t *by_number = NULL;
-    if (!idom) {
-        hd__big_free(nodes);
-        return HD_ENOMEM;
-    }
-    idom[0] = 0;
+    nodes[0].idom = 0;
     for (uint32_t w = 1; w < n; w++) {
         uint32_t x = nodes[w].parent;
         while (x > nodes[w].semi)
-            x = idom[x];
-        idom[w] = x;
+            x = nodes[x].idom;
+        nodes[w].idom = x;
     }
-    /* In memory the results are made before the nodes go back to the kept arrays (big_alloc.c):
-     * one of them would take the nodes' array and give back the rest of its pages, where whole
-     * it serves the next analysis's scratch. Out of core nothing is kept, and the budget counts
-     * resident memory: the nodes go first. */
-    if (hd__budget_on()) {
-        hd__big_free(nodes);
-        nodes = NULL;
-    }
-    by_number = hd__ram_calloc(n, sizeof *by_number);
-    dom->idom = hd__ram_alloc(((size_t)nobj + 1) * sizeof *dom->idom);
-    dom->retained = hd__ram_calloc((size_t)nobj + 1, sizeof *dom->retained);
-    hd__big_free(nodes);
-    if (!by_number || !dom->idom || !dom->retained) {
-        hd__big_free(idom);
-        hd__big_free(by_number);
-        return HD_ENOMEM;
-    }
+    nodes[0].retained = 0;
     for (uint32_t k = 1; k < n; k++)
-        by_number[k] = d->obj_size[vertex[k]];
+        nodes[k].retained = d->obj_size[vertex[k]];
     for (uint32_t k = n - 1; k >= 1; k--)
-        by_number[idom[k]] = hd__add_sat(by_number[idom[k]], by_number[k]);
-    for (uint32_t o = 0; o < nobj; o++)
+        nodes[nodes[k].idom].retained = hd__add_sat(nodes[nodes[k].idom].retained, nodes[k].retained);
+    /* Each result is spilled (out of core) before the next is made: beside the nodes, one
+     * result at a time. */
+    dom->idom = hd__ram_alloc(((size_t)nobj + 1) * sizeof *dom->idom);
+    for (uint32_t o = 0; dom->idom && o < nobj; o++)
         dom->idom[o] = HD_NONE;
-    for (uint32_t k = 1; k < n; k++)
-        dom->idom[vertex[k]] = idom[k] == 0 ? HD_DOM_ROOT : vertex[idom[k]];
-    hd__big_free(idom);
-    for (uint32_t k = 1; k < n; k++)
-        dom->retained[vertex[k]] = by_number[k];
-    hd__big_free(by_number);
+    for (uint32_t k = 1; dom->idom && k < n; k++)
+        dom->idom[vertex[k]] = nodes[k].idom == 0 ? HD_DOM_ROOT : vertex[nodes[k].idom];
+    if (dom->idom)
+        dom->idom = hd__spill(dom->idom, ((size_t)nobj + 1) * sizeof *dom->idom);
+    dom->retained = dom->idom ? hd__ram_calloc((size_t)nobj + 1, sizeof *dom->retained) : NULL;
+    for (uint32_t k = 1; dom->retained && k < n; k++)
+        dom->retained[vertex[k]] = nodes[k].retained;
+    hd__big_free(nodes);
+    if (!dom->retained)
+        return HD_ENOMEM;
     /* Out of core, the results wait for the index writer in scratch files, not in memory. */
-    dom->idom = hd__spill(dom->idom, ((size_t)nobj + 1) * sizeof *dom->idom);
     dom->retained = hd__spill(dom->retained, ((size_t)nobj + 1) * sizeof *dom->retained);
     return HD_OK;
 }

@@ -13,10 +13,19 @@
 #define HD__NOT_SEEN UINT32_MAX
 
 /* Per node (in number space), what the semidominator pass touches together, so one cache miss
- * brings all of it: the DFS tree parent, the semidominator, and the link-eval forest. */
-typedef struct hd__dom_node {
-    uint32_t parent, semi, ancestor, label;
-    uint32_t child, size; /* the balanced link-eval forest's bookkeeping (Lengauer-Tarjan) */
+ * brings all of it: the DFS tree parent, the semidominator, and the link-eval forest. The pass
+ * done, the same memory holds the results in number space (dominators.c): the climb writes
+ * each idom over the node's forest ancestor, then the fold its retained size over the parent
+ * and semidominator, so that no arrays of their own are made for them. */
+typedef union hd__dom_node {
+    struct {
+        uint32_t parent, semi, ancestor, label;
+        uint32_t child, size; /* the balanced link-eval forest's bookkeeping (Lengauer-Tarjan) */
+    };
+    struct {
+        uint64_t retained;
+        uint32_t idom;
+    };
 } hd__dom_node;
 
 /* Per object, what the DFS reads and writes together for every reference to it: its number
