@@ -7,11 +7,13 @@
 # statements in one run (-f), averaged.
 #   QUERY_SIZES  objects per tier (default "1000000 10000000"; 1M gets 2M refs, 10M gets 30M)
 #   RUNS         repetitions under 10M objects (default 3; 10M runs once)
+#   EXPORT_ROUNDS  rounds of a load then an export, per tier (default 5)
 # Targets: GROUP BY type within 2x of stats; id lookup and path_to_root <= 10 ms after load; the
 # refs join <= 1 s after load; at 10M peak RSS <= 1.3x top's; CSV export <= 1.5x the load time.
 set -eu
 . "$(dirname "$0")/lib.sh"
 QUERY_SIZES=${QUERY_SIZES:-"1000000 10000000"}
+EXPORT_ROUNDS=${EXPORT_ROUNDS:-5}
 # The load is of the JSON itself, as in run.sh: an automatic index would make it a mapping.
 HEAPTOOL_INDEX=${HEAPTOOL_INDEX:-never}
 export HEAPTOOL_INDEX
@@ -62,10 +64,22 @@ for n in $QUERY_SIZES; do
     join_rss=$2
     set -- $(measure "$runs" "$HEAPTOOL" query "$p" "SELECT count(*), sum(retained), max(distance), count(scc) FROM objects")
     row "all computed columns" "$1" "$2" "$3" 1 ""
+    # The export against the load in rounds, a load then an export each: between two runs the
+    # machine's speed drifts by more than the margin judged, so the target is read from the
+    # median of the rounds' ratios. The row shows the round of that median.
+    rounds=""
+    for k in $(seq "$EXPORT_ROUNDS"); do
+        set -- $(measure 1 "$HEAPTOOL" query "$p" "SELECT 1"); round_load=$3
+        rm -rf "$tmp/export"
+        set -- $(measure 1 "$HEAPTOOL" export "$p" --format csv --name "host-$n" -o "$tmp/export")
+        rounds="$rounds$(ratio "$3" "$round_load") $1 $2 $3 $round_load
+"
+    done
     rm -rf "$tmp/export"
-    set -- $(measure 1 "$HEAPTOOL" export "$p" --format csv --name "host-$n" -o "$tmp/export")
-    row "export --format csv" "$1" "$2" "$3" 1 "$(ratio "$3" "$load")x load in all (<= 1.5x)"
-    rm -rf "$tmp/export"
+    set -- $(printf '%s' "$rounds" | sort -n | awk -v k="$EXPORT_ROUNDS" 'NR == int((k + 1) / 2)')
+    spread=$(printf '%s' "$rounds" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }')
+    load=$5
+    row "export --format csv" "$2" "$3" "$4" 1 "$1x load, median of $EXPORT_ROUNDS rounds ($spread) (<= 1.5x)"
     echo "$n: peak RSS / top's: GROUP BY $(ratio "$group_rss" "$top_rss"), lookups $(ratio "$lookup_rss" "$top_rss")," \
          "path_to_root $(ratio "$path_rss" "$top_rss"), refs join $(ratio "$join_rss" "$top_rss") (<= 1.3 at 10M)"
 done
