@@ -22,9 +22,11 @@
  * smallest kept array that holds it; the pages past what it asked for (in whole huge pages) are
  * given back to the system, and a request that none holds releases them all first: a request
  * never holds more resident memory than it asked for, and the kept arrays together never more
- * than the analyses before had in use at once. The cache is emptied once the analyses are done
- * (hd_release_scratch). Out of core (budget.h) nothing is kept: the watcher's budget counts
- * resident memory. */
+ * than the analyses before had in use at once. A borrow (hd__ram_borrow) is the one exception:
+ * it takes its array whole, pages and all, and gives it back before anything else is asked for,
+ * so that the next analysis finds those pages still there. The cache is emptied once the
+ * analyses are done (hd_release_scratch). Out of core (budget.h) nothing is kept: the watcher's
+ * budget counts resident memory. */
 #define KEPT 16
 static struct {
     pthread_mutex_t lock;
@@ -42,8 +44,8 @@ static void release_kept(void)
 }
 
 /* The smallest kept array of at least size bytes, taken out of the cache, its resident pages
- * past size dropped; else NULL, the cache emptied. */
-static void *take_kept(size_t size)
+ * past size dropped unless whole; else NULL, the cache emptied. */
+static void *take_kept(size_t size, bool whole)
 {
     pthread_mutex_lock(&kept.lock);
     unsigned best = kept.n;
@@ -63,7 +65,7 @@ static void *take_kept(size_t size)
     }
     pthread_mutex_unlock(&kept.lock);
     size_t used = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
-    if (p && have >= used + HUGE_PAGE) /* the array stays whole: untouched pages cost nothing */
+    if (p && !whole && have >= used + HUGE_PAGE) /* the array stays whole: untouched pages cost nothing */
         madvise(p + used, (have - used) & ~(size_t)(HUGE_PAGE - 1), MADV_DONTNEED);
     return p;
 }
@@ -84,11 +86,11 @@ static void keep_or_free(void *p)
     free(p);
 }
 
-void *hd__ram_alloc(size_t size)
+static void *ram_alloc(size_t size, bool whole)
 {
     if (size < SMALL)
         return malloc(size ? size : 1);
-    void *p = take_kept(size);
+    void *p = take_kept(size, whole);
     if (p)
         return p; /* advised when it was first made */
     if (posix_memalign(&p, HUGE_PAGE, size) != 0)
@@ -98,6 +100,9 @@ void *hd__ram_alloc(size_t size)
 #endif
     return p;
 }
+
+void *hd__ram_alloc(size_t size) { return ram_alloc(size, false); }
+void *hd__ram_borrow(size_t size) { return ram_alloc(size, true); }
 
 void *hd__ram_calloc(size_t n, size_t size)
 {

@@ -255,10 +255,11 @@ int hd__dominator_walk_types(const hd_dump *d, const uint32_t *first, const uint
     uint32_t n = d->nobjects;
     /* active[t]: objects of type t on the current tree path at min_depth or deeper. */
     uint32_t *active = calloc((size_t)d->ntypes + 1, sizeof *active);
-    /* The stack and its cursors in one block: one kept array of the size (big_alloc.c). */
-    uint32_t *stack = hd__ram_alloc(2 * ((size_t)n + 1) * sizeof *stack);
+    /* The stack and its cursors in one block, borrowed (big_alloc.c): after the dominators it
+     * takes their nodes' array, whose pages the cycles' pass that follows in an export needs. */
+    uint32_t *stack = hd__ram_borrow(2 * ((size_t)n + 1) * sizeof *stack);
     if (!active || !stack) {
-        free(active), free(stack);
+        free(active), hd__big_free(stack);
         return HD_ENOMEM;
     }
     uint32_t *cursor = stack + n + 1;

@@ -85,6 +85,9 @@ void *hd__big_calloc(size_t n, size_t size);
  * random, which a file mapping would turn into disk traffic. */
 void *hd__ram_alloc(size_t size);
 void *hd__ram_calloc(size_t n, size_t size);
+/* hd__ram_alloc for an array given back (hd__big_free) before the caller asks for any other: a
+ * kept array it takes keeps all its pages, for the analysis that takes it next. */
+void *hd__ram_borrow(size_t size);
 /* Out of core, p (size bytes, from hd__ram_alloc) copied into a scratch file and freed: a
  * result kept for later, written once in order. Otherwise (or when that fails) p itself. */
 void *hd__spill(void *p, size_t size);

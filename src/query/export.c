@@ -83,10 +83,10 @@ static int export_sqlite(hq_db *q, const char *tmp, char *msg, size_t len)
 }
 
 static int export_table_file(hq_db *q, const hq_table *t, enum hq_export_format format,
-                             const char *file, char *msg, size_t len)
+                             const char *file, hq_export_buffers *buffers, char *msg, size_t len)
 {
     hq_sink out;
-    int e = hq_export_file_open(&out, file);
+    int e = hq_export_file_open(&out, file, buffers);
     if (e)
         return fail(msg, len, SQLITE_CANTOPEN, "cannot create '%s': %s", file, strerror(e));
     int rc = hq_export_rows(q->ctx, t, format == HQ_EXPORT_CSV, &out);
@@ -132,6 +132,7 @@ static int export_directory(hq_db *q, enum hq_export_format format, const char *
     analyses_job cycles = {q->ctx, analyses & HQ_SCC};
     pthread_t thread;
     bool threaded = pthread_create(&thread, NULL, analyses_run, &dominators) == 0;
+    hq_export_buffers buffers = {{NULL, NULL}};
     int rc = SQLITE_OK;
     /* First the tables without computed columns, then (the analyses done) those with them. */
     for (int pass = 0; pass < 2; pass++) {
@@ -157,10 +158,12 @@ static int export_directory(hq_db *q, enum hq_export_format format, const char *
             char *file = table_file(dir, i, format);
             if (file)
                 handles[i] = hd_unfinished_name(file);
-            rc = file ? export_table_file(q, t, format, file, msg, len) : fail(msg, len, SQLITE_NOMEM, "out of memory");
+            rc = file ? export_table_file(q, t, format, file, &buffers, msg, len)
+                      : fail(msg, len, SQLITE_NOMEM, "out of memory");
             sqlite3_free(file);
         }
     }
+    hq_export_buffers_free(&buffers);
     return rc;
 }
 

@@ -14,12 +14,15 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define BLOCK 4096              /* the alignment O_DIRECT asks for, on any common device */
 #define BUFFER (4u << 20)       /* a multiple of BLOCK: big writes keep the disk busy */
+#define HUGE_PAGE (2u << 20)    /* the buffers' alignment: a few huge pages, not 2048 small ones */
 
 struct hq_export_file {
+    hq_export_buffers *buffers; /* where the sink's two buffers go back */
     int fd;
     bool direct;
     int error;                  /* errno of the first failed write, else 0 */
@@ -115,19 +118,33 @@ void hq_export_file_drain(hq_sink *s)
         s->failed = f->error != 0;
 }
 
-static void *aligned_buffer(void)
+static char *aligned_buffer(void)
 {
     void *p = NULL;
-    return posix_memalign(&p, BLOCK, BUFFER) == 0 ? p : NULL;
+    if (posix_memalign(&p, HUGE_PAGE, BUFFER) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, BUFFER, MADV_HUGEPAGE); /* advice only: ignore failure */
+#endif
+    return p;
 }
 
-int hq_export_file_open(hq_sink *s, const char *path)
+void hq_export_buffers_free(hq_export_buffers *b)
+{
+    free(b->buf[0]);
+    free(b->buf[1]);
+    b->buf[0] = b->buf[1] = NULL;
+}
+
+int hq_export_file_open(hq_sink *s, const char *path, hq_export_buffers *b)
 {
     memset(s, 0, sizeof *s);
+    for (int i = 0; i < 2; i++)
+        if (!b->buf[i])
+            b->buf[i] = aligned_buffer();
     hq_export_file *f = calloc(1, sizeof *f);
-    char *a = aligned_buffer(), *b = aligned_buffer();
-    if (!f || !a || !b) {
-        free(f), free(a), free(b);
+    if (!f || !b->buf[0] || !b->buf[1]) {
+        free(f);
         return ENOMEM;
     }
     /* Direct mode is asked for once the file exists: an open with O_DIRECT that the file system
@@ -137,14 +154,15 @@ int hq_export_file_open(hq_sink *s, const char *path)
     f->direct = flags >= 0 && fcntl(f->fd, F_SETFL, flags | O_DIRECT) == 0;
     if (f->fd < 0) {
         int e = errno;
-        free(f), free(a), free(b);
+        free(f);
         return e;
     }
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->changed, NULL);
-    f->done = b;
+    f->buffers = b;
+    f->done = b->buf[1];
     f->threaded = pthread_create(&f->thread, NULL, writer_run, f) == 0;
-    s->buf = a;
+    s->buf = b->buf[0];
     s->cap = BUFFER;
     s->export_file = f;
     return 0;
@@ -168,8 +186,8 @@ int hq_export_file_close(hq_sink *s)
         e = errno;
     pthread_mutex_destroy(&f->lock);
     pthread_cond_destroy(&f->changed);
-    free(s->buf);
-    free(f->done);
+    f->buffers->buf[0] = s->buf; /* the two, perhaps swapped */
+    f->buffers->buf[1] = f->done;
     free(f);
     s->buf = NULL;
     s->export_file = NULL;

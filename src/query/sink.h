@@ -113,15 +113,23 @@ static inline void hq_put_decimal(hq_sink *out, int64_t v)
     }
 }
 
-/* An export file at path (created, never there before): written by whole blocks with O_DIRECT
- * where the file system takes it, from a thread of its own while the caller fills the next
- * buffer. 0, or the errno of what failed. */
-int hq_export_file_open(hq_sink *s, const char *path);
+/* The two buffers an export file writes from, one filled while the other is written. An
+ * export's files take the same pair in turn, so that only the first faults its pages in. Both
+ * NULL until an open makes them; hq_export_buffers_free frees them. */
+typedef struct hq_export_buffers {
+    char *buf[2];
+} hq_export_buffers;
+void hq_export_buffers_free(hq_export_buffers *b);
+
+/* An export file at path (created, never there before), writing from b's buffers (made when
+ * b has none): written by whole blocks with O_DIRECT where the file system takes it, from a
+ * thread of its own while the caller fills the next buffer. 0, or the errno of what failed. */
+int hq_export_file_open(hq_sink *s, const char *path, hq_export_buffers *b);
 /* An export file's hq_sink_flush: hands the buffer to the writer thread and takes the one it
  * is done with. */
 void hq_export_file_drain(hq_sink *s);
-/* Writes the rest, syncs and closes the file; 0, or the errno of the first failure. Frees the
- * sink's buffers either way. */
+/* Writes the rest, syncs and closes the file; 0, or the errno of the first failure. The
+ * buffers go back to the pair the file took them from, either way. */
 int hq_export_file_close(hq_sink *s);
 
 #endif
