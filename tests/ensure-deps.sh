@@ -3,7 +3,7 @@
 # check), are installed: installs them when run as root, otherwise prints the exact apt-get line
 # and fails.
 set -eu
-PKGS="libcjson-dev libcriterion-dev graphviz libgraphviz-dev zlib1g-dev pkg-config python3-jsonschema libdw-dev libunwind-dev libsqlite3-dev libedit-dev sqlite3 valgrind $*"
+PKGS="libcjson-dev libcriterion-dev graphviz libgraphviz-dev zlib1g-dev pkg-config python3-jsonschema libdw-dev libunwind-dev libsqlite3-dev libedit-dev sqlite3 valgrind strace $*"
 # The report's browser test (tests/cli/report_cases.sh) runs Chromium; CI always has it, a
 # developer's machine only when asked (HEAPTOOL_BROWSER=1), as it is a large package. Node.js
 # and npm (for playwright-core) come from Debian only when the machine has no node of its own.

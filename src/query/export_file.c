@@ -1,20 +1,26 @@
 /* export_file.c: an export's files, written past the page cache. An export writes gigabytes
  * once and never reads them back: through the page cache each byte is copied into a fresh page
  * and written back later, which on a 10M-object dump cost more than a third of the export;
- * with O_DIRECT the disk reads the sink's own buffers. A thread of the file's own writes one
- * buffer while the sink fills the other, so the disk's time hides behind the formatting.
+ * with O_DIRECT the disk reads the sink's own buffers. Each full buffer goes to the kernel as
+ * an asynchronous write (Linux AIO, which O_DIRECT makes truly asynchronous) while the sink fills
+ * the other, so the disk's time hides behind the formatting. No thread of the file's own: one
+ * woke on another core for every buffer, there the analyses' (export.c), and cost them CPU.
  *
- * Invariant: the file's writes are whole aligned blocks while it is in direct mode; the first
- * write that cannot be (the last, partial buffer) or that the file system refuses (EINVAL)
- * turns direct mode off for the rest of the file, which then goes through the page cache.
+ * Invariant: writes are positioned, at most one is in flight, and the sink fills a buffer again
+ * only once its write is done, so the bytes land in order. The file's writes are whole aligned
+ * blocks while it is in direct mode; the first write that cannot be (the last, partial buffer)
+ * or that the file system refuses (EINVAL) turns direct mode off for the rest of the file, which
+ * then goes through the page cache. Writes outside direct mode, or where the kernel offers no
+ * AIO, are synchronous.
  */
 #include "sink.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
+#include <linux/aio_abi.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define BLOCK 4096              /* the alignment O_DIRECT asks for, on any common device */
@@ -26,13 +32,11 @@ struct hq_export_file {
     int fd;
     bool direct;
     int error;                  /* errno of the first failed write, else 0 */
-    bool threaded, stop;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t changed;
-    char *pending;              /* a buffer the thread is to write, NULL when it is idle */
-    size_t pending_len;
-    char *done;                 /* the buffer the sink takes next */
+    uint64_t offset;            /* where the written bytes end: the next write starts there */
+    aio_context_t aio;          /* 0: no AIO, every write synchronous */
+    struct iocb write;          /* the write in flight, when in_flight */
+    bool in_flight;
+    char *other;                /* the buffer not in the sink: in flight, or free */
 };
 
 static void leave_direct_mode(hq_export_file *f)
@@ -43,9 +47,9 @@ static void leave_direct_mode(hq_export_file *f)
     f->direct = false;
 }
 
-/* Writes p[0..n) on at the file's end: in direct mode the whole blocks, then the rest once the
- * mode is left. A short write leaves it too (the end is no longer aligned), and so does a
- * file system that takes the flag at open but refuses the write (EINVAL). */
+/* Writes p[0..n) at the file's end, synchronously: in direct mode the whole blocks, then the
+ * rest once the mode is left. A short write leaves it too (the end is no longer aligned), and
+ * so does a file system that takes the flag at open but refuses the write (EINVAL). */
 static int write_buffer(hq_export_file *f, const char *p, size_t n)
 {
     while (n) {
@@ -54,7 +58,7 @@ static int write_buffer(hq_export_file *f, const char *p, size_t n)
             leave_direct_mode(f);
             continue;
         }
-        ssize_t w = write(f->fd, p, chunk);
+        ssize_t w = pwrite(f->fd, p, chunk, (off_t)f->offset);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && errno == EINVAL && f->direct) {
@@ -65,57 +69,75 @@ static int write_buffer(hq_export_file *f, const char *p, size_t n)
             return errno;
         p += w;
         n -= (size_t)w;
+        f->offset += (uint64_t)w;
         if (f->direct && w % BLOCK)
             leave_direct_mode(f);
     }
     return 0;
 }
 
-static void *writer_run(void *arg)
+static void keep_error(hq_export_file *f, int e)
 {
-    hq_export_file *f = arg;
-    pthread_mutex_lock(&f->lock);
-    for (;;) {
-        while (!f->pending && !f->stop)
-            pthread_cond_wait(&f->changed, &f->lock);
-        if (!f->pending)
-            break;
-        char *p = f->pending;
-        size_t n = f->pending_len;
-        pthread_mutex_unlock(&f->lock);
-        int e = f->error ? 0 : write_buffer(f, p, n);
-        pthread_mutex_lock(&f->lock);
-        if (e && !f->error)
-            f->error = e;
-        f->done = p;
-        f->pending = NULL;
-        pthread_cond_broadcast(&f->changed);
+    if (e && !f->error)
+        f->error = e;
+}
+
+/* Waits for the write in flight; what it left unwritten (the rest of a short write, or all of
+ * one the file system refused) is then written synchronously. */
+static void finish_in_flight(hq_export_file *f)
+{
+    if (!f->in_flight)
+        return;
+    f->in_flight = false;
+    struct io_event done;
+    long got;
+    do
+        got = syscall(SYS_io_getevents, f->aio, 1L, 1L, &done, NULL);
+    while (got < 0 && errno == EINTR);
+    if (got != 1) {
+        keep_error(f, got < 0 ? errno : EIO);
+        return;
     }
-    pthread_mutex_unlock(&f->lock);
-    return NULL;
+    if (done.res < 0 && done.res != -EINVAL) {
+        keep_error(f, (int)-done.res);
+        return;
+    }
+    if (done.res < 0)
+        leave_direct_mode(f);
+    size_t written = done.res > 0 ? (size_t)done.res : 0;
+    f->offset += written;
+    const char *p = (const char *)(uintptr_t)f->write.aio_buf;
+    if (written < f->write.aio_nbytes)
+        keep_error(f, write_buffer(f, p + written, (size_t)f->write.aio_nbytes - written));
+}
+
+/* Starts writing p[0..n) at the file's end; synchronously when it cannot be submitted. */
+static void start_write(hq_export_file *f, char *p, size_t n)
+{
+    f->write = (struct iocb){.aio_lio_opcode = IOCB_CMD_PWRITE, .aio_fildes = (uint32_t)f->fd,
+                             .aio_buf = (uintptr_t)p, .aio_nbytes = n, .aio_offset = (int64_t)f->offset};
+    struct iocb *list[1] = {&f->write};
+    if (syscall(SYS_io_submit, f->aio, 1L, list) == 1)
+        f->in_flight = true;
+    else
+        keep_error(f, write_buffer(f, p, n));
 }
 
 void hq_export_file_drain(hq_sink *s)
 {
     hq_export_file *f = s->export_file;
-    if (!f->threaded) {
-        int e = f->error ? 0 : write_buffer(f, s->buf, s->len);
-        f->error = f->error ? f->error : e;
-    } else {
-        pthread_mutex_lock(&f->lock);
-        while (f->pending)
-            pthread_cond_wait(&f->changed, &f->lock);
-        f->pending = s->buf;
-        f->pending_len = s->len;
-        s->buf = f->done;
-        f->done = NULL;
-        pthread_cond_broadcast(&f->changed);
-        s->failed = f->error != 0;
-        pthread_mutex_unlock(&f->lock);
+    finish_in_flight(f); /* the other buffer is free again */
+    if (s->len && !f->error) {
+        if (f->aio && f->direct && s->len % BLOCK == 0)
+            start_write(f, s->buf, s->len);
+        else
+            keep_error(f, write_buffer(f, s->buf, s->len));
     }
+    char *filled = s->buf;
+    s->buf = f->other;
+    f->other = filled;
     s->len = 0;
-    if (!f->threaded)
-        s->failed = f->error != 0;
+    s->failed = f->error != 0;
 }
 
 static char *aligned_buffer(void)
@@ -157,11 +179,10 @@ int hq_export_file_open(hq_sink *s, const char *path, hq_export_buffers *b)
         free(f);
         return e;
     }
-    pthread_mutex_init(&f->lock, NULL);
-    pthread_cond_init(&f->changed, NULL);
+    if (syscall(SYS_io_setup, 1L, &f->aio) != 0) /* a kernel or sandbox without it */
+        f->aio = 0;
     f->buffers = b;
-    f->done = b->buf[1];
-    f->threaded = pthread_create(&f->thread, NULL, writer_run, f) == 0;
+    f->other = b->buf[1];
     s->buf = b->buf[0];
     s->cap = BUFFER;
     s->export_file = f;
@@ -172,22 +193,16 @@ int hq_export_file_close(hq_sink *s)
 {
     hq_export_file *f = s->export_file;
     hq_export_file_drain(s);
-    if (f->threaded) {
-        pthread_mutex_lock(&f->lock);
-        f->stop = true;
-        pthread_cond_broadcast(&f->changed);
-        pthread_mutex_unlock(&f->lock);
-        pthread_join(f->thread, NULL);
-    }
+    finish_in_flight(f);
     int e = f->error;
     if (!e && fsync(f->fd) != 0)
         e = errno;
     if (close(f->fd) != 0 && !e)
         e = errno;
-    pthread_mutex_destroy(&f->lock);
-    pthread_cond_destroy(&f->changed);
+    if (f->aio)
+        syscall(SYS_io_destroy, f->aio);
     f->buffers->buf[0] = s->buf; /* the two, perhaps swapped */
-    f->buffers->buf[1] = f->done;
+    f->buffers->buf[1] = f->other;
     free(f);
     s->buf = NULL;
     s->export_file = NULL;

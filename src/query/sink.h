@@ -3,7 +3,7 @@
  * costs a few instructions, where a stdio call costs a function call and a lock check.
  *
  * A sink drains into a stream (query output), or into an export file (export_file.c), which
- * writes whole buffers past the page cache on a thread of its own.
+ * writes whole buffers past the page cache while the next one fills.
  *
  * Invariant: the bytes reach the destination in the order they were put; a buffer is handed on
  * only when full, except by hq_sink_flush, so an export file's writes stay whole blocks.
@@ -122,11 +122,11 @@ typedef struct hq_export_buffers {
 void hq_export_buffers_free(hq_export_buffers *b);
 
 /* An export file at path (created, never there before), writing from b's buffers (made when
- * b has none): written by whole blocks with O_DIRECT where the file system takes it, from a
- * thread of its own while the caller fills the next buffer. 0, or the errno of what failed. */
+ * b has none): written by whole blocks with O_DIRECT where the file system takes it, each
+ * asynchronously while the caller fills the next buffer. 0, or the errno of what failed. */
 int hq_export_file_open(hq_sink *s, const char *path, hq_export_buffers *b);
-/* An export file's hq_sink_flush: hands the buffer to the writer thread and takes the one it
- * is done with. */
+/* An export file's hq_sink_flush: waits for the write in flight, starts writing the buffer and
+ * gives the sink the other. */
 void hq_export_file_drain(hq_sink *s);
 /* Writes the rest, syncs and closes the file; 0, or the errno of the first failure. The
  * buffers go back to the pair the file took them from, either way. */
