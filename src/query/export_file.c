@@ -94,8 +94,10 @@ static void finish_in_flight(hq_export_file *f)
     do
         got = syscall(SYS_io_getevents, f->aio, 1L, 1L, &done, NULL);
     while (got < 0 && errno == EINTR);
-    if (got != 1) {
+    if (got != 1) { /* no word of the write: wait it out, and write synchronously from now on */
         keep_error(f, got < 0 ? errno : EIO);
+        syscall(SYS_io_destroy, f->aio);
+        f->aio = 0;
         return;
     }
     if (done.res < 0 && done.res != -EINVAL) {
@@ -179,7 +181,7 @@ int hq_export_file_open(hq_sink *s, const char *path, hq_export_buffers *b)
         free(f);
         return e;
     }
-    if (syscall(SYS_io_setup, 1L, &f->aio) != 0) /* a kernel or sandbox without it */
+    if (f->direct && syscall(SYS_io_setup, 1L, &f->aio) != 0) /* a kernel or sandbox without it */
         f->aio = 0;
     f->buffers = b;
     f->other = b->buf[1];
